@@ -1,0 +1,452 @@
+/*
+ * main.c - the driver: command line, the passes in a straight line, and
+ * atomic output.
+ *
+ *   options -> preprocess + parse (imports on the way) -> sema -> emitters
+ *
+ * Every output is generated in memory first; only when the whole run has
+ * succeeded is each file written to "NAME.tmp.XXXXXX" beside its target,
+ * flushed, closed and renamed into place. A run that fails, is killed by
+ * SIGINT/SIGTERM or runs out of memory leaves no partial file.
+ */
+#include "../grammar/amidl.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *progname = "amidl";
+
+/* ---- temporary files removed on any exit ---- */
+static char *tmp_files[8];
+static int ntmp;
+
+static void remove_tmp_files(void)
+{
+    for (int i = 0; i < ntmp; i++)
+        if (tmp_files[i])
+            unlink(tmp_files[i]);
+}
+
+static void on_signal(int sig)
+{
+    for (int i = 0; i < ntmp; i++)
+        if (tmp_files[i])
+            unlink(tmp_files[i]);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void usage_error(const char *fmt, const char *arg) __attribute__((noreturn));
+static void usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "%s: error: ", progname);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry '%s --help' for more information.\n", progname);
+    exit(2);
+}
+
+static void print_help(void)
+{
+    printf("Usage: %s [options] FILE.idl\n"
+           "\n"
+           "Compile a MIDL-style IDL file into C/C++ headers, IID definitions and the\n"
+           "asynchronous call-object glue of libamidlrt.\n"
+           "\n"
+           "Preprocessor:\n"
+           "  -I DIR                 add DIR to the include/import search path (in order,\n"
+           "                         after the including file's directory)\n"
+           "  -D NAME[=VAL]          define a macro\n"
+           "  -U NAME                undefine a macro\n"
+           "  -E                     preprocess only; write the result to stdout\n"
+           "\n"
+           "Output:\n"
+           "  --check                parse and check only; write nothing\n"
+           "  --outdir DIR           write outputs into DIR (default: current directory)\n"
+           "  --header FILE          name the header (default: FILE.h)\n"
+           "  --iid FILE             name the IID file (default: FILE_i.c)\n"
+           "  --glue FILE            name the call-object glue (default: FILE_async.c)\n"
+           "  --no-header, --no-iid, --no-glue\n"
+           "                         do not write that output\n"
+           "  --win32, --win64       target (default: win64, as x86_64-w64-mingw32-widl)\n"
+           "\n"
+           "Diagnostics:\n"
+           "  -Werror                treat warnings as errors\n"
+           "  -w                     suppress warnings\n"
+           "  --color=WHEN           auto, always or never (NO_COLOR is honoured)\n"
+           "  -fdiagnostics-format=msvc\n"
+           "                         print file(line,col): error AMIDLnnnn: message\n"
+           "\n"
+           "  --help                 print this help and exit\n"
+           "  --version              print the version and exit\n"
+           "\n"
+           "Exit status: 0 on success, 1 on an error in the input, 2 on a usage error.\n",
+           progname);
+}
+
+static const char *exe_dir(void)
+{
+    static char buf[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0)
+        return NULL;
+    buf[n] = 0;
+    char *slash = strrchr(buf, '/');
+    if (!slash)
+        return NULL;
+    *slash = 0;
+    return buf;
+}
+
+static bool is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Directories searched after -I: the runtime's base IDL, in the source
+ * tree (bin/../runtime/idl) or installed (bin/../include/amidl). */
+static void add_default_dirs(PP *pp)
+{
+    const char *env = getenv("AMIDL_INCLUDE");
+    if (env && *env) {
+        char *copy = xstrdup(env);
+        for (char *tok = strtok(copy, ":"); tok; tok = strtok(NULL, ":"))
+            pp_add_include_dir(pp, tok);
+        free(copy);
+    }
+    const char *d = exe_dir();
+    if (!d)
+        return;
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/../runtime/idl", d);
+    if (is_dir(path))
+        pp_add_include_dir(pp, path);
+    snprintf(path, sizeof path, "%s/../include/amidl", d);
+    if (is_dir(path))
+        pp_add_include_dir(pp, path);
+}
+
+static char *join_path(const char *dir, const char *name)
+{
+    if (!dir || !*dir || name[0] == '/')
+        return xstrdup(name);
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = xmalloc(n);
+    snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+static const char *base_of(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+static char *stem_of(const char *path)
+{
+    const char *b = base_of(path);
+    const char *dot = strrchr(b, '.');
+    size_t n = dot ? (size_t)(dot - b) : strlen(b);
+    char *s = xmalloc(n + 1);
+    memcpy(s, b, n);
+    s[n] = 0;
+    return s;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* Write data to path atomically: temp file in the same directory, then rename. */
+static int write_atomic(const char *path, const Buf *data, bool if_changed)
+{
+    if (if_changed) {
+        FILE *f = fopen(path, "rb");
+        if (f) {
+            Buf old = {0};
+            char chunk[65536];
+            size_t n;
+            while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+                buf_write(&old, chunk, n);
+            fclose(f);
+            bool same = old.len == data->len && (!old.len || !memcmp(old.data, data->data, old.len));
+            buf_free(&old);
+            if (same)
+                return 0;
+        }
+    }
+    size_t n = strlen(path) + 16;
+    char *tmp = xmalloc(n);
+    snprintf(tmp, n, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        fprintf(stderr, "%s: error: cannot create '%s': %s\n", progname, path, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    tmp_files[ntmp++] = tmp;
+    fchmod(fd, 0644 & ~0);
+    {
+        mode_t um = umask(0);
+        umask(um);
+        fchmod(fd, 0666 & ~um);
+    }
+    size_t off = 0;
+    while (off < data->len) {
+        ssize_t w = write(fd, data->data + off, data->len - off);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            fprintf(stderr, "%s: error: cannot write '%s': %s\n", progname, path, strerror(errno));
+            close(fd);
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    if (close(fd) != 0) {
+        fprintf(stderr, "%s: error: cannot write '%s': %s\n", progname, path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int commit_tmp(const char *path, int idx)
+{
+    if (rename(tmp_files[idx], path) != 0) {
+        fprintf(stderr, "%s: error: cannot rename into '%s': %s\n", progname, path, strerror(errno));
+        return -1;
+    }
+    free(tmp_files[idx]);
+    tmp_files[idx] = NULL;
+    return 0;
+}
+
+enum {
+    OPT_CHECK = 1000, OPT_OUTDIR, OPT_HEADER, OPT_IID, OPT_GLUE, OPT_NO_HEADER, OPT_NO_IID,
+    OPT_NO_GLUE, OPT_WIN32, OPT_WIN64, OPT_COLOR, OPT_HELP, OPT_VERSION, OPT_VERIFY, OPT_WIC,
+};
+
+static bool starts(const char *s, const char *p)
+{
+    return !strncmp(s, p, strlen(p));
+}
+
+int main(int argc, char **argv)
+{
+    Options opt = {0};
+    opt.color = -1;
+    PtrVec incs = {0}, defs = {0};
+
+    /* GNU-style parsing by hand: both "-I DIR" and "-IDIR", "--opt=V" and "--opt V". */
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+#define NEXT_ARG(name) (i + 1 < argc ? argv[++i] : (usage_error("option '%s' requires an argument", name), NULL))
+        if (a[0] != '-' || !a[1]) {
+            if (opt.input)
+                usage_error("more than one input file ('%s')", a);
+            opt.input = a;
+        } else if (!strcmp(a, "--")) {
+            if (i + 1 < argc)
+                opt.input = argv[++i];
+        } else if (starts(a, "-I")) {
+            vec_push(&incs, (void *)(a[2] ? a + 2 : NEXT_ARG("-I")));
+        } else if (starts(a, "-D")) {
+            vec_push(&defs, (void *)(a[2] ? a + 2 : NEXT_ARG("-D")));
+        } else if (starts(a, "-U") && strcmp(a, "-U")) {
+            const char *n = a + 2;
+            size_t l = strlen(n) + 2;
+            char *s = xmalloc(l);
+            snprintf(s, l, "-%s", n);
+            vec_push(&defs, s);
+        } else if (!strcmp(a, "-U")) {
+            const char *n = NEXT_ARG("-U");
+            size_t l = strlen(n) + 2;
+            char *s = xmalloc(l);
+            snprintf(s, l, "-%s", n);
+            vec_push(&defs, s);
+        } else if (!strcmp(a, "-E")) {
+            opt.preprocess_only = true;
+        } else if (!strcmp(a, "--check")) {
+            opt.check_only = true;
+        } else if (!strcmp(a, "--outdir") || starts(a, "--outdir=")) {
+            opt.outdir = a[8] == '=' ? a + 9 : NEXT_ARG("--outdir");
+        } else if (!strcmp(a, "--header") || starts(a, "--header=")) {
+            opt.header = a[8] == '=' ? a + 9 : NEXT_ARG("--header");
+        } else if (!strcmp(a, "--iid") || starts(a, "--iid=")) {
+            opt.iid = a[5] == '=' ? a + 6 : NEXT_ARG("--iid");
+        } else if (!strcmp(a, "--glue") || starts(a, "--glue=")) {
+            opt.glue = a[6] == '=' ? a + 7 : NEXT_ARG("--glue");
+        } else if (!strcmp(a, "--no-header")) {
+            opt.no_header = true;
+        } else if (!strcmp(a, "--no-iid")) {
+            opt.no_iid = true;
+        } else if (!strcmp(a, "--no-glue")) {
+            opt.no_glue = true;
+        } else if (!strcmp(a, "--win32") || !strcmp(a, "-m32")) {
+            opt.win32 = true;
+        } else if (!strcmp(a, "--win64") || !strcmp(a, "-m64")) {
+            opt.win32 = false;
+        } else if (!strcmp(a, "-Werror")) {
+            opt.werror = true;
+        } else if (!strcmp(a, "-w")) {
+            opt.no_warnings = true;
+        } else if (starts(a, "--color")) {
+            const char *v = a[7] == '=' ? a + 8 : "always";
+            if (!strcmp(v, "auto")) opt.color = -1;
+            else if (!strcmp(v, "always")) opt.color = 1;
+            else if (!strcmp(v, "never")) opt.color = 0;
+            else usage_error("invalid argument '%s' for '--color' (auto, always, never)", v);
+        } else if (starts(a, "-fdiagnostics-format=")) {
+            const char *v = a + 21;
+            if (!strcmp(v, "msvc")) opt.msvc_format = true;
+            else if (!strcmp(v, "gcc") || !strcmp(v, "text")) opt.msvc_format = false;
+            else usage_error("invalid diagnostics format '%s' (gcc, msvc)", v);
+        } else if (!strcmp(a, "--help") || !strcmp(a, "-?")) {
+            print_help();
+            return 0;
+        } else if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
+            printf("amidl %s\n", AMIDL_VERSION);
+            return 0;
+        } else {
+            usage_error("unrecognized option '%s'", a);
+        }
+#undef NEXT_ARG
+    }
+    if (!opt.input)
+        usage_error("%s", "no input file");
+
+    atexit(remove_tmp_files);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGHUP, on_signal);
+
+    Compiler *cc = compiler_new(&opt);
+    if (opt.color == 1)
+        cc->color = true;
+    else if (opt.color == -1)
+        cc->color = isatty(2) && !getenv("NO_COLOR") && getenv("TERM") && strcmp(getenv("TERM"), "dumb");
+    cc->msvc = opt.msvc_format;
+    cc->werror = opt.werror;
+    cc->nowarn = opt.no_warnings;
+
+    PP *pp = cc->pp;
+    pp_define(pp, "__midl", "501");
+    pp_define(pp, "__WIDL__", "1");
+    pp_define(pp, "_WIN32", "1");
+    if (!opt.win32)
+        pp_define(pp, "_WIN64", "1");
+    for (int i = 0; i < defs.n; i++) {
+        const char *d = defs.v[i];
+        if (d[0] == '-') {
+            pp_undef(pp, d + 1);
+            continue;
+        }
+        const char *eq = strchr(d, '=');
+        if (eq) {
+            char *name = arena_strndup(cc->arena, d, (size_t)(eq - d));
+            pp_define(pp, name, eq + 1);
+        } else {
+            pp_define(pp, d, "1");
+        }
+    }
+    for (int i = 0; i < incs.n; i++)
+        pp_add_include_dir(pp, incs.v[i]);
+    add_default_dirs(pp);
+
+    if (opt.preprocess_only) {
+        Buf out = {0};
+        int r = pp_file(pp, opt.input, &out);
+        if (r == 0 && cc->errors == 0)
+            fwrite(out.data, 1, out.len, stdout);
+        buf_free(&out);
+        int errs = diag_finish(cc);
+        return errs ? 1 : 0;
+    }
+
+    if (!opt.check_only) {
+        /* refuse to write over the input, before doing any work */
+        (void)0;
+    }
+
+    File *main_file = compiler_load_main(cc, opt.input);
+    if (cc->errors == 0 && main_file)
+        sema_check(cc);
+    if (diag_finish(cc))
+        return 1;
+    if (opt.check_only)
+        return 0;
+
+    char *stem = stem_of(opt.input);
+    char *hname = opt.header ? xstrdup(opt.header) : NULL;
+    if (!hname) {
+        size_t n = strlen(stem) + 3;
+        hname = xmalloc(n);
+        snprintf(hname, n, "%s.h", stem);
+    }
+    char *iname = opt.iid ? xstrdup(opt.iid) : NULL;
+    if (!iname) {
+        size_t n = strlen(stem) + 5;
+        iname = xmalloc(n);
+        snprintf(iname, n, "%s_i.c", stem);
+    }
+    char *gname = opt.glue ? xstrdup(opt.glue) : NULL;
+    if (!gname) {
+        size_t n = strlen(stem) + 9;
+        gname = xmalloc(n);
+        snprintf(gname, n, "%s_async.c", stem);
+    }
+    struct { const char *name; char *path; Buf data; bool on; } outs[3] = {
+        { hname, join_path(opt.outdir, hname), {0}, !opt.no_header },
+        { iname, join_path(opt.outdir, iname), {0}, !opt.no_iid },
+        { gname, join_path(opt.outdir, gname), {0}, !opt.no_glue && file_has_async(cc) },
+    };
+    for (int i = 0; i < 3; i++)
+        if (outs[i].on && same_file(outs[i].path, opt.input)) {
+            fprintf(stderr, "%s: error: refusing to overwrite the input file '%s'\n", progname, opt.input);
+            return 1;
+        }
+    if (opt.outdir && !is_dir(opt.outdir)) {
+        fprintf(stderr, "%s: error: output directory '%s' does not exist\n", progname, opt.outdir);
+        return 1;
+    }
+    int r = 0;
+    if (outs[0].on)
+        r |= emit_header(cc, &outs[0].data, base_of(hname));
+    if (outs[1].on)
+        r |= emit_iid(cc, &outs[1].data);
+    if (outs[2].on)
+        r |= emit_glue(cc, &outs[2].data, base_of(hname));
+    if (r || diag_finish(cc))
+        return 1;
+    int first_tmp = ntmp;
+    for (int i = 0; i < 3; i++)
+        if (outs[i].on && write_atomic(outs[i].path, &outs[i].data, opt.write_if_changed) != 0)
+            return 1;
+    /* all written: move them into place */
+    int k = first_tmp;
+    for (int i = 0; i < 3; i++)
+        if (outs[i].on && k < ntmp && tmp_files[k]) {
+            if (commit_tmp(outs[i].path, k) != 0)
+                return 1;
+            k++;
+        }
+    for (int i = 0; i < 3; i++) {
+        buf_free(&outs[i].data);
+        free(outs[i].path);
+    }
+    free(stem);
+    free(hname);
+    free(iname);
+    free(gname);
+    vec_free(&incs);
+    vec_free(&defs);
+    compiler_free(cc);
+    return 0;
+}

@@ -1,0 +1,409 @@
+/*
+ * amidl.h - the table of contents of the compiler.
+ *
+ * The passes run in a straight line (codegen/main.c):
+ *   pp.c      preprocessor: files -> one text buffer with # line markers
+ *   lexer.l   reentrant flex scanner over that text
+ *   parser.y  pure bison parser; builds the tree through ast.c constructors,
+ *             and parses imported files on the spot (each file once)
+ *   sema.c    scopes, type resolution, attribute checks, async synthesis
+ *   emit_*.c  print the checked model; they never re-derive semantics
+ *
+ * All nodes, strings and tokens of one compilation live in one arena
+ * (Compiler.arena) and are freed at once.
+ */
+#ifndef AMIDL_H
+#define AMIDL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdbool.h>
+
+#define AMIDL_VERSION "0.1.0"
+
+/* Resource limits (see README "Limits"). */
+#define MAX_INCLUDE_DEPTH   200
+#define MAX_EXPAND_DEPTH    256
+#define MAX_EXPAND_TOKENS   (8u * 1024 * 1024)  /* tokens produced by macro expansion per file */
+#define MAX_NEST_DEPTH      256                 /* declarations and expressions */
+#define MAX_FILE_SIZE       (64L * 1024 * 1024)
+#define MAX_ERRORS          20
+
+typedef struct Compiler Compiler;
+struct File;
+typedef struct Type Type;
+typedef struct Var Var;
+typedef struct Expr Expr;
+typedef struct Attr Attr;
+typedef struct Stmt Stmt;
+typedef struct Scope Scope;
+typedef struct Symbol Symbol;
+
+/* ====================================================================
+ * util.c: arena, strings, growable buffers, allocation hook
+ */
+typedef struct Arena Arena;
+Arena *arena_new(void);
+void arena_free(Arena *a);
+void *arena_alloc(Arena *a, size_t n);          /* zero-filled, never NULL */
+char *arena_strdup(Arena *a, const char *s);
+char *arena_strndup(Arena *a, const char *s, size_t n);
+char *arena_printf(Arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Every heap allocation of the compiler goes through these; a test hook
+ * (AMIDL_FAIL_ALLOC=N) makes the Nth one fail, which ends the run with
+ * "out of memory", exit 1, and no output written. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+void out_of_memory(void) __attribute__((noreturn));
+extern void (*oom_handler)(void);
+
+typedef struct Buf { char *data; size_t len, cap; } Buf;
+void buf_putc(Buf *b, int c);
+void buf_puts(Buf *b, const char *s);
+void buf_write(Buf *b, const void *p, size_t n);
+void buf_printf(Buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_vprintf(Buf *b, const char *fmt, va_list ap);
+void buf_free(Buf *b);
+
+/* A growable array of pointers. */
+typedef struct PtrVec { void **v; int n, cap; } PtrVec;
+void vec_push(PtrVec *pv, void *p);
+void vec_free(PtrVec *pv);
+
+/* ====================================================================
+ * diag.c: diagnostics
+ */
+typedef struct Loc { const char *file; int line, col; } Loc;
+
+typedef enum { DIAG_ERROR, DIAG_WARNING, DIAG_NOTE } DiagKind;
+void error_at(Compiler *cc, Loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void warning_at(Compiler *cc, Loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void note_at(Compiler *cc, Loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void vreport(Compiler *cc, DiagKind k, Loc loc, const char *fmt, va_list ap);
+void fatal(Compiler *cc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Register a source file's text so diagnostics can print the line. */
+void diag_add_source(Compiler *cc, const char *name, const char *text, size_t len);
+int diag_finish(Compiler *cc);    /* prints "N errors generated." and returns error count */
+
+/* ====================================================================
+ * pp.c: preprocessor
+ */
+typedef struct PP PP;
+PP *pp_new(Compiler *cc);
+void pp_define(PP *pp, const char *name, const char *value);  /* -D NAME[=VAL] */
+void pp_undef(PP *pp, const char *name);
+void pp_add_include_dir(PP *pp, const char *dir);
+/* Preprocess one file (path as given or found) into out. Returns 0 on success. */
+int pp_file(PP *pp, const char *path, Buf *out);
+/* Preprocess text held in memory under the given file name. */
+int pp_text(PP *pp, const char *name, const char *text, size_t len, Buf *out);
+/* Find a file on the include path, relative to 'from' first; NULL if not found. */
+const char *pp_find(PP *pp, const char *name, const char *from, bool angled);
+/* Evaluate a #if expression (for unit tests). Returns 0 on success. */
+int pp_eval_string(PP *pp, const char *expr, long long *result);
+void pp_free(PP *pp);
+void *pp_push_state(PP *pp);             /* fresh macro table for an import */
+void pp_pop_state(PP *pp, void *state);
+void pp_set_dep_owner(PP *pp, struct File *f);
+
+/* ====================================================================
+ * The tree
+ */
+typedef struct Uuid { uint32_t d1; uint16_t d2, d3; uint8_t d4[8]; } Uuid;
+
+typedef enum {
+    EX_NUM, EX_FLOAT, EX_STR, EX_WSTR, EX_CHAR, EX_IDENT, EX_UNARY, EX_BINARY,
+    EX_TERNARY, EX_CAST, EX_SIZEOF, EX_MEMBER, EX_PMEMBER, EX_INDEX, EX_EMPTY,
+    EX_TRUE, EX_FALSE, EX_NULL, EX_UUID,
+} ExprKind;
+
+struct Expr {
+    ExprKind kind;
+    int op;                 /* operator token for UNARY/BINARY ('+', SHL, ...) */
+    Expr *a, *b, *c;
+    const char *text;       /* identifier, string, the number as written */
+    long long val;          /* EX_NUM value */
+    bool is_unsigned, is_hex;
+    Type *type;             /* EX_CAST / EX_SIZEOF */
+    Var *ref;               /* EX_IDENT resolved to an enum constant, const or parameter */
+    Uuid *uuid;
+    Loc loc;
+};
+/* operator codes for two-character operators */
+enum { OP_SHL = 256, OP_SHR, OP_LE, OP_GE, OP_EQ, OP_NE, OP_ANDAND, OP_OROR, OP_NEG, OP_POS,
+       OP_NOT, OP_BITNOT, OP_DEREF, OP_ADDR };
+
+typedef enum {
+#define ATTR(id, name, args, where) A_##id,
+#include "attrs.def"
+#undef ATTR
+    A_UNKNOWN,
+} AttrKind;
+
+/* Where an attribute may stand (bit mask). */
+enum {
+    AW_IFACE = 1 << 0, AW_METHOD = 1 << 1, AW_PARAM = 1 << 2, AW_FIELD = 1 << 3,
+    AW_TYPEDEF = 1 << 4, AW_COCLASS = 1 << 5, AW_LIBRARY = 1 << 6, AW_MODULE = 1 << 7,
+    AW_ENUMVAL = 1 << 8, AW_DISPIFACE = 1 << 9, AW_WINRT = 1 << 10, AW_STRUCT = 1 << 11,
+    AW_UNION_CASE = 1 << 12, AW_COCLASS_ITEM = 1 << 13, AW_FUNC = 1 << 14,
+    AW_ANY = 0x7fff,
+};
+
+struct Attr {
+    AttrKind kind;
+    const char *name;
+    Loc loc;
+    Expr **args;            /* arguments (expressions; type arguments are EX_CAST with no operand) */
+    int nargs;
+    Uuid *uuid;             /* uuid / async_uuid */
+    Attr *next;
+};
+
+typedef enum {
+    TY_VOID, TY_BASIC, TY_ENUM, TY_STRUCT, TY_UNION, TY_ENCUNION, TY_POINTER, TY_ARRAY,
+    TY_FUNCTION, TY_ALIAS, TY_INTERFACE, TY_DISPINTERFACE, TY_COCLASS, TY_MODULE,
+    TY_RUNTIMECLASS, TY_DELEGATE, TY_APICONTRACT, TY_PARAMETERIZED, TY_PARAM, TY_BITFIELD,
+    TY_LIBRARY, TY_NAMED,   /* TY_NAMED: a reference not resolved yet (sema resolves) */
+} TypeKind;
+
+typedef enum {
+    B_CHAR, B_SMALL, B_SHORT, B_INT, B_LONG, B_HYPER, B_INT64, B_INT32, B_INT3264, B_INT8,
+    B_INT16, B_INT128, B_FLOAT, B_DOUBLE, B_BOOLEAN, B_BYTE, B_WCHAR, B_HANDLE, B_ERROR_STATUS,
+} BasicKind;
+
+enum { Q_CONST = 1, Q_VOLATILE = 2 };
+
+/* Pointer kinds (attribute or pointer_default). */
+typedef enum { PTR_NONE, PTR_REF, PTR_UNIQUE, PTR_FULL } PtrKind;
+
+struct Type {
+    TypeKind kind;
+    const char *name;       /* tag, typedef or interface name (C name) */
+    const char *qname;      /* WinRT: name with namespace, '.'-separated; else == name */
+    Scope *ns;              /* WinRT namespace this type lives in (NULL: global) */
+    Loc loc;
+    Attr *attrs;
+    /* basic */
+    BasicKind basic;
+    int sign;               /* -1 unsigned, 1 signed written, 0 plain */
+    /* pointer / array / alias / function return / bitfield base */
+    Type *ref;
+    unsigned ref_qual;      /* qualifiers of *ref */
+    Expr *size;             /* array size (NULL: [] or [*]); bitfield width */
+    bool conformant;        /* array written [] / [*] */
+    /* struct, union, encapsulated union, enum, function params, dispinterface properties */
+    Var **fields;
+    int nfields;
+    bool defined;           /* struct/union/enum/interface body seen */
+    Var *switch_var;        /* encapsulated union discriminant */
+    const char *union_name; /* encapsulated union member name */
+    /* interface-likes */
+    Type *base;             /* inherited interface */
+    Var **methods;          /* own methods (TY_FUNCTION vars) */
+    int nmethods;
+    Stmt **stmts;           /* statements nested in the interface / module / library / namespace */
+    int nstmts;
+    Type **ifaces;          /* coclass/runtimeclass members, 'requires' list */
+    Attr **iface_attrs;     /* per member attributes of ifaces[] */
+    int nifaces;
+    Type *async_iface;      /* [async_uuid] -> synthesized AsyncIFoo */
+    Type *sync_iface;       /* AsyncIFoo -> IFoo */
+    bool is_async;          /* synthesized twin */
+    bool is_object;
+    bool is_hand_async;     /* AsyncIUnknown: declared in IDL, treated as async */
+    bool declared_only;     /* forward declaration only (so far) */
+    bool imported;          /* declared in an imported file */
+    bool checked;
+    /* parameterized (WinRT) */
+    Type **params;          /* TY_PARAMETERIZED: formal params (TY_PARAM); instance: actual args */
+    int nparams;
+    Type *generic;          /* instance -> its parameterized definition */
+    /* alias helpers */
+    int gen_id;             /* stable number for anonymous tags */
+};
+
+struct Var {
+    const char *name;       /* may be NULL (abstract declarator) */
+    Type *type;
+    unsigned qual;
+    Attr *attrs;
+    Expr *init;             /* const value / enum value / default */
+    Loc loc;
+    long long value;        /* evaluated enum/const value */
+    bool has_value;
+    Var **cases;            /* union arm: case labels as exprs in init chain */
+    Expr **case_exprs;      /* encapsulated/non-encapsulated union: case(...) values */
+    int ncases;
+    bool is_default_case;
+    Type *owner;            /* interface owning a method */
+    Var *orig;              /* Begin_/Finish_ method -> the sync method */
+    int vtbl_index;         /* method slot */
+};
+
+typedef enum {
+    ST_TYPEDEF, ST_TYPE,     /* ST_TYPE: struct/union/enum defined or declared alone */
+    ST_DECL,                 /* function prototype or variable declaration */
+    ST_CONST, ST_IMPORT, ST_IMPORTLIB, ST_CPPQUOTE, ST_PRAGMA, ST_INTERFACE,
+    ST_IFACE_FWD, ST_COCLASS, ST_COCLASS_FWD, ST_MODULE, ST_LIBRARY, ST_DISPINTERFACE,
+    ST_NAMESPACE, ST_RUNTIMECLASS, ST_DELEGATE, ST_APICONTRACT, ST_DECLARE, ST_MIDL_PRAGMA,
+    ST_INCLUDE_MARK,
+} StmtKind;
+
+struct Stmt {
+    StmtKind kind;
+    Loc loc;
+    Type *type;             /* defined/declared type, decl-spec of typedef */
+    unsigned qual;
+    Var **decls;            /* typedef declarators, decl / const */
+    int ndecls;
+    const char *text;       /* cpp_quote text, pragma line, import file name */
+    struct File *file;      /* ST_IMPORT: the imported file */
+    Stmt **stmts;           /* library / namespace / module bodies */
+    int nstmts;
+    Attr *attrs;
+    bool defines_type;      /* the typedef's decl-spec was written with a body here */
+    Type **declared;        /* ST_DECLARE instances */
+    int ndeclared;
+};
+
+/* One source file of a compilation (the main file and each import). */
+typedef struct File {
+    const char *name;       /* as written in the import / on the command line */
+    const char *path;       /* resolved path */
+    const char *base;       /* basename without extension (header guards, output names) */
+    Stmt **stmts;
+    int nstmts;
+    bool parsed, parsing;
+    bool is_c_header;       /* imported .h file */
+    PtrVec deps;            /* files #included or imported while reading (for -MD) */
+} File;
+
+/* ====================================================================
+ * Scopes and symbols (uthash)
+ */
+
+struct Scope {
+    const char *name;       /* namespace name component */
+    const char *qname;      /* full dotted name */
+    Scope *parent;
+    Symbol *syms;           /* uthash table: ordinary identifiers (types, constants) */
+    Symbol *tags;           /* uthash table: struct/union/enum tags */
+    Symbol *children;       /* uthash table: nested namespaces */
+    Symbol *consts;         /* uthash table: constants and enum values */
+    int ntypes;
+    Type *contract_owner;
+};
+
+/* ====================================================================
+ * The compiler context: everything one compilation owns.
+ */
+typedef struct Options {
+    const char *input;
+    const char **include_dirs; int ninclude;
+    const char **defines; int ndefines;     /* "NAME" or "NAME=VAL", "-NAME" for -U */
+    bool preprocess_only, check_only;
+    const char *outdir, *header, *iid, *glue, *depfile, *deptarget;
+    bool no_header, no_iid, no_glue, dep_md, dep_mp;
+    bool win32;
+    bool werror, no_warnings;
+    int color;              /* -1 auto, 0 never, 1 always */
+    bool msvc_format;
+    bool verify, write_if_changed;
+} Options;
+
+struct Compiler {
+    Arena *arena;
+    Options *opt;
+    PP *pp;
+    Scope *global;
+    File *main_file;
+    PtrVec files;           /* every File of the compilation */
+    int errors, warnings;
+    bool color;
+    bool msvc;
+    bool werror, nowarn;
+    void *sources;          /* diag.c: file name -> text (for source lines) */
+    int anon_counter;
+    PtrVec async_ifaces;    /* synthesized AsyncIFoo types, in order */
+    int depth;              /* parser nesting depth guard */
+};
+
+Compiler *compiler_new(Options *opt);
+void compiler_free(Compiler *cc);
+
+/* ====================================================================
+ * ast.c: constructors
+ */
+Expr *new_expr(Compiler *cc, ExprKind k, Loc loc);
+Expr *new_num(Compiler *cc, const char *text, Loc loc);
+Expr *new_binary(Compiler *cc, int op, Expr *a, Expr *b, Loc loc);
+Expr *new_unary(Compiler *cc, int op, Expr *a, Loc loc);
+Attr *new_attr(Compiler *cc, const char *name, Loc loc);
+Attr *attr_append(Attr *list, Attr *a);
+Attr *attr_find(const Attr *list, AttrKind k);
+bool attr_has(const Attr *list, AttrKind k);
+const char *attr_name(AttrKind k);
+unsigned attr_where(AttrKind k);
+AttrKind attr_lookup(const char *name);
+Type *new_type(Compiler *cc, TypeKind k, const char *name, Loc loc);
+Type *new_basic(Compiler *cc, BasicKind b, int sign, Loc loc);
+Type *new_pointer(Compiler *cc, Type *ref, unsigned qual, Loc loc);
+Type *new_array(Compiler *cc, Type *elem, unsigned qual, Expr *size, Loc loc);
+Var *new_var(Compiler *cc, const char *name, Loc loc);
+Stmt *new_stmt(Compiler *cc, StmtKind k, Loc loc);
+void push_var(Compiler *cc, Var ***v, int *n, Var *x);
+void push_stmt(Compiler *cc, Stmt ***v, int *n, Stmt *s);
+void push_type(Compiler *cc, Type ***v, int *n, Type *t);
+bool parse_uuid(const char *s, Uuid *u);
+void format_uuid(const Uuid *u, char out[37]);
+
+/* type helpers used by sema and the emitters */
+Type *type_strip_alias(Type *t);            /* follow typedefs */
+bool type_is_interface(const Type *t);
+bool type_is_pointer(const Type *t);        /* pointer after typedefs, or array */
+const char *type_name_of(const Type *t);
+
+/* ====================================================================
+ * Scopes (sema.c)
+ */
+Scope *scope_new(Compiler *cc, const char *name, Scope *parent);
+Symbol *scope_lookup_here(Scope *s, const char *name);
+Type *scope_find_type(Scope *s, const char *name);      /* searches parents */
+Type *scope_find_tag(Scope *s, const char *name);
+Var *scope_find_const(Scope *s, const char *name);
+Scope *scope_find_ns(Scope *s, const char *name);       /* child namespace */
+Scope *scope_child_ns(Compiler *cc, Scope *s, const char *name); /* find or create */
+void scope_add_type(Compiler *cc, Scope *s, Type *t, const char *name);
+void scope_add_tag(Compiler *cc, Scope *s, Type *t);
+void scope_add_const(Compiler *cc, Scope *s, Var *v);
+/* Name lookup the lexer performs: 1 = type, 2 = namespace, 0 = plain identifier. */
+int scope_classify(Scope *s, const char *name, void **out, bool here_only);
+
+/* ====================================================================
+ * parse.c glue (parser.y): parse one preprocessed file into f->stmts.
+ * Imports are parsed on the spot through compiler_import().
+ */
+int parse_file(Compiler *cc, File *f, const char *text, size_t len);
+File *compiler_import(Compiler *cc, const char *name, Loc loc, bool is_import);
+File *compiler_load_main(Compiler *cc, const char *path);
+
+/* ====================================================================
+ * sema.c
+ */
+int sema_check(Compiler *cc);   /* returns error count */
+bool eval_const_expr(Compiler *cc, Expr *e, long long *out, bool quiet);
+
+/* ====================================================================
+ * codegen (emit_header.c, emit_iid.c, emit_glue.c)
+ */
+int emit_header(Compiler *cc, Buf *out, const char *header_name);
+int emit_iid(Compiler *cc, Buf *out);
+int emit_glue(Compiler *cc, Buf *out, const char *header_name);
+bool file_has_async(Compiler *cc);
+
+#endif

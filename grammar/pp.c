@@ -1,0 +1,1687 @@
+/*
+ * pp.c - the C preprocessor that IDL needs, built in (no cc at run time).
+ *
+ * Each file is read once and cut into preprocessing tokens (a linked list,
+ * in the arena). The expander walks that list: directives are executed,
+ * macros are replaced using hide sets (Prosser's algorithm, as in chibicc),
+ * and the surviving tokens are printed into one text buffer. Tokens that
+ * come straight from a file are printed at their own line and column
+ * (with "# N "file"" markers when the file changes or lines jump), so the
+ * IDL lexer's locations are the original ones; tokens produced by a macro
+ * expansion follow each other separated by a space.
+ *
+ * Limits: include depth, macro expansion depth and the number of tokens
+ * a file may produce through expansion are bounded (amidl.h), so a
+ * "billion laughs" macro file stops with an error instead of eating memory.
+ */
+#include "amidl.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <uthash.h>
+
+enum { TK_IDENT, TK_NUM, TK_STR, TK_CHAR, TK_PUNCT, TK_OTHER, TK_EOF };
+
+typedef struct Hide { const char *name; struct Hide *next; } Hide;
+
+typedef struct Tok {
+    int kind;
+    const char *s;
+    int len;
+    const char *file;
+    int line, col;
+    bool bol;           /* first token of a line */
+    bool space;         /* whitespace before it */
+    bool expanded;      /* produced by a macro expansion */
+    bool noexpand;      /* painted blue: never expand again */
+    Hide *hide;
+    struct Tok *next;
+} Tok;
+
+typedef struct Macro {
+    const char *name;
+    bool funclike, variadic, builtin;
+    const char **params;
+    int nparams;
+    Tok *body;          /* list ending in TK_EOF */
+    UT_hash_handle hh;
+} Macro;
+
+typedef struct SrcFile {
+    const char *path;
+    Tok *toks;
+    const char *guard;  /* include guard macro, if the file has the classic shape */
+    bool once;
+    UT_hash_handle hh;
+} SrcFile;
+
+typedef struct Cond { int state; Tok *tok; bool had_else; struct Cond *next; } Cond;
+enum { C_TAKING, C_SKIPPING, C_DONE };   /* DONE: a branch was taken, skip the rest */
+
+struct PP {
+    Compiler *cc;
+    Arena *a;
+    Macro *macros;
+    SrcFile *files;
+    PtrVec dirs;
+    int include_depth;
+    int expand_depth;
+    unsigned long expanded_tokens;
+    bool expand_limit_hit;
+    /* output state */
+    Buf *out;
+    const char *out_file;
+    int out_line, out_col;
+    bool out_started;
+    File *dep_owner;    /* File whose deps get the includes */
+    PtrVec cmdline;     /* -D/-U in order: "+NAME=VALUE" / "-NAME", replayed per import */
+    bool started;       /* the first file has been read: later defines are not command-line */
+};
+
+static Tok eof_tok = { .kind = TK_EOF, .s = "", .len = 0 };
+
+/* ==================================================================== tokenizer */
+
+static Loc tok_loc(const Tok *t)
+{
+    return (Loc){ t->file, t->line, t->col };
+}
+
+static bool is_ident1(int c) { return isalpha(c) || c == '_' || c == '$'; }
+static bool is_ident2(int c) { return isalnum(c) || c == '_' || c == '$'; }
+
+static const char *puncts[] = {
+    "<<=", ">>=", "...", "##", "->", "++", "--", "<<", ">>", "<=", ">=", "==", "!=",
+    "&&", "||", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "::", NULL
+};
+
+static Tok *new_tok(PP *pp, int kind, const char *s, int len, const char *file, int line, int col)
+{
+    Tok *t = arena_alloc(pp->a, sizeof(Tok));
+    t->kind = kind;
+    t->s = s;
+    t->len = len;
+    t->file = file;
+    t->line = line;
+    t->col = col;
+    return t;
+}
+
+/* Cut a file's text into tokens. Comments become whitespace; a backslash
+ * before a newline joins lines. Errors are reported and scanning goes on. */
+static Tok *tokenize(PP *pp, const char *file, const char *p, size_t n)
+{
+    Compiler *cc = pp->cc;
+    const char *end = p + n, *line_start = p;
+    int line = 1;
+    bool bol = true, space = false;
+    Tok head = {0}, *cur = &head;
+
+    while (p < end) {
+        int c = (unsigned char)*p;
+        if (c == '\n') {
+            p++; line++; line_start = p; bol = true; space = false;
+            continue;
+        }
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+            p++; space = true;
+            continue;
+        }
+        if (c == '\\' && (p + 1 < end && (p[1] == '\n' || (p[1] == '\r' && p + 2 < end && p[2] == '\n')))) {
+            p += p[1] == '\n' ? 2 : 3; line++; line_start = p; space = true;
+            continue;
+        }
+        if (c == '/' && p + 1 < end && p[1] == '/') {
+            while (p < end && *p != '\n')
+                p++;
+            space = true;
+            continue;
+        }
+        if (c == '/' && p + 1 < end && p[1] == '*') {
+            int sline = line, scol = (int)(p - line_start) + 1;
+            p += 2;
+            while (p < end && !(p[0] == '*' && p + 1 < end && p[1] == '/')) {
+                if (*p == '\n') { line++; line_start = p + 1; }
+                p++;
+            }
+            if (p >= end) {
+                error_at(cc, (Loc){ file, sline, scol }, "unterminated comment");
+                break;
+            }
+            p += 2;
+            space = true;
+            continue;
+        }
+        int col = (int)(p - line_start) + 1;
+        const char *start = p;
+        int kind;
+        if (is_ident1(c) && !((c == 'L' || c == 'u' || c == 'U') && p + 1 < end && (p[1] == '"' || p[1] == '\''))) {
+            while (p < end && is_ident2((unsigned char)*p))
+                p++;
+            kind = TK_IDENT;
+        } else if (isdigit(c) || (c == '.' && p + 1 < end && isdigit((unsigned char)p[1]))) {
+            p++;
+            while (p < end) {
+                if ((*p == 'e' || *p == 'E' || *p == 'p' || *p == 'P') && p + 1 < end && (p[1] == '+' || p[1] == '-'))
+                    p += 2;
+                else if (is_ident2((unsigned char)*p) || *p == '.')
+                    p++;
+                else
+                    break;
+            }
+            kind = TK_NUM;
+        } else if (c == '"' || c == '\'' || ((c == 'L' || c == 'u' || c == 'U') && p + 1 < end && (p[1] == '"' || p[1] == '\''))) {
+            if (c != '"' && c != '\'')
+                p++;
+            char q = *p++;
+            bool spliced = false;
+            while (p < end && *p != q) {
+                if (*p == '\n') {
+                    break;
+                }
+                if (*p == '\\' && p + 1 < end) {
+                    if (p[1] == '\n') { spliced = true; line++; line_start = p + 2; }
+                    p += 2;
+                    continue;
+                }
+                p++;
+            }
+            if (p >= end || *p != q) {
+                error_at(cc, (Loc){ file, line, col }, "missing terminating %c character", q);
+                kind = TK_OTHER;
+            } else {
+                p++;
+                kind = q == '"' ? TK_STR : TK_CHAR;
+            }
+            if (spliced) {
+                /* remove the backslash-newlines from the literal */
+                char *s = arena_alloc(pp->a, (size_t)(p - start) + 1);
+                int k = 0;
+                for (const char *q2 = start; q2 < p; q2++) {
+                    if (*q2 == '\\' && q2 + 1 < p && q2[1] == '\n') { q2++; continue; }
+                    s[k++] = *q2;
+                }
+                cur = cur->next = new_tok(pp, kind, s, k, file, line, col);
+                goto added;
+            }
+        } else {
+            kind = TK_PUNCT;
+            int len = 1;
+            for (int i = 0; puncts[i]; i++) {
+                int l = (int)strlen(puncts[i]);
+                if (end - p >= l && !memcmp(p, puncts[i], (size_t)l)) { len = l; break; }
+            }
+            if (!(ispunct(c)))
+                kind = TK_OTHER;
+            p += len;
+        }
+        cur = cur->next = new_tok(pp, kind, start, (int)(p - start), file, line, col);
+    added:
+        cur->bol = bol;
+        cur->space = space;
+        bol = false;
+        space = false;
+    }
+    Tok *e = new_tok(pp, TK_EOF, "", 0, file, line, 1);
+    e->bol = true;
+    cur->next = e;
+    return head.next;
+}
+
+/* ==================================================================== helpers */
+
+static bool tok_is(const Tok *t, const char *s)
+{
+    return (int)strlen(s) == t->len && !memcmp(t->s, s, (size_t)t->len) && t->kind != TK_STR && t->kind != TK_CHAR;
+}
+
+static char *tok_str(PP *pp, const Tok *t)
+{
+    return arena_strndup(pp->a, t->s, (size_t)t->len);
+}
+
+static Tok *copy_tok(PP *pp, const Tok *t)
+{
+    Tok *n = arena_alloc(pp->a, sizeof(Tok));
+    *n = *t;
+    n->next = NULL;
+    return n;
+}
+
+static Tok *skip_line(Tok *t)
+{
+    while (!t->bol)
+        t = t->next;
+    return t;
+}
+
+/* The tokens of the rest of the directive line, copied, ending in EOF. */
+static Tok *copy_line(PP *pp, Tok **rest, Tok *t)
+{
+    Tok head = {0}, *cur = &head;
+    for (; !t->bol; t = t->next)
+        cur = cur->next = copy_tok(pp, t);
+    Tok *e = copy_tok(pp, &eof_tok);
+    e->file = cur->file ? cur->file : t->file;
+    e->line = cur->line;
+    cur->next = e;
+    *rest = t;
+    return head.next;
+}
+
+static Macro *find_macro(PP *pp, const Tok *t)
+{
+    if (t->kind != TK_IDENT)
+        return NULL;
+    Macro *m = NULL;
+    HASH_FIND(hh, pp->macros, t->s, (size_t)t->len, m);
+    return m;
+}
+
+static bool hidden(Hide *h, const Tok *t)
+{
+    for (; h; h = h->next)
+        if ((int)strlen(h->name) == t->len && !memcmp(h->name, t->s, (size_t)t->len))
+            return true;
+    return false;
+}
+
+static Hide *hide_add(PP *pp, Hide *h, const char *name)
+{
+    Hide *n = arena_alloc(pp->a, sizeof(Hide));
+    n->name = name;
+    n->next = h;
+    return n;
+}
+
+static Hide *hide_union(PP *pp, Hide *a, Hide *b)
+{
+    Hide *r = b;
+    for (; a; a = a->next)
+        if (!hidden(b, &(Tok){ .s = a->name, .len = (int)strlen(a->name) }))
+            r = hide_add(pp, r, a->name);
+    return r;
+}
+
+static Hide *hide_intersect(PP *pp, Hide *a, Hide *b)
+{
+    Hide *r = NULL;
+    for (; a; a = a->next)
+        if (hidden(b, &(Tok){ .s = a->name, .len = (int)strlen(a->name) }))
+            r = hide_add(pp, r, a->name);
+    return r;
+}
+
+/* ==================================================================== macros */
+
+static void define_macro(PP *pp, Macro *m)
+{
+    Macro *old = NULL;
+    HASH_FIND_STR(pp->macros, m->name, old);
+    if (old)
+        HASH_DEL(pp->macros, old);
+    HASH_ADD_KEYPTR(hh, pp->macros, m->name, strlen(m->name), m);
+}
+
+static void read_define(PP *pp, Tok **rest, Tok *t)
+{
+    if (t->bol || t->kind != TK_IDENT) {
+        error_at(pp->cc, tok_loc(t->bol ? t : t), "macro name must be an identifier");
+        *rest = skip_line(t);
+        return;
+    }
+    Macro *m = arena_alloc(pp->a, sizeof(Macro));
+    m->name = tok_str(pp, t);
+    t = t->next;
+    if (!t->bol && tok_is(t, "(") && !t->space) {
+        m->funclike = true;
+        t = t->next;
+        PtrVec params = {0};
+        while (!t->bol && !tok_is(t, ")")) {
+            if (params.n || m->variadic) {
+                if (!tok_is(t, ",")) {
+                    error_at(pp->cc, tok_loc(t), "expected ',' or ')' in macro parameter list");
+                    vec_free(&params);
+                    *rest = skip_line(t);
+                    return;
+                }
+                t = t->next;
+            }
+            if (tok_is(t, "...")) {
+                m->variadic = true;
+                vec_push(&params, "__VA_ARGS__");
+                t = t->next;
+                continue;
+            }
+            if (t->bol || t->kind != TK_IDENT) {
+                error_at(pp->cc, tok_loc(t), "expected parameter name in macro parameter list");
+                vec_free(&params);
+                *rest = skip_line(t);
+                return;
+            }
+            vec_push(&params, tok_str(pp, t));
+            t = t->next;
+            if (tok_is(t, "...")) {        /* GNU named variadic: args... */
+                m->variadic = true;
+                t = t->next;
+            }
+        }
+        if (t->bol) {
+            error_at(pp->cc, tok_loc(t), "missing ')' in macro parameter list");
+            vec_free(&params);
+            *rest = t;
+            return;
+        }
+        t = t->next;
+        m->nparams = params.n;
+        m->params = arena_alloc(pp->a, sizeof(char *) * (size_t)(params.n + 1));
+        for (int i = 0; i < params.n; i++)
+            m->params[i] = params.v[i];
+        vec_free(&params);
+    }
+    m->body = copy_line(pp, rest, t);
+    define_macro(pp, m);
+}
+
+static void define_text(PP *pp, const char *name, const char *value);
+
+void pp_define(PP *pp, const char *name, const char *value)
+{
+    if (!pp->started)
+        vec_push(&pp->cmdline, arena_printf(pp->a, "+%s=%s", name, value ? value : "1"));
+    define_text(pp, name, value);
+}
+
+static void define_text(PP *pp, const char *name, const char *value)
+{
+    Buf b = {0};
+    buf_printf(&b, "%s %s\n", name, value ? value : "1");
+    char *text = arena_strndup(pp->a, b.data, b.len);
+    buf_free(&b);
+    Tok *t = tokenize(pp, "<command line>", text, strlen(text));
+    Tok *rest;
+    t->bol = false;   /* read_define expects the name not at line start */
+    read_define(pp, &rest, t);
+}
+
+static void undef_name(PP *pp, const char *name);
+
+void pp_undef(PP *pp, const char *name)
+{
+    if (!pp->started)
+        vec_push(&pp->cmdline, arena_printf(pp->a, "-%s", name));
+    undef_name(pp, name);
+}
+
+static void undef_name(PP *pp, const char *name)
+{
+    Macro *m = NULL;
+    HASH_FIND_STR(pp->macros, name, m);
+    if (m)
+        HASH_DEL(pp->macros, m);
+}
+
+static void add_builtin(PP *pp, const char *name)
+{
+    Macro *m = arena_alloc(pp->a, sizeof(Macro));
+    m->name = name;
+    m->builtin = true;
+    m->body = &eof_tok;
+    define_macro(pp, m);
+}
+
+/* Macro arguments: each a token list ending in EOF. */
+typedef struct Arg { Tok *toks; } Arg;
+
+static Tok *eof_at(PP *pp, const Tok *where)
+{
+    Tok *e = copy_tok(pp, &eof_tok);
+    e->file = where->file;
+    e->line = where->line;
+    e->col = where->col;
+    return e;
+}
+
+/* Read the arguments of a function-like macro call; t is at '('.
+ * Returns false (and reports) when the call is unterminated. */
+static bool read_args(PP *pp, Macro *m, Tok **rest, Tok *t, Arg *args, Tok **rparen)
+{
+    Tok *start = t;
+    t = t->next;
+    int n = 0, depth = 0;
+    int nparams = m->nparams ? m->nparams : 1;
+    Tok head = {0}, *cur = &head;
+    for (;;) {
+        if (t->kind == TK_EOF) {
+            error_at(pp->cc, tok_loc(start), "unterminated argument list invoking macro '%s'", m->name);
+            *rest = t;
+            return false;
+        }
+        if (t->bol && tok_is(t, "#")) {
+            /* a directive inside macro arguments: stop here */
+            error_at(pp->cc, tok_loc(start), "unterminated argument list invoking macro '%s'", m->name);
+            *rest = t;
+            return false;
+        }
+        if (depth == 0 && tok_is(t, ")"))
+            break;
+        if (depth == 0 && tok_is(t, ",") && !(m->variadic && n == nparams - 1)) {
+            cur->next = eof_at(pp, t);
+            if (n < nparams)
+                args[n].toks = head.next ? head.next : cur->next;
+            n++;
+            head.next = NULL;
+            cur = &head;
+            t = t->next;
+            continue;
+        }
+        if (tok_is(t, "("))
+            depth++;
+        else if (tok_is(t, ")"))
+            depth--;
+        cur = cur->next = copy_tok(pp, t);
+        cur->bol = false;
+        t = t->next;
+    }
+    cur->next = eof_at(pp, t);
+    if (n < nparams)
+        args[n].toks = head.next ? head.next : cur->next;
+    n++;
+    if (m->nparams == 0 && n == 1 && args[0].toks->kind == TK_EOF)
+        n = 0;
+    if (m->variadic && n == m->nparams - 1) {
+        args[n].toks = eof_at(pp, t);       /* empty __VA_ARGS__ */
+        n++;
+    }
+    if (n != m->nparams) {
+        error_at(pp->cc, tok_loc(start), "macro '%s' %s %d argument%s, but takes %d", m->name,
+                 n > m->nparams ? "passed" : "requires", n > m->nparams ? n : m->nparams,
+                 (n > m->nparams ? n : m->nparams) == 1 ? "" : "s", m->nparams);
+        *rest = t->next;
+        return false;
+    }
+    *rparen = t;
+    *rest = t->next;
+    return true;
+}
+
+static int find_param(Macro *m, const Tok *t)
+{
+    if (t->kind != TK_IDENT)
+        return -1;
+    for (int i = 0; i < m->nparams; i++)
+        if ((int)strlen(m->params[i]) == t->len && !memcmp(m->params[i], t->s, (size_t)t->len))
+            return i;
+    return -1;
+}
+
+static Tok *stringize(PP *pp, Tok *arg, const Tok *where)
+{
+    Buf b = {0};
+    buf_putc(&b, '"');
+    for (Tok *t = arg; t->kind != TK_EOF; t = t->next) {
+        if (t != arg && t->space)
+            buf_putc(&b, ' ');
+        for (int i = 0; i < t->len; i++) {
+            char c = t->s[i];
+            if ((t->kind == TK_STR || t->kind == TK_CHAR) && (c == '"' || c == '\\'))
+                buf_putc(&b, '\\');
+            buf_putc(&b, c);
+        }
+    }
+    buf_putc(&b, '"');
+    Tok *n = copy_tok(pp, where);
+    n->kind = TK_STR;
+    n->s = arena_strndup(pp->a, b.data, b.len);
+    n->len = (int)b.len;
+    buf_free(&b);
+    return n;
+}
+
+static Tok *paste(PP *pp, const Tok *l, const Tok *r)
+{
+    Buf b = {0};
+    buf_write(&b, l->s, (size_t)l->len);
+    buf_write(&b, r->s, (size_t)r->len);
+    char *s = arena_strndup(pp->a, b.data, b.len);
+    buf_free(&b);
+    Tok *t = tokenize(pp, l->file, s, strlen(s));
+    if (t->kind == TK_EOF || t->next->kind != TK_EOF) {
+        error_at(pp->cc, tok_loc(l), "pasting \"%.*s\" and \"%.*s\" does not give a valid preprocessing token",
+                 l->len, l->s, r->len, r->s);
+        if (t->kind == TK_EOF)
+            return copy_tok(pp, l);
+    }
+    t->file = l->file;
+    t->line = l->line;
+    t->col = l->col;
+    t->space = l->space;
+    t->bol = false;
+    t->next = NULL;
+    return t;
+}
+
+static Tok *expand_list(PP *pp, Tok *toks);
+
+static Tok *copy_list(PP *pp, Tok *t, Tok **last)
+{
+    Tok head = {0}, *cur = &head;
+    for (; t->kind != TK_EOF; t = t->next)
+        cur = cur->next = copy_tok(pp, t);
+    *last = cur == &head ? NULL : cur;
+    return head.next;
+}
+
+/* Substitute arguments into a function-like macro body. */
+static Tok *subst(PP *pp, Macro *m, Arg *args, Arg *expanded)
+{
+    Tok head = {0}, *cur = &head;
+    for (Tok *t = m->body; t->kind != TK_EOF; t = t->next) {
+        if (tok_is(t, "#") && t->next->kind != TK_EOF) {
+            int i = find_param(m, t->next);
+            if (i >= 0) {
+                cur = cur->next = stringize(pp, args[i].toks, t);
+                cur->space = t->space;
+                t = t->next;
+                continue;
+            }
+        }
+        if (tok_is(t, "##") && cur != &head) {
+            Tok *r = t->next;
+            if (r->kind == TK_EOF)
+                break;
+            int i = find_param(m, r);
+            t = r;
+            if (i >= 0) {
+                Tok *a = args[i].toks;
+                if (a->kind == TK_EOF)
+                    continue;
+                /* GNU: , ## __VA_ARGS__ */
+                *cur = *paste(pp, cur, a);
+                cur->next = NULL;
+                for (a = a->next; a->kind != TK_EOF; a = a->next)
+                    cur = cur->next = copy_tok(pp, a);
+                continue;
+            }
+            Tok *saved_next = cur->next;
+            *cur = *paste(pp, cur, r);
+            cur->next = saved_next;
+            continue;
+        }
+        int i = find_param(m, t);
+        if (i >= 0) {
+            bool before_paste = tok_is(t->next, "##");
+            Tok *src = before_paste ? args[i].toks : expanded[i].toks;
+            if (before_paste && src->kind == TK_EOF) {
+                /* empty left operand of ##: if the right is a param, keep it */
+                t = t->next;      /* at ## */
+                Tok *r = t->next;
+                int j = find_param(m, r);
+                if (j >= 0) {
+                    Tok *last;
+                    Tok *l = copy_list(pp, args[j].toks, &last);
+                    if (l) { cur->next = l; cur = last; }
+                    t = r;
+                } else if (r->kind != TK_EOF) {
+                    cur = cur->next = copy_tok(pp, r);
+                    t = r;
+                }
+                continue;
+            }
+            Tok *last;
+            Tok *l = copy_list(pp, src, &last);
+            if (l) {
+                l->space = t->space;
+                cur->next = l;
+                cur = last;
+            }
+            continue;
+        }
+        cur = cur->next = copy_tok(pp, t);
+    }
+    cur->next = eof_at(pp, m->body);
+    return head.next;
+}
+
+/* Expand a complete, closed token list (a macro argument). */
+static Tok *expand_list(PP *pp, Tok *toks);
+
+static bool expand_macro(PP *pp, Tok **rest, Tok *t);
+
+/* Expand a token list completely; returns a new list ending in EOF. */
+static Tok *expand_list(PP *pp, Tok *toks)
+{
+    Tok head = {0}, *cur = &head;
+    Tok *t = toks;
+    while (t->kind != TK_EOF) {
+        if (expand_macro(pp, &t, t))
+            continue;
+        cur = cur->next = t;
+        t = t->next;
+    }
+    cur->next = t;
+    return head.next;
+}
+
+static const char *fixed_date(void)
+{
+    return "\"Jan  1 1970\"";
+}
+
+/* If t is a macro invocation, replace it in the stream: *rest becomes the
+ * expansion followed by the remaining tokens. Returns false otherwise. */
+static bool expand_macro(PP *pp, Tok **rest, Tok *t)
+{
+    if (t->noexpand || hidden(t->hide, t))
+        return false;
+    Macro *m = find_macro(pp, t);
+    if (!m)
+        return false;
+    if (m->builtin) {
+        Tok *n = copy_tok(pp, t);
+        n->expanded = true;
+        if (!strcmp(m->name, "__LINE__")) {
+            n->kind = TK_NUM;
+            n->s = arena_printf(pp->a, "%d", t->line);
+        } else if (!strcmp(m->name, "__FILE__")) {
+            n->kind = TK_STR;
+            n->s = arena_printf(pp->a, "\"%s\"", t->file);
+        } else {
+            n->kind = TK_STR;
+            n->s = fixed_date();
+        }
+        n->len = (int)strlen(n->s);
+        n->next = t->next;
+        *rest = n;
+        return true;
+    }
+    if (++pp->expanded_tokens > MAX_EXPAND_TOKENS || pp->expand_depth > MAX_EXPAND_DEPTH) {
+        if (!pp->expand_limit_hit) {
+            pp->expand_limit_hit = true;
+            error_at(pp->cc, tok_loc(t), pp->expand_depth > MAX_EXPAND_DEPTH
+                     ? "macro expansion nested too deeply (limit %d)" : "macro expansion too large (limit %u tokens)",
+                     pp->expand_depth > MAX_EXPAND_DEPTH ? MAX_EXPAND_DEPTH : MAX_EXPAND_TOKENS);
+        }
+        t->noexpand = true;
+        return false;
+    }
+    Tok *result, *after;
+    Hide *hs;
+    if (!m->funclike) {
+        hs = hide_add(pp, t->hide, m->name);
+        Tok head = {0}, *cur = &head;
+        for (Tok *b = m->body; b->kind != TK_EOF; b = b->next) {
+            cur = cur->next = copy_tok(pp, b);
+            cur->hide = hide_union(pp, cur->hide, hs);
+        }
+        result = head.next;
+        after = t->next;
+        if (result) {
+            result->space = t->space;
+            cur->next = after;
+        }
+    } else {
+        Tok *lp = t->next;
+        if (!tok_is(lp, "(") || lp->kind == TK_EOF)
+            return false;
+        Arg *args = arena_alloc(pp->a, sizeof(Arg) * (size_t)(m->nparams + 1));
+        Arg *exp = arena_alloc(pp->a, sizeof(Arg) * (size_t)(m->nparams + 1));
+        Tok *rparen;
+        if (!read_args(pp, m, &after, lp, args, &rparen)) {
+            *rest = after;
+            return true;
+        }
+        pp->expand_depth++;
+        for (int i = 0; i < m->nparams; i++)
+            exp[i].toks = expand_list(pp, args[i].toks);
+        pp->expand_depth--;
+        hs = hide_add(pp, hide_intersect(pp, t->hide, rparen->hide), m->name);
+        Tok *body = subst(pp, m, args, exp);
+        Tok head = {0}, *cur = &head;
+        for (Tok *b = body; b->kind != TK_EOF; b = b->next) {
+            cur = cur->next = b;
+            b->hide = hide_union(pp, b->hide, hs);
+        }
+        result = head.next;
+        if (result) {
+            result->space = t->space;
+            cur->next = after;
+        }
+    }
+    for (Tok *r = result; r && r != after; r = r->next) {
+        r->expanded = true;
+        r->bol = false;
+        r->file = t->file;
+        r->line = t->line;
+        r->col = t->col;
+        if (++pp->expanded_tokens > MAX_EXPAND_TOKENS)
+            break;
+    }
+    *rest = result ? result : after;
+    if (!result && after) {
+        /* empty expansion: keep the line structure of what follows */
+        if (t->bol && !after->bol && after->kind != TK_EOF && false)
+            after->bol = true;
+    }
+    return true;
+}
+
+/* ==================================================================== #if */
+
+typedef struct Val { long long v; bool u; } Val;
+
+typedef struct Eval { PP *pp; Tok *t; bool err; Loc loc; } Eval;
+
+static Val eval_cond(Eval *e);
+
+static void eval_error(Eval *e, const Tok *t, const char *msg)
+{
+    if (!e->err) {
+        Loc l = t->kind == TK_EOF ? e->loc : tok_loc(t);
+        error_at(e->pp->cc, l, "%s", msg);
+    }
+    e->err = true;
+}
+
+static bool parse_pp_number(const char *s, int len, Val *out)
+{
+    char buf[128];
+    if (len >= (int)sizeof buf)
+        return false;
+    memcpy(buf, s, (size_t)len);
+    buf[len] = 0;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(buf, &end, 0);
+    if (buf[0] == '0' && len > 1 && (buf[1] == 'b' || buf[1] == 'B'))
+        v = strtoull(buf + 2, &end, 2);
+    bool u = false;
+    while (*end) {
+        if (*end == 'u' || *end == 'U') { u = true; end++; }
+        else if (*end == 'l' || *end == 'L') end++;
+        else if (!strncmp(end, "i64", 3) || !strncmp(end, "I64", 3)) end += 3;
+        else if (!strncmp(end, "i32", 3) || !strncmp(end, "I32", 3)) end += 3;
+        else return false;
+    }
+    if (v > (unsigned long long)INT64_MAX)
+        u = true;
+    out->v = (long long)v;
+    out->u = u;
+    return true;
+}
+
+static long long char_value(const char *s, int len)
+{
+    const char *p = s;
+    if (*p == 'L' || *p == 'u' || *p == 'U')
+        p++;
+    p++;  /* quote */
+    if (p >= s + len - 1)
+        return 0;
+    if (*p != '\\')
+        return (unsigned char)*p;
+    p++;
+    switch (*p) {
+    case 'n': return '\n';
+    case 't': return '\t';
+    case 'r': return '\r';
+    case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7':
+        return strtol(p, NULL, 8);
+    case 'x': return strtol(p + 1, NULL, 16);
+    case 'a': return 7;
+    case 'b': return 8;
+    case 'f': return 12;
+    case 'v': return 11;
+    default: return (unsigned char)*p;
+    }
+}
+
+static Val eval_primary(Eval *e)
+{
+    Tok *t = e->t;
+    Val r = {0, false};
+    if (tok_is(t, "(")) {
+        e->t = t->next;
+        r = eval_cond(e);
+        if (!tok_is(e->t, ")")) {
+            eval_error(e, e->t, "expected ')' in preprocessor expression");
+            return r;
+        }
+        e->t = e->t->next;
+        return r;
+    }
+    if (t->kind == TK_NUM) {
+        if (!parse_pp_number(t->s, t->len, &r))
+            eval_error(e, t, "invalid integer constant in preprocessor expression");
+        e->t = t->next;
+        return r;
+    }
+    if (t->kind == TK_CHAR) {
+        r.v = char_value(t->s, t->len);
+        e->t = t->next;
+        return r;
+    }
+    if (t->kind == TK_IDENT) {
+        /* identifiers left after expansion are 0 (true/false as in C++) */
+        r.v = tok_is(t, "true") ? 1 : 0;
+        e->t = t->next;
+        if (tok_is(e->t, "(")) {
+            eval_error(e, t, "function-like macro is not defined");
+        }
+        return r;
+    }
+    eval_error(e, t, t->kind == TK_EOF ? "expected value in preprocessor expression"
+                                       : "invalid token in preprocessor expression");
+    return r;
+}
+
+static Val eval_unary(Eval *e)
+{
+    Tok *t = e->t;
+    if (tok_is(t, "-") || tok_is(t, "+") || tok_is(t, "!") || tok_is(t, "~")) {
+        e->t = t->next;
+        Val v = eval_unary(e);
+        switch (t->s[0]) {
+        case '-': v.v = (long long)(0ULL - (unsigned long long)v.v); break;
+        case '!': v.v = !v.v; v.u = false; break;
+        case '~': v.v = ~v.v; break;
+        }
+        return v;
+    }
+    return eval_primary(e);
+}
+
+static int prec(const Tok *t)
+{
+    static const struct { const char *op; int p; } tab[] = {
+        {"*", 10}, {"/", 10}, {"%", 10}, {"+", 9}, {"-", 9}, {"<<", 8}, {">>", 8},
+        {"<", 7}, {">", 7}, {"<=", 7}, {">=", 7}, {"==", 6}, {"!=", 6}, {"&", 5},
+        {"^", 4}, {"|", 3}, {"&&", 2}, {"||", 1}, {NULL, 0}
+    };
+    if (t->kind != TK_PUNCT)
+        return 0;
+    for (int i = 0; tab[i].op; i++)
+        if (tok_is(t, tab[i].op))
+            return tab[i].p;
+    return 0;
+}
+
+static Val binop(Eval *e, const Tok *op, Val a, Val b)
+{
+    bool u = a.u || b.u;
+    unsigned long long ua = (unsigned long long)a.v, ub = (unsigned long long)b.v;
+    Val r = { 0, u };
+    const char *s = op->s;
+    int len = op->len;
+    if (len == 1) {
+        switch (s[0]) {
+        case '*': r.v = (long long)(ua * ub); break;
+        case '/': case '%':
+            if (b.v == 0) { eval_error(e, op, "division by zero in preprocessor expression"); return r; }
+            if (u) r.v = (long long)(s[0] == '/' ? ua / ub : ua % ub);
+            else if (a.v == INT64_MIN && b.v == -1) r.v = s[0] == '/' ? a.v : 0;
+            else r.v = s[0] == '/' ? a.v / b.v : a.v % b.v;
+            break;
+        case '+': r.v = (long long)(ua + ub); break;
+        case '-': r.v = (long long)(ua - ub); break;
+        case '<': r.v = u ? ua < ub : a.v < b.v; r.u = false; break;
+        case '>': r.v = u ? ua > ub : a.v > b.v; r.u = false; break;
+        case '&': r.v = a.v & b.v; break;
+        case '^': r.v = a.v ^ b.v; break;
+        case '|': r.v = a.v | b.v; break;
+        }
+        return r;
+    }
+    if (!memcmp(s, "<<", 2)) { r.u = a.u; r.v = (b.v < 0 || b.v > 63) ? 0 : (long long)(ua << b.v); }
+    else if (!memcmp(s, ">>", 2)) { r.u = a.u; r.v = (b.v < 0 || b.v > 63) ? 0 : a.u ? (long long)(ua >> b.v) : a.v >> b.v; }
+    else if (!memcmp(s, "<=", 2)) { r.v = u ? ua <= ub : a.v <= b.v; r.u = false; }
+    else if (!memcmp(s, ">=", 2)) { r.v = u ? ua >= ub : a.v >= b.v; r.u = false; }
+    else if (!memcmp(s, "==", 2)) { r.v = a.v == b.v; r.u = false; }
+    else if (!memcmp(s, "!=", 2)) { r.v = a.v != b.v; r.u = false; }
+    else if (!memcmp(s, "&&", 2)) { r.v = a.v && b.v; r.u = false; }
+    else if (!memcmp(s, "||", 2)) { r.v = a.v || b.v; r.u = false; }
+    return r;
+}
+
+static Val eval_binary(Eval *e, int min_prec)
+{
+    Val lhs = eval_unary(e);
+    for (;;) {
+        Tok *op = e->t;
+        int p = prec(op);
+        if (!p || p < min_prec || e->err)
+            return lhs;
+        e->t = op->next;
+        Val rhs = eval_binary(e, p + 1);
+        lhs = binop(e, op, lhs, rhs);
+    }
+}
+
+static Val eval_cond(Eval *e)
+{
+    if (++e->pp->expand_depth > MAX_NEST_DEPTH) {
+        eval_error(e, e->t, "preprocessor expression nested too deeply");
+        e->pp->expand_depth--;
+        return (Val){0, false};
+    }
+    Val c = eval_binary(e, 1);
+    if (tok_is(e->t, "?")) {
+        e->t = e->t->next;
+        Val a = eval_cond(e);
+        if (!tok_is(e->t, ":"))
+            eval_error(e, e->t, "expected ':' in preprocessor expression");
+        else
+            e->t = e->t->next;
+        Val b = eval_cond(e);
+        c = c.v ? a : b;
+        if (a.u || b.u)
+            c.u = true;
+    }
+    e->pp->expand_depth--;
+    return c;
+}
+
+/* Evaluate the tokens of a #if line (t..end of line). */
+static bool eval_if(PP *pp, Tok **rest, Tok *t, long long *out)
+{
+    Loc where = tok_loc(t);
+    Tok *line = copy_line(pp, rest, t);
+    /* replace defined X / defined(X) first */
+    Tok head = {0}, *cur = &head;
+    for (Tok *x = line; x->kind != TK_EOF; x = x->next) {
+        if (tok_is(x, "defined") && x->kind == TK_IDENT) {
+            Tok *start = x;
+            bool paren = tok_is(x->next, "(");
+            x = paren ? x->next->next : x->next;
+            if (x->kind != TK_IDENT) {
+                error_at(pp->cc, tok_loc(start), "macro name must be an identifier");
+                return false;
+            }
+            bool def = find_macro(pp, x) != NULL;
+            if (paren) {
+                if (!tok_is(x->next, ")")) {
+                    error_at(pp->cc, tok_loc(x), "missing ')' after 'defined'");
+                    return false;
+                }
+                x = x->next;
+            }
+            Tok *n = copy_tok(pp, start);
+            n->kind = TK_NUM;
+            n->s = def ? "1" : "0";
+            n->len = 1;
+            cur = cur->next = n;
+            continue;
+        }
+        cur = cur->next = x;
+    }
+    Tok *e0 = eof_at(pp, cur == &head ? t : cur);
+    cur->next = e0;
+    Tok *exp = expand_list(pp, head.next ? head.next : e0);
+    Eval e = { pp, exp, false, where };
+    if (exp->kind == TK_EOF) {
+        error_at(pp->cc, where, "#if with no expression");
+        return false;
+    }
+    Val v = eval_cond(&e);
+    if (!e.err && e.t->kind != TK_EOF)
+        eval_error(&e, e.t, "missing binary operator in preprocessor expression");
+    *out = v.v;
+    return !e.err;
+}
+
+int pp_eval_string(PP *pp, const char *expr, long long *result)
+{
+    int before = pp->cc->errors;
+    char *text = arena_strdup(pp->a, expr);
+    Tok *t = tokenize(pp, "<expr>", text, strlen(text));
+    if (t->kind != TK_EOF)
+        t->bol = false;
+    Tok *rest;
+    if (t->kind == TK_EOF) {
+        error_at(pp->cc, tok_loc(t), "#if with no expression");
+        return -1;
+    }
+    bool ok = eval_if(pp, &rest, t, result);
+    return ok && pp->cc->errors == before ? 0 : -1;
+}
+
+/* ==================================================================== files */
+
+static bool file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static char *dir_of(Arena *a, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return arena_strdup(a, ".");
+    return arena_strndup(a, path, (size_t)(slash - path));
+}
+
+const char *pp_find(PP *pp, const char *name, const char *from, bool angled)
+{
+    if (name[0] == '/')
+        return file_exists(name) ? arena_strdup(pp->a, name) : NULL;
+    if (from && !angled) {
+        char *d = dir_of(pp->a, from);
+        char *p = strcmp(d, ".") ? arena_printf(pp->a, "%s/%s", d, name) : arena_strdup(pp->a, name);
+        if (file_exists(p))
+            return p;
+    }
+    for (int i = 0; i < pp->dirs.n; i++) {
+        char *p = arena_printf(pp->a, "%s/%s", (char *)pp->dirs.v[i], name);
+        if (file_exists(p))
+            return p;
+    }
+    if (angled && from) {
+        /* MIDL and widl also look beside the including file for <...> */
+        char *d = dir_of(pp->a, from);
+        char *p = strcmp(d, ".") ? arena_printf(pp->a, "%s/%s", d, name) : arena_strdup(pp->a, name);
+        if (file_exists(p))
+            return p;
+    }
+    return NULL;
+}
+
+void pp_add_include_dir(PP *pp, const char *dir)
+{
+    vec_push(&pp->dirs, arena_strdup(pp->a, dir));
+}
+
+static char *read_whole(Compiler *cc, const char *path, size_t *len, Loc from)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        error_at(cc, from, "cannot open '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        error_at(cc, from, "cannot read '%s': it is a directory", path);
+        return NULL;
+    }
+    Buf b = {0};
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        buf_write(&b, chunk, n);
+        if ((long)b.len > MAX_FILE_SIZE) {
+            fclose(f);
+            buf_free(&b);
+            error_at(cc, from, "'%s' is too large (limit %ld MiB)", path, MAX_FILE_SIZE >> 20);
+            return NULL;
+        }
+    }
+    bool err = ferror(f);
+    fclose(f);
+    if (err) {
+        buf_free(&b);
+        error_at(cc, from, "cannot read '%s'", path);
+        return NULL;
+    }
+    char *text = arena_strndup(cc->arena, b.data ? b.data : "", b.len);
+    *len = b.len;
+    buf_free(&b);
+    if (memchr(text, 0, *len)) {
+        error_at(cc, from, "'%s' is not a text file (it contains NUL bytes)", path);
+        return NULL;
+    }
+    return text;
+}
+
+/* The classic guard shape: #ifndef X / #define X ... #endif at the end. */
+static Tok *detect_guard(Tok *t)
+{
+    if (!(tok_is(t, "#") && tok_is(t->next, "ifndef") && t->next->next->kind == TK_IDENT))
+        return NULL;
+    Tok *name = t->next->next;
+    Tok *d = name->next;
+    if (!(d->bol && tok_is(d, "#") && tok_is(d->next, "define") && d->next->next->len == name->len &&
+          !memcmp(d->next->next->s, name->s, (size_t)name->len)))
+        return NULL;
+    /* the matching #endif must be the last directive */
+    int depth = 0;
+    Tok *last_endif = NULL;
+    for (Tok *x = t; x->kind != TK_EOF; x = x->next) {
+        if (!(x->bol && tok_is(x, "#")))
+            continue;
+        Tok *dir = x->next;
+        if (tok_is(dir, "if") || tok_is(dir, "ifdef") || tok_is(dir, "ifndef"))
+            depth++;
+        else if (tok_is(dir, "endif")) {
+            depth--;
+            if (depth == 0)
+                last_endif = x;
+        } else if (depth == 0)
+            return NULL;
+        if (depth == 0 && last_endif && x != last_endif)
+            return NULL;
+    }
+    if (!last_endif)
+        return NULL;
+    Tok *after = skip_line(last_endif->next);
+    if (after->kind != TK_EOF)
+        return NULL;
+    return name;
+}
+
+static SrcFile *load_file(PP *pp, const char *path, Loc from)
+{
+    SrcFile *sf = NULL;
+    HASH_FIND_STR(pp->files, path, sf);
+    if (sf)
+        return sf;
+    size_t len;
+    char *text = read_whole(pp->cc, path, &len, from);
+    if (!text)
+        return NULL;
+    const char *name = arena_strdup(pp->a, path);
+    diag_add_source(pp->cc, name, text, len);
+    sf = arena_alloc(pp->a, sizeof(SrcFile));
+    sf->path = name;
+    sf->toks = tokenize(pp, name, text, len);
+    Tok *g = detect_guard(sf->toks);
+    if (g)
+        sf->guard = tok_str(pp, g);
+    HASH_ADD_KEYPTR(hh, pp->files, sf->path, strlen(sf->path), sf);
+    return sf;
+}
+
+/* ==================================================================== output */
+
+static void out_marker(PP *pp, const char *file, int line)
+{
+    Buf *o = pp->out;
+    if (pp->out_started && pp->out_col > 1)
+        buf_putc(o, '\n');
+    buf_printf(o, "# %d \"%s\"\n", line, file);
+    pp->out_file = file;
+    pp->out_line = line;
+    pp->out_col = 1;
+    pp->out_started = true;
+}
+
+static void out_sync(PP *pp, const char *file, int line)
+{
+    if (!pp->out_started || pp->out_file != file || line < pp->out_line || line - pp->out_line > 8) {
+        if (!(pp->out_file && file && !strcmp(pp->out_file, file) && line >= pp->out_line && line - pp->out_line <= 8)) {
+            out_marker(pp, file, line);
+            return;
+        }
+        pp->out_file = file;
+    }
+    while (pp->out_line < line) {
+        buf_putc(pp->out, '\n');
+        pp->out_line++;
+        pp->out_col = 1;
+    }
+}
+
+static void out_tok(PP *pp, Tok *t)
+{
+    if (!t->expanded) {
+        out_sync(pp, t->file, t->line);
+        if (pp->out_col < t->col) {
+            while (pp->out_col < t->col) {
+                buf_putc(pp->out, ' ');
+                pp->out_col++;
+            }
+        } else if (t->space || pp->out_col > t->col) {
+            if (pp->out_col > 1) {
+                buf_putc(pp->out, ' ');
+                pp->out_col++;
+            }
+        }
+    } else {
+        if (!pp->out_started || pp->out_file != t->file || t->line > pp->out_line)
+            out_sync(pp, t->file, t->line);
+        /* keep the spacing the tokens had in the source (a GUID passed to a
+         * macro must stay one piece), but never glue two words together */
+        if (pp->out_col > 1) {
+            char last = pp->out->len ? pp->out->data[pp->out->len - 1] : ' ';
+            bool word_last = is_ident2((unsigned char)last);
+            bool word_next = t->len && (is_ident2((unsigned char)t->s[0]) || t->s[0] == '"' || t->s[0] == '\'');
+            if (t->space || (word_last && word_next)) {
+                buf_putc(pp->out, ' ');
+                pp->out_col++;
+            }
+        }
+    }
+    buf_write(pp->out, t->s, (size_t)t->len);
+    pp->out_col += t->len;
+}
+
+/* ==================================================================== directives */
+
+static void preprocess_toks(PP *pp, Tok *t, const char *path);
+
+static void do_include(PP *pp, Tok **rest, Tok *t, Tok *hash, const char *cur_path)
+{
+    Loc where = tok_loc(t);
+    char *name = NULL;
+    bool angled = false;
+    if (t->bol) {
+        error_at(pp->cc, tok_loc(hash), "#include expects \"FILENAME\" or <FILENAME>");
+        *rest = t;
+        return;
+    }
+    if (t->kind == TK_STR && t->s[0] == '"') {
+        name = arena_strndup(pp->a, t->s + 1, (size_t)t->len - 2);
+        t = t->next;
+    } else if (tok_is(t, "<")) {
+        Buf b = {0};
+        Tok *x = t->next;
+        for (; !x->bol && !tok_is(x, ">"); x = x->next) {
+            if (x->space && b.len)
+                buf_putc(&b, ' ');
+            buf_write(&b, x->s, (size_t)x->len);
+        }
+        if (x->bol) {
+            buf_free(&b);
+            error_at(pp->cc, where, "missing terminating > character");
+            *rest = x;
+            return;
+        }
+        name = arena_strndup(pp->a, b.data ? b.data : "", b.len);
+        buf_free(&b);
+        angled = true;
+        t = x->next;
+    } else {
+        /* computed include */
+        Tok *line = copy_line(pp, rest, t);
+        Tok *exp = expand_list(pp, line);
+        if (exp->kind == TK_STR && exp->s[0] == '"') {
+            name = arena_strndup(pp->a, exp->s + 1, (size_t)exp->len - 2);
+        } else {
+            error_at(pp->cc, where, "#include expects \"FILENAME\" or <FILENAME>");
+            return;
+        }
+        t = *rest;
+    }
+    if (!t->bol) {
+        warning_at(pp->cc, tok_loc(t), "extra tokens at end of #include directive");
+    }
+    *rest = skip_line(t);
+    if (!*name) {
+        error_at(pp->cc, where, "empty filename in #include");
+        return;
+    }
+    const char *path = pp_find(pp, name, cur_path, angled);
+    if (!path) {
+        error_at(pp->cc, where, "'%s' file not found", name);
+        return;
+    }
+    if (pp->include_depth >= MAX_INCLUDE_DEPTH) {
+        error_at(pp->cc, where, "#include nested too deeply (limit %d)", MAX_INCLUDE_DEPTH);
+        return;
+    }
+    SrcFile *sf = load_file(pp, path, where);
+    if (!sf)
+        return;
+    if (pp->dep_owner)
+        vec_push(&pp->dep_owner->deps, (void *)sf->path);
+    if (sf->once)
+        return;
+    if (sf->guard) {
+        Macro *m = NULL;
+        HASH_FIND_STR(pp->macros, sf->guard, m);
+        if (m)
+            return;
+    }
+    pp->include_depth++;
+    preprocess_toks(pp, sf->toks, sf->path);
+    pp->include_depth--;
+}
+
+static void skip_cond_block(PP *pp, Tok **rest, Tok *t)
+{
+    /* skip to the next #elif/#else/#endif at this level */
+    int depth = 0;
+    while (t->kind != TK_EOF) {
+        if (t->bol && tok_is(t, "#")) {
+            Tok *d = t->next;
+            if (!d->bol) {
+                if (tok_is(d, "if") || tok_is(d, "ifdef") || tok_is(d, "ifndef")) {
+                    depth++;
+                } else if (depth == 0 && (tok_is(d, "elif") || tok_is(d, "else") || tok_is(d, "endif"))) {
+                    *rest = t;
+                    return;
+                } else if (tok_is(d, "endif")) {
+                    depth--;
+                }
+            }
+        }
+        t = t->next;
+    }
+    (void)pp;
+    *rest = t;
+}
+
+static void expect_eol(PP *pp, Tok *t, const char *dir)
+{
+    if (!t->bol)
+        warning_at(pp->cc, tok_loc(t), "extra tokens at end of #%s directive", dir);
+}
+
+/* Process one file's token list: directives, expansion, output. */
+static void preprocess_toks(PP *pp, Tok *t, const char *path)
+{
+    Cond *conds = NULL;
+    const char *line_file = NULL;     /* #line overrides */
+    int line_delta = 0;
+    Tok *prev_out = NULL;
+
+    while (t->kind != TK_EOF) {
+        if (t->bol && tok_is(t, "#") && !t->expanded) {
+            Tok *hash = t;
+            Tok *d = t->next;
+            if (d->bol) {            /* null directive */
+                t = d;
+                continue;
+            }
+            if (tok_is(d, "define")) {
+                read_define(pp, &t, d->next);
+                continue;
+            }
+            if (tok_is(d, "undef")) {
+                Tok *n = d->next;
+                if (n->bol || n->kind != TK_IDENT) {
+                    error_at(pp->cc, tok_loc(n->bol ? d : n), "macro name must be an identifier");
+                    t = skip_line(n);
+                    continue;
+                }
+                char *name = tok_str(pp, n);
+                undef_name(pp, name);
+                expect_eol(pp, n->next, "undef");
+                t = skip_line(n->next);
+                continue;
+            }
+            if (tok_is(d, "include") || tok_is(d, "include_next") || tok_is(d, "import")) {
+                do_include(pp, &t, d->next, hash, path);
+                continue;
+            }
+            if (tok_is(d, "if") || tok_is(d, "ifdef") || tok_is(d, "ifndef")) {
+                long long v = 0;
+                if (tok_is(d, "if")) {
+                    if (d->next->bol) {
+                        error_at(pp->cc, tok_loc(d), "#if with no expression");
+                        t = d->next;
+                    } else if (!eval_if(pp, &t, d->next, &v))
+                        v = 0;
+                } else {
+                    Tok *n = d->next;
+                    if (n->bol || n->kind != TK_IDENT) {
+                        error_at(pp->cc, tok_loc(n->bol ? d : n), "macro name must be an identifier");
+                        t = skip_line(n);
+                    } else {
+                        v = (find_macro(pp, n) != NULL) == tok_is(d, "ifdef");
+                        expect_eol(pp, n->next, tok_is(d, "ifdef") ? "ifdef" : "ifndef");
+                        t = skip_line(n->next);
+                    }
+                }
+                Cond *c = arena_alloc(pp->a, sizeof(Cond));
+                c->tok = hash;
+                c->next = conds;
+                conds = c;
+                if (v) {
+                    c->state = C_TAKING;
+                } else {
+                    c->state = C_SKIPPING;
+                    skip_cond_block(pp, &t, t);
+                }
+                continue;
+            }
+            if (tok_is(d, "elif")) {
+                if (!conds) {
+                    error_at(pp->cc, tok_loc(hash), "#elif without #if");
+                    t = skip_line(d->next);
+                    continue;
+                }
+                if (conds->had_else)
+                    error_at(pp->cc, tok_loc(hash), "#elif after #else");
+                if (conds->state != C_SKIPPING) {
+                    conds->state = C_DONE;
+                    skip_cond_block(pp, &t, skip_line(d->next));
+                    continue;
+                }
+                long long v = 0;
+                if (d->next->bol) {
+                    error_at(pp->cc, tok_loc(d), "#elif with no expression");
+                    t = d->next;
+                } else if (!eval_if(pp, &t, d->next, &v))
+                    v = 0;
+                if (v)
+                    conds->state = C_TAKING;
+                else
+                    skip_cond_block(pp, &t, t);
+                continue;
+            }
+            if (tok_is(d, "else")) {
+                if (!conds) {
+                    error_at(pp->cc, tok_loc(hash), "#else without #if");
+                    t = skip_line(d->next);
+                    continue;
+                }
+                if (conds->had_else)
+                    error_at(pp->cc, tok_loc(hash), "#else after #else");
+                conds->had_else = true;
+                expect_eol(pp, d->next, "else");
+                t = skip_line(d->next);
+                if (conds->state == C_SKIPPING) {
+                    conds->state = C_TAKING;
+                } else {
+                    conds->state = C_DONE;
+                    skip_cond_block(pp, &t, t);
+                }
+                continue;
+            }
+            if (tok_is(d, "endif")) {
+                if (!conds)
+                    error_at(pp->cc, tok_loc(hash), "#endif without #if");
+                else
+                    conds = conds->next;
+                expect_eol(pp, d->next, "endif");
+                t = skip_line(d->next);
+                continue;
+            }
+            if (tok_is(d, "error") || tok_is(d, "warning")) {
+                Buf b = {0};
+                Tok *x = d->next;
+                for (; !x->bol; x = x->next) {
+                    if (b.len && x->space)
+                        buf_putc(&b, ' ');
+                    buf_write(&b, x->s, (size_t)x->len);
+                }
+                if (tok_is(d, "error"))
+                    error_at(pp->cc, tok_loc(hash), "#error %s", b.data ? b.data : "");
+                else
+                    warning_at(pp->cc, tok_loc(hash), "#warning %s", b.data ? b.data : "");
+                buf_free(&b);
+                t = x;
+                continue;
+            }
+            if (tok_is(d, "line") || d->kind == TK_NUM) {
+                Tok *n = tok_is(d, "line") ? d->next : d;
+                Tok *line = copy_line(pp, &t, n);
+                Tok *exp = expand_list(pp, line);
+                Val v;
+                if (exp->kind != TK_NUM || !parse_pp_number(exp->s, exp->len, &v) || v.v <= 0 || v.v > INT32_MAX) {
+                    error_at(pp->cc, tok_loc(n->bol ? d : n), "#line directive requires a positive integer argument");
+                    continue;
+                }
+                /* the next source line gets number v */
+                int next_line = t->kind == TK_EOF ? hash->line + 1 : t->line;
+                line_delta = (int)v.v - next_line;
+                if (exp->next->kind == TK_STR && exp->next->s[0] == '"')
+                    line_file = arena_strndup(pp->a, exp->next->s + 1, (size_t)exp->next->len - 2);
+                continue;
+            }
+            if (tok_is(d, "pragma")) {
+                Tok *x = d->next;
+                if (tok_is(x, "once")) {
+                    SrcFile *sf = NULL;
+                    HASH_FIND_STR(pp->files, path, sf);
+                    if (sf)
+                        sf->once = true;
+                    t = skip_line(x);
+                    continue;
+                }
+                /* hand the pragma to the parser on a line of its own */
+                out_sync(pp, hash->file, hash->line);
+                if (pp->out_col > 1) {
+                    buf_putc(pp->out, '\n');
+                    pp->out_line++;
+                }
+                buf_puts(pp->out, "#pragma");
+                for (; !x->bol; x = x->next) {
+                    buf_putc(pp->out, ' ');
+                    buf_write(pp->out, x->s, (size_t)x->len);
+                }
+                buf_putc(pp->out, '\n');
+                pp->out_line++;
+                pp->out_col = 1;
+                t = x;
+                continue;
+            }
+            if (tok_is(d, "ident") || tok_is(d, "sccs") || tok_is(d, "assert") || tok_is(d, "unassert")) {
+                t = skip_line(d);
+                continue;
+            }
+            error_at(pp->cc, tok_loc(d), "invalid preprocessing directive #%.*s", d->len, d->s);
+            t = skip_line(d);
+            continue;
+        }
+        if (t->kind == TK_IDENT && expand_macro(pp, &t, t))
+            continue;
+        if (line_delta || line_file) {
+            if (!t->expanded) {
+                Tok *c = copy_tok(pp, t);
+                c->next = t->next;
+                c->line += line_delta;
+                if (line_file)
+                    c->file = line_file;
+                t = c;
+            }
+        }
+        out_tok(pp, t);
+        prev_out = t;
+        t = t->next;
+    }
+    (void)prev_out;
+    for (Cond *c = conds; c; c = c->next)
+        error_at(pp->cc, tok_loc(c->tok), "unterminated conditional directive");
+}
+
+/* ==================================================================== API */
+
+PP *pp_new(Compiler *cc)
+{
+    PP *pp = arena_alloc(cc->arena, sizeof(PP));
+    pp->cc = cc;
+    pp->a = cc->arena;
+    add_builtin(pp, "__LINE__");
+    add_builtin(pp, "__FILE__");
+    add_builtin(pp, "__DATE__");
+    add_builtin(pp, "__TIME__");
+    return pp;
+}
+
+/* Imported files are preprocessed as MIDL and widl do: each with a fresh
+ * macro table holding only the predefined and command-line macros. */
+void *pp_push_state(PP *pp)
+{
+    Macro *saved = pp->macros;
+    pp->macros = NULL;
+    add_builtin(pp, "__LINE__");
+    add_builtin(pp, "__FILE__");
+    add_builtin(pp, "__DATE__");
+    add_builtin(pp, "__TIME__");
+    for (int i = 0; i < pp->cmdline.n; i++) {
+        char *c = pp->cmdline.v[i];
+        if (c[0] == '-') {
+            undef_name(pp, c + 1);
+        } else {
+            char *eq = strchr(c, '=');
+            define_text(pp, arena_strndup(pp->a, c + 1, (size_t)(eq - c - 1)), eq + 1);
+        }
+    }
+    return saved;
+}
+
+void pp_pop_state(PP *pp, void *state)
+{
+    HASH_CLEAR(hh, pp->macros);
+    pp->macros = state;
+}
+
+void pp_free(PP *pp)
+{
+    if (!pp)
+        return;
+    vec_free(&pp->cmdline);
+    HASH_CLEAR(hh, pp->macros);
+    HASH_CLEAR(hh, pp->files);
+    vec_free(&pp->dirs);
+}
+
+static int run(PP *pp, SrcFile *sf, Buf *out)
+{
+    int before = pp->cc->errors;
+    Buf *saved = pp->out;
+    const char *sfile = pp->out_file;
+    int sline = pp->out_line, scol = pp->out_col;
+    bool sstarted = pp->out_started;
+    pp->out = out;
+    pp->out_file = NULL;
+    pp->out_line = 0;
+    pp->out_col = 1;
+    pp->out_started = false;
+    pp->expanded_tokens = 0;
+    pp->expand_limit_hit = false;
+    out_marker(pp, sf->path, 1);
+    preprocess_toks(pp, sf->toks, sf->path);
+    buf_putc(out, '\n');
+    pp->out = saved;
+    pp->out_file = sfile;
+    pp->out_line = sline;
+    pp->out_col = scol;
+    pp->out_started = sstarted;
+    return pp->cc->errors > before ? -1 : 0;
+}
+
+int pp_file(PP *pp, const char *path, Buf *out)
+{
+    pp->started = true;
+    SrcFile *sf = load_file(pp, path, (Loc){0});
+    if (!sf)
+        return -1;
+    return run(pp, sf, out);
+}
+
+int pp_text(PP *pp, const char *name, const char *text, size_t len, Buf *out)
+{
+    pp->started = true;
+    const char *n = arena_strdup(pp->a, name);
+    char *copy = arena_strndup(pp->a, text, len);
+    diag_add_source(pp->cc, n, copy, len);
+    SrcFile *sf = arena_alloc(pp->a, sizeof(SrcFile));
+    sf->path = n;
+    sf->toks = tokenize(pp, n, copy, len);
+    SrcFile *old = NULL;
+    HASH_FIND_STR(pp->files, n, old);
+    if (!old)
+        HASH_ADD_KEYPTR(hh, pp->files, sf->path, strlen(sf->path), sf);
+    return run(pp, sf, out);
+}
+
+void pp_set_dep_owner(PP *pp, File *f)
+{
+    pp->dep_owner = f;
+}

@@ -1,0 +1,218 @@
+/*
+ * util.c - the compiler's one allocator, the arena, buffers and vectors.
+ *
+ * Every heap allocation goes through xmalloc/xrealloc. AMIDL_FAIL_ALLOC=N
+ * (read once) makes the Nth allocation fail, so tests can walk the
+ * out-of-memory path: the run ends with "out of memory", exit 1, and the
+ * driver's atexit handler removes any temporary output file.
+ */
+#include "amidl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static long fail_at = -1;       /* -1: not read yet, 0: never */
+static long alloc_count;
+
+static void default_oom(void)
+{
+    fputs("amidl: error: out of memory\n", stderr);
+    exit(1);
+}
+
+void (*oom_handler)(void) = default_oom;
+
+void out_of_memory(void)
+{
+    oom_handler();
+    abort();    /* the handler must not return */
+}
+
+static bool should_fail(void)
+{
+    if (fail_at < 0) {
+        const char *s = getenv("AMIDL_FAIL_ALLOC");
+        fail_at = s ? atol(s) : 0;
+        if (fail_at < 0)
+            fail_at = 0;
+    }
+    return fail_at > 0 && ++alloc_count == fail_at;
+}
+
+void *xmalloc(size_t n)
+{
+    void *p = should_fail() ? NULL : malloc(n ? n : 1);
+    if (!p)
+        out_of_memory();
+    return p;
+}
+
+void *xcalloc(size_t n, size_t m)
+{
+    void *p = should_fail() ? NULL : calloc(n ? n : 1, m ? m : 1);
+    if (!p)
+        out_of_memory();
+    return p;
+}
+
+void *xrealloc(void *old, size_t n)
+{
+    void *p = should_fail() ? NULL : realloc(old, n ? n : 1);
+    if (!p)
+        out_of_memory();
+    return p;
+}
+
+char *xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    return memcpy(xmalloc(n), s, n);
+}
+
+/* ---- arena: a chain of large blocks, bump allocation ---- */
+typedef struct Block { struct Block *next; size_t used, size; max_align_t data[]; } Block;
+struct Arena { Block *head; };
+
+#define BLOCK_SIZE (256 * 1024)
+
+Arena *arena_new(void)
+{
+    return xcalloc(1, sizeof(Arena));
+}
+
+void arena_free(Arena *a)
+{
+    if (!a)
+        return;
+    for (Block *b = a->head, *next; b; b = next) {
+        next = b->next;
+        free(b);
+    }
+    free(a);
+}
+
+void *arena_alloc(Arena *a, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    Block *b = a->head;
+    if (!b || b->size - b->used < n) {
+        size_t size = n > BLOCK_SIZE / 4 ? n : BLOCK_SIZE;
+        Block *nb = xmalloc(sizeof(Block) + size);
+        nb->size = size;
+        nb->used = 0;
+        if (b && n > BLOCK_SIZE / 4) {
+            /* big allocation: keep the current block in front */
+            nb->next = b->next;
+            b->next = nb;
+        } else {
+            nb->next = b;
+            a->head = nb;
+        }
+        b = nb;
+    }
+    void *p = (char *)b->data + b->used;
+    b->used += n;
+    memset(p, 0, n);
+    return p;
+}
+
+char *arena_strndup(Arena *a, const char *s, size_t n)
+{
+    char *p = arena_alloc(a, n + 1);
+    memcpy(p, s, n);
+    p[n] = 0;
+    return p;
+}
+
+char *arena_strdup(Arena *a, const char *s)
+{
+    return arena_strndup(a, s, strlen(s));
+}
+
+char *arena_printf(Arena *a, const char *fmt, ...)
+{
+    Buf b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    char *s = arena_strndup(a, b.data ? b.data : "", b.len);
+    buf_free(&b);
+    return s;
+}
+
+/* ---- growable byte buffers ---- */
+static void buf_reserve(Buf *b, size_t extra)
+{
+    if (b->len + extra + 1 <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
+    b->data = xrealloc(b->data, cap);
+    b->cap = cap;
+}
+
+void buf_write(Buf *b, const void *p, size_t n)
+{
+    buf_reserve(b, n);
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = 0;
+}
+
+void buf_putc(Buf *b, int c)
+{
+    buf_reserve(b, 1);
+    b->data[b->len++] = (char)c;
+    b->data[b->len] = 0;
+}
+
+void buf_puts(Buf *b, const char *s)
+{
+    buf_write(b, s, strlen(s));
+}
+
+void buf_vprintf(Buf *b, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0)
+        return;
+    buf_reserve(b, (size_t)n);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+}
+
+void buf_printf(Buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(b, fmt, ap);
+    va_end(ap);
+}
+
+void buf_free(Buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+void vec_push(PtrVec *pv, void *p)
+{
+    if (pv->n == pv->cap) {
+        pv->cap = pv->cap ? pv->cap * 2 : 8;
+        pv->v = xrealloc(pv->v, sizeof(void *) * (size_t)pv->cap);
+    }
+    pv->v[pv->n++] = p;
+}
+
+void vec_free(PtrVec *pv)
+{
+    free(pv->v);
+    pv->v = NULL;
+    pv->n = pv->cap = 0;
+}
