@@ -416,14 +416,19 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: error: output directory '%s' does not exist\n", progname, opt.outdir);
         return 1;
     }
-    int r = 0;
+    int rs[3] = {0, 0, 0};
     if (outs[0].on)
-        r |= emit_header(cc, &outs[0].data, base_of(hname));
+        rs[0] = emit_header(cc, &outs[0].data, base_of(hname));
     if (outs[1].on)
-        r |= emit_iid(cc, &outs[1].data);
+        rs[1] = emit_iid(cc, &outs[1].data);
     if (outs[2].on)
-        r |= emit_glue(cc, &outs[2].data, base_of(hname));
-    if (r || diag_finish(cc))
+        rs[2] = emit_glue(cc, &outs[2].data, base_of(hname));
+    for (int i = 0; i < 3; i++)
+        if (rs[i] == -2) {
+            fprintf(stderr, "%s: error: writing '%s' is not implemented yet (use --check)\n", progname, outs[i].name);
+            return 2;
+        }
+    if (rs[0] || rs[1] || rs[2] || diag_finish(cc))
         return 1;
     int first_tmp = ntmp;
     for (int i = 0; i < 3; i++)

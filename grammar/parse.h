@@ -41,7 +41,8 @@ typedef struct ParseState {
     int last_tok;
     Scope *last_ns;         /* namespace named by the last NSNAME token */
     Scope *qual_next;       /* after "NS.", look the next identifier up here */
-    int brace_depth;
+    int nest;               /* open ( [ { */
+    bool nest_error;        /* limit hit: the parse was cut short */
     /* results */
     List *stmts;
     int depth;              /* nesting guard */

@@ -53,6 +53,7 @@ static Type *instantiate(ParseState *ps, Type *generic, List *args, Loc loc);
 static void set_tparams(ParseState *ps, List *names, Loc loc);
 static Stmt **list_stmts(ParseState *ps, List *l, int *n);
 static void depth_push(ParseState *ps, Loc loc);
+static void predeclare_async(ParseState *ps, Type *t);
 static void depth_pop(ParseState *ps);
 %}
 
@@ -109,7 +110,7 @@ static void depth_pop(ParseState *ps);
 %type <stmt> stmt decl_body
 %type <attr> m_attributes attributes attr
 %type <expr> expr m_expr attr_arg case_label
-%type <type> type_spec basic_type int_type struct_spec union_spec enum_spec type_ref
+%type <type> type_spec known_type basic_type int_type struct_spec union_spec enum_spec type_ref
 %type <type> qualified_type generic_type m_inherit iface_hdr dispiface_hdr
 %type <type> coclass_name named_ref
 %type <dspec> decl_spec type_arg
@@ -157,6 +158,7 @@ import_list: STRING                 { $$ = import_file(ps, $1, L(@1)); }
 stmt: ';'                           { $$ = NULL; }
     | m_attributes decl_body        { $$ = $2; if ($$ && $1 && ($$->kind == ST_DECL || $$->kind == ST_CONST))
                                           for (int i = 0; i < $$->ndecls; i++) if (!$$->decls[i]->attrs) $$->decls[i]->attrs = $1;
+                                      if ($$ && $$->kind == ST_INTERFACE && attr_find($1, A_ASYNC_UUID)) predeclare_async(ps, $$->type);
                                       if ($$ && $1) { if ($$->type && ($$->kind == ST_INTERFACE || $$->kind == ST_COCLASS || $$->kind == ST_DISPINTERFACE || $$->kind == ST_LIBRARY || $$->kind == ST_MODULE || $$->kind == ST_RUNTIMECLASS || $$->kind == ST_DELEGATE || $$->kind == ST_APICONTRACT || $$->kind == ST_IFACE_FWD || $$->kind == ST_COCLASS_FWD)) $$->type->attrs = attr_append($1, $$->type->attrs); $$->attrs = attr_append($1, $$->attrs); } }
     | tIMPORTLIB '(' STRING ')'     { $$ = new_stmt(CC, ST_IMPORTLIB, L(@1)); $$->text = $3; }
     | tCPPQUOTE '(' STRING ')'      { $$ = new_stmt(CC, ST_CPPQUOTE, L(@1)); $$->text = $3; }
@@ -233,6 +235,13 @@ decl_body:
                                                           $$ = new_stmt(CC, ST_LIBRARY, L(@1)); $$->type = t;
                                                           $$->stmts = list_stmts(ps, $5, &$$->nstmts); t->stmts = $$->stmts; t->nstmts = $$->nstmts; }
     | tRUNTIMECLASS coclass_name ';'                    { $2->kind = TY_RUNTIMECLASS; $$ = iface_stmt(ps, ST_COCLASS_FWD, $2, NULL, L(@1)); }
+    | tRUNTIMECLASS coclass_name ':' type_ref '{' rc_items '}'
+                                                        { Type *t = $2; t->kind = TY_RUNTIMECLASS; t->defined = true; t->declared_only = false; t->base = $4;
+                                                          t->ifaces = arena_alloc(CC->arena, sizeof(Type *) * (size_t)($6->n + 1));
+                                                          t->iface_attrs = arena_alloc(CC->arena, sizeof(Attr *) * (size_t)($6->n + 1));
+                                                          for (int i = 0; i < $6->n; i++) { Var *v = $6->v[i]; t->ifaces[i] = v->type; t->iface_attrs[i] = v->attrs; }
+                                                          t->nifaces = $6->n;
+                                                          $$ = iface_stmt(ps, ST_RUNTIMECLASS, t, NULL, L(@1)); }
     | tRUNTIMECLASS coclass_name '{' rc_items '}'       { Type *t = $2; t->kind = TY_RUNTIMECLASS; t->defined = true; t->declared_only = false;
                                                           t->ifaces = arena_alloc(CC->arena, sizeof(Type *) * (size_t)($4->n + 1));
                                                           t->iface_attrs = arena_alloc(CC->arena, sizeof(Attr *) * (size_t)($4->n + 1));
@@ -309,7 +318,7 @@ type_args: type_arg                 { $$ = list_push(CC, list_new(CC), $1.type);
     | type_args ',' type_arg        { $$ = list_push(CC, $1, $3.type); }
     ;
 
-type_arg: decl_spec                 { $$ = $1; }
+type_arg: m_mods known_type m_mods  { $$.type = $2; $$.qual = ($1 | $3) & (Q_CONST | Q_VOLATILE); }
     | type_arg '*'                  { $$.type = new_pointer(CC, $1.type, $1.qual, L(@2)); $$.qual = 0; }
     ;
 
@@ -394,7 +403,12 @@ quals: tCONST                       { $$ = Q_CONST; }
     | quals tVOLATILE               { $$ = $1 | Q_VOLATILE; }
     ;
 
-type_spec: basic_type               { $$ = $1; }
+type_spec: known_type               { $$ = $1; }
+    | IDENT                         { error_at(CC, L(@1), "unknown type name '%s'", $1);
+                                      $$ = new_type(CC, TY_ALIAS, $1, L(@1)); $$->ref = new_basic(CC, B_INT, 0, L(@1)); }
+    ;
+
+known_type: basic_type              { $$ = $1; }
     | tVOID                         { $$ = new_type(CC, TY_VOID, "void", L(@1)); }
     | type_ref                      { $$ = $1; }
     | struct_spec                   { $$ = $1; }
@@ -480,8 +494,8 @@ enum_list: enum_val                 { $$ = list_push(CC, list_new(CC), $1); }
     | enum_list ',' enum_val        { $$ = list_push(CC, $1, $3); }
     ;
 
-enum_val: m_attributes ident        { $$ = new_var(CC, $2, L(@2)); $$->attrs = $1; }
-    | m_attributes ident '=' expr   { $$ = new_var(CC, $2, L(@2)); $$->attrs = $1; $$->init = $4; }
+enum_val: m_attributes decl_ident   { $$ = new_var(CC, $2, L(@2)); $$->attrs = $1; }
+    | m_attributes decl_ident '=' expr { $$ = new_var(CC, $2, L(@2)); $$->attrs = $1; $$->init = $4; }
     ;
 
 fields: %empty                      { $$ = list_new(CC); }
@@ -589,6 +603,7 @@ ident: IDENT                        { $$ = $1; }
 
 decl_ident: IDENT                   { $$ = $1; }
     | TYPENAME                      { $$ = (char *)$1->name; }
+    | NSNAME                        { $$ = $1; }
     ;
 
 m_ident: %empty                     { $$ = NULL; }
@@ -650,6 +665,8 @@ expr: INTNUM                        { $$ = new_num(CC, $1, L(@1)); }
 static void yyerror(YYLTYPE *loc, yyscan_t scanner, ParseState *ps, const char *msg)
 {
     (void)scanner;
+    if (ps->nest_error)
+        return;     /* already reported */
     if (!strcmp(msg, "memory exhausted"))
         msg = "declarations nested too deeply";
     error_at(ps->cc, L(*loc), "%s", msg);
@@ -685,6 +702,24 @@ static void depth_push(ParseState *ps, Loc loc)
 {
     if (++ps->depth == MAX_NEST_DEPTH)
         error_at(ps->cc, loc, "declarations nested too deeply (limit %d)", MAX_NEST_DEPTH);
+}
+
+/* [async_uuid] interface IFoo: make AsyncIFoo a known type name right
+ * away; sema fills it in (or reports why it cannot exist). */
+static void predeclare_async(ParseState *ps, Type *t)
+{
+    Compiler *cc = ps->cc;
+    const char *name = arena_printf(cc->arena, "Async%s", t->name);
+    Scope *s = t->ns ? t->ns : ps->scope;
+    Type *old = scope_find_type(s, name);
+    if (old)
+        return;    /* sema reports a clash */
+    Type *a = new_type(cc, TY_INTERFACE, name, t->loc);
+    a->declared_only = true;
+    a->is_async = true;
+    a->ns = t->ns;
+    a->imported = t->imported;
+    scope_add_type(cc, s, a, name);
 }
 
 static void depth_pop(ParseState *ps)

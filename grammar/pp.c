@@ -77,6 +77,8 @@ struct PP {
     int out_line, out_col;
     bool out_started;
     File *dep_owner;    /* File whose deps get the includes */
+    int line_delta;     /* #line in the file being read */
+    const char *line_file;
     PtrVec cmdline;     /* -D/-U in order: "+NAME=VALUE" / "-NAME", replayed per import */
     bool started;       /* the first file has been read: later defines are not command-line */
 };
@@ -497,9 +499,11 @@ static bool read_args(PP *pp, Macro *m, Tok **rest, Tok *t, Arg *args, Tok **rpa
         n++;
     }
     if (n != m->nparams) {
-        error_at(pp->cc, tok_loc(start), "macro '%s' %s %d argument%s, but takes %d", m->name,
-                 n > m->nparams ? "passed" : "requires", n > m->nparams ? n : m->nparams,
-                 (n > m->nparams ? n : m->nparams) == 1 ? "" : "s", m->nparams);
+        if (n > m->nparams)
+            error_at(pp->cc, tok_loc(start), "macro '%s' passed %d arguments, but takes just %d", m->name, n, m->nparams);
+        else
+            error_at(pp->cc, tok_loc(start), "macro '%s' requires %d argument%s, but only %d given", m->name,
+                     m->nparams, m->nparams == 1 ? "" : "s", n);
         *rest = t->next;
         return false;
     }
@@ -685,7 +689,7 @@ static bool expand_macro(PP *pp, Tok **rest, Tok *t)
         n->expanded = true;
         if (!strcmp(m->name, "__LINE__")) {
             n->kind = TK_NUM;
-            n->s = arena_printf(pp->a, "%d", t->line);
+            n->s = arena_printf(pp->a, "%d", t->line + pp->line_delta);
         } else if (!strcmp(m->name, "__FILE__")) {
             n->kind = TK_STR;
             n->s = arena_printf(pp->a, "\"%s\"", t->file);
@@ -1129,8 +1133,13 @@ static char *read_whole(Compiler *cc, const char *path, size_t *len, Loc from)
     char *text = arena_strndup(cc->arena, b.data ? b.data : "", b.len);
     *len = b.len;
     buf_free(&b);
-    if (memchr(text, 0, *len)) {
-        error_at(cc, from, "'%s' is not a text file (it contains NUL bytes)", path);
+    const char *nul = memchr(text, 0, *len);
+    if (nul) {
+        int line = 1, col = 1;
+        for (const char *p = text; p < nul; p++, col++)
+            if (*p == '\n') { line++; col = 0; }
+        error_at(cc, (Loc){ arena_strdup(cc->arena, path), line, col },
+                 "'%s' is not a text file (it contains a NUL byte)", path);
         return NULL;
     }
     return text;
@@ -1374,8 +1383,12 @@ static void expect_eol(PP *pp, Tok *t, const char *dir)
 static void preprocess_toks(PP *pp, Tok *t, const char *path)
 {
     Cond *conds = NULL;
-    const char *line_file = NULL;     /* #line overrides */
-    int line_delta = 0;
+    int saved_delta = pp->line_delta;
+    const char *saved_file = pp->line_file;
+    pp->line_delta = 0;             /* #line overrides, per file */
+    pp->line_file = NULL;
+#define line_delta (pp->line_delta)
+#define line_file (pp->line_file)
     Tok *prev_out = NULL;
 
     while (t->kind != TK_EOF) {
@@ -1577,6 +1590,10 @@ static void preprocess_toks(PP *pp, Tok *t, const char *path)
     (void)prev_out;
     for (Cond *c = conds; c; c = c->next)
         error_at(pp->cc, tok_loc(c->tok), "unterminated conditional directive");
+#undef line_delta
+#undef line_file
+    pp->line_delta = saved_delta;
+    pp->line_file = saved_file;
 }
 
 /* ==================================================================== API */

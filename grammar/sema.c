@@ -472,9 +472,10 @@ static void check_attrs(Ctx *c, Attr *attrs, unsigned where)
             Expr *e = a->args[0];
             Uuid *u = arena_alloc(c->cc->arena, sizeof(Uuid));
             const char *txt = e->text ? e->text : "";
-            if ((e->kind != EX_UUID && e->kind != EX_STR) || !parse_uuid(txt, u))
-                error_at(c->cc, e->loc, "'%s' is not a valid GUID (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
-                         e->kind == EX_UUID || e->kind == EX_STR ? txt : "argument of uuid");
+            if (e->kind != EX_UUID && e->kind != EX_STR)
+                error_at(c->cc, e->loc, "%s() expects a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", a->name);
+            else if (!parse_uuid(txt, u))
+                error_at(c->cc, e->loc, "'%s' is not a valid GUID (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", txt);
             else
                 a->uuid = u;
         }
@@ -624,6 +625,7 @@ static int method_count(Type *t)
 static void check_method(Ctx *c, Var *m, unsigned where)
 {
     Ctx mc = *c;
+    bool local = attr_has(m->attrs, A_LOCAL) || (c->iface && attr_has(c->iface->attrs, A_LOCAL));
     Type *fn = m->type;
     mc.params = fn->fields;
     mc.nparams = fn->nfields;
@@ -642,14 +644,10 @@ static void check_method(Ctx *c, Var *m, unsigned where)
                 error_at(c->cc, p->loc, "redefinition of parameter '%s'", p->name);
                 break;
             }
-        if (attr_has(p->attrs, A_OUT) && p->type && !type_is_pointer(p->type) &&
-            type_strip_alias(p->type)->kind != TY_BASIC) {
-            /* [out] must be a pointer: basic-typed handles (e.g. a typedef'd
-             * pointer spelled as an alias to a pointer) are pointers too */
+        /* [out] data must be returned through a pointer; [local] methods are
+         * never marshaled, and the SDK passes structs there (d3d12video.idl) */
+        if (attr_has(p->attrs, A_OUT) && p->type && !type_is_pointer(p->type) && !local)
             error_at(c->cc, p->loc, "[out] parameter '%s' is not a pointer", p->name ? p->name : "");
-        } else if (attr_has(p->attrs, A_OUT) && p->type && type_strip_alias(p->type)->kind == TY_BASIC) {
-            error_at(c->cc, p->loc, "[out] parameter '%s' is not a pointer", p->name ? p->name : "");
-        }
         check_array_sizes(&mc, p->type, 0);
     }
 }
@@ -686,14 +684,17 @@ static void check_interface(Ctx *c, Type *t)
     bool object = attr_has(t->attrs, A_OBJECT) || t->ns || attr_has(t->attrs, A_ODL);
     t->is_object = object;
     Type *base = t->base;
+    bool base_error = false;
     if (base) {
         Type *b = type_strip_alias(base);
         if (!type_is_interface(b)) {
             error_at(cc, t->loc, "base of interface '%s' is not an interface: '%s'", t->name, type_name_of(base));
             t->base = NULL;
+            base_error = true;
         } else if (b->declared_only && !b->generic) {
             error_at(cc, t->loc, "base interface '%s' of '%s' is declared but not defined", b->name, t->name);
             t->base = NULL;
+            base_error = true;
         } else {
             t->base = b;
             for (Type *x = b; x; x = x->base)
@@ -707,9 +708,15 @@ static void check_interface(Ctx *c, Type *t)
             }
         }
     }
-    if (object && !t->ns && !attr_find(t->attrs, A_UUID) && !attr_has(t->attrs, A_LOCAL))
-        error_at(cc, t->loc, "[object] interface '%s' has no uuid", t->name);
-    if (object && !t->base && !is_iunknown(t) && !t->ns && t->kind == TY_INTERFACE && !t->imported)
+    /* MIDL requires a uuid on [object] interfaces; real SDK files omit it
+     * (amvideo.idl), so it is a warning unless the IID is needed (async_uuid) */
+    if (object && !t->ns && !attr_find(t->attrs, A_UUID) && !attr_has(t->attrs, A_LOCAL)) {
+        if (attr_has(t->attrs, A_ASYNC_UUID))
+            error_at(cc, t->loc, "[object] interface '%s' has no uuid", t->name);
+        else if (!t->imported)
+            warning_at(cc, t->loc, "[object] interface '%s' has no uuid", t->name);
+    }
+    if (object && !t->base && !base_error && !is_iunknown(t) && !t->ns && t->kind == TY_INTERFACE && !t->imported)
         warning_at(cc, t->loc, "[object] interface '%s' has no base interface", t->name);
     int base_count = method_count(t->base);
     int idx = base_count;
@@ -829,7 +836,20 @@ static Type *make_async(Ctx *c, Type *t, Attr *au)
     }
     if (!ok)
         return NULL;
-    Type *a = new_type(cc, TY_INTERFACE, arena_printf(cc->arena, "Async%s", t->name), t->loc);
+    /* the parser declared AsyncIFoo already (so IDL can name it): fill that */
+    const char *aname = arena_printf(cc->arena, "Async%s", t->name);
+    Scope *s = t->ns ? t->ns : cc->global;
+    Type *a = scope_find_type(s, aname);
+    if (a && a->kind == TY_INTERFACE && a->declared_only && a->is_async) {
+        a->loc = t->loc;
+    } else if (a && a->kind == TY_INTERFACE && !a->declared_only) {
+        error_at(cc, au->loc, "'%s' is already defined; async_uuid cannot create it", aname);
+        return NULL;
+    } else {
+        a = new_type(cc, TY_INTERFACE, aname, t->loc);
+        scope_add_type(cc, s, a, a->name);
+    }
+    a->declared_only = false;
     a->is_async = true;
     a->is_object = true;
     a->sync_iface = t;
@@ -868,13 +888,6 @@ static Type *make_async(Ctx *c, Type *t, Attr *au)
         push_var(cc, &a->methods, &a->nmethods, b);
         push_var(cc, &a->methods, &a->nmethods, f);
     }
-    Scope *s = t->ns ? t->ns : cc->global;
-    Type *existing = scope_find_type(s, a->name);
-    if (existing && existing != a && existing->kind == TY_INTERFACE && !existing->declared_only) {
-        error_at(cc, au->loc, "'%s' is already defined; async_uuid cannot create it", a->name);
-        return NULL;
-    }
-    scope_add_type(cc, s, a, a->name);
     vec_push(&cc->async_ifaces, a);
     return a;
 }
@@ -886,7 +899,8 @@ static void check_coclass(Ctx *c, Type *t)
         error_at(c->cc, t->loc, "coclass '%s' has no uuid", t->name);
     for (int i = 0; i < t->nifaces; i++) {
         check_attrs(c, t->iface_attrs[i], AW_COCLASS_ITEM | AW_WINRT);
-        if (!type_is_interface(t->ifaces[i]))
+        Type *it = type_strip_alias(t->ifaces[i]);
+        if (!type_is_interface(it) && it->kind != TY_COCLASS)
             error_at(c->cc, t->loc, "'%s' in coclass '%s' is not an interface", t->ifaces[i]->name, t->name);
     }
 }
@@ -905,12 +919,12 @@ static void check_decl_stmt(Ctx *c, Stmt *s)
         }
         if (s->kind == ST_CONST && v->init) {
             long long val;
-            if (eval(c->cc, c->scope, v->init, &val, true, 0)) {
+            bool numeric = v->init->kind != EX_STR && v->init->kind != EX_WSTR && v->init->kind != EX_FLOAT &&
+                           v->init->kind != EX_CHAR && v->init->kind != EX_NULL;
+            if (eval(c->cc, c->scope, v->init, &val, !numeric, 0)) {
                 v->value = val;
                 v->has_value = true;
             }
-            if (v->init->kind == EX_IDENT && !v->init->ref && !scope_find_const(c->scope, v->init->text))
-                error_at(c->cc, v->init->loc, "use of undeclared identifier '%s'", v->init->text);
         }
     }
 }

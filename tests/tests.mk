@@ -1,0 +1,13 @@
+# tests/tests.mk - test targets (included by the top-level Makefile).
+
+UNIT_TESTS := $(BUILD)/tests/test_pp
+
+$(BUILD)/tests/test_pp: tests/unit/test_pp.c $(BUILD)/libamidlfe.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CPPFLAGS) $(WARN) -o $@ $< $(BUILD)/libamidlfe.a
+
+test: bin/amidl $(UNIT_TESTS)
+	@SHARED=$(SHARED) BUILD=$(BUILD) bash tests/run.sh
+
+bench: bin/amidl
+	@SHARED=$(SHARED) bash bench/run.sh

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# tests/run.sh - the whole test suite. Run from the project root (make test).
+# Every check counts as one test; the last line is "N passed, N failed" and
+# the exit status is non-zero when anything failed.
+set -u
+export LC_ALL=C
+cd "$(dirname "$0")/.."
+
+SHARED=${SHARED:-../shared}
+BUILD=${BUILD:-build}
+AMIDL=${AMIDL:-bin/amidl}
+CORPUS=$SHARED/corpus
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+pass=0
+fail=0
+ok()   { pass=$((pass + 1)); }
+bad()  { fail=$((fail + 1)); echo "FAIL: $*"; }
+check() { local name=$1; shift; if "$@"; then ok; else bad "$name"; fi; }
+
+# Run a command with a time limit; a hang is a failure, not a stuck suite.
+run() { timeout 60 "$@"; }
+
+# Only the diagnostic lines of amidl's stderr (not the source excerpt).
+diags() { grep -E '^[^ ].*: (error|warning|fatal error): |^amidl: ' || true; }
+
+# ---------------------------------------------------------------- unit tests
+section() { echo "== $*"; }
+
+section "unit: preprocessor"
+if out=$(run "$BUILD/tests/test_pp" 2>&1); then ok; else bad "unit tests"; echo "$out" | grep FAIL; fi
+
+# ---------------------------------------------------------------- command line
+section "command line"
+check "--help exits 0" run "$AMIDL" --help >/dev/null
+check "--version" bash -c "'$AMIDL' --version | grep -q '^amidl '"
+"$AMIDL" >/dev/null 2>&1; check "no input is a usage error (2)" test $? -eq 2
+"$AMIDL" --bogus x.idl >/dev/null 2>&1; check "unknown option is a usage error (2)" test $? -eq 2
+"$AMIDL" --check does-not-exist.idl >/dev/null 2>&1; check "missing input exits 1" test $? -eq 1
+printf 'typedef int A;\n#define X 5\nconst int B = X;\n' > "$TMP/e.idl"
+check "-E writes line markers and expands macros" bash -c "'$AMIDL' -E '$TMP/e.idl' | grep -q '^# 1 \"$TMP/e.idl\"' && '$AMIDL' -E '$TMP/e.idl' | grep -q 'const int B = 5;'"
+check "-D defines a macro" bash -c "printf '#if FOO != 3\n#error bad\n#endif\n' > '$TMP/d.idl' && '$AMIDL' --check -DFOO=3 '$TMP/d.idl'"
+check "-U undefines a macro" bash -c "printf '#ifdef _WIN64\n#error still defined\n#endif\n' > '$TMP/u.idl' && '$AMIDL' --check -U_WIN64 '$TMP/u.idl'"
+check "predefined macros" bash -c "printf '#if __midl != 501 || !defined(__WIDL__) || !defined(_WIN32) || !defined(_WIN64)\n#error predefined\n#endif\n' > '$TMP/p.idl' && '$AMIDL' --check '$TMP/p.idl'"
+mkdir -p "$TMP/inc1" "$TMP/inc2"
+echo 'typedef int FROM_ONE;' > "$TMP/inc1/x.h"; echo 'typedef int FROM_TWO;' > "$TMP/inc2/x.h"
+printf '#include <x.h>\ntypedef FROM_ONE Y;\n' > "$TMP/i.idl"
+check "-I directories are searched in order" run "$AMIDL" --check -I "$TMP/inc1" -I "$TMP/inc2" "$TMP/i.idl"
+printf 'import "unknwn.idl";\n[object, uuid(11111111-2222-3333-4444-555555555555)] interface IW : IUnknown { void M(); }\n[object, uuid(11111111-2222-3333-4444-555555555556), async_uuid(11111111-2222-3333-4444-555555555557)] interface IA : IUnknown { void N(); }\n' > "$TMP/w.idl"
+"$AMIDL" --check -Werror -I "$CORPUS/mingw-w64" -I "$CORPUS/mingw-w64-include" "$TMP/w.idl" >/dev/null 2>&1
+check "-Werror turns warnings into errors" test $? -eq 1
+check "-w silences warnings" bash -c "! '$AMIDL' --check -w -I '$CORPUS/mingw-w64' -I '$CORPUS/mingw-w64-include' '$TMP/w.idl' 2>&1 | grep -q warning"
+check "msvc diagnostics format" bash -c "'$AMIDL' --check -fdiagnostics-format=msvc tests/errors/sema_void_field.idl 2>&1 | grep -Eq '^tests/errors/sema_void_field.idl\(1,25\): error AMIDL[0-9]{4}: '"
+check "--color=always colours diagnostics" bash -c "'$AMIDL' --check --color=always tests/errors/sema_void_field.idl 2>&1 | grep -q $'\033\\['"
+check "no colour when not a terminal" bash -c "! '$AMIDL' --check tests/errors/sema_void_field.idl 2>&1 | grep -q $'\033\\['"
+
+printf 'typedef int A;\n' > "$TMP/o.idl"
+(cd "$TMP" && "$OLDPWD/$AMIDL" o.idl >/dev/null 2>&1); rc=$?
+check "outputs not implemented yet: exit 2, nothing written" bash -c "[ $rc -eq 2 ] && ! ls '$TMP'/o.h '$TMP'/o_i.c '$TMP'/*.tmp.* 2>/dev/null | grep -q ."
+
+# ---------------------------------------------------------------- bad input
+section "bad input: tests/errors (expected diagnostics, exactly)"
+for idl in tests/errors/*.idl; do
+    exp=${idl%.idl}.expected
+    got=$(run "$AMIDL" --check -I "$CORPUS/mingw-w64" -I "$CORPUS/mingw-w64-include" "$idl" 2>&1 >/dev/null)
+    rc=$?
+    want_rc=1
+    [ -s "$exp" ] || want_rc=0
+    if [ "$rc" -ne "$want_rc" ] || [ "$(printf '%s\n' "$got" | diags)" != "$(cat "$exp")" ]; then
+        bad "$idl (exit $rc, want $want_rc)"
+        diff <(cat "$exp") <(printf '%s\n' "$got" | diags) | head -10
+    elif [ "$rc" -ge 128 ] || printf '%s' "$got" | grep -q 'AddressSanitizer\|Segmentation'; then
+        bad "$idl crashed"
+    else
+        ok
+    fi
+done
+
+# generated inputs: very long, very deep
+python3 - "$TMP" <<'EOF'
+import sys
+d = sys.argv[1]
+with open(d + "/long.idl", "w") as f:
+    n = 0
+    while f.tell() < 10 * 1024 * 1024:
+        f.write("typedef struct S%d { int a; long b; } S%d;\n" % (n, n)); n += 1
+    f.write("typedef MISSING_TYPE LAST;\n")
+    open(d + "/long.line", "w").write(str(n + 1))
+with open(d + "/deep_struct.idl", "w") as f:
+    f.write("typedef " + "struct { " * 10000 + "int x; " + "} y; " * 10000 + "} Z;\n")
+with open(d + "/deep_expr.idl", "w") as f:
+    f.write("const int X = " + "(" * 10000 + "1" + ")" * 10000 + ";\n")
+with open(d + "/deep_if.idl", "w") as f:
+    f.write("#if " + "(" * 10000 + "1" + ")" * 10000 + "\n#endif\n")
+with open(d + "/deep_include.idl", "w") as f:
+    f.write('#include "deep_include.idl"\n')
+EOF
+line=$(cat "$TMP/long.line")
+out=$(run "$AMIDL" --check "$TMP/long.idl" 2>&1); rc=$?
+check "10 MB file: located error on its last line" bash -c "[ $rc -eq 1 ] && printf '%s' \"\$1\" | grep -q 'long.idl:$line:9: error: unknown type name .MISSING_TYPE.'" _ "$out"
+for deep in deep_struct deep_expr deep_if deep_include; do
+    out=$(run "$AMIDL" --check "$TMP/$deep.idl" 2>&1); rc=$?
+    check "$deep: nested 10,000 deep is a located error" bash -c "[ $rc -eq 1 ] && printf '%s' \"\$1\" | grep -q '$deep.idl:[0-9]*:[0-9]*: error: '" _ "$out"
+done
+
+# ---------------------------------------------------------------- corpus
+section "corpus: every file of $CORPUS/mingw-w64 (amidl --check)"
+# the files the reference widl 11.12 rejects too (fragments, wincrypt.idl)
+expected_bad=" axcore.idl axextend.idl dyngraph.idl mulres.idl xmldom.idl xmldso.idl wincrypt.idl "
+if [ -d "$CORPUS/mingw-w64" ]; then
+    ls "$CORPUS"/mingw-w64/*.idl | xargs -P 2 -I{} sh -c '
+        f={}; b=$(basename "$f")
+        timeout 60 "$0" --check -w -DBOOL=WINBOOL -I "$1/mingw-w64" -I "$1/mingw-w64-include" "$f" > "$2/corpus.$b.out" 2>&1
+        echo $? > "$2/corpus.$b.rc"' "$AMIDL" "$CORPUS" "$TMP"
+    for f in "$CORPUS"/mingw-w64/*.idl; do
+        b=$(basename "$f")
+        rc=$(cat "$TMP/corpus.$b.rc")
+        if [[ "$expected_bad" == *" $b "* ]]; then
+            if [ "$rc" -eq 1 ] && grep -Eq '^[^ ]+:[0-9]+:[0-9]+: error: ' "$TMP/corpus.$b.out"; then ok
+            else bad "corpus $b: widl rejects it; amidl must fail with a located error (exit $rc)"; fi
+        else
+            if [ "$rc" -eq 0 ]; then ok
+            else bad "corpus $b (exit $rc)"; head -3 "$TMP/corpus.$b.out"; fi
+        fi
+    done
+else
+    bad "corpus not found at $CORPUS"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
