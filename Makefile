@@ -7,7 +7,7 @@
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 WARN     := -std=c11 -Wall -Wextra -Werror
-CPPFLAGS += -D_GNU_SOURCE -Igrammar -Ibuild/grammar
+CPPFLAGS += -D_GNU_SOURCE -Igrammar -I$(BUILD)/grammar
 BUILD    := build
 BISON    ?= bison
 FLEX     ?= flex

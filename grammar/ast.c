@@ -56,11 +56,34 @@ static const struct { const char *name; const char *args; unsigned where; } attr
 #undef ATTR
 };
 
+/* attr_table's indices sorted by name, for binary search (built once) */
+static int sorted_attrs[A_UNKNOWN];
+static bool sorted_ready;
+
+static int cmp_attr_index(const void *a, const void *b)
+{
+    return strcmp(attr_table[*(const int *)a].name, attr_table[*(const int *)b].name);
+}
+
 AttrKind attr_lookup(const char *name)
 {
-    for (int i = 0; i < (int)A_UNKNOWN; i++)
-        if (!strcmp(attr_table[i].name, name))
-            return (AttrKind)i;
+    if (!sorted_ready) {
+        for (int i = 0; i < (int)A_UNKNOWN; i++)
+            sorted_attrs[i] = i;
+        qsort(sorted_attrs, A_UNKNOWN, sizeof(int), cmp_attr_index);
+        sorted_ready = true;
+    }
+    int lo = 0, hi = (int)A_UNKNOWN - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        int c = strcmp(name, attr_table[sorted_attrs[mid]].name);
+        if (c == 0)
+            return (AttrKind)sorted_attrs[mid];
+        if (c < 0)
+            hi = mid - 1;
+        else
+            lo = mid + 1;
+    }
     return A_UNKNOWN;
 }
 

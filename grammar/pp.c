@@ -28,17 +28,18 @@ enum { TK_IDENT, TK_NUM, TK_STR, TK_CHAR, TK_PUNCT, TK_OTHER, TK_EOF };
 typedef struct Hide { const char *name; struct Hide *next; } Hide;
 
 typedef struct Tok {
-    int kind;
     const char *s;
-    int len;
     const char *file;
-    int line, col;
-    bool bol;           /* first token of a line */
-    bool space;         /* whitespace before it */
-    bool expanded;      /* produced by a macro expansion */
-    bool noexpand;      /* painted blue: never expand again */
     Hide *hide;
     struct Tok *next;
+    int len;
+    int line;
+    int col : 24;
+    unsigned kind : 3;
+    bool bol : 1;       /* first token of a line */
+    bool space : 1;     /* whitespace before it */
+    bool expanded : 1;  /* produced by a macro expansion */
+    bool noexpand : 1;  /* painted blue: never expand again */
 } Tok;
 
 typedef struct Macro {
@@ -108,7 +109,7 @@ static Tok *new_tok(PP *pp, int kind, const char *s, int len, const char *file, 
     t->len = len;
     t->file = file;
     t->line = line;
-    t->col = col;
+    t->col = col > 0x7fffff ? 0x7fffff : col;
     return t;
 }
 
@@ -212,9 +213,12 @@ static Tok *tokenize(PP *pp, const char *file, const char *p, size_t n)
         } else {
             kind = TK_PUNCT;
             int len = 1;
-            for (int i = 0; puncts[i]; i++) {
-                int l = (int)strlen(puncts[i]);
-                if (end - p >= l && !memcmp(p, puncts[i], (size_t)l)) { len = l; break; }
+            /* multi-character punctuators only start with these */
+            if (p + 1 < end && strchr("<>.#-+&|*/%=!^:", c) && strchr("<>.#-+&|=:", p[1])) {
+                for (int i = 0; puncts[i]; i++) {
+                    int l = puncts[i][2] ? 3 : 2;
+                    if (puncts[i][0] == c && end - p >= l && !memcmp(p, puncts[i], (size_t)l)) { len = l; break; }
+                }
             }
             if (!(ispunct(c)))
                 kind = TK_OTHER;

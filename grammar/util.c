@@ -70,7 +70,7 @@ char *xstrdup(const char *s)
 }
 
 /* ---- arena: a chain of large blocks, bump allocation ---- */
-typedef struct Block { struct Block *next; size_t used, size; max_align_t data[]; } Block;
+typedef struct Block { struct Block *next; size_t used, size; _Alignas(16) char data[]; } Block;
 struct Arena { Block *head; };
 
 #define BLOCK_SIZE (256 * 1024)
@@ -93,11 +93,11 @@ void arena_free(Arena *a)
 
 void *arena_alloc(Arena *a, size_t n)
 {
-    n = (n + 15) & ~(size_t)15;
+    n = (n + 7) & ~(size_t)7;
     Block *b = a->head;
     if (!b || b->size - b->used < n) {
         size_t size = n > BLOCK_SIZE / 4 ? n : BLOCK_SIZE;
-        Block *nb = xmalloc(sizeof(Block) + size);
+        Block *nb = xcalloc(1, sizeof(Block) + size);   /* fresh pages come zeroed */
         nb->size = size;
         nb->used = 0;
         if (b && n > BLOCK_SIZE / 4) {
@@ -110,9 +110,8 @@ void *arena_alloc(Arena *a, size_t n)
         }
         b = nb;
     }
-    void *p = (char *)b->data + b->used;
+    void *p = (char *)b->data + b->used;   /* zero: blocks are calloc'd, never reused */
     b->used += n;
-    memset(p, 0, n);
     return p;
 }
 
