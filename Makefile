@@ -7,7 +7,7 @@
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 WARN     := -std=c11 -Wall -Wextra -Werror
-CPPFLAGS += -D_GNU_SOURCE -Igrammar -I$(BUILD)/grammar
+CPPFLAGS += -D_GNU_SOURCE -Igrammar -Icodegen -I$(BUILD)/grammar
 BUILD    := build
 BISON    ?= bison
 FLEX     ?= flex
@@ -15,7 +15,7 @@ FLEX     ?= flex
 SHARED   ?= ../shared
 
 FRONT_SRCS := grammar/util.c grammar/diag.c grammar/pp.c grammar/ast.c grammar/sema.c
-CODEGEN_SRCS := codegen/emit_header.c codegen/emit_iid.c codegen/emit_glue.c
+CODEGEN_SRCS := codegen/emit_header.c codegen/emit_protos.c codegen/emit_iid.c codegen/emit_glue.c
 GEN_SRCS := $(BUILD)/grammar/parser.c $(BUILD)/grammar/lexer.c
 
 FRONT_OBJS := $(FRONT_SRCS:%.c=$(BUILD)/%.o) $(GEN_SRCS:%.c=%.o) $(CODEGEN_SRCS:%.c=$(BUILD)/%.o)
@@ -47,7 +47,7 @@ $(BUILD)/grammar/lexer.o: $(BUILD)/grammar/lexer.c $(BUILD)/grammar/parser.h
 $(BUILD)/grammar/parser.o: $(BUILD)/grammar/parser.c $(BUILD)/grammar/lexer.h
 	$(CC) $(CFLAGS) $(CPPFLAGS) $(WARN) -c -o $@ $<
 
-$(BUILD)/%.o: %.c grammar/amidl.h grammar/parse.h grammar/attrs.def $(BUILD)/grammar/parser.h
+$(BUILD)/%.o: %.c grammar/amidl.h grammar/parse.h grammar/attrs.def codegen/emit.h $(BUILD)/grammar/parser.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CPPFLAGS) $(WARN) -c -o $@ $<
 

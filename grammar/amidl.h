@@ -225,6 +225,7 @@ struct Type {
     Type *generic;          /* instance -> its parameterized definition */
     /* alias helpers */
     int gen_id;             /* stable number for anonymous tags */
+    const char *gen_name;   /* emitters: generated tag of an anonymous type */
 };
 
 struct Var {
@@ -242,6 +243,7 @@ struct Var {
     bool is_default_case;
     Type *owner;            /* interface owning a method */
     Var *orig;              /* Begin_/Finish_ method -> the sync method */
+    bool defines_type;      /* field whose decl-spec defines a struct/union/enum body */
     int vtbl_index;         /* method slot */
 };
 

@@ -53,6 +53,7 @@ static Type *instantiate(ParseState *ps, Type *generic, List *args, Loc loc);
 static void set_tparams(ParseState *ps, List *names, Loc loc);
 static Stmt **list_stmts(ParseState *ps, List *l, int *n);
 static void depth_push(ParseState *ps, Loc loc);
+static bool claim_body(Type *t);
 static void predeclare_async(ParseState *ps, Type *t);
 static void depth_pop(ParseState *ps);
 %}
@@ -502,9 +503,10 @@ fields: %empty                      { $$ = list_new(CC); }
     | fields field_list             { $$ = $1; for (int i = 0; i < $2->n; i++) list_push(CC, $$, $2->v[i]); }
     ;
 
-field_list: m_attributes decl_spec decl_list ';'    { $$ = list_new(CC);
-                                                      for (int i = 0; i < $3->n; i++) { Var *v = make_var(ps, $1, $2, $3->v[i]); list_push(CC, $$, v); } }
+field_list: m_attributes decl_spec decl_list ';'    { $$ = list_new(CC); bool def = claim_body($2.type);
+                                                      for (int i = 0; i < $3->n; i++) { Var *v = make_var(ps, $1, $2, $3->v[i]); v->defines_type = def && i == 0; list_push(CC, $$, v); } }
     | m_attributes decl_spec ';'                    { Var *v = new_var(CC, NULL, L(@2)); v->type = $2.type; v->qual = $2.qual; v->attrs = $1;
+                                                      v->defines_type = claim_body($2.type);
                                                       $$ = list_push(CC, list_new(CC), v); }
     | m_attributes ';'                              { Var *v = new_var(CC, NULL, L(@2)); v->attrs = $1; $$ = list_push(CC, list_new(CC), v); }
     ;
@@ -532,8 +534,9 @@ case_label: tCASE expr ':'          { $$ = $2; }
     | tDEFAULT ':'                  { $$ = NULL; }
     ;
 
-field_decl: m_attributes decl_spec declarator ';'   { $$ = make_var(ps, $1, $2, $3); }
-    | m_attributes decl_spec ';'                    { $$ = new_var(CC, NULL, L(@2)); $$->type = $2.type; $$->qual = $2.qual; $$->attrs = $1; }
+field_decl: m_attributes decl_spec declarator ';'   { bool def = claim_body($2.type); $$ = make_var(ps, $1, $2, $3); $$->defines_type = def; }
+    | m_attributes decl_spec ';'                    { $$ = new_var(CC, NULL, L(@2)); $$->type = $2.type; $$->qual = $2.qual; $$->attrs = $1;
+                                                      $$->defines_type = claim_body($2.type); }
     | m_attributes ';'                              { $$ = new_var(CC, NULL, L(@2)); $$->attrs = $1; }
     ;
 
@@ -770,6 +773,17 @@ static Var *make_var(ParseState *ps, Attr *attrs, DeclSpec ds, Declarator *d)
         v->qual = 0;
     }
     return v;
+}
+
+/* The first declaration that uses a struct/union/enum right after its body
+ * owns that body (the header prints it there). */
+static bool claim_body(Type *t)
+{
+    if (!t->defined || t->checked ||
+        !(t->kind == TY_STRUCT || t->kind == TY_UNION || t->kind == TY_ENUM || t->kind == TY_ENCUNION))
+        return false;
+    t->checked = true;
+    return true;
 }
 
 static Stmt *do_typedef(ParseState *ps, Attr *attrs, DeclSpec ds, List *decls, Loc loc)

@@ -682,7 +682,6 @@ static void check_interface(Ctx *c, Type *t)
         if (t->stmts[i]->kind != ST_DECL)
             check_stmts(&ic, &t->stmts[i], 1);
     bool object = attr_has(t->attrs, A_OBJECT) || t->ns || attr_has(t->attrs, A_ODL);
-    t->is_object = object;
     Type *base = t->base;
     bool base_error = false;
     if (base) {
@@ -718,6 +717,8 @@ static void check_interface(Ctx *c, Type *t)
     }
     if (object && !t->base && !base_error && !is_iunknown(t) && !t->ns && t->kind == TY_INTERFACE && !t->imported)
         warning_at(cc, t->loc, "[object] interface '%s' has no base interface", t->name);
+    /* as widl: an interface that inherits is a COM interface even without [object] */
+    t->is_object = object || (t->base && t->kind == TY_INTERFACE);
     int base_count = method_count(t->base);
     int idx = base_count;
     for (int i = 0; i < t->nmethods; i++) {
@@ -779,7 +780,7 @@ static Type *make_async(Ctx *c, Type *t, Attr *au)
 {
     Compiler *cc = c->cc;
     bool ok = true;
-    if (!t->is_object || t->kind != TY_INTERFACE) {
+    if (!attr_has(t->attrs, A_OBJECT) || t->kind != TY_INTERFACE) {
         error_at(cc, au->loc, "async_uuid is only allowed on an [object] interface ('%s' is not one)", t->name);
         ok = false;
     }

@@ -1,0 +1,113 @@
+/*
+ * emit_protos.c - the "additional prototypes" section of FILE.h: the
+ * user-marshal routines of [wire_marshal]/[user_marshal] types used by
+ * remotable interfaces, and the Proxy/Stub pairs of [local]/[call_as]
+ * methods, as MIDL and widl declare them.
+ */
+#include "emit.h"
+
+#include <string.h>
+
+typedef struct Seen { Type **v; int n, cap; } Seen;
+
+static bool seen_add(Compiler *cc, Seen *s, Type *t)
+{
+    for (int i = 0; i < s->n; i++)
+        if (s->v[i] == t)
+            return false;
+    push_type(cc, &s->v, &s->n, t);
+    return true;
+}
+
+/* the wire_marshal/user_marshal typedef a parameter type goes through */
+static Type *marshal_type(Type *t)
+{
+    for (int guard = 0; t && guard < 64; guard++) {
+        if (t->kind == TY_ALIAS) {
+            if (attr_has(t->attrs, A_WIRE_MARSHAL) || attr_has(t->attrs, A_USER_MARSHAL))
+                return t;
+            t = t->ref;
+        } else if (t->kind == TY_POINTER || t->kind == TY_ARRAY) {
+            t = t->ref;
+        } else {
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+static void collect(Emitter *e, Stmt **stmts, int n, Seen *marshal, Seen *ifaces)
+{
+    for (int i = 0; i < n; i++) {
+        Stmt *s = stmts[i];
+        if (s->kind == ST_LIBRARY)
+            collect(e, s->stmts, s->nstmts, marshal, ifaces);
+        if (s->kind != ST_INTERFACE || !s->type->is_object)
+            continue;
+        Type *t = s->type;
+        seen_add(e->cc, ifaces, t);
+        if (attr_has(t->attrs, A_LOCAL))
+            continue;
+        for (int m = 0; m < t->nmethods; m++) {
+            Var *meth = t->methods[m];
+            if (attr_has(meth->attrs, A_LOCAL))
+                continue;
+            for (int p = 0; p < meth->type->nfields; p++) {
+                Type *mt = marshal_type(meth->type->fields[p]->type);
+                if (mt)
+                    seen_add(e->cc, marshal, mt);
+            }
+        }
+    }
+}
+
+static void proto_params(Emitter *e, Buf *b, Type *owner, Var *m)
+{
+    buf_printf(b, "(\n    %s* This", owner->name);
+    for (int i = 0; i < m->type->nfields; i++) {
+        Var *p = m->type->fields[i];
+        buf_puts(b, ",\n    ");
+        print_decl(e, b, p->type, p->qual, p->name ? p->name : "", 1);
+    }
+    buf_puts(b, ")");
+}
+
+void print_prototypes(Emitter *e, Buf *b)
+{
+    Seen marshal = {0}, ifaces = {0};
+    File *f = e->cc->main_file;
+    collect(e, f->stmts, f->nstmts, &marshal, &ifaces);
+    for (int i = 0; i < marshal.n; i++) {
+        const char *n = marshal.v[i]->name;
+        buf_printf(b, "ULONG           __RPC_USER %s_UserSize     (ULONG *, ULONG, %s *);\n", n, n);
+        buf_printf(b, "unsigned char * __RPC_USER %s_UserMarshal  (ULONG *, unsigned char *, %s *);\n", n, n);
+        buf_printf(b, "unsigned char * __RPC_USER %s_UserUnmarshal(ULONG *, unsigned char *, %s *);\n", n, n);
+        buf_printf(b, "void            __RPC_USER %s_UserFree     (ULONG *, %s *);\n\n", n, n);
+    }
+    for (int i = 0; i < ifaces.n; i++) {
+        Type *t = ifaces.v[i];
+        for (int m = 0; m < t->nmethods; m++) {
+            Var *remote = t->methods[m];
+            Attr *ca = attr_find(remote->attrs, A_CALL_AS);
+            if (!ca || ca->nargs != 1 || ca->args[0]->kind != EX_IDENT)
+                continue;
+            Var *local = NULL;
+            for (int k = 0; k < t->nmethods; k++)
+                if (t->methods[k]->name && !strcmp(t->methods[k]->name, ca->args[0]->text))
+                    local = t->methods[k];
+            if (!local)
+                continue;
+            const char *name = method_name(e, local);
+            print_decl(e, b, local->type->ref, local->type->ref_qual, "", 0);
+            buf_printf(b, " CALLBACK %s_%s_Proxy", t->name, name);
+            proto_params(e, b, t, local);
+            buf_puts(b, ";\n");
+            print_decl(e, b, remote->type->ref, remote->type->ref_qual, "", 0);
+            buf_printf(b, " __RPC_STUB %s_%s_Stub", t->name, name);
+            proto_params(e, b, t, remote);
+            buf_puts(b, ";\n");
+        }
+    }
+    if (marshal.n || ifaces.n)
+        buf_putc(b, '\n');
+}
