@@ -21,7 +21,7 @@ GEN_SRCS := $(BUILD)/grammar/parser.c $(BUILD)/grammar/lexer.c
 FRONT_OBJS := $(FRONT_SRCS:%.c=$(BUILD)/%.o) $(GEN_SRCS:%.c=%.o) $(CODEGEN_SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/codegen/main.o
 
-.PHONY: all test bench clean check-corpus
+.PHONY: all test bench clean golden-update
 all: bin/amidl
 
 bin/amidl: $(FRONT_OBJS) $(MAIN_OBJ)

@@ -13,6 +13,7 @@ typedef struct Emitter {
     const char *stem;          /* ... and without extension */
     bool in_field;             /* printing a struct member */
     Type *inline_body;         /* print_decl: print this type's body in place */
+    PtrVec printed;            /* interfaces already written */
 } Emitter;
 
 bool emitter_init(Emitter *e, Compiler *cc);

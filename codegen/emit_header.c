@@ -112,7 +112,7 @@ void print_decl(Emitter *e, Buf *b, Type *t, unsigned q, const char *inner, int 
         break;
     case TY_STRUCT: case TY_UNION: case TY_ENUM: case TY_ENCUNION: {
         const char *kw = t->kind == TY_ENUM ? "enum" : t->kind == TY_UNION ? "union" : "struct";
-        if ((!t->name && t->defined) || t == e->inline_body) {
+        if ((!t->name && !t->gen_name && t->defined) || t == e->inline_body) {
             /* anonymous, or defined by this field: the body goes right here */
             e->inline_body = NULL;
             if (t->name)
@@ -354,15 +354,13 @@ static bool is_aggregate(Type *t)
 
 const char *method_name(Emitter *e, Var *m)
 {
-    if (m->owner && m->owner->kind == TY_DISPINTERFACE)
-        return m->name;
-    if (attr_has(m->attrs, A_PROPGET))
-        return arena_printf(e->cc->arena, "get_%s", m->name);
-    if (attr_has(m->attrs, A_PROPPUT))
-        return arena_printf(e->cc->arena, "put_%s", m->name);
-    if (attr_has(m->attrs, A_PROPPUTREF))
-        return arena_printf(e->cc->arena, "putref_%s", m->name);
-    return m->name;
+    (void)e;
+    return m->macro_name ? m->macro_name : m->name;
+}
+
+static const char *vtbl_name(Var *m)
+{
+    return m->c_name ? m->c_name : m->name;
 }
 
 static bool in_vtable(Var *m)
@@ -378,15 +376,17 @@ static void print_params(Emitter *e, Buf *b, Var *m, const char *this_type, bool
         buf_printf(b, "\n%*s%s *This", indent * 4, "", this_type);
         first = false;
     }
+    if (aggregate_ret) {
+        /* a struct is returned through a hidden pointer right after This */
+        buf_printf(b, "%s\n%*s", first ? "" : ",", indent * 4, "");
+        print_decl(e, b, fn->ref, fn->ref_qual, "*__ret", indent);
+        first = false;
+    }
     for (int i = 0; i < fn->nfields; i++) {
         Var *p = fn->fields[i];
         buf_printf(b, "%s\n%*s", first ? "" : ",", indent * 4, "");
         print_decl(e, b, p->type, p->qual, p->name ? p->name : "", indent);
         first = false;
-    }
-    if (aggregate_ret) {
-        buf_printf(b, "%s\n%*s", first ? "" : ",", indent * 4, "");
-        print_decl(e, b, fn->ref, fn->ref_qual, "*__ret", indent);
     }
     buf_putc(b, ')');
 }
@@ -486,7 +486,7 @@ static void print_c_vtbl(Emitter *e, Buf *b, Type *t, Type **chain, int n, Type 
             bool agg = is_aggregate(fn->ref);
             buf_puts(b, "    ");
             print_decl(e, b, fn->ref, fn->ref_qual, agg ? "*" : "", 1);
-            buf_printf(b, " (STDMETHODCALLTYPE *%s)(", method_name(e, m));
+            buf_printf(b, " (STDMETHODCALLTYPE *%s)(", vtbl_name(m));
             print_params(e, b, m, t->name, agg, 2);
             buf_puts(b, ";\n");
         }
@@ -515,6 +515,13 @@ static void print_macros(Emitter *e, Buf *b, Type *t, Type **chain, int n)
                     continue;
                 Type *fn = m->type;
                 const char *name = method_name(e, m);
+                const char *vname = vtbl_name(m);
+                bool hidden = false;     /* a later interface of the chain reuses the name */
+                for (int c2 = c + 1; c2 < n && !hidden; c2++)
+                    for (int k = 0; k < chain[c2]->nmethods && !hidden; k++)
+                        hidden = in_vtable(chain[c2]->methods[k]) && !strcmp(method_name(e, chain[c2]->methods[k]), name);
+                if (hidden)
+                    continue;
                 bool agg = is_aggregate(fn->ref);
                 if (pass == 0) {
                     buf_printf(b, "#define %s_%s(This", t->name, name);
@@ -524,7 +531,7 @@ static void print_macros(Emitter *e, Buf *b, Type *t, Type **chain, int n)
                         buf_printf(b, ") %s_%s_define_WIDL_C_INLINE_WRAPPERS_for_aggregate_return_support\n", t->name, name);
                         continue;
                     }
-                    buf_printf(b, ") (This)->lpVtbl->%s(This", name);
+                    buf_printf(b, ") (This)->lpVtbl->%s(This", vname);
                     for (int k = 0; k < fn->nfields; k++)
                         buf_printf(b, ",%s", fn->fields[k]->name ? fn->fields[k]->name : "_");
                     buf_puts(b, ")\n");
@@ -542,9 +549,9 @@ static void print_macros(Emitter *e, Buf *b, Type *t, Type **chain, int n)
                     if (agg) {
                         buf_puts(b, "    ");
                         print_decl(e, b, fn->ref, fn->ref_qual, "__ret", 1);
-                        buf_printf(b, ";\n    return *This->lpVtbl->%s(This,&__ret", name);
+                        buf_printf(b, ";\n    return *This->lpVtbl->%s(This,&__ret", vname);
                     } else {
-                        buf_printf(b, "    %sThis->lpVtbl->%s(This", is_void ? "" : "return ", name);
+                        buf_printf(b, "    %sThis->lpVtbl->%s(This", is_void ? "" : "return ", vname);
                     }
                     for (int k = 0; k < fn->nfields; k++)
                         buf_printf(b, ",%s", fn->fields[k]->name ? fn->fields[k]->name : "_");
@@ -558,8 +565,27 @@ static void print_macros(Emitter *e, Buf *b, Type *t, Type **chain, int n)
 
 static void print_stmts(Emitter *e, Buf *b, Stmt **stmts, int n, bool in_iface);
 
+static bool printed(Emitter *e, Type *t)
+{
+    for (int i = 0; i < e->printed.n; i++)
+        if (e->printed.v[i] == t)
+            return true;
+    return false;
+}
+
 static void print_interface(Emitter *e, Buf *b, Type *t)
 {
+    if (printed(e, t))
+        return;
+    vec_push(&e->printed, t);
+    /* C++ needs the base class complete: a base defined later in this file
+     * (fsrm.idl) is printed first, with its async twin */
+    Type *base = t->is_async ? t->sync_iface->base : t->base;
+    if (base && !base->imported && base->defined && base->kind == TY_INTERFACE && !printed(e, base)) {
+        print_interface(e, b, base);
+        if (base->async_iface)
+            print_interface(e, b, base->async_iface);
+    }
     bool object = t->is_object || t->is_async;
     buf_printf(b, "/*****************************************************************************\n * %s interface", t->name);
     if (!object) {
@@ -895,11 +921,22 @@ bool emitter_init(Emitter *e, Compiler *cc)
     return true;
 }
 
+static int write_header(Emitter *ep, Buf *b, const char *header_name);
+
 int emit_header(Compiler *cc, Buf *b, const char *header_name)
 {
     Emitter e;
     if (!emitter_init(&e, cc))
         return -1;
+    int r = write_header(&e, b, header_name);
+    vec_free(&e.printed);
+    return r;
+}
+
+static int write_header(Emitter *ep, Buf *b, const char *header_name)
+{
+    Emitter e = *ep;
+    Compiler *cc = e.cc;
     File *f = cc->main_file;
     char *guard = arena_printf(cc->arena, "__%s__", header_name);
     for (char *p = guard; *p; p++)
@@ -919,5 +956,6 @@ int emit_header(Compiler *cc, Buf *b, const char *header_name)
     print_prototypes(&e, b);
     buf_puts(b, "/* End additional prototypes */\n\n#ifdef __cplusplus\n}\n#endif\n\n");
     buf_printf(b, "#endif /* %s */\n", guard);
+    ep->printed = e.printed;
     return 0;
 }

@@ -409,6 +409,10 @@ int main(int argc, char **argv)
     };
     /* The call-object glue comes with the runtime (issue #5): asked for by
      * name it is an error, otherwise a warning that it was not written. */
+    if (opt.glue && !opt.no_glue) {
+        fprintf(stderr, "%s: error: writing '%s' (the call-object glue) is not implemented yet\n", progname, gname);
+        return 2;
+    }
     if (outs[2].on && !opt.glue) {
         if (!opt.no_warnings)
             fprintf(stderr, "%s: warning: '%s' (the call-object glue) is not generated yet; use --no-glue to silence this\n",

@@ -244,6 +244,8 @@ struct Var {
     Type *owner;            /* interface owning a method */
     Var *orig;              /* Begin_/Finish_ method -> the sync method */
     bool defines_type;      /* field whose decl-spec defines a struct/union/enum body */
+    const char *c_name;     /* method: its name in the C vtable (get_X, IFoo_X for overloads) */
+    const char *macro_name; /* method: name used in IFoo_<macro_name> call macros */
     int vtbl_index;         /* method slot */
 };
 

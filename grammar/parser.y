@@ -478,7 +478,7 @@ union_spec: tUNION m_tag '{'        { depth_push(ps, L(@3)); }
       encap_cases '}'               { depth_pop(ps); $$ = tagged(ps, TY_ENCUNION, $2, L(@1), true);
                                       $$->fields = (Var **)$11->v; $$->nfields = $11->n;
                                       Var *sv = new_var(CC, $6, L(@6)); sv->type = $5.type; sv->qual = $5.qual;
-                                      $$->switch_var = sv; $$->union_name = $8 ? $8 : "DUMMYUNIONNAME"; }
+                                      $$->switch_var = sv; $$->union_name = $8 ? $8 : "tagged_union"; }
     ;
 
 enum_spec: tENUM m_tag '{' enum_body '}'    { $$ = tagged(ps, TY_ENUM, $2, L(@1), true);

@@ -654,6 +654,40 @@ static void check_method(Ctx *c, Var *m, unsigned where)
 
 static Type *make_async(Ctx *c, Type *iface, Attr *au);
 
+/* C names of methods, as widl and MIDL spell them: [propget] X -> get_X
+ * (put_, putref_); a method whose name an ancestor already uses in the C
+ * vtable becomes IFoo_X there (C has no overloading; C++ keeps X). */
+static void name_methods(Compiler *cc, Type *t)
+{
+    for (int i = 0; i < t->nmethods; i++) {
+        Var *m = t->methods[i];
+        const char *n = m->name ? m->name : "";
+        if (t->kind != TY_DISPINTERFACE) {
+            if (attr_has(m->attrs, A_PROPGET))
+                n = arena_printf(cc->arena, "get_%s", n);
+            else if (attr_has(m->attrs, A_PROPPUT))
+                n = arena_printf(cc->arena, "put_%s", n);
+            else if (attr_has(m->attrs, A_PROPPUTREF))
+                n = arena_printf(cc->arena, "putref_%s", n);
+        }
+        m->macro_name = n;
+        m->c_name = n;
+        bool clash = false;
+        for (Type *a = t->base; a && !clash; a = a->base)
+            for (int k = 0; k < a->nmethods && !clash; k++)
+                if (a->methods[k]->macro_name && !strcmp(a->methods[k]->macro_name, n) &&
+                    !attr_has(a->methods[k]->attrs, A_CALL_AS))
+                    clash = true;
+        if (clash)
+            m->c_name = arena_printf(cc->arena, "%s_%s", t->name, n);
+        /* unnamed parameters get names, as widl gives them (a, b, ...) */
+        Type *fn = m->type;
+        for (int k = 0; k < fn->nfields; k++)
+            if (!fn->fields[k]->name && !(fn->nfields == 1 && fn->fields[k]->type && fn->fields[k]->type->kind == TY_VOID))
+                fn->fields[k]->name = k < 26 ? arena_printf(cc->arena, "%c", 'a' + k) : arena_printf(cc->arena, "p%d", k);
+    }
+}
+
 static void check_interface(Ctx *c, Type *t)
 {
     Compiler *cc = c->cc;
@@ -736,6 +770,7 @@ static void check_interface(Ctx *c, Type *t)
         if (!attr_has(m->attrs, A_CALL_AS))
             m->vtbl_index = idx++;
     }
+    name_methods(cc, t);
     Attr *au = attr_find(t->attrs, A_ASYNC_UUID);
     if (au && au->uuid)
         t->async_iface = make_async(c, t, au);
@@ -889,6 +924,7 @@ static Type *make_async(Ctx *c, Type *t, Attr *au)
         push_var(cc, &a->methods, &a->nmethods, b);
         push_var(cc, &a->methods, &a->nmethods, f);
     }
+    name_methods(cc, a);
     vec_push(&cc->async_ifaces, a);
     return a;
 }
@@ -962,6 +998,7 @@ static void check_stmts(Ctx *c, Stmt **stmts, int n)
                     t->methods[j]->owner = t;
                     check_method(c, t->methods[j], AW_METHOD);
                 }
+                name_methods(c->cc, t);
             }
             break;
         }

@@ -55,9 +55,90 @@ check "msvc diagnostics format" bash -c "'$AMIDL' --check -fdiagnostics-format=m
 check "--color=always colours diagnostics" bash -c "'$AMIDL' --check --color=always tests/errors/sema_void_field.idl 2>&1 | grep -q $'\033\\['"
 check "no colour when not a terminal" bash -c "! '$AMIDL' --check tests/errors/sema_void_field.idl 2>&1 | grep -q $'\033\\['"
 
-printf 'typedef int A;\n' > "$TMP/o.idl"
-(cd "$TMP" && "$OLDPWD/$AMIDL" o.idl >/dev/null 2>&1); rc=$?
-check "outputs not implemented yet: exit 2, nothing written" bash -c "[ $rc -eq 2 ] && ! ls '$TMP'/o.h '$TMP'/o_i.c '$TMP'/*.tmp.* 2>/dev/null | grep -q ."
+mkdir -p "$TMP/out"
+printf 'typedef int A;\n' > "$TMP/out/o.idl"
+(cd "$TMP/out" && "$OLDPWD/$AMIDL" --glue o_async.c o.idl >/dev/null 2>&1); rc=$?
+check "--glue (not implemented yet): exit 2, nothing written" bash -c "[ $rc -eq 2 ] && ! ls '$TMP/out'/o.h '$TMP/out'/o_i.c '$TMP/out'/*.tmp.* 2>/dev/null | grep -q ."
+(cd "$TMP/out" && "$OLDPWD/$AMIDL" o.idl >/dev/null 2>&1); rc=$?
+check "amidl FILE.idl writes FILE.h and FILE_i.c" bash -c "[ $rc -eq 0 ] && [ -s '$TMP/out/o.h' ] && [ -s '$TMP/out/o_i.c' ] && ! ls '$TMP/out'/*.tmp.* 2>/dev/null | grep -q ."
+mkdir -p "$TMP/out2"
+"$AMIDL" --outdir "$TMP/out2" --header hh.h --iid ii.c "$TMP/out/o.idl" >/dev/null 2>&1
+check "--outdir, --header and --iid name the outputs" test -s "$TMP/out2/hh.h" -a -s "$TMP/out2/ii.c"
+"$AMIDL" --outdir "$TMP/out2" --no-iid --header nh.h "$TMP/out/o.idl" >/dev/null 2>&1
+check "--no-iid writes no IID file" bash -c "[ -s '$TMP/out2/nh.h' ] && [ ! -e '$TMP/out2/o_i.c' ]"
+cp "$TMP/out/o.h" "$TMP/out/o.h.before"
+printf 'typedef UNKNOWN_T A;\n' > "$TMP/out/bad.idl"
+"$AMIDL" --outdir "$TMP/out" --header o.h "$TMP/out/bad.idl" >/dev/null 2>&1; rc=$?
+check "an error leaves an existing output untouched" bash -c "[ $rc -eq 1 ] && cmp -s '$TMP/out/o.h' '$TMP/out/o.h.before' && ! ls '$TMP/out'/*.tmp.* 2>/dev/null | grep -q ."
+"$AMIDL" --header o.idl "$TMP/out/o.idl" >/dev/null 2>&1 </dev/null; rc=$?
+(cd "$TMP/out" && "$OLDPWD/$AMIDL" --header o.idl o.idl >/dev/null 2>&1); rc=$?
+check "amidl refuses to write over its input" bash -c "[ $rc -eq 1 ] && grep -q 'typedef int A' '$TMP/out/o.idl'"
+"$AMIDL" --outdir "$TMP/nonexistent" "$TMP/out/o.idl" >/dev/null 2>&1; rc=$?
+check "a missing output directory is an error" test $rc -eq 1
+
+# ---------------------------------------------------------------- golden files
+section "golden: tests/golden/NAME.idl -> NAME.h, NAME_i.c (exact)"
+mkdir -p "$TMP/golden"
+for idl in tests/golden/*.idl; do
+    n=$(basename "$idl" .idl)
+    if ! run "$AMIDL" -w --no-glue --outdir "$TMP/golden" "$idl" 2>"$TMP/golden/$n.err"; then
+        bad "golden $n: amidl failed"; head -5 "$TMP/golden/$n.err"; continue
+    fi
+    for out in "$n.h" "${n}_i.c"; do
+        if [ ! -f "tests/golden/$out" ]; then
+            bad "golden $out: no expectation (make golden-update)"
+        elif cmp -s "tests/golden/$out" "$TMP/golden/$out"; then
+            ok
+        else
+            bad "golden $out differs"; diff -u "tests/golden/$out" "$TMP/golden/$out" | head -40
+        fi
+    done
+done
+
+section "linux: generated headers compile with gcc -std=c99 and g++ -std=c++11 against runtime/include"
+mkdir -p "$TMP/base"
+for idl in runtime/idl/*.idl; do
+    run "$AMIDL" -w --no-glue --outdir "$TMP/base" "$idl" || bad "base IDL $idl"
+done
+for h in "$TMP"/base/*.h "$TMP"/golden/*.h; do
+    d=$(dirname "$h"); n=$(basename "$h")
+    printf '#include "%s"\n' "$n" > "$TMP/inc.c"
+    check "gcc -std=c99 $n" gcc -std=c99 -Wall -Wextra -Werror -fsyntax-only -I runtime/include -I "$TMP/base" -I "$d" "$TMP/inc.c"
+    check "g++ -std=c++11 $n" g++ -std=c++11 -Wall -Werror -fsyntax-only -x c++ -I runtime/include -I "$TMP/base" -I "$d" "$TMP/inc.c"
+done
+for c in "$TMP"/base/*_i.c "$TMP"/golden/*_i.c; do
+    check "gcc -c $(basename "$c")" gcc -std=c99 -Wall -Wextra -Werror -c -o "$TMP/iid.o" -I runtime/include -I "$TMP/base" "$c"
+    check "g++ -c $(basename "$c")" g++ -std=c++11 -Wall -Werror -c -x c++ -o "$TMP/iid.o" -I runtime/include -I "$TMP/base" "$c"
+done
+cat > "$TMP/iidtest.c" <<'CEOF'
+#define COBJMACROS
+#define CINTERFACE
+#include "async_basic.h"
+#include <stdio.h>
+int main(void)
+{
+    /* IID_AsyncISimpleStream is the async_uuid; the twin's vtable has the
+     * IUnknown slots then Begin_Read, Finish_Read, Begin_Write, Finish_Write */
+    const GUID *g = &IID_AsyncISimpleStream;
+    int ok = g->Data1 == 0xa1b2c3d4 && g->Data2 == 0x0010 && g->Data4[7] == 0x11 &&
+             IID_ISimpleStream.Data4[7] == 0x10 &&
+             offsetof(AsyncISimpleStreamVtbl, Begin_Read) == 3 * sizeof(void *) &&
+             offsetof(AsyncISimpleStreamVtbl, Finish_Write) == 6 * sizeof(void *);
+    printf("%s\n", ok ? "ok" : "bad");
+    return !ok;
+}
+CEOF
+check "IIDs link and AsyncISimpleStream's vtable has its slots (C)" bash -c "gcc -std=c99 -Wall -Werror -I runtime/include -I '$TMP/base' -I '$TMP/golden' -o '$TMP/iidtest' '$TMP/iidtest.c' '$TMP/golden/async_basic_i.c' && '$TMP/iidtest' | grep -qx ok"
+check "the same from C++" bash -c "g++ -std=c++11 -Wall -Werror -x c++ -I runtime/include -I '$TMP/base' -I '$TMP/golden' -o '$TMP/iidtest2' '$TMP/iidtest.c' -x c++ '$TMP/golden/async_basic_i.c' && '$TMP/iidtest2' | grep -qx ok"
+
+section "determinism: same input, other directory, other time, same bytes"
+mkdir -p "$TMP/det1" "$TMP/det2/sub"
+run "$AMIDL" -w --no-glue --outdir "$TMP/det1" "$PWD/tests/golden/async_types.idl"
+sleep 1
+(cd "$TMP/det2/sub" && run "$OLDPWD/$AMIDL" -w --no-glue --outdir .. "$OLDPWD/tests/golden/async_types.idl")
+check "header identical" cmp -s "$TMP/det1/async_types.h" "$TMP/det2/async_types.h"
+check "iid file identical" cmp -s "$TMP/det1/async_types_i.c" "$TMP/det2/async_types_i.c"
+check "no absolute path in the outputs" bash -c "! grep -q '$TMP\|$PWD' '$TMP/det1/async_types.h' '$TMP/det1/async_types_i.c'"
 
 # ---------------------------------------------------------------- bad input
 section "bad input: tests/errors (expected diagnostics, exactly)"
@@ -126,6 +207,23 @@ if [ -d "$CORPUS/mingw-w64" ]; then
     done
 else
     bad "corpus not found at $CORPUS"
+fi
+
+# ---------------------------------------------------------------- ABI against widl
+if [ "${AMIDL_SKIP_ABI:-0}" != 1 ]; then
+    section "abi: amidl vs widl 11.12 headers over the corpus (abi_compare.py, mingw-w64 C and C++)"
+    if command -v x86_64-w64-mingw32-gcc >/dev/null && [ -x "$SHARED/tools/widl" ]; then
+        SHARED=$SHARED AMIDL=$AMIDL bash tests/abi.sh "$TMP/abi" > "$TMP/abi.log" 2>&1
+        while IFS= read -r line; do
+            case "$line" in
+                ok:*) ok ;;
+                FAIL:*) bad "${line#FAIL: }" ;;
+                abi:*) echo "$line" ;;
+            esac
+        done < "$TMP/abi.log"
+    else
+        bad "abi: x86_64-w64-mingw32-gcc or $SHARED/tools/widl missing"
+    fi
 fi
 
 echo "$pass passed, $fail failed"

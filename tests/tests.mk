@@ -11,3 +11,8 @@ test: bin/amidl $(UNIT_TESTS)
 
 bench: bin/amidl
 	@SHARED=$(SHARED) bash bench/run.sh
+
+# rewrite the golden expectations from the current compiler (review the diff)
+golden-update: bin/amidl
+	@for idl in tests/golden/*.idl; do bin/amidl -w --no-glue --outdir tests/golden $$idl || exit 1; done
+	@git status --short tests/golden
