@@ -4,7 +4,7 @@ objidlbase.idl and generated files of N typedef'd structs.
 Each command runs as a child; wall time comes from time.perf_counter and
 peak RSS from os.wait4's rusage. Results are ratios against widl measured
 in this same run (this machine is a noisy 2-core VM)."""
-import os, subprocess, sys, tempfile, time
+import os, subprocess, sys, tempfile
 
 shared = sys.argv[1] if len(sys.argv) > 1 else "../shared"
 corpus = os.path.join(shared, "corpus")
@@ -13,11 +13,14 @@ amidl = os.path.abspath("bin/amidl")
 inc = ["-DBOOL=WINBOOL", "-I", corpus + "/mingw-w64", "-I", corpus + "/mingw-w64-include"]
 skip = {"axcore.idl", "axextend.idl", "dyngraph.idl", "mulres.idl", "xmldom.idl", "xmldso.idl", "wincrypt.idl"}
 
+RUN1 = os.path.abspath("build/bench/run1")
+
 def run(cmd, cwd=None):
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
-    _, status, ru = os.wait4(p.pid, 0)
-    return time.perf_counter() - t0, ru.ru_maxrss, os.waitstatus_to_exitcode(status)
+    """(seconds, peak RSS in KiB, exit code) of one command, measured by
+    the small run1 helper so that Python's own pages do not count."""
+    p = subprocess.run([RUN1, *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd, text=True)
+    s, rss, rc = p.stderr.split()[-3:]
+    return float(s), int(rss), int(rc)
 
 def measure(files, make_cmd, out):
     total, peak, failed = 0.0, 0, 0
@@ -43,6 +46,14 @@ def main():
         if have_widl:
             w = measure(paths, lambda f, o: [widl, *inc, "-h", "-H", o + "/x.h", f], out)
             line("corpus (whole)", a, w)
+        # header generation: amidl FILE.idl (FILE.h + FILE_i.c) vs widl -h -u
+        gen = [p for p in paths if not os.path.basename(p).startswith("windows.")]
+        print(f"\nheaders: amidl (FILE.h + FILE_i.c) vs widl -h -u ({len(gen)} non-WinRT corpus files)")
+        a = measure(gen, lambda f, o: [amidl, "-w", "--no-glue", *inc, "--outdir", o, f], out)
+        if have_widl:
+            w = measure(gen, lambda f, o: [widl, *inc, "-h", "-H", o + "/w.h", "-u", "-U", o + "/w_i.c", f], out)
+            line("corpus headers (whole)", a, w)
+        print()
         obj = os.path.join(corpus, "mingw-w64", "objidlbase.idl")
         a1 = min((run([amidl, "--check", "-w", *inc, obj]) for _ in range(5)), key=lambda r: r[0])
         if have_widl:
@@ -55,7 +66,9 @@ def main():
                 for i in range(n):
                     f.write(f"typedef struct S{i} {{ int a; long b; struct S{i} *next; }} S{i}, *PS{i};\n")
             t = run([amidl, "--check", p])
-            msg = f"  {n:6d} structs: amidl --check {t[0]:6.3f} s, {t[1]/1024:7.1f} MiB"
+            th = run([amidl, "--outdir", out, p])
+            msg = (f"  {n:6d} structs: amidl --check {t[0]:6.3f} s, {t[1]/1024:7.1f} MiB;"
+                   f" with headers {th[0]:6.3f} s, {th[1]/1024:7.1f} MiB")
             if have_widl and n <= 10000:
                 tw = run([widl, "-h", "-H", out + "/y.h", p], cwd=out)
                 msg += f" | widl -h {tw[0]:6.3f} s ({tw[0]/t[0]:.1f}x)"

@@ -335,6 +335,7 @@ struct Compiler {
     int anon_counter;
     PtrVec async_ifaces;    /* synthesized AsyncIFoo types, in order */
     int depth;              /* parser nesting depth guard */
+    Type *basic_types[(B_ERROR_STATUS + 1) * 3];   /* shared basic type nodes */
 };
 
 Compiler *compiler_new(Options *opt);
@@ -392,7 +393,7 @@ int scope_classify(Scope *s, const char *name, void **out, bool here_only);
  * parse.c glue (parser.y): parse one preprocessed file into f->stmts.
  * Imports are parsed on the spot through compiler_import().
  */
-int parse_file(Compiler *cc, File *f, const char *text, size_t len);
+int parse_file(Compiler *cc, File *f, char *text, size_t len);   /* text must end in two NULs */
 File *compiler_import(Compiler *cc, const char *name, Loc loc, bool is_import);
 File *compiler_load_main(Compiler *cc, const char *path);
 

@@ -422,8 +422,8 @@ known_type: basic_type              { $$ = $1; }
     ;
 
 basic_type: int_type                { $$ = $1; }
-    | tSIGNED int_type              { $$ = $2; $$->sign = 1; }
-    | tUNSIGNED int_type            { $$ = $2; $$->sign = -1; }
+    | tSIGNED int_type              { $$ = basic(ps, $2->basic, 1, L(@1)); }
+    | tUNSIGNED int_type            { $$ = basic(ps, $2->basic, -1, L(@1)); }
     | tUNSIGNED                     { $$ = basic(ps, B_INT, -1, L(@1)); }
     | tSIGNED                       { $$ = basic(ps, B_INT, 1, L(@1)); }
     | tFLOAT                        { $$ = basic(ps, B_FLOAT, 0, L(@1)); }
@@ -741,7 +741,13 @@ static Declarator *new_decl(ParseState *ps, DeclKind k, Declarator *inner, Loc l
 
 static Type *basic(ParseState *ps, BasicKind b, int sign, Loc loc)
 {
-    return new_basic(ps->cc, b, sign, loc);
+    (void)loc;
+    /* one node per basic type and sign for the whole compilation */
+    Compiler *cc = ps->cc;
+    int slot = (int)b * 3 + sign + 1;
+    if (!cc->basic_types[slot])
+        cc->basic_types[slot] = new_basic(cc, b, sign, loc);
+    return cc->basic_types[slot];
 }
 
 static Var *make_var(ParseState *ps, Attr *attrs, DeclSpec ds, Declarator *d)
@@ -996,7 +1002,7 @@ static Type *instantiate(ParseState *ps, Type *generic, List *args, Loc loc)
     return t;
 }
 
-int parse_file(Compiler *cc, File *f, const char *text, size_t len)
+int parse_file(Compiler *cc, File *f, char *text, size_t len)
 {
     ParseState ps = {0};
     ps.cc = cc;
@@ -1008,7 +1014,10 @@ int parse_file(Compiler *cc, File *f, const char *text, size_t len)
     yyscan_t scanner;
     if (yylex_init_extra(&ps, &scanner))
         out_of_memory();
-    YY_BUFFER_STATE buf = yy_scan_bytes(text, (int)len, scanner);
+    /* scan the caller's buffer in place (it ends in two NULs): no copy */
+    YY_BUFFER_STATE buf = yy_scan_buffer(text, len + 2, scanner);
+    if (!buf)
+        out_of_memory();
     int before = cc->errors;
     int r = yyparse(scanner, &ps);
     yy_delete_buffer(buf, scanner);

@@ -53,7 +53,11 @@ typedef struct Macro {
 
 typedef struct SrcFile {
     const char *path;
-    Tok *toks;
+    const char *text;   /* the file's text (kept for diagnostics and re-reading) */
+    size_t len;
+    Tok *toks;          /* its tokens, valid during run number run_id only */
+    unsigned run_id;
+    bool lex_errors;    /* reported once: do not report again when re-read */
     const char *guard;  /* include guard macro, if the file has the classic shape */
     bool once;
     UT_hash_handle hh;
@@ -81,6 +85,9 @@ struct PP {
     int line_delta;     /* #line in the file being read */
     const char *line_file;
     PtrVec cmdline;     /* -D/-U in order: "+NAME=VALUE" / "-NAME", replayed per import */
+    Arena *perm;        /* the compilation's arena: files, names, command-line macros */
+    unsigned run_id;    /* each preprocessed file is a run with its own token arena */
+    bool quiet_lex;
     bool started;       /* the first file has been read: later defines are not command-line */
 };
 
@@ -151,7 +158,8 @@ static Tok *tokenize(PP *pp, const char *file, const char *p, size_t n)
                 p++;
             }
             if (p >= end) {
-                error_at(cc, (Loc){ file, sline, scol }, "unterminated comment");
+                if (!pp->quiet_lex)
+                    error_at(cc, (Loc){ file, sline, scol }, "unterminated comment");
                 break;
             }
             p += 2;
@@ -193,7 +201,8 @@ static Tok *tokenize(PP *pp, const char *file, const char *p, size_t n)
                 p++;
             }
             if (p >= end || *p != q) {
-                error_at(cc, (Loc){ file, line, col }, "missing terminating %c character", q);
+                if (!pp->quiet_lex)
+                    error_at(cc, (Loc){ file, line, col }, "missing terminating %c character", q);
                 kind = TK_OTHER;
             } else {
                 p++;
@@ -1185,24 +1194,42 @@ static Tok *detect_guard(Tok *t)
     return name;
 }
 
+/* A file's tokens for the current run: read once per compilation, cut
+ * into tokens once per run (tokens live in the run's arena). */
+static void tokenize_file(PP *pp, SrcFile *sf)
+{
+    if (sf->toks && sf->run_id == pp->run_id)
+        return;
+    int before = pp->cc->errors;
+    pp->quiet_lex = sf->lex_errors;
+    sf->toks = tokenize(pp, sf->path, sf->text, sf->len);
+    pp->quiet_lex = false;
+    sf->lex_errors |= pp->cc->errors > before;
+    sf->run_id = pp->run_id;
+}
+
 static SrcFile *load_file(PP *pp, const char *path, Loc from)
 {
     SrcFile *sf = NULL;
     HASH_FIND_STR(pp->files, path, sf);
-    if (sf)
+    if (sf) {
+        tokenize_file(pp, sf);
         return sf;
+    }
     size_t len;
     char *text = read_whole(pp->cc, path, &len, from);
     if (!text)
         return NULL;
-    const char *name = arena_strdup(pp->a, path);
+    const char *name = arena_strdup(pp->perm, path);
     diag_add_source(pp->cc, name, text, len);
-    sf = arena_alloc(pp->a, sizeof(SrcFile));
+    sf = arena_alloc(pp->perm, sizeof(SrcFile));
     sf->path = name;
-    sf->toks = tokenize(pp, name, text, len);
+    sf->text = text;
+    sf->len = len;
+    tokenize_file(pp, sf);
     Tok *g = detect_guard(sf->toks);
     if (g)
-        sf->guard = tok_str(pp, g);
+        sf->guard = arena_strndup(pp->perm, g->s, (size_t)g->len);
     HASH_ADD_KEYPTR(hh, pp->files, sf->path, strlen(sf->path), sf);
     return sf;
 }
@@ -1607,6 +1634,7 @@ PP *pp_new(Compiler *cc)
     PP *pp = arena_alloc(cc->arena, sizeof(PP));
     pp->cc = cc;
     pp->a = cc->arena;
+    pp->perm = cc->arena;
     add_builtin(pp, "__LINE__");
     add_builtin(pp, "__FILE__");
     add_builtin(pp, "__DATE__");
@@ -1616,10 +1644,21 @@ PP *pp_new(Compiler *cc)
 
 /* Imported files are preprocessed as MIDL and widl do: each with a fresh
  * macro table holding only the predefined and command-line macros. */
+static void fresh_macros(PP *pp);
+
 void *pp_push_state(PP *pp)
 {
     Macro *saved = pp->macros;
     pp->macros = NULL;
+    fresh_macros(pp);
+    return saved;
+}
+
+/* builtins and command-line macros, in the permanent arena */
+static void fresh_macros(PP *pp)
+{
+    Arena *a = pp->a;
+    pp->a = pp->perm;
     add_builtin(pp, "__LINE__");
     add_builtin(pp, "__FILE__");
     add_builtin(pp, "__DATE__");
@@ -1633,7 +1672,7 @@ void *pp_push_state(PP *pp)
             define_text(pp, arena_strndup(pp->a, c + 1, (size_t)(eq - c - 1)), eq + 1);
         }
     }
-    return saved;
+    pp->a = a;
 }
 
 void pp_pop_state(PP *pp, void *state)
@@ -1655,6 +1694,14 @@ void pp_free(PP *pp)
 static int run(PP *pp, SrcFile *sf, Buf *out)
 {
     int before = pp->cc->errors;
+    /* everything the run makes (tokens, macros, expansions) goes into an
+     * arena of its own, freed at the end: only the text output remains */
+    Arena *saved_arena = pp->a;
+    unsigned saved_run = pp->run_id;
+    static unsigned runs;
+    pp->a = arena_new();
+    pp->run_id = ++runs;
+    tokenize_file(pp, sf);
     Buf *saved = pp->out;
     const char *sfile = pp->out_file;
     int sline = pp->out_line, scol = pp->out_col;
@@ -1674,6 +1721,12 @@ static int run(PP *pp, SrcFile *sf, Buf *out)
     pp->out_line = sline;
     pp->out_col = scol;
     pp->out_started = sstarted;
+    /* the macros defined during the run die with it */
+    HASH_CLEAR(hh, pp->macros);
+    fresh_macros(pp);
+    arena_free(pp->a);
+    pp->a = saved_arena;
+    pp->run_id = saved_run;
     return pp->cc->errors > before ? -1 : 0;
 }
 
@@ -1689,12 +1742,13 @@ int pp_file(PP *pp, const char *path, Buf *out)
 int pp_text(PP *pp, const char *name, const char *text, size_t len, Buf *out)
 {
     pp->started = true;
-    const char *n = arena_strdup(pp->a, name);
-    char *copy = arena_strndup(pp->a, text, len);
+    const char *n = arena_strdup(pp->perm, name);
+    char *copy = arena_strndup(pp->perm, text, len);
     diag_add_source(pp->cc, n, copy, len);
-    SrcFile *sf = arena_alloc(pp->a, sizeof(SrcFile));
+    SrcFile *sf = arena_alloc(pp->perm, sizeof(SrcFile));
     sf->path = n;
-    sf->toks = tokenize(pp, n, copy, len);
+    sf->text = copy;
+    sf->len = len;
     SrcFile *old = NULL;
     HASH_FIND_STR(pp->files, n, old);
     if (!old)

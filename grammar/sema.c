@@ -231,8 +231,10 @@ static File *load(Compiler *cc, const char *name, const char *path, Loc loc)
     int r = pp_file(cc->pp, path, &text);
     if (!is_main)
         pp_pop_state(cc->pp, saved);
-    if (r == 0 && cc->errors == 0)
-        parse_file(cc, f, text.data ? text.data : "", text.len);
+    if (r == 0 && cc->errors == 0) {
+        buf_write(&text, "\0\0", 2);   /* the scanner's end-of-buffer marks */
+        parse_file(cc, f, text.data, text.len - 2);
+    }
     import_depth--;
     buf_free(&text);
     in_progress.n--;

@@ -9,7 +9,11 @@ $(BUILD)/tests/test_pp: tests/unit/test_pp.c $(BUILD)/libamidlfe.a
 test: bin/amidl $(UNIT_TESTS)
 	@SHARED=$(SHARED) BUILD=$(BUILD) bash tests/run.sh
 
-bench: bin/amidl
+$(BUILD)/bench/run1: bench/run1.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE -o $@ $<
+
+bench: bin/amidl $(BUILD)/bench/run1
 	@SHARED=$(SHARED) bash bench/run.sh
 
 # rewrite the golden expectations from the current compiler (review the diff)
