@@ -21,8 +21,8 @@ GEN_SRCS := $(BUILD)/grammar/parser.c $(BUILD)/grammar/lexer.c
 FRONT_OBJS := $(FRONT_SRCS:%.c=$(BUILD)/%.o) $(GEN_SRCS:%.c=%.o) $(CODEGEN_SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/codegen/main.o
 
-.PHONY: all test bench clean golden-update
-all: bin/amidl
+.PHONY: all test bench clean golden-update runtime
+all: bin/amidl runtime
 
 bin/amidl: $(FRONT_OBJS) $(MAIN_OBJ)
 	@mkdir -p bin
@@ -47,9 +47,56 @@ $(BUILD)/grammar/lexer.o: $(BUILD)/grammar/lexer.c $(BUILD)/grammar/parser.h
 $(BUILD)/grammar/parser.o: $(BUILD)/grammar/parser.c $(BUILD)/grammar/lexer.h
 	$(CC) $(CFLAGS) $(CPPFLAGS) $(WARN) -c -o $@ $<
 
-$(BUILD)/%.o: %.c grammar/amidl.h grammar/parse.h grammar/attrs.def codegen/emit.h $(BUILD)/grammar/parser.h
+FRONT_DEPS := grammar/amidl.h grammar/parse.h grammar/attrs.def codegen/emit.h $(BUILD)/grammar/parser.h
+
+$(BUILD)/grammar/%.o: grammar/%.c $(FRONT_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CPPFLAGS) $(WARN) -c -o $@ $<
+
+$(BUILD)/codegen/%.o: codegen/%.c $(FRONT_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CPPFLAGS) $(WARN) -c -o $@ $<
+
+# ---------------------------------------------------------------- libamidlrt
+# The base IDL is compiled by amidl itself; its headers and IID files go
+# to $(BUILD)/runtime/include, next to the hand-written runtime/include.
+RT_IDL     := wtypesbase wtypes unknwn objidlbase objidl
+RT_GEN     := $(BUILD)/runtime/include
+RT_HEADERS := $(RT_IDL:%=$(RT_GEN)/%.h)
+RT_IIDS    := $(RT_GEN)/unknwn_i.c $(RT_GEN)/objidlbase_i.c
+RT_SRCS    := runtime/src/core.c runtime/src/sync.c
+RT_CFLAGS  := $(CFLAGS) -std=c11 -Wall -Wextra -Werror -pthread -fPIC -D_GNU_SOURCE \
+              -Iruntime/include -I$(RT_GEN)
+RT_OBJS    := $(RT_SRCS:%.c=$(BUILD)/%.o) $(RT_IIDS:%.c=%.o)
+RT_SONAME  := libamidlrt.so.0
+RT_LIBS    := $(BUILD)/lib/libamidlrt.a $(BUILD)/lib/libamidlrt.so
+
+runtime: $(RT_HEADERS) $(RT_LIBS)
+
+# generated files are kept (not intermediate)
+.SECONDARY: $(RT_HEADERS) $(RT_IDL:%=$(RT_GEN)/%_i.c)
+
+$(RT_GEN)/%.h $(RT_GEN)/%_i.c: runtime/idl/%.idl bin/amidl
+	@mkdir -p $(RT_GEN)
+	bin/amidl -w --no-glue -I runtime/idl --outdir $(RT_GEN) $<
+
+$(BUILD)/runtime/src/%.o: runtime/src/%.c runtime/src/internal.h runtime/include/amidlrt.h runtime/include/amidl_types.h $(RT_HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(RT_CFLAGS) -fvisibility=hidden -DAMIDLRT_BUILD -c -o $@ $<
+
+# the IID definitions are part of the library's interface: default visibility
+$(RT_GEN)/%_i.o: $(RT_GEN)/%_i.c $(RT_HEADERS)
+	$(CC) $(RT_CFLAGS) -c -o $@ $<
+
+$(BUILD)/lib/libamidlrt.a: $(RT_OBJS)
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/lib/libamidlrt.so: $(RT_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -pthread -Wl,-soname,$(RT_SONAME) -o $(BUILD)/lib/$(RT_SONAME) $^
+	ln -sf $(RT_SONAME) $@
 
 include tests/tests.mk
 

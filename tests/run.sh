@@ -31,6 +31,34 @@ section() { echo "== $*"; }
 section "unit: preprocessor"
 if out=$(run "$BUILD/tests/test_pp" 2>&1); then ok; else bad "unit tests"; echo "$out" | grep FAIL; fi
 
+section "runtime: libamidlrt (tests/runtime, each test in its own process with a time limit)"
+for t in core sync; do
+    while IFS= read -r line; do
+        case "$line" in
+            "ok "*) ok ;;
+            "FAIL "*) bad "runtime $t: ${line#FAIL }" ;;
+        esac
+    done < <(run "$BUILD/tests/test-$t" 2>&1)
+done
+cat > "$TMP/cxx.cc" <<'CEOF'
+#define COBJMACROS
+#include "amidlrt.h"
+int main()
+{
+    ISynchronize *s = nullptr;
+    if (FAILED(CoInitializeEx(nullptr, COINIT_MULTITHREADED))) return 1;
+    if (FAILED(CoCreateInstance(CLSID_ManualResetEvent, nullptr, CLSCTX_INPROC_SERVER, IID_ISynchronize, (void **)&s))) return 2;
+    s->Signal();
+    HRESULT hr = s->Wait(0, 0);
+    s->Release();
+    CoUninitialize();
+    return hr == S_OK && IsEqualIID(IID_ISynchronize, IID_ISynchronize) ? 0 : 3;
+}
+CEOF
+check "amidlrt.h from C++ (REFIID references, C++ vtables), linked to the shared library" bash -c \
+    "g++ -std=c++11 -Wall -Werror -Iruntime/include -I$BUILD/runtime/include -o '$TMP/cxx' '$TMP/cxx.cc' -L$BUILD/lib -lamidlrt -pthread && LD_LIBRARY_PATH=$BUILD/lib '$TMP/cxx'"
+check "libamidlrt.so exports only its API (no amrt__ internals)" bash -c "! nm -D --defined-only $BUILD/lib/libamidlrt.so | grep -q amrt__"
+
 # ---------------------------------------------------------------- command line
 section "command line"
 check "--help exits 0" run "$AMIDL" --help >/dev/null

@@ -1,0 +1,341 @@
+/*
+ * core.c - the COM core of libamidlrt: initialization, the one allocator
+ * (with its failure-injection hook), CoTaskMem*, GUID strings, and class
+ * registration / creation.
+ *
+ * Apartments: everything is the multithreaded apartment (RULES.md C4).
+ * Initialization is counted process-wide: CoInitializeEx gives S_OK the
+ * first time and S_FALSE after; the matching last CoUninitialize shuts the
+ * runtime down. Calls that need COM before that give CO_E_NOTINITIALIZED.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ==================================================================== allocator */
+
+static atomic_long fail_after = -1;      /* allocations left before one fails; -1: off */
+static atomic_long alloc_count;
+
+long AmrtFailAllocationAfter(long n)
+{
+    long made = atomic_exchange(&alloc_count, 0);
+    atomic_store(&fail_after, n);
+    return made;
+}
+
+void *amrt__alloc(size_t n)
+{
+    atomic_fetch_add(&alloc_count, 1);
+    long left = atomic_load(&fail_after);
+    while (left >= 0) {
+        if (atomic_compare_exchange_weak(&fail_after, &left, left - 1)) {
+            if (left == 0)
+                return NULL;            /* this one fails; the hook is now off (-1) */
+            break;
+        }
+    }
+    return malloc(n ? n : 1);
+}
+
+void *amrt__calloc(size_t n)
+{
+    void *p = amrt__alloc(n);
+    if (p)
+        memset(p, 0, n ? n : 1);
+    return p;
+}
+
+void amrt__free(void *p)
+{
+    free(p);
+}
+
+LPVOID CoTaskMemAlloc(SIZE_T size)
+{
+    return amrt__alloc(size);
+}
+
+LPVOID CoTaskMemRealloc(LPVOID p, SIZE_T size)
+{
+    if (!p)
+        return amrt__alloc(size);
+    if (!size) {
+        free(p);
+        return NULL;
+    }
+    atomic_fetch_add(&alloc_count, 1);
+    long left = atomic_load(&fail_after);
+    while (left >= 0) {
+        if (atomic_compare_exchange_weak(&fail_after, &left, left - 1)) {
+            if (left == 0)
+                return NULL;
+            break;
+        }
+    }
+    return realloc(p, size);
+}
+
+void CoTaskMemFree(LPVOID p)
+{
+    free(p);
+}
+
+/* ==================================================================== init */
+
+static atomic_long init_count;
+
+HRESULT CoInitializeEx(LPVOID reserved, DWORD coinit)
+{
+    if (reserved)
+        return E_INVALIDARG;
+    (void)coinit;       /* every thread is in the multithreaded apartment */
+    long before = atomic_fetch_add(&init_count, 1);
+    return before == 0 ? S_OK : S_FALSE;
+}
+
+HRESULT CoInitialize(LPVOID reserved)
+{
+    return CoInitializeEx(reserved, COINIT_APARTMENTTHREADED);
+}
+
+void CoUninitialize(void)
+{
+    long before = atomic_load(&init_count);
+    while (before > 0 && !atomic_compare_exchange_weak(&init_count, &before, before - 1))
+        ;
+    if (before == 1)
+        amrt__shutdown();
+}
+
+bool amrt__initialized(void)
+{
+    return atomic_load(&init_count) > 0;
+}
+
+/* ==================================================================== GUID strings */
+
+int StringFromGUID2(REFGUID rguid, LPOLESTR str, int cchMax)
+{
+    const GUID *g = AMRT_REF(rguid);
+    char buf[40];
+    if (!g || !str || cchMax < 39)
+        return 0;
+    snprintf(buf, sizeof buf, "{%08X-%04X-%04X-%02X%02X-%02X%02X%02X%02X%02X%02X}",
+             g->Data1, g->Data2, g->Data3, g->Data4[0], g->Data4[1], g->Data4[2], g->Data4[3],
+             g->Data4[4], g->Data4[5], g->Data4[6], g->Data4[7]);
+    for (int i = 0; i < 39; i++)
+        str[i] = (WCHAR)(unsigned char)buf[i];
+    return 39;
+}
+
+static int hexval(WCHAR c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static bool parse_guid(LPCOLESTR s, GUID *g)
+{
+    static const int dash[] = {9, 14, 19, 24};
+    if (!s || s[0] != '{')
+        return false;
+    for (int i = 1; i < 37; i++) {
+        bool d = i == dash[0] || i == dash[1] || i == dash[2] || i == dash[3];
+        if (d ? s[i] != '-' : hexval(s[i]) < 0)
+            return false;
+    }
+    if (s[37] != '}' || s[38] != 0)
+        return false;
+    uint64_t v = 0;
+    for (int i = 1; i < 9; i++)
+        v = v * 16 + (uint64_t)hexval(s[i]);
+    g->Data1 = (uint32_t)v;
+    v = 0;
+    for (int i = 10; i < 14; i++)
+        v = v * 16 + (uint64_t)hexval(s[i]);
+    g->Data2 = (uint16_t)v;
+    v = 0;
+    for (int i = 15; i < 19; i++)
+        v = v * 16 + (uint64_t)hexval(s[i]);
+    g->Data3 = (uint16_t)v;
+    static const int pos[8] = {20, 22, 25, 27, 29, 31, 33, 35};
+    for (int i = 0; i < 8; i++)
+        g->Data4[i] = (uint8_t)(hexval(s[pos[i]]) * 16 + hexval(s[pos[i] + 1]));
+    return true;
+}
+
+HRESULT IIDFromString(LPCOLESTR str, LPIID iid)
+{
+    if (!iid)
+        return E_INVALIDARG;
+    if (!parse_guid(str, iid)) {
+        memset(iid, 0, sizeof *iid);
+        return E_INVALIDARG;
+    }
+    return S_OK;
+}
+
+HRESULT CLSIDFromString(LPCOLESTR str, LPCLSID clsid)
+{
+    if (!clsid)
+        return E_INVALIDARG;
+    if (!parse_guid(str, clsid)) {
+        memset(clsid, 0, sizeof *clsid);
+        return CO_E_CLASSSTRING;
+    }
+    return S_OK;
+}
+
+/* ==================================================================== classes */
+
+typedef struct Registration {
+    CLSID clsid;
+    IUnknown *factory;
+    DWORD clsctx, flags, cookie;
+    struct Registration *next;
+} Registration;
+
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static Registration *registrations;     /* guarded by reg_lock */
+static DWORD next_cookie = 1;           /* guarded by reg_lock */
+
+HRESULT CoRegisterClassObject(REFCLSID rclsid, IUnknown *factory, DWORD clsctx, DWORD flags, LPDWORD cookie)
+{
+    const CLSID *clsid = AMRT_REF(rclsid);
+    if (!clsid || !factory || !cookie)
+        return E_INVALIDARG;
+    if (!amrt__initialized())
+        return CO_E_NOTINITIALIZED;
+    Registration *r = amrt__calloc(sizeof *r);
+    if (!r)
+        return E_OUTOFMEMORY;
+    r->clsid = *clsid;
+    r->factory = factory;
+    r->clsctx = clsctx;
+    r->flags = flags;
+    factory->lpVtbl->AddRef(factory);
+    pthread_mutex_lock(&reg_lock);
+    r->cookie = next_cookie++;
+    r->next = registrations;
+    registrations = r;
+    *cookie = r->cookie;
+    pthread_mutex_unlock(&reg_lock);
+    return S_OK;
+}
+
+HRESULT CoRevokeClassObject(DWORD cookie)
+{
+    pthread_mutex_lock(&reg_lock);
+    Registration **pp = &registrations, *r = NULL;
+    for (; *pp; pp = &(*pp)->next)
+        if ((*pp)->cookie == cookie) {
+            r = *pp;
+            *pp = r->next;
+            break;
+        }
+    pthread_mutex_unlock(&reg_lock);
+    if (!r)
+        return CO_E_OBJNOTREG;
+    r->factory->lpVtbl->Release(r->factory);
+    amrt__free(r);
+    return S_OK;
+}
+
+/* The registered factory for clsid in one of the contexts (AddRef'd). */
+static IUnknown *find_factory(const CLSID *clsid, DWORD clsctx, DWORD *found_ctx)
+{
+    IUnknown *f = NULL;
+    pthread_mutex_lock(&reg_lock);
+    for (Registration *r = registrations; r; r = r->next)
+        if (IsEqualGUID(&r->clsid, clsid) && (r->clsctx & clsctx)) {
+            f = r->factory;
+            *found_ctx = r->clsctx & clsctx;
+            f->lpVtbl->AddRef(f);
+            break;
+        }
+    pthread_mutex_unlock(&reg_lock);
+    return f;
+}
+
+void amrt__revoke_all(void)
+{
+    pthread_mutex_lock(&reg_lock);
+    Registration *r = registrations;
+    registrations = NULL;
+    pthread_mutex_unlock(&reg_lock);
+    while (r) {
+        Registration *next = r->next;
+        r->factory->lpVtbl->Release(r->factory);
+        amrt__free(r);
+        r = next;
+    }
+}
+
+HRESULT CoGetClassObject(REFCLSID rclsid, DWORD clsctx, LPVOID reserved, REFIID riid, LPVOID *ppv)
+{
+    const CLSID *clsid = AMRT_REF(rclsid);
+    const IID *iid = AMRT_REF(riid);
+    (void)reserved;
+    if (!ppv)
+        return E_POINTER;
+    *ppv = NULL;
+    if (!clsid || !iid)
+        return E_INVALIDARG;
+    if (!amrt__initialized())
+        return CO_E_NOTINITIALIZED;
+    DWORD ctx = 0;
+    IUnknown *f = find_factory(clsid, clsctx, &ctx);
+    if (!f)
+        return REGDB_E_CLASSNOTREG;
+    HRESULT hr = f->lpVtbl->QueryInterface(f, AMRT_IID(iid), ppv);
+    f->lpVtbl->Release(f);
+    return hr;
+}
+
+HRESULT CoCreateInstance(REFCLSID rclsid, IUnknown *outer, DWORD clsctx, REFIID riid, LPVOID *ppv)
+{
+    const CLSID *clsid = AMRT_REF(rclsid);
+    const IID *iid = AMRT_REF(riid);
+    if (!ppv)
+        return E_POINTER;
+    *ppv = NULL;
+    if (!clsid || !iid)
+        return E_INVALIDARG;
+    if (!amrt__initialized())
+        return CO_E_NOTINITIALIZED;
+    /* the system classes */
+    if (IsEqualGUID(clsid, &CLSID_StdEvent) || IsEqualGUID(clsid, &CLSID_ManualResetEvent))
+        return amrt__event_create(outer, IsEqualGUID(clsid, &CLSID_ManualResetEvent), iid, ppv);
+    if (IsEqualGUID(clsid, &CLSID_SynchronizeContainer))
+        return amrt__container_create(outer, iid, ppv);
+    /* registered classes: in-process, the caller gets the object itself;
+     * a local server is reached through a proxy (RULES.md I5), which is not
+     * part of the runtime yet: the class is then not available */
+    DWORD ctx = 0;
+    IUnknown *f = find_factory(clsid, clsctx & CLSCTX_INPROC_SERVER ? CLSCTX_INPROC_SERVER : 0, &ctx);
+    if (!f)
+        f = find_factory(clsid, clsctx, &ctx);
+    if (!f)
+        return REGDB_E_CLASSNOTREG;
+    if (!(ctx & CLSCTX_INPROC_SERVER)) {
+        f->lpVtbl->Release(f);
+        return CLASS_E_CLASSNOTAVAILABLE;
+    }
+    IClassFactory *cf = NULL;
+    HRESULT hr = f->lpVtbl->QueryInterface(f, AMRT_IID(&IID_IClassFactory), (void **)&cf);
+    f->lpVtbl->Release(f);
+    if (FAILED(hr))
+        return hr;
+    hr = cf->lpVtbl->CreateInstance(cf, outer, AMRT_IID(iid), ppv);
+    cf->lpVtbl->Release(cf);
+    return hr;
+}
+
+void amrt__shutdown(void)
+{
+    amrt__revoke_all();
+}

@@ -1,0 +1,40 @@
+/*
+ * internal.h - what the files of libamidlrt share. Internal names start
+ * with amrt__; only the functions of amidlrt.h are exported (the library
+ * is built with -fvisibility=hidden).
+ */
+#ifndef AMRT_INTERNAL_H
+#define AMRT_INTERNAL_H
+
+#define COBJMACROS
+#include "amidlrt.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+/* the runtime is C: REFIID is a pointer */
+#define AMRT_REF(x) (x)
+#define AMRT_IID(x) (x)
+
+/* the one allocator (failure injection: AmrtFailAllocationAfter) */
+void *amrt__alloc(size_t n);
+void *amrt__calloc(size_t n);
+void amrt__free(void *p);
+
+bool amrt__initialized(void);
+void amrt__shutdown(void);
+void amrt__revoke_all(void);
+
+/* sync.c: the system synchronization objects */
+HRESULT amrt__event_create(IUnknown *outer, bool manual, const IID *iid, void **ppv);
+HRESULT amrt__container_create(IUnknown *outer, const IID *iid, void **ppv);
+
+/* an absolute CLOCK_MONOTONIC deadline dwMilliseconds from now */
+struct timespec;
+void amrt__deadline(struct timespec *ts, DWORD ms);
+/* milliseconds left until the deadline (0 when past) */
+int amrt__ms_left(const struct timespec *deadline);
+
+#endif

@@ -1,0 +1,538 @@
+/*
+ * sync.c - the system synchronization objects (RULES.md C):
+ *   CLSID_StdEvent          auto-reset event: a Wait that sees the signal consumes it
+ *   CLSID_ManualResetEvent  stays signaled until Reset
+ *   CLSID_SynchronizeContainer  waits for any of up to 63 ISynchronize objects
+ * Events expose ISynchronize, ISynchronizeHandle and ISynchronizeEvent and are
+ * aggregatable (the call objects aggregate them). Both start non-signaled.
+ *
+ * DESIGN. An event is a mutex, a condition variable on CLOCK_MONOTONIC and a
+ * 'signaled' flag. Its HANDLE (GetHandle) is an eventfd created on first
+ * request and kept readable exactly while the event is signaled: Signal
+ * writes 1 when it was not readable, a consuming Wait or Reset reads it back
+ * to 0. Invariant (under ev->lock): efd_set == signaled whenever efd >= 0.
+ * SetEventHandle names another eventfd that each Signal also makes readable.
+ * Timeouts return AMRT_WAIT_TIMEOUT (RPC_E_TIMEOUT, the contract's value).
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+/* declared in mingw's cguid.h but defined nowhere there (RULES.md G) */
+AMIDLRT_API const CLSID CLSID_StdEvent =
+    { 0x0000032b, 0x0000, 0x0000, { 0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46 } };
+AMIDLRT_API const CLSID CLSID_ManualResetEvent =
+    { 0x0000032c, 0x0000, 0x0000, { 0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46 } };
+AMIDLRT_API const CLSID CLSID_SynchronizeContainer =
+    { 0x0000032d, 0x0000, 0x0000, { 0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46 } };
+
+/* ==================================================================== time */
+
+void amrt__deadline(struct timespec *ts, DWORD ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+int amrt__ms_left(const struct timespec *d)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long ms = (long long)(d->tv_sec - now.tv_sec) * 1000 + (d->tv_nsec - now.tv_nsec) / 1000000;
+    if (ms < 0)
+        return 0;
+    return ms > INT32_MAX ? INT32_MAX : (int)ms;
+}
+
+/* ==================================================================== events */
+
+typedef struct Event {
+    IUnknown inner;                 /* the non-delegating IUnknown */
+    ISynchronize sync;
+    ISynchronizeEvent event;        /* also ISynchronizeHandle (its base) */
+    IUnknown *outer;                /* controlling unknown: &inner when not aggregated */
+    atomic_long refs;
+    bool manual;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool signaled;                  /* guarded by lock */
+    int efd;                        /* eventfd mirror, -1 until GetHandle */
+    bool efd_set;                   /* the eventfd's counter is 1 */
+    int ext_fd;                     /* SetEventHandle, -1 if none */
+} Event;
+
+#define EV_FROM(p, field) ((Event *)((char *)(p) - offsetof(Event, field)))
+
+static void efd_update(Event *ev)
+{
+    if (ev->efd < 0 || ev->efd_set == ev->signaled)
+        return;
+    uint64_t v = 1;
+    if (ev->signaled) {
+        if (write(ev->efd, &v, sizeof v) == (ssize_t)sizeof v)
+            ev->efd_set = true;
+    } else {
+        if (read(ev->efd, &v, sizeof v) == (ssize_t)sizeof v || errno == EAGAIN)
+            ev->efd_set = false;
+    }
+}
+
+/* ---- non-delegating IUnknown ---- */
+
+static HRESULT STDMETHODCALLTYPE inner_qi(IUnknown *This, REFIID riid, void **ppv)
+{
+    Event *ev = EV_FROM(This, inner);
+    if (!ppv)
+        return E_POINTER;
+    if (IsEqualIID(riid, &IID_IUnknown))
+        *ppv = &ev->inner;
+    else if (IsEqualIID(riid, &IID_ISynchronize))
+        *ppv = &ev->sync;
+    else if (IsEqualIID(riid, &IID_ISynchronizeHandle) || IsEqualIID(riid, &IID_ISynchronizeEvent))
+        *ppv = &ev->event;
+    else {
+        *ppv = NULL;
+        return E_NOINTERFACE;
+    }
+    IUnknown_AddRef((IUnknown *)*ppv);
+    return S_OK;
+}
+
+static ULONG STDMETHODCALLTYPE inner_addref(IUnknown *This)
+{
+    Event *ev = EV_FROM(This, inner);
+    return (ULONG)atomic_fetch_add(&ev->refs, 1) + 1;
+}
+
+static ULONG STDMETHODCALLTYPE inner_release(IUnknown *This)
+{
+    Event *ev = EV_FROM(This, inner);
+    long left = atomic_fetch_sub(&ev->refs, 1) - 1;
+    if (left == 0) {
+        if (ev->efd >= 0)
+            close(ev->efd);
+        pthread_cond_destroy(&ev->cond);
+        pthread_mutex_destroy(&ev->lock);
+        amrt__free(ev);
+    }
+    return (ULONG)left;
+}
+
+static const IUnknownVtbl inner_vtbl = { inner_qi, inner_addref, inner_release };
+
+/* ---- ISynchronize (delegating to the controlling unknown) ---- */
+
+static HRESULT STDMETHODCALLTYPE sync_qi(ISynchronize *This, REFIID riid, void **ppv)
+{
+    Event *ev = EV_FROM(This, sync);
+    return IUnknown_QueryInterface(ev->outer, riid, ppv);
+}
+
+static ULONG STDMETHODCALLTYPE sync_addref(ISynchronize *This)
+{
+    Event *ev = EV_FROM(This, sync);
+    return IUnknown_AddRef(ev->outer);
+}
+
+static ULONG STDMETHODCALLTYPE sync_release(ISynchronize *This)
+{
+    Event *ev = EV_FROM(This, sync);
+    return IUnknown_Release(ev->outer);
+}
+
+static HRESULT STDMETHODCALLTYPE sync_wait(ISynchronize *This, DWORD flags, DWORD ms)
+{
+    Event *ev = EV_FROM(This, sync);
+    (void)flags;        /* RULES.md C4/C19: MTA semantics, COWAIT flags ignored */
+    struct timespec deadline;
+    if (ms != INFINITE && ms != 0)
+        amrt__deadline(&deadline, ms);
+    HRESULT hr = S_OK;
+    pthread_mutex_lock(&ev->lock);
+    while (!ev->signaled) {
+        if (ms == 0) {
+            hr = AMRT_WAIT_TIMEOUT;
+            break;
+        }
+        if (ms == INFINITE) {
+            pthread_cond_wait(&ev->cond, &ev->lock);
+        } else if (pthread_cond_timedwait(&ev->cond, &ev->lock, &deadline) == ETIMEDOUT && !ev->signaled) {
+            hr = AMRT_WAIT_TIMEOUT;
+            break;
+        }
+    }
+    if (hr == S_OK && !ev->manual) {
+        ev->signaled = false;       /* auto-reset: this waiter consumed the signal */
+        efd_update(ev);
+    }
+    pthread_mutex_unlock(&ev->lock);
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE sync_signal(ISynchronize *This)
+{
+    Event *ev = EV_FROM(This, sync);
+    pthread_mutex_lock(&ev->lock);
+    ev->signaled = true;
+    efd_update(ev);
+    if (ev->ext_fd >= 0) {
+        uint64_t v = 1;
+        ssize_t w = write(ev->ext_fd, &v, sizeof v);
+        (void)w;
+    }
+    if (ev->manual)
+        pthread_cond_broadcast(&ev->cond);
+    else
+        pthread_cond_signal(&ev->cond);
+    pthread_mutex_unlock(&ev->lock);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE sync_reset(ISynchronize *This)
+{
+    Event *ev = EV_FROM(This, sync);
+    pthread_mutex_lock(&ev->lock);
+    ev->signaled = false;
+    efd_update(ev);
+    pthread_mutex_unlock(&ev->lock);
+    return S_OK;
+}
+
+static const ISynchronizeVtbl sync_vtbl = {
+    sync_qi, sync_addref, sync_release, sync_wait, sync_signal, sync_reset,
+};
+
+/* ---- ISynchronizeHandle / ISynchronizeEvent ---- */
+
+static HRESULT STDMETHODCALLTYPE ev_qi(ISynchronizeEvent *This, REFIID riid, void **ppv)
+{
+    return IUnknown_QueryInterface(EV_FROM(This, event)->outer, riid, ppv);
+}
+
+static ULONG STDMETHODCALLTYPE ev_addref(ISynchronizeEvent *This)
+{
+    return IUnknown_AddRef(EV_FROM(This, event)->outer);
+}
+
+static ULONG STDMETHODCALLTYPE ev_release(ISynchronizeEvent *This)
+{
+    return IUnknown_Release(EV_FROM(This, event)->outer);
+}
+
+static HRESULT STDMETHODCALLTYPE ev_gethandle(ISynchronizeEvent *This, HANDLE *ph)
+{
+    Event *ev = EV_FROM(This, event);
+    if (!ph)
+        return E_INVALIDARG;
+    pthread_mutex_lock(&ev->lock);
+    if (ev->efd < 0) {
+        ev->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (ev->efd < 0) {
+            pthread_mutex_unlock(&ev->lock);
+            *ph = NULL;
+            return errno == ENOMEM ? E_OUTOFMEMORY : E_FAIL;
+        }
+        ev->efd_set = false;
+        efd_update(ev);
+    }
+    /* the HANDLE's value is the file descriptor (RULES.md C10); owned by the object */
+    *ph = (HANDLE)(intptr_t)ev->efd;
+    pthread_mutex_unlock(&ev->lock);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE ev_seteventhandle(ISynchronizeEvent *This, HANDLE *ph)
+{
+    Event *ev = EV_FROM(This, event);
+    if (!ph)
+        return E_INVALIDARG;
+    int fd = (int)(intptr_t)*ph;
+    if (fd < 0)
+        return E_INVALIDARG;
+    pthread_mutex_lock(&ev->lock);
+    ev->ext_fd = fd;
+    pthread_mutex_unlock(&ev->lock);
+    return S_OK;
+}
+
+static const ISynchronizeEventVtbl event_vtbl = {
+    ev_qi, ev_addref, ev_release, ev_gethandle, ev_seteventhandle,
+};
+
+HRESULT amrt__event_create(IUnknown *outer, bool manual, const IID *iid, void **ppv)
+{
+    *ppv = NULL;
+    if (outer && !IsEqualIID(iid, &IID_IUnknown))
+        return CLASS_E_NOAGGREGATION;   /* RULES.md C9 */
+    Event *ev = amrt__calloc(sizeof *ev);
+    if (!ev)
+        return E_OUTOFMEMORY;
+    ev->inner.lpVtbl = (IUnknownVtbl *)&inner_vtbl;
+    ev->sync.lpVtbl = (ISynchronizeVtbl *)&sync_vtbl;
+    ev->event.lpVtbl = (ISynchronizeEventVtbl *)&event_vtbl;
+    ev->outer = outer ? outer : &ev->inner;
+    ev->manual = manual;
+    ev->efd = -1;
+    ev->ext_fd = -1;
+    atomic_init(&ev->refs, 1);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    if (pthread_mutex_init(&ev->lock, NULL) != 0 || pthread_cond_init(&ev->cond, &ca) != 0) {
+        pthread_condattr_destroy(&ca);
+        amrt__free(ev);
+        return E_OUTOFMEMORY;
+    }
+    pthread_condattr_destroy(&ca);
+    if (outer) {
+        *ppv = &ev->inner;          /* the aggregator holds the inner unknown */
+        return S_OK;
+    }
+    HRESULT hr = IUnknown_QueryInterface(&ev->inner, iid, ppv);
+    IUnknown_Release(&ev->inner);
+    return hr;
+}
+
+/* ==================================================================== container */
+
+#define CONTAINER_MAX 63            /* RULES.md C13 */
+
+typedef struct Container {
+    IUnknown inner;
+    ISynchronizeContainer cont;
+    IUnknown *outer;
+    atomic_long refs;
+    pthread_mutex_t lock;
+    ISynchronize *members[CONTAINER_MAX];   /* guarded by lock; AddRef'd */
+    int count;
+} Container;
+
+#define CT_FROM(p, field) ((Container *)((char *)(p) - offsetof(Container, field)))
+
+static HRESULT STDMETHODCALLTYPE ct_inner_qi(IUnknown *This, REFIID riid, void **ppv)
+{
+    Container *c = CT_FROM(This, inner);
+    if (!ppv)
+        return E_POINTER;
+    if (IsEqualIID(riid, &IID_IUnknown))
+        *ppv = &c->inner;
+    else if (IsEqualIID(riid, &IID_ISynchronizeContainer))
+        *ppv = &c->cont;
+    else {
+        *ppv = NULL;
+        return E_NOINTERFACE;
+    }
+    IUnknown_AddRef((IUnknown *)*ppv);
+    return S_OK;
+}
+
+static ULONG STDMETHODCALLTYPE ct_inner_addref(IUnknown *This)
+{
+    return (ULONG)atomic_fetch_add(&CT_FROM(This, inner)->refs, 1) + 1;
+}
+
+static ULONG STDMETHODCALLTYPE ct_inner_release(IUnknown *This)
+{
+    Container *c = CT_FROM(This, inner);
+    long left = atomic_fetch_sub(&c->refs, 1) - 1;
+    if (left == 0) {
+        for (int i = 0; i < c->count; i++)
+            ISynchronize_Release(c->members[i]);
+        pthread_mutex_destroy(&c->lock);
+        amrt__free(c);
+    }
+    return (ULONG)left;
+}
+
+static const IUnknownVtbl ct_inner_vtbl = { ct_inner_qi, ct_inner_addref, ct_inner_release };
+
+static HRESULT STDMETHODCALLTYPE ct_qi(ISynchronizeContainer *This, REFIID riid, void **ppv)
+{
+    return IUnknown_QueryInterface(CT_FROM(This, cont)->outer, riid, ppv);
+}
+
+static ULONG STDMETHODCALLTYPE ct_addref(ISynchronizeContainer *This)
+{
+    return IUnknown_AddRef(CT_FROM(This, cont)->outer);
+}
+
+static ULONG STDMETHODCALLTYPE ct_release(ISynchronizeContainer *This)
+{
+    return IUnknown_Release(CT_FROM(This, cont)->outer);
+}
+
+static HRESULT STDMETHODCALLTYPE ct_add(ISynchronizeContainer *This, ISynchronize *sync)
+{
+    Container *c = CT_FROM(This, cont);
+    if (!sync)
+        return E_INVALIDARG;
+    pthread_mutex_lock(&c->lock);
+    if (c->count == CONTAINER_MAX) {
+        pthread_mutex_unlock(&c->lock);
+        return RPC_E_OUT_OF_RESOURCES;
+    }
+    ISynchronize_AddRef(sync);
+    c->members[c->count++] = sync;
+    pthread_mutex_unlock(&c->lock);
+    return S_OK;
+}
+
+/* Wait for any member (RULES.md C14, C15). Members with a pollable handle
+ * are waited for with poll(); each readable one is confirmed (and, for an
+ * auto-reset event, consumed) by its own Wait(0), lowest index first. */
+static HRESULT STDMETHODCALLTYPE ct_wait(ISynchronizeContainer *This, DWORD flags, DWORD ms, ISynchronize **out)
+{
+    Container *c = CT_FROM(This, cont);
+    if (!out)
+        return E_INVALIDARG;
+    *out = NULL;
+    if (flags & COWAIT_WAITALL)
+        return E_INVALIDARG;
+    ISynchronize *m[CONTAINER_MAX];
+    struct pollfd pfd[CONTAINER_MAX];
+    int idx[CONTAINER_MAX];
+    pthread_mutex_lock(&c->lock);
+    int n = c->count;
+    for (int i = 0; i < n; i++) {
+        m[i] = c->members[i];
+        ISynchronize_AddRef(m[i]);
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (n == 0)
+        return RPC_E_NO_SYNC;
+    int npoll = 0;
+    bool all_pollable = true;
+    for (int i = 0; i < n; i++) {
+        ISynchronizeHandle *h = NULL;
+        HANDLE fd;
+        if (SUCCEEDED(ISynchronize_QueryInterface(m[i], &IID_ISynchronizeHandle, (void **)&h))) {
+            if (SUCCEEDED(ISynchronizeHandle_GetHandle(h, &fd))) {
+                pfd[npoll].fd = (int)(intptr_t)fd;
+                pfd[npoll].events = POLLIN;
+                idx[npoll++] = i;
+            } else {
+                all_pollable = false;
+            }
+            ISynchronizeHandle_Release(h);
+        } else {
+            all_pollable = false;
+        }
+    }
+    struct timespec deadline;
+    if (ms != INFINITE)
+        amrt__deadline(&deadline, ms);
+    HRESULT hr = AMRT_WAIT_TIMEOUT;
+    for (;;) {
+        for (int i = 0; i < n; i++)
+            if (ISynchronize_Wait(m[i], 0, 0) == S_OK) {
+                *out = m[i];
+                ISynchronize_AddRef(m[i]);      /* the caller's reference (RULES.md C14) */
+                hr = S_OK;
+                goto done;
+            }
+        int left = ms == INFINITE ? -1 : amrt__ms_left(&deadline);
+        if (left == 0)
+            break;
+        if (!all_pollable && (left < 0 || left > 1))
+            left = 1;       /* members without a handle: look again every millisecond */
+        if (poll(pfd, (nfds_t)npoll, left) < 0 && errno != EINTR)
+            break;
+    }
+done:
+    (void)idx;
+    for (int i = 0; i < n; i++)
+        ISynchronize_Release(m[i]);
+    return hr;
+}
+
+static const ISynchronizeContainerVtbl ct_vtbl = { ct_qi, ct_addref, ct_release, ct_add, ct_wait };
+
+HRESULT amrt__container_create(IUnknown *outer, const IID *iid, void **ppv)
+{
+    *ppv = NULL;
+    if (outer && !IsEqualIID(iid, &IID_IUnknown))
+        return CLASS_E_NOAGGREGATION;
+    Container *c = amrt__calloc(sizeof *c);
+    if (!c)
+        return E_OUTOFMEMORY;
+    c->inner.lpVtbl = (IUnknownVtbl *)&ct_inner_vtbl;
+    c->cont.lpVtbl = (ISynchronizeContainerVtbl *)&ct_vtbl;
+    c->outer = outer ? outer : &c->inner;
+    atomic_init(&c->refs, 1);
+    if (pthread_mutex_init(&c->lock, NULL) != 0) {
+        amrt__free(c);
+        return E_OUTOFMEMORY;
+    }
+    if (outer) {
+        *ppv = &c->inner;
+        return S_OK;
+    }
+    HRESULT hr = IUnknown_QueryInterface(&c->inner, iid, ppv);
+    IUnknown_Release(&c->inner);
+    return hr;
+}
+
+/* ==================================================================== CoWaitForMultipleHandles */
+
+HRESULT CoWaitForMultipleHandles(DWORD flags, DWORD timeout, ULONG count, HANDLE *handles, LPDWORD index)
+{
+    if (!handles || !index)
+        return E_INVALIDARG;
+    if (flags & ~(DWORD)(COWAIT_WAITALL | COWAIT_ALERTABLE | COWAIT_INPUTAVAILABLE |
+                         COWAIT_DISPATCH_CALLS | COWAIT_DISPATCH_WINDOW_MESSAGES))
+        return E_INVALIDARG;
+    if (count == 0)
+        return RPC_E_NO_SYNC;
+    if (count > 64)
+        return E_INVALIDARG;
+    struct pollfd pfd[64];
+    for (ULONG i = 0; i < count; i++) {
+        pfd[i].fd = (int)(intptr_t)handles[i];
+        pfd[i].events = POLLIN;
+    }
+    struct timespec deadline;
+    if (timeout != INFINITE)
+        amrt__deadline(&deadline, timeout);
+    for (;;) {
+        int left = timeout == INFINITE ? -1 : amrt__ms_left(&deadline);
+        int r = poll(pfd, count, left);
+        if (r < 0 && errno != EINTR)
+            return E_FAIL;
+        if (r > 0) {
+            ULONG ready = 0, first = count;
+            for (ULONG i = 0; i < count; i++)
+                if (pfd[i].revents & (POLLIN | POLLERR | POLLHUP)) {
+                    ready++;
+                    if (first == count)
+                        first = i;
+                }
+            if (!(flags & COWAIT_WAITALL) && first < count) {
+                *index = first;
+                return S_OK;
+            }
+            if ((flags & COWAIT_WAITALL) && ready == count) {
+                *index = 0;
+                return S_OK;
+            }
+            if (flags & COWAIT_WAITALL) {
+                /* not all yet: wait a little before polling them again */
+                struct timespec ts = { 0, 1000000 };
+                nanosleep(&ts, NULL);
+            }
+        }
+        if (left == 0)
+            return RPC_S_CALLPENDING;   /* this function's timeout value (RULES.md C17) */
+    }
+}

@@ -1,0 +1,286 @@
+/* test-sync.c - the system synchronization objects, one test per rule of
+ * RULES.md section C (the rule is in the test's name). */
+#include "task.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
+
+static ISynchronize *make_event(const CLSID *clsid)
+{
+    ISynchronize *s = NULL;
+    ASSERT(SUCCEEDED(CoInitializeEx(NULL, COINIT_MULTITHREADED)));
+    ASSERT_HR(S_OK, CoCreateInstance(clsid, NULL, CLSCTX_INPROC_SERVER, &IID_ISynchronize, (void **)&s));
+    return s;
+}
+
+static int fd_of(ISynchronize *s)
+{
+    ISynchronizeHandle *h;
+    HANDLE fd;
+    ASSERT_HR(S_OK, ISynchronize_QueryInterface(s, &IID_ISynchronizeHandle, (void **)&h));
+    ASSERT_HR(S_OK, ISynchronizeHandle_GetHandle(h, &fd));
+    ISynchronizeHandle_Release(h);
+    return (int)(intptr_t)fd;
+}
+
+static int readable(int fd)
+{
+    struct pollfd p = { fd, POLLIN, 0 };
+    return poll(&p, 1, 0) == 1;
+}
+
+TEST(C1_wait_poll_and_infinite)
+{
+    ISynchronize *s = make_event(&CLSID_ManualResetEvent);
+    ASSERT_HR(RPC_E_TIMEOUT, ISynchronize_Wait(s, 0, 0));        /* 0 = poll */
+    ASSERT_HR(S_OK, ISynchronize_Signal(s));
+    ASSERT_HR(S_OK, ISynchronize_Wait(s, 0, INFINITE));
+    ISynchronize_Release(s);
+}
+
+TEST(C2_wait_timeout_is_rpc_e_timeout)
+{
+    ISynchronize *s = make_event(&CLSID_StdEvent);
+    double t0 = now_ms();
+    ASSERT_HR(RPC_E_TIMEOUT, ISynchronize_Wait(s, 0, 50));
+    double dt = now_ms() - t0;
+    ASSERT(dt >= 45 && dt < 5000);
+    ASSERT_EQ(AMRT_WAIT_TIMEOUT, (HRESULT)0x8001011F);
+    ISynchronize_Release(s);
+}
+
+static void *signal_later(void *arg)
+{
+    struct timespec ts = { 0, 30 * 1000000 };
+    nanosleep(&ts, NULL);
+    ISynchronize_Signal((ISynchronize *)arg);
+    return NULL;
+}
+
+TEST(C5_signal_releases_waiter)
+{
+    ISynchronize *s = make_event(&CLSID_StdEvent);
+    pthread_t t;
+    pthread_create(&t, NULL, signal_later, s);
+    ASSERT_HR(S_OK, ISynchronize_Wait(s, 0, 5000));
+    pthread_join(t, NULL);
+    ISynchronize_Release(s);
+}
+
+TEST(C6_reset_makes_nonsignaled)
+{
+    ISynchronize *s = make_event(&CLSID_ManualResetEvent);
+    ASSERT_HR(S_OK, ISynchronize_Signal(s));
+    ASSERT_HR(S_OK, ISynchronize_Reset(s));
+    ASSERT_HR(RPC_E_TIMEOUT, ISynchronize_Wait(s, 0, 0));
+    ISynchronize_Release(s);
+}
+
+TEST(C7_std_event_is_auto_reset)
+{
+    ISynchronize *s = make_event(&CLSID_StdEvent);
+    ASSERT_HR(S_OK, ISynchronize_Signal(s));
+    ASSERT_HR(S_OK, ISynchronize_Wait(s, 0, 0));
+    ASSERT_HR(RPC_E_TIMEOUT, ISynchronize_Wait(s, 0, 0));       /* consumed */
+    ISynchronize_Release(s);
+}
+
+TEST(C8_manual_reset_stays_signaled)
+{
+    ISynchronize *s = make_event(&CLSID_ManualResetEvent);
+    ASSERT_HR(S_OK, ISynchronize_Signal(s));
+    ASSERT_HR(S_OK, ISynchronize_Wait(s, 0, 0));
+    ASSERT_HR(S_OK, ISynchronize_Wait(s, 0, 0));
+    ISynchronize_Release(s);
+}
+
+/* an outer object aggregating an event: it forwards QI to the inner */
+typedef struct Outer { IUnknown iface; long refs; IUnknown *inner; } Outer;
+static HRESULT STDMETHODCALLTYPE outer_qi(IUnknown *This, REFIID riid, void **ppv)
+{
+    Outer *o = (Outer *)This;
+    if (IsEqualIID(riid, &IID_IUnknown)) { *ppv = This; IUnknown_AddRef(This); return S_OK; }
+    return IUnknown_QueryInterface(o->inner, riid, ppv);
+}
+static ULONG STDMETHODCALLTYPE outer_addref(IUnknown *This) { return (ULONG)++((Outer *)This)->refs; }
+static ULONG STDMETHODCALLTYPE outer_release(IUnknown *This) { return (ULONG)--((Outer *)This)->refs; }
+static IUnknownVtbl outer_vtbl = { outer_qi, outer_addref, outer_release };
+
+TEST(C9_aggregatable_events_and_interfaces)
+{
+    ASSERT_HR(S_OK, CoInitializeEx(NULL, COINIT_MULTITHREADED));
+    Outer o = { { &outer_vtbl }, 1, NULL };
+    void *p;
+    ASSERT_HR(CLASS_E_NOAGGREGATION, CoCreateInstance(&CLSID_ManualResetEvent, &o.iface, CLSCTX_INPROC_SERVER, &IID_ISynchronize, &p));
+    ASSERT_HR(S_OK, CoCreateInstance(&CLSID_ManualResetEvent, &o.iface, CLSCTX_INPROC_SERVER, &IID_IUnknown, (void **)&o.inner));
+    ISynchronize *s;
+    ASSERT_HR(S_OK, IUnknown_QueryInterface(&o.iface, &IID_ISynchronize, (void **)&s));
+    ASSERT_EQ(o.refs, 2);                     /* the inner's interfaces count on the outer */
+    IUnknown *u;
+    ASSERT_HR(S_OK, ISynchronize_QueryInterface(s, &IID_IUnknown, (void **)&u));
+    ASSERT(u == &o.iface);                    /* QI through the inner reaches the outer's identity */
+    IUnknown_Release(u);
+    ISynchronizeEvent *e;
+    ASSERT_HR(S_OK, ISynchronize_QueryInterface(s, &IID_ISynchronizeEvent, (void **)&e));
+    ISynchronizeEvent_Release(e);
+    ASSERT_HR(RPC_E_TIMEOUT, ISynchronize_Wait(s, 0, 0));  /* initially non-signaled */
+    ISynchronize_Release(s);
+    ASSERT_EQ(o.refs, 1);
+    IUnknown_Release(o.inner);                /* frees the event */
+}
+
+TEST(C10_handle_readable_exactly_while_signaled)
+{
+    ISynchronize *m = make_event(&CLSID_ManualResetEvent);
+    int fd = fd_of(m);
+    ASSERT(fd >= 0 && !readable(fd));
+    ISynchronize_Signal(m);
+    ASSERT(readable(fd));
+    ISynchronize_Signal(m);                   /* twice: still one readable state */
+    ISynchronize_Reset(m);
+    ASSERT(!readable(fd));
+    ISynchronize *a = make_event(&CLSID_StdEvent);
+    ISynchronize_Signal(a);
+    int fa = fd_of(a);                        /* created while signaled: readable */
+    ASSERT(readable(fa));
+    ASSERT_HR(S_OK, ISynchronize_Wait(a, 0, 0));
+    ASSERT(!readable(fa));                    /* the auto-reset consumed it */
+    ASSERT_EQ(fd_of(a), fa);                  /* the same handle, owned by the object */
+    ISynchronize_Release(m);
+    ISynchronize_Release(a);
+}
+
+TEST(C11_set_event_handle)
+{
+    ISynchronize *s = make_event(&CLSID_StdEvent);
+    ISynchronizeEvent *e;
+    ASSERT_HR(S_OK, ISynchronize_QueryInterface(s, &IID_ISynchronizeEvent, (void **)&e));
+    ASSERT_HR(E_INVALIDARG, ISynchronizeEvent_SetEventHandle(e, NULL));
+    int efd = eventfd(0, EFD_NONBLOCK);
+    HANDLE h = (HANDLE)(intptr_t)efd;
+    ASSERT_HR(S_OK, ISynchronizeEvent_SetEventHandle(e, &h));
+    ASSERT(!readable(efd));
+    ISynchronize_Signal(s);
+    ASSERT(readable(efd));
+    ISynchronizeEvent_Release(e);
+    ISynchronize_Release(s);
+    close(efd);
+}
+
+static ISynchronizeContainer *make_container(void)
+{
+    ISynchronizeContainer *c = NULL;
+    ASSERT(SUCCEEDED(CoInitializeEx(NULL, COINIT_MULTITHREADED)));
+    ASSERT_HR(S_OK, CoCreateInstance(&CLSID_SynchronizeContainer, NULL, CLSCTX_INPROC_SERVER,
+                                     &IID_ISynchronizeContainer, (void **)&c));
+    return c;
+}
+
+TEST(C13_container_holds_63)
+{
+    ISynchronizeContainer *c = make_container();
+    ISynchronize *s = make_event(&CLSID_StdEvent);
+    for (int i = 0; i < 63; i++)
+        ASSERT_HR(S_OK, ISynchronizeContainer_AddSynchronize(c, s));
+    ASSERT_HR(RPC_E_OUT_OF_RESOURCES, ISynchronizeContainer_AddSynchronize(c, s));
+    ISynchronizeContainer_Release(c);
+    ISynchronize_Release(s);
+}
+
+TEST(C14_wait_multiple_returns_the_signaled_one)
+{
+    ISynchronizeContainer *c = make_container();
+    ISynchronize *ev[3], *got = NULL;
+    ASSERT_HR(RPC_E_NO_SYNC, ISynchronizeContainer_WaitMultiple(c, 0, 0, &got));
+    for (int i = 0; i < 3; i++) {
+        ev[i] = make_event(&CLSID_StdEvent);
+        ASSERT_HR(S_OK, ISynchronizeContainer_AddSynchronize(c, ev[i]));
+    }
+    ASSERT_HR(E_INVALIDARG, ISynchronizeContainer_WaitMultiple(c, 0, 0, NULL));
+    ASSERT_HR(E_INVALIDARG, ISynchronizeContainer_WaitMultiple(c, COWAIT_WAITALL, 0, &got));
+    ASSERT_HR(RPC_E_TIMEOUT, ISynchronizeContainer_WaitMultiple(c, 0, 20, &got));
+    pthread_t t;
+    pthread_create(&t, NULL, signal_later, ev[1]);
+    ASSERT_HR(S_OK, ISynchronizeContainer_WaitMultiple(c, 0, 5000, &got));
+    pthread_join(t, NULL);
+    ASSERT(got == ev[1]);
+    ISynchronize_Release(got);                /* AddRef'd for the caller */
+    for (int i = 0; i < 3; i++)
+        ISynchronize_Release(ev[i]);
+    ISynchronizeContainer_Release(c);
+}
+
+TEST(C15_auto_reset_member_consumed_lowest_index_first)
+{
+    ISynchronizeContainer *c = make_container();
+    ISynchronize *a = make_event(&CLSID_StdEvent), *b = make_event(&CLSID_StdEvent), *got;
+    ISynchronizeContainer_AddSynchronize(c, a);
+    ISynchronizeContainer_AddSynchronize(c, b);
+    ISynchronize_Signal(b);
+    ISynchronize_Signal(a);
+    ASSERT_HR(S_OK, ISynchronizeContainer_WaitMultiple(c, 0, 0, &got));
+    ASSERT(got == a);
+    ISynchronize_Release(got);
+    ASSERT_HR(S_OK, ISynchronizeContainer_WaitMultiple(c, 0, 0, &got));
+    ASSERT(got == b);
+    ISynchronize_Release(got);
+    ASSERT_HR(RPC_E_TIMEOUT, ISynchronizeContainer_WaitMultiple(c, 0, 0, &got));
+    ISynchronize_Release(a);
+    ISynchronize_Release(b);
+    ISynchronizeContainer_Release(c);
+}
+
+TEST(C17_co_wait_for_multiple_handles)
+{
+    ISynchronize *a = make_event(&CLSID_ManualResetEvent), *b = make_event(&CLSID_ManualResetEvent);
+    HANDLE hs[2] = { (HANDLE)(intptr_t)fd_of(a), (HANDLE)(intptr_t)fd_of(b) };
+    DWORD idx = 99;
+    ASSERT_HR(E_INVALIDARG, CoWaitForMultipleHandles(0, 0, 2, NULL, &idx));
+    ASSERT_HR(E_INVALIDARG, CoWaitForMultipleHandles(0, 0, 2, hs, NULL));
+    ASSERT_HR(RPC_E_NO_SYNC, CoWaitForMultipleHandles(0, 0, 0, hs, &idx));
+    ASSERT_HR(RPC_S_CALLPENDING, CoWaitForMultipleHandles(0, 10, 2, hs, &idx));
+    ISynchronize_Signal(b);
+    ASSERT_HR(S_OK, CoWaitForMultipleHandles(0, 1000, 2, hs, &idx));
+    ASSERT_EQ(idx, 1);
+    ASSERT_HR(RPC_S_CALLPENDING, CoWaitForMultipleHandles(COWAIT_WAITALL, 10, 2, hs, &idx));
+    ISynchronize_Signal(a);
+    ASSERT_HR(S_OK, CoWaitForMultipleHandles(COWAIT_WAITALL, 1000, 2, hs, &idx));
+    ISynchronize_Release(a);
+    ISynchronize_Release(b);
+}
+
+TEST(C18_C19_cowait_flags_accepted)
+{
+    ISynchronize *a = make_event(&CLSID_ManualResetEvent);
+    HANDLE h = (HANDLE)(intptr_t)fd_of(a);
+    DWORD idx;
+    ISynchronize_Signal(a);
+    ASSERT_HR(S_OK, CoWaitForMultipleHandles(COWAIT_ALERTABLE | COWAIT_INPUTAVAILABLE | COWAIT_DISPATCH_CALLS |
+                                             COWAIT_DISPATCH_WINDOW_MESSAGES, 0, 1, &h, &idx));
+    ASSERT_HR(E_INVALIDARG, CoWaitForMultipleHandles(0x100, 0, 1, &h, &idx));
+    ASSERT_EQ(COWAIT_WAITALL, 1);
+    ASSERT_EQ(COWAIT_DISPATCH_WINDOW_MESSAGES, 0x10);
+    ASSERT_HR(S_OK, ISynchronize_Wait(a, COWAIT_DISPATCH_CALLS, 0));
+    ISynchronize_Release(a);
+}
+
+TEST(event_creation_out_of_memory)
+{
+    ASSERT_HR(S_OK, CoInitializeEx(NULL, COINIT_MULTITHREADED));
+    void *p = (void *)1;
+    AmrtFailAllocationAfter(0);
+    ASSERT_HR(E_OUTOFMEMORY, CoCreateInstance(&CLSID_StdEvent, NULL, CLSCTX_INPROC_SERVER, &IID_ISynchronize, &p));
+    ASSERT(p == NULL);
+    AmrtFailAllocationAfter(0);
+    ASSERT_HR(E_OUTOFMEMORY, CoCreateInstance(&CLSID_SynchronizeContainer, NULL, CLSCTX_INPROC_SERVER, &IID_ISynchronizeContainer, &p));
+    AmrtFailAllocationAfter(-1);
+}
+
+RUN_TESTS(ENTRY(C1_wait_poll_and_infinite), ENTRY(C2_wait_timeout_is_rpc_e_timeout), ENTRY(C5_signal_releases_waiter),
+          ENTRY(C6_reset_makes_nonsignaled), ENTRY(C7_std_event_is_auto_reset), ENTRY(C8_manual_reset_stays_signaled),
+          ENTRY(C9_aggregatable_events_and_interfaces), ENTRY(C10_handle_readable_exactly_while_signaled),
+          ENTRY(C11_set_event_handle), ENTRY(C13_container_holds_63), ENTRY(C14_wait_multiple_returns_the_signaled_one),
+          ENTRY(C15_auto_reset_member_consumed_lowest_index_first), ENTRY(C17_co_wait_for_multiple_handles),
+          ENTRY(C18_C19_cowait_flags_accepted), ENTRY(event_creation_out_of_memory))
