@@ -886,6 +886,7 @@ static Stmt *find_winrt(Stmt **stmts, int n)
         Stmt *s = stmts[i];
         switch (s->kind) {
         case ST_NAMESPACE: case ST_RUNTIMECLASS: case ST_DELEGATE: case ST_APICONTRACT: case ST_DECLARE:
+        case ST_ATTRIBUTE:
             return s;
         case ST_LIBRARY: {
             Stmt *x = find_winrt(s->stmts, s->nstmts);
@@ -913,7 +914,7 @@ bool emitter_init(Emitter *e, Compiler *cc)
     if (w) {
         static const char *what[] = {
             [ST_NAMESPACE] = "namespace", [ST_RUNTIMECLASS] = "runtimeclass", [ST_DELEGATE] = "delegate",
-            [ST_APICONTRACT] = "apicontract", [ST_DECLARE] = "declare",
+            [ST_APICONTRACT] = "apicontract", [ST_DECLARE] = "declare", [ST_ATTRIBUTE] = "attribute",
         };
         error_at(cc, w->loc, "WinRT output is not supported yet ('%s')", what[w->kind]);
         return false;

@@ -431,9 +431,9 @@ int main(int argc, char **argv)
     int rs[3] = {0, 0, 0};
     if (outs[0].on)
         rs[0] = emit_header(cc, &outs[0].data, base_of(hname));
-    if (outs[1].on)
+    if (outs[1].on && rs[0] == 0)
         rs[1] = emit_iid(cc, &outs[1].data);
-    if (outs[2].on)
+    if (outs[2].on && rs[0] == 0 && rs[1] == 0)
         rs[2] = emit_glue(cc, &outs[2].data, base_of(hname));
     for (int i = 0; i < 3; i++)
         if (rs[i] == -2) {

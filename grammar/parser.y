@@ -90,7 +90,7 @@ static void depth_pop(ParseState *ps);
 %token <str> PRAGMA "#pragma"
 %token SHL "<<" SHR ">>" LE "<=" GE ">=" EQ "==" NE "!=" ANDAND "&&" OROR "||"
 %token ARROW "->" ELLIPSIS "..." SCOPE "::"
-%token tSAFEARRAY "SAFEARRAY"
+%token tSAFEARRAY "SAFEARRAY" tATTRIBUTE "attribute"
 %token tAPICONTRACT "apicontract" tBOOLEAN "boolean" tBYTE "byte" tCALLCONV "calling convention"
 %token tCASE "case" tCHAR "char" tCOCLASS "coclass" tCONST "const" tCPPQUOTE "cpp_quote"
 %token tDECLARE "declare" tDEFAULT "default" tDELEGATE "delegate" tDISPINTERFACE "dispinterface"
@@ -249,6 +249,9 @@ decl_body:
                                                           for (int i = 0; i < $4->n; i++) { Var *v = $4->v[i]; t->ifaces[i] = v->type; t->iface_attrs[i] = v->attrs; }
                                                           t->nifaces = $4->n;
                                                           $$ = iface_stmt(ps, ST_RUNTIMECLASS, t, NULL, L(@1)); }
+    | tATTRIBUTE coclass_name '{' fields '}'            { Type *t = $2; t->kind = TY_ATTRIBUTE; t->defined = true; t->declared_only = false;
+                                                          t->fields = (Var **)$4->v; t->nfields = $4->n;
+                                                          $$ = iface_stmt(ps, ST_ATTRIBUTE, t, NULL, L(@1)); }
     | tAPICONTRACT coclass_name ';'                     { $2->kind = TY_APICONTRACT; $$ = iface_stmt(ps, ST_APICONTRACT, $2, NULL, L(@1)); }
     | tAPICONTRACT coclass_name '{' '}'                 { $2->kind = TY_APICONTRACT; $2->defined = true; $$ = iface_stmt(ps, ST_APICONTRACT, $2, NULL, L(@1)); }
     | tDELEGATE decl_spec ident m_tparams '(' m_params ')' ';'

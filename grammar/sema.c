@@ -1041,6 +1041,10 @@ static void check_stmts(Ctx *c, Stmt **stmts, int n)
         case ST_APICONTRACT:
             check_attrs(c, s->type->attrs, AW_WINRT);
             break;
+        case ST_ATTRIBUTE:
+            check_attrs(c, s->type->attrs, AW_WINRT);
+            check_fields(c, s->type);
+            break;
         case ST_IFACE_FWD: case ST_COCLASS_FWD:
             break;
         default:

@@ -89,6 +89,21 @@ printf 'typedef int A;\n' > "$TMP/out/o.idl"
 check "--glue (not implemented yet): exit 2, nothing written" bash -c "[ $rc -eq 2 ] && ! ls '$TMP/out'/o.h '$TMP/out'/o_i.c '$TMP/out'/*.tmp.* 2>/dev/null | grep -q ."
 (cd "$TMP/out" && "$OLDPWD/$AMIDL" o.idl >/dev/null 2>&1); rc=$?
 check "amidl FILE.idl writes FILE.h and FILE_i.c" bash -c "[ $rc -eq 0 ] && [ -s '$TMP/out/o.h' ] && [ -s '$TMP/out/o_i.c' ] && ! ls '$TMP/out'/*.tmp.* 2>/dev/null | grep -q ."
+cat > "$TMP/winrt.idl" <<'IDLEOF'
+import "unknwn.idl";
+namespace Windows.Foundation.Metadata {
+    [attributeusage(target_runtimeclass), allowmultiple]
+    attribute GuidAttribute { GUID value; }
+}
+typedef struct S { int attribute; } S;
+IDLEOF
+check "WinRT 'attribute' declarations parse; 'attribute' stays a field name" run "$AMIDL" --check "$TMP/winrt.idl"
+check "WinRT output stops with a located 'not supported yet' error" bash -c \
+    "'$AMIDL' --outdir '$TMP' '$TMP/winrt.idl' 2>&1 | grep -q 'winrt.idl:2:1: error: WinRT output is not supported yet (.namespace.)' && [ ! -e '$TMP/winrt.h' ]"
+if command -v clang >/dev/null; then
+    check "the compiler also builds with clang (-Wall -Wextra -Werror)" \
+        make -s BUILD="$TMP/clang-build" CC=clang "$TMP/clang-build/libamidlfe.a" >/dev/null
+fi
 mkdir -p "$TMP/out2"
 "$AMIDL" --outdir "$TMP/out2" --header hh.h --iid ii.c "$TMP/out/o.idl" >/dev/null 2>&1
 check "--outdir, --header and --iid name the outputs" test -s "$TMP/out2/hh.h" -a -s "$TMP/out2/ii.c"
