@@ -6,11 +6,11 @@ $(BUILD)/tests/test_pp: tests/unit/test_pp.c $(BUILD)/libamidlfe.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CPPFLAGS) $(WARN) -o $@ $< $(BUILD)/libamidlfe.a
 
-RT_TESTS := $(BUILD)/tests/test-core $(BUILD)/tests/test-sync
+RT_TESTS := $(BUILD)/tests/test-core $(BUILD)/tests/test-sync $(BUILD)/tests/test-pool
 
 $(BUILD)/tests/test-%: tests/runtime/test-%.c tests/runtime/task.h $(BUILD)/lib/libamidlrt.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -I$(RT_GEN) -o $@ $< $(BUILD)/lib/libamidlrt.a
+	$(CC) $(CFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -Iruntime/src -I$(RT_GEN) -o $@ $< $(BUILD)/lib/libamidlrt.a
 
 test: bin/amidl runtime $(UNIT_TESTS) $(RT_TESTS)
 	@SHARED=$(SHARED) BUILD=$(BUILD) bash tests/run.sh

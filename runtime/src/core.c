@@ -335,7 +335,11 @@ HRESULT CoCreateInstance(REFCLSID rclsid, IUnknown *outer, DWORD clsctx, REFIID 
     return hr;
 }
 
+/* The last CoUninitialize: calls in flight finish, then the pool and the
+ * class registrations go (RULES.md I6). Objects the program still holds
+ * stay valid until it releases them. */
 void amrt__shutdown(void)
 {
+    amrt__pool_shutdown();
     amrt__revoke_all();
 }

@@ -27,6 +27,12 @@ bool amrt__initialized(void);
 void amrt__shutdown(void);
 void amrt__revoke_all(void);
 
+/* pool.c: the worker pool */
+HRESULT amrt__pool_submit(void (*fn)(void *), void *arg);
+void amrt__pool_shutdown(void);
+int amrt__pool_size(void);
+int amrt__pool_threads(void);
+
 /* sync.c: the system synchronization objects */
 HRESULT amrt__event_create(IUnknown *outer, bool manual, const IID *iid, void **ppv);
 HRESULT amrt__container_create(IUnknown *outer, const IID *iid, void **ppv);

@@ -1,0 +1,97 @@
+/* test-pool.c - the worker pool: FIFO order, parallelism, AMRT_THREADS,
+ * shutdown that waits for the jobs, restart after shutdown. */
+#include "task.h"
+#include "internal.h"
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int order[1000], norder;
+static atomic_int done;
+
+static void record(void *arg)
+{
+    pthread_mutex_lock(&lock);
+    order[norder++] = (int)(intptr_t)arg;
+    pthread_mutex_unlock(&lock);
+    atomic_fetch_add(&done, 1);
+}
+
+TEST(fifo_with_one_thread)
+{
+    setenv("AMRT_THREADS", "1", 1);
+    for (int i = 0; i < 500; i++)
+        ASSERT_HR(S_OK, amrt__pool_submit(record, (void *)(intptr_t)i));
+    amrt__pool_shutdown();                  /* waits for all of them */
+    ASSERT_EQ(norder, 500);
+    for (int i = 0; i < 500; i++)
+        ASSERT_EQ(order[i], i);
+}
+
+static atomic_int inside, max_inside;
+static void slow(void *arg)
+{
+    (void)arg;
+    int now = atomic_fetch_add(&inside, 1) + 1;
+    int m = atomic_load(&max_inside);
+    while (now > m && !atomic_compare_exchange_weak(&max_inside, &m, now))
+        ;
+    struct timespec ts = { 0, 50 * 1000000 };
+    nanosleep(&ts, NULL);
+    atomic_fetch_sub(&inside, 1);
+    atomic_fetch_add(&done, 1);
+}
+
+TEST(threads_run_in_parallel)
+{
+    setenv("AMRT_THREADS", "4", 1);
+    for (int i = 0; i < 8; i++)
+        ASSERT_HR(S_OK, amrt__pool_submit(slow, NULL));
+    ASSERT_EQ(amrt__pool_threads(), 4);
+    amrt__pool_shutdown();
+    ASSERT_EQ(atomic_load(&done), 8);
+    ASSERT(atomic_load(&max_inside) >= 2);
+    ASSERT(atomic_load(&max_inside) <= 4);
+}
+
+TEST(default_size_is_cpu_count)
+{
+    unsetenv("AMRT_THREADS");
+    ASSERT_EQ(amrt__pool_size(), sysconf(_SC_NPROCESSORS_ONLN));
+    setenv("AMRT_THREADS", "3", 1);
+    ASSERT_EQ(amrt__pool_size(), 3);
+    setenv("AMRT_THREADS", "100000", 1);
+    ASSERT_EQ(amrt__pool_size(), 256);
+}
+
+TEST(restart_after_shutdown)
+{
+    setenv("AMRT_THREADS", "2", 1);
+    ASSERT_HR(S_OK, amrt__pool_submit(record, (void *)1));
+    amrt__pool_shutdown();
+    ASSERT_EQ(amrt__pool_threads(), 0);
+    ASSERT_HR(S_OK, amrt__pool_submit(record, (void *)2));
+    amrt__pool_shutdown();
+    ASSERT_EQ(atomic_load(&done), 2);
+}
+
+TEST(couninitialize_waits_for_jobs)
+{
+    setenv("AMRT_THREADS", "2", 1);
+    ASSERT_HR(S_OK, CoInitializeEx(NULL, COINIT_MULTITHREADED));
+    for (int i = 0; i < 4; i++)
+        ASSERT_HR(S_OK, amrt__pool_submit(slow, NULL));
+    CoUninitialize();
+    ASSERT_EQ(atomic_load(&done), 4);
+    ASSERT_EQ(amrt__pool_threads(), 0);
+}
+
+TEST(submit_out_of_memory)
+{
+    AmrtFailAllocationAfter(0);
+    ASSERT_HR(E_OUTOFMEMORY, amrt__pool_submit(record, NULL));
+    AmrtFailAllocationAfter(-1);
+    amrt__pool_shutdown();
+    ASSERT_EQ(atomic_load(&done), 0);
+}
+
+RUN_TESTS(ENTRY(fifo_with_one_thread), ENTRY(threads_run_in_parallel), ENTRY(default_size_is_cpu_count),
+          ENTRY(restart_after_shutdown), ENTRY(couninitialize_waits_for_jobs), ENTRY(submit_out_of_memory))
