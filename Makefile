@@ -22,7 +22,7 @@ FRONT_OBJS := $(FRONT_SRCS:%.c=$(BUILD)/%.o) $(GEN_SRCS:%.c=%.o) $(CODEGEN_SRCS:
 MAIN_OBJ := $(BUILD)/codegen/main.o
 
 .PHONY: all test bench clean golden-update runtime
-all: bin/amidl runtime
+all: bin/amidl runtime samples
 
 bin/amidl: $(FRONT_OBJS) $(MAIN_OBJ)
 	@mkdir -p bin
@@ -64,7 +64,7 @@ RT_IDL     := wtypesbase wtypes unknwn objidlbase objidl
 RT_GEN     := $(BUILD)/runtime/include
 RT_HEADERS := $(RT_IDL:%=$(RT_GEN)/%.h)
 RT_IIDS    := $(RT_GEN)/unknwn_i.c $(RT_GEN)/objidlbase_i.c
-RT_SRCS    := runtime/src/core.c runtime/src/sync.c runtime/src/pool.c
+RT_SRCS    := runtime/src/core.c runtime/src/sync.c runtime/src/pool.c runtime/src/callobj.c runtime/src/proxy.c
 RT_CFLAGS  := $(CFLAGS) -std=c11 -Wall -Wextra -Werror -pthread -fPIC -D_GNU_SOURCE \
               -Iruntime/include -I$(RT_GEN)
 RT_OBJS    := $(RT_SRCS:%.c=$(BUILD)/%.o) $(RT_IIDS:%.c=%.o)
@@ -97,6 +97,28 @@ $(BUILD)/lib/libamidlrt.so: $(RT_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) -shared -pthread -Wl,-soname,$(RT_SONAME) -o $(BUILD)/lib/$(RT_SONAME) $^
 	ln -sf $(RT_SONAME) $@
+
+# ---------------------------------------------------------------- samples
+SAMPLE_GEN := $(BUILD)/samples/simplestream
+SAMPLE_CFLAGS := $(CFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread \
+                 -Iruntime/include -I$(RT_GEN) -I$(SAMPLE_GEN) -Isamples/simplestream
+
+$(SAMPLE_GEN)/simplestream.h $(SAMPLE_GEN)/simplestream_i.c $(SAMPLE_GEN)/simplestream_async.c: samples/simplestream/simplestream.idl bin/amidl
+	@mkdir -p $(SAMPLE_GEN)
+	bin/amidl --outdir $(SAMPLE_GEN) $<
+
+$(SAMPLE_GEN)/client: samples/simplestream/client.c samples/simplestream/server.c samples/simplestream/server.h \
+        $(SAMPLE_GEN)/simplestream.h $(SAMPLE_GEN)/simplestream_i.c $(SAMPLE_GEN)/simplestream_async.c $(BUILD)/lib/libamidlrt.a
+	$(CC) $(SAMPLE_CFLAGS) -o $@ samples/simplestream/client.c samples/simplestream/server.c \
+	    $(SAMPLE_GEN)/simplestream_i.c $(SAMPLE_GEN)/simplestream_async.c $(BUILD)/lib/libamidlrt.a
+
+samples: $(SAMPLE_GEN)/client
+
+# the main job: build everything, run the simplestream sample end to end
+run: all samples
+	@$(SAMPLE_GEN)/client
+
+.PHONY: samples run
 
 include tests/tests.mk
 

@@ -407,18 +407,9 @@ int main(int argc, char **argv)
         { iname, join_path(opt.outdir, iname), {0}, !opt.no_iid },
         { gname, join_path(opt.outdir, gname), {0}, !opt.no_glue && file_has_async(cc) },
     };
-    /* The call-object glue comes with the runtime (issue #5): asked for by
-     * name it is an error, otherwise a warning that it was not written. */
-    if (opt.glue && !opt.no_glue) {
-        fprintf(stderr, "%s: error: writing '%s' (the call-object glue) is not implemented yet\n", progname, gname);
-        return 2;
-    }
-    if (outs[2].on && !opt.glue) {
-        if (!opt.no_warnings)
-            fprintf(stderr, "%s: warning: '%s' (the call-object glue) is not generated yet; use --no-glue to silence this\n",
-                    progname, gname);
-        outs[2].on = false;
-    }
+    /* --glue FILE asks for the glue even when the file has no async interface */
+    if (opt.glue && !opt.no_glue)
+        outs[2].on = true;
     for (int i = 0; i < 3; i++)
         if (outs[i].on && same_file(outs[i].path, opt.input)) {
             fprintf(stderr, "%s: error: refusing to overwrite the input file '%s'\n", progname, opt.input);

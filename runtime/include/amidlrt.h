@@ -132,6 +132,96 @@ AMIDLRT_API HRESULT CoGetClassObject(REFCLSID clsid, DWORD clsctx, LPVOID reserv
 AMIDLRT_API HRESULT CoRegisterClassObject(REFCLSID clsid, IUnknown *factory, DWORD clsctx, DWORD flags, LPDWORD cookie);
 AMIDLRT_API HRESULT CoRevokeClassObject(DWORD cookie);
 AMIDLRT_API HRESULT CoWaitForMultipleHandles(DWORD flags, DWORD timeout, ULONG count, HANDLE *handles, LPDWORD index);
+/* On the thread running a call's server method: its ICancelMethodCalls
+ * (RULES.md D11); RPC_E_NO_CONTEXT elsewhere and for IServerSecurity (F3). */
+AMIDLRT_API HRESULT CoGetCallContext(REFIID riid, void **ppv);
+AMIDLRT_API HRESULT CoTestCancel(void);
+
+/* ---- proxies (RULES.md I4, B16, E7) ----
+ * A proxy for an object the program holds: QueryInterface on it yields
+ * proxies of the object's interfaces whose glue is linked, and
+ * ICallFactory, whose CreateCall makes call objects for them. The proxy
+ * holds one reference to the object until its own last reference goes. */
+AMIDLRT_API HRESULT AmrtCreateProxy(IUnknown *object, REFIID iid, void **ppv);
+
+/* ---- the call-object glue ABI (what amidl writes into FILE_async.c) ----
+ * Per async interface, a table describing each method's parameters, a
+ * thunk that makes the synchronous call, and the AsyncIFoo and IFoo-proxy
+ * vtables of thin functions that hand their arguments to the runtime.
+ * The runtime's one interpreter copies [in] data at Begin_, runs the call
+ * on a worker, and hands [out] data back at Finish_. */
+#define AMRT_GLUE_VERSION 1
+
+enum { AMRT_IN = 1, AMRT_OUT = 2 };
+
+typedef enum AmrtKind {
+    AMRT_K_SCALAR = 1,      /* integers, enums, floating point, BOOL: 'size' bytes by value */
+    AMRT_K_STRUCT,          /* a structure without pointers: 'size' bytes */
+    AMRT_K_POINTER,         /* a pointer to one 'ref' */
+    AMRT_K_STRING,          /* [string] char *, NUL-terminated */
+    AMRT_K_WSTRING,         /* [string] WCHAR *, NUL-terminated */
+    AMRT_K_ARRAY,           /* a pointer to 'count' elements of 'ref' (size_is/length_is) */
+    AMRT_K_INTERFACE        /* an interface pointer: AddRef'd while the call owns it */
+} AmrtKind;
+
+enum {
+    AMRT_F_UNIQUE = 1,      /* the pointer may be NULL ([unique], [ptr]) */
+    AMRT_F_COUNT_DEREF = 2, /* the count parameter is a pointer: count = *param */
+    AMRT_F_LENGTH_DEREF = 4
+};
+
+typedef struct AmrtType {
+    unsigned char kind;             /* AmrtKind */
+    unsigned char flags;            /* AMRT_F_* */
+    short count_param;              /* ARRAY: size_is parameter index, -1 if none */
+    short length_param;             /* ARRAY: length_is parameter index, -1 if none */
+    short iid_param;                /* INTERFACE: iid_is parameter index, -1: use iid */
+    unsigned int size;              /* SCALAR/STRUCT: sizeof; ARRAY: fixed count if count_param < 0 */
+    const struct AmrtType *ref;     /* POINTER/ARRAY: the pointee / element */
+    const IID *iid;                 /* INTERFACE */
+} AmrtType;
+
+typedef struct AmrtParam {
+    const char *name;
+    unsigned char dir;              /* AMRT_IN | AMRT_OUT */
+    const AmrtType *type;
+} AmrtParam;
+
+typedef void (*AmrtCallFn)(void *object, void **args, void *ret);
+
+typedef struct AmrtMethod {
+    const char *name;
+    unsigned short nparams;
+    const AmrtParam *params;
+    unsigned short ret_size;        /* sizeof the return type; 0 for void */
+    unsigned char ret_hresult;      /* returns HRESULT */
+    AmrtCallFn call;                /* makes the synchronous call: args[i] -> the i-th argument */
+} AmrtMethod;
+
+typedef struct AmrtInterface {
+    unsigned int version;           /* AMRT_GLUE_VERSION */
+    const char *name;
+    const IID *iid, *async_iid;
+    const struct AmrtInterface *base;   /* the async base's glue, NULL when the base is IUnknown */
+    unsigned short nmethods;        /* own methods, vtable order */
+    const AmrtMethod *methods;
+    const void *async_vtbl;         /* AsyncIFooVtbl of thunks calling AmrtBegin/AmrtFinish */
+    const void *proxy_vtbl;         /* IFooVtbl of thunks forwarding to the object */
+} AmrtInterface;
+
+/* Register glue tables (FILE_async.c does it from a constructor). */
+AMIDLRT_API HRESULT AmrtRegisterInterfaces(const AmrtInterface *const *ifaces, int count);
+/* The thunks of the generated vtables call these. 'method' counts the
+ * methods of the whole async chain (base interfaces first). */
+AMIDLRT_API HRESULT AmrtBegin(void *call, const AmrtInterface *glue, int method, void **args);
+AMIDLRT_API HRESULT AmrtFinish(void *call, const AmrtInterface *glue, int method, void **args, void *ret);
+AMIDLRT_API void *AmrtProxyTarget(void *proxy_iface);
+AMIDLRT_API HRESULT AmrtProxyQueryInterface(void *proxy_iface, REFIID iid, void **ppv);
+AMIDLRT_API ULONG AmrtProxyAddRef(void *proxy_iface);
+AMIDLRT_API ULONG AmrtProxyRelease(void *proxy_iface);
+AMIDLRT_API HRESULT AmrtCallQueryInterface(void *call_iface, REFIID iid, void **ppv);
+AMIDLRT_API ULONG AmrtCallAddRef(void *call_iface);
+AMIDLRT_API ULONG AmrtCallRelease(void *call_iface);
 
 /* ---- test hook: the one allocator of the runtime (RULES-style failure injection) ----
  * After AmrtFailAllocationAfter(n), the allocation after n more successful

@@ -321,16 +321,24 @@ HRESULT CoCreateInstance(REFCLSID rclsid, IUnknown *outer, DWORD clsctx, REFIID 
         f = find_factory(clsid, clsctx, &ctx);
     if (!f)
         return REGDB_E_CLASSNOTREG;
-    if (!(ctx & CLSCTX_INPROC_SERVER)) {
-        f->lpVtbl->Release(f);
-        return CLASS_E_CLASSNOTAVAILABLE;
-    }
     IClassFactory *cf = NULL;
     HRESULT hr = f->lpVtbl->QueryInterface(f, AMRT_IID(&IID_IClassFactory), (void **)&cf);
     f->lpVtbl->Release(f);
     if (FAILED(hr))
         return hr;
-    hr = cf->lpVtbl->CreateInstance(cf, outer, AMRT_IID(iid), ppv);
+    if (ctx & CLSCTX_INPROC_SERVER) {
+        hr = cf->lpVtbl->CreateInstance(cf, outer, AMRT_IID(iid), ppv);     /* the object itself */
+    } else if (outer) {
+        hr = CLASS_E_NOAGGREGATION;     /* a local server's object cannot be aggregated */
+    } else {
+        /* a local server: the caller gets the runtime's proxy (RULES.md I5) */
+        IUnknown *obj = NULL;
+        hr = cf->lpVtbl->CreateInstance(cf, NULL, AMRT_IID(&IID_IUnknown), (void **)&obj);
+        if (SUCCEEDED(hr)) {
+            hr = AmrtCreateProxy(obj, AMRT_IID(iid), ppv);
+            obj->lpVtbl->Release(obj);
+        }
+    }
     cf->lpVtbl->Release(cf);
     return hr;
 }

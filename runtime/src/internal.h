@@ -33,6 +33,10 @@ void amrt__pool_shutdown(void);
 int amrt__pool_size(void);
 int amrt__pool_threads(void);
 
+/* callobj.c / proxy.c */
+HRESULT amrt__call_create(const AmrtInterface *glue, IUnknown *server, IUnknown *outer, const IID *riid2, void **ppv);
+const AmrtInterface *amrt__glue_by_iid(const IID *iid, bool async);
+
 /* sync.c: the system synchronization objects */
 HRESULT amrt__event_create(IUnknown *outer, bool manual, const IID *iid, void **ppv);
 HRESULT amrt__container_create(IUnknown *outer, const IID *iid, void **ppv);

@@ -1,0 +1,684 @@
+/*
+ * callobj.c - call objects and the one interpreter of the glue tables.
+ *
+ * DESIGN. A call object (what ICallFactory::CreateCall returns) implements
+ * AsyncIFoo through the glue's vtable of thunks, ISynchronize by
+ * aggregating a CLSID_ManualResetEvent, and ICancelMethodCalls. It runs
+ * one call at a time (RULES.md B6):
+ *
+ *   IDLE --Begin_--> RUNNING --worker done--> COMPLETE --Finish_--> IDLE
+ *
+ * Begin_ builds a Frame: every [in] and [in,out] argument is deep-copied
+ * (the caller may reuse its buffers at once; interface pointers are
+ * AddRef'd), every [out] argument gets zeroed storage; it Resets the
+ * call's ISynchronize (B13) and queues the frame on the worker pool. The
+ * worker makes the synchronous call through the glue's thunk, then
+ * Signals (B11). Finish_ Waits (it blocks when the call is still running,
+ * B12), moves the [out] data to the caller (COM ownership: what the callee
+ * allocated now belongs to the caller) and frees the rest. A call object
+ * released without Finish_ (B9), a canceled call and a failed Begin_ free
+ * everything the frame holds. The worker owns a reference to the call's
+ * controlling unknown while it runs, so a release never races it.
+ *
+ * Signal, Wait and Reset go through the ISynchronize of the controlling
+ * unknown (B14), so an aggregating outer object can intercept completion.
+ *
+ * Lock invariant: call->lock guards state, frame, canceled flags.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { IDLE, RUNNING, COMPLETE };
+
+typedef struct Frame {
+    struct Call *call;
+    const AmrtInterface *glue;
+    const AmrtMethod *m;
+    void **args;                /* args[i] -> the value of argument i for the synchronous call */
+    unsigned char *slots;       /* storage of the argument values (16 bytes each) */
+    unsigned char ret[16];
+    bool canceled;              /* ICancelMethodCalls::Cancel was called */
+    bool detached;              /* Finish_ left it to the worker (canceled while running) */
+    bool worker_done;
+} Frame;
+
+typedef struct Call {
+    IUnknown inner;                     /* non-delegating IUnknown */
+    struct { const void *lpVtbl; } async;   /* AsyncIFoo (the glue's vtable) */
+    ICancelMethodCalls cancel;
+    IUnknown *outer;                    /* controlling unknown (&inner when not aggregated) */
+    IUnknown *event;                    /* the aggregated ManualResetEvent's inner unknown */
+    atomic_long refs;
+    const AmrtInterface *glue;
+    IUnknown *server;                   /* the object's IFoo (AddRef'd) */
+    pthread_mutex_t lock;
+    int state;
+    Frame *frame;
+} Call;
+
+#define CALL_FROM(p, field) ((Call *)((char *)(p) - offsetof(Call, field)))
+
+/* ==================================================================== values */
+
+static size_t value_size(const AmrtType *t)
+{
+    switch (t->kind) {
+    case AMRT_K_SCALAR: case AMRT_K_STRUCT:
+        return t->size;
+    default:
+        return sizeof(void *);
+    }
+}
+
+static size_t str_bytes(const AmrtType *t, const void *s)
+{
+    if (t->kind == AMRT_K_STRING)
+        return strlen(s) + 1;
+    const WCHAR *w = s;
+    size_t n = 0;
+    while (w[n])
+        n++;
+    return (n + 1) * sizeof(WCHAR);
+}
+
+/* The element count of an array argument, from the frame's copy of the
+ * size_is parameter (or the fixed count). */
+static size_t array_count(const Frame *f, const AmrtType *t, bool length)
+{
+    int p = length ? t->length_param : t->count_param;
+    if (p < 0)
+        return length ? array_count(f, t, false) : t->size;
+    const AmrtType *pt = f->m->params[p].type;
+    const void *v = f->args[p];
+    bool deref = t->flags & (length ? AMRT_F_LENGTH_DEREF : AMRT_F_COUNT_DEREF);
+    if (deref) {
+        v = *(void *const *)v;
+        if (!v)
+            return 0;
+        pt = pt->ref;
+    }
+    if (!pt || pt->kind != AMRT_K_SCALAR)
+        return 0;
+    switch (pt->size) {
+    case 1: return *(const uint8_t *)v;
+    case 2: return *(const uint16_t *)v;
+    case 4: return *(const uint32_t *)v;
+    case 8: return (size_t)*(const uint64_t *)v;
+    default: return 0;
+    }
+}
+
+static void deep_free(const Frame *f, const AmrtType *t, void *v);
+
+/* Copy the value at src (of type t) into dst, taking copies of everything
+ * it points to. Returns E_OUTOFMEMORY with nothing held on failure. */
+static HRESULT deep_copy(const Frame *f, const AmrtType *t, const void *src, void *dst)
+{
+    switch (t->kind) {
+    case AMRT_K_SCALAR: case AMRT_K_STRUCT:
+        memcpy(dst, src, t->size);
+        return S_OK;
+    case AMRT_K_INTERFACE: {
+        IUnknown *u = *(IUnknown *const *)src;
+        if (u)
+            IUnknown_AddRef(u);
+        *(IUnknown **)dst = u;
+        return S_OK;
+    }
+    case AMRT_K_STRING: case AMRT_K_WSTRING: {
+        const void *s = *(void *const *)src;
+        if (!s) {
+            *(void **)dst = NULL;
+            return S_OK;
+        }
+        size_t n = str_bytes(t, s);
+        void *c = CoTaskMemAlloc(n);
+        if (!c)
+            return E_OUTOFMEMORY;
+        memcpy(c, s, n);
+        *(void **)dst = c;
+        return S_OK;
+    }
+    case AMRT_K_POINTER: {
+        const void *p = *(void *const *)src;
+        if (!p) {
+            *(void **)dst = NULL;
+            return S_OK;
+        }
+        void *c = amrt__calloc(value_size(t->ref));
+        if (!c)
+            return E_OUTOFMEMORY;
+        HRESULT hr = deep_copy(f, t->ref, p, c);
+        if (FAILED(hr)) {
+            amrt__free(c);
+            return hr;
+        }
+        *(void **)dst = c;
+        return S_OK;
+    }
+    case AMRT_K_ARRAY: {
+        const unsigned char *p = *(void *const *)src;
+        size_t n = array_count(f, t, false), es = value_size(t->ref);
+        if (!p) {
+            *(void **)dst = NULL;
+            return S_OK;
+        }
+        unsigned char *c = amrt__calloc(n * es);
+        if (!c)
+            return E_OUTOFMEMORY;
+        for (size_t i = 0; i < n; i++) {
+            HRESULT hr = deep_copy(f, t->ref, p + i * es, c + i * es);
+            if (FAILED(hr)) {
+                for (size_t k = 0; k < i; k++)
+                    deep_free(f, t->ref, c + k * es);
+                amrt__free(c);
+                return hr;
+            }
+        }
+        *(void **)dst = c;
+        return S_OK;
+    }
+    }
+    return E_UNEXPECTED;
+}
+
+/* Free what the value at v (of type t) owns; the storage of v itself stays. */
+static void deep_free(const Frame *f, const AmrtType *t, void *v)
+{
+    switch (t->kind) {
+    case AMRT_K_SCALAR: case AMRT_K_STRUCT:
+        return;
+    case AMRT_K_INTERFACE: {
+        IUnknown *u = *(IUnknown **)v;
+        if (u)
+            IUnknown_Release(u);
+        *(IUnknown **)v = NULL;
+        return;
+    }
+    case AMRT_K_STRING: case AMRT_K_WSTRING:
+        CoTaskMemFree(*(void **)v);
+        *(void **)v = NULL;
+        return;
+    case AMRT_K_POINTER: {
+        void *p = *(void **)v;
+        if (p) {
+            deep_free(f, t->ref, p);
+            amrt__free(p);
+        }
+        *(void **)v = NULL;
+        return;
+    }
+    case AMRT_K_ARRAY: {
+        unsigned char *p = *(void **)v;
+        if (p) {
+            size_t n = array_count(f, t, false), es = value_size(t->ref);
+            for (size_t i = 0; i < n; i++)
+                deep_free(f, t->ref, p + i * es);
+            amrt__free(p);
+        }
+        *(void **)v = NULL;
+        return;
+    }
+    }
+}
+
+/* ==================================================================== frames */
+
+static void frame_free(Frame *f)
+{
+    if (!f)
+        return;
+    /* arrays first: their counts are read from the scalar parameters */
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < f->m->nparams; i++) {
+            const AmrtType *t = f->m->params[i].type;
+            if ((t->kind == AMRT_K_ARRAY) == (pass == 0))
+                deep_free(f, t, f->args[i]);
+        }
+    amrt__free(f->slots);
+    amrt__free(f->args);
+    amrt__free(f);
+}
+
+/* Out-only storage for an [out] pointer or array: zeroed, for the callee to fill. */
+static HRESULT out_storage(const Frame *f, const AmrtType *t, void *slot)
+{
+    size_t n = t->kind == AMRT_K_ARRAY ? array_count(f, t, false) * value_size(t->ref) : value_size(t->ref);
+    void *b = amrt__calloc(n ? n : 1);
+    if (!b)
+        return E_OUTOFMEMORY;
+    *(void **)slot = b;
+    return S_OK;
+}
+
+static HRESULT frame_new(Call *c, const AmrtInterface *glue, const AmrtMethod *m, void **in, Frame **out)
+{
+    Frame *f = amrt__calloc(sizeof *f);
+    if (!f)
+        return E_OUTOFMEMORY;
+    f->call = c;
+    f->glue = glue;
+    f->m = m;
+    int n = m->nparams;
+    /* one block holds every argument value, each 16-byte aligned */
+    size_t total = 0;
+    for (int i = 0; i < n; i++) {
+        size_t vs = value_size(m->params[i].type);
+        total += (vs + 15) & ~(size_t)15;
+    }
+    f->args = amrt__calloc(sizeof(void *) * (size_t)(n ? n : 1));
+    f->slots = amrt__calloc(total ? total : 16);
+    if (!f->args || !f->slots) {
+        amrt__free(f->args);
+        amrt__free(f->slots);
+        amrt__free(f);
+        return E_OUTOFMEMORY;
+    }
+    for (int i = 0, off = 0; i < n; i++) {
+        f->args[i] = f->slots + off;
+        off += (int)((value_size(m->params[i].type) + 15) & ~(size_t)15);
+    }
+    /* pass 0: everything but arrays (array counts come from these); pass 1: arrays */
+    HRESULT hr = S_OK;
+    for (int pass = 0; pass < 2 && SUCCEEDED(hr); pass++)
+        for (int i = 0; i < n && SUCCEEDED(hr); i++) {
+            const AmrtParam *p = &m->params[i];
+            const AmrtType *t = p->type;
+            if ((t->kind == AMRT_K_ARRAY) != (pass == 1))
+                continue;
+            if (p->dir & AMRT_IN) {
+                const void *src = in[i];
+                if (!src) { hr = E_POINTER; break; }
+                if ((t->kind == AMRT_K_POINTER || t->kind == AMRT_K_ARRAY) && !(t->flags & AMRT_F_UNIQUE) &&
+                    !*(void *const *)src && !(t->kind == AMRT_K_ARRAY && array_count(f, t, false) == 0)) {
+                    hr = E_POINTER;     /* a [ref] pointer must not be NULL (B17: checked at Begin_) */
+                    break;
+                }
+                hr = deep_copy(f, t, src, f->args[i]);
+            } else if (t->kind == AMRT_K_POINTER || t->kind == AMRT_K_ARRAY) {
+                hr = out_storage(f, t, f->args[i]);
+            }
+        }
+    if (FAILED(hr)) {
+        frame_free(f);
+        return hr;
+    }
+    *out = f;
+    return S_OK;
+}
+
+/* Move the [out] values of the frame to the caller's pointers. */
+static void frame_deliver(Frame *f, void **caller)
+{
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < f->m->nparams; i++) {
+            const AmrtParam *p = &f->m->params[i];
+            const AmrtType *t = p->type;
+            /* arrays first: their lengths are read from our copies of the scalars */
+            if (!(p->dir & AMRT_OUT) || (t->kind == AMRT_K_ARRAY) != (pass == 0))
+                continue;
+            void *dst = caller[i] ? *(void **)caller[i] : NULL;     /* the caller's pointer */
+            void *ours = *(void **)f->args[i];                      /* our pointee / buffer */
+            if (!dst || !ours)
+                continue;                   /* nothing to deliver: frame_free frees ours */
+            if (t->kind == AMRT_K_POINTER) {
+                size_t sz = value_size(t->ref);
+                if (p->dir & AMRT_IN)
+                    deep_free(f, t->ref, dst);  /* the callee replaced the caller's value */
+                memcpy(dst, ours, sz);          /* ownership moves to the caller */
+                if (t->ref->kind != AMRT_K_SCALAR && t->ref->kind != AMRT_K_STRUCT)
+                    memset(ours, 0, sz);
+            } else if (t->kind == AMRT_K_ARRAY) {
+                size_t n = array_count(f, t, true), total = array_count(f, t, false);
+                size_t es = value_size(t->ref);
+                if (n > total)
+                    n = total;
+                if (p->dir & AMRT_IN)
+                    for (size_t k = 0; k < total; k++)
+                        deep_free(f, t->ref, (char *)dst + k * es);
+                memcpy(dst, ours, n * es);
+                if (t->ref->kind != AMRT_K_SCALAR && t->ref->kind != AMRT_K_STRUCT)
+                    memset(ours, 0, n * es);
+            }
+        }
+}
+
+/* ==================================================================== the call object */
+
+static __thread Frame *current_frame;   /* the call a worker thread is running */
+
+static ISynchronize *outer_sync(Call *c)
+{
+    ISynchronize *s = NULL;
+    if (FAILED(IUnknown_QueryInterface(c->outer, &IID_ISynchronize, (void **)&s)))
+        return NULL;
+    return s;
+}
+
+static void sync_op(Call *c, int op)
+{
+    ISynchronize *s = outer_sync(c);
+    if (!s)
+        return;
+    if (op == 0)
+        ISynchronize_Reset(s);
+    else if (op == 1)
+        ISynchronize_Signal(s);
+    else
+        ISynchronize_Wait(s, 0, INFINITE);
+    ISynchronize_Release(s);
+}
+
+static void run_frame(void *arg)
+{
+    Frame *f = arg;
+    Call *c = f->call;
+    current_frame = f;
+    f->m->call(c->server, f->args, f->ret);
+    current_frame = NULL;
+    pthread_mutex_lock(&c->lock);
+    bool signal = false, free_it = false;
+    f->worker_done = true;
+    if (f->detached) {
+        free_it = true;                 /* canceled and finished by the client already */
+    } else if (!f->canceled) {
+        c->state = COMPLETE;
+        signal = true;
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (free_it)
+        frame_free(f);
+    if (signal)
+        sync_op(c, 1);
+    IUnknown_Release(c->outer);         /* the worker's reference */
+}
+
+HRESULT AmrtBegin(void *iface, const AmrtInterface *glue, int method, void **args)
+{
+    Call *c = CALL_FROM(iface, async);
+    if (method < 0 || method >= glue->nmethods)
+        return E_INVALIDARG;
+    const AmrtMethod *m = &glue->methods[method];
+    pthread_mutex_lock(&c->lock);
+    if (c->state != IDLE) {
+        pthread_mutex_unlock(&c->lock);
+        return RPC_E_CALL_PENDING;      /* one call at a time (B6); also until a canceled call is finished (D2) */
+    }
+    Frame *f;
+    HRESULT hr = frame_new(c, glue, m, args, &f);
+    if (FAILED(hr)) {
+        pthread_mutex_unlock(&c->lock);
+        return hr;
+    }
+    c->state = RUNNING;
+    c->frame = f;
+    pthread_mutex_unlock(&c->lock);
+    sync_op(c, 0);                      /* Reset at Begin_ (B13) */
+    IUnknown_AddRef(c->outer);          /* the worker's reference */
+    hr = amrt__pool_submit(run_frame, f);
+    if (FAILED(hr)) {
+        pthread_mutex_lock(&c->lock);
+        c->state = IDLE;
+        c->frame = NULL;
+        pthread_mutex_unlock(&c->lock);
+        frame_free(f);
+        IUnknown_Release(c->outer);
+        return hr;
+    }
+    return S_OK;
+}
+
+HRESULT AmrtFinish(void *iface, const AmrtInterface *glue, int method, void **args, void *ret)
+{
+    Call *c = CALL_FROM(iface, async);
+    (void)glue;
+    (void)method;
+    pthread_mutex_lock(&c->lock);
+    if (c->state == IDLE) {
+        pthread_mutex_unlock(&c->lock);
+        return RPC_E_CALL_COMPLETE;     /* no call in progress (B7) */
+    }
+    pthread_mutex_unlock(&c->lock);
+    sync_op(c, 2);                      /* Finish_ waits for completion (B12, B13) */
+    pthread_mutex_lock(&c->lock);
+    Frame *f = c->frame;
+    HRESULT hr = S_OK;
+    bool free_it = true;
+    if (!f) {
+        hr = RPC_E_CALL_COMPLETE;
+        free_it = false;
+    } else if (f->canceled) {
+        hr = RPC_E_CALL_CANCELED;       /* D6: outs untouched */
+        if (!f->worker_done) {
+            f->detached = true;         /* the worker frees it when the server returns */
+            free_it = false;
+        }
+    } else {
+        frame_deliver(f, args);
+        if (ret && f->m->ret_size)
+            memcpy(ret, f->ret, f->m->ret_size);
+        if (f->m->ret_hresult)
+            hr = *(HRESULT *)f->ret;
+    }
+    c->frame = NULL;
+    c->state = IDLE;                    /* reusable after Finish_ (B10) */
+    pthread_mutex_unlock(&c->lock);
+    if (f && free_it)
+        frame_free(f);
+    if (hr == RPC_E_CALL_CANCELED && ret && f && f->m->ret_hresult)
+        *(HRESULT *)ret = hr;
+    return hr;
+}
+
+/* ---- IUnknown (non-delegating) ---- */
+
+static HRESULT STDMETHODCALLTYPE call_inner_qi(IUnknown *This, REFIID riid, void **ppv)
+{
+    Call *c = CALL_FROM(This, inner);
+    if (!ppv)
+        return E_POINTER;
+    *ppv = NULL;
+    if (IsEqualIID(riid, &IID_IUnknown))
+        *ppv = &c->inner;
+    else if (IsEqualIID(riid, &IID_ICancelMethodCalls))
+        *ppv = &c->cancel;
+    else if (IsEqualIID(riid, &IID_ISynchronize) || IsEqualIID(riid, &IID_ISynchronizeHandle) ||
+             IsEqualIID(riid, &IID_ISynchronizeEvent))
+        return IUnknown_QueryInterface(c->event, riid, ppv);
+    else {
+        for (const AmrtInterface *g = c->glue; g; g = g->base)
+            if (IsEqualIID(riid, g->async_iid)) {
+                *ppv = &c->async;
+                break;
+            }
+        if (!*ppv)
+            return E_NOINTERFACE;       /* including IClientSecurity (RULES.md F1) */
+    }
+    IUnknown_AddRef((IUnknown *)*ppv);
+    return S_OK;
+}
+
+static ULONG STDMETHODCALLTYPE call_inner_addref(IUnknown *This)
+{
+    return (ULONG)atomic_fetch_add(&CALL_FROM(This, inner)->refs, 1) + 1;
+}
+
+static ULONG STDMETHODCALLTYPE call_inner_release(IUnknown *This)
+{
+    Call *c = CALL_FROM(This, inner);
+    long left = atomic_fetch_sub(&c->refs, 1) - 1;
+    if (left == 0) {
+        /* no worker runs (it holds a reference); a call never finished is freed here (B9) */
+        frame_free(c->frame);
+        IUnknown_Release(c->event);
+        IUnknown_Release(c->server);
+        pthread_mutex_destroy(&c->lock);
+        amrt__free(c);
+    }
+    return (ULONG)left;
+}
+
+static const IUnknownVtbl call_inner_vtbl = { call_inner_qi, call_inner_addref, call_inner_release };
+
+HRESULT AmrtCallQueryInterface(void *iface, REFIID riid, void **ppv)
+{
+    return IUnknown_QueryInterface(CALL_FROM(iface, async)->outer, riid, ppv);
+}
+
+ULONG AmrtCallAddRef(void *iface)
+{
+    return IUnknown_AddRef(CALL_FROM(iface, async)->outer);
+}
+
+ULONG AmrtCallRelease(void *iface)
+{
+    return IUnknown_Release(CALL_FROM(iface, async)->outer);
+}
+
+/* ---- ICancelMethodCalls (RULES.md D) ---- */
+
+static HRESULT STDMETHODCALLTYPE cancel_qi(ICancelMethodCalls *This, REFIID riid, void **ppv)
+{
+    return IUnknown_QueryInterface(CALL_FROM(This, cancel)->outer, riid, ppv);
+}
+
+static ULONG STDMETHODCALLTYPE cancel_addref(ICancelMethodCalls *This)
+{
+    return IUnknown_AddRef(CALL_FROM(This, cancel)->outer);
+}
+
+static ULONG STDMETHODCALLTYPE cancel_release(ICancelMethodCalls *This)
+{
+    return IUnknown_Release(CALL_FROM(This, cancel)->outer);
+}
+
+static HRESULT STDMETHODCALLTYPE cancel_cancel(ICancelMethodCalls *This, ULONG seconds)
+{
+    Call *c = CALL_FROM(This, cancel);
+    pthread_mutex_lock(&c->lock);
+    if (c->state != RUNNING || !c->frame) {
+        pthread_mutex_unlock(&c->lock);
+        return RPC_E_CALL_COMPLETE;     /* no call, or it completed already (D8) */
+    }
+    if (c->frame->canceled) {
+        pthread_mutex_unlock(&c->lock);
+        return RPC_E_CALL_CANCELED;     /* already canceled (D5) */
+    }
+    c->frame->canceled = true;          /* the server sees it through CoTestCancel (D11) */
+    pthread_mutex_unlock(&c->lock);
+    /* D7: give the server ulSeconds to finish */
+    ISynchronize *s = outer_sync(c);
+    HRESULT hr = S_OK;
+    if (s) {
+        DWORD ms = seconds == RPC_C_CANCEL_INFINITE_TIMEOUT ? INFINITE : seconds > 4000000 ? 4000000000u : seconds * 1000;
+        pthread_mutex_lock(&c->lock);
+        bool done = c->frame && c->frame->worker_done;
+        pthread_mutex_unlock(&c->lock);
+        if (!done && ms) {
+            /* the worker does not signal a canceled call: poll for its end */
+            struct timespec deadline;
+            if (ms != INFINITE)
+                amrt__deadline(&deadline, ms);
+            for (;;) {
+                pthread_mutex_lock(&c->lock);
+                done = c->frame && c->frame->worker_done;
+                pthread_mutex_unlock(&c->lock);
+                if (done || (ms != INFINITE && amrt__ms_left(&deadline) == 0))
+                    break;
+                struct timespec ts = { 0, 1000000 };
+                nanosleep(&ts, NULL);
+            }
+        }
+        if (done) {
+            /* it completed within the interval: the call is complete, not canceled */
+            pthread_mutex_lock(&c->lock);
+            if (c->frame)
+                c->frame->canceled = false;
+            c->state = COMPLETE;
+            pthread_mutex_unlock(&c->lock);
+            hr = RPC_E_CALL_COMPLETE;
+        }
+        ISynchronize_Signal(s);         /* cancellation counts as completion */
+        ISynchronize_Release(s);
+    }
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE cancel_test(ICancelMethodCalls *This)
+{
+    Call *c = CALL_FROM(This, cancel);
+    pthread_mutex_lock(&c->lock);
+    bool canceled = c->frame && c->frame->canceled;
+    pthread_mutex_unlock(&c->lock);
+    return canceled ? RPC_E_CALL_CANCELED : RPC_S_CALLPENDING;     /* D9 */
+}
+
+static const ICancelMethodCallsVtbl cancel_vtbl = {
+    cancel_qi, cancel_addref, cancel_release, cancel_cancel, cancel_test,
+};
+
+/* ---- CoGetCallContext / CoTestCancel on the server's thread (D11, F3) ---- */
+
+HRESULT CoGetCallContext(REFIID riid, void **ppv)
+{
+    if (!ppv)
+        return E_INVALIDARG;
+    *ppv = NULL;
+    Frame *f = current_frame;
+    if (!f)
+        return RPC_E_NO_CONTEXT;
+    if (IsEqualIID(riid, &IID_ICancelMethodCalls))
+        return IUnknown_QueryInterface(&f->call->inner, riid, ppv);
+    return RPC_E_NO_CONTEXT;            /* IServerSecurity and others: no context here (RULES.md F3) */
+}
+
+HRESULT CoTestCancel(void)
+{
+    Frame *f = current_frame;
+    if (!f)
+        return RPC_E_NO_CONTEXT;
+    pthread_mutex_lock(&f->call->lock);
+    bool canceled = f->canceled;
+    pthread_mutex_unlock(&f->call->lock);
+    return canceled ? RPC_E_CALL_CANCELED : S_OK;
+}
+
+/* ---- creation (ICallFactory::CreateCall of the proxy) ---- */
+
+HRESULT amrt__call_create(const AmrtInterface *glue, IUnknown *server, IUnknown *outer, const IID *riid2, void **ppv)
+{
+    *ppv = NULL;
+    if (outer && !IsEqualIID(riid2, &IID_IUnknown))
+        return CLASS_E_NOAGGREGATION;   /* B4 */
+    Call *c = amrt__calloc(sizeof *c);
+    if (!c)
+        return E_OUTOFMEMORY;
+    c->inner.lpVtbl = (IUnknownVtbl *)&call_inner_vtbl;
+    c->async.lpVtbl = glue->async_vtbl;
+    c->cancel.lpVtbl = (ICancelMethodCallsVtbl *)&cancel_vtbl;
+    c->outer = outer ? outer : &c->inner;
+    c->glue = glue;
+    atomic_init(&c->refs, 1);
+    if (pthread_mutex_init(&c->lock, NULL) != 0) {
+        amrt__free(c);
+        return E_OUTOFMEMORY;
+    }
+    /* ISynchronize: aggregate a manual-reset event in our controlling unknown */
+    HRESULT hr = amrt__event_create(c->outer, true, &IID_IUnknown, (void **)&c->event);
+    if (FAILED(hr)) {
+        pthread_mutex_destroy(&c->lock);
+        amrt__free(c);
+        return hr;
+    }
+    c->server = server;
+    IUnknown_AddRef(server);
+    if (outer) {
+        *ppv = &c->inner;
+        return S_OK;
+    }
+    hr = IUnknown_QueryInterface(&c->inner, riid2, ppv);
+    IUnknown_Release(&c->inner);
+    return hr;
+}
