@@ -82,16 +82,16 @@ int main(void)
     CHECK("Finish_Write(&cbWritten) (blocks until done)", AsyncISimpleStream_Finish_Write(call, &written), S_OK);
     printf("  wrote %lu bytes\n", (unsigned long)written);
 
+    printf("\nSynchronous calls through the proxy behave as calls on the object:\n");
+    memset(buf, 0, sizeof buf);
+    CHECK("ISimpleStream_Read(buf, 64)", ISimpleStream_Read(stream, buf, sizeof buf, &got), S_OK);
+    printf("  read %lu bytes: \"%.*s\"\n", (unsigned long)got, (int)got, buf);
+
     printf("\nA call object released without Finish_:\n");
     CHECK("Begin_Read(cb = 8)", AsyncISimpleStream_Begin_Read(call, 8), S_OK);
     ISynchronize_Release(sync);
     AsyncISimpleStream_Release(call);
     printf("  released: the call still runs to its end on the server; its outputs are freed\n");
-
-    printf("\nSynchronous calls through the proxy behave as calls on the object:\n");
-    memset(buf, 0, sizeof buf);
-    CHECK("ISimpleStream_Read(buf, 64)", ISimpleStream_Read(stream, buf, sizeof buf, &got), S_OK);
-    printf("  read %lu bytes: \"%.*s\"\n", (unsigned long)got, (int)got, buf);
 
     ISimpleStream_Release(stream);
     CHECK("CoRevokeClassObject", CoRevokeClassObject(cookie), S_OK);
