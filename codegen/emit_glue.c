@@ -170,7 +170,8 @@ static const char *describe(Glue *g, Type *iface, Var *m, Var *p, Type *t, unsig
         if (r && r->kind == TY_BASIC && (r->basic == B_CHAR || r->basic == B_WCHAR ||
                                          (r->basic == B_SHORT && r->sign < 0)) &&
             (alias_string(t) || (depth == 0 && has_string_attr(p)))) {
-            return new_type_desc(g, r->basic == B_CHAR ? "AMRT_K_STRING" : "AMRT_K_WSTRING", 0, -1, -1, -1, "0",
+            int unique = depth > 0 || attr_has(p->attrs, A_UNIQUE) || attr_has(p->attrs, A_PTR);
+            return new_type_desc(g, r->basic == B_CHAR ? "AMRT_K_STRING" : "AMRT_K_WSTRING", unique, -1, -1, -1, "0",
                                  NULL, NULL);
         }
         if (r && r->kind == TY_VOID) {

@@ -25,6 +25,14 @@ static const char *progname = "amidl";
 static char *tmp_files[8];
 static int ntmp;
 
+static Compiler *the_compiler;      /* freed at exit, whatever the path */
+
+static void free_compiler(void)
+{
+    compiler_free(the_compiler);
+    the_compiler = NULL;
+}
+
 static void remove_tmp_files(void)
 {
     for (int i = 0; i < ntmp; i++)
@@ -328,6 +336,8 @@ int main(int argc, char **argv)
     signal(SIGHUP, on_signal);
 
     Compiler *cc = compiler_new(&opt);
+    the_compiler = cc;
+    atexit(free_compiler);
     if (opt.color == 1)
         cc->color = true;
     else if (opt.color == -1)
@@ -455,6 +465,5 @@ int main(int argc, char **argv)
     free(gname);
     vec_free(&incs);
     vec_free(&defs);
-    compiler_free(cc);
     return 0;
 }

@@ -171,3 +171,11 @@ int diag_finish(Compiler *cc)
         fprintf(stderr, "%d error%s generated.\n", cc->errors, cc->errors == 1 ? "" : "s");
     return cc->errors;
 }
+
+void diag_free(Compiler *cc);
+void diag_free(Compiler *cc)
+{
+    Source *head = cc->sources;
+    HASH_CLEAR(hh, head);
+    cc->sources = NULL;
+}

@@ -174,10 +174,13 @@ Compiler *compiler_new(Options *opt)
     return cc;
 }
 
+void diag_free(Compiler *cc);
+
 void compiler_free(Compiler *cc)
 {
     if (!cc)
         return;
+    diag_free(cc);
     pp_free(cc->pp);
     for (int i = 0; i < cc->files.n; i++)
         vec_free(&((File *)cc->files.v[i])->deps);

@@ -6,7 +6,19 @@ $(BUILD)/tests/test_pp: tests/unit/test_pp.c $(BUILD)/libamidlfe.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CPPFLAGS) $(WARN) -o $@ $< $(BUILD)/libamidlfe.a
 
-RT_TESTS := $(BUILD)/tests/test-core $(BUILD)/tests/test-sync $(BUILD)/tests/test-pool
+RT_TESTS := $(BUILD)/tests/test-core $(BUILD)/tests/test-sync $(BUILD)/tests/test-pool $(BUILD)/tests/test-callobj
+TEST_GEN := $(BUILD)/tests/gen
+
+$(TEST_GEN)/calltest.h $(TEST_GEN)/calltest_i.c $(TEST_GEN)/calltest_async.c: tests/runtime/calltest.idl bin/amidl
+	@mkdir -p $(TEST_GEN)
+	bin/amidl --outdir $(TEST_GEN) $<
+
+.SECONDARY: $(TEST_GEN)/calltest.h $(TEST_GEN)/calltest_i.c $(TEST_GEN)/calltest_async.c
+
+$(BUILD)/tests/test-callobj: tests/runtime/test-callobj.c tests/runtime/task.h $(TEST_GEN)/calltest.h $(BUILD)/lib/libamidlrt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -Iruntime/src -I$(RT_GEN) -I$(TEST_GEN) \
+	    -o $@ $< $(TEST_GEN)/calltest_i.c $(TEST_GEN)/calltest_async.c $(BUILD)/lib/libamidlrt.a
 
 $(BUILD)/tests/test-%: tests/runtime/test-%.c tests/runtime/task.h $(BUILD)/lib/libamidlrt.a
 	@mkdir -p $(dir $@)

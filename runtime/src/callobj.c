@@ -291,7 +291,8 @@ static HRESULT frame_new(Call *c, const AmrtInterface *glue, const AmrtMethod *m
             if (p->dir & AMRT_IN) {
                 const void *src = in[i];
                 if (!src) { hr = E_POINTER; break; }
-                if ((t->kind == AMRT_K_POINTER || t->kind == AMRT_K_ARRAY) && !(t->flags & AMRT_F_UNIQUE) &&
+                if ((t->kind == AMRT_K_POINTER || t->kind == AMRT_K_ARRAY || t->kind == AMRT_K_STRING ||
+                     t->kind == AMRT_K_WSTRING) && !(t->flags & AMRT_F_UNIQUE) &&
                     !*(void *const *)src && !(t->kind == AMRT_K_ARRAY && array_count(f, t, false) == 0)) {
                     hr = E_POINTER;     /* a [ref] pointer must not be NULL (B17: checked at Begin_) */
                     break;
@@ -462,12 +463,13 @@ HRESULT AmrtFinish(void *iface, const AmrtInterface *glue, int method, void **ar
         if (f->m->ret_hresult)
             hr = *(HRESULT *)f->ret;
     }
+    bool ret_hresult = f && f->m->ret_hresult;
     c->frame = NULL;
     c->state = IDLE;                    /* reusable after Finish_ (B10) */
     pthread_mutex_unlock(&c->lock);
     if (f && free_it)
         frame_free(f);
-    if (hr == RPC_E_CALL_CANCELED && ret && f && f->m->ret_hresult)
+    if (hr == RPC_E_CALL_CANCELED && ret && ret_hresult)
         *(HRESULT *)ret = hr;
     return hr;
 }

@@ -32,7 +32,9 @@ TEST(task_mem)
     ASSERT(p && p[15] == 'x');
     CoTaskMemFree(p);
     CoTaskMemFree(NULL);
-    ASSERT(CoTaskMemRealloc(NULL, 8) != NULL);
+    p = CoTaskMemRealloc(NULL, 8);
+    ASSERT(p != NULL);
+    CoTaskMemFree(p);
 }
 
 TEST(alloc_failure_hook)
