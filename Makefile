@@ -1,5 +1,7 @@
 # amidl - top-level Makefile.
-#   make            build bin/amidl (and the runtime, once it exists)
+#   make            build bin/amidl, libamidlrt and the samples
+#   make run        build everything and run the simplestream sample
+#   make test-sanitize  the runtime tests under ASan+UBSan and under TSan (clang)
 #   make test       run every test; ends with "N passed, N failed"
 #   make bench      run the benchmarks
 #   make clean      remove everything generated (build/ and bin/)
@@ -9,6 +11,7 @@ CFLAGS   ?= -O2 -g
 WARN     := -std=c11 -Wall -Wextra -Werror
 CPPFLAGS += -D_GNU_SOURCE -Igrammar -Icodegen -I$(BUILD)/grammar
 BUILD    := build
+AMIDL    := bin/amidl
 BISON    ?= bison
 FLEX     ?= flex
 
@@ -22,10 +25,10 @@ FRONT_OBJS := $(FRONT_SRCS:%.c=$(BUILD)/%.o) $(GEN_SRCS:%.c=%.o) $(CODEGEN_SRCS:
 MAIN_OBJ := $(BUILD)/codegen/main.o
 
 .PHONY: all test bench clean golden-update runtime
-all: bin/amidl runtime samples
+all: $(AMIDL) runtime samples
 
-bin/amidl: $(FRONT_OBJS) $(MAIN_OBJ)
-	@mkdir -p bin
+$(AMIDL): $(FRONT_OBJS) $(MAIN_OBJ)
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/libamidlfe.a: $(FRONT_OBJS)

@@ -17,24 +17,38 @@ $(TEST_GEN)/calltest.h $(TEST_GEN)/calltest_i.c $(TEST_GEN)/calltest_async.c: te
 
 $(BUILD)/tests/test-callobj: tests/runtime/test-callobj.c tests/runtime/task.h $(TEST_GEN)/calltest.h $(BUILD)/lib/libamidlrt.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -Iruntime/src -I$(RT_GEN) -I$(TEST_GEN) \
+	$(CC) $(CFLAGS) $(LDFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -Iruntime/src -I$(RT_GEN) -I$(TEST_GEN) \
 	    -o $@ $< $(TEST_GEN)/calltest_i.c $(TEST_GEN)/calltest_async.c $(BUILD)/lib/libamidlrt.a
 
 $(BUILD)/tests/test-%: tests/runtime/test-%.c tests/runtime/task.h $(BUILD)/lib/libamidlrt.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -Iruntime/src -I$(RT_GEN) -o $@ $< $(BUILD)/lib/libamidlrt.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -Iruntime/src -I$(RT_GEN) -o $@ $< $(BUILD)/lib/libamidlrt.a
 
-test: bin/amidl runtime $(UNIT_TESTS) $(RT_TESTS)
+test: $(AMIDL) runtime $(UNIT_TESTS) $(RT_TESTS)
 	@SHARED=$(SHARED) BUILD=$(BUILD) bash tests/run.sh
 
 $(BUILD)/bench/run1: bench/run1.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE -o $@ $<
 
-bench: bin/amidl $(BUILD)/bench/run1
+bench: $(AMIDL) $(BUILD)/bench/run1
 	@SHARED=$(SHARED) bash bench/run.sh
 
 # rewrite the golden expectations from the current compiler (review the diff)
-golden-update: bin/amidl
-	@for idl in tests/golden/*.idl; do bin/amidl -w --no-glue --outdir tests/golden $$idl || exit 1; done
+golden-update: $(AMIDL)
+	@for idl in tests/golden/*.idl; do $(AMIDL) -w --no-glue --outdir tests/golden $$idl || exit 1; done
 	@git status --short tests/golden
+
+# The runtime tests under AddressSanitizer+UndefinedBehaviorSanitizer and
+# under ThreadSanitizer (clang), each in a build directory of its own.
+SAN_TESTS := test-core test-sync test-pool test-callobj
+
+test-sanitize:
+	@$(MAKE) -s BUILD=$(BUILD)/asan AMIDL=$(BUILD)/asan/amidl CC=clang \
+	    CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	    LDFLAGS="-fsanitize=address,undefined" $(SAN_TESTS:%=$(BUILD)/asan/tests/%) >/dev/null
+	@$(MAKE) -s BUILD=$(BUILD)/tsan AMIDL=$(BUILD)/tsan/amidl CC=clang \
+	    CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" $(SAN_TESTS:%=$(BUILD)/tsan/tests/%) >/dev/null
+	@BUILD=$(BUILD) bash tests/sanitize.sh
+
+.PHONY: test-sanitize

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# tests/sanitize.sh - run the runtime tests built by 'make test-sanitize'
+# under ASan+UBSan (leak checking on) and under TSan; the last line is
+# "N passed, N failed".
+set -u
+BUILD=${BUILD:-build}
+pass=0; fail=0
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+for kind in asan tsan; do
+    echo "== runtime tests under ${kind}"
+    for t in test-core test-sync test-pool test-callobj; do
+        while IFS= read -r line; do
+            case "$line" in
+                "ok "*) pass=$((pass + 1)) ;;
+                "FAIL "*) fail=$((fail + 1)); echo "FAIL: $kind $t: ${line#FAIL }" ;;
+            esac
+        done < <(timeout 300 "$BUILD/$kind/tests/$t" 2>"$BUILD/$kind/$t.log")
+        if grep -q "Sanitizer" "$BUILD/$kind/$t.log"; then
+            fail=$((fail + 1)); echo "FAIL: $kind $t: sanitizer report"; grep -m5 "Sanitizer\|#[0-4] " "$BUILD/$kind/$t.log"
+        fi
+    done
+done
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
