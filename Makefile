@@ -115,7 +115,19 @@ $(SAMPLE_GEN)/client: samples/simplestream/client.c samples/simplestream/server.
 	$(CC) $(SAMPLE_CFLAGS) -o $@ samples/simplestream/client.c samples/simplestream/server.c \
 	    $(SAMPLE_GEN)/simplestream_i.c $(SAMPLE_GEN)/simplestream_async.c $(BUILD)/lib/libamidlrt.a
 
-samples: $(SAMPLE_GEN)/client
+$(SAMPLE_GEN)/%.o: $(SAMPLE_GEN)/%.c $(SAMPLE_GEN)/simplestream.h
+	$(CC) $(SAMPLE_CFLAGS) -c -o $@ $<
+
+$(SAMPLE_GEN)/server.o: samples/simplestream/server.c samples/simplestream/server.h $(SAMPLE_GEN)/simplestream.h
+	$(CC) $(SAMPLE_CFLAGS) -c -o $@ $<
+
+# the same client in C++, against the same generated header
+$(SAMPLE_GEN)/client_cxx: samples/simplestream/client_cxx.cc $(SAMPLE_GEN)/server.o $(SAMPLE_GEN)/simplestream_i.o \
+        $(SAMPLE_GEN)/simplestream_async.o $(BUILD)/lib/libamidlrt.a
+	$(CXX) $(CFLAGS) -std=c++11 -Wall -Wextra -Werror -pthread -Iruntime/include -I$(RT_GEN) -I$(SAMPLE_GEN) \
+	    -o $@ $< $(SAMPLE_GEN)/server.o $(SAMPLE_GEN)/simplestream_i.o $(SAMPLE_GEN)/simplestream_async.o $(BUILD)/lib/libamidlrt.a
+
+samples: $(SAMPLE_GEN)/client $(SAMPLE_GEN)/client_cxx
 
 # the main job: build everything, run the simplestream sample end to end
 run: all samples

@@ -83,6 +83,8 @@ for want in "1. QueryInterface(IID_ICallFactory) .*-> S_OK" \
             "live server objects: 0"; do
     check "simplestream prints: $want" bash -c 'printf "%s\n" "$1" | grep -q -- "$2"' _ "$out" "$want"
 done
+out=$(run "$BUILD/samples/simplestream/client_cxx" 2>&1); rc=$?
+check "the C++ simplestream client reads the text" bash -c '[ "$1" -eq 0 ] && printf "%s" "$2" | grep -q "read 44 bytes: \"The quick brown fox jumps over the lazy dog.\""' _ "$rc" "$out"
 if command -v valgrind >/dev/null; then
     check "simplestream is clean under valgrind (no error, no leak)" \
         valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=9 \
