@@ -127,7 +127,11 @@ $(SAMPLE_GEN)/client_cxx: samples/simplestream/client_cxx.cc $(SAMPLE_GEN)/serve
 	$(CXX) $(CFLAGS) -std=c++11 -Wall -Wextra -Werror -pthread -Iruntime/include -I$(RT_GEN) -I$(SAMPLE_GEN) \
 	    -o $@ $< $(SAMPLE_GEN)/server.o $(SAMPLE_GEN)/simplestream_i.o $(SAMPLE_GEN)/simplestream_async.o $(BUILD)/lib/libamidlrt.a
 
-samples: $(SAMPLE_GEN)/client $(SAMPLE_GEN)/client_cxx
+$(BUILD)/samples/serverasync: samples/serverasync/serverasync.c $(SAMPLE_GEN)/simplestream_i.o \
+        $(SAMPLE_GEN)/simplestream_async.o $(BUILD)/lib/libamidlrt.a
+	$(CC) $(SAMPLE_CFLAGS) -o $@ $< $(SAMPLE_GEN)/simplestream_i.o $(SAMPLE_GEN)/simplestream_async.o $(BUILD)/lib/libamidlrt.a
+
+samples: $(SAMPLE_GEN)/client $(SAMPLE_GEN)/client_cxx $(BUILD)/samples/serverasync
 
 # the main job: build everything, run the simplestream sample end to end
 run: all samples

@@ -327,14 +327,47 @@ static void emit_tables(Glue *g, Buf *b, Type *t)
             buf_printf(b, ")args[%d]", i);
         }
         buf_puts(b, ");\n}\n\n");
-        buf_printf(&methods, "    { \"%s\", %d, %s%s%s, %s, %d, amrt_%s_%s_call },\n", m->macro_name, n,
+        /* Begin_/Finish_ of a server's own call object (server-side async) */
+        for (int fin = 0; fin < 2; fin++) {
+            buf_printf(b, "static void amrt_%s_%s_%s(void *obj, void **args, void *ret)\n{\n", t->name, m->macro_name,
+                       fin ? "finish" : "begin");
+            buf_puts(b, "    (void)args;\n");
+            if (is_void || !returns_hresult(m))
+                buf_puts(b, "    (void)ret;\n    ");
+            else
+                buf_puts(b, "    *(HRESULT *)ret = ");
+            if (!is_void && !returns_hresult(m) && fin) {
+                buf_puts(b, "*(");
+                print_ret_type(g, b, m);
+                buf_puts(b, " *)ret = ");
+            }
+            const char *aname = NULL;      /* the twin's C name of Begin_M / Finish_M */
+            for (int k2 = 0, seen = 0; k2 < t->async_iface->nmethods; k2++)
+                if (t->async_iface->methods[k2]->orig == m && seen++ == fin)
+                    aname = t->async_iface->methods[k2]->c_name;
+            buf_printf(b, "((%s *)obj)->lpVtbl->%s((%s *)obj", t->async_iface->name, aname ? aname : "?",
+                       t->async_iface->name);
+            for (int i = 0; i < n; i++) {
+                Var *p = m->type->fields[i];
+                bool in = attr_has(p->attrs, A_IN) || !attr_has(p->attrs, A_OUT);
+                bool out = attr_has(p->attrs, A_OUT);
+                if (fin ? !out : !in)
+                    continue;
+                buf_puts(b, ", *(");
+                print_decl(g->e, b, p->type, p->qual & ~Q_CONST, "*", 0);
+                buf_printf(b, ")args[%d]", i);
+            }
+            buf_puts(b, ");\n}\n\n");
+        }
+        buf_printf(&methods, "    { \"%s\", %d, %s%s%s, %s, %d, amrt_%s_%s_call, amrt_%s_%s_begin, amrt_%s_%s_finish },\n",
+                   m->macro_name, n,
                    n ? t->name : "NULL", n ? "_" : "", n ? arena_printf(g->e->cc->arena, "%s_params", m->macro_name) : "",
                    is_void ? "0" : sizeof_of(g, m->type->ref, m->type->ref_qual), returns_hresult(m),
-                   t->name, m->macro_name);
+                   t->name, m->macro_name, t->name, m->macro_name, t->name, m->macro_name);
         idx++;
     }
     buf_printf(b, "static const AmrtMethod %s_methods[] = {\n%s};\n\n", t->name,
-               methods.data ? methods.data : "    { NULL, 0, NULL, 0, 0, NULL }\n");
+               methods.data ? methods.data : "    { NULL, 0, NULL, 0, 0, NULL, NULL, NULL }\n");
     buf_free(&methods);
 }
 

@@ -85,7 +85,12 @@ for want in "1. QueryInterface(IID_ICallFactory) .*-> S_OK" \
 done
 out=$(run "$BUILD/samples/simplestream/client_cxx" 2>&1); rc=$?
 check "the C++ simplestream client reads the text" bash -c '[ "$1" -eq 0 ] && printf "%s" "$2" | grep -q "read 44 bytes: \"The quick brown fox jumps over the lazy dog.\""' _ "$rc" "$out"
+out=$(run "$BUILD/samples/serverasync" 2>&1); rc=$?
+check "serverasync: the server's own call object serves the client's call (RULES.md E)" bash -c \
+    '[ "$1" -eq 0 ] && printf "%s" "$2" | grep -q "Finish_Read .*-> S_OK: \"Served asynchronously by the server.s own call object.\"" && printf "%s" "$2" | grep -q "ran 1 call" && printf "%s" "$2" | grep -q "call objects: 0"' _ "$rc" "$out"
 if command -v valgrind >/dev/null; then
+    check "serverasync is clean under valgrind" valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+        --error-exitcode=9 "$BUILD/samples/serverasync" >/dev/null 2>&1
     check "simplestream is clean under valgrind (no error, no leak)" \
         valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=9 \
         "$BUILD/samples/simplestream/client" >/dev/null 2>&1

@@ -196,6 +196,8 @@ typedef struct AmrtMethod {
     unsigned short ret_size;        /* sizeof the return type; 0 for void */
     unsigned char ret_hresult;      /* returns HRESULT */
     AmrtCallFn call;                /* makes the synchronous call: args[i] -> the i-th argument */
+    AmrtCallFn begin;               /* calls Begin_ of a server's own call object (server-side async) */
+    AmrtCallFn finish;              /* calls its Finish_ */
 } AmrtMethod;
 
 typedef struct AmrtInterface {

@@ -40,6 +40,7 @@ typedef struct Frame {
     unsigned char *slots;       /* storage of the argument values (16 bytes each) */
     unsigned char ret[16];
     bool canceled;              /* ICancelMethodCalls::Cancel was called */
+    bool begin_failed;          /* server-side async: the server's Begin_ failed (result in ret) */
     bool detached;              /* Finish_ left it to the worker (canceled while running) */
     bool worker_done;
 } Frame;
@@ -53,6 +54,8 @@ typedef struct Call {
     atomic_long refs;
     const AmrtInterface *glue;
     IUnknown *server;                   /* the object's IFoo (AddRef'd) */
+    IUnknown *server_inner;             /* server-side async: the server's call object, aggregated in us */
+    void *server_async;                 /* ... its AsyncIFoo (not counted: a cached inner pointer) */
     pthread_mutex_t lock;
     int state;
     Frame *frame;
@@ -396,6 +399,30 @@ static void run_frame(void *arg)
     IUnknown_Release(c->outer);         /* the worker's reference */
 }
 
+/* Server-side async (RULES.md E): the worker drives the server call
+ * object's Begin_; the server Signals our ISynchronize (it is aggregated
+ * in our controlling unknown) when its work is done. */
+static void run_server_begin(void *arg)
+{
+    Frame *f = arg;
+    Call *c = f->call;
+    f->m->begin(c->server_async, f->args, f->ret);
+    bool failed = f->m->ret_hresult && FAILED(*(HRESULT *)f->ret);
+    pthread_mutex_lock(&c->lock);
+    f->worker_done = true;
+    bool free_it = f->detached;
+    if (failed && !f->detached) {
+        f->begin_failed = true;
+        c->state = COMPLETE;
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (free_it)
+        frame_free(f);
+    else if (failed)
+        sync_op(c, 1);                  /* the server will not signal a call it refused */
+    IUnknown_Release(c->outer);
+}
+
 HRESULT AmrtBegin(void *iface, const AmrtInterface *glue, int method, void **args)
 {
     Call *c = CALL_FROM(iface, async);
@@ -418,7 +445,7 @@ HRESULT AmrtBegin(void *iface, const AmrtInterface *glue, int method, void **arg
     pthread_mutex_unlock(&c->lock);
     sync_op(c, 0);                      /* Reset at Begin_ (B13) */
     IUnknown_AddRef(c->outer);          /* the worker's reference */
-    hr = amrt__pool_submit(run_frame, f);
+    hr = amrt__pool_submit(c->server_async ? run_server_begin : run_frame, f);
     if (FAILED(hr)) {
         pthread_mutex_lock(&c->lock);
         c->state = IDLE;
@@ -457,6 +484,20 @@ HRESULT AmrtFinish(void *iface, const AmrtInterface *glue, int method, void **ar
             free_it = false;
         }
     } else {
+        if (c->server_async) {
+            /* the server signaled: wait for the Begin_ job itself, then take its results */
+            while (!f->worker_done) {
+                pthread_mutex_unlock(&c->lock);
+                struct timespec ts = { 0, 200000 };
+                nanosleep(&ts, NULL);
+                pthread_mutex_lock(&c->lock);
+            }
+            if (!f->begin_failed) {
+                pthread_mutex_unlock(&c->lock);
+                f->m->finish(c->server_async, f->args, f->ret);
+                pthread_mutex_lock(&c->lock);
+            }
+        }
         frame_deliver(f, args);
         if (ret && f->m->ret_size)
             memcpy(ret, f->ret, f->m->ret_size);
@@ -514,6 +555,8 @@ static ULONG STDMETHODCALLTYPE call_inner_release(IUnknown *This)
     if (left == 0) {
         /* no worker runs (it holds a reference); a call never finished is freed here (B9) */
         frame_free(c->frame);
+        if (c->server_inner)
+            IUnknown_Release(c->server_inner);
         IUnknown_Release(c->event);
         IUnknown_Release(c->server);
         pthread_mutex_destroy(&c->lock);
@@ -649,7 +692,8 @@ HRESULT CoTestCancel(void)
 
 /* ---- creation (ICallFactory::CreateCall of the proxy) ---- */
 
-HRESULT amrt__call_create(const AmrtInterface *glue, IUnknown *server, IUnknown *outer, const IID *riid2, void **ppv)
+HRESULT amrt__call_create(const AmrtInterface *glue, IUnknown *server, ICallFactory *own,
+                          IUnknown *outer, const IID *riid2, void **ppv)
 {
     *ppv = NULL;
     if (outer && !IsEqualIID(riid2, &IID_IUnknown))
@@ -676,6 +720,21 @@ HRESULT amrt__call_create(const AmrtInterface *glue, IUnknown *server, IUnknown 
     }
     c->server = server;
     IUnknown_AddRef(server);
+    if (own) {
+        /* the object makes its own call objects (E1): one aggregated in us,
+         * so that it signals our ISynchronize (E3) */
+        hr = ICallFactory_CreateCall(own, glue->async_iid, c->outer, &IID_IUnknown, &c->server_inner);
+        if (SUCCEEDED(hr) && c->server_inner) {
+            hr = IUnknown_QueryInterface(c->server_inner, glue->async_iid, &c->server_async);
+            if (SUCCEEDED(hr))
+                IUnknown_Release(c->outer);     /* a cached inner pointer holds no reference on us */
+        }
+        if (FAILED(hr) || !c->server_inner) {
+            c->server_async = NULL;
+            IUnknown_Release(&c->inner);        /* frees the call (and the server's, if any) */
+            return FAILED(hr) ? hr : E_NOINTERFACE;
+        }
+    }
     if (outer) {
         *ppv = &c->inner;
         return S_OK;

@@ -34,7 +34,8 @@ int amrt__pool_size(void);
 int amrt__pool_threads(void);
 
 /* callobj.c / proxy.c */
-HRESULT amrt__call_create(const AmrtInterface *glue, IUnknown *server, IUnknown *outer, const IID *riid2, void **ppv);
+HRESULT amrt__call_create(const AmrtInterface *glue, IUnknown *server, ICallFactory *own,
+                          IUnknown *outer, const IID *riid2, void **ppv);
 const AmrtInterface *amrt__glue_by_iid(const IID *iid, bool async);
 
 /* sync.c: the system synchronization objects */

@@ -190,7 +190,13 @@ static HRESULT STDMETHODCALLTYPE cf_createcall(ICallFactory *This, REFIID riid, 
     HRESULT hr = IUnknown_QueryInterface(px->object, g->iid, (void **)&server);
     if (FAILED(hr))
         return E_NOINTERFACE;
-    hr = amrt__call_create(g, server, ctrl, riid2, (void **)ppv);
+    /* an object that implements ICallFactory itself gets server-side async (E7) */
+    ICallFactory *own = NULL;
+    if (FAILED(IUnknown_QueryInterface(px->object, &IID_ICallFactory, (void **)&own)))
+        own = NULL;
+    hr = amrt__call_create(g, server, own, ctrl, riid2, (void **)ppv);
+    if (own)
+        ICallFactory_Release(own);
     IUnknown_Release(server);
     return hr;
 }
