@@ -131,7 +131,15 @@ $(BUILD)/samples/serverasync: samples/serverasync/serverasync.c $(SAMPLE_GEN)/si
         $(SAMPLE_GEN)/simplestream_async.o $(BUILD)/lib/libamidlrt.a
 	$(CC) $(SAMPLE_CFLAGS) -o $@ $< $(SAMPLE_GEN)/simplestream_i.o $(SAMPLE_GEN)/simplestream_async.o $(BUILD)/lib/libamidlrt.a
 
-samples: $(SAMPLE_GEN)/client $(SAMPLE_GEN)/client_cxx $(BUILD)/samples/serverasync
+$(BUILD)/samples/cancel: samples/cancel/cancel.c $(SAMPLE_GEN)/simplestream_i.o \
+        $(SAMPLE_GEN)/simplestream_async.o $(BUILD)/lib/libamidlrt.a
+	$(CC) $(SAMPLE_CFLAGS) -o $@ $< $(SAMPLE_GEN)/simplestream_i.o $(SAMPLE_GEN)/simplestream_async.o $(BUILD)/lib/libamidlrt.a
+
+$(BUILD)/samples/fanout: samples/fanout/fanout.c $(SAMPLE_GEN)/simplestream_i.o \
+        $(SAMPLE_GEN)/simplestream_async.o $(BUILD)/lib/libamidlrt.a
+	$(CC) $(SAMPLE_CFLAGS) -o $@ $< $(SAMPLE_GEN)/simplestream_i.o $(SAMPLE_GEN)/simplestream_async.o $(BUILD)/lib/libamidlrt.a
+
+samples: $(SAMPLE_GEN)/client $(SAMPLE_GEN)/client_cxx $(BUILD)/samples/serverasync $(BUILD)/samples/cancel $(BUILD)/samples/fanout
 
 # the main job: build everything, run the simplestream sample end to end
 run: all samples

@@ -88,7 +88,16 @@ check "the C++ simplestream client reads the text" bash -c '[ "$1" -eq 0 ] && pr
 out=$(run "$BUILD/samples/serverasync" 2>&1); rc=$?
 check "serverasync: the server's own call object serves the client's call (RULES.md E)" bash -c \
     '[ "$1" -eq 0 ] && printf "%s" "$2" | grep -q "Finish_Read .*-> S_OK: \"Served asynchronously by the server.s own call object.\"" && printf "%s" "$2" | grep -q "ran 1 call" && printf "%s" "$2" | grep -q "call objects: 0"' _ "$rc" "$out"
+out=$(run "$BUILD/samples/cancel" 2>&1); rc=$?
+check "cancel: Cancel(0) -> S_OK, Finish_ -> RPC_E_CALL_CANCELED, the server stops (RULES.md D)" bash -c \
+    '[ "$1" -eq 0 ] && printf "%s" "$2" | grep -q "Cancel(0) .*-> S_OK" && printf "%s" "$2" | grep -q "Finish_Read .*-> RPC_E_CALL_CANCELED, pcbRead untouched (99)" && printf "%s" "$2" | grep -q "a new Begin_ before Finish_ .*-> RPC_E_CALL_PENDING" && printf "%s" "$2" | grep -q "and stopped, well within a second"' _ "$rc" "$out"
+out=$(run "$BUILD/samples/fanout" 2>&1); rc=$?
+check "fanout: 1,000 calls collected through WaitMultiple and poll(), all results correct" bash -c \
+    '[ "$1" -eq 0 ] && printf "%s" "$2" | grep -q "63 collected through ISynchronizeContainer::WaitMultiple, 937 through poll()" && printf "%s" "$2" | grep -q "1000 of 1000 results correct, 0 wrong" && printf "%s" "$2" | grep -q "throughput: [0-9]* calls/s"' _ "$rc" "$out"
+printf '%s\n' "$out" | grep throughput
 if command -v valgrind >/dev/null; then
+    check "cancel is clean under valgrind" valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+        --error-exitcode=9 "$BUILD/samples/cancel" >/dev/null 2>&1
     check "serverasync is clean under valgrind" valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
         --error-exitcode=9 "$BUILD/samples/serverasync" >/dev/null 2>&1
     check "simplestream is clean under valgrind (no error, no leak)" \
