@@ -32,7 +32,7 @@ section "unit: preprocessor"
 if out=$(run "$BUILD/tests/test_pp" 2>&1); then ok; else bad "unit tests"; echo "$out" | grep FAIL; fi
 
 section "runtime: libamidlrt (tests/runtime, each test in its own process with a time limit)"
-for t in core sync pool callobj; do
+for t in core sync pool callobj stress; do
     while IFS= read -r line; do
         case "$line" in
             "ok "*) ok ;;

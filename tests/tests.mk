@@ -6,7 +6,8 @@ $(BUILD)/tests/test_pp: tests/unit/test_pp.c $(BUILD)/libamidlfe.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CPPFLAGS) $(WARN) -o $@ $< $(BUILD)/libamidlfe.a
 
-RT_TESTS := $(BUILD)/tests/test-core $(BUILD)/tests/test-sync $(BUILD)/tests/test-pool $(BUILD)/tests/test-callobj
+RT_TESTS := $(BUILD)/tests/test-core $(BUILD)/tests/test-sync $(BUILD)/tests/test-pool $(BUILD)/tests/test-callobj \
+            $(BUILD)/tests/test-stress
 TEST_GEN := $(BUILD)/tests/gen
 
 $(TEST_GEN)/calltest.h $(TEST_GEN)/calltest_i.c $(TEST_GEN)/calltest_async.c: tests/runtime/calltest.idl bin/amidl
@@ -15,7 +16,7 @@ $(TEST_GEN)/calltest.h $(TEST_GEN)/calltest_i.c $(TEST_GEN)/calltest_async.c: te
 
 .SECONDARY: $(TEST_GEN)/calltest.h $(TEST_GEN)/calltest_i.c $(TEST_GEN)/calltest_async.c
 
-$(BUILD)/tests/test-callobj: tests/runtime/test-callobj.c tests/runtime/task.h $(TEST_GEN)/calltest.h $(BUILD)/lib/libamidlrt.a
+$(BUILD)/tests/test-callobj $(BUILD)/tests/test-stress: $(BUILD)/tests/test-%: tests/runtime/test-%.c tests/runtime/task.h $(TEST_GEN)/calltest.h $(BUILD)/lib/libamidlrt.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -Iruntime/src -I$(RT_GEN) -I$(TEST_GEN) \
 	    -o $@ $< $(TEST_GEN)/calltest_i.c $(TEST_GEN)/calltest_async.c $(BUILD)/lib/libamidlrt.a
@@ -41,7 +42,7 @@ golden-update: $(AMIDL)
 
 # The runtime tests under AddressSanitizer+UndefinedBehaviorSanitizer and
 # under ThreadSanitizer (clang), each in a build directory of its own.
-SAN_TESTS := test-core test-sync test-pool test-callobj
+SAN_TESTS := test-core test-sync test-pool test-callobj test-stress
 
 test-sanitize:
 	@$(MAKE) -s BUILD=$(BUILD)/asan AMIDL=$(BUILD)/asan/amidl CC=clang \
@@ -52,3 +53,9 @@ test-sanitize:
 	@BUILD=$(BUILD) bash tests/sanitize.sh
 
 .PHONY: test-sanitize
+
+# The stress test at the issue's full size: 8 threads x 50,000 calls.
+soak: $(BUILD)/tests/test-stress
+	AMRT_STRESS_CALLS=50000 AMRT_TEST_TIMEOUT=1200 $(BUILD)/tests/test-stress
+
+.PHONY: soak

@@ -375,6 +375,24 @@ static void sync_op(Call *c, int op)
     ISynchronize_Release(s);
 }
 
+/* The worker holds a reference on the controlling unknown (which keeps an
+ * aggregate alive, as COM's rules say) and one on our inner unknown (which
+ * keeps this memory alive even if an outer breaks those rules). */
+static void worker_addref(Call *c)
+{
+    IUnknown_AddRef(c->outer);
+    if (c->outer != &c->inner)
+        IUnknown_AddRef(&c->inner);
+}
+
+static void worker_release(Call *c)
+{
+    IUnknown *outer = c->outer;
+    if (outer != &c->inner)
+        IUnknown_Release(&c->inner);
+    IUnknown_Release(outer);
+}
+
 static void run_frame(void *arg)
 {
     Frame *f = arg;
@@ -396,7 +414,7 @@ static void run_frame(void *arg)
         frame_free(f);
     if (signal)
         sync_op(c, 1);
-    IUnknown_Release(c->outer);         /* the worker's reference */
+    worker_release(c);
 }
 
 /* Server-side async (RULES.md E): the worker drives the server call
@@ -420,7 +438,7 @@ static void run_server_begin(void *arg)
         frame_free(f);
     else if (failed)
         sync_op(c, 1);                  /* the server will not signal a call it refused */
-    IUnknown_Release(c->outer);
+    worker_release(c);
 }
 
 HRESULT AmrtBegin(void *iface, const AmrtInterface *glue, int method, void **args)
@@ -444,7 +462,7 @@ HRESULT AmrtBegin(void *iface, const AmrtInterface *glue, int method, void **arg
     c->frame = f;
     pthread_mutex_unlock(&c->lock);
     sync_op(c, 0);                      /* Reset at Begin_ (B13) */
-    IUnknown_AddRef(c->outer);          /* the worker's reference */
+    worker_addref(c);                   /* the worker's references */
     hr = amrt__pool_submit(c->server_async ? run_server_begin : run_frame, f);
     if (FAILED(hr)) {
         pthread_mutex_lock(&c->lock);
@@ -452,7 +470,7 @@ HRESULT AmrtBegin(void *iface, const AmrtInterface *glue, int method, void **arg
         c->frame = NULL;
         pthread_mutex_unlock(&c->lock);
         frame_free(f);
-        IUnknown_Release(c->outer);
+        worker_release(c);
         return hr;
     }
     return S_OK;

@@ -49,7 +49,8 @@ static inline int run_tests(const test_entry *tests, int n, int argc, char **arg
         fflush(stdout);
         pid_t pid = fork();
         if (pid == 0) {
-            alarm(20);          /* a deadlock fails the test */
+            const char *lim = getenv("AMRT_TEST_TIMEOUT");
+            alarm(lim && atoi(lim) > 0 ? (unsigned)atoi(lim) : 20);   /* a deadlock fails the test */
             tests[i].fn();
             exit(0);
         }
