@@ -105,8 +105,8 @@ int main(void)
             return 3;
         for (int i = 0; i < 63; i++)
             if (syncs[i] == done && !finished[i]) {
-                char buf[32];
-                ULONG got;
+                char buf[32] = {0};
+                ULONG got = 0;
                 AsyncISimpleStream_Finish_Read(calls[i], buf, &got);
                 ok += got == 3 && atoi(buf) == 100 + i;
                 finished[i] = true;
@@ -137,7 +137,7 @@ int main(void)
             if (pfd[k].fd < 0 || !(pfd[k].revents & POLLIN))
                 continue;
             int i = index_of[k];
-            char buf[32];
+            char buf[32] = {0};
             ULONG got = 0;
             if (AsyncISimpleStream_Finish_Read(calls[i], buf, &got) == S_OK && (int)got > 0 &&
                 atoi(buf) == 100 + i)
