@@ -32,8 +32,15 @@ $(BUILD)/bench/run1: bench/run1.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE -o $@ $<
 
-bench: $(AMIDL) $(BUILD)/bench/run1
+$(BUILD)/bench/runtime_bench: bench/runtime_bench.c $(TEST_GEN)/calltest.h $(BUILD)/lib/libamidlrt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -std=c11 -Wall -Wextra -Wno-cast-function-type -D_GNU_SOURCE -pthread -Iruntime/include -I$(RT_GEN) -I$(TEST_GEN) \
+	    $$(pkg-config --cflags glib-2.0 libuv) -o $@ $< $(TEST_GEN)/calltest_i.c $(TEST_GEN)/calltest_async.c \
+	    $(BUILD)/lib/libamidlrt.a $$(pkg-config --libs glib-2.0 libuv)
+
+bench: $(AMIDL) $(BUILD)/bench/run1 $(BUILD)/bench/runtime_bench
 	@SHARED=$(SHARED) bash bench/run.sh
+	@$(BUILD)/bench/runtime_bench
 
 # rewrite the golden expectations from the current compiler (review the diff)
 golden-update: $(AMIDL)
