@@ -476,6 +476,20 @@ static void emit_proxy_entries(Glue *g, Buf *b, Type *x, Type *t)
             buf_printf(b, "    amrt_%s_proxy_%s_%s,\n", x->name, t->name, t->methods[k]->macro_name);
 }
 
+/* The three IUnknown thunks of a generated vtable (they hand over to the
+ * runtime's AmrtCall* or AmrtProxy* functions) and the vtable's opening. */
+static void emit_unknown_vtbl_start(Buf *b, const char *iface, const char *tag, const char *rt, const char *vtbl)
+{
+    buf_printf(b, "static HRESULT STDMETHODCALLTYPE amrt_%s_%sQueryInterface(%s *This, REFIID riid, void **ppv)\n"
+                  "{\n    return Amrt%sQueryInterface(This, riid, ppv);\n}\n\n", iface, tag, iface, rt);
+    buf_printf(b, "static ULONG STDMETHODCALLTYPE amrt_%s_%sAddRef(%s *This)\n{\n    return Amrt%sAddRef(This);\n}\n\n",
+               iface, tag, iface, rt);
+    buf_printf(b, "static ULONG STDMETHODCALLTYPE amrt_%s_%sRelease(%s *This)\n{\n    return Amrt%sRelease(This);\n}\n\n",
+               iface, tag, iface, rt);
+    buf_printf(b, "static const %sVtbl %s_%s = {\n    amrt_%s_%sQueryInterface,\n    amrt_%s_%sAddRef,\n    amrt_%s_%sRelease,\n",
+               iface, iface, vtbl, iface, tag, iface, tag, iface, tag);
+}
+
 static void emit_interface(Glue *g, Buf *b, Type *t)
 {
     Type *a = t->async_iface;
@@ -485,22 +499,12 @@ static void emit_interface(Glue *g, Buf *b, Type *t)
         return;
     buf_printf(b, "extern const AmrtInterface %s_amrt_glue;\n\n", t->name);
     emit_async_thunks(g, b, a, t);
-    buf_printf(b, "static HRESULT STDMETHODCALLTYPE amrt_%s_QueryInterface(%s *This, REFIID riid, void **ppv)\n"
-                  "{\n    return AmrtCallQueryInterface(This, riid, ppv);\n}\n\n", a->name, a->name);
-    buf_printf(b, "static ULONG STDMETHODCALLTYPE amrt_%s_AddRef(%s *This)\n{\n    return AmrtCallAddRef(This);\n}\n\n", a->name, a->name);
-    buf_printf(b, "static ULONG STDMETHODCALLTYPE amrt_%s_Release(%s *This)\n{\n    return AmrtCallRelease(This);\n}\n\n", a->name, a->name);
-    buf_printf(b, "static const %sVtbl %s_amrt_vtbl = {\n    amrt_%s_QueryInterface,\n    amrt_%s_AddRef,\n    amrt_%s_Release,\n",
-               a->name, a->name, a->name, a->name, a->name);
+    emit_unknown_vtbl_start(b, a->name, "", "Call", "amrt_vtbl");
     emit_async_vtbl_entries(g, b, a, t);
     buf_puts(b, "};\n\n");
     /* the proxy's IFoo */
     emit_proxy_thunks(g, b, t, t);
-    buf_printf(b, "static HRESULT STDMETHODCALLTYPE amrt_%s_proxy_QueryInterface(%s *This, REFIID riid, void **ppv)\n"
-                  "{\n    return AmrtProxyQueryInterface(This, riid, ppv);\n}\n\n", t->name, t->name);
-    buf_printf(b, "static ULONG STDMETHODCALLTYPE amrt_%s_proxy_AddRef(%s *This)\n{\n    return AmrtProxyAddRef(This);\n}\n\n", t->name, t->name);
-    buf_printf(b, "static ULONG STDMETHODCALLTYPE amrt_%s_proxy_Release(%s *This)\n{\n    return AmrtProxyRelease(This);\n}\n\n", t->name, t->name);
-    buf_printf(b, "static const %sVtbl %s_proxy_vtbl = {\n    amrt_%s_proxy_QueryInterface,\n    amrt_%s_proxy_AddRef,\n    amrt_%s_proxy_Release,\n",
-               t->name, t->name, t->name, t->name, t->name);
+    emit_unknown_vtbl_start(b, t->name, "proxy_", "Proxy", "proxy_vtbl");
     emit_proxy_entries(g, b, t, t);
     buf_puts(b, "};\n\n");
     Type *abase = t->base && t->base->async_iface ? t->base : NULL;

@@ -16,7 +16,7 @@ $(TEST_GEN)/calltest.h $(TEST_GEN)/calltest_i.c $(TEST_GEN)/calltest_async.c: te
 
 .SECONDARY: $(TEST_GEN)/calltest.h $(TEST_GEN)/calltest_i.c $(TEST_GEN)/calltest_async.c
 
-$(BUILD)/tests/test-callobj $(BUILD)/tests/test-stress: $(BUILD)/tests/test-%: tests/runtime/test-%.c tests/runtime/task.h $(TEST_GEN)/calltest.h $(BUILD)/lib/libamidlrt.a
+$(BUILD)/tests/test-callobj $(BUILD)/tests/test-stress: $(BUILD)/tests/test-%: tests/runtime/test-%.c tests/runtime/task.h tests/runtime/calc_server.h $(TEST_GEN)/calltest.h $(BUILD)/lib/libamidlrt.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -Iruntime/src -I$(RT_GEN) -I$(TEST_GEN) \
 	    -o $@ $< $(TEST_GEN)/calltest_i.c $(TEST_GEN)/calltest_async.c $(BUILD)/lib/libamidlrt.a

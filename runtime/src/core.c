@@ -138,6 +138,14 @@ static int hexval(WCHAR c)
     return -1;
 }
 
+static uint64_t hex_field(LPCOLESTR s, int from, int to)
+{
+    uint64_t v = 0;
+    for (int i = from; i < to; i++)
+        v = v * 16 + (uint64_t)hexval(s[i]);
+    return v;
+}
+
 static bool parse_guid(LPCOLESTR s, GUID *g)
 {
     static const int dash[] = {9, 14, 19, 24};
@@ -150,44 +158,34 @@ static bool parse_guid(LPCOLESTR s, GUID *g)
     }
     if (s[37] != '}' || s[38] != 0)
         return false;
-    uint64_t v = 0;
-    for (int i = 1; i < 9; i++)
-        v = v * 16 + (uint64_t)hexval(s[i]);
-    g->Data1 = (uint32_t)v;
-    v = 0;
-    for (int i = 10; i < 14; i++)
-        v = v * 16 + (uint64_t)hexval(s[i]);
-    g->Data2 = (uint16_t)v;
-    v = 0;
-    for (int i = 15; i < 19; i++)
-        v = v * 16 + (uint64_t)hexval(s[i]);
-    g->Data3 = (uint16_t)v;
+    g->Data1 = (uint32_t)hex_field(s, 1, 9);
+    g->Data2 = (uint16_t)hex_field(s, 10, 14);
+    g->Data3 = (uint16_t)hex_field(s, 15, 19);
     static const int pos[8] = {20, 22, 25, 27, 29, 31, 33, 35};
     for (int i = 0; i < 8; i++)
         g->Data4[i] = (uint8_t)(hexval(s[pos[i]]) * 16 + hexval(s[pos[i] + 1]));
     return true;
 }
 
-HRESULT IIDFromString(LPCOLESTR str, LPIID iid)
+static HRESULT guid_from_string(LPCOLESTR str, GUID *g, HRESULT bad)
 {
-    if (!iid)
+    if (!g)
         return E_INVALIDARG;
-    if (!parse_guid(str, iid)) {
-        memset(iid, 0, sizeof *iid);
-        return E_INVALIDARG;
+    if (!parse_guid(str, g)) {
+        memset(g, 0, sizeof *g);
+        return bad;
     }
     return S_OK;
 }
 
+HRESULT IIDFromString(LPCOLESTR str, LPIID iid)
+{
+    return guid_from_string(str, iid, E_INVALIDARG);
+}
+
 HRESULT CLSIDFromString(LPCOLESTR str, LPCLSID clsid)
 {
-    if (!clsid)
-        return E_INVALIDARG;
-    if (!parse_guid(str, clsid)) {
-        memset(clsid, 0, sizeof *clsid);
-        return CO_E_CLASSSTRING;
-    }
-    return S_OK;
+    return guid_from_string(str, clsid, CO_E_CLASSSTRING);
 }
 
 /* ==================================================================== classes */

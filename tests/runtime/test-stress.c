@@ -10,59 +10,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-typedef struct Calc { ICalc iface; atomic_long refs; } Calc;
-static atomic_long live, errors;
+#include "calc_server.h"
 
-static HRESULT STDMETHODCALLTYPE c_qi(ICalc *This, REFIID riid, void **ppv)
-{
-    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_ICalc)) { *ppv = This; ICalc_AddRef(This); return S_OK; }
-    *ppv = NULL;
-    return E_NOINTERFACE;
-}
-static ULONG STDMETHODCALLTYPE c_addref(ICalc *This) { return (ULONG)atomic_fetch_add(&((Calc *)This)->refs, 1) + 1; }
-static ULONG STDMETHODCALLTYPE c_release(ICalc *This)
-{
-    long r = atomic_fetch_sub(&((Calc *)This)->refs, 1) - 1;
-    if (!r) { free(This); atomic_fetch_sub(&live, 1); }
-    return (ULONG)r;
-}
-static HRESULT STDMETHODCALLTYPE c_add(ICalc *This, LONG a, LONG b, LONG *sum) { (void)This; *sum = a + b; return S_OK; }
-static HRESULT STDMETHODCALLTYPE c_slow(ICalc *This, DWORD ms, LONG *canceled)
-{
-    (void)This;
-    *canceled = 0;
-    for (DWORD i = 0; i < ms; i++) {
-        if (CoTestCancel() == RPC_E_CALL_CANCELED) { *canceled = 1; return RPC_E_CALL_CANCELED; }
-        struct timespec ts = { 0, 100000 };
-        nanosleep(&ts, NULL);
-    }
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE c_concat(ICalc *This, LPCWSTR a, LPCWSTR b, LPWSTR *r)
-{
-    (void)This;
-    size_t na = 0, nb = 0;
-    while (a[na]) na++;
-    while (b[nb]) nb++;
-    WCHAR *s = CoTaskMemAlloc((na + nb + 1) * sizeof(WCHAR));
-    memcpy(s, a, na * sizeof(WCHAR));
-    memcpy(s + na, b, (nb + 1) * sizeof(WCHAR));
-    *r = s;
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE c_sum(ICalc *This, ULONG n, const BYTE *d, ULONG *s)
-{
-    (void)This;
-    ULONG t = 0;
-    for (ULONG i = 0; i < n; i++) t += d[i];
-    *s = t;
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE c_twice(ICalc *This, LONG *v) { (void)This; *v *= 2; return S_OK; }
-static HRESULT STDMETHODCALLTYPE c_self(ICalc *This, IUnknown **o) { *o = (IUnknown *)This; ICalc_AddRef(This); return S_OK; }
-static HRESULT STDMETHODCALLTYPE c_fail(ICalc *This, HRESULT hr) { (void)This; return hr; }
-static ULONG STDMETHODCALLTYPE c_count(ICalc *This) { (void)This; return 7; }
-static ICalcVtbl vtbl = { c_qi, c_addref, c_release, c_add, c_slow, c_concat, c_sum, c_twice, c_self, c_fail, c_count };
+static atomic_long errors;
 
 static ICalc *shared_proxy;
 static int per_thread = 2000;
@@ -159,12 +109,10 @@ TEST(stress_8_threads)
     if (n && atoi(n) > 0)
         per_thread = atoi(n);
     ASSERT_HR(S_OK, CoInitializeEx(NULL, COINIT_MULTITHREADED));
-    Calc *c = calloc(1, sizeof *c);
-    c->iface.lpVtbl = &vtbl;
-    atomic_init(&c->refs, 1);
-    atomic_fetch_add(&live, 1);
-    ASSERT_HR(S_OK, AmrtCreateProxy((IUnknown *)&c->iface, &IID_ICalc, (void **)&shared_proxy));
-    ICalc_Release(&c->iface);
+    calc_slow_step_ns = 100000;
+    ICalc *c = new_calc();
+    ASSERT_HR(S_OK, AmrtCreateProxy((IUnknown *)c, &IID_ICalc, (void **)&shared_proxy));
+    ICalc_Release(c);
     pthread_t t[8];
     for (int i = 0; i < 8; i++)
         pthread_create(&t[i], NULL, client, (void *)(uintptr_t)i);
