@@ -43,6 +43,10 @@ typedef struct Frame {
     bool begin_failed;          /* server-side async: the server's Begin_ failed (result in ret) */
     bool detached;              /* Finish_ left it to the worker (canceled while running) */
     bool worker_done;
+    AmrtJob job;                /* the pool's queue node: no allocation per call */
+    uint64_t inline_out;        /* bit i: [out] parameter i's pointee lives in slots */
+    int nargs_cap;              /* capacities, for reuse by the next call */
+    size_t slots_cap;
 } Frame;
 
 typedef struct Call {
@@ -59,6 +63,7 @@ typedef struct Call {
     pthread_mutex_t lock;
     int state;
     Frame *frame;
+    Frame *spare;                       /* a finished frame kept for the next Begin_ */
 } Call;
 
 #define CALL_FROM(p, field) ((Call *)((char *)(p) - offsetof(Call, field)))
@@ -229,20 +234,47 @@ static void deep_free(const Frame *f, const AmrtType *t, void *v)
 
 /* ==================================================================== frames */
 
-static void frame_free(Frame *f)
+/* Free what the frame's arguments own (the frame itself stays). */
+static void frame_clear(Frame *f)
 {
-    if (!f)
-        return;
     /* arrays first: their counts are read from the scalar parameters */
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < f->m->nparams; i++) {
             const AmrtType *t = f->m->params[i].type;
-            if ((t->kind == AMRT_K_ARRAY) == (pass == 0))
+            if ((t->kind == AMRT_K_ARRAY) != (pass == 0))
+                continue;
+            if (i < 64 && (f->inline_out >> i & 1)) {
+                void *p = *(void **)f->args[i];     /* storage inside the frame: free its contents only */
+                if (p)
+                    deep_free(f, t->ref, p);
+                *(void **)f->args[i] = NULL;
+            } else {
                 deep_free(f, t, f->args[i]);
+            }
         }
+}
+
+/* [out] pointers to small values get their storage inside the frame */
+static bool inline_out_ok(const AmrtParam *p, int i)
+{
+    return i < 64 && p->dir == AMRT_OUT && p->type->kind == AMRT_K_POINTER && value_size(p->type->ref) <= 16;
+}
+
+static void frame_destroy(Frame *f)
+{
+    if (!f)
+        return;
     amrt__free(f->slots);
     amrt__free(f->args);
     amrt__free(f);
+}
+
+static void frame_free(Frame *f)
+{
+    if (!f)
+        return;
+    frame_clear(f);
+    frame_destroy(f);
 }
 
 /* Out-only storage for an [out] pointer or array: zeroed, for the callee to fill. */
@@ -256,33 +288,64 @@ static HRESULT out_storage(const Frame *f, const AmrtType *t, void *slot)
     return S_OK;
 }
 
+/* called with c->lock held; reuses the call's spare frame when it is big enough */
 static HRESULT frame_new(Call *c, const AmrtInterface *glue, const AmrtMethod *m, void **in, Frame **out)
 {
-    Frame *f = amrt__calloc(sizeof *f);
-    if (!f)
-        return E_OUTOFMEMORY;
-    f->call = c;
-    f->glue = glue;
-    f->m = m;
     int n = m->nparams;
     /* one block holds every argument value, each 16-byte aligned */
     size_t total = 0;
     for (int i = 0; i < n; i++) {
         size_t vs = value_size(m->params[i].type);
         total += (vs + 15) & ~(size_t)15;
+        if (inline_out_ok(&m->params[i], i))
+            total += 16;
     }
-    f->args = amrt__calloc(sizeof(void *) * (size_t)(n ? n : 1));
-    f->slots = amrt__calloc(total ? total : 16);
-    if (!f->args || !f->slots) {
-        amrt__free(f->args);
-        amrt__free(f->slots);
-        amrt__free(f);
-        return E_OUTOFMEMORY;
+    if (!total)
+        total = 16;
+    Frame *f = c->spare;
+    c->spare = NULL;
+    if (f && (f->nargs_cap < (n ? n : 1) || f->slots_cap < total)) {
+        frame_destroy(f);
+        f = NULL;
     }
-    for (int i = 0, off = 0; i < n; i++) {
+    if (f) {
+        void **args = f->args;
+        unsigned char *slots = f->slots;
+        int nc = f->nargs_cap;
+        size_t sc = f->slots_cap;
+        memset(f, 0, sizeof *f);
+        memset(slots, 0, total);
+        f->args = args;
+        f->slots = slots;
+        f->nargs_cap = nc;
+        f->slots_cap = sc;
+    } else {
+        f = amrt__calloc(sizeof *f);
+        if (!f)
+            return E_OUTOFMEMORY;
+        f->args = amrt__calloc(sizeof(void *) * (size_t)(n ? n : 1));
+        f->slots = amrt__calloc(total);
+        if (!f->args || !f->slots) {
+            frame_destroy(f);
+            return E_OUTOFMEMORY;
+        }
+        f->nargs_cap = n ? n : 1;
+        f->slots_cap = total;
+    }
+    f->call = c;
+    f->glue = glue;
+    f->m = m;
+    size_t off = 0;
+    for (int i = 0; i < n; i++) {
         f->args[i] = f->slots + off;
-        off += (int)((value_size(m->params[i].type) + 15) & ~(size_t)15);
+        off += (value_size(m->params[i].type) + 15) & ~(size_t)15;
     }
+    for (int i = 0; i < n; i++)
+        if (inline_out_ok(&m->params[i], i)) {
+            *(void **)f->args[i] = f->slots + off;      /* zeroed storage for the callee */
+            f->inline_out |= (uint64_t)1 << i;
+            off += 16;
+        }
     /* pass 0: everything but arrays (array counts come from these); pass 1: arrays */
     HRESULT hr = S_OK;
     for (int pass = 0; pass < 2 && SUCCEEDED(hr); pass++)
@@ -301,12 +364,13 @@ static HRESULT frame_new(Call *c, const AmrtInterface *glue, const AmrtMethod *m
                     break;
                 }
                 hr = deep_copy(f, t, src, f->args[i]);
-            } else if (t->kind == AMRT_K_POINTER || t->kind == AMRT_K_ARRAY) {
+            } else if ((t->kind == AMRT_K_POINTER || t->kind == AMRT_K_ARRAY) && !(i < 64 && (f->inline_out >> i & 1))) {
                 hr = out_storage(f, t, f->args[i]);
             }
         }
     if (FAILED(hr)) {
-        frame_free(f);
+        frame_clear(f);
+        c->spare = f;           /* c->lock is held */
         return hr;
     }
     *out = f;
@@ -350,6 +414,20 @@ static void frame_deliver(Frame *f, void **caller)
 }
 
 /* ==================================================================== the call object */
+
+/* A finished frame becomes the call's spare: a reused call object with
+ * plain arguments allocates nothing per call. */
+static void frame_recycle(Call *c, Frame *f)
+{
+    frame_clear(f);
+    pthread_mutex_lock(&c->lock);
+    if (!c->spare) {
+        c->spare = f;
+        f = NULL;
+    }
+    pthread_mutex_unlock(&c->lock);
+    frame_destroy(f);
+}
 
 static __thread Frame *current_frame;   /* the call a worker thread is running */
 
@@ -463,7 +541,10 @@ HRESULT AmrtBegin(void *iface, const AmrtInterface *glue, int method, void **arg
     pthread_mutex_unlock(&c->lock);
     sync_op(c, 0);                      /* Reset at Begin_ (B13) */
     worker_addref(c);                   /* the worker's references */
-    hr = amrt__pool_submit(c->server_async ? run_server_begin : run_frame, f);
+    f->job.fn = c->server_async ? run_server_begin : run_frame;
+    f->job.arg = f;
+    f->job.pool_owned = false;
+    hr = amrt__pool_submit_job(&f->job);
     if (FAILED(hr)) {
         pthread_mutex_lock(&c->lock);
         c->state = IDLE;
@@ -527,7 +608,7 @@ HRESULT AmrtFinish(void *iface, const AmrtInterface *glue, int method, void **ar
     c->state = IDLE;                    /* reusable after Finish_ (B10) */
     pthread_mutex_unlock(&c->lock);
     if (f && free_it)
-        frame_free(f);
+        frame_recycle(c, f);
     if (hr == RPC_E_CALL_CANCELED && ret && ret_hresult)
         *(HRESULT *)ret = hr;
     return hr;
@@ -573,6 +654,7 @@ static ULONG STDMETHODCALLTYPE call_inner_release(IUnknown *This)
     if (left == 0) {
         /* no worker runs (it holds a reference); a call never finished is freed here (B9) */
         frame_free(c->frame);
+        frame_destroy(c->spare);
         if (c->server_inner)
             IUnknown_Release(c->server_inner);
         IUnknown_Release(c->event);

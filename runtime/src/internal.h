@@ -28,7 +28,14 @@ void amrt__shutdown(void);
 void amrt__revoke_all(void);
 
 /* pool.c: the worker pool */
+typedef struct AmrtJob {
+    void (*fn)(void *arg);
+    void *arg;
+    struct AmrtJob *next;
+    bool pool_owned;        /* allocated by amrt__pool_submit: freed after it runs */
+} AmrtJob;
 HRESULT amrt__pool_submit(void (*fn)(void *), void *arg);
+HRESULT amrt__pool_submit_job(AmrtJob *job);
 void amrt__pool_shutdown(void);
 int amrt__pool_size(void);
 int amrt__pool_threads(void);

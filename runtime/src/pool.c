@@ -17,11 +17,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-typedef struct Job {
-    void (*fn)(void *arg);
-    void *arg;
-    struct Job *next;
-} Job;
+typedef AmrtJob Job;
 
 static struct {
     pthread_mutex_t lock;
@@ -64,8 +60,13 @@ static void *worker(void *unused)
             pool.tail = NULL;
         pool.running++;
         pthread_mutex_unlock(&pool.lock);
-        j->fn(j->arg);
-        amrt__free(j);
+        /* a caller-owned job may be freed by its own function: read it first */
+        bool owned = j->pool_owned;
+        void (*fn)(void *) = j->fn;
+        void *arg = j->arg;
+        fn(arg);
+        if (owned)
+            amrt__free(j);
         pthread_mutex_lock(&pool.lock);
         pool.running--;
         if (!pool.head && !pool.running)
@@ -84,6 +85,17 @@ HRESULT amrt__pool_submit(void (*fn)(void *), void *arg)
         return E_OUTOFMEMORY;
     j->fn = fn;
     j->arg = arg;
+    j->pool_owned = true;
+    HRESULT hr = amrt__pool_submit_job(j);
+    if (FAILED(hr))
+        amrt__free(j);
+    return hr;
+}
+
+/* Queue a job the caller owns (no allocation): it must stay valid until
+ * its function runs; the function may free it. */
+HRESULT amrt__pool_submit_job(AmrtJob *j)
+{
     j->next = NULL;
     pthread_mutex_lock(&pool.lock);
     if (pool.nthreads == 0) {
@@ -96,7 +108,6 @@ HRESULT amrt__pool_submit(void (*fn)(void *), void *arg)
         }
         if (pool.nthreads == 0) {
             pthread_mutex_unlock(&pool.lock);
-            amrt__free(j);
             return E_FAIL;
         }
     }
