@@ -241,6 +241,32 @@ check "header identical" cmp -s "$TMP/det1/async_types.h" "$TMP/det2/async_types
 check "iid file identical" cmp -s "$TMP/det1/async_types_i.c" "$TMP/det2/async_types_i.c"
 check "no absolute path in the outputs" bash -c "! grep -q '$TMP\|$PWD' '$TMP/det1/async_types.h' '$TMP/det1/async_types_i.c'"
 
+section "allocation failure: the Nth allocation of amidl fails, for every N of a run"
+mkdir -p "$TMP/oom"
+cp tests/golden/async_basic.idl "$TMP/oom/"
+oom_bad=0; oom_runs=0; oom_ok=0
+for n in $(seq 1 600); do
+    rm -f "$TMP"/oom/*.h "$TMP"/oom/*.c "$TMP"/oom/*.tmp.*
+    AMIDL_FAIL_ALLOC=$n "$AMIDL" -w --outdir "$TMP/oom" "$TMP/oom/async_basic.idl" > "$TMP/oom.out" 2>&1
+    rc=$?
+    oom_runs=$((oom_runs + 1))
+    files=$(ls "$TMP/oom" | grep -v '\.idl$' | wc -l)
+    if [ $rc -eq 0 ]; then
+        [ "$files" -eq 3 ] || { oom_bad=$((oom_bad + 1)); echo "N=$n: success but $files outputs"; }
+        oom_ok=1
+        break           # N is past the run's last allocation
+    elif [ $rc -ne 1 ] || ! grep -q "out of memory" "$TMP/oom.out" || [ "$files" -ne 0 ]; then
+        oom_bad=$((oom_bad + 1)); echo "N=$n: exit $rc, $files files: $(head -c 200 "$TMP/oom.out")"
+    fi
+done
+check "every failing allocation ($oom_runs runs) gives 'out of memory', exit 1 and no output file" \
+    test "$oom_bad" -eq 0 -a "$oom_ok" -eq 1
+mkdir -p "$TMP/ro"; chmod 555 "$TMP/ro"
+if [ "$(id -u)" -ne 0 ]; then
+    "$AMIDL" -w --outdir "$TMP/ro" tests/golden/async_basic.idl >/dev/null 2>&1
+    check "an unwritable output directory is an error" test $? -eq 1
+fi
+
 # ---------------------------------------------------------------- bad input
 section "bad input: tests/errors (expected diagnostics, exactly)"
 for idl in tests/errors/*.idl; do
