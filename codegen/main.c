@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char *progname = "amidl";
@@ -172,24 +173,29 @@ static bool same_file(const char *a, const char *b)
     return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-/* Write data to path atomically: temp file in the same directory, then rename. */
+static bool same_content(const char *path, const Buf *data)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    Buf old = {0};
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_write(&old, chunk, n);
+    fclose(f);
+    bool same = old.len == data->len && (!old.len || !memcmp(old.data, data->data, old.len));
+    buf_free(&old);
+    return same;
+}
+
+/* Write data to a temporary file beside path (renamed into place later by
+ * commit_tmp). Returns its index in tmp_files, -1 when --write-if-changed
+ * found the file identical, -2 on error. */
 static int write_atomic(const char *path, const Buf *data, bool if_changed)
 {
-    if (if_changed) {
-        FILE *f = fopen(path, "rb");
-        if (f) {
-            Buf old = {0};
-            char chunk[65536];
-            size_t n;
-            while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-                buf_write(&old, chunk, n);
-            fclose(f);
-            bool same = old.len == data->len && (!old.len || !memcmp(old.data, data->data, old.len));
-            buf_free(&old);
-            if (same)
-                return 0;
-        }
-    }
+    if (if_changed && same_content(path, data))
+        return -1;
     size_t n = strlen(path) + 16;
     char *tmp = xmalloc(n);
     snprintf(tmp, n, "%s.tmp.XXXXXX", path);
@@ -197,8 +203,9 @@ static int write_atomic(const char *path, const Buf *data, bool if_changed)
     if (fd < 0) {
         fprintf(stderr, "%s: error: cannot create '%s': %s\n", progname, path, strerror(errno));
         free(tmp);
-        return -1;
+        return -2;
     }
+    int idx = ntmp;
     tmp_files[ntmp++] = tmp;
     fchmod(fd, 0644 & ~0);
     {
@@ -214,15 +221,81 @@ static int write_atomic(const char *path, const Buf *data, bool if_changed)
                 continue;
             fprintf(stderr, "%s: error: cannot write '%s': %s\n", progname, path, strerror(errno));
             close(fd);
-            return -1;
+            return -2;
         }
         off += (size_t)w;
     }
     if (close(fd) != 0) {
         fprintf(stderr, "%s: error: cannot write '%s': %s\n", progname, path, strerror(errno));
-        return -1;
+        return -2;
     }
-    return 0;
+    return idx;
+}
+
+/* --verify: the file on disk against the generated text; a unified diff
+ * (diff -u) when they differ. Returns true when equal. */
+static bool verify_one(const char *path, const Buf *data)
+{
+    if (same_content(path, data))
+        return true;
+    char tmpl[] = "/tmp/amidl-verify.XXXXXX";
+    int fd = mkstemp(tmpl);
+    if (fd < 0)
+        return false;
+    ssize_t w = write(fd, data->data ? data->data : "", data->len);
+    close(fd);
+    fflush(stdout);
+    if (w == (ssize_t)data->len) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            execlp("diff", "diff", "-u", "--label", path, "--label", "generated", access(path, R_OK) ? "/dev/null" : path,
+                   tmpl, (char *)NULL);
+            _exit(127);
+        }
+        int st;
+        if (pid > 0)
+            waitpid(pid, &st, 0);
+    }
+    unlink(tmpl);
+    fprintf(stderr, "%s: '%s' differs from what amidl generates\n", progname, path);
+    return false;
+}
+
+/* gcc-style dependency file: every output depends on every file read. */
+static void dep_escape(Buf *b, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == ' ' || *s == '#')
+            buf_putc(b, '\\');
+        if (*s == '$')
+            buf_putc(b, '$');
+        buf_putc(b, *s);
+    }
+}
+
+static void make_depfile(Buf *b, const char **targets, int ntargets, const char *mt, PtrVec *deps, bool phony)
+{
+    if (mt) {
+        dep_escape(b, mt);
+    } else {
+        for (int i = 0; i < ntargets; i++) {
+            if (i)
+                buf_putc(b, ' ');
+            dep_escape(b, targets[i]);
+        }
+    }
+    buf_putc(b, ':');
+    for (int i = 0; i < deps->n; i++) {
+        buf_puts(b, " \\\n  ");
+        dep_escape(b, deps->v[i]);
+    }
+    buf_putc(b, '\n');
+    if (phony)
+        for (int i = 1; i < deps->n; i++) {     /* not the input itself */
+            buf_putc(b, '\n');
+            dep_escape(b, deps->v[i]);
+            buf_puts(b, ":\n");
+        }
 }
 
 static int commit_tmp(const char *path, int idx)
@@ -250,13 +323,20 @@ int main(int argc, char **argv)
 {
     Options opt = {0};
     opt.color = -1;
+    bool want_h = false, want_u = false;
+    const char *widl_o = NULL;
     PtrVec incs = {0}, defs = {0};
 
     /* GNU-style parsing by hand: both "-I DIR" and "-IDIR", "--opt=V" and "--opt V". */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
 #define NEXT_ARG(name) (i + 1 < argc ? argv[++i] : (usage_error("option '%s' requires an argument", name), NULL))
-        if (a[0] != '-' || !a[1]) {
+        bool midl = a[0] == '/' && (!strcmp(a, "/h") || !strcmp(a, "/header") || !strcmp(a, "/iid") ||
+                                    !strcmp(a, "/out") || !strcmp(a, "/I") || !strcmp(a, "/D") ||
+                                    !strcmp(a, "/env") || !strcmp(a, "/nologo") || !strcmp(a, "/proxy") ||
+                                    !strcmp(a, "/tlb") || !strcmp(a, "/dlldata") || !strcmp(a, "/client") ||
+                                    !strcmp(a, "/server"));
+        if (!midl && (a[0] != '-' || !a[1])) {
             if (opt.input)
                 usage_error("more than one input file ('%s')", a);
             opt.input = a;
@@ -273,6 +353,10 @@ int main(int argc, char **argv)
             char *s = xmalloc(l);
             snprintf(s, l, "-%s", n);
             vec_push(&defs, s);
+        } else if (!strcmp(a, "-U") && i + 1 < argc && strlen(argv[i + 1]) > 2 &&
+                   !strcmp(argv[i + 1] + strlen(argv[i + 1]) - 2, ".c")) {
+            opt.iid = argv[++i];                        /* widl: -U FILE_i.c */
+            want_u = true;
         } else if (!strcmp(a, "-U")) {
             const char *n = NEXT_ARG("-U");
             size_t l = strlen(n) + 2;
@@ -291,6 +375,51 @@ int main(int argc, char **argv)
             opt.iid = a[5] == '=' ? a + 6 : NEXT_ARG("--iid");
         } else if (!strcmp(a, "--glue") || starts(a, "--glue=")) {
             opt.glue = a[6] == '=' ? a + 7 : NEXT_ARG("--glue");
+        } else if (!strcmp(a, "-MD")) {
+            opt.dep_md = true;
+        } else if (!strcmp(a, "-MF")) {
+            opt.depfile = NEXT_ARG("-MF");
+        } else if (!strcmp(a, "-MT")) {
+            opt.deptarget = NEXT_ARG("-MT");
+        } else if (!strcmp(a, "-MP")) {
+            opt.dep_mp = true;
+        } else if (!strcmp(a, "--verify")) {
+            opt.verify = true;
+        } else if (!strcmp(a, "--write-if-changed")) {
+            opt.write_if_changed = true;
+        } else if (!strcmp(a, "-h")) {                 /* widl: generate the header */
+            want_h = true;
+        } else if (!strcmp(a, "-u")) {                 /* widl: generate the IID file */
+            want_u = true;
+        } else if (!strcmp(a, "-H")) {
+            opt.header = NEXT_ARG("-H");
+            want_h = true;
+        } else if (!strcmp(a, "-o") || starts(a, "--output=")) {
+            widl_o = a[1] == 'o' ? NEXT_ARG("-o") : a + 9;
+        } else if (!strcmp(a, "/h") || !strcmp(a, "/header")) {     /* MIDL */
+            opt.header = NEXT_ARG(a);
+        } else if (!strcmp(a, "/iid")) {
+            opt.iid = NEXT_ARG(a);
+        } else if (!strcmp(a, "/out")) {
+            opt.outdir = NEXT_ARG(a);
+        } else if (!strcmp(a, "/I")) {
+            vec_push(&incs, (void *)NEXT_ARG("/I"));
+        } else if (!strcmp(a, "/D")) {
+            vec_push(&defs, (void *)NEXT_ARG("/D"));
+        } else if (!strcmp(a, "/env")) {
+            const char *env = NEXT_ARG("/env");
+            if (!strcmp(env, "win64") || !strcmp(env, "x64") || !strcmp(env, "amd64"))
+                opt.win32 = false;
+            else if (!strcmp(env, "win32"))
+                opt.win32 = true;
+            else
+                usage_error("/env '%s' is not supported (win32, win64)", env);
+        } else if (!strcmp(a, "/nologo") || !strcmp(a, "-nologo")) {
+            /* amidl prints no banner */
+        } else if (!strcmp(a, "-p") || !strcmp(a, "-s") || !strcmp(a, "-c") || !strcmp(a, "-t") || !strcmp(a, "-r") ||
+                   !strcmp(a, "/proxy") || !strcmp(a, "/tlb") || !strcmp(a, "/dlldata") || !strcmp(a, "/client") ||
+                   !strcmp(a, "/server") || starts(a, "--prefix-")) {
+            usage_error("'%s' is not supported: amidl writes no RPC proxy/stub, type library or registration code", a);
         } else if (!strcmp(a, "--no-header")) {
             opt.no_header = true;
         } else if (!strcmp(a, "--no-iid")) {
@@ -329,6 +458,22 @@ int main(int argc, char **argv)
     }
     if (!opt.input)
         usage_error("%s", "no input file");
+    if (opt.dep_md || opt.depfile)
+        if (opt.check_only || opt.preprocess_only)
+            usage_error("%s", "-MD/-MF need outputs (not with --check or -E)");
+    /* widl's -h/-u: write only what is asked for; -o names that output */
+    if (want_h || want_u) {
+        opt.no_header = !want_h;
+        opt.no_iid = !want_u;
+        if (!opt.glue)
+            opt.no_glue = true;
+    }
+    if (widl_o) {
+        if (want_u && !want_h)
+            opt.iid = widl_o;
+        else
+            opt.header = widl_o;
+    }
 
     atexit(remove_tmp_files);
     signal(SIGINT, on_signal);
@@ -443,18 +588,47 @@ int main(int argc, char **argv)
         }
     if (rs[0] || rs[1] || rs[2] || diag_finish(cc))
         return 1;
-    int first_tmp = ntmp;
-    for (int i = 0; i < 3; i++)
-        if (outs[i].on && write_atomic(outs[i].path, &outs[i].data, opt.write_if_changed) != 0)
-            return 1;
-    /* all written: move them into place */
-    int k = first_tmp;
-    for (int i = 0; i < 3; i++)
-        if (outs[i].on && k < ntmp && tmp_files[k]) {
-            if (commit_tmp(outs[i].path, k) != 0)
-                return 1;
-            k++;
+    if (opt.verify) {
+        bool all = true;
+        for (int i = 0; i < 3; i++)
+            if (outs[i].on)
+                all &= verify_one(outs[i].path, &outs[i].data);
+        return all ? 0 : 1;
+    }
+    /* the dependency file (-MD, -MF): the outputs depend on every file read */
+    struct { char *path; Buf data; bool on; } dep = { NULL, {0}, opt.dep_md || opt.depfile };
+    if (dep.on) {
+        if (opt.depfile) {
+            dep.path = xstrdup(opt.depfile);
+        } else {
+            size_t n = strlen(stem) + 3;
+            char *d = xmalloc(n);
+            snprintf(d, n, "%s.d", stem);
+            dep.path = join_path(opt.outdir, d);
+            free(d);
         }
+        const char *targets[3];
+        int nt = 0;
+        for (int i = 0; i < 3; i++)
+            if (outs[i].on)
+                targets[nt++] = outs[i].path;
+        PtrVec deps = {0};
+        pp_files_read(cc->pp, &deps);
+        make_depfile(&dep.data, targets, nt, opt.deptarget, &deps, opt.dep_mp);
+        vec_free(&deps);
+    }
+    int tmp_of[4] = { -1, -1, -1, -1 };
+    for (int i = 0; i < 3; i++)
+        if (outs[i].on && (tmp_of[i] = write_atomic(outs[i].path, &outs[i].data, opt.write_if_changed)) == -2)
+            return 1;
+    if (dep.on && (tmp_of[3] = write_atomic(dep.path, &dep.data, opt.write_if_changed)) == -2)
+        return 1;
+    /* all written: move them into place */
+    for (int i = 0; i < 4; i++)
+        if (tmp_of[i] >= 0 && commit_tmp(i < 3 ? outs[i].path : dep.path, tmp_of[i]) != 0)
+            return 1;
+    free(dep.path);
+    buf_free(&dep.data);
     for (int i = 0; i < 3; i++) {
         buf_free(&outs[i].data);
         free(outs[i].path);

@@ -110,6 +110,7 @@ void pp_free(PP *pp);
 void *pp_push_state(PP *pp);             /* fresh macro table for an import */
 void pp_pop_state(PP *pp, void *state);
 void pp_set_dep_owner(PP *pp, struct File *f);
+void pp_files_read(PP *pp, PtrVec *out);
 
 /* ====================================================================
  * The tree

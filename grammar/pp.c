@@ -1760,3 +1760,10 @@ void pp_set_dep_owner(PP *pp, File *f)
 {
     pp->dep_owner = f;
 }
+
+/* Every file read, in the order first read (for dependency files). */
+void pp_files_read(PP *pp, PtrVec *out)
+{
+    for (SrcFile *sf = pp->files; sf; sf = sf->hh.next)
+        vec_push(out, (void *)sf->path);
+}

@@ -267,6 +267,52 @@ if [ "$(id -u)" -ne 0 ]; then
     check "an unwritable output directory is an error" test $? -eq 1
 fi
 
+# ---------------------------------------------------------------- build integration
+section "build integration: depfiles with make and ninja, --verify, --write-if-changed, option spellings"
+D="$TMP/dep"; mkdir -p "$D"
+printf 'import "unknwn.idl";\nimport "b.idl";\n[object, uuid(11111111-2222-3333-4444-555555555501)] interface IA : IB { HRESULT A(); }\n' > "$D/a.idl"
+printf 'import "unknwn.idl";\n[object, uuid(11111111-2222-3333-4444-555555555502)] interface IB : IUnknown { HRESULT B(); }\n' > "$D/b.idl"
+printf 'typedef int UNRELATED;\n' > "$D/unrelated.idl"
+ABS_AMIDL=$(cd "$(dirname "$AMIDL")" && pwd)/$(basename "$AMIDL")
+printf 'all: a.h\n%%.h: %%.idl\n\t%s -MD -MP --no-glue $<\n-include a.d\n' "$ABS_AMIDL" > "$D/Makefile"
+(cd "$D" && make -s >/dev/null 2>&1)
+check "-MD writes a.d naming the outputs and every file read" bash -c "grep -q '^a.h a_i.c:' '$D/a.d' && grep -q 'b.idl' '$D/a.d' && grep -q 'unknwn.idl' '$D/a.d' && grep -q '^b.idl:' '$D/a.d'"
+(cd "$D" && make -q >/dev/null 2>&1); check "make: up to date after the build" test $? -eq 0
+sleep 1; touch "$D/unrelated.idl"
+(cd "$D" && make -q >/dev/null 2>&1); check "make: touching an unrelated file does not rebuild" test $? -eq 0
+touch "$D/b.idl"
+(cd "$D" && make -q >/dev/null 2>&1); check "make: touching an imported .idl rebuilds" test $? -eq 1
+if command -v ninja >/dev/null; then
+    N="$TMP/ninja"; mkdir -p "$N"; cp "$D"/a.idl "$D"/b.idl "$D"/unrelated.idl "$N"/
+    printf 'rule amidl\n  command = %s -MD -MF $out.d --no-glue --header $out --no-iid $in\n  depfile = $out.d\n  deps = gcc\nbuild a.h: amidl a.idl\n' "$ABS_AMIDL" > "$N/build.ninja"
+    (cd "$N" && ninja >/dev/null 2>&1)
+    check "ninja: builds with the depfile" test -s "$N/a.h"
+    sleep 1; touch "$N/unrelated.idl"
+    check "ninja: touching an unrelated file does not rebuild" bash -c "cd '$N' && ninja -n | grep -q 'no work to do'"
+    touch "$N/b.idl"
+    check "ninja: touching an imported .idl rebuilds" bash -c "cd '$N' && ! ninja -n | grep -q 'no work to do'"
+fi
+V="$TMP/verify"; mkdir -p "$V"; cp "$D/b.idl" "$V/"
+"$AMIDL" -w --outdir "$V" "$V/b.idl" >/dev/null 2>&1
+check "--verify: exit 0 when the files on disk are what amidl generates" "$AMIDL" --verify -w --outdir "$V" "$V/b.idl"
+echo "/* edited by hand */" >> "$V/b.h"
+out=$("$AMIDL" --verify -w --outdir "$V" "$V/b.idl" 2>&1); rc=$?
+check "--verify: a unified diff and exit 1 when they differ" bash -c '[ "$1" -eq 1 ] && printf "%s" "$2" | grep -q "^-/\* edited by hand \*/"' _ "$rc" "$out"
+"$AMIDL" -w --outdir "$V" "$V/b.idl" >/dev/null 2>&1
+touch -d '2001-01-01' "$V/b.h"
+"$AMIDL" -w --write-if-changed --outdir "$V" "$V/b.idl" >/dev/null 2>&1
+check "--write-if-changed leaves an identical output untouched" bash -c "[ \$(stat -c %Y '$V/b.h') -lt 1000000000 ]"
+W="$TMP/spell"; mkdir -p "$W"; cp "$D/b.idl" "$W/"
+(cd "$W" && "$ABS_AMIDL" -w -h -H widl_hdr.h b.idl >/dev/null 2>&1)
+check "widl: -h -H FILE writes only that header" bash -c "[ -s '$W/widl_hdr.h' ] && [ ! -e '$W/b_i.c' ]"
+(cd "$W" && "$ABS_AMIDL" -w -u -U widl_iid.c b.idl >/dev/null 2>&1)
+check "widl: -u -U FILE writes only that IID file" bash -c "[ -s '$W/widl_iid.c' ] && [ ! -e '$W/b.h' ]"
+mkdir -p "$W/out"
+(cd "$W" && "$ABS_AMIDL" -w /nologo /env win64 /out out /h midl.h /iid midl_i.c b.idl >/dev/null 2>&1)
+check "MIDL: /nologo /env win64 /out DIR /h FILE /iid FILE" bash -c "[ -s '$W/out/midl.h' ] && [ -s '$W/out/midl_i.c' ]"
+"$AMIDL" -p "$W/b.idl" >/dev/null 2>&1
+check "an option that makes no sense here (-p) is a clear usage error" test $? -eq 2
+
 # ---------------------------------------------------------------- bad input
 section "bad input: tests/errors (expected diagnostics, exactly)"
 for idl in tests/errors/*.idl; do
