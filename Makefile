@@ -147,6 +147,41 @@ run: all samples
 
 .PHONY: samples run
 
+# ---------------------------------------------------------------- install
+# make install PREFIX=/usr/local DESTDIR=...: the compiler, its man page,
+# libamidlrt (static and shared, with soname), the headers and base IDL
+# under include/amidl (where amidl looks by default), pkg-config and CMake
+# files. make uninstall removes exactly what install wrote (its manifest).
+PREFIX  ?= /usr/local
+LIBDIR  ?= lib
+DESTDIR ?=
+INST    := $(DESTDIR)$(PREFIX)
+MANIFEST = $(INST)/share/amidl/install-manifest
+
+install: all
+	@mkdir -p $(INST)/bin $(INST)/$(LIBDIR)/pkgconfig $(INST)/$(LIBDIR)/cmake/amidl $(INST)/include/amidl \
+	    $(INST)/share/man/man1 $(INST)/share/amidl
+	install -m 755 $(AMIDL) $(INST)/bin/amidl
+	install -m 644 docs/amidl.1 $(INST)/share/man/man1/amidl.1
+	install -m 644 $(BUILD)/lib/libamidlrt.a $(INST)/$(LIBDIR)/libamidlrt.a
+	install -m 755 $(BUILD)/lib/$(RT_SONAME) $(INST)/$(LIBDIR)/$(RT_SONAME)
+	ln -sf $(RT_SONAME) $(INST)/$(LIBDIR)/libamidlrt.so
+	install -m 644 runtime/include/*.h $(RT_HEADERS) $(INST)/include/amidl/
+	install -m 644 runtime/idl/*.idl $(INST)/include/amidl/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' runtime/libamidlrt.pc.in > $(INST)/$(LIBDIR)/pkgconfig/libamidlrt.pc
+	sed -e 's|@LIBDIR@|$(LIBDIR)|' runtime/cmake/amidlConfig.cmake.in > $(INST)/$(LIBDIR)/cmake/amidl/amidlConfig.cmake
+	@{ echo bin/amidl; echo share/man/man1/amidl.1; echo $(LIBDIR)/libamidlrt.a; echo $(LIBDIR)/$(RT_SONAME); \
+	   echo $(LIBDIR)/libamidlrt.so; echo $(LIBDIR)/pkgconfig/libamidlrt.pc; echo $(LIBDIR)/cmake/amidl/amidlConfig.cmake; \
+	   for f in runtime/include/*.h $(RT_HEADERS) runtime/idl/*.idl; do echo include/amidl/$$(basename $$f); done; \
+	   echo share/amidl/install-manifest; } > $(MANIFEST)
+
+uninstall:
+	@test -f $(MANIFEST) || { echo "nothing installed in $(INST)"; exit 1; }
+	@cd $(INST) && xargs rm -f < share/amidl/install-manifest
+	@-rmdir $(INST)/include/amidl $(INST)/$(LIBDIR)/cmake/amidl $(INST)/share/amidl 2>/dev/null; true
+
+.PHONY: install uninstall
+
 include tests/tests.mk
 
 clean:

@@ -389,6 +389,7 @@ void scope_add_tag(Compiler *cc, Scope *s, Type *t);
 void scope_add_const(Compiler *cc, Scope *s, Var *v);
 /* Name lookup the lexer performs: 1 = type, 2 = namespace, 0 = plain identifier. */
 int scope_classify(Scope *s, const char *name, void **out, bool here_only);
+const char *scope_suggest_type(Scope *s, const char *name);   /* closest type name, or NULL */
 
 /* ====================================================================
  * parse.c glue (parser.y): parse one preprocessed file into f->stmts.

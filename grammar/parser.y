@@ -408,7 +408,9 @@ quals: tCONST                       { $$ = Q_CONST; }
     ;
 
 type_spec: known_type               { $$ = $1; }
-    | IDENT                         { error_at(CC, L(@1), "unknown type name '%s'", $1);
+    | IDENT                         { const char *near = scope_suggest_type(ps->scope, $1);
+                                      if (near) error_at(CC, L(@1), "unknown type name '%s'; did you mean '%s'?", $1, near);
+                                      else error_at(CC, L(@1), "unknown type name '%s'", $1);
                                       $$ = new_type(CC, TY_ALIAS, $1, L(@1)); $$->ref = new_basic(CC, B_INT, 0, L(@1)); }
     ;
 

@@ -160,6 +160,41 @@ int scope_classify(Scope *s, const char *name, void **out, bool here_only)
     return 0;
 }
 
+/* the edit distance of a and b, or a large number when above limit */
+static int edit_distance(const char *a, const char *b, int limit)
+{
+    size_t n = strlen(a), m = strlen(b);
+    if (n > 64 || m > 64 || (n > m ? n - m : m - n) > (size_t)limit)
+        return limit + 1;
+    int d[65][65];
+    for (size_t i = 0; i <= n; i++) d[i][0] = (int)i;
+    for (size_t j = 0; j <= m; j++) d[0][j] = (int)j;
+    for (size_t i = 1; i <= n; i++)
+        for (size_t j = 1; j <= m; j++) {
+            int c = a[i - 1] != b[j - 1];
+            int v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + c < v) v = d[i - 1][j - 1] + c;
+            d[i][j] = v;
+        }
+    return d[n][m];
+}
+
+const char *scope_suggest_type(Scope *s, const char *name)
+{
+    const char *best = NULL;
+    int best_d = strlen(name) > 4 ? 2 : 1;
+    for (; s; s = s->parent)
+        for (Symbol *sym = s->syms; sym; sym = sym->hh.next) {
+            int d = edit_distance(name, sym->name, best_d);
+            if (d <= best_d && (d < best_d || !best || strcmp(sym->name, best) < 0)) {
+                best_d = d;
+                best = sym->name;
+            }
+        }
+    return best;
+}
+
 /* ==================================================================== files */
 
 Compiler *compiler_new(Options *opt)

@@ -313,6 +313,15 @@ check "MIDL: /nologo /env win64 /out DIR /h FILE /iid FILE" bash -c "[ -s '$W/ou
 "$AMIDL" -p "$W/b.idl" >/dev/null 2>&1
 check "an option that makes no sense here (-p) is a clear usage error" test $? -eq 2
 
+section "install: make install into a temporary prefix; make, CMake (Ninja, Makefiles) and Meson examples against it"
+while IFS= read -r line; do
+    case "$line" in
+        ok:*) ok ;;
+        FAIL:*) bad "${line#FAIL: }" ;;
+        *) echo "$line" ;;
+    esac
+done < <(bash tests/install.sh "$TMP/install" 2>&1)
+
 # ---------------------------------------------------------------- bad input
 section "bad input: tests/errors (expected diagnostics, exactly)"
 for idl in tests/errors/*.idl; do
