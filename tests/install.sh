@@ -41,6 +41,15 @@ if command -v meson >/dev/null; then
         LD_LIBRARY_PATH="$P/lib" run_client "$T/meson/client" "meson"
     else echo "FAIL: meson example"; tail -8 "$T/meson.log"; fi
 fi
+# the README's tutorial, line by line (with this prefix for $HOME/amidl)
+tut=$(sed -n '/^## Tutorial/,/^What happens there/p' README.md | sed -n '/^```sh$/,/^```$/p' | grep -v '^```' | grep -v '^make install')
+if [ -n "$tut" ] && out=$(cd . && HOME="$T/home" bash -c "set -e; mkdir -p \"\$HOME\"; ln -sfn '$P' \"\$HOME/amidl\"; rm -rf /tmp/tutorial; $tut" 2>&1) &&
+   printf '%s' "$out" | grep -q 'read 44 bytes: "The quick brown fox jumps over the lazy dog."'; then
+    echo "ok: the README tutorial works copied line by line"
+else
+    echo "FAIL: the README tutorial"; printf '%s\n' "$out" | tail -5
+fi
+rm -rf /tmp/tutorial "$T/home"
 make -s uninstall PREFIX="$P" >/dev/null 2>&1
 left=$(find "$P" -type f -o -type l | wc -l)
 [ "$left" -eq 0 ] && echo "ok: make uninstall removes exactly what was installed" || { echo "FAIL: $left files left after uninstall"; find "$P" -type f -o -type l | head; }
