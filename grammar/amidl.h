@@ -337,6 +337,8 @@ struct Compiler {
     PtrVec async_ifaces;    /* synthesized AsyncIFoo types, in order */
     int depth;              /* parser nesting depth guard */
     Type *basic_types[(B_ERROR_STATUS + 1) * 3];   /* shared basic type nodes */
+    bool no_exit;           /* in-process use (fuzzing): never exit on too many errors */
+    PtrVec scopes;          /* every scope, for freeing their hash tables */
 };
 
 Compiler *compiler_new(Options *opt);
@@ -398,6 +400,7 @@ const char *scope_suggest_type(Scope *s, const char *name);   /* closest type na
 int parse_file(Compiler *cc, File *f, char *text, size_t len);   /* text must end in two NULs */
 File *compiler_import(Compiler *cc, const char *name, Loc loc, bool is_import);
 File *compiler_load_main(Compiler *cc, const char *path);
+File *compiler_load_text(Compiler *cc, const char *name, const char *text, size_t len);  /* main file from memory */
 
 /* ====================================================================
  * sema.c

@@ -82,6 +82,10 @@ void vreport(Compiler *cc, DiagKind k, Loc loc, const char *fmt, va_list ap)
 {
     if (k == DIAG_WARNING && cc->nowarn)
         return;
+    if (k == DIAG_ERROR && cc->no_exit && cc->errors >= MAX_ERRORS) {
+        cc->errors++;           /* counted, no longer printed */
+        return;
+    }
     if (k == DIAG_WARNING && cc->werror)
         k = DIAG_ERROR;
     Buf msg = {0};
@@ -120,7 +124,7 @@ void vreport(Compiler *cc, DiagKind k, Loc loc, const char *fmt, va_list ap)
     buf_free(&msg);
     if (k == DIAG_ERROR) {
         cc->errors++;
-        if (cc->errors >= MAX_ERRORS) {
+        if (cc->errors >= MAX_ERRORS && !cc->no_exit) {
             fprintf(stderr, "amidl: fatal error: too many errors emitted, stopping now\n");
             diag_finish(cc);
             exit(1);

@@ -32,6 +32,7 @@ const char *attr_suggest(const char *name);
 Scope *scope_new(Compiler *cc, const char *name, Scope *parent)
 {
     Scope *s = arena_alloc(cc->arena, sizeof(Scope));
+    vec_push(&cc->scopes, s);
     s->name = name;
     s->parent = parent;
     if (parent && parent->qname && *parent->qname)
@@ -217,6 +218,14 @@ void compiler_free(Compiler *cc)
         return;
     diag_free(cc);
     pp_free(cc->pp);
+    for (int i = 0; i < cc->scopes.n; i++) {
+        Scope *sc = cc->scopes.v[i];
+        HASH_CLEAR(hh, sc->syms);
+        HASH_CLEAR(hh, sc->tags);
+        HASH_CLEAR(hh, sc->children);
+        HASH_CLEAR(hh, sc->consts);
+    }
+    vec_free(&cc->scopes);
     for (int i = 0; i < cc->files.n; i++)
         vec_free(&((File *)cc->files.v[i])->deps);
     vec_free(&cc->files);
@@ -233,6 +242,19 @@ static const char *base_name(Compiler *cc, const char *path)
 }
 
 static int import_depth;
+
+static File *load(Compiler *cc, const char *name, const char *path, Loc loc);
+static const char *main_text;          /* compiler_load_text: the main file's text */
+static size_t main_len;
+
+File *compiler_load_text(Compiler *cc, const char *name, const char *text, size_t len)
+{
+    main_text = text;
+    main_len = len;
+    File *f = load(cc, name, name, (Loc){0});
+    main_text = NULL;
+    return f;
+}
 
 static File *load(Compiler *cc, const char *name, const char *path, Loc loc)
 {
@@ -266,7 +288,7 @@ static File *load(Compiler *cc, const char *name, const char *path, Loc loc)
     pp_set_dep_owner(cc->pp, f);
     bool is_main = f == cc->main_file;
     void *saved = is_main ? NULL : pp_push_state(cc->pp);
-    int r = pp_file(cc->pp, path, &text);
+    int r = is_main && main_text ? pp_text(cc->pp, path, main_text, main_len, &text) : pp_file(cc->pp, path, &text);
     if (!is_main)
         pp_pop_state(cc->pp, saved);
     if (r == 0 && cc->errors == 0) {

@@ -51,7 +51,7 @@ golden-update: $(AMIDL)
 # under ThreadSanitizer (clang), each in a build directory of its own.
 SAN_TESTS := test-core test-sync test-pool test-callobj test-stress
 
-test-sanitize:
+test-sanitize: fuzz-replay
 	@$(MAKE) -s BUILD=$(BUILD)/asan AMIDL=$(BUILD)/asan/amidl CC=clang \
 	    CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	    LDFLAGS="-fsanitize=address,undefined" $(SAN_TESTS:%=$(BUILD)/asan/tests/%) >/dev/null
@@ -66,3 +66,36 @@ soak: $(BUILD)/tests/test-stress
 	AMRT_STRESS_CALLS=50000 AMRT_TEST_TIMEOUT=1200 $(BUILD)/tests/test-stress
 
 .PHONY: soak
+
+# ---- fuzzing (clang, libFuzzer): make fuzz builds the harness; make
+# fuzz-run fuzzes for FUZZ_SECONDS (default 600) seeded with the tests and
+# the corpus; make fuzz-replay runs every seed once (part of test-sanitize).
+FUZZ_BUILD := $(BUILD)/fuzz
+FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_SECONDS ?= 600
+
+$(FUZZ_BUILD)/fuzz_amidl: fuzz/fuzz_amidl.c $(FRONT_SRCS) $(CODEGEN_SRCS) grammar/parser.y grammar/lexer.l
+	@$(MAKE) -s BUILD=$(FUZZ_BUILD) AMIDL=$(FUZZ_BUILD)/amidl CC=clang \
+	    CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(FUZZ_BUILD)/libamidlfe.a
+	clang -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) -D_GNU_SOURCE -Igrammar -Icodegen -I$(FUZZ_BUILD)/grammar \
+	    -o $@ $< $(FUZZ_BUILD)/libamidlfe.a
+
+fuzz: $(FUZZ_BUILD)/fuzz_amidl
+
+fuzz-seeds: fuzz
+	@mkdir -p $(FUZZ_BUILD)/seeds $(FUZZ_BUILD)/corpus
+	@cp tests/errors/*.idl tests/golden/*.idl runtime/idl/*.idl samples/simplestream/*.idl $(FUZZ_BUILD)/seeds/
+	@cp $(SHARED)/corpus/mingw-w64/*.idl $(FUZZ_BUILD)/seeds/ 2>/dev/null || true
+
+fuzz-run: fuzz-seeds
+	AMIDL_FUZZ_INCLUDE=runtime/idl:$(SHARED)/corpus/mingw-w64:$(SHARED)/corpus/mingw-w64-include \
+	    $(FUZZ_BUILD)/fuzz_amidl -dict=fuzz/idl.dict -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	    -rss_limit_mb=4096 -max_len=65536 -jobs=$(or $(FUZZ_JOBS),1) $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/seeds
+
+fuzz-replay: fuzz
+	@ASAN_OPTIONS=detect_leaks=1 AMIDL_FUZZ_INCLUDE=runtime/idl:$(SHARED)/corpus/mingw-w64:$(SHARED)/corpus/mingw-w64-include \
+	    $(FUZZ_BUILD)/fuzz_amidl tests/errors/*.idl tests/golden/*.idl runtime/idl/*.idl samples/simplestream/*.idl \
+	    $(wildcard tests/fuzz/*) > $(FUZZ_BUILD)/replay.log 2>&1 \
+	    && echo "fuzz replay: ok" || { tail -30 $(FUZZ_BUILD)/replay.log; echo "fuzz replay: FAILED"; exit 1; }
+
+.PHONY: fuzz fuzz-seeds fuzz-run fuzz-replay
