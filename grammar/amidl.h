@@ -338,6 +338,7 @@ struct Compiler {
     int depth;              /* parser nesting depth guard */
     Type *basic_types[(B_ERROR_STATUS + 1) * 3];   /* shared basic type nodes */
     bool no_exit;           /* in-process use (fuzzing): never exit on too many errors */
+    bool silent;            /* count diagnostics, print none */
     PtrVec scopes;          /* every scope, for freeing their hash tables */
 };
 

@@ -82,6 +82,13 @@ void vreport(Compiler *cc, DiagKind k, Loc loc, const char *fmt, va_list ap)
 {
     if (k == DIAG_WARNING && cc->nowarn)
         return;
+    if (cc->silent) {
+        if (k == DIAG_ERROR)
+            cc->errors++;
+        else if (k == DIAG_WARNING)
+            cc->warnings++;
+        return;
+    }
     if (k == DIAG_ERROR && cc->no_exit && cc->errors >= MAX_ERRORS) {
         cc->errors++;           /* counted, no longer printed */
         return;
