@@ -261,6 +261,30 @@ for n in $(seq 1 600); do
 done
 check "every failing allocation ($oom_runs runs) gives 'out of memory', exit 1 and no output file" \
     test "$oom_bad" -eq 0 -a "$oom_ok" -eq 1
+# a signal in the middle of a run leaves no partial file
+S="$TMP/sig"; mkdir -p "$S"
+python3 -c "
+import sys
+with open(sys.argv[1], 'w') as f:
+    for i in range(150000):
+        f.write('typedef struct S%d { int a; long b; } S%d;\\n' % (i, i))
+" "$S/big.idl"
+for sig in INT TERM; do
+    rm -f "$S"/big.h "$S"/big_i.c "$S"/*.tmp.*
+    "$AMIDL" --outdir "$S" "$S/big.idl" >/dev/null 2>&1 &
+    pid=$!
+    sleep 0.4
+    kill -s $sig $pid 2>/dev/null
+    wait $pid 2>/dev/null
+    check "SIG$sig during a run leaves no output and no temporary file" bash -c "! ls '$S'/big.h '$S'/big_i.c '$S'/*.tmp.* 2>/dev/null | grep -q ."
+done
+# a full disk is a clear error, and nothing half-written stays behind
+if [ "$(id -u)" -eq 0 ] && mkdir -p "$TMP/full" && mount -t tmpfs -o size=4k tmpfs "$TMP/full" 2>/dev/null; then
+    out=$("$AMIDL" -w --no-glue --outdir "$TMP/full" tests/golden/async_types.idl 2>&1); rc=$?
+    check "a full disk: exit 1, 'cannot write', no partial file" bash -c \
+        '[ "$1" -eq 1 ] && printf "%s" "$2" | grep -q "cannot write" && ! ls "$3"/*.tmp.* "$3"/async_types.h 2>/dev/null | grep -q .' _ "$rc" "$out" "$TMP/full"
+    umount "$TMP/full"
+fi
 mkdir -p "$TMP/ro"; chmod 555 "$TMP/ro"
 if [ "$(id -u)" -ne 0 ]; then
     "$AMIDL" -w --outdir "$TMP/ro" tests/golden/async_basic.idl >/dev/null 2>&1
