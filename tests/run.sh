@@ -32,7 +32,7 @@ section "unit: preprocessor"
 if out=$(run "$BUILD/tests/test_pp" 2>&1); then ok; else bad "unit tests"; echo "$out" | grep FAIL; fi
 
 section "runtime: libamidlrt (tests/runtime, each test in its own process with a time limit)"
-for t in core sync pool callobj stress; do
+for t in core sync pool callobj stress e2e; do
     while IFS= read -r line; do
         case "$line" in
             "ok "*) ok ;;
@@ -41,7 +41,7 @@ for t in core sync pool callobj stress; do
     done < <(run "$BUILD/tests/test-$t" 2>&1)
 done
 if command -v valgrind >/dev/null; then
-    for t in core sync pool callobj; do
+    for t in core sync pool callobj e2e; do
         check "runtime $t tests clean under valgrind (no error, no leak)" \
             valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=9 \
             "$BUILD/tests/test-$t" >/dev/null 2>&1

@@ -9,7 +9,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 for kind in asan tsan; do
     echo "== runtime tests under ${kind}"
-    for t in test-core test-sync test-pool test-callobj test-stress; do
+    for t in test-core test-sync test-pool test-callobj test-stress test-e2e; do
         while IFS= read -r line; do
             case "$line" in
                 "ok "*) pass=$((pass + 1)) ;;

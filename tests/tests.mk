@@ -7,14 +7,24 @@ $(BUILD)/tests/test_pp: tests/unit/test_pp.c $(BUILD)/libamidlfe.a
 	$(CC) $(CFLAGS) $(CPPFLAGS) $(WARN) -o $@ $< $(BUILD)/libamidlfe.a
 
 RT_TESTS := $(BUILD)/tests/test-core $(BUILD)/tests/test-sync $(BUILD)/tests/test-pool $(BUILD)/tests/test-callobj \
-            $(BUILD)/tests/test-stress
+            $(BUILD)/tests/test-stress $(BUILD)/tests/test-e2e
 TEST_GEN := $(BUILD)/tests/gen
 
-$(TEST_GEN)/calltest.h $(TEST_GEN)/calltest_i.c $(TEST_GEN)/calltest_async.c: tests/runtime/calltest.idl bin/amidl
+$(TEST_GEN)/calltest.h $(TEST_GEN)/calltest_i.c $(TEST_GEN)/calltest_async.c: tests/runtime/calltest.idl $(AMIDL)
 	@mkdir -p $(TEST_GEN)
-	bin/amidl --outdir $(TEST_GEN) $<
+	$(AMIDL) -I runtime/idl --outdir $(TEST_GEN) $<
 
-.SECONDARY: $(TEST_GEN)/calltest.h $(TEST_GEN)/calltest_i.c $(TEST_GEN)/calltest_async.c
+.SECONDARY: $(TEST_GEN)/calltest.h $(TEST_GEN)/calltest_i.c $(TEST_GEN)/calltest_async.c \
+            $(TEST_GEN)/kinds.h $(TEST_GEN)/kinds_i.c $(TEST_GEN)/kinds_async.c
+
+$(TEST_GEN)/kinds.h $(TEST_GEN)/kinds_i.c $(TEST_GEN)/kinds_async.c: tests/e2e/kinds.idl $(AMIDL)
+	@mkdir -p $(TEST_GEN)
+	$(AMIDL) -I runtime/idl --outdir $(TEST_GEN) $<
+
+$(BUILD)/tests/test-e2e: tests/runtime/test-e2e.c tests/runtime/task.h $(TEST_GEN)/kinds.h $(BUILD)/lib/libamidlrt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -I$(RT_GEN) -I$(TEST_GEN) \
+	    -o $@ $< $(TEST_GEN)/kinds_i.c $(TEST_GEN)/kinds_async.c $(BUILD)/lib/libamidlrt.a -lm
 
 $(BUILD)/tests/test-callobj $(BUILD)/tests/test-stress: $(BUILD)/tests/test-%: tests/runtime/test-%.c tests/runtime/task.h tests/runtime/calc_server.h $(TEST_GEN)/calltest.h $(BUILD)/lib/libamidlrt.a
 	@mkdir -p $(dir $@)
@@ -49,7 +59,7 @@ golden-update: $(AMIDL)
 
 # The runtime tests under AddressSanitizer+UndefinedBehaviorSanitizer and
 # under ThreadSanitizer (clang), each in a build directory of its own.
-SAN_TESTS := test-core test-sync test-pool test-callobj test-stress
+SAN_TESTS := test-core test-sync test-pool test-callobj test-stress test-e2e
 
 test-sanitize: fuzz-replay
 	@$(MAKE) -s BUILD=$(BUILD)/asan AMIDL=$(BUILD)/asan/amidl CC=clang \

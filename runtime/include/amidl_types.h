@@ -107,6 +107,11 @@ typedef const OLECHAR *LPCOLESTR;
 typedef DWORD LCID;
 typedef HANDLE HINSTANCE, HMODULE, HWND, HGLOBAL;
 
+#ifndef TRUE
+#define TRUE 1
+#define FALSE 0
+#endif
+
 /* GUIDs (guiddef.h) */
 #ifndef GUID_DEFINED
 #define GUID_DEFINED
