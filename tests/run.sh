@@ -171,7 +171,6 @@ cp "$TMP/out/o.h" "$TMP/out/o.h.before"
 printf 'typedef UNKNOWN_T A;\n' > "$TMP/out/bad.idl"
 "$AMIDL" --outdir "$TMP/out" --header o.h "$TMP/out/bad.idl" >/dev/null 2>&1; rc=$?
 check "an error leaves an existing output untouched" bash -c "[ $rc -eq 1 ] && cmp -s '$TMP/out/o.h' '$TMP/out/o.h.before' && ! ls '$TMP/out'/*.tmp.* 2>/dev/null | grep -q ."
-"$AMIDL" --header o.idl "$TMP/out/o.idl" >/dev/null 2>&1 </dev/null; rc=$?
 (cd "$TMP/out" && "$OLDPWD/$AMIDL" --header o.idl o.idl >/dev/null 2>&1); rc=$?
 check "amidl refuses to write over its input" bash -c "[ $rc -eq 1 ] && grep -q 'typedef int A' '$TMP/out/o.idl'"
 "$AMIDL" --outdir "$TMP/nonexistent" "$TMP/out/o.idl" >/dev/null 2>&1; rc=$?
