@@ -37,7 +37,7 @@ static void finish_all(ICalc *px)
     ASSERT_EQ(atomic_load(&live), 0);
 }
 
-TEST(B1_no_call_factory_means_no_async)
+TEST(B1_B16_no_call_factory_means_no_async)
 {
     ASSERT(SUCCEEDED(CoInitializeEx(NULL, COINIT_MULTITHREADED)));
     ICalc *obj = new_calc();
@@ -129,6 +129,104 @@ TEST(B4_B14_aggregated_call_object_uses_the_outer_isynchronize)
     IUnknown_AddRef(&o.iface);
     ISynchronize_Release(o.inner_sync);
     IUnknown_Release(o.inner);
+    finish_all(px);
+}
+
+/* the flow of "Making an Asynchronous Call": QI ICallFactory, CreateCall
+ * asking for IUnknown, Release the factory, QI the call object for the
+ * async interface, Begin_, Finish_ */
+TEST(B5_client_flow)
+{
+    ICalc *px = proxy();
+    ICallFactory *f = NULL;
+    IUnknown *unk = NULL;
+    AsyncICalc *call = NULL;
+    LONG sum = 0;
+    ASSERT_HR(S_OK, ICalc_QueryInterface(px, &IID_ICallFactory, (void **)&f));
+    ASSERT_HR(S_OK, ICallFactory_CreateCall(f, &IID_AsyncICalc, NULL, &IID_IUnknown, &unk));
+    ICallFactory_Release(f);
+    ASSERT_HR(S_OK, IUnknown_QueryInterface(unk, &IID_AsyncICalc, (void **)&call));
+    IUnknown_Release(unk);
+    ASSERT_HR(S_OK, AsyncICalc_Begin_Add(call, 40, 2));
+    ASSERT_HR(S_OK, AsyncICalc_Finish_Add(call, &sum));
+    ASSERT_EQ(sum, 42);
+    AsyncICalc_Release(call);
+    finish_all(px);
+}
+
+/* a server that implements ICallFactory but has call objects for nothing */
+typedef struct Picky { ICalc iface; ICallFactory factory; ICalc *calc; atomic_long refs; atomic_int asked; } Picky;
+#define PICKY(p) ((Picky *)((char *)(p) - offsetof(Picky, factory)))
+static HRESULT STDMETHODCALLTYPE pk_qi(ICalc *This, REFIID riid, void **ppv)
+{
+    Picky *p = (Picky *)This;
+    if (IsEqualIID(riid, &IID_ICallFactory)) *ppv = &p->factory;
+    else if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_ICalc)) *ppv = &p->iface;
+    else { *ppv = NULL; return E_NOINTERFACE; }
+    atomic_fetch_add(&p->refs, 1);
+    return S_OK;
+}
+static ULONG STDMETHODCALLTYPE pk_addref(ICalc *This) { return (ULONG)atomic_fetch_add(&((Picky *)This)->refs, 1) + 1; }
+static ULONG STDMETHODCALLTYPE pk_release(ICalc *This)
+{
+    Picky *p = (Picky *)This;
+    long r = atomic_fetch_sub(&p->refs, 1) - 1;
+    if (!r) { ICalc_Release(p->calc); free(p); }
+    return (ULONG)r;
+}
+static HRESULT STDMETHODCALLTYPE pk_add(ICalc *This, LONG a, LONG b, LONG *sum) { return ICalc_Add(((Picky *)This)->calc, a, b, sum); }
+static HRESULT STDMETHODCALLTYPE pk_f_qi(ICallFactory *This, REFIID riid, void **ppv) { return pk_qi(&PICKY(This)->iface, riid, ppv); }
+static ULONG STDMETHODCALLTYPE pk_f_addref(ICallFactory *This) { return pk_addref(&PICKY(This)->iface); }
+static ULONG STDMETHODCALLTYPE pk_f_release(ICallFactory *This) { return pk_release(&PICKY(This)->iface); }
+static HRESULT STDMETHODCALLTYPE pk_f_create(ICallFactory *This, REFIID riid, IUnknown *outer, REFIID riid2, IUnknown **ppv)
+{
+    (void)riid; (void)outer; (void)riid2;
+    atomic_fetch_add(&PICKY(This)->asked, 1);
+    *ppv = NULL;
+    return E_NOINTERFACE;   /* it "need not provide call objects for every interface" (E1) */
+}
+static ICallFactoryVtbl pk_f_vtbl = { pk_f_qi, pk_f_addref, pk_f_release, pk_f_create };
+
+/* CreateCall is "not guaranteed to succeed": it fails for an interface the
+ * object lacks, and for one whose server has no call object; the client then
+ * uses the synchronous interface */
+TEST(B15_create_call_may_fail_then_use_the_sync_interface)
+{
+    ICalc *px = proxy();
+    ICallFactory *f;
+    IUnknown *call = (IUnknown *)1;
+    LONG sum = 0;
+    ASSERT_HR(S_OK, ICalc_QueryInterface(px, &IID_ICallFactory, (void **)&f));
+    ASSERT_HR(E_NOINTERFACE, ICallFactory_CreateCall(f, &IID_AsyncIOther, NULL, &IID_IUnknown, &call));
+    ASSERT(call == NULL);
+    ICallFactory_Release(f);
+    ASSERT_HR(S_OK, ICalc_Add(px, 1, 2, &sum));
+    ASSERT_EQ(sum, 3);
+    finish_all(px);
+
+    static ICalcVtbl pk_vtbl;
+    pk_vtbl = calc_vtbl;
+    pk_vtbl.QueryInterface = pk_qi;
+    pk_vtbl.AddRef = pk_addref;
+    pk_vtbl.Release = pk_release;
+    pk_vtbl.Add = pk_add;
+    ASSERT(SUCCEEDED(CoInitializeEx(NULL, COINIT_MULTITHREADED)));
+    Picky *p = calloc(1, sizeof *p);
+    p->iface.lpVtbl = &pk_vtbl;
+    p->factory.lpVtbl = &pk_f_vtbl;
+    p->calc = new_calc();
+    atomic_init(&p->refs, 1);
+    ASSERT_HR(S_OK, AmrtCreateProxy((IUnknown *)&p->iface, &IID_ICalc, (void **)&px));
+    ICalc_Release(&p->iface);
+    ASSERT_HR(S_OK, ICalc_QueryInterface(px, &IID_ICallFactory, (void **)&f));
+    call = (IUnknown *)1;
+    ASSERT_HR(E_NOINTERFACE, ICallFactory_CreateCall(f, &IID_AsyncICalc, NULL, &IID_IUnknown, &call));
+    ASSERT(call == NULL);
+    ASSERT_EQ(atomic_load(&p->asked), 1);   /* the server's own factory was asked (E7) */
+    ICallFactory_Release(f);
+    sum = 0;
+    ASSERT_HR(S_OK, ICalc_Add(px, 20, 22, &sum));
+    ASSERT_EQ(sum, 42);
     finish_all(px);
 }
 
@@ -370,8 +468,9 @@ TEST(begin_out_of_memory_at_every_allocation)
     finish_all(px);
 }
 
-RUN_TESTS(ENTRY(B1_no_call_factory_means_no_async), ENTRY(B2_B3_create_call_results),
-          ENTRY(B4_B14_aggregated_call_object_uses_the_outer_isynchronize), ENTRY(B6_one_call_at_a_time),
+RUN_TESTS(ENTRY(B1_B16_no_call_factory_means_no_async), ENTRY(B2_B3_create_call_results),
+          ENTRY(B4_B14_aggregated_call_object_uses_the_outer_isynchronize), ENTRY(B5_client_flow),
+          ENTRY(B15_create_call_may_fail_then_use_the_sync_interface), ENTRY(B6_one_call_at_a_time),
           ENTRY(B7_finish_without_call), ENTRY(B8_finish_returns_what_the_sync_method_returns),
           ENTRY(B9_release_without_finish), ENTRY(B10_reusable_after_finish), ENTRY(B11_B12_B13_isynchronize_of_the_call),
           ENTRY(B17_null_ref_pointer_fails_at_begin), ENTRY(B18_begin_copies_in_data), ENTRY(D2_D6_D9_D11_cancel),
