@@ -230,6 +230,171 @@ TEST(B15_create_call_may_fail_then_use_the_sync_interface)
     finish_all(px);
 }
 
+/* ---- server-side async (RULES.md E): a server with its own call objects ---- */
+
+/* the server call object: AsyncICalc's Add only; Begin_Add does the work and
+ * Signals the ISynchronize of its controlling unknown before returning (E2) */
+typedef struct SrvCall {
+    IUnknown inner;
+    AsyncICalc async;
+    atomic_long refs;
+    IUnknown *outer;        /* pCtrlUnk (E3), or our own inner (E4) */
+    IUnknown *event;        /* the aggregated ManualResetEvent when not aggregated (E4) */
+    LONG sum;
+} SrvCall;
+#define SRVCALL(p, f) ((SrvCall *)((char *)(p) - offsetof(SrvCall, f)))
+static atomic_int srv_signals, srv_calls;
+
+static HRESULT STDMETHODCALLTYPE sc_qi(IUnknown *This, REFIID riid, void **ppv)
+{
+    SrvCall *c = SRVCALL(This, inner);
+    if (IsEqualIID(riid, &IID_IUnknown)) *ppv = &c->inner;
+    else if (IsEqualIID(riid, &IID_AsyncICalc)) *ppv = &c->async;
+    else if (c->event && IsEqualIID(riid, &IID_ISynchronize)) return IUnknown_QueryInterface(c->event, riid, ppv);
+    else { *ppv = NULL; return E_NOINTERFACE; }
+    IUnknown_AddRef((IUnknown *)*ppv);
+    return S_OK;
+}
+static ULONG STDMETHODCALLTYPE sc_addref(IUnknown *This) { return (ULONG)atomic_fetch_add(&SRVCALL(This, inner)->refs, 1) + 1; }
+static ULONG STDMETHODCALLTYPE sc_release(IUnknown *This)
+{
+    SrvCall *c = SRVCALL(This, inner);
+    long r = atomic_fetch_sub(&c->refs, 1) - 1;
+    if (!r) {
+        if (c->event) IUnknown_Release(c->event);
+        free(c);
+        atomic_fetch_sub(&live, 1);
+    }
+    return (ULONG)r;
+}
+static IUnknownVtbl sc_vtbl = { sc_qi, sc_addref, sc_release };
+static HRESULT STDMETHODCALLTYPE sa_qi(AsyncICalc *This, REFIID riid, void **ppv) { return IUnknown_QueryInterface(SRVCALL(This, async)->outer, riid, ppv); }
+static ULONG STDMETHODCALLTYPE sa_addref(AsyncICalc *This) { return IUnknown_AddRef(SRVCALL(This, async)->outer); }
+static ULONG STDMETHODCALLTYPE sa_release(AsyncICalc *This) { return IUnknown_Release(SRVCALL(This, async)->outer); }
+static HRESULT STDMETHODCALLTYPE sa_begin_add(AsyncICalc *This, LONG a, LONG b)
+{
+    SrvCall *c = SRVCALL(This, async);
+    ISynchronize *sync;
+    c->sum = a + b;
+    atomic_fetch_add(&srv_calls, 1);
+    HRESULT hr = IUnknown_QueryInterface(c->outer, &IID_ISynchronize, (void **)&sync);   /* E3: on pCtrlUnk */
+    if (FAILED(hr)) return hr;
+    atomic_fetch_add(&srv_signals, 1);
+    ISynchronize_Signal(sync);
+    ISynchronize_Release(sync);
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE sa_finish_add(AsyncICalc *This, LONG *sum) { *sum = SRVCALL(This, async)->sum + 1000; return S_OK; }
+static AsyncICalcVtbl sa_vtbl = { .QueryInterface = sa_qi, .AddRef = sa_addref, .Release = sa_release,
+                                  .Begin_Add = sa_begin_add, .Finish_Add = sa_finish_add };
+
+static HRESULT STDMETHODCALLTYPE srv_create(ICallFactory *This, REFIID riid, IUnknown *outer, REFIID riid2, IUnknown **ppv)
+{
+    (void)This;
+    *ppv = NULL;
+    if (!IsEqualIID(riid, &IID_AsyncICalc)) return E_NOINTERFACE;
+    if (outer && !IsEqualIID(riid2, &IID_IUnknown)) return CLASS_E_NOAGGREGATION;
+    SrvCall *c = calloc(1, sizeof *c);
+    c->inner.lpVtbl = &sc_vtbl;
+    c->async.lpVtbl = &sa_vtbl;
+    atomic_init(&c->refs, 1);
+    atomic_fetch_add(&live, 1);
+    c->outer = outer ? outer : &c->inner;
+    if (outer) { *ppv = &c->inner; return S_OK; }   /* E3: the non-delegating IUnknown */
+    HRESULT hr = CoCreateInstance(&CLSID_ManualResetEvent, &c->inner, CLSCTX_INPROC_SERVER, &IID_IUnknown, (void **)&c->event);
+    if (SUCCEEDED(hr)) hr = sc_qi(&c->inner, riid2, (void **)ppv);
+    sc_release(&c->inner);
+    return hr;
+}
+static ICallFactoryVtbl srv_f_vtbl = { pk_f_qi, pk_f_addref, pk_f_release, srv_create };
+
+static ICalc *new_server(void)
+{
+    static ICalcVtbl vt;
+    vt = calc_vtbl;
+    vt.QueryInterface = pk_qi;
+    vt.AddRef = pk_addref;
+    vt.Release = pk_release;
+    vt.Add = pk_add;
+    Picky *p = calloc(1, sizeof *p);
+    p->iface.lpVtbl = &vt;
+    p->factory.lpVtbl = &srv_f_vtbl;
+    p->calc = new_calc();
+    atomic_init(&p->refs, 1);
+    return &p->iface;
+}
+
+/* not aggregated, the server call object exposes ISynchronize itself,
+ * through an aggregated CLSID_ManualResetEvent */
+TEST(E4_unaggregated_server_call_object_exposes_isynchronize)
+{
+    ASSERT(SUCCEEDED(CoInitializeEx(NULL, COINIT_MULTITHREADED)));
+    ICalc *srv = new_server();
+    ICallFactory *f;
+    AsyncICalc *call = NULL;
+    ISynchronize *sync = NULL;
+    void *back = NULL;
+    LONG sum = 0;
+    ASSERT_HR(S_OK, ICalc_QueryInterface(srv, &IID_ICallFactory, (void **)&f));
+    ASSERT_HR(S_OK, ICallFactory_CreateCall(f, &IID_AsyncICalc, NULL, &IID_AsyncICalc, (IUnknown **)&call));
+    ICallFactory_Release(f);
+    ASSERT_HR(S_OK, AsyncICalc_QueryInterface(call, &IID_ISynchronize, (void **)&sync));
+    ASSERT_HR(S_OK, ISynchronize_QueryInterface(sync, &IID_AsyncICalc, &back));   /* one COM identity */
+    ASSERT(back == call);
+    AsyncICalc_Release((AsyncICalc *)back);
+    ASSERT_HR(RPC_E_TIMEOUT, ISynchronize_Wait(sync, 0, 0));
+    ASSERT_HR(S_OK, AsyncICalc_Begin_Add(call, 2, 3));
+    ASSERT_HR(S_OK, ISynchronize_Wait(sync, 0, INFINITE));
+    ASSERT_HR(S_OK, AsyncICalc_Finish_Add(call, &sum));
+    ASSERT_EQ(sum, 1005);
+    ISynchronize_Release(sync);
+    AsyncICalc_Release(call);
+    ICalc_Release(srv);
+    CoUninitialize();
+    ASSERT_EQ(atomic_load(&live), 0);
+}
+
+/* through the proxy, the server call object is aggregated in the client's
+ * call object and Signals the ISynchronize it gets from pCtrlUnk: here, the
+ * client's own outer object, which counts the signals it sees */
+TEST(E3_aggregated_server_call_object_signals_the_outer)
+{
+    ASSERT(SUCCEEDED(CoInitializeEx(NULL, COINIT_MULTITHREADED)));
+    ICalc *srv = new_server(), *px = NULL;
+    ICallFactory *f;
+    IUnknown *bad = (IUnknown *)1;
+    ASSERT_HR(S_OK, ICalc_QueryInterface(srv, &IID_ICallFactory, (void **)&f));
+    ASSERT_HR(CLASS_E_NOAGGREGATION, ICallFactory_CreateCall(f, &IID_AsyncICalc, (IUnknown *)srv, &IID_AsyncICalc, &bad));
+    ICallFactory_Release(f);
+    ASSERT(bad == NULL);
+    ASSERT_HR(S_OK, AmrtCreateProxy((IUnknown *)srv, &IID_ICalc, (void **)&px));
+    ICalc_Release(srv);
+    atomic_store(&srv_signals, 0);
+    atomic_store(&srv_calls, 0);
+    Outer o = { { &o_vtbl }, { &os_vtbl }, 1, NULL, NULL, 0, 0, 0 };
+    ASSERT_HR(S_OK, ICalc_QueryInterface(px, &IID_ICallFactory, (void **)&f));
+    ASSERT_HR(S_OK, ICallFactory_CreateCall(f, &IID_AsyncICalc, &o.iface, &IID_IUnknown, &o.inner));
+    ICallFactory_Release(f);
+    ASSERT_HR(S_OK, IUnknown_QueryInterface(o.inner, &IID_ISynchronize, (void **)&o.inner_sync));
+    IUnknown_Release(&o.iface);
+    AsyncICalc *call;
+    ASSERT_HR(S_OK, IUnknown_QueryInterface(&o.iface, &IID_AsyncICalc, (void **)&call));
+    for (int i = 1; i <= 3; i++) {
+        LONG sum = 0;
+        ASSERT_HR(S_OK, AsyncICalc_Begin_Add(call, i, 1));
+        ASSERT_HR(S_OK, AsyncICalc_Finish_Add(call, &sum));
+        ASSERT_EQ(sum, 1000 + i + 1);           /* the server call object's result */
+        ASSERT_EQ(atomic_load(&srv_calls), i);
+        ASSERT_EQ(atomic_load(&srv_signals), i);
+        ASSERT_EQ(atomic_load(&o.signals), i);  /* its Signal reached the outer, and only it signaled */
+    }
+    AsyncICalc_Release(call);
+    IUnknown_AddRef(&o.iface);
+    ISynchronize_Release(o.inner_sync);
+    IUnknown_Release(o.inner);
+    finish_all(px);
+}
+
 TEST(B6_one_call_at_a_time)
 {
     ICalc *px = proxy();
@@ -475,5 +640,6 @@ RUN_TESTS(ENTRY(B1_B16_no_call_factory_means_no_async), ENTRY(B2_B3_create_call_
           ENTRY(B9_release_without_finish), ENTRY(B10_reusable_after_finish), ENTRY(B11_B12_B13_isynchronize_of_the_call),
           ENTRY(B17_null_ref_pointer_fails_at_begin), ENTRY(B18_begin_copies_in_data), ENTRY(D2_D6_D9_D11_cancel),
           ENTRY(D4_D7_cancel_after_completion_in_the_interval), ENTRY(F1_F3_no_client_security_no_server_context),
-          ENTRY(I4_proxy_forwards_and_holds_the_object), ENTRY(I5_local_server_is_reached_through_the_proxy),
+          ENTRY(E3_aggregated_server_call_object_signals_the_outer),
+          ENTRY(E4_unaggregated_server_call_object_exposes_isynchronize), ENTRY(I4_proxy_forwards_and_holds_the_object), ENTRY(I5_local_server_is_reached_through_the_proxy),
           ENTRY(begin_out_of_memory_at_every_allocation))
