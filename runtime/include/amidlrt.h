@@ -106,6 +106,11 @@ typedef enum tagREGCLS {
 EXTERN_C const CLSID CLSID_StdEvent;                /* auto-reset */
 EXTERN_C const CLSID CLSID_ManualResetEvent;
 EXTERN_C const CLSID CLSID_SynchronizeContainer;
+/* ISynchronizeMutex (RULES.md C16): Windows has no public class for it; this
+ * is libamidlrt's own. Wait acquires (recursively for the owning thread),
+ * ReleaseMutex and Signal release, E_FAIL on a thread that does not own it;
+ * Reset returns E_NOTIMPL. Aggregatable like the events. */
+EXTERN_C const CLSID CLSID_AmrtSynchronizeMutex;
 
 /* ---- GUIDs ---- */
 #ifdef __cplusplus

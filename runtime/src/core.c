@@ -310,6 +310,8 @@ HRESULT CoCreateInstance(REFCLSID rclsid, IUnknown *outer, DWORD clsctx, REFIID 
         return amrt__event_create(outer, IsEqualGUID(clsid, &CLSID_ManualResetEvent), iid, ppv);
     if (IsEqualGUID(clsid, &CLSID_SynchronizeContainer))
         return amrt__container_create(outer, iid, ppv);
+    if (IsEqualGUID(clsid, &CLSID_AmrtSynchronizeMutex))
+        return amrt__mutex_create(outer, iid, ppv);
     /* registered classes: in-process, the caller gets the object itself;
      * a local server is reached through a proxy (RULES.md I5), which is not
      * part of the runtime yet: the class is then not available */

@@ -48,6 +48,7 @@ const AmrtInterface *amrt__glue_by_iid(const IID *iid, bool async);
 /* sync.c: the system synchronization objects */
 HRESULT amrt__event_create(IUnknown *outer, bool manual, const IID *iid, void **ppv);
 HRESULT amrt__container_create(IUnknown *outer, const IID *iid, void **ppv);
+HRESULT amrt__mutex_create(IUnknown *outer, const IID *iid, void **ppv);
 
 /* an absolute CLOCK_MONOTONIC deadline dwMilliseconds from now */
 struct timespec;

@@ -3,6 +3,8 @@
  *   CLSID_StdEvent          auto-reset event: a Wait that sees the signal consumes it
  *   CLSID_ManualResetEvent  stays signaled until Reset
  *   CLSID_SynchronizeContainer  waits for any of up to 63 ISynchronize objects
+ *   CLSID_AmrtSynchronizeMutex  ISynchronizeMutex (RULES.md C16; Windows has no
+ *                           public class for it, so this one is the runtime's own)
  * Events expose ISynchronize, ISynchronizeHandle and ISynchronizeEvent and are
  * aggregatable (the call objects aggregate them). Both start non-signaled.
  *
@@ -32,6 +34,9 @@ AMIDLRT_API const CLSID CLSID_ManualResetEvent =
     { 0x0000032c, 0x0000, 0x0000, { 0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46 } };
 AMIDLRT_API const CLSID CLSID_SynchronizeContainer =
     { 0x0000032d, 0x0000, 0x0000, { 0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46 } };
+/* {ca763971-7fa6-4578-bfd8-c09355a6e26f}: the runtime's own */
+AMIDLRT_API const CLSID CLSID_AmrtSynchronizeMutex =
+    { 0xca763971, 0x7fa6, 0x4578, { 0xbf, 0xd8, 0xc0, 0x93, 0x55, 0xa6, 0xe2, 0x6f } };
 
 /* ==================================================================== time */
 
@@ -535,4 +540,163 @@ HRESULT CoWaitForMultipleHandles(DWORD flags, DWORD timeout, ULONG count, HANDLE
         if (left == 0)
             return RPC_S_CALLPENDING;   /* this function's timeout value (RULES.md C17) */
     }
+}
+
+/* ==================================================================== mutex */
+
+/* RULES.md C16 (project choice): Wait acquires, recursively for the owning
+ * thread; ReleaseMutex releases one level and fails with E_FAIL on a thread
+ * that does not own it. Signal is ReleaseMutex (releasing a mutex is what
+ * makes it signaled); Reset has no meaning for a mutex: E_NOTIMPL. */
+typedef struct Mutex {
+    IUnknown inner;
+    ISynchronizeMutex sync;
+    IUnknown *outer;
+    atomic_long refs;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    pthread_t owner;                /* valid while depth > 0; guarded by lock */
+    unsigned long depth;
+} Mutex;
+
+#define MX_FROM(p, field) ((Mutex *)((char *)(p) - offsetof(Mutex, field)))
+
+static HRESULT STDMETHODCALLTYPE mx_inner_qi(IUnknown *This, REFIID riid, void **ppv)
+{
+    Mutex *mx = MX_FROM(This, inner);
+    if (!ppv)
+        return E_POINTER;
+    if (IsEqualIID(riid, &IID_IUnknown))
+        *ppv = &mx->inner;
+    else if (IsEqualIID(riid, &IID_ISynchronize) || IsEqualIID(riid, &IID_ISynchronizeMutex))
+        *ppv = &mx->sync;
+    else {
+        *ppv = NULL;
+        return E_NOINTERFACE;
+    }
+    IUnknown_AddRef((IUnknown *)*ppv);
+    return S_OK;
+}
+
+static ULONG STDMETHODCALLTYPE mx_inner_addref(IUnknown *This)
+{
+    return (ULONG)atomic_fetch_add(&MX_FROM(This, inner)->refs, 1) + 1;
+}
+
+static ULONG STDMETHODCALLTYPE mx_inner_release(IUnknown *This)
+{
+    Mutex *mx = MX_FROM(This, inner);
+    long left = atomic_fetch_sub(&mx->refs, 1) - 1;
+    if (left == 0) {
+        pthread_cond_destroy(&mx->cond);
+        pthread_mutex_destroy(&mx->lock);
+        amrt__free(mx);
+    }
+    return (ULONG)left;
+}
+
+static const IUnknownVtbl mx_inner_vtbl = { mx_inner_qi, mx_inner_addref, mx_inner_release };
+
+static HRESULT STDMETHODCALLTYPE mx_qi(ISynchronizeMutex *This, REFIID riid, void **ppv)
+{
+    return IUnknown_QueryInterface(MX_FROM(This, sync)->outer, riid, ppv);
+}
+
+static ULONG STDMETHODCALLTYPE mx_addref(ISynchronizeMutex *This)
+{
+    return IUnknown_AddRef(MX_FROM(This, sync)->outer);
+}
+
+static ULONG STDMETHODCALLTYPE mx_release(ISynchronizeMutex *This)
+{
+    return IUnknown_Release(MX_FROM(This, sync)->outer);
+}
+
+static HRESULT STDMETHODCALLTYPE mx_wait(ISynchronizeMutex *This, DWORD flags, DWORD ms)
+{
+    Mutex *mx = MX_FROM(This, sync);
+    pthread_t self = pthread_self();
+    (void)flags;        /* RULES.md C4/C19, as for the events */
+    struct timespec deadline;
+    if (ms != INFINITE && ms != 0)
+        amrt__deadline(&deadline, ms);
+    HRESULT hr = S_OK;
+    pthread_mutex_lock(&mx->lock);
+    while (mx->depth && !pthread_equal(mx->owner, self)) {
+        if (ms == 0) {
+            hr = AMRT_WAIT_TIMEOUT;
+            break;
+        }
+        if (ms == INFINITE) {
+            pthread_cond_wait(&mx->cond, &mx->lock);
+        } else if (pthread_cond_timedwait(&mx->cond, &mx->lock, &deadline) == ETIMEDOUT &&
+                   mx->depth && !pthread_equal(mx->owner, self)) {
+            hr = AMRT_WAIT_TIMEOUT;
+            break;
+        }
+    }
+    if (hr == S_OK) {
+        mx->owner = self;
+        mx->depth++;
+    }
+    pthread_mutex_unlock(&mx->lock);
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE mx_releasemutex(ISynchronizeMutex *This)
+{
+    Mutex *mx = MX_FROM(This, sync);
+    HRESULT hr = S_OK;
+    pthread_mutex_lock(&mx->lock);
+    if (!mx->depth || !pthread_equal(mx->owner, pthread_self()))
+        hr = E_FAIL;                /* not the owner */
+    else if (--mx->depth == 0)
+        pthread_cond_signal(&mx->cond);
+    pthread_mutex_unlock(&mx->lock);
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE mx_signal(ISynchronizeMutex *This)
+{
+    return mx_releasemutex(This);
+}
+
+static HRESULT STDMETHODCALLTYPE mx_reset(ISynchronizeMutex *This)
+{
+    (void)This;
+    return E_NOTIMPL;
+}
+
+static const ISynchronizeMutexVtbl mx_vtbl = {
+    mx_qi, mx_addref, mx_release, mx_wait, mx_signal, mx_reset, mx_releasemutex,
+};
+
+HRESULT amrt__mutex_create(IUnknown *outer, const IID *iid, void **ppv)
+{
+    *ppv = NULL;
+    if (outer && !IsEqualIID(iid, &IID_IUnknown))
+        return CLASS_E_NOAGGREGATION;
+    Mutex *mx = amrt__calloc(sizeof *mx);
+    if (!mx)
+        return E_OUTOFMEMORY;
+    mx->inner.lpVtbl = (IUnknownVtbl *)&mx_inner_vtbl;
+    mx->sync.lpVtbl = (ISynchronizeMutexVtbl *)&mx_vtbl;
+    mx->outer = outer ? outer : &mx->inner;
+    atomic_init(&mx->refs, 1);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    if (pthread_mutex_init(&mx->lock, NULL) != 0 || pthread_cond_init(&mx->cond, &ca) != 0) {
+        pthread_condattr_destroy(&ca);
+        amrt__free(mx);
+        return E_OUTOFMEMORY;
+    }
+    pthread_condattr_destroy(&ca);
+    if (outer) {
+        *ppv = &mx->inner;
+        return S_OK;
+    }
+    HRESULT hr = IUnknown_QueryInterface(&mx->inner, iid, ppv);
+    IUnknown_Release(&mx->inner);
+    return hr;
 }

@@ -4,6 +4,7 @@
 
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
 
@@ -232,6 +233,61 @@ TEST(C15_auto_reset_member_consumed_lowest_index_first)
     ISynchronizeContainer_Release(c);
 }
 
+/* ISynchronizeMutex (the runtime's CLSID_AmrtSynchronizeMutex): Wait
+ * acquires, recursively on the owning thread; ReleaseMutex from another
+ * thread fails; a waiter on another thread gets it once fully released */
+typedef struct { ISynchronizeMutex *mx; HRESULT poll, release, wait, release2; atomic_int got; } MxArg;
+
+static void *mx_other(void *p)
+{
+    MxArg *a = p;
+    a->poll = ISynchronizeMutex_Wait(a->mx, 0, 0);
+    a->release = ISynchronizeMutex_ReleaseMutex(a->mx);
+    a->wait = ISynchronizeMutex_Wait(a->mx, 0, 5000);
+    atomic_store(&a->got, 1);
+    a->release2 = ISynchronizeMutex_ReleaseMutex(a->mx);
+    return NULL;
+}
+
+TEST(C16_synchronize_mutex)
+{
+    ISynchronizeMutex *mx = NULL;
+    ISynchronize *s = NULL;
+    IUnknown *bad = (IUnknown *)1, *outer = (IUnknown *)2;
+    ASSERT(SUCCEEDED(CoInitializeEx(NULL, COINIT_MULTITHREADED)));
+    ASSERT_HR(CLASS_E_NOAGGREGATION, CoCreateInstance(&CLSID_AmrtSynchronizeMutex, outer, CLSCTX_INPROC_SERVER,
+                                                      &IID_ISynchronizeMutex, (void **)&bad));
+    ASSERT(bad == NULL);
+    ASSERT_HR(S_OK, CoCreateInstance(&CLSID_AmrtSynchronizeMutex, NULL, CLSCTX_INPROC_SERVER,
+                                     &IID_ISynchronizeMutex, (void **)&mx));
+    ASSERT_HR(S_OK, ISynchronizeMutex_QueryInterface(mx, &IID_ISynchronize, (void **)&s));
+    ASSERT((void *)s == (void *)mx);
+    ASSERT_HR(E_FAIL, ISynchronizeMutex_ReleaseMutex(mx));     /* not owned */
+    ASSERT_HR(E_NOTIMPL, ISynchronize_Reset(s));
+    ASSERT_HR(S_OK, ISynchronize_Wait(s, 0, 0));               /* acquire */
+    ASSERT_HR(S_OK, ISynchronize_Wait(s, 0, INFINITE));        /* recursive */
+    MxArg a = { mx, 0, 0, 0, 0, 0 };
+    pthread_t t;
+    pthread_create(&t, NULL, mx_other, &a);
+    struct timespec ts = { 0, 50000000 };
+    nanosleep(&ts, NULL);
+    ASSERT_EQ(atomic_load(&a.got), 0);                         /* still ours */
+    ASSERT_HR(S_OK, ISynchronizeMutex_ReleaseMutex(mx));
+    nanosleep(&ts, NULL);
+    ASSERT_EQ(atomic_load(&a.got), 0);                         /* one level left */
+    ASSERT_HR(S_OK, ISynchronize_Signal(s));                   /* Signal releases too */
+    pthread_join(t, NULL);
+    ASSERT_HR(RPC_E_TIMEOUT, a.poll);
+    ASSERT_HR(E_FAIL, a.release);
+    ASSERT_HR(S_OK, a.wait);
+    ASSERT_HR(S_OK, a.release2);
+    ASSERT_HR(S_OK, ISynchronize_Wait(s, 0, 20));              /* free again */
+    ASSERT_HR(S_OK, ISynchronizeMutex_ReleaseMutex(mx));
+    ISynchronize_Release(s);
+    ISynchronizeMutex_Release(mx);
+    CoUninitialize();
+}
+
 TEST(C17_co_wait_for_multiple_handles)
 {
     ISynchronize *a = make_event(&CLSID_ManualResetEvent), *b = make_event(&CLSID_ManualResetEvent);
@@ -275,6 +331,9 @@ TEST(event_creation_out_of_memory)
     ASSERT(p == NULL);
     AmrtFailAllocationAfter(0);
     ASSERT_HR(E_OUTOFMEMORY, CoCreateInstance(&CLSID_SynchronizeContainer, NULL, CLSCTX_INPROC_SERVER, &IID_ISynchronizeContainer, &p));
+    AmrtFailAllocationAfter(0);
+    ASSERT_HR(E_OUTOFMEMORY, CoCreateInstance(&CLSID_AmrtSynchronizeMutex, NULL, CLSCTX_INPROC_SERVER, &IID_ISynchronizeMutex, &p));
+    ASSERT(p == NULL);
     AmrtFailAllocationAfter(-1);
 }
 
@@ -282,5 +341,5 @@ RUN_TESTS(ENTRY(C1_wait_poll_and_infinite), ENTRY(C2_wait_timeout_is_rpc_e_timeo
           ENTRY(C6_reset_makes_nonsignaled), ENTRY(C7_std_event_is_auto_reset), ENTRY(C8_manual_reset_stays_signaled),
           ENTRY(C9_aggregatable_events_and_interfaces), ENTRY(C10_handle_readable_exactly_while_signaled),
           ENTRY(C11_set_event_handle), ENTRY(C13_container_holds_63), ENTRY(C14_wait_multiple_returns_the_signaled_one),
-          ENTRY(C15_auto_reset_member_consumed_lowest_index_first), ENTRY(C17_co_wait_for_multiple_handles),
+          ENTRY(C15_auto_reset_member_consumed_lowest_index_first), ENTRY(C16_synchronize_mutex), ENTRY(C17_co_wait_for_multiple_handles),
           ENTRY(C18_C19_cowait_flags_accepted), ENTRY(event_creation_out_of_memory))
