@@ -633,6 +633,55 @@ TEST(begin_out_of_memory_at_every_allocation)
     finish_all(px);
 }
 
+/* every allocation on the way to a call object may fail: AmrtCreateProxy,
+ * the proxy's interfaces, CreateCall (plain and with a server call object);
+ * each failure is E_OUTOFMEMORY with a NULL out pointer, nothing leaks
+ * (finish_all counts the live objects; valgrind and ASan run this too) */
+TEST(create_call_out_of_memory_at_every_allocation)
+{
+    for (int server = 0; server < 2; server++) {
+        int failures = 0, successes = 0;
+        for (long n = 0; n < 12; n++) {
+            ASSERT(SUCCEEDED(CoInitializeEx(NULL, COINIT_MULTITHREADED)));
+            ICalc *obj = server ? new_server() : new_calc(), *px = (ICalc *)1;
+            ICallFactory *f = (ICallFactory *)1;
+            AsyncICalc *call = (AsyncICalc *)1;
+            AmrtFailAllocationAfter(n);
+            HRESULT hr = AmrtCreateProxy((IUnknown *)obj, &IID_ICalc, (void **)&px);
+            if (SUCCEEDED(hr)) {
+                hr = ICalc_QueryInterface(px, &IID_ICallFactory, (void **)&f);
+                if (SUCCEEDED(hr)) {
+                    hr = ICallFactory_CreateCall(f, &IID_AsyncICalc, NULL, &IID_AsyncICalc, (IUnknown **)&call);
+                    ICallFactory_Release(f);
+                } else {
+                    ASSERT(f == NULL);
+                }
+            } else {
+                ASSERT(px == NULL);
+            }
+            AmrtFailAllocationAfter(-1);
+            ICalc_Release(obj);
+            if (FAILED(hr)) {
+                ASSERT_HR(E_OUTOFMEMORY, hr);
+                ASSERT(call == NULL || call == (AsyncICalc *)1);
+                failures++;
+            } else {
+                LONG sum = 0;
+                ASSERT_HR(S_OK, AsyncICalc_Begin_Add(call, 40, 2));
+                ASSERT_HR(S_OK, AsyncICalc_Finish_Add(call, &sum));
+                ASSERT_EQ(sum, server ? 1042 : 42);
+                AsyncICalc_Release(call);
+                successes++;
+            }
+            if (px != (ICalc *)1 && px)
+                ICalc_Release(px);
+            CoUninitialize();
+            ASSERT_EQ(atomic_load(&live), 0);
+        }
+        ASSERT(failures >= 3 && successes >= 1);
+    }
+}
+
 RUN_TESTS(ENTRY(B1_B16_no_call_factory_means_no_async), ENTRY(B2_B3_create_call_results),
           ENTRY(B4_B14_aggregated_call_object_uses_the_outer_isynchronize), ENTRY(B5_client_flow),
           ENTRY(B15_create_call_may_fail_then_use_the_sync_interface), ENTRY(B6_one_call_at_a_time),
@@ -642,4 +691,5 @@ RUN_TESTS(ENTRY(B1_B16_no_call_factory_means_no_async), ENTRY(B2_B3_create_call_
           ENTRY(D4_D7_cancel_after_completion_in_the_interval), ENTRY(F1_F3_no_client_security_no_server_context),
           ENTRY(E3_aggregated_server_call_object_signals_the_outer),
           ENTRY(E4_unaggregated_server_call_object_exposes_isynchronize), ENTRY(I4_proxy_forwards_and_holds_the_object), ENTRY(I5_local_server_is_reached_through_the_proxy),
-          ENTRY(begin_out_of_memory_at_every_allocation))
+          ENTRY(begin_out_of_memory_at_every_allocation),
+          ENTRY(create_call_out_of_memory_at_every_allocation))
