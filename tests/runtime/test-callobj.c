@@ -682,6 +682,28 @@ TEST(create_call_out_of_memory_at_every_allocation)
     }
 }
 
+/* Finish_ only hands over what the call already holds: with every
+ * allocation failing it still delivers the [out] string and array */
+TEST(finish_allocates_nothing)
+{
+    ICalc *px = proxy();
+    AsyncICalc *call = new_call(px);
+    ISynchronize *sync;
+    LPWSTR s = NULL;
+    ASSERT_HR(S_OK, AsyncICalc_QueryInterface(call, &IID_ISynchronize, (void **)&sync));
+    ASSERT_HR(S_OK, AsyncICalc_Begin_Concat(call, (LPCWSTR)u"fin", (LPCWSTR)u"ish"));
+    ASSERT_HR(S_OK, ISynchronize_Wait(sync, 0, INFINITE));
+    AmrtFailAllocationAfter(0);
+    HRESULT hr = AsyncICalc_Finish_Concat(call, &s);
+    AmrtFailAllocationAfter(-1);
+    ASSERT_HR(S_OK, hr);
+    ASSERT(s && !memcmp(s, u"finish", 14));
+    CoTaskMemFree(s);
+    ISynchronize_Release(sync);
+    AsyncICalc_Release(call);
+    finish_all(px);
+}
+
 RUN_TESTS(ENTRY(B1_B16_no_call_factory_means_no_async), ENTRY(B2_B3_create_call_results),
           ENTRY(B4_B14_aggregated_call_object_uses_the_outer_isynchronize), ENTRY(B5_client_flow),
           ENTRY(B15_create_call_may_fail_then_use_the_sync_interface), ENTRY(B6_one_call_at_a_time),
@@ -692,4 +714,5 @@ RUN_TESTS(ENTRY(B1_B16_no_call_factory_means_no_async), ENTRY(B2_B3_create_call_
           ENTRY(E3_aggregated_server_call_object_signals_the_outer),
           ENTRY(E4_unaggregated_server_call_object_exposes_isynchronize), ENTRY(I4_proxy_forwards_and_holds_the_object), ENTRY(I5_local_server_is_reached_through_the_proxy),
           ENTRY(begin_out_of_memory_at_every_allocation),
-          ENTRY(create_call_out_of_memory_at_every_allocation))
+          ENTRY(create_call_out_of_memory_at_every_allocation),
+          ENTRY(finish_allocates_nothing))
