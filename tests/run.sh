@@ -40,6 +40,15 @@ for t in core sync pool callobj stress e2e; do
         esac
     done < <(run "$BUILD/tests/test-$t" 2>&1)
 done
+soak=${AMRT_SOAK_SECONDS:-60}
+section "runtime: soak, ${soak} s (AMRT_SOAK_SECONDS sets it; make soak runs 300)"
+while IFS= read -r line; do
+    case "$line" in
+        "ok "*) ok ;;
+        "FAIL "*) bad "runtime soak: ${line#FAIL }" ;;
+        "soak: "*) echo "   $line" ;;
+    esac
+done < <(AMRT_SOAK_SECONDS=$soak AMRT_TEST_TIMEOUT=$((${soak%.*} + 120)) timeout $((${soak%.*} + 180)) "$BUILD/tests/test-soak" 2>&1)
 if command -v valgrind >/dev/null; then
     for t in core sync pool callobj e2e; do
         check "runtime $t tests clean under valgrind (no error, no leak)" \

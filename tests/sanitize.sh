@@ -7,9 +7,11 @@ BUILD=${BUILD:-build}
 pass=0; fail=0
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+# the soak, short under the sanitizers (its full length is make test and make soak)
+export AMRT_SOAK_SECONDS=${AMRT_SAN_SOAK_SECONDS:-8}
 for kind in asan tsan; do
     echo "== runtime tests under ${kind}"
-    for t in test-core test-sync test-pool test-callobj test-stress test-e2e; do
+    for t in test-core test-sync test-pool test-callobj test-stress test-soak test-e2e; do
         while IFS= read -r line; do
             case "$line" in
                 "ok "*) pass=$((pass + 1)) ;;

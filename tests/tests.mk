@@ -7,7 +7,7 @@ $(BUILD)/tests/test_pp: tests/unit/test_pp.c $(BUILD)/libamidlfe.a
 	$(CC) $(CFLAGS) $(CPPFLAGS) $(WARN) -o $@ $< $(BUILD)/libamidlfe.a
 
 RT_TESTS := $(BUILD)/tests/test-core $(BUILD)/tests/test-sync $(BUILD)/tests/test-pool $(BUILD)/tests/test-callobj \
-            $(BUILD)/tests/test-stress $(BUILD)/tests/test-e2e
+            $(BUILD)/tests/test-stress $(BUILD)/tests/test-soak $(BUILD)/tests/test-e2e
 TEST_GEN := $(BUILD)/tests/gen
 
 $(TEST_GEN)/calltest.h $(TEST_GEN)/calltest_i.c $(TEST_GEN)/calltest_async.c: tests/runtime/calltest.idl $(AMIDL)
@@ -26,7 +26,7 @@ $(BUILD)/tests/test-e2e: tests/runtime/test-e2e.c tests/runtime/task.h $(TEST_GE
 	$(CC) $(CFLAGS) $(LDFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -I$(RT_GEN) -I$(TEST_GEN) \
 	    -o $@ $< $(TEST_GEN)/kinds_i.c $(TEST_GEN)/kinds_async.c $(BUILD)/lib/libamidlrt.a -lm
 
-$(BUILD)/tests/test-callobj $(BUILD)/tests/test-stress: $(BUILD)/tests/test-%: tests/runtime/test-%.c tests/runtime/task.h tests/runtime/calc_server.h $(TEST_GEN)/calltest.h $(BUILD)/lib/libamidlrt.a
+$(BUILD)/tests/test-callobj $(BUILD)/tests/test-stress $(BUILD)/tests/test-soak: $(BUILD)/tests/test-%: tests/runtime/test-%.c tests/runtime/task.h tests/runtime/calc_server.h $(TEST_GEN)/calltest.h $(BUILD)/lib/libamidlrt.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -Iruntime/src -I$(RT_GEN) -I$(TEST_GEN) \
 	    -o $@ $< $(TEST_GEN)/calltest_i.c $(TEST_GEN)/calltest_async.c $(BUILD)/lib/libamidlrt.a
@@ -59,7 +59,7 @@ golden-update: $(AMIDL)
 
 # The runtime tests under AddressSanitizer+UndefinedBehaviorSanitizer and
 # under ThreadSanitizer (clang), each in a build directory of its own.
-SAN_TESTS := test-core test-sync test-pool test-callobj test-stress test-e2e
+SAN_TESTS := test-core test-sync test-pool test-callobj test-stress test-soak test-e2e
 
 test-sanitize: fuzz-replay
 	@$(MAKE) -s BUILD=$(BUILD)/asan AMIDL=$(BUILD)/asan/amidl CC=clang \
@@ -71,8 +71,11 @@ test-sanitize: fuzz-replay
 
 .PHONY: test-sanitize
 
-# The stress test at the issue's full size: 8 threads x 50,000 calls.
-soak: $(BUILD)/tests/test-stress
+# The soak for SOAK_SECONDS (default 300), then the stress test at the
+# issue's full size: 8 threads x 50,000 calls.
+SOAK_SECONDS ?= 300
+soak: $(BUILD)/tests/test-soak $(BUILD)/tests/test-stress
+	AMRT_SOAK_SECONDS=$(SOAK_SECONDS) AMRT_TEST_TIMEOUT=$$(($(SOAK_SECONDS) + 120)) $(BUILD)/tests/test-soak
 	AMRT_STRESS_CALLS=50000 AMRT_TEST_TIMEOUT=1200 $(BUILD)/tests/test-stress
 
 .PHONY: soak
