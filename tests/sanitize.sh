@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/sanitize.sh - run the runtime tests built by 'make test-sanitize'
-# under ASan+UBSan (leak checking on) and under TSan; the last line is
-# "N passed, N failed".
+# under ASan+UBSan (leak checking on) and under TSan; each of the two
+# suites ends with its own line "N passed, N failed".
 set -u
 BUILD=${BUILD:-build}
 pass=0; fail=0
@@ -9,7 +9,9 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 # the soak, short under the sanitizers (its full length is make test and make soak)
 export AMRT_SOAK_SECONDS=${AMRT_SAN_SOAK_SECONDS:-8}
+total_fail=0
 for kind in asan tsan; do
+    pass=0; fail=0
     echo "== runtime tests under ${kind}"
     for t in test-core test-sync test-pool test-callobj test-stress test-soak test-e2e; do
         while IFS= read -r line; do
@@ -22,6 +24,7 @@ for kind in asan tsan; do
             fail=$((fail + 1)); echo "FAIL: $kind $t: sanitizer report"; grep -m5 "Sanitizer\|#[0-4] " "$BUILD/$kind/$t.log"
         fi
     done
+    echo "$pass passed, $fail failed"      # each suite ends with its own line
+    total_fail=$((total_fail + fail))
 done
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+[ "$total_fail" -eq 0 ]
