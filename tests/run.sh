@@ -363,6 +363,10 @@ while IFS= read -r line; do
 done < <(bash tests/install.sh "$TMP/install" 2>&1)
 
 # ---------------------------------------------------------------- bad input
+section "fuzz replay: every seed through the libFuzzer harness under ASan+UBSan (make fuzz-replay)"
+check "fuzz replay of tests/errors, tests/golden, tests/fuzz, the base IDL and the samples" \
+    timeout 900 make -s --no-print-directory BUILD="$BUILD" SHARED="$SHARED" fuzz-replay
+
 section "bad input: tests/errors (expected diagnostics, exactly)"
 for idl in tests/errors/*.idl; do
     exp=${idl%.idl}.expected
