@@ -61,6 +61,21 @@ int amrt__ms_left(const struct timespec *d)
     return ms > INT32_MAX ? INT32_MAX : (int)ms;
 }
 
+/* a mutex and a condition variable timed on CLOCK_MONOTONIC (the events' and the mutex object's) */
+static bool lock_init(pthread_mutex_t *lock, pthread_cond_t *cond)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    bool ok = pthread_mutex_init(lock, NULL) == 0;
+    if (ok && pthread_cond_init(cond, &ca) != 0) {
+        pthread_mutex_destroy(lock);
+        ok = false;
+    }
+    pthread_condattr_destroy(&ca);
+    return ok;
+}
+
 /* ==================================================================== events */
 
 typedef struct Event {
@@ -292,15 +307,10 @@ HRESULT amrt__event_create(IUnknown *outer, bool manual, const IID *iid, void **
     ev->efd = -1;
     ev->ext_fd = -1;
     atomic_init(&ev->refs, 1);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    if (pthread_mutex_init(&ev->lock, NULL) != 0 || pthread_cond_init(&ev->cond, &ca) != 0) {
-        pthread_condattr_destroy(&ca);
+    if (!lock_init(&ev->lock, &ev->cond)) {
         amrt__free(ev);
         return E_OUTOFMEMORY;
     }
-    pthread_condattr_destroy(&ca);
     if (outer) {
         *ppv = &ev->inner;          /* the aggregator holds the inner unknown */
         return S_OK;
@@ -683,15 +693,10 @@ HRESULT amrt__mutex_create(IUnknown *outer, const IID *iid, void **ppv)
     mx->sync.lpVtbl = (ISynchronizeMutexVtbl *)&mx_vtbl;
     mx->outer = outer ? outer : &mx->inner;
     atomic_init(&mx->refs, 1);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    if (pthread_mutex_init(&mx->lock, NULL) != 0 || pthread_cond_init(&mx->cond, &ca) != 0) {
-        pthread_condattr_destroy(&ca);
+    if (!lock_init(&mx->lock, &mx->cond)) {
         amrt__free(mx);
         return E_OUTOFMEMORY;
     }
-    pthread_condattr_destroy(&ca);
     if (outer) {
         *ppv = &mx->inner;
         return S_OK;
