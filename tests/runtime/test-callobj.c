@@ -187,6 +187,18 @@ static HRESULT STDMETHODCALLTYPE pk_f_create(ICallFactory *This, REFIID riid, IU
 }
 static ICallFactoryVtbl pk_f_vtbl = { pk_f_qi, pk_f_addref, pk_f_release, pk_f_create };
 
+/* an ICalc object (Add forwarded to a plain calc) whose ICallFactory is fvt */
+static ICalcVtbl pk_vtbl = { pk_qi, pk_addref, pk_release, pk_add, c_slow, c_concat, c_sum, c_twice, c_self, c_fail, c_count };
+static ICalc *new_picky(ICallFactoryVtbl *fvt)
+{
+    Picky *p = calloc(1, sizeof *p);
+    p->iface.lpVtbl = &pk_vtbl;
+    p->factory.lpVtbl = fvt;
+    p->calc = new_calc();
+    atomic_init(&p->refs, 1);
+    return &p->iface;
+}
+
 /* CreateCall is "not guaranteed to succeed": it fails for an interface the
  * object lacks, and for one whose server has no call object; the client then
  * uses the synchronous interface */
@@ -204,18 +216,8 @@ TEST(B15_create_call_may_fail_then_use_the_sync_interface)
     ASSERT_EQ(sum, 3);
     finish_all(px);
 
-    static ICalcVtbl pk_vtbl;
-    pk_vtbl = calc_vtbl;
-    pk_vtbl.QueryInterface = pk_qi;
-    pk_vtbl.AddRef = pk_addref;
-    pk_vtbl.Release = pk_release;
-    pk_vtbl.Add = pk_add;
     ASSERT(SUCCEEDED(CoInitializeEx(NULL, COINIT_MULTITHREADED)));
-    Picky *p = calloc(1, sizeof *p);
-    p->iface.lpVtbl = &pk_vtbl;
-    p->factory.lpVtbl = &pk_f_vtbl;
-    p->calc = new_calc();
-    atomic_init(&p->refs, 1);
+    Picky *p = (Picky *)new_picky(&pk_f_vtbl);
     ASSERT_HR(S_OK, AmrtCreateProxy((IUnknown *)&p->iface, &IID_ICalc, (void **)&px));
     ICalc_Release(&p->iface);
     ASSERT_HR(S_OK, ICalc_QueryInterface(px, &IID_ICallFactory, (void **)&f));
@@ -308,21 +310,7 @@ static HRESULT STDMETHODCALLTYPE srv_create(ICallFactory *This, REFIID riid, IUn
 }
 static ICallFactoryVtbl srv_f_vtbl = { pk_f_qi, pk_f_addref, pk_f_release, srv_create };
 
-static ICalc *new_server(void)
-{
-    static ICalcVtbl vt;
-    vt = calc_vtbl;
-    vt.QueryInterface = pk_qi;
-    vt.AddRef = pk_addref;
-    vt.Release = pk_release;
-    vt.Add = pk_add;
-    Picky *p = calloc(1, sizeof *p);
-    p->iface.lpVtbl = &vt;
-    p->factory.lpVtbl = &srv_f_vtbl;
-    p->calc = new_calc();
-    atomic_init(&p->refs, 1);
-    return &p->iface;
-}
+static ICalc *new_server(void) { return new_picky(&srv_f_vtbl); }
 
 /* not aggregated, the server call object exposes ISynchronize itself,
  * through an aggregated CLSID_ManualResetEvent */
