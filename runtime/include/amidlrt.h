@@ -132,6 +132,16 @@ AMIDLRT_API void CoUninitialize(void);
 AMIDLRT_API LPVOID CoTaskMemAlloc(SIZE_T size);
 AMIDLRT_API LPVOID CoTaskMemRealloc(LPVOID p, SIZE_T size);
 AMIDLRT_API void CoTaskMemFree(LPVOID p);
+/* BSTR: a length-prefixed, NUL-terminated OLECHAR string (oleauto.h). The
+ * DWORD before the first character holds the length in bytes. */
+AMIDLRT_API BSTR SysAllocString(const OLECHAR *s);
+AMIDLRT_API BSTR SysAllocStringLen(const OLECHAR *s, UINT len);
+AMIDLRT_API BSTR SysAllocStringByteLen(LPCSTR s, UINT bytes);
+AMIDLRT_API INT SysReAllocString(BSTR *b, const OLECHAR *s);
+AMIDLRT_API INT SysReAllocStringLen(BSTR *b, const OLECHAR *s, UINT len);
+AMIDLRT_API void SysFreeString(BSTR b);
+AMIDLRT_API UINT SysStringLen(BSTR b);
+AMIDLRT_API UINT SysStringByteLen(BSTR b);
 AMIDLRT_API HRESULT CoCreateInstance(REFCLSID clsid, IUnknown *outer, DWORD clsctx, REFIID iid, LPVOID *ppv);
 AMIDLRT_API HRESULT CoGetClassObject(REFCLSID clsid, DWORD clsctx, LPVOID reserved, REFIID iid, LPVOID *ppv);
 AMIDLRT_API HRESULT CoRegisterClassObject(REFCLSID clsid, IUnknown *factory, DWORD clsctx, DWORD flags, LPDWORD cookie);

@@ -82,6 +82,85 @@ void CoTaskMemFree(LPVOID p)
     free(p);
 }
 
+/* ==================================================================== BSTR */
+
+/* One block: 4 bytes of padding, the DWORD byte length, the characters and
+ * a 16-bit NUL; the BSTR points at the characters (8-byte aligned). */
+enum { BSTR_HEAD = 8 };
+
+BSTR SysAllocStringByteLen(LPCSTR s, UINT bytes)
+{
+    if (bytes > 0x7fffffffu - BSTR_HEAD - sizeof(OLECHAR) - 1)
+        return NULL;
+    unsigned char *block = amrt__alloc(BSTR_HEAD + (size_t)bytes + sizeof(OLECHAR) + 1);
+    if (!block)
+        return NULL;
+    DWORD n = bytes;
+    memcpy(block + BSTR_HEAD - sizeof n, &n, sizeof n);
+    if (s)
+        memcpy(block + BSTR_HEAD, s, bytes);
+    else
+        memset(block + BSTR_HEAD, 0, bytes);
+    memset(block + BSTR_HEAD + bytes, 0, sizeof(OLECHAR) + 1);   /* NUL, also for an odd byte length */
+    return (BSTR)(void *)(block + BSTR_HEAD);
+}
+
+BSTR SysAllocStringLen(const OLECHAR *s, UINT len)
+{
+    if (len > 0x3fffffffu)
+        return NULL;
+    return SysAllocStringByteLen((LPCSTR)s, len * (UINT)sizeof(OLECHAR));
+}
+
+BSTR SysAllocString(const OLECHAR *s)
+{
+    if (!s)
+        return NULL;
+    UINT n = 0;
+    while (s[n])
+        n++;
+    return SysAllocStringLen(s, n);
+}
+
+void SysFreeString(BSTR b)
+{
+    if (b)
+        free((unsigned char *)b - BSTR_HEAD);
+}
+
+UINT SysStringByteLen(BSTR b)
+{
+    DWORD n = 0;
+    if (b)
+        memcpy(&n, (unsigned char *)b - sizeof n, sizeof n);
+    return n;
+}
+
+UINT SysStringLen(BSTR b)
+{
+    return SysStringByteLen(b) / (UINT)sizeof(OLECHAR);
+}
+
+INT SysReAllocStringLen(BSTR *b, const OLECHAR *s, UINT len)
+{
+    if (!b)
+        return FALSE;
+    BSTR n = SysAllocStringLen(s, len);
+    if (!n)
+        return FALSE;
+    SysFreeString(*b);
+    *b = n;
+    return TRUE;
+}
+
+INT SysReAllocString(BSTR *b, const OLECHAR *s)
+{
+    UINT n = 0;
+    while (s && s[n])
+        n++;
+    return SysReAllocStringLen(b, s, n);
+}
+
 /* ==================================================================== init */
 
 static atomic_long init_count;
