@@ -21,8 +21,11 @@
 
 typedef struct Glue {
     Emitter *e;
-    Buf types;          /* AmrtType definitions */
-    int ntypes;
+    Buf fwd;            /* forward declarations of the structure descriptions */
+    Buf types;          /* AmrtType, AmrtMember and expression definitions */
+    int ntypes, nexprs, nmembers;
+    PtrVec cache;       /* Cached: one description per structure type */
+    PtrVec bodies;      /* pairs: the text of a description, its name */
     bool failed;
 } Glue;
 
@@ -31,105 +34,51 @@ static Type *strip(Type *t)
     return type_strip_alias(t);
 }
 
-/* the chain of alias names of a type carries [string] (LPWSTR) */
-static bool has_string_attr(Var *p)
-{
-    if (attr_has(p->attrs, A_STRING))
-        return true;
-    for (Type *t = p->type; t && t->kind == TY_ALIAS; t = t->ref)
-        if (attr_has(t->attrs, A_STRING))
-            return true;
-    return false;
-}
+/* Where the names of a correlation expression live: the parameters of a
+ * method, or the members of the structure holding the attribute. */
+typedef struct DScope {
+    Var *m;                 /* the method */
+    Type *st;               /* the structure (NULL: the method's parameters) */
+    const char *st_c;       /* its C spelling, for offsetof() */
+} DScope;
 
-static bool alias_string(Type *t)
-{
-    for (; t && t->kind == TY_ALIAS; t = t->ref)
-        if (attr_has(t->attrs, A_STRING))
-            return true;
-    return false;
-}
+/* A type description: the name of its AmrtType, and whether the value is
+ * plain bytes (nothing to copy beyond them). */
+typedef struct TD {
+    const char *name;
+    bool plain;
+} TD;
 
-/* a struct whose every member is plain data */
-static bool flat_struct(Type *t, int depth)
-{
-    t = strip(t);
-    if (!t || depth > 32)
-        return false;
-    switch (t->kind) {
-    case TY_BASIC: case TY_ENUM:
-        return t->kind != TY_BASIC || t->basic != B_HANDLE;
-    case TY_STRUCT:
-        for (int i = 0; i < t->nfields; i++) {
-            Type *ft = t->fields[i]->type;
-            if (!ft)
-                continue;
-            if (ft->kind == TY_BITFIELD)
-                continue;
-            if (ft->kind == TY_ARRAY && !ft->conformant) {
-                if (!flat_struct(ft->ref, depth + 1))
-                    return false;
-                continue;
-            }
-            if (!flat_struct(ft, depth + 1))
-                return false;
-        }
-        return t->defined;
-    default:
-        return false;
-    }
-}
+typedef struct Where {      /* what a failure names */
+    Type *iface;
+    Var *m, *p;
+    Var *member;            /* inside a structure or union: the member */
+    Type *of;               /* ... and the type holding it */
+} Where;
 
-static int param_index(Var *m, const char *name)
-{
-    for (int i = 0; i < m->type->nfields; i++)
-        if (m->type->fields[i]->name && !strcmp(m->type->fields[i]->name, name))
-            return i;
-    return -1;
-}
-
-/* size_is(x) / size_is(*x): the parameter index, or -2 when the expression
- * is something the interpreter cannot evaluate */
-static int count_param(Var *m, Expr *x, bool *deref)
-{
-    *deref = false;
-    if (!x || x->kind == EX_EMPTY)
-        return -1;
-    if (x->kind == EX_UNARY && x->op == OP_DEREF && x->a && x->a->kind == EX_IDENT) {
-        *deref = true;
-        return param_index(m, x->a->text);
-    }
-    if (x->kind == EX_IDENT)
-        return param_index(m, x->text);
-    return -2;
-}
-
-static const char *sizeof_of(Glue *g, Type *t, unsigned q)
+static const char *c_text(Glue *g, Type *t, unsigned q)
 {
     Buf b = {0};
-    buf_puts(&b, "sizeof(");
     print_decl(g->e, &b, t, q & ~Q_CONST, "", 0);
-    buf_putc(&b, ')');
     const char *s = arena_strdup(g->e->cc->arena, b.data);
     buf_free(&b);
     return s;
 }
 
-static const char *new_type_desc(Glue *g, const char *kind, int flags, int count, int length, int iid_param,
-                                 const char *size, const char *ref, const char *iid)
+static const char *sizeof_of(Glue *g, Type *t, unsigned q)
 {
-    const char *name = arena_printf(g->e->cc->arena, "amrt_t%d", g->ntypes++);
-    buf_printf(&g->types, "static const AmrtType %s = { %s, %d, %d, %d, %d, %s, %s%s, %s%s };\n",
-               name, kind, flags, count, length, iid_param, size, ref ? "&" : "", ref ? ref : "NULL",
-               iid ? "&" : "", iid ? iid : "NULL");
-    return name;
+    return arena_printf(g->e->cc->arena, "sizeof(%s)", c_text(g, t, q));
 }
 
-static void fail(Glue *g, Type *iface, Var *m, Var *p, const char *why)
+static void fail(Glue *g, const Where *w, const char *why)
 {
-    error_at(g->e->cc, p ? p->loc : m->loc, "the call-object glue cannot pass %s%s%s of %s::%s: %s",
+    Var *p = w->p;
+    const char *in = w->member ? arena_printf(g->e->cc->arena, " (member '%s' of '%s')",
+                                              w->member->name ? w->member->name : "?",
+                                              w->of && w->of->name ? w->of->name : "?") : "";
+    error_at(g->e->cc, p ? p->loc : w->m->loc, "the call-object glue cannot pass %s%s%s of %s::%s: %s%s",
              p ? "parameter '" : "the method", p ? (p->name ? p->name : "?") : "", p ? "'" : "",
-             iface->name, m->name, why);
+             w->iface->name, w->m->name, why, in);
     g->failed = true;
 }
 
@@ -138,121 +87,662 @@ static const char *iid_name(Type *t)
     return t && t->name ? t->name : "IUnknown";
 }
 
-/* The AmrtType describing a value of type t (one level), or NULL. */
-static const char *describe(Glue *g, Type *iface, Var *m, Var *p, Type *t, unsigned q, int depth)
+static TD td(const char *name, bool plain)
+{
+    return (TD){ name, plain };
+}
+
+static const char *emit_desc(Glue *g, const char *kind, int flags, int iid_param, const char *size, const char *ref,
+                             const char *iid, const char *size_x, const char *first_x, const char *length_x,
+                             int nmembers, const char *members)
+{
+    const char *body = arena_printf(g->e->cc->arena, "{ %s, %d, %d, %s, %s%s, %s%s, %s, %s, %s, %d, %s }", kind, flags,
+                                    iid_param, size, ref ? "&" : "", ref ? ref : "NULL", iid ? "&" : "",
+                                    iid ? iid : "NULL", size_x ? size_x : "NULL", first_x ? first_x : "NULL",
+                                    length_x ? length_x : "NULL", nmembers, members ? members : "NULL");
+    for (int i = 0; i + 1 < g->bodies.n; i += 2)    /* one definition per distinct description */
+        if (!strcmp(g->bodies.v[i], body))
+            return g->bodies.v[i + 1];
+    const char *name = arena_printf(g->e->cc->arena, "amrt_t%d", g->ntypes++);
+    buf_printf(&g->types, "static const AmrtType %s = %s;\n", name, body);
+    vec_push(&g->bodies, (void *)body);
+    vec_push(&g->bodies, (void *)name);
+    return name;
+}
+
+static const char *simple_desc(Glue *g, const char *kind, int flags, const char *size, const char *ref)
+{
+    return emit_desc(g, kind, flags, -1, size, ref, NULL, NULL, NULL, NULL, 0, NULL);
+}
+
+/* ---- correlation expressions (amidlrt.h, AMRT_X_*) ---- */
+
+static bool int_type(Type *t)
+{
+    t = strip(t);
+    return t && (t->kind == TY_ENUM || (t->kind == TY_BASIC && t->basic != B_FLOAT && t->basic != B_DOUBLE &&
+                                        t->basic != B_HANDLE && t->basic != B_INT128));
+}
+
+static int is_signed(Type *t)
+{
+    t = strip(t);
+    if (!t || t->kind == TY_ENUM)
+        return 1;
+    if (t->kind != TY_BASIC || t->sign < 0)
+        return 0;
+    return !(t->basic == B_BYTE || t->basic == B_BOOLEAN || t->basic == B_WCHAR ||
+             (t->basic == B_CHAR && t->sign == 0));
+}
+
+/* "size, sign" operands of a load of type t (size 0: a pointer) */
+static bool load_operands(Glue *g, Buf *x, Type *t, unsigned q)
 {
     Type *s = strip(t);
-    if (!s || depth > 8) {
-        fail(g, iface, m, p, "the type is nested too deeply");
-        return NULL;
+    if (s && s->kind == TY_POINTER) {
+        buf_puts(x, "0, 0, ");
+        return true;
     }
-    switch (s->kind) {
-    case TY_BASIC:
-        if (s->basic == B_HANDLE) {
-            fail(g, iface, m, p, "handle_t binds an RPC call; there is none in-process");
-            return NULL;
+    if (!int_type(t))
+        return false;
+    buf_printf(x, "(int)%s, %d, ", sizeof_of(g, t, q), is_signed(t));
+    return true;
+}
+
+static Var *scope_lookup(DScope *sc, const char *name, int *index)
+{
+    Var **v = sc->st ? sc->st->fields : sc->m->type->fields;
+    int n = sc->st ? sc->st->nfields : sc->m->type->nfields;
+    for (int i = 0; i < n; i++)
+        if (v[i]->name && !strcmp(v[i]->name, name)) {
+            *index = i;
+            return v[i];
         }
-        return new_type_desc(g, "AMRT_K_SCALAR", 0, -1, -1, -1, sizeof_of(g, t, q), NULL, NULL);
-    case TY_ENUM:
-        return new_type_desc(g, "AMRT_K_SCALAR", 0, -1, -1, -1, sizeof_of(g, t, q), NULL, NULL);
-    case TY_STRUCT:
-        if (!flat_struct(s, 0)) {
-            fail(g, iface, m, p, "structures holding pointers are not supported by the glue yet");
-            return NULL;
-        }
-        return new_type_desc(g, "AMRT_K_STRUCT", 0, -1, -1, -1, sizeof_of(g, t, q), NULL, NULL);
-    case TY_POINTER: {
-        Type *r = strip(s->ref);
-        if (r && (r->kind == TY_INTERFACE || r->kind == TY_DISPINTERFACE)) {
-            return new_type_desc(g, "AMRT_K_INTERFACE", 1, -1, -1, -1, "0", NULL,
-                                 arena_printf(g->e->cc->arena, "IID_%s", iid_name(r)));
-        }
-        if (r && r->kind == TY_BASIC && (r->basic == B_CHAR || r->basic == B_WCHAR ||
-                                         (r->basic == B_SHORT && r->sign < 0)) &&
-            (alias_string(t) || (depth == 0 && has_string_attr(p)))) {
-            int unique = depth > 0 || attr_has(p->attrs, A_UNIQUE) || attr_has(p->attrs, A_PTR);
-            return new_type_desc(g, r->basic == B_CHAR ? "AMRT_K_STRING" : "AMRT_K_WSTRING", unique, -1, -1, -1, "0",
-                                 NULL, NULL);
-        }
-        if (r && r->kind == TY_VOID) {
-            fail(g, iface, m, p, "a void pointer without iid_is() has no size to copy");
-            return NULL;
-        }
-        const char *ref = describe(g, iface, m, p, s->ref, s->ref_qual, depth + 1);
-        if (!ref)
-            return NULL;
-        /* a top-level pointer is [ref] unless marked [unique]/[ptr];
-         * embedded pointers follow pointer_default (unique) */
-        int unique = depth > 0 || attr_has(p->attrs, A_UNIQUE) || attr_has(p->attrs, A_PTR);
-        return new_type_desc(g, "AMRT_K_POINTER", unique, -1, -1, -1, "0", ref, NULL);
+    return NULL;
+}
+
+/* Append the program of x to ops; *type gets the expression's type when it
+ * is a name or a dereference (NULL: an integer). */
+static bool compile_x(Glue *g, DScope *sc, Expr *x, Buf *ops, Type **type, unsigned *qual, int depth)
+{
+    *type = NULL;
+    *qual = 0;
+    if (!x || depth > 12)
+        return false;
+    Type *ta, *tb, *tc;
+    unsigned qa, qb, qc;
+    switch (x->kind) {
+    case EX_NUM: case EX_TRUE: case EX_FALSE: case EX_NULL: {
+        long long v = x->kind == EX_NUM ? x->val : x->kind == EX_TRUE;
+        if (v < -2147483647LL - 1 || v > 2147483647LL)
+            return false;
+        buf_printf(ops, "AMRT_X_CONST, %lld, ", v);
+        return true;
     }
-    case TY_INTERFACE: case TY_DISPINTERFACE:
-        fail(g, iface, m, p, "an interface must be passed by pointer");
-        return NULL;
+    case EX_SIZEOF:
+        if (!x->type)
+            return false;
+        buf_printf(ops, "AMRT_X_CONST, (int)%s, ", sizeof_of(g, x->type, 0));
+        return true;
+    case EX_IDENT: {
+        int i;
+        Var *v = scope_lookup(sc, x->text, &i);
+        if (v) {
+            if (!v->type)
+                return false;
+            if (sc->st) {
+                if (!v->name)
+                    return false;
+                buf_printf(ops, "AMRT_X_FIELD, (int)offsetof(%s, %s), ", sc->st_c, v->name);
+            } else {
+                buf_printf(ops, "AMRT_X_PARAM, %d, ", i);
+            }
+            *type = v->type;
+            *qual = v->qual;
+            return load_operands(g, ops, v->type, v->qual);
+        }
+        if (x->ref && x->ref->has_value && x->ref->value >= -2147483647LL - 1 && x->ref->value <= 2147483647LL) {
+            buf_printf(ops, "AMRT_X_CONST, %lld, ", x->ref->value);
+            return true;
+        }
+        return false;
+    }
+    case EX_CAST:
+        if (!x->type || !compile_x(g, sc, x->a, ops, &ta, &qa, depth + 1))
+            return false;
+        if (strip(x->type) && strip(x->type)->kind == TY_POINTER) {
+            *type = x->type;
+            return ta != NULL;      /* a pointer cast of a pointer */
+        }
+        if (!int_type(x->type))
+            return false;
+        buf_printf(ops, "AMRT_X_CAST, (int)%s, %d, ", sizeof_of(g, x->type, 0), is_signed(x->type));
+        return true;
+    case EX_UNARY:
+        if (!compile_x(g, sc, x->a, ops, &ta, &qa, depth + 1))
+            return false;
+        switch (x->op) {
+        case OP_DEREF: {
+            Type *s = strip(ta);
+            if (!s || s->kind != TY_POINTER)
+                return false;
+            buf_puts(ops, "AMRT_X_DEREF, ");
+            if (!load_operands(g, ops, s->ref, s->ref_qual))
+                return false;
+            *type = s->ref;
+            *qual = s->ref_qual;
+            return true;
+        }
+        case OP_NEG: buf_puts(ops, "AMRT_X_NEG, "); return true;
+        case OP_POS: return true;
+        case OP_BITNOT: buf_puts(ops, "AMRT_X_BITNOT, "); return true;
+        case OP_NOT: buf_puts(ops, "AMRT_X_NOT, "); return true;
+        default: return false;
+        }
+    case EX_BINARY: {
+        static const struct { int op; const char *code; } ops_tab[] = {
+            { '+', "ADD" }, { '-', "SUB" }, { '*', "MUL" }, { '/', "DIV" }, { '%', "MOD" }, { OP_SHL, "SHL" },
+            { OP_SHR, "SHR" }, { '&', "AND" }, { '|', "OR" }, { '^', "XOR" }, { OP_ANDAND, "ANDAND" },
+            { OP_OROR, "OROR" }, { OP_EQ, "EQ" }, { OP_NE, "NE" }, { '<', "LT" }, { '>', "GT" }, { OP_LE, "LE" },
+            { OP_GE, "GE" },
+        };
+        const char *code = NULL;
+        for (size_t k = 0; k < sizeof ops_tab / sizeof ops_tab[0]; k++)
+            if (ops_tab[k].op == x->op)
+                code = ops_tab[k].code;
+        if (!code || !compile_x(g, sc, x->a, ops, &ta, &qa, depth + 1) ||
+            !compile_x(g, sc, x->b, ops, &tb, &qb, depth + 1))
+            return false;
+        if ((ta && !int_type(ta)) || (tb && !int_type(tb)))
+            return false;           /* no pointer arithmetic */
+        buf_printf(ops, "AMRT_X_%s, ", code);
+        return true;
+    }
+    case EX_TERNARY:
+        if (!compile_x(g, sc, x->a, ops, &ta, &qa, depth + 1) || !compile_x(g, sc, x->b, ops, &tb, &qb, depth + 1) ||
+            !compile_x(g, sc, x->c, ops, &tc, &qc, depth + 1) || (tb && !int_type(tb)) || (tc && !int_type(tc)))
+            return false;
+        buf_puts(ops, "AMRT_X_COND, ");
+        return true;
     default:
-        fail(g, iface, m, p, "unions, arrays of this kind and function pointers are not supported by the glue yet");
-        return NULL;
+        return false;
     }
 }
 
-/* The description of parameter i of method m. */
+/* The name of the program computing x (+ add, when add != 0), or NULL. */
+static const char *expr_prog(Glue *g, DScope *sc, Expr *x, int add)
+{
+    Buf ops = {0};
+    Type *t;
+    unsigned q;
+    const char *name = NULL;
+    if (compile_x(g, sc, x, &ops, &t, &q, 0) && (!t || int_type(t))) {
+        if (add)
+            buf_printf(&ops, "AMRT_X_CONST, %d, AMRT_X_ADD, ", add);
+        name = arena_printf(g->e->cc->arena, "amrt_x%d", g->nexprs++);
+        buf_printf(&g->types, "static const int %s[] = { %sAMRT_X_END };\n", name, ops.data);
+    }
+    buf_free(&ops);
+    return name;
+}
+
+/* last_is - first_is + 1 (first_x may be NULL: 0) */
+static const char *last_prog(Glue *g, DScope *sc, Expr *last, Expr *first)
+{
+    Buf ops = {0};
+    Type *t;
+    unsigned q;
+    const char *name = NULL;
+    bool ok = compile_x(g, sc, last, &ops, &t, &q, 0) && (!t || int_type(t));
+    if (ok && first) {
+        ok = compile_x(g, sc, first, &ops, &t, &q, 0) && (!t || int_type(t));
+        buf_puts(&ops, "AMRT_X_SUB, ");
+    }
+    if (ok) {
+        name = arena_printf(g->e->cc->arena, "amrt_x%d", g->nexprs++);
+        buf_printf(&g->types, "static const int %s[] = { %sAMRT_X_CONST, 1, AMRT_X_ADD, AMRT_X_END };\n", name,
+                   ops.data);
+    }
+    buf_free(&ops);
+    return name;
+}
+
+/* The level-th argument of a correlation attribute (size_is(a, b): a is
+ * level 0), NULL when absent or empty. */
+static Expr *attr_arg(Attr *a, int level)
+{
+    if (!a || level >= a->nargs || !a->args[level] || a->args[level]->kind == EX_EMPTY)
+        return NULL;
+    return a->args[level];
+}
+
+/* ---- type descriptions ---- */
+
+static bool alias_named(Type *t, const char *name)
+{
+    for (; t && t->kind == TY_ALIAS; t = t->ref)
+        if (t->name && !strcmp(t->name, name))
+            return true;
+    return false;
+}
+
+static bool alias_attr(Type *t, AttrKind k)
+{
+    for (; t && t->kind == TY_ALIAS; t = t->ref)
+        if (attr_has(t->attrs, k))
+            return true;
+    return false;
+}
+
+static TD describe(Glue *g, const Where *w, DScope *sc, Var *d, Type *t, unsigned q, int level, int depth);
+
+/* Values that are plain bytes: no pointer anywhere inside. */
+static bool plain_type(Type *t, int depth)
+{
+    Type *s = strip(t);
+    if (!s || depth > 24 || alias_named(t, "BSTR") || alias_attr(t, A_CONTEXT_HANDLE))
+        return false;
+    switch (s->kind) {
+    case TY_BASIC:
+        return s->basic != B_HANDLE;
+    case TY_ENUM:
+        return true;
+    case TY_STRUCT: case TY_UNION: case TY_ENCUNION:
+        if (!s->defined)
+            return false;
+        for (int i = 0; i < s->nfields; i++) {
+            Type *ft = s->fields[i]->type;
+            if (ft && ft->kind != TY_BITFIELD && !plain_type(ft, depth + 1))
+                return false;
+        }
+        return true;
+    case TY_ARRAY:
+        return !s->conformant && s->size && plain_type(s->ref, depth + 1);
+    default:
+        return false;
+    }
+}
+
+typedef struct Cached { Type *t; TD td; } Cached;
+
+static TD cached(Glue *g, Type *t)
+{
+    for (int i = 0; i < g->cache.n; i++)
+        if (((Cached *)g->cache.v[i])->t == t)
+            return ((Cached *)g->cache.v[i])->td;
+    return td(NULL, false);
+}
+
+static void cache(Glue *g, Type *t, TD d)
+{
+    Cached *c = arena_alloc(g->e->cc->arena, sizeof *c);
+    c->t = t;
+    c->td = d;
+    vec_push(&g->cache, c);
+}
+
+/* The case values of a union arm ([case(...)] or "case ...:") and whether
+ * it is the default arm. */
+static int arm_cases(Var *f, Expr ***cases, bool *is_default)
+{
+    Attr *a = attr_find(f->attrs, A_CASE);
+    *is_default = f->is_default_case || attr_has(f->attrs, A_DEFAULT);
+    if (f->ncases) {
+        *cases = f->case_exprs;
+        return f->ncases;
+    }
+    *cases = a ? a->args : NULL;
+    return a ? a->nargs : 0;
+}
+
+/* "{ 0, default, value, type }" rows of an arm */
+static int print_arms(Glue *g, Buf *arms, Var *f, TD a)
+{
+    Expr **cases;
+    bool def;
+    int n = arm_cases(f, &cases, &def), rows = 0;
+    for (int k = 0; k < n; k++) {
+        Buf v = {0};
+        print_expr(g->e, &v, cases[k], false);
+        buf_printf(arms, "    { 0, 0, (long long)(%s), %s%s },\n", v.data, a.plain ? "" : "&", a.plain ? "NULL" : a.name);
+        buf_free(&v);
+        rows++;
+    }
+    if (def || !n) {
+        buf_printf(arms, "    { 0, %d, 0, %s%s },\n", def, a.plain ? "" : "&", a.plain ? "NULL" : a.name);
+        rows++;
+    }
+    return rows;
+}
+
+/* A structure (or an encapsulated union, which is a structure holding
+ * its discriminant and the union): plain bytes, or a CSTRUCT listing the
+ * members that hold pointers. Described once per type; a structure that
+ * reaches itself through a pointer works through a forward declaration. */
+static TD describe_struct(Glue *g, const Where *w, Type *t, unsigned q, int depth)
+{
+    Type *s = strip(t);
+    TD c = cached(g, s);
+    if (c.name)
+        return c;
+    if (!s->defined) {
+        fail(g, w, arena_printf(g->e->cc->arena, "the structure '%s' is not defined", s->name ? s->name : "?"));
+        return td(NULL, false);
+    }
+    if (plain_type(s, 0)) {
+        TD r = td(simple_desc(g, "AMRT_K_STRUCT", 0, sizeof_of(g, t, q), NULL), true);
+        cache(g, s, r);
+        return r;
+    }
+    const char *name = arena_printf(g->e->cc->arena, "amrt_t%d", g->ntypes++);
+    cache(g, s, td(name, false));           /* while its members are described: a pointer back is not plain */
+    DScope sc = { w->m, s, c_text(g, t, q) };
+    Buf members = {0};
+    int n = 0;
+    if (s->kind == TY_ENCUNION) {
+        Var *sv = s->switch_var;
+        bool any = false;
+        Buf arms = {0};
+        int narms = 0;
+        for (int i = 0; i < s->nfields; i++) {
+            Var *f = s->fields[i];
+            Where mw = { w->iface, w->m, w->p, f, s };
+            TD a = f->type && !plain_type(f->type, 0) ? describe(g, &mw, &sc, f, f->type, f->qual, 0, depth + 1)
+                                                       : td(NULL, true);
+            if (g->failed)
+                break;
+            any |= !a.plain;
+            narms += print_arms(g, &arms, f, a);
+        }
+        if (!g->failed && any) {
+            if (!sv || !sv->name || !int_type(sv->type)) {
+                fail(g, w, "the union's discriminant must be a named integer");
+                buf_free(&arms);
+                buf_free(&members);
+                return td(NULL, false);
+            }
+            const char *arm_tab = arena_printf(g->e->cc->arena, "amrt_m%d", g->nmembers++);
+            buf_printf(&g->types, "static const AmrtMember %s[] = {\n%s};\n", arm_tab, arms.data);
+            const char *sx = arena_printf(g->e->cc->arena, "amrt_x%d", g->nexprs++);
+            buf_printf(&g->types, "static const int %s[] = { AMRT_X_FIELD, (int)offsetof(%s, %s), (int)%s, %d, AMRT_X_END };\n",
+                       sx, sc.st_c, sv->name, sizeof_of(g, sv->type, sv->qual), is_signed(sv->type));
+            const char *u = emit_desc(g, "AMRT_K_UNION", 0, -1,
+                                      arena_printf(g->e->cc->arena, "sizeof(((%s *)0)->%s)", sc.st_c,
+                                                   s->union_name ? s->union_name : "tagged_union"),
+                                      NULL, NULL, sx, NULL, NULL, narms, arm_tab);
+            buf_printf(&members, "    { offsetof(%s, %s), 0, 0, &%s },\n", sc.st_c,
+                       s->union_name ? s->union_name : "tagged_union", u);
+            n++;
+        }
+        buf_free(&arms);
+    } else {
+        for (int i = 0; i < s->nfields && !g->failed; i++) {
+            Var *f = s->fields[i];
+            Type *ft = f->type;
+            if (!ft || ft->kind == TY_BITFIELD)
+                continue;
+            Type *fs = strip(ft);
+            Where mw = { w->iface, w->m, w->p, f, s };
+            if (fs && fs->kind == TY_ARRAY && fs->conformant) {
+                fail(g, &mw, "conformant structures (an array of run-time size at the end) are not supported by the glue yet");
+                break;
+            }
+            if (plain_type(ft, 0))
+                continue;
+            TD m = describe(g, &mw, &sc, f, ft, f->qual, 0, depth + 1);
+            if (g->failed)
+                break;
+            if (!f->name) {
+                fail(g, &mw, "an unnamed member holds pointers");
+                break;
+            }
+            buf_printf(&members, "    { offsetof(%s, %s), 0, 0, &%s },\n", sc.st_c, f->name, m.name);
+            n++;
+        }
+    }
+    if (g->failed) {
+        buf_free(&members);
+        return td(NULL, false);
+    }
+    TD r;
+    if (!n) {
+        /* plain after all: describe it as bytes (the forward name stays unused) */
+        r = td(simple_desc(g, "AMRT_K_STRUCT", 0, sizeof_of(g, t, q), NULL), true);
+    } else {
+        const char *tab = arena_printf(g->e->cc->arena, "amrt_m%d", g->nmembers++);
+        buf_printf(&g->types, "static const AmrtMember %s[] = {\n%s};\n", tab, members.data);
+        buf_printf(&g->types, "static const AmrtType %s = { AMRT_K_CSTRUCT, 0, -1, %s, NULL, NULL, NULL, NULL, NULL, %d, %s };\n",
+                   name, sizeof_of(g, t, q), n, tab);
+        buf_printf(&g->fwd, "static const AmrtType %s;\n", name);
+        r = td(name, false);
+    }
+    buf_free(&members);
+    for (int i = 0; i < g->cache.n; i++)
+        if (((Cached *)g->cache.v[i])->t == s)
+            ((Cached *)g->cache.v[i])->td = r;
+    return r;
+}
+
+/* A non-encapsulated union: switch_is() on the declaration picks the arm. */
+static TD describe_union(Glue *g, const Where *w, DScope *sc, Var *d, Type *t, unsigned q, int depth)
+{
+    Type *s = strip(t);
+    Buf arms = {0};
+    int narms = 0;
+    bool any = false;
+    for (int i = 0; i < s->nfields && !g->failed; i++) {
+        Var *f = s->fields[i];
+        DScope inner = { w->m, s, c_text(g, t, q) };
+        Where mw = { w->iface, w->m, w->p, f, s };
+        TD a = f->type && !plain_type(f->type, 0) ? describe(g, &mw, &inner, f, f->type, f->qual, 0, depth + 1)
+                                                   : td(NULL, true);
+        if (g->failed)
+            break;
+        any |= !a.plain;
+        narms += print_arms(g, &arms, f, a);
+    }
+    if (g->failed) {
+        buf_free(&arms);
+        return td(NULL, false);
+    }
+    if (!any) {
+        buf_free(&arms);
+        return td(simple_desc(g, "AMRT_K_STRUCT", 0, sizeof_of(g, t, q), NULL), true);
+    }
+    for (int i = 0; i < s->nfields; i++) {
+        Expr **cases;
+        bool def;
+        if (!arm_cases(s->fields[i], &cases, &def) && !def) {
+            buf_free(&arms);
+            fail(g, w, "a union holding pointers needs a case() on every arm");
+            return td(NULL, false);
+        }
+    }
+    Attr *sw = attr_find(d->attrs, A_SWITCH_IS);
+    const char *sx = sw && sw->nargs == 1 ? expr_prog(g, sc, sw->args[0], 0) : NULL;
+    if (!sx) {
+        buf_free(&arms);
+        fail(g, w, sw ? "the switch_is() expression must be made of integer parameters (members, inside a structure), constants and C operators"
+                      : "a union holding pointers needs switch_is() to say which arm is passed");
+        return td(NULL, false);
+    }
+    const char *tab = arena_printf(g->e->cc->arena, "amrt_m%d", g->nmembers++);
+    buf_printf(&g->types, "static const AmrtMember %s[] = {\n%s};\n", tab, arms.data);
+    buf_free(&arms);
+    return td(emit_desc(g, "AMRT_K_UNION", 0, -1, sizeof_of(g, t, q), NULL, NULL, sx, NULL, NULL, narms, tab), false);
+}
+
+/* An array at this level of declaration d: size_is/max_is give its count
+ * (or the fixed size of an array type), first_is/length_is/last_is the
+ * part passed. inline_ok: a fixed array stored in place (a member). */
+static TD describe_array(Glue *g, const Where *w, DScope *sc, Var *d, Type *t, int level, int depth, bool unique)
+{
+    Type *s = strip(t);
+    Expr *size = attr_arg(attr_find(d->attrs, A_SIZE_IS), level);
+    Expr *max = attr_arg(attr_find(d->attrs, A_MAX_IS), level);
+    Expr *len = attr_arg(attr_find(d->attrs, A_LENGTH_IS), level);
+    Expr *first = attr_arg(attr_find(d->attrs, A_FIRST_IS), level);
+    Expr *last = attr_arg(attr_find(d->attrs, A_LAST_IS), level);
+    const char *size_x = NULL, *first_x = NULL, *length_x = NULL, *fixed = "0";
+    if (size || max) {
+        size_x = size ? expr_prog(g, sc, size, 0) : expr_prog(g, sc, max, 1);
+        if (!size_x) {
+            fail(g, w, size ? "the size_is() expression must be made of integer parameters (members, inside a structure), constants and C operators"
+                            : "the max_is() expression must be made of integer parameters (members, inside a structure), constants and C operators");
+            return td(NULL, false);
+        }
+    } else if (s->kind == TY_ARRAY && s->size && !s->conformant) {
+        Buf b = {0};
+        print_expr(g->e, &b, s->size, false);
+        fixed = arena_printf(g->e->cc->arena, "(%s)", b.data);
+        buf_free(&b);
+    } else {
+        fail(g, w, "the array has no size (size_is or max_is)");
+        return td(NULL, false);
+    }
+    if (first && !(first_x = expr_prog(g, sc, first, 0))) {
+        fail(g, w, "the first_is() expression must be made of integer parameters (members, inside a structure), constants and C operators");
+        return td(NULL, false);
+    }
+    if (len)
+        length_x = expr_prog(g, sc, len, 0);
+    else if (last)
+        length_x = last_prog(g, sc, last, first);
+    if ((len || last) && !length_x) {
+        fail(g, w, len ? "the length_is() expression must be made of integer parameters (members, inside a structure), constants and C operators"
+                       : "the last_is() expression must be made of integer parameters (members, inside a structure), constants and C operators");
+        return td(NULL, false);
+    }
+    TD e = describe(g, w, sc, d, s->ref, s->ref_qual, level + 1, depth + 1);
+    if (!e.name)
+        return e;
+    return td(emit_desc(g, "AMRT_K_ARRAY", unique, -1, fixed, e.name, NULL, size_x, first_x, length_x, 0, NULL),
+              false);
+}
+
+static bool has_size_attr(Var *d, int level)
+{
+    static const AttrKind k[] = { A_SIZE_IS, A_MAX_IS, A_LENGTH_IS, A_FIRST_IS, A_LAST_IS };
+    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
+        if (attr_arg(attr_find(d->attrs, k[i]), level))
+            return true;
+    return false;
+}
+
+/* The description of a value of type t at pointer level 'level' of the
+ * declaration d (a parameter or a member, which carries the attributes). */
+static TD describe(Glue *g, const Where *w, DScope *sc, Var *d, Type *t, unsigned q, int level, int depth)
+{
+    Type *s = strip(t);
+    if (!s || depth > 24) {
+        fail(g, w, "the type is nested too deeply");
+        return td(NULL, false);
+    }
+    bool top = !sc->st && level == 0;       /* the parameter's own pointer: [ref] unless marked */
+    int unique = !top || attr_has(d->attrs, A_UNIQUE) || attr_has(d->attrs, A_PTR);
+    if (alias_attr(t, A_CONTEXT_HANDLE) || (level == 0 && attr_has(d->attrs, A_CONTEXT_HANDLE))) {
+        fail(g, w, "a context handle belongs to an RPC binding; there is none in-process");
+        return td(NULL, false);
+    }
+    if (alias_named(t, "BSTR"))
+        return td(simple_desc(g, "AMRT_K_BSTR", 1, "0", NULL), false);     /* NULL is the empty BSTR */
+    if ((s->kind == TY_POINTER || s->kind == TY_ARRAY) && has_size_attr(d, level))
+        return describe_array(g, w, sc, d, t, level, depth, unique);
+    switch (s->kind) {
+    case TY_BASIC:
+        if (s->basic == B_HANDLE) {
+            fail(g, w, "handle_t binds an RPC call; there is none in-process");
+            return td(NULL, false);
+        }
+        return td(simple_desc(g, "AMRT_K_SCALAR", 0, sizeof_of(g, t, q), NULL), true);
+    case TY_ENUM:
+        return td(simple_desc(g, "AMRT_K_SCALAR", 0, sizeof_of(g, t, q), NULL), true);
+    case TY_STRUCT: case TY_ENCUNION:
+        return describe_struct(g, w, t, q, depth);
+    case TY_UNION:
+        return describe_union(g, w, sc, d, t, q, depth);
+    case TY_POINTER: {
+        Type *r = strip(s->ref);
+        if (r && (r->kind == TY_INTERFACE || r->kind == TY_DISPINTERFACE || r->kind == TY_VOID) &&
+            attr_has(d->attrs, A_IID_IS)) {
+            Attr *iid = attr_find(d->attrs, A_IID_IS);
+            int ip = -1;
+            Expr *x = iid->nargs == 1 ? iid->args[0] : NULL;
+            if (sc->st || !x || x->kind != EX_IDENT || !scope_lookup(sc, x->text, &ip)) {
+                fail(g, w, "iid_is() must name a parameter");
+                return td(NULL, false);
+            }
+            return td(emit_desc(g, "AMRT_K_INTERFACE", 1, ip, "0", NULL, "IID_IUnknown", NULL, NULL, NULL, 0, NULL),
+                      false);
+        }
+        if (r && (r->kind == TY_INTERFACE || r->kind == TY_DISPINTERFACE))
+            return td(emit_desc(g, "AMRT_K_INTERFACE", 1, -1, "0", NULL,
+                                arena_printf(g->e->cc->arena, "IID_%s", iid_name(r)), NULL, NULL, NULL, 0, NULL),
+                      false);
+        if (r && r->kind == TY_BASIC && (r->basic == B_CHAR || r->basic == B_WCHAR ||
+                                         (r->basic == B_SHORT && r->sign < 0)) &&
+            (alias_attr(t, A_STRING) || attr_has(d->attrs, A_STRING)))
+            return td(simple_desc(g, r->basic == B_CHAR ? "AMRT_K_STRING" : "AMRT_K_WSTRING", unique, "0", NULL),
+                      false);
+        if (r && r->kind == TY_VOID) {
+            fail(g, w, "a void pointer without iid_is() has no size to copy");
+            return td(NULL, false);
+        }
+        if (r && r->kind == TY_FUNCTION) {
+            fail(g, w, "a function pointer cannot be passed");
+            return td(NULL, false);
+        }
+        TD e = describe(g, w, sc, d, s->ref, s->ref_qual, level + 1, depth + 1);
+        if (!e.name)
+            return e;
+        return td(simple_desc(g, "AMRT_K_POINTER", unique, "0", e.name), false);
+    }
+    case TY_ARRAY: {
+        if (s->conformant || !s->size) {
+            fail(g, w, "the array has no size (size_is or max_is)");
+            return td(NULL, false);
+        }
+        if (!sc->st && level == 0)      /* a parameter array is a pointer to its elements */
+            return describe_array(g, w, sc, d, t, level, depth, unique);
+        if (plain_type(s, 0))
+            return td(simple_desc(g, "AMRT_K_STRUCT", 0, sizeof_of(g, t, q), NULL), true);
+        TD e = describe(g, w, sc, d, s->ref, s->ref_qual, level, depth + 1);
+        if (!e.name)
+            return e;
+        Buf b = {0};
+        print_expr(g->e, &b, s->size, false);
+        const char *n = arena_printf(g->e->cc->arena, "(%s)", b.data);
+        buf_free(&b);
+        return td(simple_desc(g, "AMRT_K_FIXED_ARRAY", 0, n, e.name), false);
+    }
+    case TY_INTERFACE: case TY_DISPINTERFACE:
+        fail(g, w, "an interface must be passed by pointer");
+        return td(NULL, false);
+    case TY_FUNCTION:
+        fail(g, w, "a function cannot be passed");
+        return td(NULL, false);
+    default:
+        fail(g, w, "values of this kind cannot be copied by the glue");
+        return td(NULL, false);
+    }
+}
+
+/* The description of parameter p of method m. */
 static const char *describe_param(Glue *g, Type *iface, Var *m, Var *p)
 {
-    Attr *size = attr_find(p->attrs, A_SIZE_IS);
-    Attr *len = attr_find(p->attrs, A_LENGTH_IS);
-    Attr *iid = attr_find(p->attrs, A_IID_IS);
-    Type *t = strip(p->type);
-    if (iid) {
-        bool deref;
-        int ip = iid->nargs == 1 ? count_param(m, iid->args[0], &deref) : -2;
-        if (ip < 0 || deref) {
-            fail(g, iface, m, p, "iid_is() must name a parameter");
-            return NULL;
-        }
-        const char *itf = new_type_desc(g, "AMRT_K_INTERFACE", 1, -1, -1, ip, "0", NULL, "IID_IUnknown");
+    Where w = { iface, m, p, NULL, NULL };
+    DScope sc = { m, NULL, NULL };
+    if (attr_has(p->attrs, A_IID_IS)) {
+        /* [in, iid_is(riid)] IUnknown *p, or [out, iid_is(riid)] void **ppv */
+        Type *t = strip(p->type);
         Type *r = t && t->kind == TY_POINTER ? strip(t->ref) : NULL;
-        if (r && r->kind == TY_POINTER)         /* [out, iid_is(riid)] void **ppv */
-            return new_type_desc(g, "AMRT_K_POINTER", attr_has(p->attrs, A_UNIQUE), -1, -1, -1, "0", itf, NULL);
-        if (r && (r->kind == TY_INTERFACE || r->kind == TY_VOID))     /* [in, iid_is(riid)] IUnknown *p */
-            return itf;
-        fail(g, iface, m, p, "iid_is() applies to an interface pointer");
-        return NULL;
+        if (!r || (r->kind != TY_POINTER && r->kind != TY_INTERFACE && r->kind != TY_VOID)) {
+            fail(g, &w, "iid_is() applies to an interface pointer");
+            return NULL;
+        }
     }
-    if (size || len) {
-        if (!t || (t->kind != TY_POINTER && t->kind != TY_ARRAY)) {
-            fail(g, iface, m, p, "size_is()/length_is() need a pointer or an array");
-            return NULL;
-        }
-        bool d1 = false, d2 = false;
-        int cp = size ? (size->nargs >= 1 ? count_param(m, size->args[0], &d1) : -2) : -1;
-        int lp = len ? (len->nargs >= 1 ? count_param(m, len->args[0], &d2) : -2) : -1;
-        if (cp == -2 || lp == -2 || (size && size->nargs > 1) || (len && len->nargs > 1)) {
-            fail(g, iface, m, p, "only size_is(n)/size_is(*n) with a parameter n are supported by the glue yet");
-            return NULL;
-        }
-        if (cp < 0 && lp >= 0) {
-            cp = lp;
-            d1 = d2;
-        }
-        const char *fixed = "0";
-        if (cp < 0) {
-            if (t->kind == TY_ARRAY && t->size && !t->conformant) {
-                Buf b = {0};
-                print_expr(g->e, &b, t->size, false);
-                fixed = arena_strdup(g->e->cc->arena, b.data);
-                buf_free(&b);
-            } else {
-                fail(g, iface, m, p, "the array has no size");
-                return NULL;
-            }
-        }
-        const char *elem = describe(g, iface, m, p, t->ref, t->ref_qual, 1);
-        if (!elem)
-            return NULL;
-        int flags = (attr_has(p->attrs, A_UNIQUE) ? 1 : 0) | (d1 ? 2 : 0) | (d2 ? 4 : 0);
-        return new_type_desc(g, "AMRT_K_ARRAY", flags, cp, lp, -1, fixed, elem, NULL);
-    }
-    return describe(g, iface, m, p, p->type, p->qual, 0);
+    TD d = describe(g, &w, &sc, p, p->type, p->qual, 0, 0);
+    return d.name;
 }
 
 static bool returns_hresult(Var *m)
@@ -544,8 +1034,9 @@ int emit_glue(Compiler *cc, Buf *out, const char *header_name)
         buf_printf(out, "/* Generated by amidl %s from %s \xe2\x80\x94 do not edit. */\n\n", AMIDL_VERSION, e.file_base);
         buf_printf(out, "/* The call-object glue of libamidlrt: link this file, %s's IID file and\n"
                         " * -lamidlrt; the interfaces register themselves (a constructor). */\n", e.file_base);
-        buf_printf(out, "#include <string.h>\n#include \"amidlrt.h\"\n#include \"%s\"\n\n", header_name);
+        buf_printf(out, "#include <stddef.h>\n#include <string.h>\n#include \"amidlrt.h\"\n#include \"%s\"\n\n", header_name);
         buf_puts(out, "#if defined(__GNUC__)\n#pragma GCC diagnostic ignored \"-Wunused-parameter\"\n#endif\n\n");
+        buf_write(out, g.fwd.data ? g.fwd.data : "", g.fwd.len);
         buf_write(out, g.types.data ? g.types.data : "", g.types.len);
         buf_putc(out, '\n');
         buf_write(out, body.data ? body.data : "", body.len);
@@ -556,7 +1047,10 @@ int emit_glue(Compiler *cc, Buf *out, const char *header_name)
         buf_printf(out, "    NULL\n};\n\n__attribute__((constructor)) static void %s_amrt_register(void)\n{\n"
                         "    AmrtRegisterInterfaces(%s_amrt_interfaces, %d);\n}\n", e.stem, e.stem, ifaces.n);
     }
+    buf_free(&g.fwd);
     buf_free(&g.types);
+    vec_free(&g.cache);
+    vec_free(&g.bodies);
     buf_free(&body);
     vec_free(&ifaces);
     return g.failed ? -1 : 0;

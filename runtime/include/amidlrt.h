@@ -165,36 +165,67 @@ AMIDLRT_API HRESULT AmrtCreateProxy(IUnknown *object, REFIID iid, void **ppv);
  * vtables of thin functions that hand their arguments to the runtime.
  * The runtime's one interpreter copies [in] data at Begin_, runs the call
  * on a worker, and hands [out] data back at Finish_. */
-#define AMRT_GLUE_VERSION 1
+#define AMRT_GLUE_VERSION 2
 
 enum { AMRT_IN = 1, AMRT_OUT = 2 };
 
 typedef enum AmrtKind {
     AMRT_K_SCALAR = 1,      /* integers, enums, floating point, BOOL: 'size' bytes by value */
-    AMRT_K_STRUCT,          /* a structure without pointers: 'size' bytes */
+    AMRT_K_STRUCT,          /* plain data (a structure or union without pointers): 'size' bytes */
     AMRT_K_POINTER,         /* a pointer to one 'ref' */
     AMRT_K_STRING,          /* [string] char *, NUL-terminated */
     AMRT_K_WSTRING,         /* [string] WCHAR *, NUL-terminated */
-    AMRT_K_ARRAY,           /* a pointer to 'count' elements of 'ref' (size_is/length_is) */
-    AMRT_K_INTERFACE        /* an interface pointer: AddRef'd while the call owns it */
+    AMRT_K_ARRAY,           /* a pointer to 'size_x' (or 'size') elements of 'ref' */
+    AMRT_K_INTERFACE,       /* an interface pointer: AddRef'd while the call owns it */
+    AMRT_K_BSTR,            /* a BSTR (SysAllocString) */
+    AMRT_K_CSTRUCT,         /* a structure of 'size' bytes whose 'members' hold pointers */
+    AMRT_K_UNION,           /* a union of 'size' bytes: the arm of 'members' whose value
+                             * is the discriminant 'size_x' */
+    AMRT_K_FIXED_ARRAY      /* 'size' elements of 'ref' stored inline (a member array) */
 } AmrtKind;
 
 enum {
-    AMRT_F_UNIQUE = 1,      /* the pointer may be NULL ([unique], [ptr]) */
-    AMRT_F_COUNT_DEREF = 2, /* the count parameter is a pointer: count = *param */
-    AMRT_F_LENGTH_DEREF = 4
+    AMRT_F_UNIQUE = 1       /* the pointer may be NULL ([unique], [ptr]) */
+};
+
+/* Correlation expressions (size_is, length_is, first_is, switch_is, ...):
+ * a program for a small stack machine, ending with AMRT_X_END. Operands
+ * follow their opcode; 'size' 0 reads a pointer, 'sign' is 1 for signed. */
+enum {
+    AMRT_X_END,
+    AMRT_X_CONST,           /* value */
+    AMRT_X_PARAM,           /* index size sign: the value of a parameter */
+    AMRT_X_FIELD,           /* offset size sign: a member of the enclosing structure */
+    AMRT_X_DEREF,           /* size sign: *pop */
+    AMRT_X_CAST,            /* size sign: truncate to the type */
+    AMRT_X_NEG, AMRT_X_BITNOT, AMRT_X_NOT,
+    AMRT_X_ADD, AMRT_X_SUB, AMRT_X_MUL, AMRT_X_DIV, AMRT_X_MOD, AMRT_X_SHL, AMRT_X_SHR,
+    AMRT_X_AND, AMRT_X_OR, AMRT_X_XOR, AMRT_X_ANDAND, AMRT_X_OROR,
+    AMRT_X_EQ, AMRT_X_NE, AMRT_X_LT, AMRT_X_GT, AMRT_X_LE, AMRT_X_GE,
+    AMRT_X_COND             /* c ? a : b, operands pushed in that order */
 };
 
 typedef struct AmrtType {
     unsigned char kind;             /* AmrtKind */
     unsigned char flags;            /* AMRT_F_* */
-    short count_param;              /* ARRAY: size_is parameter index, -1 if none */
-    short length_param;             /* ARRAY: length_is parameter index, -1 if none */
     short iid_param;                /* INTERFACE: iid_is parameter index, -1: use iid */
-    unsigned int size;              /* SCALAR/STRUCT: sizeof; ARRAY: fixed count if count_param < 0 */
-    const struct AmrtType *ref;     /* POINTER/ARRAY: the pointee / element */
+    unsigned int size;              /* SCALAR/STRUCT/CSTRUCT/UNION: sizeof; ARRAY: the count
+                                     * when size_x is NULL; FIXED_ARRAY: the count */
+    const struct AmrtType *ref;     /* POINTER/ARRAY/FIXED_ARRAY: the pointee / element */
     const IID *iid;                 /* INTERFACE */
+    const int *size_x;              /* ARRAY: element count (size_is, max_is + 1); UNION: switch_is */
+    const int *first_x;             /* ARRAY: first element passed (first_is); NULL: 0 */
+    const int *length_x;            /* ARRAY: elements passed (length_is, last_is - first + 1) */
+    unsigned short nmembers;
+    const struct AmrtMember *members;   /* CSTRUCT: members holding pointers; UNION: its arms */
 } AmrtType;
+
+typedef struct AmrtMember {
+    unsigned int offset;            /* CSTRUCT: offsetof the member */
+    unsigned char is_default;       /* UNION: the default arm */
+    long long value;                /* UNION: the case value */
+    const struct AmrtType *type;    /* NULL: plain data (nothing to copy but the bytes) */
+} AmrtMember;
 
 typedef struct AmrtParam {
     const char *name;

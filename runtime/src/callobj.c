@@ -70,11 +70,26 @@ typedef struct Call {
 
 /* ==================================================================== values */
 
+/* Where correlation expressions find their operands: the call's argument
+ * values and, inside a structure, the structure itself. */
+typedef struct Ctx {
+    const AmrtMethod *m;
+    void *const *args;              /* args[i] -> the value of parameter i */
+    const unsigned char *base;      /* the enclosing structure, NULL at the top */
+} Ctx;
+
+static bool plain(const AmrtType *t)
+{
+    return t->kind == AMRT_K_SCALAR || t->kind == AMRT_K_STRUCT;
+}
+
 static size_t value_size(const AmrtType *t)
 {
     switch (t->kind) {
-    case AMRT_K_SCALAR: case AMRT_K_STRUCT:
+    case AMRT_K_SCALAR: case AMRT_K_STRUCT: case AMRT_K_CSTRUCT: case AMRT_K_UNION:
         return t->size;
+    case AMRT_K_FIXED_ARRAY:
+        return (size_t)t->size * value_size(t->ref);
     default:
         return sizeof(void *);
     }
@@ -91,38 +106,215 @@ static size_t str_bytes(const AmrtType *t, const void *s)
     return (n + 1) * sizeof(WCHAR);
 }
 
-/* The element count of an array argument, from the frame's copy of the
- * size_is parameter (or the fixed count). */
-static size_t array_count(const Frame *f, const AmrtType *t, bool length)
+/* size 0 reads a pointer */
+static bool load(const void *p, int size, int sign, int64_t *out)
 {
-    int p = length ? t->length_param : t->count_param;
-    if (p < 0)
-        return length ? array_count(f, t, false) : t->size;
-    const AmrtType *pt = f->m->params[p].type;
-    const void *v = f->args[p];
-    bool deref = t->flags & (length ? AMRT_F_LENGTH_DEREF : AMRT_F_COUNT_DEREF);
-    if (deref) {
-        v = *(void *const *)v;
-        if (!v)
-            return 0;
-        pt = pt->ref;
-    }
-    if (!pt || pt->kind != AMRT_K_SCALAR)
-        return 0;
-    switch (pt->size) {
-    case 1: return *(const uint8_t *)v;
-    case 2: return *(const uint16_t *)v;
-    case 4: return *(const uint32_t *)v;
-    case 8: return (size_t)*(const uint64_t *)v;
-    default: return 0;
+    switch (size) {
+    case 0: *out = (int64_t)(intptr_t)*(void *const *)p; return true;
+    case 1: *out = sign ? (int64_t)*(const int8_t *)p : (int64_t)*(const uint8_t *)p; return true;
+    case 2: *out = sign ? (int64_t)*(const int16_t *)p : (int64_t)*(const uint16_t *)p; return true;
+    case 4: *out = sign ? (int64_t)*(const int32_t *)p : (int64_t)*(const uint32_t *)p; return true;
+    case 8: *out = *(const int64_t *)p; return true;
+    default: return false;
     }
 }
 
-static void deep_free(const Frame *f, const AmrtType *t, void *v);
+static int64_t truncate_to(int64_t v, int size, int sign)
+{
+    switch (size) {
+    case 1: return sign ? (int64_t)(int8_t)v : (int64_t)(uint8_t)v;
+    case 2: return sign ? (int64_t)(int16_t)v : (int64_t)(uint16_t)v;
+    case 4: return sign ? (int64_t)(int32_t)v : (int64_t)(uint32_t)v;
+    default: return v;
+    }
+}
+
+/* Run a correlation expression; false when it cannot be evaluated (a NULL
+ * pointer, a division by zero, a malformed program). */
+static bool eval(const Ctx *c, const int *x, int64_t *out)
+{
+    int64_t st[16];
+    int sp = 0;
+    for (int steps = 0; steps < 256; steps++) {
+        int op = *x++;
+        if (op == AMRT_X_END) {
+            if (sp != 1)
+                return false;
+            *out = st[0];
+            return true;
+        }
+        if (op >= AMRT_X_ADD && op <= AMRT_X_GE) {
+            if (sp < 2)
+                return false;
+            uint64_t a = (uint64_t)st[sp - 2], b = (uint64_t)st[sp - 1];
+            int64_t sa = st[sp - 2], sb = st[sp - 1], r;
+            switch (op) {
+            case AMRT_X_ADD: r = (int64_t)(a + b); break;
+            case AMRT_X_SUB: r = (int64_t)(a - b); break;
+            case AMRT_X_MUL: r = (int64_t)(a * b); break;
+            case AMRT_X_DIV: case AMRT_X_MOD:
+                if (sb == 0 || (sa == INT64_MIN && sb == -1))
+                    return false;
+                r = op == AMRT_X_DIV ? sa / sb : sa % sb;
+                break;
+            case AMRT_X_SHL: if (b > 63) return false; r = (int64_t)(a << b); break;
+            case AMRT_X_SHR: if (b > 63) return false; r = sa >> b; break;
+            case AMRT_X_AND: r = (int64_t)(a & b); break;
+            case AMRT_X_OR: r = (int64_t)(a | b); break;
+            case AMRT_X_XOR: r = (int64_t)(a ^ b); break;
+            case AMRT_X_ANDAND: r = sa && sb; break;
+            case AMRT_X_OROR: r = sa || sb; break;
+            case AMRT_X_EQ: r = sa == sb; break;
+            case AMRT_X_NE: r = sa != sb; break;
+            case AMRT_X_LT: r = sa < sb; break;
+            case AMRT_X_GT: r = sa > sb; break;
+            case AMRT_X_LE: r = sa <= sb; break;
+            default: r = sa >= sb; break;
+            }
+            st[--sp - 1] = r;
+            continue;
+        }
+        switch (op) {
+        case AMRT_X_CONST:
+            if (sp == 16)
+                return false;
+            st[sp++] = *x++;
+            break;
+        case AMRT_X_PARAM: {
+            int i = x[0], size = x[1], sign = x[2];
+            x += 3;
+            if (sp == 16 || i < 0 || i >= c->m->nparams || !c->args[i] || !load(c->args[i], size, sign, &st[sp]))
+                return false;
+            sp++;
+            break;
+        }
+        case AMRT_X_FIELD: {
+            int off = x[0], size = x[1], sign = x[2];
+            x += 3;
+            if (sp == 16 || !c->base || off < 0 || !load(c->base + off, size, sign, &st[sp]))
+                return false;
+            sp++;
+            break;
+        }
+        case AMRT_X_DEREF: {
+            int size = x[0], sign = x[1];
+            x += 2;
+            if (sp < 1 || !st[sp - 1] || !load((const void *)(intptr_t)st[sp - 1], size, sign, &st[sp - 1]))
+                return false;
+            break;
+        }
+        case AMRT_X_CAST:
+            if (sp < 1)
+                return false;
+            st[sp - 1] = truncate_to(st[sp - 1], x[0], x[1]);
+            x += 2;
+            break;
+        case AMRT_X_NEG: case AMRT_X_BITNOT: case AMRT_X_NOT:
+            if (sp < 1)
+                return false;
+            st[sp - 1] = op == AMRT_X_NEG ? (int64_t)(0 - (uint64_t)st[sp - 1])
+                       : op == AMRT_X_BITNOT ? ~st[sp - 1] : !st[sp - 1];
+            break;
+        case AMRT_X_COND:
+            if (sp < 3)
+                return false;
+            st[sp - 3] = st[sp - 3] ? st[sp - 2] : st[sp - 1];
+            sp -= 2;
+            break;
+        default:
+            return false;
+        }
+    }
+    return false;
+}
+
+/* The bounds of an array: 'count' elements allocated, elements
+ * [first, first + len) passed. False when an expression cannot be
+ * evaluated or the bounds are out of range. */
+static bool array_bounds(const Ctx *c, const AmrtType *t, size_t *count, size_t *first, size_t *len)
+{
+    int64_t n = t->size, f = 0, l;
+    if (t->size_x && !eval(c, t->size_x, &n))
+        return false;
+    if (t->first_x && !eval(c, t->first_x, &f))
+        return false;
+    l = n - f;
+    if (t->length_x && !eval(c, t->length_x, &l))
+        return false;
+    size_t es = value_size(t->ref);
+    if (n < 0 || f < 0 || l < 0 || f > n || l > n - f || (uint64_t)n > SIZE_MAX / (es ? es : 1))
+        return false;
+    *count = (size_t)n;
+    *first = (size_t)f;
+    *len = (size_t)l;
+    return true;
+}
+
+static const AmrtType *union_arm(const Ctx *c, const AmrtType *t)
+{
+    int64_t d;
+    if (!t->size_x || !eval(c, t->size_x, &d))
+        return NULL;
+    const AmrtMember *def = NULL;
+    for (unsigned i = 0; i < t->nmembers; i++) {
+        if (t->members[i].is_default)
+            def = &t->members[i];
+        else if (t->members[i].value == d)
+            return t->members[i].type;
+    }
+    return def ? def->type : NULL;
+}
+
+static bool union_valid(const Ctx *c, const AmrtType *t)
+{
+    int64_t d;
+    if (!t->size_x || !eval(c, t->size_x, &d))
+        return false;
+    for (unsigned i = 0; i < t->nmembers; i++)
+        if (t->members[i].is_default || t->members[i].value == d)
+            return true;
+    return false;
+}
+
+static void deep_free(const Ctx *c, const AmrtType *t, void *v);
+static HRESULT deep_copy(const Ctx *c, const AmrtType *t, const void *src, void *dst);
+
+/* Copy n elements (of which [first, first + len) are passed) into a new
+ * zeroed buffer. */
+static HRESULT copy_elems(const Ctx *c, const AmrtType *et, const unsigned char *src, size_t n, size_t first,
+                          size_t len, void **out)
+{
+    size_t es = value_size(et);
+    unsigned char *b = amrt__calloc(n * es > 0 ? n * es : 1);
+    if (!b)
+        return E_OUTOFMEMORY;
+    if (plain(et)) {
+        memcpy(b, src, n * es);
+    } else {
+        for (size_t i = first; i < first + len; i++) {
+            HRESULT hr = deep_copy(c, et, src + i * es, b + i * es);
+            if (FAILED(hr)) {
+                for (size_t k = first; k < i; k++)
+                    deep_free(c, et, b + k * es);
+                amrt__free(b);
+                return hr;
+            }
+        }
+    }
+    *out = b;
+    return S_OK;
+}
+
+static void free_elems(const Ctx *c, const AmrtType *et, unsigned char *b, size_t n)
+{
+    if (!plain(et))
+        for (size_t i = 0; i < n; i++)
+            deep_free(c, et, b + i * value_size(et));
+}
 
 /* Copy the value at src (of type t) into dst, taking copies of everything
- * it points to. Returns E_OUTOFMEMORY with nothing held on failure. */
-static HRESULT deep_copy(const Frame *f, const AmrtType *t, const void *src, void *dst)
+ * it points to. On failure nothing is held and dst holds no pointer. */
+static HRESULT deep_copy(const Ctx *c, const AmrtType *t, const void *src, void *dst)
 {
     switch (t->kind) {
     case AMRT_K_SCALAR: case AMRT_K_STRUCT:
@@ -135,65 +327,95 @@ static HRESULT deep_copy(const Frame *f, const AmrtType *t, const void *src, voi
         *(IUnknown **)dst = u;
         return S_OK;
     }
-    case AMRT_K_STRING: case AMRT_K_WSTRING: {
+    case AMRT_K_STRING: case AMRT_K_WSTRING: case AMRT_K_BSTR: {
         const void *s = *(void *const *)src;
-        if (!s) {
-            *(void **)dst = NULL;
-            return S_OK;
+        void *copy = NULL;
+        if (s && t->kind == AMRT_K_BSTR) {
+            copy = SysAllocStringByteLen(s, SysStringByteLen((BSTR)s));
+        } else if (s) {
+            size_t n = str_bytes(t, s);
+            if ((copy = CoTaskMemAlloc(n)))
+                memcpy(copy, s, n);
         }
-        size_t n = str_bytes(t, s);
-        void *c = CoTaskMemAlloc(n);
-        if (!c)
-            return E_OUTOFMEMORY;
-        memcpy(c, s, n);
-        *(void **)dst = c;
-        return S_OK;
+        *(void **)dst = copy;
+        return s && !copy ? E_OUTOFMEMORY : S_OK;
     }
     case AMRT_K_POINTER: {
         const void *p = *(void *const *)src;
-        if (!p) {
-            *(void **)dst = NULL;
+        *(void **)dst = NULL;
+        if (!p)
             return S_OK;
-        }
-        void *c = amrt__calloc(value_size(t->ref));
-        if (!c)
+        void *copy = amrt__calloc(value_size(t->ref));
+        if (!copy)
             return E_OUTOFMEMORY;
-        HRESULT hr = deep_copy(f, t->ref, p, c);
+        HRESULT hr = deep_copy(c, t->ref, p, copy);
         if (FAILED(hr)) {
-            amrt__free(c);
+            amrt__free(copy);
             return hr;
         }
-        *(void **)dst = c;
+        *(void **)dst = copy;
         return S_OK;
     }
     case AMRT_K_ARRAY: {
         const unsigned char *p = *(void *const *)src;
-        size_t n = array_count(f, t, false), es = value_size(t->ref);
-        if (!p) {
-            *(void **)dst = NULL;
+        *(void **)dst = NULL;
+        if (!p)
             return S_OK;
-        }
-        unsigned char *c = amrt__calloc(n * es);
-        if (!c)
-            return E_OUTOFMEMORY;
-        for (size_t i = 0; i < n; i++) {
-            HRESULT hr = deep_copy(f, t->ref, p + i * es, c + i * es);
+        size_t n, first, len;
+        if (!array_bounds(c, t, &n, &first, &len))
+            return E_INVALIDARG;
+        return copy_elems(c, t->ref, p, n, first, len, (void **)dst);
+    }
+    case AMRT_K_FIXED_ARRAY: {
+        size_t es = value_size(t->ref);
+        memset(dst, 0, value_size(t));
+        for (size_t i = 0; i < t->size; i++) {
+            HRESULT hr = deep_copy(c, t->ref, (const unsigned char *)src + i * es, (unsigned char *)dst + i * es);
             if (FAILED(hr)) {
                 for (size_t k = 0; k < i; k++)
-                    deep_free(f, t->ref, c + k * es);
-                amrt__free(c);
+                    deep_free(c, t->ref, (unsigned char *)dst + k * es);
+                memset(dst, 0, value_size(t));
                 return hr;
             }
         }
-        *(void **)dst = c;
         return S_OK;
+    }
+    case AMRT_K_CSTRUCT: {
+        Ctx inner = { c->m, c->args, src };
+        memcpy(dst, src, t->size);
+        for (unsigned i = 0; i < t->nmembers; i++) {
+            const AmrtMember *mb = &t->members[i];
+            HRESULT hr = deep_copy(&inner, mb->type, (const unsigned char *)src + mb->offset,
+                                   (unsigned char *)dst + mb->offset);
+            if (FAILED(hr)) {
+                Ctx ours = { c->m, c->args, dst };
+                for (unsigned k = 0; k < i; k++)
+                    deep_free(&ours, t->members[k].type, (unsigned char *)dst + t->members[k].offset);
+                for (unsigned k = i; k < t->nmembers; k++)     /* the caller's pointers: not ours */
+                    memset((unsigned char *)dst + t->members[k].offset, 0, value_size(t->members[k].type));
+                return hr;
+            }
+        }
+        return S_OK;
+    }
+    case AMRT_K_UNION: {
+        memcpy(dst, src, t->size);
+        if (!union_valid(c, t)) {
+            memset(dst, 0, t->size);
+            return E_INVALIDARG;        /* no arm for the discriminant */
+        }
+        const AmrtType *arm = union_arm(c, t);
+        HRESULT hr = arm ? deep_copy(c, arm, src, dst) : S_OK;
+        if (FAILED(hr))
+            memset(dst, 0, t->size);
+        return hr;
     }
     }
     return E_UNEXPECTED;
 }
 
 /* Free what the value at v (of type t) owns; the storage of v itself stays. */
-static void deep_free(const Frame *f, const AmrtType *t, void *v)
+static void deep_free(const Ctx *c, const AmrtType *t, void *v)
 {
     switch (t->kind) {
     case AMRT_K_SCALAR: case AMRT_K_STRUCT:
@@ -209,10 +431,14 @@ static void deep_free(const Frame *f, const AmrtType *t, void *v)
         CoTaskMemFree(*(void **)v);
         *(void **)v = NULL;
         return;
+    case AMRT_K_BSTR:
+        SysFreeString(*(BSTR *)v);
+        *(void **)v = NULL;
+        return;
     case AMRT_K_POINTER: {
         void *p = *(void **)v;
         if (p) {
-            deep_free(f, t->ref, p);
+            deep_free(c, t->ref, p);
             amrt__free(p);
         }
         *(void **)v = NULL;
@@ -220,13 +446,27 @@ static void deep_free(const Frame *f, const AmrtType *t, void *v)
     }
     case AMRT_K_ARRAY: {
         unsigned char *p = *(void **)v;
-        if (p) {
-            size_t n = array_count(f, t, false), es = value_size(t->ref);
-            for (size_t i = 0; i < n; i++)
-                deep_free(f, t->ref, p + i * es);
-            amrt__free(p);
-        }
+        size_t n, first, len;
+        if (p && array_bounds(c, t, &n, &first, &len))
+            free_elems(c, t->ref, p, n);
+        amrt__free(p);
         *(void **)v = NULL;
+        return;
+    }
+    case AMRT_K_FIXED_ARRAY:
+        free_elems(c, t->ref, v, t->size);
+        return;
+    case AMRT_K_CSTRUCT: {
+        Ctx inner = { c->m, c->args, v };
+        /* members in reverse: counts and discriminants stay readable */
+        for (unsigned i = t->nmembers; i-- > 0;)
+            deep_free(&inner, t->members[i].type, (unsigned char *)v + t->members[i].offset);
+        return;
+    }
+    case AMRT_K_UNION: {
+        const AmrtType *arm = union_arm(c, t);
+        if (arm)
+            deep_free(c, arm, v);
         return;
     }
     }
@@ -234,24 +474,57 @@ static void deep_free(const Frame *f, const AmrtType *t, void *v)
 
 /* ==================================================================== frames */
 
+/* Parameters other arguments may read (size_is, switch_is, ...): plain
+ * values and pointers to plain values. They are copied first, and freed
+ * and delivered last. */
+static bool is_holder(const AmrtType *t)
+{
+    return plain(t) || (t->kind == AMRT_K_POINTER && plain(t->ref));
+}
+
+/* A top-level array argument keeps its element count next to its pointer:
+ * the count it was allocated with, whatever the callee does to its size. */
+static size_t *arg_count(void *slot)
+{
+    return (size_t *)((unsigned char *)slot + sizeof(void *));
+}
+
+static void frame_ctx(const Frame *f, Ctx *c)
+{
+    c->m = f->m;
+    c->args = f->args;
+    c->base = NULL;
+}
+
+/* Free one argument's value (its slot stays). */
+static void arg_free(Frame *f, const Ctx *c, int i)
+{
+    const AmrtType *t = f->m->params[i].type;
+    void *slot = f->args[i];
+    if (i < 64 && (f->inline_out >> i & 1)) {
+        void *p = *(void **)slot;       /* storage inside the frame: free its contents only */
+        if (p)
+            deep_free(c, t->ref, p);
+    } else if (t->kind == AMRT_K_ARRAY) {
+        unsigned char *p = *(void **)slot;
+        if (p)
+            free_elems(c, t->ref, p, *arg_count(slot));
+        amrt__free(p);
+        *(void **)slot = NULL;
+    } else {
+        deep_free(c, t, slot);
+    }
+}
+
 /* Free what the frame's arguments own (the frame itself stays). */
 static void frame_clear(Frame *f)
 {
-    /* arrays first: their counts are read from the scalar parameters */
+    Ctx c;
+    frame_ctx(f, &c);
     for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; i < f->m->nparams; i++) {
-            const AmrtType *t = f->m->params[i].type;
-            if ((t->kind == AMRT_K_ARRAY) != (pass == 0))
-                continue;
-            if (i < 64 && (f->inline_out >> i & 1)) {
-                void *p = *(void **)f->args[i];     /* storage inside the frame: free its contents only */
-                if (p)
-                    deep_free(f, t->ref, p);
-                *(void **)f->args[i] = NULL;
-            } else {
-                deep_free(f, t, f->args[i]);
-            }
-        }
+        for (int i = 0; i < f->m->nparams; i++)
+            if (is_holder(f->m->params[i].type) == (pass == 1))
+                arg_free(f, &c, i);
 }
 
 /* [out] pointers to small values get their storage inside the frame */
@@ -277,14 +550,45 @@ static void frame_free(Frame *f)
     frame_destroy(f);
 }
 
-/* Out-only storage for an [out] pointer or array: zeroed, for the callee to fill. */
-static HRESULT out_storage(const Frame *f, const AmrtType *t, void *slot)
+/* One argument at Begin_: a copy of an [in] value, zeroed storage for an
+ * [out] pointer or array for the callee to fill. */
+static HRESULT arg_init(Frame *f, const Ctx *c, int i, const void *src)
 {
-    size_t n = t->kind == AMRT_K_ARRAY ? array_count(f, t, false) * value_size(t->ref) : value_size(t->ref);
-    void *b = amrt__calloc(n ? n : 1);
-    if (!b)
-        return E_OUTOFMEMORY;
-    *(void **)slot = b;
+    const AmrtParam *p = &f->m->params[i];
+    const AmrtType *t = p->type;
+    void *slot = f->args[i];
+    bool pointer = t->kind == AMRT_K_POINTER || t->kind == AMRT_K_ARRAY || t->kind == AMRT_K_STRING ||
+                   t->kind == AMRT_K_WSTRING;
+    if (t->kind == AMRT_K_ARRAY) {
+        size_t n, first, len;
+        const void *caller = p->dir & AMRT_IN ? *(void *const *)src : NULL;
+        if (!array_bounds(c, t, &n, &first, &len))
+            return E_INVALIDARG;
+        if (!caller && (p->dir & AMRT_IN) && !(t->flags & AMRT_F_UNIQUE) && n)
+            return E_POINTER;   /* a [ref] pointer must not be NULL (B17: checked at Begin_) */
+        if (!caller && (p->dir & AMRT_IN))
+            return S_OK;
+        *arg_count(slot) = n;
+        if (caller)
+            return copy_elems(c, t->ref, caller, n, first, len, (void **)slot);
+        size_t bytes = n * value_size(t->ref);
+        void *b = amrt__calloc(bytes > 0 ? bytes : 1);
+        if (!b)
+            return E_OUTOFMEMORY;
+        *(void **)slot = b;
+        return S_OK;
+    }
+    if (p->dir & AMRT_IN) {
+        if (pointer && !(t->flags & AMRT_F_UNIQUE) && !*(void *const *)src)
+            return E_POINTER;
+        return deep_copy(c, t, src, slot);
+    }
+    if (t->kind == AMRT_K_POINTER && !(i < 64 && (f->inline_out >> i & 1))) {
+        void *b = amrt__calloc(value_size(t->ref));
+        if (!b)
+            return E_OUTOFMEMORY;
+        *(void **)slot = b;
+    }
     return S_OK;
 }
 
@@ -346,27 +650,18 @@ static HRESULT frame_new(Call *c, const AmrtInterface *glue, const AmrtMethod *m
             f->inline_out |= (uint64_t)1 << i;
             off += 16;
         }
-    /* pass 0: everything but arrays (array counts come from these); pass 1: arrays */
+    /* pass 0: the values others may read; pass 1: the rest */
+    Ctx ctx;
+    frame_ctx(f, &ctx);
     HRESULT hr = S_OK;
     for (int pass = 0; pass < 2 && SUCCEEDED(hr); pass++)
         for (int i = 0; i < n && SUCCEEDED(hr); i++) {
-            const AmrtParam *p = &m->params[i];
-            const AmrtType *t = p->type;
-            if ((t->kind == AMRT_K_ARRAY) != (pass == 1))
+            if (is_holder(m->params[i].type) != (pass == 0))
                 continue;
-            if (p->dir & AMRT_IN) {
-                const void *src = in[i];
-                if (!src) { hr = E_POINTER; break; }
-                if ((t->kind == AMRT_K_POINTER || t->kind == AMRT_K_ARRAY || t->kind == AMRT_K_STRING ||
-                     t->kind == AMRT_K_WSTRING) && !(t->flags & AMRT_F_UNIQUE) &&
-                    !*(void *const *)src && !(t->kind == AMRT_K_ARRAY && array_count(f, t, false) == 0)) {
-                    hr = E_POINTER;     /* a [ref] pointer must not be NULL (B17: checked at Begin_) */
-                    break;
-                }
-                hr = deep_copy(f, t, src, f->args[i]);
-            } else if ((t->kind == AMRT_K_POINTER || t->kind == AMRT_K_ARRAY) && !(i < 64 && (f->inline_out >> i & 1))) {
-                hr = out_storage(f, t, f->args[i]);
-            }
+            if ((m->params[i].dir & AMRT_IN) && !in[i])
+                hr = E_POINTER;
+            else
+                hr = arg_init(f, &ctx, i, in[i]);
         }
     if (FAILED(hr)) {
         frame_clear(f);
@@ -377,38 +672,53 @@ static HRESULT frame_new(Call *c, const AmrtInterface *glue, const AmrtMethod *m
     return S_OK;
 }
 
-/* Move the [out] values of the frame to the caller's pointers. */
+/* Move the [out] values of the frame to the caller's pointers. The
+ * caller's old [in,out] contents are freed with the caller's own counts,
+ * so values others read are delivered last. */
 static void frame_deliver(Frame *f, void **caller)
 {
+    int n = f->m->nparams;
+    void *orig[64];                 /* the caller's view, for freeing its old [in,out] data */
+    Ctx ours, theirs;
+    frame_ctx(f, &ours);
+    theirs = ours;
+    if (n <= 64) {
+        for (int i = 0; i < n; i++)
+            orig[i] = f->m->params[i].dir == (AMRT_IN | AMRT_OUT) && caller[i] ? caller[i] : f->args[i];
+        theirs.args = orig;
+    }
     for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; i < f->m->nparams; i++) {
+        for (int i = 0; i < n; i++) {
             const AmrtParam *p = &f->m->params[i];
             const AmrtType *t = p->type;
-            /* arrays first: their lengths are read from our copies of the scalars */
-            if (!(p->dir & AMRT_OUT) || (t->kind == AMRT_K_ARRAY) != (pass == 0))
+            if (!(p->dir & AMRT_OUT) || is_holder(t) != (pass == 1))
                 continue;
             void *dst = caller[i] ? *(void **)caller[i] : NULL;     /* the caller's pointer */
-            void *ours = *(void **)f->args[i];                      /* our pointee / buffer */
-            if (!dst || !ours)
+            void *ours_p = *(void **)f->args[i];                    /* our pointee / buffer */
+            if (!dst || !ours_p)
                 continue;                   /* nothing to deliver: frame_free frees ours */
             if (t->kind == AMRT_K_POINTER) {
                 size_t sz = value_size(t->ref);
                 if (p->dir & AMRT_IN)
-                    deep_free(f, t->ref, dst);  /* the callee replaced the caller's value */
-                memcpy(dst, ours, sz);          /* ownership moves to the caller */
-                if (t->ref->kind != AMRT_K_SCALAR && t->ref->kind != AMRT_K_STRUCT)
-                    memset(ours, 0, sz);
+                    deep_free(&theirs, t->ref, dst);    /* the callee replaced the caller's value */
+                memcpy(dst, ours_p, sz);                /* ownership moves to the caller */
+                if (!plain(t->ref))
+                    memset(ours_p, 0, sz);
             } else if (t->kind == AMRT_K_ARRAY) {
-                size_t n = array_count(f, t, true), total = array_count(f, t, false);
-                size_t es = value_size(t->ref);
-                if (n > total)
-                    n = total;
-                if (p->dir & AMRT_IN)
-                    for (size_t k = 0; k < total; k++)
-                        deep_free(f, t->ref, (char *)dst + k * es);
-                memcpy(dst, ours, n * es);
-                if (t->ref->kind != AMRT_K_SCALAR && t->ref->kind != AMRT_K_STRUCT)
-                    memset(ours, 0, n * es);
+                size_t total = *arg_count(f->args[i]), cnt, first, len, es = value_size(t->ref);
+                if (!array_bounds(&ours, t, &cnt, &first, &len) || first > total)
+                    first = len = 0;
+                if (len > total - first)
+                    len = total - first;
+                if (p->dir & AMRT_IN) {
+                    size_t tc, tf, tl;          /* free the caller's elements it passed in */
+                    if (!plain(t->ref) && array_bounds(&theirs, t, &tc, &tf, &tl) && tc <= total)
+                        for (size_t k = tf; k < tf + tl; k++)
+                            deep_free(&theirs, t->ref, (char *)dst + k * es);
+                }
+                memcpy((char *)dst + first * es, (char *)ours_p + first * es, len * es);
+                if (!plain(t->ref))
+                    memset((char *)ours_p + first * es, 0, len * es);
             }
         }
 }

@@ -5,6 +5,8 @@
 #include "kinds.h"
 
 #include <math.h>
+#include <stdbool.h>
+#include <uchar.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,6 +232,475 @@ TEST(iid_is_out)
     teardown();
 }
 
+/* ==================================================================== IDeep: data with pointers inside */
+
+typedef struct D { IDeep iface; atomic_long refs; } D;
+
+static WCHAR *wdup(const WCHAR *w)
+{
+    if (!w)
+        return NULL;
+    size_t n = 0;
+    while (w[n]) n++;
+    WCHAR *c = CoTaskMemAlloc((n + 1) * sizeof(WCHAR));
+    memcpy(c, w, (n + 1) * sizeof(WCHAR));
+    return c;
+}
+
+static bool wequal(const WCHAR *a, const char16_t *b)
+{
+    if (!a) return false;
+    size_t i = 0;
+    for (; b[i]; i++)
+        if (a[i] != b[i]) return false;
+    return a[i] == 0;
+}
+
+/* what the caller owns after Finish_ (or after building a value) */
+static void named_free(NAMED *n)
+{
+    CoTaskMemFree(n->name);
+    SysFreeString(n->note);
+    CoTaskMemFree(n->values);
+    if (n->owner) IUnknown_Release(n->owner);
+    if (n->next) { named_free(n->next); CoTaskMemFree(n->next); }
+    memset(n, 0, sizeof *n);
+}
+
+static HRESULT STDMETHODCALLTYPE d_qi(IDeep *This, REFIID riid, void **ppv)
+{
+    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IDeep)) { *ppv = This; IDeep_AddRef(This); return S_OK; }
+    *ppv = NULL;
+    return E_NOINTERFACE;
+}
+static ULONG STDMETHODCALLTYPE d_addref(IDeep *This) { return (ULONG)atomic_fetch_add(&((D *)This)->refs, 1) + 1; }
+static ULONG STDMETHODCALLTYPE d_release(IDeep *This)
+{
+    long r = atomic_fetch_sub(&((D *)This)->refs, 1) - 1;
+    if (!r) { free(This); atomic_fetch_sub(&live, 1); }
+    return (ULONG)r;
+}
+static HRESULT STDMETHODCALLTYPE d_named(IDeep *This, const NAMED *in, NAMED *out, NAMED *io)
+{
+    (void)This;
+    /* the server sees the whole list, the sibling-sized array and the BSTR */
+    if (!in->next || in->next->id != 7 || !wequal(in->next->name, u"beta") || in->next->next)
+        return E_FAIL;
+    if (SysStringLen(in->note) != 4 || !wequal(in->note, u"memo") || !in->owner)
+        return E_FAIL;
+    out->id = in->id + 1;
+    out->name = wdup(in->name);
+    out->note = SysAllocStringLen(in->note, SysStringLen(in->note));
+    out->count = in->count;
+    out->values = CoTaskMemAlloc(in->count * sizeof(LONG));
+    for (ULONG i = 0; i < in->count; i++) out->values[i] = in->values[i] * 2;
+    out->owner = in->owner;
+    IUnknown_AddRef(out->owner);
+    out->next = CoTaskMemAlloc(sizeof(NAMED));
+    memset(out->next, 0, sizeof(NAMED));
+    out->next->id = in->next->id + 1;
+    /* [in, out]: the callee may free and replace what the caller passed */
+    CoTaskMemFree(io->name);
+    io->name = wdup((const WCHAR *)u"changed");
+    SysReAllocString(&io->note, (const OLECHAR *)u"noted");
+    for (ULONG i = 0; i < io->count; i++) io->values[i] += 100;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE d_holder(IDeep *This, HOLDER h, LONG *sum)
+{
+    (void)This;
+    LONG s = h.first.id + h.first.values[h.first.count - 1] + h.extra[0]->id + (h.extra[1] ? h.extra[1]->id : 0);
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 3; j++) s += h.grid[i][j];
+    *sum = s;
+    return S_OK;
+}
+static void value_copy(LONG kind, const VALUE *v, VALUE *out)
+{
+    switch (kind) {
+    case 1: out->i = v->i * 2; break;
+    case 2: out->s = wdup(v->s); break;
+    case 3:
+        out->n = CoTaskMemAlloc(sizeof(NAMED));
+        memset(out->n, 0, sizeof(NAMED));
+        out->n->id = v->n->id + 1;
+        out->n->name = wdup(v->n->name);
+        break;
+    default: break;
+    }
+}
+static HRESULT STDMETHODCALLTYPE d_value(IDeep *This, LONG kind, VALUE *v, LONG *kind_out, VALUE *out)
+{
+    (void)This;
+    *kind_out = kind;
+    value_copy(kind, v, out);
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE d_pairs(IDeep *This, ULONG n, const PAIR *in, PAIR *out)
+{
+    (void)This;
+    for (ULONG i = 0; i < n; i++) {
+        out[i].kind = in[i].kind;
+        value_copy(in[i].kind, &in[i].v, &out[i].v);
+    }
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE d_tagged(IDeep *This, const TAGGED *in, TAGGED *out)
+{
+    (void)This;
+    out->kind = in->kind;
+    if (in->kind == 1) out->u.i = in->u.i + 1;
+    if (in->kind == 2) out->u.b = SysAllocStringLen(in->u.b, SysStringLen(in->u.b));
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE d_bstrs(IDeep *This, BSTR in, BSTR *out, BSTR *io)
+{
+    (void)This;
+    *out = in ? SysAllocStringLen(in, SysStringLen(in)) : NULL;
+    SysReAllocString(io, (const OLECHAR *)u"new value");
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE d_exprs(IDeep *This, ULONG n, const SHORT *twice, const LONG *upto, ULONG cb,
+                                         const WCHAR *chars, LONG *sum)
+{
+    (void)This;
+    LONG s = 0;
+    for (ULONG i = 0; i < n * 2 + 1; i++) s += twice[i];
+    for (ULONG i = 0; i <= n; i++) s += upto[i] * 100;
+    for (ULONG i = 0; i < cb / sizeof(WCHAR); i++) s += chars[i] * 10000;
+    *sum = s;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE d_window(IDeep *This, ULONG size, ULONG first, ULONG last, LONG *buf)
+{
+    (void)This;
+    for (ULONG i = first; i <= last; i++) buf[i] *= 10;
+    buf[0] = -1;                    /* outside [first, last]: not passed back */
+    buf[size - 1] = -1;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE d_alloc(IDeep *This, ULONG want, ULONG *n, LONG **items)
+{
+    (void)This;
+    *n = want;
+    *items = CoTaskMemAlloc(want * sizeof(LONG));
+    for (ULONG i = 0; i < want; i++) (*items)[i] = (LONG)(i * i);
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE d_names(IDeep *This, ULONG n, LPSTR *in, LPWSTR *out)
+{
+    (void)This;
+    for (ULONG i = 0; i < n; i++) {
+        size_t len = strlen(in[i]);
+        out[i] = CoTaskMemAlloc((len + 1) * sizeof(WCHAR));
+        for (size_t k = 0; k <= len; k++) out[i][k] = (WCHAR)(unsigned char)in[i][k];
+    }
+    return S_OK;
+}
+static IDeepVtbl dvtbl = { d_qi, d_addref, d_release, d_named, d_holder, d_value, d_pairs, d_tagged, d_bstrs,
+                           d_exprs, d_window, d_alloc, d_names };
+
+static IDeep *dproxy;
+static AsyncIDeep *dcall;
+
+static void dsetup(void)
+{
+    ASSERT(SUCCEEDED(CoInitializeEx(NULL, COINIT_MULTITHREADED)));
+    D *d = calloc(1, sizeof *d);
+    d->iface.lpVtbl = &dvtbl;
+    atomic_init(&d->refs, 1);
+    atomic_fetch_add(&live, 1);
+    ASSERT_HR(S_OK, AmrtCreateProxy((IUnknown *)&d->iface, &IID_IDeep, (void **)&dproxy));
+    IDeep_Release(&d->iface);
+    ICallFactory *f;
+    ASSERT_HR(S_OK, IDeep_QueryInterface(dproxy, &IID_ICallFactory, (void **)&f));
+    ASSERT_HR(S_OK, ICallFactory_CreateCall(f, &IID_AsyncIDeep, NULL, &IID_AsyncIDeep, (IUnknown **)&dcall));
+    ICallFactory_Release(f);
+}
+
+static void dteardown(void)
+{
+    if (dcall) AsyncIDeep_Release(dcall);
+    dcall = NULL;
+    IDeep_Release(dproxy);
+    CoUninitialize();
+    ASSERT_EQ(atomic_load(&live), 0);
+}
+
+/* a NAMED as a caller builds it: every member allocated as COM says */
+static void named_make(NAMED *n, LONG id, const char16_t *name, ULONG count, IUnknown *owner)
+{
+    memset(n, 0, sizeof *n);
+    n->id = id;
+    n->name = wdup((const WCHAR *)name);
+    n->note = SysAllocString((const OLECHAR *)u"memo");
+    n->count = count;
+    n->values = CoTaskMemAlloc(count * sizeof(LONG) + 1);
+    for (ULONG i = 0; i < count; i++) n->values[i] = (LONG)i + 1;
+    n->owner = owner;
+    if (owner) IUnknown_AddRef(owner);
+}
+
+TEST(struct_with_string_bstr_sized_array_interface_and_list)
+{
+    dsetup();
+    IUnknown *owner;
+    ASSERT_HR(S_OK, CoCreateInstance(&CLSID_StdEvent, NULL, CLSCTX_INPROC_SERVER, &IID_IUnknown, (void **)&owner));
+    NAMED in, second, io, out;
+    named_make(&in, 41, u"alpha", 3, owner);
+    named_make(&second, 7, u"beta", 1, NULL);
+    in.next = &second;
+    named_make(&io, 1, u"before", 2, owner);
+    ASSERT_HR(S_OK, AsyncIDeep_Begin_Named(dcall, &in, &io));
+    in.name[0] = 'X';                               /* copied at Begin_, all the way down */
+    in.values[0] = 99;
+    second.id = 0;
+    ASSERT_HR(S_OK, AsyncIDeep_Finish_Named(dcall, &out, &io));
+    ASSERT_EQ(out.id, 42);
+    ASSERT(wequal(out.name, u"alpha"));
+    ASSERT(wequal(out.note, u"memo") && SysStringLen(out.note) == 4);
+    ASSERT_EQ(out.count, 3);
+    ASSERT(out.values[0] == 2 && out.values[1] == 4 && out.values[2] == 6);
+    ASSERT(out.owner == owner);
+    ASSERT(out.next && out.next->id == 8 && !out.next->name);
+    ASSERT(wequal(io.name, u"changed") && wequal(io.note, u"noted"));
+    ASSERT(io.values[0] == 101 && io.values[1] == 102);
+    named_free(&out);
+    named_free(&io);
+    in.next = NULL;
+    named_free(&in);
+    named_free(&second);
+    IUnknown_Release(owner);
+    dteardown();
+}
+
+TEST(struct_with_pointers_released_without_finish_frees_everything)
+{
+    dsetup();
+    NAMED in, io;
+    named_make(&in, 7, u"beta", 2, NULL);
+    NAMED next;
+    named_make(&next, 7, u"beta", 1, NULL);
+    in.next = &next;
+    in.owner = NULL;
+    named_make(&io, 1, u"x", 1, NULL);
+    /* the server refuses (no owner): outputs are freed all the same */
+    ASSERT_HR(S_OK, AsyncIDeep_Begin_Named(dcall, &in, &io));
+    AsyncIDeep_Release(dcall);                      /* no Finish_: ASan and valgrind see no leak */
+    dcall = NULL;
+    in.next = NULL;
+    named_free(&in);
+    named_free(&next);
+    named_free(&io);
+    dteardown();
+}
+
+TEST(struct_with_pointers_every_allocation_failure_is_E_OUTOFMEMORY)
+{
+    dsetup();
+    IUnknown *owner;
+    ASSERT_HR(S_OK, CoCreateInstance(&CLSID_StdEvent, NULL, CLSCTX_INPROC_SERVER, &IID_IUnknown, (void **)&owner));
+    NAMED in, second, io, out;
+    named_make(&in, 41, u"alpha", 3, owner);
+    named_make(&second, 7, u"beta", 1, NULL);
+    in.next = &second;
+    named_make(&io, 1, u"before", 2, owner);
+    int failures = 0;
+    for (long n = 0;; n++) {
+        AmrtFailAllocationAfter(n);
+        HRESULT hr = AsyncIDeep_Begin_Named(dcall, &in, &io);
+        AmrtFailAllocationAfter(-1);
+        if (hr == S_OK)
+            break;
+        ASSERT_HR(E_OUTOFMEMORY, hr);
+        ASSERT(wequal(in.name, u"alpha") && in.next == &second);   /* the caller's data untouched */
+        failures++;
+    }
+    ASSERT(failures >= 8);      /* frame, strings, BSTR, arrays, list node, ... each failed once */
+    ASSERT_HR(S_OK, AsyncIDeep_Finish_Named(dcall, &out, &io));
+    ASSERT_EQ(out.id, 42);
+    named_free(&out);
+    named_free(&io);
+    in.next = NULL;
+    named_free(&in);
+    named_free(&second);
+    IUnknown_Release(owner);
+    dteardown();
+}
+
+TEST(struct_by_value_nested_struct_fixed_array_of_pointers)
+{
+    dsetup();
+    HOLDER h;
+    memset(&h, 0, sizeof h);
+    named_make(&h.first, 1000, u"first", 4, NULL);
+    NAMED e0;
+    named_make(&e0, 20000, u"e0", 1, NULL);
+    h.extra[0] = &e0;
+    h.extra[1] = NULL;                              /* embedded pointers are unique */
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 3; j++) h.grid[i][j] = i * 3 + j;
+    LONG sum = 0;
+    ASSERT_HR(S_OK, AsyncIDeep_Begin_Holder(dcall, h));
+    e0.id = 0;
+    ASSERT_HR(S_OK, AsyncIDeep_Finish_Holder(dcall, &sum));
+    ASSERT_EQ(sum, 1000 + 4 + 20000 + 15);
+    named_free(&h.first);
+    named_free(&e0);
+    dteardown();
+}
+
+TEST(union_switch_is_parameter_each_arm)
+{
+    dsetup();
+    NAMED n;
+    named_make(&n, 5, u"five", 1, NULL);
+    const LONG kinds[] = { 1, 2, 3, 9 };
+    for (int k = 0; k < 4; k++) {
+        VALUE v, out;
+        memset(&v, 0, sizeof v);
+        memset(&out, 0, sizeof out);
+        LONG kind_out = 0;
+        if (kinds[k] == 1) v.i = 21;
+        if (kinds[k] == 2) v.s = wdup((const WCHAR *)u"text");
+        if (kinds[k] == 3) v.n = &n;
+        ASSERT_HR(S_OK, AsyncIDeep_Begin_Value(dcall, kinds[k], &v));
+        if (kinds[k] == 2) { CoTaskMemFree(v.s); v.s = NULL; }     /* copied at Begin_ */
+        ASSERT_HR(S_OK, AsyncIDeep_Finish_Value(dcall, &kind_out, &out));
+        ASSERT_EQ(kind_out, kinds[k]);
+        if (kinds[k] == 1) ASSERT_EQ(out.i, 42);
+        if (kinds[k] == 2) { ASSERT(wequal(out.s, u"text")); CoTaskMemFree(out.s); }
+        if (kinds[k] == 3) { ASSERT(out.n->id == 6 && wequal(out.n->name, u"five")); named_free(out.n); CoTaskMemFree(out.n); }
+    }
+    named_free(&n);
+    dteardown();
+}
+
+TEST(array_of_structs_holding_unions_switch_is_member)
+{
+    dsetup();
+    PAIR in[3], out[3];
+    memset(in, 0, sizeof in);
+    memset(out, 0x5A, sizeof out);                  /* [out]: the callee's values replace these */
+    in[0].kind = 1; in[0].v.i = 4;
+    in[1].kind = 2; in[1].v.s = wdup((const WCHAR *)u"two");
+    in[2].kind = 9;
+    ASSERT_HR(S_OK, AsyncIDeep_Begin_Pairs(dcall, 3, in));
+    ASSERT_HR(S_OK, AsyncIDeep_Finish_Pairs(dcall, out));
+    ASSERT(out[0].kind == 1 && out[0].v.i == 8);
+    ASSERT(out[1].kind == 2 && wequal(out[1].v.s, u"two"));
+    ASSERT_EQ(out[2].kind, 9);
+    CoTaskMemFree(out[1].v.s);
+    CoTaskMemFree(in[1].v.s);
+    dteardown();
+}
+
+TEST(encapsulated_union_with_bstr_arm_keeps_embedded_nul)
+{
+    dsetup();
+    TAGGED in, out;
+    memset(&in, 0, sizeof in);
+    in.kind = 2;
+    in.u.b = SysAllocStringLen((const OLECHAR *)u"a\0b", 3);   /* a BSTR's length is its prefix */
+    ASSERT_HR(S_OK, AsyncIDeep_Begin_Tagged(dcall, &in));
+    SysFreeString(in.u.b);
+    ASSERT_HR(S_OK, AsyncIDeep_Finish_Tagged(dcall, &out));
+    ASSERT_EQ(out.kind, 2);
+    ASSERT_EQ(SysStringLen(out.u.b), 3);
+    ASSERT(out.u.b[0] == 'a' && out.u.b[1] == 0 && out.u.b[2] == 'b' && out.u.b[3] == 0);
+    SysFreeString(out.u.b);
+    in.kind = 1;
+    in.u.i = 10;
+    ASSERT_HR(S_OK, AsyncIDeep_Begin_Tagged(dcall, &in));
+    ASSERT_HR(S_OK, AsyncIDeep_Finish_Tagged(dcall, &out));
+    ASSERT(out.kind == 1 && out.u.i == 11);
+    dteardown();
+}
+
+TEST(bstr_in_out_inout_and_null)
+{
+    dsetup();
+    BSTR in = SysAllocString((const OLECHAR *)u"hello"), out = NULL, io = SysAllocString((const OLECHAR *)u"old");
+    ASSERT_HR(S_OK, AsyncIDeep_Begin_Bstrs(dcall, in, &io));
+    SysFreeString(in);
+    ASSERT_HR(S_OK, AsyncIDeep_Finish_Bstrs(dcall, &out, &io));
+    ASSERT(wequal(out, u"hello") && SysStringLen(out) == 5);
+    ASSERT(wequal(io, u"new value"));
+    SysFreeString(out);
+    ASSERT_HR(S_OK, AsyncIDeep_Begin_Bstrs(dcall, NULL, &io));      /* NULL is the empty BSTR */
+    ASSERT_HR(S_OK, AsyncIDeep_Finish_Bstrs(dcall, &out, &io));
+    ASSERT(out == NULL);
+    SysFreeString(io);
+    dteardown();
+}
+
+TEST(size_expressions_arithmetic_max_is_sizeof)
+{
+    dsetup();
+    SHORT twice[7] = { 1, 2, 3, 4, 5, 6, 7 };       /* n * 2 + 1 elements for n = 3 */
+    LONG upto[4] = { 1, 1, 1, 1 };                  /* max_is(n): n + 1 elements */
+    WCHAR chars[2] = { 1, 2 };                      /* cb / sizeof(WCHAR) */
+    LONG sum = 0;
+    ASSERT_HR(S_OK, AsyncIDeep_Begin_Exprs(dcall, 3, twice, upto, sizeof chars, chars));
+    ASSERT_HR(S_OK, AsyncIDeep_Finish_Exprs(dcall, &sum));
+    ASSERT_EQ(sum, 28 + 400 + 30000);
+    dteardown();
+}
+
+TEST(first_is_last_is_pass_only_the_window)
+{
+    dsetup();
+    LONG buf[8] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+    ASSERT_HR(S_OK, AsyncIDeep_Begin_Window(dcall, 8, 2, 4, buf));
+    ASSERT_HR(S_OK, AsyncIDeep_Finish_Window(dcall, buf));
+    const LONG want[8] = { 0, 1, 20, 30, 40, 5, 6, 7 };
+    for (int i = 0; i < 8; i++)
+        ASSERT_EQ(buf[i], want[i]);
+    /* bounds that do not fit are refused at Begin_ */
+    ASSERT_HR(E_INVALIDARG, AsyncIDeep_Begin_Window(dcall, 4, 3, 5, buf));
+    ASSERT_HR(E_INVALIDARG, AsyncIDeep_Begin_Window(dcall, 4, 5, 5, buf));
+    ASSERT_HR(RPC_E_CALL_COMPLETE, AsyncIDeep_Finish_Window(dcall, buf));
+    dteardown();
+}
+
+TEST(out_array_allocated_by_the_callee_size_is_deref_out)
+{
+    dsetup();
+    ULONG n = 0;
+    LONG *items = NULL;
+    ASSERT_HR(S_OK, AsyncIDeep_Begin_Alloc(dcall, 5));
+    ASSERT_HR(S_OK, AsyncIDeep_Finish_Alloc(dcall, &n, &items));
+    ASSERT_EQ(n, 5);
+    for (ULONG i = 0; i < n; i++)
+        ASSERT_EQ(items[i], (LONG)(i * i));
+    CoTaskMemFree(items);
+    ASSERT_HR(S_OK, AsyncIDeep_Begin_Alloc(dcall, 3));     /* abandoned: the callee's array is freed */
+    dteardown();
+}
+
+TEST(arrays_of_strings_in_and_out)
+{
+    dsetup();
+    char a[] = "one", b[] = "two";
+    LPSTR in[2] = { a, b };
+    LPWSTR out[2] = { NULL, NULL };
+    ASSERT_HR(S_OK, AsyncIDeep_Begin_Names(dcall, 2, in));
+    a[0] = 'X';
+    ASSERT_HR(S_OK, AsyncIDeep_Finish_Names(dcall, out));
+    ASSERT(wequal(out[0], u"one") && wequal(out[1], u"two"));
+    CoTaskMemFree(out[0]);
+    CoTaskMemFree(out[1]);
+    dteardown();
+}
+
 RUN_TESTS(ENTRY(scalars_of_each_size_enum_bool_float), ENTRY(structs_by_value_in_inout_out), ENTRY(strings_char_and_wchar),
           ENTRY(guids_by_reference_and_out), ENTRY(conformant_arrays_in_out_inout), ENTRY(varying_array_length_is),
-          ENTRY(unique_pointer_null_and_not), ENTRY(interface_pointers_in_out_inout), ENTRY(iid_is_out))
+          ENTRY(unique_pointer_null_and_not), ENTRY(interface_pointers_in_out_inout), ENTRY(iid_is_out),
+          ENTRY(struct_with_string_bstr_sized_array_interface_and_list),
+          ENTRY(struct_with_pointers_released_without_finish_frees_everything),
+          ENTRY(struct_with_pointers_every_allocation_failure_is_E_OUTOFMEMORY),
+          ENTRY(struct_by_value_nested_struct_fixed_array_of_pointers), ENTRY(union_switch_is_parameter_each_arm),
+          ENTRY(array_of_structs_holding_unions_switch_is_member),
+          ENTRY(encapsulated_union_with_bstr_arm_keeps_embedded_nul), ENTRY(bstr_in_out_inout_and_null),
+          ENTRY(size_expressions_arithmetic_max_is_sizeof), ENTRY(first_is_last_is_pass_only_the_window),
+          ENTRY(out_array_allocated_by_the_callee_size_is_deref_out), ENTRY(arrays_of_strings_in_and_out))
