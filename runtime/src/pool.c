@@ -5,7 +5,8 @@
  * threads (default: the number of online CPUs; AMRT_THREADS overrides,
  * 1..256) takes jobs from one FIFO queue. Threads start lazily with the
  * first job. amrt__pool_submit appends a job and wakes one idle thread
- * only if a thread is idle. amrt__pool_shutdown (from the last
+ * only if a thread is asleep; a thread that runs out of jobs first spins
+ * for a few tens of microseconds (amrt__spin_until) before it sleeps. amrt__pool_shutdown (from the last
  * CoUninitialize) lets the queued and running jobs finish, then joins the
  * threads; a later submit starts a new pool.
  *
@@ -24,11 +25,12 @@ static struct {
     pthread_cond_t wake;            /* a job was queued, or stopping */
     pthread_cond_t drained;         /* the queue emptied and no job runs */
     Job *head, *tail;
+    atomic_int queued;              /* jobs in the queue, readable without the lock (workers spin on it) */
     int idle, running, nthreads;
     bool stopping;
     pthread_t threads[256];
 } pool = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-           NULL, NULL, 0, 0, 0, false, {0} };
+           NULL, NULL, 0, 0, 0, 0, false, {0} };
 
 int amrt__pool_size(void)
 {
@@ -42,11 +44,24 @@ int amrt__pool_size(void)
     return n > 256 ? 256 : (int)n;
 }
 
+static bool job_queued(void *unused)
+{
+    (void)unused;
+    return atomic_load_explicit(&pool.queued, memory_order_relaxed) > 0;
+}
+
 static void *worker(void *unused)
 {
     (void)unused;
     pthread_mutex_lock(&pool.lock);
     for (;;) {
+        if (!pool.head && !pool.stopping) {
+            /* watch for the next job before sleeping: a caller waiting for
+             * one call often starts the next within microseconds */
+            pthread_mutex_unlock(&pool.lock);
+            amrt__spin_until(job_queued, NULL);
+            pthread_mutex_lock(&pool.lock);
+        }
         while (!pool.head && !pool.stopping) {
             pool.idle++;
             pthread_cond_wait(&pool.wake, &pool.lock);
@@ -58,6 +73,7 @@ static void *worker(void *unused)
         pool.head = j->next;
         if (!pool.head)
             pool.tail = NULL;
+        atomic_fetch_sub_explicit(&pool.queued, 1, memory_order_relaxed);
         pool.running++;
         pthread_mutex_unlock(&pool.lock);
         /* a caller-owned job may be freed by its own function: read it first */
@@ -116,6 +132,7 @@ HRESULT amrt__pool_submit_job(AmrtJob *j)
     else
         pool.head = j;
     pool.tail = j;
+    atomic_fetch_add_explicit(&pool.queued, 1, memory_order_relaxed);
     if (pool.idle > 0)
         pthread_cond_signal(&pool.wake);
     pthread_mutex_unlock(&pool.lock);

@@ -61,6 +61,48 @@ int amrt__ms_left(const struct timespec *d)
     return ms > INT32_MAX ? INT32_MAX : (int)ms;
 }
 
+static long spin_ns = -1;
+
+static long spin_budget(void)
+{
+    long ns = __atomic_load_n(&spin_ns, __ATOMIC_RELAXED);
+    if (ns < 0) {
+        const char *e = getenv("AMRT_SPIN_US");
+        long us = e ? strtol(e, NULL, 10) : 50;
+        ns = (us < 0 ? 0 : us > 100000 ? 100000 : us) * 1000L;
+        __atomic_store_n(&spin_ns, ns, __ATOMIC_RELAXED);
+    }
+    return ns;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+bool amrt__spin_until(bool (*ready)(void *), void *arg)
+{
+    long budget = spin_budget();
+    if (!budget)
+        return ready(arg);
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        for (int i = 0; i < 64; i++) {
+            if (ready(arg))
+                return true;
+            cpu_relax();
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) > budget)
+            return ready(arg);
+    }
+}
+
 /* a mutex and a condition variable timed on CLOCK_MONOTONIC (the events' and the mutex object's) */
 static bool lock_init(pthread_mutex_t *lock, pthread_cond_t *cond)
 {
@@ -88,6 +130,7 @@ typedef struct Event {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     bool signaled;                  /* guarded by lock */
+    atomic_bool hint;               /* == signaled, readable without the lock (Wait spins on it) */
     int efd;                        /* eventfd mirror, -1 until GetHandle */
     bool efd_set;                   /* the eventfd's counter is 1 */
     int ext_fd;                     /* SetEventHandle, -1 if none */
@@ -172,6 +215,11 @@ static ULONG STDMETHODCALLTYPE sync_release(ISynchronize *This)
     return IUnknown_Release(ev->outer);
 }
 
+static bool event_hint(void *arg)
+{
+    return atomic_load_explicit(&((Event *)arg)->hint, memory_order_acquire);
+}
+
 static HRESULT STDMETHODCALLTYPE sync_wait(ISynchronize *This, DWORD flags, DWORD ms)
 {
     Event *ev = EV_FROM(This, sync);
@@ -180,6 +228,8 @@ static HRESULT STDMETHODCALLTYPE sync_wait(ISynchronize *This, DWORD flags, DWOR
     if (ms != INFINITE && ms != 0)
         amrt__deadline(&deadline, ms);
     HRESULT hr = S_OK;
+    if (ms != 0)
+        amrt__spin_until(event_hint, ev);   /* before sleeping: the signal is often microseconds away */
     pthread_mutex_lock(&ev->lock);
     while (!ev->signaled) {
         if (ms == 0) {
@@ -195,6 +245,7 @@ static HRESULT STDMETHODCALLTYPE sync_wait(ISynchronize *This, DWORD flags, DWOR
     }
     if (hr == S_OK && !ev->manual) {
         ev->signaled = false;       /* auto-reset: this waiter consumed the signal */
+        atomic_store_explicit(&ev->hint, false, memory_order_relaxed);
         efd_update(ev);
     }
     pthread_mutex_unlock(&ev->lock);
@@ -206,6 +257,7 @@ static HRESULT STDMETHODCALLTYPE sync_signal(ISynchronize *This)
     Event *ev = EV_FROM(This, sync);
     pthread_mutex_lock(&ev->lock);
     ev->signaled = true;
+    atomic_store_explicit(&ev->hint, true, memory_order_release);
     efd_update(ev);
     if (ev->ext_fd >= 0) {
         uint64_t v = 1;
@@ -225,6 +277,7 @@ static HRESULT STDMETHODCALLTYPE sync_reset(ISynchronize *This)
     Event *ev = EV_FROM(This, sync);
     pthread_mutex_lock(&ev->lock);
     ev->signaled = false;
+    atomic_store_explicit(&ev->hint, false, memory_order_relaxed);
     efd_update(ev);
     pthread_mutex_unlock(&ev->lock);
     return S_OK;
