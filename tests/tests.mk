@@ -42,10 +42,17 @@ $(BUILD)/bench/run1: bench/run1.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE -o $@ $<
 
-$(BUILD)/bench/runtime_bench: bench/runtime_bench.c $(TEST_GEN)/calltest.h $(BUILD)/lib/libamidlrt.a
+$(TEST_GEN)/glue.h $(TEST_GEN)/glue_i.c $(TEST_GEN)/glue_async.c: bench/glue.idl $(AMIDL)
+	@mkdir -p $(TEST_GEN)
+	$(AMIDL) -I runtime/idl --outdir $(TEST_GEN) $<
+
+.SECONDARY: $(TEST_GEN)/glue.h $(TEST_GEN)/glue_i.c $(TEST_GEN)/glue_async.c
+
+$(BUILD)/bench/runtime_bench: bench/runtime_bench.c $(TEST_GEN)/calltest.h $(TEST_GEN)/glue.h $(BUILD)/lib/libamidlrt.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -std=c11 -Wall -Wextra -Wno-cast-function-type -D_GNU_SOURCE -pthread -Iruntime/include -I$(RT_GEN) -I$(TEST_GEN) \
 	    $$(pkg-config --cflags glib-2.0 libuv) -o $@ $< $(TEST_GEN)/calltest_i.c $(TEST_GEN)/calltest_async.c \
+	    $(TEST_GEN)/glue_i.c $(TEST_GEN)/glue_async.c \
 	    $(BUILD)/lib/libamidlrt.a $$(pkg-config --libs glib-2.0 libuv)
 
 bench: $(AMIDL) $(BUILD)/bench/run1 $(BUILD)/bench/runtime_bench
