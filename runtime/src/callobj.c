@@ -39,7 +39,8 @@ typedef struct Frame {
     void **args;                /* args[i] -> the value of argument i for the synchronous call */
     unsigned char *slots;       /* storage of the argument values (16 bytes each) */
     unsigned char ret[16];
-    bool canceled;              /* ICancelMethodCalls::Cancel was called */
+    bool canceled;              /* ICancelMethodCalls::Cancel (or IAsyncManager::CompleteCall) was called */
+    HRESULT forced;             /* IAsyncManager::CompleteCall's result (0: none) */
     bool begin_failed;          /* server-side async: the server's Begin_ failed (result in ret) */
     bool detached;              /* Finish_ left it to the worker (canceled while running) */
     bool worker_done;
@@ -53,6 +54,7 @@ typedef struct Call {
     IUnknown inner;                     /* non-delegating IUnknown */
     struct { const void *lpVtbl; } async;   /* AsyncIFoo (the glue's vtable) */
     ICancelMethodCalls cancel;
+    IAsyncManager manager;              /* RULES.md E8: a convenience of this runtime */
     IUnknown *outer;                    /* controlling unknown (&inner when not aggregated) */
     IUnknown *event;                    /* the aggregated ManualResetEvent's inner unknown */
     atomic_long refs;
@@ -887,7 +889,7 @@ HRESULT AmrtFinish(void *iface, const AmrtInterface *glue, int method, void **ar
         hr = RPC_E_CALL_COMPLETE;
         free_it = false;
     } else if (f->canceled) {
-        hr = RPC_E_CALL_CANCELED;       /* D6: outs untouched */
+        hr = f->forced ? f->forced : RPC_E_CALL_CANCELED;  /* D6: outs untouched */
         if (!f->worker_done) {
             f->detached = true;         /* the worker frees it when the server returns */
             free_it = false;
@@ -919,7 +921,7 @@ HRESULT AmrtFinish(void *iface, const AmrtInterface *glue, int method, void **ar
     pthread_mutex_unlock(&c->lock);
     if (f && free_it)
         frame_recycle(c, f);
-    if (hr == RPC_E_CALL_CANCELED && ret && ret_hresult)
+    if (f && f->canceled && ret && ret_hresult)
         *(HRESULT *)ret = hr;
     return hr;
 }
@@ -936,6 +938,8 @@ static HRESULT STDMETHODCALLTYPE call_inner_qi(IUnknown *This, REFIID riid, void
         *ppv = &c->inner;
     else if (IsEqualIID(riid, &IID_ICancelMethodCalls))
         *ppv = &c->cancel;
+    else if (IsEqualIID(riid, &IID_IAsyncManager))
+        *ppv = &c->manager;
     else if (IsEqualIID(riid, &IID_ISynchronize) || IsEqualIID(riid, &IID_ISynchronizeHandle) ||
              IsEqualIID(riid, &IID_ISynchronizeEvent))
         return IUnknown_QueryInterface(c->event, riid, ppv);
@@ -1074,6 +1078,83 @@ static const ICancelMethodCallsVtbl cancel_vtbl = {
     cancel_qi, cancel_addref, cancel_release, cancel_cancel, cancel_test,
 };
 
+/* ---- IAsyncManager (RULES.md E8: no Win32 page; this runtime's convenience) ----
+ * GetState: DCOM_NONE while idle or running, DCOM_CALL_COMPLETE once the
+ * call completed (or CompleteCall completed it), DCOM_CALL_CANCELED after
+ * Cancel. CompleteCall(hr): completes a running call now with the failure
+ * hr (Finish_ returns it, outputs untouched, the server's results are
+ * discarded; the server sees CoTestCancel). GetCallContext: the call's
+ * ICancelMethodCalls; RPC_E_NO_CONTEXT for anything else (F3). */
+
+static HRESULT STDMETHODCALLTYPE manager_qi(IAsyncManager *This, REFIID riid, void **ppv)
+{
+    return IUnknown_QueryInterface(CALL_FROM(This, manager)->outer, riid, ppv);
+}
+
+static ULONG STDMETHODCALLTYPE manager_addref(IAsyncManager *This)
+{
+    return IUnknown_AddRef(CALL_FROM(This, manager)->outer);
+}
+
+static ULONG STDMETHODCALLTYPE manager_release(IAsyncManager *This)
+{
+    return IUnknown_Release(CALL_FROM(This, manager)->outer);
+}
+
+static HRESULT STDMETHODCALLTYPE manager_complete(IAsyncManager *This, HRESULT result)
+{
+    Call *c = CALL_FROM(This, manager);
+    if (SUCCEEDED(result))
+        return E_INVALIDARG;            /* a success would hand back outputs nobody produced */
+    pthread_mutex_lock(&c->lock);
+    HRESULT hr = S_OK;
+    if (c->state != RUNNING || !c->frame)
+        hr = RPC_E_CALL_COMPLETE;
+    else if (c->frame->canceled)
+        hr = c->frame->forced ? RPC_E_CALL_COMPLETE : RPC_E_CALL_CANCELED;
+    else {
+        c->frame->canceled = true;
+        c->frame->forced = result;
+        c->state = COMPLETE;
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (hr == S_OK)
+        sync_op(c, 1);
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE manager_context(IAsyncManager *This, REFIID riid, void **ppv)
+{
+    Call *c = CALL_FROM(This, manager);
+    if (!ppv)
+        return E_INVALIDARG;
+    *ppv = NULL;
+    if (IsEqualIID(riid, &IID_ICancelMethodCalls))
+        return IUnknown_QueryInterface(c->outer, riid, ppv);
+    return RPC_E_NO_CONTEXT;
+}
+
+static HRESULT STDMETHODCALLTYPE manager_state(IAsyncManager *This, ULONG *state)
+{
+    Call *c = CALL_FROM(This, manager);
+    if (!state)
+        return E_INVALIDARG;
+    pthread_mutex_lock(&c->lock);
+    Frame *f = c->frame;
+    if (f && f->canceled && !f->forced)
+        *state = DCOM_CALL_CANCELED;
+    else if (c->state == COMPLETE)
+        *state = DCOM_CALL_COMPLETE;
+    else
+        *state = DCOM_NONE;
+    pthread_mutex_unlock(&c->lock);
+    return S_OK;
+}
+
+static const IAsyncManagerVtbl manager_vtbl = {
+    manager_qi, manager_addref, manager_release, manager_complete, manager_context, manager_state,
+};
+
 /* ---- CoGetCallContext / CoTestCancel on the server's thread (D11, F3) ---- */
 
 HRESULT CoGetCallContext(REFIID riid, void **ppv)
@@ -1114,6 +1195,7 @@ HRESULT amrt__call_create(const AmrtInterface *glue, IUnknown *server, ICallFact
     c->inner.lpVtbl = (IUnknownVtbl *)&call_inner_vtbl;
     c->async.lpVtbl = glue->async_vtbl;
     c->cancel.lpVtbl = (ICancelMethodCallsVtbl *)&cancel_vtbl;
+    c->manager.lpVtbl = (IAsyncManagerVtbl *)&manager_vtbl;
     c->outer = outer ? outer : &c->inner;
     c->glue = glue;
     atomic_init(&c->refs, 1);

@@ -531,6 +531,86 @@ TEST(D2_D6_D9_D11_cancel)
     finish_all(px);
 }
 
+static const IID IID_IServerSecurity_ = { 0x0000013e, 0, 0, { 0xc0, 0, 0, 0, 0, 0, 0, 0x46 } };
+
+TEST(E8_async_manager_on_call_objects)
+{
+    ICalc *px = proxy();
+    AsyncICalc *call = new_call(px);
+    IAsyncManager *am;
+    ISynchronize *sync;
+    ICancelMethodCalls *cm, *cm2;
+    ULONG st = 99;
+    LONG canceled = 5, sum = 0;
+    ASSERT_HR(S_OK, AsyncICalc_QueryInterface(call, &IID_IAsyncManager, (void **)&am));
+    ASSERT_HR(S_OK, AsyncICalc_QueryInterface(call, &IID_ISynchronize, (void **)&sync));
+    ASSERT_HR(S_OK, IAsyncManager_GetState(am, &st));
+    ASSERT_EQ(st, DCOM_NONE);
+    ASSERT_HR(RPC_E_CALL_COMPLETE, IAsyncManager_CompleteCall(am, E_ABORT));     /* no call */
+    /* a normal call: complete once the server returns */
+    ASSERT_HR(S_OK, AsyncICalc_Begin_Add(call, 2, 3));
+    ASSERT_HR(S_OK, ISynchronize_Wait(sync, 0, INFINITE));
+    ASSERT_HR(S_OK, IAsyncManager_GetState(am, &st));
+    ASSERT_EQ(st, DCOM_CALL_COMPLETE);
+    ASSERT_HR(S_OK, AsyncICalc_Finish_Add(call, &sum));
+    ASSERT_EQ(sum, 5);
+    /* CompleteCall completes a running call now with its failure */
+    ASSERT_HR(S_OK, AsyncICalc_Begin_Slow(call, 5000));
+    ASSERT_HR(S_OK, IAsyncManager_GetState(am, &st));
+    ASSERT_EQ(st, DCOM_NONE);
+    ASSERT_HR(E_INVALIDARG, IAsyncManager_CompleteCall(am, S_OK));    /* no outputs to hand back */
+    ASSERT_HR(S_OK, IAsyncManager_CompleteCall(am, E_ABORT));
+    ASSERT_HR(RPC_E_CALL_COMPLETE, IAsyncManager_CompleteCall(am, E_FAIL));
+    ASSERT_HR(S_OK, ISynchronize_Wait(sync, 0, 1000));                   /* signaled at once */
+    ASSERT_HR(S_OK, IAsyncManager_GetState(am, &st));
+    ASSERT_EQ(st, DCOM_CALL_COMPLETE);
+    ASSERT_HR(E_ABORT, AsyncICalc_Finish_Slow(call, &canceled));
+    ASSERT_EQ(canceled, 5);                                             /* outputs untouched */
+    /* GetCallContext: the call's ICancelMethodCalls, nothing else (F3) */
+    ASSERT_HR(S_OK, IAsyncManager_GetCallContext(am, &IID_ICancelMethodCalls, (void **)&cm));
+    ASSERT_HR(S_OK, AsyncICalc_QueryInterface(call, &IID_ICancelMethodCalls, (void **)&cm2));
+    ASSERT(cm == cm2);
+    void *none = (void *)1;
+    ASSERT_HR(RPC_E_NO_CONTEXT, IAsyncManager_GetCallContext(am, &IID_IServerSecurity_, &none));
+    ASSERT(none == NULL);
+    /* after Cancel: DCOM_CALL_CANCELED */
+    ASSERT_HR(S_OK, AsyncICalc_Begin_Slow(call, 5000));
+    ASSERT_HR(S_OK, ICancelMethodCalls_Cancel(cm, 0));
+    ASSERT_HR(S_OK, IAsyncManager_GetState(am, &st));
+    ASSERT_EQ(st, DCOM_CALL_CANCELED);
+    ASSERT_HR(RPC_E_CALL_CANCELED, AsyncICalc_Finish_Slow(call, &canceled));
+    ICancelMethodCalls_Release(cm);
+    ICancelMethodCalls_Release(cm2);
+    ISynchronize_Release(sync);
+    IAsyncManager_Release(am);
+    AsyncICalc_Release(call);
+    finish_all(px);
+}
+
+/* B19: [Call Synchronization]'s "asynchronous calls are converted to
+ * synchronous calls in MTAs" does not apply to async_uuid: in the MTA
+ * Begin_ returns while the server method is still running. */
+TEST(B19_calls_stay_asynchronous_in_the_mta)
+{
+    ICalc *px = proxy();
+    AsyncICalc *call = new_call(px);
+    ISynchronize *sync;
+    LONG canceled = 5;
+    ASSERT_HR(S_OK, AsyncICalc_QueryInterface(call, &IID_ISynchronize, (void **)&sync));
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ASSERT_HR(S_OK, AsyncICalc_Begin_Slow(call, 300));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    ASSERT(ms < 150);                                       /* not a 300 ms synchronous call */
+    ASSERT_HR(RPC_E_TIMEOUT, ISynchronize_Wait(sync, 0, 0)); /* still running */
+    ASSERT_HR(S_OK, AsyncICalc_Finish_Slow(call, &canceled));
+    ASSERT_EQ(canceled, 0);
+    ISynchronize_Release(sync);
+    AsyncICalc_Release(call);
+    finish_all(px);
+}
+
 TEST(D4_D7_cancel_after_completion_in_the_interval)
 {
     ICalc *px = proxy();
@@ -551,7 +631,6 @@ TEST(D4_D7_cancel_after_completion_in_the_interval)
 }
 
 static const IID IID_IClientSecurity_ = { 0x0000013d, 0, 0, { 0xc0, 0, 0, 0, 0, 0, 0, 0x46 } };
-static const IID IID_IServerSecurity_ = { 0x0000013e, 0, 0, { 0xc0, 0, 0, 0, 0, 0, 0, 0x46 } };
 
 TEST(F1_F3_no_client_security_no_server_context)
 {
@@ -697,7 +776,8 @@ RUN_TESTS(ENTRY(B1_B16_no_call_factory_means_no_async), ENTRY(B2_B3_create_call_
           ENTRY(B15_create_call_may_fail_then_use_the_sync_interface), ENTRY(B6_one_call_at_a_time),
           ENTRY(B7_finish_without_call), ENTRY(B8_finish_returns_what_the_sync_method_returns),
           ENTRY(B9_release_without_finish), ENTRY(B10_reusable_after_finish), ENTRY(B11_B12_B13_isynchronize_of_the_call),
-          ENTRY(B17_null_ref_pointer_fails_at_begin), ENTRY(B18_begin_copies_in_data), ENTRY(D2_D6_D9_D11_cancel),
+          ENTRY(B17_null_ref_pointer_fails_at_begin), ENTRY(B18_begin_copies_in_data), ENTRY(D2_D6_D9_D11_cancel), ENTRY(E8_async_manager_on_call_objects),
+          ENTRY(B19_calls_stay_asynchronous_in_the_mta),
           ENTRY(D4_D7_cancel_after_completion_in_the_interval), ENTRY(F1_F3_no_client_security_no_server_context),
           ENTRY(E3_aggregated_server_call_object_signals_the_outer),
           ENTRY(E4_unaggregated_server_call_object_exposes_isynchronize), ENTRY(I4_proxy_forwards_and_holds_the_object), ENTRY(I5_local_server_is_reached_through_the_proxy),
