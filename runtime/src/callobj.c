@@ -66,6 +66,7 @@ typedef struct Call {
     int state;
     Frame *frame;
     Frame *spare;                       /* a finished frame kept for the next Begin_ */
+    ISynchronize *own_sync;             /* not aggregated: the event's ISynchronize (not counted) */
 } Call;
 
 #define CALL_FROM(p, field) ((Call *)((char *)(p) - offsetof(Call, field)))
@@ -743,12 +744,23 @@ static void frame_recycle(Call *c, Frame *f)
 
 static __thread Frame *current_frame;   /* the call a worker thread is running */
 
+/* The ISynchronize of the controlling unknown (B14), with a reference to
+ * give back through sync_put. A call object that is not aggregated uses
+ * its own event's directly: no QueryInterface per operation. */
 static ISynchronize *outer_sync(Call *c)
 {
+    if (c->own_sync)
+        return c->own_sync;
     ISynchronize *s = NULL;
     if (FAILED(IUnknown_QueryInterface(c->outer, &IID_ISynchronize, (void **)&s)))
         return NULL;
     return s;
+}
+
+static void sync_put(Call *c, ISynchronize *s)
+{
+    if (s != c->own_sync)
+        ISynchronize_Release(s);
 }
 
 static void sync_op(Call *c, int op)
@@ -762,7 +774,7 @@ static void sync_op(Call *c, int op)
         ISynchronize_Signal(s);
     else
         ISynchronize_Wait(s, 0, INFINITE);
-    ISynchronize_Release(s);
+    sync_put(c, s);
 }
 
 /* The worker holds a reference on the controlling unknown (which keeps an
@@ -1060,7 +1072,7 @@ static HRESULT STDMETHODCALLTYPE cancel_cancel(ICancelMethodCalls *This, ULONG s
             hr = RPC_E_CALL_COMPLETE;
         }
         ISynchronize_Signal(s);         /* cancellation counts as completion */
-        ISynchronize_Release(s);
+        sync_put(c, s);
     }
     return hr;
 }
@@ -1210,6 +1222,8 @@ HRESULT amrt__call_create(const AmrtInterface *glue, IUnknown *server, ICallFact
         amrt__free(c);
         return hr;
     }
+    if (!outer && SUCCEEDED(IUnknown_QueryInterface(c->event, &IID_ISynchronize, (void **)&c->own_sync)))
+        ISynchronize_Release(c->own_sync);      /* it lives as long as we do: keep it uncounted */
     c->server = server;
     IUnknown_AddRef(server);
     if (own) {
