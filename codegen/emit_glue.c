@@ -26,6 +26,7 @@ typedef struct Glue {
     int ntypes, nexprs, nmembers;
     PtrVec cache;       /* Cached: one description per structure type */
     PtrVec bodies;      /* pairs: the text of a description, its name */
+    bool via_pointer;   /* describe(): the value is a pointee */
     bool failed;
 } Glue;
 
@@ -39,7 +40,8 @@ static Type *strip(Type *t)
 typedef struct DScope {
     Var *m;                 /* the method */
     Type *st;               /* the structure (NULL: the method's parameters) */
-    const char *st_c;       /* its C spelling, for offsetof() */
+    const char *st_c;       /* the C spelling of the named type holding it, for offsetof() */
+    const char *path;       /* "" or, for an anonymous structure or union, its member path in st_c */
 } DScope;
 
 /* A type description: the name of its AmrtType, and whether the value is
@@ -68,6 +70,34 @@ static const char *c_text(Glue *g, Type *t, unsigned q)
 static const char *sizeof_of(Glue *g, Type *t, unsigned q)
 {
     return arena_printf(g->e->cc->arena, "sizeof(%s)", c_text(g, t, q));
+}
+
+/* offsetof(the structure of sc, member) */
+static const char *member_offset(Glue *g, const DScope *sc, const char *member)
+{
+    if (!*sc->path)
+        return arena_printf(g->e->cc->arena, "offsetof(%s, %s)", sc->st_c, member);
+    return arena_printf(g->e->cc->arena, "(offsetof(%s, %s.%s) - offsetof(%s, %s))", sc->st_c, sc->path, member,
+                        sc->st_c, sc->path);
+}
+
+/* Where the type t of declaration d is spelled for sizeof/offsetof: a
+ * named type is itself; an anonymous structure or union member (the C
+ * header gives it no tag) is reached through the structure holding it. */
+static DScope type_scope(Glue *g, Var *m, DScope *outer, Var *d, Type *t, unsigned q, int level)
+{
+    Type *s = strip(t);
+    if (t->kind != TY_ALIAS && s && !s->name && outer && outer->st && d && d->name && level == 0)
+        return (DScope){ m, s, outer->st_c,
+                         *outer->path ? arena_printf(g->e->cc->arena, "%s.%s", outer->path, d->name) : d->name };
+    return (DScope){ m, s, c_text(g, t, q), "" };
+}
+
+static const char *scope_sizeof(Glue *g, const DScope *sc)
+{
+    if (!*sc->path)
+        return arena_printf(g->e->cc->arena, "sizeof(%s)", sc->st_c);
+    return arena_printf(g->e->cc->arena, "sizeof(((%s *)0)->%s)", sc->st_c, sc->path);
 }
 
 static void fail(Glue *g, const Where *w, const char *why)
@@ -193,7 +223,7 @@ static bool compile_x(Glue *g, DScope *sc, Expr *x, Buf *ops, Type **type, unsig
             if (sc->st) {
                 if (!v->name)
                     return false;
-                buf_printf(ops, "AMRT_X_FIELD, (int)offsetof(%s, %s), ", sc->st_c, v->name);
+                buf_printf(ops, "AMRT_X_FIELD, (int)%s, ", member_offset(g, sc, v->name));
             } else {
                 buf_printf(ops, "AMRT_X_PARAM, %d, ", i);
             }
@@ -336,10 +366,28 @@ static bool alias_attr(Type *t, AttrKind k)
 
 static TD describe(Glue *g, const Where *w, DScope *sc, Var *d, Type *t, unsigned q, int level, int depth);
 
+/* A Windows handle: HANDLE, or a void * typedef with [wire_marshal] or
+ * [user_marshal] (DECLARE_WIREM_HANDLE: HWND, HGLOBAL, HBITMAP, ...). Its
+ * value is what the callee needs in-process: it is passed by value. */
+static bool opaque_handle(Type *t)
+{
+    for (; t && t->kind == TY_ALIAS; t = t->ref) {
+        if (t->name && !strcmp(t->name, "HANDLE"))
+            return true;
+        Type *r = strip(t->ref);
+        if ((attr_has(t->attrs, A_WIRE_MARSHAL) || attr_has(t->attrs, A_USER_MARSHAL)) && r &&
+            r->kind == TY_POINTER && strip(r->ref) && strip(r->ref)->kind == TY_VOID)
+            return true;
+    }
+    return false;
+}
+
 /* Values that are plain bytes: no pointer anywhere inside. */
 static bool plain_type(Type *t, int depth)
 {
     Type *s = strip(t);
+    if (opaque_handle(t))
+        return true;
     if (!s || depth > 24 || alias_named(t, "BSTR") || alias_attr(t, A_CONTEXT_HANDLE))
         return false;
     switch (s->kind) {
@@ -419,9 +467,10 @@ static int print_arms(Glue *g, Buf *arms, Var *f, TD a)
  * its discriminant and the union): plain bytes, or a CSTRUCT listing the
  * members that hold pointers. Described once per type; a structure that
  * reaches itself through a pointer works through a forward declaration. */
-static TD describe_struct(Glue *g, const Where *w, Type *t, unsigned q, int depth)
+static TD describe_struct(Glue *g, const Where *w, DScope *outer, Var *d, Type *t, unsigned q, int level, int depth)
 {
     Type *s = strip(t);
+    DScope sc = type_scope(g, w->m, outer, d, t, q, level);
     TD c = cached(g, s);
     if (c.name)
         return c;
@@ -430,15 +479,16 @@ static TD describe_struct(Glue *g, const Where *w, Type *t, unsigned q, int dept
         return td(NULL, false);
     }
     if (plain_type(s, 0)) {
-        TD r = td(simple_desc(g, "AMRT_K_STRUCT", 0, sizeof_of(g, t, q), NULL), true);
+        TD r = td(simple_desc(g, "AMRT_K_STRUCT", 0, scope_sizeof(g, &sc), NULL), true);
         cache(g, s, r);
         return r;
     }
     const char *name = arena_printf(g->e->cc->arena, "amrt_t%d", g->ntypes++);
     cache(g, s, td(name, false));           /* while its members are described: a pointer back is not plain */
-    DScope sc = { w->m, s, c_text(g, t, q) };
     Buf members = {0};
     int n = 0;
+    Var *tail = NULL;               /* a conformant structure's last member */
+    const char *tail_x = NULL, *tail_elem = NULL;
     if (s->kind == TY_ENCUNION) {
         Var *sv = s->switch_var;
         bool any = false;
@@ -464,14 +514,13 @@ static TD describe_struct(Glue *g, const Where *w, Type *t, unsigned q, int dept
             const char *arm_tab = arena_printf(g->e->cc->arena, "amrt_m%d", g->nmembers++);
             buf_printf(&g->types, "static const AmrtMember %s[] = {\n%s};\n", arm_tab, arms.data);
             const char *sx = arena_printf(g->e->cc->arena, "amrt_x%d", g->nexprs++);
-            buf_printf(&g->types, "static const int %s[] = { AMRT_X_FIELD, (int)offsetof(%s, %s), (int)%s, %d, AMRT_X_END };\n",
-                       sx, sc.st_c, sv->name, sizeof_of(g, sv->type, sv->qual), is_signed(sv->type));
-            const char *u = emit_desc(g, "AMRT_K_UNION", 0, -1,
-                                      arena_printf(g->e->cc->arena, "sizeof(((%s *)0)->%s)", sc.st_c,
-                                                   s->union_name ? s->union_name : "tagged_union"),
-                                      NULL, NULL, sx, NULL, NULL, narms, arm_tab);
-            buf_printf(&members, "    { offsetof(%s, %s), 0, 0, &%s },\n", sc.st_c,
-                       s->union_name ? s->union_name : "tagged_union", u);
+            const char *un = s->union_name ? s->union_name : "tagged_union";
+            buf_printf(&g->types, "static const int %s[] = { AMRT_X_FIELD, (int)%s, (int)%s, %d, AMRT_X_END };\n",
+                       sx, member_offset(g, &sc, sv->name), sizeof_of(g, sv->type, sv->qual), is_signed(sv->type));
+            DScope us = { w->m, s, sc.st_c, *sc.path ? arena_printf(g->e->cc->arena, "%s.%s", sc.path, un) : un };
+            const char *u = emit_desc(g, "AMRT_K_UNION", 0, -1, scope_sizeof(g, &us), NULL, NULL, sx, NULL, NULL, narms,
+                                      arm_tab);
+            buf_printf(&members, "    { %s, 0, 0, &%s },\n", member_offset(g, &sc, un), u);
             n++;
         }
         buf_free(&arms);
@@ -484,8 +533,25 @@ static TD describe_struct(Glue *g, const Where *w, Type *t, unsigned q, int dept
             Type *fs = strip(ft);
             Where mw = { w->iface, w->m, w->p, f, s };
             if (fs && fs->kind == TY_ARRAY && fs->conformant) {
-                fail(g, &mw, "conformant structures (an array of run-time size at the end) are not supported by the glue yet");
-                break;
+                /* a conformant structure: its last member is an array of run-time size */
+                Expr *size = attr_arg(attr_find(f->attrs, A_SIZE_IS), 0);
+                Expr *max = attr_arg(attr_find(f->attrs, A_MAX_IS), 0);
+                if (i + 1 != s->nfields || !f->name || (!size && !max)) {
+                    fail(g, &mw, "an array of run-time size must be the last member and have size_is() or max_is()");
+                    break;
+                }
+                tail_x = size ? expr_prog(g, &sc, size, 0) : expr_prog(g, &sc, max, 1);
+                if (!tail_x) {
+                    fail(g, &mw, "the size_is() expression must be made of integer members, constants and C operators");
+                    break;
+                }
+                TD e = plain_type(fs->ref, 0) ? td(simple_desc(g, "AMRT_K_SCALAR", 0, sizeof_of(g, fs->ref, fs->ref_qual), NULL), true)
+                                              : describe(g, &mw, &sc, f, fs->ref, fs->ref_qual, 1, depth + 1);
+                if (g->failed)
+                    break;
+                tail_elem = e.name;
+                tail = f;
+                continue;
             }
             if (plain_type(ft, 0))
                 continue;
@@ -496,7 +562,7 @@ static TD describe_struct(Glue *g, const Where *w, Type *t, unsigned q, int dept
                 fail(g, &mw, "an unnamed member holds pointers");
                 break;
             }
-            buf_printf(&members, "    { offsetof(%s, %s), 0, 0, &%s },\n", sc.st_c, f->name, m.name);
+            buf_printf(&members, "    { %s, 0, 0, &%s },\n", member_offset(g, &sc, f->name), m.name);
             n++;
         }
     }
@@ -505,14 +571,24 @@ static TD describe_struct(Glue *g, const Where *w, Type *t, unsigned q, int dept
         return td(NULL, false);
     }
     TD r;
-    if (!n) {
+    if (tail) {
+        const char *tab = "NULL";
+        if (n) {
+            tab = arena_printf(g->e->cc->arena, "amrt_m%d", g->nmembers++);
+            buf_printf(&g->types, "static const AmrtMember %s[] = {\n%s};\n", tab, members.data);
+        }
+        buf_printf(&g->types, "static const AmrtType %s = { AMRT_K_CONFSTRUCT, 0, -1, %s, &%s, NULL, %s, NULL, NULL, %d, %s };\n",
+                   name, member_offset(g, &sc, tail->name), tail_elem, tail_x, n, tab);
+        buf_printf(&g->fwd, "static const AmrtType %s;\n", name);
+        r = td(name, false);
+    } else if (!n) {
         /* plain after all: describe it as bytes (the forward name stays unused) */
-        r = td(simple_desc(g, "AMRT_K_STRUCT", 0, sizeof_of(g, t, q), NULL), true);
+        r = td(simple_desc(g, "AMRT_K_STRUCT", 0, scope_sizeof(g, &sc), NULL), true);
     } else {
         const char *tab = arena_printf(g->e->cc->arena, "amrt_m%d", g->nmembers++);
         buf_printf(&g->types, "static const AmrtMember %s[] = {\n%s};\n", tab, members.data);
         buf_printf(&g->types, "static const AmrtType %s = { AMRT_K_CSTRUCT, 0, -1, %s, NULL, NULL, NULL, NULL, NULL, %d, %s };\n",
-                   name, sizeof_of(g, t, q), n, tab);
+                   name, scope_sizeof(g, &sc), n, tab);
         buf_printf(&g->fwd, "static const AmrtType %s;\n", name);
         r = td(name, false);
     }
@@ -524,17 +600,17 @@ static TD describe_struct(Glue *g, const Where *w, Type *t, unsigned q, int dept
 }
 
 /* A non-encapsulated union: switch_is() on the declaration picks the arm. */
-static TD describe_union(Glue *g, const Where *w, DScope *sc, Var *d, Type *t, unsigned q, int depth)
+static TD describe_union(Glue *g, const Where *w, DScope *sc, Var *d, Type *t, unsigned q, int level, int depth)
 {
     Type *s = strip(t);
+    DScope us = type_scope(g, w->m, sc, d, t, q, level);
     Buf arms = {0};
     int narms = 0;
     bool any = false;
     for (int i = 0; i < s->nfields && !g->failed; i++) {
         Var *f = s->fields[i];
-        DScope inner = { w->m, s, c_text(g, t, q) };
         Where mw = { w->iface, w->m, w->p, f, s };
-        TD a = f->type && !plain_type(f->type, 0) ? describe(g, &mw, &inner, f, f->type, f->qual, 0, depth + 1)
+        TD a = f->type && !plain_type(f->type, 0) ? describe(g, &mw, &us, f, f->type, f->qual, 0, depth + 1)
                                                    : td(NULL, true);
         if (g->failed)
             break;
@@ -547,7 +623,7 @@ static TD describe_union(Glue *g, const Where *w, DScope *sc, Var *d, Type *t, u
     }
     if (!any) {
         buf_free(&arms);
-        return td(simple_desc(g, "AMRT_K_STRUCT", 0, sizeof_of(g, t, q), NULL), true);
+        return td(simple_desc(g, "AMRT_K_STRUCT", 0, scope_sizeof(g, &us), NULL), true);
     }
     for (int i = 0; i < s->nfields; i++) {
         Expr **cases;
@@ -569,7 +645,7 @@ static TD describe_union(Glue *g, const Where *w, DScope *sc, Var *d, Type *t, u
     const char *tab = arena_printf(g->e->cc->arena, "amrt_m%d", g->nmembers++);
     buf_printf(&g->types, "static const AmrtMember %s[] = {\n%s};\n", tab, arms.data);
     buf_free(&arms);
-    return td(emit_desc(g, "AMRT_K_UNION", 0, -1, sizeof_of(g, t, q), NULL, NULL, sx, NULL, NULL, narms, tab), false);
+    return td(emit_desc(g, "AMRT_K_UNION", 0, -1, scope_sizeof(g, &us), NULL, NULL, sx, NULL, NULL, narms, tab), false);
 }
 
 /* An array at this level of declaration d: size_is/max_is give its count
@@ -631,8 +707,19 @@ static bool has_size_attr(Var *d, int level)
 
 /* The description of a value of type t at pointer level 'level' of the
  * declaration d (a parameter or a member, which carries the attributes). */
+static bool conformant_struct(Type *t)
+{
+    Type *s = strip(t);
+    if (!s || s->kind != TY_STRUCT || !s->nfields)
+        return false;
+    Type *last = strip(s->fields[s->nfields - 1]->type);
+    return last && last->kind == TY_ARRAY && last->conformant;
+}
+
 static TD describe(Glue *g, const Where *w, DScope *sc, Var *d, Type *t, unsigned q, int level, int depth)
 {
+    bool via_pointer = g->via_pointer;
+    g->via_pointer = false;
     Type *s = strip(t);
     if (!s || depth > 24) {
         fail(g, w, "the type is nested too deeply");
@@ -646,6 +733,8 @@ static TD describe(Glue *g, const Where *w, DScope *sc, Var *d, Type *t, unsigne
     }
     if (alias_named(t, "BSTR"))
         return td(simple_desc(g, "AMRT_K_BSTR", 1, "0", NULL), false);     /* NULL is the empty BSTR */
+    if (opaque_handle(t))
+        return td(simple_desc(g, "AMRT_K_SCALAR", 0, sizeof_of(g, t, q), NULL), true);
     if ((s->kind == TY_POINTER || s->kind == TY_ARRAY) && has_size_attr(d, level))
         return describe_array(g, w, sc, d, t, level, depth, unique);
     switch (s->kind) {
@@ -658,9 +747,13 @@ static TD describe(Glue *g, const Where *w, DScope *sc, Var *d, Type *t, unsigne
     case TY_ENUM:
         return td(simple_desc(g, "AMRT_K_SCALAR", 0, sizeof_of(g, t, q), NULL), true);
     case TY_STRUCT: case TY_ENCUNION:
-        return describe_struct(g, w, t, q, depth);
+        if (conformant_struct(s) && !via_pointer) {
+            fail(g, w, "a conformant structure (an array of run-time size at the end) is passed only through a pointer");
+            return td(NULL, false);
+        }
+        return describe_struct(g, w, sc, d, t, q, level, depth);
     case TY_UNION:
-        return describe_union(g, w, sc, d, t, q, depth);
+        return describe_union(g, w, sc, d, t, q, level, depth);
     case TY_POINTER: {
         Type *r = strip(s->ref);
         if (r && (r->kind == TY_INTERFACE || r->kind == TY_DISPINTERFACE || r->kind == TY_VOID) &&
@@ -692,6 +785,11 @@ static TD describe(Glue *g, const Where *w, DScope *sc, Var *d, Type *t, unsigne
             fail(g, w, "a function pointer cannot be passed");
             return td(NULL, false);
         }
+        if (conformant_struct(r) && top && attr_has(d->attrs, A_OUT)) {
+            fail(g, w, "an [out] conformant structure has no size the caller's storage can be known by");
+            return td(NULL, false);
+        }
+        g->via_pointer = true;
         TD e = describe(g, w, sc, d, s->ref, s->ref_qual, level + 1, depth + 1);
         if (!e.name)
             return e;
@@ -731,7 +829,7 @@ static TD describe(Glue *g, const Where *w, DScope *sc, Var *d, Type *t, unsigne
 static const char *describe_param(Glue *g, Type *iface, Var *m, Var *p)
 {
     Where w = { iface, m, p, NULL, NULL };
-    DScope sc = { m, NULL, NULL };
+    DScope sc = { m, NULL, NULL, "" };
     if (attr_has(p->attrs, A_IID_IS)) {
         /* [in, iid_is(riid)] IUnknown *p, or [out, iid_is(riid)] void **ppv */
         Type *t = strip(p->type);

@@ -124,6 +124,13 @@ for n in async_basic async_inherit async_void_props async_call_as async_mixed as
         bad "glue of $n.idl: amidl failed"; head -3 "$TMP/glue/$n.err"
     fi
 done
+# the corpus files with [async_uuid] (objidl's IAdviseSink passes FORMATETC with a
+# conformant DVTARGETDEVICE and STGMEDIUM, a union of handles, strings and interfaces)
+for n in objidlbase objidl activdbg napsystemhealthagent; do
+    rm -rf "$TMP/glue-corpus"; mkdir -p "$TMP/glue-corpus"
+    check "glue of the corpus file $n.idl is generated" bash -c "'$AMIDL' -w -DBOOL=WINBOOL -I '$CORPUS/mingw-w64' \
+        -I '$CORPUS/mingw-w64-include' --outdir '$TMP/glue-corpus' '$CORPUS/mingw-w64/$n.idl' && test -s '$TMP/glue-corpus/${n}_async.c'"
+done
 # what the glue cannot pass: a located error naming interface, method and
 # parameter (and member), exit 1, and no output file at all
 for idl in tests/glue-errors/*.idl; do

@@ -181,7 +181,9 @@ typedef enum AmrtKind {
     AMRT_K_CSTRUCT,         /* a structure of 'size' bytes whose 'members' hold pointers */
     AMRT_K_UNION,           /* a union of 'size' bytes: the arm of 'members' whose value
                              * is the discriminant 'size_x' */
-    AMRT_K_FIXED_ARRAY      /* 'size' elements of 'ref' stored inline (a member array) */
+    AMRT_K_FIXED_ARRAY,     /* 'size' elements of 'ref' stored inline (a member array) */
+    AMRT_K_CONFSTRUCT       /* a conformant structure (only behind a pointer): 'size' bytes,
+                             * then 'size_x' elements of 'ref'; 'members' hold pointers */
 } AmrtKind;
 
 enum {
@@ -210,14 +212,16 @@ typedef struct AmrtType {
     unsigned char flags;            /* AMRT_F_* */
     short iid_param;                /* INTERFACE: iid_is parameter index, -1: use iid */
     unsigned int size;              /* SCALAR/STRUCT/CSTRUCT/UNION: sizeof; ARRAY: the count
-                                     * when size_x is NULL; FIXED_ARRAY: the count */
+                                     * when size_x is NULL; FIXED_ARRAY: the count;
+                                     * CONFSTRUCT: the offset of its last member */
     const struct AmrtType *ref;     /* POINTER/ARRAY/FIXED_ARRAY: the pointee / element */
     const IID *iid;                 /* INTERFACE */
-    const int *size_x;              /* ARRAY: element count (size_is, max_is + 1); UNION: switch_is */
+    const int *size_x;              /* ARRAY, CONFSTRUCT: element count (size_is, max_is + 1);
+                                     * UNION: switch_is */
     const int *first_x;             /* ARRAY: first element passed (first_is); NULL: 0 */
     const int *length_x;            /* ARRAY: elements passed (length_is, last_is - first + 1) */
     unsigned short nmembers;
-    const struct AmrtMember *members;   /* CSTRUCT: members holding pointers; UNION: its arms */
+    const struct AmrtMember *members;   /* CSTRUCT, CONFSTRUCT: members holding pointers; UNION: arms */
 } AmrtType;
 
 typedef struct AmrtMember {

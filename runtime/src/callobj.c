@@ -89,8 +89,8 @@ static bool plain(const AmrtType *t)
 static size_t value_size(const AmrtType *t)
 {
     switch (t->kind) {
-    case AMRT_K_SCALAR: case AMRT_K_STRUCT: case AMRT_K_CSTRUCT: case AMRT_K_UNION:
-        return t->size;
+    case AMRT_K_SCALAR: case AMRT_K_STRUCT: case AMRT_K_CSTRUCT: case AMRT_K_UNION: case AMRT_K_CONFSTRUCT:
+        return t->size;                 /* CONFSTRUCT: without its last member (instance_size) */
     case AMRT_K_FIXED_ARRAY:
         return (size_t)t->size * value_size(t->ref);
     default:
@@ -315,6 +315,71 @@ static void free_elems(const Ctx *c, const AmrtType *et, unsigned char *b, size_
             deep_free(c, et, b + i * value_size(et));
 }
 
+/* The size of the value at v: a conformant structure's depends on its members. */
+static bool instance_size(const Ctx *c, const AmrtType *t, const void *v, size_t *size)
+{
+    if (t->kind != AMRT_K_CONFSTRUCT) {
+        *size = value_size(t);
+        return true;
+    }
+    Ctx inner = { c->m, c->args, v };
+    int64_t n;
+    size_t es = value_size(t->ref);
+    if (!t->size_x || !eval(&inner, t->size_x, &n) || n < 0 || (uint64_t)n > (SIZE_MAX - t->size) / (es ? es : 1))
+        return false;
+    *size = t->size + (size_t)n * es;
+    return true;
+}
+
+/* The members of a structure that hold pointers (CSTRUCT, CONFSTRUCT),
+ * and a conformant structure's trailing elements. */
+static void free_members(const Ctx *c, const AmrtType *t, void *v)
+{
+    Ctx inner = { c->m, c->args, v };
+    if (t->kind == AMRT_K_CONFSTRUCT && !plain(t->ref)) {
+        size_t size;
+        if (instance_size(c, t, v, &size))
+            free_elems(&inner, t->ref, (unsigned char *)v + t->size, (size - t->size) / value_size(t->ref));
+    }
+    /* members in reverse: counts and discriminants stay readable */
+    for (unsigned i = t->nmembers; i-- > 0;)
+        deep_free(&inner, t->members[i].type, (unsigned char *)v + t->members[i].offset);
+}
+
+static HRESULT copy_members(const Ctx *c, const AmrtType *t, const void *src, void *dst, size_t size)
+{
+    Ctx inner = { c->m, c->args, src };
+    memcpy(dst, src, size);
+    unsigned i = 0;
+    HRESULT hr = S_OK;
+    for (; i < t->nmembers && SUCCEEDED(hr); i++)
+        hr = deep_copy(&inner, t->members[i].type, (const unsigned char *)src + t->members[i].offset,
+                       (unsigned char *)dst + t->members[i].offset);
+    if (SUCCEEDED(hr) && t->kind == AMRT_K_CONFSTRUCT && !plain(t->ref)) {
+        size_t es = value_size(t->ref), n = (size - t->size) / es, k = 0;
+        unsigned char *d = (unsigned char *)dst + t->size;
+        const unsigned char *s = (const unsigned char *)src + t->size;
+        for (; k < n && SUCCEEDED(hr); k++)
+            hr = deep_copy(&inner, t->ref, s + k * es, d + k * es);
+        if (FAILED(hr)) {
+            Ctx ours = { c->m, c->args, dst };
+            for (size_t j = 0; j + 1 < k; j++)
+                deep_free(&ours, t->ref, d + j * es);
+            memset(d, 0, n * es);
+        }
+    } else if (FAILED(hr)) {
+        i--;                            /* the member that failed holds nothing */
+    }
+    if (FAILED(hr)) {
+        Ctx ours = { c->m, c->args, dst };
+        for (unsigned k = 0; k < i; k++)
+            deep_free(&ours, t->members[k].type, (unsigned char *)dst + t->members[k].offset);
+        for (unsigned k = i; k < t->nmembers; k++)     /* the caller's pointers: not ours */
+            memset((unsigned char *)dst + t->members[k].offset, 0, value_size(t->members[k].type));
+    }
+    return hr;
+}
+
 /* Copy the value at src (of type t) into dst, taking copies of everything
  * it points to. On failure nothing is held and dst holds no pointer. */
 static HRESULT deep_copy(const Ctx *c, const AmrtType *t, const void *src, void *dst)
@@ -348,10 +413,14 @@ static HRESULT deep_copy(const Ctx *c, const AmrtType *t, const void *src, void 
         *(void **)dst = NULL;
         if (!p)
             return S_OK;
-        void *copy = amrt__calloc(value_size(t->ref));
+        size_t size;
+        if (!instance_size(c, t->ref, p, &size))
+            return E_INVALIDARG;
+        void *copy = amrt__calloc(size);
         if (!copy)
             return E_OUTOFMEMORY;
-        HRESULT hr = deep_copy(c, t->ref, p, copy);
+        HRESULT hr = t->ref->kind == AMRT_K_CONFSTRUCT ? copy_members(c, t->ref, p, copy, size)
+                                                       : deep_copy(c, t->ref, p, copy);
         if (FAILED(hr)) {
             amrt__free(copy);
             return hr;
@@ -383,24 +452,10 @@ static HRESULT deep_copy(const Ctx *c, const AmrtType *t, const void *src, void 
         }
         return S_OK;
     }
-    case AMRT_K_CSTRUCT: {
-        Ctx inner = { c->m, c->args, src };
-        memcpy(dst, src, t->size);
-        for (unsigned i = 0; i < t->nmembers; i++) {
-            const AmrtMember *mb = &t->members[i];
-            HRESULT hr = deep_copy(&inner, mb->type, (const unsigned char *)src + mb->offset,
-                                   (unsigned char *)dst + mb->offset);
-            if (FAILED(hr)) {
-                Ctx ours = { c->m, c->args, dst };
-                for (unsigned k = 0; k < i; k++)
-                    deep_free(&ours, t->members[k].type, (unsigned char *)dst + t->members[k].offset);
-                for (unsigned k = i; k < t->nmembers; k++)     /* the caller's pointers: not ours */
-                    memset((unsigned char *)dst + t->members[k].offset, 0, value_size(t->members[k].type));
-                return hr;
-            }
-        }
-        return S_OK;
-    }
+    case AMRT_K_CSTRUCT:
+        return copy_members(c, t, src, dst, t->size);
+    case AMRT_K_CONFSTRUCT:
+        return E_UNEXPECTED;            /* only behind a pointer (AMRT_K_POINTER copies it) */
     case AMRT_K_UNION: {
         memcpy(dst, src, t->size);
         if (!union_valid(c, t)) {
@@ -459,13 +514,9 @@ static void deep_free(const Ctx *c, const AmrtType *t, void *v)
     case AMRT_K_FIXED_ARRAY:
         free_elems(c, t->ref, v, t->size);
         return;
-    case AMRT_K_CSTRUCT: {
-        Ctx inner = { c->m, c->args, v };
-        /* members in reverse: counts and discriminants stay readable */
-        for (unsigned i = t->nmembers; i-- > 0;)
-            deep_free(&inner, t->members[i].type, (unsigned char *)v + t->members[i].offset);
+    case AMRT_K_CSTRUCT: case AMRT_K_CONFSTRUCT:
+        free_members(c, t, v);
         return;
-    }
     case AMRT_K_UNION: {
         const AmrtType *arm = union_arm(c, t);
         if (arm)

@@ -5,6 +5,7 @@
 #include "kinds.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <uchar.h>
 #include <stdatomic.h>
@@ -397,8 +398,41 @@ static HRESULT STDMETHODCALLTYPE d_names(IDeep *This, ULONG n, LPSTR *in, LPWSTR
     }
     return S_OK;
 }
+static HRESULT STDMETHODCALLTYPE d_conformant(IDeep *This, const FORMAT *format, const ROSTER *roster, ULONG *sum,
+                                              FORMAT *copy)
+{
+    (void)This;
+    ULONG s = 0;
+    const DEVICE *d = format->device;
+    for (ULONG i = 0; i < d->size - sizeof(DWORD) - sizeof(WORD); i++) s += d->data[i];
+    for (ULONG i = 0; i < roster->n; i++)
+        for (ULONG k = 0; roster->names[i][k]; k++) s += 1000;     /* 1000 per character */
+    *sum = s + (wequal(roster->title, u"team") ? 1000000 : 0);
+    copy->id = format->id;
+    size_t bytes = offsetof(DEVICE, data) + d->size - sizeof(DWORD) - sizeof(WORD);
+    copy->device = CoTaskMemAlloc(bytes);
+    memcpy(copy->device, d, bytes);
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE d_handles(IDeep *This, HANDLE h, HTHING t, HTHING *back)
+{
+    (void)This;
+    *back = (HTHING)((intptr_t)t + (intptr_t)h);
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE d_medium(IDeep *This, const MEDIUM *in, MEDIUM *out)
+{
+    (void)This;
+    out->tymed = in->tymed;
+    if (in->tymed == 1) out->u.handle = in->u.handle;
+    if (in->tymed == 2) out->u.file = wdup(in->u.file);
+    if (in->tymed == 3) { out->u.stream = in->u.stream; IUnknown_AddRef(out->u.stream); }
+    out->release = in->release;
+    if (out->release) IUnknown_AddRef(out->release);
+    return S_OK;
+}
 static IDeepVtbl dvtbl = { d_qi, d_addref, d_release, d_named, d_holder, d_value, d_pairs, d_tagged, d_bstrs,
-                           d_exprs, d_window, d_alloc, d_names };
+                           d_exprs, d_window, d_alloc, d_names, d_conformant, d_handles, d_medium };
 
 static IDeep *dproxy;
 static AsyncIDeep *dcall;
@@ -693,6 +727,73 @@ TEST(arrays_of_strings_in_and_out)
     dteardown();
 }
 
+TEST(conformant_structures_behind_pointers)
+{
+    dsetup();
+    DEVICE *d = malloc(offsetof(DEVICE, data) + 5);
+    d->size = sizeof(DWORD) + sizeof(WORD) + 5;     /* five bytes of data */
+    d->offset = 0;
+    for (int i = 0; i < 5; i++) d->data[i] = (BYTE)(i + 1);
+    FORMAT f = { 7, d };
+    ROSTER *r = malloc(offsetof(ROSTER, names) + 2 * sizeof(LPWSTR));
+    r->n = 2;
+    r->title = wdup((const WCHAR *)u"team");
+    r->names[0] = wdup((const WCHAR *)u"ann");
+    r->names[1] = wdup((const WCHAR *)u"bo");
+    ULONG sum = 0;
+    FORMAT copy = { 0, NULL };
+    ASSERT_HR(S_OK, AsyncIDeep_Begin_Conformant(dcall, &f, r));
+    memset(d->data, 0, 5);                          /* copied at Begin_, tail included */
+    CoTaskMemFree(r->names[0]);
+    r->names[0] = NULL;
+    ASSERT_HR(S_OK, AsyncIDeep_Finish_Conformant(dcall, &sum, &copy));
+    ASSERT_EQ(sum, 15 + 5000 + 1000000);
+    ASSERT(copy.id == 7 && copy.device && copy.device->size == d->size);
+    for (int i = 0; i < 5; i++) ASSERT_EQ(copy.device->data[i], i + 1);
+    CoTaskMemFree(copy.device);
+    CoTaskMemFree(r->title);
+    CoTaskMemFree(r->names[1]);
+    free(r);
+    free(d);
+    dteardown();
+}
+
+TEST(handles_pass_by_value)
+{
+    dsetup();
+    HTHING back = NULL;
+    ASSERT_HR(S_OK, AsyncIDeep_Begin_Handles(dcall, (HANDLE)(intptr_t)0x10, (HTHING)(intptr_t)0x1000));
+    ASSERT_HR(S_OK, AsyncIDeep_Finish_Handles(dcall, &back));
+    ASSERT(back == (HTHING)(intptr_t)0x1010);
+    dteardown();
+}
+
+TEST(anonymous_union_member_switch_is_cast)
+{
+    dsetup();
+    IUnknown *obj;
+    ASSERT_HR(S_OK, CoCreateInstance(&CLSID_StdEvent, NULL, CLSCTX_INPROC_SERVER, &IID_IUnknown, (void **)&obj));
+    for (DWORD k = 1; k <= 4; k++) {
+        MEDIUM in, out;
+        memset(&in, 0, sizeof in);
+        memset(&out, 0, sizeof out);
+        in.tymed = k;
+        if (k == 1) in.u.handle = (HTHING)(intptr_t)0x42;
+        if (k == 2) in.u.file = wdup((const WCHAR *)u"c:/file");
+        if (k == 3) in.u.stream = obj;
+        in.release = k == 3 ? obj : NULL;
+        ASSERT_HR(S_OK, AsyncIDeep_Begin_Medium(dcall, &in));
+        if (k == 2) { CoTaskMemFree(in.u.file); in.u.file = NULL; }
+        ASSERT_HR(S_OK, AsyncIDeep_Finish_Medium(dcall, &out));
+        ASSERT_EQ(out.tymed, k);
+        if (k == 1) ASSERT(out.u.handle == (HTHING)(intptr_t)0x42);
+        if (k == 2) { ASSERT(wequal(out.u.file, u"c:/file")); CoTaskMemFree(out.u.file); }
+        if (k == 3) { ASSERT(out.u.stream == obj && out.release == obj); IUnknown_Release(out.u.stream); IUnknown_Release(out.release); }
+    }
+    IUnknown_Release(obj);
+    dteardown();
+}
+
 RUN_TESTS(ENTRY(scalars_of_each_size_enum_bool_float), ENTRY(structs_by_value_in_inout_out), ENTRY(strings_char_and_wchar),
           ENTRY(guids_by_reference_and_out), ENTRY(conformant_arrays_in_out_inout), ENTRY(varying_array_length_is),
           ENTRY(unique_pointer_null_and_not), ENTRY(interface_pointers_in_out_inout), ENTRY(iid_is_out),
@@ -703,4 +804,6 @@ RUN_TESTS(ENTRY(scalars_of_each_size_enum_bool_float), ENTRY(structs_by_value_in
           ENTRY(array_of_structs_holding_unions_switch_is_member),
           ENTRY(encapsulated_union_with_bstr_arm_keeps_embedded_nul), ENTRY(bstr_in_out_inout_and_null),
           ENTRY(size_expressions_arithmetic_max_is_sizeof), ENTRY(first_is_last_is_pass_only_the_window),
-          ENTRY(out_array_allocated_by_the_callee_size_is_deref_out), ENTRY(arrays_of_strings_in_and_out))
+          ENTRY(out_array_allocated_by_the_callee_size_is_deref_out), ENTRY(arrays_of_strings_in_and_out),
+          ENTRY(conformant_structures_behind_pointers), ENTRY(handles_pass_by_value),
+          ENTRY(anonymous_union_member_switch_is_cast))
