@@ -104,7 +104,8 @@ fuzz: $(FUZZ_BUILD)/fuzz_amidl
 
 fuzz-seeds: fuzz
 	@mkdir -p $(FUZZ_BUILD)/seeds $(FUZZ_BUILD)/corpus
-	@cp tests/errors/*.idl tests/golden/*.idl runtime/idl/*.idl samples/simplestream/*.idl $(FUZZ_BUILD)/seeds/
+	@cp tests/errors/*.idl tests/golden/*.idl tests/glue-errors/*.idl tests/e2e/*.idl runtime/idl/*.idl \
+	    samples/simplestream/*.idl bench/glue.idl $(FUZZ_BUILD)/seeds/
 	@cp $(SHARED)/corpus/mingw-w64/*.idl $(FUZZ_BUILD)/seeds/ 2>/dev/null || true
 
 fuzz-run: fuzz-seeds
@@ -114,8 +115,8 @@ fuzz-run: fuzz-seeds
 
 fuzz-replay: fuzz
 	@ASAN_OPTIONS=detect_leaks=1 AMIDL_FUZZ_INCLUDE=runtime/idl:$(SHARED)/corpus/mingw-w64:$(SHARED)/corpus/mingw-w64-include \
-	    $(FUZZ_BUILD)/fuzz_amidl tests/errors/*.idl tests/golden/*.idl runtime/idl/*.idl samples/simplestream/*.idl \
-	    $(wildcard tests/fuzz/*) > $(FUZZ_BUILD)/replay.log 2>&1 \
+	    $(FUZZ_BUILD)/fuzz_amidl tests/errors/*.idl tests/golden/*.idl tests/glue-errors/*.idl tests/e2e/*.idl \
+	    runtime/idl/*.idl samples/simplestream/*.idl bench/glue.idl $(wildcard tests/fuzz/*) > $(FUZZ_BUILD)/replay.log 2>&1 \
 	    && echo "fuzz replay: ok" || { tail -30 $(FUZZ_BUILD)/replay.log; echo "fuzz replay: FAILED"; exit 1; }
 
 .PHONY: fuzz fuzz-seeds fuzz-run fuzz-replay
