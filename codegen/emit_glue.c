@@ -299,6 +299,37 @@ static bool compile_x(Glue *g, DScope *sc, Expr *x, Buf *ops, Type **type, unsig
     }
 }
 
+/* The stack the runtime's evaluator needs for x (it has 16 slots and runs
+ * at most 256 steps), and the number of nodes; huge or deep expressions
+ * are refused here rather than failing at run time. */
+static int x_stack(Expr *x, int *nodes)
+{
+    if (!x || ++*nodes > 100)
+        return 99;
+    int a, b, c;
+    switch (x->kind) {
+    case EX_CAST: case EX_UNARY:
+        return x_stack(x->a, nodes);
+    case EX_BINARY:
+        a = x_stack(x->a, nodes);
+        b = x_stack(x->b, nodes) + 1;
+        return a > b ? a : b;
+    case EX_TERNARY:
+        a = x_stack(x->a, nodes);
+        b = x_stack(x->b, nodes) + 1;
+        c = x_stack(x->c, nodes) + 2;
+        return a > b ? (a > c ? a : c) : (b > c ? b : c);
+    default:
+        return 1;
+    }
+}
+
+static bool x_fits(Expr *x, int extra)
+{
+    int nodes = 0;
+    return x_stack(x, &nodes) + extra <= 16 && nodes <= 100;
+}
+
 /* The name of the program computing x (+ add, when add != 0), or NULL. */
 static const char *expr_prog(Glue *g, DScope *sc, Expr *x, int add)
 {
@@ -306,7 +337,7 @@ static const char *expr_prog(Glue *g, DScope *sc, Expr *x, int add)
     Type *t;
     unsigned q;
     const char *name = NULL;
-    if (compile_x(g, sc, x, &ops, &t, &q, 0) && (!t || int_type(t))) {
+    if (x_fits(x, 1) && compile_x(g, sc, x, &ops, &t, &q, 0) && (!t || int_type(t))) {
         if (add)
             buf_printf(&ops, "AMRT_X_CONST, %d, AMRT_X_ADD, ", add);
         name = arena_printf(g->e->cc->arena, "amrt_x%d", g->nexprs++);
@@ -323,9 +354,9 @@ static const char *last_prog(Glue *g, DScope *sc, Expr *last, Expr *first)
     Type *t;
     unsigned q;
     const char *name = NULL;
-    bool ok = compile_x(g, sc, last, &ops, &t, &q, 0) && (!t || int_type(t));
+    bool ok = x_fits(last, 1) && compile_x(g, sc, last, &ops, &t, &q, 0) && (!t || int_type(t));
     if (ok && first) {
-        ok = compile_x(g, sc, first, &ops, &t, &q, 0) && (!t || int_type(t));
+        ok = x_fits(first, 1) && compile_x(g, sc, first, &ops, &t, &q, 0) && (!t || int_type(t));
         buf_puts(&ops, "AMRT_X_SUB, ");
     }
     if (ok) {
@@ -638,7 +669,7 @@ static TD describe_union(Glue *g, const Where *w, DScope *sc, Var *d, Type *t, u
     const char *sx = sw && sw->nargs == 1 ? expr_prog(g, sc, sw->args[0], 0) : NULL;
     if (!sx) {
         buf_free(&arms);
-        fail(g, w, sw ? "the switch_is() expression must be made of integer parameters (members, inside a structure), constants and C operators"
+        fail(g, w, sw ? "the switch_is() expression must be an integer expression of parameters (members, inside a structure), constants and C operators, of at most 100 terms"
                       : "a union holding pointers needs switch_is() to say which arm is passed");
         return td(NULL, false);
     }
@@ -663,8 +694,8 @@ static TD describe_array(Glue *g, const Where *w, DScope *sc, Var *d, Type *t, i
     if (size || max) {
         size_x = size ? expr_prog(g, sc, size, 0) : expr_prog(g, sc, max, 1);
         if (!size_x) {
-            fail(g, w, size ? "the size_is() expression must be made of integer parameters (members, inside a structure), constants and C operators"
-                            : "the max_is() expression must be made of integer parameters (members, inside a structure), constants and C operators");
+            fail(g, w, size ? "the size_is() expression must be an integer expression of parameters (members, inside a structure), constants and C operators, of at most 100 terms"
+                            : "the max_is() expression must be an integer expression of parameters (members, inside a structure), constants and C operators, of at most 100 terms");
             return td(NULL, false);
         }
     } else if (s->kind == TY_ARRAY && s->size && !s->conformant) {
@@ -677,7 +708,7 @@ static TD describe_array(Glue *g, const Where *w, DScope *sc, Var *d, Type *t, i
         return td(NULL, false);
     }
     if (first && !(first_x = expr_prog(g, sc, first, 0))) {
-        fail(g, w, "the first_is() expression must be made of integer parameters (members, inside a structure), constants and C operators");
+        fail(g, w, "the first_is() expression must be an integer expression of parameters (members, inside a structure), constants and C operators, of at most 100 terms");
         return td(NULL, false);
     }
     if (len)
@@ -685,8 +716,8 @@ static TD describe_array(Glue *g, const Where *w, DScope *sc, Var *d, Type *t, i
     else if (last)
         length_x = last_prog(g, sc, last, first);
     if ((len || last) && !length_x) {
-        fail(g, w, len ? "the length_is() expression must be made of integer parameters (members, inside a structure), constants and C operators"
-                       : "the last_is() expression must be made of integer parameters (members, inside a structure), constants and C operators");
+        fail(g, w, len ? "the length_is() expression must be an integer expression of parameters (members, inside a structure), constants and C operators, of at most 100 terms"
+                       : "the last_is() expression must be an integer expression of parameters (members, inside a structure), constants and C operators, of at most 100 terms");
         return td(NULL, false);
     }
     TD e = describe(g, w, sc, d, s->ref, s->ref_qual, level + 1, depth + 1);
