@@ -131,6 +131,7 @@ typedef struct Event {
     pthread_cond_t cond;
     bool signaled;                  /* guarded by lock */
     atomic_bool hint;               /* == signaled, readable without the lock (Wait spins on it) */
+    int waiters;                    /* threads in pthread_cond_wait (guarded by lock) */
     int efd;                        /* eventfd mirror, -1 until GetHandle */
     bool efd_set;                   /* the eventfd's counter is 1 */
     int ext_fd;                     /* SetEventHandle, -1 if none */
@@ -230,15 +231,19 @@ static HRESULT STDMETHODCALLTYPE sync_wait(ISynchronize *This, DWORD flags, DWOR
     HRESULT hr = S_OK;
     if (ms != 0)
         amrt__spin_until(event_hint, ev);   /* before sleeping: the signal is often microseconds away */
+    if (ev->manual && event_hint(ev))
+        return S_OK;                        /* signaled, and a manual-reset event is not consumed */
     pthread_mutex_lock(&ev->lock);
     while (!ev->signaled) {
         if (ms == 0) {
             hr = AMRT_WAIT_TIMEOUT;
             break;
         }
-        if (ms == INFINITE) {
-            pthread_cond_wait(&ev->cond, &ev->lock);
-        } else if (pthread_cond_timedwait(&ev->cond, &ev->lock, &deadline) == ETIMEDOUT && !ev->signaled) {
+        ev->waiters++;
+        int rc = ms == INFINITE ? pthread_cond_wait(&ev->cond, &ev->lock)
+                                : pthread_cond_timedwait(&ev->cond, &ev->lock, &deadline);
+        ev->waiters--;
+        if (rc == ETIMEDOUT && !ev->signaled) {
             hr = AMRT_WAIT_TIMEOUT;
             break;
         }
@@ -264,9 +269,9 @@ static HRESULT STDMETHODCALLTYPE sync_signal(ISynchronize *This)
         ssize_t w = write(ev->ext_fd, &v, sizeof v);
         (void)w;
     }
-    if (ev->manual)
+    if (ev->waiters && ev->manual)
         pthread_cond_broadcast(&ev->cond);
-    else
+    else if (ev->waiters)
         pthread_cond_signal(&ev->cond);
     pthread_mutex_unlock(&ev->lock);
     return S_OK;
