@@ -56,10 +56,11 @@ void amrt__deadline(struct timespec *ts, DWORD ms);
 /* milliseconds left until the deadline (0 when past) */
 int amrt__ms_left(const struct timespec *deadline);
 
-/* Spin for up to AMRT_SPIN_NS (default 50 us; AMRT_SPIN_US overrides, 0
- * turns spinning off) until ready(arg) is true: a thread that is about to
- * sleep first watches for the other side, because on a virtual machine a
- * sleep and its wake-up cost tens of microseconds. */
+/* Spin for up to AMRT_SPIN_US microseconds (default 50; 0 turns spinning
+ * off) until ready(arg) is true: a thread that is about to sleep first
+ * watches for the other side, because on a virtual machine a sleep and its
+ * wake-up cost tens of microseconds. After 1 us it yields the CPU between
+ * looks, in case the other side waits for this very CPU. */
 bool amrt__spin_until(bool (*ready)(void *), void *arg);
 
 #endif

@@ -8,17 +8,23 @@
  * Events expose ISynchronize, ISynchronizeHandle and ISynchronizeEvent and are
  * aggregatable (the call objects aggregate them). Both start non-signaled.
  *
- * DESIGN. An event is a mutex, a condition variable on CLOCK_MONOTONIC and a
- * 'signaled' flag. Its HANDLE (GetHandle) is an eventfd created on first
- * request and kept readable exactly while the event is signaled: Signal
- * writes 1 when it was not readable, a consuming Wait or Reset reads it back
- * to 0. Invariant (under ev->lock): efd_set == signaled whenever efd >= 0.
+ * DESIGN. An event is an atomic 'signaled' flag, plus a mutex and a
+ * condition variable on CLOCK_MONOTONIC for the threads that really sleep.
+ * Signal and Reset store the flag and take the lock only when there is
+ * work for it (a sleeper to wake, an eventfd to mirror); a Wait first spins
+ * on the flag (amrt__spin_until), so a call that completes within
+ * microseconds never enters the kernel. Its HANDLE (GetHandle) is an
+ * eventfd created on first request and kept readable exactly while the
+ * event is signaled: after each change of the flag, efd_update (under the
+ * lock) writes 1 or reads it back to 0. Invariant: once no change is in
+ * flight, efd_set == signaled whenever efd >= 0.
  * SetEventHandle names another eventfd that each Signal also makes readable.
  * Timeouts return AMRT_WAIT_TIMEOUT (RPC_E_TIMEOUT, the contract's value).
  */
 #include "internal.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -89,6 +95,8 @@ bool amrt__spin_until(bool (*ready)(void *), void *arg)
     long budget = spin_budget();
     if (!budget)
         return ready(arg);
+    if (ready(arg))
+        return true;
     struct timespec start, now;
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (;;) {
@@ -98,8 +106,11 @@ bool amrt__spin_until(bool (*ready)(void *), void *arg)
             cpu_relax();
         }
         clock_gettime(CLOCK_MONOTONIC, &now);
-        if ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) > budget)
+        long ns = (now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec);
+        if (ns > budget)
             return ready(arg);
+        if (ns > 1000)
+            sched_yield();      /* after 1 us: the other side may be waiting for this CPU */
     }
 }
 
@@ -129,26 +140,29 @@ typedef struct Event {
     bool manual;
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    bool signaled;                  /* guarded by lock */
-    atomic_bool hint;               /* == signaled, readable without the lock (Wait spins on it) */
-    int waiters;                    /* threads in pthread_cond_wait (guarded by lock) */
-    int efd;                        /* eventfd mirror, -1 until GetHandle */
-    bool efd_set;                   /* the eventfd's counter is 1 */
-    int ext_fd;                     /* SetEventHandle, -1 if none */
+    atomic_bool signaled;
+    atomic_int waiters;             /* threads in pthread_cond_wait (changed under lock) */
+    atomic_int efd;                 /* eventfd mirror, -1 until GetHandle (set once, under lock) */
+    bool efd_set;                   /* the eventfd's counter is 1 (guarded by lock) */
+    atomic_int ext_fd;              /* SetEventHandle, -1 if none */
 } Event;
 
 #define EV_FROM(p, field) ((Event *)((char *)(p) - offsetof(Event, field)))
 
+/* Make the eventfd mirror the current state (called with ev->lock held
+ * after every change of 'signaled' once the eventfd exists). */
 static void efd_update(Event *ev)
 {
-    if (ev->efd < 0 || ev->efd_set == ev->signaled)
+    int fd = atomic_load(&ev->efd);
+    bool on = atomic_load(&ev->signaled);
+    if (fd < 0 || ev->efd_set == on)
         return;
     uint64_t v = 1;
-    if (ev->signaled) {
-        if (write(ev->efd, &v, sizeof v) == (ssize_t)sizeof v)
+    if (on) {
+        if (write(fd, &v, sizeof v) == (ssize_t)sizeof v)
             ev->efd_set = true;
     } else {
-        if (read(ev->efd, &v, sizeof v) == (ssize_t)sizeof v || errno == EAGAIN)
+        if (read(fd, &v, sizeof v) == (ssize_t)sizeof v || errno == EAGAIN)
             ev->efd_set = false;
     }
 }
@@ -185,8 +199,8 @@ static ULONG STDMETHODCALLTYPE inner_release(IUnknown *This)
     Event *ev = EV_FROM(This, inner);
     long left = atomic_fetch_sub(&ev->refs, 1) - 1;
     if (left == 0) {
-        if (ev->efd >= 0)
-            close(ev->efd);
+        if (atomic_load(&ev->efd) >= 0)
+            close(atomic_load(&ev->efd));
         pthread_cond_destroy(&ev->cond);
         pthread_mutex_destroy(&ev->lock);
         amrt__free(ev);
@@ -218,41 +232,82 @@ static ULONG STDMETHODCALLTYPE sync_release(ISynchronize *This)
 
 static bool event_hint(void *arg)
 {
-    return atomic_load_explicit(&((Event *)arg)->hint, memory_order_acquire);
+    return atomic_load_explicit(&((Event *)arg)->signaled, memory_order_acquire);
+}
+
+/* Take the signal: a manual-reset event stays signaled, an auto-reset one
+ * is consumed by exactly one waiter. */
+static bool event_take(Event *ev)
+{
+    if (ev->manual)
+        return atomic_load(&ev->signaled);
+    bool expect = true;
+    return atomic_compare_exchange_strong(&ev->signaled, &expect, false);
+}
+
+/* After 'signaled' changed: the work that needs the lock, only when there
+ * is some (a sleeping waiter, an eventfd to mirror, SetEventHandle's fd).
+ * Stores and loads are sequentially consistent on both sides (waiters++
+ * then re-check in Wait; efd store then 'signaled' load in GetHandle), so
+ * either this side sees the other or the other sees the change. */
+static void event_changed(Event *ev, bool signal)
+{
+    int ext = signal ? atomic_load(&ev->ext_fd) : -1;
+    if (!atomic_load(&ev->waiters) && atomic_load(&ev->efd) < 0 && ext < 0)
+        return;
+    pthread_mutex_lock(&ev->lock);
+    efd_update(ev);
+    if (ext >= 0) {
+        uint64_t v = 1;
+        ssize_t w = write(ext, &v, sizeof v);
+        (void)w;
+    }
+    if (signal && atomic_load(&ev->waiters)) {
+        if (ev->manual)
+            pthread_cond_broadcast(&ev->cond);
+        else
+            pthread_cond_signal(&ev->cond);
+    }
+    pthread_mutex_unlock(&ev->lock);
 }
 
 static HRESULT STDMETHODCALLTYPE sync_wait(ISynchronize *This, DWORD flags, DWORD ms)
 {
     Event *ev = EV_FROM(This, sync);
     (void)flags;        /* RULES.md C4/C19: MTA semantics, COWAIT flags ignored */
-    struct timespec deadline;
-    if (ms != INFINITE && ms != 0)
-        amrt__deadline(&deadline, ms);
-    HRESULT hr = S_OK;
     if (ms != 0)
         amrt__spin_until(event_hint, ev);   /* before sleeping: the signal is often microseconds away */
-    if (ev->manual && event_hint(ev))
-        return S_OK;                        /* signaled, and a manual-reset event is not consumed */
+    if (event_take(ev)) {
+        if (!ev->manual)
+            event_changed(ev, false);       /* consumed: the eventfd mirror follows */
+        return S_OK;
+    }
+    if (ms == 0)
+        return AMRT_WAIT_TIMEOUT;
+    struct timespec deadline;
+    if (ms != INFINITE)
+        amrt__deadline(&deadline, ms);
+    HRESULT hr = AMRT_WAIT_TIMEOUT;
     pthread_mutex_lock(&ev->lock);
-    while (!ev->signaled) {
-        if (ms == 0) {
-            hr = AMRT_WAIT_TIMEOUT;
+    for (;;) {
+        atomic_fetch_add(&ev->waiters, 1);
+        if (event_take(ev)) {               /* re-checked after announcing ourselves */
+            atomic_fetch_sub(&ev->waiters, 1);
+            hr = S_OK;
             break;
         }
-        ev->waiters++;
         int rc = ms == INFINITE ? pthread_cond_wait(&ev->cond, &ev->lock)
                                 : pthread_cond_timedwait(&ev->cond, &ev->lock, &deadline);
-        ev->waiters--;
-        if (rc == ETIMEDOUT && !ev->signaled) {
-            hr = AMRT_WAIT_TIMEOUT;
+        atomic_fetch_sub(&ev->waiters, 1);
+        if (event_take(ev)) {
+            hr = S_OK;
             break;
         }
+        if (rc == ETIMEDOUT)
+            break;
     }
-    if (hr == S_OK && !ev->manual) {
-        ev->signaled = false;       /* auto-reset: this waiter consumed the signal */
-        atomic_store_explicit(&ev->hint, false, memory_order_relaxed);
+    if (hr == S_OK && !ev->manual)
         efd_update(ev);
-    }
     pthread_mutex_unlock(&ev->lock);
     return hr;
 }
@@ -260,31 +315,16 @@ static HRESULT STDMETHODCALLTYPE sync_wait(ISynchronize *This, DWORD flags, DWOR
 static HRESULT STDMETHODCALLTYPE sync_signal(ISynchronize *This)
 {
     Event *ev = EV_FROM(This, sync);
-    pthread_mutex_lock(&ev->lock);
-    ev->signaled = true;
-    atomic_store_explicit(&ev->hint, true, memory_order_release);
-    efd_update(ev);
-    if (ev->ext_fd >= 0) {
-        uint64_t v = 1;
-        ssize_t w = write(ev->ext_fd, &v, sizeof v);
-        (void)w;
-    }
-    if (ev->waiters && ev->manual)
-        pthread_cond_broadcast(&ev->cond);
-    else if (ev->waiters)
-        pthread_cond_signal(&ev->cond);
-    pthread_mutex_unlock(&ev->lock);
+    atomic_store(&ev->signaled, true);
+    event_changed(ev, true);
     return S_OK;
 }
 
 static HRESULT STDMETHODCALLTYPE sync_reset(ISynchronize *This)
 {
     Event *ev = EV_FROM(This, sync);
-    pthread_mutex_lock(&ev->lock);
-    ev->signaled = false;
-    atomic_store_explicit(&ev->hint, false, memory_order_relaxed);
-    efd_update(ev);
-    pthread_mutex_unlock(&ev->lock);
+    atomic_store(&ev->signaled, false);
+    event_changed(ev, false);
     return S_OK;
 }
 
@@ -315,18 +355,19 @@ static HRESULT STDMETHODCALLTYPE ev_gethandle(ISynchronizeEvent *This, HANDLE *p
     if (!ph)
         return E_INVALIDARG;
     pthread_mutex_lock(&ev->lock);
-    if (ev->efd < 0) {
-        ev->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (ev->efd < 0) {
+    if (atomic_load(&ev->efd) < 0) {
+        int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (fd < 0) {
             pthread_mutex_unlock(&ev->lock);
             *ph = NULL;
             return errno == ENOMEM ? E_OUTOFMEMORY : E_FAIL;
         }
         ev->efd_set = false;
+        atomic_store(&ev->efd, fd);     /* then read 'signaled' (efd_update): see event_changed */
         efd_update(ev);
     }
     /* the HANDLE's value is the file descriptor (RULES.md C10); owned by the object */
-    *ph = (HANDLE)(intptr_t)ev->efd;
+    *ph = (HANDLE)(intptr_t)atomic_load(&ev->efd);
     pthread_mutex_unlock(&ev->lock);
     return S_OK;
 }
@@ -339,9 +380,7 @@ static HRESULT STDMETHODCALLTYPE ev_seteventhandle(ISynchronizeEvent *This, HAND
     int fd = (int)(intptr_t)*ph;
     if (fd < 0)
         return E_INVALIDARG;
-    pthread_mutex_lock(&ev->lock);
-    ev->ext_fd = fd;
-    pthread_mutex_unlock(&ev->lock);
+    atomic_store(&ev->ext_fd, fd);
     return S_OK;
 }
 
@@ -362,8 +401,10 @@ HRESULT amrt__event_create(IUnknown *outer, bool manual, const IID *iid, void **
     ev->event.lpVtbl = (ISynchronizeEventVtbl *)&event_vtbl;
     ev->outer = outer ? outer : &ev->inner;
     ev->manual = manual;
-    ev->efd = -1;
-    ev->ext_fd = -1;
+    atomic_init(&ev->efd, -1);
+    atomic_init(&ev->ext_fd, -1);
+    atomic_init(&ev->signaled, false);
+    atomic_init(&ev->waiters, 0);
     atomic_init(&ev->refs, 1);
     if (!lock_init(&ev->lock, &ev->cond)) {
         amrt__free(ev);
