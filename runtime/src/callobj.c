@@ -979,12 +979,13 @@ HRESULT AmrtFinish(void *iface, const AmrtInterface *glue, int method, void **ar
             hr = *(HRESULT *)f->ret;
     }
     bool ret_hresult = f && f->m->ret_hresult;
+    bool canceled = f && f->canceled;   /* read now: a detached frame is the worker's to free */
     c->frame = NULL;
     c->state = IDLE;                    /* reusable after Finish_ (B10) */
     pthread_mutex_unlock(&c->lock);
     if (f && free_it)
         frame_recycle(c, f);
-    if (f && f->canceled && ret && ret_hresult)
+    if (canceled && ret && ret_hresult)
         *(HRESULT *)ret = hr;
     return hr;
 }
