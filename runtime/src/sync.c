@@ -114,6 +114,10 @@ bool amrt__spin_until(bool (*ready)(void *), void *arg)
     }
 }
 
+/* the COWAIT_FLAGS there are (RULES.md C18); other bits give E_INVALIDARG (C3) */
+#define COWAIT_KNOWN ((DWORD)(COWAIT_WAITALL | COWAIT_ALERTABLE | COWAIT_INPUTAVAILABLE | COWAIT_DISPATCH_CALLS | \
+                              COWAIT_DISPATCH_WINDOW_MESSAGES))
+
 /* a mutex and a condition variable timed on CLOCK_MONOTONIC (the events' and the mutex object's) */
 static bool lock_init(pthread_mutex_t *lock, pthread_cond_t *cond)
 {
@@ -274,7 +278,9 @@ static void event_changed(Event *ev, bool signal)
 static HRESULT STDMETHODCALLTYPE sync_wait(ISynchronize *This, DWORD flags, DWORD ms)
 {
     Event *ev = EV_FROM(This, sync);
-    (void)flags;        /* RULES.md C4/C19: MTA semantics, COWAIT flags ignored */
+    if (flags & ~COWAIT_KNOWN)
+        return E_INVALIDARG;    /* RULES.md C3 */
+    /* C4/C19: MTA semantics, the known COWAIT flags change nothing */
     if (ms != 0)
         amrt__spin_until(event_hint, ev);   /* before sleeping: the signal is often microseconds away */
     if (event_take(ev)) {
@@ -512,7 +518,7 @@ static HRESULT STDMETHODCALLTYPE ct_wait(ISynchronizeContainer *This, DWORD flag
     if (!out)
         return E_INVALIDARG;
     *out = NULL;
-    if (flags & COWAIT_WAITALL)
+    if ((flags & COWAIT_WAITALL) || (flags & ~COWAIT_KNOWN))
         return E_INVALIDARG;
     ISynchronize *m[CONTAINER_MAX];
     struct pollfd pfd[CONTAINER_MAX];
@@ -604,8 +610,7 @@ HRESULT CoWaitForMultipleHandles(DWORD flags, DWORD timeout, ULONG count, HANDLE
 {
     if (!handles || !index)
         return E_INVALIDARG;
-    if (flags & ~(DWORD)(COWAIT_WAITALL | COWAIT_ALERTABLE | COWAIT_INPUTAVAILABLE |
-                         COWAIT_DISPATCH_CALLS | COWAIT_DISPATCH_WINDOW_MESSAGES))
+    if (flags & ~COWAIT_KNOWN)
         return E_INVALIDARG;
     if (count == 0)
         return RPC_E_NO_SYNC;
@@ -725,7 +730,8 @@ static HRESULT STDMETHODCALLTYPE mx_wait(ISynchronizeMutex *This, DWORD flags, D
 {
     Mutex *mx = MX_FROM(This, sync);
     pthread_t self = pthread_self();
-    (void)flags;        /* RULES.md C4/C19, as for the events */
+    if (flags & ~COWAIT_KNOWN)
+        return E_INVALIDARG;    /* RULES.md C3, C4/C19: as for the events */
     struct timespec deadline;
     if (ms != INFINITE && ms != 0)
         amrt__deadline(&deadline, ms);

@@ -322,6 +322,69 @@ TEST(C18_C19_cowait_flags_accepted)
     ISynchronize_Release(a);
 }
 
+TEST(C3_wait_rejects_undefined_flags)
+{
+    ISynchronize *e = make_event(&CLSID_ManualResetEvent);
+    ISynchronizeContainer *c = make_container();
+    ISynchronizeMutex *mx;
+    ISynchronize *got = (ISynchronize *)1;
+    ASSERT_HR(S_OK, CoCreateInstance(&CLSID_AmrtSynchronizeMutex, NULL, CLSCTX_INPROC_SERVER, &IID_ISynchronizeMutex,
+                                     (void **)&mx));
+    ISynchronize_Signal(e);
+    ASSERT_HR(E_INVALIDARG, ISynchronize_Wait(e, 0x100, 0));
+    ASSERT_HR(E_INVALIDARG, ISynchronize_Wait(e, 0x80000000u, INFINITE));
+    ASSERT_HR(S_OK, ISynchronize_Wait(e, 0, 0));                  /* it was not touched */
+    ASSERT_HR(E_INVALIDARG, ISynchronizeMutex_Wait(mx, 0x40, 0));
+    ASSERT_HR(S_OK, ISynchronizeContainer_AddSynchronize(c, e));
+    ASSERT_HR(E_INVALIDARG, ISynchronizeContainer_WaitMultiple(c, 0x200, 0, &got));
+    ASSERT(got == NULL);
+    ASSERT_HR(E_INVALIDARG, ISynchronizeContainer_WaitMultiple(c, 0, 0, NULL));
+    ISynchronizeMutex_Release(mx);
+    ISynchronizeContainer_Release(c);
+    ISynchronize_Release(e);
+}
+
+/* no message loop on Linux: whatever the COWAIT flags, Wait blocks until
+ * the signal, as in an MTA */
+TEST(C4_wait_blocks_whatever_the_flags)
+{
+    ISynchronize *s = make_event(&CLSID_ManualResetEvent);
+    pthread_t t;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pthread_create(&t, NULL, signal_later, s);      /* 30 ms from now */
+    ASSERT_HR(S_OK, ISynchronize_Wait(s, COWAIT_DISPATCH_CALLS | COWAIT_DISPATCH_WINDOW_MESSAGES |
+                                         COWAIT_INPUTAVAILABLE | COWAIT_ALERTABLE, INFINITE));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    ASSERT(ms >= 25);                               /* it did not return to dispatch anything */
+    pthread_join(t, NULL);
+    ISynchronize_Release(s);
+}
+
+/* a container manages a group of unsignaled objects: nothing signaled,
+ * WaitMultiple times out; it is not itself an ISynchronize */
+TEST(C12_container_manages_unsignaled_objects)
+{
+    ISynchronizeContainer *c = make_container();
+    ISynchronize *a = make_event(&CLSID_StdEvent), *b = make_event(&CLSID_ManualResetEvent), *got = NULL;
+    void *p = (void *)1;
+    ASSERT_HR(E_NOINTERFACE, ISynchronizeContainer_QueryInterface(c, &IID_ISynchronize, &p));
+    ASSERT(p == NULL);
+    ASSERT_HR(S_OK, ISynchronizeContainer_AddSynchronize(c, a));
+    ASSERT_HR(S_OK, ISynchronizeContainer_AddSynchronize(c, b));
+    ASSERT_HR(RPC_E_TIMEOUT, ISynchronizeContainer_WaitMultiple(c, 0, 0, &got));
+    ASSERT_HR(RPC_E_TIMEOUT, ISynchronizeContainer_WaitMultiple(c, 0, 20, &got));
+    ASSERT(got == NULL);
+    ISynchronize_Signal(b);
+    ASSERT_HR(S_OK, ISynchronizeContainer_WaitMultiple(c, 0, 1000, &got));
+    ASSERT(got == b);
+    ISynchronize_Release(got);
+    ISynchronizeContainer_Release(c);
+    ISynchronize_Release(a);
+    ISynchronize_Release(b);
+}
+
 TEST(event_creation_out_of_memory)
 {
     ASSERT_HR(S_OK, CoInitializeEx(NULL, COINIT_MULTITHREADED));
@@ -342,4 +405,6 @@ RUN_TESTS(ENTRY(C1_wait_poll_and_infinite), ENTRY(C2_wait_timeout_is_rpc_e_timeo
           ENTRY(C9_aggregatable_events_and_interfaces), ENTRY(C10_handle_readable_exactly_while_signaled),
           ENTRY(C11_set_event_handle), ENTRY(C13_container_holds_63), ENTRY(C14_wait_multiple_returns_the_signaled_one),
           ENTRY(C15_auto_reset_member_consumed_lowest_index_first), ENTRY(C16_synchronize_mutex), ENTRY(C17_co_wait_for_multiple_handles),
-          ENTRY(C18_C19_cowait_flags_accepted), ENTRY(event_creation_out_of_memory))
+          ENTRY(C18_C19_cowait_flags_accepted), ENTRY(C3_wait_rejects_undefined_flags),
+          ENTRY(C4_wait_blocks_whatever_the_flags), ENTRY(C12_container_manages_unsignaled_objects),
+          ENTRY(event_creation_out_of_memory))
