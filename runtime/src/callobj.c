@@ -1077,6 +1077,19 @@ static ULONG STDMETHODCALLTYPE cancel_release(ICancelMethodCalls *This)
     return IUnknown_Release(CALL_FROM(This, cancel)->outer);
 }
 
+/* The call's work is over: the synchronous method returned (client-side
+ * async), or the server's own call object signaled (server-side async:
+ * the worker is done as soon as the server's Begin_ returns). */
+static bool call_done(Call *c, ISynchronize *s)
+{
+    pthread_mutex_lock(&c->lock);
+    bool done = c->frame && c->frame->worker_done;
+    pthread_mutex_unlock(&c->lock);
+    if (done && c->server_async)
+        done = ISynchronize_Wait(s, 0, 0) == S_OK;
+    return done;
+}
+
 static HRESULT STDMETHODCALLTYPE cancel_cancel(ICancelMethodCalls *This, ULONG seconds)
 {
     Call *c = CALL_FROM(This, cancel);
@@ -1096,18 +1109,14 @@ static HRESULT STDMETHODCALLTYPE cancel_cancel(ICancelMethodCalls *This, ULONG s
     HRESULT hr = S_OK;
     if (s) {
         DWORD ms = seconds == RPC_C_CANCEL_INFINITE_TIMEOUT ? INFINITE : seconds > 4000000 ? 4000000000u : seconds * 1000;
-        pthread_mutex_lock(&c->lock);
-        bool done = c->frame && c->frame->worker_done;
-        pthread_mutex_unlock(&c->lock);
+        bool done = call_done(c, s);
         if (!done && ms) {
             /* the worker does not signal a canceled call: poll for its end */
             struct timespec deadline;
             if (ms != INFINITE)
                 amrt__deadline(&deadline, ms);
             for (;;) {
-                pthread_mutex_lock(&c->lock);
-                done = c->frame && c->frame->worker_done;
-                pthread_mutex_unlock(&c->lock);
+                done = call_done(c, s);
                 if (done || (ms != INFINITE && amrt__ms_left(&deadline) == 0))
                     break;
                 struct timespec ts = { 0, 1000000 };

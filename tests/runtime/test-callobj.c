@@ -202,7 +202,7 @@ static ICalc *new_picky(ICallFactoryVtbl *fvt)
 /* CreateCall is "not guaranteed to succeed": it fails for an interface the
  * object lacks, and for one whose server has no call object; the client then
  * uses the synchronous interface */
-TEST(B15_create_call_may_fail_then_use_the_sync_interface)
+TEST(B15_E1_E7_create_call_may_fail_then_use_the_sync_interface)
 {
     ICalc *px = proxy();
     ICallFactory *f;
@@ -345,7 +345,7 @@ TEST(E4_unaggregated_server_call_object_exposes_isynchronize)
 /* through the proxy, the server call object is aggregated in the client's
  * call object and Signals the ISynchronize it gets from pCtrlUnk: here, the
  * client's own outer object, which counts the signals it sees */
-TEST(E3_aggregated_server_call_object_signals_the_outer)
+TEST(E2_E3_E7_aggregated_server_call_object_signals_the_outer)
 {
     ASSERT(SUCCEEDED(CoInitializeEx(NULL, COINIT_MULTITHREADED)));
     ICalc *srv = new_server(), *px = NULL;
@@ -380,6 +380,144 @@ TEST(E3_aggregated_server_call_object_signals_the_outer)
     IUnknown_AddRef(&o.iface);
     ISynchronize_Release(o.inner_sync);
     IUnknown_Release(o.inner);
+    finish_all(px);
+}
+
+/* E6: a server call object whose Begin_ returns at once and hands the work
+ * to a thread of its own, which checks TestCancel on its call object and
+ * Signals when done; Finish_ returns the stored result */
+typedef struct E6Call {
+    IUnknown inner;
+    AsyncICalc async;
+    atomic_long refs;
+    IUnknown *outer;        /* pCtrlUnk: the client's call object */
+    DWORD ms;
+    LONG canceled;
+} E6Call;
+#define E6CALL(p, f) ((E6Call *)((char *)(p) - offsetof(E6Call, f)))
+static atomic_int e6_saw_cancel, e6_begin_returned;
+
+static HRESULT STDMETHODCALLTYPE e6_qi(IUnknown *This, REFIID riid, void **ppv)
+{
+    E6Call *c = E6CALL(This, inner);
+    if (IsEqualIID(riid, &IID_IUnknown)) *ppv = &c->inner;
+    else if (IsEqualIID(riid, &IID_AsyncICalc)) *ppv = &c->async;
+    else { *ppv = NULL; return E_NOINTERFACE; }
+    IUnknown_AddRef((IUnknown *)*ppv);
+    return S_OK;
+}
+static ULONG STDMETHODCALLTYPE e6_addref(IUnknown *This) { return (ULONG)atomic_fetch_add(&E6CALL(This, inner)->refs, 1) + 1; }
+static ULONG STDMETHODCALLTYPE e6_release(IUnknown *This)
+{
+    E6Call *c = E6CALL(This, inner);
+    long r = atomic_fetch_sub(&c->refs, 1) - 1;
+    if (!r) { free(c); atomic_fetch_sub(&live, 1); }
+    return (ULONG)r;
+}
+static IUnknownVtbl e6_vtbl = { e6_qi, e6_addref, e6_release };
+static HRESULT STDMETHODCALLTYPE e6a_qi(AsyncICalc *This, REFIID riid, void **ppv) { return IUnknown_QueryInterface(E6CALL(This, async)->outer, riid, ppv); }
+static ULONG STDMETHODCALLTYPE e6a_addref(AsyncICalc *This) { return IUnknown_AddRef(E6CALL(This, async)->outer); }
+static ULONG STDMETHODCALLTYPE e6a_release(AsyncICalc *This) { return IUnknown_Release(E6CALL(This, async)->outer); }
+
+static void *e6_work(void *arg)
+{
+    E6Call *c = arg;
+    ICancelMethodCalls *cm = NULL;
+    ISynchronize *sync = NULL;
+    IUnknown_QueryInterface(c->outer, &IID_ICancelMethodCalls, (void **)&cm);
+    IUnknown_QueryInterface(c->outer, &IID_ISynchronize, (void **)&sync);
+    c->canceled = 0;
+    for (DWORD t = 0; t < c->ms; t++) {
+        if (cm && ICancelMethodCalls_TestCancel(cm) == RPC_E_CALL_CANCELED) {
+            c->canceled = 1;
+            atomic_store(&e6_saw_cancel, 1);
+            break;
+        }
+        struct timespec ts = { 0, 1000000 };
+        nanosleep(&ts, NULL);
+    }
+    if (cm) ICancelMethodCalls_Release(cm);
+    if (sync) { ISynchronize_Signal(sync); ISynchronize_Release(sync); }
+    IUnknown_Release(c->outer);             /* the reference Begin_ took for this thread */
+    return NULL;
+}
+static HRESULT STDMETHODCALLTYPE e6a_begin_slow(AsyncICalc *This, DWORD ms)
+{
+    E6Call *c = E6CALL(This, async);
+    pthread_t t;
+    c->ms = ms;
+    IUnknown_AddRef(c->outer);
+    if (pthread_create(&t, NULL, e6_work, c) != 0) { IUnknown_Release(c->outer); return E_FAIL; }
+    pthread_detach(t);
+    atomic_store(&e6_begin_returned, 1);
+    return S_OK;                            /* at once: the work goes on elsewhere */
+}
+static HRESULT STDMETHODCALLTYPE e6a_finish_slow(AsyncICalc *This, LONG *canceled)
+{
+    *canceled = E6CALL(This, async)->canceled;
+    return S_OK;
+}
+static AsyncICalcVtbl e6a_vtbl = { .QueryInterface = e6a_qi, .AddRef = e6a_addref, .Release = e6a_release,
+                                   .Begin_Slow = e6a_begin_slow, .Finish_Slow = e6a_finish_slow };
+static HRESULT STDMETHODCALLTYPE e6_create(ICallFactory *This, REFIID riid, IUnknown *outer, REFIID riid2, IUnknown **ppv)
+{
+    (void)This;
+    *ppv = NULL;
+    if (!IsEqualIID(riid, &IID_AsyncICalc) || !outer) return E_NOINTERFACE;
+    if (!IsEqualIID(riid2, &IID_IUnknown)) return CLASS_E_NOAGGREGATION;
+    E6Call *c = calloc(1, sizeof *c);
+    c->inner.lpVtbl = &e6_vtbl;
+    c->async.lpVtbl = &e6a_vtbl;
+    atomic_init(&c->refs, 1);
+    atomic_fetch_add(&live, 1);
+    c->outer = outer;
+    *ppv = &c->inner;
+    return S_OK;
+}
+static ICallFactoryVtbl e6_f_vtbl = { pk_f_qi, pk_f_addref, pk_f_release, e6_create };
+
+TEST(E6_server_begin_hands_off_and_checks_test_cancel)
+{
+    ASSERT(SUCCEEDED(CoInitializeEx(NULL, COINIT_MULTITHREADED)));
+    ICalc *srv = new_picky(&e6_f_vtbl), *px = NULL;
+    ASSERT_HR(S_OK, AmrtCreateProxy((IUnknown *)srv, &IID_ICalc, (void **)&px));
+    ICalc_Release(srv);
+    AsyncICalc *call = new_call(px);
+    ISynchronize *sync;
+    ICancelMethodCalls *cm;
+    LONG canceled = 7;
+    ASSERT_HR(S_OK, AsyncICalc_QueryInterface(call, &IID_ISynchronize, (void **)&sync));
+    ASSERT_HR(S_OK, AsyncICalc_QueryInterface(call, &IID_ICancelMethodCalls, (void **)&cm));
+    /* the work outlives the server's Begin_; Finish_ returns what it stored */
+    atomic_store(&e6_begin_returned, 0);
+    ASSERT_HR(S_OK, AsyncICalc_Begin_Slow(call, 100));
+    for (int i = 0; i < 2000 && !atomic_load(&e6_begin_returned); i++) {
+        struct timespec ts = { 0, 1000000 };
+        nanosleep(&ts, NULL);
+    }
+    ASSERT(atomic_load(&e6_begin_returned));
+    ASSERT_HR(RPC_E_TIMEOUT, ISynchronize_Wait(sync, 0, 0));   /* Begin_ returned, the work goes on */
+    ASSERT_HR(S_OK, AsyncICalc_Finish_Slow(call, &canceled));
+    ASSERT_EQ(canceled, 0);
+    /* the server sees the client's Cancel through TestCancel on its call object */
+    atomic_store(&e6_saw_cancel, 0);
+    atomic_store(&e6_begin_returned, 0);
+    ASSERT_HR(S_OK, AsyncICalc_Begin_Slow(call, 5000));
+    for (int i = 0; i < 2000 && !atomic_load(&e6_begin_returned); i++) {
+        struct timespec ts = { 0, 1000000 };
+        nanosleep(&ts, NULL);
+    }
+    /* the server's Begin_ has returned, its work has not: the call is not complete */
+    ASSERT_HR(S_OK, ICancelMethodCalls_Cancel(cm, 0));
+    for (int i = 0; i < 2000 && !atomic_load(&e6_saw_cancel); i++) {
+        struct timespec ts = { 0, 1000000 };
+        nanosleep(&ts, NULL);
+    }
+    ASSERT(atomic_load(&e6_saw_cancel));
+    ASSERT_HR(RPC_E_CALL_CANCELED, AsyncICalc_Finish_Slow(call, &canceled));
+    ICancelMethodCalls_Release(cm);
+    ISynchronize_Release(sync);
+    AsyncICalc_Release(call);
     finish_all(px);
 }
 
@@ -461,7 +599,7 @@ TEST(B10_reusable_after_finish)
     finish_all(px);
 }
 
-TEST(B11_B12_B13_isynchronize_of_the_call)
+TEST(B11_B12_B13_E5_isynchronize_of_the_call)
 {
     ICalc *px = proxy();
     AsyncICalc *call = new_call(px);
@@ -508,16 +646,18 @@ TEST(B18_begin_copies_in_data)
     finish_all(px);
 }
 
-TEST(D2_D6_D9_D11_cancel)
+TEST(D1_D2_D3_D5_D6_D8_D9_D10_D11_D12_cancel)
 {
     ICalc *px = proxy();
     AsyncICalc *call = new_call(px);
     ICancelMethodCalls *cancel;
     LONG canceled = 5, sum;
-    ASSERT_HR(S_OK, AsyncICalc_QueryInterface(call, &IID_ICancelMethodCalls, (void **)&cancel));
+    ASSERT_HR(S_OK, AsyncICalc_QueryInterface(call, &IID_ICancelMethodCalls, (void **)&cancel));   /* D1 */
     ASSERT_HR(RPC_E_CALL_COMPLETE, ICancelMethodCalls_Cancel(cancel, 0));   /* no call (D8) */
     ASSERT_HR(S_OK, AsyncICalc_Begin_Slow(call, 5000));
     ASSERT_HR(RPC_S_CALLPENDING, ICancelMethodCalls_TestCancel(cancel));
+    /* a request (D3), for an asynchronous call (D12), granted without
+     * CoEnableCallCancellation on this thread (D10) */
     ASSERT_HR(S_OK, ICancelMethodCalls_Cancel(cancel, 0));
     ASSERT_HR(RPC_E_CALL_CANCELED, ICancelMethodCalls_TestCancel(cancel));
     ASSERT_HR(RPC_E_CALL_CANCELED, ICancelMethodCalls_Cancel(cancel, 0));   /* already canceled (D5) */
@@ -632,7 +772,7 @@ TEST(D4_D7_cancel_after_completion_in_the_interval)
 
 static const IID IID_IClientSecurity_ = { 0x0000013d, 0, 0, { 0xc0, 0, 0, 0, 0, 0, 0, 0x46 } };
 
-TEST(F1_F3_no_client_security_no_server_context)
+TEST(F1_F2_F3_no_client_security_no_server_context)
 {
     ICalc *px = proxy();
     AsyncICalc *call = new_call(px);
@@ -773,13 +913,13 @@ TEST(finish_allocates_nothing)
 
 RUN_TESTS(ENTRY(B1_B16_no_call_factory_means_no_async), ENTRY(B2_B3_create_call_results),
           ENTRY(B4_B14_aggregated_call_object_uses_the_outer_isynchronize), ENTRY(B5_client_flow),
-          ENTRY(B15_create_call_may_fail_then_use_the_sync_interface), ENTRY(B6_one_call_at_a_time),
+          ENTRY(B15_E1_E7_create_call_may_fail_then_use_the_sync_interface), ENTRY(B6_one_call_at_a_time),
           ENTRY(B7_finish_without_call), ENTRY(B8_finish_returns_what_the_sync_method_returns),
-          ENTRY(B9_release_without_finish), ENTRY(B10_reusable_after_finish), ENTRY(B11_B12_B13_isynchronize_of_the_call),
-          ENTRY(B17_null_ref_pointer_fails_at_begin), ENTRY(B18_begin_copies_in_data), ENTRY(D2_D6_D9_D11_cancel), ENTRY(E8_async_manager_on_call_objects),
-          ENTRY(B19_calls_stay_asynchronous_in_the_mta),
-          ENTRY(D4_D7_cancel_after_completion_in_the_interval), ENTRY(F1_F3_no_client_security_no_server_context),
-          ENTRY(E3_aggregated_server_call_object_signals_the_outer),
+          ENTRY(B9_release_without_finish), ENTRY(B10_reusable_after_finish), ENTRY(B11_B12_B13_E5_isynchronize_of_the_call),
+          ENTRY(B17_null_ref_pointer_fails_at_begin), ENTRY(B18_begin_copies_in_data), ENTRY(D1_D2_D3_D5_D6_D8_D9_D10_D11_D12_cancel), ENTRY(E8_async_manager_on_call_objects),
+          ENTRY(B19_calls_stay_asynchronous_in_the_mta), ENTRY(E6_server_begin_hands_off_and_checks_test_cancel),
+          ENTRY(D4_D7_cancel_after_completion_in_the_interval), ENTRY(F1_F2_F3_no_client_security_no_server_context),
+          ENTRY(E2_E3_E7_aggregated_server_call_object_signals_the_outer),
           ENTRY(E4_unaggregated_server_call_object_exposes_isynchronize), ENTRY(I4_proxy_forwards_and_holds_the_object), ENTRY(I5_local_server_is_reached_through_the_proxy),
           ENTRY(begin_out_of_memory_at_every_allocation),
           ENTRY(create_call_out_of_memory_at_every_allocation),
