@@ -31,7 +31,7 @@ void amrt__revoke_all(void);
 typedef struct AmrtJob {
     void (*fn)(void *arg);
     void *arg;
-    struct AmrtJob *next;
+    _Atomic(struct AmrtJob *) next;  /* the pool's queue link */
     bool pool_owned;        /* allocated by amrt__pool_submit: freed after it runs */
 } AmrtJob;
 HRESULT amrt__pool_submit(void (*fn)(void *), void *arg);
