@@ -494,6 +494,25 @@ static int print_arms(Glue *g, Buf *arms, Var *f, TD a)
     return rows;
 }
 
+/* The arm rows of union type s (members described in scope sc) into
+ * arms; returns their number, *any says whether an arm holds pointers. */
+static int describe_arms(Glue *g, const Where *w, DScope *sc, Type *s, Buf *arms, bool *any, int depth)
+{
+    int narms = 0;
+    *any = false;
+    for (int i = 0; i < s->nfields && !g->failed; i++) {
+        Var *f = s->fields[i];
+        Where mw = { w->iface, w->m, w->p, f, s };
+        TD a = f->type && !plain_type(f->type, 0) ? describe(g, &mw, sc, f, f->type, f->qual, 0, depth + 1)
+                                                   : td(NULL, true);
+        if (g->failed)
+            break;
+        *any |= !a.plain;
+        narms += print_arms(g, arms, f, a);
+    }
+    return narms;
+}
+
 /* A structure (or an encapsulated union, which is a structure holding
  * its discriminant and the union): plain bytes, or a CSTRUCT listing the
  * members that hold pointers. Described once per type; a structure that
@@ -522,19 +541,9 @@ static TD describe_struct(Glue *g, const Where *w, DScope *outer, Var *d, Type *
     const char *tail_x = NULL, *tail_elem = NULL;
     if (s->kind == TY_ENCUNION) {
         Var *sv = s->switch_var;
-        bool any = false;
+        bool any;
         Buf arms = {0};
-        int narms = 0;
-        for (int i = 0; i < s->nfields; i++) {
-            Var *f = s->fields[i];
-            Where mw = { w->iface, w->m, w->p, f, s };
-            TD a = f->type && !plain_type(f->type, 0) ? describe(g, &mw, &sc, f, f->type, f->qual, 0, depth + 1)
-                                                       : td(NULL, true);
-            if (g->failed)
-                break;
-            any |= !a.plain;
-            narms += print_arms(g, &arms, f, a);
-        }
+        int narms = describe_arms(g, w, &sc, s, &arms, &any, depth);
         if (!g->failed && any) {
             if (!sv || !sv->name || !int_type(sv->type)) {
                 fail(g, w, "the union's discriminant must be a named integer");
@@ -636,18 +645,8 @@ static TD describe_union(Glue *g, const Where *w, DScope *sc, Var *d, Type *t, u
     Type *s = strip(t);
     DScope us = type_scope(g, w->m, sc, d, t, q, level);
     Buf arms = {0};
-    int narms = 0;
-    bool any = false;
-    for (int i = 0; i < s->nfields && !g->failed; i++) {
-        Var *f = s->fields[i];
-        Where mw = { w->iface, w->m, w->p, f, s };
-        TD a = f->type && !plain_type(f->type, 0) ? describe(g, &mw, &us, f, f->type, f->qual, 0, depth + 1)
-                                                   : td(NULL, true);
-        if (g->failed)
-            break;
-        any |= !a.plain;
-        narms += print_arms(g, &arms, f, a);
-    }
+    bool any;
+    int narms = describe_arms(g, w, &us, s, &arms, &any, depth);
     if (g->failed) {
         buf_free(&arms);
         return td(NULL, false);

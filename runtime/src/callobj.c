@@ -1062,20 +1062,23 @@ ULONG AmrtCallRelease(void *iface)
 
 /* ---- ICancelMethodCalls (RULES.md D) ---- */
 
-static HRESULT STDMETHODCALLTYPE cancel_qi(ICancelMethodCalls *This, REFIID riid, void **ppv)
-{
-    return IUnknown_QueryInterface(CALL_FROM(This, cancel)->outer, riid, ppv);
-}
+/* The IUnknown methods of an interface the call object implements: they
+ * delegate to the controlling unknown. */
+#define CALL_DELEGATING_IUNKNOWN(prefix, Iface, field)                                           \
+    static HRESULT STDMETHODCALLTYPE prefix##_qi(Iface *This, REFIID riid, void **ppv)           \
+    {                                                                                            \
+        return IUnknown_QueryInterface(CALL_FROM(This, field)->outer, riid, ppv);                \
+    }                                                                                            \
+    static ULONG STDMETHODCALLTYPE prefix##_addref(Iface *This)                                  \
+    {                                                                                            \
+        return IUnknown_AddRef(CALL_FROM(This, field)->outer);                                   \
+    }                                                                                            \
+    static ULONG STDMETHODCALLTYPE prefix##_release(Iface *This)                                 \
+    {                                                                                            \
+        return IUnknown_Release(CALL_FROM(This, field)->outer);                                  \
+    }
 
-static ULONG STDMETHODCALLTYPE cancel_addref(ICancelMethodCalls *This)
-{
-    return IUnknown_AddRef(CALL_FROM(This, cancel)->outer);
-}
-
-static ULONG STDMETHODCALLTYPE cancel_release(ICancelMethodCalls *This)
-{
-    return IUnknown_Release(CALL_FROM(This, cancel)->outer);
-}
+CALL_DELEGATING_IUNKNOWN(cancel, ICancelMethodCalls, cancel)
 
 /* The call's work is over: the synchronous method returned (client-side
  * async), or the server's own call object signaled (server-side async:
@@ -1159,20 +1162,7 @@ static const ICancelMethodCallsVtbl cancel_vtbl = {
  * discarded; the server sees CoTestCancel). GetCallContext: the call's
  * ICancelMethodCalls; RPC_E_NO_CONTEXT for anything else (F3). */
 
-static HRESULT STDMETHODCALLTYPE manager_qi(IAsyncManager *This, REFIID riid, void **ppv)
-{
-    return IUnknown_QueryInterface(CALL_FROM(This, manager)->outer, riid, ppv);
-}
-
-static ULONG STDMETHODCALLTYPE manager_addref(IAsyncManager *This)
-{
-    return IUnknown_AddRef(CALL_FROM(This, manager)->outer);
-}
-
-static ULONG STDMETHODCALLTYPE manager_release(IAsyncManager *This)
-{
-    return IUnknown_Release(CALL_FROM(This, manager)->outer);
-}
+CALL_DELEGATING_IUNKNOWN(manager, IAsyncManager, manager)
 
 static HRESULT STDMETHODCALLTYPE manager_complete(IAsyncManager *This, HRESULT result)
 {

@@ -12,21 +12,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct K { IKinds iface; atomic_long refs; } K;
+/* The servers: an object of one interface (its vtable first), counted in 'live'. */
+typedef struct Obj { const void *lpVtbl; atomic_long refs; const IID *iid; } Obj;
 static atomic_long live;
 
-static HRESULT STDMETHODCALLTYPE k_qi(IKinds *This, REFIID riid, void **ppv)
+static HRESULT STDMETHODCALLTYPE obj_qi(IUnknown *This, REFIID riid, void **ppv)
 {
-    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IKinds)) { *ppv = This; IKinds_AddRef(This); return S_OK; }
+    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, ((Obj *)This)->iid)) { *ppv = This; IUnknown_AddRef(This); return S_OK; }
     *ppv = NULL;
     return E_NOINTERFACE;
 }
-static ULONG STDMETHODCALLTYPE k_addref(IKinds *This) { return (ULONG)atomic_fetch_add(&((K *)This)->refs, 1) + 1; }
-static ULONG STDMETHODCALLTYPE k_release(IKinds *This)
+static ULONG STDMETHODCALLTYPE obj_addref(IUnknown *This) { return (ULONG)atomic_fetch_add(&((Obj *)This)->refs, 1) + 1; }
+static ULONG STDMETHODCALLTYPE obj_release(IUnknown *This)
 {
-    long r = atomic_fetch_sub(&((K *)This)->refs, 1) - 1;
+    long r = atomic_fetch_sub(&((Obj *)This)->refs, 1) - 1;
     if (!r) { free(This); atomic_fetch_sub(&live, 1); }
     return (ULONG)r;
+}
+static IUnknown *obj_new(const void *vtbl, const IID *iid)
+{
+    Obj *o = calloc(1, sizeof *o);
+    o->lpVtbl = vtbl;
+    o->iid = iid;
+    atomic_init(&o->refs, 1);
+    return (IUnknown *)o;
 }
 static HRESULT STDMETHODCALLTYPE k_scalars(IKinds *This, BYTE b, SHORT s, LONG l, hyper h, float f, double d, BOOL flag,
                                            COLOR c, double *total)
@@ -82,33 +91,44 @@ static HRESULT STDMETHODCALLTYPE k_objects(IKinds *This, IUnknown *in, IUnknown 
     return S_OK;
 }
 static HRESULT STDMETHODCALLTYPE k_byiid(IKinds *This, REFIID riid, void **ppv) { return IKinds_QueryInterface(This, riid, ppv); }
-static IKindsVtbl vtbl = { k_qi, k_addref, k_release, k_scalars, k_structs, k_strings, k_guids, k_arrays, k_varying,
+static IKindsVtbl vtbl = { (void *)obj_qi, (void *)obj_addref, (void *)obj_release, k_scalars, k_structs, k_strings, k_guids, k_arrays, k_varying,
                            k_unique, k_objects, k_byiid };
 
 static IKinds *proxy;
 static AsyncIKinds *call;
 
-static void setup(void)
+/* A proxy for obj (taking over the caller's reference) and a call object
+ * of async_iid made through the proxy's ICallFactory. */
+static void open_call(IUnknown *obj, REFIID iid, REFIID async_iid, IUnknown **px, IUnknown **call)
 {
     ASSERT(SUCCEEDED(CoInitializeEx(NULL, COINIT_MULTITHREADED)));
-    K *k = calloc(1, sizeof *k);
-    k->iface.lpVtbl = &vtbl;
-    atomic_init(&k->refs, 1);
     atomic_fetch_add(&live, 1);
-    ASSERT_HR(S_OK, AmrtCreateProxy((IUnknown *)&k->iface, &IID_IKinds, (void **)&proxy));
-    IKinds_Release(&k->iface);
+    ASSERT_HR(S_OK, AmrtCreateProxy(obj, iid, (void **)px));
+    IUnknown_Release(obj);
     ICallFactory *f;
-    ASSERT_HR(S_OK, IKinds_QueryInterface(proxy, &IID_ICallFactory, (void **)&f));
-    ASSERT_HR(S_OK, ICallFactory_CreateCall(f, &IID_AsyncIKinds, NULL, &IID_AsyncIKinds, (IUnknown **)&call));
+    ASSERT_HR(S_OK, IUnknown_QueryInterface(*px, &IID_ICallFactory, (void **)&f));
+    ASSERT_HR(S_OK, ICallFactory_CreateCall(f, async_iid, NULL, async_iid, call));
     ICallFactory_Release(f);
+}
+
+/* Release both (call may be NULL), then every server object must be gone. */
+static void close_call(IUnknown *px, IUnknown *call)
+{
+    if (call)
+        IUnknown_Release(call);
+    IUnknown_Release(px);
+    CoUninitialize();
+    ASSERT_EQ(atomic_load(&live), 0);
+}
+
+static void setup(void)
+{
+    open_call(obj_new(&vtbl, &IID_IKinds), &IID_IKinds, &IID_AsyncIKinds, (IUnknown **)&proxy, (IUnknown **)&call);
 }
 
 static void teardown(void)
 {
-    AsyncIKinds_Release(call);
-    IKinds_Release(proxy);
-    CoUninitialize();
-    ASSERT_EQ(atomic_load(&live), 0);
+    close_call((IUnknown *)proxy, (IUnknown *)call);
 }
 
 TEST(scalars_of_each_size_enum_bool_float)
@@ -235,7 +255,6 @@ TEST(iid_is_out)
 
 /* ==================================================================== IDeep: data with pointers inside */
 
-typedef struct D { IDeep iface; atomic_long refs; } D;
 
 static WCHAR *wdup(const WCHAR *w)
 {
@@ -268,19 +287,6 @@ static void named_free(NAMED *n)
     memset(n, 0, sizeof *n);
 }
 
-static HRESULT STDMETHODCALLTYPE d_qi(IDeep *This, REFIID riid, void **ppv)
-{
-    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IDeep)) { *ppv = This; IDeep_AddRef(This); return S_OK; }
-    *ppv = NULL;
-    return E_NOINTERFACE;
-}
-static ULONG STDMETHODCALLTYPE d_addref(IDeep *This) { return (ULONG)atomic_fetch_add(&((D *)This)->refs, 1) + 1; }
-static ULONG STDMETHODCALLTYPE d_release(IDeep *This)
-{
-    long r = atomic_fetch_sub(&((D *)This)->refs, 1) - 1;
-    if (!r) { free(This); atomic_fetch_sub(&live, 1); }
-    return (ULONG)r;
-}
 static HRESULT STDMETHODCALLTYPE d_named(IDeep *This, const NAMED *in, NAMED *out, NAMED *io)
 {
     (void)This;
@@ -431,7 +437,7 @@ static HRESULT STDMETHODCALLTYPE d_medium(IDeep *This, const MEDIUM *in, MEDIUM 
     if (out->release) IUnknown_AddRef(out->release);
     return S_OK;
 }
-static IDeepVtbl dvtbl = { d_qi, d_addref, d_release, d_named, d_holder, d_value, d_pairs, d_tagged, d_bstrs,
+static IDeepVtbl dvtbl = { (void *)obj_qi, (void *)obj_addref, (void *)obj_release, d_named, d_holder, d_value, d_pairs, d_tagged, d_bstrs,
                            d_exprs, d_window, d_alloc, d_names, d_conformant, d_handles, d_medium };
 
 static IDeep *dproxy;
@@ -439,26 +445,13 @@ static AsyncIDeep *dcall;
 
 static void dsetup(void)
 {
-    ASSERT(SUCCEEDED(CoInitializeEx(NULL, COINIT_MULTITHREADED)));
-    D *d = calloc(1, sizeof *d);
-    d->iface.lpVtbl = &dvtbl;
-    atomic_init(&d->refs, 1);
-    atomic_fetch_add(&live, 1);
-    ASSERT_HR(S_OK, AmrtCreateProxy((IUnknown *)&d->iface, &IID_IDeep, (void **)&dproxy));
-    IDeep_Release(&d->iface);
-    ICallFactory *f;
-    ASSERT_HR(S_OK, IDeep_QueryInterface(dproxy, &IID_ICallFactory, (void **)&f));
-    ASSERT_HR(S_OK, ICallFactory_CreateCall(f, &IID_AsyncIDeep, NULL, &IID_AsyncIDeep, (IUnknown **)&dcall));
-    ICallFactory_Release(f);
+    open_call(obj_new(&dvtbl, &IID_IDeep), &IID_IDeep, &IID_AsyncIDeep, (IUnknown **)&dproxy, (IUnknown **)&dcall);
 }
 
 static void dteardown(void)
 {
-    if (dcall) AsyncIDeep_Release(dcall);
+    close_call((IUnknown *)dproxy, (IUnknown *)dcall);
     dcall = NULL;
-    IDeep_Release(dproxy);
-    CoUninitialize();
-    ASSERT_EQ(atomic_load(&live), 0);
 }
 
 /* a NAMED as a caller builds it: every member allocated as COM says */
