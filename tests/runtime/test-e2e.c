@@ -468,16 +468,22 @@ static void named_make(NAMED *n, LONG id, const char16_t *name, ULONG count, IUn
     if (owner) IUnknown_AddRef(owner);
 }
 
+/* what IDeep::Named gets: a two-node list with an owner, and an [in, out] NAMED */
+static void named_inputs(NAMED *in, NAMED *second, NAMED *io, IUnknown **owner)
+{
+    ASSERT_HR(S_OK, CoCreateInstance(&CLSID_StdEvent, NULL, CLSCTX_INPROC_SERVER, &IID_IUnknown, (void **)owner));
+    named_make(in, 41, u"alpha", 3, *owner);
+    named_make(second, 7, u"beta", 1, NULL);
+    in->next = second;
+    named_make(io, 1, u"before", 2, *owner);
+}
+
 TEST(struct_with_string_bstr_sized_array_interface_and_list)
 {
     dsetup();
     IUnknown *owner;
-    ASSERT_HR(S_OK, CoCreateInstance(&CLSID_StdEvent, NULL, CLSCTX_INPROC_SERVER, &IID_IUnknown, (void **)&owner));
     NAMED in, second, io, out;
-    named_make(&in, 41, u"alpha", 3, owner);
-    named_make(&second, 7, u"beta", 1, NULL);
-    in.next = &second;
-    named_make(&io, 1, u"before", 2, owner);
+    named_inputs(&in, &second, &io, &owner);
     ASSERT_HR(S_OK, AsyncIDeep_Begin_Named(dcall, &in, &io));
     in.name[0] = 'X';                               /* copied at Begin_, all the way down */
     in.values[0] = 99;
@@ -526,12 +532,8 @@ TEST(struct_with_pointers_every_allocation_failure_is_E_OUTOFMEMORY)
 {
     dsetup();
     IUnknown *owner;
-    ASSERT_HR(S_OK, CoCreateInstance(&CLSID_StdEvent, NULL, CLSCTX_INPROC_SERVER, &IID_IUnknown, (void **)&owner));
     NAMED in, second, io, out;
-    named_make(&in, 41, u"alpha", 3, owner);
-    named_make(&second, 7, u"beta", 1, NULL);
-    in.next = &second;
-    named_make(&io, 1, u"before", 2, owner);
+    named_inputs(&in, &second, &io, &owner);
     int failures = 0;
     for (long n = 0;; n++) {
         AmrtFailAllocationAfter(n);
