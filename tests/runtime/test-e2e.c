@@ -437,8 +437,20 @@ static HRESULT STDMETHODCALLTYPE d_medium(IDeep *This, const MEDIUM *in, MEDIUM 
     if (out->release) IUnknown_AddRef(out->release);
     return S_OK;
 }
+/* [in, out]: the callee frees and replaces what it was given */
+static HRESULT STDMETHODCALLTYPE d_inout(IDeep *This, LPWSTR *text, LONG kind, VALUE *v, TAGGED *t)
+{
+    (void)This;
+    bool was = wequal(*text, u"old");
+    CoTaskMemFree(*text);
+    *text = wdup(was ? (const WCHAR *)u"new" : (const WCHAR *)u"?");
+    if (kind == 2) { CoTaskMemFree(v->s); v->s = wdup((const WCHAR *)u"replaced"); }
+    if (kind == 3) { v->n->id += 100; CoTaskMemFree(v->n->name); v->n->name = wdup((const WCHAR *)u"renamed"); }
+    if (t->kind == 2) SysReAllocString(&t->u.b, (const OLECHAR *)u"bstr2");
+    return S_OK;
+}
 static IDeepVtbl dvtbl = { (void *)obj_qi, (void *)obj_addref, (void *)obj_release, d_named, d_holder, d_value, d_pairs, d_tagged, d_bstrs,
-                           d_exprs, d_window, d_alloc, d_names, d_conformant, d_handles, d_medium };
+                           d_exprs, d_window, d_alloc, d_names, d_conformant, d_handles, d_medium, d_inout };
 
 static IDeep *dproxy;
 static AsyncIDeep *dcall;
@@ -789,6 +801,36 @@ TEST(anonymous_union_member_switch_is_cast)
     dteardown();
 }
 
+TEST(string_union_and_encapsulated_union_in_out)
+{
+    dsetup();
+    LPWSTR text = wdup((const WCHAR *)u"old");
+    VALUE v;
+    TAGGED t;
+    memset(&t, 0, sizeof t);
+    t.kind = 2;
+    t.u.b = SysAllocString((const OLECHAR *)u"bstr1");
+    v.s = wdup((const WCHAR *)u"given");
+    ASSERT_HR(S_OK, AsyncIDeep_Begin_InOut(dcall, &text, 2, &v, &t));
+    ASSERT_HR(S_OK, AsyncIDeep_Finish_InOut(dcall, &text, &v, &t));
+    ASSERT(wequal(text, u"new") && wequal(v.s, u"replaced") && wequal(t.u.b, u"bstr2"));
+    CoTaskMemFree(v.s);
+    /* a list node through the union's pointer arm */
+    NAMED n;
+    named_make(&n, 5, u"node", 1, NULL);
+    NAMED *mine = CoTaskMemAlloc(sizeof n);
+    *mine = n;
+    v.n = mine;
+    ASSERT_HR(S_OK, AsyncIDeep_Begin_InOut(dcall, &text, 3, &v, &t));
+    ASSERT_HR(S_OK, AsyncIDeep_Finish_InOut(dcall, &text, &v, &t));
+    ASSERT(v.n && v.n->id == 105 && wequal(v.n->name, u"renamed") && v.n->count == 1 && v.n->values[0] == 1);
+    named_free(v.n);
+    CoTaskMemFree(v.n);
+    CoTaskMemFree(text);
+    SysFreeString(t.u.b);
+    dteardown();
+}
+
 RUN_TESTS(ENTRY(scalars_of_each_size_enum_bool_float), ENTRY(structs_by_value_in_inout_out), ENTRY(strings_char_and_wchar),
           ENTRY(guids_by_reference_and_out), ENTRY(conformant_arrays_in_out_inout), ENTRY(varying_array_length_is),
           ENTRY(unique_pointer_null_and_not), ENTRY(interface_pointers_in_out_inout), ENTRY(iid_is_out),
@@ -801,4 +843,4 @@ RUN_TESTS(ENTRY(scalars_of_each_size_enum_bool_float), ENTRY(structs_by_value_in
           ENTRY(size_expressions_arithmetic_max_is_sizeof), ENTRY(first_is_last_is_pass_only_the_window),
           ENTRY(out_array_allocated_by_the_callee_size_is_deref_out), ENTRY(arrays_of_strings_in_and_out),
           ENTRY(conformant_structures_behind_pointers), ENTRY(handles_pass_by_value),
-          ENTRY(anonymous_union_member_switch_is_cast))
+          ENTRY(anonymous_union_member_switch_is_cast), ENTRY(string_union_and_encapsulated_union_in_out))
