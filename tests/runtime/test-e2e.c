@@ -449,8 +449,16 @@ static HRESULT STDMETHODCALLTYPE d_inout(IDeep *This, LPWSTR *text, LONG kind, V
     if (t->kind == 2) SysReAllocString(&t->u.b, (const OLECHAR *)u"bstr2");
     return S_OK;
 }
+static HRESULT STDMETHODCALLTYPE d_typed(IDeep *This, IKinds *k, IKinds **back, LONG *a, LONG *b, LONG *sum)
+{
+    (void)This;
+    *back = k;
+    if (k) IKinds_AddRef(k);
+    *sum = (a ? *a : 0) + (b ? *b : 0);
+    return S_OK;
+}
 static IDeepVtbl dvtbl = { (void *)obj_qi, (void *)obj_addref, (void *)obj_release, d_named, d_holder, d_value, d_pairs, d_tagged, d_bstrs,
-                           d_exprs, d_window, d_alloc, d_names, d_conformant, d_handles, d_medium, d_inout };
+                           d_exprs, d_window, d_alloc, d_names, d_conformant, d_handles, d_medium, d_inout, d_typed };
 
 static IDeep *dproxy;
 static AsyncIDeep *dcall;
@@ -831,6 +839,23 @@ TEST(string_union_and_encapsulated_union_in_out)
     dteardown();
 }
 
+TEST(typed_interface_pointer_and_full_pointers)
+{
+    dsetup();
+    IKinds *k = (IKinds *)obj_new(&vtbl, &IID_IKinds), *back = NULL;
+    atomic_fetch_add(&live, 1);
+    LONG a = 3, sum = 0;
+    ASSERT_HR(S_OK, AsyncIDeep_Begin_Typed(dcall, k, &a, &a));     /* [ptr]: the same pointer twice */
+    IKinds_Release(k);                                              /* the call holds its own reference */
+    ASSERT_HR(S_OK, AsyncIDeep_Finish_Typed(dcall, &back, &sum));
+    ASSERT(back == k && sum == 6);
+    IKinds_Release(back);
+    ASSERT_HR(S_OK, AsyncIDeep_Begin_Typed(dcall, NULL, NULL, &a)); /* [ptr] may be NULL */
+    ASSERT_HR(S_OK, AsyncIDeep_Finish_Typed(dcall, &back, &sum));
+    ASSERT(back == NULL && sum == 3);
+    dteardown();
+}
+
 RUN_TESTS(ENTRY(scalars_of_each_size_enum_bool_float), ENTRY(structs_by_value_in_inout_out), ENTRY(strings_char_and_wchar),
           ENTRY(guids_by_reference_and_out), ENTRY(conformant_arrays_in_out_inout), ENTRY(varying_array_length_is),
           ENTRY(unique_pointer_null_and_not), ENTRY(interface_pointers_in_out_inout), ENTRY(iid_is_out),
@@ -843,4 +868,5 @@ RUN_TESTS(ENTRY(scalars_of_each_size_enum_bool_float), ENTRY(structs_by_value_in
           ENTRY(size_expressions_arithmetic_max_is_sizeof), ENTRY(first_is_last_is_pass_only_the_window),
           ENTRY(out_array_allocated_by_the_callee_size_is_deref_out), ENTRY(arrays_of_strings_in_and_out),
           ENTRY(conformant_structures_behind_pointers), ENTRY(handles_pass_by_value),
-          ENTRY(anonymous_union_member_switch_is_cast), ENTRY(string_union_and_encapsulated_union_in_out))
+          ENTRY(anonymous_union_member_switch_is_cast), ENTRY(string_union_and_encapsulated_union_in_out),
+          ENTRY(typed_interface_pointer_and_full_pointers))
