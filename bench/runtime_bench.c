@@ -14,13 +14,16 @@
  * The job: two ints in, one out (ICalc::Add). Round trip: one call at a
  * time, microseconds per call. Pipelined: 64 calls in flight, calls per
  * second. Also: heap allocations per call on a reused call object
- * (counted by the runtime's allocator). Ratios, never assertions.
+ * (counted by the runtime's allocator). Every contender is measured three
+ * times (argv[2] changes it) and its best run is kept: this VM is noisy.
+ * Ratios, never assertions.
  */
 #define COBJMACROS
 #include <glib.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,12 +234,14 @@ static AsyncICalc *make_call(ICallFactory *f)
 
 typedef struct Result { const char *name; double rt_us, pipe_cps; } Result;
 
-int main(int argc, char **argv)
+/* One measurement of every contender. */
+static void run_once(int n, Result *res, int *pnres, double hand[3], double glue[3], double *pallocs)
 {
-    int n = argc > 1 ? atoi(argv[1]) : 20000;
-    Result res[8];
     int nres = 0;
     double t;
+    atomic_store(&fstop, 0);
+    memset(fslots, 0, sizeof fslots);
+    mstop = mpending = mcompleted = 0;
 
     /* direct */
     t = now_s();
@@ -382,7 +387,7 @@ int main(int argc, char **argv)
         AsyncICalc_Finish_Add(call, &sum);
     }
     double amidl_rt = (now_s() - t) / n * 1e6;
-    double allocs = (double)AmrtFailAllocationAfter(-1) / n;
+    *pallocs = (double)AmrtFailAllocationAfter(-1) / n;
     static AsyncICalc *calls[64];
     for (int i = 0; i < 64; i++)
         calls[i] = make_call(f);
@@ -415,7 +420,6 @@ int main(int argc, char **argv)
     const WCHAR *text = (const WCHAR *)u"The quick brown fox jumps over the lazy dog, twice over.";
     IUnknown *token;
     CoCreateInstance(&CLSID_ManualResetEvent, NULL, CLSCTX_INPROC_SERVER, &IID_IUnknown, (void **)&token);
-    double hand[3], glue[3];
     memset(fslots, 0, sizeof fslots);
     atomic_store(&fstop, 0);
     fslot_count = 1;
@@ -481,7 +485,51 @@ int main(int argc, char **argv)
     ICalc_Release(px);
     CoUninitialize();
 
-    printf("runtime: one call (two ints in, one out), %d calls per measurement, 1 worker thread\n", n);
+    *pnres = nres;
+}
+
+static double row(const Result *res, int nres, const char *prefix, bool pipe)
+{
+    for (int i = 0; i < nres; i++)
+        if (!strncmp(res[i].name, prefix, strlen(prefix)))
+            return pipe ? res[i].pipe_cps : res[i].rt_us;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int n = argc > 1 ? atoi(argv[1]) : 20000;
+    int runs = argc > 2 ? atoi(argv[2]) : 3;
+    Result res[8], best[8];
+    int nres = 0;
+    double hand[3], glue[3], best_hand[3], best_glue[3], allocs = 0, a;
+    /* every contender measured 'runs' times; its best run is kept (this VM is noisy) */
+    for (int r = 0; r < (runs > 0 ? runs : 1); r++) {
+        run_once(n, res, &nres, hand, glue, &a);
+        for (int i = 0; i < nres; i++) {
+            if (r == 0 || res[i].rt_us < best[i].rt_us)
+                best[i].rt_us = res[i].rt_us;
+            if (r == 0 || res[i].pipe_cps > best[i].pipe_cps)
+                best[i].pipe_cps = res[i].pipe_cps;
+            best[i].name = res[i].name;
+        }
+        for (int k = 0; k < 3; k++) {
+            if (r == 0 || hand[k] < best_hand[k]) best_hand[k] = hand[k];
+            if (r == 0 || glue[k] < best_glue[k]) best_glue[k] = glue[k];
+        }
+        if (a > allocs) allocs = a;
+    }
+    memcpy(res, best, sizeof best);
+    memcpy(hand, best_hand, sizeof hand);
+    memcpy(glue, best_glue, sizeof glue);
+    double futex_rt = row(res, nres, "futex", false), futex_pipe = row(res, nres, "futex", true);
+    double glib_rt = row(res, nres, "GLib", false), glib_pipe = row(res, nres, "GLib", true);
+    double uv_pipe = row(res, nres, "libuv", true);
+    double amidl_rt = row(res, nres, "amidl call object, reused", false);
+    double amidl_pipe = row(res, nres, "amidl call object, reused", true);
+
+    printf("runtime: one call (two ints in, one out), %d calls per measurement, 1 worker thread,\n"
+           "best of %d runs\n", n, runs);
     printf("%-34s %12s %10s %16s %10s\n", "", "round trip", "vs futex", "pipelined (64)", "vs futex");
     for (int i = 0; i < nres; i++) {
         printf("%-34s %9.2f us %9.2fx", res[i].name, res[i].rt_us, res[i].rt_us / futex_rt);
