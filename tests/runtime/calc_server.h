@@ -84,4 +84,17 @@ static ICalc *new_calc(void)
     return &c->iface;
 }
 
+/* A call object for AsyncICalc from px's ICallFactory; the first failure. */
+static HRESULT calc_call(ICalc *px, AsyncICalc **call)
+{
+    ICallFactory *f;
+    *call = NULL;
+    HRESULT hr = ICalc_QueryInterface(px, &IID_ICallFactory, (void **)&f);
+    if (FAILED(hr))
+        return hr;
+    hr = ICallFactory_CreateCall(f, &IID_AsyncICalc, NULL, &IID_AsyncICalc, (IUnknown **)call);
+    ICallFactory_Release(f);
+    return hr;
+}
+
 #endif

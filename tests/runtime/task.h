@@ -12,6 +12,8 @@
 #include "amidlrt.h"
 
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +40,20 @@ static inline double now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+static inline void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+/* Poll *flag every millisecond for up to ms; whether it became non-zero. */
+static inline bool wait_flag(atomic_int *flag, int ms)
+{
+    for (int i = 0; i < ms && !atomic_load(flag); i++)
+        sleep_ms(1);
+    return atomic_load(flag) != 0;
 }
 
 static inline int run_tests(const test_entry *tests, int n, int argc, char **argv)

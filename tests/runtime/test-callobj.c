@@ -22,11 +22,8 @@ static ICalc *proxy(void)
 
 static AsyncICalc *new_call(ICalc *px)
 {
-    ICallFactory *f;
-    AsyncICalc *call = NULL;
-    ASSERT_HR(S_OK, ICalc_QueryInterface(px, &IID_ICallFactory, (void **)&f));
-    ASSERT_HR(S_OK, ICallFactory_CreateCall(f, &IID_AsyncICalc, NULL, &IID_AsyncICalc, (IUnknown **)&call));
-    ICallFactory_Release(f);
+    AsyncICalc *call;
+    ASSERT_HR(S_OK, calc_call(px, &call));
     return call;
 }
 
@@ -433,8 +430,7 @@ static void *e6_work(void *arg)
             atomic_store(&e6_saw_cancel, 1);
             break;
         }
-        struct timespec ts = { 0, 1000000 };
-        nanosleep(&ts, NULL);
+        sleep_ms(1);
     }
     if (cm) ICancelMethodCalls_Release(cm);
     if (sync) { ISynchronize_Signal(sync); ISynchronize_Release(sync); }
@@ -491,11 +487,7 @@ TEST(E6_server_begin_hands_off_and_checks_test_cancel)
     /* the work outlives the server's Begin_; Finish_ returns what it stored */
     atomic_store(&e6_begin_returned, 0);
     ASSERT_HR(S_OK, AsyncICalc_Begin_Slow(call, 100));
-    for (int i = 0; i < 2000 && !atomic_load(&e6_begin_returned); i++) {
-        struct timespec ts = { 0, 1000000 };
-        nanosleep(&ts, NULL);
-    }
-    ASSERT(atomic_load(&e6_begin_returned));
+    ASSERT(wait_flag(&e6_begin_returned, 2000));
     ASSERT_HR(RPC_E_TIMEOUT, ISynchronize_Wait(sync, 0, 0));   /* Begin_ returned, the work goes on */
     ASSERT_HR(S_OK, AsyncICalc_Finish_Slow(call, &canceled));
     ASSERT_EQ(canceled, 0);
@@ -503,17 +495,10 @@ TEST(E6_server_begin_hands_off_and_checks_test_cancel)
     atomic_store(&e6_saw_cancel, 0);
     atomic_store(&e6_begin_returned, 0);
     ASSERT_HR(S_OK, AsyncICalc_Begin_Slow(call, 5000));
-    for (int i = 0; i < 2000 && !atomic_load(&e6_begin_returned); i++) {
-        struct timespec ts = { 0, 1000000 };
-        nanosleep(&ts, NULL);
-    }
+    wait_flag(&e6_begin_returned, 2000);
     /* the server's Begin_ has returned, its work has not: the call is not complete */
     ASSERT_HR(S_OK, ICancelMethodCalls_Cancel(cm, 0));
-    for (int i = 0; i < 2000 && !atomic_load(&e6_saw_cancel); i++) {
-        struct timespec ts = { 0, 1000000 };
-        nanosleep(&ts, NULL);
-    }
-    ASSERT(atomic_load(&e6_saw_cancel));
+    ASSERT(wait_flag(&e6_saw_cancel, 2000));
     ASSERT_HR(RPC_E_CALL_CANCELED, AsyncICalc_Finish_Slow(call, &canceled));
     ICancelMethodCalls_Release(cm);
     ISynchronize_Release(sync);
@@ -737,12 +722,9 @@ TEST(B19_calls_stay_asynchronous_in_the_mta)
     ISynchronize *sync;
     LONG canceled = 5;
     ASSERT_HR(S_OK, AsyncICalc_QueryInterface(call, &IID_ISynchronize, (void **)&sync));
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = now_ms();
     ASSERT_HR(S_OK, AsyncICalc_Begin_Slow(call, 300));
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-    ASSERT(ms < 150);                                       /* not a 300 ms synchronous call */
+    ASSERT(now_ms() - t0 < 150);                            /* not a 300 ms synchronous call */
     ASSERT_HR(RPC_E_TIMEOUT, ISynchronize_Wait(sync, 0, 0)); /* still running */
     ASSERT_HR(S_OK, AsyncICalc_Finish_Slow(call, &canceled));
     ASSERT_EQ(canceled, 0);

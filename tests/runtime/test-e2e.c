@@ -498,6 +498,15 @@ static void named_inputs(NAMED *in, NAMED *second, NAMED *io, IUnknown **owner)
     named_make(io, 1, u"before", 2, *owner);
 }
 
+static void named_inputs_free(NAMED *in, NAMED *second, NAMED *io, IUnknown *owner)
+{
+    named_free(io);
+    in->next = NULL;
+    named_free(in);
+    named_free(second);
+    IUnknown_Release(owner);
+}
+
 TEST(struct_with_string_bstr_sized_array_interface_and_list)
 {
     dsetup();
@@ -519,11 +528,7 @@ TEST(struct_with_string_bstr_sized_array_interface_and_list)
     ASSERT(wequal(io.name, u"changed") && wequal(io.note, u"noted"));
     ASSERT(io.values[0] == 101 && io.values[1] == 102);
     named_free(&out);
-    named_free(&io);
-    in.next = NULL;
-    named_free(&in);
-    named_free(&second);
-    IUnknown_Release(owner);
+    named_inputs_free(&in, &second, &io, owner);
     dteardown();
 }
 
@@ -569,11 +574,7 @@ TEST(struct_with_pointers_every_allocation_failure_is_E_OUTOFMEMORY)
     ASSERT_HR(S_OK, AsyncIDeep_Finish_Named(dcall, &out, &io));
     ASSERT_EQ(out.id, 42);
     named_free(&out);
-    named_free(&io);
-    in.next = NULL;
-    named_free(&in);
-    named_free(&second);
-    IUnknown_Release(owner);
+    named_inputs_free(&in, &second, &io, owner);
     dteardown();
 }
 

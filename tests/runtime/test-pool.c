@@ -34,8 +34,7 @@ static void slow(void *arg)
     int m = atomic_load(&max_inside);
     while (now > m && !atomic_compare_exchange_weak(&max_inside, &m, now))
         ;
-    struct timespec ts = { 0, 50 * 1000000 };
-    nanosleep(&ts, NULL);
+    sleep_ms(50);
     atomic_fetch_sub(&inside, 1);
     atomic_fetch_add(&done, 1);
 }

@@ -33,12 +33,8 @@ static ICalc *shared_proxy;
 
 static AsyncICalc *call_on(ICalc *px)
 {
-    ICallFactory *f;
-    AsyncICalc *c = NULL;
-    if (FAILED(ICalc_QueryInterface(px, &IID_ICallFactory, (void **)&f)))
-        return NULL;
-    ICallFactory_CreateCall(f, &IID_AsyncICalc, NULL, &IID_AsyncICalc, (IUnknown **)&c);
-    ICallFactory_Release(f);
+    AsyncICalc *c;
+    calc_call(px, &c);
     return c;
 }
 
@@ -235,8 +231,7 @@ TEST(soak)
         }
         double stop_at = now_ms() + round_ms;
         while (now_ms() < stop_at) {
-            struct timespec ts = { 0, 20000000 };
-            nanosleep(&ts, NULL);
+            sleep_ms(20);
         }
         atomic_store(&stop_round, 1);
         for (int i = 0; i < THREADS; i++)

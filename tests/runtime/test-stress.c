@@ -21,12 +21,8 @@ static int per_thread = 2000;
 
 static AsyncICalc *new_call(void)
 {
-    ICallFactory *f;
-    AsyncICalc *c = NULL;
-    if (FAILED(ICalc_QueryInterface(shared_proxy, &IID_ICallFactory, (void **)&f)))
-        return NULL;
-    ICallFactory_CreateCall(f, &IID_AsyncICalc, NULL, &IID_AsyncICalc, (IUnknown **)&c);
-    ICallFactory_Release(f);
+    AsyncICalc *c;
+    calc_call(shared_proxy, &c);
     return c;
 }
 
