@@ -26,7 +26,6 @@ typedef struct Glue {
     int ntypes, nexprs, nmembers;
     PtrVec cache;       /* Cached: one description per structure type */
     PtrVec bodies;      /* pairs: the text of a description, its name */
-    bool via_pointer;   /* describe(): the value is a pointee */
     bool failed;
 } Glue;
 
@@ -748,8 +747,6 @@ static bool conformant_struct(Type *t)
 
 static TD describe(Glue *g, const Where *w, DScope *sc, Var *d, Type *t, unsigned q, int level, int depth)
 {
-    bool via_pointer = g->via_pointer;
-    g->via_pointer = false;
     Type *s = strip(t);
     if (!s || depth > 24) {
         fail(g, w, "the type is nested too deeply");
@@ -777,7 +774,7 @@ static TD describe(Glue *g, const Where *w, DScope *sc, Var *d, Type *t, unsigne
     case TY_ENUM:
         return td(simple_desc(g, "AMRT_K_SCALAR", 0, sizeof_of(g, t, q), NULL), true);
     case TY_STRUCT: case TY_ENCUNION:
-        if (conformant_struct(s) && !via_pointer) {
+        if (conformant_struct(s)) {     /* a pointer to one describes it itself (TY_POINTER) */
             fail(g, w, "a conformant structure (an array of run-time size at the end) is passed only through a pointer");
             return td(NULL, false);
         }
@@ -819,8 +816,8 @@ static TD describe(Glue *g, const Where *w, DScope *sc, Var *d, Type *t, unsigne
             fail(g, w, "an [out] conformant structure has no size the caller's storage can be known by");
             return td(NULL, false);
         }
-        g->via_pointer = true;
-        TD e = describe(g, w, sc, d, s->ref, s->ref_qual, level + 1, depth + 1);
+        TD e = conformant_struct(r) ? describe_struct(g, w, sc, d, s->ref, s->ref_qual, level + 1, depth + 1)
+                                    : describe(g, w, sc, d, s->ref, s->ref_qual, level + 1, depth + 1);
         if (!e.name)
             return e;
         return td(simple_desc(g, "AMRT_K_POINTER", unique, "0", e.name), false);
