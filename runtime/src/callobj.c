@@ -1062,23 +1062,7 @@ ULONG AmrtCallRelease(void *iface)
 
 /* ---- ICancelMethodCalls (RULES.md D) ---- */
 
-/* The IUnknown methods of an interface the call object implements: they
- * delegate to the controlling unknown. */
-#define CALL_DELEGATING_IUNKNOWN(prefix, Iface, field)                                           \
-    static HRESULT STDMETHODCALLTYPE prefix##_qi(Iface *This, REFIID riid, void **ppv)           \
-    {                                                                                            \
-        return IUnknown_QueryInterface(CALL_FROM(This, field)->outer, riid, ppv);                \
-    }                                                                                            \
-    static ULONG STDMETHODCALLTYPE prefix##_addref(Iface *This)                                  \
-    {                                                                                            \
-        return IUnknown_AddRef(CALL_FROM(This, field)->outer);                                   \
-    }                                                                                            \
-    static ULONG STDMETHODCALLTYPE prefix##_release(Iface *This)                                 \
-    {                                                                                            \
-        return IUnknown_Release(CALL_FROM(This, field)->outer);                                  \
-    }
-
-CALL_DELEGATING_IUNKNOWN(cancel, ICancelMethodCalls, cancel)
+AMRT_DELEGATING_IUNKNOWN(cancel, ICancelMethodCalls, Call, cancel)
 
 /* The call's work is over: the synchronous method returned (client-side
  * async), or the server's own call object signaled (server-side async:
@@ -1162,7 +1146,7 @@ static const ICancelMethodCallsVtbl cancel_vtbl = {
  * discarded; the server sees CoTestCancel). GetCallContext: the call's
  * ICancelMethodCalls; RPC_E_NO_CONTEXT for anything else (F3). */
 
-CALL_DELEGATING_IUNKNOWN(manager, IAsyncManager, manager)
+AMRT_DELEGATING_IUNKNOWN(manager, IAsyncManager, Call, manager)
 
 static HRESULT STDMETHODCALLTYPE manager_complete(IAsyncManager *This, HRESULT result)
 {

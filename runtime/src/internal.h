@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -26,6 +27,24 @@ void amrt__free(void *p);
 bool amrt__initialized(void);
 void amrt__shutdown(void);
 void amrt__revoke_all(void);
+
+/* The IUnknown methods of an interface that 'field' of a Type implements:
+ * they delegate to the object's controlling unknown, Type's 'outer'
+ * (COM aggregation). Writes PREFIX_qi, PREFIX_addref, PREFIX_release. */
+#define AMRT_DELEGATING_IUNKNOWN(prefix, Iface, Type, field)                                      \
+    static HRESULT STDMETHODCALLTYPE prefix##_qi(Iface *This, REFIID riid, void **ppv)           \
+    {                                                                                            \
+        Type *o_ = (Type *)((char *)This - offsetof(Type, field));                               \
+        return IUnknown_QueryInterface(o_->outer, riid, ppv);                                    \
+    }                                                                                            \
+    static ULONG STDMETHODCALLTYPE prefix##_addref(Iface *This)                                  \
+    {                                                                                            \
+        return IUnknown_AddRef(((Type *)((char *)This - offsetof(Type, field)))->outer);         \
+    }                                                                                            \
+    static ULONG STDMETHODCALLTYPE prefix##_release(Iface *This)                                 \
+    {                                                                                            \
+        return IUnknown_Release(((Type *)((char *)This - offsetof(Type, field)))->outer);        \
+    }
 
 /* pool.c: the worker pool */
 typedef struct AmrtJob {

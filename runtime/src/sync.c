@@ -216,23 +216,7 @@ static const IUnknownVtbl inner_vtbl = { inner_qi, inner_addref, inner_release }
 
 /* ---- ISynchronize (delegating to the controlling unknown) ---- */
 
-static HRESULT STDMETHODCALLTYPE sync_qi(ISynchronize *This, REFIID riid, void **ppv)
-{
-    Event *ev = EV_FROM(This, sync);
-    return IUnknown_QueryInterface(ev->outer, riid, ppv);
-}
-
-static ULONG STDMETHODCALLTYPE sync_addref(ISynchronize *This)
-{
-    Event *ev = EV_FROM(This, sync);
-    return IUnknown_AddRef(ev->outer);
-}
-
-static ULONG STDMETHODCALLTYPE sync_release(ISynchronize *This)
-{
-    Event *ev = EV_FROM(This, sync);
-    return IUnknown_Release(ev->outer);
-}
+AMRT_DELEGATING_IUNKNOWN(sync, ISynchronize, Event, sync)
 
 static bool event_hint(void *arg)
 {
@@ -340,20 +324,7 @@ static const ISynchronizeVtbl sync_vtbl = {
 
 /* ---- ISynchronizeHandle / ISynchronizeEvent ---- */
 
-static HRESULT STDMETHODCALLTYPE ev_qi(ISynchronizeEvent *This, REFIID riid, void **ppv)
-{
-    return IUnknown_QueryInterface(EV_FROM(This, event)->outer, riid, ppv);
-}
-
-static ULONG STDMETHODCALLTYPE ev_addref(ISynchronizeEvent *This)
-{
-    return IUnknown_AddRef(EV_FROM(This, event)->outer);
-}
-
-static ULONG STDMETHODCALLTYPE ev_release(ISynchronizeEvent *This)
-{
-    return IUnknown_Release(EV_FROM(This, event)->outer);
-}
+AMRT_DELEGATING_IUNKNOWN(ev, ISynchronizeEvent, Event, event)
 
 static HRESULT STDMETHODCALLTYPE ev_gethandle(ISynchronizeEvent *This, HANDLE *ph)
 {
@@ -478,20 +449,7 @@ static ULONG STDMETHODCALLTYPE ct_inner_release(IUnknown *This)
 
 static const IUnknownVtbl ct_inner_vtbl = { ct_inner_qi, ct_inner_addref, ct_inner_release };
 
-static HRESULT STDMETHODCALLTYPE ct_qi(ISynchronizeContainer *This, REFIID riid, void **ppv)
-{
-    return IUnknown_QueryInterface(CT_FROM(This, cont)->outer, riid, ppv);
-}
-
-static ULONG STDMETHODCALLTYPE ct_addref(ISynchronizeContainer *This)
-{
-    return IUnknown_AddRef(CT_FROM(This, cont)->outer);
-}
-
-static ULONG STDMETHODCALLTYPE ct_release(ISynchronizeContainer *This)
-{
-    return IUnknown_Release(CT_FROM(This, cont)->outer);
-}
+AMRT_DELEGATING_IUNKNOWN(ct, ISynchronizeContainer, Container, cont)
 
 static HRESULT STDMETHODCALLTYPE ct_add(ISynchronizeContainer *This, ISynchronize *sync)
 {
@@ -711,20 +669,7 @@ static ULONG STDMETHODCALLTYPE mx_inner_release(IUnknown *This)
 
 static const IUnknownVtbl mx_inner_vtbl = { mx_inner_qi, mx_inner_addref, mx_inner_release };
 
-static HRESULT STDMETHODCALLTYPE mx_qi(ISynchronizeMutex *This, REFIID riid, void **ppv)
-{
-    return IUnknown_QueryInterface(MX_FROM(This, sync)->outer, riid, ppv);
-}
-
-static ULONG STDMETHODCALLTYPE mx_addref(ISynchronizeMutex *This)
-{
-    return IUnknown_AddRef(MX_FROM(This, sync)->outer);
-}
-
-static ULONG STDMETHODCALLTYPE mx_release(ISynchronizeMutex *This)
-{
-    return IUnknown_Release(MX_FROM(This, sync)->outer);
-}
+AMRT_DELEGATING_IUNKNOWN(mx, ISynchronizeMutex, Mutex, sync)
 
 static HRESULT STDMETHODCALLTYPE mx_wait(ISynchronizeMutex *This, DWORD flags, DWORD ms)
 {
