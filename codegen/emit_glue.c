@@ -18,14 +18,18 @@
 #include "emit.h"
 
 #include <string.h>
+#include <uthash.h>
+
+typedef struct Body { const char *text, *name; UT_hash_handle hh; } Body;
+struct Cached;
 
 typedef struct Glue {
     Emitter *e;
     Buf fwd;            /* forward declarations of the structure descriptions */
     Buf types;          /* AmrtType, AmrtMember and expression definitions */
     int ntypes, nexprs, nmembers;
-    PtrVec cache;       /* Cached: one description per structure type */
-    PtrVec bodies;      /* pairs: the text of a description, its name */
+    struct Cached *cache;   /* one description per structure type (uthash, by Type *) */
+    Body *bodies;           /* one definition per distinct description (uthash, by text) */
     bool failed;
 } Glue;
 
@@ -129,14 +133,16 @@ static const char *emit_desc(Glue *g, const char *kind, int flags, int iid_param
                                     iid_param, size, ref ? "&" : "", ref ? ref : "NULL", iid ? "&" : "",
                                     iid ? iid : "NULL", size_x ? size_x : "NULL", first_x ? first_x : "NULL",
                                     length_x ? length_x : "NULL", nmembers, members ? members : "NULL");
-    for (int i = 0; i + 1 < g->bodies.n; i += 2)    /* one definition per distinct description */
-        if (!strcmp(g->bodies.v[i], body))
-            return g->bodies.v[i + 1];
-    const char *name = arena_printf(g->e->cc->arena, "amrt_t%d", g->ntypes++);
-    buf_printf(&g->types, "static const AmrtType %s = %s;\n", name, body);
-    vec_push(&g->bodies, (void *)body);
-    vec_push(&g->bodies, (void *)name);
-    return name;
+    Body *d;
+    HASH_FIND_STR(g->bodies, body, d);     /* one definition per distinct description */
+    if (d)
+        return d->name;
+    d = arena_alloc(g->e->cc->arena, sizeof *d);
+    d->text = body;
+    d->name = arena_printf(g->e->cc->arena, "amrt_t%d", g->ntypes++);
+    HASH_ADD_KEYPTR(hh, g->bodies, d->text, strlen(d->text), d);
+    buf_printf(&g->types, "static const AmrtType %s = %s;\n", d->name, body);
+    return d->name;
 }
 
 static const char *simple_desc(Glue *g, const char *kind, int flags, const char *size, const char *ref)
@@ -441,22 +447,26 @@ static bool plain_type(Type *t, int depth)
     }
 }
 
-typedef struct Cached { Type *t; TD td; } Cached;
+typedef struct Cached { Type *t; TD td; UT_hash_handle hh; } Cached;
 
 static TD cached(Glue *g, Type *t)
 {
-    for (int i = 0; i < g->cache.n; i++)
-        if (((Cached *)g->cache.v[i])->t == t)
-            return ((Cached *)g->cache.v[i])->td;
-    return td(NULL, false);
+    Cached *c;
+    HASH_FIND_PTR(g->cache, &t, c);
+    return c ? c->td : td(NULL, false);
 }
 
+/* record (or update) the description of structure type t */
 static void cache(Glue *g, Type *t, TD d)
 {
-    Cached *c = arena_alloc(g->e->cc->arena, sizeof *c);
-    c->t = t;
+    Cached *c;
+    HASH_FIND_PTR(g->cache, &t, c);
+    if (!c) {
+        c = arena_alloc(g->e->cc->arena, sizeof *c);
+        c->t = t;
+        HASH_ADD_PTR(g->cache, t, c);
+    }
     c->td = d;
-    vec_push(&g->cache, c);
 }
 
 /* The case values of a union arm ([case(...)] or "case ...:") and whether
@@ -632,9 +642,7 @@ static TD describe_struct(Glue *g, const Where *w, DScope *outer, Var *d, Type *
         r = td(name, false);
     }
     buf_free(&members);
-    for (int i = 0; i < g->cache.n; i++)
-        if (((Cached *)g->cache.v[i])->t == s)
-            ((Cached *)g->cache.v[i])->td = r;
+    cache(g, s, r);
     return r;
 }
 
@@ -1174,8 +1182,8 @@ int emit_glue(Compiler *cc, Buf *out, const char *header_name)
     }
     buf_free(&g.fwd);
     buf_free(&g.types);
-    vec_free(&g.cache);
-    vec_free(&g.bodies);
+    HASH_CLEAR(hh, g.cache);            /* the entries live in the arena */
+    HASH_CLEAR(hh, g.bodies);
     buf_free(&body);
     vec_free(&ifaces);
     return g.failed ? -1 : 0;
