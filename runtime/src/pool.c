@@ -41,7 +41,6 @@ static struct {
     _Atomic(Job *) qtail;           /* producers' end */
     Job *qhead;                     /* consumers' end (under lock) */
     Job stub;                       /* keeps the queue non-empty */
-    bool init;
     atomic_int queued;              /* jobs pushed and not yet taken */
     atomic_int idle;                /* threads asleep on 'wake' */
     atomic_int started;             /* == nthreads, readable without the lock */
@@ -70,7 +69,6 @@ static void queue_init(void)           /* under lock, before the first push */
     atomic_store(&pool.stub.next, NULL);
     pool.qhead = &pool.stub;
     atomic_store(&pool.qtail, &pool.stub);
-    pool.init = true;
 }
 
 static void push(Job *j)
@@ -182,7 +180,7 @@ static HRESULT ensure_threads(void)
 {
     HRESULT hr = S_OK;
     pthread_mutex_lock(&pool.lock);
-    if (!pool.init)
+    if (!pool.qhead)
         queue_init();
     if (pool.nthreads == 0) {
         int want = amrt__pool_size();
