@@ -2,71 +2,159 @@
  * callobj.c - call objects and the one interpreter of the glue tables.
  *
  * DESIGN. A call object (what ICallFactory::CreateCall returns) implements
- * AsyncIFoo through the glue's vtable of thunks, ISynchronize by
- * aggregating a CLSID_ManualResetEvent, and ICancelMethodCalls. It runs
- * one call at a time (RULES.md B6):
+ * AsyncIFoo through the glue's vtable of thunks, ISynchronize (with
+ * ISynchronizeHandle and ISynchronizeEvent) on a manual-reset event of its
+ * own, ICancelMethodCalls and IAsyncManager. It runs one call at a time
+ * (RULES.md B6):
  *
- *   IDLE --Begin_--> RUNNING --worker done--> COMPLETE --Finish_--> IDLE
+ *   IDLE --Begin_--> BEGINNING --> RUNNING --Finish_--> FINISHING --> IDLE
  *
- * Begin_ builds a Frame: every [in] and [in,out] argument is deep-copied
+ * Begin_ fills a Frame: every [in] and [in,out] argument is deep-copied
  * (the caller may reuse its buffers at once; interface pointers are
  * AddRef'd), every [out] argument gets zeroed storage; it Resets the
- * call's ISynchronize (B13) and queues the frame on the worker pool. The
+ * call's ISynchronize (B13) and hands the frame to the worker pool. The
  * worker makes the synchronous call through the glue's thunk, then
  * Signals (B11). Finish_ Waits (it blocks when the call is still running,
  * B12), moves the [out] data to the caller (COM ownership: what the callee
  * allocated now belongs to the caller) and frees the rest. A call object
  * released without Finish_ (B9), a canceled call and a failed Begin_ free
- * everything the frame holds. The worker owns a reference to the call's
- * controlling unknown while it runs, so a release never races it.
+ * everything the frame holds.
+ *
+ * Two protocols. A call object that is not aggregated runs its calls on
+ * its own frame ('own') with the fast protocol: the call's progress is a
+ * few bits of the event word (C_* below), next to the event's own bits, so
+ * that the worker completes a call with one atomic operation that signals
+ * it and lets go of it together. While a worker holds the call (C_BUSY,
+ * C_SIGNALING), a Release of the last reference sets C_ORPHAN instead of
+ * freeing, and the worker frees the call after its last touch; a worker
+ * that only lingers on it (C_PARKED, below) is asked to let go (C_REAP)
+ * and the releasing thread frees it. Every other call (an
+ * aggregated call object, whose outer may intercept Signal (B14);
+ * server-side async; a call made while the own frame is detached, below)
+ * keeps its progress in the frame's flags (F_*), and the worker holds
+ * counted references on the controlling unknown and on the inner one.
+ *
+ * Detached frames. When Finish_ returns before the worker (a canceled
+ * call), the frame is left to the worker, which frees what it holds; the
+ * call object's next calls use a frame of their own meanwhile (C_DETACHED
+ * says the own frame is away).
+ *
+ * Speed. A call on a reused call object allocates nothing and takes no
+ * lock on the worker's side; what it moves between the client's CPU and
+ * the worker's is the call's first cache line (the event word, and the
+ * return and argument values of a small call, 'hot') plus, when the worker
+ * is not already waiting on that call, the pool's ring cell. The frame's
+ * header and its argument pointers are rewritten only when the method
+ * changes, so both CPUs keep them cached. A worker that finishes a call
+ * while no other job waits lingers on it (C_PARKED) for up to AMRT_SPIN_US:
+ * the call's next Begin_ hands it the call directly (C_DIRECT), without
+ * the ring. The call still runs on the worker.
  *
  * Signal, Wait and Reset go through the ISynchronize of the controlling
  * unknown (B14), so an aggregating outer object can intercept completion.
  *
- * Lock invariant: call->lock guards state, frame, canceled flags.
+ * Client side. Begin_ claims an idle call object with one atomic step
+ * (IDLE -> BEGINNING) and owns the frames until it publishes RUNNING;
+ * Finish_ takes call->lock to end a RUNNING call (RUNNING -> FINISHING)
+ * and stores IDLE when done; Cancel and IAsyncManager act on a RUNNING
+ * call under the lock, so the call cannot end under them.
+ *
+ * Lock invariant: call->lock is held for every change of a RUNNING call
+ * (its end, its cancellation) and for 'spare' outside BEGINNING; 'state',
+ * 'seq' and 'frame' are atomic, published by the RUNNING store. The
+ * worker reads the frame it was given and changes only the event word and
+ * the frame's flags.
  */
 #include "internal.h"
 
+#include <sched.h>
+#include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-enum { IDLE, RUNNING, COMPLETE };
+enum { IDLE, BEGINNING, RUNNING, FINISHING };      /* Call.state */
+
+/* Frame.fl: the progress of a call on the counted protocol (F_FORCED for all) */
+enum {
+    F_RETURNED = 1u,            /* the worker's job returned (the method, or the server's Begin_) */
+    F_CANCELED = 2u,            /* ICancelMethodCalls::Cancel, or IAsyncManager::CompleteCall */
+    F_FORCED = 4u,              /* IAsyncManager::CompleteCall: Finish_ returns 'forced' */
+    F_DETACHED = 8u,            /* Finish_ returned first: the worker frees the frame */
+    F_BEGIN_FAILED = 16u,       /* server-side async: the server's Begin_ failed (its result in ret) */
+};
+
+/* the call's bits in its event word: the progress of a fast call */
+enum {
+    C_BUSY = AMRT_EV_OWNER,             /* a fast call is with the worker: queued or running */
+    C_CANCELED = AMRT_EV_OWNER << 1,    /* ... and was canceled (Cancel, CompleteCall) */
+    C_SIGNALING = AMRT_EV_OWNER << 2,   /* its worker returned and signals under the event's lock */
+    C_PARKED = AMRT_EV_OWNER << 3,      /* a worker lingers on the call for its next Begin_ */
+    C_DIRECT = AMRT_EV_OWNER << 4,      /* a Begin_ handed that worker the call; only it clears this */
+    C_DETACHED = AMRT_EV_OWNER << 5,    /* the own frame is with a detached worker */
+    C_ORPHAN = AMRT_EV_OWNER << 6,      /* released while a worker held it: the worker frees it */
+    C_REAP = AMRT_EV_OWNER << 7,        /* ... unless only lingering: then it lets go, the releaser frees */
+};
+
+enum {
+    HOT_BYTES = 48,             /* the rest of the call's first line: a small call's values */
+    INLINE_BYTES = 256,         /* the call's storage for argument pointers and values */
+    FLAT_MAX = 8,               /* the most arguments a flat method has (Frame.flat) */
+};
 
 typedef struct Frame {
+    /* read by the worker; written when the method changes */
+    AmrtJob job;                /* the pool's job: first */
+    const AmrtMethod *m;        /* the method, and the layout below */
+    void **args;                /* args[i] -> the value of argument i */
+    unsigned char *vals;        /* the return value (8 or 16 bytes), then the argument values */
     struct Call *call;
+    atomic_uint fl;             /* F_*: written on the counted protocol (and by CompleteCall) */
+    bool fast;                  /* this call uses the fast protocol */
+    bool heap;                  /* the frame was allocated (else: the call's own) */
+    /* the client's */
+    HRESULT forced;             /* IAsyncManager::CompleteCall's result */
     const AmrtInterface *glue;
-    const AmrtMethod *m;
-    void **args;                /* args[i] -> the value of argument i for the synchronous call */
-    unsigned char *slots;       /* storage of the argument values (16 bytes each) */
-    unsigned char ret[16];
-    bool canceled;              /* ICancelMethodCalls::Cancel (or IAsyncManager::CompleteCall) was called */
-    HRESULT forced;             /* IAsyncManager::CompleteCall's result (0: none) */
-    bool begin_failed;          /* server-side async: the server's Begin_ failed (result in ret) */
-    bool detached;              /* Finish_ left it to the worker (canceled while running) */
-    bool worker_done;
-    AmrtJob job;                /* the pool's queue node: no allocation per call */
-    uint64_t inline_out;        /* bit i: [out] parameter i's pointee lives in slots */
-    int nargs_cap;              /* capacities, for reuse by the next call */
-    size_t slots_cap;
+    size_t vals_size;           /* bytes of vals in use */
+    uint64_t inline_out;        /* bit i: [out] parameter i's pointee lives in vals */
+    bool needs_clear;           /* some argument may own memory */
+    uint8_t nflat;              /* > 0: the method is flat, its plan in flat[] (FLAT_MAX at most) */
+    struct FlatArg {            /* a flat argument: a plain [in] value, or a small plain [out] pointee */
+        uint16_t off;           /* its value in vals */
+        uint16_t out;           /* [out]: where its pointee lives in vals (0: an [in] value) */
+        uint16_t size;          /* bytes of the value ([in]) or of the pointee ([out]) */
+    } flat[8];
+    unsigned char *block;       /* an allocated block for args and vals, or NULL */
+    size_t cap;                 /* its size */
 } Frame;
 
 typedef struct Call {
+    /* the first line: changed by both sides for every call */
+    alignas(64) AmrtEventCore ev;       /* the call's ISynchronize, and the C_* bits */
+    unsigned char hot[HOT_BYTES];       /* the own frame's values, when they fit */
+    /* the own frame's header: read by the worker */
+    alignas(64) Frame own;              /* the frame of the fast calls */
+    /* set when the call object is made */
+    IUnknown *server;                   /* the object's IFoo (AddRef'd) */
     IUnknown inner;                     /* non-delegating IUnknown */
     struct { const void *lpVtbl; } async;   /* AsyncIFoo (the glue's vtable) */
     ICancelMethodCalls cancel;
     IAsyncManager manager;              /* RULES.md E8: a convenience of this runtime */
+    AmrtSyncFaces faces;                /* ISynchronize, ISynchronizeHandle, ISynchronizeEvent */
     IUnknown *outer;                    /* controlling unknown (&inner when not aggregated) */
-    IUnknown *event;                    /* the aggregated ManualResetEvent's inner unknown */
-    atomic_long refs;
     const AmrtInterface *glue;
-    IUnknown *server;                   /* the object's IFoo (AddRef'd) */
     IUnknown *server_inner;             /* server-side async: the server's call object, aggregated in us */
     void *server_async;                 /* ... its AsyncIFoo (not counted: a cached inner pointer) */
-    pthread_mutex_t lock;
-    int state;
-    Frame *frame;
-    Frame *spare;                       /* a finished frame kept for the next Begin_ */
-    ISynchronize *own_sync;             /* not aggregated: the event's ISynchronize (not counted) */
+    bool fast;                          /* not aggregated, client-side async: the fast protocol */
+    AmrtEventSlow evslow;
+    /* the client side's */
+    alignas(64) pthread_mutex_t lock;
+    atomic_int state;
+    atomic_uint seq;                    /* calls begun: tells one call from the next */
+    _Atomic(Frame *) frame;             /* the call in progress (RUNNING) */
+    Frame *spare;                       /* an allocated frame kept for the next call */
+    atomic_long refs;
+    alignas(64) unsigned char storage[INLINE_BYTES];
 } Call;
 
 #define CALL_FROM(p, field) ((Call *)((char *)(p) - offsetof(Call, field)))
@@ -528,6 +616,9 @@ static void deep_free(const Ctx *c, const AmrtType *t, void *v)
 
 /* ==================================================================== frames */
 
+_Static_assert(offsetof(Frame, heap) < 64, "what the worker reads of a frame fits in one cache line");
+_Static_assert(offsetof(Call, hot) + HOT_BYTES == 64, "the hot values share the event word's line");
+
 /* Parameters other arguments may read (size_is, switch_is, ...): plain
  * values and pointers to plain values. They are copied first, and freed
  * and delivered last. */
@@ -541,6 +632,48 @@ static bool is_holder(const AmrtType *t)
 static size_t *arg_count(void *slot)
 {
     return (size_t *)((unsigned char *)slot + sizeof(void *));
+}
+
+/* The values: the return value (8 or 16 bytes), then each argument's
+ * value, 8-byte aligned (16 when larger than 8 bytes), then the storage of
+ * the small [out] pointees. */
+static size_t ret_room(const AmrtMethod *m)
+{
+    return m->ret_size > 8 ? 16 : 8;
+}
+
+static unsigned char *frame_ret(const Frame *f)
+{
+    return f->vals;
+}
+
+/* Place 'room' bytes of a value of 'size' bytes at *off; returns where. */
+static size_t place(size_t *off, size_t size, size_t room)
+{
+    size_t align = size > 8 ? 16 : 8;
+    size_t at = (*off + align - 1) & ~(align - 1);
+    *off = at + ((room + 7) & ~(size_t)7);
+    return at;
+}
+
+static size_t slot_room(const AmrtType *t)
+{
+    return t->kind == AMRT_K_ARRAY ? sizeof(void *) + sizeof(size_t) : value_size(t);
+}
+
+/* [out] pointers to small values get their storage inside the frame */
+static bool inline_out_ok(const AmrtParam *p, int i)
+{
+    return i < 64 && p->dir == AMRT_OUT && p->type->kind == AMRT_K_POINTER && value_size(p->type->ref) <= 16;
+}
+
+/* Can the value own memory (so that clearing the frame has work to do)? */
+static bool owns_memory(const AmrtParam *p, int i)
+{
+    const AmrtType *t = p->type;
+    if (plain(t))
+        return false;
+    return !(t->kind == AMRT_K_POINTER && plain(t->ref) && inline_out_ok(p, i));
 }
 
 static void frame_ctx(const Frame *f, Ctx *c)
@@ -573,6 +706,8 @@ static void arg_free(Frame *f, const Ctx *c, int i)
 /* Free what the frame's arguments own (the frame itself stays). */
 static void frame_clear(Frame *f)
 {
+    if (!f->m || !f->needs_clear)
+        return;
     Ctx c;
     frame_ctx(f, &c);
     for (int pass = 0; pass < 2; pass++)
@@ -581,27 +716,11 @@ static void frame_clear(Frame *f)
                 arg_free(f, &c, i);
 }
 
-/* [out] pointers to small values get their storage inside the frame */
-static bool inline_out_ok(const AmrtParam *p, int i)
-{
-    return i < 64 && p->dir == AMRT_OUT && p->type->kind == AMRT_K_POINTER && value_size(p->type->ref) <= 16;
-}
-
 static void frame_destroy(Frame *f)
 {
-    if (!f)
-        return;
-    amrt__free(f->slots);
-    amrt__free(f->args);
-    amrt__free(f);
-}
-
-static void frame_free(Frame *f)
-{
-    if (!f)
-        return;
-    frame_clear(f);
-    frame_destroy(f);
+    amrt__free(f->block);
+    if (f->heap)
+        amrt__free(f);
 }
 
 /* One argument at Begin_: a copy of an [in] value, zeroed storage for an
@@ -646,64 +765,173 @@ static HRESULT arg_init(Frame *f, const Ctx *c, int i, const void *src)
     return S_OK;
 }
 
-/* called with c->lock held; reuses the call's spare frame when it is big enough */
-static HRESULT frame_new(Call *c, const AmrtInterface *glue, const AmrtMethod *m, void **in, Frame **out)
+static void run_frame(AmrtJob *job);
+static void run_server_begin(AmrtJob *job);
+
+/* A frame for the next call: the call's own, unless a detached worker
+ * still has it (in BEGINNING). */
+static Frame *frame_take(Call *c)
+{
+    if (!(atomic_load_explicit(&c->ev.word, memory_order_acquire) & C_DETACHED))
+        return &c->own;
+    Frame *f = c->spare;
+    if (f) {
+        c->spare = NULL;
+        return f;
+    }
+    f = amrt__calloc(sizeof *f);
+    if (f) {
+        f->heap = true;
+        f->call = c;
+        f->job.fn = c->server_async ? run_server_begin : run_frame;
+    }
+    return f;
+}
+
+/* A frame that is done with, its arguments freed (in BEGINNING, or
+ * c->lock held). */
+static void frame_put(Call *c, Frame *f)
+{
+    if (!f->heap)
+        return;
+    if (!c->spare)
+        c->spare = f;
+    else
+        frame_destroy(f);
+}
+
+/* Lay the frame out for m: where args[] and the values go. They stay for
+ * the next calls of m, so a call on a reused call object writes only
+ * values. False when a block cannot be allocated. */
+static bool frame_layout(Call *c, Frame *f, const AmrtMethod *m)
 {
     int n = m->nparams;
-    /* one block holds every argument value, each 16-byte aligned */
-    size_t total = 0;
+    size_t vals = ret_room(m);
+    bool needs_clear = false;
     for (int i = 0; i < n; i++) {
-        size_t vs = value_size(m->params[i].type);
-        total += (vs + 15) & ~(size_t)15;
-        if (inline_out_ok(&m->params[i], i))
-            total += 16;
-    }
-    if (!total)
-        total = 16;
-    Frame *f = c->spare;
-    c->spare = NULL;
-    if (f && (f->nargs_cap < (n ? n : 1) || f->slots_cap < total)) {
-        frame_destroy(f);
-        f = NULL;
-    }
-    if (f) {
-        void **args = f->args;
-        unsigned char *slots = f->slots;
-        int nc = f->nargs_cap;
-        size_t sc = f->slots_cap;
-        memset(f, 0, sizeof *f);
-        memset(slots, 0, total);
-        f->args = args;
-        f->slots = slots;
-        f->nargs_cap = nc;
-        f->slots_cap = sc;
-    } else {
-        f = amrt__calloc(sizeof *f);
-        if (!f)
-            return E_OUTOFMEMORY;
-        f->args = amrt__calloc(sizeof(void *) * (size_t)(n ? n : 1));
-        f->slots = amrt__calloc(total);
-        if (!f->args || !f->slots) {
-            frame_destroy(f);
-            return E_OUTOFMEMORY;
-        }
-        f->nargs_cap = n ? n : 1;
-        f->slots_cap = total;
-    }
-    f->call = c;
-    f->glue = glue;
-    f->m = m;
-    size_t off = 0;
-    for (int i = 0; i < n; i++) {
-        f->args[i] = f->slots + off;
-        off += (value_size(m->params[i].type) + 15) & ~(size_t)15;
+        place(&vals, value_size(m->params[i].type), slot_room(m->params[i].type));
+        needs_clear |= owns_memory(&m->params[i], i);
     }
     for (int i = 0; i < n; i++)
-        if (inline_out_ok(&m->params[i], i)) {
-            *(void **)f->args[i] = f->slots + off;      /* zeroed storage for the callee */
-            f->inline_out |= (uint64_t)1 << i;
-            off += 16;
+        if (inline_out_ok(&m->params[i], i))
+            place(&vals, value_size(m->params[i].type->ref), value_size(m->params[i].type->ref));
+    size_t ptrs = (sizeof(void *) * (size_t)n + 15) & ~(size_t)15;
+    void **args;
+    unsigned char *v;
+    if (!f->heap && vals <= HOT_BYTES && ptrs <= INLINE_BYTES) {
+        args = (void **)c->storage;
+        v = c->hot;
+    } else if (!f->heap && ptrs + vals <= INLINE_BYTES) {
+        args = (void **)c->storage;
+        v = c->storage + ptrs;
+    } else {
+        if (f->cap < ptrs + vals) {
+            unsigned char *b = amrt__alloc(ptrs + vals);
+            if (!b)
+                return false;
+            amrt__free(f->block);
+            f->block = b;
+            f->cap = ptrs + vals;
         }
+        args = (void **)f->block;
+        v = f->block + ptrs;
+    }
+    size_t off = ret_room(m);
+    uint64_t inline_out = 0;
+    for (int i = 0; i < n; i++) {
+        args[i] = v + place(&off, value_size(m->params[i].type), slot_room(m->params[i].type));
+        if (inline_out_ok(&m->params[i], i))
+            inline_out |= (uint64_t)1 << i;
+    }
+    f->inline_out = inline_out;
+    /* A flat method (plain [in] values and small plain [out] pointees
+     * only, as most are) is copied by a plan instead of the interpreter. */
+    bool flat = n > 0 && n <= FLAT_MAX && vals <= UINT16_MAX;
+    for (int i = 0; i < n && flat; i++) {
+        const AmrtParam *p = &m->params[i];
+        flat = (p->dir == AMRT_IN && plain(p->type)) || ((inline_out >> i & 1) && plain(p->type->ref));
+    }
+    f->nflat = 0;
+    if (flat) {
+        for (int i = 0; i < n; i++) {
+            const AmrtParam *p = &m->params[i];
+            f->flat[i].off = (uint16_t)((unsigned char *)args[i] - v);
+            f->flat[i].out = 0;
+            f->flat[i].size = (uint16_t)value_size(p->dir == AMRT_IN ? p->type : p->type->ref);
+        }
+        for (int i = 0; i < n; i++)
+            if (inline_out >> i & 1)
+                f->flat[i].out = (uint16_t)place(&off, f->flat[i].size, f->flat[i].size);
+        f->nflat = (uint8_t)n;
+    }
+    f->args = args;
+    f->vals = v;
+    f->vals_size = vals;
+    f->needs_clear = needs_clear;
+    f->m = m;
+    return true;
+}
+
+/* a value of a flat argument: most are 1, 2, 4 or 8 bytes */
+static inline void copy_small(void *dst, const void *src, size_t n)
+{
+    switch (n) {
+    case 1: memcpy(dst, src, 1); break;
+    case 2: memcpy(dst, src, 2); break;
+    case 4: memcpy(dst, src, 4); break;
+    case 8: memcpy(dst, src, 8); break;
+    default: memcpy(dst, src, n); break;
+    }
+}
+
+static HRESULT frame_fail(Call *c, Frame *f, HRESULT hr)
+{
+    frame_clear(f);
+    frame_put(c, f);
+    return hr;
+}
+
+/* Fill a frame for a call of m with the arguments at 'in' (in BEGINNING). */
+static HRESULT frame_new(Call *c, const AmrtInterface *glue, const AmrtMethod *m, void **in, Frame **out)
+{
+    Frame *f = frame_take(c);
+    if (!f)
+        return E_OUTOFMEMORY;
+    if (f->m != m && !frame_layout(c, f, m)) {
+        f->m = NULL;
+        frame_put(c, f);
+        return E_OUTOFMEMORY;
+    }
+    int n = m->nparams;
+    memset(f->vals, 0, f->vals_size);
+    if (atomic_load_explicit(&f->fl, memory_order_relaxed))
+        atomic_store_explicit(&f->fl, 0, memory_order_relaxed);
+    if (f->glue != glue)
+        f->glue = glue;
+    if (f->nflat) {
+        for (int i = 0; i < n; i++) {
+            const struct FlatArg *a = &f->flat[i];
+            if (a->out) {
+                *(void **)(f->vals + a->off) = f->vals + a->out;      /* zeroed storage for the callee */
+            } else {
+                if (!in[i])
+                    return frame_fail(c, f, E_POINTER);
+                copy_small(f->vals + a->off, in[i], a->size);
+            }
+        }
+        *out = f;
+        return S_OK;
+    }
+    if (f->inline_out) {
+        size_t off = ret_room(m);
+        for (int i = 0; i < n; i++)
+            place(&off, value_size(m->params[i].type), slot_room(m->params[i].type));
+        for (int i = 0; i < n; i++)
+            if (f->inline_out >> i & 1) {
+                size_t vs = value_size(m->params[i].type->ref);
+                *(void **)f->args[i] = f->vals + place(&off, vs, vs);     /* zeroed storage for the callee */
+            }
+    }
     /* pass 0: the values others may read; pass 1: the rest */
     Ctx ctx;
     frame_ctx(f, &ctx);
@@ -717,11 +945,8 @@ static HRESULT frame_new(Call *c, const AmrtInterface *glue, const AmrtMethod *m
             else
                 hr = arg_init(f, &ctx, i, in[i]);
         }
-    if (FAILED(hr)) {
-        frame_clear(f);
-        c->spare = f;           /* c->lock is held */
-        return hr;
-    }
+    if (FAILED(hr))
+        return frame_fail(c, f, hr);
     *out = f;
     return S_OK;
 }
@@ -731,6 +956,15 @@ static HRESULT frame_new(Call *c, const AmrtInterface *glue, const AmrtMethod *m
  * so values others read are delivered last. */
 static void frame_deliver(Frame *f, void **caller)
 {
+    if (f->nflat) {
+        for (int i = 0; i < f->nflat; i++) {
+            const struct FlatArg *a = &f->flat[i];
+            void *dst = a->out && caller[i] ? *(void **)caller[i] : NULL;
+            if (dst)
+                copy_small(dst, f->vals + a->out, a->size);
+        }
+        return;
+    }
     int n = f->m->nparams;
     void *orig[64];                 /* the caller's view, for freeing its old [in,out] data */
     Ctx ours, theirs;
@@ -779,58 +1013,74 @@ static void frame_deliver(Frame *f, void **caller)
 
 /* ==================================================================== the call object */
 
-/* A finished frame becomes the call's spare: a reused call object with
- * plain arguments allocates nothing per call. */
-static void frame_recycle(Call *c, Frame *f)
-{
-    frame_clear(f);
-    pthread_mutex_lock(&c->lock);
-    if (!c->spare) {
-        c->spare = f;
-        f = NULL;
-    }
-    pthread_mutex_unlock(&c->lock);
-    frame_destroy(f);
-}
-
 static __thread Frame *current_frame;   /* the call a worker thread is running */
 
-/* The ISynchronize of the controlling unknown (B14), with a reference to
- * give back through sync_put. A call object that is not aggregated uses
- * its own event's directly: no QueryInterface per operation. */
-static ISynchronize *outer_sync(Call *c)
-{
-    if (c->own_sync)
-        return c->own_sync;
-    ISynchronize *s = NULL;
-    if (FAILED(IUnknown_QueryInterface(c->outer, &IID_ISynchronize, (void **)&s)))
-        return NULL;
-    return s;
-}
+enum { OP_RESET, OP_SIGNAL, OP_WAIT };
 
-static void sync_put(Call *c, ISynchronize *s)
-{
-    if (s != c->own_sync)
-        ISynchronize_Release(s);
-}
-
+/* Reset, Signal or Wait on the ISynchronize of the controlling unknown
+ * (B14): our own event when we are not aggregated. */
 static void sync_op(Call *c, int op)
 {
-    ISynchronize *s = outer_sync(c);
-    if (!s)
+    if (c->outer == &c->inner) {
+        if (op == OP_RESET)
+            amrt__ev_reset(&c->ev);
+        else if (op == OP_SIGNAL)
+            amrt__ev_signal(&c->ev);
+        else
+            amrt__ev_wait(&c->ev, 0, INFINITE);
         return;
-    if (op == 0)
+    }
+    ISynchronize *s = NULL;
+    if (FAILED(IUnknown_QueryInterface(c->outer, &IID_ISynchronize, (void **)&s)) || !s)
+        return;
+    if (op == OP_RESET)
         ISynchronize_Reset(s);
-    else if (op == 1)
+    else if (op == OP_SIGNAL)
         ISynchronize_Signal(s);
     else
         ISynchronize_Wait(s, 0, INFINITE);
-    sync_put(c, s);
+    ISynchronize_Release(s);
 }
 
-/* The worker holds a reference on the controlling unknown (which keeps an
- * aggregate alive, as COM's rules say) and one on our inner unknown (which
- * keeps this memory alive even if an outer breaks those rules). */
+/* Wait(0) on the ISynchronize of the controlling unknown */
+static bool sync_poll(Call *c)
+{
+    if (c->outer == &c->inner)
+        return amrt__ev_wait(&c->ev, 0, 0) == S_OK;
+    ISynchronize *s = NULL;
+    if (FAILED(IUnknown_QueryInterface(c->outer, &IID_ISynchronize, (void **)&s)) || !s)
+        return false;
+    bool on = ISynchronize_Wait(s, 0, 0) == S_OK;
+    ISynchronize_Release(s);
+    return on;
+}
+
+/* The progress of the call on frame f, in F_* terms, whichever its protocol. */
+static unsigned call_flags(Call *c, Frame *f)
+{
+    unsigned fl = atomic_load_explicit(&f->fl, memory_order_acquire);
+    if (!f->fast)
+        return fl;
+    unsigned w = atomic_load_explicit(&c->ev.word, memory_order_acquire);
+    fl &= F_FORCED;
+    if (!(w & C_BUSY))
+        fl |= F_RETURNED;
+    if (w & C_CANCELED)
+        fl |= F_CANCELED;
+    return fl;
+}
+
+/* Has the call completed (not canceled)? A server-side async call
+ * completes when the server signals, which the flags do not tell. */
+static bool call_complete(const Call *c, unsigned fl)
+{
+    return (fl & (F_FORCED | F_BEGIN_FAILED)) || (!c->server_async && (fl & F_RETURNED) && !(fl & F_CANCELED));
+}
+
+/* The counted references of a worker on the counted protocol: one on the
+ * controlling unknown (which keeps an aggregate alive, as COM's rules say)
+ * and one on our inner unknown (which keeps this memory alive even if an
+ * outer breaks those rules). */
 static void worker_addref(Call *c)
 {
     IUnknown_AddRef(c->outer);
@@ -846,51 +1096,178 @@ static void worker_release(Call *c)
     IUnknown_Release(outer);
 }
 
-static void run_frame(void *arg)
+static void call_destroy(Call *c)
 {
-    Frame *f = arg;
-    Call *c = f->call;
-    current_frame = f;
-    f->m->call(c->server, f->args, f->ret);
-    current_frame = NULL;
-    pthread_mutex_lock(&c->lock);
-    bool signal = false, free_it = false;
-    f->worker_done = true;
-    if (f->detached) {
-        free_it = true;                 /* canceled and finished by the client already */
-    } else if (!f->canceled) {
-        c->state = COMPLETE;
-        signal = true;
+    Frame *f = atomic_load(&c->frame);  /* a call never finished (B9) */
+    if (f) {
+        frame_clear(f);
+        if (f->heap)
+            frame_destroy(f);
     }
-    pthread_mutex_unlock(&c->lock);
-    if (free_it)
-        frame_free(f);
-    if (signal)
-        sync_op(c, 1);
+    if (c->spare)
+        frame_destroy(c->spare);
+    frame_destroy(&c->own);
+    if (c->server_inner)
+        IUnknown_Release(c->server_inner);
+    IUnknown_Release(c->server);
+    amrt__ev_fini(&c->ev);
+    pthread_mutex_destroy(&c->lock);
+    amrt__free(c);
+}
+
+/* A detached frame (Finish_ returned first) is the worker's to free. */
+static void detached_done(Call *c, Frame *f)
+{
+    frame_clear(f);
+    bool fast = f->fast;
+    if (f->heap)
+        frame_destroy(f);
+    else
+        atomic_fetch_and(&c->ev.word, ~(unsigned)(C_DETACHED | C_CANCELED | C_DIRECT));   /* the own frame is back */
+    if (fast)
+        IUnknown_Release(&c->inner);    /* the reference Finish_ lent us */
+    else
+        worker_release(c);
+}
+
+/* The counted protocol's end of a call. */
+static void complete_counted(Call *c, Frame *f)
+{
+    unsigned old = atomic_fetch_or_explicit(&f->fl, F_RETURNED, memory_order_acq_rel);
+    if (old & F_DETACHED) {
+        detached_done(c, f);
+        return;
+    }
+    if (!(old & F_CANCELED))
+        sync_op(c, OP_SIGNAL);          /* a canceled call was signaled by Cancel */
     worker_release(c);
+}
+
+/* The fast protocol's end of a call: signal it (unless it was canceled:
+ * Cancel signals) and let go of it, or linger on it when 'park'. True when
+ * the worker now lingers on the call. */
+static bool complete_fast(Call *c, bool park)
+{
+    unsigned w = atomic_load_explicit(&c->ev.word, memory_order_relaxed), n;
+    for (;;) {
+        if (w & C_DETACHED) {
+            detached_done(c, &c->own);
+            return false;
+        }
+        n = w & ~(unsigned)(C_BUSY | C_DIRECT);
+        bool signal = !(w & C_CANCELED);
+        if (signal && (w & AMRT_EV_SLOW)) {
+            n |= C_SIGNALING;           /* the signal needs the event's lock: hold the call meanwhile */
+        } else {
+            if (signal)
+                n |= AMRT_EV_SIGNALED;
+            if (park && !(w & C_ORPHAN))
+                n |= C_PARKED;
+        }
+        if (atomic_compare_exchange_weak_explicit(&c->ev.word, &w, n, memory_order_acq_rel, memory_order_relaxed))
+            break;
+    }
+    if (n & C_SIGNALING) {
+        amrt__ev_signal(&c->ev);        /* wakes the sleepers, mirrors the eventfd */
+        w = atomic_load_explicit(&c->ev.word, memory_order_relaxed);
+        do
+            n = (w & ~(unsigned)C_SIGNALING) | (park && !(w & C_ORPHAN) ? C_PARKED : 0u);
+        while (!atomic_compare_exchange_weak_explicit(&c->ev.word, &w, n, memory_order_acq_rel, memory_order_relaxed));
+    }
+    if (w & C_ORPHAN) {
+        call_destroy(c);                /* released while we held it: ours to free */
+        return false;
+    }
+    return n & C_PARKED;
+}
+
+/* A worker's lingers that ended because another call's job came (a
+ * client keeping many calls in flight) make it skip the next ones:
+ * 1, 3, 7, ... up to 63 completions; a linger that got its call back ends
+ * the skipping. */
+static __thread unsigned linger_skip, linger_wasted;
+
+static bool may_linger(void)
+{
+    if (linger_skip) {
+        linger_skip--;
+        return false;
+    }
+    return !amrt__pool_wanted();
+}
+
+static bool linger_hint(void *arg)
+{
+    Call *c = arg;
+    return (atomic_load_explicit(&c->ev.word, memory_order_acquire) & (C_DIRECT | C_ORPHAN)) || amrt__pool_wanted();
+}
+
+/* Linger on a call just completed: true when its next Begin_ handed it
+ * to us (run it), false when we let go of it. */
+static bool linger(Call *c)
+{
+    bool hint = amrt__spin_until(linger_hint, c);
+    unsigned w = atomic_load_explicit(&c->ev.word, memory_order_acquire);
+    if (!(w & C_DIRECT) && hint && amrt__pool_wanted())
+        linger_skip = linger_wasted = linger_wasted < 63 ? linger_wasted * 2 + 1 : 63;
+    for (;;) {
+        if (w & C_DIRECT) {
+            linger_wasted = 0;
+            return true;                /* complete_fast clears it */
+        } else if (w & C_ORPHAN) {
+            if (!(w & C_REAP)) {
+                call_destroy(c);
+                return false;
+            }
+            /* the releasing thread waits to free the call: let go of it */
+            if (atomic_compare_exchange_weak_explicit(&c->ev.word, &w, w & ~(unsigned)C_PARKED,
+                                                      memory_order_acq_rel, memory_order_acquire))
+                return false;
+        } else if (atomic_compare_exchange_weak_explicit(&c->ev.word, &w, w & ~(unsigned)C_PARKED,
+                                                         memory_order_acq_rel, memory_order_acquire)) {
+            return false;
+        }
+    }
+}
+
+static void run_frame(AmrtJob *job)
+{
+    Frame *f = (Frame *)job;
+    Call *c = f->call;
+    bool park;
+    __builtin_prefetch(&c->ev, 1);      /* we read and write the first line: ask for it writable */
+    do {
+        /* decided before the call: between the method's stores to the
+         * call's first line and our completion of it, the waiting client
+         * should find no time to take the line back */
+        park = f->fast && may_linger();
+        current_frame = f;
+        f->m->call(c->server, f->args, frame_ret(f));
+        current_frame = NULL;
+        if (!f->fast) {
+            complete_counted(c, f);
+            return;
+        }
+    } while (complete_fast(c, park) && linger(c));
 }
 
 /* Server-side async (RULES.md E): the worker drives the server call
  * object's Begin_; the server Signals our ISynchronize (it is aggregated
  * in our controlling unknown) when its work is done. */
-static void run_server_begin(void *arg)
+static void run_server_begin(AmrtJob *job)
 {
-    Frame *f = arg;
+    Frame *f = (Frame *)job;
     Call *c = f->call;
-    f->m->begin(c->server_async, f->args, f->ret);
-    bool failed = f->m->ret_hresult && FAILED(*(HRESULT *)f->ret);
-    pthread_mutex_lock(&c->lock);
-    f->worker_done = true;
-    bool free_it = f->detached;
-    if (failed && !f->detached) {
-        f->begin_failed = true;
-        c->state = COMPLETE;
+    f->m->begin(c->server_async, f->args, frame_ret(f));
+    bool failed = f->m->ret_hresult && FAILED(*(HRESULT *)frame_ret(f));
+    unsigned old = atomic_fetch_or_explicit(&f->fl, F_RETURNED | (failed ? F_BEGIN_FAILED : 0u),
+                                            memory_order_acq_rel);
+    if (old & F_DETACHED) {
+        detached_done(c, f);
+        return;
     }
-    pthread_mutex_unlock(&c->lock);
-    if (free_it)
-        frame_free(f);
-    else if (failed)
-        sync_op(c, 1);                  /* the server will not signal a call it refused */
+    if (failed)
+        sync_op(c, OP_SIGNAL);          /* the server will not signal a call it refused */
     worker_release(c);
 }
 
@@ -900,36 +1277,98 @@ HRESULT AmrtBegin(void *iface, const AmrtInterface *glue, int method, void **arg
     if (method < 0 || method >= glue->nmethods)
         return E_INVALIDARG;
     const AmrtMethod *m = &glue->methods[method];
-    pthread_mutex_lock(&c->lock);
-    if (c->state != IDLE) {
-        pthread_mutex_unlock(&c->lock);
+    __builtin_prefetch(&c->ev, 1);      /* the first line is ours to write: ask for it now */
+    int idle = IDLE;
+    if (!atomic_compare_exchange_strong_explicit(&c->state, &idle, BEGINNING, memory_order_acquire,
+                                                 memory_order_relaxed))
         return RPC_E_CALL_PENDING;      /* one call at a time (B6); also until a canceled call is finished (D2) */
-    }
     Frame *f;
     HRESULT hr = frame_new(c, glue, m, args, &f);
     if (FAILED(hr)) {
-        pthread_mutex_unlock(&c->lock);
+        atomic_store_explicit(&c->state, IDLE, memory_order_release);
         return hr;
     }
-    c->state = RUNNING;
-    c->frame = f;
-    pthread_mutex_unlock(&c->lock);
-    sync_op(c, 0);                      /* Reset at Begin_ (B13) */
-    worker_addref(c);                   /* the worker's references */
-    f->job.fn = c->server_async ? run_server_begin : run_frame;
-    f->job.arg = f;
-    f->job.pool_owned = false;
+    bool fast = c->fast && f == &c->own, direct = false;
+    if (f->fast != fast)
+        f->fast = fast;
+    if (fast) {
+        /* a worker still signaling the last call lets go first (it is
+         * between two instructions, or waking a sleeper) */
+        unsigned w;
+        for (int spins = 0; (w = atomic_load_explicit(&c->ev.word, memory_order_acquire)) & C_SIGNALING; spins++) {
+            if (spins < 1000)
+                amrt__cpu_relax();
+            else
+                sched_yield();
+        }
+        /* Reset (B13) and hand the call to the worker, in one step unless
+         * the event needs its lock; a lingering worker takes it directly */
+        if (w & AMRT_EV_SLOW)
+            amrt__ev_reset(&c->ev);
+        unsigned n;
+        do {
+            n = (w & ~(unsigned)(C_CANCELED | C_PARKED | C_DIRECT)) | C_BUSY;
+            if (!(w & AMRT_EV_SLOW))
+                n &= ~(unsigned)AMRT_EV_SIGNALED;
+            if (w & C_PARKED)
+                n |= C_DIRECT;
+        } while (!atomic_compare_exchange_weak_explicit(&c->ev.word, &w, n, memory_order_acq_rel,
+                                                        memory_order_acquire));
+        direct = w & C_PARKED;
+    } else {
+        sync_op(c, OP_RESET);           /* Reset at Begin_ (B13), through the controlling unknown */
+        worker_addref(c);
+    }
+    atomic_store_explicit(&c->frame, f, memory_order_relaxed);
+    atomic_store_explicit(&c->seq, atomic_load_explicit(&c->seq, memory_order_relaxed) + 1, memory_order_relaxed);
+    atomic_store_explicit(&c->state, RUNNING, memory_order_release);
+    if (direct)
+        return S_OK;
     hr = amrt__pool_submit_job(&f->job);
     if (FAILED(hr)) {
+        /* no worker will run it: end it here, as a Finish_ would */
         pthread_mutex_lock(&c->lock);
-        c->state = IDLE;
-        c->frame = NULL;
+        atomic_store_explicit(&c->state, FINISHING, memory_order_relaxed);
+        atomic_store_explicit(&c->frame, NULL, memory_order_relaxed);
         pthread_mutex_unlock(&c->lock);
-        frame_free(f);
-        worker_release(c);
+        if (fast)
+            atomic_fetch_and(&c->ev.word, ~(unsigned)C_BUSY);
+        frame_clear(f);
+        pthread_mutex_lock(&c->lock);
+        frame_put(c, f);
+        atomic_store_explicit(&c->state, IDLE, memory_order_release);
+        pthread_mutex_unlock(&c->lock);
+        if (!fast)
+            worker_release(c);
         return hr;
     }
     return S_OK;
+}
+
+/* Leave a canceled call's frame to its worker, which has not returned
+ * (c->lock held). False when it returned meanwhile. */
+static bool detach(Call *c, Frame *f)
+{
+    if (f->fast) {
+        IUnknown_AddRef(&c->inner);     /* the worker's, from now on */
+        unsigned w = atomic_load(&c->ev.word);
+        while (w & C_BUSY)
+            /* C_DIRECT stays: a lingering worker not yet aware of the
+             * call must still run it (and end it as detached) */
+            if (atomic_compare_exchange_weak(&c->ev.word, &w, (w & ~(unsigned)C_BUSY) | C_DETACHED))
+                return true;
+        IUnknown_Release(&c->inner);
+        return false;
+    }
+    if (!f->heap)
+        atomic_fetch_or(&c->ev.word, (unsigned)C_DETACHED);
+    unsigned fl = atomic_load(&f->fl);
+    while (!(fl & F_RETURNED))
+        if (atomic_compare_exchange_weak(&f->fl, &fl, fl | F_DETACHED))
+            return true;
+    if (!f->heap)
+        atomic_fetch_and(&c->ev.word, ~(unsigned)C_DETACHED);
+    return false;
 }
 
 HRESULT AmrtFinish(void *iface, const AmrtInterface *glue, int method, void **args, void *ret)
@@ -937,56 +1376,67 @@ HRESULT AmrtFinish(void *iface, const AmrtInterface *glue, int method, void **ar
     Call *c = CALL_FROM(iface, async);
     (void)glue;
     (void)method;
-    pthread_mutex_lock(&c->lock);
-    if (c->state == IDLE) {
-        pthread_mutex_unlock(&c->lock);
+    if (atomic_load_explicit(&c->state, memory_order_acquire) != RUNNING)
         return RPC_E_CALL_COMPLETE;     /* no call in progress (B7) */
-    }
-    pthread_mutex_unlock(&c->lock);
-    sync_op(c, 2);                      /* Finish_ waits for completion (B12, B13) */
+    unsigned seq = atomic_load_explicit(&c->seq, memory_order_relaxed);
+    sync_op(c, OP_WAIT);                /* Finish_ waits for completion (B12, B13) */
+    /* The frame settles too: a server-side async call is signaled just
+     * before the server's Begin_ returns (E2), and a program may Signal the
+     * call's ISynchronize itself. */
     pthread_mutex_lock(&c->lock);
-    Frame *f = c->frame;
-    HRESULT hr = S_OK;
-    bool free_it = true;
-    if (!f) {
-        hr = RPC_E_CALL_COMPLETE;
-        free_it = false;
-    } else if (f->canceled) {
-        hr = f->forced ? f->forced : RPC_E_CALL_CANCELED;  /* D6: outs untouched */
-        if (!f->worker_done) {
-            f->detached = true;         /* the worker frees it when the server returns */
-            free_it = false;
+    Frame *f;
+    unsigned fl;
+    for (int naps = 0;; naps++) {
+        f = atomic_load_explicit(&c->frame, memory_order_relaxed);
+        if (atomic_load_explicit(&c->state, memory_order_relaxed) != RUNNING ||
+            atomic_load_explicit(&c->seq, memory_order_relaxed) != seq) {
+            pthread_mutex_unlock(&c->lock);
+            return RPC_E_CALL_COMPLETE; /* another thread finished it */
         }
-    } else {
-        if (c->server_async) {
-            /* the server signaled: wait for the Begin_ job itself, then take its results */
-            while (!f->worker_done) {
-                pthread_mutex_unlock(&c->lock);
-                struct timespec ts = { 0, 200000 };
-                nanosleep(&ts, NULL);
-                pthread_mutex_lock(&c->lock);
-            }
-            if (!f->begin_failed) {
-                pthread_mutex_unlock(&c->lock);
-                f->m->finish(c->server_async, f->args, f->ret);
-                pthread_mutex_lock(&c->lock);
-            }
+        fl = call_flags(c, f);
+        if (fl & (F_RETURNED | F_CANCELED))
+            break;
+        pthread_mutex_unlock(&c->lock);
+        if (naps < 100) {
+            sched_yield();
+        } else {
+            struct timespec ts = { 0, 200000 };
+            nanosleep(&ts, NULL);
         }
-        frame_deliver(f, args);
-        if (ret && f->m->ret_size)
-            memcpy(ret, f->ret, f->m->ret_size);
-        if (f->m->ret_hresult)
-            hr = *(HRESULT *)f->ret;
+        pthread_mutex_lock(&c->lock);
     }
-    bool ret_hresult = f && f->m->ret_hresult;
-    bool canceled = f && f->canceled;   /* read now: a detached frame is the worker's to free */
-    c->frame = NULL;
-    c->state = IDLE;                    /* reusable after Finish_ (B10) */
+    HRESULT hr = S_OK;
+    bool keep = true;                   /* false: detached, the worker frees it */
+    const AmrtMethod *m = f->m;         /* read first: a detached frame is the worker's at once */
+    if (fl & F_CANCELED) {
+        hr = (fl & F_FORCED) ? f->forced : RPC_E_CALL_CANCELED;  /* D6: outs untouched */
+        if (!(fl & F_RETURNED))
+            keep = !detach(c, f);       /* the server still runs */
+    }
+    atomic_store_explicit(&c->frame, NULL, memory_order_relaxed);
+    atomic_store_explicit(&c->state, FINISHING, memory_order_relaxed);
     pthread_mutex_unlock(&c->lock);
-    if (f && free_it)
-        frame_recycle(c, f);
-    if (canceled && ret && ret_hresult)
+    if (!(fl & F_CANCELED)) {
+        if (c->server_async && !(fl & F_BEGIN_FAILED))
+            m->finish(c->server_async, f->args, frame_ret(f));
+        frame_deliver(f, args);
+        if (ret && m->ret_size)
+            memcpy(ret, frame_ret(f), m->ret_size);
+        if (m->ret_hresult)
+            hr = *(HRESULT *)frame_ret(f);
+    } else if (ret && m->ret_hresult) {
         *(HRESULT *)ret = hr;
+    }
+    if (keep)
+        frame_clear(f);
+    if (keep && f->heap) {
+        pthread_mutex_lock(&c->lock);
+        frame_put(c, f);
+        atomic_store_explicit(&c->state, IDLE, memory_order_release);
+        pthread_mutex_unlock(&c->lock);
+    } else {
+        atomic_store_explicit(&c->state, IDLE, memory_order_release);   /* reusable after Finish_ (B10) */
+    }
     return hr;
 }
 
@@ -1004,9 +1454,8 @@ static HRESULT STDMETHODCALLTYPE call_inner_qi(IUnknown *This, REFIID riid, void
         *ppv = &c->cancel;
     else if (IsEqualIID(riid, &IID_IAsyncManager))
         *ppv = &c->manager;
-    else if (IsEqualIID(riid, &IID_ISynchronize) || IsEqualIID(riid, &IID_ISynchronizeHandle) ||
-             IsEqualIID(riid, &IID_ISynchronizeEvent))
-        return IUnknown_QueryInterface(c->event, riid, ppv);
+    else if ((*ppv = amrt__sync_faces_find(&c->faces, riid)))
+        ;
     else {
         for (const AmrtInterface *g = c->glue; g; g = g->base)
             if (IsEqualIID(riid, g->async_iid)) {
@@ -1025,21 +1474,46 @@ static ULONG STDMETHODCALLTYPE call_inner_addref(IUnknown *This)
     return (ULONG)atomic_fetch_add(&CALL_FROM(This, inner)->refs, 1) + 1;
 }
 
+static bool unparked(void *arg)
+{
+    return !(atomic_load_explicit(&((Call *)arg)->ev.word, memory_order_acquire) & C_PARKED);
+}
+
+/* The last reference is gone: free the call, or leave it to the worker
+ * that holds it. On the counted protocol no worker runs (it would hold a
+ * reference). A worker that only lingers is asked to let go (C_REAP), so
+ * that the call is freed here, by the thread that allocated it, and not
+ * across threads through the allocator's locks. */
+static void call_last_release(Call *c)
+{
+    unsigned w = atomic_load(&c->ev.word);
+    for (;;) {
+        if (w & (C_BUSY | C_SIGNALING)) {
+            if (atomic_compare_exchange_weak(&c->ev.word, &w, w | C_ORPHAN))
+                return;                 /* a call is out: its worker frees the call (B9) */
+        } else if (!(w & C_PARKED)) {
+            break;
+        } else if (atomic_compare_exchange_weak(&c->ev.word, &w, w | C_ORPHAN | C_REAP)) {
+            if (amrt__spin_until(unparked, c))
+                break;
+            /* it does not look: it frees the call when it does */
+            w = atomic_load(&c->ev.word);
+            while ((w & C_PARKED) && !atomic_compare_exchange_weak(&c->ev.word, &w, w & ~(unsigned)C_REAP))
+                ;
+            if (w & C_PARKED)
+                return;
+            break;                      /* it let go meanwhile */
+        }
+    }
+    call_destroy(c);                    /* a call never finished is freed here (B9) */
+}
+
 static ULONG STDMETHODCALLTYPE call_inner_release(IUnknown *This)
 {
     Call *c = CALL_FROM(This, inner);
     long left = atomic_fetch_sub(&c->refs, 1) - 1;
-    if (left == 0) {
-        /* no worker runs (it holds a reference); a call never finished is freed here (B9) */
-        frame_free(c->frame);
-        frame_destroy(c->spare);
-        if (c->server_inner)
-            IUnknown_Release(c->server_inner);
-        IUnknown_Release(c->event);
-        IUnknown_Release(c->server);
-        pthread_mutex_destroy(&c->lock);
-        amrt__free(c);
-    }
+    if (left == 0)
+        call_last_release(c);
     return (ULONG)left;
 }
 
@@ -1064,64 +1538,110 @@ ULONG AmrtCallRelease(void *iface)
 
 AMRT_DELEGATING_IUNKNOWN(cancel, ICancelMethodCalls, Call, cancel)
 
-/* The call's work is over: the synchronous method returned (client-side
- * async), or the server's own call object signaled (server-side async:
- * the worker is done as soon as the server's Begin_ returns). */
-static bool call_done(Call *c, ISynchronize *s)
+/* Mark the call on frame f canceled (c->lock held): S_OK, or
+ * RPC_E_CALL_CANCELED (it was), or RPC_E_CALL_COMPLETE (it completed). */
+static HRESULT mark_canceled(Call *c, Frame *f)
+{
+    if (f->fast) {
+        unsigned w = atomic_load(&c->ev.word);
+        for (;;) {
+            if (w & C_CANCELED)
+                return RPC_E_CALL_CANCELED;
+            if (!(w & C_BUSY))
+                return RPC_E_CALL_COMPLETE;
+            if (atomic_compare_exchange_weak(&c->ev.word, &w, w | C_CANCELED))
+                return S_OK;
+        }
+    }
+    unsigned fl = atomic_load(&f->fl);
+    for (;;) {
+        if (fl & F_CANCELED)
+            return RPC_E_CALL_CANCELED;
+        if (call_complete(c, fl))
+            return RPC_E_CALL_COMPLETE;
+        if (atomic_compare_exchange_weak(&f->fl, &fl, fl | F_CANCELED))
+            return S_OK;
+    }
+}
+
+/* The call in flight, if it is still call 'seq' (c->lock held). */
+static Frame *call_if(Call *c, unsigned seq)
+{
+    if (atomic_load(&c->state) != RUNNING || atomic_load(&c->seq) != seq)
+        return NULL;
+    return atomic_load(&c->frame);
+}
+
+/* Is call 'seq' over? 1: its work is done (client-side: the method
+ * returned; server-side: the server signaled too); 0: not yet; -1: it was
+ * finished meanwhile (by another thread). */
+static int call_done(Call *c, unsigned seq)
 {
     pthread_mutex_lock(&c->lock);
-    bool done = c->frame && c->frame->worker_done;
+    Frame *f = call_if(c, seq);
+    int done = f ? (call_flags(c, f) & F_RETURNED) != 0 : -1;
     pthread_mutex_unlock(&c->lock);
-    if (done && c->server_async)
-        done = ISynchronize_Wait(s, 0, 0) == S_OK;
+    if (done == 1 && c->server_async)
+        done = sync_poll(c);
     return done;
+}
+
+/* Signal call 'seq' (cancellation, CompleteCall): our own event under the
+ * lock, so that it cannot reach the next call; an outer's after it. */
+static void signal_call(Call *c, unsigned seq)
+{
+    if (c->outer != &c->inner) {
+        sync_op(c, OP_SIGNAL);
+        return;
+    }
+    pthread_mutex_lock(&c->lock);
+    if (call_if(c, seq))
+        amrt__ev_signal(&c->ev);
+    pthread_mutex_unlock(&c->lock);
 }
 
 static HRESULT STDMETHODCALLTYPE cancel_cancel(ICancelMethodCalls *This, ULONG seconds)
 {
     Call *c = CALL_FROM(This, cancel);
     pthread_mutex_lock(&c->lock);
-    if (c->state != RUNNING || !c->frame) {
-        pthread_mutex_unlock(&c->lock);
-        return RPC_E_CALL_COMPLETE;     /* no call, or it completed already (D8) */
-    }
-    if (c->frame->canceled) {
-        pthread_mutex_unlock(&c->lock);
-        return RPC_E_CALL_CANCELED;     /* already canceled (D5) */
-    }
-    c->frame->canceled = true;          /* the server sees it through CoTestCancel (D11) */
+    unsigned seq = atomic_load(&c->seq);
+    Frame *f = call_if(c, seq);
+    /* no call, or it completed already (D8); already canceled (D5); else
+     * the server sees it through CoTestCancel (D11) */
+    HRESULT hr = f ? mark_canceled(c, f) : RPC_E_CALL_COMPLETE;
     pthread_mutex_unlock(&c->lock);
+    if (hr != S_OK)
+        return hr;
     /* D7: give the server ulSeconds to finish */
-    ISynchronize *s = outer_sync(c);
-    HRESULT hr = S_OK;
-    if (s) {
-        DWORD ms = seconds == RPC_C_CANCEL_INFINITE_TIMEOUT ? INFINITE : seconds > 4000000 ? 4000000000u : seconds * 1000;
-        bool done = call_done(c, s);
-        if (!done && ms) {
-            /* the worker does not signal a canceled call: poll for its end */
-            struct timespec deadline;
-            if (ms != INFINITE)
-                amrt__deadline(&deadline, ms);
-            for (;;) {
-                done = call_done(c, s);
-                if (done || (ms != INFINITE && amrt__ms_left(&deadline) == 0))
-                    break;
-                struct timespec ts = { 0, 1000000 };
-                nanosleep(&ts, NULL);
-            }
+    DWORD ms = seconds == RPC_C_CANCEL_INFINITE_TIMEOUT ? INFINITE : seconds > 4000000 ? 4000000000u : seconds * 1000;
+    int done = call_done(c, seq);
+    if (done == 0 && ms) {
+        /* the worker does not signal a canceled call: poll for its end */
+        struct timespec deadline;
+        if (ms != INFINITE)
+            amrt__deadline(&deadline, ms);
+        for (;;) {
+            done = call_done(c, seq);
+            if (done != 0 || (ms != INFINITE && amrt__ms_left(&deadline) == 0))
+                break;
+            struct timespec ts = { 0, 1000000 };
+            nanosleep(&ts, NULL);
         }
-        if (done) {
-            /* it completed within the interval: the call is complete, not canceled */
-            pthread_mutex_lock(&c->lock);
-            if (c->frame)
-                c->frame->canceled = false;
-            c->state = COMPLETE;
-            pthread_mutex_unlock(&c->lock);
-            hr = RPC_E_CALL_COMPLETE;
-        }
-        ISynchronize_Signal(s);         /* cancellation counts as completion */
-        sync_put(c, s);
     }
+    if (done == 1) {
+        /* it completed within the interval: the call is complete, not canceled */
+        pthread_mutex_lock(&c->lock);
+        if ((f = call_if(c, seq))) {
+            if (f->fast)
+                atomic_fetch_and(&c->ev.word, ~(unsigned)C_CANCELED);
+            else
+                atomic_fetch_and(&f->fl, ~(unsigned)F_CANCELED);
+        }
+        pthread_mutex_unlock(&c->lock);
+        hr = RPC_E_CALL_COMPLETE;
+    }
+    if (done != -1)
+        signal_call(c, seq);            /* cancellation counts as completion */
     return hr;
 }
 
@@ -1129,7 +1649,8 @@ static HRESULT STDMETHODCALLTYPE cancel_test(ICancelMethodCalls *This)
 {
     Call *c = CALL_FROM(This, cancel);
     pthread_mutex_lock(&c->lock);
-    bool canceled = c->frame && c->frame->canceled;
+    Frame *f = call_if(c, atomic_load(&c->seq));
+    bool canceled = f && (call_flags(c, f) & F_CANCELED);
     pthread_mutex_unlock(&c->lock);
     return canceled ? RPC_E_CALL_CANCELED : RPC_S_CALLPENDING;     /* D9 */
 }
@@ -1154,19 +1675,20 @@ static HRESULT STDMETHODCALLTYPE manager_complete(IAsyncManager *This, HRESULT r
     if (SUCCEEDED(result))
         return E_INVALIDARG;            /* a success would hand back outputs nobody produced */
     pthread_mutex_lock(&c->lock);
-    HRESULT hr = S_OK;
-    if (c->state != RUNNING || !c->frame)
-        hr = RPC_E_CALL_COMPLETE;
-    else if (c->frame->canceled)
-        hr = c->frame->forced ? RPC_E_CALL_COMPLETE : RPC_E_CALL_CANCELED;
-    else {
-        c->frame->canceled = true;
-        c->frame->forced = result;
-        c->state = COMPLETE;
+    unsigned seq = atomic_load(&c->seq);
+    Frame *f = call_if(c, seq);
+    HRESULT hr = RPC_E_CALL_COMPLETE;
+    if (f) {
+        hr = mark_canceled(c, f);
+        if (hr == S_OK) {
+            f->forced = result;         /* Finish_ reads both under the lock */
+            atomic_fetch_or(&f->fl, (unsigned)F_FORCED);
+        } else if (hr == RPC_E_CALL_CANCELED && (call_flags(c, f) & F_FORCED))
+            hr = RPC_E_CALL_COMPLETE;   /* completed by an earlier CompleteCall */
     }
     pthread_mutex_unlock(&c->lock);
     if (hr == S_OK)
-        sync_op(c, 1);
+        signal_call(c, seq);
     return hr;
 }
 
@@ -1187,10 +1709,11 @@ static HRESULT STDMETHODCALLTYPE manager_state(IAsyncManager *This, ULONG *state
     if (!state)
         return E_INVALIDARG;
     pthread_mutex_lock(&c->lock);
-    Frame *f = c->frame;
-    if (f && f->canceled && !f->forced)
+    Frame *f = call_if(c, atomic_load(&c->seq));
+    unsigned fl = f ? call_flags(c, f) : 0;
+    if (f && (fl & F_CANCELED) && !(fl & F_FORCED))
         *state = DCOM_CALL_CANCELED;
-    else if (c->state == COMPLETE)
+    else if (f && call_complete(c, fl))
         *state = DCOM_CALL_COMPLETE;
     else
         *state = DCOM_NONE;
@@ -1222,9 +1745,9 @@ HRESULT CoTestCancel(void)
     Frame *f = current_frame;
     if (!f)
         return RPC_E_NO_CONTEXT;
-    pthread_mutex_lock(&f->call->lock);
-    bool canceled = f->canceled;
-    pthread_mutex_unlock(&f->call->lock);
+    /* a detached fast call keeps C_CANCELED until its worker is done */
+    bool canceled = f->fast ? atomic_load_explicit(&f->call->ev.word, memory_order_acquire) & C_CANCELED
+                            : atomic_load_explicit(&f->fl, memory_order_acquire) & F_CANCELED;
     return canceled ? RPC_E_CALL_CANCELED : S_OK;
 }
 
@@ -1236,35 +1759,38 @@ HRESULT amrt__call_create(const AmrtInterface *glue, IUnknown *server, ICallFact
     *ppv = NULL;
     if (outer && !IsEqualIID(riid2, &IID_IUnknown))
         return CLASS_E_NOAGGREGATION;   /* B4 */
-    Call *c = amrt__calloc(sizeof *c);
+    Call *c = amrt__calloc_aligned(sizeof *c);
     if (!c)
         return E_OUTOFMEMORY;
+    if (pthread_mutex_init(&c->lock, NULL) != 0) {
+        amrt__free(c);
+        return E_OUTOFMEMORY;
+    }
+    /* ISynchronize: a manual-reset event of our own (the Signal, Wait and
+     * Reset of a call go through the controlling unknown's, B14) */
+    if (!amrt__ev_init(&c->ev, &c->evslow, true)) {
+        pthread_mutex_destroy(&c->lock);
+        amrt__free(c);
+        return E_OUTOFMEMORY;
+    }
     c->inner.lpVtbl = (IUnknownVtbl *)&call_inner_vtbl;
     c->async.lpVtbl = glue->async_vtbl;
     c->cancel.lpVtbl = (ICancelMethodCallsVtbl *)&cancel_vtbl;
     c->manager.lpVtbl = (IAsyncManagerVtbl *)&manager_vtbl;
     c->outer = outer ? outer : &c->inner;
+    amrt__sync_faces_init(&c->faces, c->outer, &c->ev);
     c->glue = glue;
+    c->fast = !outer && !own;
+    c->own.call = c;
+    c->own.job.fn = own ? run_server_begin : run_frame;
+    atomic_init(&c->state, IDLE);
     atomic_init(&c->refs, 1);
-    if (pthread_mutex_init(&c->lock, NULL) != 0) {
-        amrt__free(c);
-        return E_OUTOFMEMORY;
-    }
-    /* ISynchronize: aggregate a manual-reset event in our controlling unknown */
-    HRESULT hr = amrt__event_create(c->outer, true, &IID_IUnknown, (void **)&c->event);
-    if (FAILED(hr)) {
-        pthread_mutex_destroy(&c->lock);
-        amrt__free(c);
-        return hr;
-    }
-    if (!outer && SUCCEEDED(IUnknown_QueryInterface(c->event, &IID_ISynchronize, (void **)&c->own_sync)))
-        ISynchronize_Release(c->own_sync);      /* it lives as long as we do: keep it uncounted */
     c->server = server;
     IUnknown_AddRef(server);
     if (own) {
         /* the object makes its own call objects (E1): one aggregated in us,
          * so that it signals our ISynchronize (E3) */
-        hr = ICallFactory_CreateCall(own, glue->async_iid, c->outer, &IID_IUnknown, &c->server_inner);
+        HRESULT hr = ICallFactory_CreateCall(own, glue->async_iid, c->outer, &IID_IUnknown, &c->server_inner);
         if (SUCCEEDED(hr) && c->server_inner) {
             hr = IUnknown_QueryInterface(c->server_inner, glue->async_iid, &c->server_async);
             if (SUCCEEDED(hr))
@@ -1280,7 +1806,7 @@ HRESULT amrt__call_create(const AmrtInterface *glue, IUnknown *server, ICallFact
         *ppv = &c->inner;
         return S_OK;
     }
-    hr = IUnknown_QueryInterface(&c->inner, riid2, ppv);
+    HRESULT hr = IUnknown_QueryInterface(&c->inner, riid2, ppv);
     IUnknown_Release(&c->inner);
     return hr;
 }

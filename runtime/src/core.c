@@ -25,18 +25,30 @@ long AmrtFailAllocationAfter(long n)
     return made;
 }
 
-void *amrt__alloc(size_t n)
+/* Count an allocation; false when the failure hook says this one fails. */
+static bool may_allocate(void)
 {
     atomic_fetch_add(&alloc_count, 1);
     long left = atomic_load(&fail_after);
     while (left >= 0) {
-        if (atomic_compare_exchange_weak(&fail_after, &left, left - 1)) {
-            if (left == 0)
-                return NULL;            /* this one fails; the hook is now off (-1) */
-            break;
-        }
+        if (atomic_compare_exchange_weak(&fail_after, &left, left - 1))
+            return left != 0;           /* left == 0: this one fails; the hook is now off (-1) */
     }
-    return malloc(n ? n : 1);
+    return true;
+}
+
+void *amrt__alloc(size_t n)
+{
+    return may_allocate() ? malloc(n ? n : 1) : NULL;
+}
+
+void *amrt__calloc_aligned(size_t n)
+{
+    void *p = NULL;
+    if (!may_allocate() || posix_memalign(&p, 64, n ? n : 1) != 0)
+        return NULL;
+    memset(p, 0, n ? n : 1);
+    return p;
 }
 
 void *amrt__calloc(size_t n)
@@ -65,16 +77,7 @@ LPVOID CoTaskMemRealloc(LPVOID p, SIZE_T size)
         free(p);
         return NULL;
     }
-    atomic_fetch_add(&alloc_count, 1);
-    long left = atomic_load(&fail_after);
-    while (left >= 0) {
-        if (atomic_compare_exchange_weak(&fail_after, &left, left - 1)) {
-            if (left == 0)
-                return NULL;
-            break;
-        }
-    }
-    return realloc(p, size);
+    return may_allocate() ? realloc(p, size) : NULL;
 }
 
 void CoTaskMemFree(LPVOID p)

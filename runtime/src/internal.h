@@ -22,6 +22,7 @@
 /* the one allocator (failure injection: AmrtFailAllocationAfter) */
 void *amrt__alloc(size_t n);
 void *amrt__calloc(size_t n);
+void *amrt__calloc_aligned(size_t n);  /* zeroed, on a 64-byte (cache line) boundary */
 void amrt__free(void *p);
 
 bool amrt__initialized(void);
@@ -46,28 +47,91 @@ void amrt__revoke_all(void);
         return IUnknown_Release(((Type *)((char *)This - offsetof(Type, field)))->outer);        \
     }
 
-/* pool.c: the worker pool */
+/* pool.c: the worker pool. A job is embedded in what it works on (a call
+ * object's frame): queuing one allocates nothing. */
 typedef struct AmrtJob {
-    void (*fn)(void *arg);
-    void *arg;
-    _Atomic(struct AmrtJob *) next;  /* the pool's queue link */
-    bool pool_owned;        /* allocated by amrt__pool_submit: freed after it runs */
+    void (*fn)(struct AmrtJob *job);    /* runs on a worker; may free the job */
+    struct AmrtJob *next;               /* the pool's overflow list */
 } AmrtJob;
 HRESULT amrt__pool_submit(void (*fn)(void *), void *arg);
 HRESULT amrt__pool_submit_job(AmrtJob *job);
 void amrt__pool_shutdown(void);
 int amrt__pool_size(void);
 int amrt__pool_threads(void);
+/* on a worker: does the pool need this thread back (a job waits, or a
+ * shutdown began)? */
+bool amrt__pool_wanted(void);
 
 /* callobj.c / proxy.c */
 HRESULT amrt__call_create(const AmrtInterface *glue, IUnknown *server, ICallFactory *own,
                           IUnknown *outer, const IID *riid2, void **ppv);
 const AmrtInterface *amrt__glue_by_iid(const IID *iid, bool async);
 
+/* sync.c: the event every ISynchronize of the runtime is made of.
+ *
+ * One atomic word holds the state: a Signal, a Reset or a Wait that is
+ * satisfied at once is one atomic operation on it, and nothing else is
+ * touched. AMRT_EV_SLOW says that the lock is needed (a thread sleeps on
+ * the condition variable, or an eventfd mirrors the state); it is set and
+ * cleared under the lock. The bits from AMRT_EV_OWNER up belong to the
+ * object that embeds the event (a call object keeps its own state there,
+ * so that completing a call is a single atomic operation); the event's
+ * functions keep them as they are. The rest (AmrtEventSlow) is touched
+ * only on the slow path and may live elsewhere. */
+enum {
+    AMRT_EV_SIGNALED = 1u,
+    AMRT_EV_SLOW = 2u,
+    AMRT_EV_MANUAL = 4u,                /* a manual-reset event (constant) */
+    AMRT_EV_OWNER = 0x100u,
+};
+
+typedef struct AmrtEventSlow {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;                /* on CLOCK_MONOTONIC */
+    int waiters;                        /* threads asleep on cond (under lock) */
+    int efd;                            /* GetHandle's eventfd, -1 until asked (under lock) */
+    bool efd_set;                       /* its counter is 1 (under lock) */
+    int ext_fd;                         /* SetEventHandle's descriptor, -1 if none (under lock) */
+} AmrtEventSlow;
+
+typedef struct AmrtEventCore {
+    atomic_uint word;
+    AmrtEventSlow *slow;
+} AmrtEventCore;
+
+bool amrt__ev_init(AmrtEventCore *ev, AmrtEventSlow *slow, bool manual);
+void amrt__ev_fini(AmrtEventCore *ev);
+void amrt__ev_signal(AmrtEventCore *ev);
+void amrt__ev_reset(AmrtEventCore *ev);
+HRESULT amrt__ev_wait(AmrtEventCore *ev, DWORD flags, DWORD ms);
+HRESULT amrt__ev_get_handle(AmrtEventCore *ev, HANDLE *ph);
+HRESULT amrt__ev_set_handle(AmrtEventCore *ev, HANDLE *ph);
+/* word = (word | set) & ~clear in one atomic step, when the lock is not
+ * needed (false, nothing changed, when AMRT_EV_SLOW is set); *old gets the
+ * word before (old may be NULL) */
+bool amrt__ev_update(AmrtEventCore *ev, unsigned set, unsigned clear, unsigned *old);
+
+/* ISynchronize, ISynchronizeHandle and ISynchronizeEvent on an event core,
+ * their IUnknown methods delegating to 'outer': the faces of an event
+ * object and of a call object. */
+typedef struct AmrtSyncFaces {
+    ISynchronize sync;                  /* first */
+    ISynchronizeEvent event;
+    IUnknown *outer;
+    AmrtEventCore *core;
+} AmrtSyncFaces;
+void amrt__sync_faces_init(AmrtSyncFaces *f, IUnknown *outer, AmrtEventCore *core);
+/* the face answering riid (not AddRef'd), NULL if none */
+void *amrt__sync_faces_find(AmrtSyncFaces *f, REFIID riid);
+
 /* sync.c: the system synchronization objects */
 HRESULT amrt__event_create(IUnknown *outer, bool manual, const IID *iid, void **ppv);
 HRESULT amrt__container_create(IUnknown *outer, const IID *iid, void **ppv);
 HRESULT amrt__mutex_create(IUnknown *outer, const IID *iid, void **ppv);
+
+/* the COWAIT_FLAGS there are (RULES.md C18); other bits give E_INVALIDARG (C3) */
+#define COWAIT_KNOWN ((DWORD)(COWAIT_WAITALL | COWAIT_ALERTABLE | COWAIT_INPUTAVAILABLE | COWAIT_DISPATCH_CALLS | \
+                              COWAIT_DISPATCH_WINDOW_MESSAGES))
 
 /* an absolute CLOCK_MONOTONIC deadline dwMilliseconds from now */
 struct timespec;
@@ -78,8 +142,17 @@ int amrt__ms_left(const struct timespec *deadline);
 /* Spin for up to AMRT_SPIN_US microseconds (default 50; 0 turns spinning
  * off) until ready(arg) is true: a thread that is about to sleep first
  * watches for the other side, because on a virtual machine a sleep and its
- * wake-up cost tens of microseconds. After 1 us it yields the CPU between
- * looks, in case the other side waits for this very CPU. */
+ * wake-up cost tens of microseconds. It yields the CPU after 1 us, 2 us,
+ * 4 us, ..., in case the other side waits for this very CPU. */
 bool amrt__spin_until(bool (*ready)(void *), void *arg);
+
+static inline void amrt__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
 
 #endif

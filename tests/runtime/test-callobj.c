@@ -817,9 +817,49 @@ TEST(begin_out_of_memory_at_every_allocation)
         ASSERT(hr == S_OK || hr == E_OUTOFMEMORY);  /* the server's own allocation may be the one */
         CoTaskMemFree(s);
     }
-    ASSERT(failures >= 3);
+    ASSERT_EQ(failures, 2);     /* the two string copies: the frame lives in the call object */
     AsyncICalc_Release(call);
     finish_all(px);
+}
+
+/* After a canceled call's Finish_, its frame stays with the worker until
+ * the server returns, and the next call gets a frame of its own: each of
+ * its allocations (the frame, its block, the strings) may fail too. */
+TEST(begin_out_of_memory_while_a_canceled_call_runs)
+{
+    ICalc *px = proxy();
+    AsyncICalc *call = new_call(px);
+    ICancelMethodCalls *cm;
+    LONG canceled = 5;
+    calc_slow_step_ns = 900000000;      /* the server looks at CoTestCancel every 0.9 s */
+    ASSERT_HR(S_OK, AsyncICalc_QueryInterface(call, &IID_ICancelMethodCalls, (void **)&cm));
+    ASSERT_HR(S_OK, AsyncICalc_Begin_Slow(call, 5000));
+    sleep_ms(100);                      /* the server is past its first look, asleep */
+    ASSERT_HR(S_OK, ICancelMethodCalls_Cancel(cm, 0));
+    ASSERT_HR(RPC_E_CALL_CANCELED, AsyncICalc_Finish_Slow(call, &canceled));
+    ASSERT_EQ(canceled, 5);
+    int failures = 0;
+    for (long n = 0; n < 20; n++) {
+        AmrtFailAllocationAfter(n);
+        HRESULT hr = AsyncICalc_Begin_Concat(call, (LPCWSTR)u"ab", (LPCWSTR)u"cd");
+        AmrtFailAllocationAfter(-1);
+        if (hr == E_OUTOFMEMORY) {
+            failures++;
+            continue;
+        }
+        ASSERT_HR(S_OK, hr);
+        LPWSTR s = NULL;
+        hr = AsyncICalc_Finish_Concat(call, &s);
+        ASSERT(hr == S_OK || hr == E_OUTOFMEMORY);
+        if (hr == S_OK)
+            ASSERT(s && s[0] == 'a' && s[3] == 'd' && s[4] == 0);
+        CoTaskMemFree(s);
+    }
+    ASSERT(failures >= 3);
+    ICancelMethodCalls_Release(cm);
+    AsyncICalc_Release(call);
+    finish_all(px);                     /* waits for the canceled call's server */
+    calc_slow_step_ns = 2000000;
 }
 
 /* every allocation on the way to a call object may fail: AmrtCreateProxy,
@@ -903,6 +943,6 @@ RUN_TESTS(ENTRY(B1_B16_no_call_factory_means_no_async), ENTRY(B2_B3_create_call_
           ENTRY(D4_D7_cancel_after_completion_in_the_interval), ENTRY(F1_F2_F3_no_client_security_no_server_context),
           ENTRY(E2_E3_E7_aggregated_server_call_object_signals_the_outer),
           ENTRY(E4_unaggregated_server_call_object_exposes_isynchronize), ENTRY(I4_proxy_forwards_and_holds_the_object), ENTRY(I5_local_server_is_reached_through_the_proxy),
-          ENTRY(begin_out_of_memory_at_every_allocation),
+          ENTRY(begin_out_of_memory_at_every_allocation), ENTRY(begin_out_of_memory_while_a_canceled_call_runs),
           ENTRY(create_call_out_of_memory_at_every_allocation),
           ENTRY(finish_allocates_nothing))
