@@ -40,6 +40,15 @@ for t in core sync pool callobj stress e2e; do
         esac
     done < <(run "$BUILD/tests/test-$t" 2>&1)
 done
+section "runtime: the call-object tests again with AMRT_SPIN_US=0 (every wait sleeps, no worker lingers)"
+for t in callobj stress e2e; do
+    while IFS= read -r line; do
+        case "$line" in
+            "ok "*) ok ;;
+            "FAIL "*) bad "runtime $t (AMRT_SPIN_US=0): ${line#FAIL }" ;;
+        esac
+    done < <(AMRT_SPIN_US=0 run "$BUILD/tests/test-$t" 2>&1)
+done
 soak=${AMRT_SOAK_SECONDS:-60}
 section "runtime: soak, ${soak} s (AMRT_SOAK_SECONDS sets it; make soak runs 300)"
 while IFS= read -r line; do
