@@ -752,6 +752,30 @@ TEST(D4_D7_cancel_after_completion_in_the_interval)
     finish_all(px);
 }
 
+/* Cancel(0) gives the server no time (D7): a server that sees the
+ * cancellation at once and returns has not completed the call on its own,
+ * so Cancel says S_OK and Finish_ RPC_E_CALL_CANCELED, however quickly the
+ * server answers (here it looks at CoTestCancel without pause). */
+TEST(D7_cancel_with_no_time_while_the_server_watches)
+{
+    ICalc *px = proxy();
+    AsyncICalc *call = new_call(px);
+    ICancelMethodCalls *cm;
+    ASSERT_HR(S_OK, AsyncICalc_QueryInterface(call, &IID_ICancelMethodCalls, (void **)&cm));
+    calc_slow_step_ns = 0;
+    for (int i = 0; i < 2000; i++) {
+        LONG canceled = 5;
+        ASSERT_HR(S_OK, AsyncICalc_Begin_Slow(call, 60000));
+        ASSERT_HR(S_OK, ICancelMethodCalls_Cancel(cm, 0));
+        ASSERT_HR(RPC_E_CALL_CANCELED, AsyncICalc_Finish_Slow(call, &canceled));
+        ASSERT_EQ(canceled, 5);
+    }
+    ICancelMethodCalls_Release(cm);
+    AsyncICalc_Release(call);
+    finish_all(px);                     /* waits for the last server to return */
+    calc_slow_step_ns = 2000000;
+}
+
 static const IID IID_IClientSecurity_ = { 0x0000013d, 0, 0, { 0xc0, 0, 0, 0, 0, 0, 0, 0x46 } };
 
 TEST(F1_F2_F3_no_client_security_no_server_context)
@@ -940,7 +964,7 @@ RUN_TESTS(ENTRY(B1_B16_no_call_factory_means_no_async), ENTRY(B2_B3_create_call_
           ENTRY(B9_release_without_finish), ENTRY(B10_reusable_after_finish), ENTRY(B11_B12_B13_E5_isynchronize_of_the_call),
           ENTRY(B17_null_ref_pointer_fails_at_begin), ENTRY(B18_begin_copies_in_data), ENTRY(D1_D2_D3_D5_D6_D8_D9_D10_D11_D12_cancel), ENTRY(E8_async_manager_on_call_objects),
           ENTRY(B19_calls_stay_asynchronous_in_the_mta), ENTRY(E6_server_begin_hands_off_and_checks_test_cancel),
-          ENTRY(D4_D7_cancel_after_completion_in_the_interval), ENTRY(F1_F2_F3_no_client_security_no_server_context),
+          ENTRY(D4_D7_cancel_after_completion_in_the_interval), ENTRY(D7_cancel_with_no_time_while_the_server_watches), ENTRY(F1_F2_F3_no_client_security_no_server_context),
           ENTRY(E2_E3_E7_aggregated_server_call_object_signals_the_outer),
           ENTRY(E4_unaggregated_server_call_object_exposes_isynchronize), ENTRY(I4_proxy_forwards_and_holds_the_object), ENTRY(I5_local_server_is_reached_through_the_proxy),
           ENTRY(begin_out_of_memory_at_every_allocation), ENTRY(begin_out_of_memory_while_a_canceled_call_runs),
