@@ -148,7 +148,7 @@ typedef struct Call {
     bool fast;                          /* not aggregated, client-side async: the fast protocol */
     AmrtEventSlow evslow;
     /* the client side's */
-    alignas(64) pthread_mutex_t lock;
+    alignas(64) atomic_int lock;        /* call_lock: held for a few instructions, never over user code */
     atomic_int state;
     atomic_uint seq;                    /* calls begun: tells one call from the next */
     _Atomic(Frame *) frame;             /* the call in progress (RUNNING) */
@@ -1013,6 +1013,29 @@ static void frame_deliver(Frame *f, void **caller)
 
 /* ==================================================================== the call object */
 
+/* call->lock: a spinlock, as it guards a few instructions at a time and no
+ * call into a program's code; its release is a plain store (a mutex's
+ * costs a second atomic instruction on every Finish_). A holder that lost
+ * its CPU gets it back through the yields. */
+static void call_lock(Call *c)
+{
+    for (int spins = 0;; spins++) {
+        int free_ = 0;
+        if (atomic_compare_exchange_weak_explicit(&c->lock, &free_, 1, memory_order_acquire, memory_order_relaxed))
+            return;
+        while (atomic_load_explicit(&c->lock, memory_order_relaxed))
+            if (++spins < 100)
+                amrt__cpu_relax();
+            else
+                sched_yield();
+    }
+}
+
+static void call_unlock(Call *c)
+{
+    atomic_store_explicit(&c->lock, 0, memory_order_release);
+}
+
 static __thread Frame *current_frame;   /* the call a worker thread is running */
 
 enum { OP_RESET, OP_SIGNAL, OP_WAIT };
@@ -1111,7 +1134,6 @@ static void call_destroy(Call *c)
         IUnknown_Release(c->server_inner);
     IUnknown_Release(c->server);
     amrt__ev_fini(&c->ev);
-    pthread_mutex_destroy(&c->lock);
     amrt__free(c);
 }
 
@@ -1207,6 +1229,8 @@ static bool linger_hint(void *arg)
 static bool linger(Call *c)
 {
     bool hint = amrt__spin_until(linger_hint, c);
+    if (!hint)
+        amrt__pool_spun();              /* we watched the pool for the whole budget */
     unsigned w = atomic_load_explicit(&c->ev.word, memory_order_acquire);
     if (!(w & C_DIRECT) && hint && amrt__pool_wanted())
         linger_skip = linger_wasted = linger_wasted < 63 ? linger_wasted * 2 + 1 : 63;
@@ -1327,17 +1351,17 @@ HRESULT AmrtBegin(void *iface, const AmrtInterface *glue, int method, void **arg
     hr = amrt__pool_submit_job(&f->job);
     if (FAILED(hr)) {
         /* no worker will run it: end it here, as a Finish_ would */
-        pthread_mutex_lock(&c->lock);
+        call_lock(c);
         atomic_store_explicit(&c->state, FINISHING, memory_order_relaxed);
         atomic_store_explicit(&c->frame, NULL, memory_order_relaxed);
-        pthread_mutex_unlock(&c->lock);
+        call_unlock(c);
         if (fast)
             atomic_fetch_and(&c->ev.word, ~(unsigned)C_BUSY);
         frame_clear(f);
-        pthread_mutex_lock(&c->lock);
+        call_lock(c);
         frame_put(c, f);
         atomic_store_explicit(&c->state, IDLE, memory_order_release);
-        pthread_mutex_unlock(&c->lock);
+        call_unlock(c);
         if (!fast)
             worker_release(c);
         return hr;
@@ -1379,31 +1403,36 @@ HRESULT AmrtFinish(void *iface, const AmrtInterface *glue, int method, void **ar
     if (atomic_load_explicit(&c->state, memory_order_acquire) != RUNNING)
         return RPC_E_CALL_COMPLETE;     /* no call in progress (B7) */
     unsigned seq = atomic_load_explicit(&c->seq, memory_order_relaxed);
+    /* a call complete already (many in flight): the next Begin_ writes the
+     * first line, so ask for it writable now, while we deliver; not while
+     * the worker still has it */
+    if (atomic_load_explicit(&c->ev.word, memory_order_relaxed) & AMRT_EV_SIGNALED)
+        __builtin_prefetch(&c->ev, 1);
     sync_op(c, OP_WAIT);                /* Finish_ waits for completion (B12, B13) */
     /* The frame settles too: a server-side async call is signaled just
      * before the server's Begin_ returns (E2), and a program may Signal the
      * call's ISynchronize itself. */
-    pthread_mutex_lock(&c->lock);
+    call_lock(c);
     Frame *f;
     unsigned fl;
     for (int naps = 0;; naps++) {
         f = atomic_load_explicit(&c->frame, memory_order_relaxed);
         if (atomic_load_explicit(&c->state, memory_order_relaxed) != RUNNING ||
             atomic_load_explicit(&c->seq, memory_order_relaxed) != seq) {
-            pthread_mutex_unlock(&c->lock);
+            call_unlock(c);
             return RPC_E_CALL_COMPLETE; /* another thread finished it */
         }
         fl = call_flags(c, f);
         if (fl & (F_RETURNED | F_CANCELED))
             break;
-        pthread_mutex_unlock(&c->lock);
+        call_unlock(c);
         if (naps < 100) {
             sched_yield();
         } else {
             struct timespec ts = { 0, 200000 };
             nanosleep(&ts, NULL);
         }
-        pthread_mutex_lock(&c->lock);
+        call_lock(c);
     }
     HRESULT hr = S_OK;
     bool keep = true;                   /* false: detached, the worker frees it */
@@ -1415,7 +1444,7 @@ HRESULT AmrtFinish(void *iface, const AmrtInterface *glue, int method, void **ar
     }
     atomic_store_explicit(&c->frame, NULL, memory_order_relaxed);
     atomic_store_explicit(&c->state, FINISHING, memory_order_relaxed);
-    pthread_mutex_unlock(&c->lock);
+    call_unlock(c);
     if (!(fl & F_CANCELED)) {
         if (c->server_async && !(fl & F_BEGIN_FAILED))
             m->finish(c->server_async, f->args, frame_ret(f));
@@ -1430,10 +1459,10 @@ HRESULT AmrtFinish(void *iface, const AmrtInterface *glue, int method, void **ar
     if (keep)
         frame_clear(f);
     if (keep && f->heap) {
-        pthread_mutex_lock(&c->lock);
+        call_lock(c);
         frame_put(c, f);
         atomic_store_explicit(&c->state, IDLE, memory_order_release);
-        pthread_mutex_unlock(&c->lock);
+        call_unlock(c);
     } else {
         atomic_store_explicit(&c->state, IDLE, memory_order_release);   /* reusable after Finish_ (B10) */
     }
@@ -1577,10 +1606,10 @@ static Frame *call_if(Call *c, unsigned seq)
  * finished meanwhile (by another thread). */
 static int call_done(Call *c, unsigned seq)
 {
-    pthread_mutex_lock(&c->lock);
+    call_lock(c);
     Frame *f = call_if(c, seq);
     int done = f ? (call_flags(c, f) & F_RETURNED) != 0 : -1;
-    pthread_mutex_unlock(&c->lock);
+    call_unlock(c);
     if (done == 1 && c->server_async)
         done = sync_poll(c);
     return done;
@@ -1594,22 +1623,22 @@ static void signal_call(Call *c, unsigned seq)
         sync_op(c, OP_SIGNAL);
         return;
     }
-    pthread_mutex_lock(&c->lock);
+    call_lock(c);
     if (call_if(c, seq))
         amrt__ev_signal(&c->ev);
-    pthread_mutex_unlock(&c->lock);
+    call_unlock(c);
 }
 
 static HRESULT STDMETHODCALLTYPE cancel_cancel(ICancelMethodCalls *This, ULONG seconds)
 {
     Call *c = CALL_FROM(This, cancel);
-    pthread_mutex_lock(&c->lock);
+    call_lock(c);
     unsigned seq = atomic_load(&c->seq);
     Frame *f = call_if(c, seq);
     /* no call, or it completed already (D8); already canceled (D5); else
      * the server sees it through CoTestCancel (D11) */
     HRESULT hr = f ? mark_canceled(c, f) : RPC_E_CALL_COMPLETE;
-    pthread_mutex_unlock(&c->lock);
+    call_unlock(c);
     if (hr != S_OK)
         return hr;
     /* D7: give the server ulSeconds to finish. With 0 there is no window:
@@ -1632,14 +1661,14 @@ static HRESULT STDMETHODCALLTYPE cancel_cancel(ICancelMethodCalls *This, ULONG s
     }
     if (done == 1) {
         /* it completed within the interval: the call is complete, not canceled */
-        pthread_mutex_lock(&c->lock);
+        call_lock(c);
         if ((f = call_if(c, seq))) {
             if (f->fast)
                 atomic_fetch_and(&c->ev.word, ~(unsigned)C_CANCELED);
             else
                 atomic_fetch_and(&f->fl, ~(unsigned)F_CANCELED);
         }
-        pthread_mutex_unlock(&c->lock);
+        call_unlock(c);
         hr = RPC_E_CALL_COMPLETE;
     }
     if (done != -1)
@@ -1650,10 +1679,10 @@ static HRESULT STDMETHODCALLTYPE cancel_cancel(ICancelMethodCalls *This, ULONG s
 static HRESULT STDMETHODCALLTYPE cancel_test(ICancelMethodCalls *This)
 {
     Call *c = CALL_FROM(This, cancel);
-    pthread_mutex_lock(&c->lock);
+    call_lock(c);
     Frame *f = call_if(c, atomic_load(&c->seq));
     bool canceled = f && (call_flags(c, f) & F_CANCELED);
-    pthread_mutex_unlock(&c->lock);
+    call_unlock(c);
     return canceled ? RPC_E_CALL_CANCELED : RPC_S_CALLPENDING;     /* D9 */
 }
 
@@ -1676,7 +1705,7 @@ static HRESULT STDMETHODCALLTYPE manager_complete(IAsyncManager *This, HRESULT r
     Call *c = CALL_FROM(This, manager);
     if (SUCCEEDED(result))
         return E_INVALIDARG;            /* a success would hand back outputs nobody produced */
-    pthread_mutex_lock(&c->lock);
+    call_lock(c);
     unsigned seq = atomic_load(&c->seq);
     Frame *f = call_if(c, seq);
     HRESULT hr = RPC_E_CALL_COMPLETE;
@@ -1688,7 +1717,7 @@ static HRESULT STDMETHODCALLTYPE manager_complete(IAsyncManager *This, HRESULT r
         } else if (hr == RPC_E_CALL_CANCELED && (call_flags(c, f) & F_FORCED))
             hr = RPC_E_CALL_COMPLETE;   /* completed by an earlier CompleteCall */
     }
-    pthread_mutex_unlock(&c->lock);
+    call_unlock(c);
     if (hr == S_OK)
         signal_call(c, seq);
     return hr;
@@ -1710,7 +1739,7 @@ static HRESULT STDMETHODCALLTYPE manager_state(IAsyncManager *This, ULONG *state
     Call *c = CALL_FROM(This, manager);
     if (!state)
         return E_INVALIDARG;
-    pthread_mutex_lock(&c->lock);
+    call_lock(c);
     Frame *f = call_if(c, atomic_load(&c->seq));
     unsigned fl = f ? call_flags(c, f) : 0;
     if (f && (fl & F_CANCELED) && !(fl & F_FORCED))
@@ -1719,7 +1748,7 @@ static HRESULT STDMETHODCALLTYPE manager_state(IAsyncManager *This, ULONG *state
         *state = DCOM_CALL_COMPLETE;
     else
         *state = DCOM_NONE;
-    pthread_mutex_unlock(&c->lock);
+    call_unlock(c);
     return S_OK;
 }
 
@@ -1764,14 +1793,9 @@ HRESULT amrt__call_create(const AmrtInterface *glue, IUnknown *server, ICallFact
     Call *c = amrt__calloc_aligned(sizeof *c);
     if (!c)
         return E_OUTOFMEMORY;
-    if (pthread_mutex_init(&c->lock, NULL) != 0) {
-        amrt__free(c);
-        return E_OUTOFMEMORY;
-    }
     /* ISynchronize: a manual-reset event of our own (the Signal, Wait and
      * Reset of a call go through the controlling unknown's, B14) */
     if (!amrt__ev_init(&c->ev, &c->evslow, true)) {
-        pthread_mutex_destroy(&c->lock);
         amrt__free(c);
         return E_OUTOFMEMORY;
     }

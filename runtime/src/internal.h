@@ -61,6 +61,9 @@ int amrt__pool_threads(void);
 /* on a worker: does the pool need this thread back (a job waits, or a
  * shutdown began)? */
 bool amrt__pool_wanted(void);
+/* on a worker: the job just run spent the spin budget watching
+ * amrt__pool_wanted, so the worker may sleep at once when it finds nothing */
+void amrt__pool_spun(void);
 
 /* callobj.c / proxy.c */
 HRESULT amrt__call_create(const AmrtInterface *glue, IUnknown *server, ICallFactory *own,

@@ -183,10 +183,16 @@ static Job *take(void)
 /* ---- the workers ---- */
 
 static __thread int worker_gen = -1;    /* the generation of the pool this thread works for */
+static __thread bool worker_spun;       /* the last job spun out the spin budget watching the pool */
 
 bool amrt__pool_wanted(void)
 {
     return job_ready() || atomic_load_explicit(&pool.gen, memory_order_relaxed) != worker_gen;
+}
+
+void amrt__pool_spun(void)
+{
+    worker_spun = true;
 }
 
 static bool wake_hint(void *gen)
@@ -206,8 +212,11 @@ static void *worker(void *arg)
         }
         if (atomic_load(&pool.gen) != gen && !job_ready())
             break;                      /* shutting down, and nothing left */
-        /* a caller waiting for one call often starts the next within microseconds */
-        if (amrt__spin_until(wake_hint, (void *)(intptr_t)gen))
+        /* a caller waiting for one call often starts the next within
+         * microseconds (unless the last job watched for as long already) */
+        bool spun = worker_spun;
+        worker_spun = false;
+        if (!spun && amrt__spin_until(wake_hint, (void *)(intptr_t)gen))
             continue;
         pthread_mutex_lock(&pool.lock);
         atomic_fetch_add(&pool.sleepers, 1);
