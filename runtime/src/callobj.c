@@ -903,7 +903,8 @@ static HRESULT frame_new(Call *c, const AmrtInterface *glue, const AmrtMethod *m
         return E_OUTOFMEMORY;
     }
     int n = m->nparams;
-    memset(f->vals, 0, f->vals_size);
+    for (size_t i = 0; i < f->vals_size; i += 8)       /* a multiple of 8 bytes, 8-byte aligned */
+        memset(f->vals + i, 0, 8);
     if (atomic_load_explicit(&f->fl, memory_order_relaxed))
         atomic_store_explicit(&f->fl, 0, memory_order_relaxed);
     if (f->glue != glue)
@@ -1406,9 +1407,10 @@ HRESULT AmrtFinish(void *iface, const AmrtInterface *glue, int method, void **ar
     /* a call complete already (many in flight): the next Begin_ writes the
      * first line, so ask for it writable now, while we deliver; not while
      * the worker still has it */
-    if (atomic_load_explicit(&c->ev.word, memory_order_relaxed) & AMRT_EV_SIGNALED)
-        __builtin_prefetch(&c->ev, 1);
-    sync_op(c, OP_WAIT);                /* Finish_ waits for completion (B12, B13) */
+    if (c->outer == &c->inner && (atomic_load_explicit(&c->ev.word, memory_order_acquire) & AMRT_EV_SIGNALED))
+        __builtin_prefetch(&c->ev, 1);  /* signaled: no wait (a manual-reset event stays so) */
+    else
+        sync_op(c, OP_WAIT);            /* Finish_ waits for completion (B12, B13) */
     /* The frame settles too: a server-side async call is signaled just
      * before the server's Begin_ returns (E2), and a program may Signal the
      * call's ISynchronize itself. */
@@ -1456,7 +1458,7 @@ HRESULT AmrtFinish(void *iface, const AmrtInterface *glue, int method, void **ar
     } else if (ret && m->ret_hresult) {
         *(HRESULT *)ret = hr;
     }
-    if (keep)
+    if (keep && f->needs_clear)
         frame_clear(f);
     if (keep && f->heap) {
         call_lock(c);
