@@ -360,13 +360,6 @@ static double rt_futex(int n)
     return us;
 }
 
-static double rt_spin(int n)
-{
-    fspin_s = 50e-6;
-    double us = rt_futex(n);
-    fspin_s = 0;
-    return us;
-}
 
 static double pipe_futex(int n)
 {
@@ -386,13 +379,17 @@ static double pipe_futex(int n)
     return cps;
 }
 
-static double pipe_spin(int n)
+/* the futex handoff with its waiters spinning 50 us first */
+static double spinning(double (*measure)(int), int n)
 {
     fspin_s = 50e-6;
-    double cps = pipe_futex(n);
+    double v = measure(n);
     fspin_s = 0;
-    return cps;
+    return v;
 }
+
+static double rt_spin(int n) { return spinning(rt_futex, n); }
+static double pipe_spin(int n) { return spinning(pipe_futex, n); }
 
 static LONG gv[64][3];
 

@@ -822,10 +822,11 @@ TEST(I5_local_server_is_reached_through_the_proxy)
     CoUninitialize();
 }
 
-TEST(begin_out_of_memory_at_every_allocation)
+/* Begin_Concat with the Nth allocation failing, for N = 0..19; each call
+ * either fails with E_OUTOFMEMORY or runs to a right result (or to the
+ * server's own E_OUTOFMEMORY). Returns how many Begin_ failed. */
+static int concat_oom_sweep(AsyncICalc *call)
 {
-    ICalc *px = proxy();
-    AsyncICalc *call = new_call(px);
     int failures = 0;
     for (long n = 0; n < 20; n++) {
         AmrtFailAllocationAfter(n);
@@ -839,9 +840,18 @@ TEST(begin_out_of_memory_at_every_allocation)
         LPWSTR s = NULL;
         hr = AsyncICalc_Finish_Concat(call, &s);
         ASSERT(hr == S_OK || hr == E_OUTOFMEMORY);  /* the server's own allocation may be the one */
+        if (hr == S_OK)
+            ASSERT(s && s[0] == 'a' && s[3] == 'd' && s[4] == 0);
         CoTaskMemFree(s);
     }
-    ASSERT_EQ(failures, 2);     /* the two string copies: the frame lives in the call object */
+    return failures;
+}
+
+TEST(begin_out_of_memory_at_every_allocation)
+{
+    ICalc *px = proxy();
+    AsyncICalc *call = new_call(px);
+    ASSERT_EQ(concat_oom_sweep(call), 2);     /* the two string copies: the frame lives in the call object */
     AsyncICalc_Release(call);
     finish_all(px);
 }
@@ -862,24 +872,7 @@ TEST(begin_out_of_memory_while_a_canceled_call_runs)
     ASSERT_HR(S_OK, ICancelMethodCalls_Cancel(cm, 0));
     ASSERT_HR(RPC_E_CALL_CANCELED, AsyncICalc_Finish_Slow(call, &canceled));
     ASSERT_EQ(canceled, 5);
-    int failures = 0;
-    for (long n = 0; n < 20; n++) {
-        AmrtFailAllocationAfter(n);
-        HRESULT hr = AsyncICalc_Begin_Concat(call, (LPCWSTR)u"ab", (LPCWSTR)u"cd");
-        AmrtFailAllocationAfter(-1);
-        if (hr == E_OUTOFMEMORY) {
-            failures++;
-            continue;
-        }
-        ASSERT_HR(S_OK, hr);
-        LPWSTR s = NULL;
-        hr = AsyncICalc_Finish_Concat(call, &s);
-        ASSERT(hr == S_OK || hr == E_OUTOFMEMORY);
-        if (hr == S_OK)
-            ASSERT(s && s[0] == 'a' && s[3] == 'd' && s[4] == 0);
-        CoTaskMemFree(s);
-    }
-    ASSERT(failures >= 3);
+    ASSERT(concat_oom_sweep(call) >= 3);
     ICancelMethodCalls_Release(cm);
     AsyncICalc_Release(call);
     finish_all(px);                     /* waits for the canceled call's server */
