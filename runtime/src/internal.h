@@ -109,10 +109,6 @@ void amrt__ev_reset(AmrtEventCore *ev);
 HRESULT amrt__ev_wait(AmrtEventCore *ev, DWORD flags, DWORD ms);
 HRESULT amrt__ev_get_handle(AmrtEventCore *ev, HANDLE *ph);
 HRESULT amrt__ev_set_handle(AmrtEventCore *ev, HANDLE *ph);
-/* word = (word | set) & ~clear in one atomic step, when the lock is not
- * needed (false, nothing changed, when AMRT_EV_SLOW is set); *old gets the
- * word before (old may be NULL) */
-bool amrt__ev_update(AmrtEventCore *ev, unsigned set, unsigned clear, unsigned *old);
 
 /* ISynchronize, ISynchronizeHandle and ISynchronizeEvent on an event core,
  * their IUnknown methods delegating to 'outer': the faces of an event

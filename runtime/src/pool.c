@@ -119,7 +119,6 @@ static bool ring_push(Job *j, int *sleepers)
     }
     *sleepers = atomic_load_explicit(&pool.sleepers, memory_order_seq_cst);
     Cell *c = &pool.cells[pos % RING];
-    __builtin_prefetch(c, 1);
     atomic_store_explicit(&c->job, j, memory_order_relaxed);
     atomic_store_explicit(&c->seq, pos + 1, memory_order_release);
     return true;
@@ -195,35 +194,35 @@ void amrt__pool_spun(void)
     worker_spun = true;
 }
 
-static bool wake_hint(void *gen)
+static bool wake_hint(void *unused)
 {
-    return job_ready() || atomic_load_explicit(&pool.gen, memory_order_relaxed) != (int)(intptr_t)gen;
+    (void)unused;
+    return amrt__pool_wanted();
 }
 
 static void *worker(void *arg)
 {
-    int gen = (int)(intptr_t)arg;
-    worker_gen = gen;
+    worker_gen = (int)(intptr_t)arg;
     for (;;) {
         Job *j = take();
         if (j) {
             j->fn(j);                   /* may free j */
             continue;
         }
-        if (atomic_load(&pool.gen) != gen && !job_ready())
+        if (atomic_load(&pool.gen) != worker_gen && !job_ready())
             break;                      /* shutting down, and nothing left */
         /* a caller waiting for one call often starts the next within
          * microseconds (unless the last job watched for as long already) */
         bool spun = worker_spun;
         worker_spun = false;
-        if (!spun && amrt__spin_until(wake_hint, (void *)(intptr_t)gen))
+        if (!spun && amrt__spin_until(wake_hint, NULL))
             continue;
         pthread_mutex_lock(&pool.lock);
         atomic_fetch_add(&pool.sleepers, 1);
         /* Dekker with ring_push: it claims its cell, then reads 'sleepers';
          * we count ourselves, then look at the claims. A claimed job not
          * yet published is microseconds away: no sleep for it. */
-        while (!job_ready() && !job_claimed() && atomic_load(&pool.gen) == gen)
+        while (!job_ready() && !job_claimed() && atomic_load(&pool.gen) == worker_gen)
             pthread_cond_wait(&pool.wake, &pool.lock);
         atomic_fetch_sub(&pool.sleepers, 1);
         pthread_mutex_unlock(&pool.lock);

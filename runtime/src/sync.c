@@ -180,16 +180,15 @@ static void efd_update(AmrtEventCore *ev)
     }
 }
 
-bool amrt__ev_update(AmrtEventCore *ev, unsigned set, unsigned clear, unsigned *old)
+/* Set or clear the signaled bit in one atomic step, keeping the owner's
+ * bits; false, with nothing changed, when the lock is needed (SLOW). */
+static bool fast_set(AmrtEventCore *ev, bool on)
 {
     unsigned w = atomic_load_explicit(&ev->word, memory_order_relaxed);
     while (!(w & AMRT_EV_SLOW))
-        if (atomic_compare_exchange_weak_explicit(&ev->word, &w, (w | set) & ~clear, memory_order_acq_rel,
-                                                  memory_order_relaxed)) {
-            if (old)
-                *old = w;
+        if (atomic_compare_exchange_weak_explicit(&ev->word, &w, on ? w | AMRT_EV_SIGNALED : w & ~AMRT_EV_SIGNALED,
+                                                  memory_order_acq_rel, memory_order_relaxed))
             return true;
-        }
     return false;
 }
 
@@ -220,13 +219,13 @@ static void slow_set(AmrtEventCore *ev, bool on)
 
 void amrt__ev_signal(AmrtEventCore *ev)
 {
-    if (!amrt__ev_update(ev, AMRT_EV_SIGNALED, 0, NULL))
+    if (!fast_set(ev, true))
         slow_set(ev, true);
 }
 
 void amrt__ev_reset(AmrtEventCore *ev)
 {
-    if (!amrt__ev_update(ev, 0, AMRT_EV_SIGNALED, NULL))
+    if (!fast_set(ev, false))
         slow_set(ev, false);
 }
 
