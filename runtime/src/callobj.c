@@ -116,6 +116,7 @@ typedef struct Frame {
     HRESULT forced;             /* IAsyncManager::CompleteCall's result */
     const AmrtInterface *glue;
     size_t vals_size;           /* bytes of vals in use */
+    size_t outs_at;             /* where in vals the small [out] pointees begin */
     uint64_t inline_out;        /* bit i: [out] parameter i's pointee lives in vals */
     bool needs_clear;           /* some argument may own memory */
     uint8_t nflat;              /* > 0: the method is flat, its plan in flat[] (FLAT_MAX at most) */
@@ -844,6 +845,7 @@ static bool frame_layout(Call *c, Frame *f, const AmrtMethod *m)
             inline_out |= (uint64_t)1 << i;
     }
     f->inline_out = inline_out;
+    f->outs_at = off;
     /* A flat method (plain [in] values and small plain [out] pointees
      * only, as most are) is copied by a plan instead of the interpreter. */
     bool flat = n > 0 && n <= FLAT_MAX && vals <= UINT16_MAX;
@@ -924,9 +926,7 @@ static HRESULT frame_new(Call *c, const AmrtInterface *glue, const AmrtMethod *m
         return S_OK;
     }
     if (f->inline_out) {
-        size_t off = ret_room(m);
-        for (int i = 0; i < n; i++)
-            place(&off, value_size(m->params[i].type), slot_room(m->params[i].type));
+        size_t off = f->outs_at;
         for (int i = 0; i < n; i++)
             if (f->inline_out >> i & 1) {
                 size_t vs = value_size(m->params[i].type->ref);
@@ -1039,11 +1039,12 @@ static void call_unlock(Call *c)
 
 static __thread Frame *current_frame;   /* the call a worker thread is running */
 
-enum { OP_RESET, OP_SIGNAL, OP_WAIT };
+enum { OP_RESET, OP_SIGNAL, OP_WAIT, OP_POLL };
 
-/* Reset, Signal or Wait on the ISynchronize of the controlling unknown
- * (B14): our own event when we are not aggregated. */
-static void sync_op(Call *c, int op)
+/* Reset, Signal, Wait or poll (Wait(0)) on the ISynchronize of the
+ * controlling unknown (B14): our own event when we are not aggregated.
+ * Whether the wait or the poll found it signaled. */
+static bool sync_op(Call *c, int op)
 {
     if (c->outer == &c->inner) {
         if (op == OP_RESET)
@@ -1051,30 +1052,19 @@ static void sync_op(Call *c, int op)
         else if (op == OP_SIGNAL)
             amrt__ev_signal(&c->ev);
         else
-            amrt__ev_wait(&c->ev, 0, INFINITE);
-        return;
+            return amrt__ev_wait(&c->ev, 0, op == OP_POLL ? 0 : INFINITE) == S_OK;
+        return false;
     }
     ISynchronize *s = NULL;
     if (FAILED(IUnknown_QueryInterface(c->outer, &IID_ISynchronize, (void **)&s)) || !s)
-        return;
+        return false;
+    bool on = false;
     if (op == OP_RESET)
         ISynchronize_Reset(s);
     else if (op == OP_SIGNAL)
         ISynchronize_Signal(s);
     else
-        ISynchronize_Wait(s, 0, INFINITE);
-    ISynchronize_Release(s);
-}
-
-/* Wait(0) on the ISynchronize of the controlling unknown */
-static bool sync_poll(Call *c)
-{
-    if (c->outer == &c->inner)
-        return amrt__ev_wait(&c->ev, 0, 0) == S_OK;
-    ISynchronize *s = NULL;
-    if (FAILED(IUnknown_QueryInterface(c->outer, &IID_ISynchronize, (void **)&s)) || !s)
-        return false;
-    bool on = ISynchronize_Wait(s, 0, 0) == S_OK;
+        on = ISynchronize_Wait(s, 0, op == OP_POLL ? 0 : INFINITE) == S_OK;
     ISynchronize_Release(s);
     return on;
 }
@@ -1239,18 +1229,12 @@ static bool linger(Call *c)
         if (w & C_DIRECT) {
             linger_wasted = 0;
             return true;                /* complete_fast clears it */
-        } else if (w & C_ORPHAN) {
-            if (!(w & C_REAP)) {
-                call_destroy(c);
-                return false;
-            }
-            /* the releasing thread waits to free the call: let go of it */
-            if (atomic_compare_exchange_weak_explicit(&c->ev.word, &w, w & ~(unsigned)C_PARKED,
-                                                      memory_order_acq_rel, memory_order_acquire))
-                return false;
+        } else if ((w & C_ORPHAN) && !(w & C_REAP)) {
+            call_destroy(c);            /* released, and nobody waits to free it */
+            return false;
         } else if (atomic_compare_exchange_weak_explicit(&c->ev.word, &w, w & ~(unsigned)C_PARKED,
                                                          memory_order_acq_rel, memory_order_acquire)) {
-            return false;
+            return false;               /* let go (C_REAP: the releasing thread frees it) */
         }
     }
 }
@@ -1294,6 +1278,23 @@ static void run_server_begin(AmrtJob *job)
     if (failed)
         sync_op(c, OP_SIGNAL);          /* the server will not signal a call it refused */
     worker_release(c);
+}
+
+/* The end of a call in FINISHING: free what the frame holds (unless it is
+ * detached, 'keep' false: then the worker does), give an allocated frame
+ * back, and make the call object IDLE. */
+static void frame_done(Call *c, Frame *f, bool keep)
+{
+    if (keep && f->needs_clear)
+        frame_clear(f);
+    if (keep && f->heap) {
+        call_lock(c);
+        frame_put(c, f);
+        atomic_store_explicit(&c->state, IDLE, memory_order_release);
+        call_unlock(c);
+    } else {
+        atomic_store_explicit(&c->state, IDLE, memory_order_release);
+    }
 }
 
 HRESULT AmrtBegin(void *iface, const AmrtInterface *glue, int method, void **args)
@@ -1358,13 +1359,9 @@ HRESULT AmrtBegin(void *iface, const AmrtInterface *glue, int method, void **arg
         call_unlock(c);
         if (fast)
             atomic_fetch_and(&c->ev.word, ~(unsigned)C_BUSY);
-        frame_clear(f);
-        call_lock(c);
-        frame_put(c, f);
-        atomic_store_explicit(&c->state, IDLE, memory_order_release);
-        call_unlock(c);
-        if (!fast)
+        else
             worker_release(c);
+        frame_done(c, f, true);
         return hr;
     }
     return S_OK;
@@ -1404,13 +1401,14 @@ HRESULT AmrtFinish(void *iface, const AmrtInterface *glue, int method, void **ar
     if (atomic_load_explicit(&c->state, memory_order_acquire) != RUNNING)
         return RPC_E_CALL_COMPLETE;     /* no call in progress (B7) */
     unsigned seq = atomic_load_explicit(&c->seq, memory_order_relaxed);
-    /* a call complete already (many in flight): the next Begin_ writes the
-     * first line, so ask for it writable now, while we deliver; not while
-     * the worker still has it */
+    /* Finish_ waits for completion (B12, B13). Our own manual-reset event,
+     * signaled already (many calls in flight), needs no Wait; the next
+     * Begin_ will write the call's first line, so ask for it writable now,
+     * while we deliver (not while a worker still has it). */
     if (c->outer == &c->inner && (atomic_load_explicit(&c->ev.word, memory_order_acquire) & AMRT_EV_SIGNALED))
-        __builtin_prefetch(&c->ev, 1);  /* signaled: no wait (a manual-reset event stays so) */
+        __builtin_prefetch(&c->ev, 1);
     else
-        sync_op(c, OP_WAIT);            /* Finish_ waits for completion (B12, B13) */
+        sync_op(c, OP_WAIT);
     /* The frame settles too: a server-side async call is signaled just
      * before the server's Begin_ returns (E2), and a program may Signal the
      * call's ISynchronize itself. */
@@ -1458,16 +1456,7 @@ HRESULT AmrtFinish(void *iface, const AmrtInterface *glue, int method, void **ar
     } else if (ret && m->ret_hresult) {
         *(HRESULT *)ret = hr;
     }
-    if (keep && f->needs_clear)
-        frame_clear(f);
-    if (keep && f->heap) {
-        call_lock(c);
-        frame_put(c, f);
-        atomic_store_explicit(&c->state, IDLE, memory_order_release);
-        call_unlock(c);
-    } else {
-        atomic_store_explicit(&c->state, IDLE, memory_order_release);   /* reusable after Finish_ (B10) */
-    }
+    frame_done(c, f, keep);             /* reusable after Finish_ (B10) */
     return hr;
 }
 
@@ -1613,7 +1602,7 @@ static int call_done(Call *c, unsigned seq)
     int done = f ? (call_flags(c, f) & F_RETURNED) != 0 : -1;
     call_unlock(c);
     if (done == 1 && c->server_async)
-        done = sync_poll(c);
+        done = sync_op(c, OP_POLL);
     return done;
 }
 
