@@ -151,6 +151,17 @@ AMIDLRT_API HRESULT CoWaitForMultipleHandles(DWORD flags, DWORD timeout, ULONG c
  * (RULES.md D11); RPC_E_NO_CONTEXT elsewhere and for IServerSecurity (F3). */
 AMIDLRT_API HRESULT CoGetCallContext(REFIID riid, void **ppv);
 AMIDLRT_API HRESULT CoTestCancel(void);
+/* Cancellation of synchronous calls (RULES.md D10, D11): enabled per
+ * thread, counted. A synchronous call through a proxy runs on the calling
+ * thread itself, and asynchronous calls are not located (D11), so
+ * CoCancelCall finds no cancel object (E_NOINTERFACE) on a thread that
+ * enabled cancellation, and gives CO_E_CANCEL_DISABLED on one that did
+ * not; a thread id is the Linux thread id (gettid), 0 the calling thread.
+ * Asynchronous calls are canceled through their call object's
+ * ICancelMethodCalls. */
+AMIDLRT_API HRESULT CoEnableCallCancellation(LPVOID reserved);
+AMIDLRT_API HRESULT CoDisableCallCancellation(LPVOID reserved);
+AMIDLRT_API HRESULT CoCancelCall(DWORD thread_id, ULONG timeout);
 
 /* ---- proxies (RULES.md I4, B16, E7) ----
  * A proxy for an object the program holds: QueryInterface on it yields

@@ -12,6 +12,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ==================================================================== allocator */
 
@@ -432,4 +433,101 @@ void amrt__shutdown(void)
 {
     amrt__pool_shutdown();
     amrt__revoke_all();
+}
+
+/* ==================================================================== call cancellation (D10, D11) */
+
+/* The threads that enabled the cancellation of synchronous calls, with
+ * their counts: a list under a lock (CoCancelCall names a thread by id). A
+ * thread's entry goes when its count returns to 0, or when it exits. */
+typedef struct CancelThread {
+    pid_t tid;
+    int count;
+    struct CancelThread *next;
+} CancelThread;
+
+static pthread_mutex_t cancel_lock = PTHREAD_MUTEX_INITIALIZER;
+static CancelThread *cancel_threads;
+static pthread_key_t cancel_key;
+static pthread_once_t cancel_once = PTHREAD_ONCE_INIT;
+
+static void cancel_unlink(CancelThread *t)      /* under cancel_lock */
+{
+    for (CancelThread **p = &cancel_threads; *p; p = &(*p)->next)
+        if (*p == t) {
+            *p = t->next;
+            break;
+        }
+    amrt__free(t);
+}
+
+static void cancel_thread_exit(void *t)
+{
+    pthread_mutex_lock(&cancel_lock);
+    cancel_unlink(t);
+    pthread_mutex_unlock(&cancel_lock);
+}
+
+static void cancel_key_init(void)
+{
+    pthread_key_create(&cancel_key, cancel_thread_exit);
+}
+
+HRESULT CoEnableCallCancellation(LPVOID reserved)
+{
+    if (reserved)
+        return E_INVALIDARG;
+    pthread_once(&cancel_once, cancel_key_init);
+    CancelThread *t = pthread_getspecific(cancel_key);
+    if (!t) {
+        if (!(t = amrt__calloc(sizeof *t)))
+            return E_OUTOFMEMORY;
+        t->tid = gettid();
+        if (pthread_setspecific(cancel_key, t) != 0) {
+            amrt__free(t);
+            return E_OUTOFMEMORY;
+        }
+        pthread_mutex_lock(&cancel_lock);
+        t->next = cancel_threads;
+        cancel_threads = t;
+        pthread_mutex_unlock(&cancel_lock);
+    }
+    pthread_mutex_lock(&cancel_lock);
+    t->count++;
+    pthread_mutex_unlock(&cancel_lock);
+    return S_OK;
+}
+
+/* S_OK once every CoEnableCallCancellation of the thread is balanced;
+ * CO_E_CANCEL_DISABLED while some are not (cancellation stays enabled) */
+HRESULT CoDisableCallCancellation(LPVOID reserved)
+{
+    if (reserved)
+        return E_INVALIDARG;
+    pthread_once(&cancel_once, cancel_key_init);
+    CancelThread *t = pthread_getspecific(cancel_key);
+    if (!t)
+        return S_OK;                    /* not enabled: disabled already */
+    pthread_mutex_lock(&cancel_lock);
+    bool still = --t->count > 0;
+    if (!still)
+        cancel_unlink(t);
+    pthread_mutex_unlock(&cancel_lock);
+    if (!still)
+        pthread_setspecific(cancel_key, NULL);
+    return still ? CO_E_CANCEL_DISABLED : S_OK;
+}
+
+HRESULT CoCancelCall(DWORD thread_id, ULONG timeout)
+{
+    (void)timeout;                      /* no call to wait for: see amidlrt.h */
+    if (!amrt__initialized())
+        return CO_E_NOTINITIALIZED;
+    pid_t tid = thread_id ? (pid_t)thread_id : gettid();
+    bool enabled = false;
+    pthread_mutex_lock(&cancel_lock);
+    for (CancelThread *t = cancel_threads; t && !enabled; t = t->next)
+        enabled = t->tid == tid;
+    pthread_mutex_unlock(&cancel_lock);
+    return enabled ? E_NOINTERFACE : CO_E_CANCEL_DISABLED;
 }

@@ -776,6 +776,66 @@ TEST(D7_cancel_with_no_time_while_the_server_watches)
     calc_slow_step_ns = 2000000;
 }
 
+/* D10, D11: cancellation of synchronous calls is off until a thread enables
+ * it (counted); CoCancelCall then finds no cancel object, as a synchronous
+ * call through a proxy runs on its own thread and asynchronous calls are
+ * not located (an asynchronous call in flight on the thread is untouched) */
+static atomic_int other_tid, other_step;
+static void *cancel_thread(void *arg)
+{
+    (void)arg;
+    atomic_store(&other_tid, (int)gettid());
+    while (atomic_load(&other_step) < 1)
+        sleep_ms(1);
+    CoEnableCallCancellation(NULL);     /* and exits without disabling: its entry goes with it */
+    atomic_store(&other_step, 2);
+    while (atomic_load(&other_step) < 3)
+        sleep_ms(1);
+    return NULL;
+}
+
+TEST(D10_D11_cocancelcall_and_the_threads_that_enable_it)
+{
+    ASSERT_HR(CO_E_NOTINITIALIZED, CoCancelCall(0, 0));
+    ICalc *px = proxy();
+    AsyncICalc *call = new_call(px);
+    ICancelMethodCalls *cm;
+    LONG canceled = 5;
+    ASSERT_HR(S_OK, AsyncICalc_QueryInterface(call, &IID_ICancelMethodCalls, (void **)&cm));
+    ASSERT_HR(CO_E_CANCEL_DISABLED, CoCancelCall(0, 0));                /* off by default */
+    ASSERT_HR(E_INVALIDARG, CoEnableCallCancellation((void *)1));
+    ASSERT_HR(E_INVALIDARG, CoDisableCallCancellation((void *)1));
+    ASSERT_HR(S_OK, CoEnableCallCancellation(NULL));
+    ASSERT_HR(S_OK, CoEnableCallCancellation(NULL));
+    ASSERT_HR(S_OK, AsyncICalc_Begin_Slow(call, 5000));
+    ASSERT_HR(E_NOINTERFACE, CoCancelCall(0, 0));                       /* no cancel object (D11) */
+    ASSERT_HR(E_NOINTERFACE, CoCancelCall((DWORD)gettid(), 0));
+    ASSERT_HR(RPC_S_CALLPENDING, ICancelMethodCalls_TestCancel(cm));     /* the async call untouched */
+    pthread_t t;
+    ASSERT(pthread_create(&t, NULL, cancel_thread, NULL) == 0);
+    while (!atomic_load(&other_tid))
+        sleep_ms(1);
+    DWORD other = (DWORD)atomic_load(&other_tid);
+    ASSERT_HR(CO_E_CANCEL_DISABLED, CoCancelCall(other, 0));           /* per thread */
+    atomic_store(&other_step, 1);
+    while (atomic_load(&other_step) < 2)
+        sleep_ms(1);
+    ASSERT_HR(E_NOINTERFACE, CoCancelCall(other, 0));
+    atomic_store(&other_step, 3);
+    pthread_join(t, NULL);
+    ASSERT_HR(CO_E_CANCEL_DISABLED, CoCancelCall(other, 0));           /* gone with its thread */
+    ASSERT_HR(CO_E_CANCEL_DISABLED, CoDisableCallCancellation(NULL));   /* one enable not balanced yet */
+    ASSERT_HR(E_NOINTERFACE, CoCancelCall(0, 0));
+    ASSERT_HR(S_OK, CoDisableCallCancellation(NULL));
+    ASSERT_HR(CO_E_CANCEL_DISABLED, CoCancelCall(0, 0));
+    ASSERT_HR(S_OK, CoDisableCallCancellation(NULL));                   /* nothing to balance */
+    ASSERT_HR(S_OK, ICancelMethodCalls_Cancel(cm, 0));                   /* async calls: their call object */
+    ASSERT_HR(RPC_E_CALL_CANCELED, AsyncICalc_Finish_Slow(call, &canceled));
+    ICancelMethodCalls_Release(cm);
+    AsyncICalc_Release(call);
+    finish_all(px);
+}
+
 static const IID IID_IClientSecurity_ = { 0x0000013d, 0, 0, { 0xc0, 0, 0, 0, 0, 0, 0, 0x46 } };
 
 TEST(F1_F2_F3_no_client_security_no_server_context)
@@ -957,7 +1017,8 @@ RUN_TESTS(ENTRY(B1_B16_no_call_factory_means_no_async), ENTRY(B2_B3_create_call_
           ENTRY(B9_release_without_finish), ENTRY(B10_reusable_after_finish), ENTRY(B11_B12_B13_E5_isynchronize_of_the_call),
           ENTRY(B17_null_ref_pointer_fails_at_begin), ENTRY(B18_begin_copies_in_data), ENTRY(D1_D2_D3_D5_D6_D8_D9_D10_D11_D12_cancel), ENTRY(E8_async_manager_on_call_objects),
           ENTRY(B19_calls_stay_asynchronous_in_the_mta), ENTRY(E6_server_begin_hands_off_and_checks_test_cancel),
-          ENTRY(D4_D7_cancel_after_completion_in_the_interval), ENTRY(D7_cancel_with_no_time_while_the_server_watches), ENTRY(F1_F2_F3_no_client_security_no_server_context),
+          ENTRY(D4_D7_cancel_after_completion_in_the_interval), ENTRY(D7_cancel_with_no_time_while_the_server_watches),
+          ENTRY(D10_D11_cocancelcall_and_the_threads_that_enable_it), ENTRY(F1_F2_F3_no_client_security_no_server_context),
           ENTRY(E2_E3_E7_aggregated_server_call_object_signals_the_outer),
           ENTRY(E4_unaggregated_server_call_object_exposes_isynchronize), ENTRY(I4_proxy_forwards_and_holds_the_object), ENTRY(I5_local_server_is_reached_through_the_proxy),
           ENTRY(begin_out_of_memory_at_every_allocation), ENTRY(begin_out_of_memory_while_a_canceled_call_runs),
