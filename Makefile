@@ -1,8 +1,8 @@
 # amidl - top-level Makefile.
 #   make            build bin/amidl, libamidlrt and the samples
 #   make run        build everything and run the simplestream sample
-#   make test-sanitize  the runtime tests under ASan+UBSan and under TSan (clang)
-#   make test       run every test; ends with "N passed, N failed"
+#   make test       run every test (the sanitizer suites too); ends with "N passed, N failed"
+#   make test-sanitize  only the runtime tests under ASan+UBSan and under TSan (clang)
 #   make bench      run the benchmarks
 #   make clean      remove everything generated (build/ and bin/)
 

@@ -391,6 +391,20 @@ while IFS= read -r line; do
 done < <(bash tests/install.sh "$TMP/install" 2>&1)
 
 # ---------------------------------------------------------------- bad input
+section "runtime under ASan+UBSan (leak checking) and under TSan: tests/sanitize.sh, the stress and allocation-failure tests among them"
+if timeout 1800 make -s --no-print-directory BUILD="$BUILD" SHARED="$SHARED" sanitize-build >"$TMP/san-build.log" 2>&1; then
+    suite=
+    while IFS= read -r line; do
+        case "$line" in
+            "== "*) suite=${line#== } ;;
+            "FAIL: "*) bad "${line#FAIL: }" ;;
+            *" passed, "*" failed") echo "   $suite: $line"; pass=$((pass + ${line%% passed*})) ;;
+        esac
+    done < <(BUILD="$BUILD" timeout 1800 bash tests/sanitize.sh 2>&1)
+else
+    bad "the sanitizer builds (make sanitize-build)"; tail -20 "$TMP/san-build.log"
+fi
+
 section "fuzz replay: every seed through the libFuzzer harness under ASan+UBSan (make fuzz-replay)"
 check "fuzz replay of tests/errors, tests/golden, tests/fuzz, the base IDL and the samples" \
     timeout 900 make -s --no-print-directory BUILD="$BUILD" SHARED="$SHARED" fuzz-replay

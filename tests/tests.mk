@@ -68,15 +68,18 @@ golden-update: $(AMIDL)
 # under ThreadSanitizer (clang), each in a build directory of its own.
 SAN_TESTS := test-core test-sync test-pool test-callobj test-stress test-soak test-e2e
 
-test-sanitize: fuzz-replay
+# (make test runs them too: tests/run.sh builds them with sanitize-build)
+sanitize-build:
 	@$(MAKE) -s BUILD=$(BUILD)/asan AMIDL=$(BUILD)/asan/amidl CC=clang \
 	    CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	    LDFLAGS="-fsanitize=address,undefined" $(SAN_TESTS:%=$(BUILD)/asan/tests/%) >/dev/null
 	@$(MAKE) -s BUILD=$(BUILD)/tsan AMIDL=$(BUILD)/tsan/amidl CC=clang \
 	    CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" $(SAN_TESTS:%=$(BUILD)/tsan/tests/%) >/dev/null
+
+test-sanitize: fuzz-replay sanitize-build
 	@BUILD=$(BUILD) bash tests/sanitize.sh
 
-.PHONY: test-sanitize
+.PHONY: test-sanitize sanitize-build
 
 # The soak for SOAK_SECONDS (default 300), then the stress test at the
 # issue's full size: 8 threads x 50,000 calls.
