@@ -494,5 +494,26 @@ if [ "${AMIDL_SKIP_ABI:-0}" != 1 ]; then
     fi
 fi
 
+# ---------------------------------------------------------------- suites
+# tests/suites/NAME.sh: one driver per kind (tests/suites/README.md).
+for suite in tests/suites/*.sh; do
+    [ -e "$suite" ] || continue
+    name=$(basename "$suite" .sh)
+    section "suite: $name"
+    BUILD=$BUILD AMIDL=$AMIDL SHARED=$SHARED timeout 1800 bash "$suite" > "$TMP/suite.log" 2>&1
+    status=$?
+    sfail=0
+    while IFS= read -r line; do
+        case "$line" in
+            "ok "*) ok ;;
+            "FAIL "*) bad "$name: ${line#FAIL }"; sfail=$((sfail + 1)) ;;
+            *) echo "$line" ;;
+        esac
+    done < "$TMP/suite.log"
+    if [ "$status" -ne 0 ] && [ "$sfail" -eq 0 ]; then
+        bad "$name: the suite exited with status $status and reported no failure"
+    fi
+done
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -35,7 +35,11 @@ $(BUILD)/tests/test-%: tests/runtime/test-%.c tests/runtime/task.h $(BUILD)/lib/
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -Iruntime/src -I$(RT_GEN) -o $@ $< $(BUILD)/lib/libamidlrt.a
 
-test: $(AMIDL) runtime $(UNIT_TESTS) $(RT_TESTS)
+# suites: tests/suites/NAME.sh, their binaries from tests/mk/NAME.mk
+SUITE_BINS :=
+include $(wildcard tests/mk/*.mk)
+
+test: $(AMIDL) runtime $(UNIT_TESTS) $(RT_TESTS) $(SUITE_BINS)
 	@SHARED=$(SHARED) BUILD=$(BUILD) bash tests/run.sh
 
 $(BUILD)/bench/run1: bench/run1.c
