@@ -1,5 +1,5 @@
 /*
- * callobj.c - call objects and the one interpreter of the glue tables.
+ * callobj.c - call objects (the glue tables' interpreter is interp.c).
  *
  * DESIGN. A call object (what ICallFactory::CreateCall returns) implements
  * AsyncIFoo through the glue's vtable of thunks, ISynchronize (with
@@ -65,7 +65,7 @@
  * worker reads the frame it was given and changes only the event word and
  * the frame's flags.
  */
-#include "internal.h"
+#include "interp.h"
 
 #include <sched.h>
 #include <stdalign.h>
@@ -160,473 +160,10 @@ typedef struct Call {
 
 #define CALL_FROM(p, field) ((Call *)((char *)(p) - offsetof(Call, field)))
 
-/* ==================================================================== values */
-
-/* Where correlation expressions find their operands: the call's argument
- * values and, inside a structure, the structure itself. */
-typedef struct Ctx {
-    const AmrtMethod *m;
-    void *const *args;              /* args[i] -> the value of parameter i */
-    const unsigned char *base;      /* the enclosing structure, NULL at the top */
-} Ctx;
-
-static bool plain(const AmrtType *t)
-{
-    return t->kind == AMRT_K_SCALAR || t->kind == AMRT_K_STRUCT;
-}
-
-static size_t value_size(const AmrtType *t)
-{
-    switch (t->kind) {
-    case AMRT_K_SCALAR: case AMRT_K_STRUCT: case AMRT_K_CSTRUCT: case AMRT_K_UNION: case AMRT_K_CONFSTRUCT:
-        return t->size;                 /* CONFSTRUCT: without its last member (instance_size) */
-    case AMRT_K_FIXED_ARRAY:
-        return (size_t)t->size * value_size(t->ref);
-    default:
-        return sizeof(void *);
-    }
-}
-
-static size_t str_bytes(const AmrtType *t, const void *s)
-{
-    if (t->kind == AMRT_K_STRING)
-        return strlen(s) + 1;
-    const WCHAR *w = s;
-    size_t n = 0;
-    while (w[n])
-        n++;
-    return (n + 1) * sizeof(WCHAR);
-}
-
-/* size 0 reads a pointer */
-static bool load(const void *p, int size, int sign, int64_t *out)
-{
-    switch (size) {
-    case 0: *out = (int64_t)(intptr_t)*(void *const *)p; return true;
-    case 1: *out = sign ? (int64_t)*(const int8_t *)p : (int64_t)*(const uint8_t *)p; return true;
-    case 2: *out = sign ? (int64_t)*(const int16_t *)p : (int64_t)*(const uint16_t *)p; return true;
-    case 4: *out = sign ? (int64_t)*(const int32_t *)p : (int64_t)*(const uint32_t *)p; return true;
-    case 8: *out = *(const int64_t *)p; return true;
-    default: return false;
-    }
-}
-
-static int64_t truncate_to(int64_t v, int size, int sign)
-{
-    switch (size) {
-    case 1: return sign ? (int64_t)(int8_t)v : (int64_t)(uint8_t)v;
-    case 2: return sign ? (int64_t)(int16_t)v : (int64_t)(uint16_t)v;
-    case 4: return sign ? (int64_t)(int32_t)v : (int64_t)(uint32_t)v;
-    default: return v;
-    }
-}
-
-/* Run a correlation expression; false when it cannot be evaluated (a NULL
- * pointer, a division by zero, a malformed program). */
-static bool eval(const Ctx *c, const int *x, int64_t *out)
-{
-    int64_t st[16];
-    int sp = 0;
-    for (int steps = 0; steps < 256; steps++) {
-        int op = *x++;
-        if (op == AMRT_X_END) {
-            if (sp != 1)
-                return false;
-            *out = st[0];
-            return true;
-        }
-        if (op >= AMRT_X_ADD && op <= AMRT_X_GE) {
-            if (sp < 2)
-                return false;
-            uint64_t a = (uint64_t)st[sp - 2], b = (uint64_t)st[sp - 1];
-            int64_t sa = st[sp - 2], sb = st[sp - 1], r;
-            switch (op) {
-            case AMRT_X_ADD: r = (int64_t)(a + b); break;
-            case AMRT_X_SUB: r = (int64_t)(a - b); break;
-            case AMRT_X_MUL: r = (int64_t)(a * b); break;
-            case AMRT_X_DIV: case AMRT_X_MOD:
-                if (sb == 0 || (sa == INT64_MIN && sb == -1))
-                    return false;
-                r = op == AMRT_X_DIV ? sa / sb : sa % sb;
-                break;
-            case AMRT_X_SHL: if (b > 63) return false; r = (int64_t)(a << b); break;
-            case AMRT_X_SHR: if (b > 63) return false; r = sa >> b; break;
-            case AMRT_X_AND: r = (int64_t)(a & b); break;
-            case AMRT_X_OR: r = (int64_t)(a | b); break;
-            case AMRT_X_XOR: r = (int64_t)(a ^ b); break;
-            case AMRT_X_ANDAND: r = sa && sb; break;
-            case AMRT_X_OROR: r = sa || sb; break;
-            case AMRT_X_EQ: r = sa == sb; break;
-            case AMRT_X_NE: r = sa != sb; break;
-            case AMRT_X_LT: r = sa < sb; break;
-            case AMRT_X_GT: r = sa > sb; break;
-            case AMRT_X_LE: r = sa <= sb; break;
-            default: r = sa >= sb; break;
-            }
-            st[--sp - 1] = r;
-            continue;
-        }
-        switch (op) {
-        case AMRT_X_CONST:
-            if (sp == 16)
-                return false;
-            st[sp++] = *x++;
-            break;
-        case AMRT_X_PARAM: {
-            int i = x[0], size = x[1], sign = x[2];
-            x += 3;
-            if (sp == 16 || i < 0 || i >= c->m->nparams || !c->args[i] || !load(c->args[i], size, sign, &st[sp]))
-                return false;
-            sp++;
-            break;
-        }
-        case AMRT_X_FIELD: {
-            int off = x[0], size = x[1], sign = x[2];
-            x += 3;
-            if (sp == 16 || !c->base || off < 0 || !load(c->base + off, size, sign, &st[sp]))
-                return false;
-            sp++;
-            break;
-        }
-        case AMRT_X_DEREF: {
-            int size = x[0], sign = x[1];
-            x += 2;
-            if (sp < 1 || !st[sp - 1] || !load((const void *)(intptr_t)st[sp - 1], size, sign, &st[sp - 1]))
-                return false;
-            break;
-        }
-        case AMRT_X_CAST:
-            if (sp < 1)
-                return false;
-            st[sp - 1] = truncate_to(st[sp - 1], x[0], x[1]);
-            x += 2;
-            break;
-        case AMRT_X_NEG: case AMRT_X_BITNOT: case AMRT_X_NOT:
-            if (sp < 1)
-                return false;
-            st[sp - 1] = op == AMRT_X_NEG ? (int64_t)(0 - (uint64_t)st[sp - 1])
-                       : op == AMRT_X_BITNOT ? ~st[sp - 1] : !st[sp - 1];
-            break;
-        case AMRT_X_COND:
-            if (sp < 3)
-                return false;
-            st[sp - 3] = st[sp - 3] ? st[sp - 2] : st[sp - 1];
-            sp -= 2;
-            break;
-        default:
-            return false;
-        }
-    }
-    return false;
-}
-
-/* The bounds of an array: 'count' elements allocated, elements
- * [first, first + len) passed. False when an expression cannot be
- * evaluated or the bounds are out of range. */
-static bool array_bounds(const Ctx *c, const AmrtType *t, size_t *count, size_t *first, size_t *len)
-{
-    int64_t n = t->size, f = 0, l;
-    if (t->size_x && !eval(c, t->size_x, &n))
-        return false;
-    if (t->first_x && !eval(c, t->first_x, &f))
-        return false;
-    l = n - f;
-    if (t->length_x && !eval(c, t->length_x, &l))
-        return false;
-    size_t es = value_size(t->ref);
-    if (n < 0 || f < 0 || l < 0 || f > n || l > n - f || (uint64_t)n > SIZE_MAX / (es ? es : 1))
-        return false;
-    *count = (size_t)n;
-    *first = (size_t)f;
-    *len = (size_t)l;
-    return true;
-}
-
-static const AmrtType *union_arm(const Ctx *c, const AmrtType *t)
-{
-    int64_t d;
-    if (!t->size_x || !eval(c, t->size_x, &d))
-        return NULL;
-    const AmrtMember *def = NULL;
-    for (unsigned i = 0; i < t->nmembers; i++) {
-        if (t->members[i].is_default)
-            def = &t->members[i];
-        else if (t->members[i].value == d)
-            return t->members[i].type;
-    }
-    return def ? def->type : NULL;
-}
-
-static bool union_valid(const Ctx *c, const AmrtType *t)
-{
-    int64_t d;
-    if (!t->size_x || !eval(c, t->size_x, &d))
-        return false;
-    for (unsigned i = 0; i < t->nmembers; i++)
-        if (t->members[i].is_default || t->members[i].value == d)
-            return true;
-    return false;
-}
-
-static void deep_free(const Ctx *c, const AmrtType *t, void *v);
-static HRESULT deep_copy(const Ctx *c, const AmrtType *t, const void *src, void *dst);
-
-/* Copy n elements (of which [first, first + len) are passed) into a new
- * zeroed buffer. */
-static HRESULT copy_elems(const Ctx *c, const AmrtType *et, const unsigned char *src, size_t n, size_t first,
-                          size_t len, void **out)
-{
-    size_t es = value_size(et);
-    unsigned char *b = amrt__calloc(n * es > 0 ? n * es : 1);
-    if (!b)
-        return E_OUTOFMEMORY;
-    if (plain(et)) {
-        memcpy(b, src, n * es);
-    } else {
-        for (size_t i = first; i < first + len; i++) {
-            HRESULT hr = deep_copy(c, et, src + i * es, b + i * es);
-            if (FAILED(hr)) {
-                for (size_t k = first; k < i; k++)
-                    deep_free(c, et, b + k * es);
-                amrt__free(b);
-                return hr;
-            }
-        }
-    }
-    *out = b;
-    return S_OK;
-}
-
-static void free_elems(const Ctx *c, const AmrtType *et, unsigned char *b, size_t n)
-{
-    if (!plain(et))
-        for (size_t i = 0; i < n; i++)
-            deep_free(c, et, b + i * value_size(et));
-}
-
-/* The size of the value at v: a conformant structure's depends on its members. */
-static bool instance_size(const Ctx *c, const AmrtType *t, const void *v, size_t *size)
-{
-    if (t->kind != AMRT_K_CONFSTRUCT) {
-        *size = value_size(t);
-        return true;
-    }
-    Ctx inner = { c->m, c->args, v };
-    int64_t n;
-    size_t es = value_size(t->ref);
-    if (!t->size_x || !eval(&inner, t->size_x, &n) || n < 0 || (uint64_t)n > (SIZE_MAX - t->size) / (es ? es : 1))
-        return false;
-    *size = t->size + (size_t)n * es;
-    return true;
-}
-
-/* The members of a structure that hold pointers (CSTRUCT, CONFSTRUCT),
- * and a conformant structure's trailing elements. */
-static void free_members(const Ctx *c, const AmrtType *t, void *v)
-{
-    Ctx inner = { c->m, c->args, v };
-    if (t->kind == AMRT_K_CONFSTRUCT && !plain(t->ref)) {
-        size_t size;
-        if (instance_size(c, t, v, &size))
-            free_elems(&inner, t->ref, (unsigned char *)v + t->size, (size - t->size) / value_size(t->ref));
-    }
-    /* members in reverse: counts and discriminants stay readable */
-    for (unsigned i = t->nmembers; i-- > 0;)
-        deep_free(&inner, t->members[i].type, (unsigned char *)v + t->members[i].offset);
-}
-
-static HRESULT copy_members(const Ctx *c, const AmrtType *t, const void *src, void *dst, size_t size)
-{
-    Ctx inner = { c->m, c->args, src };
-    memcpy(dst, src, size);
-    unsigned i = 0;
-    HRESULT hr = S_OK;
-    for (; i < t->nmembers && SUCCEEDED(hr); i++)
-        hr = deep_copy(&inner, t->members[i].type, (const unsigned char *)src + t->members[i].offset,
-                       (unsigned char *)dst + t->members[i].offset);
-    if (SUCCEEDED(hr) && t->kind == AMRT_K_CONFSTRUCT && !plain(t->ref)) {
-        size_t es = value_size(t->ref), n = (size - t->size) / es, k = 0;
-        unsigned char *d = (unsigned char *)dst + t->size;
-        const unsigned char *s = (const unsigned char *)src + t->size;
-        for (; k < n && SUCCEEDED(hr); k++)
-            hr = deep_copy(&inner, t->ref, s + k * es, d + k * es);
-        if (FAILED(hr)) {
-            Ctx ours = { c->m, c->args, dst };
-            for (size_t j = 0; j + 1 < k; j++)
-                deep_free(&ours, t->ref, d + j * es);
-            memset(d, 0, n * es);
-        }
-    } else if (FAILED(hr)) {
-        i--;                            /* the member that failed holds nothing */
-    }
-    if (FAILED(hr)) {
-        Ctx ours = { c->m, c->args, dst };
-        for (unsigned k = 0; k < i; k++)
-            deep_free(&ours, t->members[k].type, (unsigned char *)dst + t->members[k].offset);
-        for (unsigned k = i; k < t->nmembers; k++)     /* the caller's pointers: not ours */
-            memset((unsigned char *)dst + t->members[k].offset, 0, value_size(t->members[k].type));
-    }
-    return hr;
-}
-
-/* Copy the value at src (of type t) into dst, taking copies of everything
- * it points to. On failure nothing is held and dst holds no pointer. */
-static HRESULT deep_copy(const Ctx *c, const AmrtType *t, const void *src, void *dst)
-{
-    switch (t->kind) {
-    case AMRT_K_SCALAR: case AMRT_K_STRUCT:
-        memcpy(dst, src, t->size);
-        return S_OK;
-    case AMRT_K_INTERFACE: {
-        IUnknown *u = *(IUnknown *const *)src;
-        if (u)
-            IUnknown_AddRef(u);
-        *(IUnknown **)dst = u;
-        return S_OK;
-    }
-    case AMRT_K_STRING: case AMRT_K_WSTRING: case AMRT_K_BSTR: {
-        const void *s = *(void *const *)src;
-        void *copy = NULL;
-        if (s && t->kind == AMRT_K_BSTR) {
-            copy = SysAllocStringByteLen(s, SysStringByteLen((BSTR)s));
-        } else if (s) {
-            size_t n = str_bytes(t, s);
-            if ((copy = CoTaskMemAlloc(n)))
-                memcpy(copy, s, n);
-        }
-        *(void **)dst = copy;
-        return s && !copy ? E_OUTOFMEMORY : S_OK;
-    }
-    case AMRT_K_POINTER: {
-        const void *p = *(void *const *)src;
-        *(void **)dst = NULL;
-        if (!p)
-            return S_OK;
-        size_t size;
-        if (!instance_size(c, t->ref, p, &size))
-            return E_INVALIDARG;
-        void *copy = amrt__calloc(size);
-        if (!copy)
-            return E_OUTOFMEMORY;
-        HRESULT hr = t->ref->kind == AMRT_K_CONFSTRUCT ? copy_members(c, t->ref, p, copy, size)
-                                                       : deep_copy(c, t->ref, p, copy);
-        if (FAILED(hr)) {
-            amrt__free(copy);
-            return hr;
-        }
-        *(void **)dst = copy;
-        return S_OK;
-    }
-    case AMRT_K_ARRAY: {
-        const unsigned char *p = *(void *const *)src;
-        *(void **)dst = NULL;
-        if (!p)
-            return S_OK;
-        size_t n, first, len;
-        if (!array_bounds(c, t, &n, &first, &len))
-            return E_INVALIDARG;
-        return copy_elems(c, t->ref, p, n, first, len, (void **)dst);
-    }
-    case AMRT_K_FIXED_ARRAY: {
-        size_t es = value_size(t->ref);
-        memset(dst, 0, value_size(t));
-        for (size_t i = 0; i < t->size; i++) {
-            HRESULT hr = deep_copy(c, t->ref, (const unsigned char *)src + i * es, (unsigned char *)dst + i * es);
-            if (FAILED(hr)) {
-                for (size_t k = 0; k < i; k++)
-                    deep_free(c, t->ref, (unsigned char *)dst + k * es);
-                memset(dst, 0, value_size(t));
-                return hr;
-            }
-        }
-        return S_OK;
-    }
-    case AMRT_K_CSTRUCT:
-        return copy_members(c, t, src, dst, t->size);
-    case AMRT_K_CONFSTRUCT:
-        return E_UNEXPECTED;            /* only behind a pointer (AMRT_K_POINTER copies it) */
-    case AMRT_K_UNION: {
-        memcpy(dst, src, t->size);
-        if (!union_valid(c, t)) {
-            memset(dst, 0, t->size);
-            return E_INVALIDARG;        /* no arm for the discriminant */
-        }
-        const AmrtType *arm = union_arm(c, t);
-        HRESULT hr = arm ? deep_copy(c, arm, src, dst) : S_OK;
-        if (FAILED(hr))
-            memset(dst, 0, t->size);
-        return hr;
-    }
-    }
-    return E_UNEXPECTED;
-}
-
-/* Free what the value at v (of type t) owns; the storage of v itself stays. */
-static void deep_free(const Ctx *c, const AmrtType *t, void *v)
-{
-    switch (t->kind) {
-    case AMRT_K_SCALAR: case AMRT_K_STRUCT:
-        return;
-    case AMRT_K_INTERFACE: {
-        IUnknown *u = *(IUnknown **)v;
-        if (u)
-            IUnknown_Release(u);
-        *(IUnknown **)v = NULL;
-        return;
-    }
-    case AMRT_K_STRING: case AMRT_K_WSTRING:
-        CoTaskMemFree(*(void **)v);
-        *(void **)v = NULL;
-        return;
-    case AMRT_K_BSTR:
-        SysFreeString(*(BSTR *)v);
-        *(void **)v = NULL;
-        return;
-    case AMRT_K_POINTER: {
-        void *p = *(void **)v;
-        if (p) {
-            deep_free(c, t->ref, p);
-            amrt__free(p);
-        }
-        *(void **)v = NULL;
-        return;
-    }
-    case AMRT_K_ARRAY: {
-        unsigned char *p = *(void **)v;
-        size_t n, first, len;
-        if (p && array_bounds(c, t, &n, &first, &len))
-            free_elems(c, t->ref, p, n);
-        amrt__free(p);
-        *(void **)v = NULL;
-        return;
-    }
-    case AMRT_K_FIXED_ARRAY:
-        free_elems(c, t->ref, v, t->size);
-        return;
-    case AMRT_K_CSTRUCT: case AMRT_K_CONFSTRUCT:
-        free_members(c, t, v);
-        return;
-    case AMRT_K_UNION: {
-        const AmrtType *arm = union_arm(c, t);
-        if (arm)
-            deep_free(c, arm, v);
-        return;
-    }
-    }
-}
-
 /* ==================================================================== frames */
 
 _Static_assert(offsetof(Frame, heap) < 64, "what the worker reads of a frame fits in one cache line");
 _Static_assert(offsetof(Call, hot) + HOT_BYTES == 64, "the hot values share the event word's line");
-
-/* Parameters other arguments may read (size_is, switch_is, ...): plain
- * values and pointers to plain values. They are copied first, and freed
- * and delivered last. */
-static bool is_holder(const AmrtType *t)
-{
-    return plain(t) || (t->kind == AMRT_K_POINTER && plain(t->ref));
-}
 
 /* A top-level array argument keeps its element count next to its pointer:
  * the count it was allocated with, whatever the callee does to its size. */
@@ -659,22 +196,22 @@ static size_t place(size_t *off, size_t size, size_t room)
 
 static size_t slot_room(const AmrtType *t)
 {
-    return t->kind == AMRT_K_ARRAY ? sizeof(void *) + sizeof(size_t) : value_size(t);
+    return t->kind == AMRT_K_ARRAY ? sizeof(void *) + sizeof(size_t) : amrt__value_size(t);
 }
 
 /* [out] pointers to small values get their storage inside the frame */
 static bool inline_out_ok(const AmrtParam *p, int i)
 {
-    return i < 64 && p->dir == AMRT_OUT && p->type->kind == AMRT_K_POINTER && value_size(p->type->ref) <= 16;
+    return i < 64 && p->dir == AMRT_OUT && p->type->kind == AMRT_K_POINTER && amrt__value_size(p->type->ref) <= 16;
 }
 
 /* Can the value own memory (so that clearing the frame has work to do)? */
 static bool owns_memory(const AmrtParam *p, int i)
 {
     const AmrtType *t = p->type;
-    if (plain(t))
+    if (amrt__plain(t))
         return false;
-    return !(t->kind == AMRT_K_POINTER && plain(t->ref) && inline_out_ok(p, i));
+    return !(t->kind == AMRT_K_POINTER && amrt__plain(t->ref) && inline_out_ok(p, i));
 }
 
 static void frame_ctx(const Frame *f, Ctx *c)
@@ -692,15 +229,15 @@ static void arg_free(Frame *f, const Ctx *c, int i)
     if (i < 64 && (f->inline_out >> i & 1)) {
         void *p = *(void **)slot;       /* storage inside the frame: free its contents only */
         if (p)
-            deep_free(c, t->ref, p);
+            amrt__deep_free(c, t->ref, p);
     } else if (t->kind == AMRT_K_ARRAY) {
         unsigned char *p = *(void **)slot;
         if (p)
-            free_elems(c, t->ref, p, *arg_count(slot));
+            amrt__free_elems(c, t->ref, p, *arg_count(slot));
         amrt__free(p);
         *(void **)slot = NULL;
     } else {
-        deep_free(c, t, slot);
+        amrt__deep_free(c, t, slot);
     }
 }
 
@@ -713,7 +250,7 @@ static void frame_clear(Frame *f)
     frame_ctx(f, &c);
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < f->m->nparams; i++)
-            if (is_holder(f->m->params[i].type) == (pass == 1))
+            if (amrt__is_holder(f->m->params[i].type) == (pass == 1))
                 arg_free(f, &c, i);
 }
 
@@ -736,7 +273,7 @@ static HRESULT arg_init(Frame *f, const Ctx *c, int i, const void *src)
     if (t->kind == AMRT_K_ARRAY) {
         size_t n, first, len;
         const void *caller = p->dir & AMRT_IN ? *(void *const *)src : NULL;
-        if (!array_bounds(c, t, &n, &first, &len))
+        if (!amrt__array_bounds(c, t, &n, &first, &len))
             return E_INVALIDARG;
         if (!caller && (p->dir & AMRT_IN) && !(t->flags & AMRT_F_UNIQUE) && n)
             return E_POINTER;   /* a [ref] pointer must not be NULL (B17: checked at Begin_) */
@@ -744,8 +281,8 @@ static HRESULT arg_init(Frame *f, const Ctx *c, int i, const void *src)
             return S_OK;
         *arg_count(slot) = n;
         if (caller)
-            return copy_elems(c, t->ref, caller, n, first, len, (void **)slot);
-        size_t bytes = n * value_size(t->ref);
+            return amrt__copy_elems(c, t->ref, caller, n, first, len, (void **)slot);
+        size_t bytes = n * amrt__value_size(t->ref);
         void *b = amrt__calloc(bytes > 0 ? bytes : 1);
         if (!b)
             return E_OUTOFMEMORY;
@@ -755,10 +292,10 @@ static HRESULT arg_init(Frame *f, const Ctx *c, int i, const void *src)
     if (p->dir & AMRT_IN) {
         if (pointer && !(t->flags & AMRT_F_UNIQUE) && !*(void *const *)src)
             return E_POINTER;
-        return deep_copy(c, t, src, slot);
+        return amrt__deep_copy(c, t, src, slot);
     }
     if (t->kind == AMRT_K_POINTER && !(i < 64 && (f->inline_out >> i & 1))) {
-        void *b = amrt__calloc(value_size(t->ref));
+        void *b = amrt__calloc(amrt__value_size(t->ref));
         if (!b)
             return E_OUTOFMEMORY;
         *(void **)slot = b;
@@ -810,12 +347,12 @@ static bool frame_layout(Call *c, Frame *f, const AmrtMethod *m)
     size_t vals = ret_room(m);
     bool needs_clear = false;
     for (int i = 0; i < n; i++) {
-        place(&vals, value_size(m->params[i].type), slot_room(m->params[i].type));
+        place(&vals, amrt__value_size(m->params[i].type), slot_room(m->params[i].type));
         needs_clear |= owns_memory(&m->params[i], i);
     }
     for (int i = 0; i < n; i++)
         if (inline_out_ok(&m->params[i], i))
-            place(&vals, value_size(m->params[i].type->ref), value_size(m->params[i].type->ref));
+            place(&vals, amrt__value_size(m->params[i].type->ref), amrt__value_size(m->params[i].type->ref));
     size_t ptrs = (sizeof(void *) * (size_t)n + 15) & ~(size_t)15;
     void **args;
     unsigned char *v;
@@ -840,7 +377,7 @@ static bool frame_layout(Call *c, Frame *f, const AmrtMethod *m)
     size_t off = ret_room(m);
     uint64_t inline_out = 0;
     for (int i = 0; i < n; i++) {
-        args[i] = v + place(&off, value_size(m->params[i].type), slot_room(m->params[i].type));
+        args[i] = v + place(&off, amrt__value_size(m->params[i].type), slot_room(m->params[i].type));
         if (inline_out_ok(&m->params[i], i))
             inline_out |= (uint64_t)1 << i;
     }
@@ -851,7 +388,7 @@ static bool frame_layout(Call *c, Frame *f, const AmrtMethod *m)
     bool flat = n > 0 && n <= FLAT_MAX && vals <= UINT16_MAX;
     for (int i = 0; i < n && flat; i++) {
         const AmrtParam *p = &m->params[i];
-        flat = (p->dir == AMRT_IN && plain(p->type)) || ((inline_out >> i & 1) && plain(p->type->ref));
+        flat = (p->dir == AMRT_IN && amrt__plain(p->type)) || ((inline_out >> i & 1) && amrt__plain(p->type->ref));
     }
     f->nflat = 0;
     if (flat) {
@@ -859,7 +396,7 @@ static bool frame_layout(Call *c, Frame *f, const AmrtMethod *m)
             const AmrtParam *p = &m->params[i];
             f->flat[i].off = (uint16_t)((unsigned char *)args[i] - v);
             f->flat[i].out = 0;
-            f->flat[i].size = (uint16_t)value_size(p->dir == AMRT_IN ? p->type : p->type->ref);
+            f->flat[i].size = (uint16_t)amrt__value_size(p->dir == AMRT_IN ? p->type : p->type->ref);
         }
         for (int i = 0; i < n; i++)
             if (inline_out >> i & 1)
@@ -929,7 +466,7 @@ static HRESULT frame_new(Call *c, const AmrtInterface *glue, const AmrtMethod *m
         size_t off = f->outs_at;
         for (int i = 0; i < n; i++)
             if (f->inline_out >> i & 1) {
-                size_t vs = value_size(m->params[i].type->ref);
+                size_t vs = amrt__value_size(m->params[i].type->ref);
                 *(void **)f->args[i] = f->vals + place(&off, vs, vs);     /* zeroed storage for the callee */
             }
     }
@@ -939,7 +476,7 @@ static HRESULT frame_new(Call *c, const AmrtInterface *glue, const AmrtMethod *m
     HRESULT hr = S_OK;
     for (int pass = 0; pass < 2 && SUCCEEDED(hr); pass++)
         for (int i = 0; i < n && SUCCEEDED(hr); i++) {
-            if (is_holder(m->params[i].type) != (pass == 0))
+            if (amrt__is_holder(m->params[i].type) != (pass == 0))
                 continue;
             if ((m->params[i].dir & AMRT_IN) && !in[i])
                 hr = E_POINTER;
@@ -980,33 +517,33 @@ static void frame_deliver(Frame *f, void **caller)
         for (int i = 0; i < n; i++) {
             const AmrtParam *p = &f->m->params[i];
             const AmrtType *t = p->type;
-            if (!(p->dir & AMRT_OUT) || is_holder(t) != (pass == 1))
+            if (!(p->dir & AMRT_OUT) || amrt__is_holder(t) != (pass == 1))
                 continue;
             void *dst = caller[i] ? *(void **)caller[i] : NULL;     /* the caller's pointer */
             void *ours_p = *(void **)f->args[i];                    /* our pointee / buffer */
             if (!dst || !ours_p)
                 continue;                   /* nothing to deliver: frame_free frees ours */
             if (t->kind == AMRT_K_POINTER) {
-                size_t sz = value_size(t->ref);
+                size_t sz = amrt__value_size(t->ref);
                 if (p->dir & AMRT_IN)
-                    deep_free(&theirs, t->ref, dst);    /* the callee replaced the caller's value */
+                    amrt__deep_free(&theirs, t->ref, dst);    /* the callee replaced the caller's value */
                 memcpy(dst, ours_p, sz);                /* ownership moves to the caller */
-                if (!plain(t->ref))
+                if (!amrt__plain(t->ref))
                     memset(ours_p, 0, sz);
             } else if (t->kind == AMRT_K_ARRAY) {
-                size_t total = *arg_count(f->args[i]), cnt, first, len, es = value_size(t->ref);
-                if (!array_bounds(&ours, t, &cnt, &first, &len) || first > total)
+                size_t total = *arg_count(f->args[i]), cnt, first, len, es = amrt__value_size(t->ref);
+                if (!amrt__array_bounds(&ours, t, &cnt, &first, &len) || first > total)
                     first = len = 0;
                 if (len > total - first)
                     len = total - first;
                 if (p->dir & AMRT_IN) {
                     size_t tc, tf, tl;          /* free the caller's elements it passed in */
-                    if (!plain(t->ref) && array_bounds(&theirs, t, &tc, &tf, &tl) && tc <= total)
+                    if (!amrt__plain(t->ref) && amrt__array_bounds(&theirs, t, &tc, &tf, &tl) && tc <= total)
                         for (size_t k = tf; k < tf + tl; k++)
-                            deep_free(&theirs, t->ref, (char *)dst + k * es);
+                            amrt__deep_free(&theirs, t->ref, (char *)dst + k * es);
                 }
                 memcpy((char *)dst + first * es, (char *)ours_p + first * es, len * es);
-                if (!plain(t->ref))
+                if (!amrt__plain(t->ref))
                     memset((char *)ours_p + first * es, 0, len * es);
             }
         }

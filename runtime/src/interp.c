@@ -1,0 +1,435 @@
+/*
+ * interp.c - the one interpreter of the glue's type descriptions (see
+ * interp.h): sizes, correlation expressions, array bounds, union arms,
+ * deep copies and frees of argument values.
+ */
+#include "interp.h"
+
+#include <string.h>
+
+size_t amrt__str_bytes(const AmrtType *t, const void *s)
+{
+    if (t->kind == AMRT_K_STRING)
+        return strlen(s) + 1;
+    const WCHAR *w = s;
+    size_t n = 0;
+    while (w[n])
+        n++;
+    return (n + 1) * sizeof(WCHAR);
+}
+
+/* size 0 reads a pointer */
+static bool load(const void *p, int size, int sign, int64_t *out)
+{
+    switch (size) {
+    case 0: *out = (int64_t)(intptr_t)*(void *const *)p; return true;
+    case 1: *out = sign ? (int64_t)*(const int8_t *)p : (int64_t)*(const uint8_t *)p; return true;
+    case 2: *out = sign ? (int64_t)*(const int16_t *)p : (int64_t)*(const uint16_t *)p; return true;
+    case 4: *out = sign ? (int64_t)*(const int32_t *)p : (int64_t)*(const uint32_t *)p; return true;
+    case 8: *out = *(const int64_t *)p; return true;
+    default: return false;
+    }
+}
+
+static int64_t truncate_to(int64_t v, int size, int sign)
+{
+    switch (size) {
+    case 1: return sign ? (int64_t)(int8_t)v : (int64_t)(uint8_t)v;
+    case 2: return sign ? (int64_t)(int16_t)v : (int64_t)(uint16_t)v;
+    case 4: return sign ? (int64_t)(int32_t)v : (int64_t)(uint32_t)v;
+    default: return v;
+    }
+}
+
+/* Run a correlation expression; false when it cannot be evaluated (a NULL
+ * pointer, a division by zero, a malformed program). */
+bool amrt__eval(const Ctx *c, const int *x, int64_t *out)
+{
+    int64_t st[AMRT_EVAL_STACK];
+    int sp = 0;
+    for (int steps = 0; steps < AMRT_EVAL_STEPS; steps++) {
+        int op = *x++;
+        if (op == AMRT_X_END) {
+            if (sp != 1)
+                return false;
+            *out = st[0];
+            return true;
+        }
+        if (op >= AMRT_X_ADD && op <= AMRT_X_GE) {
+            if (sp < 2)
+                return false;
+            uint64_t a = (uint64_t)st[sp - 2], b = (uint64_t)st[sp - 1];
+            int64_t sa = st[sp - 2], sb = st[sp - 1], r;
+            switch (op) {
+            case AMRT_X_ADD: r = (int64_t)(a + b); break;
+            case AMRT_X_SUB: r = (int64_t)(a - b); break;
+            case AMRT_X_MUL: r = (int64_t)(a * b); break;
+            case AMRT_X_DIV: case AMRT_X_MOD:
+                if (sb == 0 || (sa == INT64_MIN && sb == -1))
+                    return false;
+                r = op == AMRT_X_DIV ? sa / sb : sa % sb;
+                break;
+            case AMRT_X_SHL: if (b > 63) return false; r = (int64_t)(a << b); break;
+            case AMRT_X_SHR: if (b > 63) return false; r = sa >> b; break;
+            case AMRT_X_AND: r = (int64_t)(a & b); break;
+            case AMRT_X_OR: r = (int64_t)(a | b); break;
+            case AMRT_X_XOR: r = (int64_t)(a ^ b); break;
+            case AMRT_X_ANDAND: r = sa && sb; break;
+            case AMRT_X_OROR: r = sa || sb; break;
+            case AMRT_X_EQ: r = sa == sb; break;
+            case AMRT_X_NE: r = sa != sb; break;
+            case AMRT_X_LT: r = sa < sb; break;
+            case AMRT_X_GT: r = sa > sb; break;
+            case AMRT_X_LE: r = sa <= sb; break;
+            default: r = sa >= sb; break;
+            }
+            st[--sp - 1] = r;
+            continue;
+        }
+        switch (op) {
+        case AMRT_X_CONST:
+            if (sp == AMRT_EVAL_STACK)
+                return false;
+            st[sp++] = *x++;
+            break;
+        case AMRT_X_PARAM: {
+            int i = x[0], size = x[1], sign = x[2];
+            x += 3;
+            if (sp == AMRT_EVAL_STACK || i < 0 || i >= c->m->nparams || !c->args[i] ||
+                !load(c->args[i], size, sign, &st[sp]))
+                return false;
+            sp++;
+            break;
+        }
+        case AMRT_X_FIELD: {
+            int off = x[0], size = x[1], sign = x[2];
+            x += 3;
+            if (sp == AMRT_EVAL_STACK || !c->base || off < 0 || !load(c->base + off, size, sign, &st[sp]))
+                return false;
+            sp++;
+            break;
+        }
+        case AMRT_X_DEREF: {
+            int size = x[0], sign = x[1];
+            x += 2;
+            if (sp < 1 || !st[sp - 1] || !load((const void *)(intptr_t)st[sp - 1], size, sign, &st[sp - 1]))
+                return false;
+            break;
+        }
+        case AMRT_X_CAST:
+            if (sp < 1)
+                return false;
+            st[sp - 1] = truncate_to(st[sp - 1], x[0], x[1]);
+            x += 2;
+            break;
+        case AMRT_X_NEG: case AMRT_X_BITNOT: case AMRT_X_NOT:
+            if (sp < 1)
+                return false;
+            st[sp - 1] = op == AMRT_X_NEG ? (int64_t)(0 - (uint64_t)st[sp - 1])
+                       : op == AMRT_X_BITNOT ? ~st[sp - 1] : !st[sp - 1];
+            break;
+        case AMRT_X_COND:
+            if (sp < 3)
+                return false;
+            st[sp - 3] = st[sp - 3] ? st[sp - 2] : st[sp - 1];
+            sp -= 2;
+            break;
+        default:
+            return false;
+        }
+    }
+    return false;
+}
+
+/* The bounds of an array: 'count' elements allocated, elements
+ * [first, first + len) passed. False when an expression cannot be
+ * evaluated or the bounds are out of range. */
+bool amrt__array_bounds(const Ctx *c, const AmrtType *t, size_t *count, size_t *first, size_t *len)
+{
+    int64_t n = t->size, f = 0, l;
+    if (t->size_x && !amrt__eval(c, t->size_x, &n))
+        return false;
+    if (t->first_x && !amrt__eval(c, t->first_x, &f))
+        return false;
+    l = n - f;
+    if (t->length_x && !amrt__eval(c, t->length_x, &l))
+        return false;
+    size_t es = amrt__value_size(t->ref);
+    if (n < 0 || f < 0 || l < 0 || f > n || l > n - f || (uint64_t)n > SIZE_MAX / (es ? es : 1))
+        return false;
+    *count = (size_t)n;
+    *first = (size_t)f;
+    *len = (size_t)l;
+    return true;
+}
+
+const AmrtType *amrt__union_arm(const Ctx *c, const AmrtType *t)
+{
+    int64_t d;
+    if (!t->size_x || !amrt__eval(c, t->size_x, &d))
+        return NULL;
+    const AmrtMember *def = NULL;
+    for (unsigned i = 0; i < t->nmembers; i++) {
+        if (t->members[i].is_default)
+            def = &t->members[i];
+        else if (t->members[i].value == d)
+            return t->members[i].type;
+    }
+    return def ? def->type : NULL;
+}
+
+bool amrt__union_valid(const Ctx *c, const AmrtType *t)
+{
+    int64_t d;
+    if (!t->size_x || !amrt__eval(c, t->size_x, &d))
+        return false;
+    for (unsigned i = 0; i < t->nmembers; i++)
+        if (t->members[i].is_default || t->members[i].value == d)
+            return true;
+    return false;
+}
+
+
+/* Copy n elements (of which [first, first + len) are passed) into a new
+ * zeroed buffer. */
+HRESULT amrt__copy_elems(const Ctx *c, const AmrtType *et, const unsigned char *src, size_t n, size_t first,
+                          size_t len, void **out)
+{
+    size_t es = amrt__value_size(et);
+    unsigned char *b = amrt__calloc(n * es > 0 ? n * es : 1);
+    if (!b)
+        return E_OUTOFMEMORY;
+    if (amrt__plain(et)) {
+        memcpy(b, src, n * es);
+    } else {
+        for (size_t i = first; i < first + len; i++) {
+            HRESULT hr = amrt__deep_copy(c, et, src + i * es, b + i * es);
+            if (FAILED(hr)) {
+                for (size_t k = first; k < i; k++)
+                    amrt__deep_free(c, et, b + k * es);
+                amrt__free(b);
+                return hr;
+            }
+        }
+    }
+    *out = b;
+    return S_OK;
+}
+
+void amrt__free_elems(const Ctx *c, const AmrtType *et, unsigned char *b, size_t n)
+{
+    if (!amrt__plain(et))
+        for (size_t i = 0; i < n; i++)
+            amrt__deep_free(c, et, b + i * amrt__value_size(et));
+}
+
+/* The size of the value at v: a conformant structure's depends on its members. */
+bool amrt__instance_size(const Ctx *c, const AmrtType *t, const void *v, size_t *size)
+{
+    if (t->kind != AMRT_K_CONFSTRUCT) {
+        *size = amrt__value_size(t);
+        return true;
+    }
+    Ctx inner = { c->m, c->args, v };
+    int64_t n;
+    size_t es = amrt__value_size(t->ref);
+    if (!t->size_x || !amrt__eval(&inner, t->size_x, &n) || n < 0 || (uint64_t)n > (SIZE_MAX - t->size) / (es ? es : 1))
+        return false;
+    *size = t->size + (size_t)n * es;
+    return true;
+}
+
+/* The members of a structure that hold pointers (CSTRUCT, CONFSTRUCT),
+ * and a conformant structure's trailing elements. */
+static void free_members(const Ctx *c, const AmrtType *t, void *v)
+{
+    Ctx inner = { c->m, c->args, v };
+    if (t->kind == AMRT_K_CONFSTRUCT && !amrt__plain(t->ref)) {
+        size_t size;
+        if (amrt__instance_size(c, t, v, &size))
+            amrt__free_elems(&inner, t->ref, (unsigned char *)v + t->size, (size - t->size) / amrt__value_size(t->ref));
+    }
+    /* members in reverse: counts and discriminants stay readable */
+    for (unsigned i = t->nmembers; i-- > 0;)
+        amrt__deep_free(&inner, t->members[i].type, (unsigned char *)v + t->members[i].offset);
+}
+
+static HRESULT copy_members(const Ctx *c, const AmrtType *t, const void *src, void *dst, size_t size)
+{
+    Ctx inner = { c->m, c->args, src };
+    memcpy(dst, src, size);
+    unsigned i = 0;
+    HRESULT hr = S_OK;
+    for (; i < t->nmembers && SUCCEEDED(hr); i++)
+        hr = amrt__deep_copy(&inner, t->members[i].type, (const unsigned char *)src + t->members[i].offset,
+                       (unsigned char *)dst + t->members[i].offset);
+    if (SUCCEEDED(hr) && t->kind == AMRT_K_CONFSTRUCT && !amrt__plain(t->ref)) {
+        size_t es = amrt__value_size(t->ref), n = (size - t->size) / es, k = 0;
+        unsigned char *d = (unsigned char *)dst + t->size;
+        const unsigned char *s = (const unsigned char *)src + t->size;
+        for (; k < n && SUCCEEDED(hr); k++)
+            hr = amrt__deep_copy(&inner, t->ref, s + k * es, d + k * es);
+        if (FAILED(hr)) {
+            Ctx ours = { c->m, c->args, dst };
+            for (size_t j = 0; j + 1 < k; j++)
+                amrt__deep_free(&ours, t->ref, d + j * es);
+            memset(d, 0, n * es);
+        }
+    } else if (FAILED(hr)) {
+        i--;                            /* the member that failed holds nothing */
+    }
+    if (FAILED(hr)) {
+        Ctx ours = { c->m, c->args, dst };
+        for (unsigned k = 0; k < i; k++)
+            amrt__deep_free(&ours, t->members[k].type, (unsigned char *)dst + t->members[k].offset);
+        for (unsigned k = i; k < t->nmembers; k++)     /* the caller's pointers: not ours */
+            memset((unsigned char *)dst + t->members[k].offset, 0, amrt__value_size(t->members[k].type));
+    }
+    return hr;
+}
+
+/* Copy the value at src (of type t) into dst, taking copies of everything
+ * it points to. On failure nothing is held and dst holds no pointer. */
+HRESULT amrt__deep_copy(const Ctx *c, const AmrtType *t, const void *src, void *dst)
+{
+    switch (t->kind) {
+    case AMRT_K_SCALAR: case AMRT_K_STRUCT:
+        memcpy(dst, src, t->size);
+        return S_OK;
+    case AMRT_K_INTERFACE: {
+        IUnknown *u = *(IUnknown *const *)src;
+        if (u)
+            IUnknown_AddRef(u);
+        *(IUnknown **)dst = u;
+        return S_OK;
+    }
+    case AMRT_K_STRING: case AMRT_K_WSTRING: case AMRT_K_BSTR: {
+        const void *s = *(void *const *)src;
+        void *copy = NULL;
+        if (s && t->kind == AMRT_K_BSTR) {
+            copy = SysAllocStringByteLen(s, SysStringByteLen((BSTR)s));
+        } else if (s) {
+            size_t n = amrt__str_bytes(t, s);
+            if ((copy = CoTaskMemAlloc(n)))
+                memcpy(copy, s, n);
+        }
+        *(void **)dst = copy;
+        return s && !copy ? E_OUTOFMEMORY : S_OK;
+    }
+    case AMRT_K_POINTER: {
+        const void *p = *(void *const *)src;
+        *(void **)dst = NULL;
+        if (!p)
+            return S_OK;
+        size_t size;
+        if (!amrt__instance_size(c, t->ref, p, &size))
+            return E_INVALIDARG;
+        void *copy = amrt__calloc(size);
+        if (!copy)
+            return E_OUTOFMEMORY;
+        HRESULT hr = t->ref->kind == AMRT_K_CONFSTRUCT ? copy_members(c, t->ref, p, copy, size)
+                                                       : amrt__deep_copy(c, t->ref, p, copy);
+        if (FAILED(hr)) {
+            amrt__free(copy);
+            return hr;
+        }
+        *(void **)dst = copy;
+        return S_OK;
+    }
+    case AMRT_K_ARRAY: {
+        const unsigned char *p = *(void *const *)src;
+        *(void **)dst = NULL;
+        if (!p)
+            return S_OK;
+        size_t n, first, len;
+        if (!amrt__array_bounds(c, t, &n, &first, &len))
+            return E_INVALIDARG;
+        return amrt__copy_elems(c, t->ref, p, n, first, len, (void **)dst);
+    }
+    case AMRT_K_FIXED_ARRAY: {
+        size_t es = amrt__value_size(t->ref);
+        memset(dst, 0, amrt__value_size(t));
+        for (size_t i = 0; i < t->size; i++) {
+            HRESULT hr = amrt__deep_copy(c, t->ref, (const unsigned char *)src + i * es, (unsigned char *)dst + i * es);
+            if (FAILED(hr)) {
+                for (size_t k = 0; k < i; k++)
+                    amrt__deep_free(c, t->ref, (unsigned char *)dst + k * es);
+                memset(dst, 0, amrt__value_size(t));
+                return hr;
+            }
+        }
+        return S_OK;
+    }
+    case AMRT_K_CSTRUCT:
+        return copy_members(c, t, src, dst, t->size);
+    case AMRT_K_CONFSTRUCT:
+        return E_UNEXPECTED;            /* only behind a pointer (AMRT_K_POINTER copies it) */
+    case AMRT_K_UNION: {
+        memcpy(dst, src, t->size);
+        if (!amrt__union_valid(c, t)) {
+            memset(dst, 0, t->size);
+            return E_INVALIDARG;        /* no arm for the discriminant */
+        }
+        const AmrtType *arm = amrt__union_arm(c, t);
+        HRESULT hr = arm ? amrt__deep_copy(c, arm, src, dst) : S_OK;
+        if (FAILED(hr))
+            memset(dst, 0, t->size);
+        return hr;
+    }
+    }
+    return E_UNEXPECTED;
+}
+
+/* Free what the value at v (of type t) owns; the storage of v itself stays. */
+void amrt__deep_free(const Ctx *c, const AmrtType *t, void *v)
+{
+    switch (t->kind) {
+    case AMRT_K_SCALAR: case AMRT_K_STRUCT:
+        return;
+    case AMRT_K_INTERFACE: {
+        IUnknown *u = *(IUnknown **)v;
+        if (u)
+            IUnknown_Release(u);
+        *(IUnknown **)v = NULL;
+        return;
+    }
+    case AMRT_K_STRING: case AMRT_K_WSTRING:
+        CoTaskMemFree(*(void **)v);
+        *(void **)v = NULL;
+        return;
+    case AMRT_K_BSTR:
+        SysFreeString(*(BSTR *)v);
+        *(void **)v = NULL;
+        return;
+    case AMRT_K_POINTER: {
+        void *p = *(void **)v;
+        if (p) {
+            amrt__deep_free(c, t->ref, p);
+            amrt__free(p);
+        }
+        *(void **)v = NULL;
+        return;
+    }
+    case AMRT_K_ARRAY: {
+        unsigned char *p = *(void **)v;
+        size_t n, first, len;
+        if (p && amrt__array_bounds(c, t, &n, &first, &len))
+            amrt__free_elems(c, t->ref, p, n);
+        amrt__free(p);
+        *(void **)v = NULL;
+        return;
+    }
+    case AMRT_K_FIXED_ARRAY:
+        amrt__free_elems(c, t->ref, v, t->size);
+        return;
+    case AMRT_K_CSTRUCT: case AMRT_K_CONFSTRUCT:
+        free_members(c, t, v);
+        return;
+    case AMRT_K_UNION: {
+        const AmrtType *arm = amrt__union_arm(c, t);
+        if (arm)
+            amrt__deep_free(c, arm, v);
+        return;
+    }
+    }
+}

@@ -1,0 +1,107 @@
+/*
+ * interp.h - the interpreter of the glue's type descriptions (interp.c):
+ * what a value of an AmrtType is, how big, what its expressions say, how
+ * to copy it and free it. The call objects (callobj.c) copy arguments with
+ * it; a wire encoder sits beside it. Nothing here knows about calls.
+ */
+#ifndef AMRT_INTERP_H
+#define AMRT_INTERP_H
+
+#include "internal.h"
+
+#include <stdint.h>
+
+/* The limits of eval: the depth of its stack and the steps of a program.
+ * An expression beyond them cannot be evaluated (eval returns false). */
+enum { AMRT_EVAL_STACK = 16, AMRT_EVAL_STEPS = 256 };
+
+/* Where correlation expressions find their operands: the call's argument
+ * values and, inside a structure, the structure itself. */
+typedef struct Ctx {
+    const AmrtMethod *m;
+    void *const *args;              /* args[i] -> the value of parameter i */
+    const unsigned char *base;      /* the enclosing structure, NULL at the top */
+} Ctx;
+
+/* the context of method m's arguments */
+static inline Ctx amrt__ctx(const AmrtMethod *m, void *const *args)
+{
+    Ctx c = { m, args, NULL };
+    return c;
+}
+
+/* the context inside the structure at base, within c's call */
+static inline Ctx amrt__ctx_in(const Ctx *c, const void *base)
+{
+    Ctx in = { c->m, c->args, base };
+    return in;
+}
+
+/* a value that owns nothing (a scalar, a structure without pointers) */
+static inline bool amrt__plain(const AmrtType *t)
+{
+    return t->kind == AMRT_K_SCALAR || t->kind == AMRT_K_STRUCT;
+}
+
+/* The bytes of a value of t where it is stored (an argument, a member, an
+ * element); a pointer's is sizeof(void *). A conformant structure's is
+ * without its trailing elements (amrt__instance_size). */
+static inline size_t amrt__value_size(const AmrtType *t)
+{
+    switch (t->kind) {
+    case AMRT_K_SCALAR: case AMRT_K_STRUCT: case AMRT_K_CSTRUCT: case AMRT_K_UNION: case AMRT_K_CONFSTRUCT:
+        return t->size;
+    case AMRT_K_FIXED_ARRAY:
+        return (size_t)t->size * amrt__value_size(t->ref);
+    default:
+        return sizeof(void *);
+    }
+}
+
+/* Parameters other arguments may read (size_is, switch_is, ...): plain
+ * values and pointers to plain values. A call copies them first, and
+ * frees and delivers them last. */
+static inline bool amrt__is_holder(const AmrtType *t)
+{
+    return amrt__plain(t) || (t->kind == AMRT_K_POINTER && amrt__plain(t->ref));
+}
+
+/* the bytes of the string s of t (STRING or WSTRING), its NUL included */
+size_t amrt__str_bytes(const AmrtType *t, const void *s);
+
+/* Run a correlation expression (AMRT_X_*); false when it cannot be
+ * evaluated (a NULL pointer, a division by zero, a malformed program). */
+bool amrt__eval(const Ctx *c, const int *x, int64_t *out);
+
+/* The bounds of an array of t (ARRAY): 'count' elements allocated,
+ * elements [first, first + len) passed. False when an expression cannot
+ * be evaluated or the bounds are out of range. */
+bool amrt__array_bounds(const Ctx *c, const AmrtType *t, size_t *count, size_t *first, size_t *len);
+
+/* The arm of the union t that its discriminant selects (NULL: none, or an
+ * arm without data); amrt__union_valid says whether any arm does (an empty
+ * arm included). */
+const AmrtType *amrt__union_arm(const Ctx *c, const AmrtType *t);
+bool amrt__union_valid(const Ctx *c, const AmrtType *t);
+
+/* The size of the value of t at v: a conformant structure's depends on its
+ * members. False when it cannot be known. */
+bool amrt__instance_size(const Ctx *c, const AmrtType *t, const void *v, size_t *size);
+
+/* Copy the value at src (of type t) into dst, taking copies of everything
+ * it points to (interfaces are AddRef'd). On failure nothing is held and
+ * dst holds no pointer. */
+HRESULT amrt__deep_copy(const Ctx *c, const AmrtType *t, const void *src, void *dst);
+
+/* Free what the value at v (of type t) owns; the storage of v itself stays. */
+void amrt__deep_free(const Ctx *c, const AmrtType *t, void *v);
+
+/* Copy n elements of et (of which [first, first + len) are passed) into a
+ * new zeroed buffer (amrt__alloc's) at *out. */
+HRESULT amrt__copy_elems(const Ctx *c, const AmrtType *et, const unsigned char *src, size_t n, size_t first,
+                         size_t len, void **out);
+
+/* free what n elements of et at b own (b stays) */
+void amrt__free_elems(const Ctx *c, const AmrtType *et, unsigned char *b, size_t n);
+
+#endif
