@@ -32,6 +32,12 @@ extern "C" {
 #define SUCCEEDED(hr) (((HRESULT)(hr)) >= 0)
 #define FAILED(hr) (((HRESULT)(hr)) < 0)
 #define HRESULT_CODE(hr) ((hr) & 0xFFFF)
+#define FACILITY_WIN32 7
+/* a Win32 error code as an HRESULT (winerror.h's definition) */
+#define HRESULT_FROM_WIN32(x) \
+    ((HRESULT)(x) <= 0 ? (HRESULT)(x) : (HRESULT)(((x) & 0x0000FFFF) | (FACILITY_WIN32 << 16) | 0x80000000))
+#define ERROR_INVALID_HANDLE    6L      /* Win32 codes (winerror.h) */
+#define RPC_X_NULL_REF_POINTER  1780L
 #define S_OK                    _HRESULT_TYPEDEF_(0x00000000)
 #define S_FALSE                 _HRESULT_TYPEDEF_(0x00000001)
 #define E_NOTIMPL               _HRESULT_TYPEDEF_(0x80004001)
@@ -150,6 +156,10 @@ AMIDLRT_API HRESULT CoWaitForMultipleHandles(DWORD flags, DWORD timeout, ULONG c
 /* On the thread running a call's server method: its ICancelMethodCalls
  * (RULES.md D11); RPC_E_NO_CONTEXT elsewhere and for IServerSecurity (F3). */
 AMIDLRT_API HRESULT CoGetCallContext(REFIID riid, void **ppv);
+/* Windows' CoSwitchCallContext: the thread's call context object (not
+ * AddRef'd) that CoGetCallContext answers with from now on; *old gets the
+ * one before (the running call's own, or NULL). */
+AMIDLRT_API HRESULT CoSwitchCallContext(IUnknown *context, IUnknown **old);
 AMIDLRT_API HRESULT CoTestCancel(void);
 /* Cancellation of synchronous calls (RULES.md D10, D11): enabled per
  * thread, counted. A synchronous call through a proxy runs on the calling

@@ -153,6 +153,7 @@ typedef struct Call {
     atomic_int state;
     atomic_uint seq;                    /* calls begun: tells one call from the next */
     _Atomic(Frame *) frame;             /* the call in progress (RUNNING) */
+    _Atomic(const AmrtMethod *) method; /* ... and its method (B20: Finish_ checks it without the lock) */
     Frame *spare;                       /* an allocated frame kept for the next call */
     atomic_long refs;
     alignas(64) unsigned char storage[INLINE_BYTES];
@@ -840,6 +841,8 @@ HRESULT AmrtBegin(void *iface, const AmrtInterface *glue, int method, void **arg
     if (method < 0 || method >= glue->nmethods)
         return E_INVALIDARG;
     const AmrtMethod *m = &glue->methods[method];
+    if (!amrt__initialized())
+        return CO_E_NOTINITIALIZED;     /* after the last CoUninitialize nothing runs (B22) */
     __builtin_prefetch(&c->ev, 1);      /* the first line is ours to write: ask for it now */
     int idle = IDLE;
     if (!atomic_compare_exchange_strong_explicit(&c->state, &idle, BEGINNING, memory_order_acquire,
@@ -883,6 +886,8 @@ HRESULT AmrtBegin(void *iface, const AmrtInterface *glue, int method, void **arg
         worker_addref(c);
     }
     atomic_store_explicit(&c->frame, f, memory_order_relaxed);
+    if (atomic_load_explicit(&c->method, memory_order_relaxed) != m)
+        atomic_store_explicit(&c->method, m, memory_order_relaxed);
     atomic_store_explicit(&c->seq, atomic_load_explicit(&c->seq, memory_order_relaxed) + 1, memory_order_relaxed);
     atomic_store_explicit(&c->state, RUNNING, memory_order_release);
     if (direct)
@@ -930,13 +935,31 @@ static bool detach(Call *c, Frame *f)
     return false;
 }
 
+/* A NULL [ref] pointer among the caller's [out] arguments (B21)? */
+static bool null_ref_out(const AmrtMethod *m, void **args)
+{
+    for (int i = 0; i < m->nparams; i++) {
+        const AmrtParam *p = &m->params[i];
+        if ((p->dir & AMRT_OUT) && !(p->type->flags & AMRT_F_UNIQUE) && (!args[i] || !*(void **)args[i]))
+            return true;
+    }
+    return false;
+}
+
 HRESULT AmrtFinish(void *iface, const AmrtInterface *glue, int method, void **args, void *ret)
 {
     Call *c = CALL_FROM(iface, async);
-    (void)glue;
-    (void)method;
     if (atomic_load_explicit(&c->state, memory_order_acquire) != RUNNING)
         return RPC_E_CALL_COMPLETE;     /* no call in progress (B7) */
+    /* Finish_ of another method (B20), or a NULL [ref] [out] pointer
+     * (B21): an error at once, nothing written, the call still pending.
+     * 'method' is published with RUNNING; a call another thread finishes
+     * meanwhile is told by the seq check below. */
+    const AmrtMethod *m = method >= 0 && method < glue->nmethods ? &glue->methods[method] : NULL;
+    if (m != atomic_load_explicit(&c->method, memory_order_relaxed))
+        return E_UNEXPECTED;
+    if (null_ref_out(m, args))
+        return HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER);
     unsigned seq = atomic_load_explicit(&c->seq, memory_order_relaxed);
     /* Finish_ waits for completion (B12, B13). Our own manual-reset event,
      * signaled already (many calls in flight), needs no Wait; the next
@@ -973,7 +996,7 @@ HRESULT AmrtFinish(void *iface, const AmrtInterface *glue, int method, void **ar
     }
     HRESULT hr = S_OK;
     bool keep = true;                   /* false: detached, the worker frees it */
-    const AmrtMethod *m = f->m;         /* read first: a detached frame is the worker's at once */
+    m = f->m;                           /* read first: a detached frame is the worker's at once */
     if (fl & F_CANCELED) {
         hr = (fl & F_FORCED) ? f->forced : RPC_E_CALL_CANCELED;  /* D6: outs untouched */
         if (!(fl & F_RETURNED))
@@ -1286,11 +1309,28 @@ static const IAsyncManagerVtbl manager_vtbl = {
 
 /* ---- CoGetCallContext / CoTestCancel on the server's thread (D11, F3) ---- */
 
+/* CoSwitchCallContext's object on this thread (not counted, as on
+ * Windows), NULL when none: CoGetCallContext answers with it */
+static __thread IUnknown *switched_context;
+
+HRESULT CoSwitchCallContext(IUnknown *context, IUnknown **old)
+{
+    if (!old)
+        return E_INVALIDARG;
+    Frame *f = current_frame;
+    IUnknown *own = f ? &f->call->inner : NULL;    /* the context of the call this thread runs */
+    *old = switched_context ? switched_context : own;
+    switched_context = context == own ? NULL : context;     /* switching back to the call's own */
+    return S_OK;
+}
+
 HRESULT CoGetCallContext(REFIID riid, void **ppv)
 {
     if (!ppv)
         return E_INVALIDARG;
     *ppv = NULL;
+    if (switched_context)
+        return IUnknown_QueryInterface(switched_context, riid, ppv);
     Frame *f = current_frame;
     if (!f)
         return RPC_E_NO_CONTEXT;

@@ -368,6 +368,9 @@ HRESULT CoGetClassObject(REFCLSID rclsid, DWORD clsctx, LPVOID reserved, REFIID 
         return E_INVALIDARG;
     if (!amrt__initialized())
         return CO_E_NOTINITIALIZED;
+    IUnknown *sys = amrt__system_factory(clsid);   /* the system classes' (C23) */
+    if (sys)
+        return sys->lpVtbl->QueryInterface(sys, AMRT_IID(iid), ppv);
     DWORD ctx = 0;
     IUnknown *f = find_factory(clsid, clsctx, &ctx);
     if (!f)
@@ -389,12 +392,9 @@ HRESULT CoCreateInstance(REFCLSID rclsid, IUnknown *outer, DWORD clsctx, REFIID 
     if (!amrt__initialized())
         return CO_E_NOTINITIALIZED;
     /* the system classes */
-    if (IsEqualGUID(clsid, &CLSID_StdEvent) || IsEqualGUID(clsid, &CLSID_ManualResetEvent))
-        return amrt__event_create(outer, IsEqualGUID(clsid, &CLSID_ManualResetEvent), iid, ppv);
-    if (IsEqualGUID(clsid, &CLSID_SynchronizeContainer))
-        return amrt__container_create(outer, iid, ppv);
-    if (IsEqualGUID(clsid, &CLSID_AmrtSynchronizeMutex))
-        return amrt__mutex_create(outer, iid, ppv);
+    HRESULT hr = amrt__system_create(clsid, outer, iid, ppv);
+    if (hr != REGDB_E_CLASSNOTREG)
+        return hr;
     /* registered classes: in-process, the caller gets the object itself;
      * a local server is reached through a proxy (RULES.md I5), which is not
      * part of the runtime yet: the class is then not available */
@@ -405,7 +405,7 @@ HRESULT CoCreateInstance(REFCLSID rclsid, IUnknown *outer, DWORD clsctx, REFIID 
     if (!f)
         return REGDB_E_CLASSNOTREG;
     IClassFactory *cf = NULL;
-    HRESULT hr = f->lpVtbl->QueryInterface(f, AMRT_IID(&IID_IClassFactory), (void **)&cf);
+    hr = f->lpVtbl->QueryInterface(f, AMRT_IID(&IID_IClassFactory), (void **)&cf);
     f->lpVtbl->Release(f);
     if (FAILED(hr))
         return hr;
@@ -498,8 +498,9 @@ HRESULT CoEnableCallCancellation(LPVOID reserved)
     return S_OK;
 }
 
-/* S_OK once every CoEnableCallCancellation of the thread is balanced;
- * CO_E_CANCEL_DISABLED while some are not (cancellation stays enabled) */
+/* RULES.md D13, as Windows behaves: S_OK for a disable that balances an
+ * enable of the thread, CO_E_CANCEL_DISABLED when none is outstanding. The
+ * count is the thread's: CoInitialize and CoUninitialize leave it. */
 HRESULT CoDisableCallCancellation(LPVOID reserved)
 {
     if (reserved)
@@ -507,15 +508,15 @@ HRESULT CoDisableCallCancellation(LPVOID reserved)
     pthread_once(&cancel_once, cancel_key_init);
     CancelThread *t = pthread_getspecific(cancel_key);
     if (!t)
-        return S_OK;                    /* not enabled: disabled already */
+        return CO_E_CANCEL_DISABLED;    /* nothing to balance */
     pthread_mutex_lock(&cancel_lock);
-    bool still = --t->count > 0;
-    if (!still)
+    bool last = --t->count == 0;
+    if (last)
         cancel_unlink(t);
     pthread_mutex_unlock(&cancel_lock);
-    if (!still)
+    if (last)
         pthread_setspecific(cancel_key, NULL);
-    return still ? CO_E_CANCEL_DISABLED : S_OK;
+    return S_OK;
 }
 
 HRESULT CoCancelCall(DWORD thread_id, ULONG timeout)

@@ -127,6 +127,10 @@ void *amrt__sync_faces_find(AmrtSyncFaces *f, REFIID riid);
 HRESULT amrt__event_create(IUnknown *outer, bool manual, const IID *iid, void **ppv);
 HRESULT amrt__container_create(IUnknown *outer, const IID *iid, void **ppv);
 HRESULT amrt__mutex_create(IUnknown *outer, const IID *iid, void **ppv);
+/* a system class's object (REGDB_E_CLASSNOTREG: clsid is none), and its
+ * class factory (not counted; NULL: none) */
+HRESULT amrt__system_create(const CLSID *clsid, IUnknown *outer, const IID *iid, void **ppv);
+IUnknown *amrt__system_factory(const CLSID *clsid);
 
 /* the COWAIT_FLAGS there are (RULES.md C18); other bits give E_INVALIDARG (C3) */
 #define COWAIT_KNOWN ((DWORD)(COWAIT_WAITALL | COWAIT_ALERTABLE | COWAIT_INPUTAVAILABLE | COWAIT_DISPATCH_CALLS | \

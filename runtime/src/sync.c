@@ -137,6 +137,57 @@ static bool lock_init(pthread_mutex_t *lock, pthread_cond_t *cond)
     return ok;
 }
 
+/* ==================================================================== handles */
+
+/* The descriptors GetHandle gave out, indexed by their value: the handles
+ * of this runtime, as CoWaitForMultipleHandles knows them (RULES.md C22),
+ * each with the event it mirrors (C20: a wait consumes an auto-reset
+ * event's signal). An event leaves the table before its descriptor is
+ * closed, and a waiter holds handles_lock while it touches an event found
+ * here, so the event cannot go under it. Lock order: handles_lock, then an
+ * event's lock. */
+static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
+static AmrtEventCore **handles;         /* [fd]; guarded by handles_lock */
+static int handles_cap;
+
+static bool handle_add(int fd, AmrtEventCore *ev)
+{
+    bool ok = true;
+    pthread_mutex_lock(&handles_lock);
+    if (fd >= handles_cap) {
+        int cap = handles_cap ? handles_cap : 64;
+        while (cap <= fd)
+            cap *= 2;
+        AmrtEventCore **n = amrt__calloc((size_t)cap * sizeof *n);
+        if (n) {
+            if (handles)
+                memcpy(n, handles, (size_t)handles_cap * sizeof *n);
+            amrt__free(handles);
+            handles = n;
+            handles_cap = cap;
+        }
+        ok = n != NULL;
+    }
+    if (ok)
+        handles[fd] = ev;
+    pthread_mutex_unlock(&handles_lock);
+    return ok;
+}
+
+static void handle_remove(int fd)
+{
+    pthread_mutex_lock(&handles_lock);
+    if (fd < handles_cap)
+        handles[fd] = NULL;
+    pthread_mutex_unlock(&handles_lock);
+}
+
+/* the event whose handle fd is, NULL if none (handles_lock held) */
+static AmrtEventCore *handle_event(int fd)
+{
+    return fd >= 0 && fd < handles_cap ? handles[fd] : NULL;
+}
+
 /* ==================================================================== the event core */
 
 static bool core_signaled(void *arg)
@@ -157,8 +208,10 @@ bool amrt__ev_init(AmrtEventCore *ev, AmrtEventSlow *slow, bool manual)
 
 void amrt__ev_fini(AmrtEventCore *ev)
 {
-    if (ev->slow->efd >= 0)
+    if (ev->slow->efd >= 0) {
+        handle_remove(ev->slow->efd);   /* no waiter can find it any more: then close */
         close(ev->slow->efd);
+    }
     pthread_cond_destroy(&ev->slow->cond);
     pthread_mutex_destroy(&ev->slow->lock);
 }
@@ -315,9 +368,15 @@ HRESULT amrt__ev_get_handle(AmrtEventCore *ev, HANDLE *ph)
         atomic_fetch_or(&ev->word, AMRT_EV_SLOW);
         efd_update(ev);
     }
-    /* the HANDLE's value is the file descriptor (RULES.md C10); owned by the object */
-    *ph = (HANDLE)(intptr_t)s->efd;
+    int fd = s->efd;
     pthread_mutex_unlock(&s->lock);
+    /* known to CoWaitForMultipleHandles before the program sees it */
+    if (!handle_add(fd, ev)) {
+        *ph = NULL;
+        return E_OUTOFMEMORY;
+    }
+    /* the HANDLE's value is the file descriptor (RULES.md C10); owned by the object */
+    *ph = (HANDLE)(intptr_t)fd;
     return S_OK;
 }
 
@@ -631,9 +690,81 @@ HRESULT amrt__container_create(IUnknown *outer, const IID *iid, void **ppv)
 
 /* ==================================================================== CoWaitForMultipleHandles */
 
-HRESULT CoWaitForMultipleHandles(DWORD flags, DWORD timeout, ULONG count, HANDLE *handles, LPDWORD index)
+/* Take the signal of the event whose handle fd is, as a wait that it
+ * satisfies does (RULES.md C20): an auto-reset event's is consumed. False
+ * when it is not signaled (another waiter took it); E_HANDLE in *hr when
+ * fd is no handle any more. */
+static bool handle_take(int fd, HRESULT *hr)
 {
-    if (!handles || !index)
+    bool on = false;
+    pthread_mutex_lock(&handles_lock);
+    AmrtEventCore *ev = handle_event(fd);
+    if (ev) {
+        pthread_mutex_lock(&ev->slow->lock);
+        unsigned w = atomic_load(&ev->word);
+        on = w & AMRT_EV_SIGNALED;
+        if (on && !(w & AMRT_EV_MANUAL)) {
+            atomic_fetch_and(&ev->word, ~AMRT_EV_SIGNALED);
+            efd_update(ev);
+        }
+        pthread_mutex_unlock(&ev->slow->lock);
+    } else {
+        *hr = HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE);
+    }
+    pthread_mutex_unlock(&handles_lock);
+    return on;
+}
+
+static int by_address(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* COWAIT_WAITALL: take every signal at once, or none (C20). The events'
+ * locks are taken in address order, each once. */
+static bool handles_take_all(const struct pollfd *pfd, ULONG count, HRESULT *hr)
+{
+    AmrtEventCore *evs[64];
+    size_t n = 0;
+    bool all = true;
+    pthread_mutex_lock(&handles_lock);
+    for (ULONG i = 0; i < count; i++) {
+        if (!(evs[n] = handle_event(pfd[i].fd))) {
+            *hr = HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE);
+            pthread_mutex_unlock(&handles_lock);
+            return false;
+        }
+        n++;
+    }
+    qsort(evs, n, sizeof *evs, by_address);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || evs[i] != evs[i - 1])
+            evs[k++] = evs[i];
+    for (size_t i = 0; i < k; i++)
+        pthread_mutex_lock(&evs[i]->slow->lock);
+    for (size_t i = 0; i < k && all; i++)
+        all = atomic_load(&evs[i]->word) & AMRT_EV_SIGNALED;
+    for (size_t i = 0; i < k; i++) {
+        if (all && !(atomic_load(&evs[i]->word) & AMRT_EV_MANUAL)) {
+            atomic_fetch_and(&evs[i]->word, ~AMRT_EV_SIGNALED);
+            efd_update(evs[i]);
+        }
+        pthread_mutex_unlock(&evs[i]->slow->lock);
+    }
+    pthread_mutex_unlock(&handles_lock);
+    return all;
+}
+
+/* RULES.md C17-C22. The handles are the descriptors of GetHandle: poll()
+ * says which may be signaled, the event itself confirms it and gives up
+ * its signal as a Windows wait would. */
+HRESULT CoWaitForMultipleHandles(DWORD flags, DWORD timeout, ULONG count, HANDLE *handles_, LPDWORD index)
+{
+    if (index)
+        *index = 0;                     /* C21 */
+    if (!handles_ || !index)
         return E_INVALIDARG;
     if (flags & ~COWAIT_KNOWN)
         return E_INVALIDARG;
@@ -642,10 +773,16 @@ HRESULT CoWaitForMultipleHandles(DWORD flags, DWORD timeout, ULONG count, HANDLE
     if (count > 64)
         return E_INVALIDARG;
     struct pollfd pfd[64];
+    pthread_mutex_lock(&handles_lock);
     for (ULONG i = 0; i < count; i++) {
-        pfd[i].fd = (int)(intptr_t)handles[i];
+        pfd[i].fd = (int)(intptr_t)handles_[i];
         pfd[i].events = POLLIN;
+        if (!handle_event(pfd[i].fd)) {
+            pthread_mutex_unlock(&handles_lock);
+            return HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE);    /* not ours: fails at once (C22) */
+        }
     }
+    pthread_mutex_unlock(&handles_lock);
     struct timespec deadline;
     if (timeout != INFINITE)
         amrt__deadline(&deadline, timeout);
@@ -654,27 +791,28 @@ HRESULT CoWaitForMultipleHandles(DWORD flags, DWORD timeout, ULONG count, HANDLE
         int r = poll(pfd, count, left);
         if (r < 0 && errno != EINTR)
             return E_FAIL;
+        HRESULT hr = S_OK;
         if (r > 0) {
-            ULONG ready = 0, first = count;
+            ULONG ready = 0;
             for (ULONG i = 0; i < count; i++)
-                if (pfd[i].revents & (POLLIN | POLLERR | POLLHUP)) {
+                if (pfd[i].revents)
                     ready++;
-                    if (first == count)
-                        first = i;
-                }
-            if (!(flags & COWAIT_WAITALL) && first < count) {
-                *index = first;
-                return S_OK;
-            }
-            if ((flags & COWAIT_WAITALL) && ready == count) {
-                *index = 0;
-                return S_OK;
-            }
-            if (flags & COWAIT_WAITALL) {
+            if (!(flags & COWAIT_WAITALL)) {
+                for (ULONG i = 0; i < count && hr == S_OK; i++)
+                    if (pfd[i].revents && handle_take(pfd[i].fd, &hr)) {
+                        *index = i;
+                        return S_OK;
+                    }
+            } else if (ready == count) {
+                if (handles_take_all(pfd, count, &hr))
+                    return S_OK;        /* *index stays 0 */
+            } else {
                 /* not all yet: wait a little before polling them again */
                 struct timespec ts = { 0, 1000000 };
                 nanosleep(&ts, NULL);
             }
+            if (FAILED(hr))
+                return hr;              /* a handle was closed under the wait */
         }
         if (left == 0)
             return RPC_S_CALLPENDING;   /* this function's timeout value (RULES.md C17) */
@@ -821,4 +959,85 @@ HRESULT amrt__mutex_create(IUnknown *outer, const IID *iid, void **ppv)
     HRESULT hr = IUnknown_QueryInterface(&mx->inner, iid, ppv);
     IUnknown_Release(&mx->inner);
     return hr;
+}
+
+/* ==================================================================== the system classes */
+
+/* The system classes by CLSID (CoCreateInstance); REGDB_E_CLASSNOTREG for
+ * any other. */
+HRESULT amrt__system_create(const CLSID *clsid, IUnknown *outer, const IID *iid, void **ppv)
+{
+    *ppv = NULL;
+    if (IsEqualGUID(clsid, &CLSID_StdEvent) || IsEqualGUID(clsid, &CLSID_ManualResetEvent))
+        return amrt__event_create(outer, IsEqualGUID(clsid, &CLSID_ManualResetEvent), iid, ppv);
+    if (IsEqualGUID(clsid, &CLSID_SynchronizeContainer))
+        return amrt__container_create(outer, iid, ppv);
+    if (IsEqualGUID(clsid, &CLSID_AmrtSynchronizeMutex))
+        return amrt__mutex_create(outer, iid, ppv);
+    return REGDB_E_CLASSNOTREG;
+}
+
+/* Their class factories (RULES.md C23): one static object per class, whose
+ * references are not counted. */
+typedef struct SystemFactory {
+    IClassFactory cf;
+    const CLSID *clsid;
+} SystemFactory;
+
+static HRESULT STDMETHODCALLTYPE sf_qi(IClassFactory *This, REFIID riid, void **ppv)
+{
+    if (!ppv)
+        return E_POINTER;
+    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IClassFactory)) {
+        *ppv = This;
+        return S_OK;
+    }
+    *ppv = NULL;
+    return E_NOINTERFACE;
+}
+
+static ULONG STDMETHODCALLTYPE sf_addref(IClassFactory *This)
+{
+    (void)This;
+    return 2;
+}
+
+static ULONG STDMETHODCALLTYPE sf_release(IClassFactory *This)
+{
+    (void)This;
+    return 1;
+}
+
+static HRESULT STDMETHODCALLTYPE sf_create(IClassFactory *This, IUnknown *outer, REFIID riid, void **ppv)
+{
+    if (!ppv)
+        return E_POINTER;
+    *ppv = NULL;
+    if (!riid)
+        return E_INVALIDARG;
+    return amrt__system_create(((SystemFactory *)This)->clsid, outer, riid, ppv);
+}
+
+static HRESULT STDMETHODCALLTYPE sf_lock(IClassFactory *This, BOOL lock)
+{
+    (void)This;
+    (void)lock;
+    return S_OK;                        /* the runtime is never unloaded under a program */
+}
+
+static const IClassFactoryVtbl sf_vtbl = { sf_qi, sf_addref, sf_release, sf_create, sf_lock };
+
+static SystemFactory system_factories[] = {
+    { { (IClassFactoryVtbl *)&sf_vtbl }, &CLSID_StdEvent },
+    { { (IClassFactoryVtbl *)&sf_vtbl }, &CLSID_ManualResetEvent },
+    { { (IClassFactoryVtbl *)&sf_vtbl }, &CLSID_SynchronizeContainer },
+    { { (IClassFactoryVtbl *)&sf_vtbl }, &CLSID_AmrtSynchronizeMutex },
+};
+
+IUnknown *amrt__system_factory(const CLSID *clsid)
+{
+    for (size_t i = 0; i < sizeof system_factories / sizeof system_factories[0]; i++)
+        if (IsEqualGUID(clsid, system_factories[i].clsid))
+            return (IUnknown *)&system_factories[i].cf;
+    return NULL;
 }

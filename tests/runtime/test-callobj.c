@@ -824,15 +824,187 @@ TEST(D10_D11_cocancelcall_and_the_threads_that_enable_it)
     atomic_store(&other_step, 3);
     pthread_join(t, NULL);
     ASSERT_HR(CO_E_CANCEL_DISABLED, CoCancelCall(other, 0));           /* gone with its thread */
-    ASSERT_HR(CO_E_CANCEL_DISABLED, CoDisableCallCancellation(NULL));   /* one enable not balanced yet */
-    ASSERT_HR(E_NOINTERFACE, CoCancelCall(0, 0));
+    ASSERT_HR(S_OK, CoDisableCallCancellation(NULL));                   /* balances one enable (D13) */
+    ASSERT_HR(E_NOINTERFACE, CoCancelCall(0, 0));                       /* one still outstanding */
     ASSERT_HR(S_OK, CoDisableCallCancellation(NULL));
     ASSERT_HR(CO_E_CANCEL_DISABLED, CoCancelCall(0, 0));
-    ASSERT_HR(S_OK, CoDisableCallCancellation(NULL));                   /* nothing to balance */
+    ASSERT_HR(CO_E_CANCEL_DISABLED, CoDisableCallCancellation(NULL));   /* nothing to balance (D13) */
     ASSERT_HR(S_OK, ICancelMethodCalls_Cancel(cm, 0));                   /* async calls: their call object */
     ASSERT_HR(RPC_E_CALL_CANCELED, AsyncICalc_Finish_Slow(call, &canceled));
     ICancelMethodCalls_Release(cm);
     AsyncICalc_Release(call);
+    finish_all(px);
+}
+
+/* Wine's ole32 test_call_cancellation, which passes on Windows */
+TEST(D13_disable_balances_an_enable_and_the_count_survives_initialization)
+{
+    ASSERT_HR(CO_E_CANCEL_DISABLED, CoDisableCallCancellation(NULL));   /* disabled at first */
+    ASSERT_HR(S_OK, CoEnableCallCancellation(NULL));
+    ASSERT_HR(S_OK, CoDisableCallCancellation(NULL));
+    ASSERT_HR(CO_E_CANCEL_DISABLED, CoDisableCallCancellation(NULL));
+    ASSERT_HR(S_OK, CoEnableCallCancellation(NULL));
+    ASSERT_HR(S_OK, CoInitialize(NULL));                                /* the count is not reset */
+    ASSERT_HR(S_OK, CoEnableCallCancellation(NULL));
+    CoUninitialize();
+    ASSERT_HR(S_OK, CoDisableCallCancellation(NULL));
+    ASSERT_HR(S_OK, CoDisableCallCancellation(NULL));
+    ASSERT_HR(CO_E_CANCEL_DISABLED, CoDisableCallCancellation(NULL));
+    ASSERT_HR(S_OK, CoEnableCallCancellation(NULL));                    /* and once more across a shutdown */
+    ASSERT_HR(S_OK, CoInitialize(NULL));
+    CoUninitialize();
+    ASSERT_HR(S_OK, CoDisableCallCancellation(NULL));
+    ASSERT_HR(CO_E_CANCEL_DISABLED, CoDisableCallCancellation(NULL));
+}
+
+TEST(B20_finish_of_another_method_is_unexpected)
+{
+    ICalc *px = proxy();
+    AsyncICalc *call = new_call(px);
+    LONG sum = 7, canceled = 7, v = 7;
+    ASSERT_HR(S_OK, AsyncICalc_Begin_Add(call, 40, 2));
+    ASSERT_HR(E_UNEXPECTED, AsyncICalc_Finish_Slow(call, &canceled));
+    ASSERT_EQ(canceled, 7);                                             /* nothing written */
+    ASSERT_HR(E_UNEXPECTED, AsyncICalc_Finish_Twice(call, &v));
+    ASSERT_EQ(v, 7);
+    ASSERT_HR(RPC_E_CALL_PENDING, AsyncICalc_Begin_Add(call, 1, 1));     /* still pending */
+    ASSERT_HR(S_OK, AsyncICalc_Finish_Add(call, &sum));                 /* and still finishable */
+    ASSERT_EQ(sum, 42);
+    /* a call still running: the wrong Finish_ does not wait for it */
+    ASSERT_HR(S_OK, AsyncICalc_Begin_Slow(call, 100));
+    ASSERT_HR(E_UNEXPECTED, AsyncICalc_Finish_Add(call, &sum));
+    ASSERT_EQ(sum, 42);
+    ASSERT_HR(S_OK, AsyncICalc_Finish_Slow(call, &canceled));
+    ASSERT_EQ(canceled, 0);
+    ASSERT_HR(RPC_E_CALL_COMPLETE, AsyncICalc_Finish_Add(call, &sum));   /* B7 still comes first */
+    AsyncICalc_Release(call);
+    finish_all(px);
+}
+
+TEST(B21_null_ref_out_pointer_at_finish)
+{
+    ICalc *px = proxy();
+    AsyncICalc *call = new_call(px);
+    LONG sum = 0, v = 21;
+    ASSERT_EQ(HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER), (HRESULT)0x800706F4);
+    ASSERT_HR(S_OK, AsyncICalc_Begin_Add(call, 40, 2));
+    ASSERT_HR(0x800706F4, AsyncICalc_Finish_Add(call, NULL));
+    ASSERT_HR(S_OK, AsyncICalc_Finish_Add(call, &sum));                 /* still finishable */
+    ASSERT_EQ(sum, 42);
+    ASSERT_HR(S_OK, AsyncICalc_Begin_Twice(call, &v));                  /* [in, out] too */
+    ASSERT_HR(0x800706F4, AsyncICalc_Finish_Twice(call, NULL));
+    ASSERT_EQ(v, 21);
+    ASSERT_HR(S_OK, AsyncICalc_Finish_Twice(call, &v));
+    ASSERT_EQ(v, 42);
+    IUnknown *self = (IUnknown *)1;
+    ASSERT_HR(S_OK, AsyncICalc_Begin_Self(call));
+    ASSERT_HR(0x800706F4, AsyncICalc_Finish_Self(call, NULL));
+    ASSERT_HR(S_OK, AsyncICalc_Finish_Self(call, &self));
+    ASSERT(self != NULL && self != (IUnknown *)1);
+    IUnknown_Release(self);
+    AsyncICalc_Release(call);
+    finish_all(px);
+}
+
+TEST(B22_begin_after_the_last_couninitialize)
+{
+    ASSERT_HR(S_OK, CoInitializeEx(NULL, COINIT_MULTITHREADED));
+    ICalc *obj = new_calc(), *px = NULL;
+    ASSERT_HR(S_OK, AmrtCreateProxy((IUnknown *)obj, &IID_ICalc, (void **)&px));
+    AsyncICalc *call = new_call(px);
+    LONG sum = 7;
+    CoUninitialize();                                                   /* the last one */
+    ASSERT_HR(CO_E_NOTINITIALIZED, AsyncICalc_Begin_Add(call, 40, 2));
+    ASSERT_HR(RPC_E_CALL_COMPLETE, AsyncICalc_Finish_Add(call, &sum));   /* nothing began */
+    ASSERT_EQ(sum, 7);
+    ASSERT_EQ(atomic_load(&((Calc *)obj)->calls), 0);                   /* nothing ran */
+    ASSERT_HR(S_OK, CoInitializeEx(NULL, COINIT_MULTITHREADED));         /* initialized again: it runs */
+    ASSERT_HR(S_OK, AsyncICalc_Begin_Add(call, 40, 2));
+    ASSERT_HR(S_OK, AsyncICalc_Finish_Add(call, &sum));
+    ASSERT_EQ(sum, 42);
+    ASSERT_EQ(atomic_load(&((Calc *)obj)->calls), 1);
+    AsyncICalc_Release(call);
+    ICalc_Release(obj);
+    finish_all(px);
+}
+
+/* a call context object of the program's own */
+static atomic_int ctx_qis;
+static HRESULT STDMETHODCALLTYPE ctx_qi(IUnknown *This, REFIID riid, void **ppv)
+{
+    atomic_fetch_add(&ctx_qis, 1);
+    if (IsEqualIID(riid, &IID_IUnknown)) {
+        *ppv = This;
+        return S_OK;
+    }
+    *ppv = NULL;
+    return E_NOINTERFACE;
+}
+static ULONG STDMETHODCALLTYPE ctx_addref(IUnknown *This) { (void)This; return 2; }
+static ULONG STDMETHODCALLTYPE ctx_release(IUnknown *This) { (void)This; return 1; }
+static IUnknownVtbl ctx_vtbl = { ctx_qi, ctx_addref, ctx_release };
+
+TEST(co_switch_call_context)
+{
+    IUnknown mine = { &ctx_vtbl }, *old = (IUnknown *)1, *got = NULL;
+    ASSERT_HR(RPC_E_NO_CONTEXT, CoGetCallContext(&IID_IUnknown, (void **)&got));
+    ASSERT_HR(E_INVALIDARG, CoSwitchCallContext(&mine, NULL));
+    ASSERT_HR(S_OK, CoSwitchCallContext(&mine, &old));
+    ASSERT(old == NULL);                                                /* no call in progress */
+    ASSERT_HR(S_OK, CoGetCallContext(&IID_IUnknown, (void **)&got));     /* answered by the object */
+    ASSERT(got == &mine);
+    ASSERT_HR(E_NOINTERFACE, CoGetCallContext(&IID_ICancelMethodCalls, (void **)&got));
+    ASSERT(got == NULL);
+    ASSERT_EQ(atomic_load(&ctx_qis), 2);
+    ASSERT_HR(S_OK, CoSwitchCallContext(NULL, &old));                   /* back to the original: none */
+    ASSERT(old == &mine);
+    ASSERT_HR(RPC_E_NO_CONTEXT, CoGetCallContext(&IID_IUnknown, (void **)&got));
+}
+
+/* A completed call stays signaled (as on Windows): WaitMultiple keeps
+ * returning it, even after Finish_, until its next Begin_ resets it. */
+TEST(C14_B11_a_completed_call_stays_signaled_in_a_container)
+{
+    ICalc *px = proxy();
+    AsyncICalc *a = new_call(px), *b = new_call(px);
+    ISynchronize *sa, *sb, *got;
+    ISynchronizeContainer *cont;
+    LONG sum;
+    ASSERT_HR(S_OK, AsyncICalc_QueryInterface(a, &IID_ISynchronize, (void **)&sa));
+    ASSERT_HR(S_OK, AsyncICalc_QueryInterface(b, &IID_ISynchronize, (void **)&sb));
+    ASSERT_HR(S_OK, CoCreateInstance(&CLSID_SynchronizeContainer, NULL, CLSCTX_INPROC_SERVER,
+                                     &IID_ISynchronizeContainer, (void **)&cont));
+    ASSERT_HR(S_OK, ISynchronizeContainer_AddSynchronize(cont, sa));
+    ASSERT_HR(S_OK, ISynchronizeContainer_AddSynchronize(cont, sb));
+    ASSERT_HR(S_OK, AsyncICalc_Begin_Add(a, 1, 2));
+    ASSERT_HR(S_OK, AsyncICalc_Begin_Add(b, 3, 4));
+    ASSERT_HR(S_OK, ISynchronize_Wait(sb, 0, INFINITE));
+    ASSERT_HR(S_OK, ISynchronize_Wait(sa, 0, INFINITE));
+    for (int i = 0; i < 3; i++) {
+        ASSERT_HR(S_OK, ISynchronizeContainer_WaitMultiple(cont, 0, 0, &got));
+        ASSERT(got == sa);                                              /* the same one, every time */
+        ISynchronize_Release(got);
+        if (i == 0) {
+            ASSERT_HR(S_OK, AsyncICalc_Finish_Add(a, &sum));
+            ASSERT_EQ(sum, 3);
+        }
+    }
+    /* what works: wait on the calls not finished yet, here by their handles */
+    ISynchronizeHandle *h;
+    HANDLE hb;
+    DWORD idx = 9;
+    ASSERT_HR(S_OK, ISynchronize_QueryInterface(sb, &IID_ISynchronizeHandle, (void **)&h));
+    ASSERT_HR(S_OK, ISynchronizeHandle_GetHandle(h, &hb));
+    ISynchronizeHandle_Release(h);
+    ASSERT_HR(S_OK, CoWaitForMultipleHandles(0, INFINITE, 1, &hb, &idx));
+    ASSERT_EQ(idx, 0);
+    ASSERT_HR(S_OK, AsyncICalc_Finish_Add(b, &sum));
+    ASSERT_EQ(sum, 7);
+    ISynchronizeContainer_Release(cont);
+    ISynchronize_Release(sa);
+    ISynchronize_Release(sb);
+    AsyncICalc_Release(a);
+    AsyncICalc_Release(b);
     finish_all(px);
 }
 
@@ -1023,4 +1195,7 @@ RUN_TESTS(ENTRY(B1_B16_no_call_factory_means_no_async), ENTRY(B2_B3_create_call_
           ENTRY(E4_unaggregated_server_call_object_exposes_isynchronize), ENTRY(I4_proxy_forwards_and_holds_the_object), ENTRY(I5_local_server_is_reached_through_the_proxy),
           ENTRY(begin_out_of_memory_at_every_allocation), ENTRY(begin_out_of_memory_while_a_canceled_call_runs),
           ENTRY(create_call_out_of_memory_at_every_allocation),
-          ENTRY(finish_allocates_nothing))
+          ENTRY(finish_allocates_nothing), ENTRY(D13_disable_balances_an_enable_and_the_count_survives_initialization),
+          ENTRY(B20_finish_of_another_method_is_unexpected), ENTRY(B21_null_ref_out_pointer_at_finish),
+          ENTRY(B22_begin_after_the_last_couninitialize), ENTRY(co_switch_call_context),
+          ENTRY(C14_B11_a_completed_call_stays_signaled_in_a_container))

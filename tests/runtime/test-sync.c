@@ -380,6 +380,152 @@ TEST(C12_container_manages_unsignaled_objects)
     ISynchronize_Release(b);
 }
 
+/* Wine's ole32 test_CoWaitForMultipleHandles, which passes on Windows */
+TEST(C20_cowait_consumes_an_auto_reset_signal)
+{
+    ISynchronize *a = make_event(&CLSID_StdEvent), *b = make_event(&CLSID_StdEvent);
+    ISynchronize *m = make_event(&CLSID_ManualResetEvent);
+    HANDLE hs[3] = { (HANDLE)(intptr_t)fd_of(a), (HANDLE)(intptr_t)fd_of(b), (HANDLE)(intptr_t)fd_of(m) };
+    DWORD idx = 99;
+    ISynchronize_Signal(a);
+    ISynchronize_Signal(b);
+    ASSERT_HR(S_OK, CoWaitForMultipleHandles(0, 0, 2, hs, &idx));
+    ASSERT_EQ(idx, 0);
+    ASSERT_HR(S_OK, CoWaitForMultipleHandles(0, 0, 2, hs, &idx));      /* a's signal was consumed */
+    ASSERT_EQ(idx, 1);
+    ASSERT_HR(RPC_S_CALLPENDING, CoWaitForMultipleHandles(0, 0, 2, hs, &idx));
+    ASSERT_HR(RPC_E_TIMEOUT, ISynchronize_Wait(a, 0, 0));
+    ASSERT_HR(RPC_E_TIMEOUT, ISynchronize_Wait(b, 0, 0));
+    ASSERT(!readable(fd_of(a)) && !readable(fd_of(b)));
+    /* a manual-reset event stays signaled */
+    ISynchronize_Signal(m);
+    ASSERT_HR(S_OK, CoWaitForMultipleHandles(0, 0, 3, hs, &idx));
+    ASSERT_EQ(idx, 2);
+    ASSERT_HR(S_OK, CoWaitForMultipleHandles(0, 0, 3, hs, &idx));
+    ASSERT_EQ(idx, 2);
+    /* COWAIT_WAITALL consumes every one, and only when all are signaled */
+    ISynchronize_Signal(a);
+    ASSERT_HR(RPC_S_CALLPENDING, CoWaitForMultipleHandles(COWAIT_WAITALL, 0, 3, hs, &idx));
+    ASSERT_HR(S_OK, ISynchronize_Wait(a, 0, 0));                         /* left as it was */
+    ISynchronize_Signal(a);
+    ISynchronize_Signal(b);
+    ASSERT_HR(S_OK, CoWaitForMultipleHandles(COWAIT_WAITALL, 0, 3, hs, &idx));
+    ASSERT_EQ(idx, 0);
+    ASSERT_HR(RPC_E_TIMEOUT, ISynchronize_Wait(a, 0, 0));
+    ASSERT_HR(RPC_E_TIMEOUT, ISynchronize_Wait(b, 0, 0));
+    ASSERT_HR(S_OK, ISynchronize_Wait(m, 0, 0));
+    /* the same auto-reset handle twice in a WAITALL wait: one signal does */
+    HANDLE twice[2] = { hs[0], hs[0] };
+    ISynchronize_Signal(a);
+    ASSERT_HR(S_OK, CoWaitForMultipleHandles(COWAIT_WAITALL, 0, 2, twice, &idx));
+    ASSERT_HR(RPC_E_TIMEOUT, ISynchronize_Wait(a, 0, 0));
+    ISynchronize_Release(a);
+    ISynchronize_Release(b);
+    ISynchronize_Release(m);
+}
+
+static void *signal_twice_later(void *arg)
+{
+    sleep_ms(20);
+    ISynchronize_Signal((ISynchronize *)arg);
+    return NULL;
+}
+
+TEST(C20_cowait_wakes_for_the_next_signal_only)
+{
+    ISynchronize *a = make_event(&CLSID_StdEvent);
+    HANDLE h = (HANDLE)(intptr_t)fd_of(a);
+    DWORD idx = 99;
+    for (int i = 0; i < 3; i++) {
+        pthread_t t;
+        pthread_create(&t, NULL, signal_twice_later, a);
+        ASSERT_HR(S_OK, CoWaitForMultipleHandles(0, INFINITE, 1, &h, &idx));   /* one signal, one wait */
+        pthread_join(t, NULL);
+        ASSERT_HR(RPC_S_CALLPENDING, CoWaitForMultipleHandles(0, 0, 1, &h, &idx));
+    }
+    ISynchronize_Release(a);
+}
+
+TEST(C21_index_is_zero_on_invalid_arguments)
+{
+    ISynchronize *a = make_event(&CLSID_ManualResetEvent);
+    HANDLE h = (HANDLE)(intptr_t)fd_of(a);
+    DWORD idx = 99;
+    ASSERT_HR(E_INVALIDARG, CoWaitForMultipleHandles(0, 0, 1, NULL, &idx));
+    ASSERT_EQ(idx, 0);
+    idx = 99;
+    ASSERT_HR(RPC_E_NO_SYNC, CoWaitForMultipleHandles(0, 0, 0, &h, &idx));
+    ASSERT_EQ(idx, 0);
+    ISynchronize_Release(a);
+}
+
+TEST(C22_a_handle_not_of_this_runtime_fails_at_once)
+{
+    ISynchronize *a = make_event(&CLSID_ManualResetEvent);
+    int own = eventfd(1, EFD_CLOEXEC);                                  /* readable, but the program's own */
+    ASSERT(own >= 0);
+    HANDLE hs[2] = { (HANDLE)(intptr_t)fd_of(a), (HANDLE)(intptr_t)own };
+    DWORD idx = 99;
+    ASSERT_EQ(HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE), (HRESULT)0x80070006);
+    ASSERT_HR(0x80070006, CoWaitForMultipleHandles(0, INFINITE, 2, hs, &idx));   /* no wait at all */
+    ASSERT_HR(0x80070006, CoWaitForMultipleHandles(COWAIT_WAITALL, INFINITE, 2, hs, &idx));
+    HANDLE bad[2] = { (HANDLE)(intptr_t)-1, (HANDLE)(intptr_t)100000 };
+    ASSERT_HR(0x80070006, CoWaitForMultipleHandles(0, INFINITE, 1, &bad[0], &idx));
+    ASSERT_HR(0x80070006, CoWaitForMultipleHandles(0, INFINITE, 1, &bad[1], &idx));
+    /* a released event's handle is no handle any more */
+    HANDLE gone = hs[0];
+    ISynchronize_Release(a);
+    ASSERT_HR(0x80070006, CoWaitForMultipleHandles(0, INFINITE, 1, &gone, &idx));
+    close(own);
+}
+
+TEST(C23_co_get_class_object_for_the_system_classes)
+{
+    ASSERT_HR(S_OK, CoInitializeEx(NULL, COINIT_MULTITHREADED));
+    const CLSID *clsids[4] = { &CLSID_StdEvent, &CLSID_ManualResetEvent, &CLSID_SynchronizeContainer,
+                               &CLSID_AmrtSynchronizeMutex };
+    const IID *iids[4] = { &IID_ISynchronize, &IID_ISynchronize, &IID_ISynchronizeContainer, &IID_ISynchronizeMutex };
+    for (int i = 0; i < 4; i++) {
+        IClassFactory *cf = NULL;
+        IUnknown *u = NULL, *p = NULL;
+        ASSERT_HR(S_OK, CoGetClassObject(clsids[i], CLSCTX_INPROC_SERVER, NULL, &IID_IClassFactory, (void **)&cf));
+        ASSERT_HR(S_OK, CoGetClassObject(clsids[i], CLSCTX_INPROC_SERVER, NULL, &IID_IUnknown, (void **)&u));
+        ASSERT(u != NULL);
+        IUnknown_Release(u);
+        ASSERT_HR(S_OK, IClassFactory_LockServer(cf, TRUE));
+        ASSERT_HR(S_OK, IClassFactory_LockServer(cf, FALSE));
+        ASSERT_HR(S_OK, IClassFactory_CreateInstance(cf, NULL, iids[i], (void **)&p));
+        ASSERT(p != NULL);
+        IUnknown_Release(p);
+        IUnknown outer = { NULL };
+        p = (IUnknown *)1;
+        ASSERT_HR(CLASS_E_NOAGGREGATION, IClassFactory_CreateInstance(cf, &outer, iids[i], (void **)&p));
+        ASSERT(p == NULL);
+        IClassFactory_Release(cf);
+    }
+    /* what the factories make is what CoCreateInstance makes */
+    IClassFactory *cf;
+    ISynchronize *s;
+    ASSERT_HR(S_OK, CoGetClassObject(&CLSID_StdEvent, CLSCTX_INPROC_SERVER, NULL, &IID_IClassFactory, (void **)&cf));
+    ASSERT_HR(S_OK, IClassFactory_CreateInstance(cf, NULL, &IID_ISynchronize, (void **)&s));
+    ISynchronize_Signal(s);
+    ASSERT_HR(S_OK, ISynchronize_Wait(s, 0, 0));
+    ASSERT_HR(RPC_E_TIMEOUT, ISynchronize_Wait(s, 0, 0));               /* auto-reset */
+    ISynchronize_Release(s);
+    IClassFactory_Release(cf);
+    ASSERT_HR(S_OK, CoGetClassObject(&CLSID_ManualResetEvent, CLSCTX_INPROC_SERVER, NULL, &IID_IClassFactory,
+                                     (void **)&cf));
+    ASSERT_HR(S_OK, IClassFactory_CreateInstance(cf, NULL, &IID_ISynchronize, (void **)&s));
+    ISynchronize_Signal(s);
+    ASSERT_HR(S_OK, ISynchronize_Wait(s, 0, 0));
+    ASSERT_HR(S_OK, ISynchronize_Wait(s, 0, 0));                        /* manual-reset */
+    ISynchronize_Release(s);
+    IClassFactory_Release(cf);
+    CoUninitialize();
+    ASSERT_HR(CO_E_NOTINITIALIZED, CoGetClassObject(&CLSID_StdEvent, CLSCTX_INPROC_SERVER, NULL, &IID_IClassFactory,
+                                                    (void **)&cf));
+}
+
 TEST(event_creation_out_of_memory)
 {
     ASSERT_HR(S_OK, CoInitializeEx(NULL, COINIT_MULTITHREADED));
@@ -402,4 +548,6 @@ RUN_TESTS(ENTRY(C1_wait_poll_and_infinite), ENTRY(C2_wait_timeout_is_rpc_e_timeo
           ENTRY(C15_auto_reset_member_consumed_lowest_index_first), ENTRY(C16_synchronize_mutex), ENTRY(C17_co_wait_for_multiple_handles),
           ENTRY(C18_C19_cowait_flags_accepted), ENTRY(C3_wait_rejects_undefined_flags),
           ENTRY(C4_wait_blocks_whatever_the_flags), ENTRY(C12_container_manages_unsignaled_objects),
-          ENTRY(event_creation_out_of_memory))
+          ENTRY(event_creation_out_of_memory), ENTRY(C20_cowait_consumes_an_auto_reset_signal),
+          ENTRY(C20_cowait_wakes_for_the_next_signal_only), ENTRY(C21_index_is_zero_on_invalid_arguments),
+          ENTRY(C22_a_handle_not_of_this_runtime_fails_at_once), ENTRY(C23_co_get_class_object_for_the_system_classes))
