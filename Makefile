@@ -1,8 +1,10 @@
 # amidl - top-level Makefile.
 #   make            build bin/amidl, libamidlrt and the samples
 #   make run        build everything and run the simplestream sample
-#   make test       run every test (the sanitizer suites too); ends with "N passed, N failed"
-#   make test-sanitize  only the runtime tests under ASan+UBSan and under TSan (clang)
+#   make check      the fast tests (make -j2 check); ends with "N passed, N failed"
+#   make test       every test: make check and the slow tier (valgrind, sanitizers,
+#                   long soak, fuzz replay, corpus, ABI, install); 2 suites at a time
+#   make test-NAME  one suite alone: test-runtime, test-abi, test-sanitize, ... (docs/testing.md)
 #   make bench      run the benchmarks
 #   make clean      remove everything generated (build/ and bin/)
 

@@ -35,12 +35,64 @@ $(BUILD)/tests/test-%: tests/runtime/test-%.c tests/runtime/task.h $(BUILD)/lib/
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -Iruntime/src -I$(RT_GEN) -o $@ $< $(BUILD)/lib/libamidlrt.a
 
-# suites: tests/suites/NAME.sh, their binaries from tests/mk/NAME.mk
+$(BUILD)/tests/cxx-api: tests/runtime/cxx-api.cc runtime/include/amidlrt.h $(BUILD)/lib/libamidlrt.so
+	@mkdir -p $(dir $@)
+	$(CXX) $(CFLAGS) -std=c++11 -Wall -Werror -Iruntime/include -I$(RT_GEN) -o $@ $< -L$(BUILD)/lib -lamidlrt -pthread
+
+# ---------------------------------------------------------------- suites
+# Every tests/suites/NAME.sh is a suite (tests/suites/README.md); its tier
+# is its header line "# tier: check" (the default) or "# tier: slow".
+#   make check          the check tier (make -j2 check runs suites side by side)
+#   make test           every suite: the check tier and the slow tier
+#   make test-NAME      one suite alone (test-sanitize: asan and tsan)
+# Each suite runs as the target suite-NAME, writing $(BUILD)/tests/logs/NAME.log;
+# the summary (tests/run.sh --summary) then prints the failures with their
+# output and "N passed, N failed". A fragment tests/mk/NAME.mk appends the
+# binaries every suite needs to SUITE_BINS, or names its own as
+# prerequisites of suite-NAME.
 SUITE_BINS :=
 include $(wildcard tests/mk/*.mk)
 
-test: $(AMIDL) runtime $(UNIT_TESTS) $(RT_TESTS) $(SUITE_BINS)
-	@SHARED=$(SHARED) BUILD=$(BUILD) bash tests/run.sh
+SUITES       := $(sort $(basename $(notdir $(wildcard tests/suites/*.sh))))
+SLOW_SUITES  := $(sort $(basename $(notdir $(shell grep -l '^\# tier: *slow' tests/suites/*.sh 2>/dev/null))))
+CHECK_SUITES := $(filter-out $(SLOW_SUITES),$(SUITES))
+# the longest first, so that make -j2 test packs them well
+TEST_SUITES  := $(filter $(SUITES),abi tsan asan valgrind soak install corpus fuzz-replay) \
+                $(filter-out abi tsan asan valgrind soak install corpus fuzz-replay,$(SUITES))
+TEST_DEPS    := $(AMIDL) runtime samples $(UNIT_TESTS) $(RT_TESTS) $(BUILD)/tests/cxx-api $(SUITE_BINS)
+TEST_JOBS    ?= 2
+RUN_SUITES    = SHARED=$(SHARED) BUILD=$(BUILD) AMIDL=$(AMIDL) bash tests/run.sh
+
+$(SUITES:%=suite-%): suite-%: $(TEST_DEPS)
+	@$(RUN_SUITES) --run $*
+
+# what the suites of the slow tier need besides TEST_DEPS
+suite-asan: sanitize-build-asan
+suite-tsan: sanitize-build-tsan
+suite-fuzz-replay: $(BUILD)/fuzz/fuzz_amidl
+suite-build: $(BUILD)/clang/libamidlfe.a
+
+$(SUITES:%=test-%): test-%: suite-%
+	@$(RUN_SUITES) --summary $*
+
+check: $(CHECK_SUITES:%=suite-%)
+	@$(RUN_SUITES) --summary $(CHECK_SUITES)
+
+# make test runs its suites TEST_JOBS (2) at a time unless make was given -j
+test:
+	@$(MAKE) --no-print-directory $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(TEST_JOBS)) test-all
+
+test-all: $(TEST_SUITES:%=suite-%)
+	@$(RUN_SUITES) --summary $(TEST_SUITES)
+
+test-sanitize: suite-asan suite-tsan
+	@$(RUN_SUITES) --summary asan tsan
+
+.PHONY: check test test-all test-sanitize $(SUITES:%=suite-%) $(SUITES:%=test-%)
+
+# the compiler built with clang -Wall -Wextra -Werror (the build suite checks it is there)
+$(BUILD)/clang/libamidlfe.a: $(FRONT_SRCS) $(CODEGEN_SRCS) $(filter-out $(BUILD)/%,$(FRONT_DEPS)) grammar/parser.y grammar/lexer.l
+	@$(MAKE) -s --no-print-directory BUILD=$(BUILD)/clang AMIDL=$(BUILD)/clang/amidl CC=clang $@
 
 $(BUILD)/bench/run1: bench/run1.c
 	@mkdir -p $(dir $@)
@@ -69,21 +121,22 @@ golden-update: $(AMIDL)
 	@git status --short tests/golden
 
 # The runtime tests under AddressSanitizer+UndefinedBehaviorSanitizer and
-# under ThreadSanitizer (clang), each in a build directory of its own.
+# under ThreadSanitizer (clang), each in a build directory of its own
+# (the asan and tsan suites; make test-sanitize runs both).
 SAN_TESTS := test-core test-sync test-pool test-callobj test-stress test-soak test-e2e
 
-# (make test runs them too: tests/run.sh builds them with sanitize-build)
-sanitize-build:
-	@$(MAKE) -s BUILD=$(BUILD)/asan AMIDL=$(BUILD)/asan/amidl CC=clang \
+sanitize-build-asan: $(AMIDL)
+	@$(MAKE) -s --no-print-directory BUILD=$(BUILD)/asan AMIDL=$(BUILD)/asan/amidl CC=clang \
 	    CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	    LDFLAGS="-fsanitize=address,undefined" $(SAN_TESTS:%=$(BUILD)/asan/tests/%) >/dev/null
-	@$(MAKE) -s BUILD=$(BUILD)/tsan AMIDL=$(BUILD)/tsan/amidl CC=clang \
+
+sanitize-build-tsan: $(AMIDL)
+	@$(MAKE) -s --no-print-directory BUILD=$(BUILD)/tsan AMIDL=$(BUILD)/tsan/amidl CC=clang \
 	    CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" $(SAN_TESTS:%=$(BUILD)/tsan/tests/%) >/dev/null
 
-test-sanitize: fuzz-replay sanitize-build
-	@BUILD=$(BUILD) bash tests/sanitize.sh
+sanitize-build: sanitize-build-asan sanitize-build-tsan
 
-.PHONY: test-sanitize sanitize-build
+.PHONY: sanitize-build sanitize-build-asan sanitize-build-tsan
 
 # The soak for SOAK_SECONDS (default 300), then the stress test at the
 # issue's full size: 8 threads x 50,000 calls.
@@ -96,7 +149,7 @@ soak: $(BUILD)/tests/test-soak $(BUILD)/tests/test-stress
 
 # ---- fuzzing (clang, libFuzzer): make fuzz builds the harness; make
 # fuzz-run fuzzes for FUZZ_SECONDS (default 600) seeded with the tests and
-# the corpus; make fuzz-replay runs every seed once (part of test-sanitize).
+# the corpus; make fuzz-replay (make test-fuzz-replay) runs every seed once.
 FUZZ_BUILD := $(BUILD)/fuzz
 FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_SECONDS ?= 600
@@ -120,10 +173,7 @@ fuzz-run: fuzz-seeds
 	    $(FUZZ_BUILD)/fuzz_amidl -dict=fuzz/idl.dict -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
 	    -rss_limit_mb=4096 -max_len=65536 -jobs=$(or $(FUZZ_JOBS),1) $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/seeds
 
-fuzz-replay: fuzz
-	@ASAN_OPTIONS=detect_leaks=1 AMIDL_FUZZ_INCLUDE=runtime/idl:$(SHARED)/corpus/mingw-w64:$(SHARED)/corpus/mingw-w64-include \
-	    $(FUZZ_BUILD)/fuzz_amidl tests/errors/*.idl tests/golden/*.idl tests/glue-errors/*.idl tests/e2e/*.idl \
-	    runtime/idl/*.idl samples/simplestream/*.idl bench/glue.idl $(wildcard tests/fuzz/*) > $(FUZZ_BUILD)/replay.log 2>&1 \
-	    && echo "fuzz replay: ok" || { tail -30 $(FUZZ_BUILD)/replay.log; echo "fuzz replay: FAILED"; exit 1; }
+# every seed once (the fuzz-replay suite)
+fuzz-replay: test-fuzz-replay
 
 .PHONY: fuzz fuzz-seeds fuzz-run fuzz-replay

@@ -56,30 +56,79 @@ static inline bool wait_flag(atomic_int *flag, int ms)
     return atomic_load(flag) != 0;
 }
 
+/* The time limit of one test in seconds: AMRT_TEST_TIMEOUT (default 20)
+ * times AMIDL_TEST_TIMEOUT_MULTIPLIER (default 1; the valgrind and
+ * sanitizer suites raise it, as libuv's UV_TEST_TIMEOUT_MULTIPLIER). */
+static inline unsigned test_timeout(void)
+{
+    const char *lim = getenv("AMRT_TEST_TIMEOUT"), *mul = getenv("AMIDL_TEST_TIMEOUT_MULTIPLIER");
+    unsigned s = lim && atoi(lim) > 0 ? (unsigned)atoi(lim) : 20;
+    return s * (mul && atoi(mul) > 0 ? (unsigned)atoi(mul) : 1);
+}
+
+/* Copy what a test wrote (its file f) to stdout, each line indented by
+ * four spaces: the suite convention of tests/suites/README.md. */
+static inline void print_indented(FILE *f)
+{
+    char line[4096];
+    bool start = true;
+    rewind(f);
+    while (fgets(line, sizeof line, f)) {
+        printf("%s%s", start ? "    " : "", line);
+        start = strchr(line, '\n') != NULL;
+    }
+    if (!start)
+        printf("\n");
+}
+
+/* Each test in its own process, its stdout and stderr caught in a file;
+ * "ok NAME" or "FAIL NAME: cause" (exit status, signal, time limit), then
+ * the test's own output indented; last "N passed, N failed". */
 static inline int run_tests(const test_entry *tests, int n, int argc, char **argv)
 {
     int passed = 0, failed = 0;
+    unsigned limit = test_timeout();
     for (int i = 0; i < n; i++) {
         if (argc > 1 && !strstr(tests[i].name, argv[1]))
             continue;
+        FILE *out = tmpfile();
+        if (!out) {
+            printf("FAIL %s: cannot create a file for its output\n", tests[i].name);
+            failed++;
+            continue;
+        }
         fflush(stdout);
+        fflush(stderr);
         pid_t pid = fork();
         if (pid == 0) {
-            const char *lim = getenv("AMRT_TEST_TIMEOUT");
-            alarm(lim && atoi(lim) > 0 ? (unsigned)atoi(lim) : 20);   /* a deadlock fails the test */
+            dup2(fileno(out), 1);
+            dup2(fileno(out), 2);
+            setvbuf(stdout, NULL, _IOLBF, 0);
+            alarm(limit);                   /* a deadlock fails the test */
             tests[i].fn();
+            fflush(NULL);
             exit(0);
         }
         int status = 0;
-        waitpid(pid, &status, 0);
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        if (pid < 0 || waitpid(pid, &status, 0) != pid) {
+            printf("FAIL %s: cannot run it (fork or waitpid failed)\n", tests[i].name);
+            failed++;
+        } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
             printf("ok %s\n", tests[i].name);
             passed++;
+        } else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
+            printf("FAIL %s: timed out after %u s (SIGALRM; AMIDL_TEST_TIMEOUT_MULTIPLIER scales it)\n",
+                   tests[i].name, limit);
+            failed++;
+        } else if (WIFSIGNALED(status)) {
+            printf("FAIL %s: killed by signal %d (%s)\n", tests[i].name, WTERMSIG(status), strsignal(WTERMSIG(status)));
+            failed++;
         } else {
-            printf("FAIL %s: %s %d\n", tests[i].name, WIFSIGNALED(status) ? "signal" : "exit status",
-                   WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+            printf("FAIL %s: exit status %d\n", tests[i].name, WEXITSTATUS(status));
             failed++;
         }
+        print_indented(out);
+        fclose(out);
     }
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

@@ -1,0 +1,1 @@
+/* an earlier output: an error must leave it as it is */

@@ -1,0 +1,1 @@
+typedef int FROM_ONE;

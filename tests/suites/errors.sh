@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# tier: check
+# Bad input: tests/errors/NAME.idl against NAME.expected, the diagnostic
+# lines exactly, and exit status 1 when one of them is an error (0 for an
+# empty .expected or warnings only); then generated inputs:
+# 10 MB long, nested 10,000 deep. Only the runtime's base IDL is imported
+# (-I runtime/idl): the cases are self-contained.
+. tests/lib.sh
+
+for idl in tests/errors/*.idl; do
+    n=$(basename "$idl" .idl)
+    exp=${idl%.idl}.expected
+    if [ ! -f "$exp" ]; then fail "errors $n" "no $exp"; continue; fi
+    rc=0
+    limit 60 "$AMIDL" --check -I runtime/idl "$idl" > /dev/null 2> "$TMP/got" || rc=$?
+    want_rc=1
+    grep -q ': error: \|: fatal error: \|^amidl: ' "$exp" || want_rc=0
+    diags < "$TMP/got" > "$TMP/got.diags"
+    if [ "$rc" -ge 124 ] || grep -q 'AddressSanitizer\|Segmentation' "$TMP/got"; then
+        fail "errors $n" "crashed: $(status_text "$rc")" "$TMP/got"
+    elif [ "$rc" -ne "$want_rc" ]; then
+        fail "errors $n" "exit status $rc, expected $want_rc" "$TMP/got"
+    elif ! diff "$exp" "$TMP/got.diags" > "$TMP/diff"; then
+        fail "errors $n" "the diagnostics differ from $exp (< expected, > got)" "$TMP/diff"
+    else
+        ok "errors $n"
+    fi
+done
+
+# generated inputs: very long, very deep
+python3 - "$TMP" <<'PYEOF'
+import sys
+d = sys.argv[1]
+with open(d + "/long.idl", "w") as f:
+    n = 0
+    while f.tell() < 10 * 1024 * 1024:
+        f.write("typedef struct S%d { int a; long b; } S%d;\n" % (n, n)); n += 1
+    f.write("typedef MISSING_TYPE LAST;\n")
+    open(d + "/long.line", "w").write(str(n + 1))
+with open(d + "/deep_struct.idl", "w") as f:
+    f.write("typedef " + "struct { " * 10000 + "int x; " + "} y; " * 10000 + "} Z;\n")
+with open(d + "/deep_expr.idl", "w") as f:
+    f.write("const int X = " + "(" * 10000 + "1" + ")" * 10000 + ";\n")
+with open(d + "/deep_if.idl", "w") as f:
+    f.write("#if " + "(" * 10000 + "1" + ")" * 10000 + "\n#endif\n")
+with open(d + "/deep_include.idl", "w") as f:
+    f.write('#include "deep_include.idl"\n')
+PYEOF
+# generated: NAME, file, the diagnostic it must give (a grep pattern)
+gen() {
+    local name=$1 file=$2 want=$3 rc=0
+    limit 60 "$AMIDL" --check "$TMP/$file" > "$TMP/gen.out" 2>&1 || rc=$?
+    if [ "$rc" -ne 1 ]; then fail "$name" "$(status_text "$rc"), expected exit status 1" "$TMP/gen.out"
+    elif ! grep -q -- "$want" "$TMP/gen.out"; then fail "$name" "no diagnostic matching '$want'" "$TMP/gen.out"
+    else ok "$name"; fi
+}
+gen "10 MB file: located error on its last line" long.idl \
+    "long.idl:$(cat "$TMP/long.line"):9: error: unknown type name .MISSING_TYPE."
+for deep in deep_struct deep_expr deep_if deep_include; do
+    gen "$deep: nested 10,000 deep is a located error" "$deep.idl" "$deep.idl:[0-9]*:[0-9]*: error: "
+done
+suite_end

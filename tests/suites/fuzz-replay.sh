@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# tier: slow
+# Every fuzz seed once through the libFuzzer harness under ASan+UBSan
+# (make fuzz builds $BUILD/fuzz/fuzz_amidl): tests/errors, tests/golden,
+# tests/glue-errors, tests/e2e, tests/fuzz, the base IDL, the samples.
+AMIDL_TEST_TIMEOUT_MULTIPLIER=${AMIDL_TEST_TIMEOUT_MULTIPLIER:-5}
+. tests/lib.sh
+
+bin=$BUILD/fuzz/fuzz_amidl
+if [ ! -x "$bin" ]; then
+    fail "fuzz replay" "$bin is missing (make fuzz)"
+else
+    export ASAN_OPTIONS=detect_leaks=1
+    export AMIDL_FUZZ_INCLUDE=runtime/idl:$CORPUS/mingw-w64:$CORPUS/mingw-w64-include
+    for seed in tests/errors/*.idl tests/golden/*.idl tests/glue-errors/*.idl tests/e2e/*.idl \
+                runtime/idl/*.idl samples/simplestream/*.idl bench/glue.idl tests/fuzz/*; do
+        [ -f "$seed" ] || continue
+        check "fuzz replay $seed" "$bin" -timeout=60 "$seed"
+    done
+fi
+suite_end

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# tier: check
+# tests/golden/NAME.idl -> NAME.h and NAME_i.c, byte for byte (make
+# golden-update rewrites them); those headers and the base IDL's compile
+# with gcc -std=c99 and g++ -std=c++11 against runtime/include; the IIDs
+# link; the glue (NAME_async.c) of the async goldens compiles.
+. tests/lib.sh
+
+G=$TMP/golden B=$TMP/base
+mkdir -p "$G" "$B"
+for idl in tests/golden/*.idl; do
+    n=$(basename "$idl" .idl)
+    rc=0
+    limit 60 "$AMIDL" -w --no-glue --outdir "$G" "$idl" > "$TMP/err" 2>&1 || rc=$?
+    if [ "$rc" -ne 0 ]; then fail "golden $n" "amidl failed: $(status_text "$rc")" "$TMP/err"; continue; fi
+    for out in "$n.h" "${n}_i.c"; do
+        if [ ! -f "tests/golden/$out" ]; then
+            fail "golden $out" "no expectation (make golden-update writes it)"
+        elif cmp -s "tests/golden/$out" "$G/$out"; then
+            ok "golden $out"
+        else
+            diff -u "tests/golden/$out" "$G/$out" > "$TMP/diff"
+            fail "golden $out" "differs from the expectation (make golden-update, then review the diff)" "$TMP/diff"
+        fi
+    done
+done
+
+for idl in runtime/idl/*.idl; do
+    rc=0
+    limit 60 "$AMIDL" -w --no-glue --outdir "$B" "$idl" > "$TMP/err" 2>&1 || rc=$?
+    [ "$rc" -eq 0 ] || fail "base IDL $idl" "amidl failed: $(status_text "$rc")" "$TMP/err"
+done
+for h in "$B"/*.h "$G"/*.h; do
+    d=$(dirname "$h"); n=$(basename "$h")
+    printf '#include "%s"\n' "$n" > "$TMP/inc.c"
+    check "gcc -std=c99 $n" gcc -std=c99 -Wall -Wextra -Werror -fsyntax-only -I runtime/include -I "$B" -I "$d" "$TMP/inc.c"
+    check "g++ -std=c++11 $n" g++ -std=c++11 -Wall -Werror -fsyntax-only -x c++ -I runtime/include -I "$B" -I "$d" "$TMP/inc.c"
+done
+for c in "$B"/*_i.c "$G"/*_i.c; do
+    check "gcc -c $(basename "$c")" gcc -std=c99 -Wall -Wextra -Werror -c -o "$TMP/iid.o" -I runtime/include -I "$B" "$c"
+    check "g++ -c $(basename "$c")" g++ -std=c++11 -Wall -Werror -c -x c++ -o "$TMP/iid.o" -I runtime/include -I "$B" "$c"
+done
+check "IIDs link and AsyncISimpleStream's vtable has its slots (C)" bash -c \
+    "gcc -std=c99 -Wall -Werror -I runtime/include -I '$B' -I '$G' -o '$TMP/iidtest' tests/linux/iidtest.c '$G/async_basic_i.c' && '$TMP/iidtest' | grep -qx ok"
+check "IIDs link and AsyncISimpleStream's vtable has its slots (C++)" bash -c \
+    "g++ -std=c++11 -Wall -Werror -x c++ -I runtime/include -I '$B' -I '$G' -o '$TMP/iidtest2' tests/linux/iidtest.c -x c++ '$G/async_basic_i.c' && '$TMP/iidtest2' | grep -qx ok"
+
+# the glue, FILE_async.c
+mkdir -p "$TMP/glue"
+for n in async_basic async_inherit async_void_props async_call_as async_mixed async_types; do
+    rc=0
+    limit 60 "$AMIDL" -w --outdir "$TMP/glue" "tests/golden/$n.idl" > "$TMP/err" 2>&1 || rc=$?
+    if [ "$rc" -ne 0 ]; then fail "glue of $n.idl" "amidl failed: $(status_text "$rc")" "$TMP/err"; continue; fi
+    check "glue of $n.idl compiles (gcc -Wall -Wextra -Werror)" gcc -std=c11 -Wall -Wextra -Werror -c \
+        -o "$TMP/glue/$n.o" -Iruntime/include -I"$BUILD/runtime/include" -I"$TMP/glue" "$TMP/glue/${n}_async.c"
+done
+suite_end
