@@ -1,7 +1,8 @@
 /*
  * amidl.h - the table of contents of the compiler.
  *
- * The passes run in a straight line (codegen/main.c):
+ * The passes run in a straight line (codegen/main.c; the driver's own parts
+ * are in codegen/driver.h):
  *   pp.c      preprocessor: files -> one text buffer with # line markers
  *   lexer.l   reentrant flex scanner over that text
  *   parser.y  pure bison parser; builds the tree through ast.c constructors,
@@ -113,7 +114,7 @@ void pp_set_dep_owner(PP *pp, struct File *f);
 void pp_files_read(PP *pp, PtrVec *out);
 
 /* ====================================================================
- * The tree
+ * The tree (types only; constructors in ast.c, resolution in sema.c)
  */
 typedef struct Uuid { uint32_t d1; uint16_t d2, d3; uint8_t d4[8]; } Uuid;
 
@@ -289,7 +290,7 @@ typedef struct File {
 } File;
 
 /* ====================================================================
- * Scopes and symbols (uthash)
+ * Scopes and symbols (uthash; functions in sema.c, below)
  */
 
 struct Scope {
@@ -305,7 +306,8 @@ struct Scope {
 };
 
 /* ====================================================================
- * The compiler context: everything one compilation owns.
+ * The compiler context: everything one compilation owns (sema.c creates and
+ * frees it; codegen/options.c fills Options from the command line).
  */
 typedef struct Options {
     const char *input;
@@ -395,8 +397,8 @@ int scope_classify(Scope *s, const char *name, void **out, bool here_only);
 const char *scope_suggest_type(Scope *s, const char *name);   /* closest type name, or NULL */
 
 /* ====================================================================
- * parse.c glue (parser.y): parse one preprocessed file into f->stmts.
- * Imports are parsed on the spot through compiler_import().
+ * parser.y: parse one preprocessed file into f->stmts. Imports are parsed
+ * on the spot through compiler_import() (sema.c, with the compiler_load_*).
  */
 int parse_file(Compiler *cc, File *f, char *text, size_t len);   /* text must end in two NULs */
 File *compiler_import(Compiler *cc, const char *name, Loc loc, bool is_import);
@@ -410,7 +412,7 @@ int sema_check(Compiler *cc);   /* returns error count */
 bool eval_const_expr(Compiler *cc, Expr *e, long long *out, bool quiet);
 
 /* ====================================================================
- * codegen (emit_header.c, emit_iid.c, emit_glue.c)
+ * codegen: emit_header.c, emit_iid.c, emit_glue.c (file_has_async: sema.c)
  */
 int emit_header(Compiler *cc, Buf *out, const char *header_name);
 int emit_iid(Compiler *cc, Buf *out);
