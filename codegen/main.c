@@ -16,17 +16,12 @@ int main(int argc, char **argv)
 
     output_init();
     Compiler *cc = setup_compiler(&cli);
+    if (read_input(&cli, cc))
+        return 1;
+    if (opt->preprocess_only)
+        return preprocess_only(&cli, cc);
 
-    if (opt->preprocess_only) {
-        Buf out = {0};
-        int r = pp_file(cc->pp, opt->input, &out);
-        if (r == 0 && cc->errors == 0)
-            fwrite(out.data, 1, out.len, stdout);
-        buf_free(&out);
-        return diag_finish(cc) ? 1 : 0;
-    }
-
-    File *main_file = compiler_load_main(cc, opt->input);
+    File *main_file = load_input(&cli, cc);
     if (cc->errors == 0 && main_file)
         sema_check(cc);
     if (diag_finish(cc))
@@ -37,12 +32,10 @@ int main(int argc, char **argv)
     Output outs[NOUT];
     plan_outputs(&cli, cc, outs);
     int rc = check_outputs(&cli, outs);
-    if (rc == 0)
-        rc = generate(cc, outs);
-    if (rc == 0)
+    if (rc == 0 && cli.print_outputs)
+        print_outputs(outs);
+    else if (rc == 0 && (rc = generate(cc, outs)) == 0)
         rc = opt->verify ? verify_outputs(outs) : write_outputs(&cli, cc, outs);
     free_outputs(outs);
-    vec_free(&cli.incs);
-    vec_free(&cli.defs);
     return rc;
 }
