@@ -24,7 +24,8 @@ CODEGEN_SRCS := codegen/emit_header.c codegen/emit_protos.c codegen/emit_iid.c c
 GEN_SRCS := $(BUILD)/grammar/parser.c $(BUILD)/grammar/lexer.c
 
 FRONT_OBJS := $(FRONT_SRCS:%.c=$(BUILD)/%.o) $(GEN_SRCS:%.c=%.o) $(CODEGEN_SRCS:%.c=$(BUILD)/%.o)
-MAIN_OBJ := $(BUILD)/codegen/main.o
+DRIVER_SRCS := codegen/main.c codegen/options.c codegen/driver.c codegen/output.c
+MAIN_OBJ := $(DRIVER_SRCS:%.c=$(BUILD)/%.o)
 
 .PHONY: all test bench clean golden-update runtime
 all: $(AMIDL) runtime samples
@@ -52,7 +53,7 @@ $(BUILD)/grammar/lexer.o: $(BUILD)/grammar/lexer.c $(BUILD)/grammar/parser.h
 $(BUILD)/grammar/parser.o: $(BUILD)/grammar/parser.c $(BUILD)/grammar/lexer.h
 	$(CC) $(CFLAGS) $(CPPFLAGS) $(WARN) -c -o $@ $<
 
-FRONT_DEPS := grammar/amidl.h grammar/parse.h grammar/attrs.def codegen/emit.h $(BUILD)/grammar/parser.h
+FRONT_DEPS := grammar/amidl.h grammar/parse.h grammar/attrs.def codegen/emit.h codegen/driver.h $(BUILD)/grammar/parser.h
 
 $(BUILD)/grammar/%.o: grammar/%.c $(FRONT_DEPS)
 	@mkdir -p $(dir $@)

@@ -23,6 +23,7 @@ void print_prototypes(Emitter *e, Buf *b);
 const char *type_tag(Emitter *e, Type *t);
 const char *method_name(Emitter *e, Var *m);
 void guid_args(Buf *b, const Uuid *u);
+void print_banner(Emitter *e, Buf *b);     /* the first line of every output */
 Uuid *type_uuid(Type *t);
 
 #endif
