@@ -224,6 +224,7 @@ struct Type {
     Type **params;          /* TY_PARAMETERIZED: formal params (TY_PARAM); instance: actual args */
     int nparams;
     Type *generic;          /* instance -> its parameterized definition */
+    struct GlueIface *glue; /* glue.c: the lowered call-object glue ([async_uuid] interfaces) */
     /* alias helpers */
     int gen_id;             /* stable number for anonymous tags */
     const char *gen_name;   /* emitters: generated tag of an anonymous type */
@@ -408,6 +409,101 @@ File *compiler_load_text(Compiler *cc, const char *name, const char *text, size_
  */
 int sema_check(Compiler *cc);   /* returns error count */
 bool eval_const_expr(Compiler *cc, Expr *e, long long *out, bool quiet);
+
+/* ====================================================================
+ * glue.c: lowering of the call-object glue (FILE_async.c). sema_check
+ * runs it on every [async_uuid] interface of the main file (unless the
+ * glue is not wanted): every decision and every "the call-object glue
+ * cannot pass ..." error is made here; emit_glue.c only prints the result.
+ * The description mirrors the runtime's tables (amidlrt.h, "glue ABI").
+ */
+
+/* The correlation-expression evaluator's limits (runtime/src/callobj.c:
+ * its stack and step count; there is no shared generated-code header yet,
+ * so this is the compiler's one definition of them). */
+#define AMRT_X_STACK_SLOTS  16
+#define AMRT_X_MAX_STEPS    256
+#define AMRT_X_MAX_TERMS    100
+
+/* One int of a table or program as the C compiler computes it. */
+typedef enum {
+    GW_INT,         /* n */
+    GW_OP,          /* AMRT_X_<op> */
+    GW_SIZEOF,      /* sizeof(t) or, with a path, sizeof(((t *)0)->path) */
+    GW_OFFSET,      /* offsetof(t, member), or relative to t's member 'path' */
+    GW_COUNT,       /* (x): a fixed array's element count */
+} GlueWordKind;
+
+typedef struct GlueWord {
+    GlueWordKind kind;
+    long long n;
+    const char *op;
+    Type *t;
+    unsigned q;
+    const char *path;       /* "" or a member path inside t */
+    const char *member;
+    Expr *x;
+} GlueWord;
+
+/* A compiled correlation expression: AMRT_X_* opcodes and operands. */
+typedef struct GlueProg { GlueWord *w; int n, cap; } GlueProg;
+
+typedef enum {
+    GK_SCALAR = 1, GK_STRUCT, GK_POINTER, GK_STRING, GK_WSTRING, GK_ARRAY, GK_INTERFACE, GK_BSTR,
+    GK_CSTRUCT, GK_UNION, GK_FIXED_ARRAY, GK_CONFSTRUCT,     /* the order of AmrtKind */
+} GlueKind;
+
+typedef struct GlueType GlueType;
+
+/* A member holding pointers (CSTRUCT) or one case of a union's arm. */
+typedef struct GlueMember {
+    GlueWord offset;        /* CSTRUCT */
+    Expr *value;            /* UNION: the case value (NULL: none) */
+    bool is_default;        /* UNION: the default arm */
+    GlueType *type;         /* NULL: plain data */
+} GlueMember;
+
+struct GlueType {
+    GlueKind kind;
+    bool plain;             /* plain bytes: nothing to copy beyond them */
+    bool unique;            /* AMRT_F_UNIQUE */
+    bool switch_first;      /* UNION: its program is laid out before its arms' table */
+    int iid_param;          /* INTERFACE: iid_is parameter, -1: 'iid' */
+    const char *iid;        /* INTERFACE: the interface of the IID (IID_<iid>) */
+    GlueWord size;
+    GlueType *ref;
+    GlueProg *size_x, *first_x, *length_x;
+    GlueMember *members;
+    int nmembers;
+};
+
+typedef struct GlueParam {
+    Var *p;
+    bool in, out;
+    GlueType *type;         /* NULL when the interface is imported (not described) */
+} GlueParam;
+
+typedef struct GlueMethod {
+    Var *m;                 /* the synchronous method */
+    Var *begin, *finish;    /* its twins in AsyncIFoo */
+    int index;              /* among the interface's own methods in the vtable */
+    bool is_void, ret_hresult;
+    GlueParam *params;
+    int nparams;
+} GlueMethod;
+
+typedef struct GlueIface {
+    Type *iface, *async;
+    Type *base;             /* the base whose glue this one chains to (NULL: IUnknown) */
+    GlueMethod *methods;
+    int nmethods;
+    bool described;         /* parameters described (the main file's interfaces) */
+} GlueIface;
+
+/* Lower every [async_uuid] interface of the main file (Type.glue; their
+ * imported async bases get directions and slots only). Returns the
+ * number of errors. */
+int glue_lower(Compiler *cc);
 
 /* ====================================================================
  * codegen (emit_header.c, emit_iid.c, emit_glue.c)

@@ -1121,6 +1121,9 @@ int sema_check(Compiler *cc)
         Ctx c = { .cc = cc, .scope = cc->global, .file = f };
         check_stmts(&c, f->stmts, f->nstmts);
     }
+    /* the glue's decisions belong to the checks: --check reports them too */
+    if (cc->errors == 0 && !(cc->opt && cc->opt->no_glue))
+        glue_lower(cc);
     return cc->errors - before;
 }
 
