@@ -6,7 +6,12 @@
  *   lexer.l   reentrant flex scanner over that text
  *   parser.y  pure bison parser; builds the tree through ast.c constructors,
  *             and parses imported files on the spot (each file once)
- *   sema.c    scopes, type resolution, attribute checks, async synthesis
+ *   load.c    the compilation's files: the main file and each import once
+ *   scope.c   scopes and symbols (also the lexer's type-name lookup)
+ *   fold.c    constant folding
+ *   sema.c    type resolution, attribute and declaration checks
+ *   async.c   asynchronous interfaces (AsyncIFoo) from [async_uuid]
+ *   glue.c    lowering of the call-object glue (FILE_async.c): every decision
  *   emit_*.c  print the checked model; they never re-derive semantics
  *
  * All nodes, strings and tokens of one compilation live in one arena
@@ -341,9 +346,14 @@ struct Compiler {
     bool no_exit;           /* in-process use (fuzzing): never exit on too many errors */
     bool silent;            /* count diagnostics, print none */
     PtrVec scopes;          /* every scope, for freeing their hash tables */
+    /* load.c: the files being read */
+    int import_depth;
+    PtrVec loading;         /* files whose reading has begun and not ended (import cycles) */
+    const char *main_text;  /* compiler_load_text: the main file's text */
+    size_t main_len;
 };
 
-Compiler *compiler_new(Options *opt);
+Compiler *compiler_new(Options *opt);      /* load.c */
 void compiler_free(Compiler *cc);
 
 /* ====================================================================
@@ -379,7 +389,7 @@ bool type_is_pointer(const Type *t);        /* pointer after typedefs, or array 
 const char *type_name_of(const Type *t);
 
 /* ====================================================================
- * Scopes (sema.c)
+ * scope.c: scopes and symbols
  */
 Scope *scope_new(Compiler *cc, const char *name, Scope *parent);
 Symbol *scope_lookup_here(Scope *s, const char *name);
@@ -394,21 +404,41 @@ void scope_add_const(Compiler *cc, Scope *s, Var *v);
 /* Name lookup the lexer performs: 1 = type, 2 = namespace, 0 = plain identifier. */
 int scope_classify(Scope *s, const char *name, void **out, bool here_only);
 const char *scope_suggest_type(Scope *s, const char *name);   /* closest type name, or NULL */
+void scopes_free(Compiler *cc);
 
 /* ====================================================================
- * parse.c glue (parser.y): parse one preprocessed file into f->stmts.
- * Imports are parsed on the spot through compiler_import().
+ * parser.y: parse one preprocessed file into f->stmts.
+ * Imports are parsed on the spot through compiler_import() (load.c).
  */
 int parse_file(Compiler *cc, File *f, char *text, size_t len);   /* text must end in two NULs */
-File *compiler_import(Compiler *cc, const char *name, Loc loc, bool is_import);
+
+/* ====================================================================
+ * load.c: the compilation's files (compiler_new/compiler_free are here too)
+ */File *compiler_import(Compiler *cc, const char *name, Loc loc, bool is_import);
 File *compiler_load_main(Compiler *cc, const char *path);
 File *compiler_load_text(Compiler *cc, const char *name, const char *text, size_t len);  /* main file from memory */
 
 /* ====================================================================
- * sema.c
+ * fold.c: constant folding (names are looked up from scope)
+ */
+bool const_eval(Compiler *cc, Scope *scope, Expr *e, long long *out, bool quiet, int depth);
+bool eval_const_expr(Compiler *cc, Expr *e, long long *out, bool quiet);   /* in the global scope */
+
+/* ====================================================================
+ * sema.c: the checks (then glue_lower)
  */
 int sema_check(Compiler *cc);   /* returns error count */
-bool eval_const_expr(Compiler *cc, Expr *e, long long *out, bool quiet);
+bool type_is_iunknown(const Type *t);
+int vtbl_method_count(Type *t);             /* vtable slots of t and its bases */
+void name_methods(Compiler *cc, Type *t);   /* C and macro names of t's methods */
+
+/* ====================================================================
+ * async.c: asynchronous interfaces
+ */
+/* The parser: [async_uuid] interface t makes AsyncIFoo a known type name. */
+void async_predeclare(Compiler *cc, Scope *scope, Type *t);
+/* sema: build t's twin for async_uuid au (NULL after an error). */
+Type *async_synthesize(Compiler *cc, Type *t, Attr *au);
 
 /* ====================================================================
  * glue.c: lowering of the call-object glue (FILE_async.c). sema_check
