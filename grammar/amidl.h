@@ -7,7 +7,12 @@
  *   lexer.l   reentrant flex scanner over that text
  *   parser.y  pure bison parser; builds the tree through ast.c constructors,
  *             and parses imported files on the spot (each file once)
- *   sema.c    scopes, type resolution, attribute checks, async synthesis
+ *   load.c    the compilation's files: the main file and each import once
+ *   scope.c   scopes and symbols (also the lexer's type-name lookup)
+ *   fold.c    constant folding
+ *   sema.c    type resolution, attribute and declaration checks
+ *   async.c   asynchronous interfaces (AsyncIFoo) from [async_uuid]
+ *   glue.c    lowering of the call-object glue (FILE_async.c): every decision
  *   emit_*.c  print the checked model; they never re-derive semantics
  *
  * All nodes, strings and tokens of one compilation live in one arena
@@ -225,6 +230,7 @@ struct Type {
     Type **params;          /* TY_PARAMETERIZED: formal params (TY_PARAM); instance: actual args */
     int nparams;
     Type *generic;          /* instance -> its parameterized definition */
+    struct GlueIface *glue; /* glue.c: the lowered call-object glue ([async_uuid] interfaces) */
     /* alias helpers */
     int gen_id;             /* stable number for anonymous tags */
     const char *gen_name;   /* emitters: generated tag of an anonymous type */
@@ -343,9 +349,14 @@ struct Compiler {
     bool no_exit;           /* in-process use (fuzzing): never exit on too many errors */
     bool silent;            /* count diagnostics, print none */
     PtrVec scopes;          /* every scope, for freeing their hash tables */
+    /* load.c: the files being read */
+    int import_depth;
+    PtrVec loading;         /* files whose reading has begun and not ended (import cycles) */
+    const char *main_text;  /* compiler_load_text: the main file's text */
+    size_t main_len;
 };
 
-Compiler *compiler_new(Options *opt);
+Compiler *compiler_new(Options *opt);      /* load.c */
 void compiler_free(Compiler *cc);
 
 /* ====================================================================
@@ -381,7 +392,7 @@ bool type_is_pointer(const Type *t);        /* pointer after typedefs, or array 
 const char *type_name_of(const Type *t);
 
 /* ====================================================================
- * Scopes (sema.c)
+ * scope.c: scopes and symbols
  */
 Scope *scope_new(Compiler *cc, const char *name, Scope *parent);
 Symbol *scope_lookup_here(Scope *s, const char *name);
@@ -396,21 +407,137 @@ void scope_add_const(Compiler *cc, Scope *s, Var *v);
 /* Name lookup the lexer performs: 1 = type, 2 = namespace, 0 = plain identifier. */
 int scope_classify(Scope *s, const char *name, void **out, bool here_only);
 const char *scope_suggest_type(Scope *s, const char *name);   /* closest type name, or NULL */
+void scopes_free(Compiler *cc);
 
 /* ====================================================================
- * parser.y: parse one preprocessed file into f->stmts. Imports are parsed
- * on the spot through compiler_import() (sema.c, with the compiler_load_*).
+ * parser.y: parse one preprocessed file into f->stmts.
+ * Imports are parsed on the spot through compiler_import() (load.c).
  */
 int parse_file(Compiler *cc, File *f, char *text, size_t len);   /* text must end in two NULs */
+
+/* ====================================================================
+ * load.c: the compilation's files (compiler_new/compiler_free are here too)
+ */
 File *compiler_import(Compiler *cc, const char *name, Loc loc, bool is_import);
 File *compiler_load_main(Compiler *cc, const char *path);
 File *compiler_load_text(Compiler *cc, const char *name, const char *text, size_t len);  /* main file from memory */
 
 /* ====================================================================
- * sema.c
+ * fold.c: constant folding (names are looked up from scope)
+ */
+bool const_eval(Compiler *cc, Scope *scope, Expr *e, long long *out, bool quiet, int depth);
+bool eval_const_expr(Compiler *cc, Expr *e, long long *out, bool quiet);   /* in the global scope */
+
+/* ====================================================================
+ * sema.c: the checks (then glue_lower)
  */
 int sema_check(Compiler *cc);   /* returns error count */
-bool eval_const_expr(Compiler *cc, Expr *e, long long *out, bool quiet);
+bool type_is_iunknown(const Type *t);
+int vtbl_method_count(Type *t);             /* vtable slots of t and its bases */
+void name_methods(Compiler *cc, Type *t);   /* C and macro names of t's methods */
+
+/* ====================================================================
+ * async.c: asynchronous interfaces
+ */
+/* The parser: [async_uuid] interface t makes AsyncIFoo a known type name. */
+void async_predeclare(Compiler *cc, Scope *scope, Type *t);
+/* sema: build t's twin for async_uuid au (NULL after an error). */
+Type *async_synthesize(Compiler *cc, Type *t, Attr *au);
+
+/* ====================================================================
+ * glue.c: lowering of the call-object glue (FILE_async.c). sema_check
+ * runs it on every [async_uuid] interface of the main file (unless the
+ * glue is not wanted): every decision and every "the call-object glue
+ * cannot pass ..." error is made here; emit_glue.c only prints the result.
+ * The description mirrors the runtime's tables (amidlrt.h, "glue ABI").
+ */
+
+/* The correlation-expression evaluator's limits (runtime/src/callobj.c:
+ * its stack and step count; there is no shared generated-code header yet,
+ * so this is the compiler's one definition of them). */
+#define AMRT_X_STACK_SLOTS  16
+#define AMRT_X_MAX_STEPS    256
+#define AMRT_X_MAX_TERMS    100
+
+/* One int of a table or program as the C compiler computes it. */
+typedef enum {
+    GW_INT,         /* n */
+    GW_OP,          /* AMRT_X_<op> */
+    GW_SIZEOF,      /* sizeof(t) or, with a path, sizeof(((t *)0)->path) */
+    GW_OFFSET,      /* offsetof(t, member), or relative to t's member 'path' */
+    GW_COUNT,       /* (x): a fixed array's element count */
+} GlueWordKind;
+
+typedef struct GlueWord {
+    GlueWordKind kind;
+    long long n;
+    const char *op;
+    Type *t;
+    unsigned q;
+    const char *path;       /* "" or a member path inside t */
+    const char *member;
+    Expr *x;
+} GlueWord;
+
+/* A compiled correlation expression: AMRT_X_* opcodes and operands. */
+typedef struct GlueProg { GlueWord *w; int n, cap; } GlueProg;
+
+typedef enum {
+    GK_SCALAR = 1, GK_STRUCT, GK_POINTER, GK_STRING, GK_WSTRING, GK_ARRAY, GK_INTERFACE, GK_BSTR,
+    GK_CSTRUCT, GK_UNION, GK_FIXED_ARRAY, GK_CONFSTRUCT,     /* the order of AmrtKind */
+} GlueKind;
+
+typedef struct GlueType GlueType;
+
+/* A member holding pointers (CSTRUCT) or one case of a union's arm. */
+typedef struct GlueMember {
+    GlueWord offset;        /* CSTRUCT */
+    Expr *value;            /* UNION: the case value (NULL: none) */
+    bool is_default;        /* UNION: the default arm */
+    GlueType *type;         /* NULL: plain data */
+} GlueMember;
+
+struct GlueType {
+    GlueKind kind;
+    bool plain;             /* plain bytes: nothing to copy beyond them */
+    bool unique;            /* AMRT_F_UNIQUE */
+    bool switch_first;      /* UNION: its program is laid out before its arms' table */
+    int iid_param;          /* INTERFACE: iid_is parameter, -1: 'iid' */
+    const char *iid;        /* INTERFACE: the interface of the IID (IID_<iid>) */
+    GlueWord size;
+    GlueType *ref;
+    GlueProg *size_x, *first_x, *length_x;
+    GlueMember *members;
+    int nmembers;
+};
+
+typedef struct GlueParam {
+    Var *p;
+    bool in, out;
+    GlueType *type;         /* NULL when the interface is imported (not described) */
+} GlueParam;
+
+typedef struct GlueMethod {
+    Var *m;                 /* the synchronous method */
+    Var *begin, *finish;    /* its twins in AsyncIFoo */
+    int index;              /* among the interface's own methods in the vtable */
+    bool is_void, ret_hresult;
+    GlueParam *params;
+    int nparams;
+} GlueMethod;
+
+typedef struct GlueIface {
+    Type *iface, *async;
+    Type *base;             /* the base whose glue this one chains to (NULL: IUnknown) */
+    GlueMethod *methods;
+    int nmethods;
+    bool described;         /* parameters described (the main file's interfaces) */
+} GlueIface;
+
+/* Lower every [async_uuid] interface of the main file (Type.glue; their
+ * imported async bases get directions and slots only). Returns the
+ * number of errors. */
+int glue_lower(Compiler *cc);
 
 /* ====================================================================
  * codegen: emit_header.c, emit_iid.c, emit_glue.c (file_has_async: sema.c)

@@ -54,7 +54,6 @@ static void set_tparams(ParseState *ps, List *names, Loc loc);
 static Stmt **list_stmts(ParseState *ps, List *l, int *n);
 static void depth_push(ParseState *ps, Loc loc);
 static bool claim_body(Type *t);
-static void predeclare_async(ParseState *ps, Type *t);
 static void depth_pop(ParseState *ps);
 %}
 
@@ -159,7 +158,7 @@ import_list: STRING                 { $$ = import_file(ps, $1, L(@1)); }
 stmt: ';'                           { $$ = NULL; }
     | m_attributes decl_body        { $$ = $2; if ($$ && $1 && ($$->kind == ST_DECL || $$->kind == ST_CONST))
                                           for (int i = 0; i < $$->ndecls; i++) if (!$$->decls[i]->attrs) $$->decls[i]->attrs = $1;
-                                      if ($$ && $$->kind == ST_INTERFACE && attr_find($1, A_ASYNC_UUID)) predeclare_async(ps, $$->type);
+                                      if ($$ && $$->kind == ST_INTERFACE && attr_find($1, A_ASYNC_UUID)) async_predeclare(ps->cc, ps->scope, $$->type);
                                       if ($$ && $1) { if ($$->type && ($$->kind == ST_INTERFACE || $$->kind == ST_COCLASS || $$->kind == ST_DISPINTERFACE || $$->kind == ST_LIBRARY || $$->kind == ST_MODULE || $$->kind == ST_RUNTIMECLASS || $$->kind == ST_DELEGATE || $$->kind == ST_APICONTRACT || $$->kind == ST_IFACE_FWD || $$->kind == ST_COCLASS_FWD)) $$->type->attrs = attr_append($1, $$->type->attrs); $$->attrs = attr_append($1, $$->attrs); } }
     | tIMPORTLIB '(' STRING ')'     { $$ = new_stmt(CC, ST_IMPORTLIB, L(@1)); $$->text = $3; }
     | tCPPQUOTE '(' STRING ')'      { $$ = new_stmt(CC, ST_CPPQUOTE, L(@1)); $$->text = $3; }
@@ -710,24 +709,6 @@ static void depth_push(ParseState *ps, Loc loc)
 {
     if (++ps->depth == MAX_NEST_DEPTH)
         error_at(ps->cc, loc, "declarations nested too deeply (limit %d)", MAX_NEST_DEPTH);
-}
-
-/* [async_uuid] interface IFoo: make AsyncIFoo a known type name right
- * away; sema fills it in (or reports why it cannot exist). */
-static void predeclare_async(ParseState *ps, Type *t)
-{
-    Compiler *cc = ps->cc;
-    const char *name = arena_printf(cc->arena, "Async%s", t->name);
-    Scope *s = t->ns ? t->ns : ps->scope;
-    Type *old = scope_find_type(s, name);
-    if (old)
-        return;    /* sema reports a clash */
-    Type *a = new_type(cc, TY_INTERFACE, name, t->loc);
-    a->declared_only = true;
-    a->is_async = true;
-    a->ns = t->ns;
-    a->imported = t->imported;
-    scope_add_type(cc, s, a, name);
 }
 
 static void depth_pop(ParseState *ps)

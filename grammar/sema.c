@@ -1,335 +1,20 @@
 /*
- * sema.c - scopes, imports, constant folding, checks and the synthesis of
- * asynchronous interfaces.
+ * sema.c - the checks of the semantic pass: attributes where they may
+ * stand, types, fields, enums, methods, interfaces, coclasses.
  *
  * Files are checked in the order their parsing finished (imports before
  * the files that import them), so every base interface and every async
- * twin exists before it is used. For [object, uuid(U), async_uuid(A)]
- * interface IFoo : IBase the pass builds AsyncIFoo (IID A) as an
- * ordinary interface in the tree: base IUnknown when IBase is IUnknown,
- * else AsyncIBase; for each method M, Begin_M with the [in] and [in,out]
- * parameters and Finish_M with the [out] and [in,out] ones, both with M's
- * return type (RULES.md A1-A17). The emitters then have no async special
- * cases.
+ * twin (async.c) exists before it is used. After the checks, the glue of
+ * the main file's [async_uuid] interfaces is lowered (glue.c). The
+ * emitters then print the checked model and decide nothing.
  */
 #include "parse.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
-
-struct Symbol {
-    const char *name;
-    void *ptr;
-    UT_hash_handle hh;
-};
 
 const char *attr_args_spec(AttrKind k);
 const char *attr_suggest(const char *name);
-
-/* ==================================================================== scopes */
-
-Scope *scope_new(Compiler *cc, const char *name, Scope *parent)
-{
-    Scope *s = arena_alloc(cc->arena, sizeof(Scope));
-    vec_push(&cc->scopes, s);
-    s->name = name;
-    s->parent = parent;
-    if (parent && parent->qname && *parent->qname)
-        s->qname = arena_printf(cc->arena, "%s.%s", parent->qname, name);
-    else
-        s->qname = name;
-    return s;
-}
-
-static Symbol *table_find(Symbol *table, const char *name)
-{
-    Symbol *sym = NULL;
-    HASH_FIND_STR(table, name, sym);
-    return sym;
-}
-
-static void table_add(Compiler *cc, Symbol **table, const char *name, void *ptr)
-{
-    Symbol *sym = table_find(*table, name);
-    if (sym) {
-        sym->ptr = ptr;
-        return;
-    }
-    sym = arena_alloc(cc->arena, sizeof(Symbol));
-    sym->name = name;
-    sym->ptr = ptr;
-    HASH_ADD_KEYPTR(hh, *table, sym->name, strlen(sym->name), sym);
-}
-
-Symbol *scope_lookup_here(Scope *s, const char *name)
-{
-    return table_find(s->syms, name);
-}
-
-Type *scope_find_type(Scope *s, const char *name)
-{
-    for (; s; s = s->parent) {
-        Symbol *sym = table_find(s->syms, name);
-        if (sym)
-            return sym->ptr;
-    }
-    return NULL;
-}
-
-Type *scope_find_tag(Scope *s, const char *name)
-{
-    for (; s; s = s->parent) {
-        Symbol *sym = table_find(s->tags, name);
-        if (sym)
-            return sym->ptr;
-    }
-    return NULL;
-}
-
-Var *scope_find_const(Scope *s, const char *name)
-{
-    for (; s; s = s->parent) {
-        Symbol *sym = table_find(s->consts, name);
-        if (sym)
-            return sym->ptr;
-    }
-    return NULL;
-}
-
-Scope *scope_find_ns(Scope *s, const char *name)
-{
-    Symbol *sym = table_find(s->children, name);
-    return sym ? sym->ptr : NULL;
-}
-
-Scope *scope_child_ns(Compiler *cc, Scope *s, const char *name)
-{
-    Scope *c = scope_find_ns(s, name);
-    if (!c) {
-        c = scope_new(cc, name, s);
-        if (s == cc->global)
-            c->qname = name;
-        table_add(cc, &s->children, name, c);
-    }
-    return c;
-}
-
-void scope_add_type(Compiler *cc, Scope *s, Type *t, const char *name)
-{
-    Symbol *old = table_find(s->syms, name);
-    if (old && old->ptr != t) {
-        Type *o = old->ptr;
-        /* a second typedef of a name is an error only within the main file */
-        if (!o->imported && !t->imported && o->kind == TY_ALIAS && t->kind == TY_ALIAS && cc->main_file &&
-            o->loc.file == t->loc.file && cc->main_file->path && o->loc.file &&
-            !strcmp(o->loc.file, cc->main_file->path)) {
-            error_at(cc, t->loc, "redefinition of typedef '%s'", name);
-            note_at(cc, o->loc, "previous definition is here");
-        }
-    }
-    table_add(cc, &s->syms, name, t);
-    s->ntypes++;
-}
-
-void scope_add_tag(Compiler *cc, Scope *s, Type *t)
-{
-    table_add(cc, &s->tags, t->name, t);
-}
-
-void scope_add_const(Compiler *cc, Scope *s, Var *v)
-{
-    table_add(cc, &s->consts, v->name, v);
-}
-
-int scope_classify(Scope *s, const char *name, void **out, bool here_only)
-{
-    for (; s; s = s->parent) {
-        Symbol *sym = table_find(s->syms, name);
-        if (sym) {
-            *out = sym->ptr;
-            return 1;
-        }
-        sym = table_find(s->children, name);
-        if (sym) {
-            *out = sym->ptr;
-            return 2;
-        }
-        if (here_only)
-            break;
-    }
-    return 0;
-}
-
-/* the edit distance of a and b, or a large number when above limit */
-static int edit_distance(const char *a, const char *b, int limit)
-{
-    size_t n = strlen(a), m = strlen(b);
-    if (n > 64 || m > 64 || (n > m ? n - m : m - n) > (size_t)limit)
-        return limit + 1;
-    int d[65][65];
-    for (size_t i = 0; i <= n; i++) d[i][0] = (int)i;
-    for (size_t j = 0; j <= m; j++) d[0][j] = (int)j;
-    for (size_t i = 1; i <= n; i++)
-        for (size_t j = 1; j <= m; j++) {
-            int c = a[i - 1] != b[j - 1];
-            int v = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
-            if (d[i - 1][j - 1] + c < v) v = d[i - 1][j - 1] + c;
-            d[i][j] = v;
-        }
-    return d[n][m];
-}
-
-const char *scope_suggest_type(Scope *s, const char *name)
-{
-    const char *best = NULL;
-    int best_d = strlen(name) > 4 ? 2 : 1;
-    for (; s; s = s->parent)
-        for (Symbol *sym = s->syms; sym; sym = sym->hh.next) {
-            int d = edit_distance(name, sym->name, best_d);
-            if (d <= best_d && (d < best_d || !best || strcmp(sym->name, best) < 0)) {
-                best_d = d;
-                best = sym->name;
-            }
-        }
-    return best;
-}
-
-/* ==================================================================== files */
-
-Compiler *compiler_new(Options *opt)
-{
-    Arena *a = arena_new();
-    Compiler *cc = arena_alloc(a, sizeof(Compiler));
-    cc->arena = a;
-    cc->opt = opt;
-    cc->global = scope_new(cc, "", NULL);
-    cc->global->qname = "";
-    cc->pp = pp_new(cc);
-    return cc;
-}
-
-void diag_free(Compiler *cc);
-
-void compiler_free(Compiler *cc)
-{
-    if (!cc)
-        return;
-    diag_free(cc);
-    pp_free(cc->pp);
-    for (int i = 0; i < cc->scopes.n; i++) {
-        Scope *sc = cc->scopes.v[i];
-        HASH_CLEAR(hh, sc->syms);
-        HASH_CLEAR(hh, sc->tags);
-        HASH_CLEAR(hh, sc->children);
-        HASH_CLEAR(hh, sc->consts);
-    }
-    vec_free(&cc->scopes);
-    for (int i = 0; i < cc->files.n; i++)
-        vec_free(&((File *)cc->files.v[i])->deps);
-    vec_free(&cc->files);
-    vec_free(&cc->async_ifaces);
-    arena_free(cc->arena);
-}
-
-static const char *base_name(Compiler *cc, const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    const char *b = slash ? slash + 1 : path;
-    const char *dot = strrchr(b, '.');
-    return dot ? arena_strndup(cc->arena, b, (size_t)(dot - b)) : arena_strdup(cc->arena, b);
-}
-
-static int import_depth;
-
-static File *load(Compiler *cc, const char *name, const char *path, Loc loc);
-static const char *main_text;          /* compiler_load_text: the main file's text */
-static size_t main_len;
-
-File *compiler_load_text(Compiler *cc, const char *name, const char *text, size_t len)
-{
-    main_text = text;
-    main_len = len;
-    File *f = load(cc, name, name, (Loc){0});
-    main_text = NULL;
-    return f;
-}
-
-static File *load(Compiler *cc, const char *name, const char *path, Loc loc)
-{
-    for (int i = 0; i < cc->files.n; i++) {
-        File *f = cc->files.v[i];
-        if (!strcmp(f->path, path))
-            return f;
-    }
-    static PtrVec in_progress;
-    for (int i = 0; i < in_progress.n; i++) {
-        File *f = in_progress.v[i];
-        if (!strcmp(f->path, path))
-            return f;     /* import cycle: the file is being read already */
-    }
-    if (import_depth >= MAX_INCLUDE_DEPTH) {
-        error_at(cc, loc, "imports nested too deeply (limit %d)", MAX_INCLUDE_DEPTH);
-        return NULL;
-    }
-    File *f = arena_alloc(cc->arena, sizeof(File));
-    f->name = arena_strdup(cc->arena, name);
-    f->path = arena_strdup(cc->arena, path);
-    f->base = base_name(cc, name);
-    size_t n = strlen(name);
-    f->is_c_header = n > 2 && !strcmp(name + n - 2, ".h");
-    f->parsing = true;
-    if (!cc->main_file)
-        cc->main_file = f;
-    vec_push(&in_progress, f);
-    Buf text = {0};
-    import_depth++;
-    pp_set_dep_owner(cc->pp, f);
-    bool is_main = f == cc->main_file;
-    void *saved = is_main ? NULL : pp_push_state(cc->pp);
-    int r = is_main && main_text ? pp_text(cc->pp, path, main_text, main_len, &text) : pp_file(cc->pp, path, &text);
-    if (!is_main)
-        pp_pop_state(cc->pp, saved);
-    if (r == 0 && cc->errors == 0) {
-        buf_write(&text, "\0\0", 2);   /* the scanner's end-of-buffer marks */
-        parse_file(cc, f, text.data, text.len - 2);
-    }
-    import_depth--;
-    buf_free(&text);
-    in_progress.n--;
-    if (in_progress.n == 0)
-        vec_free(&in_progress);
-    f->parsing = false;
-    f->parsed = true;
-    vec_push(&cc->files, f);
-    return f;
-}
-
-File *compiler_import(Compiler *cc, const char *name, Loc loc, bool is_import)
-{
-    (void)is_import;
-    const char *from = loc.file;
-    /* imports are searched beside the importing file's real path */
-    for (int i = 0; i < cc->files.n; i++) {
-        File *f = cc->files.v[i];
-        if (!strcmp(f->name, name))
-            return f;
-    }
-    const char *path = pp_find(cc->pp, name, from, false);
-    if (!path) {
-        error_at(cc, loc, "'%s' file not found", name);
-        return NULL;
-    }
-    return load(cc, name, path, loc);
-}
-
-File *compiler_load_main(Compiler *cc, const char *path)
-{
-    return load(cc, path, path, (Loc){0});
-}
-
-/* ==================================================================== constants */
 
 typedef struct Ctx {
     Compiler *cc;
@@ -351,101 +36,6 @@ static Var *find_param(Var **v, int n, const char *name)
     return NULL;
 }
 
-static bool eval(Compiler *cc, Scope *scope, Expr *e, long long *out, bool quiet, int depth)
-{
-    long long a = 0, b = 0;
-    if (!e || depth > MAX_NEST_DEPTH)
-        return false;
-    switch (e->kind) {
-    case EX_NUM: *out = e->val; return true;
-    case EX_CHAR: {
-        const char *s = e->text;
-        if (*s == 'L') s++;
-        s++;
-        if (*s == '\\') {
-            s++;
-            switch (*s) {
-            case 'n': *out = '\n'; break;
-            case 't': *out = '\t'; break;
-            case 'r': *out = '\r'; break;
-            case '0': *out = strtol(s, NULL, 8); break;
-            case 'x': *out = strtol(s + 1, NULL, 16); break;
-            default: *out = (unsigned char)*s;
-            }
-        } else
-            *out = (unsigned char)*s;
-        return true;
-    }
-    case EX_TRUE: *out = 1; return true;
-    case EX_FALSE: case EX_NULL: *out = 0; return true;
-    case EX_IDENT: {
-        Var *v = e->ref ? e->ref : scope_find_const(scope, e->text);
-        if (!v) {
-            if (!quiet)
-                error_at(cc, e->loc, "use of undeclared identifier '%s'", e->text);
-            return false;
-        }
-        e->ref = v;
-        if (v->has_value) { *out = v->value; return true; }
-        if (v->init && eval(cc, scope, v->init, out, true, depth + 1)) return true;
-        return false;
-    }
-    case EX_UNARY:
-        if (!eval(cc, scope, e->a, &a, quiet, depth + 1))
-            return false;
-        switch (e->op) {
-        case OP_NEG: *out = (long long)(0ULL - (unsigned long long)a); return true;
-        case OP_POS: *out = a; return true;
-        case OP_NOT: *out = !a; return true;
-        case OP_BITNOT: *out = ~a; return true;
-        default: return false;
-        }
-    case EX_BINARY:
-        if (!eval(cc, scope, e->a, &a, quiet, depth + 1) || !eval(cc, scope, e->b, &b, quiet, depth + 1))
-            return false;
-        switch (e->op) {
-        case '+': *out = (long long)((unsigned long long)a + (unsigned long long)b); return true;
-        case '-': *out = (long long)((unsigned long long)a - (unsigned long long)b); return true;
-        case '*': *out = (long long)((unsigned long long)a * (unsigned long long)b); return true;
-        case '/': case '%':
-            if (b == 0) {
-                if (!quiet)
-                    error_at(cc, e->loc, "division by zero in constant expression");
-                return false;
-            }
-            if (a == INT64_MIN && b == -1) { *out = e->op == '/' ? a : 0; return true; }
-            *out = e->op == '/' ? a / b : a % b;
-            return true;
-        case OP_SHL: *out = (b < 0 || b > 63) ? 0 : (long long)((unsigned long long)a << b); return true;
-        case OP_SHR: *out = (b < 0 || b > 63) ? 0 : a >> b; return true;
-        case '&': *out = a & b; return true;
-        case '|': *out = a | b; return true;
-        case '^': *out = a ^ b; return true;
-        case '<': *out = a < b; return true;
-        case '>': *out = a > b; return true;
-        case OP_LE: *out = a <= b; return true;
-        case OP_GE: *out = a >= b; return true;
-        case OP_EQ: *out = a == b; return true;
-        case OP_NE: *out = a != b; return true;
-        case OP_ANDAND: *out = a && b; return true;
-        case OP_OROR: *out = a || b; return true;
-        }
-        return false;
-    case EX_TERNARY:
-        if (!eval(cc, scope, e->a, &a, quiet, depth + 1))
-            return false;
-        return eval(cc, scope, a ? e->b : e->c, out, quiet, depth + 1);
-    case EX_CAST:
-        return e->a ? eval(cc, scope, e->a, out, quiet, depth + 1) : false;
-    default:
-        return false;
-    }
-}
-
-bool eval_const_expr(Compiler *cc, Expr *e, long long *out, bool quiet)
-{
-    return eval(cc, cc->global, e, out, quiet, 0);
-}
 
 /* ==================================================================== checks */
 
@@ -555,12 +145,6 @@ static void check_attrs(Ctx *c, Attr *attrs, unsigned where)
     }
 }
 
-static Attr *uuid_attr(Type *t, AttrKind k)
-{
-    Attr *a = attr_find(t->attrs, k);
-    return a && a->uuid ? a : NULL;
-}
-
 static void check_array_sizes(Ctx *c, Type *t, int depth)
 {
     for (; t && depth < MAX_NEST_DEPTH; t = t->ref, depth++) {
@@ -568,7 +152,7 @@ static void check_array_sizes(Ctx *c, Type *t, int depth)
             return;
         if (t->kind == TY_ARRAY && t->size) {
             long long v;
-            if (eval(c->cc, c->scope, t->size, &v, true, 0) && v < 0)
+            if (const_eval(c->cc, c->scope, t->size, &v, true, 0) && v < 0)
                 error_at(c->cc, t->size->loc, "array size is negative");
         }
         if (t->kind == TY_FUNCTION)
@@ -611,7 +195,7 @@ static void check_enum(Ctx *c, Type *t)
         check_attrs(c, v->attrs, AW_ENUMVAL);
         if (v->init) {
             long long val;
-            if (eval(c->cc, c->scope, v->init, &val, false, 0)) {
+            if (const_eval(c->cc, c->scope, v->init, &val, false, 0)) {
                 v->value = val;
                 v->has_value = true;
             }
@@ -643,7 +227,7 @@ static void check_type(Ctx *c, Type *t, bool body)
         for (int i = 0; i < t->nfields; i++)
             for (int k = 0; k < t->fields[i]->ncases; k++) {
                 long long v;
-                eval(c->cc, c->scope, t->fields[i]->case_exprs[k], &v, false, 0);
+                const_eval(c->cc, c->scope, t->fields[i]->case_exprs[k], &v, false, 0);
             }
         break;
     }
@@ -655,26 +239,12 @@ static void check_type(Ctx *c, Type *t, bool body)
     }
 }
 
-static bool returns_hresult(Var *m)
-{
-    Type *r = m->type->ref;
-    return r && r->kind == TY_ALIAS && r->name && !strcmp(r->name, "HRESULT");
-}
-
-static bool is_iunknown(const Type *t)
+bool type_is_iunknown(const Type *t)
 {
     return t && t->name && !strcmp(t->name, "IUnknown") && !t->ns;
 }
 
-static bool derives_from_idispatch(Type *t)
-{
-    for (int guard = 0; t && guard < 1000; t = t->base, guard++)
-        if (t->name && !strcmp(t->name, "IDispatch"))
-            return true;
-    return false;
-}
-
-static int method_count(Type *t)
+int vtbl_method_count(Type *t)
 {
     int n = 0;
     for (int guard = 0; t && guard < 1000; t = t->base, guard++)
@@ -714,12 +284,10 @@ static void check_method(Ctx *c, Var *m, unsigned where)
     }
 }
 
-static Type *make_async(Ctx *c, Type *iface, Attr *au);
-
 /* C names of methods, as widl and MIDL spell them: [propget] X -> get_X
  * (put_, putref_); a method whose name an ancestor already uses in the C
  * vtable becomes IFoo_X there (C has no overloading; C++ keeps X). */
-static void name_methods(Compiler *cc, Type *t)
+void name_methods(Compiler *cc, Type *t)
 {
     for (int i = 0; i < t->nmethods; i++) {
         Var *m = t->methods[i];
@@ -811,11 +379,11 @@ static void check_interface(Ctx *c, Type *t)
         else if (!t->imported)
             warning_at(cc, t->loc, "[object] interface '%s' has no uuid", t->name);
     }
-    if (object && !t->base && !base_error && !is_iunknown(t) && !t->ns && t->kind == TY_INTERFACE && !t->imported)
+    if (object && !t->base && !base_error && !type_is_iunknown(t) && !t->ns && t->kind == TY_INTERFACE && !t->imported)
         warning_at(cc, t->loc, "[object] interface '%s' has no base interface", t->name);
     /* as widl: an interface that inherits is a COM interface even without [object] */
     t->is_object = object || (t->base && t->kind == TY_INTERFACE);
-    int base_count = method_count(t->base);
+    int base_count = vtbl_method_count(t->base);
     int idx = base_count;
     for (int i = 0; i < t->nmethods; i++) {
         Var *m = t->methods[i];
@@ -835,160 +403,7 @@ static void check_interface(Ctx *c, Type *t)
     name_methods(cc, t);
     Attr *au = attr_find(t->attrs, A_ASYNC_UUID);
     if (au && au->uuid)
-        t->async_iface = make_async(c, t, au);
-}
-
-/* ---- async synthesis (RULES.md A) ---- */
-
-static bool param_is_in(Var *p)
-{
-    return attr_has(p->attrs, A_IN) || !attr_has(p->attrs, A_OUT);
-}
-
-static bool param_is_out(Var *p)
-{
-    return attr_has(p->attrs, A_OUT);
-}
-
-static Var *async_method(Compiler *cc, Type *owner, Var *m, const char *prefix, bool in)
-{
-    Var *n = new_var(cc, arena_printf(cc->arena, "%s%s", prefix, m->name), m->loc);
-    n->attrs = m->attrs;
-    n->owner = owner;
-    n->orig = m;
-    Type *fn = new_type(cc, TY_FUNCTION, NULL, m->loc);
-    fn->ref = m->type->ref;
-    fn->ref_qual = m->type->ref_qual;
-    for (int i = 0; i < m->type->nfields; i++) {
-        Var *p = m->type->fields[i];
-        if (in ? param_is_in(p) : param_is_out(p))
-            push_var(cc, &fn->fields, &fn->nfields, p);
-    }
-    n->type = fn;
-    return n;
-}
-
-static bool same_uuid(const Uuid *a, const Uuid *b)
-{
-    return !memcmp(a, b, sizeof *a);
-}
-
-static Type *make_async(Ctx *c, Type *t, Attr *au)
-{
-    Compiler *cc = c->cc;
-    bool ok = true;
-    if (!attr_has(t->attrs, A_OBJECT) || t->kind != TY_INTERFACE) {
-        error_at(cc, au->loc, "async_uuid is only allowed on an [object] interface ('%s' is not one)", t->name);
-        ok = false;
-    }
-    if (attr_has(t->attrs, A_DUAL)) {
-        error_at(cc, au->loc, "async_uuid is not allowed on the [dual] interface '%s'", t->name);
-        ok = false;
-    } else if (derives_from_idispatch(t)) {
-        error_at(cc, au->loc, "async_uuid is not allowed on '%s': it derives from IDispatch", t->name);
-        ok = false;
-    }
-    Attr *ver = attr_find(t->attrs, A_VERSION);
-    if (ver) {
-        error_at(cc, ver->loc, "[version] is not allowed on the asynchronous interface '%s'", t->name);
-        ok = false;
-    }
-    Attr *u = uuid_attr(t, A_UUID);
-    if (u && same_uuid(u->uuid, au->uuid)) {
-        error_at(cc, au->loc, "async_uuid of '%s' is the same as its uuid", t->name);
-        ok = false;
-    }
-    Type *abase = NULL;
-    if (t->base && ok) {
-        if (is_iunknown(t->base)) {
-            abase = t->base;
-        } else if (t->base->async_iface) {
-            abase = t->base->async_iface;
-        } else {
-            error_at(cc, au->loc, "async_uuid on '%s': its base '%s' is neither IUnknown nor an asynchronous interface",
-                     t->name, t->base->name);
-            ok = false;
-        }
-    } else if (!t->base && ok) {
-        error_at(cc, au->loc, "async_uuid on '%s': the interface has no base (it must derive from IUnknown)", t->name);
-        ok = false;
-    }
-    /* the async IID must not be any other interface's IID (A17) */
-    for (int i = 0; ok && i < cc->files.n + 1; i++) {
-        (void)i;
-        break;
-    }
-    for (int i = 0; ok && i < cc->async_ifaces.n; i++) {
-        Type *o = cc->async_ifaces.v[i];
-        Attr *ou = attr_find(o->attrs, A_UUID);
-        Attr *osu = o->sync_iface ? uuid_attr(o->sync_iface, A_UUID) : NULL;
-        if ((ou && ou->uuid && same_uuid(ou->uuid, au->uuid)) || (osu && same_uuid(osu->uuid, au->uuid))) {
-            error_at(cc, au->loc, "async_uuid of '%s' is already the IID of '%s'", t->name,
-                     ou && same_uuid(ou->uuid, au->uuid) ? o->name : o->sync_iface->name);
-            ok = false;
-        }
-        if (u && ou && ou->uuid && same_uuid(ou->uuid, u->uuid)) {
-            error_at(cc, u->loc, "uuid of '%s' is already the IID of '%s'", t->name, o->name);
-            ok = false;
-        }
-    }
-    if (!ok)
-        return NULL;
-    /* the parser declared AsyncIFoo already (so IDL can name it): fill that */
-    const char *aname = arena_printf(cc->arena, "Async%s", t->name);
-    Scope *s = t->ns ? t->ns : cc->global;
-    Type *a = scope_find_type(s, aname);
-    if (a && a->kind == TY_INTERFACE && a->declared_only && a->is_async) {
-        a->loc = t->loc;
-    } else if (a && a->kind == TY_INTERFACE && !a->declared_only) {
-        error_at(cc, au->loc, "'%s' is already defined; async_uuid cannot create it", aname);
-        return NULL;
-    } else {
-        a = new_type(cc, TY_INTERFACE, aname, t->loc);
-        scope_add_type(cc, s, a, a->name);
-    }
-    a->declared_only = false;
-    a->is_async = true;
-    a->is_object = true;
-    a->sync_iface = t;
-    a->base = abase;
-    a->defined = true;
-    a->imported = t->imported;
-    a->ns = t->ns;
-    /* attributes: the sync ones, uuid replaced by async_uuid (A14) */
-    Attr *head = NULL;
-    for (Attr *x = t->attrs; x; x = x->next) {
-        if (x->kind == A_ASYNC_UUID)
-            continue;
-        Attr *n = arena_alloc(cc->arena, sizeof(Attr));
-        *n = *x;
-        n->next = NULL;
-        if (x->kind == A_UUID) {
-            n->uuid = au->uuid;
-            n->args = au->args;
-            n->nargs = au->nargs;
-        }
-        head = attr_append(head, n);
-    }
-    a->attrs = head;
-    int idx = method_count(abase);
-    for (int i = 0; i < t->nmethods; i++) {
-        Var *m = t->methods[i];
-        if (attr_has(m->attrs, A_CALL_AS))
-            continue;          /* the remote twin of a [local] method (A10) */
-        if (!returns_hresult(m) && !t->imported)
-            warning_at(cc, m->loc, "asynchronous method '%s::%s' does not return HRESULT; Begin_%s cannot report errors",
-                       t->name, m->name, m->name);
-        Var *b = async_method(cc, a, m, "Begin_", true);
-        Var *f = async_method(cc, a, m, "Finish_", false);
-        b->vtbl_index = idx++;
-        f->vtbl_index = idx++;
-        push_var(cc, &a->methods, &a->nmethods, b);
-        push_var(cc, &a->methods, &a->nmethods, f);
-    }
-    name_methods(cc, a);
-    vec_push(&cc->async_ifaces, a);
-    return a;
+        t->async_iface = async_synthesize(c->cc, t, au);
 }
 
 static void check_coclass(Ctx *c, Type *t)
@@ -1020,7 +435,7 @@ static void check_decl_stmt(Ctx *c, Stmt *s)
             long long val;
             bool numeric = v->init->kind != EX_STR && v->init->kind != EX_WSTR && v->init->kind != EX_FLOAT &&
                            v->init->kind != EX_CHAR && v->init->kind != EX_NULL;
-            if (eval(c->cc, c->scope, v->init, &val, !numeric, 0)) {
+            if (const_eval(c->cc, c->scope, v->init, &val, !numeric, 0)) {
                 v->value = val;
                 v->has_value = true;
             }
@@ -1121,6 +536,9 @@ int sema_check(Compiler *cc)
         Ctx c = { .cc = cc, .scope = cc->global, .file = f };
         check_stmts(&c, f->stmts, f->nstmts);
     }
+    /* the glue's decisions belong to the checks: --check reports them too */
+    if (cc->errors == 0 && !(cc->opt && cc->opt->no_glue))
+        glue_lower(cc);
     return cc->errors - before;
 }
 
