@@ -59,6 +59,7 @@ typedef struct SrcFile {
     unsigned run_id;
     bool lex_errors;    /* reported once: do not report again when re-read */
     const char *guard;  /* include guard macro, if the file has the classic shape */
+    bool guard_checked; /* guard looked for (on the first run that read it) */
     bool once;
     UT_hash_handle hh;
 } SrcFile;
@@ -1206,16 +1207,22 @@ static void tokenize_file(PP *pp, SrcFile *sf)
     pp->quiet_lex = false;
     sf->lex_errors |= pp->cc->errors > before;
     sf->run_id = pp->run_id;
+    if (!sf->guard_checked) {
+        Tok *g = detect_guard(sf->toks);
+        if (g)
+            sf->guard = arena_strndup(pp->perm, g->s, (size_t)g->len);
+        sf->guard_checked = true;
+    }
 }
 
+/* A file's text, read once per compilation (not cut into tokens yet:
+ * that happens in the run that uses it, see tokenize_file). */
 static SrcFile *load_file(PP *pp, const char *path, Loc from)
 {
     SrcFile *sf = NULL;
     HASH_FIND_STR(pp->files, path, sf);
-    if (sf) {
-        tokenize_file(pp, sf);
+    if (sf)
         return sf;
-    }
     size_t len;
     char *text = read_whole(pp->cc, path, &len, from);
     if (!text)
@@ -1226,10 +1233,6 @@ static SrcFile *load_file(PP *pp, const char *path, Loc from)
     sf->path = name;
     sf->text = text;
     sf->len = len;
-    tokenize_file(pp, sf);
-    Tok *g = detect_guard(sf->toks);
-    if (g)
-        sf->guard = arena_strndup(pp->perm, g->s, (size_t)g->len);
     HASH_ADD_KEYPTR(hh, pp->files, sf->path, strlen(sf->path), sf);
     return sf;
 }
@@ -1369,12 +1372,15 @@ static void do_include(PP *pp, Tok **rest, Tok *t, Tok *hash, const char *cur_pa
         vec_push(&pp->dep_owner->deps, (void *)sf->path);
     if (sf->once)
         return;
+    if (!sf->guard_checked)
+        tokenize_file(pp, sf);
     if (sf->guard) {
         Macro *m = NULL;
         HASH_FIND_STR(pp->macros, sf->guard, m);
         if (m)
             return;
     }
+    tokenize_file(pp, sf);
     pp->include_depth++;
     preprocess_toks(pp, sf->toks, sf->path);
     pp->include_depth--;

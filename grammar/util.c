@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static long fail_at = -1;       /* -1: not read yet, 0: never */
 static long alloc_count;
@@ -80,13 +81,43 @@ Arena *arena_new(void)
     return xcalloc(1, sizeof(Arena));
 }
 
+/* Blocks are mapped straight from the kernel: their pages come zeroed.
+ * A freed block of the usual size is kept for the next arena (a
+ * preprocessor run frees one per file) and only its used part is cleared
+ * again: no page is faulted in twice and no untouched page is cleared. */
+static Block *spare_blocks;
+
+static Block *block_new(size_t size)
+{
+    if (size == BLOCK_SIZE && spare_blocks) {
+        Block *b = spare_blocks;
+        spare_blocks = b->next;
+        memset(b->data, 0, b->used);
+        b->used = 0;
+        b->next = NULL;
+        return b;
+    }
+    size_t total = sizeof(Block) + size;
+    void *p = should_fail() ? MAP_FAILED : mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        out_of_memory();
+    Block *b = p;
+    b->size = size;
+    return b;
+}
+
 void arena_free(Arena *a)
 {
     if (!a)
         return;
     for (Block *b = a->head, *next; b; b = next) {
         next = b->next;
-        free(b);
+        if (b->size == BLOCK_SIZE) {
+            b->next = spare_blocks;
+            spare_blocks = b;
+        } else {
+            munmap(b, sizeof(Block) + b->size);
+        }
     }
     free(a);
 }
@@ -97,9 +128,7 @@ void *arena_alloc(Arena *a, size_t n)
     Block *b = a->head;
     if (!b || b->size - b->used < n) {
         size_t size = n > BLOCK_SIZE / 4 ? n : BLOCK_SIZE;
-        Block *nb = xcalloc(1, sizeof(Block) + size);   /* fresh pages come zeroed */
-        nb->size = size;
-        nb->used = 0;
+        Block *nb = block_new(size);
         if (b && n > BLOCK_SIZE / 4) {
             /* big allocation: keep the current block in front */
             nb->next = b->next;
@@ -110,7 +139,7 @@ void *arena_alloc(Arena *a, size_t n)
         }
         b = nb;
     }
-    void *p = (char *)b->data + b->used;   /* zero: blocks are calloc'd, never reused */
+    void *p = (char *)b->data + b->used;   /* zero: blocks are fresh pages, never reused */
     b->used += n;
     return p;
 }
