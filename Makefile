@@ -71,7 +71,7 @@ RT_IDL     := wtypesbase wtypes unknwn objidlbase objidl
 RT_GEN     := $(BUILD)/runtime/include
 RT_HEADERS := $(RT_IDL:%=$(RT_GEN)/%.h)
 RT_IIDS    := $(RT_GEN)/unknwn_i.c $(RT_GEN)/objidlbase_i.c
-RT_SRCS    := runtime/src/core.c runtime/src/sync.c runtime/src/pool.c runtime/src/callobj.c runtime/src/interp.c runtime/src/proxy.c
+RT_SRCS    := runtime/src/core.c runtime/src/sync.c runtime/src/pool.c runtime/src/callobj.c runtime/src/interp.c runtime/src/proxy.c runtime/src/hresult.c
 RT_CFLAGS  := $(CFLAGS) -std=c11 -Wall -Wextra -Werror -pthread -fPIC -D_GNU_SOURCE \
               -Iruntime/include -I$(RT_GEN)
 RT_OBJS    := $(RT_SRCS:%.c=$(BUILD)/%.o) $(RT_IIDS:%.c=%.o)
@@ -87,7 +87,7 @@ $(RT_GEN)/%.h $(RT_GEN)/%_i.c: runtime/idl/%.idl bin/amidl
 	@mkdir -p $(RT_GEN)
 	bin/amidl -w --no-glue -I runtime/idl --outdir $(RT_GEN) $<
 
-$(BUILD)/runtime/src/%.o: runtime/src/%.c runtime/src/internal.h runtime/src/interp.h runtime/include/amidlrt.h runtime/include/amidl_types.h $(RT_HEADERS)
+$(BUILD)/runtime/src/%.o: runtime/src/%.c runtime/src/internal.h runtime/src/interp.h runtime/include/amidlrt.h runtime/include/amidlrt_glue.h runtime/include/amidl_types.h $(RT_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(RT_CFLAGS) -fvisibility=hidden -DAMIDLRT_BUILD -c -o $@ $<
 

@@ -45,6 +45,7 @@
 #include <uv.h>
 
 #include "amidlrt.h"
+#include "amidlrt_test.h"     /* AmrtFailAllocationAfter: the allocation counts */
 #include "calltest.h"
 #include "glue.h"
 

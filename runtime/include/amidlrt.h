@@ -5,6 +5,10 @@
  * runtime/idl), the Co* functions, the CLSIDs of the system objects,
  * COINIT_*, CLSCTX_* and INFINITE.
  *
+ * Headers by audience: this one is for applications; amidlrt_glue.h is
+ * for the code amidl generates (it is included at the end of this one);
+ * amidlrt_test.h has the runtime's test hooks.
+ *
  * The C call macros of the interfaces appear when COBJMACROS is defined
  * before this header, as on Windows.
  */
@@ -38,39 +42,51 @@ extern "C" {
     ((HRESULT)(x) <= 0 ? (HRESULT)(x) : (HRESULT)(((x) & 0x0000FFFF) | (FACILITY_WIN32 << 16) | 0x80000000))
 #define ERROR_INVALID_HANDLE    6L      /* Win32 codes (winerror.h) */
 #define RPC_X_NULL_REF_POINTER  1780L
-#define S_OK                    _HRESULT_TYPEDEF_(0x00000000)
-#define S_FALSE                 _HRESULT_TYPEDEF_(0x00000001)
-#define E_NOTIMPL               _HRESULT_TYPEDEF_(0x80004001)
-#define E_NOINTERFACE           _HRESULT_TYPEDEF_(0x80004002)
-#define E_POINTER               _HRESULT_TYPEDEF_(0x80004003)
-#define E_ABORT                 _HRESULT_TYPEDEF_(0x80004004)
-#define E_FAIL                  _HRESULT_TYPEDEF_(0x80004005)
-#define E_UNEXPECTED            _HRESULT_TYPEDEF_(0x8000FFFF)
-#define E_ACCESSDENIED          _HRESULT_TYPEDEF_(0x80070005)
-#define E_HANDLE                _HRESULT_TYPEDEF_(0x80070006)
-#define E_OUTOFMEMORY           _HRESULT_TYPEDEF_(0x8007000E)
-#define E_INVALIDARG            _HRESULT_TYPEDEF_(0x80070057)
-#define CLASS_E_NOAGGREGATION   _HRESULT_TYPEDEF_(0x80040110)
-#define CLASS_E_CLASSNOTAVAILABLE _HRESULT_TYPEDEF_(0x80040111)
-#define REGDB_E_CLASSNOTREG     _HRESULT_TYPEDEF_(0x80040154)
-#define CO_E_NOTINITIALIZED     _HRESULT_TYPEDEF_(0x800401F0)
-#define CO_E_OBJNOTREG          _HRESULT_TYPEDEF_(0x800401FB)
-#define CO_E_CLASSSTRING        _HRESULT_TYPEDEF_(0x800401F3)
-#define CO_E_IIDSTRING          _HRESULT_TYPEDEF_(0x800401F4)
-#define RPC_E_CALL_REJECTED     _HRESULT_TYPEDEF_(0x80010001)
-#define RPC_E_CALL_CANCELED     _HRESULT_TYPEDEF_(0x80010002)
-#define RPC_E_OUT_OF_RESOURCES  _HRESULT_TYPEDEF_(0x80010101)
-#define RPC_E_DISCONNECTED      _HRESULT_TYPEDEF_(0x80010108)
-#define RPC_E_WRONG_THREAD      _HRESULT_TYPEDEF_(0x8001010E)
-#define RPC_E_CHANGED_MODE      _HRESULT_TYPEDEF_(0x80010106)
-#define RPC_S_CALLPENDING       _HRESULT_TYPEDEF_(0x80010115)
+/* The HRESULTs of this runtime, one table: X(name, value). It gives the
+ * constants below (enumerators: usable in case labels, not in #if) and
+ * AmrtHresultName. Aliases follow the table. */
+#define AMRT_HRESULTS(X) \
+    X(S_OK,                      0x00000000) \
+    X(S_FALSE,                   0x00000001) \
+    X(E_NOTIMPL,                 0x80004001) \
+    X(E_NOINTERFACE,             0x80004002) \
+    X(E_POINTER,                 0x80004003) \
+    X(E_ABORT,                   0x80004004) \
+    X(E_FAIL,                    0x80004005) \
+    X(E_UNEXPECTED,              0x8000FFFF) \
+    X(E_ACCESSDENIED,            0x80070005) \
+    X(E_HANDLE,                  0x80070006) \
+    X(E_OUTOFMEMORY,             0x8007000E) \
+    X(E_INVALIDARG,              0x80070057) \
+    X(CLASS_E_NOAGGREGATION,     0x80040110) \
+    X(CLASS_E_CLASSNOTAVAILABLE, 0x80040111) \
+    X(REGDB_E_CLASSNOTREG,       0x80040154) \
+    X(CO_E_NOTINITIALIZED,       0x800401F0) \
+    X(CO_E_OBJNOTREG,            0x800401FB) \
+    X(CO_E_CLASSSTRING,          0x800401F3) \
+    X(CO_E_IIDSTRING,            0x800401F4) \
+    X(RPC_E_CALL_REJECTED,       0x80010001) \
+    X(RPC_E_CALL_CANCELED,       0x80010002) \
+    X(RPC_E_OUT_OF_RESOURCES,    0x80010101) \
+    X(RPC_E_DISCONNECTED,        0x80010108) \
+    X(RPC_E_WRONG_THREAD,        0x8001010E) \
+    X(RPC_E_CHANGED_MODE,        0x80010106) \
+    X(RPC_S_CALLPENDING,         0x80010115) \
+    X(RPC_E_CALL_COMPLETE,       0x80010117) \
+    X(RPC_E_NO_CONTEXT,          0x8001011E) \
+    X(RPC_E_TIMEOUT,             0x8001011F) \
+    X(RPC_E_NO_SYNC,             0x80010120) \
+    X(CO_E_CANCEL_DISABLED,      0x80010140) \
+    X(RPC_E_UNEXPECTED,          0x8001FFFF)
+
+#define AMRT_HR_ENUM_(name, value) name = _HRESULT_TYPEDEF_(value),
+enum { AMRT_HRESULTS(AMRT_HR_ENUM_) };
+#undef AMRT_HR_ENUM_
 #define RPC_E_CALL_PENDING      RPC_S_CALLPENDING   /* project alias (RULES.md G) */
-#define RPC_E_CALL_COMPLETE     _HRESULT_TYPEDEF_(0x80010117)
-#define RPC_E_NO_CONTEXT        _HRESULT_TYPEDEF_(0x8001011E)
-#define RPC_E_TIMEOUT           _HRESULT_TYPEDEF_(0x8001011F)
-#define RPC_E_NO_SYNC           _HRESULT_TYPEDEF_(0x80010120)
-#define CO_E_CANCEL_DISABLED    _HRESULT_TYPEDEF_(0x80010140)
-#define RPC_E_UNEXPECTED        _HRESULT_TYPEDEF_(0x8001FFFF)
+
+/* The name of hr ("E_POINTER"), or its value in hex ("0x80070020") for one
+ * not in the table (per thread, valid until the next call): for messages. */
+AMIDLRT_API const char *AmrtHresultName(HRESULT hr);
 
 /* ISynchronize::Wait's result on timeout. The contract (the Spanish page of
  * "Making an Asynchronous Call", RULES.md C2) says RPC_E_TIMEOUT; Windows
@@ -180,130 +196,12 @@ AMIDLRT_API HRESULT CoCancelCall(DWORD thread_id, ULONG timeout);
  * holds one reference to the object until its own last reference goes. */
 AMIDLRT_API HRESULT AmrtCreateProxy(IUnknown *object, REFIID iid, void **ppv);
 
-/* ---- the call-object glue ABI (what amidl writes into FILE_async.c) ----
- * Per async interface, a table describing each method's parameters, a
- * thunk that makes the synchronous call, and the AsyncIFoo and IFoo-proxy
- * vtables of thin functions that hand their arguments to the runtime.
- * The runtime's one interpreter copies [in] data at Begin_, runs the call
- * on a worker, and hands [out] data back at Finish_. */
-#define AMRT_GLUE_VERSION 2
-
-enum { AMRT_IN = 1, AMRT_OUT = 2 };
-
-typedef enum AmrtKind {
-    AMRT_K_SCALAR = 1,      /* integers, enums, floating point, BOOL: 'size' bytes by value */
-    AMRT_K_STRUCT,          /* plain data (a structure or union without pointers): 'size' bytes */
-    AMRT_K_POINTER,         /* a pointer to one 'ref' */
-    AMRT_K_STRING,          /* [string] char *, NUL-terminated */
-    AMRT_K_WSTRING,         /* [string] WCHAR *, NUL-terminated */
-    AMRT_K_ARRAY,           /* a pointer to 'size_x' (or 'size') elements of 'ref' */
-    AMRT_K_INTERFACE,       /* an interface pointer: AddRef'd while the call owns it */
-    AMRT_K_BSTR,            /* a BSTR (SysAllocString) */
-    AMRT_K_CSTRUCT,         /* a structure of 'size' bytes whose 'members' hold pointers */
-    AMRT_K_UNION,           /* a union of 'size' bytes: the arm of 'members' whose value
-                             * is the discriminant 'size_x' */
-    AMRT_K_FIXED_ARRAY,     /* 'size' elements of 'ref' stored inline (a member array) */
-    AMRT_K_CONFSTRUCT       /* a conformant structure (only behind a pointer): 'size' bytes,
-                             * then 'size_x' elements of 'ref'; 'members' hold pointers */
-} AmrtKind;
-
-enum {
-    AMRT_F_UNIQUE = 1       /* the pointer may be NULL ([unique], [ptr]) */
-};
-
-/* Correlation expressions (size_is, length_is, first_is, switch_is, ...):
- * a program for a small stack machine, ending with AMRT_X_END. Operands
- * follow their opcode; 'size' 0 reads a pointer, 'sign' is 1 for signed. */
-enum {
-    AMRT_X_END,
-    AMRT_X_CONST,           /* value */
-    AMRT_X_PARAM,           /* index size sign: the value of a parameter */
-    AMRT_X_FIELD,           /* offset size sign: a member of the enclosing structure */
-    AMRT_X_DEREF,           /* size sign: *pop */
-    AMRT_X_CAST,            /* size sign: truncate to the type */
-    AMRT_X_NEG, AMRT_X_BITNOT, AMRT_X_NOT,
-    AMRT_X_ADD, AMRT_X_SUB, AMRT_X_MUL, AMRT_X_DIV, AMRT_X_MOD, AMRT_X_SHL, AMRT_X_SHR,
-    AMRT_X_AND, AMRT_X_OR, AMRT_X_XOR, AMRT_X_ANDAND, AMRT_X_OROR,
-    AMRT_X_EQ, AMRT_X_NE, AMRT_X_LT, AMRT_X_GT, AMRT_X_LE, AMRT_X_GE,
-    AMRT_X_COND             /* c ? a : b, operands pushed in that order */
-};
-
-typedef struct AmrtType {
-    unsigned char kind;             /* AmrtKind */
-    unsigned char flags;            /* AMRT_F_* */
-    short iid_param;                /* INTERFACE: iid_is parameter index, -1: use iid */
-    unsigned int size;              /* SCALAR/STRUCT/CSTRUCT/UNION: sizeof; ARRAY: the count
-                                     * when size_x is NULL; FIXED_ARRAY: the count;
-                                     * CONFSTRUCT: the offset of its last member */
-    const struct AmrtType *ref;     /* POINTER/ARRAY/FIXED_ARRAY: the pointee / element */
-    const IID *iid;                 /* INTERFACE */
-    const int *size_x;              /* ARRAY, CONFSTRUCT: element count (size_is, max_is + 1);
-                                     * UNION: switch_is */
-    const int *first_x;             /* ARRAY: first element passed (first_is); NULL: 0 */
-    const int *length_x;            /* ARRAY: elements passed (length_is, last_is - first + 1) */
-    unsigned short nmembers;
-    const struct AmrtMember *members;   /* CSTRUCT, CONFSTRUCT: members holding pointers; UNION: arms */
-} AmrtType;
-
-typedef struct AmrtMember {
-    unsigned int offset;            /* CSTRUCT: offsetof the member */
-    unsigned char is_default;       /* UNION: the default arm */
-    long long value;                /* UNION: the case value */
-    const struct AmrtType *type;    /* NULL: plain data (nothing to copy but the bytes) */
-} AmrtMember;
-
-typedef struct AmrtParam {
-    const char *name;
-    unsigned char dir;              /* AMRT_IN | AMRT_OUT */
-    const AmrtType *type;
-} AmrtParam;
-
-typedef void (*AmrtCallFn)(void *object, void **args, void *ret);
-
-typedef struct AmrtMethod {
-    const char *name;
-    unsigned short nparams;
-    const AmrtParam *params;
-    unsigned short ret_size;        /* sizeof the return type; 0 for void */
-    unsigned char ret_hresult;      /* returns HRESULT */
-    AmrtCallFn call;                /* makes the synchronous call: args[i] -> the i-th argument */
-    AmrtCallFn begin;               /* calls Begin_ of a server's own call object (server-side async) */
-    AmrtCallFn finish;              /* calls its Finish_ */
-} AmrtMethod;
-
-typedef struct AmrtInterface {
-    unsigned int version;           /* AMRT_GLUE_VERSION */
-    const char *name;
-    const IID *iid, *async_iid;
-    const struct AmrtInterface *base;   /* the async base's glue, NULL when the base is IUnknown */
-    unsigned short nmethods;        /* own methods, vtable order */
-    const AmrtMethod *methods;
-    const void *async_vtbl;         /* AsyncIFooVtbl of thunks calling AmrtBegin/AmrtFinish */
-    const void *proxy_vtbl;         /* IFooVtbl of thunks forwarding to the object */
-} AmrtInterface;
-
-/* Register glue tables (FILE_async.c does it from a constructor). */
-AMIDLRT_API HRESULT AmrtRegisterInterfaces(const AmrtInterface *const *ifaces, int count);
-/* The thunks of the generated vtables call these. 'method' counts the
- * methods of the whole async chain (base interfaces first). */
-AMIDLRT_API HRESULT AmrtBegin(void *call, const AmrtInterface *glue, int method, void **args);
-AMIDLRT_API HRESULT AmrtFinish(void *call, const AmrtInterface *glue, int method, void **args, void *ret);
-AMIDLRT_API void *AmrtProxyTarget(void *proxy_iface);
-AMIDLRT_API HRESULT AmrtProxyQueryInterface(void *proxy_iface, REFIID iid, void **ppv);
-AMIDLRT_API ULONG AmrtProxyAddRef(void *proxy_iface);
-AMIDLRT_API ULONG AmrtProxyRelease(void *proxy_iface);
-AMIDLRT_API HRESULT AmrtCallQueryInterface(void *call_iface, REFIID iid, void **ppv);
-AMIDLRT_API ULONG AmrtCallAddRef(void *call_iface);
-AMIDLRT_API ULONG AmrtCallRelease(void *call_iface);
-
-/* ---- test hook: the one allocator of the runtime (RULES-style failure injection) ----
- * After AmrtFailAllocationAfter(n), the allocation after n more successful
- * ones fails (and every later one succeeds again); n < 0 switches it off.
- * Returns the number of allocations made since the last call. */
-AMIDLRT_API long AmrtFailAllocationAfter(long n);
-
 #ifdef __cplusplus
 }
 #endif
+
+/* what amidl's generated code needs (descriptor types, entry points): its
+ * own header, included here so that programs written before it compile */
+#include "amidlrt_glue.h"
 
 #endif

@@ -8,6 +8,7 @@
 
 #define COBJMACROS
 #include "amidlrt.h"
+#include "amidlrt_test.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -11,9 +11,10 @@
 
 #include <stdint.h>
 
-/* The limits of eval: the depth of its stack and the steps of a program.
- * An expression beyond them cannot be evaluated (eval returns false). */
-enum { AMRT_EVAL_STACK = 16, AMRT_EVAL_STEPS = 256 };
+/* The limits of eval (amidlrt_glue.h's): the depth of its stack and the
+ * steps of a program. An expression beyond them cannot be evaluated (eval
+ * returns false). */
+enum { AMRT_EVAL_STACK = AMRT_X_STACK_MAX, AMRT_EVAL_STEPS = AMRT_X_STEPS_MAX };
 
 /* Where correlation expressions find their operands: the call's argument
  * values and, inside a structure, the structure itself. */

@@ -88,19 +88,20 @@ int main(void)
     char buf[16];
     ULONG got = 99;
     HRESULT hr = AsyncISimpleStream_Begin_Read(call, sizeof buf);
-    printf("  Begin_Read (the server works for up to 10 s)   -> %s\n", hr == S_OK ? "S_OK" : "failed");
+    printf("  Begin_Read (the server works for up to 10 s)   -> %s\n", AmrtHresultName(hr));
     struct timespec ts = { 0, 100 * 1000000 };
     nanosleep(&ts, NULL);
     printf("  TestCancel before canceling                    -> %s\n",
-           ICancelMethodCalls_TestCancel(cancel) == RPC_S_CALLPENDING ? "RPC_S_CALLPENDING" : "?");
+           AmrtHresultName(ICancelMethodCalls_TestCancel(cancel)));
     t_cancel = now_ms();
     hr = ICancelMethodCalls_Cancel(cancel, 0);
-    printf("  Cancel(0)                                      -> %s\n", hr == S_OK ? "S_OK" : "?");
-    printf("  a new Begin_ before Finish_                    -> %s\n",
-           AsyncISimpleStream_Begin_Read(call, sizeof buf) == RPC_E_CALL_PENDING ? "RPC_E_CALL_PENDING" : "?");
+    printf("  Cancel(0)                                      -> %s\n", AmrtHresultName(hr));
+    hr = AsyncISimpleStream_Begin_Read(call, sizeof buf);
+    printf("  a new Begin_ before Finish_                    -> %s\n",     /* RPC_S_CALLPENDING's alias (B6) */
+           hr == RPC_E_CALL_PENDING ? "RPC_E_CALL_PENDING" : AmrtHresultName(hr));
     HRESULT fin = AsyncISimpleStream_Finish_Read(call, buf, &got);
     printf("  Finish_Read                                    -> %s, pcbRead untouched (%lu)\n",
-           fin == RPC_E_CALL_CANCELED ? "RPC_E_CALL_CANCELED" : "?", (unsigned long)got);
+           AmrtHresultName(fin), (unsigned long)got);
     while (!atomic_load(&server_done))
         nanosleep(&ts, NULL);
     printf("  the server noticed the cancellation (CoTestCancel) %s, %s after Cancel\n",

@@ -6,7 +6,14 @@
  * The client starts all the calls, then collects them with poll() as they
  * complete, and shows the throughput it reached. The first 63 are also
  * waited for through an ISynchronizeContainer (its capacity), the way a
- * COM program would.
+ * COM program would; a second round on them, with CoWaitForMultipleHandles.
+ *
+ * A completed call stays signaled (its ISynchronize is a manual-reset
+ * event, as on Windows) until its next Begin_, even after Finish_: a
+ * container that still holds it returns it from every WaitMultiple. So
+ * each WaitMultiple here is on a container rebuilt from the calls not
+ * finished yet, and CoWaitForMultipleHandles gets the handles of those
+ * calls only (see docs/runtime.md).
  */
 #define COBJMACROS
 #include <poll.h>
@@ -85,38 +92,48 @@ int main(void)
     ICallFactory_Release(f);
     printf("fanout: %d call objects\n", CALLS);
 
-    /* the first 63 through an ISynchronizeContainer */
-    ISynchronizeContainer *cont;
-    CoCreateInstance(&CLSID_SynchronizeContainer, NULL, CLSCTX_INPROC_SERVER, &IID_ISynchronizeContainer, (void **)&cont);
-    for (int i = 0; i < 63; i++)
-        ISynchronizeContainer_AddSynchronize(cont, syncs[i]);
-
     double t0 = now_ms();
     for (int i = 0; i < CALLS; i++)
         if (AsyncISimpleStream_Begin_Read(calls[i], (ULONG)(100 + i)) != S_OK)
             return 2;
     int ok = 0, bad = 0;
-    bool finished[CALLS] = {0};
-    /* collect the first 63 with WaitMultiple: each wait returns one completed call */
+    /* collect the first 63 with WaitMultiple: each wait returns one
+     * completed call; the container of each round holds only the calls
+     * not finished yet (a finished one would come back every time) */
     int from_container = 0;
+    bool finished[63] = {0};
     for (int k = 0; k < 63; k++) {
-        ISynchronize *done = NULL;
-        if (ISynchronizeContainer_WaitMultiple(cont, 0, 10000, &done) != S_OK)
+        ISynchronizeContainer *cont;
+        HRESULT hr = CoCreateInstance(&CLSID_SynchronizeContainer, NULL, CLSCTX_INPROC_SERVER,
+                                      &IID_ISynchronizeContainer, (void **)&cont);
+        if (FAILED(hr)) {
+            fprintf(stderr, "fanout: CoCreateInstance: %s\n", AmrtHresultName(hr));
             return 3;
+        }
+        for (int i = 0; i < 63; i++)
+            if (!finished[i])
+                ISynchronizeContainer_AddSynchronize(cont, syncs[i]);
+        ISynchronize *done = NULL;
+        hr = ISynchronizeContainer_WaitMultiple(cont, 0, 10000, &done);
+        ISynchronizeContainer_Release(cont);
+        if (hr != S_OK) {
+            fprintf(stderr, "fanout: WaitMultiple: %s\n", AmrtHresultName(hr));
+            return 3;
+        }
         for (int i = 0; i < 63; i++)
             if (syncs[i] == done && !finished[i]) {
                 char buf[32] = {0};
                 ULONG got = 0;
-                AsyncISimpleStream_Finish_Read(calls[i], buf, &got);
-                ok += got == 3 && atoi(buf) == 100 + i;
+                if (AsyncISimpleStream_Finish_Read(calls[i], buf, &got) == S_OK && got == 3 && atoi(buf) == 100 + i)
+                    ok++;
+                else
+                    bad++;
                 finished[i] = true;
                 from_container++;
-                ISynchronize_Reset(syncs[i]);   /* manual-reset: mark it seen for WaitMultiple */
                 break;
             }
         ISynchronize_Release(done);
     }
-    ISynchronizeContainer_Release(cont);
     /* the rest with poll() on their handles */
     int n = 0;
     for (int i = 63; i < CALLS; i++) {
@@ -154,11 +171,41 @@ int main(void)
            from_container, from_poll);
     printf("  %d of %d results correct, %d wrong\n", ok, CALLS, bad);
     printf("  throughput: %.0f calls/s (%d calls in %.1f ms)\n", CALLS / (ms / 1000.0), CALLS, ms);
+    /* a second round on the first 63 call objects, collected with
+     * CoWaitForMultipleHandles: the handles of the calls not finished yet,
+     * a finished one's place taken by the last */
+    HANDLE hs[63];
+    int which[63], nh = 0, ok2 = 0;
+    for (int i = 0; i < 63; i++) {
+        ISynchronizeHandle *h;
+        ISynchronize_QueryInterface(syncs[i], &IID_ISynchronizeHandle, (void **)&h);
+        ISynchronizeHandle_GetHandle(h, &hs[nh]);
+        ISynchronizeHandle_Release(h);
+        which[nh++] = i;
+        if (AsyncISimpleStream_Begin_Read(calls[i], (ULONG)(100 + i)) != S_OK)
+            return 6;
+    }
+    while (nh > 0) {
+        DWORD k = 0;
+        HRESULT hr = CoWaitForMultipleHandles(0, 10000, (ULONG)nh, hs, &k);
+        if (hr != S_OK) {
+            fprintf(stderr, "fanout: CoWaitForMultipleHandles: %s\n", AmrtHresultName(hr));
+            return 7;
+        }
+        int i = which[k];
+        char buf[32] = {0};
+        ULONG got = 0;
+        ok2 += AsyncISimpleStream_Finish_Read(calls[i], buf, &got) == S_OK && got == 3 && atoi(buf) == 100 + i;
+        nh--;
+        hs[k] = hs[nh];
+        which[k] = which[nh];
+    }
+    printf("  a second round on 63 of them, collected through CoWaitForMultipleHandles: %d of 63 correct\n", ok2);
     for (int i = 0; i < CALLS; i++) {
         ISynchronize_Release(syncs[i]);
         AsyncISimpleStream_Release(calls[i]);
     }
     ISimpleStream_Release(px);
     CoUninitialize();
-    return ok == CALLS ? 0 : 5;
+    return ok == CALLS && ok2 == 63 ? 0 : 5;
 }

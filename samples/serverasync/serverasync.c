@@ -236,24 +236,24 @@ int main(void)
     ULONG got = 0;
     HRESULT hr = AmrtCreateProxy((IUnknown *)&srv->stream, &IID_ISimpleStream, (void **)&px);
     ISimpleStream_Release(&srv->stream);
-    printf("  AmrtCreateProxy(server)                        -> %s\n", SUCCEEDED(hr) ? "S_OK" : "failed");
+    printf("  AmrtCreateProxy(server)                        -> %s\n", AmrtHresultName(hr));
     if (FAILED(hr) || FAILED(ISimpleStream_QueryInterface(px, &IID_ICallFactory, (void **)&f)))
         return 2;
     hr = ICallFactory_CreateCall(f, &IID_AsyncISimpleStream, NULL, &IID_AsyncISimpleStream, (IUnknown **)&call);
     ICallFactory_Release(f);
-    printf("  CreateCall(IID_AsyncISimpleStream)             -> %s\n", SUCCEEDED(hr) ? "S_OK" : "failed");
+    printf("  CreateCall(IID_AsyncISimpleStream)             -> %s\n", AmrtHresultName(hr));
     if (FAILED(hr))
         return 3;
     hr = AsyncISimpleStream_Begin_Read(call, sizeof buf);
-    printf("  Begin_Read(128)                                -> %s\n", hr == S_OK ? "S_OK" : "failed");
+    printf("  Begin_Read(128)                                -> %s\n", AmrtHresultName(hr));
     AsyncISimpleStream_QueryInterface(call, &IID_ISynchronize, (void **)&sync);
     int timeouts = 0;
     while ((hr = ISynchronize_Wait(sync, 0, 25)) == RPC_E_TIMEOUT)
         timeouts++;
     printf("  Wait(25 ms)                                    -> RPC_E_TIMEOUT x%d, then %s\n", timeouts,
-           hr == S_OK ? "S_OK" : "failed");
+           AmrtHresultName(hr));
     hr = AsyncISimpleStream_Finish_Read(call, buf, &got);
-    printf("  Finish_Read                                    -> %s: \"%.*s\"\n", hr == S_OK ? "S_OK" : "failed",
+    printf("  Finish_Read                                    -> %s: \"%.*s\"\n", AmrtHresultName(hr),
            (int)got, buf);
     printf("  the server's call objects ran %d call(s)\n", atomic_load(&server_calls));
     ISynchronize_Release(sync);

@@ -12,22 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *hr_name(HRESULT hr)
-{
-    switch (hr) {
-    case S_OK: return "S_OK";
-    case S_FALSE: return "S_FALSE";
-    case RPC_E_TIMEOUT: return "RPC_E_TIMEOUT";
-    case RPC_E_CALL_PENDING: return "RPC_E_CALL_PENDING";
-    case RPC_E_CALL_COMPLETE: return "RPC_E_CALL_COMPLETE";
-    case E_NOINTERFACE: return "E_NOINTERFACE";
-    default: return "(other)";
-    }
-}
-
 #define CHECK(what, expr, expect) do { \
         HRESULT hr_ = (expr); \
-        printf("  %-58s -> %s\n", what, hr_name(hr_)); \
+        printf("  %-58s -> %s\n", what, hr_ == (expect) ? #expect : AmrtHresultName(hr_)); \
         if (hr_ != (expect)) { printf("unexpected result 0x%08x\n", (unsigned)hr_); return 1; } \
     } while (0)
 
@@ -69,7 +56,7 @@ int main(void)
     HRESULT hr;
     while ((hr = ISynchronize_Wait(sync, 0, 50)) == RPC_E_TIMEOUT)
         timeouts++;
-    printf("  %-58s -> RPC_E_TIMEOUT x%d, then %s\n", "2./3. Wait(50 ms) until the call is done", timeouts, hr_name(hr));
+    printf("  %-58s -> RPC_E_TIMEOUT x%d, then %s\n", "2./3. Wait(50 ms) until the call is done", timeouts, AmrtHresultName(hr));
     if (hr != S_OK || timeouts == 0)
         return 1;
     memset(buf, 0, sizeof buf);

@@ -10,6 +10,7 @@
 
 #define COBJMACROS
 #include "amidlrt.h"
+#include "amidlrt_test.h"
 
 #include <signal.h>
 #include <stdatomic.h>

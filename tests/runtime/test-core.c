@@ -151,5 +151,23 @@ TEST(uninitialize_revokes)
     ASSERT_EQ(f.refs, 1);
 }
 
-RUN_TESTS(ENTRY(init_counts), ENTRY(not_initialized), ENTRY(task_mem), ENTRY(alloc_failure_hook),
+/* amidlrt.h's one table gives the constants and their names */
+TEST(hresult_names)
+{
+    ASSERT(!strcmp(AmrtHresultName(S_OK), "S_OK"));
+    ASSERT(!strcmp(AmrtHresultName(E_POINTER), "E_POINTER"));
+    ASSERT(!strcmp(AmrtHresultName(RPC_E_TIMEOUT), "RPC_E_TIMEOUT"));
+    ASSERT(!strcmp(AmrtHresultName(CO_E_CANCEL_DISABLED), "CO_E_CANCEL_DISABLED"));
+    ASSERT(!strcmp(AmrtHresultName(RPC_E_CALL_PENDING), "RPC_S_CALLPENDING"));   /* an alias: the table's name */
+    ASSERT(!strcmp(AmrtHresultName((HRESULT)0x80070020), "0x80070020"));        /* not in the table */
+    ASSERT_EQ(E_OUTOFMEMORY, (HRESULT)0x8007000E);
+    ASSERT_EQ(RPC_E_UNEXPECTED, (HRESULT)0x8001FFFF);
+    ASSERT_EQ(sizeof(E_FAIL), sizeof(HRESULT));
+    switch ((HRESULT)0x80004003) {              /* constants: usable in case labels */
+    case E_POINTER: break;
+    default: ASSERT(0);
+    }
+}
+
+RUN_TESTS(ENTRY(hresult_names), ENTRY(init_counts), ENTRY(not_initialized), ENTRY(task_mem), ENTRY(alloc_failure_hook),
           ENTRY(guid_strings), ENTRY(class_registration), ENTRY(uninitialize_revokes))
