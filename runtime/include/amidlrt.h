@@ -65,6 +65,10 @@ extern "C" {
 #define RPC_E_NO_SYNC           _HRESULT_TYPEDEF_(0x80010120)
 #define CO_E_CANCEL_DISABLED    _HRESULT_TYPEDEF_(0x80010140)
 #define RPC_E_UNEXPECTED        _HRESULT_TYPEDEF_(0x8001FFFF)
+/* the wire (RULES.md J13-J15, docs/wire.md) */
+#define RPC_E_VERSION_MISMATCH  _HRESULT_TYPEDEF_(0x80010110)
+#define RPC_X_NULL_REF_POINTER  _HRESULT_TYPEDEF_(0x800706F4)
+#define RPC_X_BAD_STUB_DATA     _HRESULT_TYPEDEF_(0x800706F7)
 
 /* ISynchronize::Wait's result on timeout. The contract (the Spanish page of
  * "Making an Asynchronous Call", RULES.md C2) says RPC_E_TIMEOUT; Windows
