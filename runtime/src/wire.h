@@ -78,6 +78,8 @@ typedef struct amrt__wire_header {
 /* The most bytes a message may have, header included: $AMRT_MAX_MESSAGE
  * (a number of bytes, read once; at least 4096), default 16 MiB. */
 size_t amrt__wire_max_message(void);
+/* tests: set the limit to n bytes (0: read AMRT_MAX_MESSAGE again) */
+void amrt__wire_set_max_message(size_t n);
 
 /* Write h to p (AMRT__WIRE_HEADER bytes), little-endian. */
 void amrt__wire_header_put(void *p, const amrt__wire_header *h);
