@@ -42,6 +42,7 @@ extern "C" {
     ((HRESULT)(x) <= 0 ? (HRESULT)(x) : (HRESULT)(((x) & 0x0000FFFF) | (FACILITY_WIN32 << 16) | 0x80000000))
 #define ERROR_INVALID_HANDLE    6L      /* Win32 codes (winerror.h) */
 #define RPC_X_NULL_REF_POINTER  1780L
+#define RPC_X_BAD_STUB_DATA     1783L
 /* The HRESULTs of this runtime, one table: X(name, value). It gives the
  * constants below (enumerators: usable in case labels, not in #if) and
  * AmrtHresultName. Aliases follow the table. */
@@ -77,6 +78,7 @@ extern "C" {
     X(RPC_E_TIMEOUT,             0x8001011F) \
     X(RPC_E_NO_SYNC,             0x80010120) \
     X(CO_E_CANCEL_DISABLED,      0x80010140) \
+    X(RPC_E_VERSION_MISMATCH,    0x80010110) \
     X(RPC_E_UNEXPECTED,          0x8001FFFF)
 
 #define AMRT_HR_ENUM_(name, value) name = _HRESULT_TYPEDEF_(value),

@@ -1,0 +1,1709 @@
+/*
+ * wire.c - the wire back end of the argument interpreter: the messages of
+ * docs/wire.md, encoded from and decoded into the values the glue's
+ * AmrtType tables describe.
+ *
+ * DESIGN. The in-process copy (interp.c) walks a value and copies what it
+ * points to; this file walks the same descriptions with interp.h's
+ * expressions, bounds, arms and sizes, and writes or reads bytes instead.
+ * A value is its flat part (the bytes it occupies where it is stored, with
+ * every pointer slot zeroed), then, member by member, what its pointers
+ * lead to. Flat data (scalars, structures without pointers, arrays of
+ * them) is one memcpy each way.
+ *
+ * The decoder never trusts a byte: every read is checked against what is
+ * left of the body, every count against the limit and against the
+ * method's expressions evaluated on what was decoded so far, every pointer
+ * id, union arm, string terminator and descriptor index. A partly decoded
+ * value is always consistent (pointer slots not yet filled are NULL,
+ * counts describe what was allocated), so one free routine (wfree) undoes
+ * a failure at any byte. Pointers reachable twice (aliasing, [ptr]) are
+ * freed once: a frame that has any frees with a set of the pointers seen.
+ */
+#include "wire.h"
+#include "interp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the wire is little-endian: a big-endian host swaps");
+_Static_assert(sizeof(void *) == 8, "flat data crosses in the LP64 layout");
+_Static_assert(sizeof(amrt__wire_objref) == 40, "an object reference is 40 bytes on the wire");
+
+/* pointer markers (docs/wire.md "Pointers") */
+enum { M_NULL = 0, M_VALUE = 0xFFFFFFFFu };
+
+enum { BAD = HRESULT_FROM_WIN32(RPC_X_BAD_STUB_DATA) };
+
+/* ==================================================================== limits */
+
+static atomic_size_t max_message;
+
+size_t amrt__wire_max_message(void)
+{
+    size_t v = atomic_load_explicit(&max_message, memory_order_relaxed);
+    if (v)
+        return v;
+    v = AMRT__WIRE_DEFAULT_MAX;
+    const char *e = getenv("AMRT_MAX_MESSAGE");
+    if (e && *e) {
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(e, &end, 10);
+        if (!errno && !*end && n >= 4096 && n <= 0x7fffffffull)
+            v = (size_t)n;
+    }
+    atomic_store_explicit(&max_message, v, memory_order_relaxed);
+    return v;
+}
+
+/* tests: set the limit (0: read AMRT_MAX_MESSAGE again) */
+void amrt__wire_set_max_message(size_t n)
+{
+    atomic_store_explicit(&max_message, n, memory_order_relaxed);
+}
+
+/* ==================================================================== header */
+
+static void put32(unsigned char *p, uint32_t v) { memcpy(p, &v, 4); }
+static void put64(unsigned char *p, uint64_t v) { memcpy(p, &v, 8); }
+static uint32_t get32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint64_t get64(const unsigned char *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
+void amrt__wire_header_put(void *out, const amrt__wire_header *h)
+{
+    unsigned char *p = out;
+    put32(p + 0, h->magic);
+    memcpy(p + 4, &h->version, 2);
+    p[6] = h->type;
+    p[7] = h->flags;
+    put32(p + 8, h->length);
+    put32(p + 12, h->nfds);
+    put64(p + 16, h->call_id);
+    put64(p + 24, h->object_id);
+    memcpy(p + 32, &h->iid, 16);
+    put32(p + 48, h->method);
+    put32(p + 52, (uint32_t)h->status);
+    put64(p + 56, h->reserved);
+}
+
+HRESULT amrt__wire_header_get(const void *in, amrt__wire_header *h)
+{
+    const unsigned char *p = in;
+    h->magic = get32(p);
+    memcpy(&h->version, p + 4, 2);
+    h->type = p[6];
+    h->flags = p[7];
+    h->length = get32(p + 8);
+    h->nfds = get32(p + 12);
+    h->call_id = get64(p + 16);
+    h->object_id = get64(p + 24);
+    memcpy(&h->iid, p + 32, 16);
+    h->method = get32(p + 48);
+    h->status = (int32_t)get32(p + 52);
+    h->reserved = get64(p + 56);
+    if (h->magic != AMRT__WIRE_MAGIC)
+        return BAD;
+    if (h->version != AMRT__WIRE_VERSION)
+        return RPC_E_VERSION_MISMATCH;
+    if (h->type == 0 || h->type > AMRT__WIRE_TYPE_MAX || h->reserved != 0 || h->nfds > AMRT__WIRE_MAX_FDS ||
+        h->length > amrt__wire_max_message() - AMRT__WIRE_HEADER)
+        return BAD;
+    return S_OK;
+}
+
+/* ==================================================================== buffers */
+
+void amrt__wire_buf_init(amrt__wire_buf *b)
+{
+    memset(b, 0, sizeof *b);
+}
+
+void amrt__wire_buf_reset(amrt__wire_buf *b)
+{
+    for (unsigned i = 0; i < b->nfds; i++)
+        if (b->fds[i] >= 0)
+            close(b->fds[i]);
+    b->nfds = 0;
+    b->len = 0;
+    b->nrefs = 0;
+}
+
+void amrt__wire_buf_fini(amrt__wire_buf *b)
+{
+    amrt__wire_buf_reset(b);
+    amrt__free(b->data);
+    amrt__free(b->fds);
+    amrt__free(b->refs);
+    memset(b, 0, sizeof *b);
+}
+
+/* grow an array of n elements of es bytes to hold one more */
+static bool grow(void **arr, unsigned *cap, unsigned n, size_t es)
+{
+    if (n < *cap)
+        return true;
+    unsigned nc = *cap ? *cap * 2 : 8;
+    void *a = amrt__alloc(nc * es);
+    if (!a)
+        return false;
+    if (n)
+        memcpy(a, *arr, n * es);
+    amrt__free(*arr);
+    *arr = a;
+    *cap = nc;
+    return true;
+}
+
+void *amrt__wire_buf_append(amrt__wire_buf *b, size_t n)
+{
+    size_t max = amrt__wire_max_message();
+    if (n > max || b->len > max - n)
+        return NULL;
+    if (b->len + n > b->cap) {
+        size_t nc = b->cap ? b->cap : 256;
+        while (nc < b->len + n)
+            nc *= 2;
+        unsigned char *d = amrt__alloc(nc);
+        if (!d)
+            return NULL;
+        if (b->len)
+            memcpy(d, b->data, b->len);
+        amrt__free(b->data);
+        b->data = d;
+        b->cap = nc;
+    }
+    void *p = b->data + b->len;
+    b->len += n;
+    return p;
+}
+
+HRESULT amrt__wire_buf_push_fd(amrt__wire_buf *b, int fd)
+{
+    if (b->nfds >= AMRT__WIRE_MAX_FDS) {
+        close(fd);
+        return BAD;
+    }
+    if (!grow((void **)&b->fds, &b->fdcap, b->nfds, sizeof(int))) {
+        close(fd);
+        return E_OUTOFMEMORY;
+    }
+    b->fds[b->nfds++] = fd;
+    return S_OK;
+}
+
+HRESULT amrt__wire_buf_start(amrt__wire_buf *b)
+{
+    amrt__wire_buf_reset(b);
+    void *p = amrt__wire_buf_append(b, AMRT__WIRE_HEADER);
+    if (!p)
+        return E_OUTOFMEMORY;
+    memset(p, 0, AMRT__WIRE_HEADER);
+    return S_OK;
+}
+
+void amrt__wire_buf_seal(amrt__wire_buf *b, amrt__wire_header *h)
+{
+    h->magic = AMRT__WIRE_MAGIC;
+    h->version = AMRT__WIRE_VERSION;
+    h->length = (uint32_t)(b->len - AMRT__WIRE_HEADER);
+    h->nfds = b->nfds;
+    h->reserved = 0;
+    amrt__wire_header_put(b->data, h);
+}
+
+void amrt__wire_revoke(amrt__wire_buf *b, const amrt__wire_peer *peer)
+{
+    for (unsigned i = 0; i < b->nrefs; i++) {
+        amrt__wire_objref r;
+        memcpy(&r, b->data + b->refs[i], sizeof r);
+        if (peer && peer->revoke)
+            peer->revoke(peer->ctx, &r);
+    }
+    b->nrefs = 0;
+}
+
+/* ==================================================================== sizes */
+
+/* the alignment of a value of 'size' bytes on the wire: the largest power
+ * of two dividing it, at most 8 (never less than its C alignment) */
+static size_t align_of(size_t size)
+{
+    size_t a = size & (~size + 1);
+    return !a || a > 8 ? 8 : a;
+}
+
+static bool pointer_like(const AmrtType *t)
+{
+    switch (t->kind) {
+    case AMRT_K_POINTER: case AMRT_K_STRING: case AMRT_K_WSTRING: case AMRT_K_BSTR: case AMRT_K_ARRAY:
+    case AMRT_K_INTERFACE: case AMRT__K_HANDLE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static size_t char_size(const AmrtType *t)
+{
+    return t->kind == AMRT_K_STRING ? 1 : sizeof(WCHAR);
+}
+
+/* The IID an interface pointer of t crosses as: its iid_is parameter's
+ * value, or its declared one; NULL when it cannot be known. */
+static const IID *iid_of(const Ctx *c, const AmrtType *t)
+{
+    if (t->iid_param < 0)
+        return t->iid ? t->iid : &IID_IUnknown;
+    if (t->iid_param >= c->m->nparams || !c->args[t->iid_param])
+        return NULL;
+    return *(const IID *const *)c->args[t->iid_param];
+}
+
+/* Zero the pointer slots of the flat copy dst of the value src (the same
+ * memory when decoding). False when a union has no arm for its
+ * discriminant. */
+static bool mask(const Ctx *c, const AmrtType *t, const unsigned char *src, unsigned char *dst)
+{
+    if (pointer_like(t)) {
+        memset(dst, 0, sizeof(void *));
+        return true;
+    }
+    switch (t->kind) {
+    case AMRT_K_CSTRUCT: case AMRT_K_CONFSTRUCT: {
+        Ctx in = amrt__ctx_in(c, src);
+        for (unsigned i = 0; i < t->nmembers; i++) {
+            const AmrtMember *mb = &t->members[i];
+            if (mb->type && !mask(&in, mb->type, src + mb->offset, dst + mb->offset))
+                return false;
+        }
+        return true;
+    }
+    case AMRT_K_FIXED_ARRAY: {
+        size_t es = amrt__value_size(t->ref);
+        if (!amrt__plain(t->ref))
+            for (size_t i = 0; i < t->size; i++)
+                if (!mask(c, t->ref, src + i * es, dst + i * es))
+                    return false;
+        return true;
+    }
+    case AMRT_K_UNION: {
+        if (!amrt__union_valid(c, t))
+            return false;
+        const AmrtType *arm = amrt__union_arm(c, t);
+        return !arm || mask(c, arm, src, dst);
+    }
+    default:
+        return true;
+    }
+}
+
+/* ==================================================================== encoding */
+
+typedef struct Alias { const void *p; const AmrtType *t; uint32_t id; } Alias;
+
+typedef struct Enc {
+    amrt__wire_buf *b;
+    const amrt__wire_peer *peer;
+    int depth;
+    uint32_t next_id;               /* pointer ids given so far */
+    bool aliased;                   /* some pointer was sent twice */
+    Alias *tab;                     /* (address, type) -> id: open addressing */
+    size_t tabcap, ntab;
+    Alias inl[32];
+} Enc;
+
+static void enc_init(Enc *e, amrt__wire_buf *b, const amrt__wire_peer *peer)
+{
+    e->b = b;
+    e->peer = peer;
+    e->depth = 0;
+    e->next_id = 0;
+    e->aliased = false;
+    e->tab = NULL;
+    e->tabcap = 0;
+    e->ntab = 0;
+}
+
+static void enc_fini(Enc *e)
+{
+    if (e->tab != e->inl)
+        amrt__free(e->tab);
+}
+
+static size_t alias_hash(const void *p, const AmrtType *t)
+{
+    uint64_t h = ((uint64_t)(uintptr_t)p >> 3) ^ ((uint64_t)(uintptr_t)t << 7);
+    return (size_t)((h * 0x9E3779B97F4A7C15ull) >> 20);
+}
+
+/* The id of pointer p to a t already sent (0: none); else p gets id 'id'. */
+static HRESULT alias_find_or_add(Enc *e, const void *p, const AmrtType *t, uint32_t id, uint32_t *found)
+{
+    *found = 0;
+    if ((e->ntab + 1) * 2 > e->tabcap) {
+        size_t nc = e->tabcap ? e->tabcap * 2 : sizeof e->inl / sizeof e->inl[0];
+        Alias *n = nc == sizeof e->inl / sizeof e->inl[0] ? e->inl : amrt__calloc(nc * sizeof *n);
+        if (!n)
+            return E_OUTOFMEMORY;
+        if (n == e->inl)
+            memset(n, 0, sizeof e->inl);
+        for (size_t i = 0; i < e->tabcap; i++)
+            if (e->tab[i].p) {
+                size_t k = alias_hash(e->tab[i].p, e->tab[i].t) & (nc - 1);
+                while (n[k].p)
+                    k = (k + 1) & (nc - 1);
+                n[k] = e->tab[i];
+            }
+        if (e->tab != e->inl)
+            amrt__free(e->tab);
+        e->tab = n;
+        e->tabcap = nc;
+    }
+    size_t k = alias_hash(p, t) & (e->tabcap - 1);
+    for (; e->tab[k].p; k = (k + 1) & (e->tabcap - 1))
+        if (e->tab[k].p == p && e->tab[k].t == t) {
+            *found = e->tab[k].id;
+            return S_OK;
+        }
+    e->tab[k] = (Alias){ p, t, id };
+    e->ntab++;
+    return S_OK;
+}
+
+/* n bytes at the given alignment (padding zeroed); NULL: over the limit */
+static unsigned char *put(Enc *e, size_t align, size_t n)
+{
+    size_t pad = (align - (e->b->len & (align - 1))) & (align - 1);
+    unsigned char *p = amrt__wire_buf_append(e->b, pad + n);
+    if (!p)
+        return NULL;
+    memset(p, 0, pad);
+    return p + pad;
+}
+
+static HRESULT put_u32(Enc *e, uint32_t v)
+{
+    unsigned char *p = put(e, 4, 4);
+    if (!p)
+        return E_OUTOFMEMORY;
+    put32(p, v);
+    return S_OK;
+}
+
+static HRESULT enc_value(Enc *e, const Ctx *c, const AmrtType *t, const void *src);
+static HRESULT enc_deferred(Enc *e, const Ctx *c, const AmrtType *t, const void *src);
+
+/* n elements of et at src */
+static HRESULT enc_elems(Enc *e, const Ctx *c, const AmrtType *et, const unsigned char *src, size_t n)
+{
+    size_t es = amrt__value_size(et);
+    if (amrt__plain(et)) {
+        unsigned char *p = put(e, align_of(es), n * es);
+        if (!p)
+            return E_OUTOFMEMORY;
+        if (n)
+            memcpy(p, src, n * es);
+        return S_OK;
+    }
+    for (size_t i = 0; i < n; i++) {
+        HRESULT hr = enc_value(e, c, et, src + i * es);
+        if (FAILED(hr))
+            return hr;
+    }
+    return S_OK;
+}
+
+/* the flat part of a composite value: its bytes, pointer slots zeroed */
+static HRESULT enc_flat(Enc *e, const Ctx *c, const AmrtType *t, const unsigned char *src, size_t size)
+{
+    unsigned char *p = put(e, align_of(size), size);
+    if (!p)
+        return E_OUTOFMEMORY;
+    memcpy(p, src, size);
+    return mask(c, t, src, p) ? S_OK : E_INVALIDARG;
+}
+
+/* what a pointer to a t at p leads to */
+static HRESULT enc_pointee(Enc *e, const Ctx *c, const AmrtType *t, const unsigned char *p)
+{
+    if (++e->depth > AMRT__WIRE_MAX_DEPTH)
+        return E_INVALIDARG;
+    HRESULT hr;
+    if (t->kind == AMRT_K_CONFSTRUCT) {
+        size_t size, es = amrt__value_size(t->ref);
+        if (!amrt__instance_size(c, t, p, &size) || (size - t->size) / es > UINT32_MAX)
+            return E_INVALIDARG;
+        size_t n = (size - t->size) / es;
+        Ctx in = amrt__ctx_in(c, p);
+        if (FAILED(hr = put_u32(e, (uint32_t)n)) || FAILED(hr = enc_flat(e, c, t, p, t->size)) ||
+            FAILED(hr = enc_elems(e, &in, t->ref, p + t->size, n)))
+            return hr;
+        for (unsigned i = 0; i < t->nmembers && SUCCEEDED(hr); i++)
+            if (t->members[i].type)
+                hr = enc_deferred(e, &in, t->members[i].type, p + t->members[i].offset);
+    } else {
+        hr = enc_value(e, c, t, p);
+    }
+    e->depth--;
+    return hr;
+}
+
+static HRESULT enc_objref(Enc *e, const Ctx *c, const AmrtType *t, IUnknown *u)
+{
+    const IID *iid = iid_of(c, t);
+    if (!iid)
+        return E_INVALIDARG;
+    if (!e->peer || !e->peer->marshal)
+        return E_NOTIMPL;
+    amrt__wire_objref r;
+    memset(&r, 0, sizeof r);
+    HRESULT hr = put_u32(e, M_VALUE);
+    if (FAILED(hr))
+        return hr;
+    unsigned char *p = put(e, 8, sizeof r);
+    if (!p)
+        return E_OUTOFMEMORY;
+    size_t at = (size_t)(p - e->b->data);
+    if (!grow((void **)&e->b->refs, &e->b->refcap, e->b->nrefs, sizeof(uint32_t)))
+        return E_OUTOFMEMORY;
+    if (FAILED(hr = e->peer->marshal(e->peer->ctx, u, iid, &r)))
+        return hr;
+    r.iid = *iid;
+    r.reserved = 0;
+    memcpy(e->b->data + at, &r, sizeof r);
+    e->b->refs[e->b->nrefs++] = (uint32_t)at;
+    return S_OK;
+}
+
+static HRESULT enc_handle(Enc *e, HANDLE h)
+{
+    intptr_t fd = (intptr_t)h;
+    if (fd <= 0 || fd > INT32_MAX)
+        return put_u32(e, M_VALUE);         /* no descriptor */
+    int dup = fcntl((int)fd, F_DUPFD_CLOEXEC, 0);
+    if (dup < 0)
+        return errno == EBADF ? E_HANDLE : E_OUTOFMEMORY;
+    HRESULT hr = amrt__wire_buf_push_fd(e->b, dup);
+    if (FAILED(hr))
+        return hr == BAD ? E_INVALIDARG : hr;       /* too many descriptors for one message */
+    return put_u32(e, e->b->nfds - 1);
+}
+
+/* What the pointer slots of the value at src lead to (its flat part is sent). */
+static HRESULT enc_deferred(Enc *e, const Ctx *c, const AmrtType *t, const void *src)
+{
+    HRESULT hr;
+    switch (t->kind) {
+    case AMRT_K_SCALAR: case AMRT_K_STRUCT:
+        return S_OK;
+    case AMRT__K_HANDLE:
+        return enc_handle(e, *(HANDLE const *)src);
+    case AMRT_K_INTERFACE: {
+        IUnknown *u = *(IUnknown *const *)src;
+        return u ? enc_objref(e, c, t, u) : put_u32(e, M_NULL);
+    }
+    case AMRT_K_STRING: case AMRT_K_WSTRING: {
+        const void *s = *(void *const *)src;
+        if (!s)
+            return t->flags & AMRT_F_UNIQUE ? put_u32(e, M_NULL) : HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER);
+        size_t bytes = amrt__str_bytes(t, s), cs = char_size(t);
+        if (bytes / cs > UINT32_MAX)
+            return E_OUTOFMEMORY;
+        if (FAILED(hr = put_u32(e, M_VALUE)) || FAILED(hr = put_u32(e, (uint32_t)(bytes / cs))))
+            return hr;
+        unsigned char *p = put(e, cs, bytes);
+        if (!p)
+            return E_OUTOFMEMORY;
+        memcpy(p, s, bytes);
+        return S_OK;
+    }
+    case AMRT_K_BSTR: {
+        BSTR s = *(BSTR const *)src;
+        if (!s)
+            return put_u32(e, M_NULL);
+        UINT bytes = SysStringByteLen(s);
+        if (FAILED(hr = put_u32(e, M_VALUE)) || FAILED(hr = put_u32(e, bytes)))
+            return hr;
+        unsigned char *p = put(e, 4, bytes);
+        if (!p)
+            return E_OUTOFMEMORY;
+        memcpy(p, s, bytes);
+        return S_OK;
+    }
+    case AMRT_K_POINTER: {
+        const void *p = *(void *const *)src;
+        if (!p)
+            return t->flags & AMRT_F_UNIQUE ? put_u32(e, M_NULL) : HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER);
+        uint32_t found;
+        if (e->next_id >= 0x7fffffffu)
+            return E_OUTOFMEMORY;
+        if (FAILED(hr = alias_find_or_add(e, p, t->ref, e->next_id + 1, &found)))
+            return hr;
+        if (found) {
+            e->aliased = true;
+            return put_u32(e, found);   /* sent already: the same pointer */
+        }
+        if (FAILED(hr = put_u32(e, ++e->next_id)))
+            return hr;
+        return enc_pointee(e, c, t->ref, p);
+    }
+    case AMRT_K_ARRAY: {
+        const unsigned char *p = *(void *const *)src;
+        size_t n, first, len;
+        if (!p && (t->flags & AMRT_F_UNIQUE))
+            return put_u32(e, M_NULL);
+        if (!amrt__array_bounds(c, t, &n, &first, &len))
+            return E_INVALIDARG;
+        if (!p)
+            return n ? HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER) : put_u32(e, M_NULL);
+        if (n > UINT32_MAX)
+            return E_OUTOFMEMORY;
+        if (++e->depth > AMRT__WIRE_MAX_DEPTH)
+            return E_INVALIDARG;
+        if (FAILED(hr = put_u32(e, M_VALUE)) || FAILED(hr = put_u32(e, (uint32_t)n)) ||
+            FAILED(hr = put_u32(e, (uint32_t)first)) || FAILED(hr = put_u32(e, (uint32_t)len)))
+            return hr;
+        hr = enc_elems(e, c, t->ref, p + first * amrt__value_size(t->ref), len);
+        e->depth--;
+        return hr;
+    }
+    case AMRT_K_FIXED_ARRAY: {
+        size_t es = amrt__value_size(t->ref);
+        if (amrt__plain(t->ref))
+            return S_OK;
+        for (size_t i = 0; i < t->size; i++)
+            if (FAILED(hr = enc_deferred(e, c, t->ref, (const unsigned char *)src + i * es)))
+                return hr;
+        return S_OK;
+    }
+    case AMRT_K_CSTRUCT: {
+        Ctx in = amrt__ctx_in(c, src);
+        for (unsigned i = 0; i < t->nmembers; i++)
+            if (t->members[i].type &&
+                FAILED(hr = enc_deferred(e, &in, t->members[i].type, (const unsigned char *)src + t->members[i].offset)))
+                return hr;
+        return S_OK;
+    }
+    case AMRT_K_UNION: {
+        const AmrtType *arm = amrt__union_arm(c, t);
+        return arm ? enc_deferred(e, c, arm, src) : S_OK;
+    }
+    }
+    return E_UNEXPECTED;                /* CONFSTRUCT: only behind a pointer */
+}
+
+/* a value stored at src: its flat part, then what it points to */
+static HRESULT enc_value(Enc *e, const Ctx *c, const AmrtType *t, const void *src)
+{
+    switch (t->kind) {
+    case AMRT_K_SCALAR: case AMRT_K_STRUCT: {
+        unsigned char *p = put(e, align_of(t->size), t->size);
+        if (!p)
+            return E_OUTOFMEMORY;
+        memcpy(p, src, t->size);
+        return S_OK;
+    }
+    case AMRT_K_CSTRUCT: case AMRT_K_UNION: case AMRT_K_FIXED_ARRAY: {
+        HRESULT hr = enc_flat(e, c, t, src, amrt__value_size(t));
+        if (FAILED(hr))
+            return hr;
+        if (t->kind == AMRT_K_FIXED_ARRAY && amrt__plain(t->ref))
+            return S_OK;
+        return enc_deferred(e, c, t, src);
+    }
+    case AMRT_K_CONFSTRUCT:
+        return E_UNEXPECTED;
+    default:
+        return enc_deferred(e, c, t, src);
+    }
+}
+
+/* ==================================================================== decoding */
+
+typedef struct Ref { void *p; const AmrtType *t; } Ref;
+
+typedef struct Dec {
+    const unsigned char *p;         /* the body */
+    size_t len, at;
+    amrt__wire_buf *msg;            /* its descriptors */
+    const amrt__wire_peer *peer;
+    bool discard;                   /* drop object references instead of unmarshaling them */
+    bool aliased;                   /* a pointer arrived twice */
+    int depth;
+    size_t limit;                   /* the most bytes one allocation may have */
+    Ref *ids;                       /* pointer id - 1 -> what it points to */
+    unsigned nids, capids;
+    Ref inl[16];
+} Dec;
+
+static void dec_init(Dec *d, amrt__wire_buf *msg, const amrt__wire_peer *peer, bool discard)
+{
+    d->p = msg->data + AMRT__WIRE_HEADER;
+    d->len = msg->len - AMRT__WIRE_HEADER;
+    d->at = 0;
+    d->msg = msg;
+    d->peer = peer;
+    d->discard = discard;
+    d->aliased = false;
+    d->depth = 0;
+    d->limit = amrt__wire_max_message();
+    d->ids = d->inl;
+    d->nids = 0;
+    d->capids = sizeof d->inl / sizeof d->inl[0];
+}
+
+static void dec_fini(Dec *d)
+{
+    if (d->ids != d->inl)
+        amrt__free(d->ids);
+}
+
+/* n bytes at the given alignment; NULL: the body is shorter */
+static const unsigned char *get(Dec *d, size_t align, size_t n)
+{
+    size_t at = (d->at + align - 1) & ~(align - 1);
+    if (at < d->at || at > d->len || n > d->len - at)
+        return NULL;
+    d->at = at + n;
+    return d->p + at;
+}
+
+static bool get_u32(Dec *d, uint32_t *v)
+{
+    const unsigned char *p = get(d, 4, 4);
+    if (!p)
+        return false;
+    *v = get32(p);
+    return true;
+}
+
+/* room for n elements of es bytes, within the limit */
+static void *dec_alloc(Dec *d, size_t n, size_t es, size_t extra)
+{
+    if (es && n > (d->limit - extra) / es)
+        return NULL;
+    return amrt__calloc(extra + n * es);
+}
+
+static HRESULT dec_value(Dec *d, const Ctx *c, const AmrtType *t, void *dst);
+static HRESULT dec_deferred(Dec *d, const Ctx *c, const AmrtType *t, void *dst);
+
+static HRESULT dec_elems(Dec *d, const Ctx *c, const AmrtType *et, unsigned char *dst, size_t n)
+{
+    size_t es = amrt__value_size(et);
+    if (amrt__plain(et)) {
+        if (es && n > d->len / es)
+            return BAD;
+        const unsigned char *p = get(d, align_of(es), n * es);
+        if (!p)
+            return BAD;
+        if (n)
+            memcpy(dst, p, n * es);
+        return S_OK;
+    }
+    for (size_t i = 0; i < n; i++) {
+        HRESULT hr = dec_value(d, c, et, dst + i * es);
+        if (FAILED(hr))
+            return hr;
+    }
+    return S_OK;
+}
+
+static HRESULT dec_flat(Dec *d, const Ctx *c, const AmrtType *t, unsigned char *dst, size_t size)
+{
+    const unsigned char *p = get(d, align_of(size), size);
+    if (!p)
+        return BAD;
+    memcpy(dst, p, size);
+    if (!mask(c, t, dst, dst)) {
+        memset(dst, 0, size);
+        return BAD;
+    }
+    return S_OK;
+}
+
+static HRESULT add_id(Dec *d, void *p, const AmrtType *t)
+{
+    if (!grow((void **)&d->ids, &d->capids, d->nids, sizeof(Ref))) {
+        return E_OUTOFMEMORY;
+    }
+    d->ids[d->nids++] = (Ref){ p, t };
+    return S_OK;
+}
+
+/* The pointee of a pointer to t: allocated, stored at *slot (before its
+ * contents are decoded, so that a failure frees it), entered as pointer
+ * id 'id' when not 0. */
+static HRESULT dec_pointee(Dec *d, const Ctx *c, const AmrtType *t, void **slot, uint32_t id)
+{
+    if (++d->depth > AMRT__WIRE_MAX_DEPTH)
+        return BAD;
+    HRESULT hr;
+    if (t->kind == AMRT_K_CONFSTRUCT) {
+        uint32_t n;
+        size_t es = amrt__value_size(t->ref);
+        if (!get_u32(d, &n))
+            return BAD;
+        unsigned char *b = dec_alloc(d, n, es, t->size);
+        if (!b)
+            return n * (uint64_t)es > d->limit ? BAD : E_OUTOFMEMORY;
+        size_t size;
+        Ctx in = amrt__ctx_in(c, b);
+        if (FAILED(hr = dec_flat(d, c, t, b, t->size)) || !amrt__instance_size(c, t, b, &size) ||
+            size != t->size + (size_t)n * es) {
+            amrt__free(b);              /* nothing in it points anywhere yet */
+            return FAILED(hr) ? hr : BAD;
+        }
+        if (id && FAILED(hr = add_id(d, b, t))) {
+            amrt__free(b);
+            return hr;
+        }
+        *slot = b;
+        if (FAILED(hr = dec_elems(d, &in, t->ref, b + t->size, n)))
+            return hr;
+        for (unsigned i = 0; i < t->nmembers; i++)
+            if (t->members[i].type && FAILED(hr = dec_deferred(d, &in, t->members[i].type, b + t->members[i].offset)))
+                return hr;
+    } else {
+        unsigned char *b = amrt__calloc(amrt__value_size(t));
+        if (!b)
+            return E_OUTOFMEMORY;
+        if (id && FAILED(hr = add_id(d, b, t))) {
+            amrt__free(b);
+            return hr;
+        }
+        *slot = b;
+        if (FAILED(hr = dec_value(d, c, t, b)))
+            return hr;
+    }
+    d->depth--;
+    return S_OK;
+}
+
+static HRESULT dec_objref(Dec *d, const Ctx *c, const AmrtType *t, void *dst)
+{
+    uint32_t mk;
+    if (!get_u32(d, &mk))
+        return BAD;
+    if (mk == M_NULL)
+        return S_OK;
+    const unsigned char *p;
+    if (mk != M_VALUE || !(p = get(d, 8, sizeof(amrt__wire_objref))))
+        return BAD;
+    amrt__wire_objref r;
+    memcpy(&r, p, sizeof r);
+    const IID *iid = iid_of(c, t);
+    if (r.reserved || !iid || !IsEqualIID(&r.iid, iid) || !d->peer || !d->peer->unmarshal)
+        return BAD;
+    if (d->discard && d->peer->drop) {
+        d->peer->drop(d->peer->ctx, &r);
+        return S_OK;
+    }
+    IUnknown *u = NULL;
+    HRESULT hr = d->peer->unmarshal(d->peer->ctx, &r, &u);
+    if (FAILED(hr) || !u)
+        return hr == E_OUTOFMEMORY ? hr : BAD;
+    if (d->discard)
+        IUnknown_Release(u);
+    else
+        *(IUnknown **)dst = u;
+    return S_OK;
+}
+
+static HRESULT dec_deferred(Dec *d, const Ctx *c, const AmrtType *t, void *dst)
+{
+    uint32_t mk;
+    HRESULT hr;
+    switch (t->kind) {
+    case AMRT_K_SCALAR: case AMRT_K_STRUCT:
+        return S_OK;
+    case AMRT__K_HANDLE:
+        if (!get_u32(d, &mk))
+            return BAD;
+        if (mk == M_VALUE)
+            return S_OK;
+        if (mk >= d->msg->nfds || d->msg->fds[mk] < 0)
+            return BAD;             /* no such descriptor, or one used twice */
+        *(HANDLE *)dst = (HANDLE)(intptr_t)d->msg->fds[mk];
+        d->msg->fds[mk] = -1;
+        return S_OK;
+    case AMRT_K_INTERFACE:
+        return dec_objref(d, c, t, dst);
+    case AMRT_K_STRING: case AMRT_K_WSTRING: {
+        uint32_t n;
+        if (!get_u32(d, &mk))
+            return BAD;
+        if (mk == M_NULL)
+            return t->flags & AMRT_F_UNIQUE ? S_OK : BAD;
+        size_t cs = char_size(t);
+        const unsigned char *p;
+        if (mk != M_VALUE || !get_u32(d, &n) || n == 0 || n > d->len / cs || !(p = get(d, cs, (size_t)n * cs)))
+            return BAD;
+        if (cs == 1 ? memchr(p, 0, n) != p + n - 1 : false)
+            return BAD;
+        if (cs != 1) {
+            for (uint32_t i = 0; i < n; i++) {
+                WCHAR w;
+                memcpy(&w, p + (size_t)i * cs, sizeof w);
+                if ((w == 0) != (i == n - 1))
+                    return BAD;     /* must end at its one NUL */
+            }
+        }
+        void *s = CoTaskMemAlloc((size_t)n * cs);
+        if (!s)
+            return E_OUTOFMEMORY;
+        memcpy(s, p, (size_t)n * cs);
+        *(void **)dst = s;
+        return S_OK;
+    }
+    case AMRT_K_BSTR: {
+        uint32_t n;
+        const unsigned char *p;
+        if (!get_u32(d, &mk))
+            return BAD;
+        if (mk == M_NULL)
+            return S_OK;
+        if (mk != M_VALUE || !get_u32(d, &n) || n > 0x7fff0000u || !(p = get(d, 4, n)))
+            return BAD;
+        BSTR s = SysAllocStringByteLen((LPCSTR)p, n);
+        if (!s)
+            return E_OUTOFMEMORY;
+        *(BSTR *)dst = s;
+        return S_OK;
+    }
+    case AMRT_K_POINTER:
+        if (!get_u32(d, &mk))
+            return BAD;
+        if (mk == M_NULL)
+            return t->flags & AMRT_F_UNIQUE ? S_OK : BAD;
+        if (mk == d->nids + 1 && mk < M_VALUE)
+            return dec_pointee(d, c, t->ref, (void **)dst, mk);
+        if (mk == M_NULL || mk > d->nids || d->ids[mk - 1].t != t->ref)
+            return BAD;             /* an unknown id, or one of another type */
+        *(void **)dst = d->ids[mk - 1].p;
+        d->aliased = true;
+        return S_OK;
+    case AMRT_K_ARRAY: {
+        size_t n, first, len, es = amrt__value_size(t->ref);
+        uint32_t wn, wf, wl;
+        if (!get_u32(d, &mk))
+            return BAD;
+        if (mk == M_NULL) {
+            if (t->flags & AMRT_F_UNIQUE)
+                return S_OK;
+            return amrt__array_bounds(c, t, &n, &first, &len) && n == 0 ? S_OK : BAD;
+        }
+        if (mk != M_VALUE || !get_u32(d, &wn) || !get_u32(d, &wf) || !get_u32(d, &wl) ||
+            !amrt__array_bounds(c, t, &n, &first, &len) || n != wn || first != wf || len != wl)
+            return BAD;             /* the counts must be what the description says */
+        if (++d->depth > AMRT__WIRE_MAX_DEPTH)
+            return BAD;
+        if (amrt__plain(t->ref) && es && len > (d->len - d->at) / es)
+            return BAD;                 /* the elements are not there: allocate nothing */
+        unsigned char *b = dec_alloc(d, n, es, 0);
+        if (!b)
+            return (uint64_t)n * es > d->limit ? BAD : E_OUTOFMEMORY;
+        *(void **)dst = b;
+        if (FAILED(hr = dec_elems(d, c, t->ref, b + first * es, len)))
+            return hr;
+        d->depth--;
+        return S_OK;
+    }
+    case AMRT_K_FIXED_ARRAY: {
+        size_t es = amrt__value_size(t->ref);
+        if (amrt__plain(t->ref))
+            return S_OK;
+        for (size_t i = 0; i < t->size; i++)
+            if (FAILED(hr = dec_deferred(d, c, t->ref, (unsigned char *)dst + i * es)))
+                return hr;
+        return S_OK;
+    }
+    case AMRT_K_CSTRUCT: {
+        Ctx in = amrt__ctx_in(c, dst);
+        for (unsigned i = 0; i < t->nmembers; i++)
+            if (t->members[i].type &&
+                FAILED(hr = dec_deferred(d, &in, t->members[i].type, (unsigned char *)dst + t->members[i].offset)))
+                return hr;
+        return S_OK;
+    }
+    case AMRT_K_UNION: {
+        const AmrtType *arm = amrt__union_arm(c, t);
+        return arm ? dec_deferred(d, c, arm, dst) : S_OK;
+    }
+    }
+    return BAD;
+}
+
+static HRESULT dec_value(Dec *d, const Ctx *c, const AmrtType *t, void *dst)
+{
+    switch (t->kind) {
+    case AMRT_K_SCALAR: case AMRT_K_STRUCT: {
+        const unsigned char *p = get(d, align_of(t->size), t->size);
+        if (!p)
+            return BAD;
+        memcpy(dst, p, t->size);
+        return S_OK;
+    }
+    case AMRT_K_CSTRUCT: case AMRT_K_UNION: case AMRT_K_FIXED_ARRAY: {
+        HRESULT hr = dec_flat(d, c, t, dst, amrt__value_size(t));
+        if (FAILED(hr))
+            return hr;
+        if (t->kind == AMRT_K_FIXED_ARRAY && amrt__plain(t->ref))
+            return S_OK;
+        return dec_deferred(d, c, t, dst);
+    }
+    case AMRT_K_CONFSTRUCT:
+        return BAD;
+    default:
+        return dec_deferred(d, c, t, dst);
+    }
+}
+
+/* ==================================================================== freeing */
+
+/* A walk that frees decoded (or callee-made) values: each pointer once
+ * when the frame is aliased; never the frame's own storage. */
+typedef struct Freer {
+    const amrt__wire_frame *f;
+    bool aliased;
+    bool full;                      /* the seen set could not grow: leak rather than free twice */
+    void **seen;
+    size_t cap, n;
+    void *inl[64];
+} Freer;
+
+static void freer_init(Freer *fr, const amrt__wire_frame *f, bool aliased)
+{
+    fr->f = f;
+    fr->aliased = aliased;
+    fr->full = false;
+    memset(fr->inl, 0, sizeof fr->inl);
+    fr->seen = fr->inl;
+    fr->cap = sizeof fr->inl / sizeof fr->inl[0];
+    fr->n = 0;
+}
+
+static void freer_fini(Freer *fr)
+{
+    if (fr->seen != fr->inl)
+        amrt__free(fr->seen);
+}
+
+/* Is p seen already? (Else it is now.) */
+static bool seen(Freer *fr, void *p)
+{
+    if (!fr->aliased)
+        return false;
+    if ((fr->n + 1) * 2 > fr->cap) {
+        size_t nc = fr->cap * 2;
+        void **n = amrt__calloc(nc * sizeof *n);
+        if (!n) {
+            fr->full = true;
+        } else {
+            for (size_t i = 0; i < fr->cap; i++)
+                if (fr->seen[i]) {
+                    size_t k = alias_hash(fr->seen[i], NULL) & (nc - 1);
+                    while (n[k])
+                        k = (k + 1) & (nc - 1);
+                    n[k] = fr->seen[i];
+                }
+            if (fr->seen != fr->inl)
+                amrt__free(fr->seen);
+            fr->seen = n;
+            fr->cap = nc;
+        }
+    }
+    size_t k = alias_hash(p, NULL) & (fr->cap - 1);
+    for (; fr->seen[k]; k = (k + 1) & (fr->cap - 1))
+        if (fr->seen[k] == p)
+            return true;
+    if (fr->full)
+        return true;
+    fr->seen[k] = p;
+    fr->n++;
+    return false;
+}
+
+static bool in_frame(const amrt__wire_frame *f, const void *p)
+{
+    const unsigned char *q = p;
+    return (q >= f->storage && q < f->storage + sizeof f->storage) || (f->block && q >= f->block && q < f->block + f->cap);
+}
+
+static void wfree(Freer *fr, const Ctx *c, const AmrtType *t, void *v);
+
+static void wfree_elems(Freer *fr, const Ctx *c, const AmrtType *et, unsigned char *b, size_t n)
+{
+    if (!amrt__plain(et))
+        for (size_t i = 0; i < n; i++)
+            wfree(fr, c, et, b + i * amrt__value_size(et));
+}
+
+static void wfree_members(Freer *fr, const Ctx *c, const AmrtType *t, void *v)
+{
+    Ctx in = amrt__ctx_in(c, v);
+    if (t->kind == AMRT_K_CONFSTRUCT && !amrt__plain(t->ref)) {
+        size_t size;
+        if (amrt__instance_size(c, t, v, &size))
+            wfree_elems(fr, &in, t->ref, (unsigned char *)v + t->size, (size - t->size) / amrt__value_size(t->ref));
+    }
+    for (unsigned i = t->nmembers; i-- > 0;)
+        if (t->members[i].type)
+            wfree(fr, &in, t->members[i].type, (unsigned char *)v + t->members[i].offset);
+}
+
+static void wfree(Freer *fr, const Ctx *c, const AmrtType *t, void *v)
+{
+    switch (t->kind) {
+    case AMRT_K_SCALAR: case AMRT_K_STRUCT:
+        return;
+    case AMRT__K_HANDLE: {
+        intptr_t fd = (intptr_t)*(HANDLE *)v;
+        if (fd > 0 && fd <= INT32_MAX)
+            close((int)fd);
+        *(HANDLE *)v = NULL;
+        return;
+    }
+    case AMRT_K_INTERFACE: {
+        IUnknown *u = *(IUnknown **)v;
+        if (u)
+            IUnknown_Release(u);
+        *(IUnknown **)v = NULL;
+        return;
+    }
+    case AMRT_K_STRING: case AMRT_K_WSTRING:
+        CoTaskMemFree(*(void **)v);
+        *(void **)v = NULL;
+        return;
+    case AMRT_K_BSTR:
+        SysFreeString(*(BSTR *)v);
+        *(void **)v = NULL;
+        return;
+    case AMRT_K_POINTER: {
+        void *p = *(void **)v;
+        *(void **)v = NULL;
+        if (!p || seen(fr, p))
+            return;
+        if (t->ref->kind == AMRT_K_CONFSTRUCT)
+            wfree_members(fr, c, t->ref, p);
+        else
+            wfree(fr, c, t->ref, p);
+        if (!in_frame(fr->f, p))
+            amrt__free(p);
+        return;
+    }
+    case AMRT_K_ARRAY: {
+        unsigned char *p = *(void **)v;
+        size_t n, first, len;
+        if (p && amrt__array_bounds(c, t, &n, &first, &len))
+            wfree_elems(fr, c, t->ref, p, n);
+        amrt__free(p);
+        *(void **)v = NULL;
+        return;
+    }
+    case AMRT_K_FIXED_ARRAY:
+        wfree_elems(fr, c, t->ref, v, t->size);
+        return;
+    case AMRT_K_CSTRUCT: case AMRT_K_CONFSTRUCT:
+        wfree_members(fr, c, t, v);
+        return;
+    case AMRT_K_UNION: {
+        const AmrtType *arm = amrt__union_arm(c, t);
+        if (arm)
+            wfree(fr, c, arm, v);
+        return;
+    }
+    }
+}
+
+/* ==================================================================== frames */
+
+/* A top-level array argument keeps, next to its pointer, the count of
+ * elements it was allocated with and (client) the caller's count. */
+static size_t *arr_count(void *slot) { return (size_t *)((unsigned char *)slot + sizeof(void *)); }
+static size_t *arr_caller(void *slot) { return (size_t *)((unsigned char *)slot + 2 * sizeof(void *)); }
+
+enum { INLINE_POINTEE = 32 };       /* bytes of a inl plain pointee kept in its argument's slot */
+
+static bool inline_ok(const AmrtType *t, int i)
+{
+    return i < 64 && t->kind == AMRT_K_POINTER && amrt__plain(t->ref) && amrt__value_size(t->ref) <= INLINE_POINTEE;
+}
+
+/* an argument's slot: its value (or an array's pointer and counts, or a
+ * inl pointer's pointee 16 bytes in) */
+static size_t slot_room(const AmrtType *t, int i)
+{
+    if (t->kind == AMRT_K_ARRAY)
+        return 3 * sizeof(void *);
+    if (inline_ok(t, i))
+        return 16 + ((amrt__value_size(t->ref) + 7) & ~(size_t)7);
+    return (amrt__value_size(t) + 7) & ~(size_t)7;
+}
+
+static unsigned char *inline_pointee(const amrt__wire_frame *f, int i)
+{
+    return (unsigned char *)f->args[i] + 16;
+}
+
+static HRESULT frame_layout(amrt__wire_frame *f, const AmrtMethod *m)
+{
+    if (f->m == m)
+        return S_OK;
+    if (m->ret_size > sizeof f->ret)
+        return E_NOTIMPL;
+    size_t n = m->nparams, ptrs = (n * sizeof(void *) + 15) & ~(size_t)15, vals = 0;
+    for (size_t i = 0; i < n; i++)
+        vals = ((vals + 15) & ~(size_t)15) + slot_room(m->params[i].type, (int)i);
+    unsigned char *base;
+    if (ptrs + vals <= sizeof f->storage) {
+        base = f->storage;
+    } else {
+        if (f->cap < ptrs + vals) {
+            unsigned char *b = amrt__alloc(ptrs + vals);
+            if (!b)
+                return E_OUTOFMEMORY;
+            amrt__free(f->block);
+            f->block = b;
+            f->cap = ptrs + vals;
+        }
+        base = f->block;
+    }
+    f->args = (void **)base;
+    f->vals = base + ptrs;
+    f->vals_size = vals;
+    f->inline_ptr = 0;
+    size_t off = 0;
+    for (size_t i = 0; i < n; i++) {
+        off = (off + 15) & ~(size_t)15;
+        f->args[i] = f->vals + off;
+        off += slot_room(m->params[i].type, (int)i);
+        if (inline_ok(m->params[i].type, (int)i))
+            f->inline_ptr |= (uint64_t)1 << i;
+    }
+    f->m = m;
+    return S_OK;
+}
+
+static void frame_zero(amrt__wire_frame *f)
+{
+    memset(f->vals, 0, f->vals_size);
+    memset(f->ret, 0, sizeof f->ret);
+}
+
+void amrt__wire_frame_init(amrt__wire_frame *f)
+{
+    memset(f, 0, offsetof(amrt__wire_frame, storage));
+}
+
+/* Free what the argument values own: non-holders first, holders (which
+ * the others' counts and arms read) last. */
+static void frame_free_values(amrt__wire_frame *f)
+{
+    const AmrtMethod *m = f->m;
+    if (!m || !f->state)
+        return;
+    Ctx c = amrt__ctx(m, f->args);
+    Freer fr;
+    freer_init(&fr, f, f->aliased);
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < m->nparams; i++) {
+            const AmrtType *t = m->params[i].type;
+            if (amrt__is_holder(t) != (pass == 1))
+                continue;
+            void *slot = f->args[i];
+            if (t->kind == AMRT_K_ARRAY) {
+                unsigned char *p = *(void **)slot;
+                if (p)
+                    wfree_elems(&fr, &c, t->ref, p, *arr_count(slot));
+                amrt__free(p);
+                *(void **)slot = NULL;
+            } else {
+                wfree(&fr, &c, t, slot);
+            }
+        }
+    freer_fini(&fr);
+    f->state = 0;
+    f->aliased = false;
+}
+
+void amrt__wire_frame_clear(amrt__wire_frame *f)
+{
+    frame_free_values(f);
+    if (f->m)
+        frame_zero(f);
+}
+
+void amrt__wire_frame_fini(amrt__wire_frame *f)
+{
+    amrt__wire_frame_clear(f);
+    amrt__free(f->block);
+    f->block = NULL;
+    f->cap = 0;
+    f->m = NULL;
+}
+
+enum { S_EMPTY, S_HELD };
+
+/* Storage for the pointee of top-level pointer parameter i (zeroed). */
+static void *pointee_storage(amrt__wire_frame *f, int i)
+{
+    void **slot = f->args[i];
+    if (*slot)
+        return *slot;
+    const AmrtType *t = f->m->params[i].type;
+    void *p = f->inline_ptr >> i & 1 ? inline_pointee(f, i) : amrt__calloc(amrt__value_size(t->ref));
+    if (p)
+        memset(p, 0, amrt__value_size(t->ref));
+    *slot = p;
+    return p;
+}
+
+const AmrtMethod *amrt__wire_method(const AmrtInterface *glue, uint32_t index)
+{
+    for (int depth = 0; glue && depth < 64; depth++) {
+        uint32_t below = 0;
+        int links = 0;
+        for (const AmrtInterface *b = glue->base; b && links < 64; b = b->base, links++)
+            below += b->nmethods;
+        if (index >= below)
+            return index - below < glue->nmethods ? &glue->methods[index - below] : NULL;
+        glue = glue->base;
+    }
+    return NULL;
+}
+
+/* ==================================================================== requests */
+
+/* a top-level [in,out] or [out] pointer: its pointee, unshared */
+static HRESULT enc_top_pointer(Enc *e, const Ctx *c, const AmrtType *t, const void *slot)
+{
+    const void *p = *(void *const *)slot;
+    HRESULT hr;
+    if (!p)
+        return t->flags & AMRT_F_UNIQUE ? put_u32(e, M_NULL) : HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER);
+    if (FAILED(hr = put_u32(e, M_VALUE)))
+        return hr;
+    return enc_pointee(e, c, t->ref, p);
+}
+
+static HRESULT dec_top_pointer(Dec *d, const Ctx *c, amrt__wire_frame *f, int i)
+{
+    const AmrtType *t = f->m->params[i].type;
+    uint32_t mk;
+    if (!get_u32(d, &mk))
+        return BAD;
+    if (mk == M_NULL) {
+        if (!(t->flags & AMRT_F_UNIQUE))
+            return BAD;
+        Freer fr;
+        freer_init(&fr, f, false);
+        wfree(&fr, c, t, f->args[i]);   /* a kept pointee the reply says is gone */
+        freer_fini(&fr);
+        return S_OK;
+    }
+    if (mk != M_VALUE)
+        return BAD;
+    if (t->ref->kind == AMRT_K_CONFSTRUCT) {
+        if (*(void **)f->args[i])
+            return BAD;
+        return dec_pointee(d, c, t->ref, f->args[i], 0);
+    }
+    void *p = pointee_storage(f, i);
+    if (!p)
+        return E_OUTOFMEMORY;
+    if (++d->depth > AMRT__WIRE_MAX_DEPTH)
+        return BAD;
+    HRESULT hr = dec_value(d, c, t->ref, p);
+    d->depth--;
+    return hr;
+}
+
+/* Keep what reading the reply needs: the values of the holders the
+ * caller passes in, zeroed storage for the [out] ones, and the caller's
+ * element count of each [out] array. */
+static HRESULT keep_inputs(amrt__wire_frame *f, const AmrtMethod *m, void *const *args)
+{
+    for (int i = 0; i < m->nparams; i++) {
+        const AmrtParam *p = &m->params[i];
+        const AmrtType *t = p->type;
+        if (!amrt__is_holder(t))
+            continue;
+        if (amrt__plain(t)) {
+            if (p->dir & AMRT_IN)
+                memcpy(f->args[i], args[i], t->size);
+            continue;
+        }
+        const void *v = p->dir & AMRT_IN ? *(void *const *)args[i] : NULL;
+        if ((p->dir & AMRT_IN) && !v)
+            continue;                   /* a NULL [unique] pointer */
+        void *s = pointee_storage(f, i);
+        if (!s)
+            return E_OUTOFMEMORY;
+        if (v)
+            memcpy(s, v, amrt__value_size(t->ref));
+    }
+    f->state = S_HELD;
+    Ctx c = amrt__ctx(m, f->args);
+    for (int i = 0; i < m->nparams; i++) {
+        const AmrtParam *p = &m->params[i];
+        size_t n, first, len;
+        if (p->type->kind == AMRT_K_ARRAY && (p->dir & AMRT_OUT)) {
+            if (!amrt__array_bounds(&c, p->type, &n, &first, &len))
+                return E_INVALIDARG;
+            *arr_caller(f->args[i]) = n;
+        }
+    }
+    return S_OK;
+}
+
+static HRESULT encode_request(Enc *e, amrt__wire_header *h, const AmrtMethod *m, void *const *args)
+{
+    HRESULT hr = amrt__wire_buf_start(e->b);
+    if (FAILED(hr))
+        return hr;
+    Ctx c = amrt__ctx(m, args);
+    for (int i = 0; i < m->nparams; i++) {      /* J14: a NULL [ref] pointer sends nothing */
+        const AmrtParam *p = &m->params[i];
+        if (p->dir == AMRT_OUT && args[i] && !*(void *const *)args[i] && !(p->type->flags & AMRT_F_UNIQUE) &&
+            p->type->kind == AMRT_K_POINTER)
+            return HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER);
+    }
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < m->nparams; i++) {
+            const AmrtParam *p = &m->params[i];
+            if (!(p->dir & AMRT_IN) || amrt__is_holder(p->type) != (pass == 0))
+                continue;
+            if (!args[i])
+                return E_POINTER;
+            if ((p->dir & AMRT_OUT) && p->type->kind == AMRT_K_POINTER)
+                hr = enc_top_pointer(e, &c, p->type, args[i]);
+            else
+                hr = enc_value(e, &c, p->type, args[i]);
+            if (FAILED(hr))
+                return hr;
+        }
+    h->type = AMRT__WIRE_REQUEST;
+    h->status = 0;
+    amrt__wire_buf_seal(e->b, h);
+    return S_OK;
+}
+
+HRESULT amrt__wire_encode_request(amrt__wire_buf *b, amrt__wire_header *h, const AmrtMethod *m, void *const *args,
+                                  const amrt__wire_peer *peer, amrt__wire_frame *f)
+{
+    HRESULT hr = S_OK;
+    if (f) {
+        amrt__wire_frame_clear(f);
+        if (FAILED(hr = frame_layout(f, m)))
+            return hr;
+        frame_zero(f);
+    }
+    Enc e;
+    enc_init(&e, b, peer);
+    hr = encode_request(&e, h, m, args);
+    enc_fini(&e);
+    if (SUCCEEDED(hr) && f)
+        hr = keep_inputs(f, m, args);
+    if (FAILED(hr)) {
+        amrt__wire_revoke(b, peer);
+        amrt__wire_buf_reset(b);
+        if (f)
+            amrt__wire_frame_clear(f);
+    }
+    return hr;
+}
+
+/* the body is the message's, and every descriptor with it is used */
+static HRESULT check_message(amrt__wire_buf *msg, int type, amrt__wire_header *h)
+{
+    if (msg->len < AMRT__WIRE_HEADER)
+        return BAD;
+    HRESULT hr = amrt__wire_header_get(msg->data, h);
+    if (FAILED(hr))
+        return hr;
+    if (h->type != type || h->length != msg->len - AMRT__WIRE_HEADER || h->nfds != msg->nfds)
+        return BAD;
+    if (type == AMRT__WIRE_REQUEST ? h->flags & ~AMRT__WIRE_F_ONEWAY : h->flags)
+        return BAD;
+    return S_OK;
+}
+
+/* A top-level array's count, known before it is decoded (from the
+ * holders, decoded first; the decoder checks the wire's against it), so
+ * that a failure half-way frees what it holds. */
+static void set_count(const Ctx *c, const AmrtType *t, void *slot)
+{
+    size_t n, first, len;
+    if (t->kind == AMRT_K_ARRAY)
+        *arr_count(slot) = amrt__array_bounds(c, t, &n, &first, &len) ? n : 0;
+}
+
+static HRESULT dec_end(Dec *d)
+{
+    if (d->at != d->len)
+        return BAD;                     /* bytes no parameter describes */
+    for (unsigned i = 0; i < d->msg->nfds; i++)
+        if (d->msg->fds[i] >= 0)
+            return BAD;                 /* a descriptor no HANDLE names */
+    return S_OK;
+}
+
+HRESULT amrt__wire_decode_request(amrt__wire_frame *f, const AmrtMethod *m, amrt__wire_buf *msg,
+                                  const amrt__wire_peer *peer)
+{
+    amrt__wire_frame_clear(f);
+    amrt__wire_header h;
+    HRESULT hr = check_message(msg, AMRT__WIRE_REQUEST, &h);
+    if (FAILED(hr))
+        return hr == RPC_E_VERSION_MISMATCH ? BAD : hr;
+    if (FAILED(hr = frame_layout(f, m)))
+        return hr;
+    frame_zero(f);
+    f->state = S_HELD;
+    Ctx c = amrt__ctx(m, f->args);
+    Dec d;
+    dec_init(&d, msg, peer, false);
+    /* [out] pointers get zeroed storage for the callee */
+    for (int i = 0; i < m->nparams && SUCCEEDED(hr); i++)
+        if (m->params[i].dir == AMRT_OUT && m->params[i].type->kind == AMRT_K_POINTER && !pointee_storage(f, i))
+            hr = E_OUTOFMEMORY;
+    for (int pass = 0; pass < 2 && SUCCEEDED(hr); pass++)
+        for (int i = 0; i < m->nparams && SUCCEEDED(hr); i++) {
+            const AmrtParam *p = &m->params[i];
+            if (!(p->dir & AMRT_IN) || amrt__is_holder(p->type) != (pass == 0))
+                continue;
+            if ((p->dir & AMRT_OUT) && p->type->kind == AMRT_K_POINTER) {
+                hr = dec_top_pointer(&d, &c, f, i);
+            } else {
+                set_count(&c, p->type, f->args[i]);
+                hr = dec_value(&d, &c, p->type, f->args[i]);
+            }
+        }
+    /* [out] arrays: zeroed storage of the size the [in] values say */
+    for (int i = 0; i < m->nparams && SUCCEEDED(hr); i++) {
+        const AmrtParam *p = &m->params[i];
+        size_t n, first, len, es;
+        if (p->dir != AMRT_OUT || p->type->kind != AMRT_K_ARRAY)
+            continue;
+        es = amrt__value_size(p->type->ref);
+        if (!amrt__array_bounds(&c, p->type, &n, &first, &len) || (es && n > d.limit / es)) {
+            hr = BAD;
+            break;
+        }
+        void *b = amrt__calloc(n * es > 0 ? n * es : 1);
+        if (!b) {
+            hr = E_OUTOFMEMORY;
+            break;
+        }
+        *(void **)f->args[i] = b;
+        *arr_count(f->args[i]) = n;
+    }
+    if (SUCCEEDED(hr))
+        hr = dec_end(&d);
+    f->aliased = d.aliased;
+    dec_fini(&d);
+    if (FAILED(hr))
+        amrt__wire_frame_clear(f);
+    return hr;
+}
+
+/* ==================================================================== replies */
+
+static HRESULT encode_reply(Enc *e, amrt__wire_header *h, amrt__wire_frame *f)
+{
+    const AmrtMethod *m = f->m;
+    HRESULT hr = amrt__wire_buf_start(e->b);
+    if (FAILED(hr))
+        return hr;
+    if (m->ret_size) {
+        unsigned char *p = put(e, align_of(m->ret_size), m->ret_size);
+        if (!p)
+            return E_OUTOFMEMORY;
+        memcpy(p, f->ret, m->ret_size);
+    }
+    Ctx c = amrt__ctx(m, f->args);
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < m->nparams; i++) {
+            const AmrtParam *p = &m->params[i];
+            const AmrtType *t = p->type;
+            if (!(p->dir & AMRT_OUT) || amrt__is_holder(t) != (pass == 0))
+                continue;
+            if (t->kind == AMRT_K_POINTER) {
+                hr = enc_top_pointer(e, &c, t, f->args[i]);
+            } else if (t->kind == AMRT_K_ARRAY) {
+                size_t n, first, len;
+                if (*(void **)f->args[i] && (!amrt__array_bounds(&c, t, &n, &first, &len) || n > *arr_count(f->args[i])))
+                    return E_INVALIDARG;    /* the callee's counts outgrew the array */
+                hr = enc_value(e, &c, t, f->args[i]);
+            } else {
+                hr = enc_value(e, &c, t, f->args[i]);
+            }
+            if (FAILED(hr))
+                return hr;
+        }
+    if (e->aliased)
+        f->aliased = true;              /* the callee's data shares pointers: free it with care */
+    h->type = AMRT__WIRE_REPLY;
+    h->flags = 0;
+    h->status = S_OK;
+    amrt__wire_buf_seal(e->b, h);
+    return S_OK;
+}
+
+HRESULT amrt__wire_encode_reply(amrt__wire_buf *b, amrt__wire_header *h, amrt__wire_frame *f,
+                                const amrt__wire_peer *peer)
+{
+    if (!f->m)
+        return E_UNEXPECTED;
+    Enc e;
+    enc_init(&e, b, peer);
+    HRESULT hr = encode_reply(&e, h, f);
+    if (e.aliased)
+        f->aliased = true;
+    enc_fini(&e);
+    if (FAILED(hr)) {
+        amrt__wire_revoke(b, peer);
+        amrt__wire_buf_reset(b);
+    }
+    return hr;
+}
+
+HRESULT amrt__wire_encode_fault(amrt__wire_buf *b, amrt__wire_header *h, HRESULT status)
+{
+    HRESULT hr = amrt__wire_buf_start(b);
+    if (FAILED(hr))
+        return hr;
+    h->type = AMRT__WIRE_REPLY;
+    h->flags = 0;
+    h->status = SUCCEEDED(status) ? E_UNEXPECTED : status;
+    amrt__wire_buf_seal(b, h);
+    return S_OK;
+}
+
+/* Decode the reply's values into f (the [out] slots; the kept [in] ones
+ * stay). */
+static HRESULT decode_reply(Dec *d, amrt__wire_frame *f, void *ret)
+{
+    const AmrtMethod *m = f->m;
+    HRESULT hr = S_OK;
+    if (m->ret_size) {
+        const unsigned char *p = get(d, align_of(m->ret_size), m->ret_size);
+        if (!p)
+            return BAD;
+        memcpy(f->ret, p, m->ret_size);
+    }
+    Ctx c = amrt__ctx(m, f->args);
+    for (int pass = 0; pass < 2 && SUCCEEDED(hr); pass++)
+        for (int i = 0; i < m->nparams && SUCCEEDED(hr); i++) {
+            const AmrtParam *p = &m->params[i];
+            const AmrtType *t = p->type;
+            if (!(p->dir & AMRT_OUT) || amrt__is_holder(t) != (pass == 0))
+                continue;
+            if (t->kind == AMRT_K_POINTER) {
+                hr = dec_top_pointer(d, &c, f, i);
+            } else {
+                set_count(&c, t, f->args[i]);
+                hr = dec_value(d, &c, t, f->args[i]);
+            }
+        }
+    if (SUCCEEDED(hr))
+        hr = dec_end(d);
+    if (SUCCEEDED(hr) && ret && m->ret_size)
+        memcpy(ret, f->ret, m->ret_size);
+    return hr;
+}
+
+/* Move the [out] values of f to the caller's pointers, as the in-process
+ * Finish_ does: the caller's old [in,out] data freed with the caller's
+ * own counts, so values others read are delivered last. */
+static void deliver(amrt__wire_frame *f, void *const *caller)
+{
+    const AmrtMethod *m = f->m;
+    int n = m->nparams;
+    void *orig[64];
+    Ctx ours = amrt__ctx(m, f->args), theirs = ours;
+    if (n <= 64) {
+        for (int i = 0; i < n; i++)
+            orig[i] = m->params[i].dir == (AMRT_IN | AMRT_OUT) && caller[i] ? caller[i] : f->args[i];
+        theirs.args = orig;
+    }
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < n; i++) {
+            const AmrtParam *p = &m->params[i];
+            const AmrtType *t = p->type;
+            if (!(p->dir & AMRT_OUT) || amrt__is_holder(t) != (pass == 1))
+                continue;
+            void *dst = caller[i] ? *(void *const *)caller[i] : NULL;
+            void *mine = *(void **)f->args[i];
+            if (!dst || !mine)
+                continue;               /* frame_clear frees ours */
+            if (t->kind == AMRT_K_POINTER) {
+                size_t sz = amrt__value_size(t->ref);
+                if (p->dir & AMRT_IN)
+                    amrt__deep_free(&theirs, t->ref, dst);
+                memcpy(dst, mine, sz);
+                if (!amrt__plain(t->ref))
+                    memset(mine, 0, sz);
+            } else if (t->kind == AMRT_K_ARRAY) {
+                size_t total = *arr_caller(f->args[i]), have = *arr_count(f->args[i]), cnt, first, len;
+                size_t es = amrt__value_size(t->ref);
+                if (!amrt__array_bounds(&ours, t, &cnt, &first, &len) || first > total || first > have)
+                    first = len = 0;
+                if (len > total - first)
+                    len = total - first;
+                if (len > have - first)
+                    len = have - first;
+                if (p->dir & AMRT_IN) {
+                    size_t tc, tf, tl;
+                    if (!amrt__plain(t->ref) && amrt__array_bounds(&theirs, t, &tc, &tf, &tl) && tc <= total)
+                        for (size_t k = tf; k < tf + tl; k++)
+                            amrt__deep_free(&theirs, t->ref, (char *)dst + k * es);
+                }
+                memcpy((char *)dst + first * es, (char *)mine + first * es, len * es);
+                if (!amrt__plain(t->ref))
+                    memset((char *)mine + first * es, 0, len * es);
+            }
+        }
+}
+
+HRESULT amrt__wire_decode_reply(amrt__wire_frame *f, amrt__wire_buf *msg, const amrt__wire_peer *peer,
+                                void *const *args, void *ret)
+{
+    amrt__wire_header h;
+    HRESULT hr = f->m && f->state ? check_message(msg, AMRT__WIRE_REPLY, &h) : E_UNEXPECTED;
+    if (hr == RPC_E_VERSION_MISMATCH)
+        hr = BAD;
+    if (SUCCEEDED(hr) && h.status != S_OK)
+        hr = FAILED(h.status) && h.length == 0 && h.nfds == 0 ? h.status : BAD;
+    if (SUCCEEDED(hr)) {
+        Dec d;
+        dec_init(&d, msg, peer, false);
+        hr = decode_reply(&d, f, ret);
+        if (d.aliased)
+            f->aliased = true;
+        dec_fini(&d);
+        if (SUCCEEDED(hr))
+            deliver(f, args);
+    }
+    amrt__wire_frame_clear(f);
+    return hr;
+}
+
+void amrt__wire_discard_reply(amrt__wire_frame *f, amrt__wire_buf *msg, const amrt__wire_peer *peer)
+{
+    amrt__wire_header h;
+    if (f->m && f->state && SUCCEEDED(check_message(msg, AMRT__WIRE_REPLY, &h)) && h.status == S_OK) {
+        Dec d;
+        dec_init(&d, msg, peer, true);
+        decode_reply(&d, f, NULL);
+        if (d.aliased)
+            f->aliased = true;
+        dec_fini(&d);
+    }
+    amrt__wire_frame_clear(f);
+}
