@@ -3,7 +3,7 @@
 #   make run        build everything and run the simplestream sample
 #   make test       run every test (the sanitizer suites too); ends with "N passed, N failed"
 #   make test-sanitize  only the runtime tests under ASan+UBSan and under TSan (clang)
-#   make bench      run the benchmarks
+#   make bench      run the benchmarks (the cross-process rows alone: make bench-oop)
 #   make clean      remove everything generated (build/ and bin/)
 
 CC       ?= cc
@@ -183,6 +183,7 @@ uninstall:
 .PHONY: install uninstall
 
 include tests/tests.mk
+include bench/oop/oop.mk
 
 clean:
 	rm -rf $(BUILD) bin
