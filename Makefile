@@ -5,7 +5,7 @@
 #   make test       every test: make check and the slow tier (valgrind, sanitizers,
 #                   long soak, fuzz replay, corpus, ABI, install); 2 suites at a time
 #   make test-NAME  one suite alone: test-runtime, test-abi, test-sanitize, ... (docs/testing.md)
-#   make bench      run the benchmarks
+#   make bench      run the benchmarks (the cross-process rows alone: make bench-oop)
 #   make clean      remove everything generated (build/ and bin/)
 
 CC       ?= cc
@@ -187,6 +187,7 @@ uninstall:
 .PHONY: install uninstall
 
 include tests/tests.mk
+include bench/oop/oop.mk
 
 clean:
 	rm -rf $(BUILD) bin

@@ -114,6 +114,7 @@ $(BUILD)/bench/runtime_bench: bench/runtime_bench.c $(TEST_GEN)/calltest.h $(TES
 bench: $(AMIDL) $(BUILD)/bench/run1 $(BUILD)/bench/runtime_bench
 	@SHARED=$(SHARED) bash bench/run.sh
 	@$(BUILD)/bench/runtime_bench
+	@$(MAKE) -s --no-print-directory bench-oop
 
 # rewrite the golden expectations from the current compiler (review the diff)
 golden-update: $(AMIDL)
