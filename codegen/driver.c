@@ -194,6 +194,8 @@ static char *name_or(const char *given, const char *stem, const char *suffix)
     return s;
 }
 
+static char *header_base;   /* the header's name in its guard and in the glue's #include */
+
 void plan_outputs(Cli *cli, Compiler *cc, Output outs[NOUT])
 {
     Options *opt = &cli->opt;
@@ -204,6 +206,12 @@ void plan_outputs(Cli *cli, Compiler *cc, Output outs[NOUT])
     /* --glue FILE asks for the glue even when the file has no async interface */
     if (opt->glue && !opt->no_glue)
         outs[OUT_GLUE].on = true;
+    const char *h = outs[OUT_HEADER].name;
+    /* a header written to stdout is still STEM.h to the guard and the glue */
+    if (!strcmp(h, "-") || !strcmp(h, "/dev/stdout") || !strncmp(h, "/dev/fd/", 8) || !strncmp(h, "/proc/", 6))
+        header_base = name_or(NULL, stem, ".h");
+    else
+        header_base = xstrdup(base_of(h));
     outs[OUT_DEP] = (Output){ name_or(opt->depfile, stem, ".d"), NULL, {0}, opt->dep_md || opt->depfile };
     for (int i = 0; i < OUT_DEP; i++)
         outs[i].path = join_path(opt->outdir, outs[i].name);
@@ -235,7 +243,7 @@ int check_outputs(Cli *cli, Output outs[NOUT])
 
 int generate(Compiler *cc, Output outs[NOUT])
 {
-    const char *hbase = base_of(outs[OUT_HEADER].name);
+    const char *hbase = header_base;
     int rs[3] = {0, 0, 0};
     if (outs[OUT_HEADER].on)
         rs[0] = emit_header(cc, &outs[OUT_HEADER].data, hbase);
@@ -262,6 +270,8 @@ void print_outputs(Output outs[NOUT])
 
 void free_outputs(Output outs[NOUT])
 {
+    free(header_base);
+    header_base = NULL;
     for (int i = 0; i < NOUT; i++) {
         buf_free(&outs[i].data);
         free(outs[i].path);

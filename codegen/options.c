@@ -83,7 +83,7 @@ static void print_help(void)
            "  /notlb, /help; switches that cannot matter here (/char, /robust, /W1.../W4,\n"
            "  /Oicf, /target...) are ignored with a note; the rest are refused (/tlb, /proxy...).\n"
            "\n"
-           "Environment: AMIDL_INCLUDE (':'-separated directories searched after -I),\n"
+           "Environment: AMIDL_INCLUDE (colon-separated directories searched after -I),\n"
            "  NO_COLOR.\n"
            "\n"
            "Exit status: 0 on success, 1 on an error in the input or drift found by\n"
