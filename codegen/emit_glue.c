@@ -485,13 +485,6 @@ int emit_glue(Compiler *cc, Buf *out, const char *header_name)
     Glue g = { .e = &e };
     PtrVec ifaces = {0};
     collect(cc->main_file->stmts, cc->main_file->nstmts, &ifaces);
-================================================ registration */\n\n");
-        buf_printf(out, "const AmrtInterface *const %s_amrt_interfaces[] = {\n", e.stem);
-        for (int i = 0; i < ifaces.n; i++)
-            buf_printf(out, "    &%s_amrt_glue,\n", ((Type *)ifaces.v[i])->name);
-        buf_printf(out, "    NULL\n};\n\n__attribute__((constructor)) static void %s_amrt_register(void)\n{\n"
-                        "    AmrtRegisterInterfaces(%s_amrt_interfaces, %d);\n}\n", e.stem, e.stem, ifaces.n);
-=======
     for (int i = 0; i < ifaces.n; i++) {
         Type *t = ifaces.v[i];
         if (!t->glue || !t->glue->described) {      /* sema_check lowers them all (glue.c) */
