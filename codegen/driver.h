@@ -27,6 +27,7 @@ typedef struct Cli {
 
 void parse_options(Cli *cli, int argc, char **argv);   /* exits on --help, --version, usage errors */
 void usage_error(const char *fmt, const char *arg) __attribute__((noreturn));
+void cli_free(Cli *cli);                                /* what parse_options allocated */
 
 /* ---- driver.c ---- */
 typedef struct Output {

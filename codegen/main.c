@@ -8,20 +8,18 @@
 
 #include <stdlib.h>
 
-int main(int argc, char **argv)
+static int compile(Cli *cli)
 {
-    Cli cli = {0};
-    parse_options(&cli, argc, argv);
-    Options *opt = &cli.opt;
+    Options *opt = &cli->opt;
 
     output_init();
-    Compiler *cc = setup_compiler(&cli);
-    if (read_input(&cli, cc))
+    Compiler *cc = setup_compiler(cli);
+    if (read_input(cli, cc))
         return 1;
     if (opt->preprocess_only)
-        return preprocess_only(&cli, cc);
+        return preprocess_only(cli, cc);
 
-    File *main_file = load_input(&cli, cc);
+    File *main_file = load_input(cli, cc);
     if (cc->errors == 0 && main_file)
         sema_check(cc);
     if (diag_finish(cc))
@@ -30,12 +28,21 @@ int main(int argc, char **argv)
         return 0;
 
     Output outs[NOUT];
-    plan_outputs(&cli, cc, outs);
-    int rc = check_outputs(&cli, outs);
-    if (rc == 0 && cli.print_outputs)
+    plan_outputs(cli, cc, outs);
+    int rc = check_outputs(cli, outs);
+    if (rc == 0 && cli->print_outputs)
         print_outputs(outs);
     else if (rc == 0 && (rc = generate(cc, outs)) == 0)
-        rc = opt->verify ? verify_outputs(outs) : write_outputs(&cli, cc, outs);
+        rc = opt->verify ? verify_outputs(outs) : write_outputs(cli, cc, outs);
     free_outputs(outs);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    Cli cli = {0};
+    parse_options(&cli, argc, argv);
+    int rc = compile(&cli);
+    cli_free(&cli);
     return rc;
 }

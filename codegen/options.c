@@ -304,6 +304,15 @@ static bool ends(const char *s, const char *suffix)
     return n >= m && !strcmp(s + n - m, suffix);
 }
 
+void cli_free(Cli *cli)
+{
+    for (int i = 0; i < cli->args.n; i++)
+        free(cli->args.v[i]);
+    vec_free(&cli->args);
+    vec_free(&cli->incs);
+    vec_free(&cli->defs);
+}
+
 void parse_options(Cli *cli, int argc, char **argv)
 {
     Options *opt = &cli->opt;
