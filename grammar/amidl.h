@@ -407,6 +407,9 @@ void scope_add_const(Compiler *cc, Scope *s, Var *v);
 /* Name lookup the lexer performs: 1 = type, 2 = namespace, 0 = plain identifier. */
 int scope_classify(Scope *s, const char *name, void **out, bool here_only);
 const char *scope_suggest_type(Scope *s, const char *name);   /* closest type name, or NULL */
+/* known.c: the base IDL file that declares a well-known name (IUnknown: "unknwn.idl"), and the note saying so */
+const char *known_import(const char *name);
+void note_missing_import(Compiler *cc, Loc loc, const char *name);
 void scopes_free(Compiler *cc);
 
 /* ====================================================================

@@ -292,6 +292,8 @@ coclass_name: ident                 { $$ = iface_decl(ps, TY_COCLASS, $1, NULL, 
 
 m_inherit: %empty                   { $$ = NULL; }
     | ':' type_ref                  { $$ = $2; }
+    | ':' IDENT                     { error_at(CC, L(@2), "unknown base interface '%s'", $2);
+                                      note_missing_import(CC, L(@2), $2); $$ = NULL; }
     ;
 
 m_requires: %empty                  { $$ = NULL; }
@@ -410,6 +412,7 @@ type_spec: known_type               { $$ = $1; }
     | IDENT                         { const char *near = scope_suggest_type(ps->scope, $1);
                                       if (near) error_at(CC, L(@1), "unknown type name '%s'; did you mean '%s'?", $1, near);
                                       else error_at(CC, L(@1), "unknown type name '%s'", $1);
+                                      note_missing_import(CC, L(@1), $1);
                                       $$ = new_type(CC, TY_ALIAS, $1, L(@1)); $$->ref = new_basic(CC, B_INT, 0, L(@1)); }
     ;
 
