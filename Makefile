@@ -154,30 +154,50 @@ run: all samples
 # ---------------------------------------------------------------- install
 # make install PREFIX=/usr/local DESTDIR=...: the compiler, its man page,
 # libamidlrt (static and shared, with soname), the headers and base IDL
-# under include/amidl (where amidl looks by default), pkg-config and CMake
-# files. make uninstall removes exactly what install wrote (its manifest).
+# under include/amidl (where amidl looks by default), pkg-config files
+# (libamidlrt.pc and amidl.pc, the same but for the name) and the CMake
+# package (amidlConfig.cmake, amidlConfigVersion.cmake). Nothing goes
+# outside DESTDIR/PREFIX; ldconfig is not run (install says when it is
+# needed). make uninstall removes exactly what install wrote (its manifest).
 PREFIX  ?= /usr/local
 LIBDIR  ?= lib
 DESTDIR ?=
 INST    := $(DESTDIR)$(PREFIX)
 MANIFEST = $(INST)/share/amidl/install-manifest
+# the version: grammar/amidl.h's AMIDL_VERSION is the one place it is written
+VERSION := $(shell sed -n 's/^\#define AMIDL_VERSION "\([^"]*\)".*/\1/p' grammar/amidl.h)
+VERSION_MAJOR := $(word 1,$(subst ., ,$(VERSION)))
+VERSION_MINOR := $(word 2,$(subst ., ,$(VERSION)))
+SIZEOF_VOID_P := $(shell echo __SIZEOF_POINTER__ | $(CC) -E -P - 2>/dev/null | tr -d ' ')
+# from LIBDIR/cmake/amidl back up to PREFIX (LIBDIR may be lib/x86_64-linux-gnu)
+CMAKE_RELUP := $(shell echo '$(LIBDIR)/cmake/amidl' | sed 's|[^/][^/]*|..|g')
+INSTALL_FILES := bin/amidl share/man/man1/amidl.1 $(LIBDIR)/libamidlrt.a $(LIBDIR)/$(RT_SONAME) $(LIBDIR)/libamidlrt.so \
+    $(LIBDIR)/pkgconfig/libamidlrt.pc $(LIBDIR)/pkgconfig/amidl.pc \
+    $(LIBDIR)/cmake/amidl/amidlConfig.cmake $(LIBDIR)/cmake/amidl/amidlConfigVersion.cmake
 
 install: all
+	@test -n "$(VERSION)" || { echo "no AMIDL_VERSION in grammar/amidl.h"; exit 1; }
 	@mkdir -p $(INST)/bin $(INST)/$(LIBDIR)/pkgconfig $(INST)/$(LIBDIR)/cmake/amidl $(INST)/include/amidl \
 	    $(INST)/share/man/man1 $(INST)/share/amidl
 	install -m 755 $(AMIDL) $(INST)/bin/amidl
-	install -m 644 docs/amidl.1 $(INST)/share/man/man1/amidl.1
+	sed -e '1s/^\(\.TH [^"]*"[^"]*"\) "amidl[^"]*"/\1 "amidl $(VERSION)"/' docs/amidl.1 > $(INST)/share/man/man1/amidl.1
 	install -m 644 $(BUILD)/lib/libamidlrt.a $(INST)/$(LIBDIR)/libamidlrt.a
 	install -m 755 $(BUILD)/lib/$(RT_SONAME) $(INST)/$(LIBDIR)/$(RT_SONAME)
 	ln -sf $(RT_SONAME) $(INST)/$(LIBDIR)/libamidlrt.so
 	install -m 644 runtime/include/*.h $(RT_HEADERS) $(INST)/include/amidl/
 	install -m 644 runtime/idl/*.idl $(INST)/include/amidl/
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' runtime/libamidlrt.pc.in > $(INST)/$(LIBDIR)/pkgconfig/libamidlrt.pc
-	sed -e 's|@LIBDIR@|$(LIBDIR)|' runtime/cmake/amidlConfig.cmake.in > $(INST)/$(LIBDIR)/cmake/amidl/amidlConfig.cmake
-	@{ echo bin/amidl; echo share/man/man1/amidl.1; echo $(LIBDIR)/libamidlrt.a; echo $(LIBDIR)/$(RT_SONAME); \
-	   echo $(LIBDIR)/libamidlrt.so; echo $(LIBDIR)/pkgconfig/libamidlrt.pc; echo $(LIBDIR)/cmake/amidl/amidlConfig.cmake; \
+	for n in libamidlrt amidl; do \
+	    sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' -e "s|@NAME@|$$n|" \
+	        runtime/libamidlrt.pc.in > $(INST)/$(LIBDIR)/pkgconfig/$$n.pc || exit 1; done
+	sed -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@RELUP@|$(CMAKE_RELUP)|' -e 's|@VERSION@|$(VERSION)|g' \
+	    runtime/cmake/amidlConfig.cmake.in > $(INST)/$(LIBDIR)/cmake/amidl/amidlConfig.cmake
+	sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@VERSION_MAJOR@|$(VERSION_MAJOR)|g' -e 's|@VERSION_MINOR@|$(VERSION_MINOR)|g' \
+	    -e 's|@SIZEOF_VOID_P@|$(SIZEOF_VOID_P)|g' -e 's|@SIZEOF_VOID_P_BITS@|$(shell expr 8 \* $(SIZEOF_VOID_P))|g' \
+	    runtime/cmake/amidlConfigVersion.cmake.in > $(INST)/$(LIBDIR)/cmake/amidl/amidlConfigVersion.cmake
+	@{ for f in $(INSTALL_FILES); do echo $$f; done; \
 	   for f in runtime/include/*.h $(RT_HEADERS) runtime/idl/*.idl; do echo include/amidl/$$(basename $$f); done; \
 	   echo share/amidl/install-manifest; } > $(MANIFEST)
+	@PREFIX='$(PREFIX)' LIBDIR='$(LIBDIR)' DESTDIR='$(DESTDIR)' sh runtime/install-hint.sh
 
 uninstall:
 	@test -f $(MANIFEST) || { echo "nothing installed in $(INST)"; exit 1; }

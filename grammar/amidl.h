@@ -27,7 +27,7 @@
 #include <stdio.h>
 #include <stdbool.h>
 
-#define AMIDL_VERSION "0.1.0"
+#define AMIDL_VERSION "0.2.0"
 
 /* Resource limits (see README "Limits"). */
 #define MAX_INCLUDE_DEPTH   200
