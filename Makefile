@@ -173,7 +173,8 @@ SIZEOF_VOID_P := $(shell echo __SIZEOF_POINTER__ | $(CC) -E -P - 2>/dev/null | t
 CMAKE_RELUP := $(shell echo '$(LIBDIR)/cmake/amidl' | sed 's|[^/][^/]*|..|g')
 INSTALL_FILES := bin/amidl share/man/man1/amidl.1 $(LIBDIR)/libamidlrt.a $(LIBDIR)/$(RT_SONAME) $(LIBDIR)/libamidlrt.so \
     $(LIBDIR)/pkgconfig/libamidlrt.pc $(LIBDIR)/pkgconfig/amidl.pc \
-    $(LIBDIR)/cmake/amidl/amidlConfig.cmake $(LIBDIR)/cmake/amidl/amidlConfigVersion.cmake
+    $(LIBDIR)/cmake/amidl/amidlConfig.cmake $(LIBDIR)/cmake/amidl/amidlConfigVersion.cmake \
+    $(LIBDIR)/cmake/amidl/amidlGenerate.cmake
 
 install: all
 	@test -n "$(VERSION)" || { echo "no AMIDL_VERSION in grammar/amidl.h"; exit 1; }
@@ -194,6 +195,7 @@ install: all
 	sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@VERSION_MAJOR@|$(VERSION_MAJOR)|g' -e 's|@VERSION_MINOR@|$(VERSION_MINOR)|g' \
 	    -e 's|@SIZEOF_VOID_P@|$(SIZEOF_VOID_P)|g' -e 's|@SIZEOF_VOID_P_BITS@|$(shell expr 8 \* $(SIZEOF_VOID_P))|g' \
 	    runtime/cmake/amidlConfigVersion.cmake.in > $(INST)/$(LIBDIR)/cmake/amidl/amidlConfigVersion.cmake
+	install -m 644 runtime/cmake/amidlGenerate.cmake $(INST)/$(LIBDIR)/cmake/amidl/amidlGenerate.cmake
 	@{ for f in $(INSTALL_FILES); do echo $$f; done; \
 	   for f in runtime/include/*.h $(RT_HEADERS) runtime/idl/*.idl; do echo include/amidl/$$(basename $$f); done; \
 	   echo share/amidl/install-manifest; } > $(MANIFEST)
