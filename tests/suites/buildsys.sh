@@ -164,9 +164,13 @@ rc=0; limit 300 cmake -S "$C/src/cmake" -B "$C/badv" -G Ninja -DCMAKE_PREFIX_PAT
 if [ "$rc" -ne 0 ] && grep -q 'amidl_verify: unknown argument(s) OPTION -w' "$C/badv.log"; then
     ok "cmake: amidl_verify refuses an unknown argument (OPTION), naming it"
 else fail "cmake: amidl_verify refuses an unknown argument" "cmake: $(status_text "$rc")" "$C/badv.log"; fi
-for req in 0.2 0.2.0 0.1 0.3 1.0; do
+# X.Y and X.Y.Z are accepted; X.(Y-1), X.(Y+1), (X+1).0 are not (while X is 0)
+MAJ=${V%%.*}; MIN=${V#*.}; MIN=${MIN%%.*}
+reqs="$MAJ.$MIN $V $MAJ.$((MIN + 1)) $((MAJ + 1)).0"
+[ "$MIN" -gt 0 ] && reqs="$reqs $MAJ.$((MIN - 1))"
+for req in $reqs; do
     rc=0; limit 300 cmake -S "$C/src/cmake" -B "$C/v$req" -G Ninja -DCMAKE_PREFIX_PATH="$P" -DAMIDL_REQUEST=$req > "$C/v$req.log" 2>&1 || rc=$?
-    case $req in 0.2|0.2.0) want=0 ;; *) want=1 ;; esac
+    if [ "$req" = "$MAJ.$MIN" ] || [ "$req" = "$V" ]; then want=0; else want=1; fi
     if [ "$want" -eq 0 ] && [ "$rc" -eq 0 ]; then ok "cmake: find_package(amidl $req) finds $V"
     elif [ "$want" -eq 1 ] && [ "$rc" -ne 0 ] && grep -q "$V" "$C/v$req.log"; then ok "cmake: find_package(amidl $req) refuses $V, saying so"
     else fail "cmake: find_package(amidl $req)" "cmake: $(status_text "$rc")" "$C/v$req.log"; fi
@@ -229,5 +233,28 @@ if limit 600 make -C "$W" > "$L.1" 2>&1; then
     check "make: and then make -q says everything is up to date again" make -q -C "$W"
 else
     fail "make: the Makefile builds" "" "$L.1"
+fi
+
+# ---------------------------------------------------------------- ninja (docs/buildsystems.md's rule)
+N=$TMP/ninja; W=$N/src/ninja; L=$N/log; new_src "$N"
+printf 'amidl = %s\ncflags = %s\nldflags = %s -Wl,-rpath,%s\n' "$(pkg-config --variable=amidl amidl)" \
+    "$(pkg-config --cflags amidl)" "$(pkg-config --libs amidl)" "$(pkg-config --variable=libdir amidl)" > "$W/config.ninja"
+if limit 600 ninja -C "$W" > "$L.1" 2>&1; then
+    ok "ninja: the build.ninja with every output declared builds"
+    runs "$W/client" "ninja: the client" shared
+    check "ninja: then ninja -n says there is no work to do" bash -c "ninja -C '$W' -n | grep -q 'no work to do'"
+    sleep 1; touch "$N/src/b.idl"
+    limit 600 ninja -C "$W" > "$L.2" 2>&1
+    if has "$L.2" 'AMIDL .*b\.idl' && ! has "$L.2" 'AMIDL .*a\.idl' && ! has "$L.2" ' cc '; then
+        ok "ninja: touching b.idl runs amidl on b.idl only, and compiles nothing (restat, --write-if-changed)"
+    else fail "ninja: touching b.idl runs amidl on b.idl only" "" "$L.2"; fi
+    check "ninja: and then there is no work to do" bash -c "ninja -C '$W' -n | grep -q 'no work to do'"
+    sleep 1; sed -i 's/HRESULT Get(/HRESULT Fetch(/' "$N/src/a.idl"
+    limit 600 ninja -C "$W" > "$L.3" 2>&1
+    if has "$L.3" 'AMIDL .*a\.idl' && has "$L.3" 'AMIDL .*b\.idl' && has "$L.3" 'main\.c' && ! has "$L.3" 'b_i\.c'; then
+        ok "ninja: an edit of a.idl regenerates a.idl and b.idl (its importer), compiles what includes a changed file"
+    else fail "ninja: an edit of a.idl regenerates a.idl and b.idl" "" "$L.3"; fi
+else
+    fail "ninja: the build.ninja builds" "" "$L.1"
 fi
 suite_end
