@@ -448,7 +448,13 @@ static void emit_interface(Glue *g, Buf *b, const GlueIface *gi)
     Type *t = gi->iface, *a = gi->async;
     buf_printf(b, "/* ======================================================== %s / %s */\n\n", t->name, a->name);
     emit_tables(g, b, gi);
-    buf_printf(b, "extern const AmrtInterface %s_amrt_glue;\n\n", t->name);
+    buf_printf(b, "extern const AmrtInterface %s_amrt_glue;\n", t->name);
+    /* the thunks of inherited methods name their interface's glue: an
+     * imported base's (and its bases') is defined in its own FILE_async.c */
+    for (const GlueIface *p = gi->base ? gi->base->glue : NULL; p; p = p->base ? p->base->glue : NULL)
+        if (p->iface->imported)
+            buf_printf(b, "extern const AmrtInterface %s_amrt_glue;\n", p->iface->name);
+    buf_puts(b, "\n");
     emit_async_thunks(g, b, a, gi);
     emit_unknown_vtbl_start(b, a->name, "", "Call", "amrt_vtbl");
     emit_async_vtbl_entries(b, a, gi);
@@ -459,8 +465,6 @@ static void emit_interface(Glue *g, Buf *b, const GlueIface *gi)
     emit_proxy_entries(b, t, t);
     buf_puts(b, "};\n\n");
     Type *abase = gi->base;
-    if (abase && abase->imported)
-        buf_printf(b, "extern const AmrtInterface %s_amrt_glue;\n", abase->name);
     buf_printf(b, "const AmrtInterface %s_amrt_glue = {\n    AMRT_GLUE_VERSION, \"%s\", &IID_%s, &IID_%s, %s%s%s,\n"
                   "    %d, %s_methods, &%s_amrt_vtbl, &%s_proxy_vtbl\n};\n\n",
                t->name, t->name, t->name, a->name, abase ? "&" : "NULL", abase ? abase->name : "",

@@ -55,4 +55,14 @@ for n in async_basic async_inherit async_void_props async_call_as async_mixed as
     check "glue of $n.idl compiles (gcc -Wall -Wextra -Werror)" gcc -std=c11 -Wall -Wextra -Werror -c \
         -o "$TMP/glue/$n.o" -Iruntime/include -I"$BUILD/runtime/include" -I"$TMP/glue" "$TMP/glue/${n}_async.c"
 done
+# an async interface whose async base is imported from another user IDL:
+# its thunks name the base's glue, defined in that file's FILE_async.c
+mkdir -p "$TMP/derived"
+printf 'import "async_basic.idl";\n[object, uuid(6d1c2a10-8f3e-4b7a-9c21-5e0f4d3b2a01), async_uuid(6d1c2a10-8f3e-4b7a-9c21-5e0f4d3b2a02)]\ninterface IDerivedStream : ISimpleStream { HRESULT Rewind(void); }\n' > "$TMP/derived/derived.idl"
+check "glue of an async interface deriving from an imported one compiles and links with the base's glue" bash -c \
+    "'$AMIDL' -w --outdir '$TMP/derived' tests/golden/async_basic.idl && '$AMIDL' -w -I tests/golden --outdir '$TMP/derived' '$TMP/derived/derived.idl' &&
+     printf 'int main(void) { return 0; }\\n' > '$TMP/derived/main.c' &&
+     gcc -std=c11 -Wall -Wextra -Werror -Iruntime/include -I'$BUILD/runtime/include' -I'$TMP/derived' -o '$TMP/derived/prog' \
+         '$TMP/derived/main.c' '$TMP/derived/derived_async.c' '$TMP/derived/derived_i.c' '$TMP/derived/async_basic_async.c' \
+         '$TMP/derived/async_basic_i.c' '$BUILD/lib/libamidlrt.a' -pthread && '$TMP/derived/prog'"
 suite_end
