@@ -192,6 +192,10 @@ rc=0; limit 300 cmake -S "$C/src/cmake" -B "$C/badv" -G Ninja -DCMAKE_PREFIX_PAT
 if [ "$rc" -ne 0 ] && grep -q 'amidl_verify: unknown argument(s) OPTION -w' "$C/badv.log"; then
     ok "cmake: amidl_verify refuses an unknown argument (OPTION), naming it"
 else fail "cmake: amidl_verify refuses an unknown argument" "cmake: $(status_text "$rc")" "$C/badv.log"; fi
+rc=0; { limit 300 cmake -S "$C/src/cmake" -B "$C/sh" -G Ninja -DCMAKE_PREFIX_PATH="$P" -DAMIDL_USE_SHARED_RUNTIME=ON &&
+        limit 600 cmake --build "$C/sh" --target client_default; } > "$C/sh.log" 2>&1 || rc=$?
+if [ "$rc" -eq 0 ]; then runs "$C/sh/client_default" "cmake: amidl::amidlrt with AMIDL_USE_SHARED_RUNTIME=ON" shared
+else fail "cmake: amidl::amidlrt with AMIDL_USE_SHARED_RUNTIME=ON" "$(status_text "$rc")" "$C/sh.log"; fi
 # X.Y and X.Y.Z are accepted; X.(Y-1), X.(Y+1), (X+1).0 are not (while X is 0)
 MAJ=${V%%.*}; MIN=${V#*.}; MIN=${MIN%%.*}
 reqs="$MAJ.$MIN $V $MAJ.$((MIN + 1)) $((MAJ + 1)).0"
