@@ -168,9 +168,9 @@ MANIFEST = $(INST)/share/amidl/install-manifest
 VERSION := $(shell sed -n 's/^\#define AMIDL_VERSION "\([^"]*\)".*/\1/p' grammar/amidl.h)
 VERSION_MAJOR := $(word 1,$(subst ., ,$(VERSION)))
 VERSION_MINOR := $(word 2,$(subst ., ,$(VERSION)))
-SIZEOF_VOID_P := $(shell echo __SIZEOF_POINTER__ | $(CC) -E -P - 2>/dev/null | tr -d ' ')
+SIZEOF_VOID_P = $(shell echo __SIZEOF_POINTER__ | $(CC) -E -P - 2>/dev/null | tr -d ' ')
 # from LIBDIR/cmake/amidl back up to PREFIX (LIBDIR may be lib/x86_64-linux-gnu)
-CMAKE_RELUP := $(shell echo '$(LIBDIR)/cmake/amidl' | sed 's|[^/][^/]*|..|g')
+CMAKE_RELUP = $(shell echo '$(LIBDIR)/cmake/amidl' | sed 's|[^/][^/]*|..|g')
 INSTALL_FILES := bin/amidl share/man/man1/amidl.1 $(LIBDIR)/libamidlrt.a $(LIBDIR)/$(RT_SONAME) $(LIBDIR)/libamidlrt.so \
     $(LIBDIR)/pkgconfig/libamidlrt.pc $(LIBDIR)/pkgconfig/amidl.pc \
     $(LIBDIR)/cmake/amidl/amidlConfig.cmake $(LIBDIR)/cmake/amidl/amidlConfigVersion.cmake \
