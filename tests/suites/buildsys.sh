@@ -92,6 +92,10 @@ if [ "$rc" -eq 1 ] && grep -q "'./a_i.c' is missing\|'a_i.c' is missing" "$TMP/g
 else
     cat "$TMP/gold.err" "$TMP/gold.diff" > "$TMP/gold.out"; fail "--verify: a diff git apply takes" "$(status_text "$rc")" "$TMP/gold.out"
 fi
+sed -i 's/$/\r/' "$G/a.h"
+rc=0; (cd "$G" && limit 60 "$P/bin/amidl" --verify --no-banner-version --outdir . a.idl) > /dev/null 2> "$TMP/crlf.err" || rc=$?
+if [ "$rc" -eq 1 ] && grep -q "a.h' has CRLF line ends" "$TMP/crlf.err"; then ok "--verify: a CRLF checkout of a golden file says so"
+else fail "--verify: a CRLF checkout says so" "$(status_text "$rc")" "$TMP/crlf.err"; fi
 echo 'interface {' > "$G/bad.idl"
 rc=0; (cd "$G" && limit 60 "$P/bin/amidl" --verify --outdir . bad.idl) > "$TMP/bad.out" 2> "$TMP/bad.err" || rc=$?
 if [ "$rc" -eq 1 ] && [ ! -s "$TMP/bad.out" ] && grep -q '^bad.idl:1:[0-9]*: error: ' "$TMP/bad.err"; then
