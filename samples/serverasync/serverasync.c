@@ -74,13 +74,26 @@ static HRESULT STDMETHODCALLTYPE sc_inner_qi(IUnknown *This, REFIID riid, void *
     return S_OK;
 }
 static ULONG STDMETHODCALLTYPE sc_inner_addref(IUnknown *This) { return (ULONG)atomic_fetch_add(&SC(This, inner)->refs, 1) + 1; }
+/* The work thread is done with the call object once it is joined: its
+ * Signal comes before its last Release, so the client may see the call
+ * complete while the thread still holds a reference. */
+static void join_work(SrvCall *c)
+{
+    if (!c->running)
+        return;
+    c->running = false;
+    if (pthread_equal(c->thread, pthread_self()))
+        pthread_detach(c->thread);              /* its own last Release freed us */
+    else
+        pthread_join(c->thread, NULL);
+}
+
 static ULONG STDMETHODCALLTYPE sc_inner_release(IUnknown *This)
 {
     SrvCall *c = SC(This, inner);
     long left = atomic_fetch_sub(&c->refs, 1) - 1;
     if (!left) {
-        if (c->running)
-            pthread_join(c->thread, NULL);
+        join_work(c);
         if (c->event)
             IUnknown_Release(c->event);
         free(c);
@@ -100,18 +113,25 @@ static ULONG STDMETHODCALLTYPE sa_release(AsyncISimpleStream *This) { return IUn
 static HRESULT STDMETHODCALLTYPE sa_begin_read(AsyncISimpleStream *This, ULONG cb)
 {
     SrvCall *c = SC(This, async);
-    if (c->running)
-        pthread_join(c->thread, NULL);
+    join_work(c);                               /* a call canceled before its Finish_ */
     c->cb = cb;
+    IUnknown_AddRef(c->outer);                  /* the thread's reference */
+    if (pthread_create(&c->thread, NULL, work, c) != 0) {   /* E6: return at once, work elsewhere */
+        IUnknown_Release(c->outer);
+        return E_OUTOFMEMORY;                   /* a refused Begin_: the runtime completes the call */
+    }
     c->running = true;
     atomic_fetch_add(&server_calls, 1);
-    IUnknown_AddRef(c->outer);
-    pthread_create(&c->thread, NULL, work, c);  /* E6: return at once, work elsewhere */
     return S_OK;
 }
 static HRESULT STDMETHODCALLTYPE sa_finish_read(AsyncISimpleStream *This, char *pv, ULONG *pcbRead)
 {
     SrvCall *c = SC(This, async);
+    /* the thread has signaled; its Release of our controlling unknown
+     * follows: wait for it, so that once the client's Finish_ returns no
+     * thread of ours holds the client's call object (and through it this
+     * object and the server), and the client's last Release frees them */
+    join_work(c);
     memcpy(pv, c->data, c->got);
     *pcbRead = c->got;
     return S_OK;

@@ -393,6 +393,7 @@ typedef struct E6Call {
 } E6Call;
 #define E6CALL(p, f) ((E6Call *)((char *)(p) - offsetof(E6Call, f)))
 static atomic_int e6_saw_cancel, e6_begin_returned;
+static pthread_t e6_thread;     /* the last Begin_'s work: the test joins it before it counts */
 
 static HRESULT STDMETHODCALLTYPE e6_qi(IUnknown *This, REFIID riid, void **ppv)
 {
@@ -440,11 +441,9 @@ static void *e6_work(void *arg)
 static HRESULT STDMETHODCALLTYPE e6a_begin_slow(AsyncICalc *This, DWORD ms)
 {
     E6Call *c = E6CALL(This, async);
-    pthread_t t;
     c->ms = ms;
     IUnknown_AddRef(c->outer);
-    if (pthread_create(&t, NULL, e6_work, c) != 0) { IUnknown_Release(c->outer); return E_FAIL; }
-    pthread_detach(t);
+    if (pthread_create(&e6_thread, NULL, e6_work, c) != 0) { IUnknown_Release(c->outer); return E_FAIL; }
     atomic_store(&e6_begin_returned, 1);
     return S_OK;                            /* at once: the work goes on elsewhere */
 }
@@ -491,6 +490,9 @@ TEST(E6_server_begin_hands_off_and_checks_test_cancel)
     ASSERT_HR(RPC_E_TIMEOUT, ISynchronize_Wait(sync, 0, 0));   /* Begin_ returned, the work goes on */
     ASSERT_HR(S_OK, AsyncICalc_Finish_Slow(call, &canceled));
     ASSERT_EQ(canceled, 0);
+    /* the work Signals before it lets go of the call object: a program's
+     * own thread, which no CoUninitialize waits for (I6) */
+    ASSERT(pthread_join(e6_thread, NULL) == 0);
     /* the server sees the client's Cancel through TestCancel on its call object */
     atomic_store(&e6_saw_cancel, 0);
     atomic_store(&e6_begin_returned, 0);
@@ -500,6 +502,7 @@ TEST(E6_server_begin_hands_off_and_checks_test_cancel)
     ASSERT_HR(S_OK, ICancelMethodCalls_Cancel(cm, 0));
     ASSERT(wait_flag(&e6_saw_cancel, 2000));
     ASSERT_HR(RPC_E_CALL_CANCELED, AsyncICalc_Finish_Slow(call, &canceled));
+    ASSERT(pthread_join(e6_thread, NULL) == 0);
     ICancelMethodCalls_Release(cm);
     ISynchronize_Release(sync);
     AsyncICalc_Release(call);
@@ -1182,6 +1185,131 @@ TEST(finish_allocates_nothing)
     finish_all(px);
 }
 
+/* ---- I6: the last CoUninitialize waits for every worker's references ----
+ *
+ * After a call's completion is visible (Finish_ returned, or the call was
+ * canceled or released unfinished), a worker of the runtime may still hold
+ * the call object, and through it the server: on its way out of the
+ * method, lingering on the call for its next Begin_, signaling, dropping
+ * its counted references. Once the last CoUninitialize returns none does,
+ * so when the program holds nothing, nothing is left. Each way a worker
+ * holds a call is run many times while two threads keep both CPUs busy,
+ * so that the workers lose their CPU at every point of those paths; the
+ * loops are bounded by their counts, no clock is read. */
+
+/* an outer object on the heap, counted in 'live': it owns the call object
+ * it aggregates and frees it with itself */
+typedef struct HeapOuter { IUnknown iface; atomic_long refs; IUnknown *inner; } HeapOuter;
+static HRESULT STDMETHODCALLTYPE ho_qi(IUnknown *This, REFIID riid, void **ppv)
+{
+    if (IsEqualIID(riid, &IID_IUnknown)) { *ppv = This; IUnknown_AddRef(This); return S_OK; }
+    return IUnknown_QueryInterface(((HeapOuter *)This)->inner, riid, ppv);
+}
+static ULONG STDMETHODCALLTYPE ho_addref(IUnknown *This) { return (ULONG)atomic_fetch_add(&((HeapOuter *)This)->refs, 1) + 1; }
+static ULONG STDMETHODCALLTYPE ho_release(IUnknown *This)
+{
+    HeapOuter *o = (HeapOuter *)This;
+    long r = atomic_fetch_sub(&o->refs, 1) - 1;
+    if (!r) {
+        atomic_store(&o->refs, 1);      /* the inner's last Release may reach us again: stabilized */
+        if (o->inner) IUnknown_Release(o->inner);
+        free(o);
+        atomic_fetch_sub(&live, 1);
+    }
+    return (ULONG)r;
+}
+static IUnknownVtbl ho_vtbl = { ho_qi, ho_addref, ho_release };
+
+static atomic_int i6_stop;
+static void *i6_spin(void *arg)
+{
+    (void)arg;
+    while (!atomic_load_explicit(&i6_stop, memory_order_relaxed))
+        ;
+    return NULL;
+}
+
+/* the ways of i6_round; each leaves the call object released, the call
+ * finished or not */
+enum { I6_FAST, I6_FAST_RELEASED_RUNNING, I6_CANCELED_THEN_ANOTHER, I6_AGGREGATED, I6_SERVER_ASYNC, I6_WAYS };
+
+static void i6_round(int way)
+{
+    ASSERT(SUCCEEDED(CoInitializeEx(NULL, COINIT_MULTITHREADED)));
+    ICalc *obj = way == I6_SERVER_ASYNC ? new_server() : new_calc(), *px = NULL;
+    ASSERT_HR(S_OK, AmrtCreateProxy((IUnknown *)obj, &IID_ICalc, (void **)&px));
+    ICalc_Release(obj);
+    AsyncICalc *call = NULL;
+    LONG sum = 0, canceled = 0;
+    if (way == I6_AGGREGATED) {
+        HeapOuter *o = calloc(1, sizeof *o);
+        ASSERT(o);
+        o->iface.lpVtbl = &ho_vtbl;
+        atomic_init(&o->refs, 1);
+        atomic_fetch_add(&live, 1);
+        ICallFactory *f;
+        ASSERT_HR(S_OK, ICalc_QueryInterface(px, &IID_ICallFactory, (void **)&f));
+        ASSERT_HR(S_OK, ICallFactory_CreateCall(f, &IID_AsyncICalc, &o->iface, &IID_IUnknown, &o->inner));
+        ICallFactory_Release(f);
+        ASSERT_HR(S_OK, IUnknown_QueryInterface(&o->iface, &IID_AsyncICalc, (void **)&call));
+        IUnknown_Release(&o->iface);    /* the call's reference keeps the outer */
+    } else {
+        call = new_call(px);
+    }
+    switch (way) {
+    case I6_FAST:                       /* the worker may linger on the call when it is released */
+    case I6_AGGREGATED:                 /* the worker signals the outer, then drops its references */
+    case I6_SERVER_ASYNC:               /* the worker drops its references after the server's Begin_ */
+        for (int k = 0; k < 3; k++) {
+            ASSERT_HR(S_OK, AsyncICalc_Begin_Add(call, k, 1));
+            ASSERT_HR(S_OK, AsyncICalc_Finish_Add(call, &sum));
+            ASSERT_EQ(sum, (way == I6_SERVER_ASYNC ? 1000 : 0) + k + 1);
+        }
+        break;
+    case I6_FAST_RELEASED_RUNNING:      /* B9: the worker frees the call it still runs */
+        ASSERT_HR(S_OK, AsyncICalc_Begin_Add(call, 1, 2));
+        break;
+    case I6_CANCELED_THEN_ANOTHER:      /* a detached worker still has the frame; the next call is counted */
+        ASSERT_HR(S_OK, AsyncICalc_Begin_Slow(call, 60000));
+        {
+            ICancelMethodCalls *cm;
+            ASSERT_HR(S_OK, AsyncICalc_QueryInterface(call, &IID_ICancelMethodCalls, (void **)&cm));
+            ASSERT_HR(S_OK, ICancelMethodCalls_Cancel(cm, 0));
+            ICancelMethodCalls_Release(cm);
+        }
+        ASSERT_HR(RPC_E_CALL_CANCELED, AsyncICalc_Finish_Slow(call, &canceled));
+        ASSERT_HR(S_OK, AsyncICalc_Begin_Add(call, 2, 2));
+        ASSERT_HR(S_OK, AsyncICalc_Finish_Add(call, &sum));
+        ASSERT_EQ(sum, 4);
+        break;
+    }
+    AsyncICalc_Release(call);
+    ICalc_Release(px);
+    CoUninitialize();
+    if (atomic_load(&live) != 0) {
+        fprintf(stderr, "way %d: %ld object(s) still live after the last CoUninitialize\n", way,
+                (long)atomic_load(&live));
+        exit(1);
+    }
+}
+
+TEST(I6_the_last_couninitialize_waits_for_every_worker_reference)
+{
+    enum { ROUNDS = 60 };
+    pthread_t spin[2];
+    long step = calc_slow_step_ns;
+    calc_slow_step_ns = 0;              /* a canceled Slow returns as soon as it looks */
+    for (int i = 0; i < 2; i++)
+        ASSERT(pthread_create(&spin[i], NULL, i6_spin, NULL) == 0);
+    for (int r = 0; r < ROUNDS; r++)
+        for (int way = 0; way < I6_WAYS; way++)
+            i6_round(way);
+    atomic_store(&i6_stop, 1);
+    for (int i = 0; i < 2; i++)
+        pthread_join(spin[i], NULL);
+    calc_slow_step_ns = step;
+}
+
 RUN_TESTS(ENTRY(B1_B16_no_call_factory_means_no_async), ENTRY(B2_B3_create_call_results),
           ENTRY(B4_B14_aggregated_call_object_uses_the_outer_isynchronize), ENTRY(B5_client_flow),
           ENTRY(B15_E1_E7_create_call_may_fail_then_use_the_sync_interface), ENTRY(B6_one_call_at_a_time),
@@ -1198,4 +1326,5 @@ RUN_TESTS(ENTRY(B1_B16_no_call_factory_means_no_async), ENTRY(B2_B3_create_call_
           ENTRY(finish_allocates_nothing), ENTRY(D13_disable_balances_an_enable_and_the_count_survives_initialization),
           ENTRY(B20_finish_of_another_method_is_unexpected), ENTRY(B21_null_ref_out_pointer_at_finish),
           ENTRY(B22_begin_after_the_last_couninitialize), ENTRY(co_switch_call_context),
-          ENTRY(C14_B11_a_completed_call_stays_signaled_in_a_container))
+          ENTRY(C14_B11_a_completed_call_stays_signaled_in_a_container),
+          ENTRY(I6_the_last_couninitialize_waits_for_every_worker_reference))
