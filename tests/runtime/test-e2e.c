@@ -287,9 +287,19 @@ static void named_free(NAMED *n)
     memset(n, 0, sizeof *n);
 }
 
+/* Set: Named waits until the test clears it. The allocation-failure hook
+ * is the whole process's: a test that arms it for a Begin_ must switch it
+ * off before the server, on a worker, allocates (its allocations would
+ * fail, and this server does not check them). Bounded: 60 s of 1 ms naps. */
+static atomic_int named_gate;
+
 static HRESULT STDMETHODCALLTYPE d_named(IDeep *This, const NAMED *in, NAMED *out, NAMED *io)
 {
     (void)This;
+    for (int i = 0; atomic_load(&named_gate) && i < 60000; i++)
+        sleep_ms(1);
+    if (atomic_load(&named_gate))
+        return E_FAIL;
     /* the server sees the whole list, the sibling-sized array and the BSTR */
     if (!in->next || in->next->id != 7 || !wequal(in->next->name, u"beta") || in->next->next)
         return E_FAIL;
@@ -560,6 +570,7 @@ TEST(struct_with_pointers_every_allocation_failure_is_E_OUTOFMEMORY)
     NAMED in, second, io, out;
     named_inputs(&in, &second, &io, &owner);
     int failures = 0;
+    atomic_store(&named_gate, 1);       /* the server waits until the hook is off */
     for (long n = 0;; n++) {
         AmrtFailAllocationAfter(n);
         HRESULT hr = AsyncIDeep_Begin_Named(dcall, &in, &io);
@@ -570,6 +581,7 @@ TEST(struct_with_pointers_every_allocation_failure_is_E_OUTOFMEMORY)
         ASSERT(wequal(in.name, u"alpha") && in.next == &second);   /* the caller's data untouched */
         failures++;
     }
+    atomic_store(&named_gate, 0);
     ASSERT(failures >= 8);      /* frame, strings, BSTR, arrays, list node, ... each failed once */
     ASSERT_HR(S_OK, AsyncIDeep_Finish_Named(dcall, &out, &io));
     ASSERT_EQ(out.id, 42);
