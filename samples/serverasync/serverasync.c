@@ -23,6 +23,10 @@
 
 static const char text[] = "Served asynchronously by the server's own call object.";
 static atomic_int server_calls, live;
+/* the slow part of the work waits for this (set by the client once it has
+ * seen the call pending), so that the client's Wait times out on any
+ * machine; bounded: a minute */
+static atomic_int work_may_finish;
 
 /* ==================================================================== the server's call object */
 
@@ -44,8 +48,9 @@ typedef struct SrvCall {
 static void *work(void *arg)
 {
     SrvCall *c = arg;
-    struct timespec ts = { 0, 150 * 1000000 };
-    nanosleep(&ts, NULL);                       /* the slow part */
+    struct timespec ts = { 0, 1000000 };
+    for (int i = 0; i < 60000 && !atomic_load(&work_may_finish); i++)
+        nanosleep(&ts, NULL);                   /* the slow part */
     c->got = c->cb < sizeof text - 1 ? c->cb : (ULONG)(sizeof text - 1);
     memcpy(c->data, text, c->got);
     ISynchronize *s;
@@ -267,11 +272,11 @@ int main(void)
     hr = AsyncISimpleStream_Begin_Read(call, sizeof buf);
     printf("  Begin_Read(128)                                -> %s\n", AmrtHresultName(hr));
     AsyncISimpleStream_QueryInterface(call, &IID_ISynchronize, (void **)&sync);
-    int timeouts = 0;
-    while ((hr = ISynchronize_Wait(sync, 0, 25)) == RPC_E_TIMEOUT)
-        timeouts++;
-    printf("  Wait(25 ms)                                    -> RPC_E_TIMEOUT x%d, then %s\n", timeouts,
-           AmrtHresultName(hr));
+    HRESULT pending = ISynchronize_Wait(sync, 0, 25);
+    printf("  Wait(25 ms) while the server works             -> %s\n", AmrtHresultName(pending));
+    atomic_store(&work_may_finish, 1);
+    hr = ISynchronize_Wait(sync, 0, INFINITE);
+    printf("  Wait(INFINITE) once it may finish              -> %s\n", AmrtHresultName(hr));
     hr = AsyncISimpleStream_Finish_Read(call, buf, &got);
     printf("  Finish_Read                                    -> %s: \"%.*s\"\n", AmrtHresultName(hr),
            (int)got, buf);
@@ -281,5 +286,5 @@ int main(void)
     ISimpleStream_Release(px);
     CoUninitialize();
     printf("  live server objects and call objects: %d\n", atomic_load(&live));
-    return hr == S_OK && atomic_load(&server_calls) == 1 && timeouts > 0 && atomic_load(&live) == 0 ? 0 : 4;
+    return hr == S_OK && atomic_load(&server_calls) == 1 && pending == RPC_E_TIMEOUT && atomic_load(&live) == 0 ? 0 : 4;
 }

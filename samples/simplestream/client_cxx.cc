@@ -9,6 +9,7 @@
 extern "C" {
 extern IClassFactory stream_factory;
 extern const CLSID CLSID_SimpleStream;
+void server_device_ready(void);
 }
 
 int main()
@@ -35,12 +36,13 @@ int main()
     if (FAILED(hr) || FAILED(call->Begin_Read(sizeof buf)))
         return 3;
     call->QueryInterface(IID_ISynchronize, reinterpret_cast<void **>(&sync));
-    int timeouts = 0;
-    while ((hr = sync->Wait(0, 50)) == RPC_E_TIMEOUT)
-        timeouts++;
-    if (hr != S_OK || call->Finish_Read(buf, &got) != S_OK)
+    if (sync->Wait(0, 50) != RPC_E_TIMEOUT)     // the server's Read waits for its device
         return 4;
-    std::printf("C++ client: waited %d x 50 ms, read %lu bytes: \"%.*s\"\n", timeouts, (unsigned long)got, (int)got, buf);
+    server_device_ready();
+    if (sync->Wait(0, INFINITE) != S_OK || call->Finish_Read(buf, &got) != S_OK)
+        return 5;
+    std::printf("C++ client: Wait(50 ms) -> RPC_E_TIMEOUT while the device was not ready, then read %lu bytes: \"%.*s\"\n",
+                (unsigned long)got, (int)got, buf);
     sync->Release();
     call->Release();
     stream->Release();

@@ -2,12 +2,16 @@
  * server.c - a plain ISimpleStream object and its class factory.
  *
  * The object knows nothing about asynchronous calls: it implements the
- * synchronous ISimpleStream. Its data is a small text; Read takes a while
- * (it sleeps), so the client has something to wait for.
+ * synchronous ISimpleStream. Its data is a small text; Read waits for its
+ * "device" until server_device_ready() (a slow device: the client has
+ * something to wait for, and sees the call pending however fast or loaded
+ * the machine is).
  */
 #define COBJMACROS
 #include "server.h"
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,7 +25,34 @@ typedef struct Stream {
 } Stream;
 
 atomic_long server_objects;     /* live objects, for the leak check */
-ULONG server_read_delay_ms = 300;
+
+static pthread_mutex_t device_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t device_cond = PTHREAD_COND_INITIALIZER;
+static bool device_ready;
+
+void server_device_ready(void)
+{
+    pthread_mutex_lock(&device_lock);
+    device_ready = true;
+    pthread_cond_broadcast(&device_cond);
+    pthread_mutex_unlock(&device_lock);
+}
+
+/* Wait for the device, for at most a minute (a client that never makes it
+ * ready gets an error, not a hang). */
+static bool device_wait(void)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 60;
+    pthread_mutex_lock(&device_lock);
+    int rc = 0;
+    while (!device_ready && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&device_cond, &device_lock, &deadline);
+    bool ready = device_ready;
+    pthread_mutex_unlock(&device_lock);
+    return ready;
+}
 
 static HRESULT STDMETHODCALLTYPE qi(ISimpleStream *This, REFIID riid, void **ppv)
 {
@@ -54,8 +85,9 @@ static ULONG STDMETHODCALLTYPE release(ISimpleStream *This)
 static HRESULT STDMETHODCALLTYPE read_(ISimpleStream *This, char *pv, ULONG cb, ULONG *pcbRead)
 {
     Stream *s = (Stream *)This;
-    struct timespec ts = { server_read_delay_ms / 1000, (long)(server_read_delay_ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);       /* a slow device */
+    *pcbRead = 0;
+    if (!device_wait())         /* a slow device */
+        return E_FAIL;
     pthread_mutex_lock(&s->lock);
     ULONG n = s->size - s->pos < cb ? s->size - s->pos : cb;
     memcpy(pv, s->data + s->pos, n);

@@ -12,7 +12,8 @@
 extern IClassFactory stream_factory;
 extern const CLSID CLSID_SimpleStream;
 extern atomic_long server_objects;
-extern ULONG server_read_delay_ms;
+/* Read waits for its device until this is called (at most a minute) */
+void server_device_ready(void);
 HRESULT create_stream(const char *text, REFIID riid, void **ppv);
 
 #endif

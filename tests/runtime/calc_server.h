@@ -10,6 +10,9 @@
 #include "calltest.h"
 
 static long calc_slow_step_ns = 2000000;
+/* non-zero: Slow waits until it is 0 again before it starts (1 ms naps,
+ * at most 60 s): a test knows the call cannot be done meanwhile */
+static atomic_int calc_slow_gate;
 
 typedef struct Calc { ICalc iface; atomic_long refs; atomic_long calls; } Calc;
 static atomic_long live;
@@ -36,6 +39,10 @@ static HRESULT STDMETHODCALLTYPE c_add(ICalc *This, LONG a, LONG b, LONG *sum)
 static HRESULT STDMETHODCALLTYPE c_slow(ICalc *This, DWORD ms, LONG *canceled)
 {
     (void)This;
+    for (int i = 0; i < 60000 && atomic_load(&calc_slow_gate); i++) {
+        struct timespec nap = { 0, 1000000 };
+        nanosleep(&nap, NULL);
+    }
     double end = now_ms() + ms;
     *canceled = 0;
     while (now_ms() < end) {

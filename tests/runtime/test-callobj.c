@@ -587,19 +587,34 @@ TEST(B10_reusable_after_finish)
     finish_all(px);
 }
 
+/* opens calc_slow_gate in a while, saying so first */
+static atomic_int gate_opened;
+static void *open_gate_later(void *arg)
+{
+    (void)arg;
+    sleep_ms(50);
+    atomic_store(&gate_opened, 1);
+    atomic_store(&calc_slow_gate, 0);
+    return NULL;
+}
+
 TEST(B11_B12_B13_E5_isynchronize_of_the_call)
 {
     ICalc *px = proxy();
     AsyncICalc *call = new_call(px);
     ISynchronize *s;
     LONG c;
+    pthread_t t;
     ASSERT_HR(S_OK, AsyncICalc_QueryInterface(call, &IID_ISynchronize, (void **)&s));
     ISynchronize_Signal(s);                     /* left signaled ... */
-    ASSERT_HR(S_OK, AsyncICalc_Begin_Slow(call, 150));
+    atomic_store(&calc_slow_gate, 1);           /* the server waits at the gate: the call cannot be done */
+    ASSERT_HR(S_OK, AsyncICalc_Begin_Slow(call, 0));
     ASSERT_HR(RPC_E_TIMEOUT, ISynchronize_Wait(s, 0, 0));   /* ... Begin_ Reset it (B13) */
-    double t0 = now_ms();
-    ASSERT_HR(S_OK, AsyncICalc_Finish_Slow(call, &c));      /* blocks until the server is done (B12) */
-    ASSERT(now_ms() - t0 >= 100);
+    atomic_store(&gate_opened, 0);
+    ASSERT(pthread_create(&t, NULL, open_gate_later, NULL) == 0);
+    ASSERT_HR(S_OK, AsyncICalc_Finish_Slow(call, &c));      /* blocks until the server is done (B12) ... */
+    ASSERT(atomic_load(&gate_opened));                      /* ... which it could be only once the gate opened */
+    pthread_join(t, NULL);
     ASSERT_HR(S_OK, ISynchronize_Wait(s, 0, 0));            /* signaled at completion (B11) */
     ISynchronize_Release(s);
     AsyncICalc_Release(call);
@@ -736,20 +751,28 @@ TEST(B19_calls_stay_asynchronous_in_the_mta)
     finish_all(px);
 }
 
+/* D4, D7: a call that completes within Cancel's interval makes Cancel
+ * return RPC_E_CALL_COMPLETE as soon as it does, and Finish_ delivers the
+ * server's own results (a canceled call's outputs stay untouched, D6). The
+ * interval is 600 s, far beyond the test's time limit: that Cancel returns
+ * at all shows it did not wait the interval out; no clock is read. */
 TEST(D4_D7_cancel_after_completion_in_the_interval)
 {
     ICalc *px = proxy();
     AsyncICalc *call = new_call(px);
     ICancelMethodCalls *cancel;
-    LONG canceled;
+    LONG canceled = 5, sum = 0;
     ASSERT_HR(S_OK, AsyncICalc_QueryInterface(call, &IID_ICancelMethodCalls, (void **)&cancel));
-    ASSERT_HR(S_OK, AsyncICalc_Begin_Slow(call, 30));
-    double t0 = now_ms();
-    HRESULT hr = ICancelMethodCalls_Cancel(cancel, 5);    /* the server polls CoTestCancel: it stops */
-    ASSERT(hr == RPC_E_CALL_COMPLETE || hr == S_OK);
-    ASSERT(now_ms() - t0 < 4000);
-    hr = AsyncICalc_Finish_Slow(call, &canceled);
-    ASSERT(hr == RPC_E_CALL_CANCELED || hr == S_OK);
+    /* the server polls CoTestCancel: it returns (its own result) once it sees the request */
+    ASSERT_HR(S_OK, AsyncICalc_Begin_Slow(call, 60000));
+    ASSERT_HR(RPC_E_CALL_COMPLETE, ICancelMethodCalls_Cancel(cancel, 600));
+    ASSERT_HR(RPC_E_CALL_CANCELED, AsyncICalc_Finish_Slow(call, &canceled));   /* what the server returned */
+    ASSERT_EQ(canceled, 1);                                                     /* ... and wrote */
+    /* a server that does not look completes on its own, within the interval or before it */
+    ASSERT_HR(S_OK, AsyncICalc_Begin_Add(call, 20, 22));
+    ASSERT_HR(RPC_E_CALL_COMPLETE, ICancelMethodCalls_Cancel(cancel, 600));
+    ASSERT_HR(S_OK, AsyncICalc_Finish_Add(call, &sum));
+    ASSERT_EQ(sum, 42);
     ICancelMethodCalls_Release(cancel);
     AsyncICalc_Release(call);
     finish_all(px);
