@@ -104,7 +104,7 @@ enum {
 
 typedef struct Frame {
     /* read by the worker; written when the method changes */
-    AmrtJob job;                /* the pool's job: first */
+    Job job;                /* the pool's job: first */
     const AmrtMethod *m;        /* the method, and the layout below */
     void **args;                /* args[i] -> the value of argument i */
     unsigned char *vals;        /* the return value (8 or 16 bytes), then the argument values */
@@ -131,7 +131,7 @@ typedef struct Frame {
 
 typedef struct Call {
     /* the first line: changed by both sides for every call */
-    alignas(64) AmrtEventCore ev;       /* the call's ISynchronize, and the C_* bits */
+    alignas(64) EventCore ev;       /* the call's ISynchronize, and the C_* bits */
     unsigned char hot[HOT_BYTES];       /* the own frame's values, when they fit */
     /* the own frame's header: read by the worker */
     alignas(64) Frame own;              /* the frame of the fast calls */
@@ -141,13 +141,13 @@ typedef struct Call {
     struct { const void *lpVtbl; } async;   /* AsyncIFoo (the glue's vtable) */
     ICancelMethodCalls cancel;
     IAsyncManager manager;              /* RULES.md E8: a convenience of this runtime */
-    AmrtSyncFaces faces;                /* ISynchronize, ISynchronizeHandle, ISynchronizeEvent */
+    SyncFaces faces;                /* ISynchronize, ISynchronizeHandle, ISynchronizeEvent */
     IUnknown *outer;                    /* controlling unknown (&inner when not aggregated) */
     const AmrtInterface *glue;
     IUnknown *server_inner;             /* server-side async: the server's call object, aggregated in us */
     void *server_async;                 /* ... its AsyncIFoo (not counted: a cached inner pointer) */
     bool fast;                          /* not aggregated, client-side async: the fast protocol */
-    AmrtEventSlow evslow;
+    EventSlow evslow;
     /* the client side's */
     alignas(64) atomic_int lock;        /* call_lock: held for a few instructions, never over user code */
     atomic_int state;
@@ -304,8 +304,8 @@ static HRESULT arg_init(Frame *f, const Ctx *c, int i, const void *src)
     return S_OK;
 }
 
-static void run_frame(AmrtJob *job);
-static void run_server_begin(AmrtJob *job);
+static void run_frame(Job *job);
+static void run_server_begin(Job *job);
 
 /* A frame for the next call: the call's own, unless a detached worker
  * still has it (in BEGINNING). */
@@ -777,7 +777,7 @@ static bool linger(Call *c)
     }
 }
 
-static void run_frame(AmrtJob *job)
+static void run_frame(Job *job)
 {
     Frame *f = (Frame *)job;
     Call *c = f->call;
@@ -801,7 +801,7 @@ static void run_frame(AmrtJob *job)
 /* Server-side async (RULES.md E): the worker drives the server call
  * object's Begin_; the server Signals our ISynchronize (it is aggregated
  * in our controlling unknown) when its work is done. */
-static void run_server_begin(AmrtJob *job)
+static void run_server_begin(Job *job)
 {
     Frame *f = (Frame *)job;
     Call *c = f->call;

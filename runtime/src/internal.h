@@ -50,12 +50,12 @@ void amrt__revoke_all(void);
 
 /* pool.c: the worker pool. A job is embedded in what it works on (a call
  * object's frame): queuing one allocates nothing. */
-typedef struct AmrtJob {
-    void (*fn)(struct AmrtJob *job);    /* runs on a worker; may free the job */
-    struct AmrtJob *next;               /* the pool's overflow list */
-} AmrtJob;
+typedef struct Job {
+    void (*fn)(struct Job *job);    /* runs on a worker; may free the job */
+    struct Job *next;               /* the pool's overflow list */
+} Job;
 HRESULT amrt__pool_submit(void (*fn)(void *), void *arg);
-HRESULT amrt__pool_submit_job(AmrtJob *job);
+HRESULT amrt__pool_submit_job(Job *job);
 void amrt__pool_shutdown(void);
 int amrt__pool_size(void);
 int amrt__pool_threads(void);
@@ -80,7 +80,7 @@ const AmrtInterface *amrt__glue_by_iid(const IID *iid, bool async);
  * cleared under the lock. The bits from AMRT_EV_OWNER up belong to the
  * object that embeds the event (a call object keeps its own state there,
  * so that completing a call is a single atomic operation); the event's
- * functions keep them as they are. The rest (AmrtEventSlow) is touched
+ * functions keep them as they are. The rest (EventSlow) is touched
  * only on the slow path and may live elsewhere. */
 enum {
     AMRT_EV_SIGNALED = 1u,
@@ -89,40 +89,40 @@ enum {
     AMRT_EV_OWNER = 0x100u,
 };
 
-typedef struct AmrtEventSlow {
+typedef struct EventSlow {
     pthread_mutex_t lock;
     pthread_cond_t cond;                /* on CLOCK_MONOTONIC */
     int waiters;                        /* threads asleep on cond (under lock) */
     int efd;                            /* GetHandle's eventfd, -1 until asked (under lock) */
     bool efd_set;                       /* its counter is 1 (under lock) */
     int ext_fd;                         /* SetEventHandle's descriptor, -1 if none (under lock) */
-} AmrtEventSlow;
+} EventSlow;
 
-typedef struct AmrtEventCore {
+typedef struct EventCore {
     atomic_uint word;
-    AmrtEventSlow *slow;
-} AmrtEventCore;
+    EventSlow *slow;
+} EventCore;
 
-bool amrt__ev_init(AmrtEventCore *ev, AmrtEventSlow *slow, bool manual);
-void amrt__ev_fini(AmrtEventCore *ev);
-void amrt__ev_signal(AmrtEventCore *ev);
-void amrt__ev_reset(AmrtEventCore *ev);
-HRESULT amrt__ev_wait(AmrtEventCore *ev, DWORD flags, DWORD ms);
-HRESULT amrt__ev_get_handle(AmrtEventCore *ev, HANDLE *ph);
-HRESULT amrt__ev_set_handle(AmrtEventCore *ev, HANDLE *ph);
+bool amrt__ev_init(EventCore *ev, EventSlow *slow, bool manual);
+void amrt__ev_fini(EventCore *ev);
+void amrt__ev_signal(EventCore *ev);
+void amrt__ev_reset(EventCore *ev);
+HRESULT amrt__ev_wait(EventCore *ev, DWORD flags, DWORD ms);
+HRESULT amrt__ev_get_handle(EventCore *ev, HANDLE *ph);
+HRESULT amrt__ev_set_handle(EventCore *ev, HANDLE *ph);
 
 /* ISynchronize, ISynchronizeHandle and ISynchronizeEvent on an event core,
  * their IUnknown methods delegating to 'outer': the faces of an event
  * object and of a call object. */
-typedef struct AmrtSyncFaces {
+typedef struct SyncFaces {
     ISynchronize sync;                  /* first */
     ISynchronizeEvent event;
     IUnknown *outer;
-    AmrtEventCore *core;
-} AmrtSyncFaces;
-void amrt__sync_faces_init(AmrtSyncFaces *f, IUnknown *outer, AmrtEventCore *core);
+    EventCore *core;
+} SyncFaces;
+void amrt__sync_faces_init(SyncFaces *f, IUnknown *outer, EventCore *core);
 /* the face answering riid (not AddRef'd), NULL if none */
-void *amrt__sync_faces_find(AmrtSyncFaces *f, REFIID riid);
+void *amrt__sync_faces_find(SyncFaces *f, REFIID riid);
 
 /* sync.c: the system synchronization objects */
 HRESULT amrt__event_create(IUnknown *outer, bool manual, const IID *iid, void **ppv);

@@ -59,7 +59,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-typedef AmrtJob Job;
 
 enum { RING = 1024 };                   /* a power of two */
 

@@ -8,7 +8,7 @@
  * Events expose ISynchronize, ISynchronizeHandle and ISynchronizeEvent and are
  * aggregatable (RULES.md C9). Both start non-signaled.
  *
- * DESIGN. An event is one atomic word (AmrtEventCore, internal.h), plus a
+ * DESIGN. An event is one atomic word (EventCore, internal.h), plus a
  * mutex and a condition variable on CLOCK_MONOTONIC for the threads that
  * really sleep. Signal, Reset and a satisfied Wait are one atomic
  * operation on the word; the lock is taken only when the word's SLOW bit
@@ -25,7 +25,7 @@
  * (RPC_E_TIMEOUT, the contract's value).
  *
  * The COM faces (ISynchronize, ISynchronizeHandle, ISynchronizeEvent) are
- * written once, on any core (AmrtSyncFaces): the event objects wear them,
+ * written once, on any core (SyncFaces): the event objects wear them,
  * and so do call objects, which embed their event's word in their own
  * first cache line.
  */
@@ -147,10 +147,10 @@ static bool lock_init(pthread_mutex_t *lock, pthread_cond_t *cond)
  * here, so the event cannot go under it. Lock order: handles_lock, then an
  * event's lock. */
 static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
-static AmrtEventCore **handles;         /* [fd]; guarded by handles_lock */
+static EventCore **handles;         /* [fd]; guarded by handles_lock */
 static int handles_cap;
 
-static bool handle_add(int fd, AmrtEventCore *ev)
+static bool handle_add(int fd, EventCore *ev)
 {
     bool ok = true;
     pthread_mutex_lock(&handles_lock);
@@ -158,7 +158,7 @@ static bool handle_add(int fd, AmrtEventCore *ev)
         int cap = handles_cap ? handles_cap : 64;
         while (cap <= fd)
             cap *= 2;
-        AmrtEventCore **n = amrt__calloc((size_t)cap * sizeof *n);
+        EventCore **n = amrt__calloc((size_t)cap * sizeof *n);
         if (n) {
             if (handles)
                 memcpy(n, handles, (size_t)handles_cap * sizeof *n);
@@ -183,7 +183,7 @@ static void handle_remove(int fd)
 }
 
 /* the event whose handle fd is, NULL if none (handles_lock held) */
-static AmrtEventCore *handle_event(int fd)
+static EventCore *handle_event(int fd)
 {
     return fd >= 0 && fd < handles_cap ? handles[fd] : NULL;
 }
@@ -192,10 +192,10 @@ static AmrtEventCore *handle_event(int fd)
 
 static bool core_signaled(void *arg)
 {
-    return atomic_load_explicit(&((AmrtEventCore *)arg)->word, memory_order_acquire) & AMRT_EV_SIGNALED;
+    return atomic_load_explicit(&((EventCore *)arg)->word, memory_order_acquire) & AMRT_EV_SIGNALED;
 }
 
-bool amrt__ev_init(AmrtEventCore *ev, AmrtEventSlow *slow, bool manual)
+bool amrt__ev_init(EventCore *ev, EventSlow *slow, bool manual)
 {
     atomic_init(&ev->word, manual ? AMRT_EV_MANUAL : 0u);
     ev->slow = slow;
@@ -206,7 +206,7 @@ bool amrt__ev_init(AmrtEventCore *ev, AmrtEventSlow *slow, bool manual)
     return lock_init(&slow->lock, &slow->cond);
 }
 
-void amrt__ev_fini(AmrtEventCore *ev)
+void amrt__ev_fini(EventCore *ev)
 {
     if (ev->slow->efd >= 0) {
         handle_remove(ev->slow->efd);   /* no waiter can find it any more: then close */
@@ -217,9 +217,9 @@ void amrt__ev_fini(AmrtEventCore *ev)
 }
 
 /* Make the eventfd mirror the signaled bit (under the lock). */
-static void efd_update(AmrtEventCore *ev)
+static void efd_update(EventCore *ev)
 {
-    AmrtEventSlow *s = ev->slow;
+    EventSlow *s = ev->slow;
     bool on = atomic_load(&ev->word) & AMRT_EV_SIGNALED;
     if (s->efd < 0 || s->efd_set == on)
         return;
@@ -235,7 +235,7 @@ static void efd_update(AmrtEventCore *ev)
 
 /* Set or clear the signaled bit in one atomic step, keeping the owner's
  * bits; false, with nothing changed, when the lock is needed (SLOW). */
-static bool fast_set(AmrtEventCore *ev, bool on)
+static bool fast_set(EventCore *ev, bool on)
 {
     unsigned w = atomic_load_explicit(&ev->word, memory_order_relaxed);
     while (!(w & AMRT_EV_SLOW))
@@ -247,9 +247,9 @@ static bool fast_set(AmrtEventCore *ev, bool on)
 
 /* Signal or Reset when the lock is needed: wake the sleepers, mirror the
  * eventfd, write SetEventHandle's descriptor. */
-static void slow_set(AmrtEventCore *ev, bool on)
+static void slow_set(EventCore *ev, bool on)
 {
-    AmrtEventSlow *s = ev->slow;
+    EventSlow *s = ev->slow;
     pthread_mutex_lock(&s->lock);
     if (on)
         atomic_fetch_or(&ev->word, AMRT_EV_SIGNALED);
@@ -270,13 +270,13 @@ static void slow_set(AmrtEventCore *ev, bool on)
     pthread_mutex_unlock(&s->lock);
 }
 
-void amrt__ev_signal(AmrtEventCore *ev)
+void amrt__ev_signal(EventCore *ev)
 {
     if (!fast_set(ev, true))
         slow_set(ev, true);
 }
 
-void amrt__ev_reset(AmrtEventCore *ev)
+void amrt__ev_reset(EventCore *ev)
 {
     if (!fast_set(ev, false))
         slow_set(ev, false);
@@ -284,7 +284,7 @@ void amrt__ev_reset(AmrtEventCore *ev)
 
 /* Take the signal: a manual-reset event stays signaled, an auto-reset one
  * is consumed by exactly one waiter. Reports whether the word was SLOW. */
-static bool core_take(AmrtEventCore *ev, bool *slow)
+static bool core_take(EventCore *ev, bool *slow)
 {
     unsigned w = atomic_load_explicit(&ev->word, memory_order_acquire);
     *slow = w & AMRT_EV_SLOW;
@@ -299,7 +299,7 @@ static bool core_take(AmrtEventCore *ev, bool *slow)
     return false;
 }
 
-HRESULT amrt__ev_wait(AmrtEventCore *ev, DWORD flags, DWORD ms)
+HRESULT amrt__ev_wait(EventCore *ev, DWORD flags, DWORD ms)
 {
     if (flags & ~COWAIT_KNOWN)
         return E_INVALIDARG;    /* RULES.md C3 */
@@ -308,7 +308,7 @@ HRESULT amrt__ev_wait(AmrtEventCore *ev, DWORD flags, DWORD ms)
         amrt__spin_until(core_signaled, ev);    /* before sleeping: the signal is often microseconds away */
     bool slow;
     bool manual = atomic_load_explicit(&ev->word, memory_order_relaxed) & AMRT_EV_MANUAL;
-    AmrtEventSlow *s = ev->slow;
+    EventSlow *s = ev->slow;
     if (core_take(ev, &slow)) {
         if (!manual && slow) {          /* consumed: the eventfd mirror follows */
             pthread_mutex_lock(&s->lock);
@@ -348,11 +348,11 @@ HRESULT amrt__ev_wait(AmrtEventCore *ev, DWORD flags, DWORD ms)
     return hr;
 }
 
-HRESULT amrt__ev_get_handle(AmrtEventCore *ev, HANDLE *ph)
+HRESULT amrt__ev_get_handle(EventCore *ev, HANDLE *ph)
 {
     if (!ph)
         return E_INVALIDARG;
-    AmrtEventSlow *s = ev->slow;
+    EventSlow *s = ev->slow;
     pthread_mutex_lock(&s->lock);
     if (s->efd < 0) {
         int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -380,7 +380,7 @@ HRESULT amrt__ev_get_handle(AmrtEventCore *ev, HANDLE *ph)
     return S_OK;
 }
 
-HRESULT amrt__ev_set_handle(AmrtEventCore *ev, HANDLE *ph)
+HRESULT amrt__ev_set_handle(EventCore *ev, HANDLE *ph)
 {
     if (!ph)
         return E_INVALIDARG;
@@ -397,22 +397,22 @@ HRESULT amrt__ev_set_handle(AmrtEventCore *ev, HANDLE *ph)
 /* ---- the COM faces of an event: ISynchronize, ISynchronizeHandle,
  * ISynchronizeEvent; their IUnknown methods delegate to 'outer' ---- */
 
-AMRT_DELEGATING_IUNKNOWN(sync, ISynchronize, AmrtSyncFaces, sync)
+AMRT_DELEGATING_IUNKNOWN(sync, ISynchronize, SyncFaces, sync)
 
 static HRESULT STDMETHODCALLTYPE sync_wait(ISynchronize *This, DWORD flags, DWORD ms)
 {
-    return amrt__ev_wait(((AmrtSyncFaces *)This)->core, flags, ms);
+    return amrt__ev_wait(((SyncFaces *)This)->core, flags, ms);
 }
 
 static HRESULT STDMETHODCALLTYPE sync_signal(ISynchronize *This)
 {
-    amrt__ev_signal(((AmrtSyncFaces *)This)->core);
+    amrt__ev_signal(((SyncFaces *)This)->core);
     return S_OK;
 }
 
 static HRESULT STDMETHODCALLTYPE sync_reset(ISynchronize *This)
 {
-    amrt__ev_reset(((AmrtSyncFaces *)This)->core);
+    amrt__ev_reset(((SyncFaces *)This)->core);
     return S_OK;
 }
 
@@ -420,11 +420,11 @@ static const ISynchronizeVtbl sync_vtbl = {
     sync_qi, sync_addref, sync_release, sync_wait, sync_signal, sync_reset,
 };
 
-AMRT_DELEGATING_IUNKNOWN(ev, ISynchronizeEvent, AmrtSyncFaces, event)
+AMRT_DELEGATING_IUNKNOWN(ev, ISynchronizeEvent, SyncFaces, event)
 
-static AmrtEventCore *ev_core(ISynchronizeEvent *This)
+static EventCore *ev_core(ISynchronizeEvent *This)
 {
-    return ((AmrtSyncFaces *)((char *)This - offsetof(AmrtSyncFaces, event)))->core;
+    return ((SyncFaces *)((char *)This - offsetof(SyncFaces, event)))->core;
 }
 
 static HRESULT STDMETHODCALLTYPE ev_gethandle(ISynchronizeEvent *This, HANDLE *ph)
@@ -441,7 +441,7 @@ static const ISynchronizeEventVtbl event_vtbl = {
     ev_qi, ev_addref, ev_release, ev_gethandle, ev_seteventhandle,
 };
 
-void amrt__sync_faces_init(AmrtSyncFaces *f, IUnknown *outer, AmrtEventCore *core)
+void amrt__sync_faces_init(SyncFaces *f, IUnknown *outer, EventCore *core)
 {
     f->sync.lpVtbl = (ISynchronizeVtbl *)&sync_vtbl;
     f->event.lpVtbl = (ISynchronizeEventVtbl *)&event_vtbl;
@@ -449,7 +449,7 @@ void amrt__sync_faces_init(AmrtSyncFaces *f, IUnknown *outer, AmrtEventCore *cor
     f->core = core;
 }
 
-void *amrt__sync_faces_find(AmrtSyncFaces *f, REFIID riid)
+void *amrt__sync_faces_find(SyncFaces *f, REFIID riid)
 {
     if (IsEqualIID(riid, &IID_ISynchronize))
         return &f->sync;
@@ -462,10 +462,10 @@ void *amrt__sync_faces_find(AmrtSyncFaces *f, REFIID riid)
 
 typedef struct Event {
     IUnknown inner;                 /* the non-delegating IUnknown */
-    AmrtSyncFaces faces;
+    SyncFaces faces;
     atomic_long refs;
-    AmrtEventCore core;
-    AmrtEventSlow slow;
+    EventCore core;
+    EventSlow slow;
 } Event;
 
 static HRESULT STDMETHODCALLTYPE inner_qi(IUnknown *This, REFIID riid, void **ppv)
@@ -698,7 +698,7 @@ static bool handle_take(int fd, HRESULT *hr)
 {
     bool on = false;
     pthread_mutex_lock(&handles_lock);
-    AmrtEventCore *ev = handle_event(fd);
+    EventCore *ev = handle_event(fd);
     if (ev) {
         pthread_mutex_lock(&ev->slow->lock);
         unsigned w = atomic_load(&ev->word);
@@ -725,7 +725,7 @@ static int by_address(const void *a, const void *b)
  * locks are taken in address order, each once. */
 static bool handles_take_all(const struct pollfd *pfd, ULONG count, HRESULT *hr)
 {
-    AmrtEventCore *evs[64];
+    EventCore *evs[64];
     size_t n = 0;
     bool all = true;
     pthread_mutex_lock(&handles_lock);
