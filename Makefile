@@ -87,7 +87,7 @@ $(RT_GEN)/%.h $(RT_GEN)/%_i.c: runtime/idl/%.idl bin/amidl
 	@mkdir -p $(RT_GEN)
 	bin/amidl -w --no-glue -I runtime/idl --outdir $(RT_GEN) $<
 
-$(BUILD)/runtime/src/%.o: runtime/src/%.c runtime/src/internal.h runtime/src/interp.h runtime/include/amidlrt.h runtime/include/amidlrt_glue.h runtime/include/amidl_types.h $(RT_HEADERS)
+$(BUILD)/runtime/src/%.o: runtime/src/%.c $(wildcard runtime/src/*.h) runtime/include/amidlrt.h runtime/include/amidlrt_glue.h runtime/include/amidl_types.h $(RT_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(RT_CFLAGS) -fvisibility=hidden -DAMIDLRT_BUILD -c -o $@ $<
 

@@ -65,7 +65,7 @@
  * worker reads the frame it was given and changes only the event word and
  * the frame's flags.
  */
-#include "interp.h"
+#include "call.h"
 
 #include <sched.h>
 #include <stdalign.h>
@@ -73,98 +73,9 @@
 #include <string.h>
 #include <time.h>
 
-enum { IDLE, BEGINNING, RUNNING, FINISHING };      /* Call.state */
-
-/* Frame.fl: the progress of a call on the counted protocol (F_FORCED for all) */
-enum {
-    F_RETURNED = 1u,            /* the worker's job returned (the method, or the server's Begin_) */
-    F_CANCELED = 2u,            /* ICancelMethodCalls::Cancel, or IAsyncManager::CompleteCall */
-    F_FORCED = 4u,              /* IAsyncManager::CompleteCall: Finish_ returns 'forced' */
-    F_DETACHED = 8u,            /* Finish_ returned first: the worker frees the frame */
-    F_BEGIN_FAILED = 16u,       /* server-side async: the server's Begin_ failed (its result in ret) */
-};
-
-/* the call's bits in its event word: the progress of a fast call */
-enum {
-    C_BUSY = AMRT_EV_OWNER,             /* a fast call is with the worker: queued or running */
-    C_CANCELED = AMRT_EV_OWNER << 1,    /* ... and was canceled (Cancel, CompleteCall) */
-    C_SIGNALING = AMRT_EV_OWNER << 2,   /* its worker returned and signals under the event's lock */
-    C_PARKED = AMRT_EV_OWNER << 3,      /* a worker lingers on the call for its next Begin_ */
-    C_DIRECT = AMRT_EV_OWNER << 4,      /* a Begin_ handed that worker the call; only it clears this */
-    C_DETACHED = AMRT_EV_OWNER << 5,    /* the own frame is with a detached worker */
-    C_ORPHAN = AMRT_EV_OWNER << 6,      /* released while a worker held it: the worker frees it */
-    C_REAP = AMRT_EV_OWNER << 7,        /* ... unless only lingering: then it lets go, the releaser frees */
-};
-
-enum {
-    HOT_BYTES = 48,             /* the rest of the call's first line: a small call's values */
-    INLINE_BYTES = 256,         /* the call's storage for argument pointers and values */
-    FLAT_MAX = 8,               /* the most arguments a flat method has (Frame.flat) */
-};
-
-typedef struct Frame {
-    /* read by the worker; written when the method changes */
-    Job job;                /* the pool's job: first */
-    const AmrtMethod *m;        /* the method, and the layout below */
-    void **args;                /* args[i] -> the value of argument i */
-    unsigned char *vals;        /* the return value (8 or 16 bytes), then the argument values */
-    struct Call *call;
-    atomic_uint fl;             /* F_*: written on the counted protocol (and by CompleteCall) */
-    bool fast;                  /* this call uses the fast protocol */
-    bool heap;                  /* the frame was allocated (else: the call's own) */
-    /* the client's */
-    HRESULT forced;             /* IAsyncManager::CompleteCall's result */
-    const AmrtInterface *glue;
-    size_t vals_size;           /* bytes of vals in use */
-    size_t outs_at;             /* where in vals the small [out] pointees begin */
-    uint64_t inline_out;        /* bit i: [out] parameter i's pointee lives in vals */
-    bool needs_clear;           /* some argument may own memory */
-    uint8_t nflat;              /* > 0: the method is flat, its plan in flat[] (FLAT_MAX at most) */
-    struct FlatArg {            /* a flat argument: a plain [in] value, or a small plain [out] pointee */
-        uint16_t off;           /* its value in vals */
-        uint16_t out;           /* [out]: where its pointee lives in vals (0: an [in] value) */
-        uint16_t size;          /* bytes of the value ([in]) or of the pointee ([out]) */
-    } flat[8];
-    unsigned char *block;       /* an allocated block for args and vals, or NULL */
-    size_t cap;                 /* its size */
-} Frame;
-
-typedef struct Call {
-    /* the first line: changed by both sides for every call */
-    alignas(64) EventCore ev;       /* the call's ISynchronize, and the C_* bits */
-    unsigned char hot[HOT_BYTES];       /* the own frame's values, when they fit */
-    /* the own frame's header: read by the worker */
-    alignas(64) Frame own;              /* the frame of the fast calls */
-    /* set when the call object is made */
-    IUnknown *server;                   /* the object's IFoo (AddRef'd) */
-    IUnknown inner;                     /* non-delegating IUnknown */
-    struct { const void *lpVtbl; } async;   /* AsyncIFoo (the glue's vtable) */
-    ICancelMethodCalls cancel;
-    IAsyncManager manager;              /* RULES.md E8: a convenience of this runtime */
-    SyncFaces faces;                /* ISynchronize, ISynchronizeHandle, ISynchronizeEvent */
-    IUnknown *outer;                    /* controlling unknown (&inner when not aggregated) */
-    const AmrtInterface *glue;
-    IUnknown *server_inner;             /* server-side async: the server's call object, aggregated in us */
-    void *server_async;                 /* ... its AsyncIFoo (not counted: a cached inner pointer) */
-    bool fast;                          /* not aggregated, client-side async: the fast protocol */
-    EventSlow evslow;
-    /* the client side's */
-    alignas(64) atomic_int lock;        /* call_lock: held for a few instructions, never over user code */
-    atomic_int state;
-    atomic_uint seq;                    /* calls begun: tells one call from the next */
-    _Atomic(Frame *) frame;             /* the call in progress (RUNNING) */
-    _Atomic(const AmrtMethod *) method; /* ... and its method (B20: Finish_ checks it without the lock) */
-    Frame *spare;                       /* an allocated frame kept for the next call */
-    atomic_long refs;
-    alignas(64) unsigned char storage[INLINE_BYTES];
-} Call;
-
-#define CALL_FROM(p, field) ((Call *)((char *)(p) - offsetof(Call, field)))
 
 /* ==================================================================== frames */
 
-_Static_assert(offsetof(Frame, heap) < 64, "what the worker reads of a frame fits in one cache line");
-_Static_assert(offsetof(Call, hot) + HOT_BYTES == 64, "the hot values share the event word's line");
 
 /* A top-level array argument keeps its element count next to its pointer:
  * the count it was allocated with, whatever the callee does to its size. */
@@ -181,10 +92,6 @@ static size_t ret_room(const AmrtMethod *m)
     return m->ret_size > 8 ? 16 : 8;
 }
 
-static unsigned char *frame_ret(const Frame *f)
-{
-    return f->vals;
-}
 
 /* Place 'room' bytes of a value of 'size' bytes at *off; returns where. */
 static size_t place(size_t *off, size_t size, size_t room)
@@ -243,7 +150,7 @@ static void arg_free(Frame *f, const Ctx *c, int i)
 }
 
 /* Free what the frame's arguments own (the frame itself stays). */
-static void frame_clear(Frame *f)
+void amrt__frame_clear(Frame *f)
 {
     if (!f->m || !f->needs_clear)
         return;
@@ -255,7 +162,7 @@ static void frame_clear(Frame *f)
                 arg_free(f, &c, i);
 }
 
-static void frame_destroy(Frame *f)
+void amrt__frame_destroy(Frame *f)
 {
     amrt__free(f->block);
     if (f->heap)
@@ -304,9 +211,6 @@ static HRESULT arg_init(Frame *f, const Ctx *c, int i, const void *src)
     return S_OK;
 }
 
-static void run_frame(Job *job);
-static void run_server_begin(Job *job);
-
 /* A frame for the next call: the call's own, unless a detached worker
  * still has it (in BEGINNING). */
 static Frame *frame_take(Call *c)
@@ -322,21 +226,21 @@ static Frame *frame_take(Call *c)
     if (f) {
         f->heap = true;
         f->call = c;
-        f->job.fn = c->server_async ? run_server_begin : run_frame;
+        f->job.fn = c->own.job.fn;      /* run_server_begin or run_frame */
     }
     return f;
 }
 
 /* A frame that is done with, its arguments freed (in BEGINNING, or
  * c->lock held). */
-static void frame_put(Call *c, Frame *f)
+void amrt__frame_put(Call *c, Frame *f)
 {
     if (!f->heap)
         return;
     if (!c->spare)
         c->spare = f;
     else
-        frame_destroy(f);
+        amrt__frame_destroy(f);
 }
 
 /* Lay the frame out for m: where args[] and the values go. They stay for
@@ -426,20 +330,20 @@ static inline void copy_small(void *dst, const void *src, size_t n)
 
 static HRESULT frame_fail(Call *c, Frame *f, HRESULT hr)
 {
-    frame_clear(f);
-    frame_put(c, f);
+    amrt__frame_clear(f);
+    amrt__frame_put(c, f);
     return hr;
 }
 
 /* Fill a frame for a call of m with the arguments at 'in' (in BEGINNING). */
-static HRESULT frame_new(Call *c, const AmrtInterface *glue, const AmrtMethod *m, void **in, Frame **out)
+HRESULT amrt__frame_new(Call *c, const AmrtInterface *glue, const AmrtMethod *m, void **in, Frame **out)
 {
     Frame *f = frame_take(c);
     if (!f)
         return E_OUTOFMEMORY;
     if (f->m != m && !frame_layout(c, f, m)) {
         f->m = NULL;
-        frame_put(c, f);
+        amrt__frame_put(c, f);
         return E_OUTOFMEMORY;
     }
     int n = m->nparams;
@@ -493,7 +397,7 @@ static HRESULT frame_new(Call *c, const AmrtInterface *glue, const AmrtMethod *m
 /* Move the [out] values of the frame to the caller's pointers. The
  * caller's old [in,out] contents are freed with the caller's own counts,
  * so values others read are delivered last. */
-static void frame_deliver(Frame *f, void **caller)
+void amrt__frame_deliver(Frame *f, void **caller)
 {
     if (f->nflat) {
         for (int i = 0; i < f->nflat; i++) {
@@ -552,37 +456,14 @@ static void frame_deliver(Frame *f, void **caller)
 
 /* ==================================================================== the call object */
 
-/* call->lock: a spinlock, as it guards a few instructions at a time and no
- * call into a program's code; its release is a plain store (a mutex's
- * costs a second atomic instruction on every Finish_). A holder that lost
- * its CPU gets it back through the yields. */
-static void call_lock(Call *c)
-{
-    for (int spins = 0;; spins++) {
-        int free_ = 0;
-        if (atomic_compare_exchange_weak_explicit(&c->lock, &free_, 1, memory_order_acquire, memory_order_relaxed))
-            return;
-        while (atomic_load_explicit(&c->lock, memory_order_relaxed))
-            if (++spins < 100)
-                amrt__cpu_relax();
-            else
-                sched_yield();
-    }
-}
 
-static void call_unlock(Call *c)
-{
-    atomic_store_explicit(&c->lock, 0, memory_order_release);
-}
 
-static __thread Frame *current_frame;   /* the call a worker thread is running */
-
-enum { OP_RESET, OP_SIGNAL, OP_WAIT, OP_POLL };
+__thread Frame *amrt__current_frame;   /* the call a worker thread is running */
 
 /* Reset, Signal, Wait or poll (Wait(0)) on the ISynchronize of the
  * controlling unknown (B14): our own event when we are not aggregated.
  * Whether the wait or the poll found it signaled. */
-static bool sync_op(Call *c, int op)
+bool amrt__sync_op(Call *c, int op)
 {
     if (c->outer == &c->inner) {
         if (op == OP_RESET)
@@ -607,27 +488,7 @@ static bool sync_op(Call *c, int op)
     return on;
 }
 
-/* The progress of the call on frame f, in F_* terms, whichever its protocol. */
-static unsigned call_flags(Call *c, Frame *f)
-{
-    unsigned fl = atomic_load_explicit(&f->fl, memory_order_acquire);
-    if (!f->fast)
-        return fl;
-    unsigned w = atomic_load_explicit(&c->ev.word, memory_order_acquire);
-    fl &= F_FORCED;
-    if (!(w & C_BUSY))
-        fl |= F_RETURNED;
-    if (w & C_CANCELED)
-        fl |= F_CANCELED;
-    return fl;
-}
 
-/* Has the call completed (not canceled)? A server-side async call
- * completes when the server signals, which the flags do not tell. */
-static bool call_complete(const Call *c, unsigned fl)
-{
-    return (fl & (F_FORCED | F_BEGIN_FAILED)) || (!c->server_async && (fl & F_RETURNED) && !(fl & F_CANCELED));
-}
 
 /* The counted references of a worker on the counted protocol: one on the
  * controlling unknown (which keeps an aggregate alive, as COM's rules say)
@@ -652,13 +513,13 @@ static void call_destroy(Call *c)
 {
     Frame *f = atomic_load(&c->frame);  /* a call never finished (B9) */
     if (f) {
-        frame_clear(f);
+        amrt__frame_clear(f);
         if (f->heap)
-            frame_destroy(f);
+            amrt__frame_destroy(f);
     }
     if (c->spare)
-        frame_destroy(c->spare);
-    frame_destroy(&c->own);
+        amrt__frame_destroy(c->spare);
+    amrt__frame_destroy(&c->own);
     if (c->server_inner)
         IUnknown_Release(c->server_inner);
     IUnknown_Release(c->server);
@@ -669,10 +530,10 @@ static void call_destroy(Call *c)
 /* A detached frame (Finish_ returned first) is the worker's to free. */
 static void detached_done(Call *c, Frame *f)
 {
-    frame_clear(f);
+    amrt__frame_clear(f);
     bool fast = f->fast;
     if (f->heap)
-        frame_destroy(f);
+        amrt__frame_destroy(f);
     else
         atomic_fetch_and(&c->ev.word, ~(unsigned)(C_DETACHED | C_CANCELED | C_DIRECT));   /* the own frame is back */
     if (fast)
@@ -690,7 +551,7 @@ static void complete_counted(Call *c, Frame *f)
         return;
     }
     if (!(old & F_CANCELED))
-        sync_op(c, OP_SIGNAL);          /* a canceled call was signaled by Cancel */
+        amrt__sync_op(c, OP_SIGNAL);          /* a canceled call was signaled by Cancel */
     worker_release(c);
 }
 
@@ -788,9 +649,9 @@ static void run_frame(Job *job)
          * call's first line and our completion of it, the waiting client
          * should find no time to take the line back */
         park = f->fast && may_linger();
-        current_frame = f;
-        f->m->call(c->server, f->args, frame_ret(f));
-        current_frame = NULL;
+        amrt__current_frame = f;
+        f->m->call(c->server, f->args, amrt__frame_ret(f));
+        amrt__current_frame = NULL;
         if (!f->fast) {
             complete_counted(c, f);
             return;
@@ -805,8 +666,8 @@ static void run_server_begin(Job *job)
 {
     Frame *f = (Frame *)job;
     Call *c = f->call;
-    f->m->begin(c->server_async, f->args, frame_ret(f));
-    bool failed = f->m->ret_hresult && FAILED(*(HRESULT *)frame_ret(f));
+    f->m->begin(c->server_async, f->args, amrt__frame_ret(f));
+    bool failed = f->m->ret_hresult && FAILED(*(HRESULT *)amrt__frame_ret(f));
     unsigned old = atomic_fetch_or_explicit(&f->fl, F_RETURNED | (failed ? F_BEGIN_FAILED : 0u),
                                             memory_order_acq_rel);
     if (old & F_DETACHED) {
@@ -814,7 +675,7 @@ static void run_server_begin(Job *job)
         return;
     }
     if (failed)
-        sync_op(c, OP_SIGNAL);          /* the server will not signal a call it refused */
+        amrt__sync_op(c, OP_SIGNAL);          /* the server will not signal a call it refused */
     worker_release(c);
 }
 
@@ -824,12 +685,12 @@ static void run_server_begin(Job *job)
 static void frame_done(Call *c, Frame *f, bool keep)
 {
     if (keep && f->needs_clear)
-        frame_clear(f);
+        amrt__frame_clear(f);
     if (keep && f->heap) {
-        call_lock(c);
-        frame_put(c, f);
+        amrt__call_lock(c);
+        amrt__frame_put(c, f);
         atomic_store_explicit(&c->state, IDLE, memory_order_release);
-        call_unlock(c);
+        amrt__call_unlock(c);
     } else {
         atomic_store_explicit(&c->state, IDLE, memory_order_release);
     }
@@ -849,7 +710,7 @@ HRESULT AmrtBegin(void *iface, const AmrtInterface *glue, int method, void **arg
                                                  memory_order_relaxed))
         return RPC_E_CALL_PENDING;      /* one call at a time (B6); also until a canceled call is finished (D2) */
     Frame *f;
-    HRESULT hr = frame_new(c, glue, m, args, &f);
+    HRESULT hr = amrt__frame_new(c, glue, m, args, &f);
     if (FAILED(hr)) {
         atomic_store_explicit(&c->state, IDLE, memory_order_release);
         return hr;
@@ -882,7 +743,7 @@ HRESULT AmrtBegin(void *iface, const AmrtInterface *glue, int method, void **arg
                                                         memory_order_acquire));
         direct = w & C_PARKED;
     } else {
-        sync_op(c, OP_RESET);           /* Reset at Begin_ (B13), through the controlling unknown */
+        amrt__sync_op(c, OP_RESET);           /* Reset at Begin_ (B13), through the controlling unknown */
         worker_addref(c);
     }
     atomic_store_explicit(&c->frame, f, memory_order_relaxed);
@@ -895,10 +756,10 @@ HRESULT AmrtBegin(void *iface, const AmrtInterface *glue, int method, void **arg
     hr = amrt__pool_submit_job(&f->job);
     if (FAILED(hr)) {
         /* no worker will run it: end it here, as a Finish_ would */
-        call_lock(c);
+        amrt__call_lock(c);
         atomic_store_explicit(&c->state, FINISHING, memory_order_relaxed);
         atomic_store_explicit(&c->frame, NULL, memory_order_relaxed);
-        call_unlock(c);
+        amrt__call_unlock(c);
         if (fast)
             atomic_fetch_and(&c->ev.word, ~(unsigned)C_BUSY);
         else
@@ -968,31 +829,31 @@ HRESULT AmrtFinish(void *iface, const AmrtInterface *glue, int method, void **ar
     if (c->outer == &c->inner && (atomic_load_explicit(&c->ev.word, memory_order_acquire) & AMRT_EV_SIGNALED))
         __builtin_prefetch(&c->ev, 1);
     else
-        sync_op(c, OP_WAIT);
+        amrt__sync_op(c, OP_WAIT);
     /* The frame settles too: a server-side async call is signaled just
      * before the server's Begin_ returns (E2), and a program may Signal the
      * call's ISynchronize itself. */
-    call_lock(c);
+    amrt__call_lock(c);
     Frame *f;
     unsigned fl;
     for (int naps = 0;; naps++) {
         f = atomic_load_explicit(&c->frame, memory_order_relaxed);
         if (atomic_load_explicit(&c->state, memory_order_relaxed) != RUNNING ||
             atomic_load_explicit(&c->seq, memory_order_relaxed) != seq) {
-            call_unlock(c);
+            amrt__call_unlock(c);
             return RPC_E_CALL_COMPLETE; /* another thread finished it */
         }
-        fl = call_flags(c, f);
+        fl = amrt__call_flags(c, f);
         if (fl & (F_RETURNED | F_CANCELED))
             break;
-        call_unlock(c);
+        amrt__call_unlock(c);
         if (naps < 100) {
             sched_yield();
         } else {
             struct timespec ts = { 0, 200000 };
             nanosleep(&ts, NULL);
         }
-        call_lock(c);
+        amrt__call_lock(c);
     }
     HRESULT hr = S_OK;
     bool keep = true;                   /* false: detached, the worker frees it */
@@ -1004,15 +865,15 @@ HRESULT AmrtFinish(void *iface, const AmrtInterface *glue, int method, void **ar
     }
     atomic_store_explicit(&c->frame, NULL, memory_order_relaxed);
     atomic_store_explicit(&c->state, FINISHING, memory_order_relaxed);
-    call_unlock(c);
+    amrt__call_unlock(c);
     if (!(fl & F_CANCELED)) {
         if (c->server_async && !(fl & F_BEGIN_FAILED))
-            m->finish(c->server_async, f->args, frame_ret(f));
-        frame_deliver(f, args);
+            m->finish(c->server_async, f->args, amrt__frame_ret(f));
+        amrt__frame_deliver(f, args);
         if (ret && m->ret_size)
-            memcpy(ret, frame_ret(f), m->ret_size);
+            memcpy(ret, amrt__frame_ret(f), m->ret_size);
         if (m->ret_hresult)
-            hr = *(HRESULT *)frame_ret(f);
+            hr = *(HRESULT *)amrt__frame_ret(f);
     } else if (ret && m->ret_hresult) {
         *(HRESULT *)ret = hr;
     }
@@ -1120,7 +981,7 @@ AMRT_DELEGATING_IUNKNOWN(cancel, ICancelMethodCalls, Call, cancel)
 
 /* Mark the call on frame f canceled (c->lock held): S_OK, or
  * RPC_E_CALL_CANCELED (it was), or RPC_E_CALL_COMPLETE (it completed). */
-static HRESULT mark_canceled(Call *c, Frame *f)
+HRESULT amrt__mark_canceled(Call *c, Frame *f)
 {
     if (f->fast) {
         unsigned w = atomic_load(&c->ev.word);
@@ -1137,7 +998,7 @@ static HRESULT mark_canceled(Call *c, Frame *f)
     for (;;) {
         if (fl & F_CANCELED)
             return RPC_E_CALL_CANCELED;
-        if (call_complete(c, fl))
+        if (amrt__call_complete(c, fl))
             return RPC_E_CALL_COMPLETE;
         if (atomic_compare_exchange_weak(&f->fl, &fl, fl | F_CANCELED))
             return S_OK;
@@ -1145,7 +1006,7 @@ static HRESULT mark_canceled(Call *c, Frame *f)
 }
 
 /* The call in flight, if it is still call 'seq' (c->lock held). */
-static Frame *call_if(Call *c, unsigned seq)
+Frame *amrt__call_if(Call *c, unsigned seq)
 {
     if (atomic_load(&c->state) != RUNNING || atomic_load(&c->seq) != seq)
         return NULL;
@@ -1157,39 +1018,39 @@ static Frame *call_if(Call *c, unsigned seq)
  * finished meanwhile (by another thread). */
 static int call_done(Call *c, unsigned seq)
 {
-    call_lock(c);
-    Frame *f = call_if(c, seq);
-    int done = f ? (call_flags(c, f) & F_RETURNED) != 0 : -1;
-    call_unlock(c);
+    amrt__call_lock(c);
+    Frame *f = amrt__call_if(c, seq);
+    int done = f ? (amrt__call_flags(c, f) & F_RETURNED) != 0 : -1;
+    amrt__call_unlock(c);
     if (done == 1 && c->server_async)
-        done = sync_op(c, OP_POLL);
+        done = amrt__sync_op(c, OP_POLL);
     return done;
 }
 
 /* Signal call 'seq' (cancellation, CompleteCall): our own event under the
  * lock, so that it cannot reach the next call; an outer's after it. */
-static void signal_call(Call *c, unsigned seq)
+void amrt__signal_call(Call *c, unsigned seq)
 {
     if (c->outer != &c->inner) {
-        sync_op(c, OP_SIGNAL);
+        amrt__sync_op(c, OP_SIGNAL);
         return;
     }
-    call_lock(c);
-    if (call_if(c, seq))
+    amrt__call_lock(c);
+    if (amrt__call_if(c, seq))
         amrt__ev_signal(&c->ev);
-    call_unlock(c);
+    amrt__call_unlock(c);
 }
 
 static HRESULT STDMETHODCALLTYPE cancel_cancel(ICancelMethodCalls *This, ULONG seconds)
 {
     Call *c = CALL_FROM(This, cancel);
-    call_lock(c);
+    amrt__call_lock(c);
     unsigned seq = atomic_load(&c->seq);
-    Frame *f = call_if(c, seq);
+    Frame *f = amrt__call_if(c, seq);
     /* no call, or it completed already (D8); already canceled (D5); else
      * the server sees it through CoTestCancel (D11) */
-    HRESULT hr = f ? mark_canceled(c, f) : RPC_E_CALL_COMPLETE;
-    call_unlock(c);
+    HRESULT hr = f ? amrt__mark_canceled(c, f) : RPC_E_CALL_COMPLETE;
+    amrt__call_unlock(c);
     if (hr != S_OK)
         return hr;
     /* D7: give the server ulSeconds to finish. With 0 there is no window:
@@ -1212,32 +1073,32 @@ static HRESULT STDMETHODCALLTYPE cancel_cancel(ICancelMethodCalls *This, ULONG s
     }
     if (done == 1) {
         /* it completed within the interval: the call is complete, not canceled */
-        call_lock(c);
-        if ((f = call_if(c, seq))) {
+        amrt__call_lock(c);
+        if ((f = amrt__call_if(c, seq))) {
             if (f->fast)
                 atomic_fetch_and(&c->ev.word, ~(unsigned)C_CANCELED);
             else
                 atomic_fetch_and(&f->fl, ~(unsigned)F_CANCELED);
         }
-        call_unlock(c);
+        amrt__call_unlock(c);
         hr = RPC_E_CALL_COMPLETE;
     }
     if (done != -1)
-        signal_call(c, seq);            /* cancellation counts as completion */
+        amrt__signal_call(c, seq);            /* cancellation counts as completion */
     return hr;
 }
 
 static HRESULT STDMETHODCALLTYPE cancel_test(ICancelMethodCalls *This)
 {
     Call *c = CALL_FROM(This, cancel);
-    call_lock(c);
-    Frame *f = call_if(c, atomic_load(&c->seq));
-    bool canceled = f && (call_flags(c, f) & F_CANCELED);
-    call_unlock(c);
+    amrt__call_lock(c);
+    Frame *f = amrt__call_if(c, atomic_load(&c->seq));
+    bool canceled = f && (amrt__call_flags(c, f) & F_CANCELED);
+    amrt__call_unlock(c);
     return canceled ? RPC_E_CALL_CANCELED : RPC_S_CALLPENDING;     /* D9 */
 }
 
-static const ICancelMethodCallsVtbl cancel_vtbl = {
+const ICancelMethodCallsVtbl amrt__cancel_vtbl = {
     cancel_qi, cancel_addref, cancel_release, cancel_cancel, cancel_test,
 };
 
@@ -1256,21 +1117,21 @@ static HRESULT STDMETHODCALLTYPE manager_complete(IAsyncManager *This, HRESULT r
     Call *c = CALL_FROM(This, manager);
     if (SUCCEEDED(result))
         return E_INVALIDARG;            /* a success would hand back outputs nobody produced */
-    call_lock(c);
+    amrt__call_lock(c);
     unsigned seq = atomic_load(&c->seq);
-    Frame *f = call_if(c, seq);
+    Frame *f = amrt__call_if(c, seq);
     HRESULT hr = RPC_E_CALL_COMPLETE;
     if (f) {
-        hr = mark_canceled(c, f);
+        hr = amrt__mark_canceled(c, f);
         if (hr == S_OK) {
             f->forced = result;         /* Finish_ reads both under the lock */
             atomic_fetch_or(&f->fl, (unsigned)F_FORCED);
-        } else if (hr == RPC_E_CALL_CANCELED && (call_flags(c, f) & F_FORCED))
+        } else if (hr == RPC_E_CALL_CANCELED && (amrt__call_flags(c, f) & F_FORCED))
             hr = RPC_E_CALL_COMPLETE;   /* completed by an earlier CompleteCall */
     }
-    call_unlock(c);
+    amrt__call_unlock(c);
     if (hr == S_OK)
-        signal_call(c, seq);
+        amrt__signal_call(c, seq);
     return hr;
 }
 
@@ -1290,20 +1151,20 @@ static HRESULT STDMETHODCALLTYPE manager_state(IAsyncManager *This, ULONG *state
     Call *c = CALL_FROM(This, manager);
     if (!state)
         return E_INVALIDARG;
-    call_lock(c);
-    Frame *f = call_if(c, atomic_load(&c->seq));
-    unsigned fl = f ? call_flags(c, f) : 0;
+    amrt__call_lock(c);
+    Frame *f = amrt__call_if(c, atomic_load(&c->seq));
+    unsigned fl = f ? amrt__call_flags(c, f) : 0;
     if (f && (fl & F_CANCELED) && !(fl & F_FORCED))
         *state = DCOM_CALL_CANCELED;
-    else if (f && call_complete(c, fl))
+    else if (f && amrt__call_complete(c, fl))
         *state = DCOM_CALL_COMPLETE;
     else
         *state = DCOM_NONE;
-    call_unlock(c);
+    amrt__call_unlock(c);
     return S_OK;
 }
 
-static const IAsyncManagerVtbl manager_vtbl = {
+const IAsyncManagerVtbl amrt__manager_vtbl = {
     manager_qi, manager_addref, manager_release, manager_complete, manager_context, manager_state,
 };
 
@@ -1317,7 +1178,7 @@ HRESULT CoSwitchCallContext(IUnknown *context, IUnknown **old)
 {
     if (!old)
         return E_INVALIDARG;
-    Frame *f = current_frame;
+    Frame *f = amrt__current_frame;
     IUnknown *own = f ? &f->call->inner : NULL;    /* the context of the call this thread runs */
     *old = switched_context ? switched_context : own;
     switched_context = context == own ? NULL : context;     /* switching back to the call's own */
@@ -1331,7 +1192,7 @@ HRESULT CoGetCallContext(REFIID riid, void **ppv)
     *ppv = NULL;
     if (switched_context)
         return IUnknown_QueryInterface(switched_context, riid, ppv);
-    Frame *f = current_frame;
+    Frame *f = amrt__current_frame;
     if (!f)
         return RPC_E_NO_CONTEXT;
     if (IsEqualIID(riid, &IID_ICancelMethodCalls))
@@ -1341,7 +1202,7 @@ HRESULT CoGetCallContext(REFIID riid, void **ppv)
 
 HRESULT CoTestCancel(void)
 {
-    Frame *f = current_frame;
+    Frame *f = amrt__current_frame;
     if (!f)
         return RPC_E_NO_CONTEXT;
     /* a detached fast call keeps C_CANCELED until its worker is done */
@@ -1369,8 +1230,8 @@ HRESULT amrt__call_create(const AmrtInterface *glue, IUnknown *server, ICallFact
     }
     c->inner.lpVtbl = (IUnknownVtbl *)&call_inner_vtbl;
     c->async.lpVtbl = glue->async_vtbl;
-    c->cancel.lpVtbl = (ICancelMethodCallsVtbl *)&cancel_vtbl;
-    c->manager.lpVtbl = (IAsyncManagerVtbl *)&manager_vtbl;
+    c->cancel.lpVtbl = (ICancelMethodCallsVtbl *)&amrt__cancel_vtbl;
+    c->manager.lpVtbl = (IAsyncManagerVtbl *)&amrt__manager_vtbl;
     c->outer = outer ? outer : &c->inner;
     amrt__sync_faces_init(&c->faces, c->outer, &c->ev);
     c->glue = glue;
