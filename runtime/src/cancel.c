@@ -207,21 +207,21 @@ static void cancel_unlink(CancelThread *t)      /* under cancel_lock */
 
 static void cancel_thread_exit(void *t)
 {
-    pthread_mutex_lock(&cancel_lock);
+    amrt__mutex_lock(&cancel_lock);
     cancel_unlink(t);
-    pthread_mutex_unlock(&cancel_lock);
+    amrt__mutex_unlock(&cancel_lock);
 }
 
 static void cancel_key_init(void)
 {
-    pthread_key_create(&cancel_key, cancel_thread_exit);
+    amrt__key_create(&cancel_key, cancel_thread_exit);
 }
 
 HRESULT CoEnableCallCancellation(LPVOID reserved)
 {
     if (reserved)
         return E_INVALIDARG;
-    pthread_once(&cancel_once, cancel_key_init);
+    amrt__once(&cancel_once, cancel_key_init);
     CancelThread *t = pthread_getspecific(cancel_key);
     if (!t) {
         if (!(t = amrt__calloc(sizeof *t)))
@@ -231,14 +231,14 @@ HRESULT CoEnableCallCancellation(LPVOID reserved)
             amrt__free(t);
             return E_OUTOFMEMORY;
         }
-        pthread_mutex_lock(&cancel_lock);
+        amrt__mutex_lock(&cancel_lock);
         t->next = cancel_threads;
         cancel_threads = t;
-        pthread_mutex_unlock(&cancel_lock);
+        amrt__mutex_unlock(&cancel_lock);
     }
-    pthread_mutex_lock(&cancel_lock);
+    amrt__mutex_lock(&cancel_lock);
     t->count++;
-    pthread_mutex_unlock(&cancel_lock);
+    amrt__mutex_unlock(&cancel_lock);
     return S_OK;
 }
 
@@ -249,15 +249,15 @@ HRESULT CoDisableCallCancellation(LPVOID reserved)
 {
     if (reserved)
         return E_INVALIDARG;
-    pthread_once(&cancel_once, cancel_key_init);
+    amrt__once(&cancel_once, cancel_key_init);
     CancelThread *t = pthread_getspecific(cancel_key);
     if (!t)
         return CO_E_CANCEL_DISABLED;    /* nothing to balance */
-    pthread_mutex_lock(&cancel_lock);
+    amrt__mutex_lock(&cancel_lock);
     bool last = --t->count == 0;
     if (last)
         cancel_unlink(t);
-    pthread_mutex_unlock(&cancel_lock);
+    amrt__mutex_unlock(&cancel_lock);
     if (last)
         pthread_setspecific(cancel_key, NULL);
     return S_OK;
@@ -270,9 +270,9 @@ HRESULT CoCancelCall(DWORD thread_id, ULONG timeout)
         return CO_E_NOTINITIALIZED;
     pid_t tid = thread_id ? (pid_t)thread_id : gettid();
     bool enabled = false;
-    pthread_mutex_lock(&cancel_lock);
+    amrt__mutex_lock(&cancel_lock);
     for (CancelThread *t = cancel_threads; t && !enabled; t = t->next)
         enabled = t->tid == tid;
-    pthread_mutex_unlock(&cancel_lock);
+    amrt__mutex_unlock(&cancel_lock);
     return enabled ? E_NOINTERFACE : CO_E_CANCEL_DISABLED;
 }

@@ -147,18 +147,18 @@ HRESULT CoRegisterClassObject(REFCLSID rclsid, IUnknown *factory, DWORD clsctx, 
     r->clsctx = clsctx;
     r->flags = flags;
     factory->lpVtbl->AddRef(factory);
-    pthread_mutex_lock(&reg_lock);
+    amrt__mutex_lock(&reg_lock);
     r->cookie = next_cookie++;
     r->next = registrations;
     registrations = r;
     *cookie = r->cookie;
-    pthread_mutex_unlock(&reg_lock);
+    amrt__mutex_unlock(&reg_lock);
     return S_OK;
 }
 
 HRESULT CoRevokeClassObject(DWORD cookie)
 {
-    pthread_mutex_lock(&reg_lock);
+    amrt__mutex_lock(&reg_lock);
     Registration **pp = &registrations, *r = NULL;
     for (; *pp; pp = &(*pp)->next)
         if ((*pp)->cookie == cookie) {
@@ -166,7 +166,7 @@ HRESULT CoRevokeClassObject(DWORD cookie)
             *pp = r->next;
             break;
         }
-    pthread_mutex_unlock(&reg_lock);
+    amrt__mutex_unlock(&reg_lock);
     if (!r)
         return CO_E_OBJNOTREG;
     r->factory->lpVtbl->Release(r->factory);
@@ -178,7 +178,7 @@ HRESULT CoRevokeClassObject(DWORD cookie)
 static IUnknown *find_factory(const CLSID *clsid, DWORD clsctx, DWORD *found_ctx)
 {
     IUnknown *f = NULL;
-    pthread_mutex_lock(&reg_lock);
+    amrt__mutex_lock(&reg_lock);
     for (Registration *r = registrations; r; r = r->next)
         if (IsEqualGUID(&r->clsid, clsid) && (r->clsctx & clsctx)) {
             f = r->factory;
@@ -186,16 +186,16 @@ static IUnknown *find_factory(const CLSID *clsid, DWORD clsctx, DWORD *found_ctx
             f->lpVtbl->AddRef(f);
             break;
         }
-    pthread_mutex_unlock(&reg_lock);
+    amrt__mutex_unlock(&reg_lock);
     return f;
 }
 
 void amrt__revoke_all(void)
 {
-    pthread_mutex_lock(&reg_lock);
+    amrt__mutex_lock(&reg_lock);
     Registration *r = registrations;
     registrations = NULL;
-    pthread_mutex_unlock(&reg_lock);
+    amrt__mutex_unlock(&reg_lock);
     while (r) {
         Registration *next = r->next;
         r->factory->lpVtbl->Release(r->factory);

@@ -10,6 +10,8 @@
 #include "amidlrt.h"
 #include "amidlrt_test.h"
 
+#include "thread.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>

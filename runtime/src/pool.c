@@ -166,7 +166,7 @@ static Job *take(void)
     Job *j = ring_pop();
     if (j || atomic_load_explicit(&pool.overflow, memory_order_acquire) == 0)
         return j;
-    pthread_mutex_lock(&pool.lock);
+    amrt__mutex_lock(&pool.lock);
     j = pool.ohead;
     if (j) {
         pool.ohead = j->next;
@@ -174,7 +174,7 @@ static Job *take(void)
             pool.otail = NULL;
         atomic_fetch_sub(&pool.overflow, 1);
     }
-    pthread_mutex_unlock(&pool.lock);
+    amrt__mutex_unlock(&pool.lock);
     return j;
 }
 
@@ -216,15 +216,15 @@ static void *worker(void *arg)
         worker_spun = false;
         if (!spun && amrt__spin_until(wake_hint, NULL))
             continue;
-        pthread_mutex_lock(&pool.lock);
+        amrt__mutex_lock(&pool.lock);
         atomic_fetch_add(&pool.sleepers, 1);
         /* Dekker with ring_push: it claims its cell, then reads 'sleepers';
          * we count ourselves, then look at the claims. A claimed job not
          * yet published is microseconds away: no sleep for it. */
         while (!job_ready() && !job_claimed() && atomic_load(&pool.gen) == worker_gen)
-            pthread_cond_wait(&pool.wake, &pool.lock);
+            amrt__cond_wait(&pool.wake, &pool.lock);
         atomic_fetch_sub(&pool.sleepers, 1);
-        pthread_mutex_unlock(&pool.lock);
+        amrt__mutex_unlock(&pool.lock);
     }
     return NULL;
 }
@@ -233,7 +233,7 @@ static void *worker(void *arg)
 static HRESULT ensure_threads(void)
 {
     HRESULT hr = S_OK;
-    pthread_mutex_lock(&pool.lock);
+    amrt__mutex_lock(&pool.lock);
     if (pool.nthreads == 0) {
         int want = amrt__pool_size();
         void *gen = (void *)(intptr_t)atomic_load(&pool.gen);
@@ -246,7 +246,7 @@ static HRESULT ensure_threads(void)
         if (pool.nthreads == 0)
             hr = E_FAIL;
     }
-    pthread_mutex_unlock(&pool.lock);
+    amrt__mutex_unlock(&pool.lock);
     return hr;
 }
 
@@ -264,7 +264,7 @@ HRESULT amrt__pool_submit_job(Job *j)
     bool queued = atomic_load_explicit(&pool.overflow, memory_order_acquire) == 0 && ring_push(j, &sleepers);
     if (!queued) {
         j->next = NULL;                 /* only here: the job's line is the worker's to read */
-        pthread_mutex_lock(&pool.lock);
+        amrt__mutex_lock(&pool.lock);
         if (pool.otail)
             pool.otail->next = j;
         else
@@ -272,16 +272,16 @@ HRESULT amrt__pool_submit_job(Job *j)
         pool.otail = j;
         atomic_fetch_add(&pool.overflow, 1);
         sleepers = atomic_load(&pool.sleepers);     /* the lock orders it with a sleeper's look */
-        pthread_mutex_unlock(&pool.lock);
+        amrt__mutex_unlock(&pool.lock);
     }
     /* a shutdown that ran since the check above: its threads may be gone
      * (if they saw the job, they ran it before leaving) */
     if (atomic_load(&pool.started) == 0)
         ensure_threads();
     if (sleepers > 0) {
-        pthread_mutex_lock(&pool.lock);
-        pthread_cond_signal(&pool.wake);
-        pthread_mutex_unlock(&pool.lock);
+        amrt__mutex_lock(&pool.lock);
+        amrt__cond_signal(&pool.wake);
+        amrt__mutex_unlock(&pool.lock);
     }
     return S_OK;
 }
@@ -322,23 +322,23 @@ HRESULT amrt__pool_submit(void (*fn)(void *), void *arg)
 void amrt__pool_shutdown(void)
 {
     pthread_t threads[256];
-    pthread_mutex_lock(&pool.lock);
+    amrt__mutex_lock(&pool.lock);
     int n = pool.nthreads;
     for (int i = 0; i < n; i++)
         threads[i] = pool.threads[i];
     pool.nthreads = 0;
     atomic_store(&pool.started, 0);
     atomic_fetch_add(&pool.gen, 1);
-    pthread_cond_broadcast(&pool.wake);
-    pthread_mutex_unlock(&pool.lock);
+    amrt__cond_broadcast(&pool.wake);
+    amrt__mutex_unlock(&pool.lock);
     for (int i = 0; i < n; i++)
-        pthread_join(threads[i], NULL);
+        amrt__thread_join(threads[i]);
 }
 
 int amrt__pool_threads(void)
 {
-    pthread_mutex_lock(&pool.lock);
+    amrt__mutex_lock(&pool.lock);
     int n = pool.nthreads;
-    pthread_mutex_unlock(&pool.lock);
+    amrt__mutex_unlock(&pool.lock);
     return n;
 }

@@ -27,7 +27,7 @@ HRESULT AmrtRegisterInterfaces(const AmrtInterface *const *ifaces, int count)
     for (int i = 0; i < count; i++)
         if (!ifaces[i] || ifaces[i]->version != AMRT_GLUE_VERSION)
             return E_INVALIDARG;
-    pthread_mutex_lock(&glue_lock);
+    amrt__mutex_lock(&glue_lock);
     for (int i = 0; i < count; i++) {
         bool known = false;
         for (int k = 0; k < nglues; k++)
@@ -38,7 +38,7 @@ HRESULT AmrtRegisterInterfaces(const AmrtInterface *const *ifaces, int count)
             int cap = capglues ? capglues * 2 : 16;
             const AmrtInterface **n = realloc(glues, sizeof *n * (size_t)cap);   /* lives for the process */
             if (!n) {
-                pthread_mutex_unlock(&glue_lock);
+                amrt__mutex_unlock(&glue_lock);
                 return E_OUTOFMEMORY;
             }
             glues = n;
@@ -46,18 +46,18 @@ HRESULT AmrtRegisterInterfaces(const AmrtInterface *const *ifaces, int count)
         }
         glues[nglues++] = ifaces[i];
     }
-    pthread_mutex_unlock(&glue_lock);
+    amrt__mutex_unlock(&glue_lock);
     return S_OK;
 }
 
 const AmrtInterface *amrt__glue_by_iid(const IID *iid, bool async)
 {
     const AmrtInterface *g = NULL;
-    pthread_mutex_lock(&glue_lock);
+    amrt__mutex_lock(&glue_lock);
     for (int i = 0; i < nglues && !g; i++)
         if (IsEqualIID(iid, async ? glues[i]->async_iid : glues[i]->iid))
             g = glues[i];
-    pthread_mutex_unlock(&glue_lock);
+    amrt__mutex_unlock(&glue_lock);
     return g;
 }
 
@@ -95,7 +95,7 @@ static HRESULT proxy_qi(Proxy *px, const IID *iid, void **ppv)
         const AmrtInterface *g = amrt__glue_by_iid(iid, false);
         if (!g)
             return E_NOINTERFACE;       /* no glue linked for it: not proxied */
-        pthread_mutex_lock(&px->lock);
+        amrt__mutex_lock(&px->lock);
         ProxyIface *pi = px->ifaces;
         while (pi && pi->glue != g)
             pi = pi->next;
@@ -103,13 +103,13 @@ static HRESULT proxy_qi(Proxy *px, const IID *iid, void **ppv)
             IUnknown *target = NULL;
             HRESULT hr = IUnknown_QueryInterface(px->object, iid, (void **)&target);
             if (FAILED(hr)) {
-                pthread_mutex_unlock(&px->lock);
+                amrt__mutex_unlock(&px->lock);
                 return hr;
             }
             pi = amrt__calloc(sizeof *pi);
             if (!pi) {
                 IUnknown_Release(target);
-                pthread_mutex_unlock(&px->lock);
+                amrt__mutex_unlock(&px->lock);
                 return E_OUTOFMEMORY;
             }
             pi->lpVtbl = g->proxy_vtbl;
@@ -119,7 +119,7 @@ static HRESULT proxy_qi(Proxy *px, const IID *iid, void **ppv)
             pi->next = px->ifaces;
             px->ifaces = pi;
         }
-        pthread_mutex_unlock(&px->lock);
+        amrt__mutex_unlock(&px->lock);
         *ppv = pi;
     }
     atomic_fetch_add(&px->refs, 1);
@@ -136,7 +136,7 @@ static ULONG proxy_release(Proxy *px)
             amrt__free(pi);
         }
         IUnknown_Release(px->object);
-        pthread_mutex_destroy(&px->lock);
+        amrt__mutex_destroy(&px->lock);
         amrt__free(px);
     }
     return (ULONG)left;

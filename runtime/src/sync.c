@@ -126,11 +126,13 @@ bool amrt__spin_until(bool (*ready)(void *), void *arg)
 static bool lock_init(pthread_mutex_t *lock, pthread_cond_t *cond)
 {
     pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    if (pthread_condattr_init(&ca) != 0)
+        return false;
+    /* the deadlines are CLOCK_MONOTONIC's: a condition on another clock would misread them */
+    AMRT_THREAD_CHECK("pthread_condattr_setclock", pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
     bool ok = pthread_mutex_init(lock, NULL) == 0;
     if (ok && pthread_cond_init(cond, &ca) != 0) {
-        pthread_mutex_destroy(lock);
+        amrt__mutex_destroy(lock);
         ok = false;
     }
     pthread_condattr_destroy(&ca);
@@ -153,7 +155,7 @@ static int handles_cap;
 static bool handle_add(int fd, EventCore *ev)
 {
     bool ok = true;
-    pthread_mutex_lock(&handles_lock);
+    amrt__mutex_lock(&handles_lock);
     if (fd >= handles_cap) {
         int cap = handles_cap ? handles_cap : 64;
         while (cap <= fd)
@@ -170,16 +172,16 @@ static bool handle_add(int fd, EventCore *ev)
     }
     if (ok)
         handles[fd] = ev;
-    pthread_mutex_unlock(&handles_lock);
+    amrt__mutex_unlock(&handles_lock);
     return ok;
 }
 
 static void handle_remove(int fd)
 {
-    pthread_mutex_lock(&handles_lock);
+    amrt__mutex_lock(&handles_lock);
     if (fd < handles_cap)
         handles[fd] = NULL;
-    pthread_mutex_unlock(&handles_lock);
+    amrt__mutex_unlock(&handles_lock);
 }
 
 /* the event whose handle fd is, NULL if none (handles_lock held) */
@@ -212,8 +214,8 @@ void amrt__ev_fini(EventCore *ev)
         handle_remove(ev->slow->efd);   /* no waiter can find it any more: then close */
         close(ev->slow->efd);
     }
-    pthread_cond_destroy(&ev->slow->cond);
-    pthread_mutex_destroy(&ev->slow->lock);
+    amrt__cond_destroy(&ev->slow->cond);
+    amrt__mutex_destroy(&ev->slow->lock);
 }
 
 /* Make the eventfd mirror the signaled bit (under the lock). */
@@ -250,7 +252,7 @@ static bool fast_set(EventCore *ev, bool on)
 static void slow_set(EventCore *ev, bool on)
 {
     EventSlow *s = ev->slow;
-    pthread_mutex_lock(&s->lock);
+    amrt__mutex_lock(&s->lock);
     if (on)
         atomic_fetch_or(&ev->word, AMRT_EV_SIGNALED);
     else
@@ -263,11 +265,11 @@ static void slow_set(EventCore *ev, bool on)
     }
     if (on && s->waiters) {
         if (atomic_load(&ev->word) & AMRT_EV_MANUAL)
-            pthread_cond_broadcast(&s->cond);
+            amrt__cond_broadcast(&s->cond);
         else
-            pthread_cond_signal(&s->cond);
+            amrt__cond_signal(&s->cond);
     }
-    pthread_mutex_unlock(&s->lock);
+    amrt__mutex_unlock(&s->lock);
 }
 
 void amrt__ev_signal(EventCore *ev)
@@ -311,9 +313,9 @@ HRESULT amrt__ev_wait(EventCore *ev, DWORD flags, DWORD ms)
     EventSlow *s = ev->slow;
     if (core_take(ev, &slow)) {
         if (!manual && slow) {          /* consumed: the eventfd mirror follows */
-            pthread_mutex_lock(&s->lock);
+            amrt__mutex_lock(&s->lock);
             efd_update(ev);
-            pthread_mutex_unlock(&s->lock);
+            amrt__mutex_unlock(&s->lock);
         }
         return S_OK;
     }
@@ -323,7 +325,7 @@ HRESULT amrt__ev_wait(EventCore *ev, DWORD flags, DWORD ms)
     if (ms != INFINITE)
         amrt__deadline(&deadline, ms);
     HRESULT hr = AMRT_WAIT_TIMEOUT;
-    pthread_mutex_lock(&s->lock);
+    amrt__mutex_lock(&s->lock);
     s->waiters++;
     atomic_fetch_or(&ev->word, AMRT_EV_SLOW);   /* from now on Signal takes the lock, and wakes us */
     for (;;) {
@@ -331,8 +333,11 @@ HRESULT amrt__ev_wait(EventCore *ev, DWORD flags, DWORD ms)
             hr = S_OK;
             break;
         }
-        int rc = ms == INFINITE ? pthread_cond_wait(&s->cond, &s->lock)
-                                : pthread_cond_timedwait(&s->cond, &s->lock, &deadline);
+        int rc = 0;
+        if (ms == INFINITE)
+            amrt__cond_wait(&s->cond, &s->lock);
+        else
+            rc = amrt__cond_timedwait(&s->cond, &s->lock, &deadline);
         if (core_take(ev, &slow)) {
             hr = S_OK;
             break;
@@ -344,7 +349,7 @@ HRESULT amrt__ev_wait(EventCore *ev, DWORD flags, DWORD ms)
         atomic_fetch_and(&ev->word, ~AMRT_EV_SLOW);
     if (hr == S_OK && !manual)
         efd_update(ev);
-    pthread_mutex_unlock(&s->lock);
+    amrt__mutex_unlock(&s->lock);
     return hr;
 }
 
@@ -353,11 +358,11 @@ HRESULT amrt__ev_get_handle(EventCore *ev, HANDLE *ph)
     if (!ph)
         return E_INVALIDARG;
     EventSlow *s = ev->slow;
-    pthread_mutex_lock(&s->lock);
+    amrt__mutex_lock(&s->lock);
     if (s->efd < 0) {
         int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         if (fd < 0) {
-            pthread_mutex_unlock(&s->lock);
+            amrt__mutex_unlock(&s->lock);
             *ph = NULL;
             return errno == ENOMEM ? E_OUTOFMEMORY : E_FAIL;
         }
@@ -369,7 +374,7 @@ HRESULT amrt__ev_get_handle(EventCore *ev, HANDLE *ph)
         efd_update(ev);
     }
     int fd = s->efd;
-    pthread_mutex_unlock(&s->lock);
+    amrt__mutex_unlock(&s->lock);
     /* known to CoWaitForMultipleHandles before the program sees it */
     if (!handle_add(fd, ev)) {
         *ph = NULL;
@@ -387,10 +392,10 @@ HRESULT amrt__ev_set_handle(EventCore *ev, HANDLE *ph)
     int fd = (int)(intptr_t)*ph;
     if (fd < 0)
         return E_INVALIDARG;
-    pthread_mutex_lock(&ev->slow->lock);
+    amrt__mutex_lock(&ev->slow->lock);
     ev->slow->ext_fd = fd;
     atomic_fetch_or(&ev->word, AMRT_EV_SLOW);
-    pthread_mutex_unlock(&ev->slow->lock);
+    amrt__mutex_unlock(&ev->slow->lock);
     return S_OK;
 }
 
@@ -567,7 +572,7 @@ static ULONG STDMETHODCALLTYPE ct_inner_release(IUnknown *This)
     if (left == 0) {
         for (int i = 0; i < c->count; i++)
             ISynchronize_Release(c->members[i]);
-        pthread_mutex_destroy(&c->lock);
+        amrt__mutex_destroy(&c->lock);
         amrt__free(c);
     }
     return (ULONG)left;
@@ -582,14 +587,14 @@ static HRESULT STDMETHODCALLTYPE ct_add(ISynchronizeContainer *This, ISynchroniz
     Container *c = CT_FROM(This, cont);
     if (!sync)
         return E_INVALIDARG;
-    pthread_mutex_lock(&c->lock);
+    amrt__mutex_lock(&c->lock);
     if (c->count == CONTAINER_MAX) {
-        pthread_mutex_unlock(&c->lock);
+        amrt__mutex_unlock(&c->lock);
         return RPC_E_OUT_OF_RESOURCES;
     }
     ISynchronize_AddRef(sync);
     c->members[c->count++] = sync;
-    pthread_mutex_unlock(&c->lock);
+    amrt__mutex_unlock(&c->lock);
     return S_OK;
 }
 
@@ -607,13 +612,13 @@ static HRESULT STDMETHODCALLTYPE ct_wait(ISynchronizeContainer *This, DWORD flag
     ISynchronize *m[CONTAINER_MAX];
     struct pollfd pfd[CONTAINER_MAX];
     int idx[CONTAINER_MAX];
-    pthread_mutex_lock(&c->lock);
+    amrt__mutex_lock(&c->lock);
     int n = c->count;
     for (int i = 0; i < n; i++) {
         m[i] = c->members[i];
         ISynchronize_AddRef(m[i]);
     }
-    pthread_mutex_unlock(&c->lock);
+    amrt__mutex_unlock(&c->lock);
     if (n == 0)
         return RPC_E_NO_SYNC;
     int npoll = 0;
@@ -697,21 +702,21 @@ HRESULT amrt__container_create(IUnknown *outer, const IID *iid, void **ppv)
 static bool handle_take(int fd, HRESULT *hr)
 {
     bool on = false;
-    pthread_mutex_lock(&handles_lock);
+    amrt__mutex_lock(&handles_lock);
     EventCore *ev = handle_event(fd);
     if (ev) {
-        pthread_mutex_lock(&ev->slow->lock);
+        amrt__mutex_lock(&ev->slow->lock);
         unsigned w = atomic_load(&ev->word);
         on = w & AMRT_EV_SIGNALED;
         if (on && !(w & AMRT_EV_MANUAL)) {
             atomic_fetch_and(&ev->word, ~AMRT_EV_SIGNALED);
             efd_update(ev);
         }
-        pthread_mutex_unlock(&ev->slow->lock);
+        amrt__mutex_unlock(&ev->slow->lock);
     } else {
         *hr = HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE);
     }
-    pthread_mutex_unlock(&handles_lock);
+    amrt__mutex_unlock(&handles_lock);
     return on;
 }
 
@@ -728,11 +733,11 @@ static bool handles_take_all(const struct pollfd *pfd, ULONG count, HRESULT *hr)
     EventCore *evs[64];
     size_t n = 0;
     bool all = true;
-    pthread_mutex_lock(&handles_lock);
+    amrt__mutex_lock(&handles_lock);
     for (ULONG i = 0; i < count; i++) {
         if (!(evs[n] = handle_event(pfd[i].fd))) {
             *hr = HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE);
-            pthread_mutex_unlock(&handles_lock);
+            amrt__mutex_unlock(&handles_lock);
             return false;
         }
         n++;
@@ -743,7 +748,7 @@ static bool handles_take_all(const struct pollfd *pfd, ULONG count, HRESULT *hr)
         if (i == 0 || evs[i] != evs[i - 1])
             evs[k++] = evs[i];
     for (size_t i = 0; i < k; i++)
-        pthread_mutex_lock(&evs[i]->slow->lock);
+        amrt__mutex_lock(&evs[i]->slow->lock);
     for (size_t i = 0; i < k && all; i++)
         all = atomic_load(&evs[i]->word) & AMRT_EV_SIGNALED;
     for (size_t i = 0; i < k; i++) {
@@ -751,9 +756,9 @@ static bool handles_take_all(const struct pollfd *pfd, ULONG count, HRESULT *hr)
             atomic_fetch_and(&evs[i]->word, ~AMRT_EV_SIGNALED);
             efd_update(evs[i]);
         }
-        pthread_mutex_unlock(&evs[i]->slow->lock);
+        amrt__mutex_unlock(&evs[i]->slow->lock);
     }
-    pthread_mutex_unlock(&handles_lock);
+    amrt__mutex_unlock(&handles_lock);
     return all;
 }
 
@@ -773,16 +778,16 @@ HRESULT CoWaitForMultipleHandles(DWORD flags, DWORD timeout, ULONG count, HANDLE
     if (count > 64)
         return E_INVALIDARG;
     struct pollfd pfd[64];
-    pthread_mutex_lock(&handles_lock);
+    amrt__mutex_lock(&handles_lock);
     for (ULONG i = 0; i < count; i++) {
         pfd[i].fd = (int)(intptr_t)handles_[i];
         pfd[i].events = POLLIN;
         if (!handle_event(pfd[i].fd)) {
-            pthread_mutex_unlock(&handles_lock);
+            amrt__mutex_unlock(&handles_lock);
             return HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE);    /* not ours: fails at once (C22) */
         }
     }
-    pthread_mutex_unlock(&handles_lock);
+    amrt__mutex_unlock(&handles_lock);
     struct timespec deadline;
     if (timeout != INFINITE)
         amrt__deadline(&deadline, timeout);
@@ -865,8 +870,8 @@ static ULONG STDMETHODCALLTYPE mx_inner_release(IUnknown *This)
     Mutex *mx = MX_FROM(This, inner);
     long left = atomic_fetch_sub(&mx->refs, 1) - 1;
     if (left == 0) {
-        pthread_cond_destroy(&mx->cond);
-        pthread_mutex_destroy(&mx->lock);
+        amrt__cond_destroy(&mx->cond);
+        amrt__mutex_destroy(&mx->lock);
         amrt__free(mx);
     }
     return (ULONG)left;
@@ -886,15 +891,15 @@ static HRESULT STDMETHODCALLTYPE mx_wait(ISynchronizeMutex *This, DWORD flags, D
     if (ms != INFINITE && ms != 0)
         amrt__deadline(&deadline, ms);
     HRESULT hr = S_OK;
-    pthread_mutex_lock(&mx->lock);
+    amrt__mutex_lock(&mx->lock);
     while (mx->depth && !pthread_equal(mx->owner, self)) {
         if (ms == 0) {
             hr = AMRT_WAIT_TIMEOUT;
             break;
         }
         if (ms == INFINITE) {
-            pthread_cond_wait(&mx->cond, &mx->lock);
-        } else if (pthread_cond_timedwait(&mx->cond, &mx->lock, &deadline) == ETIMEDOUT &&
+            amrt__cond_wait(&mx->cond, &mx->lock);
+        } else if (amrt__cond_timedwait(&mx->cond, &mx->lock, &deadline) == ETIMEDOUT &&
                    mx->depth && !pthread_equal(mx->owner, self)) {
             hr = AMRT_WAIT_TIMEOUT;
             break;
@@ -904,7 +909,7 @@ static HRESULT STDMETHODCALLTYPE mx_wait(ISynchronizeMutex *This, DWORD flags, D
         mx->owner = self;
         mx->depth++;
     }
-    pthread_mutex_unlock(&mx->lock);
+    amrt__mutex_unlock(&mx->lock);
     return hr;
 }
 
@@ -912,12 +917,12 @@ static HRESULT STDMETHODCALLTYPE mx_releasemutex(ISynchronizeMutex *This)
 {
     Mutex *mx = MX_FROM(This, sync);
     HRESULT hr = S_OK;
-    pthread_mutex_lock(&mx->lock);
+    amrt__mutex_lock(&mx->lock);
     if (!mx->depth || !pthread_equal(mx->owner, pthread_self()))
         hr = E_FAIL;                /* not the owner */
     else if (--mx->depth == 0)
-        pthread_cond_signal(&mx->cond);
-    pthread_mutex_unlock(&mx->lock);
+        amrt__cond_signal(&mx->cond);
+    amrt__mutex_unlock(&mx->lock);
     return hr;
 }
 
