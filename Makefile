@@ -54,7 +54,8 @@ $(BUILD)/grammar/lexer.o: $(BUILD)/grammar/lexer.c $(BUILD)/grammar/parser.h
 $(BUILD)/grammar/parser.o: $(BUILD)/grammar/parser.c $(BUILD)/grammar/lexer.h
 	$(CC) $(CFLAGS) $(CPPFLAGS) $(WARN) -c -o $@ $<
 
-FRONT_DEPS := grammar/amidl.h grammar/parse.h grammar/attrs.def codegen/emit.h codegen/driver.h $(BUILD)/grammar/parser.h
+FRONT_DEPS := grammar/amidl.h grammar/parse.h grammar/attrs.def codegen/emit.h codegen/driver.h $(BUILD)/grammar/parser.h \
+              runtime/include/amidlrt_glue.h
 
 $(BUILD)/grammar/%.o: grammar/%.c $(FRONT_DEPS)
 	@mkdir -p $(dir $@)

@@ -455,12 +455,16 @@ Type *async_synthesize(Compiler *cc, Type *t, Attr *au);
  * The description mirrors the runtime's tables (amidlrt.h, "glue ABI").
  */
 
-/* The correlation-expression evaluator's limits (runtime/src/callobj.c:
- * its stack and step count; there is no shared generated-code header yet,
- * so this is the compiler's one definition of them). */
-#define AMRT_X_STACK_SLOTS  16
-#define AMRT_X_MAX_STEPS    256
+/* The correlation-expression evaluator's limits, AMRT_X_STACK_MAX (its
+ * stack) and AMRT_X_STEPS_MAX (the steps of one program), are the
+ * runtime's (runtime/include/amidlrt_glue.h, read here without the rest of
+ * the glue ABI). AMRT_X_MAX_TERMS is the compiler's own bound on the size
+ * of an expression: a program of that many terms stays within the steps. */
+#define AMIDLRT_GLUE_LIMITS_ONLY
+#include "../runtime/include/amidlrt_glue.h"
+#undef AMIDLRT_GLUE_LIMITS_ONLY
 #define AMRT_X_MAX_TERMS    100
+_Static_assert(AMRT_X_MAX_TERMS * 2 < AMRT_X_STEPS_MAX, "an expression of AMRT_X_MAX_TERMS terms fits the steps");
 
 /* One int of a table or program as the C compiler computes it. */
 typedef enum {

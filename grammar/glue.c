@@ -310,7 +310,7 @@ static bool compile_x(Lower *L, DScope *sc, Expr *x, GlueProg *ops, Type **type,
 
 /* The stack the runtime's evaluator needs for x, and the number of nodes;
  * huge or deep expressions are refused here rather than failing at run
- * time (the evaluator also stops after AMRT_X_MAX_STEPS steps, which a
+ * time (the evaluator also stops after AMRT_X_STEPS_MAX steps, which a
  * program of AMRT_X_MAX_TERMS terms never reaches). */
 static int x_stack(Expr *x, int *nodes)
 {
@@ -337,7 +337,7 @@ static int x_stack(Expr *x, int *nodes)
 static bool x_fits(Expr *x, int extra)
 {
     int nodes = 0;
-    return x_stack(x, &nodes) + extra <= AMRT_X_STACK_SLOTS && nodes <= AMRT_X_MAX_TERMS;
+    return x_stack(x, &nodes) + extra <= AMRT_X_STACK_MAX && nodes <= AMRT_X_MAX_TERMS;
 }
 
 /* The program computing x (+ add, when add != 0), or NULL. */

@@ -4,7 +4,17 @@
  * opcodes, the Begin/Finish/Call/Proxy entry points, AMRT_GLUE_VERSION).
  * Programs include amidlrt.h, which includes this header.
  */
-#ifndef AMIDLRT_GLUE_H
+/* The interpreter's limits: the depth of its stack and the steps of one
+ * program. An expression beyond them cannot be evaluated (the call fails
+ * with E_INVALIDARG); amidl rejects such expressions when it compiles them
+ * (grammar/glue.c, x_fits). amidl itself reads this part alone: it
+ * defines AMIDLRT_GLUE_LIMITS_ONLY before including this header. */
+#ifndef AMIDLRT_GLUE_LIMITS
+#define AMIDLRT_GLUE_LIMITS
+enum { AMRT_X_STACK_MAX = 16, AMRT_X_STEPS_MAX = 256 };
+#endif
+
+#if !defined(AMIDLRT_GLUE_LIMITS_ONLY) && !defined(AMIDLRT_GLUE_H)
 #define AMIDLRT_GLUE_H
 
 #include "amidlrt.h"
@@ -60,12 +70,6 @@ enum {
     AMRT_X_EQ, AMRT_X_NE, AMRT_X_LT, AMRT_X_GT, AMRT_X_LE, AMRT_X_GE,
     AMRT_X_COND             /* c ? a : b, operands pushed in that order */
 };
-
-/* The interpreter's limits: the depth of its stack and the steps of one
- * program. An expression beyond them cannot be evaluated (the call fails
- * with E_INVALIDARG); amidl rejects such expressions when it compiles them
- * (codegen/emit_glue.c, x_stack). */
-enum { AMRT_X_STACK_MAX = 16, AMRT_X_STEPS_MAX = 256 };
 
 typedef struct AmrtType {
     unsigned char kind;             /* AmrtKind */
