@@ -1,12 +1,23 @@
 /*
- * alloc.c - the one allocator of libamidlrt (with its failure-injection
- * hook, AmrtFailAllocationAfter), CoTaskMem* and the BSTR functions: what
- * every other file of the runtime uses, using none of them.
+ * alloc.c - the base of libamidlrt, which every other file uses and which
+ * uses none of them: the one allocator (with its failure-injection hook,
+ * AmrtFailAllocationAfter), CoTaskMem*, the BSTR functions, and the
+ * initialization count (CoInitializeEx and CoUninitialize in core.c
+ * change it; everyone reads it through amrt__initialized).
  */
 #include "internal.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+/* ==================================================================== initialization count */
+
+atomic_long amrt__init_count;
+
+bool amrt__initialized(void)
+{
+    return atomic_load(&amrt__init_count) > 0;
+}
 
 /* ==================================================================== allocator */
 

@@ -15,14 +15,12 @@
 
 /* ==================================================================== init */
 
-static atomic_long init_count;
-
 HRESULT CoInitializeEx(LPVOID reserved, DWORD coinit)
 {
     if (reserved)
         return E_INVALIDARG;
     (void)coinit;       /* every thread is in the multithreaded apartment */
-    long before = atomic_fetch_add(&init_count, 1);
+    long before = atomic_fetch_add(&amrt__init_count, 1);
     return before == 0 ? S_OK : S_FALSE;
 }
 
@@ -33,16 +31,11 @@ HRESULT CoInitialize(LPVOID reserved)
 
 void CoUninitialize(void)
 {
-    long before = atomic_load(&init_count);
-    while (before > 0 && !atomic_compare_exchange_weak(&init_count, &before, before - 1))
+    long before = atomic_load(&amrt__init_count);
+    while (before > 0 && !atomic_compare_exchange_weak(&amrt__init_count, &before, before - 1))
         ;
     if (before == 1)
         amrt__shutdown();
-}
-
-bool amrt__initialized(void)
-{
-    return atomic_load(&init_count) > 0;
 }
 
 /* ==================================================================== GUID strings */

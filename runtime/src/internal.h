@@ -28,6 +28,8 @@ void *amrt__calloc(size_t n);
 void *amrt__calloc_aligned(size_t n);  /* zeroed, on a 64-byte (cache line) boundary */
 void amrt__free(void *p);
 
+/* CoInitializeEx's count (alloc.c; core.c changes it): COM is initialized while it is > 0 */
+extern atomic_long amrt__init_count;
 bool amrt__initialized(void);
 void amrt__shutdown(void);
 void amrt__revoke_all(void);
