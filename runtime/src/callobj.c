@@ -1,5 +1,7 @@
 /*
- * callobj.c - call objects (the glue tables' interpreter is interp.c).
+ * callobj.c - call objects and their state machine (the frame is frame.c,
+ * cancellation cancel.c, IAsyncManager asyncmgr.c, what they share call.h;
+ * the glue tables' interpreter is interp.c).
  *
  * DESIGN. A call object (what ICallFactory::CreateCall returns) implements
  * AsyncIFoo through the glue's vtable of thunks, ISynchronize (with
