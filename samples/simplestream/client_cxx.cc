@@ -9,6 +9,7 @@
 extern "C" {
 extern IClassFactory stream_factory;
 extern const CLSID CLSID_SimpleStream;
+void server_device_hold(void);
 void server_device_ready(void);
 }
 
@@ -33,6 +34,7 @@ int main()
     HRESULT hr = factory->CreateCall(IID_AsyncISimpleStream, nullptr, IID_AsyncISimpleStream,
                                      reinterpret_cast<IUnknown **>(&call));
     factory->Release();
+    server_device_hold();       // the server's Read waits for its device
     if (FAILED(hr) || FAILED(call->Begin_Read(sizeof buf)))
         return 3;
     call->QueryInterface(IID_ISynchronize, reinterpret_cast<void **>(&sync));

@@ -2,10 +2,10 @@
  * server.c - a plain ISimpleStream object and its class factory.
  *
  * The object knows nothing about asynchronous calls: it implements the
- * synchronous ISimpleStream. Its data is a small text; Read waits for its
- * "device" until server_device_ready() (a slow device: the client has
- * something to wait for, and sees the call pending however fast or loaded
- * the machine is).
+ * synchronous ISimpleStream. Its data is a small text. Its "device" can be
+ * held (server_device_hold) until server_device_ready: a Read meanwhile
+ * waits for it, so that a client in the same process has something to wait
+ * for and sees the call pending however fast or loaded the machine is.
  */
 #define COBJMACROS
 #include "server.h"
@@ -28,7 +28,14 @@ atomic_long server_objects;     /* live objects, for the leak check */
 
 static pthread_mutex_t device_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t device_cond = PTHREAD_COND_INITIALIZER;
-static bool device_ready;
+static bool device_ready = true;
+
+void server_device_hold(void)
+{
+    pthread_mutex_lock(&device_lock);
+    device_ready = false;
+    pthread_mutex_unlock(&device_lock);
+}
 
 void server_device_ready(void)
 {

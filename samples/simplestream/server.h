@@ -12,7 +12,9 @@
 extern IClassFactory stream_factory;
 extern const CLSID CLSID_SimpleStream;
 extern atomic_long server_objects;
-/* Read waits for its device until this is called (at most a minute) */
+/* After server_device_hold, a Read waits for the device until
+ * server_device_ready (at most a minute); the device is ready at first */
+void server_device_hold(void);
 void server_device_ready(void);
 HRESULT create_stream(const char *text, REFIID riid, void **ppv);
 
