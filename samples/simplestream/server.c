@@ -2,10 +2,11 @@
  * server.c - a plain ISimpleStream object and its class factory.
  *
  * The object knows nothing about asynchronous calls: it implements the
- * synchronous ISimpleStream. Its data is a small text. Its "device" can be
- * held (server_device_hold) until server_device_ready: a Read meanwhile
- * waits for it, so that a client in the same process has something to wait
- * for and sees the call pending however fast or loaded the machine is.
+ * synchronous ISimpleStream. Its data is a small text; Read takes a while
+ * (it sleeps), and its "device" can be held (server_device_hold) until
+ * server_device_ready: a Read meanwhile waits for it, so that a client in
+ * the same process sees the call pending however fast or loaded the
+ * machine is.
  */
 #define COBJMACROS
 #include "server.h"
@@ -25,6 +26,7 @@ typedef struct Stream {
 } Stream;
 
 atomic_long server_objects;     /* live objects, for the leak check */
+ULONG server_read_delay_ms = 300;
 
 static pthread_mutex_t device_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t device_cond = PTHREAD_COND_INITIALIZER;
@@ -95,6 +97,8 @@ static HRESULT STDMETHODCALLTYPE read_(ISimpleStream *This, char *pv, ULONG cb, 
     *pcbRead = 0;
     if (!device_wait())         /* a slow device */
         return E_FAIL;
+    struct timespec ts = { server_read_delay_ms / 1000, (long)(server_read_delay_ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
     pthread_mutex_lock(&s->lock);
     ULONG n = s->size - s->pos < cb ? s->size - s->pos : cb;
     memcpy(pv, s->data + s->pos, n);
