@@ -70,7 +70,7 @@ bool amrt__pool_wanted(void);
  * amrt__pool_wanted, so the worker may sleep at once when it finds nothing */
 void amrt__pool_spun(void);
 
-/* callobj.c / proxy.c */
+/* callobj.c (creation), proxy.c (the glue registry) */
 HRESULT amrt__call_create(const AmrtInterface *glue, IUnknown *server, ICallFactory *own,
                           IUnknown *outer, const IID *riid2, void **ppv);
 const AmrtInterface *amrt__glue_by_iid(const IID *iid, bool async);

@@ -1,8 +1,9 @@
 /*
  * interp.h - the interpreter of the glue's type descriptions (interp.c):
  * what a value of an AmrtType is, how big, what its expressions say, how
- * to copy it and free it. The call objects (callobj.c) copy arguments with
- * it; a wire encoder sits beside it. Nothing here knows about calls.
+ * to copy it and free it. The call objects' frames (frame.c) copy
+ * arguments with it; the wire codec (wire.c) sits beside it. Nothing here
+ * knows about calls.
  */
 #ifndef AMRT_INTERP_H
 #define AMRT_INTERP_H
