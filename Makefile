@@ -54,8 +54,10 @@ $(BUILD)/grammar/lexer.o: $(BUILD)/grammar/lexer.c $(BUILD)/grammar/parser.h
 $(BUILD)/grammar/parser.o: $(BUILD)/grammar/parser.c $(BUILD)/grammar/lexer.h
 	$(CC) $(CFLAGS) $(CPPFLAGS) $(WARN) -c -o $@ $<
 
-FRONT_DEPS := grammar/amidl.h grammar/parse.h grammar/attrs.def codegen/emit.h codegen/driver.h $(BUILD)/grammar/parser.h \
-              runtime/include/amidlrt_glue.h
+FRONT_DEPS := grammar/amidl.h grammar/parse.h grammar/attrs.def grammar/diag.def codegen/emit.h codegen/driver.h \
+              $(BUILD)/grammar/parser.h runtime/include/amidlrt_glue.h
+# the generated scanner and parser include amidl.h too
+$(BUILD)/grammar/lexer.o $(BUILD)/grammar/parser.o: $(FRONT_DEPS)
 
 $(BUILD)/grammar/%.o: grammar/%.c $(FRONT_DEPS)
 	@mkdir -p $(dir $@)

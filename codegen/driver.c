@@ -94,6 +94,7 @@ Compiler *setup_compiler(Cli *cli)
     cc->msvc = opt->msvc_format;
     cc->werror = opt->werror;
     cc->nowarn = opt->no_warnings;
+    diag_configure(cc);
 
     PP *pp = cc->pp;
     pp_define(pp, "__midl", "501");

@@ -8,12 +8,10 @@
 
 #include <stdlib.h>
 
-static int compile(Cli *cli)
+static int run(Cli *cli, Compiler *cc)
 {
     Options *opt = &cli->opt;
 
-    output_init();
-    Compiler *cc = setup_compiler(cli);
     if (read_input(cli, cc))
         return 1;
     if (opt->preprocess_only)
@@ -35,6 +33,15 @@ static int compile(Cli *cli)
     else if (rc == 0 && (rc = generate(cc, outs)) == 0)
         rc = opt->verify ? verify_outputs(outs) : write_outputs(cli, cc, outs);
     free_outputs(outs);
+    return rc;
+}
+
+static int compile(Cli *cli)
+{
+    output_init();
+    Compiler *cc = setup_compiler(cli);
+    int rc = run(cli, cc);
+    diag_summary(cc);       /* "N warnings and N errors generated." after everything */
     return rc;
 }
 

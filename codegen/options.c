@@ -20,6 +20,14 @@ void usage_error(const char *fmt, const char *arg)
 
 /* The option list here and the man page's (docs/amidl.1) are compared by
  * tests/suites/cli.sh: a new option goes into both. */
+static void print_warnings(void)
+{
+    printf("Warnings (-WNAME; AMIDLnnnn in -fdiagnostics-format=msvc):\n");
+    for (int w = 0; w < W_COUNT; w++)
+        printf("  -W%-22s AMIDL%04d %s%s\n", warning_name(w), warning_code(w), warning_help(w),
+               warning_default(w) ? "" : " (off by default)");
+}
+
 static void print_help(void)
 {
     printf("Usage: %s [options] FILE.idl     (FILE '-': the IDL from standard input)\n"
@@ -63,20 +71,29 @@ static void print_help(void)
            "                         diff that patch -p1 and git apply accept, exit 1 on drift\n"
            "\n"
            "Diagnostics:\n"
+           "  -WNAME, -Wno-NAME      report (or not) the warning NAME (list below)\n"
+           "  -Wall, -W              every warning, the ones off by default too\n"
            "  -Werror                treat warnings as errors\n"
+           "  -Werror=NAME, -Wno-error=NAME\n"
+           "                         make the warning NAME an error (or not)\n"
            "  -w                     suppress warnings\n"
            "  --color=WHEN           auto, always or never (NO_COLOR is honoured)\n"
            "  -fdiagnostics-format=msvc\n"
            "                         print file(line,col): error AMIDLnnnn: message\n"
-           "\n"
+           "  Each warning ends with its flag ([-WNAME]); the run ends with\n"
+           "  'N warnings and N errors generated.'\n"
+           "\n", progname);
+    print_warnings();
+    printf("\n"
            "  @FILE                  read more arguments from FILE (as gcc and MIDL)\n"
            "  --help, -?, /?         print this help and exit\n"
            "  --version, -V          print the version and exit\n"
            "\n"
            "widl spellings: -h (header only), -H FILE, -u (IID file only), -U FILE_i.c,\n"
-           "  -o FILE, --output=FILE, -b TARGET (i686-*: win32), --nostdinc; ignored with a\n"
-           "  note: --acf FILE, -W, -app_config, -robust. -c -s -p -t -r and --prefix-* (stubs,\n"
-           "  type libraries) are refused.\n"
+           "  -o FILE, --output=FILE, -b TARGET (i686-*: win32), --nostdinc, -W (as -Wall),\n"
+           "  --acf FILE (the ACF file; default: FILE.acf beside FILE.idl, if there);\n"
+           "  ignored with a note: -app_config, -robust. -c -s -p -t -r and --prefix-*\n"
+           "  (stubs, type libraries) are refused.\n"
            "MIDL spellings: /h /header FILE, /iid FILE, /out DIR, /I DIR, /D NAME, /U NAME,\n"
            "  /env win32|win64|x64|amd64|arm64, /win32, /win64, /amd64, /W0, /WX, /no_warn,\n"
            "  /no_def_idir, /syntax_check, /Zs, /o FILE (diagnostics to FILE), /nologo,\n"
@@ -87,8 +104,7 @@ static void print_help(void)
            "  NO_COLOR.\n"
            "\n"
            "Exit status: 0 on success, 1 on an error in the input or drift found by\n"
-           "--verify, 2 on a usage error.\n",
-           progname);
+           "--verify, 2 on a usage error.\n");
 }
 
 static bool starts(const char *s, const char *p)
@@ -429,8 +445,9 @@ void parse_options(Cli *cli, int argc, char **argv)
             const char *f = a[5] == '=' ? a + 6 : NEXT_ARG("--acf");
             (void)f;
             note(a, "amidl reads no ACF file");
-        } else if (!strcmp(a, "-W")) {
-            note(a, "amidl has no pedantic warnings beyond its own");
+        } else if (!strcmp(a, "-W") || !strcmp(a, "-Wall")) {
+            for (int w = 0; w < W_COUNT; w++)       /* widl's -W: the pedantic warnings too */
+                opt->warn[w] = 1;
         } else if (!strcmp(a, "-app_config") || !strcmp(a, "-robust") || !strcmp(a, "--robust")) {
             note(a, !strcmp(a, "-app_config") ? "ACF attributes in the IDL are accepted as they are" : NOSTUB);
         } else if (!strcmp(a, "-nologo")) {
@@ -450,6 +467,20 @@ void parse_options(Cli *cli, int argc, char **argv)
             opt->win32 = false;
         } else if (!strcmp(a, "-Werror")) {
             opt->werror = true;
+        } else if (starts(a, "-Werror=") || starts(a, "-Wno-error=")) {
+            bool on = a[2] != 'n';
+            int w = warning_lookup(a + (on ? 8 : 11));
+            if (w < 0)
+                usage_error("unknown warning option '%s' (amidl --help lists the warnings)", a);
+            opt->warn_error[w] = on ? 1 : -1;
+            if (on)
+                opt->warn[w] = 1;               /* as gcc: -Werror=NAME also enables NAME */
+        } else if (starts(a, "-W") && a[2]) {
+            bool on = !starts(a, "-Wno-");
+            int w = warning_lookup(a + (on ? 2 : 5));
+            if (w < 0)
+                usage_error("unknown warning option '%s' (amidl --help lists the warnings)", a);
+            opt->warn[w] = on ? 1 : -1;
         } else if (!strcmp(a, "-w")) {
             opt->no_warnings = true;
         } else if (starts(a, "--color")) {

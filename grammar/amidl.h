@@ -87,14 +87,31 @@ void vec_free(PtrVec *pv);
 typedef struct Loc { const char *file; int line, col; } Loc;
 
 typedef enum { DIAG_ERROR, DIAG_WARNING, DIAG_NOTE } DiagKind;
+
+/* The warnings, one table (diag.def): -Wname / -Wno-name / -Werror=name. */
+typedef enum {
+#define WARNING(id, name, on, code, help) W_##id,
+#include "diag.def"
+#undef WARNING
+    W_COUNT
+} Warning;
+
 void error_at(Compiler *cc, Loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void warning_at(Compiler *cc, Loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void warning_at(Compiler *cc, Warning w, Loc loc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void note_at(Compiler *cc, Loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void vreport(Compiler *cc, DiagKind k, Loc loc, const char *fmt, va_list ap);
+void vreport(Compiler *cc, DiagKind k, Warning w, Loc loc, const char *fmt, va_list ap);
 void fatal(Compiler *cc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Register a source file's text so diagnostics can print the line. */
 void diag_add_source(Compiler *cc, const char *name, const char *text, size_t len);
-int diag_finish(Compiler *cc);    /* prints "N errors generated." and returns error count */
+int diag_finish(Compiler *cc);    /* the error count so far (prints nothing) */
+void diag_summary(Compiler *cc);  /* "N warnings and N errors generated." once, at the end */
+void diag_configure(Compiler *cc); /* which warnings are on and which are errors (from cc->opt) */
+/* The warning table, for the command line and --help. */
+int warning_lookup(const char *name);       /* W_xxx, or -1 */
+const char *warning_name(Warning w);
+const char *warning_help(Warning w);
+bool warning_default(Warning w);
+int warning_code(Warning w);
 
 /* ====================================================================
  * pp.c: preprocessor
@@ -110,6 +127,8 @@ int pp_file(PP *pp, const char *path, Buf *out);
 int pp_text(PP *pp, const char *name, const char *text, size_t len, Buf *out);
 /* Find a file on the include path, relative to 'from' first; NULL if not found. */
 const char *pp_find(PP *pp, const char *name, const char *from, bool angled);
+/* The -I directories (then AMIDL_INCLUDE's, then the base IDL's), in search order. */
+const PtrVec *pp_include_dirs(PP *pp);
 /* Evaluate a #if expression (for unit tests). Returns 0 on success. */
 int pp_eval_string(PP *pp, const char *expr, long long *result);
 void pp_free(PP *pp);
@@ -324,6 +343,8 @@ typedef struct Options {
     bool no_header, no_iid, no_glue, dep_md, dep_mp;
     bool win32;
     bool werror, no_warnings;
+    signed char warn[W_COUNT];          /* -Wname 1, -Wno-name -1, 0: the table's default */
+    signed char warn_error[W_COUNT];    /* -Werror=name 1, -Wno-error=name -1, 0: as -Werror */
     int color;              /* -1 auto, 0 never, 1 always */
     bool msvc_format;
     bool verify, write_if_changed;
@@ -341,6 +362,9 @@ struct Compiler {
     bool color;
     bool msvc;
     bool werror, nowarn;
+    bool warn_on[W_COUNT];      /* which warnings are reported */
+    bool warn_err[W_COUNT];     /* which of them are errors (-Werror, -Werror=name) */
+    bool summary_done;          /* diag_summary printed */
     void *sources;          /* diag.c: file name -> text (for source lines) */
     int anon_counter;
     PtrVec async_ifaces;    /* synthesized AsyncIFoo types, in order */

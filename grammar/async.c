@@ -211,7 +211,7 @@ Type *async_synthesize(Compiler *cc, Type *t, Attr *au)
         if (attr_has(m->attrs, A_CALL_AS))
             continue;          /* the remote twin of a [local] method (A10) */
         if (!returns_hresult(m) && !t->imported)
-            warning_at(cc, m->loc, "asynchronous method '%s::%s' does not return HRESULT; Begin_%s cannot report errors",
+            warning_at(cc, W_ASYNC_NOT_HRESULT, m->loc, "asynchronous method '%s::%s' does not return HRESULT; Begin_%s cannot report errors",
                        t->name, m->name, m->name);
         Var *b = async_method(cc, a, m, "Begin_", true);
         Var *f = async_method(cc, a, m, "Finish_", false);

@@ -5,8 +5,11 @@
  *    source line
  *         ^
  *
- * After MAX_ERRORS errors the run stops (fatal). -fdiagnostics-format=msvc
- * prints file(line,col): error AMIDL1000: message instead.
+ * A warning ends with its flag, as gcc: "warning: message [-Wname]". After
+ * MAX_ERRORS errors the run stops (fatal). -fdiagnostics-format=msvc prints
+ * file(line,col): error AMIDL1304: message instead, the code from the one
+ * table of diagnostics (diag.def). At the end, diag_summary prints clang's
+ * "N warnings and N errors generated."
  */
 #include "amidl.h"
 
@@ -69,19 +72,78 @@ static const char *kind_color(DiagKind k)
     return k == DIAG_ERROR ? "\033[1;31m" : k == DIAG_WARNING ? "\033[1;35m" : "\033[1;36m";
 }
 
-static int diag_code(const char *fmt)
+/* ---- the table (diag.def) ---- */
+
+static const struct WarningInfo {
+    const char *name;
+    bool on;
+    int code;
+    const char *help;
+} warning_table[W_COUNT] = {
+#define WARNING(id, name, on, code, help) [W_##id] = { name, on, code, help },
+#include "diag.def"
+#undef WARNING
+};
+
+static const struct ErrorInfo {
+    int code;
+    const char *text;
+} error_table[] = {
+#define ERROR(code, text) { code, text },
+#include "diag.def"
+#undef ERROR
+};
+
+int warning_lookup(const char *name)
 {
-    /* A stable code per message format (msvc style): a small hash. */
-    unsigned h = 5381;
-    for (const char *p = fmt; *p; p++)
-        h = h * 33 + (unsigned char)*p;
-    return 1000 + (int)(h % 9000);
+    for (int i = 0; i < W_COUNT; i++)
+        if (!strcmp(warning_table[i].name, name))
+            return i;
+    return -1;
 }
 
-void vreport(Compiler *cc, DiagKind k, Loc loc, const char *fmt, va_list ap)
+const char *warning_name(Warning w) { return warning_table[w].name; }
+const char *warning_help(Warning w) { return warning_table[w].help; }
+bool warning_default(Warning w) { return warning_table[w].on; }
+int warning_code(Warning w) { return warning_table[w].code; }
+
+/* Which warnings are reported and which are errors: the table's defaults,
+ * then -Wname/-Wno-name, -Werror and -Werror=name/-Wno-error=name. */
+void diag_configure(Compiler *cc)
 {
-    if (k == DIAG_WARNING && cc->nowarn)
+    const Options *o = cc->opt;
+    for (int i = 0; i < W_COUNT; i++) {
+        cc->warn_on[i] = o && o->warn[i] ? o->warn[i] > 0 : warning_table[i].on;
+        cc->warn_err[i] = o && o->warn_error[i] ? o->warn_error[i] > 0 : cc->werror;
+    }
+}
+
+/* An error's code: its format in the table, or for a "%s" format the
+ * message's start (entries ending in '*'). */
+static int error_code(const char *fmt, const char *msg)
+{
+    bool whole = !strcmp(fmt, "%s");
+    for (size_t i = 0; i < sizeof error_table / sizeof *error_table; i++) {
+        const char *t = error_table[i].text;
+        size_t n = strlen(t);
+        if (n && t[n - 1] == '*') {
+            if (whole && !strncmp(msg, t, n - 1))
+                return error_table[i].code;
+        } else if (!strcmp(fmt, t)) {
+            return error_table[i].code;
+        }
+    }
+    return 1999;
+}
+
+void vreport(Compiler *cc, DiagKind k, Warning w, Loc loc, const char *fmt, va_list ap)
+{
+    bool is_warning = k == DIAG_WARNING && (int)w >= 0 && (int)w < W_COUNT;
+    if (k == DIAG_WARNING && (cc->nowarn || !is_warning || !cc->warn_on[w]))
         return;
+    bool promoted = is_warning && cc->warn_err[w];
+    if (promoted)
+        k = DIAG_ERROR;
     if (cc->silent) {
         if (k == DIAG_ERROR)
             cc->errors++;
@@ -93,15 +155,24 @@ void vreport(Compiler *cc, DiagKind k, Loc loc, const char *fmt, va_list ap)
         cc->errors++;           /* counted, no longer printed */
         return;
     }
-    if (k == DIAG_WARNING && cc->werror)
-        k = DIAG_ERROR;
     Buf msg = {0};
     buf_vprintf(&msg, fmt, ap);
+    const char *text = msg.data ? msg.data : "";
+    /* a warning names its flag as gcc does: [-Wname], or [-Werror=name] */
+    char flag[64] = "";
+    if (is_warning)
+        snprintf(flag, sizeof flag, " [-W%s%s]", promoted ? "error=" : "", warning_table[w].name);
     bool color = cc->color;
     if (cc->msvc) {
-        if (loc.file)
-            fprintf(stderr, "%s(%d,%d): ", loc.file, loc.line, loc.col);
-        fprintf(stderr, "%s AMIDL%04d: %s\n", kind_name(k), diag_code(fmt), msg.data ? msg.data : "");
+        if (loc.file && loc.line > 0)
+            fprintf(stderr, "%s(%d,%d): ", loc.file, loc.line, loc.col > 0 ? loc.col : 1);
+        else if (loc.file)
+            fprintf(stderr, "%s: ", loc.file);
+        if (k == DIAG_NOTE)
+            fprintf(stderr, "note: %s\n", text);
+        else
+            fprintf(stderr, "%s AMIDL%04d: %s%s\n", kind_name(k),
+                    is_warning ? warning_table[w].code : error_code(fmt, text), text, flag);
     } else {
         if (color)
             fputs("\033[1m", stderr);
@@ -112,9 +183,9 @@ void vreport(Compiler *cc, DiagKind k, Loc loc, const char *fmt, va_list ap)
         else
             fputs("amidl: ", stderr);
         if (color)
-            fprintf(stderr, "%s%s:\033[0m\033[1m %s\033[0m\n", kind_color(k), kind_name(k), msg.data ? msg.data : "");
+            fprintf(stderr, "%s%s:\033[0m\033[1m %s\033[0m%s\n", kind_color(k), kind_name(k), text, flag);
         else
-            fprintf(stderr, "%s: %s\n", kind_name(k), msg.data ? msg.data : "");
+            fprintf(stderr, "%s: %s%s\n", kind_name(k), text, flag);
         const char *line;
         int len;
         if (source_line(cc, loc.file, loc.line, &line, &len)) {
@@ -133,7 +204,7 @@ void vreport(Compiler *cc, DiagKind k, Loc loc, const char *fmt, va_list ap)
         cc->errors++;
         if (cc->errors >= MAX_ERRORS && !cc->no_exit) {
             fprintf(stderr, "amidl: fatal error: too many errors emitted, stopping now\n");
-            diag_finish(cc);
+            diag_summary(cc);
             exit(1);
         }
     } else if (k == DIAG_WARNING) {
@@ -145,15 +216,15 @@ void error_at(Compiler *cc, Loc loc, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vreport(cc, DIAG_ERROR, loc, fmt, ap);
+    vreport(cc, DIAG_ERROR, (Warning)-1, loc, fmt, ap);
     va_end(ap);
 }
 
-void warning_at(Compiler *cc, Loc loc, const char *fmt, ...)
+void warning_at(Compiler *cc, Warning w, Loc loc, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vreport(cc, DIAG_WARNING, loc, fmt, ap);
+    vreport(cc, DIAG_WARNING, w, loc, fmt, ap);
     va_end(ap);
 }
 
@@ -161,7 +232,7 @@ void note_at(Compiler *cc, Loc loc, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vreport(cc, DIAG_NOTE, loc, fmt, ap);
+    vreport(cc, DIAG_NOTE, (Warning)-1, loc, fmt, ap);
     va_end(ap);
 }
 
@@ -170,17 +241,30 @@ void fatal(Compiler *cc, const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     Loc none = {0};
-    vreport(cc, DIAG_ERROR, none, fmt, ap);
+    vreport(cc, DIAG_ERROR, (Warning)-1, none, fmt, ap);
     va_end(ap);
-    diag_finish(cc);
+    diag_summary(cc);
     exit(1);
 }
 
 int diag_finish(Compiler *cc)
 {
-    if (cc->errors)
-        fprintf(stderr, "%d error%s generated.\n", cc->errors, cc->errors == 1 ? "" : "s");
     return cc->errors;
+}
+
+/* As clang: "1 warning generated.", "2 warnings and 1 error generated." */
+void diag_summary(Compiler *cc)
+{
+    if (!cc || cc->summary_done || cc->silent)
+        return;
+    cc->summary_done = true;
+    int w = cc->warnings, e = cc->errors;
+    if (w && e)
+        fprintf(stderr, "%d warning%s and %d error%s generated.\n", w, w == 1 ? "" : "s", e, e == 1 ? "" : "s");
+    else if (w)
+        fprintf(stderr, "%d warning%s generated.\n", w, w == 1 ? "" : "s");
+    else if (e)
+        fprintf(stderr, "%d error%s generated.\n", e, e == 1 ? "" : "s");
 }
 
 void diag_free(Compiler *cc);

@@ -20,6 +20,7 @@ Compiler *compiler_new(Options *opt)
     cc->global = scope_new(cc, "", NULL);
     cc->global->qname = "";
     cc->pp = pp_new(cc);
+    diag_configure(cc);
     return cc;
 }
 
@@ -108,6 +109,32 @@ static File *load(Compiler *cc, const char *name, const char *path, Loc loc)
     return f;
 }
 
+/* Where an import was looked for: the importing file's directory, then
+ * the include path; a hint about -I when that path is empty. */
+static void note_import_search(Compiler *cc, const char *name, Loc loc)
+{
+    const char *from = loc.file;
+    if (name[0] == '/')
+        return;
+    Buf b = {0};
+    const char *slash = from ? strrchr(from, '/') : NULL;
+    if (from)
+        buf_printf(&b, "'%.*s'", slash ? (int)(slash - from) : 1, slash ? from : ".");
+    const PtrVec *dirs = pp_include_dirs(cc->pp);
+    for (int i = 0; i < dirs->n; i++) {
+        bool seen = false;
+        for (int j = 0; j < i && !seen; j++)
+            seen = !strcmp(dirs->v[i], dirs->v[j]);
+        if (!seen)
+            buf_printf(&b, "%s'%s'", b.len ? ", " : "", (const char *)dirs->v[i]);
+    }
+    if (b.len)
+        note_at(cc, loc, "searched %s; add the directory that holds '%s' with -I DIR", b.data, name);
+    else
+        note_at(cc, loc, "no directory to search; add the one that holds '%s' with -I DIR", name);
+    buf_free(&b);
+}
+
 File *compiler_import(Compiler *cc, const char *name, Loc loc, bool is_import)
 {
     (void)is_import;
@@ -120,7 +147,8 @@ File *compiler_import(Compiler *cc, const char *name, Loc loc, bool is_import)
     }
     const char *path = pp_find(cc->pp, name, from, false);
     if (!path) {
-        error_at(cc, loc, "'%s' file not found", name);
+        error_at(cc, loc, "cannot find import '%s'", name);
+        note_import_search(cc, name, loc);
         return NULL;
     }
     return load(cc, name, path, loc);

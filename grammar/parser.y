@@ -870,7 +870,7 @@ static Type *tagged(ParseState *ps, TypeKind k, const char *tag, Loc loc, bool d
     if (t && defining && t->defined) {
         if (!t->imported || ps->file == cc->main_file) {
             error_at(cc, loc, "redefinition of '%s %s'", what, tag);
-            note_at(cc, t->loc, "previous definition is here");
+            note_at(cc, t->loc, "previous definition of '%s %s' was here", what, tag);
         }
         t = NULL;
     }
@@ -908,7 +908,7 @@ static Type *iface_decl(ParseState *ps, TypeKind k, const char *name, Type *exis
                           (k == TY_DISPINTERFACE && t->kind == TY_INTERFACE);
         if (!compatible) {
             error_at(cc, loc, "'%s' redeclared as a different kind of symbol", name);
-            note_at(cc, t->loc, "previous declaration is here");
+            note_at(cc, t->loc, "previous declaration of '%s' was here", name);
             t = NULL;
         }
     }
@@ -935,7 +935,7 @@ static Stmt *iface_stmt(ParseState *ps, StmtKind k, Type *t, Attr *attrs, Loc lo
         k == ST_DELEGATE || k == ST_MODULE) {
         if (t->defined && t->loc.file && t->checked && !t->imported) {
             error_at(ps->cc, loc, "redefinition of '%s'", t->name);
-            note_at(ps->cc, t->loc, "previous definition is here");
+            note_at(ps->cc, t->loc, "previous definition of '%s' was here", t->name);
         }
         t->checked = true;
         t->loc = loc;

@@ -1112,6 +1112,11 @@ void pp_add_include_dir(PP *pp, const char *dir)
     vec_push(&pp->dirs, arena_strdup(pp->a, dir));
 }
 
+const PtrVec *pp_include_dirs(PP *pp)
+{
+    return &pp->dirs;
+}
+
 static char *read_whole(Compiler *cc, const char *path, size_t *len, Loc from)
 {
     FILE *f = fopen(path, "rb");
@@ -1349,7 +1354,7 @@ static void do_include(PP *pp, Tok **rest, Tok *t, Tok *hash, const char *cur_pa
         t = *rest;
     }
     if (!t->bol) {
-        warning_at(pp->cc, tok_loc(t), "extra tokens at end of #include directive");
+        warning_at(pp->cc, W_EXTRA_TOKENS, tok_loc(t), "extra tokens at end of #include directive");
     }
     *rest = skip_line(t);
     if (!*name) {
@@ -1413,7 +1418,7 @@ static void skip_cond_block(PP *pp, Tok **rest, Tok *t)
 static void expect_eol(PP *pp, Tok *t, const char *dir)
 {
     if (!t->bol)
-        warning_at(pp->cc, tok_loc(t), "extra tokens at end of #%s directive", dir);
+        warning_at(pp->cc, W_EXTRA_TOKENS, tok_loc(t), "extra tokens at end of #%s directive", dir);
 }
 
 /* Process one file's token list: directives, expansion, output. */
@@ -1552,7 +1557,7 @@ static void preprocess_toks(PP *pp, Tok *t, const char *path)
                 if (tok_is(d, "error"))
                     error_at(pp->cc, tok_loc(hash), "#error %s", b.data ? b.data : "");
                 else
-                    warning_at(pp->cc, tok_loc(hash), "#warning %s", b.data ? b.data : "");
+                    warning_at(pp->cc, W_CPP, tok_loc(hash), "#warning %s", b.data ? b.data : "");
                 buf_free(&b);
                 t = x;
                 continue;

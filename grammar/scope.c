@@ -113,7 +113,7 @@ void scope_add_type(Compiler *cc, Scope *s, Type *t, const char *name)
             o->loc.file == t->loc.file && cc->main_file->path && o->loc.file &&
             !strcmp(o->loc.file, cc->main_file->path)) {
             error_at(cc, t->loc, "redefinition of typedef '%s'", name);
-            note_at(cc, o->loc, "previous definition is here");
+            note_at(cc, o->loc, "previous definition of '%s' was here", name);
         }
     }
     table_add(cc, &s->syms, name, t);

@@ -172,6 +172,7 @@ static void check_fields(Ctx *c, Type *t)
         for (int j = 0; j < i; j++)
             if (f->name && t->fields[j]->name && !strcmp(f->name, t->fields[j]->name)) {
                 error_at(c->cc, f->loc, "duplicate member '%s'", f->name);
+                note_at(c->cc, t->fields[j]->loc, "previous definition of '%s' was here", f->name);
                 break;
             }
         check_attrs(&fc, f->attrs, AW_FIELD | (t->kind == TY_UNION ? AW_UNION_CASE : 0));
@@ -205,8 +206,10 @@ static void check_enum(Ctx *c, Type *t)
         }
         next = v->value + 1;
         Var *old = scope_find_const(c->scope, v->name);
-        if (old && old != v && !c->file->is_c_header && old->loc.file == v->loc.file && c->file == c->cc->main_file)
+        if (old && old != v && !c->file->is_c_header && old->loc.file == v->loc.file && c->file == c->cc->main_file) {
             error_at(c->cc, v->loc, "redefinition of enumerator '%s'", v->name);
+            note_at(c->cc, old->loc, "previous definition of '%s' was here", v->name);
+        }
         scope_add_const(c->cc, t->ns ? t->ns : c->scope, v);
     }
 }
@@ -274,6 +277,7 @@ static void check_method(Ctx *c, Var *m, unsigned where)
         for (int j = 0; j < i; j++)
             if (p->name && fn->fields[j]->name && !strcmp(p->name, fn->fields[j]->name)) {
                 error_at(c->cc, p->loc, "redefinition of parameter '%s'", p->name);
+                note_at(c->cc, fn->fields[j]->loc, "previous definition of '%s' was here", p->name);
                 break;
             }
         /* [out] data must be returned through a pointer; [local] methods are
@@ -377,10 +381,10 @@ static void check_interface(Ctx *c, Type *t)
         if (attr_has(t->attrs, A_ASYNC_UUID))
             error_at(cc, t->loc, "[object] interface '%s' has no uuid", t->name);
         else if (!t->imported)
-            warning_at(cc, t->loc, "[object] interface '%s' has no uuid", t->name);
+            warning_at(cc, W_MISSING_UUID, t->loc, "[object] interface '%s' has no uuid", t->name);
     }
     if (object && !t->base && !base_error && !type_is_iunknown(t) && !t->ns && t->kind == TY_INTERFACE && !t->imported)
-        warning_at(cc, t->loc, "[object] interface '%s' has no base interface", t->name);
+        warning_at(cc, W_MISSING_BASE, t->loc, "[object] interface '%s' has no base interface", t->name);
     /* as widl: an interface that inherits is a COM interface even without [object] */
     t->is_object = object || (t->base && t->kind == TY_INTERFACE);
     int base_count = vtbl_method_count(t->base);
@@ -395,6 +399,7 @@ static void check_interface(Ctx *c, Type *t)
                 attr_has(m->attrs, A_PROPPUTREF) == attr_has(t->methods[j]->attrs, A_PROPPUTREF) &&
                 !attr_has(m->attrs, A_OVERLOAD) && !t->ns) {
                 error_at(cc, m->loc, "duplicate method '%s' in interface '%s'", m->name, t->name);
+                note_at(cc, t->methods[j]->loc, "previous definition of '%s' was here", m->name);
                 break;
             }
         if (!attr_has(m->attrs, A_CALL_AS))
