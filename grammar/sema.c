@@ -25,6 +25,7 @@ typedef struct Ctx {
     Var **fields;           /* struct fields in scope */
     int nfields;
     bool in_library, in_module, in_dispiface;
+    bool glue;              /* the parameters are passed by the call-object glue */
     File *file;
 } Ctx;
 
@@ -75,12 +76,16 @@ static void check_attr_expr(Ctx *c, Attr *a, Expr *e, int depth)
             v = find_param(c->fields, c->nfields, e->text);
         if (!v)
             v = scope_find_const(c->scope, e->text);
-        if (!v) {
-            if (c->params)
-                error_at(c->cc, e->loc, "'%s' in %s() is not a parameter of this method", e->text, a->name);
-            else
-                error_at(c->cc, e->loc, "'%s' in %s() is not a field of this structure", e->text, a->name);
-        }
+        /* as widl: only an error where the name is needed, the glue's
+         * parameters (a structure used there fails in glue.c) */
+        if (!v && c->params && c->glue)
+            error_at(c->cc, e->loc, "'%s' in %s() is not a parameter of this method", e->text, a->name);
+        else if (!v && c->params)
+            warning_at(c->cc, W_UNRESOLVED_NAME, e->loc, "'%s' in %s() is not a parameter of this method", e->text,
+                       a->name);
+        else if (!v)
+            warning_at(c->cc, W_UNRESOLVED_NAME, e->loc, "'%s' in %s() is not a field of this structure", e->text,
+                       a->name);
         e->ref = v;
         break;
     }
@@ -166,6 +171,7 @@ static void check_fields(Ctx *c, Type *t)
     fc.fields = t->fields;
     fc.nfields = t->nfields;
     fc.params = NULL;
+    fc.glue = false;
     fc.nparams = 0;
     for (int i = 0; i < t->nfields; i++) {
         Var *f = t->fields[i];
@@ -264,6 +270,9 @@ static void check_method(Ctx *c, Var *m, unsigned where)
     Type *fn = m->type;
     mc.params = fn->fields;
     mc.nparams = fn->nfields;
+    /* glue.c passes every vtable method of an [async_uuid] interface */
+    mc.glue = c->iface && c->iface->kind == TY_INTERFACE && attr_has(c->iface->attrs, A_ASYNC_UUID) &&
+              !attr_has(m->attrs, A_CALL_AS);
     check_attrs(c, m->attrs, where);
     for (int i = 0; i < fn->nfields; i++) {
         Var *p = fn->fields[i];
