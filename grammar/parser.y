@@ -116,7 +116,7 @@ static void depth_pop(ParseState *ps);
 %type <dspec> decl_spec type_arg
 %type <decl> declarator direct_decl init_declarator pdecl pdirect m_pdecl array abs_ptrs
 %type <var> param field_decl enum_val case_arm coclass_item rc_item
-%type <str> ident decl_ident m_ident m_tag tag
+%type <str> ident decl_ident m_ident m_tag tag winrt_word
 %type <num> m_mods mods mod quals
 
 %right '?' ':'
@@ -614,6 +614,17 @@ ident: IDENT                        { $$ = $1; }
 decl_ident: IDENT                   { $$ = $1; }
     | TYPENAME                      { $$ = (char *)$1->name; }
     | NSNAME                        { $$ = $1; }
+    | winrt_word                    { $$ = $1; }
+    ;
+
+/* The words WinRT made keywords stay names where a name is expected (as
+ * widl outside --winrt): a parameter named requires, a method declare. */
+winrt_word: tREQUIRES               { $$ = "requires"; }
+    | tDECLARE                      { $$ = "declare"; }
+    | tDELEGATE                     { $$ = "delegate"; }
+    | tAPICONTRACT                  { $$ = "apicontract"; }
+    | tRUNTIMECLASS                 { $$ = "runtimeclass"; }
+    | tNAMESPACE                    { $$ = "namespace"; }
     ;
 
 m_ident: %empty                     { $$ = NULL; }
@@ -632,6 +643,7 @@ expr: INTNUM                        { $$ = new_num(CC, $1, L(@1)); }
     | WSTRING                       { $$ = new_expr(CC, EX_WSTR, L(@1)); $$->text = $1; }
     | CHARLIT                       { $$ = new_expr(CC, EX_CHAR, L(@1)); $$->text = $1; }
     | IDENT                         { $$ = new_expr(CC, EX_IDENT, L(@1)); $$->text = $1; }
+    | winrt_word                    { $$ = new_expr(CC, EX_IDENT, L(@1)); $$->text = $1; }
     | tTRUE                         { $$ = new_expr(CC, EX_TRUE, L(@1)); }
     | tFALSE                        { $$ = new_expr(CC, EX_FALSE, L(@1)); }
     | tNULL                         { $$ = new_expr(CC, EX_NULL, L(@1)); }
