@@ -230,6 +230,7 @@ struct Type {
     const char *union_name; /* encapsulated union member name */
     /* interface-likes */
     Type *base;             /* inherited interface */
+    Type *incomplete_base;  /* imported: the base declared but never defined (widl accepts it there) */
     Var **methods;          /* own methods (TY_FUNCTION vars) */
     int nmethods;
     Stmt **stmts;           /* statements nested in the interface / module / library / namespace */

@@ -368,10 +368,22 @@ static void check_interface(Ctx *c, Type *t)
             t->base = NULL;
             base_error = true;
         } else if (b->declared_only && !b->generic) {
-            error_at(cc, t->loc, "base interface '%s' of '%s' is declared but not defined", b->name, t->name);
+            /* as widl: an error in the main file only; an imported file may
+             * name a base its own compilation never needs complete */
+            if (!t->imported)
+                error_at(cc, t->loc, "base interface '%s' of '%s' is declared but not defined", b->name, t->name);
+            t->incomplete_base = b;
             t->base = NULL;
             base_error = true;
         } else {
+            /* ... until the main file derives from it: its vtable needs the whole chain */
+            int guard = 0;
+            for (Type *x = b; x && !t->imported && guard++ < 1000; x = x->base)
+                if (x->incomplete_base) {
+                    error_at(cc, t->loc, "interface '%s' derives from '%s', whose base '%s' is declared but not defined",
+                             t->name, x->name, x->incomplete_base->name);
+                    break;
+                }
             t->base = b;
             for (Type *x = b; x; x = x->base)
                 if (x == t) {
