@@ -231,6 +231,8 @@ struct Type {
     /* interface-likes */
     Type *base;             /* inherited interface */
     Type *incomplete_base;  /* imported: the base declared but never defined (widl accepts it there) */
+    bool named_as_base;     /* declared by its use as a base before any declaration (MIDL accepts it) */
+    unsigned char sema_state;   /* interfaces: 1 being checked, 2 checked (a base defined later goes first) */
     Var **methods;          /* own methods (TY_FUNCTION vars) */
     int nmethods;
     Stmt **stmts;           /* statements nested in the interface / module / library / namespace */

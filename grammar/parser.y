@@ -292,8 +292,12 @@ coclass_name: ident                 { $$ = iface_decl(ps, TY_COCLASS, $1, NULL, 
 
 m_inherit: %empty                   { $$ = NULL; }
     | ':' type_ref                  { $$ = $2; }
-    | ':' IDENT                     { error_at(CC, L(@2), "unknown base interface '%s'", $2);
-                                      note_missing_import(CC, L(@2), $2); $$ = NULL; }
+    | ':' IDENT                     { if (known_import($2)) {          /* a base IDL name: the import is missing */
+                                          error_at(CC, L(@2), "unknown base interface '%s'", $2);
+                                          note_missing_import(CC, L(@2), $2); $$ = NULL;
+                                      } else {  /* a base defined later in the file: MIDL accepts it (sema checks it is) */
+                                          $$ = iface_decl(ps, TY_INTERFACE, $2, NULL, L(@2)); $$->named_as_base = true;
+                                      } }
     ;
 
 m_requires: %empty                  { $$ = NULL; }

@@ -334,6 +334,20 @@ void name_methods(Compiler *cc, Type *t)
 static void check_interface(Ctx *c, Type *t)
 {
     Compiler *cc = c->cc;
+    if (t->sema_state)
+        return;                 /* checked already, as the base of an interface before it */
+    t->sema_state = 1;
+    /* a base defined later in this file is checked first: the slots,
+     * the C names and the async twin of t depend on it */
+    Type *lb = type_strip_alias(t->base);
+    if (lb && lb->kind == TY_INTERFACE && lb->defined && !lb->sema_state && lb->imported == t->imported) {
+        Ctx bc = *c;
+        bc.iface = NULL;
+        check_interface(&bc, lb);
+        if (lb->named_as_base && !t->imported)
+            warning_at(cc, W_LATE_BASE, t->loc, "base interface '%s' of '%s' is defined after it (MIDL accepts this, widl does not)",
+                       lb->name, t->name);
+    }
     Ctx ic = *c;
     ic.iface = t;
     check_attrs(c, t->attrs, AW_IFACE | (t->ns ? AW_WINRT : 0));
@@ -370,7 +384,9 @@ static void check_interface(Ctx *c, Type *t)
         } else if (b->declared_only && !b->generic) {
             /* as widl: an error in the main file only; an imported file may
              * name a base its own compilation never needs complete */
-            if (!t->imported)
+            if (!t->imported && b->named_as_base)
+                error_at(cc, t->loc, "base interface '%s' of '%s' is not declared", b->name, t->name);
+            else if (!t->imported)
                 error_at(cc, t->loc, "base interface '%s' of '%s' is declared but not defined", b->name, t->name);
             t->incomplete_base = b;
             t->base = NULL;
@@ -430,6 +446,7 @@ static void check_interface(Ctx *c, Type *t)
     Attr *au = attr_find(t->attrs, A_ASYNC_UUID);
     if (au && au->uuid)
         t->async_iface = async_synthesize(c->cc, t, au);
+    t->sema_state = 2;
 }
 
 static void check_coclass(Ctx *c, Type *t)
@@ -554,6 +571,46 @@ static void check_stmts(Ctx *c, Stmt **stmts, int n)
     }
 }
 
+/* MIDL writes a base interface defined later in the file before its
+ * users: the statement of such a base moves to just before the first
+ * interface deriving from it (the headers and the glue print in order). */
+static void place_stmt(Stmt **in, int n, int i, bool *done, Stmt **out, int *k, int depth)
+{
+    if (done[i])
+        return;
+    done[i] = true;
+    Stmt *s = in[i];
+    Type *b = s->kind == ST_INTERFACE ? type_strip_alias(s->type->base) : NULL;
+    if (b && depth < MAX_NEST_DEPTH)
+        for (int j = i + 1; j < n; j++)
+            if (in[j]->kind == ST_INTERFACE && in[j]->type == b) {
+                place_stmt(in, n, j, done, out, k, depth + 1);
+                break;
+            }
+    out[(*k)++] = s;
+}
+
+static void order_bases_first(Compiler *cc, Stmt **stmts, int n)
+{
+    bool late = false;
+    for (int i = 0; i < n && !late; i++)
+        if (stmts[i]->kind == ST_LIBRARY)
+            order_bases_first(cc, stmts[i]->stmts, stmts[i]->nstmts);
+    for (int i = 0; i < n && !late; i++) {
+        Type *b = stmts[i]->kind == ST_INTERFACE ? type_strip_alias(stmts[i]->type->base) : NULL;
+        for (int j = i + 1; b && j < n && !late; j++)
+            late = stmts[j]->kind == ST_INTERFACE && stmts[j]->type == b;
+    }
+    if (!late)
+        return;
+    bool *done = arena_alloc(cc->arena, sizeof *done * (size_t)n);
+    Stmt **out = arena_alloc(cc->arena, sizeof *out * (size_t)n);
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        place_stmt(stmts, n, i, done, out, &k, 0);
+    memcpy(stmts, out, sizeof *out * (size_t)n);
+}
+
 int sema_check(Compiler *cc)
 {
     int before = cc->errors;
@@ -562,6 +619,8 @@ int sema_check(Compiler *cc)
         Ctx c = { .cc = cc, .scope = cc->global, .file = f };
         check_stmts(&c, f->stmts, f->nstmts);
     }
+    if (cc->main_file)
+        order_bases_first(cc, cc->main_file->stmts, cc->main_file->nstmts);
     /* the glue's decisions belong to the checks: --check reports them too */
     if (cc->errors == 0 && !(cc->opt && cc->opt->no_glue))
         glue_lower(cc);

@@ -36,7 +36,7 @@ typedef struct WordsStruct {
     int requires;
     int declare;
     int delegate;
-    int namespace;
+    int apicontract;
 } WordsStruct;
 /*****************************************************************************
  * IWords interface
@@ -57,7 +57,6 @@ IWords : public IUnknown
     virtual HRESULT STDMETHODCALLTYPE Kinds(
         int apicontract,
         int runtimeclass,
-        int namespace,
         int delegate) = 0;
 
     virtual HRESULT STDMETHODCALLTYPE get_declare(
@@ -100,7 +99,6 @@ typedef struct IWordsVtbl {
         IWords *This,
         int apicontract,
         int runtimeclass,
-        int namespace,
         int delegate);
 
     HRESULT (STDMETHODCALLTYPE *get_declare)(
@@ -129,7 +127,7 @@ interface IWords {
 #define IWords_Release(This) (This)->lpVtbl->Release(This)
 /*** IWords methods ***/
 #define IWords_Call(This,requires,values,declare) (This)->lpVtbl->Call(This,requires,values,declare)
-#define IWords_Kinds(This,apicontract,runtimeclass,namespace,delegate) (This)->lpVtbl->Kinds(This,apicontract,runtimeclass,namespace,delegate)
+#define IWords_Kinds(This,apicontract,runtimeclass,delegate) (This)->lpVtbl->Kinds(This,apicontract,runtimeclass,delegate)
 #define IWords_get_declare(This,value) (This)->lpVtbl->get_declare(This,value)
 #define IWords_put_declare(This,value) (This)->lpVtbl->put_declare(This,value)
 #define IWords_requires(This) (This)->lpVtbl->requires(This)
@@ -148,8 +146,8 @@ static inline ULONG IWords_Release(IWords* This) {
 static inline HRESULT IWords_Call(IWords* This,int requires,int *values,int *declare) {
     return This->lpVtbl->Call(This,requires,values,declare);
 }
-static inline HRESULT IWords_Kinds(IWords* This,int apicontract,int runtimeclass,int namespace,int delegate) {
-    return This->lpVtbl->Kinds(This,apicontract,runtimeclass,namespace,delegate);
+static inline HRESULT IWords_Kinds(IWords* This,int apicontract,int runtimeclass,int delegate) {
+    return This->lpVtbl->Kinds(This,apicontract,runtimeclass,delegate);
 }
 static inline HRESULT IWords_get_declare(IWords* This,int *value) {
     return This->lpVtbl->get_declare(This,value);

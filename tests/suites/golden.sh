@@ -48,7 +48,7 @@ check "IIDs link and AsyncISimpleStream's vtable has its slots (C++)" bash -c \
 
 # the glue, FILE_async.c
 mkdir -p "$TMP/glue"
-for n in async_basic async_inherit async_void_props async_call_as async_mixed async_types; do
+for n in async_basic async_inherit async_void_props async_call_as async_mixed async_types base_defined_later; do
     rc=0
     limit 60 "$AMIDL" -w --outdir "$TMP/glue" "tests/golden/$n.idl" > "$TMP/err" 2>&1 || rc=$?
     if [ "$rc" -ne 0 ]; then fail "glue of $n.idl" "amidl failed: $(status_text "$rc")" "$TMP/err"; continue; fi
