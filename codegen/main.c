@@ -19,6 +19,8 @@ static int run(Cli *cli, Compiler *cc)
 
     File *main_file = load_input(cli, cc);
     if (cc->errors == 0 && main_file)
+        compiler_load_acf(cc, opt->input);      /* --acf FILE, or FILE.acf beside FILE.idl */
+    if (cc->errors == 0 && main_file)
         sema_check(cc);
     if (diag_finish(cc))
         return 1;

@@ -94,9 +94,9 @@ static void print_help(void)
            "  --acf FILE (the ACF file; default: FILE.acf beside FILE.idl, if there);\n"
            "  ignored with a note: -app_config, -robust. -c -s -p -t -r and --prefix-*\n"
            "  (stubs, type libraries) are refused.\n"
-           "MIDL spellings: /h /header FILE, /iid FILE, /out DIR, /I DIR, /D NAME, /U NAME,\n"
-           "  /env win32|win64|x64|amd64|arm64, /win32, /win64, /amd64, /W0, /WX, /no_warn,\n"
-           "  /no_def_idir, /syntax_check, /Zs, /o FILE (diagnostics to FILE), /nologo,\n"
+           "MIDL spellings: /h /header FILE, /iid FILE, /acf FILE, /out DIR, /I DIR, /D NAME,\n"
+           "  /U NAME, /env win32|win64|x64|amd64|arm64, /win32, /win64, /amd64, /W0, /WX,\n"
+           "  /no_warn, /no_def_idir, /syntax_check, /Zs, /o FILE (diagnostics to FILE), /nologo,\n"
            "  /notlb, /help; switches that cannot matter here (/char, /robust, /W1.../W4,\n"
            "  /Oicf, /target...) are ignored with a note; the rest are refused (/tlb, /proxy...).\n"
            "\n"
@@ -115,7 +115,7 @@ static bool starts(const char *s, const char *p)
 /* ---- MIDL's switches (its command-line reference, every entry) ---- */
 typedef enum {
     M_HEADER, M_IID, M_OUT, M_INC, M_DEF, M_UNDEF, M_ENV, M_WIN32, M_WIN64, M_NOWARN, M_WERROR,
-    M_NOSTDINC, M_CHECK, M_MSGFILE, M_HELP, M_QUIET,       /* mapped */
+    M_NOSTDINC, M_CHECK, M_MSGFILE, M_HELP, M_QUIET, M_ACF,        /* mapped */
     M_IGNORE,       /* accepted, ignored with a note */
     M_REFUSE,       /* unsupported MIDL option */
 } MidlAction;
@@ -130,7 +130,7 @@ typedef struct MidlSwitch {
 #define NOSTUB "amidl writes no RPC stubs"
 #define NOTLB "amidl writes no type library"
 static const MidlSwitch midl_switches[] = {
-    { "acf", true, M_IGNORE, "amidl reads no ACF file" },
+    { "acf", true, M_ACF, NULL },
     { "align", true, M_IGNORE, NOSTUB },
     { "amd64", false, M_WIN64, NULL },
     { "app_config", false, M_IGNORE, "ACF attributes in the IDL are accepted as they are" },
@@ -371,6 +371,7 @@ void parse_options(Cli *cli, int argc, char **argv)
             case M_WERROR: opt->werror = true; break;
             case M_NOSTDINC: cli->nostdinc = true; break;
             case M_CHECK: opt->check_only = true; break;
+            case M_ACF: opt->acf = v; break;
             case M_MSGFILE:
                 if (!freopen(v, "w", stderr))
                     exit(2);
@@ -442,9 +443,7 @@ void parse_options(Cli *cli, int argc, char **argv)
             opt->win32 = starts(t, "i386") || starts(t, "i486") || starts(t, "i586") || starts(t, "i686") ||
                          starts(t, "arm-") || starts(t, "armv7");
         } else if (!strcmp(a, "--acf") || starts(a, "--acf=")) {
-            const char *f = a[5] == '=' ? a + 6 : NEXT_ARG("--acf");
-            (void)f;
-            note(a, "amidl reads no ACF file");
+            opt->acf = a[5] == '=' ? a + 6 : NEXT_ARG("--acf");
         } else if (!strcmp(a, "-W") || !strcmp(a, "-Wall")) {
             for (int w = 0; w < W_COUNT; w++)       /* widl's -W: the pedantic warnings too */
                 opt->warn[w] = 1;

@@ -154,6 +154,52 @@ File *compiler_import(Compiler *cc, const char *name, Loc loc, bool is_import)
     return load(cc, name, path, loc);
 }
 
+int compiler_load_acf(Compiler *cc, const char *input)
+{
+    const Options *o = cc->opt;
+    const char *path = o ? o->acf : NULL;
+    if (!path && input && strcmp(input, "-")) {
+        /* MIDL reads FILE.acf beside FILE.idl when it is there */
+        size_t n = strlen(input);
+        const char *slash = strrchr(input, '/');
+        const char *dot = strrchr(slash ? slash + 1 : input, '.');
+        if (dot)
+            n = (size_t)(dot - input);
+        char *guess = arena_printf(cc->arena, "%.*s.acf", (int)n, input);
+        FILE *probe = fopen(guess, "rb");
+        if (!probe)
+            return 0;
+        fclose(probe);
+        path = guess;
+    }
+    if (!path)
+        return 0;
+    int before = cc->errors;
+    FILE *probe = fopen(path, "rb");
+    if (!probe) {
+        error_at(cc, (Loc){0}, "cannot find ACF file '%s'", path);
+        return cc->errors - before;
+    }
+    fclose(probe);
+    File *f = arena_alloc(cc->arena, sizeof(File));
+    f->name = arena_strdup(cc->arena, path);
+    f->path = f->name;
+    f->base = base_name(cc, path);
+    f->is_acf = true;
+    Buf text = {0};
+    void *saved = pp_push_state(cc->pp);        /* the command line's macros, not the IDL's */
+    int r = pp_file(cc->pp, path, &text);
+    pp_pop_state(cc->pp, saved);
+    if (r == 0 && cc->errors == before) {
+        buf_write(&text, "\0\0", 2);
+        parse_file(cc, f, text.data, text.len - 2);
+    }
+    buf_free(&text);
+    if (cc->errors == before)
+        acf_apply(cc, f);
+    return cc->errors - before;
+}
+
 File *compiler_load_main(Compiler *cc, const char *path)
 {
     return load(cc, path, path, (Loc){0});

@@ -43,8 +43,10 @@ typedef struct ParseState {
     Scope *qual_next;       /* after "NS.", look the next identifier up here */
     int nest;               /* open ( [ { */
     bool nest_error;        /* limit hit: the parse was cut short */
+    int start_token;        /* returned by the lexer first (tACF: an ACF file) */
     /* results */
     List *stmts;
+    List *acf;              /* an ACF file: its AcfItems */
     int depth;              /* nesting guard */
 } ParseState;
 

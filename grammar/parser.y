@@ -55,6 +55,7 @@ static Stmt **list_stmts(ParseState *ps, List *l, int *n);
 static void depth_push(ParseState *ps, Loc loc);
 static bool claim_body(Type *t);
 static void depth_pop(ParseState *ps);
+static AcfItem *acf_item(ParseState *ps, AcfKind k, const char *name, Attr *attrs, Loc loc, List *items);
 %}
 
 %define api.pure full
@@ -75,6 +76,7 @@ static void depth_pop(ParseState *ps);
     DeclSpec dspec;
     unsigned num;
     Scope *scope;
+    AcfItem *acf;
 }
 
 %token <str> IDENT "identifier"
@@ -89,7 +91,7 @@ static void depth_pop(ParseState *ps);
 %token <str> PRAGMA "#pragma"
 %token SHL "<<" SHR ">>" LE "<=" GE ">=" EQ "==" NE "!=" ANDAND "&&" OROR "||"
 %token ARROW "->" ELLIPSIS "..." SCOPE "::"
-%token tSAFEARRAY "SAFEARRAY" tATTRIBUTE "attribute"
+%token tSAFEARRAY "SAFEARRAY" tATTRIBUTE "attribute" tACF "the start of an ACF file"
 %token tAPICONTRACT "apicontract" tBOOLEAN "boolean" tBYTE "byte" tCALLCONV "calling convention"
 %token tCASE "case" tCHAR "char" tCOCLASS "coclass" tCONST "const" tCPPQUOTE "cpp_quote"
 %token tDECLARE "declare" tDEFAULT "default" tDELEGATE "delegate" tDISPINTERFACE "dispinterface"
@@ -117,6 +119,8 @@ static void depth_pop(ParseState *ps);
 %type <decl> declarator direct_decl init_declarator pdecl pdirect m_pdecl array abs_ptrs
 %type <var> param field_decl enum_val case_arm coclass_item rc_item
 %type <str> ident decl_ident m_ident m_tag tag winrt_word
+%type <list> acf_stmts acf_items acf_item acf_params acf_param_list acf_names
+%type <acf> acf_stmt acf_param
 %type <num> m_mods mods mod quals
 
 %right '?' ':'
@@ -142,6 +146,53 @@ static void depth_pop(ParseState *ps);
 %%
 
 input: stmts                        { ps->stmts = $1; }
+    | tACF acf_stmts                { ps->acf = $2; }
+    ;
+
+/* ---- an ACF file (MIDL's application configuration file): attributes
+ * for the interfaces, typedefs, methods and parameters of the IDL, by
+ * name; acf.c merges them ---- */
+
+acf_stmts: %empty                   { $$ = list_new(CC); }
+    | acf_stmts acf_stmt            { $$ = $2 ? list_push(CC, $1, $2) : $1; }
+    | acf_stmts error ';'           { $$ = $1; yyerrok; }
+    | acf_stmts error '}'           { $$ = $1; yyerrok; }
+    ;
+
+acf_stmt: ';'                       { $$ = NULL; }
+    | PRAGMA                        { (void)$1; $$ = NULL; }
+    | m_attributes tINTERFACE decl_ident '{' acf_items '}'
+                                    { $$ = acf_item(ps, ACF_INTERFACE, $3, $1, L(@3), $5); }
+    | IDENT STRING ';'              { if (strcmp($1, "include"))
+                                          error_at(CC, L(@1), "syntax error, unexpected identifier '%s' in an ACF file (expected interface or include)", $1);
+                                      $$ = acf_item(ps, ACF_INCLUDE, $2, NULL, L(@2), NULL); }
+    ;
+
+acf_items: %empty                   { $$ = list_new(CC); }
+    | acf_items acf_item            { $$ = $1; for (int i = 0; i < $2->n; i++) list_push(CC, $$, $2->v[i]); }
+    ;
+
+acf_item: ';'                       { $$ = list_new(CC); }
+    | tTYPEDEF m_attributes acf_names ';'
+                                    { $$ = list_new(CC); for (int i = 0; i < $3->n; i++) { Var *v = $3->v[i];
+                                          list_push(CC, $$, acf_item(ps, ACF_TYPEDEF, v->name, $2, v->loc, NULL)); } }
+    | m_attributes decl_ident '(' acf_params ')' ';'
+                                    { $$ = list_push(CC, list_new(CC), acf_item(ps, ACF_METHOD, $2, $1, L(@2), $4)); }
+    ;
+
+acf_names: decl_ident               { Var *v = new_var(CC, $1, L(@1)); $$ = list_push(CC, list_new(CC), v); }
+    | acf_names ',' decl_ident      { Var *v = new_var(CC, $3, L(@3)); $$ = list_push(CC, $1, v); }
+    ;
+
+acf_params: %empty                  { $$ = list_new(CC); }
+    | acf_param_list                { $$ = $1; }
+    ;
+
+acf_param_list: acf_param           { $$ = list_push(CC, list_new(CC), $1); }
+    | acf_param_list ',' acf_param  { $$ = list_push(CC, $1, $3); }
+    ;
+
+acf_param: m_attributes decl_ident  { $$ = acf_item(ps, ACF_PARAM, $2, $1, L(@2), NULL); }
     ;
 
 stmts: %empty                       { $$ = list_new(CC); }
@@ -383,6 +434,9 @@ attr_arg: %empty                    { $$ = new_expr(CC, EX_EMPTY, L(@$)); }
     | expr                          { $$ = $1; }
     | UUID                          { $$ = new_expr(CC, EX_UUID, L(@1)); $$->text = $1; }
     | type_arg                      { $$ = new_expr(CC, EX_CAST, L(@1)); $$->type = $1.type; $$->text = type_name_of($1.type); }
+    | type_arg IDENT                { /* implicit_handle(handle_t h): a declaration, kept as the type with the name */
+                                      $$ = new_expr(CC, EX_CAST, L(@1)); $$->type = $1.type; $$->text = type_name_of($1.type);
+                                      $$->a = new_expr(CC, EX_IDENT, L(@2)); $$->a->text = $2; }
     ;
 
 /* ---- declarations ---- */
@@ -1007,6 +1061,20 @@ static Type *instantiate(ParseState *ps, Type *generic, List *args, Loc loc)
     return t;
 }
 
+static AcfItem *acf_item(ParseState *ps, AcfKind k, const char *name, Attr *attrs, Loc loc, List *items)
+{
+    AcfItem *it = arena_alloc(ps->cc->arena, sizeof *it);
+    it->kind = k;
+    it->name = name;
+    it->attrs = attrs;
+    it->loc = loc;
+    if (items) {
+        it->items = (AcfItem **)items->v;
+        it->nitems = items->n;
+    }
+    return it;
+}
+
 int parse_file(Compiler *cc, File *f, char *text, size_t len)
 {
     ParseState ps = {0};
@@ -1016,6 +1084,7 @@ int parse_file(Compiler *cc, File *f, char *text, size_t len)
     ps.cur_file = f->path;
     ps.line = 1;
     ps.col = 1;
+    ps.start_token = f->is_acf ? tACF : 0;
     yyscan_t scanner;
     if (yylex_init_extra(&ps, &scanner))
         out_of_memory();
@@ -1030,6 +1099,10 @@ int parse_file(Compiler *cc, File *f, char *text, size_t len)
     if (ps.stmts) {
         f->stmts = (Stmt **)ps.stmts->v;
         f->nstmts = ps.stmts->n;
+    }
+    if (ps.acf) {
+        f->acf = (AcfItem **)ps.acf->v;
+        f->nacf = ps.acf->n;
     }
     return r == 0 && cc->errors == before ? 0 : -1;
 }

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# tier: check
+# ACF files (MIDL's application configuration files): FILE.acf beside
+# FILE.idl is read as MIDL does, --acf FILE (widl) and /acf FILE (MIDL) name
+# another; their attributes are merged into the IDL's declarations and
+# checked there, with locations in the ACF; the ACF is in the depfile;
+# --check and a build agree; implicit_handle(handle_t h) in the IDL itself.
+. tests/lib.sh
+
+D=$TMP/acf
+mkdir -p "$D/out"
+cat > "$D/rpc.idl" <<'EOF'
+[uuid(5b1c7e02-3a4d-4e5f-8a6b-7c8d9e0f1a21), version(1.0)]
+interface IRpc
+{
+    typedef struct PT { int a; } PT;
+    int Ping([in] int x, [out] PT *y);
+}
+EOF
+good='[implicit_handle(handle_t hBinding), strict_context_handle]
+interface IRpc
+{
+    typedef [encode, decode] PT;
+    Ping([comm_status] x);
+}'
+
+# acf_case NAME WANT_STATUS GREP ARGS...: amidl ARGS in $D, exit status and a stderr line
+acf_case() {
+    local name=$1 want=$2 pat=$3 rc=0; shift 3
+    (cd "$D" && limit 60 "$OLDPWD/$AMIDL" "$@") > "$TMP/out" 2>&1 || rc=$?
+    if [ "$rc" -ne "$want" ]; then fail "$name" "exit status $rc, expected $want" "$TMP/out"
+    elif [ -n "$pat" ] && ! grep -Eq -- "$pat" "$TMP/out"; then fail "$name" "no line matching '$pat'" "$TMP/out"
+    else ok "$name"; fi
+}
+
+printf '%s\n' "$good" > "$D/rpc.acf"
+acf_case "FILE.acf beside FILE.idl is read (a valid one)" 0 "" --check rpc.idl
+printf '[implicit_handle(handle_t hBinding), bogus_attr]\ninterface IRpc { }\n' > "$D/rpc.acf"
+acf_case "FILE.acf is read by default: its unknown attribute is a located error" 1 \
+    "^rpc\.acf:1:38: error: unknown attribute 'bogus_attr'$" --check rpc.idl
+printf '%s\n' "$good" > "$D/other.acf"
+acf_case "--acf FILE replaces FILE.acf" 0 "" --check --acf other.acf rpc.idl
+acf_case "--acf=FILE" 0 "" --check --acf=other.acf rpc.idl
+acf_case "/acf FILE (MIDL)" 0 "" --check /acf other.acf rpc.idl
+acf_case "--acf of a missing file is an error" 1 "^amidl: error: cannot find ACF file 'nowhere\.acf'$" \
+    --check --acf nowhere.acf rpc.idl
+
+# the merged attributes are checked where they stand
+printf 'interface IRpc { Ping([encode] x); }\n' > "$D/bad1.acf"
+acf_case "an ACF attribute in the wrong place: located in the ACF" 1 \
+    "^bad1\.acf:1:24: error: attribute 'encode' is not allowed on a parameter$" --check --acf bad1.acf rpc.idl
+printf '[in] interface IRpc { }\n' > "$D/bad2.acf"
+acf_case "an IDL-only attribute in an ACF" 1 "^bad2\.acf:1:2: error: attribute 'in' is not allowed in an ACF file$" \
+    --check --acf bad2.acf rpc.idl
+printf 'interface IRpc { Pong(); }\ninterface INope { }\n' > "$D/bad3.acf"
+acf_case "an ACF naming a method the IDL does not have" 1 \
+    "^bad3\.acf:1:18: error: 'Pong' in the ACF file is not a method of 'IRpc'$" --check --acf bad3.acf rpc.idl
+acf_case "an ACF naming an interface the IDL does not have" 1 \
+    "^bad3\.acf:2:11: error: 'INope' in the ACF file is not declared in 'rpc\.idl'$" --check --acf bad3.acf rpc.idl
+printf 'interface IRpc { Ping([comm_status] z); typedef [encode] NoSuchType; }\n' > "$D/bad4.acf"
+acf_case "an ACF naming a parameter the method does not have" 1 \
+    "^bad4\.acf:1:37: error: 'z' in the ACF file is not a parameter of 'Ping'$" --check --acf bad4.acf rpc.idl
+acf_case "an ACF naming a type the IDL does not have" 1 \
+    "^bad4\.acf:1:58: error: 'NoSuchType' in the ACF file is not declared in 'rpc\.idl'$" --check --acf bad4.acf rpc.idl
+printf 'interface IRpc { typedef [allocate(all_nodes)] PT; }\n' > "$D/stub.acf"
+acf_case "a stub-only ACF attribute: accepted, -Wacf says it has no effect" 0 \
+    "^stub\.acf:1:27: warning: ACF attribute 'allocate' is read and has no effect.*\[-Wacf\]$" --check -Wacf --acf stub.acf rpc.idl
+for f in bad1 bad2 bad3 bad4; do
+    (cd "$D" && "$OLDPWD/$AMIDL" --check --acf $f.acf rpc.idl) > "$TMP/a" 2>&1; ra=$?
+    rm -rf "$D/out"; mkdir -p "$D/out"
+    (cd "$D" && "$OLDPWD/$AMIDL" --outdir out --acf $f.acf rpc.idl) > "$TMP/b" 2>&1; rb=$?
+    if [ "$ra" = "$rb" ] && diff <(diags < "$TMP/a") <(diags < "$TMP/b") > "$TMP/diff" && [ -z "$(ls -A "$D/out")" ]; then
+        ok "--check and a build agree on $f.acf"
+    else fail "--check and a build agree on $f.acf" "exit $ra / $rb, or files left" "$TMP/diff"; fi
+done
+
+# the depfile lists the ACF
+printf '%s\n' "$good" > "$D/rpc.acf"
+rm -rf "$D/out"; mkdir -p "$D/out"
+acf_case "a build with FILE.acf and -MD" 0 "" --outdir out -MD rpc.idl
+if [ -f "$D/out/rpc.d" ] && grep -q '^  rpc\.acf$\|^  rpc\.acf \\$\| rpc\.acf$' "$D/out/rpc.d"; then ok "the depfile lists the ACF"
+else fail "the depfile lists the ACF" "rpc.acf is not in out/rpc.d" "$D/out/rpc.d"; fi
+
+# implicit_handle(handle_t h) written in the IDL itself (ACF attributes in the IDL)
+cat > "$D/inidl.idl" <<'EOF'
+[uuid(5b1c7e02-3a4d-4e5f-8a6b-7c8d9e0f1a22), version(1.0), implicit_handle(handle_t hBinding)]
+interface IRpc2
+{
+    int Ping([in] int x);
+}
+EOF
+acf_case "implicit_handle(handle_t h) in the IDL" 0 "" --outdir out inidl.idl
+suite_end
