@@ -118,7 +118,7 @@ static AcfItem *acf_item(ParseState *ps, AcfKind k, const char *name, Attr *attr
 %type <dspec> decl_spec type_arg
 %type <decl> declarator direct_decl init_declarator pdecl pdirect m_pdecl array abs_ptrs
 %type <var> param field_decl enum_val case_arm coclass_item rc_item
-%type <str> ident decl_ident m_ident m_tag tag winrt_word
+%type <str> ident decl_ident plain_ident m_ident m_tag tag winrt_word
 %type <list> acf_stmts acf_items acf_item acf_params acf_param_list acf_names
 %type <acf> acf_stmt acf_param
 %type <num> m_mods mods mod quals
@@ -560,8 +560,8 @@ enum_list: enum_val                 { $$ = list_push(CC, list_new(CC), $1); }
     | enum_list ',' enum_val        { $$ = list_push(CC, $1, $3); }
     ;
 
-enum_val: m_attributes decl_ident   { $$ = new_var(CC, $2, L(@2)); $$->attrs = $1; }
-    | m_attributes decl_ident '=' expr { $$ = new_var(CC, $2, L(@2)); $$->attrs = $1; $$->init = $4; }
+enum_val: m_attributes plain_ident  { $$ = new_var(CC, $2, L(@2)); $$->attrs = $1; }
+    | m_attributes plain_ident '=' expr { $$ = new_var(CC, $2, L(@2)); $$->attrs = $1; $$->init = $4; }
     ;
 
 fields: %empty                      { $$ = list_new(CC); }
@@ -669,10 +669,13 @@ pdirect: decl_ident                 { $$ = new_decl(ps, DK_IDENT, NULL, L(@1)); 
 ident: IDENT                        { $$ = $1; }
     ;
 
-decl_ident: IDENT                   { $$ = $1; }
+decl_ident: plain_ident             { $$ = $1; }
+    | winrt_word                    { $$ = $1; }
+    ;
+
+plain_ident: IDENT                  { $$ = $1; }
     | TYPENAME                      { $$ = (char *)$1->name; }
     | NSNAME                        { $$ = $1; }
-    | winrt_word                    { $$ = $1; }
     ;
 
 /* The words WinRT made keywords stay names where a name is expected (as
