@@ -384,8 +384,10 @@ static void check_interface(Ctx *c, Type *t)
         } else if (b->declared_only && !b->generic) {
             /* as widl: an error in the main file only; an imported file may
              * name a base its own compilation never needs complete */
-            if (!t->imported && b->named_as_base)
-                error_at(cc, t->loc, "base interface '%s' of '%s' is not declared", b->name, t->name);
+            if (!t->imported && b->named_as_base) {
+                error_at(cc, b->loc, "base interface '%s' of '%s' is not declared", b->name, t->name);
+                note_missing_import(cc, b->loc, b->name);
+            }
             else if (!t->imported)
                 error_at(cc, t->loc, "base interface '%s' of '%s' is declared but not defined", b->name, t->name);
             t->incomplete_base = b;
