@@ -385,7 +385,7 @@ static void check_interface(Ctx *c, Type *t)
             /* as widl: an error in the main file only; an imported file may
              * name a base its own compilation never needs complete */
             if (!t->imported && b->named_as_base) {
-                error_at(cc, b->loc, "base interface '%s' of '%s' is not declared", b->name, t->name);
+                error_at(cc, b->loc, "unknown base interface '%s'", b->name);
                 note_missing_import(cc, b->loc, b->name);
             }
             else if (!t->imported)
