@@ -471,6 +471,8 @@ File *compiler_load_text(Compiler *cc, const char *name, const char *text, size_
  * there (as MIDL); read, parsed and merged into the IDL's declarations
  * (acf.c). Returns the error count. */
 int compiler_load_acf(Compiler *cc, const char *input);
+/* After "cannot find import" / "file not found": the note listing where it was looked for. */
+void note_search_path(Compiler *cc, const char *name, Loc loc);
 
 /* ====================================================================
  * acf.c: an ACF file's attributes merged into the IDL's declarations

@@ -111,7 +111,7 @@ static File *load(Compiler *cc, const char *name, const char *path, Loc loc)
 
 /* Where an import was looked for: the importing file's directory, then
  * the include path; a hint about -I when that path is empty. */
-static void note_import_search(Compiler *cc, const char *name, Loc loc)
+void note_search_path(Compiler *cc, const char *name, Loc loc)
 {
     const char *from = loc.file;
     if (name[0] == '/')
@@ -148,7 +148,7 @@ File *compiler_import(Compiler *cc, const char *name, Loc loc, bool is_import)
     const char *path = pp_find(cc->pp, name, from, false);
     if (!path) {
         error_at(cc, loc, "cannot find import '%s'", name);
-        note_import_search(cc, name, loc);
+        note_search_path(cc, name, loc);
         return NULL;
     }
     return load(cc, name, path, loc);

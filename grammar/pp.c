@@ -1364,6 +1364,7 @@ static void do_include(PP *pp, Tok **rest, Tok *t, Tok *hash, const char *cur_pa
     const char *path = pp_find(pp, name, cur_path, angled);
     if (!path) {
         error_at(pp->cc, where, "'%s' file not found", name);
+        note_search_path(pp->cc, name, where);
         return;
     }
     if (pp->include_depth >= MAX_INCLUDE_DEPTH) {
