@@ -129,6 +129,7 @@ typedef struct MidlSwitch {
 
 #define NOSTUB "amidl writes no RPC stubs"
 #define NOTLB "amidl writes no type library"
+#define WLEVEL "amidl's warnings are switched one by one: -WNAME, -Wno-NAME, -Wall"
 static const MidlSwitch midl_switches[] = {
     { "acf", true, M_ACF, NULL },
     { "align", true, M_IGNORE, NOSTUB },
@@ -202,11 +203,11 @@ static const MidlSwitch midl_switches[] = {
     { "use_epv", false, M_IGNORE, NOSTUB },
     { "version_stamp", false, M_IGNORE, "amidl's banner is its own (see --no-banner-version)" },
     { "W0", false, M_NOWARN, NULL },
-    { "W1", false, M_IGNORE, "amidl has one warning level" },
-    { "W2", false, M_IGNORE, "amidl has one warning level" },
-    { "W3", false, M_IGNORE, "amidl has one warning level" },
-    { "W4", false, M_IGNORE, "amidl has one warning level" },
-    { "warn", true, M_IGNORE, "amidl has one warning level" },
+    { "W1", false, M_IGNORE, WLEVEL },
+    { "W2", false, M_IGNORE, WLEVEL },
+    { "W3", false, M_IGNORE, WLEVEL },
+    { "W4", false, M_IGNORE, WLEVEL },
+    { "warn", true, M_IGNORE, WLEVEL },
     { "win32", false, M_WIN32, NULL },
     { "win64", false, M_WIN64, NULL },
     { "x64", false, M_WIN64, NULL },
