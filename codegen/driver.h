@@ -17,6 +17,7 @@ typedef struct Cli {
     Options opt;            /* what the compiler itself reads */
     PtrVec incs, defs;      /* -I, -D/-U ("-NAME" for -U) in order */
     PtrVec args;            /* argv with @FILE expanded (owns the strings) */
+    PtrVec owned;           /* other strings parse_options made ("-NAME" of -U) */
     const char *output;     /* -o FILE */
     const char *name;       /* --name: the stem of an IDL read from stdin */
     bool nostdinc;          /* --nostdinc, /no_def_idir */

@@ -303,6 +303,7 @@ static void push_undef(Cli *cli, const char *name)
     char *s = xmalloc(l);
     snprintf(s, l, "-%s", name);
     vec_push(&cli->defs, s);
+    vec_push(&cli->owned, s);
 }
 
 static void set_env(Options *opt, const char *env)
@@ -326,6 +327,9 @@ void cli_free(Cli *cli)
     for (int i = 0; i < cli->args.n; i++)
         free(cli->args.v[i]);
     vec_free(&cli->args);
+    for (int i = 0; i < cli->owned.n; i++)
+        free(cli->owned.v[i]);
+    vec_free(&cli->owned);
     vec_free(&cli->incs);
     vec_free(&cli->defs);
 }

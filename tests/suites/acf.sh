@@ -6,6 +6,7 @@
 # checked there, with locations in the ACF; the ACF is in the depfile;
 # --check and a build agree; implicit_handle(handle_t h) in the IDL itself.
 . tests/lib.sh
+A=$(cd "$(dirname "$AMIDL")" && pwd)/$(basename "$AMIDL")     # the cases run in $D
 
 D=$TMP/acf
 mkdir -p "$D/out"
@@ -27,7 +28,7 @@ interface IRpc
 # acf_case NAME WANT_STATUS GREP ARGS...: amidl ARGS in $D, exit status and a stderr line
 acf_case() {
     local name=$1 want=$2 pat=$3 rc=0; shift 3
-    (cd "$D" && limit 60 "$OLDPWD/$AMIDL" "$@") > "$TMP/out" 2>&1 || rc=$?
+    (cd "$D" && limit 60 "$A" "$@") > "$TMP/out" 2>&1 || rc=$?
     if [ "$rc" -ne "$want" ]; then fail "$name" "exit status $rc, expected $want" "$TMP/out"
     elif [ -n "$pat" ] && ! grep -Eq -- "$pat" "$TMP/out"; then fail "$name" "no line matching '$pat'" "$TMP/out"
     else ok "$name"; fi
@@ -66,10 +67,10 @@ printf 'interface IRpc { typedef [allocate(all_nodes)] PT; }\n' > "$D/stub.acf"
 acf_case "a stub-only ACF attribute: accepted, -Wacf says it has no effect" 0 \
     "^stub\.acf:1:27: warning: ACF attribute 'allocate' is read and has no effect.*\[-Wacf\]$" --check -Wacf --acf stub.acf rpc.idl
 for f in bad1 bad2 bad3 bad4; do
-    (cd "$D" && "$OLDPWD/$AMIDL" --check --acf $f.acf rpc.idl) > "$TMP/a" 2>&1; ra=$?
+    (cd "$D" && limit 60 "$A" --check --acf $f.acf rpc.idl) > "$TMP/a" 2>&1; ra=$?
     rm -rf "$D/out"; mkdir -p "$D/out"
-    (cd "$D" && "$OLDPWD/$AMIDL" --outdir out --acf $f.acf rpc.idl) > "$TMP/b" 2>&1; rb=$?
-    if [ "$ra" = "$rb" ] && diff <(diags < "$TMP/a") <(diags < "$TMP/b") > "$TMP/diff" && [ -z "$(ls -A "$D/out")" ]; then
+    (cd "$D" && limit 60 "$A" --outdir out --acf $f.acf rpc.idl) > "$TMP/b" 2>&1; rb=$?
+    if [ "$ra" = 1 ] && [ "$rb" = 1 ] && diff <(diags < "$TMP/a") <(diags < "$TMP/b") > "$TMP/diff" && [ -z "$(ls -A "$D/out")" ]; then
         ok "--check and a build agree on $f.acf"
     else fail "--check and a build agree on $f.acf" "exit $ra / $rb, or files left" "$TMP/diff"; fi
 done
