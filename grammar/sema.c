@@ -573,9 +573,11 @@ static void check_stmts(Ctx *c, Stmt **stmts, int n)
     }
 }
 
-/* MIDL writes a base interface defined later in the file before its
- * users: the statement of such a base moves to just before the first
- * interface deriving from it (the headers and the glue print in order). */
+/* MIDL writes a base interface defined later in the file (named before
+ * any declaration) before its users: the statement of such a base moves
+ * to just before the first interface deriving from it (the headers and
+ * the glue print in order). A base declared ahead and defined later, as
+ * widl accepts it, keeps widl's order (the header prints the base first). */
 static void place_stmt(Stmt **in, int n, int i, bool *done, Stmt **out, int *k, int depth)
 {
     if (done[i])
@@ -583,9 +585,9 @@ static void place_stmt(Stmt **in, int n, int i, bool *done, Stmt **out, int *k, 
     done[i] = true;
     Stmt *s = in[i];
     Type *b = s->kind == ST_INTERFACE ? type_strip_alias(s->type->base) : NULL;
-    if (b && depth < MAX_NEST_DEPTH)
-        for (int j = i + 1; j < n; j++)
-            if (in[j]->kind == ST_INTERFACE && in[j]->type == b) {
+    if (b && b->named_as_base && depth < MAX_NEST_DEPTH)
+        for (int j = 0; j < n; j++)
+            if (!done[j] && in[j]->kind == ST_INTERFACE && in[j]->type == b) {
                 place_stmt(in, n, j, done, out, k, depth + 1);
                 break;
             }
@@ -600,7 +602,7 @@ static void order_bases_first(Compiler *cc, Stmt **stmts, int n)
             order_bases_first(cc, stmts[i]->stmts, stmts[i]->nstmts);
     for (int i = 0; i < n && !late; i++) {
         Type *b = stmts[i]->kind == ST_INTERFACE ? type_strip_alias(stmts[i]->type->base) : NULL;
-        for (int j = i + 1; b && j < n && !late; j++)
+        for (int j = i + 1; b && b->named_as_base && j < n && !late; j++)
             late = stmts[j]->kind == ST_INTERFACE && stmts[j]->type == b;
     }
     if (!late)
