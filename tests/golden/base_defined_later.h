@@ -32,6 +32,22 @@ interface AsyncIBaseLater;
 #endif /* __cplusplus */
 #endif
 
+#ifndef __IMiddleLater_FWD_DEFINED__
+#define __IMiddleLater_FWD_DEFINED__
+typedef interface IMiddleLater IMiddleLater;
+#ifdef __cplusplus
+interface IMiddleLater;
+#endif /* __cplusplus */
+#endif
+
+#ifndef __AsyncIMiddleLater_FWD_DEFINED__
+#define __AsyncIMiddleLater_FWD_DEFINED__
+typedef interface AsyncIMiddleLater AsyncIMiddleLater;
+#ifdef __cplusplus
+interface AsyncIMiddleLater;
+#endif /* __cplusplus */
+#endif
+
 #ifndef __IDerivedEarly_FWD_DEFINED__
 #define __IDerivedEarly_FWD_DEFINED__
 typedef interface IDerivedEarly IDerivedEarly;
@@ -253,6 +269,222 @@ static inline HRESULT AsyncIBaseLater_Finish_Base2(AsyncIBaseLater* This,int *b)
 #endif  /* __AsyncIBaseLater_INTERFACE_DEFINED__ */
 
 /*****************************************************************************
+ * IMiddleLater interface
+ */
+#ifndef __IMiddleLater_INTERFACE_DEFINED__
+#define __IMiddleLater_INTERFACE_DEFINED__
+
+DEFINE_GUID(IID_IMiddleLater, 0x3c0e9a71, 0x5d2b, 0x4f6a, 0x8e,0x31, 0x7b,0x9d,0x2c,0x4a,0x1f,0x05);
+#if defined(__cplusplus) && !defined(CINTERFACE)
+MIDL_INTERFACE("3c0e9a71-5d2b-4f6a-8e31-7b9d2c4a1f05")
+IMiddleLater : public IBaseLater
+{
+    virtual HRESULT STDMETHODCALLTYPE Middle(
+        int m) = 0;
+
+};
+#ifdef __CRT_UUID_DECL
+__CRT_UUID_DECL(IMiddleLater, 0x3c0e9a71, 0x5d2b, 0x4f6a, 0x8e,0x31, 0x7b,0x9d,0x2c,0x4a,0x1f,0x05)
+#endif
+#else
+typedef struct IMiddleLaterVtbl {
+    BEGIN_INTERFACE
+
+    /*** IUnknown methods ***/
+    HRESULT (STDMETHODCALLTYPE *QueryInterface)(
+        IMiddleLater *This,
+        REFIID riid,
+        void **ppvObject);
+
+    ULONG (STDMETHODCALLTYPE *AddRef)(
+        IMiddleLater *This);
+
+    ULONG (STDMETHODCALLTYPE *Release)(
+        IMiddleLater *This);
+
+    /*** IBaseLater methods ***/
+    HRESULT (STDMETHODCALLTYPE *Base1)(
+        IMiddleLater *This,
+        int a);
+
+    HRESULT (STDMETHODCALLTYPE *Base2)(
+        IMiddleLater *This,
+        int *b);
+
+    /*** IMiddleLater methods ***/
+    HRESULT (STDMETHODCALLTYPE *Middle)(
+        IMiddleLater *This,
+        int m);
+
+    END_INTERFACE
+} IMiddleLaterVtbl;
+
+interface IMiddleLater {
+    CONST_VTBL IMiddleLaterVtbl* lpVtbl;
+};
+
+#ifdef COBJMACROS
+#ifndef WIDL_C_INLINE_WRAPPERS
+/*** IUnknown methods ***/
+#define IMiddleLater_QueryInterface(This,riid,ppvObject) (This)->lpVtbl->QueryInterface(This,riid,ppvObject)
+#define IMiddleLater_AddRef(This) (This)->lpVtbl->AddRef(This)
+#define IMiddleLater_Release(This) (This)->lpVtbl->Release(This)
+/*** IBaseLater methods ***/
+#define IMiddleLater_Base1(This,a) (This)->lpVtbl->Base1(This,a)
+#define IMiddleLater_Base2(This,b) (This)->lpVtbl->Base2(This,b)
+/*** IMiddleLater methods ***/
+#define IMiddleLater_Middle(This,m) (This)->lpVtbl->Middle(This,m)
+#else
+/*** IUnknown methods ***/
+static inline HRESULT IMiddleLater_QueryInterface(IMiddleLater* This,REFIID riid,void **ppvObject) {
+    return This->lpVtbl->QueryInterface(This,riid,ppvObject);
+}
+static inline ULONG IMiddleLater_AddRef(IMiddleLater* This) {
+    return This->lpVtbl->AddRef(This);
+}
+static inline ULONG IMiddleLater_Release(IMiddleLater* This) {
+    return This->lpVtbl->Release(This);
+}
+/*** IBaseLater methods ***/
+static inline HRESULT IMiddleLater_Base1(IMiddleLater* This,int a) {
+    return This->lpVtbl->Base1(This,a);
+}
+static inline HRESULT IMiddleLater_Base2(IMiddleLater* This,int *b) {
+    return This->lpVtbl->Base2(This,b);
+}
+/*** IMiddleLater methods ***/
+static inline HRESULT IMiddleLater_Middle(IMiddleLater* This,int m) {
+    return This->lpVtbl->Middle(This,m);
+}
+#endif
+#endif
+
+#endif
+
+
+#endif  /* __IMiddleLater_INTERFACE_DEFINED__ */
+
+/*****************************************************************************
+ * AsyncIMiddleLater interface
+ */
+#ifndef __AsyncIMiddleLater_INTERFACE_DEFINED__
+#define __AsyncIMiddleLater_INTERFACE_DEFINED__
+
+DEFINE_GUID(IID_AsyncIMiddleLater, 0x3c0e9a71, 0x5d2b, 0x4f6a, 0x8e,0x31, 0x7b,0x9d,0x2c,0x4a,0x1f,0x06);
+#if defined(__cplusplus) && !defined(CINTERFACE)
+MIDL_INTERFACE("3c0e9a71-5d2b-4f6a-8e31-7b9d2c4a1f06")
+AsyncIMiddleLater : public AsyncIBaseLater
+{
+    virtual HRESULT STDMETHODCALLTYPE Begin_Middle(
+        int m) = 0;
+
+    virtual HRESULT STDMETHODCALLTYPE Finish_Middle(
+        ) = 0;
+
+};
+#ifdef __CRT_UUID_DECL
+__CRT_UUID_DECL(AsyncIMiddleLater, 0x3c0e9a71, 0x5d2b, 0x4f6a, 0x8e,0x31, 0x7b,0x9d,0x2c,0x4a,0x1f,0x06)
+#endif
+#else
+typedef struct AsyncIMiddleLaterVtbl {
+    BEGIN_INTERFACE
+
+    /*** IUnknown methods ***/
+    HRESULT (STDMETHODCALLTYPE *QueryInterface)(
+        AsyncIMiddleLater *This,
+        REFIID riid,
+        void **ppvObject);
+
+    ULONG (STDMETHODCALLTYPE *AddRef)(
+        AsyncIMiddleLater *This);
+
+    ULONG (STDMETHODCALLTYPE *Release)(
+        AsyncIMiddleLater *This);
+
+    /*** AsyncIBaseLater methods ***/
+    HRESULT (STDMETHODCALLTYPE *Begin_Base1)(
+        AsyncIMiddleLater *This,
+        int a);
+
+    HRESULT (STDMETHODCALLTYPE *Finish_Base1)(
+        AsyncIMiddleLater *This);
+
+    HRESULT (STDMETHODCALLTYPE *Begin_Base2)(
+        AsyncIMiddleLater *This);
+
+    HRESULT (STDMETHODCALLTYPE *Finish_Base2)(
+        AsyncIMiddleLater *This,
+        int *b);
+
+    /*** AsyncIMiddleLater methods ***/
+    HRESULT (STDMETHODCALLTYPE *Begin_Middle)(
+        AsyncIMiddleLater *This,
+        int m);
+
+    HRESULT (STDMETHODCALLTYPE *Finish_Middle)(
+        AsyncIMiddleLater *This);
+
+    END_INTERFACE
+} AsyncIMiddleLaterVtbl;
+
+interface AsyncIMiddleLater {
+    CONST_VTBL AsyncIMiddleLaterVtbl* lpVtbl;
+};
+
+#ifdef COBJMACROS
+#ifndef WIDL_C_INLINE_WRAPPERS
+/*** IUnknown methods ***/
+#define AsyncIMiddleLater_QueryInterface(This,riid,ppvObject) (This)->lpVtbl->QueryInterface(This,riid,ppvObject)
+#define AsyncIMiddleLater_AddRef(This) (This)->lpVtbl->AddRef(This)
+#define AsyncIMiddleLater_Release(This) (This)->lpVtbl->Release(This)
+/*** AsyncIBaseLater methods ***/
+#define AsyncIMiddleLater_Begin_Base1(This,a) (This)->lpVtbl->Begin_Base1(This,a)
+#define AsyncIMiddleLater_Finish_Base1(This) (This)->lpVtbl->Finish_Base1(This)
+#define AsyncIMiddleLater_Begin_Base2(This) (This)->lpVtbl->Begin_Base2(This)
+#define AsyncIMiddleLater_Finish_Base2(This,b) (This)->lpVtbl->Finish_Base2(This,b)
+/*** AsyncIMiddleLater methods ***/
+#define AsyncIMiddleLater_Begin_Middle(This,m) (This)->lpVtbl->Begin_Middle(This,m)
+#define AsyncIMiddleLater_Finish_Middle(This) (This)->lpVtbl->Finish_Middle(This)
+#else
+/*** IUnknown methods ***/
+static inline HRESULT AsyncIMiddleLater_QueryInterface(AsyncIMiddleLater* This,REFIID riid,void **ppvObject) {
+    return This->lpVtbl->QueryInterface(This,riid,ppvObject);
+}
+static inline ULONG AsyncIMiddleLater_AddRef(AsyncIMiddleLater* This) {
+    return This->lpVtbl->AddRef(This);
+}
+static inline ULONG AsyncIMiddleLater_Release(AsyncIMiddleLater* This) {
+    return This->lpVtbl->Release(This);
+}
+/*** AsyncIBaseLater methods ***/
+static inline HRESULT AsyncIMiddleLater_Begin_Base1(AsyncIMiddleLater* This,int a) {
+    return This->lpVtbl->Begin_Base1(This,a);
+}
+static inline HRESULT AsyncIMiddleLater_Finish_Base1(AsyncIMiddleLater* This) {
+    return This->lpVtbl->Finish_Base1(This);
+}
+static inline HRESULT AsyncIMiddleLater_Begin_Base2(AsyncIMiddleLater* This) {
+    return This->lpVtbl->Begin_Base2(This);
+}
+static inline HRESULT AsyncIMiddleLater_Finish_Base2(AsyncIMiddleLater* This,int *b) {
+    return This->lpVtbl->Finish_Base2(This,b);
+}
+/*** AsyncIMiddleLater methods ***/
+static inline HRESULT AsyncIMiddleLater_Begin_Middle(AsyncIMiddleLater* This,int m) {
+    return This->lpVtbl->Begin_Middle(This,m);
+}
+static inline HRESULT AsyncIMiddleLater_Finish_Middle(AsyncIMiddleLater* This) {
+    return This->lpVtbl->Finish_Middle(This);
+}
+#endif
+#endif
+
+#endif
+
+
+#endif  /* __AsyncIMiddleLater_INTERFACE_DEFINED__ */
+
+/*****************************************************************************
  * IDerivedEarly interface
  */
 #ifndef __IDerivedEarly_INTERFACE_DEFINED__
@@ -261,7 +493,7 @@ static inline HRESULT AsyncIBaseLater_Finish_Base2(AsyncIBaseLater* This,int *b)
 DEFINE_GUID(IID_IDerivedEarly, 0x3c0e9a71, 0x5d2b, 0x4f6a, 0x8e,0x31, 0x7b,0x9d,0x2c,0x4a,0x1f,0x01);
 #if defined(__cplusplus) && !defined(CINTERFACE)
 MIDL_INTERFACE("3c0e9a71-5d2b-4f6a-8e31-7b9d2c4a1f01")
-IDerivedEarly : public IBaseLater
+IDerivedEarly : public IMiddleLater
 {
     virtual HRESULT STDMETHODCALLTYPE Derived(
         int x,
@@ -296,6 +528,11 @@ typedef struct IDerivedEarlyVtbl {
         IDerivedEarly *This,
         int *b);
 
+    /*** IMiddleLater methods ***/
+    HRESULT (STDMETHODCALLTYPE *Middle)(
+        IDerivedEarly *This,
+        int m);
+
     /*** IDerivedEarly methods ***/
     HRESULT (STDMETHODCALLTYPE *Derived)(
         IDerivedEarly *This,
@@ -318,6 +555,8 @@ interface IDerivedEarly {
 /*** IBaseLater methods ***/
 #define IDerivedEarly_Base1(This,a) (This)->lpVtbl->Base1(This,a)
 #define IDerivedEarly_Base2(This,b) (This)->lpVtbl->Base2(This,b)
+/*** IMiddleLater methods ***/
+#define IDerivedEarly_Middle(This,m) (This)->lpVtbl->Middle(This,m)
 /*** IDerivedEarly methods ***/
 #define IDerivedEarly_Derived(This,x,y) (This)->lpVtbl->Derived(This,x,y)
 #else
@@ -337,6 +576,10 @@ static inline HRESULT IDerivedEarly_Base1(IDerivedEarly* This,int a) {
 }
 static inline HRESULT IDerivedEarly_Base2(IDerivedEarly* This,int *b) {
     return This->lpVtbl->Base2(This,b);
+}
+/*** IMiddleLater methods ***/
+static inline HRESULT IDerivedEarly_Middle(IDerivedEarly* This,int m) {
+    return This->lpVtbl->Middle(This,m);
 }
 /*** IDerivedEarly methods ***/
 static inline HRESULT IDerivedEarly_Derived(IDerivedEarly* This,int x,int *y) {
@@ -359,7 +602,7 @@ static inline HRESULT IDerivedEarly_Derived(IDerivedEarly* This,int x,int *y) {
 DEFINE_GUID(IID_AsyncIDerivedEarly, 0x3c0e9a71, 0x5d2b, 0x4f6a, 0x8e,0x31, 0x7b,0x9d,0x2c,0x4a,0x1f,0x02);
 #if defined(__cplusplus) && !defined(CINTERFACE)
 MIDL_INTERFACE("3c0e9a71-5d2b-4f6a-8e31-7b9d2c4a1f02")
-AsyncIDerivedEarly : public AsyncIBaseLater
+AsyncIDerivedEarly : public AsyncIMiddleLater
 {
     virtual HRESULT STDMETHODCALLTYPE Begin_Derived(
         int x) = 0;
@@ -402,6 +645,14 @@ typedef struct AsyncIDerivedEarlyVtbl {
         AsyncIDerivedEarly *This,
         int *b);
 
+    /*** AsyncIMiddleLater methods ***/
+    HRESULT (STDMETHODCALLTYPE *Begin_Middle)(
+        AsyncIDerivedEarly *This,
+        int m);
+
+    HRESULT (STDMETHODCALLTYPE *Finish_Middle)(
+        AsyncIDerivedEarly *This);
+
     /*** AsyncIDerivedEarly methods ***/
     HRESULT (STDMETHODCALLTYPE *Begin_Derived)(
         AsyncIDerivedEarly *This,
@@ -429,6 +680,9 @@ interface AsyncIDerivedEarly {
 #define AsyncIDerivedEarly_Finish_Base1(This) (This)->lpVtbl->Finish_Base1(This)
 #define AsyncIDerivedEarly_Begin_Base2(This) (This)->lpVtbl->Begin_Base2(This)
 #define AsyncIDerivedEarly_Finish_Base2(This,b) (This)->lpVtbl->Finish_Base2(This,b)
+/*** AsyncIMiddleLater methods ***/
+#define AsyncIDerivedEarly_Begin_Middle(This,m) (This)->lpVtbl->Begin_Middle(This,m)
+#define AsyncIDerivedEarly_Finish_Middle(This) (This)->lpVtbl->Finish_Middle(This)
 /*** AsyncIDerivedEarly methods ***/
 #define AsyncIDerivedEarly_Begin_Derived(This,x) (This)->lpVtbl->Begin_Derived(This,x)
 #define AsyncIDerivedEarly_Finish_Derived(This,y) (This)->lpVtbl->Finish_Derived(This,y)
@@ -455,6 +709,13 @@ static inline HRESULT AsyncIDerivedEarly_Begin_Base2(AsyncIDerivedEarly* This) {
 }
 static inline HRESULT AsyncIDerivedEarly_Finish_Base2(AsyncIDerivedEarly* This,int *b) {
     return This->lpVtbl->Finish_Base2(This,b);
+}
+/*** AsyncIMiddleLater methods ***/
+static inline HRESULT AsyncIDerivedEarly_Begin_Middle(AsyncIDerivedEarly* This,int m) {
+    return This->lpVtbl->Begin_Middle(This,m);
+}
+static inline HRESULT AsyncIDerivedEarly_Finish_Middle(AsyncIDerivedEarly* This) {
+    return This->lpVtbl->Finish_Middle(This);
 }
 /*** AsyncIDerivedEarly methods ***/
 static inline HRESULT AsyncIDerivedEarly_Begin_Derived(AsyncIDerivedEarly* This,int x) {
