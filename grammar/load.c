@@ -166,6 +166,8 @@ int compiler_load_acf(Compiler *cc, const char *input)
         if (dot)
             n = (size_t)(dot - input);
         char *guess = arena_printf(cc->arena, "%.*s.acf", (int)n, input);
+        if (!strcmp(guess, input))
+            return 0;               /* the input itself is named .acf */
         FILE *probe = fopen(guess, "rb");
         if (!probe)
             return 0;
