@@ -387,9 +387,9 @@ static void check_interface(Ctx *c, Type *t)
             if (!t->imported && b->named_as_base) {
                 error_at(cc, b->loc, "unknown base interface '%s'", b->name);
                 note_missing_import(cc, b->loc, b->name);
-            }
-            else if (!t->imported)
+            } else if (!t->imported) {
                 error_at(cc, t->loc, "base interface '%s' of '%s' is declared but not defined", b->name, t->name);
+            }
             t->incomplete_base = b;
             t->base = NULL;
             base_error = true;
