@@ -59,7 +59,8 @@ static Attr *acf_filter(Compiler *cc, Attr *attrs)
             continue;
         }
         if (a->kind == A_UNKNOWN) {
-            warning_at(cc, W_ACF, a->loc, "ACF attribute '%s' is read and has no effect: it concerns RPC stubs, which amidl does not write",
+            warning_at(cc, W_ACF, a->loc,
+                       "ACF attribute '%s' is read and has no effect: it concerns RPC stubs, which amidl does not write",
                        a->name);
             continue;
         }

@@ -345,8 +345,9 @@ static void check_interface(Ctx *c, Type *t)
         bc.iface = NULL;
         check_interface(&bc, lb);
         if (lb->named_as_base && !t->imported)
-            warning_at(cc, W_LATE_BASE, t->loc, "base interface '%s' of '%s' is defined after it (MIDL accepts this, widl does not)",
-                       lb->name, t->name);
+            warning_at(cc, W_LATE_BASE, t->loc,
+                       "base interface '%s' of '%s' is defined after it (MIDL accepts this, widl does not)", lb->name,
+                       t->name);
     }
     Ctx ic = *c;
     ic.iface = t;
