@@ -72,8 +72,8 @@ static void print_help(void)
            "\n"
            "Diagnostics:\n"
            "  -WNAME, -Wno-NAME      report (or not) the warning NAME (list below)\n"
-           "  -Wall, -W              every warning, the ones off by default too\n"
-           "  -Werror                treat warnings as errors\n"
+           "  -Wall, -Wextra, -W     every warning, the ones off by default too\n"
+           "  -Werror, -Wno-error    treat warnings as errors (or not)\n"
            "  -Werror=NAME, -Wno-error=NAME\n"
            "                         make the warning NAME an error (or not)\n"
            "  -w                     suppress warnings\n"
@@ -449,7 +449,7 @@ void parse_options(Cli *cli, int argc, char **argv)
                          starts(t, "arm-") || starts(t, "armv7");
         } else if (!strcmp(a, "--acf") || starts(a, "--acf=")) {
             opt->acf = a[5] == '=' ? a + 6 : NEXT_ARG("--acf");
-        } else if (!strcmp(a, "-W") || !strcmp(a, "-Wall")) {
+        } else if (!strcmp(a, "-W") || !strcmp(a, "-Wall") || !strcmp(a, "-Wextra")) {
             for (int w = 0; w < W_COUNT; w++)       /* widl's -W: the pedantic warnings too */
                 opt->warn[w] = 1;
         } else if (!strcmp(a, "-app_config") || !strcmp(a, "-robust") || !strcmp(a, "--robust")) {
@@ -469,8 +469,8 @@ void parse_options(Cli *cli, int argc, char **argv)
             opt->win32 = true;
         } else if (!strcmp(a, "--win64") || !strcmp(a, "-m64")) {
             opt->win32 = false;
-        } else if (!strcmp(a, "-Werror")) {
-            opt->werror = true;
+        } else if (!strcmp(a, "-Werror") || !strcmp(a, "-Wno-error")) {
+            opt->werror = a[2] == 'e';          /* as gcc: -Wno-error undoes -Werror */
         } else if (starts(a, "-Werror=") || starts(a, "-Wno-error=")) {
             bool on = a[2] != 'n';
             int w = warning_lookup(a + (on ? 8 : 11));
