@@ -22,10 +22,10 @@ void usage_error(const char *fmt, const char *arg)
  * tests/suites/cli.sh: a new option goes into both. */
 static void print_warnings(void)
 {
-    printf("Warnings (-WNAME; AMIDLnnnn in -fdiagnostics-format=msvc):\n");
+    printf("Warnings (-WNAME; the code in -fdiagnostics-format=msvc; *: off by default):\n");
     for (int w = 0; w < W_COUNT; w++)
-        printf("  -W%-22s AMIDL%04d %s%s\n", warning_name(w), warning_code(w), warning_help(w),
-               warning_default(w) ? "" : " (off by default)");
+        printf("  -W%-20s AMIDL%04d%s %s\n", warning_name(w), warning_code(w), warning_default(w) ? " " : "*",
+               warning_help(w));
 }
 
 static void print_help(void)
@@ -94,11 +94,12 @@ static void print_help(void)
            "  --acf FILE (the ACF file; default: FILE.acf beside FILE.idl, if there);\n"
            "  ignored with a note: -app_config, -robust. -c -s -p -t -r and --prefix-*\n"
            "  (stubs, type libraries) are refused.\n"
-           "MIDL spellings: /h /header FILE, /iid FILE, /acf FILE, /out DIR, /I DIR, /D NAME,\n"
-           "  /U NAME, /env win32|win64|x64|amd64|arm64, /win32, /win64, /amd64, /W0, /WX,\n"
-           "  /no_warn, /no_def_idir, /syntax_check, /Zs, /o FILE (diagnostics to FILE), /nologo,\n"
-           "  /notlb, /help; switches that cannot matter here (/char, /robust, /W1.../W4,\n"
-           "  /Oicf, /target...) are ignored with a note; the rest are refused (/tlb, /proxy...).\n"
+           "MIDL spellings: /h /header FILE, /iid FILE, /acf FILE, /out DIR, /I DIR,\n"
+           "  /D NAME, /U NAME, /env win32|win64|x64|amd64|arm64, /win32, /win64, /amd64,\n"
+           "  /W0, /WX, /no_warn, /no_def_idir, /syntax_check, /Zs, /o FILE (diagnostics\n"
+           "  to FILE), /nologo, /notlb, /help; switches that cannot matter here (/char,\n"
+           "  /robust, /W1.../W4, /Oicf, /target...) are ignored with a note; the rest are\n"
+           "  refused (/tlb, /proxy...).\n"
            "\n"
            "Environment: AMIDL_INCLUDE (colon-separated directories searched after -I),\n"
            "  NO_COLOR.\n"
