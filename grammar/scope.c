@@ -115,6 +115,15 @@ void scope_add_type(Compiler *cc, Scope *s, Type *t, const char *name)
             error_at(cc, t->loc, "redefinition of typedef '%s'", name);
             note_at(cc, o->loc, "previous definition of '%s' was here", name);
         }
+        /* ... and so is a typedef of an interface's name (as widl: the
+         * header would declare the name twice) */
+        if (!o->imported && !t->imported && t->kind == TY_ALIAS && (o->kind == TY_INTERFACE ||
+            o->kind == TY_DISPINTERFACE || o->kind == TY_COCLASS) && !o->is_async && cc->main_file &&
+            o->loc.file == t->loc.file && cc->main_file->path && o->loc.file &&
+            !strcmp(o->loc.file, cc->main_file->path)) {
+            error_at(cc, t->loc, "redefinition of '%s'", name);
+            note_at(cc, o->loc, "previous definition of '%s' was here", name);
+        }
     }
     table_add(cc, &s->syms, name, t);
     s->ntypes++;
