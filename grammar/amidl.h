@@ -32,7 +32,8 @@
 /* Resource limits (see README "Limits"). */
 #define MAX_INCLUDE_DEPTH   200
 #define MAX_EXPAND_DEPTH    256
-#define MAX_EXPAND_TOKENS   (1024u * 1024)      /* tokens produced by macro expansion per file */
+#define MAX_EXPAND_TOKENS   (1024u * 1024)      /* tokens produced by one macro expansion */
+#define MAX_EXPAND_RATIO    64u                 /* a run: MAX_EXPAND_TOKENS + this many per token read */
 #define MAX_NEST_DEPTH      256                 /* declarations and expressions */
 #define MAX_FILE_SIZE       (64L * 1024 * 1024)
 #define MAX_ERRORS          20

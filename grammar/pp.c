@@ -10,9 +10,12 @@
  * IDL lexer's locations are the original ones; tokens produced by a macro
  * expansion follow each other separated by a space.
  *
- * Limits: include depth, macro expansion depth and the number of tokens
- * a file may produce through expansion are bounded (amidl.h), so a
- * "billion laughs" macro file stops with an error instead of eating memory.
+ * Limits: include depth, macro expansion depth, the tokens one expansion
+ * may produce (a macro named in the source, rescanning included) and the
+ * tokens a whole run may produce relative to the tokens it reads are
+ * bounded (amidl.h, count_expansion), so a "billion laughs" macro file
+ * stops with an error instead of eating memory, while a large file of
+ * ordinary macros passes.
  */
 #include "amidl.h"
 
@@ -56,6 +59,7 @@ typedef struct SrcFile {
     const char *text;   /* the file's text (kept for diagnostics and re-reading) */
     size_t len;
     Tok *toks;          /* its tokens, valid during run number run_id only */
+    unsigned long ntoks;    /* how many */
     unsigned run_id;
     bool lex_errors;    /* reported once: do not report again when re-read */
     const char *guard;  /* include guard macro, if the file has the classic shape */
@@ -75,8 +79,10 @@ struct PP {
     PtrVec dirs;
     int include_depth;
     int expand_depth;
-    unsigned long expanded_tokens;
-    bool expand_limit_hit;
+    unsigned long expansion_tokens; /* produced by the expansion under way (one use of a macro) */
+    unsigned long run_expanded;     /* produced by every expansion of this run */
+    unsigned long run_source;       /* tokens read from files in this run */
+    bool expand_limit_hit;          /* reported: no more expansion in this run */
     /* output state */
     Buf *out;
     const char *out_file;
@@ -684,6 +690,43 @@ static Tok *expand_list(PP *pp, Tok *toks)
     return head.next;
 }
 
+/* The tokens from t up to (not including) end. */
+static unsigned long ntoks_until(const Tok *t, const Tok *end)
+{
+    unsigned long n = 0;
+    for (; t && t != end; t = t->next)
+        n++;
+    return n;
+}
+
+/* Count n tokens (or one macro use) of expansion at t against the limits:
+ * MAX_EXPAND_TOKENS for one expansion (a macro named in the source, with
+ * everything its rescanning expands), MAX_EXPAND_DEPTH for nesting, and for
+ * the whole run MAX_EXPAND_TOKENS plus MAX_EXPAND_RATIO tokens per token
+ * read from the files. The first limit hit is reported and ends expansion
+ * for the run (the run fails anyway). Returns false when a limit is hit. */
+static bool count_expansion(PP *pp, Tok *t, unsigned long n)
+{
+    pp->expansion_tokens += n;
+    pp->run_expanded += n;
+    unsigned long run_cap = MAX_EXPAND_TOKENS + MAX_EXPAND_RATIO * pp->run_source;
+    bool deep = pp->expand_depth > MAX_EXPAND_DEPTH, large = pp->expansion_tokens > MAX_EXPAND_TOKENS;
+    if (!deep && !large && pp->run_expanded <= run_cap)
+        return true;
+    if (!pp->expand_limit_hit) {
+        pp->expand_limit_hit = true;
+        if (deep)
+            error_at(pp->cc, tok_loc(t), "macro expansion nested too deeply (limit %d)", MAX_EXPAND_DEPTH);
+        else if (large)
+            error_at(pp->cc, tok_loc(t), "macro expansion too large (limit %u tokens)", MAX_EXPAND_TOKENS);
+        else
+            error_at(pp->cc, tok_loc(t), "macro expansion too large for the input (limit %lu tokens, %u per token read)",
+                     run_cap, MAX_EXPAND_RATIO);
+    }
+    t->noexpand = true;
+    return false;
+}
+
 static const char *fixed_date(void)
 {
     return "\"Jan  1 1970\"";
@@ -716,16 +759,14 @@ static bool expand_macro(PP *pp, Tok **rest, Tok *t)
         *rest = n;
         return true;
     }
-    if (++pp->expanded_tokens > MAX_EXPAND_TOKENS || pp->expand_depth > MAX_EXPAND_DEPTH) {
-        if (!pp->expand_limit_hit) {
-            pp->expand_limit_hit = true;
-            error_at(pp->cc, tok_loc(t), pp->expand_depth > MAX_EXPAND_DEPTH
-                     ? "macro expansion nested too deeply (limit %d)" : "macro expansion too large (limit %u tokens)",
-                     pp->expand_depth > MAX_EXPAND_DEPTH ? MAX_EXPAND_DEPTH : MAX_EXPAND_TOKENS);
-        }
+    if (pp->expand_limit_hit) {
         t->noexpand = true;
         return false;
     }
+    if (pp->expand_depth == 0 && !t->expanded)
+        pp->expansion_tokens = 0;       /* a macro named in the source: a new expansion */
+    if (!count_expansion(pp, t, 1))
+        return false;
     Tok *result, *after;
     Hide *hs;
     if (!m->funclike) {
@@ -775,9 +816,9 @@ static bool expand_macro(PP *pp, Tok **rest, Tok *t)
         r->file = t->file;
         r->line = t->line;
         r->col = t->col;
-        if (++pp->expanded_tokens > MAX_EXPAND_TOKENS)
-            break;
     }
+    if (result)
+        count_expansion(pp, t, ntoks_until(result, after));
     *rest = result ? result : after;
     if (!result && after) {
         /* empty expansion: keep the line structure of what follows */
@@ -1210,6 +1251,9 @@ static void tokenize_file(PP *pp, SrcFile *sf)
     pp->quiet_lex = sf->lex_errors;
     sf->toks = tokenize(pp, sf->path, sf->text, sf->len);
     pp->quiet_lex = false;
+    sf->ntoks = 0;
+    for (Tok *t = sf->toks; t->kind != TK_EOF; t = t->next)
+        sf->ntoks++;
     sf->lex_errors |= pp->cc->errors > before;
     sf->run_id = pp->run_id;
     if (!sf->guard_checked) {
@@ -1232,6 +1276,10 @@ static SrcFile *load_file(PP *pp, const char *path, Loc from)
     char *text = read_whole(pp->cc, path, &len, from);
     if (!text)
         return NULL;
+    if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) {
+        text += 3;      /* a UTF-8 byte-order mark is not part of the text */
+        len -= 3;
+    }
     const char *name = arena_strdup(pp->perm, path);
     diag_add_source(pp->cc, name, text, len);
     sf = arena_alloc(pp->perm, sizeof(SrcFile));
@@ -1388,6 +1436,7 @@ static void do_include(PP *pp, Tok **rest, Tok *t, Tok *hash, const char *cur_pa
     }
     tokenize_file(pp, sf);
     pp->include_depth++;
+    pp->run_source += sf->ntoks;
     preprocess_toks(pp, sf->toks, sf->path);
     pp->include_depth--;
 }
@@ -1723,9 +1772,12 @@ static int run(PP *pp, SrcFile *sf, Buf *out)
     pp->out_line = 0;
     pp->out_col = 1;
     pp->out_started = false;
-    pp->expanded_tokens = 0;
+    pp->expansion_tokens = 0;
+    pp->run_expanded = 0;
+    pp->run_source = 0;
     pp->expand_limit_hit = false;
     out_marker(pp, sf->path, 1);
+    pp->run_source += sf->ntoks;
     preprocess_toks(pp, sf->toks, sf->path);
     buf_putc(out, '\n');
     pp->out = saved;
@@ -1755,6 +1807,10 @@ int pp_text(PP *pp, const char *name, const char *text, size_t len, Buf *out)
 {
     pp->started = true;
     const char *n = arena_strdup(pp->perm, name);
+    if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) {
+        text += 3;      /* a UTF-8 byte-order mark is not part of the text */
+        len -= 3;
+    }
     char *copy = arena_strndup(pp->perm, text, len);
     diag_add_source(pp->cc, n, copy, len);
     SrcFile *sf = arena_alloc(pp->perm, sizeof(SrcFile));
