@@ -50,7 +50,9 @@ typedef struct Macro {
     bool funclike, variadic, builtin;
     const char **params;
     int nparams;
-    Tok *body;          /* list ending in TK_EOF */
+    Tok *body;          /* the tokens after the name (or the parameters) in the
+                           #define's own line, not copied: the body ends at the
+                           first token that starts a line, or at EOF (body_end) */
     UT_hash_handle hh;
 } Macro;
 
@@ -255,6 +257,12 @@ static Tok *tokenize(PP *pp, const char *file, const char *p, size_t n)
 
 /* ==================================================================== helpers */
 
+/* The end of a macro body (see Macro.body). */
+static bool body_end(const Tok *t)
+{
+    return t->bol || t->kind == TK_EOF;
+}
+
 static bool tok_is(const Tok *t, const char *s)
 {
     return (int)strlen(s) == t->len && !memcmp(t->s, s, (size_t)t->len) && t->kind != TK_STR && t->kind != TK_CHAR;
@@ -404,7 +412,8 @@ static void read_define(PP *pp, Tok **rest, Tok *t)
             m->params[i] = params.v[i];
         vec_free(&params);
     }
-    m->body = copy_line(pp, rest, t);
+    m->body = t;
+    *rest = skip_line(t);
     define_macro(pp, m);
 }
 
@@ -603,8 +612,8 @@ static Tok *copy_list(PP *pp, Tok *t, Tok **last)
 static Tok *subst(PP *pp, Macro *m, Arg *args, Arg *expanded)
 {
     Tok head = {0}, *cur = &head;
-    for (Tok *t = m->body; t->kind != TK_EOF; t = t->next) {
-        if (tok_is(t, "#") && t->next->kind != TK_EOF) {
+    for (Tok *t = m->body; !body_end(t); t = t->next) {
+        if (tok_is(t, "#") && !body_end(t->next)) {
             int i = find_param(m, t->next);
             if (i >= 0) {
                 cur = cur->next = stringize(pp, args[i].toks, t);
@@ -615,7 +624,7 @@ static Tok *subst(PP *pp, Macro *m, Arg *args, Arg *expanded)
         }
         if (tok_is(t, "##") && cur != &head) {
             Tok *r = t->next;
-            if (r->kind == TK_EOF)
+            if (body_end(r))
                 break;
             int i = find_param(m, r);
             t = r;
@@ -637,19 +646,19 @@ static Tok *subst(PP *pp, Macro *m, Arg *args, Arg *expanded)
         }
         int i = find_param(m, t);
         if (i >= 0) {
-            bool before_paste = tok_is(t->next, "##");
+            bool before_paste = !body_end(t->next) && tok_is(t->next, "##");
             Tok *src = before_paste ? args[i].toks : expanded[i].toks;
             if (before_paste && src->kind == TK_EOF) {
                 /* empty left operand of ##: if the right is a param, keep it */
                 t = t->next;      /* at ## */
                 Tok *r = t->next;
-                int j = find_param(m, r);
+                int j = body_end(r) ? -1 : find_param(m, r);
                 if (j >= 0) {
                     Tok *last;
                     Tok *l = copy_list(pp, args[j].toks, &last);
                     if (l) { cur->next = l; cur = last; }
                     t = r;
-                } else if (r->kind != TK_EOF) {
+                } else if (!body_end(r)) {
                     cur = cur->next = copy_tok(pp, r);
                     t = r;
                 }
@@ -772,7 +781,7 @@ static bool expand_macro(PP *pp, Tok **rest, Tok *t)
     if (!m->funclike) {
         hs = hide_add(pp, t->hide, m->name);
         Tok head = {0}, *cur = &head;
-        for (Tok *b = m->body; b->kind != TK_EOF; b = b->next) {
+        for (Tok *b = m->body; !body_end(b); b = b->next) {
             cur = cur->next = copy_tok(pp, b);
             cur->hide = hide_union(pp, cur->hide, hs);
         }
