@@ -54,10 +54,10 @@ $(BUILD)/grammar/lexer.c $(BUILD)/grammar/lexer.h: grammar/lexer.l
 	$(FLEX) --header-file=$(BUILD)/grammar/lexer.h -o $(BUILD)/grammar/lexer.c $<
 
 # generated scanner/parser: relax the warnings flex's skeleton trips
-$(BUILD)/grammar/lexer.o: $(BUILD)/grammar/lexer.c $(BUILD)/grammar/parser.h
+$(BUILD)/grammar/lexer.o: $(BUILD)/grammar/lexer.c $(BUILD)/grammar/parser.h grammar/amidl.h grammar/parse.h
 	$(CC) $(CFLAGS) $(CPPFLAGS) -std=c11 -Wall -Werror -Wno-unused-function -Wno-sign-compare -c -o $@ $<
 
-$(BUILD)/grammar/parser.o: $(BUILD)/grammar/parser.c $(BUILD)/grammar/lexer.h
+$(BUILD)/grammar/parser.o: $(BUILD)/grammar/parser.c $(BUILD)/grammar/lexer.h grammar/amidl.h grammar/parse.h grammar/attrs.def
 	$(CC) $(CFLAGS) $(CPPFLAGS) $(WARN) -c -o $@ $<
 
 FRONT_DEPS := grammar/amidl.h grammar/parse.h grammar/attrs.def grammar/diag.def codegen/emit.h codegen/driver.h \

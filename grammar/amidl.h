@@ -155,11 +155,11 @@ struct Expr {
     Expr *a, *b, *c;
     const char *text;       /* identifier, string, the number as written */
     long long val;          /* EX_NUM value */
-    bool is_unsigned, is_hex;
     Type *type;             /* EX_CAST / EX_SIZEOF */
     Var *ref;               /* EX_IDENT resolved to an enum constant, const or parameter */
     Uuid *uuid;
     Loc loc;
+    bool is_unsigned, is_hex;
 };
 /* operator codes for two-character operators */
 enum { OP_SHL = 256, OP_SHR, OP_LE, OP_GE, OP_EQ, OP_NE, OP_ANDAND, OP_OROR, OP_NEG, OP_POS,
@@ -182,13 +182,13 @@ enum {
 };
 
 struct Attr {
-    AttrKind kind;
     const char *name;
     Loc loc;
     Expr **args;            /* arguments (expressions; type arguments are EX_CAST with no operand) */
-    int nargs;
     Uuid *uuid;             /* uuid / async_uuid */
     Attr *next;
+    AttrKind kind;
+    int nargs;
 };
 
 typedef enum {
@@ -209,24 +209,17 @@ enum { Q_CONST = 1, Q_VOLATILE = 2 };
 typedef enum { PTR_NONE, PTR_REF, PTR_UNIQUE, PTR_FULL } PtrKind;
 
 struct Type {
-    TypeKind kind;
+    /* (pointers first, then ints, then flags: 224 bytes, no padding) */
     const char *name;       /* tag, typedef or interface name (C name) */
     const char *qname;      /* WinRT: name with namespace, '.'-separated; else == name */
     Scope *ns;              /* WinRT namespace this type lives in (NULL: global) */
     Loc loc;
     Attr *attrs;
-    /* basic */
-    BasicKind basic;
-    int sign;               /* -1 unsigned, 1 signed written, 0 plain */
     /* pointer / array / alias / function return / bitfield base */
     Type *ref;
-    unsigned ref_qual;      /* qualifiers of *ref */
     Expr *size;             /* array size (NULL: [] or [*]); bitfield width */
-    bool conformant;        /* array written [] / [*] */
     /* struct, union, encapsulated union, enum, function params, dispinterface properties */
     Var **fields;
-    int nfields;
-    bool defined;           /* struct/union/enum/interface body seen */
     Var *switch_var;        /* encapsulated union discriminant */
     const char *union_name; /* encapsulated union member name */
     /* interface-likes */
@@ -235,49 +228,58 @@ struct Type {
     bool named_as_base;     /* declared by its use as a base before any declaration (MIDL accepts it) */
     unsigned char sema_state;   /* interfaces: 1 being checked, 2 checked (a base defined later goes first) */
     Var **methods;          /* own methods (TY_FUNCTION vars) */
-    int nmethods;
     Stmt **stmts;           /* statements nested in the interface / module / library / namespace */
-    int nstmts;
     Type **ifaces;          /* coclass/runtimeclass members, 'requires' list */
     Attr **iface_attrs;     /* per member attributes of ifaces[] */
-    int nifaces;
     Type *async_iface;      /* [async_uuid] -> synthesized AsyncIFoo */
     Type *sync_iface;       /* AsyncIFoo -> IFoo */
+    /* parameterized (WinRT) */
+    Type **params;          /* TY_PARAMETERIZED: formal params (TY_PARAM); instance: actual args */
+    Type *generic;          /* instance -> its parameterized definition */
+    struct GlueIface *glue; /* glue.c: the lowered call-object glue ([async_uuid] interfaces) */
+    const char *gen_name;   /* emitters: generated tag of an anonymous type */
+    TypeKind kind;
+    /* basic */
+    BasicKind basic;
+    int sign;               /* -1 unsigned, 1 signed written, 0 plain */
+    unsigned ref_qual;      /* qualifiers of *ref */
+    int nfields;
+    int nmethods;
+    int nstmts;
+    int nifaces;
+    int nparams;
+    /* alias helpers */
+    int gen_id;             /* stable number for anonymous tags */
+    bool conformant;        /* array written [] / [*] */
+    bool defined;           /* struct/union/enum/interface body seen */
     bool is_async;          /* synthesized twin */
     bool is_object;
     bool is_hand_async;     /* AsyncIUnknown: declared in IDL, treated as async */
     bool declared_only;     /* forward declaration only (so far) */
     bool imported;          /* declared in an imported file */
     bool checked;
-    /* parameterized (WinRT) */
-    Type **params;          /* TY_PARAMETERIZED: formal params (TY_PARAM); instance: actual args */
-    int nparams;
-    Type *generic;          /* instance -> its parameterized definition */
-    struct GlueIface *glue; /* glue.c: the lowered call-object glue ([async_uuid] interfaces) */
-    /* alias helpers */
-    int gen_id;             /* stable number for anonymous tags */
-    const char *gen_name;   /* emitters: generated tag of an anonymous type */
 };
 
 struct Var {
+    /* (pointers first, then ints, then flags: 120 bytes) */
     const char *name;       /* may be NULL (abstract declarator) */
     Type *type;
-    unsigned qual;
     Attr *attrs;
     Expr *init;             /* const value / enum value / default */
     Loc loc;
     long long value;        /* evaluated enum/const value */
-    bool has_value;
     Var **cases;            /* union arm: case labels as exprs in init chain */
     Expr **case_exprs;      /* encapsulated/non-encapsulated union: case(...) values */
-    int ncases;
-    bool is_default_case;
     Type *owner;            /* interface owning a method */
     Var *orig;              /* Begin_/Finish_ method -> the sync method */
-    bool defines_type;      /* field whose decl-spec defines a struct/union/enum body */
     const char *c_name;     /* method: its name in the C vtable (get_X, IFoo_X for overloads) */
     const char *macro_name; /* method: name used in IFoo_<macro_name> call macros */
+    unsigned qual;
+    int ncases;
     int vtbl_index;         /* method slot */
+    bool has_value;
+    bool is_default_case;
+    bool defines_type;      /* field whose decl-spec defines a struct/union/enum body */
 };
 
 typedef enum {
@@ -290,20 +292,21 @@ typedef enum {
 } StmtKind;
 
 struct Stmt {
-    StmtKind kind;
+    /* (pointers first, then ints, then flags: 96 bytes) */
     Loc loc;
     Type *type;             /* defined/declared type, decl-spec of typedef */
-    unsigned qual;
     Var **decls;            /* typedef declarators, decl / const */
-    int ndecls;
     const char *text;       /* cpp_quote text, pragma line, import file name */
     struct File *file;      /* ST_IMPORT: the imported file */
     Stmt **stmts;           /* library / namespace / module bodies */
-    int nstmts;
     Attr *attrs;
-    bool defines_type;      /* the typedef's decl-spec was written with a body here */
     Type **declared;        /* ST_DECLARE instances */
+    StmtKind kind;
+    unsigned qual;
+    int ndecls;
+    int nstmts;
     int ndeclared;
+    bool defines_type;      /* the typedef's decl-spec was written with a body here */
 };
 
 /* An ACF file's statement (acf.c merges them into the IDL's declarations):

@@ -15,17 +15,17 @@ List *list_push(Compiler *cc, List *l, void *x);
  * declaration is read (see ast.c: declarator_apply). */
 typedef enum { DK_IDENT, DK_PTR, DK_ARRAY, DK_FUNC, DK_ABSTRACT } DeclKind;
 typedef struct Declarator {
-    DeclKind kind;
     struct Declarator *inner;
     const char *name;
     Loc loc;
-    unsigned qual;          /* DK_PTR: qualifiers after '*' */
     Expr *size;             /* DK_ARRAY */
-    bool conformant;
     List *params;           /* DK_FUNC: Var* */
     Expr *bits;             /* bitfield width */
     Expr *init;             /* '= expr' */
     const char *callconv;
+    DeclKind kind;
+    unsigned qual;          /* DK_PTR: qualifiers after '*' */
+    bool conformant;
 } Declarator;
 
 typedef struct DeclSpec { Type *type; unsigned qual; } DeclSpec;
