@@ -54,6 +54,7 @@ typedef struct Symbol Symbol;
 typedef struct Arena Arena;
 Arena *arena_new(void);
 void arena_free(Arena *a);
+void arena_reset(Arena *a);                     /* free everything allocated, keep the arena */
 void *arena_alloc(Arena *a, size_t n);          /* zero-filled, never NULL */
 char *arena_strdup(Arena *a, const char *s);
 char *arena_strndup(Arena *a, const char *s, size_t n);

@@ -12,7 +12,8 @@ List *list_new(Compiler *cc);
 List *list_push(Compiler *cc, List *l, void *x);
 
 /* A C declarator, applied to its decl-spec type once the whole
- * declaration is read (see ast.c: declarator_apply). */
+ * declaration is read (see ast.c: declarator_apply). Declarators live in
+ * ParseState.scratch, reset after each statement: nothing keeps them. */
 typedef enum { DK_IDENT, DK_PTR, DK_ARRAY, DK_FUNC, DK_ABSTRACT } DeclKind;
 typedef struct Declarator {
     struct Declarator *inner;
@@ -44,6 +45,7 @@ typedef struct ParseState {
     int nest;               /* open ( [ { */
     bool nest_error;        /* limit hit: the parse was cut short */
     int start_token;        /* returned by the lexer first (tACF: an ACF file) */
+    Arena *scratch;         /* declarators of the statement being read */
     /* results */
     List *stmts;
     List *acf;              /* an ACF file: its AcfItems */

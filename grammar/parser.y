@@ -196,10 +196,10 @@ acf_param: m_attributes decl_ident  { $$ = acf_item(ps, ACF_PARAM, $2, $1, L(@2)
     ;
 
 stmts: %empty                       { $$ = list_new(CC); }
-    | stmts stmt                    { $$ = $2 ? list_push(CC, $1, $2) : $1; }
+    | stmts stmt                    { $$ = $2 ? list_push(CC, $1, $2) : $1; arena_reset(ps->scratch); }
     | stmts tIMPORT import_list ';' { $$ = $1; for (int i = 0; i < $3->n; i++) list_push(CC, $$, $3->v[i]); }
-    | stmts error ';'               { $$ = $1; yyerrok; }
-    | stmts error '}'               { $$ = $1; yyerrok; }
+    | stmts error ';'               { $$ = $1; yyerrok; arena_reset(ps->scratch); }
+    | stmts error '}'               { $$ = $1; yyerrok; arena_reset(ps->scratch); }
     ;
 
 import_list: STRING                 { $$ = import_file(ps, $1, L(@1)); }
@@ -794,7 +794,7 @@ static void depth_pop(ParseState *ps)
 
 static Declarator *new_decl(ParseState *ps, DeclKind k, Declarator *inner, Loc loc)
 {
-    Declarator *d = arena_alloc(ps->cc->arena, sizeof(Declarator));
+    Declarator *d = arena_alloc(ps->scratch, sizeof(Declarator));
     d->kind = k;
     d->inner = inner;
     d->loc = loc;
@@ -1088,6 +1088,7 @@ int parse_file(Compiler *cc, File *f, char *text, size_t len)
     ps.line = 1;
     ps.col = 1;
     ps.start_token = f->is_acf ? tACF : 0;
+    ps.scratch = arena_new();
     yyscan_t scanner;
     if (yylex_init_extra(&ps, &scanner))
         out_of_memory();
@@ -1099,6 +1100,7 @@ int parse_file(Compiler *cc, File *f, char *text, size_t len)
     int r = yyparse(scanner, &ps);
     yy_delete_buffer(buf, scanner);
     yylex_destroy(scanner);
+    arena_free(ps.scratch);
     if (ps.stmts) {
         f->stmts = (Stmt **)ps.stmts->v;
         f->nstmts = ps.stmts->n;

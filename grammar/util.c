@@ -122,6 +122,20 @@ void arena_free(Arena *a)
     free(a);
 }
 
+void arena_reset(Arena *a)
+{
+    for (Block *b = a->head, *next; b; b = next) {
+        next = b->next;
+        if (b->size == BLOCK_SIZE) {
+            b->next = spare_blocks;
+            spare_blocks = b;
+        } else {
+            munmap(b, sizeof(Block) + b->size);
+        }
+    }
+    a->head = NULL;
+}
+
 void *arena_alloc(Arena *a, size_t n)
 {
     n = (n + 7) & ~(size_t)7;
