@@ -1180,16 +1180,34 @@ static char *read_whole(Compiler *cc, const char *path, size_t *len, Loc from)
         error_at(cc, from, "cannot read '%s': it is a directory", path);
         return NULL;
     }
+    /* a regular file is read straight into the arena at its size (no
+     * growing buffer and copy); a pipe or device in chunks */
     Buf b = {0};
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        buf_write(&b, chunk, n);
-        if ((long)b.len > MAX_FILE_SIZE) {
-            fclose(f);
-            buf_free(&b);
-            error_at(cc, from, "'%s' is too large (limit %ld MiB)", path, MAX_FILE_SIZE >> 20);
-            return NULL;
+    char *text = NULL;
+    size_t n = 0;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= MAX_FILE_SIZE) {
+        size_t want = (size_t)st.st_size;
+        text = arena_alloc(cc->arena, want + 1);
+        n = fread(text, 1, want, f);
+        int c;
+        if (n == want && (c = getc(f)) != EOF) {
+            /* it grew since fstat: go on in chunks */
+            buf_write(&b, text, n);
+            buf_putc(&b, c);
+            text = NULL;
+        }
+    }
+    if (!text) {
+        char chunk[65536];
+        size_t k;
+        while ((k = fread(chunk, 1, sizeof chunk, f)) > 0) {
+            buf_write(&b, chunk, k);
+            if ((long)b.len > MAX_FILE_SIZE) {
+                fclose(f);
+                buf_free(&b);
+                error_at(cc, from, "'%s' is too large (limit %ld MiB)", path, MAX_FILE_SIZE >> 20);
+                return NULL;
+            }
         }
     }
     bool err = ferror(f);
@@ -1199,9 +1217,13 @@ static char *read_whole(Compiler *cc, const char *path, size_t *len, Loc from)
         error_at(cc, from, "cannot read '%s'", path);
         return NULL;
     }
-    char *text = arena_strndup(cc->arena, b.data ? b.data : "", b.len);
-    *len = b.len;
-    buf_free(&b);
+    if (!text) {
+        text = arena_strndup(cc->arena, b.data ? b.data : "", b.len);
+        n = b.len;
+        buf_free(&b);
+    }
+    text[n] = 0;
+    *len = n;
     const char *nul = memchr(text, 0, *len);
     if (nul) {
         int line = 1, col = 1;
