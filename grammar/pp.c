@@ -30,9 +30,9 @@ enum { TK_IDENT, TK_NUM, TK_STR, TK_CHAR, TK_PUNCT, TK_OTHER, TK_EOF };
 
 typedef struct Hide { const char *name; struct Hide *next; } Hide;
 
+/* 40 bytes: the file is a number in PP.fnames (file_id). */
 typedef struct Tok {
     const char *s;
-    const char *file;
     Hide *hide;
     struct Tok *next;
     int len;
@@ -43,7 +43,12 @@ typedef struct Tok {
     bool space : 1;     /* whitespace before it */
     bool expanded : 1;  /* produced by a macro expansion */
     bool noexpand : 1;  /* painted blue: never expand again */
+    uint16_t file;      /* PP.fnames[file]; 0: none */
 } Tok;
+
+/* File names of tokens, numbered (one table for the compilation). */
+typedef struct FName { const char *name; unsigned id; UT_hash_handle hh; } FName;
+#define MAX_FNAMES 0xffff
 
 typedef struct Macro {
     const char *name;
@@ -98,15 +103,47 @@ struct PP {
     unsigned run_id;    /* each preprocessed file is a run with its own token arena */
     bool quiet_lex;
     bool started;       /* the first file has been read: later defines are not command-line */
+    FName *fname_tab;   /* name -> number */
+    PtrVec fnames;      /* number -> name; [0] NULL */
+    unsigned last_fid;  /* the last name looked up */
 };
 
 static Tok eof_tok = { .kind = TK_EOF, .s = "", .len = 0 };
 
 /* ==================================================================== tokenizer */
 
-static Loc tok_loc(const Tok *t)
+static const char *fname(const PP *pp, unsigned id)
 {
-    return (Loc){ t->file, t->line, t->col };
+    return id < (unsigned)pp->fnames.n ? pp->fnames.v[id] : NULL;
+}
+
+/* The number of a file name (NULL: 0). When the table is full (65,535
+ * names, only reachable with #line), the last number is reused. */
+static unsigned file_id(PP *pp, const char *name)
+{
+    if (!name)
+        return 0;
+    if (pp->last_fid && !strcmp(pp->fnames.v[pp->last_fid], name))
+        return pp->last_fid;
+    FName *f = NULL;
+    HASH_FIND_STR(pp->fname_tab, name, f);
+    if (!f) {
+        if (!pp->fnames.n)
+            vec_push(&pp->fnames, NULL);
+        if (pp->fnames.n > MAX_FNAMES)
+            return pp->last_fid = (unsigned)pp->fnames.n - 1;
+        f = arena_alloc(pp->perm, sizeof(FName));
+        f->name = arena_strdup(pp->perm, name);
+        f->id = (unsigned)pp->fnames.n;
+        vec_push(&pp->fnames, (void *)f->name);
+        HASH_ADD_KEYPTR(hh, pp->fname_tab, f->name, strlen(f->name), f);
+    }
+    return pp->last_fid = f->id;
+}
+
+static Loc tok_loc(const PP *pp, const Tok *t)
+{
+    return (Loc){ fname(pp, t->file), t->line, t->col };
 }
 
 static bool is_ident1(int c) { return isalpha(c) || c == '_' || c == '$'; }
@@ -117,13 +154,13 @@ static const char *puncts[] = {
     "&&", "||", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "::", NULL
 };
 
-static Tok *new_tok(PP *pp, int kind, const char *s, int len, const char *file, int line, int col)
+static Tok *new_tok(PP *pp, int kind, const char *s, int len, unsigned file, int line, int col)
 {
     Tok *t = arena_alloc(pp->a, sizeof(Tok));
     t->kind = kind;
     t->s = s;
     t->len = len;
-    t->file = file;
+    t->file = (uint16_t)file;
     t->line = line;
     t->col = col > 0x7fffff ? 0x7fffff : col;
     return t;
@@ -134,6 +171,8 @@ static Tok *new_tok(PP *pp, int kind, const char *s, int len, const char *file, 
 static Tok *tokenize(PP *pp, const char *file, const char *p, size_t n)
 {
     Compiler *cc = pp->cc;
+    unsigned fid = file_id(pp, file);
+    file = fname(pp, fid);
     const char *end = p + n, *line_start = p;
     int line = 1;
     bool bol = true, space = false;
@@ -225,7 +264,7 @@ static Tok *tokenize(PP *pp, const char *file, const char *p, size_t n)
                     if (*q2 == '\\' && q2 + 1 < p && q2[1] == '\n') { q2++; continue; }
                     s[k++] = *q2;
                 }
-                cur = cur->next = new_tok(pp, kind, s, k, file, line, col);
+                cur = cur->next = new_tok(pp, kind, s, k, fid, line, col);
                 goto added;
             }
         } else {
@@ -242,14 +281,14 @@ static Tok *tokenize(PP *pp, const char *file, const char *p, size_t n)
                 kind = TK_OTHER;
             p += len;
         }
-        cur = cur->next = new_tok(pp, kind, start, (int)(p - start), file, line, col);
+        cur = cur->next = new_tok(pp, kind, start, (int)(p - start), fid, line, col);
     added:
         cur->bol = bol;
         cur->space = space;
         bol = false;
         space = false;
     }
-    Tok *e = new_tok(pp, TK_EOF, "", 0, file, line, 1);
+    Tok *e = new_tok(pp, TK_EOF, "", 0, fid, line, 1);
     e->bol = true;
     cur->next = e;
     return head.next;
@@ -359,7 +398,7 @@ static void define_macro(PP *pp, Macro *m)
 static void read_define(PP *pp, Tok **rest, Tok *t)
 {
     if (t->bol || t->kind != TK_IDENT) {
-        error_at(pp->cc, tok_loc(t->bol ? t : t), "macro name must be an identifier");
+        error_at(pp->cc, tok_loc(pp, t->bol ? t : t), "macro name must be an identifier");
         *rest = skip_line(t);
         return;
     }
@@ -373,7 +412,7 @@ static void read_define(PP *pp, Tok **rest, Tok *t)
         while (!t->bol && !tok_is(t, ")")) {
             if (params.n || m->variadic) {
                 if (!tok_is(t, ",")) {
-                    error_at(pp->cc, tok_loc(t), "expected ',' or ')' in macro parameter list");
+                    error_at(pp->cc, tok_loc(pp, t), "expected ',' or ')' in macro parameter list");
                     vec_free(&params);
                     *rest = skip_line(t);
                     return;
@@ -387,7 +426,7 @@ static void read_define(PP *pp, Tok **rest, Tok *t)
                 continue;
             }
             if (t->bol || t->kind != TK_IDENT) {
-                error_at(pp->cc, tok_loc(t), "expected parameter name in macro parameter list");
+                error_at(pp->cc, tok_loc(pp, t), "expected parameter name in macro parameter list");
                 vec_free(&params);
                 *rest = skip_line(t);
                 return;
@@ -400,7 +439,7 @@ static void read_define(PP *pp, Tok **rest, Tok *t)
             }
         }
         if (t->bol) {
-            error_at(pp->cc, tok_loc(t), "missing ')' in macro parameter list");
+            error_at(pp->cc, tok_loc(pp, t), "missing ')' in macro parameter list");
             vec_free(&params);
             *rest = t;
             return;
@@ -487,13 +526,13 @@ static bool read_args(PP *pp, Macro *m, Tok **rest, Tok *t, Arg *args, Tok **rpa
     Tok head = {0}, *cur = &head;
     for (;;) {
         if (t->kind == TK_EOF) {
-            error_at(pp->cc, tok_loc(start), "unterminated argument list invoking macro '%s'", m->name);
+            error_at(pp->cc, tok_loc(pp, start), "unterminated argument list invoking macro '%s'", m->name);
             *rest = t;
             return false;
         }
         if (t->bol && tok_is(t, "#")) {
             /* a directive inside macro arguments: stop here */
-            error_at(pp->cc, tok_loc(start), "unterminated argument list invoking macro '%s'", m->name);
+            error_at(pp->cc, tok_loc(pp, start), "unterminated argument list invoking macro '%s'", m->name);
             *rest = t;
             return false;
         }
@@ -529,9 +568,9 @@ static bool read_args(PP *pp, Macro *m, Tok **rest, Tok *t, Arg *args, Tok **rpa
     }
     if (n != m->nparams) {
         if (n > m->nparams)
-            error_at(pp->cc, tok_loc(start), "macro '%s' passed %d arguments, but takes just %d", m->name, n, m->nparams);
+            error_at(pp->cc, tok_loc(pp, start), "macro '%s' passed %d arguments, but takes just %d", m->name, n, m->nparams);
         else
-            error_at(pp->cc, tok_loc(start), "macro '%s' requires %d argument%s, but only %d given", m->name,
+            error_at(pp->cc, tok_loc(pp, start), "macro '%s' requires %d argument%s, but only %d given", m->name,
                      m->nparams, m->nparams == 1 ? "" : "s", n);
         *rest = t->next;
         return false;
@@ -581,9 +620,9 @@ static Tok *paste(PP *pp, const Tok *l, const Tok *r)
     buf_write(&b, r->s, (size_t)r->len);
     char *s = arena_strndup(pp->a, b.data, b.len);
     buf_free(&b);
-    Tok *t = tokenize(pp, l->file, s, strlen(s));
+    Tok *t = tokenize(pp, fname(pp, l->file), s, strlen(s));
     if (t->kind == TK_EOF || t->next->kind != TK_EOF) {
-        error_at(pp->cc, tok_loc(l), "pasting \"%.*s\" and \"%.*s\" does not give a valid preprocessing token",
+        error_at(pp->cc, tok_loc(pp, l), "pasting \"%.*s\" and \"%.*s\" does not give a valid preprocessing token",
                  l->len, l->s, r->len, r->s);
         if (t->kind == TK_EOF)
             return copy_tok(pp, l);
@@ -725,11 +764,11 @@ static bool count_expansion(PP *pp, Tok *t, unsigned long n)
     if (!pp->expand_limit_hit) {
         pp->expand_limit_hit = true;
         if (deep)
-            error_at(pp->cc, tok_loc(t), "macro expansion nested too deeply (limit %d)", MAX_EXPAND_DEPTH);
+            error_at(pp->cc, tok_loc(pp, t), "macro expansion nested too deeply (limit %d)", MAX_EXPAND_DEPTH);
         else if (large)
-            error_at(pp->cc, tok_loc(t), "macro expansion too large (limit %u tokens)", MAX_EXPAND_TOKENS);
+            error_at(pp->cc, tok_loc(pp, t), "macro expansion too large (limit %u tokens)", MAX_EXPAND_TOKENS);
         else
-            error_at(pp->cc, tok_loc(t), "macro expansion too large for the input (limit %lu tokens, %u per token read)",
+            error_at(pp->cc, tok_loc(pp, t), "macro expansion too large for the input (limit %lu tokens, %u per token read)",
                      run_cap, MAX_EXPAND_RATIO);
     }
     t->noexpand = true;
@@ -758,7 +797,7 @@ static bool expand_macro(PP *pp, Tok **rest, Tok *t)
             n->s = arena_printf(pp->a, "%d", t->line + pp->line_delta);
         } else if (!strcmp(m->name, "__FILE__")) {
             n->kind = TK_STR;
-            n->s = arena_printf(pp->a, "\"%s\"", t->file);
+            n->s = arena_printf(pp->a, "\"%s\"", fname(pp, t->file));
         } else {
             n->kind = TK_STR;
             n->s = fixed_date();
@@ -848,7 +887,7 @@ static Val eval_cond(Eval *e);
 static void eval_error(Eval *e, const Tok *t, const char *msg)
 {
     if (!e->err) {
-        Loc l = t->kind == TK_EOF ? e->loc : tok_loc(t);
+        Loc l = t->kind == TK_EOF ? e->loc : tok_loc(e->pp, t);
         error_at(e->pp->cc, l, "%s", msg);
     }
     e->err = true;
@@ -1055,7 +1094,7 @@ static Val eval_cond(Eval *e)
 /* Evaluate the tokens of a #if line (t..end of line). */
 static bool eval_if(PP *pp, Tok **rest, Tok *t, long long *out)
 {
-    Loc where = tok_loc(t);
+    Loc where = tok_loc(pp, t);
     Tok *line = copy_line(pp, rest, t);
     /* replace defined X / defined(X) first */
     Tok head = {0}, *cur = &head;
@@ -1065,13 +1104,13 @@ static bool eval_if(PP *pp, Tok **rest, Tok *t, long long *out)
             bool paren = tok_is(x->next, "(");
             x = paren ? x->next->next : x->next;
             if (x->kind != TK_IDENT) {
-                error_at(pp->cc, tok_loc(start), "macro name must be an identifier");
+                error_at(pp->cc, tok_loc(pp, start), "macro name must be an identifier");
                 return false;
             }
             bool def = find_macro(pp, x) != NULL;
             if (paren) {
                 if (!tok_is(x->next, ")")) {
-                    error_at(pp->cc, tok_loc(x), "missing ')' after 'defined'");
+                    error_at(pp->cc, tok_loc(pp, x), "missing ')' after 'defined'");
                     return false;
                 }
                 x = x->next;
@@ -1109,7 +1148,7 @@ int pp_eval_string(PP *pp, const char *expr, long long *result)
         t->bol = false;
     Tok *rest;
     if (t->kind == TK_EOF) {
-        error_at(pp->cc, tok_loc(t), "#if with no expression");
+        error_at(pp->cc, tok_loc(pp, t), "#if with no expression");
         return -1;
     }
     bool ok = eval_if(pp, &rest, t, result);
@@ -1354,7 +1393,7 @@ static void out_sync(PP *pp, const char *file, int line)
 static void out_tok(PP *pp, Tok *t)
 {
     if (!t->expanded) {
-        out_sync(pp, t->file, t->line);
+        out_sync(pp, fname(pp, t->file), t->line);
         if (pp->out_col < t->col) {
             while (pp->out_col < t->col) {
                 buf_putc(pp->out, ' ');
@@ -1367,8 +1406,8 @@ static void out_tok(PP *pp, Tok *t)
             }
         }
     } else {
-        if (!pp->out_started || pp->out_file != t->file || t->line > pp->out_line)
-            out_sync(pp, t->file, t->line);
+        if (!pp->out_started || pp->out_file != fname(pp, t->file) || t->line > pp->out_line)
+            out_sync(pp, fname(pp, t->file), t->line);
         /* keep the spacing the tokens had in the source (a GUID passed to a
          * macro must stay one piece), but never glue two words together */
         if (pp->out_col > 1) {
@@ -1391,11 +1430,11 @@ static void preprocess_toks(PP *pp, Tok *t, const char *path);
 
 static void do_include(PP *pp, Tok **rest, Tok *t, Tok *hash, const char *cur_path)
 {
-    Loc where = tok_loc(t);
+    Loc where = tok_loc(pp, t);
     char *name = NULL;
     bool angled = false;
     if (t->bol) {
-        error_at(pp->cc, tok_loc(hash), "#include expects \"FILENAME\" or <FILENAME>");
+        error_at(pp->cc, tok_loc(pp, hash), "#include expects \"FILENAME\" or <FILENAME>");
         *rest = t;
         return;
     }
@@ -1433,7 +1472,7 @@ static void do_include(PP *pp, Tok **rest, Tok *t, Tok *hash, const char *cur_pa
         t = *rest;
     }
     if (!t->bol) {
-        warning_at(pp->cc, W_EXTRA_TOKENS, tok_loc(t), "extra tokens at end of #include directive");
+        warning_at(pp->cc, W_EXTRA_TOKENS, tok_loc(pp, t), "extra tokens at end of #include directive");
     }
     *rest = skip_line(t);
     if (!*name) {
@@ -1499,7 +1538,7 @@ static void skip_cond_block(PP *pp, Tok **rest, Tok *t)
 static void expect_eol(PP *pp, Tok *t, const char *dir)
 {
     if (!t->bol)
-        warning_at(pp->cc, W_EXTRA_TOKENS, tok_loc(t), "extra tokens at end of #%s directive", dir);
+        warning_at(pp->cc, W_EXTRA_TOKENS, tok_loc(pp, t), "extra tokens at end of #%s directive", dir);
 }
 
 /* Process one file's token list: directives, expansion, output. */
@@ -1529,7 +1568,7 @@ static void preprocess_toks(PP *pp, Tok *t, const char *path)
             if (tok_is(d, "undef")) {
                 Tok *n = d->next;
                 if (n->bol || n->kind != TK_IDENT) {
-                    error_at(pp->cc, tok_loc(n->bol ? d : n), "macro name must be an identifier");
+                    error_at(pp->cc, tok_loc(pp, n->bol ? d : n), "macro name must be an identifier");
                     t = skip_line(n);
                     continue;
                 }
@@ -1547,14 +1586,14 @@ static void preprocess_toks(PP *pp, Tok *t, const char *path)
                 long long v = 0;
                 if (tok_is(d, "if")) {
                     if (d->next->bol) {
-                        error_at(pp->cc, tok_loc(d), "#if with no expression");
+                        error_at(pp->cc, tok_loc(pp, d), "#if with no expression");
                         t = d->next;
                     } else if (!eval_if(pp, &t, d->next, &v))
                         v = 0;
                 } else {
                     Tok *n = d->next;
                     if (n->bol || n->kind != TK_IDENT) {
-                        error_at(pp->cc, tok_loc(n->bol ? d : n), "macro name must be an identifier");
+                        error_at(pp->cc, tok_loc(pp, n->bol ? d : n), "macro name must be an identifier");
                         t = skip_line(n);
                     } else {
                         v = (find_macro(pp, n) != NULL) == tok_is(d, "ifdef");
@@ -1576,12 +1615,12 @@ static void preprocess_toks(PP *pp, Tok *t, const char *path)
             }
             if (tok_is(d, "elif")) {
                 if (!conds) {
-                    error_at(pp->cc, tok_loc(hash), "#elif without #if");
+                    error_at(pp->cc, tok_loc(pp, hash), "#elif without #if");
                     t = skip_line(d->next);
                     continue;
                 }
                 if (conds->had_else)
-                    error_at(pp->cc, tok_loc(hash), "#elif after #else");
+                    error_at(pp->cc, tok_loc(pp, hash), "#elif after #else");
                 if (conds->state != C_SKIPPING) {
                     conds->state = C_DONE;
                     skip_cond_block(pp, &t, skip_line(d->next));
@@ -1589,7 +1628,7 @@ static void preprocess_toks(PP *pp, Tok *t, const char *path)
                 }
                 long long v = 0;
                 if (d->next->bol) {
-                    error_at(pp->cc, tok_loc(d), "#elif with no expression");
+                    error_at(pp->cc, tok_loc(pp, d), "#elif with no expression");
                     t = d->next;
                 } else if (!eval_if(pp, &t, d->next, &v))
                     v = 0;
@@ -1601,12 +1640,12 @@ static void preprocess_toks(PP *pp, Tok *t, const char *path)
             }
             if (tok_is(d, "else")) {
                 if (!conds) {
-                    error_at(pp->cc, tok_loc(hash), "#else without #if");
+                    error_at(pp->cc, tok_loc(pp, hash), "#else without #if");
                     t = skip_line(d->next);
                     continue;
                 }
                 if (conds->had_else)
-                    error_at(pp->cc, tok_loc(hash), "#else after #else");
+                    error_at(pp->cc, tok_loc(pp, hash), "#else after #else");
                 conds->had_else = true;
                 expect_eol(pp, d->next, "else");
                 t = skip_line(d->next);
@@ -1620,7 +1659,7 @@ static void preprocess_toks(PP *pp, Tok *t, const char *path)
             }
             if (tok_is(d, "endif")) {
                 if (!conds)
-                    error_at(pp->cc, tok_loc(hash), "#endif without #if");
+                    error_at(pp->cc, tok_loc(pp, hash), "#endif without #if");
                 else
                     conds = conds->next;
                 expect_eol(pp, d->next, "endif");
@@ -1636,9 +1675,9 @@ static void preprocess_toks(PP *pp, Tok *t, const char *path)
                     buf_write(&b, x->s, (size_t)x->len);
                 }
                 if (tok_is(d, "error"))
-                    error_at(pp->cc, tok_loc(hash), "#error %s", b.data ? b.data : "");
+                    error_at(pp->cc, tok_loc(pp, hash), "#error %s", b.data ? b.data : "");
                 else
-                    warning_at(pp->cc, W_CPP, tok_loc(hash), "#warning %s", b.data ? b.data : "");
+                    warning_at(pp->cc, W_CPP, tok_loc(pp, hash), "#warning %s", b.data ? b.data : "");
                 buf_free(&b);
                 t = x;
                 continue;
@@ -1649,7 +1688,7 @@ static void preprocess_toks(PP *pp, Tok *t, const char *path)
                 Tok *exp = expand_list(pp, line);
                 Val v;
                 if (exp->kind != TK_NUM || !parse_pp_number(exp->s, exp->len, &v) || v.v <= 0 || v.v > INT32_MAX) {
-                    error_at(pp->cc, tok_loc(n->bol ? d : n), "#line directive requires a positive integer argument");
+                    error_at(pp->cc, tok_loc(pp, n->bol ? d : n), "#line directive requires a positive integer argument");
                     continue;
                 }
                 /* the next source line gets number v */
@@ -1670,7 +1709,7 @@ static void preprocess_toks(PP *pp, Tok *t, const char *path)
                     continue;
                 }
                 /* hand the pragma to the parser on a line of its own */
-                out_sync(pp, hash->file, hash->line);
+                out_sync(pp, fname(pp, hash->file), hash->line);
                 if (pp->out_col > 1) {
                     buf_putc(pp->out, '\n');
                     pp->out_line++;
@@ -1690,7 +1729,7 @@ static void preprocess_toks(PP *pp, Tok *t, const char *path)
                 t = skip_line(d);
                 continue;
             }
-            error_at(pp->cc, tok_loc(d), "invalid preprocessing directive #%.*s", d->len, d->s);
+            error_at(pp->cc, tok_loc(pp, d), "invalid preprocessing directive #%.*s", d->len, d->s);
             t = skip_line(d);
             continue;
         }
@@ -1702,7 +1741,7 @@ static void preprocess_toks(PP *pp, Tok *t, const char *path)
                 c->next = t->next;
                 c->line += line_delta;
                 if (line_file)
-                    c->file = line_file;
+                    c->file = (uint16_t)file_id(pp, line_file);
                 t = c;
             }
         }
@@ -1712,7 +1751,7 @@ static void preprocess_toks(PP *pp, Tok *t, const char *path)
     }
     (void)prev_out;
     for (Cond *c = conds; c; c = c->next)
-        error_at(pp->cc, tok_loc(c->tok), "unterminated conditional directive");
+        error_at(pp->cc, tok_loc(pp, c->tok), "unterminated conditional directive");
 #undef line_delta
 #undef line_file
     pp->line_delta = saved_delta;
@@ -1781,6 +1820,8 @@ void pp_free(PP *pp)
     HASH_CLEAR(hh, pp->macros);
     HASH_CLEAR(hh, pp->files);
     vec_free(&pp->dirs);
+    HASH_CLEAR(hh, pp->fname_tab);
+    vec_free(&pp->fnames);
 }
 
 static int run(PP *pp, SrcFile *sf, Buf *out)
