@@ -16,25 +16,68 @@ skip = {"axcore.idl", "axextend.idl", "dyngraph.idl", "mulres.idl", "xmldom.idl"
 RUN1 = os.path.abspath("build/bench/run1")
 
 def run(cmd, cwd=None):
-    """(seconds, peak RSS in KiB, exit code) of one command, measured by
-    the small run1 helper so that Python's own pages do not count."""
+    """(seconds, peak RSS in KiB, exit code, CPU seconds) of one command,
+    measured by the small run1 helper so that Python's own pages do not count."""
     p = subprocess.run([RUN1, *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd, text=True)
-    s, rss, rc = p.stderr.split()[-3:]
-    return float(s), int(rss), int(rc)
+    s, rss, rc, cpu = p.stderr.split()[-4:]
+    return float(s), int(rss), int(rc), float(cpu)
 
-def measure(files, make_cmd, out):
+def measure(files, make_cmd, out, per_file=None):
+    """(total seconds, peak RSS, failures); per_file, if given, gets each
+    file's (seconds, RSS, CPU seconds)."""
     total, peak, failed = 0.0, 0, 0
     for f in files:
-        t, rss, rc = run(make_cmd(f, out))
+        t, rss, rc, cpu = run(make_cmd(f, out))
         total += t
         peak = max(peak, rss)
         failed += rc != 0
+        if per_file is not None:
+            per_file[f] = (t, rss, cpu)
     return total, peak, failed
+
+def rss_summary(name, a_files, w_files):
+    """Per-file peak RSS of amidl against widl's on the same file."""
+    ratios = sorted(((a_files[f][1] / max(w_files[f][1], 1), f) for f in a_files if f in w_files), reverse=True)
+    above = [(r, f) for r, f in ratios if r > 1.0]
+    worst = ", ".join(f"{os.path.basename(f)} {r:.2f}x" for r, f in above[:5])
+    print(f"{name:34s} per-file peak RSS: above widl's on {len(above)} of {len(ratios)} files"
+          + (f" (worst: {worst})" if above else "") + f"; max {ratios[0][0]:.2f}x, median {ratios[len(ratios) // 2][0]:.2f}x of widl")
 
 def line(name, a, w):
     ratio = w[0] / a[0] if a[0] else float("inf")
     print(f"{name:34s} amidl {a[0]:8.3f} s  {a[1]/1024:7.1f} MiB | widl {w[0]:8.3f} s  {w[1]/1024:7.1f} MiB"
           f" | amidl is {ratio:5.2f}x faster, memory {a[1]/max(w[1],1):4.2f}x of widl")
+
+def largest(paths, out, n=20, rounds=3):
+    """The n largest corpus files, each run rounds times alternating amidl
+    and widl (best wall and CPU time of each, peak RSS of the last run)."""
+    big = sorted(paths, key=lambda f: (-os.path.getsize(f), f))[:n]
+    print(f"\nthe {n} largest corpus files: amidl --check vs widl -h, best of {rounds} alternating runs")
+    print(f"{'file':42s} {'amidl s':>8s} {'widl s':>8s} {'faster':>7s} {'(CPU)':>7s}"
+          f" {'amidl MiB':>9s} {'widl MiB':>9s} {'RSS':>6s}")
+    ta = tw = ca = cw = 0.0
+    worst = 0.0
+    above = 0
+    for f in big:
+        ra = [run([amidl, "--check", "-w", *inc, f]) for _ in range(1)]
+        rw = [run([widl, *inc, "-h", "-H", out + "/x.h", f]) for _ in range(1)]
+        for _ in range(rounds - 1):
+            ra.append(run([amidl, "--check", "-w", *inc, f]))
+            rw.append(run([widl, *inc, "-h", "-H", out + "/x.h", f]))
+        a_t, w_t = min(r[0] for r in ra), min(r[0] for r in rw)
+        a_c, w_c = min(r[3] for r in ra), min(r[3] for r in rw)
+        a_m, w_m = ra[-1][1], rw[-1][1]
+        if any(r[2] for r in ra) or any(r[2] for r in rw):
+            print(f"{os.path.basename(f):42s} FAILED (amidl exit {[r[2] for r in ra]}, widl exit {[r[2] for r in rw]})")
+            continue
+        ta += a_t; tw += w_t; ca += a_c; cw += w_c
+        worst = max(worst, a_m / max(w_m, 1))
+        above += a_m > w_m
+        print(f"{os.path.basename(f):42s} {a_t:8.4f} {w_t:8.4f} {w_t / a_t:6.2f}x {w_c / max(a_c, 1e-6):6.2f}x"
+              f" {a_m / 1024:9.1f} {w_m / 1024:9.1f} {a_m / max(w_m, 1):5.2f}x")
+    print(f"{'total':42s} {ta:8.4f} {tw:8.4f} {tw / ta:6.2f}x {cw / max(ca, 1e-6):6.2f}x"
+          f"  peak RSS above widl's on {above} of {len(big)}, max {worst:.2f}x of widl")
+    print(f"(target: amidl at least 2x faster, peak RSS at or below widl's on every file)\n")
 
 def main():
     files = sorted(f for f in os.listdir(corpus + "/mingw-w64") if f.endswith(".idl") and f not in skip)
@@ -42,10 +85,13 @@ def main():
     have_widl = os.access(widl, os.X_OK)
     with tempfile.TemporaryDirectory() as out:
         print(f"front end: amidl --check vs widl -h ({len(paths)} corpus files)")
-        a = measure(paths, lambda f, o: [amidl, "--check", "-w", *inc, f], out)
+        a_files, w_files = {}, {}
+        a = measure(paths, lambda f, o: [amidl, "--check", "-w", *inc, f], out, a_files)
         if have_widl:
-            w = measure(paths, lambda f, o: [widl, *inc, "-h", "-H", o + "/x.h", f], out)
+            w = measure(paths, lambda f, o: [widl, *inc, "-h", "-H", o + "/x.h", f], out, w_files)
             line("corpus (whole)", a, w)
+            rss_summary("corpus (whole)", a_files, w_files)
+            largest(paths, out)
         # header generation: amidl FILE.idl (FILE.h + FILE_i.c) vs widl -h -u
         gen = [p for p in paths if not os.path.basename(p).startswith("windows.")]
         print(f"\nheaders: amidl (FILE.h + FILE_i.c) vs widl -h -u ({len(gen)} non-WinRT corpus files)")

@@ -1,5 +1,6 @@
 /*
- * run1.c - run one command and print "SECONDS MAXRSS_KB EXIT" on stderr.
+ * run1.c - run one command and print "SECONDS MAXRSS_KB EXIT CPU_SECONDS"
+ * on stderr (CPU: the child's user + system time).
  * A small process forks the command, so the child's peak RSS is its own
  * (a child forked from Python would inherit Python's pages in ru_maxrss).
  */
@@ -31,6 +32,7 @@ int main(int argc, char **argv)
         return 2;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    fprintf(stderr, "%.6f %ld %d\n", s, ru.ru_maxrss, WIFEXITED(status) ? WEXITSTATUS(status) : 128);
+    double cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    fprintf(stderr, "%.6f %ld %d %.6f\n", s, ru.ru_maxrss, WIFEXITED(status) ? WEXITSTATUS(status) : 128, cpu);
     return 0;
 }
