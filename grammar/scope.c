@@ -6,6 +6,8 @@
 #include "amidl.h"
 
 #include <string.h>
+/* FNV-1a: cheaper than uthash's default on the short names looked up here */
+#define HASH_FUNCTION(keyptr, keylen, hashv) HASH_FNV(keyptr, keylen, hashv)
 #include <uthash.h>
 
 struct Symbol {

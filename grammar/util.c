@@ -124,36 +124,51 @@ void arena_free(Arena *a)
 
 void arena_reset(Arena *a)
 {
+    /* keep the first block (cleared where used: a statement's declarators
+     * are a few hundred bytes), give the others back */
+    Block *keep = NULL;
     for (Block *b = a->head, *next; b; b = next) {
         next = b->next;
-        if (b->size == BLOCK_SIZE) {
+        if (!keep && b->size == BLOCK_SIZE) {
+            memset(b->data, 0, b->used);
+            b->used = 0;
+            b->next = NULL;
+            keep = b;
+        } else if (b->size == BLOCK_SIZE) {
             b->next = spare_blocks;
             spare_blocks = b;
         } else {
             munmap(b, sizeof(Block) + b->size);
         }
     }
-    a->head = NULL;
+    a->head = keep;
+}
+
+/* A new block in front of a (or behind its head for a big allocation),
+ * with room for n bytes: the slow path of arena_alloc. */
+static __attribute__((noinline)) Block *arena_grow(Arena *a, size_t n)
+{
+    Block *b = a->head;
+    size_t size = n > BLOCK_SIZE / 4 ? n : BLOCK_SIZE;
+    Block *nb = block_new(size);
+    if (b && n > BLOCK_SIZE / 4) {
+        /* big allocation: keep the current block in front */
+        nb->next = b->next;
+        b->next = nb;
+    } else {
+        nb->next = b;
+        a->head = nb;
+    }
+    return nb;
 }
 
 void *arena_alloc(Arena *a, size_t n)
 {
     n = (n + 7) & ~(size_t)7;
     Block *b = a->head;
-    if (!b || b->size - b->used < n) {
-        size_t size = n > BLOCK_SIZE / 4 ? n : BLOCK_SIZE;
-        Block *nb = block_new(size);
-        if (b && n > BLOCK_SIZE / 4) {
-            /* big allocation: keep the current block in front */
-            nb->next = b->next;
-            b->next = nb;
-        } else {
-            nb->next = b;
-            a->head = nb;
-        }
-        b = nb;
-    }
-    void *p = (char *)b->data + b->used;   /* zero: blocks are fresh pages, never reused */
+    if (__builtin_expect(!b || b->size - b->used < n, 0))
+        b = arena_grow(a, n);
+    void *p = (char *)b->data + b->used;   /* zero: fresh pages, or cleared when reused */
     b->used += n;
     return p;
 }
