@@ -763,7 +763,7 @@ List *list_new(Compiler *cc)
 List *list_push(Compiler *cc, List *l, void *x)
 {
     if (l->n == l->cap) {
-        int cap = l->cap ? l->cap * 2 : 4;
+        int cap = l->cap ? l->cap * 2 : 2;
         void **v = arena_alloc(cc->arena, sizeof(void *) * (size_t)cap);
         if (l->n)
             memcpy(v, l->v, sizeof(void *) * (size_t)l->n);

@@ -124,24 +124,21 @@ void arena_free(Arena *a)
 
 void arena_reset(Arena *a)
 {
-    /* keep the first block (cleared where used: a statement's declarators
-     * are a few hundred bytes), give the others back */
-    Block *keep = NULL;
+    /* blocks go back cleared (a statement's declarators: a few hundred
+     * bytes), so taking one again costs nothing, and none stays held by a
+     * scratch arena while other arenas grow */
     for (Block *b = a->head, *next; b; b = next) {
         next = b->next;
-        if (!keep && b->size == BLOCK_SIZE) {
+        if (b->size == BLOCK_SIZE) {
             memset(b->data, 0, b->used);
             b->used = 0;
-            b->next = NULL;
-            keep = b;
-        } else if (b->size == BLOCK_SIZE) {
             b->next = spare_blocks;
             spare_blocks = b;
         } else {
             munmap(b, sizeof(Block) + b->size);
         }
     }
-    a->head = keep;
+    a->head = NULL;
 }
 
 /* A new block in front of a (or behind its head for a big allocation),
