@@ -23,7 +23,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 /* FNV-1a: cheaper than uthash's default on the short names looked up here */
 #define HASH_FUNCTION(keyptr, keylen, hashv) HASH_FNV(keyptr, keylen, hashv)
 #include <uthash.h>
@@ -74,6 +76,8 @@ typedef struct SrcFile {
     const char *guard;  /* include guard macro, if the file has the classic shape */
     bool guard_checked; /* guard looked for (on the first run that read it) */
     bool once;
+    void *map;          /* the text is this mapping of the file (map_len bytes), or NULL */
+    size_t map_len;
     UT_hash_handle hh;
 } SrcFile;
 
@@ -1208,15 +1212,24 @@ const PtrVec *pp_include_dirs(PP *pp)
     return &pp->dirs;
 }
 
-static char *read_whole(Compiler *cc, const char *path, size_t *len, Loc from)
+/* Files this large are mapped, not copied: their pages are given back
+ * after each run that read them (release_texts) and come back from the
+ * page cache if a diagnostic or a later run reads them again. */
+#define MAP_MIN_SIZE (64 * 1024)
+
+static char *read_whole(Compiler *cc, const char *path, size_t *len, Loc from, void **map, size_t *map_len)
 {
+    *map = NULL;
+    *map_len = 0;
     FILE *f = fopen(path, "rb");
     if (!f) {
         error_at(cc, from, "cannot open '%s': %s", path, strerror(errno));
         return NULL;
     }
     struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (fstat(fileno(f), &st) != 0)
+        st.st_mode = 0;     /* not known: read in chunks */
+    if (S_ISDIR(st.st_mode)) {
         fclose(f);
         error_at(cc, from, "cannot read '%s': it is a directory", path);
         return NULL;
@@ -1226,7 +1239,21 @@ static char *read_whole(Compiler *cc, const char *path, size_t *len, Loc from)
     Buf b = {0};
     char *text = NULL;
     size_t n = 0;
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= MAX_FILE_SIZE) {
+    long page = sysconf(_SC_PAGESIZE);
+    if (S_ISREG(st.st_mode) && st.st_size >= MAP_MIN_SIZE && st.st_size <= MAX_FILE_SIZE && page > 0 &&
+        st.st_size % page != 0) {
+        /* (not a multiple of the page size: the mapping's tail is zeros, so the text ends in a NUL) */
+        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fileno(f), 0);
+        if (m != MAP_FAILED) {
+            fclose(f);
+            text = m;
+            n = (size_t)st.st_size;
+            *map = m;
+            *map_len = n;
+            goto check;
+        }
+    }
+    if (S_ISREG(st.st_mode) && st.st_size <= MAX_FILE_SIZE) {
         size_t want = (size_t)st.st_size;
         text = arena_alloc(cc->arena, want + 1);
         n = fread(text, 1, want, f);
@@ -1264,6 +1291,7 @@ static char *read_whole(Compiler *cc, const char *path, size_t *len, Loc from)
         buf_free(&b);
     }
     text[n] = 0;
+check:
     *len = n;
     const char *nul = memchr(text, 0, *len);
     if (nul) {
@@ -1272,6 +1300,10 @@ static char *read_whole(Compiler *cc, const char *path, size_t *len, Loc from)
             if (*p == '\n') { line++; col = 0; }
         error_at(cc, (Loc){ arena_strdup(cc->arena, path), line, col },
                  "'%s' is not a text file (it contains a NUL byte)", path);
+        if (*map)
+            munmap(*map, *map_len);
+        *map = NULL;
+        *map_len = 0;
         return NULL;
     }
     return text;
@@ -1344,8 +1376,9 @@ static SrcFile *load_file(PP *pp, const char *path, Loc from)
     HASH_FIND_STR(pp->files, path, sf);
     if (sf)
         return sf;
-    size_t len;
-    char *text = read_whole(pp->cc, path, &len, from);
+    size_t len, map_len;
+    void *map;
+    char *text = read_whole(pp->cc, path, &len, from, &map, &map_len);
     if (!text)
         return NULL;
     if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) {
@@ -1358,8 +1391,19 @@ static SrcFile *load_file(PP *pp, const char *path, Loc from)
     sf->path = name;
     sf->text = text;
     sf->len = len;
+    sf->map = map;
+    sf->map_len = map_len;
     HASH_ADD_KEYPTR(hh, pp->files, sf->path, strlen(sf->path), sf);
     return sf;
+}
+
+/* After a run: the pages of the mapped files it read are given back (they
+ * are the file's own, read again from the page cache when needed). */
+static void release_texts(PP *pp)
+{
+    for (SrcFile *sf = pp->files; sf; sf = sf->hh.next)
+        if (sf->map && sf->run_id == pp->run_id)
+            madvise(sf->map, sf->map_len, MADV_DONTNEED);
 }
 
 /* ==================================================================== output */
@@ -1820,6 +1864,9 @@ void pp_free(PP *pp)
         return;
     vec_free(&pp->cmdline);
     HASH_CLEAR(hh, pp->macros);
+    for (SrcFile *sf = pp->files; sf; sf = sf->hh.next)
+        if (sf->map)
+            munmap(sf->map, sf->map_len);
     HASH_CLEAR(hh, pp->files);
     vec_free(&pp->dirs);
     HASH_CLEAR(hh, pp->fname_tab);
@@ -1863,6 +1910,7 @@ static int run(PP *pp, SrcFile *sf, Buf *out)
     HASH_CLEAR(hh, pp->macros);
     fresh_macros(pp);
     arena_free(pp->a);
+    release_texts(pp);
     pp->a = saved_arena;
     pp->run_id = saved_run;
     return pp->cc->errors > before ? -1 : 0;

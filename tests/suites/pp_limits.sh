@@ -7,7 +7,10 @@
 # small file (the run's cap, a ratio of the tokens read) stop with a located
 # error and exit 1; a UTF-8 byte-order mark at the start of a file is
 # skipped (main file, #include, import, standard input), elsewhere it is
-# still an invalid byte. Every input is generated here, in $TMP.
+# still an invalid byte; files of 64 KiB and more are mapped, not read
+# (grammar/pp.c, read_whole): a NUL byte in one, an error in one imported
+# (its excerpt printed after its pages were given back), one whose size is
+# a multiple of the page size. Every input is generated here, in $TMP.
 . tests/lib.sh
 
 # --- a large file of ordinary macros
@@ -125,5 +128,30 @@ expect_error "columns after a BOM (line 1)" "$TMP/bomcol2.idl" "bomcol2.idl:1:9:
 # a BOM anywhere else is not skipped
 printf 'typedef int T;\n%stypedef int U;\n' "$bom" > "$TMP/bommid.idl"
 expect_error "BOM not at the start is an invalid byte" "$TMP/bommid.idl" "bommid.idl:2:1: error: invalid byte 0xef in source"
+
+# --- large (mapped) files
+python3 - "$TMP" <<'PYEOF'
+import sys
+d = sys.argv[1]
+body = "".join("typedef int T%d;\n" % i for i in range(6000))     # 100 KB
+open(d + "/bignul.idl", "w").write(body + "typedef int X\0;\n")
+open(d + "/bigerr.idl", "w").write(body + "typedef nosuch Y;\n")
+open(d + "/usebig.idl", "w").write('import "bigerr.idl";\ntypedef T1 U;\n')
+s = body.replace("T", "P")
+while (len(s) + 1) % 4096:
+    s += " "
+open(d + "/bigpage.idl", "w").write(s + "\n")
+PYEOF
+expect_error "NUL byte in a large file" "$TMP/bignul.idl" \
+    "bignul.idl:6001:14: error: '.*bignul.idl' is not a text file (it contains a NUL byte)"
+rc=0
+limit 60 "$AMIDL" --check "$TMP/usebig.idl" > /dev/null 2> "$TMP/usebig.log" || rc=$?
+if [ "$rc" -ne 1 ] || ! grep -q "bigerr.idl:6001:9: error: unknown type name 'nosuch'" "$TMP/usebig.log" ||
+   ! grep -q "^ typedef nosuch Y;" "$TMP/usebig.log"; then
+    fail "pp_limits: error in a large imported file, with its source line" "$(status_text "$rc")" "$TMP/usebig.log"
+else
+    ok "pp_limits: error in a large imported file, with its source line"
+fi
+check "pp_limits: a large file whose size is a multiple of the page size" "$AMIDL" --check "$TMP/bigpage.idl"
 
 suite_end
