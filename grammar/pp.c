@@ -1445,7 +1445,15 @@ static void out_tok(PP *pp, Tok *t)
                 buf_putc(pp->out, ' ');
                 pp->out_col++;
             }
-        } else if (t->space || pp->out_col > t->col) {
+        } else if (pp->out_col > t->col && pp->out_col > 1) {
+            /* an expansion ran longer than the macro's name: a marker puts
+             * this token back at its own column (diagnostics point at it) */
+            out_marker(pp, fname(pp, t->file), t->line);
+            while (pp->out_col < t->col) {
+                buf_putc(pp->out, ' ');
+                pp->out_col++;
+            }
+        } else if (t->space) {
             if (pp->out_col > 1) {
                 buf_putc(pp->out, ' ');
                 pp->out_col++;
