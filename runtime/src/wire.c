@@ -163,7 +163,7 @@ void *amrt__wire_buf_append(amrt__wire_buf *b, size_t n)
     size_t max = amrt__wire_max_message();
     if (n > max || b->len > max - n)
         return NULL;
-    if (b->len + n > b->cap) {
+    if (b->len + n > b->cap || !b->data) {       /* (a first append of 0 bytes too: never NULL + 0) */
         size_t nc = b->cap ? b->cap : 256;
         while (nc < b->len + n)
             nc *= 2;

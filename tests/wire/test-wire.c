@@ -1,64 +1,1241 @@
-/* test-wire.c - a smoke round trip through bytes (Scalars, Arrays, Strings of
- * tests/e2e/kinds.idl): encode request, decode as the server, call, encode
- * reply, decode into the caller pointers; and every truncation refused. */
+/* test-wire.c - the wire codec (runtime/src/wire.c, docs/wire.md) through
+ * bytes: every method of tests/e2e/kinds.idl's IKinds and IDeep encoded as
+ * a client's request, decoded as the server's, called on a real object,
+ * its reply encoded and decoded into the caller's pointers, each value
+ * checked, every copy freed (the suite also runs it under valgrind). Each
+ * round trip also feeds the decoders every truncation of both messages
+ * (refused with RPC_X_BAD_STUB_DATA) and every one-byte corruption
+ * (refused, or accepted and freed). Hostile input: counts larger than the
+ * data, oversized messages, unknown object references, wrong versions,
+ * stray descriptors; J14's NULL [ref] pointers, nothing sent.
+ *
+ * AMRT_WIRE_SEEDS=DIR writes every request (and request + reply) of the
+ * round trips to DIR: the seeds of fuzz/fuzz_wire.c (fuzz/wire-seeds). */
+#include "task.h"
 #include "wire.h"
 #include "kinds.h"
-#include <stdio.h>
-extern const AmrtInterface IKinds_amrt_glue;
-static HRESULT STDMETHODCALLTYPE qi(IKinds *T, REFIID r, void **p) { (void)r; *p = T; return S_OK; }
-static ULONG STDMETHODCALLTYPE ar(IKinds *T) { (void)T; return 1; }
-static HRESULT STDMETHODCALLTYPE sc(IKinds *T, BYTE b, SHORT s, LONG l, hyper h, float f, double d, BOOL flag, COLOR c, double *total)
-{ (void)T; *total = b + s + l + (double)h + f + d + (flag ? 1000 : 0) + c; return S_OK; }
-static HRESULT STDMETHODCALLTYPE ar2(IKinds *T, ULONG n, const LONG *in, LONG *out, LONG *io)
-{ (void)T; for (ULONG i = 0; i < n; i++) { out[i] = in[i] * 10; io[i] += 1; } return S_OK; }
-static HRESULT STDMETHODCALLTYPE st(IKinds *T, const char *a, LPCWSTR w, char **copy, LPWSTR *wc)
-{ (void)T; (void)w; size_t n = strlen(a) + 1; *copy = CoTaskMemAlloc(n); memcpy(*copy, a, n); *wc = NULL; return S_OK; }
-int main(void)
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <uchar.h>
+
+extern const AmrtInterface IKinds_amrt_glue, IDeep_amrt_glue;
+
+#define BAD HRESULT_FROM_WIN32(RPC_X_BAD_STUB_DATA)
+#define NULLREF HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER)
+
+/* ==================================================================== objects */
+
+typedef struct Obj { const void *lpVtbl; long refs; const IID *iid; } Obj;
+static long live;
+
+static HRESULT STDMETHODCALLTYPE obj_qi(IUnknown *This, REFIID riid, void **ppv)
 {
-    static IKindsVtbl v; v.QueryInterface = qi; v.AddRef = ar; v.Release = ar; v.Scalars = sc; v.Arrays = ar2; v.Strings = st;
-    IKinds obj = { &v };
-    int fails = 0;
-    for (int k = 0; k < 3; k++) {
-        int idx = k == 0 ? 0 : k == 1 ? 4 : 2;
-        const AmrtMethod *m = amrt__wire_method(&IKinds_amrt_glue, idx);
-        amrt__wire_buf req, rep; amrt__wire_buf_init(&req); amrt__wire_buf_init(&rep);
-        amrt__wire_frame cf, sf; amrt__wire_frame_init(&cf); amrt__wire_frame_init(&sf);
-        amrt__wire_header h = { 0 }; h.call_id = 7; h.method = idx;
-        double total = 0; BYTE b = 200; SHORT s = -300; LONG l = 70000; hyper hh = 1; float f = 0.5f; double d = 0.25; BOOL fl = 1; COLOR c = BLUE;
-        double *pt = &total;
-        ULONG n = 3; LONG in[3] = {1,2,3}, out[3] = {0}, io[3] = {5,6,7}; const LONG *pin = in; LONG *pout = out, *pio = io;
-        const char *a = "narrow"; LPCWSTR w = (LPCWSTR)u"w"; char *copy = NULL; LPWSTR wc = NULL; char **pc = &copy; LPWSTR *pw = &wc;
-        void *a0[] = { &b, &s, &l, &hh, &f, &d, &fl, &c, &pt };
-        void *a1[] = { &n, &pin, &pout, &pio };
-        void *a2[] = { &a, &w, &pc, &pw };
-        void **args = k == 0 ? a0 : k == 1 ? a1 : a2;
-        HRESULT hr = amrt__wire_encode_request(&req, &h, m, args, NULL, &cf);
-        printf("%s encode %08x len %zu\n", m->name, (unsigned)hr, req.len);
-        hr = amrt__wire_decode_request(&sf, m, &req, NULL);
-        printf("  decode %08x\n", (unsigned)hr);
-        m->call(&obj, sf.args, sf.ret);
-        amrt__wire_header rh = { 0 }; rh.call_id = 7;
-        hr = amrt__wire_encode_reply(&rep, &rh, &sf, NULL);
-        amrt__wire_frame_clear(&sf);
-        printf("  reply %08x len %zu\n", (unsigned)hr, rep.len);
-        HRESULT ret = 1;
-        hr = amrt__wire_decode_reply(&cf, &rep, NULL, args, &ret);
-        printf("  decode reply %08x ret %08x\n", (unsigned)hr, (unsigned)ret);
-        if (k == 0) { printf("  total %f\n", total); fails += total != 200 - 300 + 70000 + 1 + 0.75 + 1000 + 4; }
-        if (k == 1) { printf("  out %d %d %d io %d %d %d\n", out[0], out[1], out[2], io[0], io[1], io[2]); fails += out[2] != 30 || io[2] != 8; }
-        if (k == 2) { printf("  copy %s\n", copy ? copy : "(null)"); fails += !copy || strcmp(copy, "narrow"); CoTaskMemFree(copy); }
-        /* truncation at every byte of the request must fail cleanly */
-        hr = amrt__wire_encode_request(&req, &h, m, args, NULL, &cf);
-        size_t full = req.len; int ok = 0;
-        for (size_t cut = AMRT__WIRE_HEADER; cut < full; cut++) {
-            req.len = cut;
-            uint32_t body = (uint32_t)(cut - AMRT__WIRE_HEADER); memcpy(req.data + 8, &body, 4);
-            if (amrt__wire_decode_request(&sf, m, &req, NULL) == HRESULT_FROM_WIN32(RPC_X_BAD_STUB_DATA)) ok++;
-        }
-        printf("  truncations refused %d/%zu\n", ok, full - AMRT__WIRE_HEADER);
-        fails += ok != (int)(full - AMRT__WIRE_HEADER);
-        amrt__wire_frame_fini(&cf); amrt__wire_frame_fini(&sf); amrt__wire_buf_fini(&req); amrt__wire_buf_fini(&rep);
-    }
-    printf(fails ? "FAIL\n" : "ok\n");
-    return fails != 0;
+    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, ((Obj *)This)->iid)) { *ppv = This; IUnknown_AddRef(This); return S_OK; }
+    *ppv = NULL;
+    return E_NOINTERFACE;
 }
+static ULONG STDMETHODCALLTYPE obj_addref(IUnknown *This) { return (ULONG)++((Obj *)This)->refs; }
+static ULONG STDMETHODCALLTYPE obj_release(IUnknown *This)
+{
+    long r = --((Obj *)This)->refs;
+    if (!r) { free(This); live--; }
+    return (ULONG)r;
+}
+static IUnknown *obj_new(const void *vtbl, const IID *iid)
+{
+    Obj *o = calloc(1, sizeof *o);
+    o->lpVtbl = vtbl;
+    o->iid = iid;
+    o->refs = 1;
+    live++;
+    return (IUnknown *)o;
+}
+static const IUnknownVtbl plain_vtbl = { (void *)obj_qi, (void *)obj_addref, (void *)obj_release };
+
+/* ==================================================================== the peer: a loopback export table */
+
+enum { NEXPORT = 1 << 16 };
+static IUnknown *exported[NEXPORT];
+static int nexported, revoked;
+
+static HRESULT p_marshal(void *ctx, IUnknown *obj, REFIID iid, amrt__wire_objref *ref)
+{
+    (void)ctx; (void)iid;
+    if (nexported == NEXPORT)
+        return E_OUTOFMEMORY;
+    IUnknown_AddRef(obj);
+    exported[nexported++] = obj;
+    ref->owner = 42;
+    ref->oid = (uint64_t)nexported;
+    return S_OK;
+}
+static void p_revoke(void *ctx, const amrt__wire_objref *ref)
+{
+    (void)ctx;
+    revoked++;
+    if (ref->oid && ref->oid <= (uint64_t)nexported && exported[ref->oid - 1]) {
+        IUnknown_Release(exported[ref->oid - 1]);
+        exported[ref->oid - 1] = NULL;
+    }
+}
+static HRESULT p_unmarshal(void *ctx, const amrt__wire_objref *ref, IUnknown **out)
+{
+    (void)ctx;
+    if (ref->owner != 42 || !ref->oid || ref->oid > (uint64_t)nexported || !exported[ref->oid - 1])
+        return BAD;
+    *out = exported[ref->oid - 1];
+    IUnknown_AddRef(*out);
+    return S_OK;
+}
+static int drops;
+static void p_drop(void *ctx, const amrt__wire_objref *ref) { (void)ctx; (void)ref; drops++; }
+static const amrt__wire_peer peer = { NULL, p_marshal, p_revoke, p_unmarshal, p_drop };
+
+/* every export let go: what the peer's connection does when it closes */
+static void exports_release(void)
+{
+    for (int i = 0; i < nexported; i++)
+        if (exported[i]) { IUnknown_Release(exported[i]); exported[i] = NULL; }
+    nexported = 0;
+}
+
+/* the descriptors this process has open */
+static int fd_count(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    ASSERT(d != NULL);
+    int n = 0;
+    while (readdir(d)) n++;
+    closedir(d);
+    return n;
+}
+
+/* ==================================================================== seeds */
+
+static void write_seed(const char *iface, const char *method, const unsigned char *a, size_t na,
+                       const unsigned char *b, size_t nb)
+{
+    const char *dir = getenv("AMRT_WIRE_SEEDS");
+    if (!dir || !*dir)
+        return;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < na; i++) h = (h ^ a[i]) * 1099511628211ull;
+    for (size_t i = 0; i < nb; i++) h = (h ^ b[i]) * 1099511628211ull;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s-%s-%s-%016llx", dir, iface, method, nb ? "call" : "req", (unsigned long long)h);
+    FILE *f = fopen(path, "wb");
+    ASSERT(f != NULL);
+    fwrite(a, 1, na, f);
+    if (nb)
+        fwrite(b, 1, nb, f);
+    fclose(f);
+}
+
+/* ==================================================================== the round trip */
+
+static amrt__wire_header req_header(const AmrtInterface *glue, int index)
+{
+    amrt__wire_header h;
+    memset(&h, 0, sizeof h);
+    h.call_id = 1000 + (uint64_t)index * 2;
+    h.object_id = 1;
+    h.iid = *glue->iid;
+    h.method = (uint32_t)index;
+    return h;
+}
+
+/* a copy of msg's first n bytes with the header's length saying so */
+static void cut_copy(amrt__wire_buf *dst, const amrt__wire_buf *src, size_t n)
+{
+    amrt__wire_buf_reset(dst);
+    unsigned char *p = amrt__wire_buf_append(dst, n);
+    ASSERT(p != NULL);
+    memcpy(p, src->data, n);
+    if (n >= AMRT__WIRE_HEADER) {
+        uint32_t body = (uint32_t)(n - AMRT__WIRE_HEADER);
+        memcpy(p + 8, &body, 4);
+    }
+    /* descriptors: dups of the same ones */
+    for (unsigned i = 0; i < src->nfds; i++)
+        ASSERT_HR(S_OK, amrt__wire_buf_push_fd(dst, fcntl(src->fds[i], F_DUPFD_CLOEXEC, 0)));
+}
+
+static int corrupt_accepted;
+
+/* Every truncation of the request refused; every one-byte corruption
+ * refused or decoded and freed. */
+static void hostile_requests(const AmrtMethod *m, const amrt__wire_buf *req)
+{
+    amrt__wire_buf t;
+    amrt__wire_frame f;
+    amrt__wire_buf_init(&t);
+    amrt__wire_frame_init(&f);
+    for (size_t cut = AMRT__WIRE_HEADER; cut < req->len; cut++) {
+        cut_copy(&t, req, cut);
+        HRESULT hr = amrt__wire_decode_request(&f, m, &t, &peer);
+        if (hr != BAD) {
+            fprintf(stderr, "%s: the request cut to %zu of %zu bytes: 0x%08x\n", m->name, cut, req->len, (unsigned)hr);
+            exit(1);
+        }
+    }
+    for (size_t at = 0; at < req->len; at++)
+        for (int v = 0; v < 2; v++) {
+            cut_copy(&t, req, req->len);
+            t.data[at] = v ? (unsigned char)~t.data[at] : (unsigned char)(t.data[at] + 1);
+            if (SUCCEEDED(amrt__wire_decode_request(&f, m, &t, &peer)))
+                corrupt_accepted++;
+            amrt__wire_frame_clear(&f);
+        }
+    amrt__wire_frame_fini(&f);
+    amrt__wire_buf_fini(&t);
+}
+
+/* the same for the reply to the request the caller's args make */
+static void hostile_replies(const AmrtMethod *m, const amrt__wire_header *h, void **args, const amrt__wire_buf *rep)
+{
+    amrt__wire_buf t, req;
+    amrt__wire_frame f;
+    amrt__wire_buf_init(&t);
+    amrt__wire_buf_init(&req);
+    amrt__wire_frame_init(&f);
+    void *none[64] = { 0 };
+    unsigned char ret[16];
+    for (size_t cut = AMRT__WIRE_HEADER; cut < rep->len; cut++) {
+        amrt__wire_header hh = *h;
+        ASSERT_HR(S_OK, amrt__wire_encode_request(&req, &hh, m, args, &peer, &f));
+        cut_copy(&t, rep, cut);
+        HRESULT hr = amrt__wire_decode_reply(&f, &t, &peer, none, ret);
+        if (hr != BAD) {
+            fprintf(stderr, "%s: the reply cut to %zu of %zu bytes: 0x%08x\n", m->name, cut, rep->len, (unsigned)hr);
+            exit(1);
+        }
+        amrt__wire_revoke(&req, &peer);
+    }
+    for (size_t at = 0; at < rep->len; at++) {
+        amrt__wire_header hh = *h;
+        ASSERT_HR(S_OK, amrt__wire_encode_request(&req, &hh, m, args, &peer, &f));
+        cut_copy(&t, rep, rep->len);
+        t.data[at] ^= 0x81;
+        if (at & 1)
+            amrt__wire_discard_reply(&f, &t, &peer);
+        else
+            amrt__wire_decode_reply(&f, &t, &peer, none, ret);
+        amrt__wire_revoke(&req, &peer);
+    }
+    amrt__wire_frame_fini(&f);
+    amrt__wire_buf_fini(&t);
+    amrt__wire_buf_fini(&req);
+}
+
+/* One call of method 'index' of glue on obj through bytes: the caller's
+ * args (as AmrtBegin/AmrtFinish get them), the return value in *ret. The
+ * encoder's failure is returned (nothing may have been sent); every other
+ * step must succeed. */
+static HRESULT roundtrip(const AmrtInterface *glue, int index, void *obj, void **args, HRESULT *ret)
+{
+    const AmrtMethod *m = amrt__wire_method(glue, (uint32_t)index);
+    ASSERT(m != NULL);
+    int fds = fd_count();
+    amrt__wire_buf req, rep;
+    amrt__wire_frame cf, sf;
+    amrt__wire_buf_init(&req);
+    amrt__wire_buf_init(&rep);
+    amrt__wire_frame_init(&cf);
+    amrt__wire_frame_init(&sf);
+    amrt__wire_header h = req_header(glue, index), h0 = h;
+    HRESULT hr = amrt__wire_encode_request(&req, &h, m, args, &peer, &cf);
+    if (FAILED(hr)) {
+        ASSERT_EQ(req.len, 0);              /* nothing to send */
+        amrt__wire_frame_fini(&cf);
+        amrt__wire_buf_fini(&req);
+        amrt__wire_buf_fini(&rep);
+        return hr;
+    }
+    amrt__wire_header got;
+    ASSERT_HR(S_OK, amrt__wire_header_get(req.data, &got));
+    ASSERT_EQ(got.type, AMRT__WIRE_REQUEST);
+    ASSERT_EQ(got.length, req.len - AMRT__WIRE_HEADER);
+    ASSERT_EQ(got.call_id, h0.call_id);
+    ASSERT_EQ(got.method, (uint32_t)index);
+    ASSERT(IsEqualIID(&got.iid, glue->iid));
+    write_seed(glue->name, m->name, req.data, req.len, NULL, 0);
+    hostile_requests(m, &req);
+
+    ASSERT_HR(S_OK, amrt__wire_decode_request(&sf, m, &req, &peer));
+    ASSERT_EQ(req.nfds == 0 || req.fds[0] < 0, 1);   /* descriptors taken by the values */
+    m->call(obj, sf.args, sf.ret);
+    amrt__wire_header rh;
+    memset(&rh, 0, sizeof rh);
+    rh.call_id = h0.call_id;
+    ASSERT_HR(S_OK, amrt__wire_encode_reply(&rep, &rh, &sf, &peer));
+    amrt__wire_frame_clear(&sf);
+    ASSERT_HR(S_OK, amrt__wire_header_get(rep.data, &got));
+    ASSERT_EQ(got.type, AMRT__WIRE_REPLY);
+    ASSERT_EQ(got.call_id, h0.call_id);
+    write_seed(glue->name, m->name, req.data, req.len, rep.data, rep.len);
+    hostile_replies(m, &h0, args, &rep);
+
+    unsigned char r[16] = { 0 };
+    ASSERT_HR(S_OK, amrt__wire_decode_reply(&cf, &rep, &peer, args, r));
+    if (ret)
+        memcpy(ret, r, sizeof *ret);
+    amrt__wire_frame_fini(&cf);
+    amrt__wire_frame_fini(&sf);
+    amrt__wire_buf_fini(&req);
+    amrt__wire_buf_fini(&rep);
+    ASSERT_EQ(fd_count(), fds);             /* no descriptor left behind */
+    return S_OK;
+}
+
+/* the round trip of a call that must succeed and return S_OK */
+#define CALL(glue, index, obj, ...) do { void *args_[] = { __VA_ARGS__ }; HRESULT ret_ = E_FAIL; \
+        ASSERT_HR(S_OK, roundtrip(&glue, index, obj, args_, &ret_)); ASSERT_HR(S_OK, ret_); } while (0)
+
+/* what every test ends with: no object or export left */
+static void done(void)
+{
+    exports_release();
+    ASSERT_EQ(live, 0);
+}
+
+/* ==================================================================== IKinds */
+
+static HRESULT STDMETHODCALLTYPE k_scalars(IKinds *This, BYTE b, SHORT s, LONG l, hyper h, float f, double d, BOOL flag,
+                                           COLOR c, double *total)
+{ (void)This; *total = b + s + l + (double)h + f + d + (flag ? 1000 : 0) + c; return S_OK; }
+static HRESULT STDMETHODCALLTYPE k_structs(IKinds *This, POINT3 byval, const POINT3 *in, POINT3 *inout, POINT3 *out)
+{
+    (void)This;
+    out->x = byval.x + in->x; out->y = byval.y + in->y; out->z = byval.z + in->z;
+    inout->x *= 2; inout->y *= 2; inout->z *= 2;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE k_strings(IKinds *This, const char *a, LPCWSTR w, char **copy, LPWSTR *wcopy)
+{
+    (void)This;
+    size_t n = strlen(a) + 1, m = 0;
+    while (w[m]) m++;
+    *copy = CoTaskMemAlloc(n + 1);
+    (*copy)[0] = '>';
+    memcpy(*copy + 1, a, n);
+    *wcopy = CoTaskMemAlloc((m + 1) * sizeof(WCHAR));
+    for (size_t i = 0; i <= m; i++) (*wcopy)[i] = w[m - i - (i < m)] * (i < m);
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE k_guids(IKinds *This, REFIID iid, IID *out) { (void)This; *out = *iid; out->Data1++; return S_OK; }
+static HRESULT STDMETHODCALLTYPE k_arrays(IKinds *This, ULONG n, const LONG *in, LONG *out, LONG *inout)
+{ (void)This; for (ULONG i = 0; i < n; i++) { out[i] = in[i] * 10; inout[i] += 1; } return S_OK; }
+static HRESULT STDMETHODCALLTYPE k_varying(IKinds *This, ULONG max, BYTE *buf, ULONG *len)
+{
+    (void)This;
+    for (ULONG i = 0; i < max; i++) buf[i] = (BYTE)(i + 1);     /* only *len of them cross */
+    *len = max / 2;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE k_unique(IKinds *This, LONG *maybe, LONG *seen) { (void)This; *seen = maybe ? *maybe : -1; return S_OK; }
+static HRESULT STDMETHODCALLTYPE k_objects(IKinds *This, IUnknown *in, IUnknown **out, IUnknown **inout)
+{
+    *out = in;
+    if (in) IUnknown_AddRef(in);
+    if (*inout) IUnknown_Release(*inout);
+    *inout = (IUnknown *)This;
+    IKinds_AddRef(This);
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE k_byiid(IKinds *This, REFIID riid, void **ppv) { return IKinds_QueryInterface(This, riid, ppv); }
+static IKindsVtbl kvtbl = { (void *)obj_qi, (void *)obj_addref, (void *)obj_release, k_scalars, k_structs, k_strings, k_guids,
+                            k_arrays, k_varying, k_unique, k_objects, k_byiid };
+
+TEST(scalars_and_enums)
+{
+    IUnknown *k = obj_new(&kvtbl, &IID_IKinds);
+    BYTE b = 200; SHORT s = -300; LONG l = 70000; hyper hh = -5000000000ll; float f = 0.5f; double d = 0.25; BOOL fl = 1;
+    COLOR c = BLUE; double total = 0, *pt = &total;
+    CALL(IKinds_amrt_glue, 0, k, &b, &s, &l, &hh, &f, &d, &fl, &c, &pt);
+    ASSERT(total == 200 - 300 + 70000 - 5000000000.0 + 0.75 + 1000 + 4);
+    /* J14: a NULL [ref] [out] pointer: nothing sent */
+    double *null = NULL;
+    void *args[] = { &b, &s, &l, &hh, &f, &d, &fl, &c, &null };
+    ASSERT_HR(NULLREF, roundtrip(&IKinds_amrt_glue, 0, k, args, NULL));
+    IUnknown_Release(k);
+    done();
+}
+
+TEST(structs_flat_by_value_and_by_pointer)
+{
+    IUnknown *k = obj_new(&kvtbl, &IID_IKinds);
+    POINT3 byval = { 1, 2, 3 }, in = { 10, 20, 30 }, io = { 5, 6, 7 }, out = { 0 };
+    POINT3 *pin = &in, *pio = &io, *pout = &out;
+    CALL(IKinds_amrt_glue, 1, k, &byval, &pin, &pio, &pout);
+    ASSERT(out.x == 11 && out.y == 22 && out.z == 33);
+    ASSERT(io.x == 10 && io.y == 12 && io.z == 14);
+    ASSERT(in.x == 10);
+    POINT3 *null = NULL;                    /* J14: [in] and [in, out] [ref] */
+    void *a1[] = { &byval, &null, &pio, &pout };
+    ASSERT_HR(NULLREF, roundtrip(&IKinds_amrt_glue, 1, k, a1, NULL));
+    void *a2[] = { &byval, &pin, &null, &pout };
+    ASSERT_HR(NULLREF, roundtrip(&IKinds_amrt_glue, 1, k, a2, NULL));
+    IUnknown_Release(k);
+    done();
+}
+
+TEST(strings_char_and_wchar)
+{
+    IUnknown *k = obj_new(&kvtbl, &IID_IKinds);
+    const char *a = "narrow"; LPCWSTR w = (LPCWSTR)u"wide\x00e9"; char *copy = NULL; LPWSTR wc = NULL;
+    char **pc = &copy; LPWSTR *pw = &wc;
+    CALL(IKinds_amrt_glue, 2, k, &a, &w, &pc, &pw);
+    ASSERT(copy && !strcmp(copy, ">narrow"));
+    ASSERT(wc && wc[0] == 0xe9 && wc[1] == 'e' && wc[4] == 'w' && wc[5] == 0);
+    CoTaskMemFree(copy);
+    CoTaskMemFree(wc);
+    const char *empty = ""; LPCWSTR wempty = (LPCWSTR)u"";
+    copy = NULL; wc = NULL;
+    CALL(IKinds_amrt_glue, 2, k, &empty, &wempty, &pc, &pw);
+    ASSERT(copy && !strcmp(copy, ">") && wc && wc[0] == 0);
+    CoTaskMemFree(copy);
+    CoTaskMemFree(wc);
+    const char *null = NULL;                /* J14: a [string] is [ref] at the top */
+    void *args[] = { &null, &w, &pc, &pw };
+    ASSERT_HR(NULLREF, roundtrip(&IKinds_amrt_glue, 2, k, args, NULL));
+    IUnknown_Release(k);
+    done();
+}
+
+TEST(guids)
+{
+    IUnknown *k = obj_new(&kvtbl, &IID_IKinds);
+    const IID *iid = &IID_IDeep; IID out, *po = &out;
+    CALL(IKinds_amrt_glue, 3, k, &iid, &po);
+    IID want = IID_IDeep;
+    want.Data1++;
+    ASSERT(IsEqualIID(&out, &want));
+    IUnknown_Release(k);
+    done();
+}
+
+TEST(conformant_arrays_size_is)
+{
+    IUnknown *k = obj_new(&kvtbl, &IID_IKinds);
+    ULONG n = 5; LONG in[5] = { 1, 2, 3, 4, 5 }, out[6] = { 0, 0, 0, 0, 0, 77 }, io[5] = { 5, 6, 7, 8, 9 };
+    const LONG *pin = in; LONG *pout = out, *pio = io;
+    CALL(IKinds_amrt_glue, 4, k, &n, &pin, &pout, &pio);
+    ASSERT(out[0] == 10 && out[4] == 50 && out[5] == 77);
+    ASSERT(io[0] == 6 && io[4] == 10);
+    n = 0;                                  /* empty: NULL pointers are fine for 0 elements */
+    const LONG *nin = NULL; LONG *nout = NULL, *nio = NULL;
+    CALL(IKinds_amrt_glue, 4, k, &n, &nin, &nout, &nio);
+    IUnknown_Release(k);
+    done();
+}
+
+TEST(varying_array_length_is)
+{
+    IUnknown *k = obj_new(&kvtbl, &IID_IKinds);
+    ULONG max = 10, len = 99; BYTE buf[10]; BYTE *pb = buf; ULONG *pl = &len;
+    memset(buf, 0xee, sizeof buf);
+    CALL(IKinds_amrt_glue, 5, k, &max, &pb, &pl);
+    ASSERT_EQ(len, 5);
+    for (int i = 0; i < 5; i++) ASSERT_EQ(buf[i], i + 1);
+    for (int i = 5; i < 10; i++) ASSERT_EQ(buf[i], 0xee);     /* not transmitted */
+    IUnknown_Release(k);
+    done();
+}
+
+TEST(unique_pointer_null_and_not)
+{
+    IUnknown *k = obj_new(&kvtbl, &IID_IKinds);
+    LONG five = 5, seen = 0, *p = &five, *null = NULL, *ps = &seen;
+    CALL(IKinds_amrt_glue, 6, k, &p, &ps);
+    ASSERT_EQ(seen, 5);
+    CALL(IKinds_amrt_glue, 6, k, &null, &ps);
+    ASSERT_EQ(seen, -1);
+    IUnknown_Release(k);
+    done();
+}
+
+TEST(interface_pointers_as_object_references)
+{
+    IUnknown *k = obj_new(&kvtbl, &IID_IKinds), *in = obj_new(&plain_vtbl, &IID_IUnknown);
+    IUnknown *out = NULL, *io = obj_new(&plain_vtbl, &IID_IUnknown);
+    IUnknown **po = &out, **pio = &io;
+    CALL(IKinds_amrt_glue, 7, k, &in, &po, &pio);
+    ASSERT(out == in);                      /* back in its owner: the original pointer */
+    ASSERT(io == k);                        /* the old [in, out] one released by the caller's side */
+    IUnknown_Release(out);
+    IUnknown_Release(io);
+    IUnknown_Release(in);
+    IUnknown *null = NULL;
+    io = NULL;
+    CALL(IKinds_amrt_glue, 7, k, &null, &po, &pio);
+    ASSERT(out == NULL && io == k);
+    IUnknown_Release(io);
+    IUnknown_Release(k);
+    done();
+}
+
+TEST(iid_is)
+{
+    IUnknown *k = obj_new(&kvtbl, &IID_IKinds);
+    const IID *riid = &IID_IKinds; void *pv = NULL, **ppv = &pv;
+    CALL(IKinds_amrt_glue, 8, k, &riid, &ppv);
+    ASSERT(pv == k);
+    IUnknown_Release((IUnknown *)pv);
+    riid = &IID_IDeep;                      /* E_NOINTERFACE, a NULL out */
+    void *args[] = { &riid, &ppv };
+    HRESULT ret;
+    ASSERT_HR(S_OK, roundtrip(&IKinds_amrt_glue, 8, k, args, &ret));
+    ASSERT_HR(E_NOINTERFACE, ret);
+    ASSERT(pv == NULL);
+    IUnknown_Release(k);
+    done();
+}
+
+/* ==================================================================== IDeep */
+
+static WCHAR *wdup(const WCHAR *w)
+{
+    if (!w) return NULL;
+    size_t n = 0;
+    while (w[n]) n++;
+    WCHAR *c = CoTaskMemAlloc((n + 1) * sizeof(WCHAR));
+    memcpy(c, w, (n + 1) * sizeof(WCHAR));
+    return c;
+}
+static bool wequal(const WCHAR *a, const char16_t *b)
+{
+    if (!a) return false;
+    size_t i = 0;
+    for (; b[i]; i++) if (a[i] != b[i]) return false;
+    return a[i] == 0;
+}
+static void named_free(NAMED *n)
+{
+    CoTaskMemFree(n->name);
+    SysFreeString(n->note);
+    CoTaskMemFree(n->values);
+    if (n->owner) IUnknown_Release(n->owner);
+    if (n->next) { named_free(n->next); CoTaskMemFree(n->next); }
+    memset(n, 0, sizeof *n);
+}
+static void named_make(NAMED *n, LONG id, const char16_t *name, ULONG count, IUnknown *owner)
+{
+    memset(n, 0, sizeof *n);
+    n->id = id;
+    n->name = wdup((const WCHAR *)name);
+    n->note = SysAllocString((const OLECHAR *)u"memo");
+    n->count = count;
+    n->values = CoTaskMemAlloc(count * sizeof(LONG) + 1);
+    for (ULONG i = 0; i < count; i++) n->values[i] = (LONG)i + 1;
+    n->owner = owner;
+    if (owner) IUnknown_AddRef(owner);
+}
+
+static HRESULT STDMETHODCALLTYPE d_named(IDeep *This, const NAMED *in, NAMED *out, NAMED *io)
+{
+    (void)This;
+    if (!in->next || in->next->id != 7 || !wequal(in->next->name, u"beta") || in->next->next)
+        return E_FAIL;
+    if (SysStringLen(in->note) != 4 || !wequal(in->note, u"memo") || !in->owner || in->values[2] != 3)
+        return E_FAIL;
+    out->id = in->id + 1;
+    out->name = wdup(in->name);
+    out->note = SysAllocStringLen(in->note, SysStringLen(in->note));
+    out->count = in->count;
+    out->values = CoTaskMemAlloc(in->count * sizeof(LONG));
+    for (ULONG i = 0; i < in->count; i++) out->values[i] = in->values[i] * 2;
+    out->owner = in->owner;
+    IUnknown_AddRef(out->owner);
+    out->next = CoTaskMemAlloc(sizeof(NAMED));
+    memset(out->next, 0, sizeof(NAMED));
+    out->next->id = in->next->id + 1;
+    CoTaskMemFree(io->name);
+    io->name = wdup((const WCHAR *)u"changed");
+    SysReAllocString(&io->note, (const OLECHAR *)u"noted");
+    for (ULONG i = 0; i < io->count; i++) io->values[i] += 100;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE d_holder(IDeep *This, HOLDER h, LONG *sum)
+{
+    (void)This;
+    LONG s = h.first.id + h.first.values[h.first.count - 1] + h.extra[0]->id + (h.extra[1] ? h.extra[1]->id : 0);
+    for (int i = 0; i < 2; i++) for (int j = 0; j < 3; j++) s += h.grid[i][j];
+    *sum = s;
+    return S_OK;
+}
+static void value_copy(LONG kind, const VALUE *v, VALUE *out)
+{
+    switch (kind) {
+    case 1: out->i = v->i * 2; break;
+    case 2: out->s = wdup(v->s); break;
+    case 3:
+        out->n = CoTaskMemAlloc(sizeof(NAMED));
+        memset(out->n, 0, sizeof(NAMED));
+        out->n->id = v->n->id + 1;
+        out->n->name = wdup(v->n->name);
+        break;
+    default: break;
+    }
+}
+static HRESULT STDMETHODCALLTYPE d_value(IDeep *This, LONG kind, VALUE *v, LONG *kind_out, VALUE *out)
+{ (void)This; *kind_out = kind; value_copy(kind, v, out); return S_OK; }
+static HRESULT STDMETHODCALLTYPE d_pairs(IDeep *This, ULONG n, const PAIR *in, PAIR *out)
+{
+    (void)This;
+    for (ULONG i = 0; i < n; i++) { out[i].kind = in[i].kind; value_copy(in[i].kind, &in[i].v, &out[i].v); }
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE d_tagged(IDeep *This, const TAGGED *in, TAGGED *out)
+{
+    (void)This;
+    out->kind = in->kind;
+    if (in->kind == 1) out->u.i = in->u.i + 1;
+    if (in->kind == 2) out->u.b = SysAllocStringLen(in->u.b, SysStringLen(in->u.b));
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE d_bstrs(IDeep *This, BSTR in, BSTR *out, BSTR *io)
+{
+    (void)This;
+    *out = in ? SysAllocStringByteLen((LPCSTR)in, SysStringByteLen(in)) : NULL;
+    SysReAllocString(io, (const OLECHAR *)u"new value");
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE d_exprs(IDeep *This, ULONG n, const SHORT *twice, const LONG *upto, ULONG cb,
+                                         const WCHAR *chars, LONG *sum)
+{
+    (void)This;
+    LONG s = 0;
+    for (ULONG i = 0; i < n * 2 + 1; i++) s += twice[i];
+    for (ULONG i = 0; i <= n; i++) s += upto[i] * 100;
+    for (ULONG i = 0; i < cb / sizeof(WCHAR); i++) s += chars[i] * 10000;
+    *sum = s;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE d_window(IDeep *This, ULONG size, ULONG first, ULONG last, LONG *buf)
+{
+    (void)This;
+    for (ULONG i = first; i <= last; i++) buf[i] *= 10;
+    buf[0] = -1;
+    buf[size - 1] = -1;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE d_alloc(IDeep *This, ULONG want, ULONG *n, LONG **items)
+{
+    (void)This;
+    *n = want;
+    *items = CoTaskMemAlloc(want * sizeof(LONG) + 1);
+    for (ULONG i = 0; i < want; i++) (*items)[i] = (LONG)(i * i);
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE d_names(IDeep *This, ULONG n, LPSTR *in, LPWSTR *out)
+{
+    (void)This;
+    for (ULONG i = 0; i < n; i++) {
+        size_t len = strlen(in[i]);
+        out[i] = CoTaskMemAlloc((len + 1) * sizeof(WCHAR));
+        for (size_t k = 0; k <= len; k++) out[i][k] = (WCHAR)(unsigned char)in[i][k];
+    }
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE d_conformant(IDeep *This, const FORMAT *format, const ROSTER *roster, ULONG *sum,
+                                              FORMAT *copy)
+{
+    (void)This;
+    ULONG s = 0;
+    const DEVICE *d = format->device;
+    for (ULONG i = 0; i < d->size - sizeof(DWORD) - sizeof(WORD); i++) s += d->data[i];
+    for (ULONG i = 0; i < roster->n; i++)
+        for (ULONG k = 0; roster->names[i][k]; k++) s += 1000;
+    *sum = s + (wequal(roster->title, u"team") ? 1000000 : 0);
+    copy->id = format->id;
+    size_t bytes = offsetof(DEVICE, data) + d->size - sizeof(DWORD) - sizeof(WORD);
+    copy->device = CoTaskMemAlloc(bytes);
+    memcpy(copy->device, d, bytes);
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE d_handles(IDeep *This, HANDLE h, HTHING t, HTHING *back)
+{ (void)This; *back = (HTHING)((intptr_t)t + (intptr_t)h); return S_OK; }
+static HRESULT STDMETHODCALLTYPE d_medium(IDeep *This, const MEDIUM *in, MEDIUM *out)
+{
+    (void)This;
+    out->tymed = in->tymed;
+    if (in->tymed == 1) out->u.handle = in->u.handle;
+    if (in->tymed == 2) out->u.file = wdup(in->u.file);
+    if (in->tymed == 3) { out->u.stream = in->u.stream; IUnknown_AddRef(out->u.stream); }
+    out->release = in->release;
+    if (out->release) IUnknown_AddRef(out->release);
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE d_inout(IDeep *This, LPWSTR *text, LONG kind, VALUE *v, TAGGED *t)
+{
+    (void)This;
+    bool was = wequal(*text, u"old");
+    CoTaskMemFree(*text);
+    *text = wdup(was ? (const WCHAR *)u"new" : (const WCHAR *)u"?");
+    if (kind == 2) { CoTaskMemFree(v->s); v->s = wdup((const WCHAR *)u"replaced"); }
+    if (kind == 3) { v->n->id += 100; CoTaskMemFree(v->n->name); v->n->name = wdup((const WCHAR *)u"renamed"); }
+    if (t->kind == 2) SysReAllocString(&t->u.b, (const OLECHAR *)u"bstr2");
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE d_typed(IDeep *This, IKinds *k, IKinds **back, LONG *a, LONG *b, LONG *sum)
+{
+    (void)This;
+    *back = k;
+    if (k) IKinds_AddRef(k);
+    *sum = (a ? *a : 0) + (b ? *b : 0) + (a && a == b ? 1000 : 0);     /* the same pointer stays the same */
+    return S_OK;
+}
+static IDeepVtbl dvtbl = { (void *)obj_qi, (void *)obj_addref, (void *)obj_release, d_named, d_holder, d_value, d_pairs,
+                           d_tagged, d_bstrs, d_exprs, d_window, d_alloc, d_names, d_conformant, d_handles, d_medium,
+                           d_inout, d_typed };
+
+TEST(struct_with_string_bstr_sized_member_interface_and_list)
+{
+    IUnknown *dp = obj_new(&dvtbl, &IID_IDeep), *owner = obj_new(&plain_vtbl, &IID_IUnknown);
+    NAMED in, second, io, out;
+    named_make(&in, 41, u"alpha", 3, owner);
+    named_make(&second, 7, u"beta", 1, NULL);
+    in.next = &second;
+    named_make(&io, 1, u"before", 2, owner);
+    memset(&out, 0, sizeof out);
+    NAMED *pin = &in, *pout = &out, *pio = &io;
+    CALL(IDeep_amrt_glue, 0, dp, &pin, &pout, &pio);
+    ASSERT_EQ(out.id, 42);
+    ASSERT(wequal(out.name, u"alpha") && wequal(out.note, u"memo") && SysStringLen(out.note) == 4);
+    ASSERT(out.count == 3 && out.values[0] == 2 && out.values[2] == 6);
+    ASSERT(out.owner == owner);
+    ASSERT(out.next && out.next->id == 8 && !out.next->name && !out.next->next);
+    ASSERT(wequal(io.name, u"changed") && wequal(io.note, u"noted") && io.values[0] == 101 && io.values[1] == 102);
+    named_free(&out);
+    named_free(&io);
+    in.next = NULL;
+    named_free(&in);
+    named_free(&second);
+    IUnknown_Release(owner);
+    IUnknown_Release(dp);
+    done();
+}
+
+TEST(struct_by_value_with_fixed_array_of_pointers)
+{
+    IUnknown *dp = obj_new(&dvtbl, &IID_IDeep);
+    HOLDER h;
+    memset(&h, 0, sizeof h);
+    named_make(&h.first, 3, u"first", 4, NULL);
+    NAMED x;
+    named_make(&x, 50, u"x", 0, NULL);
+    h.extra[0] = &x;
+    h.extra[1] = NULL;
+    for (int i = 0; i < 2; i++) for (int j = 0; j < 3; j++) h.grid[i][j] = i * 3 + j;
+    LONG sum = 0, *ps = &sum;
+    CALL(IDeep_amrt_glue, 1, dp, &h, &ps);
+    ASSERT_EQ(sum, 3 + 4 + 50 + 15);
+    h.extra[1] = &x;                        /* the same pointer twice in one value */
+    CALL(IDeep_amrt_glue, 1, dp, &h, &ps);
+    ASSERT_EQ(sum, 3 + 4 + 50 + 50 + 15);
+    named_free(&h.first);
+    named_free(&x);
+    IUnknown_Release(dp);
+    done();
+}
+
+TEST(union_switch_is_every_arm)
+{
+    IUnknown *dp = obj_new(&dvtbl, &IID_IDeep);
+    NAMED n;
+    named_make(&n, 9, u"nine", 0, NULL);
+    for (LONG kind = 1; kind <= 4; kind++) {
+        VALUE v, out;
+        memset(&v, 0, sizeof v);
+        memset(&out, 0, sizeof out);
+        if (kind == 1) v.i = 21;
+        if (kind == 2) v.s = (LPWSTR)u"str";
+        if (kind == 3) v.n = &n;
+        LONG ko = 0, *pko = &ko;
+        VALUE *pv = &v, *po = &out;
+        CALL(IDeep_amrt_glue, 2, dp, &kind, &pv, &pko, &po);
+        ASSERT_EQ(ko, kind);
+        if (kind == 1) ASSERT_EQ(out.i, 42);
+        if (kind == 2) { ASSERT(wequal(out.s, u"str")); CoTaskMemFree(out.s); }
+        if (kind == 3) { ASSERT(out.n->id == 10 && wequal(out.n->name, u"nine")); named_free(out.n); CoTaskMemFree(out.n); }
+    }
+    named_free(&n);
+    IUnknown_Release(dp);
+    done();
+}
+
+TEST(array_of_structs_with_unions)
+{
+    IUnknown *dp = obj_new(&dvtbl, &IID_IDeep);
+    PAIR in[3], out[3];
+    memset(in, 0, sizeof in);
+    memset(out, 0, sizeof out);
+    in[0].kind = 1; in[0].v.i = 5;
+    in[1].kind = 2; in[1].v.s = (LPWSTR)u"two";
+    in[2].kind = 7;                         /* the default arm: nothing */
+    ULONG n = 3;
+    PAIR *pin = in, *pout = out;
+    CALL(IDeep_amrt_glue, 3, dp, &n, &pin, &pout);
+    ASSERT(out[0].kind == 1 && out[0].v.i == 10);
+    ASSERT(out[1].kind == 2 && wequal(out[1].v.s, u"two"));
+    ASSERT(out[2].kind == 7);
+    CoTaskMemFree(out[1].v.s);
+    IUnknown_Release(dp);
+    done();
+}
+
+TEST(encapsulated_union)
+{
+    IUnknown *dp = obj_new(&dvtbl, &IID_IDeep);
+    for (LONG kind = 1; kind <= 3; kind++) {
+        TAGGED in, out;
+        memset(&in, 0, sizeof in);
+        memset(&out, 0, sizeof out);
+        in.kind = kind;
+        if (kind == 1) in.u.i = 6;
+        if (kind == 2) in.u.b = SysAllocString((const OLECHAR *)u"bee");
+        TAGGED *pin = &in, *pout = &out;
+        CALL(IDeep_amrt_glue, 4, dp, &pin, &pout);
+        ASSERT_EQ(out.kind, kind);
+        if (kind == 1) ASSERT_EQ(out.u.i, 7);
+        if (kind == 2) { ASSERT(wequal(out.u.b, u"bee")); SysFreeString(out.u.b); SysFreeString(in.u.b); }
+    }
+    TAGGED bad = { 0 }, out, *pbad = &bad, *pout = &out;    /* no arm for 9: the caller's error */
+    bad.kind = 9;
+    void *args[] = { &pbad, &pout };
+    ASSERT_HR(E_INVALIDARG, roundtrip(&IDeep_amrt_glue, 4, dp, args, NULL));
+    IUnknown_Release(dp);
+    done();
+}
+
+TEST(bstrs_null_empty_and_binary)
+{
+    IUnknown *dp = obj_new(&dvtbl, &IID_IDeep);
+    BSTR in = SysAllocStringByteLen("odd\0bytes", 9), out = NULL, io = SysAllocString((const OLECHAR *)u"old");
+    BSTR *po = &out, *pio = &io;
+    CALL(IDeep_amrt_glue, 5, dp, &in, &po, &pio);
+    ASSERT(out && SysStringByteLen(out) == 9 && !memcmp(out, "odd\0bytes", 9));
+    ASSERT(wequal(io, u"new value"));
+    SysFreeString(out);
+    BSTR null = NULL;
+    out = (BSTR)1;
+    CALL(IDeep_amrt_glue, 5, dp, &null, &po, &pio);
+    ASSERT(out == NULL);
+    SysFreeString(in);
+    in = SysAllocString((const OLECHAR *)u"");
+    CALL(IDeep_amrt_glue, 5, dp, &in, &po, &pio);
+    ASSERT(out && SysStringLen(out) == 0);
+    SysFreeString(out);
+    SysFreeString(in);
+    SysFreeString(io);
+    IUnknown_Release(dp);
+    done();
+}
+
+TEST(size_expressions_arithmetic_max_is_sizeof)
+{
+    IUnknown *dp = obj_new(&dvtbl, &IID_IDeep);
+    ULONG n = 2, cb = 3 * sizeof(WCHAR);
+    SHORT twice[5] = { 1, 2, 3, 4, 5 };
+    LONG upto[3] = { 1, 1, 1 };
+    WCHAR chars[3] = { 1, 2, 3 };
+    const SHORT *pt = twice; const LONG *pu = upto; const WCHAR *pc = chars;
+    LONG sum = 0, *ps = &sum;
+    CALL(IDeep_amrt_glue, 6, dp, &n, &pt, &pu, &cb, &pc, &ps);
+    ASSERT_EQ(sum, 15 + 300 + 60000);
+    IUnknown_Release(dp);
+    done();
+}
+
+TEST(first_is_last_is_window)
+{
+    IUnknown *dp = obj_new(&dvtbl, &IID_IDeep);
+    ULONG size = 8, first = 2, last = 5;
+    LONG buf[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, *pb = buf;
+    CALL(IDeep_amrt_glue, 7, dp, &size, &first, &last, &pb);
+    LONG want[8] = { 1, 2, 30, 40, 50, 60, 7, 8 };     /* only [first, last] crosses back */
+    for (int i = 0; i < 8; i++) ASSERT_EQ(buf[i], want[i]);
+    first = 6; last = 2;                    /* last before first: the caller's error */
+    void *args[] = { &size, &first, &last, &pb };
+    ASSERT_HR(E_INVALIDARG, roundtrip(&IDeep_amrt_glue, 7, dp, args, NULL));
+    IUnknown_Release(dp);
+    done();
+}
+
+TEST(out_array_sized_by_out_value)
+{
+    IUnknown *dp = obj_new(&dvtbl, &IID_IDeep);
+    ULONG want = 6, n = 0, *pn = &n; LONG *items = NULL, **pi = &items;
+    CALL(IDeep_amrt_glue, 8, dp, &want, &pn, &pi);
+    ASSERT_EQ(n, 6);
+    for (int i = 0; i < 6; i++) ASSERT_EQ(items[i], i * i);
+    CoTaskMemFree(items);
+    want = 0;
+    items = NULL;
+    CALL(IDeep_amrt_glue, 8, dp, &want, &pn, &pi);
+    ASSERT_EQ(n, 0);
+    CoTaskMemFree(items);
+    IUnknown_Release(dp);
+    done();
+}
+
+TEST(arrays_of_strings)
+{
+    IUnknown *dp = obj_new(&dvtbl, &IID_IDeep);
+    ULONG n = 3;
+    LPSTR in[3] = { "a", "", "ccc" };
+    LPWSTR out[3] = { 0 };
+    LPSTR *pin = in; LPWSTR *pout = out;
+    CALL(IDeep_amrt_glue, 9, dp, &n, &pin, &pout);
+    ASSERT(wequal(out[0], u"a") && wequal(out[1], u"") && wequal(out[2], u"ccc"));
+    for (int i = 0; i < 3; i++) CoTaskMemFree(out[i]);
+    IUnknown_Release(dp);
+    done();
+}
+
+TEST(conformant_structures)
+{
+    IUnknown *dp = obj_new(&dvtbl, &IID_IDeep);
+    DEVICE *dev = malloc(offsetof(DEVICE, data) + 4);
+    dev->size = sizeof(DWORD) + sizeof(WORD) + 4;
+    dev->offset = 1;
+    for (int i = 0; i < 4; i++) dev->data[i] = (BYTE)(i + 1);
+    FORMAT f = { 5, dev }, copy = { 0, NULL };
+    ROSTER *r = malloc(offsetof(ROSTER, names) + 2 * sizeof(LPWSTR));
+    r->n = 2;
+    r->title = (LPWSTR)u"team";
+    r->names[0] = (LPWSTR)u"ab";
+    r->names[1] = (LPWSTR)u"cde";
+    const FORMAT *pf = &f; const ROSTER *pr = r;
+    ULONG sum = 0, *ps = &sum; FORMAT *pc = &copy;
+    CALL(IDeep_amrt_glue, 10, dp, &pf, &pr, &ps, &pc);
+    ASSERT_EQ(sum, 10 + 5000 + 1000000);
+    ASSERT(copy.id == 5 && copy.device && copy.device->size == dev->size && copy.device->offset == 1 &&
+           copy.device->data[3] == 4);
+    CoTaskMemFree(copy.device);
+    free(dev);
+    free(r);
+    IUnknown_Release(dp);
+    done();
+}
+
+TEST(medium_anonymous_union)
+{
+    IUnknown *dp = obj_new(&dvtbl, &IID_IDeep), *s = obj_new(&plain_vtbl, &IID_IUnknown);
+    for (DWORD ty = 1; ty <= 4; ty++) {
+        MEDIUM in, out;
+        memset(&in, 0, sizeof in);
+        memset(&out, 0, sizeof out);
+        in.tymed = ty;
+        if (ty == 1) in.u.handle = (HTHING)(intptr_t)77;
+        if (ty == 2) in.u.file = (LPOLESTR)u"file.txt";
+        if (ty == 3) in.u.stream = s;
+        in.release = ty == 3 ? NULL : s;
+        const MEDIUM *pin = &in; MEDIUM *pout = &out;
+        CALL(IDeep_amrt_glue, 12, dp, &pin, &pout);
+        ASSERT_EQ(out.tymed, ty);
+        if (ty == 1) ASSERT(out.u.handle == (HTHING)(intptr_t)77);
+        if (ty == 2) { ASSERT(wequal(out.u.file, u"file.txt")); CoTaskMemFree(out.u.file); }
+        if (ty == 3) { ASSERT(out.u.stream == s); IUnknown_Release(out.u.stream); }
+        if (out.release) { ASSERT(out.release == s); IUnknown_Release(out.release); }
+    }
+    IUnknown_Release(s);
+    IUnknown_Release(dp);
+    done();
+}
+
+TEST(in_out_replaced_by_callee)
+{
+    IUnknown *dp = obj_new(&dvtbl, &IID_IDeep);
+    LPWSTR text = wdup((const WCHAR *)u"old"), *pt = &text;
+    NAMED n;
+    named_make(&n, 1, u"n", 0, NULL);
+    VALUE v;
+    v.n = CoTaskMemAlloc(sizeof(NAMED));
+    *v.n = n;
+    LONG kind = 3;
+    TAGGED t = { 0 };
+    t.kind = 2;
+    t.u.b = SysAllocString((const OLECHAR *)u"b1");
+    VALUE *pv = &v; TAGGED *ptg = &t;
+    CALL(IDeep_amrt_glue, 13, dp, &pt, &kind, &pv, &ptg);
+    ASSERT(wequal(text, u"new"));
+    ASSERT(v.n->id == 101 && wequal(v.n->name, u"renamed"));
+    ASSERT(t.kind == 2 && wequal(t.u.b, u"bstr2"));
+    CoTaskMemFree(text);
+    named_free(v.n);
+    CoTaskMemFree(v.n);
+    SysFreeString(t.u.b);
+    IUnknown_Release(dp);
+    done();
+}
+
+TEST(ptr_aliasing_preserved_within_a_call)
+{
+    IUnknown *dp = obj_new(&dvtbl, &IID_IDeep), *k = obj_new(&kvtbl, &IID_IKinds);
+    LONG x = 4, y = 5, sum = 0, *pa = &x, *pb = &y, *ps = &sum;
+    IKinds *back = NULL, **pback = &back;
+    CALL(IDeep_amrt_glue, 14, dp, &k, &pback, &pa, &pb, &ps);
+    ASSERT_EQ(sum, 9);                      /* two pointers: two pointees */
+    ASSERT(back == (IKinds *)k);
+    IKinds_Release(back);
+    pb = &x;                                /* one pointer twice: one pointee in the server */
+    CALL(IDeep_amrt_glue, 14, dp, &k, &pback, &pa, &pb, &ps);
+    ASSERT_EQ(sum, 1008);
+    IKinds_Release(back);
+    pa = NULL;
+    pb = NULL;
+    IUnknown *none = NULL;
+    CALL(IDeep_amrt_glue, 14, dp, &none, &pback, &pa, &pb, &ps);
+    ASSERT(sum == 0 && back == NULL);
+    IUnknown_Release(k);
+    IUnknown_Release(dp);
+    done();
+}
+
+/* ==================================================================== hostile data */
+
+/* a request of Arrays(n, in, out, io) for editing */
+static void arrays_request(amrt__wire_buf *b, amrt__wire_frame *cf, ULONG n, LONG *data)
+{
+    const AmrtMethod *m = amrt__wire_method(&IKinds_amrt_glue, 4);
+    const LONG *pin = data; LONG *pout = data, *pio = data;
+    void *args[] = { &n, &pin, &pout, &pio };
+    amrt__wire_header h = req_header(&IKinds_amrt_glue, 4);
+    ASSERT_HR(S_OK, amrt__wire_encode_request(b, &h, m, args, &peer, cf));
+}
+
+TEST(count_larger_than_the_data)
+{
+    const AmrtMethod *m = amrt__wire_method(&IKinds_amrt_glue, 4);
+    amrt__wire_buf b;
+    amrt__wire_frame cf, sf;
+    amrt__wire_buf_init(&b);
+    amrt__wire_frame_init(&cf);
+    amrt__wire_frame_init(&sf);
+    LONG data[4] = { 1, 2, 3, 4 };
+    arrays_request(&b, &cf, 4, data);
+    ASSERT_HR(S_OK, amrt__wire_decode_request(&sf, m, &b, &peer));
+    amrt__wire_frame_clear(&sf);
+    /* n (the first 4 bytes of the body) says a million: the counts no longer match */
+    ULONG big = 1000000;
+    memcpy(b.data + AMRT__WIRE_HEADER, &big, 4);
+    ASSERT_HR(BAD, amrt__wire_decode_request(&sf, m, &b, &peer));
+    /* n and the array's own counts both say 0x40000000: the elements are not there */
+    arrays_request(&b, &cf, 4, data);
+    big = 0x40000000;
+    memcpy(b.data + AMRT__WIRE_HEADER, &big, 4);
+    for (size_t at = AMRT__WIRE_HEADER + 4; at + 4 <= b.len; at += 4) {
+        uint32_t v;
+        memcpy(&v, b.data + at, 4);
+        if (v == 4) memcpy(b.data + at, &big, 4);
+    }
+    ASSERT_HR(BAD, amrt__wire_decode_request(&sf, m, &b, &peer));
+    amrt__wire_frame_fini(&cf);
+    amrt__wire_frame_fini(&sf);
+    amrt__wire_buf_fini(&b);
+    done();
+}
+
+TEST(oversized_messages_refused)
+{
+    const AmrtMethod *m = amrt__wire_method(&IKinds_amrt_glue, 4);
+    amrt__wire_buf b;
+    amrt__wire_frame cf, sf;
+    amrt__wire_buf_init(&b);
+    amrt__wire_frame_init(&cf);
+    amrt__wire_frame_init(&sf);
+    enum { N = 4096 };
+    LONG *data = calloc(N, sizeof(LONG));
+    arrays_request(&b, &cf, N, data);           /* 16 KiB of each array: fine at the default */
+    ASSERT(b.len > 2 * N * sizeof(LONG));      /* [in] and [in, out] */
+    amrt__wire_set_max_message(8192);
+    ASSERT_EQ(amrt__wire_max_message(), 8192);
+    /* the encoder will not build it, */
+    ULONG n = N;
+    const LONG *pin = data; LONG *pout = data, *pio = data;
+    void *args[] = { &n, &pin, &pout, &pio };
+    amrt__wire_buf b2;
+    amrt__wire_buf_init(&b2);
+    amrt__wire_header h = req_header(&IKinds_amrt_glue, 4);
+    ASSERT_HR(E_OUTOFMEMORY, amrt__wire_encode_request(&b2, &h, m, args, &peer, &cf));
+    ASSERT_EQ(b2.len, 0);
+    /* the decoder will not take it (its header's length is over the limit) */
+    ASSERT_HR(BAD, amrt__wire_decode_request(&sf, m, &b, &peer));
+    amrt__wire_header got;
+    ASSERT_HR(BAD, amrt__wire_header_get(b.data, &got));
+    /* and a receiver's buffer will not grow past it */
+    amrt__wire_buf_reset(&b2);
+    ASSERT(amrt__wire_buf_append(&b2, 8193) == NULL);
+    ASSERT(amrt__wire_buf_append(&b2, 8192) != NULL);
+    /* $AMRT_MAX_MESSAGE configures it; nonsense is ignored */
+    setenv("AMRT_MAX_MESSAGE", "65536", 1);
+    amrt__wire_set_max_message(0);
+    ASSERT_EQ(amrt__wire_max_message(), 65536);
+    setenv("AMRT_MAX_MESSAGE", "12", 1);
+    amrt__wire_set_max_message(0);
+    ASSERT_EQ(amrt__wire_max_message(), AMRT__WIRE_DEFAULT_MAX);
+    setenv("AMRT_MAX_MESSAGE", "lots", 1);
+    amrt__wire_set_max_message(0);
+    ASSERT_EQ(amrt__wire_max_message(), AMRT__WIRE_DEFAULT_MAX);
+    free(data);
+    amrt__wire_frame_fini(&cf);
+    amrt__wire_frame_fini(&sf);
+    amrt__wire_buf_fini(&b);
+    amrt__wire_buf_fini(&b2);
+    done();
+}
+
+TEST(headers_checked)
+{
+    const AmrtMethod *m = amrt__wire_method(&IKinds_amrt_glue, 4);
+    amrt__wire_buf b;
+    amrt__wire_frame cf, sf;
+    amrt__wire_buf_init(&b);
+    amrt__wire_frame_init(&cf);
+    amrt__wire_frame_init(&sf);
+    LONG data[2] = { 1, 2 };
+    amrt__wire_header got;
+    struct { size_t at; unsigned char v; HRESULT want; } edits[] = {
+        { 0, 'X', BAD },                     /* magic */
+        { 4, 2, RPC_E_VERSION_MISMATCH },    /* another version (J15) */
+        { 6, 0, BAD },                       /* type 0 */
+        { 6, 16, BAD },                      /* type beyond this version's */
+        { 63, 1, BAD },                      /* reserved */
+        { 12, 65, BAD },                     /* too many descriptors */
+    };
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        arrays_request(&b, &cf, 2, data);
+        b.data[edits[i].at] = edits[i].v;
+        ASSERT_HR(edits[i].want, amrt__wire_header_get(b.data, &got));
+        ASSERT_HR(BAD, amrt__wire_decode_request(&sf, m, &b, &peer));
+    }
+    arrays_request(&b, &cf, 2, data);
+    b.data[6] = AMRT__WIRE_REPLY;           /* a reply where a request is due */
+    ASSERT_HR(BAD, amrt__wire_decode_request(&sf, m, &b, &peer));
+    arrays_request(&b, &cf, 2, data);
+    b.data[7] = 0x80;                       /* an unknown flag */
+    ASSERT_HR(BAD, amrt__wire_decode_request(&sf, m, &b, &peer));
+    arrays_request(&b, &cf, 2, data);       /* a byte no parameter describes */
+    unsigned char *extra = amrt__wire_buf_append(&b, 8);
+    memset(extra, 0, 8);
+    uint32_t body = (uint32_t)(b.len - AMRT__WIRE_HEADER);
+    memcpy(b.data + 8, &body, 4);
+    ASSERT_HR(BAD, amrt__wire_decode_request(&sf, m, &b, &peer));
+    arrays_request(&b, &cf, 2, data);       /* a descriptor no HANDLE names */
+    ASSERT_HR(S_OK, amrt__wire_buf_push_fd(&b, open("/dev/null", O_RDONLY)));
+    uint32_t one = 1;
+    memcpy(b.data + 12, &one, 4);
+    ASSERT_HR(BAD, amrt__wire_decode_request(&sf, m, &b, &peer));
+    int fds = fd_count();
+    amrt__wire_buf_reset(&b);               /* closes it */
+    ASSERT_EQ(fd_count(), fds - 1);
+    amrt__wire_frame_fini(&cf);
+    amrt__wire_frame_fini(&sf);
+    amrt__wire_buf_fini(&b);
+    done();
+}
+
+TEST(unknown_object_reference)
+{
+    IUnknown *k = obj_new(&kvtbl, &IID_IKinds), *in = obj_new(&plain_vtbl, &IID_IUnknown);
+    const AmrtMethod *m = amrt__wire_method(&IKinds_amrt_glue, 7);
+    IUnknown *out = NULL, *io = NULL, **po = &out, **pio = &io;
+    void *args[] = { &in, &po, &pio };
+    amrt__wire_buf b;
+    amrt__wire_frame cf, sf;
+    amrt__wire_buf_init(&b);
+    amrt__wire_frame_init(&cf);
+    amrt__wire_frame_init(&sf);
+    amrt__wire_header h = req_header(&IKinds_amrt_glue, 7);
+    ASSERT_HR(S_OK, amrt__wire_encode_request(&b, &h, m, args, &peer, &cf));
+    ASSERT_EQ(b.nrefs, 1);
+    amrt__wire_objref r;
+    memcpy(&r, b.data + b.refs[0], sizeof r);
+    ASSERT(r.oid == 1 && IsEqualIID(&r.iid, &IID_IUnknown));
+    r.oid = 999;
+    memcpy(b.data + b.refs[0], &r, sizeof r);
+    ASSERT_HR(BAD, amrt__wire_decode_request(&sf, m, &b, &peer));
+    r.oid = 1;
+    r.iid = IID_IKinds;                     /* not the interface the method passes */
+    memcpy(b.data + b.refs[0], &r, sizeof r);
+    ASSERT_HR(BAD, amrt__wire_decode_request(&sf, m, &b, &peer));
+    /* a message not sent: its references revoked */
+    revoked = 0;
+    amrt__wire_revoke(&b, &peer);
+    ASSERT_EQ(revoked, 1);
+    amrt__wire_frame_fini(&cf);
+    amrt__wire_frame_fini(&sf);
+    amrt__wire_buf_fini(&b);
+    IUnknown_Release(in);
+    IUnknown_Release(k);
+    done();
+}
+
+TEST(fault_replies_and_discarded_replies)
+{
+    IUnknown *k = obj_new(&kvtbl, &IID_IKinds), *in = obj_new(&plain_vtbl, &IID_IUnknown);
+    const AmrtMethod *m = amrt__wire_method(&IKinds_amrt_glue, 7);
+    IUnknown *out = NULL, *io = NULL, **po = &out, **pio = &io;
+    void *args[] = { &in, &po, &pio };
+    amrt__wire_buf b, rep;
+    amrt__wire_frame cf, sf;
+    amrt__wire_buf_init(&b);
+    amrt__wire_buf_init(&rep);
+    amrt__wire_frame_init(&cf);
+    amrt__wire_frame_init(&sf);
+    amrt__wire_header h = req_header(&IKinds_amrt_glue, 7), rh = { 0 };
+    /* a fault: its status, nothing delivered */
+    ASSERT_HR(S_OK, amrt__wire_encode_request(&b, &h, m, args, &peer, &cf));
+    ASSERT_HR(S_OK, amrt__wire_encode_fault(&rep, &rh, E_ACCESSDENIED));
+    HRESULT ret = 1;
+    ASSERT_HR(E_ACCESSDENIED, amrt__wire_decode_reply(&cf, &rep, &peer, args, &ret));
+    ASSERT(out == NULL && io == NULL && ret == 1);
+    /* a reply nobody will Finish_ (J8): its references dropped at their owner */
+    ASSERT_HR(S_OK, amrt__wire_encode_request(&b, &h, m, args, &peer, &cf));
+    ASSERT_HR(S_OK, amrt__wire_decode_request(&sf, m, &b, &peer));
+    m->call(k, sf.args, sf.ret);
+    ASSERT_HR(S_OK, amrt__wire_encode_reply(&rep, &rh, &sf, &peer));
+    amrt__wire_frame_clear(&sf);
+    drops = 0;
+    amrt__wire_discard_reply(&cf, &rep, &peer);
+    ASSERT_EQ(drops, 2);
+    ASSERT(out == NULL && io == NULL);
+    /* a decoded reply can't be decoded twice: the frame is spent */
+    ASSERT_HR(E_UNEXPECTED, amrt__wire_decode_reply(&cf, &rep, &peer, args, &ret));
+    amrt__wire_frame_fini(&cf);
+    amrt__wire_frame_fini(&sf);
+    amrt__wire_buf_fini(&b);
+    amrt__wire_buf_fini(&rep);
+    IUnknown_Release(in);
+    IUnknown_Release(k);
+    done();
+}
+
+TEST(corruptions_were_tried)
+{
+    /* the round trips above fed one-byte corruptions to the decoder; some
+     * of them (a changed scalar) must decode: the checks are not blanket refusals */
+    IUnknown *k = obj_new(&kvtbl, &IID_IKinds);
+    ULONG n = 2; LONG in[2] = { 1, 2 }, out[2], io[2] = { 0, 0 };
+    const LONG *pin = in; LONG *pout = out, *pio = io;
+    corrupt_accepted = 0;
+    CALL(IKinds_amrt_glue, 4, k, &n, &pin, &pout, &pio);
+    ASSERT(corrupt_accepted > 0);
+    IUnknown_Release(k);
+    done();
+}
+
+RUN_TESTS(ENTRY(scalars_and_enums), ENTRY(structs_flat_by_value_and_by_pointer), ENTRY(strings_char_and_wchar),
+          ENTRY(guids), ENTRY(conformant_arrays_size_is), ENTRY(varying_array_length_is),
+          ENTRY(unique_pointer_null_and_not), ENTRY(interface_pointers_as_object_references), ENTRY(iid_is),
+          ENTRY(struct_with_string_bstr_sized_member_interface_and_list),
+          ENTRY(struct_by_value_with_fixed_array_of_pointers), ENTRY(union_switch_is_every_arm),
+          ENTRY(array_of_structs_with_unions), ENTRY(encapsulated_union), ENTRY(bstrs_null_empty_and_binary),
+          ENTRY(size_expressions_arithmetic_max_is_sizeof), ENTRY(first_is_last_is_window),
+          ENTRY(out_array_sized_by_out_value), ENTRY(arrays_of_strings), ENTRY(conformant_structures),
+          ENTRY(medium_anonymous_union), ENTRY(in_out_replaced_by_callee), ENTRY(ptr_aliasing_preserved_within_a_call),
+          ENTRY(count_larger_than_the_data), ENTRY(oversized_messages_refused), ENTRY(headers_checked),
+          ENTRY(unknown_object_reference), ENTRY(fault_replies_and_discarded_replies), ENTRY(corruptions_were_tried))
