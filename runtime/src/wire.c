@@ -681,6 +681,15 @@ static bool get_u32(Dec *d, uint32_t *v)
     return true;
 }
 
+/* The fewest bytes a value of t takes on the wire (its flat part, or a
+ * pointer's marker): a count of elements the rest of the body cannot hold
+ * is refused before anything is allocated for them. */
+static size_t wire_min(const AmrtType *t)
+{
+    size_t n = pointer_like(t) ? 4 : amrt__value_size(t);
+    return n ? n : 1;
+}
+
 /* room for n elements of es bytes, within the limit */
 static void *dec_alloc(Dec *d, size_t n, size_t es, size_t extra)
 {
@@ -746,8 +755,8 @@ static HRESULT dec_pointee(Dec *d, const Ctx *c, const AmrtType *t, void **slot,
     if (t->kind == AMRT_K_CONFSTRUCT) {
         uint32_t n;
         size_t es = amrt__value_size(t->ref);
-        if (!get_u32(d, &n))
-            return BAD;
+        if (!get_u32(d, &n) || n > (d->len - d->at) / wire_min(t->ref))
+            return BAD;                 /* the elements are not there: allocate nothing */
         unsigned char *b = dec_alloc(d, n, es, t->size);
         if (!b)
             return n * (uint64_t)es > d->limit ? BAD : E_OUTOFMEMORY;
@@ -902,7 +911,7 @@ static HRESULT dec_deferred(Dec *d, const Ctx *c, const AmrtType *t, void *dst)
             return BAD;             /* the counts must be what the description says */
         if (++d->depth > AMRT__WIRE_MAX_DEPTH)
             return BAD;
-        if (amrt__plain(t->ref) && es && len > (d->len - d->at) / es)
+        if (len > (d->len - d->at) / wire_min(t->ref))
             return BAD;                 /* the elements are not there: allocate nothing */
         unsigned char *b = dec_alloc(d, n, es, 0);
         if (!b)
