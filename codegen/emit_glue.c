@@ -114,6 +114,7 @@ static const char *const kind_names[] = {
     [GK_STRING] = "AMRT_K_STRING", [GK_WSTRING] = "AMRT_K_WSTRING", [GK_ARRAY] = "AMRT_K_ARRAY",
     [GK_INTERFACE] = "AMRT_K_INTERFACE", [GK_BSTR] = "AMRT_K_BSTR", [GK_CSTRUCT] = "AMRT_K_CSTRUCT",
     [GK_UNION] = "AMRT_K_UNION", [GK_FIXED_ARRAY] = "AMRT_K_FIXED_ARRAY", [GK_CONFSTRUCT] = "AMRT_K_CONFSTRUCT",
+    [GK_HANDLE] = "AMRT_K_HANDLE",
 };
 
 /* the initializer of an AmrtType */

@@ -2,9 +2,9 @@
  * fuzz_wire.c - libFuzzer harness for the wire decoder (runtime/src/wire.c,
  * docs/wire.md): arbitrary bytes decoded as a server decodes a request and
  * as a client decodes the reply to it, against the descriptions amidl
- * writes for the interfaces of tests/e2e/kinds.idl. Any crash, leak (of
- * memory, an object reference or a descriptor), hang or sanitizer report
- * is a bug.
+ * writes for the interfaces of tests/e2e/kinds.idl and
+ * tests/wire/handles.idl. Any crash, leak (of memory, an object reference
+ * or a descriptor), hang or sanitizer report is a bug.
  *
  * An input is one message, or two back to back (the first's header says
  * its length): a REQUEST, which picks its method by the header's IID and
@@ -27,7 +27,9 @@
  */
 #include "wire.h"
 #include "kinds.h"
+#include "handles.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +38,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-extern const AmrtInterface IKinds_amrt_glue, IDeep_amrt_glue;
+extern const AmrtInterface IKinds_amrt_glue, IDeep_amrt_glue, IHandles_amrt_glue;
 
 /* ---- the objects object references stand for ---- */
 
@@ -131,6 +133,8 @@ static const AmrtInterface *glue_of(const GUID *iid)
         return &IKinds_amrt_glue;
     if (IsEqualIID(iid, IDeep_amrt_glue.iid))
         return &IDeep_amrt_glue;
+    if (IsEqualIID(iid, IHandles_amrt_glue.iid))
+        return &IHandles_amrt_glue;
     return NULL;
 }
 
@@ -149,7 +153,7 @@ static void run(const uint8_t *data, size_t size)
     memcpy(&h.call_id, data + 16, 8);
     const AmrtInterface *glue = glue_of(&h.iid);
     const AmrtMethod *m = glue ? amrt__wire_method(glue, h.method) : NULL;
-    if (!m)
+    if (!m || m->nparams > 64)
         return;
 
     amrt__wire_buf req, again, rep, srep;
@@ -206,15 +210,33 @@ static void run(const uint8_t *data, size_t size)
     amrt__wire_buf_fini(&srep);
 }
 
+/* the descriptors this process has open */
+static int fd_count(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    int n = 0;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    static int fds_before = -2;
     ngiven = 0;
+    if (fds_before == -2)
+        fds_before = fd_count();
     run(data, size);
     if (live != 0)
         die("an object reference leaked", (HRESULT)live);
     for (int i = 0; i < ngiven; i++)
         if (fcntl(given[i], F_GETFD) != -1)
             die("a descriptor leaked", given[i]);
+    if (ngiven && fd_count() != fds_before)      /* the codec's own duplicates too */
+        die("a descriptor leaked", fd_count() - fds_before);
     return 0;
 }
 

@@ -420,10 +420,23 @@ static bool opaque_handle(Type *t)
     return false;
 }
 
-/* Values that are plain bytes: no pointer anywhere inside. */
+/* HANDLE (or a typedef of it): a file descriptor in this runtime, which
+ * crosses processes as a duplicate (RULES.md J16) and is duplicated when a
+ * call object copies it; other handles are plain values. */
+static bool fd_handle(Type *t)
+{
+    for (; t && t->kind == TY_ALIAS; t = t->ref)
+        if (t->name && !strcmp(t->name, "HANDLE"))
+            return true;
+    return false;
+}
+
+/* Values that are plain bytes: no pointer (or descriptor) anywhere inside. */
 static bool plain_type(Type *t, int depth)
 {
     Type *s = strip(t);
+    if (fd_handle(t))
+        return false;
     if (opaque_handle(t))
         return true;
     if (!s || depth > 24 || alias_named(t, "BSTR") || alias_attr(t, A_CONTEXT_HANDLE))
@@ -715,6 +728,8 @@ static GlueType *describe(Lower *L, const Where *w, DScope *sc, Var *d, Type *t,
         b->unique = true;
         return b;
     }
+    if (fd_handle(t))
+        return sized(L, GK_HANDLE, false, w_sizeof(t, q));
     if (opaque_handle(t))
         return sized(L, GK_SCALAR, true, w_sizeof(t, q));
     if ((s->kind == TY_POINTER || s->kind == TY_ARRAY) && has_size_attr(d, level))

@@ -46,8 +46,11 @@ typedef enum AmrtKind {
     AMRT_K_UNION,           /* a union of 'size' bytes: the arm of 'members' whose value
                              * is the discriminant 'size_x' */
     AMRT_K_FIXED_ARRAY,     /* 'size' elements of 'ref' stored inline (a member array) */
-    AMRT_K_CONFSTRUCT       /* a conformant structure (only behind a pointer): 'size' bytes,
+    AMRT_K_CONFSTRUCT,      /* a conformant structure (only behind a pointer): 'size' bytes,
                              * then 'size_x' elements of 'ref'; 'members' hold pointers */
+    AMRT_K_HANDLE           /* a HANDLE: a file descriptor, (HANDLE)(intptr_t)fd, 'size' bytes;
+                             * a call object copies a duplicate, a cross-process call passes
+                             * one (RULES.md J16); NULL and negative values pass as they are */
 } AmrtKind;
 
 enum {

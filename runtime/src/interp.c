@@ -5,7 +5,10 @@
  */
 #include "interp.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 size_t amrt__str_bytes(const AmrtType *t, const void *s)
 {
@@ -364,6 +367,21 @@ HRESULT amrt__deep_copy(const Ctx *c, const AmrtType *t, const void *src, void *
         return copy_members(c, t, src, dst, t->size);
     case AMRT_K_CONFSTRUCT:
         return E_UNEXPECTED;            /* only behind a pointer (AMRT_K_POINTER copies it) */
+    case AMRT_K_HANDLE: {
+        /* J16 in-process: the copy is a duplicate the call owns, so that the
+         * caller may close its descriptor once Begin_ has returned */
+        intptr_t fd = (intptr_t)*(HANDLE const *)src;
+        *(HANDLE *)dst = *(HANDLE const *)src;
+        if (fd <= 0 || fd > INT32_MAX)
+            return S_OK;                /* NULL, or not a descriptor: the value itself */
+        int dup = fcntl((int)fd, F_DUPFD_CLOEXEC, 0);
+        if (dup < 0) {
+            *(HANDLE *)dst = NULL;
+            return errno == EBADF ? E_HANDLE : E_OUTOFMEMORY;
+        }
+        *(HANDLE *)dst = (HANDLE)(intptr_t)dup;
+        return S_OK;
+    }
     case AMRT_K_UNION: {
         memcpy(dst, src, t->size);
         if (!amrt__union_valid(c, t)) {
@@ -425,6 +443,13 @@ void amrt__deep_free(const Ctx *c, const AmrtType *t, void *v)
     case AMRT_K_CSTRUCT: case AMRT_K_CONFSTRUCT:
         free_members(c, t, v);
         return;
+    case AMRT_K_HANDLE: {
+        intptr_t fd = (intptr_t)*(HANDLE *)v;
+        if (fd > 0 && fd <= INT32_MAX)
+            close((int)fd);
+        *(HANDLE *)v = NULL;
+        return;
+    }
     case AMRT_K_UNION: {
         const AmrtType *arm = amrt__union_arm(c, t);
         if (arm)

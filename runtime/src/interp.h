@@ -53,6 +53,8 @@ static inline size_t amrt__value_size(const AmrtType *t)
     switch (t->kind) {
     case AMRT_K_SCALAR: case AMRT_K_STRUCT: case AMRT_K_CSTRUCT: case AMRT_K_UNION: case AMRT_K_CONFSTRUCT:
         return t->size;
+    case AMRT_K_HANDLE:
+        return sizeof(HANDLE);
     case AMRT_K_FIXED_ARRAY:
         return (size_t)t->size * amrt__value_size(t->ref);
     default:

@@ -240,7 +240,7 @@ static bool pointer_like(const AmrtType *t)
 {
     switch (t->kind) {
     case AMRT_K_POINTER: case AMRT_K_STRING: case AMRT_K_WSTRING: case AMRT_K_BSTR: case AMRT_K_ARRAY:
-    case AMRT_K_INTERFACE: case AMRT__K_HANDLE:
+    case AMRT_K_INTERFACE: case AMRT_K_HANDLE:
         return true;
     default:
         return false;
@@ -500,7 +500,7 @@ static HRESULT enc_deferred(Enc *e, const Ctx *c, const AmrtType *t, const void 
     switch (t->kind) {
     case AMRT_K_SCALAR: case AMRT_K_STRUCT:
         return S_OK;
-    case AMRT__K_HANDLE:
+    case AMRT_K_HANDLE:
         return enc_handle(e, *(HANDLE const *)src);
     case AMRT_K_INTERFACE: {
         IUnknown *u = *(IUnknown *const *)src;
@@ -830,7 +830,7 @@ static HRESULT dec_deferred(Dec *d, const Ctx *c, const AmrtType *t, void *dst)
     switch (t->kind) {
     case AMRT_K_SCALAR: case AMRT_K_STRUCT:
         return S_OK;
-    case AMRT__K_HANDLE:
+    case AMRT_K_HANDLE:
         if (!get_u32(d, &mk))
             return BAD;
         if (mk == M_VALUE)
@@ -1070,7 +1070,7 @@ static void wfree(Freer *fr, const Ctx *c, const AmrtType *t, void *v)
     switch (t->kind) {
     case AMRT_K_SCALAR: case AMRT_K_STRUCT:
         return;
-    case AMRT__K_HANDLE: {
+    case AMRT_K_HANDLE: {
         intptr_t fd = (intptr_t)*(HANDLE *)v;
         if (fd > 0 && fd <= INT32_MAX)
             close((int)fd);

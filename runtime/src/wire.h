@@ -149,12 +149,13 @@ typedef struct amrt__wire_peer {
     void (*drop)(void *ctx, const amrt__wire_objref *ref);
 } amrt__wire_peer;
 
-/* The codec's kind for a HANDLE (a file descriptor, J16): the glue's
- * AmrtKind has none yet; amidl is to emit this value for HANDLE
- * parameters and members. A value (HANDLE)(intptr_t)fd crosses as a
- * duplicate of fd passed with the message (SCM_RIGHTS); NULL and negative
- * values cross as "no descriptor" and arrive as NULL. */
-#define AMRT__K_HANDLE 13
+/* The kind of a HANDLE (a file descriptor, J16): amidl emits
+ * AMRT_K_HANDLE (13) for HANDLE parameters and members. A value
+ * (HANDLE)(intptr_t)fd crosses as a duplicate of fd passed with the
+ * message (SCM_RIGHTS); NULL and negative values cross as "no descriptor"
+ * and arrive as NULL. (AMRT__K_HANDLE: its name before the glue had it.) */
+#define AMRT__K_HANDLE AMRT_K_HANDLE
+_Static_assert(AMRT_K_HANDLE == 13, "the HANDLE kind is 13");
 
 /* ---- frames ----
  * A call's argument values on one side. The server's: what m->call takes

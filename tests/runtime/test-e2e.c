@@ -4,6 +4,7 @@
 #include "task.h"
 #include "kinds.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdbool.h>
@@ -430,10 +431,14 @@ static HRESULT STDMETHODCALLTYPE d_conformant(IDeep *This, const FORMAT *format,
     memcpy(copy->device, d, bytes);
     return S_OK;
 }
+/* h: a descriptor (J16); the callee writes a byte to it. t: an opaque
+ * handle, passed by value. */
 static HRESULT STDMETHODCALLTYPE d_handles(IDeep *This, HANDLE h, HTHING t, HTHING *back)
 {
     (void)This;
-    *back = (HTHING)((intptr_t)t + (intptr_t)h);
+    if (h && write((int)(intptr_t)h, "x", 1) != 1)
+        return E_HANDLE;
+    *back = (HTHING)((intptr_t)t + (h ? 1 : 0));
     return S_OK;
 }
 static HRESULT STDMETHODCALLTYPE d_medium(IDeep *This, const MEDIUM *in, MEDIUM *out)
@@ -786,13 +791,30 @@ TEST(conformant_structures_behind_pointers)
     dteardown();
 }
 
-TEST(handles_pass_by_value)
+/* J16 in-process: the call object copies an [in] HANDLE as a duplicate
+ * descriptor of its own (the caller may close its one after Begin_), and
+ * closes it after the call; other handles pass by value. */
+TEST(handles_descriptors_duplicated_others_by_value)
 {
     dsetup();
+    int p[2];
+    ASSERT(pipe(p) == 0);
     HTHING back = NULL;
-    ASSERT_HR(S_OK, AsyncIDeep_Begin_Handles(dcall, (HANDLE)(intptr_t)0x10, (HTHING)(intptr_t)0x1000));
+    ASSERT_HR(S_OK, AsyncIDeep_Begin_Handles(dcall, (HANDLE)(intptr_t)p[1], (HTHING)(intptr_t)0x1000));
+    close(p[1]);                            /* the call has its own */
     ASSERT_HR(S_OK, AsyncIDeep_Finish_Handles(dcall, &back));
-    ASSERT(back == (HTHING)(intptr_t)0x1010);
+    ASSERT(back == (HTHING)(intptr_t)0x1001);
+    char c[2];
+    ASSERT_EQ(read(p[0], c, 2), 1);         /* the callee's byte, */
+    ASSERT_EQ(c[0], 'x');
+    ASSERT_EQ(read(p[0], c, 2), 0);         /* then the end: the call's duplicate is closed */
+    close(p[0]);
+    ASSERT_HR(S_OK, AsyncIDeep_Begin_Handles(dcall, NULL, (HTHING)(intptr_t)0x2000));
+    ASSERT_HR(S_OK, AsyncIDeep_Finish_Handles(dcall, &back));
+    ASSERT(back == (HTHING)(intptr_t)0x2000);
+    int fd = open("/dev/null", O_RDONLY);   /* a descriptor that is not open: E_HANDLE at Begin_ */
+    close(fd);
+    ASSERT_HR(E_HANDLE, AsyncIDeep_Begin_Handles(dcall, (HANDLE)(intptr_t)fd, (HTHING)(intptr_t)0x2000));
     dteardown();
 }
 
@@ -880,6 +902,6 @@ RUN_TESTS(ENTRY(scalars_of_each_size_enum_bool_float), ENTRY(structs_by_value_in
           ENTRY(encapsulated_union_with_bstr_arm_keeps_embedded_nul), ENTRY(bstr_in_out_inout_and_null),
           ENTRY(size_expressions_arithmetic_max_is_sizeof), ENTRY(first_is_last_is_pass_only_the_window),
           ENTRY(out_array_allocated_by_the_callee_size_is_deref_out), ENTRY(arrays_of_strings_in_and_out),
-          ENTRY(conformant_structures_behind_pointers), ENTRY(handles_pass_by_value),
+          ENTRY(conformant_structures_behind_pointers), ENTRY(handles_descriptors_duplicated_others_by_value),
           ENTRY(anonymous_union_member_switch_is_cast), ENTRY(string_union_and_encapsulated_union_in_out),
           ENTRY(typed_interface_pointer_and_full_pointers))

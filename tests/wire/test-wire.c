@@ -14,13 +14,14 @@
 #include "task.h"
 #include "wire.h"
 #include "kinds.h"
+#include "handles.h"
 
 #include <dirent.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <uchar.h>
 
-extern const AmrtInterface IKinds_amrt_glue, IDeep_amrt_glue;
+extern const AmrtInterface IKinds_amrt_glue, IDeep_amrt_glue, IHandles_amrt_glue;
 
 #define BAD HRESULT_FROM_WIN32(RPC_X_BAD_STUB_DATA)
 #define NULLREF HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER)
@@ -163,6 +164,7 @@ static void cut_copy(amrt__wire_buf *dst, const amrt__wire_buf *src, size_t n)
 }
 
 static int corrupt_accepted;
+static int new_fds;                         /* [out] descriptors the next round trip gives the caller */
 
 /* Every truncation of the request refused; every one-byte corruption
  * refused or decoded and freed. */
@@ -285,7 +287,8 @@ static HRESULT roundtrip(const AmrtInterface *glue, int index, void *obj, void *
     amrt__wire_frame_fini(&sf);
     amrt__wire_buf_fini(&req);
     amrt__wire_buf_fini(&rep);
-    ASSERT_EQ(fd_count(), fds);             /* no descriptor left behind */
+    ASSERT_EQ(fd_count(), fds + new_fds);   /* no descriptor left behind but the caller's new ones */
+    new_fds = 0;
     return S_OK;
 }
 
@@ -995,6 +998,166 @@ TEST(ptr_aliasing_preserved_within_a_call)
     done();
 }
 
+/* ==================================================================== IHandles: descriptors (J16) */
+
+static int fd_of(HANDLE h) { return (int)(intptr_t)h; }
+static HANDLE as_handle(int fd) { return (HANDLE)(intptr_t)fd; }
+
+/* what a pipe holds until its end: every writer closed */
+static void expect_pipe(int rd, const char *want)
+{
+    char got[64];
+    size_t n = 0;
+    for (;;) {
+        ssize_t r = read(rd, got + n, sizeof got - n);
+        ASSERT(r >= 0);
+        if (r == 0) break;
+        n += (size_t)r;
+        ASSERT(n < sizeof got);
+    }
+    got[n] = 0;
+    if (strcmp(got, want)) {
+        fprintf(stderr, "the pipe held \"%s\", expected \"%s\"\n", got, want);
+        exit(1);
+    }
+}
+
+/* the callee writes to what it gets, and hands back duplicates of its own */
+static HRESULT STDMETHODCALLTYPE h_pass(IHandles *This, HANDLE in, HANDLE *out, HANDLE *io)
+{
+    (void)This;
+    if (in && write(fd_of(in), "i", 1) != 1) return E_HANDLE;
+    if (*io && write(fd_of(*io), "o", 1) != 1) return E_HANDLE;
+    *out = in ? as_handle(dup(fd_of(in))) : NULL;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE h_many(IHandles *This, ULONG n, const HANDLE *fds, HANDLE *dups)
+{
+    (void)This;
+    for (ULONG i = 0; i < n; i++) {
+        char c = (char)('0' + i);
+        if (fds[i] && write(fd_of(fds[i]), &c, 1) != 1) return E_HANDLE;
+        dups[i] = fds[i] ? as_handle(dup(fd_of(fds[i]))) : NULL;
+    }
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE h_paired(IHandles *This, const FDPAIR *in, FDPAIR *out)
+{
+    (void)This;
+    if (write(fd_of(in->fd), "p", 1) != 1) return E_HANDLE;
+    out->tag = in->tag + 1;
+    out->fd = as_handle(dup(fd_of(in->fd)));
+    return S_OK;
+}
+static IHandlesVtbl hvtbl = { (void *)obj_qi, (void *)obj_addref, (void *)obj_release, h_pass, h_many, h_paired };
+
+TEST(handles_cross_as_descriptors)
+{
+    IUnknown *hp = obj_new(&hvtbl, &IID_IHandles);
+    int a[2], b[2];
+    ASSERT(pipe(a) == 0 && pipe(b) == 0);
+    int fds = fd_count();
+    HANDLE in = as_handle(a[1]), out = NULL, io = as_handle(b[1]), *po = &out, *pio = &io;
+    new_fds = 1;
+    CALL(IHandles_amrt_glue, 0, hp, &in, &po, &pio);
+    /* [out]: a new descriptor the caller owns; [in, out]: the caller's closed, a new one in its place */
+    ASSERT(out && fd_of(out) != a[1] && io && fd_of(io) != b[1]);
+    ASSERT_EQ(fcntl(b[1], F_GETFD), -1);
+    ASSERT_EQ(fd_count(), fds + 1);         /* out; io in the place of b[1] */
+    ASSERT(write(fd_of(out), "z", 1) == 1 && write(fd_of(io), "w", 1) == 1);
+    close(fd_of(out));
+    close(fd_of(io));
+    close(a[1]);
+    expect_pipe(a[0], "iz");                /* the server's duplicates are all closed */
+    expect_pipe(b[0], "ow");
+    close(a[0]);
+    close(b[0]);
+    /* NULL: no descriptor */
+    in = NULL;
+    io = NULL;
+    out = as_handle(99);
+    CALL(IHandles_amrt_glue, 0, hp, &in, &po, &pio);
+    ASSERT(out == NULL && io == NULL);
+    /* a descriptor that is not open: E_HANDLE, nothing sent */
+    int closed = open("/dev/null", O_RDONLY);
+    close(closed);
+    in = as_handle(closed);
+    void *args[] = { &in, &po, &pio };
+    ASSERT_HR(E_HANDLE, roundtrip(&IHandles_amrt_glue, 0, hp, args, NULL));
+    IUnknown_Release(hp);
+    done();
+}
+
+TEST(handles_in_arrays_and_structures)
+{
+    IUnknown *hp = obj_new(&hvtbl, &IID_IHandles);
+    int a[2];
+    ASSERT(pipe(a) == 0);
+    HANDLE fds[3] = { as_handle(a[1]), NULL, as_handle(a[1]) }, dups[3] = { 0 };
+    ULONG n = 3;
+    const HANDLE *pf = fds; HANDLE *pd = dups;
+    new_fds = 2;
+    CALL(IHandles_amrt_glue, 1, hp, &n, &pf, &pd);
+    ASSERT(dups[0] && dups[1] == NULL && dups[2] && dups[0] != dups[2]);
+    close(fd_of(dups[0]));
+    close(fd_of(dups[2]));
+    FDPAIR pin = { 41, as_handle(a[1]) }, pout = { 0, NULL };
+    const FDPAIR *ppin = &pin; FDPAIR *ppout = &pout;
+    new_fds = 1;
+    CALL(IHandles_amrt_glue, 2, hp, &ppin, &ppout);
+    ASSERT(pout.tag == 42 && pout.fd);
+    ASSERT(write(fd_of(pout.fd), "q", 1) == 1);
+    close(fd_of(pout.fd));
+    close(a[1]);
+    expect_pipe(a[0], "02pq");
+    close(a[0]);
+    /* more descriptors than one message carries: the caller's error */
+    enum { N = AMRT__WIRE_MAX_FDS + 1 };
+    HANDLE many[N], back[N];
+    int fd = open("/dev/null", O_RDONLY);
+    for (int i = 0; i < N; i++) many[i] = as_handle(fd);
+    n = N;
+    const HANDLE *pm = many; HANDLE *pb = back;
+    void *args[] = { &n, &pm, &pb };
+    int before = fd_count();
+    ASSERT_HR(E_INVALIDARG, roundtrip(&IHandles_amrt_glue, 1, hp, args, NULL));
+    ASSERT_EQ(fd_count(), before);          /* the duplicates made so far closed */
+    close(fd);
+    IUnknown_Release(hp);
+    done();
+}
+
+TEST(handles_hostile_indices)
+{
+    const AmrtMethod *m = amrt__wire_method(&IHandles_amrt_glue, 0);
+    amrt__wire_buf b;
+    amrt__wire_frame cf, sf;
+    amrt__wire_buf_init(&b);
+    amrt__wire_frame_init(&cf);
+    amrt__wire_frame_init(&sf);
+    int fd = open("/dev/null", O_RDONLY), fds = fd_count();
+    HANDLE in = as_handle(fd), out = NULL, io = as_handle(fd), *po = &out, *pio = &io;
+    void *args[] = { &in, &po, &pio };
+    amrt__wire_header h = req_header(&IHandles_amrt_glue, 0);
+    ASSERT_HR(S_OK, amrt__wire_encode_request(&b, &h, m, args, &peer, &cf));
+    ASSERT_EQ(b.nfds, 2);
+    /* the body: in's index (0), io's marker and index (1); both naming 0: one used twice */
+    uint32_t idx[3];
+    memcpy(idx, b.data + AMRT__WIRE_HEADER, sizeof idx);
+    ASSERT(idx[0] == 0 && idx[1] == 0xFFFFFFFFu && idx[2] == 1);
+    uint32_t zero = 0, two = 2;
+    memcpy(b.data + AMRT__WIRE_HEADER + 8, &zero, 4);
+    ASSERT_HR(BAD, amrt__wire_decode_request(&sf, m, &b, &peer));
+    memcpy(b.data + AMRT__WIRE_HEADER + 8, &two, 4);        /* no such descriptor */
+    ASSERT_HR(BAD, amrt__wire_decode_request(&sf, m, &b, &peer));
+    amrt__wire_buf_fini(&b);                /* closes the message's descriptors */
+    ASSERT_EQ(fd_count(), fds);
+    close(fd);
+    amrt__wire_frame_fini(&cf);
+    amrt__wire_frame_fini(&sf);
+    done();
+}
+
 /* ==================================================================== hostile data */
 
 /* a request of Arrays(n, in, out, io) for editing */
@@ -1237,5 +1400,6 @@ RUN_TESTS(ENTRY(scalars_and_enums), ENTRY(structs_flat_by_value_and_by_pointer),
           ENTRY(size_expressions_arithmetic_max_is_sizeof), ENTRY(first_is_last_is_window),
           ENTRY(out_array_sized_by_out_value), ENTRY(arrays_of_strings), ENTRY(conformant_structures),
           ENTRY(medium_anonymous_union), ENTRY(in_out_replaced_by_callee), ENTRY(ptr_aliasing_preserved_within_a_call),
+          ENTRY(handles_cross_as_descriptors), ENTRY(handles_in_arrays_and_structures), ENTRY(handles_hostile_indices),
           ENTRY(count_larger_than_the_data), ENTRY(oversized_messages_refused), ENTRY(headers_checked),
           ENTRY(unknown_object_reference), ENTRY(fault_replies_and_discarded_replies), ENTRY(corruptions_were_tried))
