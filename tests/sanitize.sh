@@ -9,7 +9,7 @@ export AMRT_SOAK_SECONDS=${AMRT_SAN_SOAK_SECONDS:-8}
 
 sanitize() {
     local kind=$1 t spin name
-    for t in test-core test-sync test-pool test-callobj test-stress test-soak test-e2e \
+    for t in test-core test-sync test-pool test-callobj test-stress test-soak test-e2e test-wire \
              spin0:test-callobj spin0:test-stress; do
         spin=; name=$t
         case "$t" in spin0:*) spin=0; t=${t#spin0:} ;; esac

@@ -124,7 +124,7 @@ golden-update: $(AMIDL)
 # The runtime tests under AddressSanitizer+UndefinedBehaviorSanitizer and
 # under ThreadSanitizer (clang), each in a build directory of its own
 # (the asan and tsan suites; make test-sanitize runs both).
-SAN_TESTS := test-core test-sync test-pool test-callobj test-stress test-soak test-e2e
+SAN_TESTS := test-core test-sync test-pool test-callobj test-stress test-soak test-e2e test-wire
 
 sanitize-build-asan: $(AMIDL)
 	@$(MAKE) -s --no-print-directory BUILD=$(BUILD)/asan AMIDL=$(BUILD)/asan/amidl CC=clang \
