@@ -219,11 +219,16 @@ HRESULT amrt__copy_elems(const Ctx *c, const AmrtType *et, const unsigned char *
     return S_OK;
 }
 
-void amrt__free_elems(const Ctx *c, const AmrtType *et, unsigned char *b, size_t n)
+void amrt__free_elems_with(AmrtFreer *fr, const Ctx *c, const AmrtType *et, unsigned char *b, size_t n)
 {
     if (!amrt__plain(et))
         for (size_t i = 0; i < n; i++)
-            amrt__deep_free(c, et, b + i * amrt__value_size(et));
+            amrt__free_value(fr, c, et, b + i * amrt__value_size(et));
+}
+
+void amrt__free_elems(const Ctx *c, const AmrtType *et, unsigned char *b, size_t n)
+{
+    amrt__free_elems_with(NULL, c, et, b, n);
 }
 
 /* The size of the value at v: a conformant structure's depends on its members. */
@@ -244,17 +249,19 @@ bool amrt__instance_size(const Ctx *c, const AmrtType *t, const void *v, size_t 
 
 /* The members of a structure that hold pointers (CSTRUCT, CONFSTRUCT),
  * and a conformant structure's trailing elements. */
-static void free_members(const Ctx *c, const AmrtType *t, void *v)
+static void free_members(AmrtFreer *fr, const Ctx *c, const AmrtType *t, void *v)
 {
     Ctx inner = { c->m, c->args, v };
     if (t->kind == AMRT_K_CONFSTRUCT && !amrt__plain(t->ref)) {
         size_t size;
         if (amrt__instance_size(c, t, v, &size))
-            amrt__free_elems(&inner, t->ref, (unsigned char *)v + t->size, (size - t->size) / amrt__value_size(t->ref));
+            amrt__free_elems_with(fr, &inner, t->ref, (unsigned char *)v + t->size,
+                                  (size - t->size) / amrt__value_size(t->ref));
     }
     /* members in reverse: counts and discriminants stay readable */
     for (unsigned i = t->nmembers; i-- > 0;)
-        amrt__deep_free(&inner, t->members[i].type, (unsigned char *)v + t->members[i].offset);
+        if (t->members[i].type)
+            amrt__free_value(fr, &inner, t->members[i].type, (unsigned char *)v + t->members[i].offset);
 }
 
 static HRESULT copy_members(const Ctx *c, const AmrtType *t, const void *src, void *dst, size_t size)
@@ -398,17 +405,81 @@ HRESULT amrt__deep_copy(const Ctx *c, const AmrtType *t, const void *src, void *
     return E_UNEXPECTED;
 }
 
-/* Free what the value at v (of type t) owns; the storage of v itself stays. */
-void amrt__deep_free(const Ctx *c, const AmrtType *t, void *v)
+/* ==================================================================== freeing */
+
+void amrt__freer_init(AmrtFreer *fr, bool aliased)
+{
+    memset(fr, 0, sizeof *fr);
+    fr->aliased = aliased;
+    fr->seen = fr->inl;
+    fr->cap = sizeof fr->inl / sizeof fr->inl[0];
+}
+
+void amrt__freer_fini(AmrtFreer *fr)
+{
+    if (fr->seen != fr->inl)
+        amrt__free(fr->seen);
+}
+
+static size_t ptr_hash(const void *p)
+{
+    return (size_t)((((uint64_t)(uintptr_t)p >> 3) * 0x9E3779B97F4A7C15ull) >> 20);
+}
+
+/* Is p freed already? (Else it is now.) Only when pointers may be shared. */
+static bool seen(AmrtFreer *fr, void *p)
+{
+    if (!fr->aliased)
+        return false;
+    if ((fr->n + 1) * 2 > fr->cap) {
+        size_t nc = fr->cap * 2;
+        void **n = amrt__calloc(nc * sizeof *n);
+        if (!n) {
+            fr->full = true;
+        } else {
+            for (size_t i = 0; i < fr->cap; i++)
+                if (fr->seen[i]) {
+                    size_t k = ptr_hash(fr->seen[i]) & (nc - 1);
+                    while (n[k])
+                        k = (k + 1) & (nc - 1);
+                    n[k] = fr->seen[i];
+                }
+            if (fr->seen != fr->inl)
+                amrt__free(fr->seen);
+            fr->seen = n;
+            fr->cap = nc;
+        }
+    }
+    size_t k = ptr_hash(p) & (fr->cap - 1);
+    for (; fr->seen[k]; k = (k + 1) & (fr->cap - 1))
+        if (fr->seen[k] == p)
+            return true;
+    if (fr->full)
+        return true;                    /* the set could not grow: leak rather than free twice */
+    fr->seen[k] = p;
+    fr->n++;
+    return false;
+}
+
+static bool kept(const AmrtFreer *fr, const void *p)
+{
+    const unsigned char *q = p;
+    for (int i = 0; i < 2; i++)
+        if (fr->keep[i][0] && q >= fr->keep[i][0] && q < fr->keep[i][1])
+            return true;
+    return false;
+}
+
+void amrt__free_value(AmrtFreer *fr, const Ctx *c, const AmrtType *t, void *v)
 {
     switch (t->kind) {
     case AMRT_K_SCALAR: case AMRT_K_STRUCT:
         return;
     case AMRT_K_INTERFACE: {
         IUnknown *u = *(IUnknown **)v;
+        *(IUnknown **)v = NULL;
         if (u)
             IUnknown_Release(u);
-        *(IUnknown **)v = NULL;
         return;
     }
     case AMRT_K_STRING: case AMRT_K_WSTRING:
@@ -421,27 +492,28 @@ void amrt__deep_free(const Ctx *c, const AmrtType *t, void *v)
         return;
     case AMRT_K_POINTER: {
         void *p = *(void **)v;
-        if (p) {
-            amrt__deep_free(c, t->ref, p);
-            amrt__free(p);
-        }
         *(void **)v = NULL;
+        if (!p || (fr && seen(fr, p)))
+            return;
+        amrt__free_value(fr, c, t->ref, p);
+        if (!fr || !kept(fr, p))
+            amrt__free(p);
         return;
     }
     case AMRT_K_ARRAY: {
         unsigned char *p = *(void **)v;
         size_t n, first, len;
         if (p && amrt__array_bounds(c, t, &n, &first, &len))
-            amrt__free_elems(c, t->ref, p, n);
+            amrt__free_elems_with(fr, c, t->ref, p, n);
         amrt__free(p);
         *(void **)v = NULL;
         return;
     }
     case AMRT_K_FIXED_ARRAY:
-        amrt__free_elems(c, t->ref, v, t->size);
+        amrt__free_elems_with(fr, c, t->ref, v, t->size);
         return;
     case AMRT_K_CSTRUCT: case AMRT_K_CONFSTRUCT:
-        free_members(c, t, v);
+        free_members(fr, c, t, v);
         return;
     case AMRT_K_HANDLE: {
         intptr_t fd = (intptr_t)*(HANDLE *)v;
@@ -453,8 +525,14 @@ void amrt__deep_free(const Ctx *c, const AmrtType *t, void *v)
     case AMRT_K_UNION: {
         const AmrtType *arm = amrt__union_arm(c, t);
         if (arm)
-            amrt__deep_free(c, arm, v);
+            amrt__free_value(fr, c, arm, v);
         return;
     }
     }
+}
+
+/* Free what the value at v (of type t) owns; the storage of v itself stays. */
+void amrt__deep_free(const Ctx *c, const AmrtType *t, void *v)
+{
+    amrt__free_value(NULL, c, t, v);
 }

@@ -108,4 +108,23 @@ HRESULT amrt__copy_elems(const Ctx *c, const AmrtType *et, const unsigned char *
 /* free what n elements of et at b own (b stays) */
 void amrt__free_elems(const Ctx *c, const AmrtType *et, unsigned char *b, size_t n);
 
+/* Freeing values whose pointers may be shared (a decoded message that
+ * aliased them, J13's [ptr]) or may point into storage that is not the
+ * heap's (a wire frame's own): each pointer's pointee freed once, none
+ * inside the 'keep' ranges [lo, hi) handed back to the heap. */
+typedef struct AmrtFreer {
+    bool aliased;                   /* pointers may be shared: remember what was freed */
+    bool full;                      /* the set could not grow: leak rather than free twice */
+    const unsigned char *keep[2][2];
+    void **seen;                    /* open addressing, NULL: empty */
+    size_t cap, n;
+    void *inl[64];
+} AmrtFreer;
+
+void amrt__freer_init(AmrtFreer *fr, bool aliased);
+void amrt__freer_fini(AmrtFreer *fr);
+/* amrt__deep_free and amrt__free_elems with a freer (NULL: none) */
+void amrt__free_value(AmrtFreer *fr, const Ctx *c, const AmrtType *t, void *v);
+void amrt__free_elems_with(AmrtFreer *fr, const Ctx *c, const AmrtType *et, unsigned char *b, size_t n);
+
 #endif

@@ -16,7 +16,7 @@
  * method's expressions evaluated on what was decoded so far, every pointer
  * id, union arm, string terminator and descriptor index. A partly decoded
  * value is always consistent (pointer slots not yet filled are NULL,
- * counts describe what was allocated), so one free routine (wfree) undoes
+ * counts describe what was allocated), so one free routine (interp.c's amrt__free_value) undoes
  * a failure at any byte. Pointers reachable twice (aliasing, [ptr]) are
  * freed once: a frame that has any frees with a set of the pointers seen.
  */
@@ -974,158 +974,17 @@ static HRESULT dec_value(Dec *d, const Ctx *c, const AmrtType *t, void *dst)
 
 /* ==================================================================== freeing */
 
-/* A walk that frees decoded (or callee-made) values: each pointer once
- * when the frame is aliased; never the frame's own storage. */
-typedef struct Freer {
-    const amrt__wire_frame *f;
-    bool aliased;
-    bool full;                      /* the seen set could not grow: leak rather than free twice */
-    void **seen;
-    size_t cap, n;
-    void *inl[64];
-} Freer;
-
-static void freer_init(Freer *fr, const amrt__wire_frame *f, bool aliased)
+/* Decoded (or callee-made) values are freed by interp.c's walk with a
+ * freer: each pointer once when the frame is aliased, never the frame's
+ * own storage (small pointees live in it). */
+static void freer_for(AmrtFreer *fr, const amrt__wire_frame *f, bool aliased)
 {
-    fr->f = f;
-    fr->aliased = aliased;
-    fr->full = false;
-    memset(fr->inl, 0, sizeof fr->inl);
-    fr->seen = fr->inl;
-    fr->cap = sizeof fr->inl / sizeof fr->inl[0];
-    fr->n = 0;
-}
-
-static void freer_fini(Freer *fr)
-{
-    if (fr->seen != fr->inl)
-        amrt__free(fr->seen);
-}
-
-/* Is p seen already? (Else it is now.) */
-static bool seen(Freer *fr, void *p)
-{
-    if (!fr->aliased)
-        return false;
-    if ((fr->n + 1) * 2 > fr->cap) {
-        size_t nc = fr->cap * 2;
-        void **n = amrt__calloc(nc * sizeof *n);
-        if (!n) {
-            fr->full = true;
-        } else {
-            for (size_t i = 0; i < fr->cap; i++)
-                if (fr->seen[i]) {
-                    size_t k = alias_hash(fr->seen[i], NULL) & (nc - 1);
-                    while (n[k])
-                        k = (k + 1) & (nc - 1);
-                    n[k] = fr->seen[i];
-                }
-            if (fr->seen != fr->inl)
-                amrt__free(fr->seen);
-            fr->seen = n;
-            fr->cap = nc;
-        }
-    }
-    size_t k = alias_hash(p, NULL) & (fr->cap - 1);
-    for (; fr->seen[k]; k = (k + 1) & (fr->cap - 1))
-        if (fr->seen[k] == p)
-            return true;
-    if (fr->full)
-        return true;
-    fr->seen[k] = p;
-    fr->n++;
-    return false;
-}
-
-static bool in_frame(const amrt__wire_frame *f, const void *p)
-{
-    const unsigned char *q = p;
-    return (q >= f->storage && q < f->storage + sizeof f->storage) || (f->block && q >= f->block && q < f->block + f->cap);
-}
-
-static void wfree(Freer *fr, const Ctx *c, const AmrtType *t, void *v);
-
-static void wfree_elems(Freer *fr, const Ctx *c, const AmrtType *et, unsigned char *b, size_t n)
-{
-    if (!amrt__plain(et))
-        for (size_t i = 0; i < n; i++)
-            wfree(fr, c, et, b + i * amrt__value_size(et));
-}
-
-static void wfree_members(Freer *fr, const Ctx *c, const AmrtType *t, void *v)
-{
-    Ctx in = amrt__ctx_in(c, v);
-    if (t->kind == AMRT_K_CONFSTRUCT && !amrt__plain(t->ref)) {
-        size_t size;
-        if (amrt__instance_size(c, t, v, &size))
-            wfree_elems(fr, &in, t->ref, (unsigned char *)v + t->size, (size - t->size) / amrt__value_size(t->ref));
-    }
-    for (unsigned i = t->nmembers; i-- > 0;)
-        if (t->members[i].type)
-            wfree(fr, &in, t->members[i].type, (unsigned char *)v + t->members[i].offset);
-}
-
-static void wfree(Freer *fr, const Ctx *c, const AmrtType *t, void *v)
-{
-    switch (t->kind) {
-    case AMRT_K_SCALAR: case AMRT_K_STRUCT:
-        return;
-    case AMRT_K_HANDLE: {
-        intptr_t fd = (intptr_t)*(HANDLE *)v;
-        if (fd > 0 && fd <= INT32_MAX)
-            close((int)fd);
-        *(HANDLE *)v = NULL;
-        return;
-    }
-    case AMRT_K_INTERFACE: {
-        IUnknown *u = *(IUnknown **)v;
-        if (u)
-            IUnknown_Release(u);
-        *(IUnknown **)v = NULL;
-        return;
-    }
-    case AMRT_K_STRING: case AMRT_K_WSTRING:
-        CoTaskMemFree(*(void **)v);
-        *(void **)v = NULL;
-        return;
-    case AMRT_K_BSTR:
-        SysFreeString(*(BSTR *)v);
-        *(void **)v = NULL;
-        return;
-    case AMRT_K_POINTER: {
-        void *p = *(void **)v;
-        *(void **)v = NULL;
-        if (!p || seen(fr, p))
-            return;
-        if (t->ref->kind == AMRT_K_CONFSTRUCT)
-            wfree_members(fr, c, t->ref, p);
-        else
-            wfree(fr, c, t->ref, p);
-        if (!in_frame(fr->f, p))
-            amrt__free(p);
-        return;
-    }
-    case AMRT_K_ARRAY: {
-        unsigned char *p = *(void **)v;
-        size_t n, first, len;
-        if (p && amrt__array_bounds(c, t, &n, &first, &len))
-            wfree_elems(fr, c, t->ref, p, n);
-        amrt__free(p);
-        *(void **)v = NULL;
-        return;
-    }
-    case AMRT_K_FIXED_ARRAY:
-        wfree_elems(fr, c, t->ref, v, t->size);
-        return;
-    case AMRT_K_CSTRUCT: case AMRT_K_CONFSTRUCT:
-        wfree_members(fr, c, t, v);
-        return;
-    case AMRT_K_UNION: {
-        const AmrtType *arm = amrt__union_arm(c, t);
-        if (arm)
-            wfree(fr, c, arm, v);
-        return;
-    }
+    amrt__freer_init(fr, aliased);
+    fr->keep[0][0] = f->storage;
+    fr->keep[0][1] = f->storage + sizeof f->storage;
+    if (f->block) {
+        fr->keep[1][0] = f->block;
+        fr->keep[1][1] = f->block + f->cap;
     }
 }
 
@@ -1217,8 +1076,8 @@ static void frame_free_values(amrt__wire_frame *f)
     if (!m || !f->state)
         return;
     Ctx c = amrt__ctx(m, f->args);
-    Freer fr;
-    freer_init(&fr, f, f->aliased);
+    AmrtFreer fr;
+    freer_for(&fr, f, f->aliased);
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < m->nparams; i++) {
             const AmrtType *t = m->params[i].type;
@@ -1228,14 +1087,14 @@ static void frame_free_values(amrt__wire_frame *f)
             if (t->kind == AMRT_K_ARRAY) {
                 unsigned char *p = *(void **)slot;
                 if (p)
-                    wfree_elems(&fr, &c, t->ref, p, *arr_count(slot));
+                    amrt__free_elems_with(&fr, &c, t->ref, p, *arr_count(slot));
                 amrt__free(p);
                 *(void **)slot = NULL;
             } else {
-                wfree(&fr, &c, t, slot);
+                amrt__free_value(&fr, &c, t, slot);
             }
         }
-    freer_fini(&fr);
+    amrt__freer_fini(&fr);
     f->state = 0;
     f->aliased = false;
 }
@@ -1309,10 +1168,10 @@ static HRESULT dec_top_pointer(Dec *d, const Ctx *c, amrt__wire_frame *f, int i)
     if (mk == M_NULL) {
         if (!(t->flags & AMRT_F_UNIQUE))
             return BAD;
-        Freer fr;
-        freer_init(&fr, f, false);
-        wfree(&fr, c, t, f->args[i]);   /* a kept pointee the reply says is gone */
-        freer_fini(&fr);
+        AmrtFreer fr;
+        freer_for(&fr, f, false);
+        amrt__free_value(&fr, c, t, f->args[i]);   /* a kept pointee the reply says is gone */
+        amrt__freer_fini(&fr);
         return S_OK;
     }
     if (mk != M_VALUE)
