@@ -737,8 +737,17 @@ static HRESULT dec_flat(Dec *d, const Ctx *c, const AmrtType *t, unsigned char *
 
 static HRESULT add_id(Dec *d, void *p, const AmrtType *t)
 {
-    if (!grow((void **)&d->ids, &d->capids, d->nids, sizeof(Ref))) {
-        return E_OUTOFMEMORY;
+    if (d->nids == d->capids) {
+        /* (not grow(): the first ids live in the decoder itself, never freed) */
+        unsigned nc = d->capids * 2;
+        Ref *n = amrt__alloc(nc * sizeof *n);
+        if (!n)
+            return E_OUTOFMEMORY;
+        memcpy(n, d->ids, d->nids * sizeof *n);
+        if (d->ids != d->inl)
+            amrt__free(d->ids);
+        d->ids = n;
+        d->capids = nc;
     }
     d->ids[d->nids++] = (Ref){ p, t };
     return S_OK;
@@ -1237,9 +1246,13 @@ static HRESULT encode_request(Enc *e, amrt__wire_header *h, const AmrtMethod *m,
     Ctx c = amrt__ctx(m, args);
     for (int i = 0; i < m->nparams; i++) {      /* J14: a NULL [ref] pointer sends nothing */
         const AmrtParam *p = &m->params[i];
-        if (p->dir == AMRT_OUT && args[i] && !*(void *const *)args[i] && !(p->type->flags & AMRT_F_UNIQUE) &&
-            p->type->kind == AMRT_K_POINTER)
-            return HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER);
+        if (p->dir != AMRT_OUT || !args[i] || *(void *const *)args[i] || (p->type->flags & AMRT_F_UNIQUE))
+            continue;
+        size_t n = 1, first, len;
+        if (p->type->kind == AMRT_K_ARRAY && !amrt__array_bounds(&c, p->type, &n, &first, &len))
+            return E_INVALIDARG;
+        if ((p->type->kind == AMRT_K_POINTER || p->type->kind == AMRT_K_ARRAY) && n)
+            return HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER);  /* (an empty array may be NULL) */
     }
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < m->nparams; i++) {
