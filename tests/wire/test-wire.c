@@ -232,6 +232,79 @@ static void hostile_replies(const AmrtMethod *m, const amrt__wire_header *h, voi
     amrt__wire_buf_fini(&req);
 }
 
+/* Every allocation of the decoders failed in turn (AmrtFailAllocationAfter):
+ * E_OUTOFMEMORY, nothing held (valgrind and the counts say nothing leaked),
+ * until the decoding needs no more allocations than allowed. */
+static void oom_decodes(const AmrtMethod *m, const amrt__wire_header *h, void **args, const amrt__wire_buf *req,
+                        const amrt__wire_buf *rep)
+{
+    amrt__wire_buf t, rq;
+    amrt__wire_frame f;
+    amrt__wire_buf_init(&t);
+    amrt__wire_buf_init(&rq);
+    amrt__wire_frame_init(&f);
+    void *none[64] = { 0 };
+    unsigned char ret[16];
+    long live0 = live;
+    for (long k = 0; req; k++) {
+        ASSERT(k < 100000);
+        cut_copy(&t, req, req->len);
+        amrt__wire_frame_clear(&f);
+        AmrtFailAllocationAfter(k);
+        HRESULT hr = amrt__wire_decode_request(&f, m, &t, &peer);
+        bool fired = AmrtFailAllocationAfter(-1) > k;
+        amrt__wire_frame_clear(&f);
+        ASSERT_EQ(live, live0);
+        if (SUCCEEDED(hr) && !fired)
+            break;
+        if (hr != E_OUTOFMEMORY) {
+            fprintf(stderr, "%s: request decoding with allocation %ld failing: 0x%08x\n", m->name, k, (unsigned)hr);
+            exit(1);
+        }
+    }
+    amrt__wire_frame_fini(&f);
+    amrt__wire_frame_init(&f);
+    for (long k = 0; rep; k++) {
+        ASSERT(k < 100000);
+        amrt__wire_header hh = *h;
+        ASSERT_HR(S_OK, amrt__wire_encode_request(&rq, &hh, m, args, &peer, &f));
+        cut_copy(&t, rep, rep->len);
+        AmrtFailAllocationAfter(k);
+        HRESULT hr = amrt__wire_decode_reply(&f, &t, &peer, none, ret);
+        bool fired = AmrtFailAllocationAfter(-1) > k;
+        amrt__wire_revoke(&rq, &peer);
+        ASSERT_EQ(live, live0);
+        if (SUCCEEDED(hr) && !fired)
+            break;
+        if (hr != E_OUTOFMEMORY) {
+            fprintf(stderr, "%s: reply decoding with allocation %ld failing: 0x%08x\n", m->name, k, (unsigned)hr);
+            exit(1);
+        }
+    }
+    /* and the encoder: E_OUTOFMEMORY, nothing encoded, every reference it made revoked */
+    for (long k = 0; rep; k++) {
+        ASSERT(k < 100000);
+        amrt__wire_header hh = *h;
+        int exports = nexported, rev = revoked;
+        AmrtFailAllocationAfter(k);
+        HRESULT hr = amrt__wire_encode_request(&rq, &hh, m, args, &peer, &f);
+        bool fired = AmrtFailAllocationAfter(-1) > k;
+        if (SUCCEEDED(hr) && !fired) {
+            amrt__wire_revoke(&rq, &peer);
+            break;
+        }
+        if (hr != E_OUTOFMEMORY) {
+            fprintf(stderr, "%s: request encoding with allocation %ld failing: 0x%08x\n", m->name, k, (unsigned)hr);
+            exit(1);
+        }
+        ASSERT_EQ(rq.len, 0);
+        ASSERT_EQ(nexported - exports, revoked - rev);  /* what it marshaled, it revoked */
+    }
+    amrt__wire_frame_fini(&f);
+    amrt__wire_buf_fini(&t);
+    amrt__wire_buf_fini(&rq);
+}
+
 /* One call of method 'index' of glue on obj through bytes: the caller's
  * args (as AmrtBegin/AmrtFinish get them), the return value in *ret. The
  * encoder's failure is returned (nothing may have been sent); every other
@@ -264,8 +337,10 @@ static HRESULT roundtrip(const AmrtInterface *glue, int index, void *obj, void *
     ASSERT_EQ(got.method, (uint32_t)index);
     ASSERT(IsEqualIID(&got.iid, glue->iid));
     write_seed(glue->name, m->name, req.data, req.len, NULL, 0);
-    if (!no_hostile)
+    if (!no_hostile) {
         hostile_requests(m, &req);
+        oom_decodes(m, &h0, args, &req, NULL);     /* (before the decoding below takes the descriptors) */
+    }
 
     ASSERT_HR(S_OK, amrt__wire_decode_request(&sf, m, &req, &peer));
     ASSERT_EQ(req.nfds == 0 || req.fds[0] < 0, 1);   /* descriptors taken by the values */
@@ -279,8 +354,10 @@ static HRESULT roundtrip(const AmrtInterface *glue, int index, void *obj, void *
     ASSERT_EQ(got.type, AMRT__WIRE_REPLY);
     ASSERT_EQ(got.call_id, h0.call_id);
     write_seed(glue->name, m->name, req.data, req.len, rep.data, rep.len);
-    if (!no_hostile)
+    if (!no_hostile) {
         hostile_replies(m, &h0, args, &rep);
+        oom_decodes(m, &h0, args, NULL, &rep);
+    }
 
     unsigned char r[16] = { 0 };
     ASSERT_HR(S_OK, amrt__wire_decode_reply(&cf, &rep, &peer, args, r));
