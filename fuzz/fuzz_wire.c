@@ -3,7 +3,7 @@
  * docs/wire.md): arbitrary bytes decoded as a server decodes a request and
  * as a client decodes the reply to it, against the descriptions amidl
  * writes for the interfaces of tests/e2e/kinds.idl and
- * tests/wire/handles.idl. Any crash, leak (of memory, an object reference
+ * tests/wire/wiretest.idl. Any crash, leak (of memory, an object reference
  * or a descriptor), hang or sanitizer report is a bug.
  *
  * An input is one message, or two back to back (the first's header says
@@ -27,7 +27,7 @@
  */
 #include "wire.h"
 #include "kinds.h"
-#include "handles.h"
+#include "wiretest.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -38,7 +38,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-extern const AmrtInterface IKinds_amrt_glue, IDeep_amrt_glue, IHandles_amrt_glue;
+extern const AmrtInterface IKinds_amrt_glue, IDeep_amrt_glue, IHandles_amrt_glue, ISpans_amrt_glue;
 
 /* ---- the objects object references stand for ---- */
 
@@ -135,6 +135,8 @@ static const AmrtInterface *glue_of(const GUID *iid)
         return &IDeep_amrt_glue;
     if (IsEqualIID(iid, IHandles_amrt_glue.iid))
         return &IHandles_amrt_glue;
+    if (IsEqualIID(iid, ISpans_amrt_glue.iid))
+        return &ISpans_amrt_glue;
     return NULL;
 }
 

@@ -635,6 +635,7 @@ typedef struct Dec {
     bool aliased;                   /* a pointer arrived twice */
     int depth;
     size_t limit;                   /* the most bytes one allocation may have */
+    size_t budget;                  /* the bytes this message's values may still allocate */
     Ref *ids;                       /* pointer id - 1 -> what it points to */
     unsigned nids, capids;
     Ref inl[16];
@@ -651,6 +652,7 @@ static void dec_init(Dec *d, amrt__wire_buf *msg, const amrt__wire_peer *peer, b
     d->aliased = false;
     d->depth = 0;
     d->limit = amrt__wire_max_message();
+    d->budget = 2 * d->limit;
     d->ids = d->inl;
     d->nids = 0;
     d->capids = sizeof d->inl / sizeof d->inl[0];
@@ -690,12 +692,24 @@ static size_t wire_min(const AmrtType *t)
     return n ? n : 1;
 }
 
-/* room for n elements of es bytes, within the limit */
-static void *dec_alloc(Dec *d, size_t n, size_t es, size_t extra)
+/* Take n bytes of the message's budget: all that the values of one
+ * message allocate stays within twice the message limit, whatever its
+ * counts say (a varying array passes few of the elements it allocates). */
+static bool charge(Dec *d, size_t n)
 {
-    if (es && n > (d->limit - extra) / es)
-        return NULL;
-    return amrt__calloc(extra + n * es);
+    if (n > d->budget)
+        return false;
+    d->budget -= n;
+    return true;
+}
+
+/* zeroed room for extra bytes and n elements of es bytes, within the
+ * limit and the budget (else RPC_X_BAD_STUB_DATA) */
+static HRESULT dec_alloc(Dec *d, size_t n, size_t es, size_t extra, unsigned char **out)
+{
+    if (extra > d->limit || (es && n > (d->limit - extra) / es) || !charge(d, extra + n * es))
+        return BAD;
+    return (*out = amrt__calloc(extra + n * es)) ? S_OK : E_OUTOFMEMORY;
 }
 
 static HRESULT dec_value(Dec *d, const Ctx *c, const AmrtType *t, void *dst);
@@ -766,9 +780,9 @@ static HRESULT dec_pointee(Dec *d, const Ctx *c, const AmrtType *t, void **slot,
         size_t es = amrt__value_size(t->ref);
         if (!get_u32(d, &n) || n > (d->len - d->at) / wire_min(t->ref))
             return BAD;                 /* the elements are not there: allocate nothing */
-        unsigned char *b = dec_alloc(d, n, es, t->size);
-        if (!b)
-            return n * (uint64_t)es > d->limit ? BAD : E_OUTOFMEMORY;
+        unsigned char *b;
+        if (FAILED(hr = dec_alloc(d, n, es, t->size, &b)))
+            return hr;
         size_t size;
         Ctx in = amrt__ctx_in(c, b);
         if (FAILED(hr = dec_flat(d, c, t, b, t->size)) || !amrt__instance_size(c, t, b, &size) ||
@@ -787,9 +801,9 @@ static HRESULT dec_pointee(Dec *d, const Ctx *c, const AmrtType *t, void **slot,
             if (t->members[i].type && FAILED(hr = dec_deferred(d, &in, t->members[i].type, b + t->members[i].offset)))
                 return hr;
     } else {
-        unsigned char *b = amrt__calloc(amrt__value_size(t));
-        if (!b)
-            return E_OUTOFMEMORY;
+        unsigned char *b;
+        if (FAILED(hr = dec_alloc(d, 1, amrt__value_size(t), 0, &b)))
+            return hr;
         if (id && FAILED(hr = add_id(d, b, t))) {
             amrt__free(b);
             return hr;
@@ -861,7 +875,7 @@ static HRESULT dec_deferred(Dec *d, const Ctx *c, const AmrtType *t, void *dst)
         const unsigned char *p;
         if (mk != M_VALUE || !get_u32(d, &n) || n == 0 || n > d->len / cs || !(p = get(d, cs, (size_t)n * cs)))
             return BAD;
-        if (cs == 1 ? memchr(p, 0, n) != p + n - 1 : false)
+        if ((cs == 1 ? memchr(p, 0, n) != p + n - 1 : false) || !charge(d, (size_t)n * cs))
             return BAD;
         if (cs != 1) {
             for (uint32_t i = 0; i < n; i++) {
@@ -885,7 +899,7 @@ static HRESULT dec_deferred(Dec *d, const Ctx *c, const AmrtType *t, void *dst)
             return BAD;
         if (mk == M_NULL)
             return S_OK;
-        if (mk != M_VALUE || !get_u32(d, &n) || n > 0x7fff0000u || !(p = get(d, 4, n)))
+        if (mk != M_VALUE || !get_u32(d, &n) || n > 0x7fff0000u || !(p = get(d, 4, n)) || !charge(d, n))
             return BAD;
         BSTR s = SysAllocStringByteLen((LPCSTR)p, n);
         if (!s)
@@ -922,9 +936,9 @@ static HRESULT dec_deferred(Dec *d, const Ctx *c, const AmrtType *t, void *dst)
             return BAD;
         if (len > (d->len - d->at) / wire_min(t->ref))
             return BAD;                 /* the elements are not there: allocate nothing */
-        unsigned char *b = dec_alloc(d, n, es, 0);
-        if (!b)
-            return (uint64_t)n * es > d->limit ? BAD : E_OUTOFMEMORY;
+        unsigned char *b;
+        if (FAILED(hr = dec_alloc(d, n, es, 0, &b)))
+            return hr;
         *(void **)dst = b;
         if (FAILED(hr = dec_elems(d, c, t->ref, b + first * es, len)))
             return hr;
@@ -1372,15 +1386,13 @@ HRESULT amrt__wire_decode_request(amrt__wire_frame *f, const AmrtMethod *m, amrt
         if (p->dir != AMRT_OUT || p->type->kind != AMRT_K_ARRAY)
             continue;
         es = amrt__value_size(p->type->ref);
-        if (!amrt__array_bounds(&c, p->type, &n, &first, &len) || (es && n > d.limit / es)) {
+        unsigned char *b;
+        if (!amrt__array_bounds(&c, p->type, &n, &first, &len)) {
             hr = BAD;
             break;
         }
-        void *b = amrt__calloc(n * es > 0 ? n * es : 1);
-        if (!b) {
-            hr = E_OUTOFMEMORY;
+        if (FAILED(hr = dec_alloc(&d, n, es, 0, &b)))
             break;
-        }
         *(void **)f->args[i] = b;
         *arr_count(f->args[i]) = n;
     }

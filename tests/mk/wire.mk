@@ -2,23 +2,23 @@
 # decoder's fuzz harness without libFuzzer (gcc) replaying fuzz/wire-seeds
 SUITE_BINS += $(BUILD)/tests/test-wire $(BUILD)/tests/wire-replay
 
-.SECONDARY: $(TEST_GEN)/handles.h $(TEST_GEN)/handles_i.c $(TEST_GEN)/handles_async.c
+.SECONDARY: $(TEST_GEN)/wiretest.h $(TEST_GEN)/wiretest_i.c $(TEST_GEN)/wiretest_async.c
 
-$(TEST_GEN)/handles.h $(TEST_GEN)/handles_i.c $(TEST_GEN)/handles_async.c: tests/wire/handles.idl $(AMIDL)
+$(TEST_GEN)/wiretest.h $(TEST_GEN)/wiretest_i.c $(TEST_GEN)/wiretest_async.c: tests/wire/wiretest.idl $(AMIDL)
 	@mkdir -p $(TEST_GEN)
 	$(AMIDL) -I runtime/idl --outdir $(TEST_GEN) $<
 
-WIRE_GLUE = $(TEST_GEN)/kinds_i.c $(TEST_GEN)/kinds_async.c $(TEST_GEN)/handles_i.c $(TEST_GEN)/handles_async.c
+WIRE_GLUE = $(TEST_GEN)/kinds_i.c $(TEST_GEN)/kinds_async.c $(TEST_GEN)/wiretest_i.c $(TEST_GEN)/wiretest_async.c
 
 WIRE_CFLAGS = $(CFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -Iruntime/src \
               -I$(RT_GEN) -I$(TEST_GEN)
 
-$(BUILD)/tests/test-wire: tests/wire/test-wire.c tests/runtime/task.h runtime/src/wire.h $(TEST_GEN)/kinds.h $(TEST_GEN)/handles.h \
+$(BUILD)/tests/test-wire: tests/wire/test-wire.c tests/runtime/task.h runtime/src/wire.h $(TEST_GEN)/kinds.h $(TEST_GEN)/wiretest.h \
         $(BUILD)/lib/libamidlrt.a
 	@mkdir -p $(dir $@)
 	$(CC) $(WIRE_CFLAGS) -Itests/runtime $(LDFLAGS) -o $@ $< $(WIRE_GLUE) $(BUILD)/lib/libamidlrt.a
 
-$(BUILD)/tests/wire-replay: fuzz/fuzz_wire.c runtime/src/wire.h $(TEST_GEN)/kinds.h $(TEST_GEN)/handles.h $(BUILD)/lib/libamidlrt.a
+$(BUILD)/tests/wire-replay: fuzz/fuzz_wire.c runtime/src/wire.h $(TEST_GEN)/kinds.h $(TEST_GEN)/wiretest.h $(BUILD)/lib/libamidlrt.a
 	@mkdir -p $(dir $@)
 	$(CC) $(WIRE_CFLAGS) -DWIRE_REPLAY_MAIN $(LDFLAGS) -o $@ $< $(WIRE_GLUE) $(BUILD)/lib/libamidlrt.a
 
@@ -29,15 +29,15 @@ $(BUILD)/tests/wire-replay: fuzz/fuzz_wire.c runtime/src/wire.h $(TEST_GEN)/kind
 # The fuzz-replay suite replays fuzz/wire-seeds with it. (The variables of
 # tests.mk's fuzz part are not defined yet here: targets spell them out.)
 $(BUILD)/fuzz/fuzz_wire: fuzz/fuzz_wire.c $(RT_SRCS) runtime/src/wire.h runtime/src/interp.h runtime/src/internal.h \
-        runtime/include/amidlrt.h runtime/include/amidlrt_glue.h tests/e2e/kinds.idl tests/wire/handles.idl \
+        runtime/include/amidlrt.h runtime/include/amidlrt_glue.h tests/e2e/kinds.idl tests/wire/wiretest.idl \
         $(FRONT_SRCS) $(CODEGEN_SRCS)
 	@ASAN_OPTIONS=detect_leaks=0 $(MAKE) -s --no-print-directory BUILD=$(BUILD)/fuzz AMIDL=$(BUILD)/fuzz/amidl CC=clang \
 	    CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
-	    $(BUILD)/fuzz/lib/libamidlrt.a $(BUILD)/fuzz/tests/gen/kinds.h $(BUILD)/fuzz/tests/gen/handles.h
+	    $(BUILD)/fuzz/lib/libamidlrt.a $(BUILD)/fuzz/tests/gen/kinds.h $(BUILD)/fuzz/tests/gen/wiretest.h
 	clang -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer $(FUZZ_SAN) -std=c11 -D_GNU_SOURCE -pthread \
 	    -Iruntime/include -Iruntime/src -I$(BUILD)/fuzz/runtime/include -I$(BUILD)/fuzz/tests/gen -o $@ $< \
 	    $(BUILD)/fuzz/tests/gen/kinds_i.c $(BUILD)/fuzz/tests/gen/kinds_async.c \
-	    $(BUILD)/fuzz/tests/gen/handles_i.c $(BUILD)/fuzz/tests/gen/handles_async.c $(BUILD)/fuzz/lib/libamidlrt.a
+	    $(BUILD)/fuzz/tests/gen/wiretest_i.c $(BUILD)/fuzz/tests/gen/wiretest_async.c $(BUILD)/fuzz/lib/libamidlrt.a
 
 fuzz-wire: $(BUILD)/fuzz/fuzz_wire
 
@@ -49,7 +49,7 @@ fuzz-wire-run: $(BUILD)/fuzz/fuzz_wire
 fuzz-wire-seeds: $(BUILD)/tests/test-wire
 	@rm -rf $(BUILD)/wire-seeds && mkdir -p $(BUILD)/wire-seeds
 	AMRT_WIRE_SEEDS=$(BUILD)/wire-seeds $(BUILD)/tests/test-wire >/dev/null
-	@mkdir -p fuzz/wire-seeds && rm -f fuzz/wire-seeds/IKinds-* fuzz/wire-seeds/IDeep-* fuzz/wire-seeds/IHandles-* && cp $(BUILD)/wire-seeds/* fuzz/wire-seeds/
+	@mkdir -p fuzz/wire-seeds && rm -f fuzz/wire-seeds/I*-* && cp $(BUILD)/wire-seeds/* fuzz/wire-seeds/
 	@ls fuzz/wire-seeds | wc -l
 
 suite-fuzz-replay: $(BUILD)/fuzz/fuzz_wire

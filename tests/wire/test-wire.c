@@ -14,14 +14,14 @@
 #include "task.h"
 #include "wire.h"
 #include "kinds.h"
-#include "handles.h"
+#include "wiretest.h"
 
 #include <dirent.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <uchar.h>
 
-extern const AmrtInterface IKinds_amrt_glue, IDeep_amrt_glue, IHandles_amrt_glue;
+extern const AmrtInterface IKinds_amrt_glue, IDeep_amrt_glue, IHandles_amrt_glue, ISpans_amrt_glue;
 
 #define BAD HRESULT_FROM_WIN32(RPC_X_BAD_STUB_DATA)
 #define NULLREF HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER)
@@ -1299,6 +1299,73 @@ TEST(nesting_depth_limited)
     done();
 }
 
+/* ==================================================================== ISpans: what counts may ask for */
+
+static HRESULT STDMETHODCALLTYPE s_sum(ISpans *This, ULONG n, const SPAN *spans, ULONG *total)
+{
+    (void)This;
+    ULONG t = 0;
+    for (ULONG i = 0; i < n; i++) {
+        for (ULONG k = 0; k < spans[i].len; k++) t += spans[i].data[k];
+        for (ULONG k = spans[i].len; k < spans[i].size; k++) t += spans[i].data[k] * 1000;  /* zeroed: not passed */
+    }
+    *total = t;
+    return S_OK;
+}
+static ISpansVtbl svtbl = { (void *)obj_qi, (void *)obj_addref, (void *)obj_release, s_sum };
+
+TEST(varying_arrays_inside_structures)
+{
+    IUnknown *sp = obj_new(&svtbl, &IID_ISpans);
+    BYTE a[4] = { 1, 2, 3, 4 }, b[6] = { 10, 20, 30, 40, 50, 60 };
+    SPAN spans[3];
+    memset(spans, 0, sizeof spans);
+    spans[0] = (SPAN){ 4, 4, a };
+    spans[1] = (SPAN){ 6, 2, b };               /* 40, 50, 60 stay behind */
+    spans[2] = (SPAN){ 0, 0, NULL };
+    ULONG n = 3, total = 0, *pt = &total;
+    const SPAN *ps = spans;
+    CALL(ISpans_amrt_glue, 0, sp, &n, &ps, &pt);
+    ASSERT_EQ(total, 1 + 2 + 3 + 4 + 10 + 20);
+    IUnknown_Release(sp);
+    done();
+}
+
+/* A few bytes of message whose counts ask for much memory: all that one
+ * message's values allocate stays within twice the message limit (J13). */
+TEST(allocation_budget_per_message)
+{
+    const AmrtMethod *m = amrt__wire_method(&ISpans_amrt_glue, 0);
+    amrt__wire_set_max_message(65536);
+    BYTE one = 1;
+    enum { N = 8, EACH = 30000 };              /* each under the limit, 8 of them twice over it */
+    SPAN spans[N];
+    memset(spans, 0, sizeof spans);
+    for (int i = 0; i < N; i++)
+        spans[i] = (SPAN){ EACH, 1, &one };     /* (only the first element is read and sent) */
+    ULONG n = N, total = 0, *pt = &total;
+    const SPAN *ps = spans;
+    void *args[] = { &n, &ps, &pt };
+    amrt__wire_buf b;
+    amrt__wire_frame cf, sf;
+    amrt__wire_buf_init(&b);
+    amrt__wire_frame_init(&cf);
+    amrt__wire_frame_init(&sf);
+    amrt__wire_header h = req_header(&ISpans_amrt_glue, 0);
+    ASSERT_HR(S_OK, amrt__wire_encode_request(&b, &h, m, args, &peer, &cf));
+    ASSERT(b.len < 1024);
+    AmrtFailAllocationAfter(-1);
+    ASSERT_HR(BAD, amrt__wire_decode_request(&sf, m, &b, &peer));
+    ASSERT(AmrtFailAllocationAfter(-1) < 10);  /* refused after a few, not after all */
+    n = 4;                                      /* half of them fit */
+    ASSERT_HR(S_OK, amrt__wire_encode_request(&b, &h, m, args, &peer, &cf));
+    ASSERT_HR(S_OK, amrt__wire_decode_request(&sf, m, &b, &peer));
+    amrt__wire_frame_fini(&cf);
+    amrt__wire_frame_fini(&sf);
+    amrt__wire_buf_fini(&b);
+    done();
+}
+
 /* ==================================================================== hostile data */
 
 /* a request of Arrays(n, in, out, io) for editing */
@@ -1541,6 +1608,7 @@ RUN_TESTS(ENTRY(scalars_and_enums), ENTRY(structs_flat_by_value_and_by_pointer),
           ENTRY(size_expressions_arithmetic_max_is_sizeof), ENTRY(first_is_last_is_window),
           ENTRY(out_array_sized_by_out_value), ENTRY(arrays_of_strings), ENTRY(conformant_structures),
           ENTRY(medium_anonymous_union), ENTRY(in_out_replaced_by_callee), ENTRY(ptr_aliasing_preserved_within_a_call),
-          ENTRY(handles_cross_as_descriptors), ENTRY(handles_in_arrays_and_structures), ENTRY(handles_hostile_indices), ENTRY(long_list_many_pointer_ids), ENTRY(nesting_depth_limited),
+          ENTRY(handles_cross_as_descriptors), ENTRY(handles_in_arrays_and_structures), ENTRY(handles_hostile_indices), ENTRY(varying_arrays_inside_structures), ENTRY(allocation_budget_per_message),
+          ENTRY(long_list_many_pointer_ids), ENTRY(nesting_depth_limited),
           ENTRY(count_larger_than_the_data), ENTRY(oversized_messages_refused), ENTRY(headers_checked),
           ENTRY(unknown_object_reference), ENTRY(fault_replies_and_discarded_replies), ENTRY(corruptions_were_tried))
