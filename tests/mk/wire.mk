@@ -28,7 +28,7 @@ $(BUILD)/tests/wire-replay: fuzz/fuzz_wire.c runtime/src/wire.h $(TEST_GEN)/kind
 #   make fuzz-wire-seeds     rewrite fuzz/wire-seeds from the round trips of test-wire
 # The fuzz-replay suite replays fuzz/wire-seeds with it. (The variables of
 # tests.mk's fuzz part are not defined yet here: targets spell them out.)
-$(BUILD)/fuzz/fuzz_wire: fuzz/fuzz_wire.c $(RT_SRCS) runtime/src/wire.h runtime/src/interp.h runtime/src/internal.h \
+$(BUILD)/fuzz/fuzz_wire: fuzz/fuzz_wire.c $(AMIDL) $(RT_SRCS) runtime/src/wire.h runtime/src/interp.h runtime/src/internal.h \
         runtime/include/amidlrt.h runtime/include/amidlrt_glue.h tests/e2e/kinds.idl tests/wire/wiretest.idl \
         $(FRONT_SRCS) $(CODEGEN_SRCS)
 	@ASAN_OPTIONS=detect_leaks=0 $(MAKE) -s --no-print-directory BUILD=$(BUILD)/fuzz AMIDL=$(BUILD)/fuzz/amidl CC=clang \

@@ -1378,6 +1378,48 @@ static void arrays_request(amrt__wire_buf *b, amrt__wire_frame *cf, ULONG n, LON
     ASSERT_HR(S_OK, amrt__wire_encode_request(b, &h, m, args, &peer, cf));
 }
 
+/* a callee whose [out] counts outgrow its array: its reply cannot be
+ * encoded (E_INVALIDARG, nothing built); the server sends a fault instead */
+static HRESULT STDMETHODCALLTYPE k_varying_bad(IKinds *This, ULONG max, BYTE *buf, ULONG *len)
+{
+    (void)This; (void)buf;
+    *len = max + 1;
+    return S_OK;
+}
+
+TEST(callee_data_that_cannot_be_encoded)
+{
+    IKindsVtbl bad = kvtbl;
+    bad.Varying = k_varying_bad;
+    IUnknown *k = obj_new(&bad, &IID_IKinds);
+    const AmrtMethod *m = amrt__wire_method(&IKinds_amrt_glue, 5);
+    ULONG max = 4, len = 99; BYTE buf[4] = { 7, 7, 7, 7 }; BYTE *pb = buf; ULONG *pl = &len;
+    void *args[] = { &max, &pb, &pl };
+    amrt__wire_buf b, rep;
+    amrt__wire_frame cf, sf;
+    amrt__wire_buf_init(&b);
+    amrt__wire_buf_init(&rep);
+    amrt__wire_frame_init(&cf);
+    amrt__wire_frame_init(&sf);
+    amrt__wire_header h = req_header(&IKinds_amrt_glue, 5), rh = { 0 };
+    ASSERT_HR(S_OK, amrt__wire_encode_request(&b, &h, m, args, &peer, &cf));
+    ASSERT_HR(S_OK, amrt__wire_decode_request(&sf, m, &b, &peer));
+    m->call(k, sf.args, sf.ret);
+    ASSERT_HR(E_INVALIDARG, amrt__wire_encode_reply(&rep, &rh, &sf, &peer));
+    ASSERT_EQ(rep.len, 0);
+    amrt__wire_frame_clear(&sf);
+    ASSERT_HR(S_OK, amrt__wire_encode_fault(&rep, &rh, E_INVALIDARG));
+    HRESULT ret = 1;
+    ASSERT_HR(E_INVALIDARG, amrt__wire_decode_reply(&cf, &rep, &peer, args, &ret));
+    ASSERT(len == 99 && buf[0] == 7 && ret == 1);  /* outputs untouched */
+    amrt__wire_frame_fini(&cf);
+    amrt__wire_frame_fini(&sf);
+    amrt__wire_buf_fini(&b);
+    amrt__wire_buf_fini(&rep);
+    IUnknown_Release(k);
+    done();
+}
+
 TEST(count_larger_than_the_data)
 {
     const AmrtMethod *m = amrt__wire_method(&IKinds_amrt_glue, 4);
@@ -1610,5 +1652,5 @@ RUN_TESTS(ENTRY(scalars_and_enums), ENTRY(structs_flat_by_value_and_by_pointer),
           ENTRY(medium_anonymous_union), ENTRY(in_out_replaced_by_callee), ENTRY(ptr_aliasing_preserved_within_a_call),
           ENTRY(handles_cross_as_descriptors), ENTRY(handles_in_arrays_and_structures), ENTRY(handles_hostile_indices), ENTRY(varying_arrays_inside_structures), ENTRY(allocation_budget_per_message),
           ENTRY(long_list_many_pointer_ids), ENTRY(nesting_depth_limited),
-          ENTRY(count_larger_than_the_data), ENTRY(oversized_messages_refused), ENTRY(headers_checked),
+          ENTRY(callee_data_that_cannot_be_encoded), ENTRY(count_larger_than_the_data), ENTRY(oversized_messages_refused), ENTRY(headers_checked),
           ENTRY(unknown_object_reference), ENTRY(fault_replies_and_discarded_replies), ENTRY(corruptions_were_tried))
