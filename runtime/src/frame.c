@@ -329,9 +329,15 @@ HRESULT amrt__frame_new(Call *c, const AmrtInterface *glue, const AmrtMethod *m,
     return S_OK;
 }
 
-/* Move the [out] values of the frame to the caller's pointers. The
- * caller's old [in,out] contents are freed with the caller's own counts,
- * so values others read are delivered last. */
+/* a top-level array's counts for amrt__deliver: the caller's is the one
+ * the frame's buffer was allocated with */
+static void frame_counts(void *slot, size_t *total, size_t *have)
+{
+    *total = *have = *arg_count(slot);
+}
+
+/* Move the [out] values of the frame to the caller's pointers (interp.c's
+ * amrt__deliver, after the flat values' fast path). */
 void amrt__frame_deliver(Frame *f, void **caller)
 {
     if (f->nflat) {
@@ -343,48 +349,5 @@ void amrt__frame_deliver(Frame *f, void **caller)
         }
         return;
     }
-    int n = f->m->nparams;
-    void *orig[64];                 /* the caller's view, for freeing its old [in,out] data */
-    Ctx ours, theirs;
-    frame_ctx(f, &ours);
-    theirs = ours;
-    if (n <= 64) {
-        for (int i = 0; i < n; i++)
-            orig[i] = f->m->params[i].dir == (AMRT_IN | AMRT_OUT) && caller[i] ? caller[i] : f->args[i];
-        theirs.args = orig;
-    }
-    for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; i < n; i++) {
-            const AmrtParam *p = &f->m->params[i];
-            const AmrtType *t = p->type;
-            if (!(p->dir & AMRT_OUT) || amrt__is_holder(t) != (pass == 1))
-                continue;
-            void *dst = caller[i] ? *(void **)caller[i] : NULL;     /* the caller's pointer */
-            void *ours_p = *(void **)f->args[i];                    /* our pointee / buffer */
-            if (!dst || !ours_p)
-                continue;                   /* nothing to deliver: frame_free frees ours */
-            if (t->kind == AMRT_K_POINTER) {
-                size_t sz = amrt__value_size(t->ref);
-                if (p->dir & AMRT_IN)
-                    amrt__deep_free(&theirs, t->ref, dst);    /* the callee replaced the caller's value */
-                memcpy(dst, ours_p, sz);                /* ownership moves to the caller */
-                if (!amrt__plain(t->ref))
-                    memset(ours_p, 0, sz);
-            } else if (t->kind == AMRT_K_ARRAY) {
-                size_t total = *arg_count(f->args[i]), cnt, first, len, es = amrt__value_size(t->ref);
-                if (!amrt__array_bounds(&ours, t, &cnt, &first, &len) || first > total)
-                    first = len = 0;
-                if (len > total - first)
-                    len = total - first;
-                if (p->dir & AMRT_IN) {
-                    size_t tc, tf, tl;          /* free the caller's elements it passed in */
-                    if (!amrt__plain(t->ref) && amrt__array_bounds(&theirs, t, &tc, &tf, &tl) && tc <= total)
-                        for (size_t k = tf; k < tf + tl; k++)
-                            amrt__deep_free(&theirs, t->ref, (char *)dst + k * es);
-                }
-                memcpy((char *)dst + first * es, (char *)ours_p + first * es, len * es);
-                if (!amrt__plain(t->ref))
-                    memset((char *)ours_p + first * es, 0, len * es);
-            }
-        }
+    amrt__deliver(f->m, f->args, caller, frame_counts);
 }

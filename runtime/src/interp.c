@@ -536,3 +536,57 @@ void amrt__deep_free(const Ctx *c, const AmrtType *t, void *v)
 {
     amrt__free_value(NULL, c, t, v);
 }
+
+/* ==================================================================== delivering */
+
+/* Move the [out] values of method m at args to the caller's pointers, as
+ * Finish_ does (see interp.h). Holders last: the others' counts read them. */
+void amrt__deliver(const AmrtMethod *m, void *const *args, void *const *caller,
+                   void (*counts)(void *slot, size_t *total, size_t *have))
+{
+    int n = m->nparams;
+    void *orig[64];                 /* the caller's view, for freeing its old [in,out] data */
+    Ctx ours = amrt__ctx(m, args), theirs = ours;
+    if (n <= 64) {
+        for (int i = 0; i < n; i++)
+            orig[i] = m->params[i].dir == (AMRT_IN | AMRT_OUT) && caller[i] ? caller[i] : args[i];
+        theirs.args = orig;
+    }
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < n; i++) {
+            const AmrtParam *p = &m->params[i];
+            const AmrtType *t = p->type;
+            if (!(p->dir & AMRT_OUT) || amrt__is_holder(t) != (pass == 1))
+                continue;
+            void *dst = caller[i] ? *(void *const *)caller[i] : NULL;     /* the caller's pointer */
+            void *mine = *(void **)args[i];                              /* our pointee / buffer */
+            if (!dst || !mine)
+                continue;                   /* nothing to deliver: the frame frees ours */
+            if (t->kind == AMRT_K_POINTER) {
+                size_t sz = amrt__value_size(t->ref);
+                if (p->dir & AMRT_IN)
+                    amrt__deep_free(&theirs, t->ref, dst);    /* the callee replaced the caller's value */
+                memcpy(dst, mine, sz);                  /* ownership moves to the caller */
+                if (!amrt__plain(t->ref))
+                    memset(mine, 0, sz);
+            } else if (t->kind == AMRT_K_ARRAY) {
+                size_t total, have, cnt, first, len, es = amrt__value_size(t->ref);
+                counts(args[i], &total, &have);
+                if (!amrt__array_bounds(&ours, t, &cnt, &first, &len) || first > total || first > have)
+                    first = len = 0;
+                if (len > total - first)
+                    len = total - first;
+                if (len > have - first)
+                    len = have - first;
+                if (p->dir & AMRT_IN) {
+                    size_t tc, tf, tl;          /* free the caller's elements it passed in */
+                    if (!amrt__plain(t->ref) && amrt__array_bounds(&theirs, t, &tc, &tf, &tl) && tc <= total)
+                        for (size_t k = tf; k < tf + tl; k++)
+                            amrt__deep_free(&theirs, t->ref, (char *)dst + k * es);
+                }
+                memcpy((char *)dst + first * es, (char *)mine + first * es, len * es);
+                if (!amrt__plain(t->ref))
+                    memset((char *)mine + first * es, 0, len * es);
+            }
+        }
+}

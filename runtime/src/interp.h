@@ -127,4 +127,15 @@ void amrt__freer_fini(AmrtFreer *fr);
 void amrt__free_value(AmrtFreer *fr, const Ctx *c, const AmrtType *t, void *v);
 void amrt__free_elems_with(AmrtFreer *fr, const Ctx *c, const AmrtType *et, unsigned char *b, size_t n);
 
+/* Move the [out] values of method m, at args (args[i] -> the value of
+ * parameter i, on the callee's side), to the caller's pointers (caller[i]
+ * -> the caller's pointer argument i; NULL: not wanted), as Finish_ does:
+ * what they own now belongs to the caller (zeroed on our side, so that
+ * freeing args afterwards frees only what was not delivered); the
+ * caller's old [in, out] data is freed first, with the caller's own counts.
+ * counts gives a top-level array's element counts: the caller's ('total',
+ * what its buffer holds) and what args' buffer was allocated with ('have'). */
+void amrt__deliver(const AmrtMethod *m, void *const *args, void *const *caller,
+                   void (*counts)(void *slot, size_t *total, size_t *have));
+
 #endif

@@ -1511,57 +1511,12 @@ static HRESULT decode_reply(Dec *d, amrt__wire_frame *f, void *ret)
     return hr;
 }
 
-/* Move the [out] values of f to the caller's pointers, as the in-process
- * Finish_ does: the caller's old [in,out] data freed with the caller's
- * own counts, so values others read are delivered last. */
-static void deliver(amrt__wire_frame *f, void *const *caller)
+/* a top-level array's counts for amrt__deliver: the caller's, kept from
+ * the request, and what the reply allocated */
+static void frame_counts(void *slot, size_t *total, size_t *have)
 {
-    const AmrtMethod *m = f->m;
-    int n = m->nparams;
-    void *orig[64];
-    Ctx ours = amrt__ctx(m, f->args), theirs = ours;
-    if (n <= 64) {
-        for (int i = 0; i < n; i++)
-            orig[i] = m->params[i].dir == (AMRT_IN | AMRT_OUT) && caller[i] ? caller[i] : f->args[i];
-        theirs.args = orig;
-    }
-    for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; i < n; i++) {
-            const AmrtParam *p = &m->params[i];
-            const AmrtType *t = p->type;
-            if (!(p->dir & AMRT_OUT) || amrt__is_holder(t) != (pass == 1))
-                continue;
-            void *dst = caller[i] ? *(void *const *)caller[i] : NULL;
-            void *mine = *(void **)f->args[i];
-            if (!dst || !mine)
-                continue;               /* frame_clear frees ours */
-            if (t->kind == AMRT_K_POINTER) {
-                size_t sz = amrt__value_size(t->ref);
-                if (p->dir & AMRT_IN)
-                    amrt__deep_free(&theirs, t->ref, dst);
-                memcpy(dst, mine, sz);
-                if (!amrt__plain(t->ref))
-                    memset(mine, 0, sz);
-            } else if (t->kind == AMRT_K_ARRAY) {
-                size_t total = *arr_caller(f->args[i]), have = *arr_count(f->args[i]), cnt, first, len;
-                size_t es = amrt__value_size(t->ref);
-                if (!amrt__array_bounds(&ours, t, &cnt, &first, &len) || first > total || first > have)
-                    first = len = 0;
-                if (len > total - first)
-                    len = total - first;
-                if (len > have - first)
-                    len = have - first;
-                if (p->dir & AMRT_IN) {
-                    size_t tc, tf, tl;
-                    if (!amrt__plain(t->ref) && amrt__array_bounds(&theirs, t, &tc, &tf, &tl) && tc <= total)
-                        for (size_t k = tf; k < tf + tl; k++)
-                            amrt__deep_free(&theirs, t->ref, (char *)dst + k * es);
-                }
-                memcpy((char *)dst + first * es, (char *)mine + first * es, len * es);
-                if (!amrt__plain(t->ref))
-                    memset((char *)mine + first * es, 0, len * es);
-            }
-        }
+    *total = *arr_caller(slot);
+    *have = *arr_count(slot);
 }
 
 HRESULT amrt__wire_decode_reply(amrt__wire_frame *f, amrt__wire_buf *msg, const amrt__wire_peer *peer,
@@ -1581,7 +1536,7 @@ HRESULT amrt__wire_decode_reply(amrt__wire_frame *f, amrt__wire_buf *msg, const 
             f->aliased = true;
         dec_fini(&d);
         if (SUCCEEDED(hr))
-            deliver(f, args);
+            amrt__deliver(f->m, f->args, args, frame_counts);
     }
     amrt__wire_frame_clear(f);
     return hr;
