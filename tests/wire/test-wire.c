@@ -1294,6 +1294,50 @@ TEST(nesting_depth_limited)
     /* one deeper than the limit cannot be sent */
     nodes[AMRT__WIRE_MAX_DEPTH - 2].next = &nodes[AMRT__WIRE_MAX_DEPTH - 1];
     ASSERT_HR(E_INVALIDARG, roundtrip(&IDeep_amrt_glue, 0, dp, args, NULL));
+    /* nor received: a list of D nodes (each 80 bytes: its id, padding, its 56 bytes, four
+     * NULL members, then the next node's id; the last node's next is 0), grown by hand */
+    const AmrtMethod *m = amrt__wire_method(&IDeep_amrt_glue, 0);
+    enum { D = 200 };
+    for (int i = 0; i < D; i++) memset(&nodes[i], 0, sizeof nodes[i]), nodes[i].next = i + 1 < D ? &nodes[i + 1] : NULL;
+    amrt__wire_buf b, big;
+    amrt__wire_frame cf, sf;
+    amrt__wire_buf_init(&b);
+    amrt__wire_buf_init(&big);
+    amrt__wire_frame_init(&cf);
+    amrt__wire_frame_init(&sf);
+    amrt__wire_header h = req_header(&IDeep_amrt_glue, 0);
+    ASSERT_HR(S_OK, amrt__wire_encode_request(&b, &h, m, args, &peer, &cf));
+    for (int extra = AMRT__WIRE_MAX_DEPTH - D; extra <= AMRT__WIRE_MAX_DEPTH - D + 1; extra++) {
+        size_t at = AMRT__WIRE_HEADER + 80 * (size_t)D;
+        uint32_t v;
+        memcpy(&v, b.data + at, 4);
+        ASSERT_EQ(v, 0);                    /* the last node's next */
+        amrt__wire_buf_reset(&big);
+        unsigned char *p = amrt__wire_buf_append(&big, b.len + 80 * (size_t)extra);
+        memcpy(p, b.data, at);
+        for (int k = 0; k < extra; k++) {
+            unsigned char *node = p + at + 80 * (size_t)k;
+            memset(node, 0, 80);
+            v = (uint32_t)(D + k + 1);      /* the next id */
+            memcpy(node, &v, 4);
+        }
+        memcpy(p + at + 80 * (size_t)extra, b.data + at, b.len - at);
+        uint32_t body = (uint32_t)(big.len - AMRT__WIRE_HEADER);
+        memcpy(p + 8, &body, 4);
+        HRESULT want = D + extra <= AMRT__WIRE_MAX_DEPTH ? S_OK : BAD;
+        ASSERT_HR(want, amrt__wire_decode_request(&sf, m, &big, &peer));
+        amrt__wire_frame_clear(&sf);
+        const char *out = getenv("AMRT_WIRE_REGRESS");  /* its path: fuzz/wire-seeds/regress-nesting-257 */
+        FILE *fo = want == BAD && out && *out ? fopen(out, "wb") : NULL;
+        if (fo) {
+            fwrite(big.data, 1, big.len, fo);
+            fclose(fo);
+        }
+    }
+    amrt__wire_frame_fini(&cf);
+    amrt__wire_frame_fini(&sf);
+    amrt__wire_buf_fini(&b);
+    amrt__wire_buf_fini(&big);
     free(nodes);
     IUnknown_Release(dp);
     done();
