@@ -43,7 +43,7 @@ fuzz-wire: $(BUILD)/fuzz/fuzz_wire
 
 fuzz-wire-run: $(BUILD)/fuzz/fuzz_wire
 	@mkdir -p $(BUILD)/fuzz/wire-corpus
-	$(BUILD)/fuzz/fuzz_wire -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
+	$(BUILD)/fuzz/fuzz_wire -dict=fuzz/wire.dict -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
 	    -artifact_prefix=$(BUILD)/fuzz/wire- $(BUILD)/fuzz/wire-corpus fuzz/wire-seeds
 
 fuzz-wire-seeds: $(BUILD)/tests/test-wire
