@@ -542,7 +542,7 @@ TEST(unique_pointer_null_and_not)
     done();
 }
 
-TEST(interface_pointers_as_object_references)
+TEST(J9_interface_pointers_as_object_references)
 {
     IUnknown *k = obj_new(&kvtbl, &IID_IKinds), *in = obj_new(&plain_vtbl, &IID_IUnknown);
     IUnknown *out = NULL, *io = obj_new(&plain_vtbl, &IID_IUnknown);
@@ -562,7 +562,7 @@ TEST(interface_pointers_as_object_references)
     done();
 }
 
-TEST(iid_is)
+TEST(J9_iid_is)
 {
     IUnknown *k = obj_new(&kvtbl, &IID_IKinds);
     const IID *riid = &IID_IKinds; void *pv = NULL, **ppv = &pv;
@@ -1137,7 +1137,7 @@ static HRESULT STDMETHODCALLTYPE h_paired(IHandles *This, const FDPAIR *in, FDPA
 }
 static IHandlesVtbl hvtbl = { (void *)obj_qi, (void *)obj_addref, (void *)obj_release, h_pass, h_many, h_paired };
 
-TEST(handles_cross_as_descriptors)
+TEST(J16_handles_cross_as_descriptors)
 {
     IUnknown *hp = obj_new(&hvtbl, &IID_IHandles);
     int a[2], b[2];
@@ -1174,7 +1174,7 @@ TEST(handles_cross_as_descriptors)
     done();
 }
 
-TEST(handles_in_arrays_and_structures)
+TEST(J16_handles_in_arrays_and_structures)
 {
     IUnknown *hp = obj_new(&hvtbl, &IID_IHandles);
     int a[2];
@@ -1216,7 +1216,7 @@ TEST(handles_in_arrays_and_structures)
     done();
 }
 
-TEST(handles_hostile_indices)
+TEST(J13_J16_handles_hostile_indices)
 {
     const AmrtMethod *m = amrt__wire_method(&IHandles_amrt_glue, 0);
     amrt__wire_buf b;
@@ -1271,7 +1271,7 @@ TEST(long_list_many_pointer_ids)
     done();
 }
 
-TEST(nesting_depth_limited)
+TEST(J13_nesting_depth_limited)
 {
     IUnknown *dp = obj_new(&dvtbl, &IID_IDeep);
     enum { N = AMRT__WIRE_MAX_DEPTH + 10 };
@@ -1377,7 +1377,7 @@ TEST(varying_arrays_inside_structures)
 
 /* A few bytes of message whose counts ask for much memory: all that one
  * message's values allocate stays within twice the message limit (J13). */
-TEST(allocation_budget_per_message)
+TEST(J13_allocation_budget_per_message)
 {
     const AmrtMethod *m = amrt__wire_method(&ISpans_amrt_glue, 0);
     amrt__wire_set_max_message(65536);
@@ -1407,6 +1407,37 @@ TEST(allocation_budget_per_message)
     amrt__wire_frame_fini(&cf);
     amrt__wire_frame_fini(&sf);
     amrt__wire_buf_fini(&b);
+    done();
+}
+
+/* J14: a NULL [ref] pointer at a cross-process call: RPC_X_NULL_REF_POINTER,
+ * nothing encoded, whatever the kind and direction */
+TEST(J14_null_ref_pointers_nothing_sent)
+{
+    IUnknown *k = obj_new(&kvtbl, &IID_IKinds), *dp = obj_new(&dvtbl, &IID_IDeep);
+    POINT3 p = { 1, 2, 3 }, *pp = &p, *null = NULL;
+    void *in_ref[] = { &p, &null, &pp, &pp };           /* [in] const POINT3 * */
+    ASSERT_HR(NULLREF, roundtrip(&IKinds_amrt_glue, 1, k, in_ref, NULL));
+    void *inout_ref[] = { &p, &pp, &null, &pp };        /* [in, out] POINT3 * */
+    ASSERT_HR(NULLREF, roundtrip(&IKinds_amrt_glue, 1, k, inout_ref, NULL));
+    void *out_ref[] = { &p, &pp, &pp, &null };          /* [out] POINT3 * */
+    ASSERT_HR(NULLREF, roundtrip(&IKinds_amrt_glue, 1, k, out_ref, NULL));
+    const char *a = "a", *nulls = NULL; LPCWSTR w = (LPCWSTR)u"w"; char *c = NULL, **pc = &c; LPWSTR wc = NULL, *pw = &wc;
+    void *str_ref[] = { &nulls, &w, &pc, &pw };         /* [in, string] */
+    ASSERT_HR(NULLREF, roundtrip(&IKinds_amrt_glue, 2, k, str_ref, NULL));
+    char **nullpc = NULL;
+    void *outstr_ref[] = { &a, &w, &nullpc, &pw };      /* [out, string] char ** */
+    ASSERT_HR(NULLREF, roundtrip(&IKinds_amrt_glue, 2, k, outstr_ref, NULL));
+    ULONG n = 2; LONG v[2] = { 1, 2 }, *pv = v, *nullv = NULL;
+    void *arr_ref[] = { &n, &nullv, &pv, &pv };         /* [in, size_is(n)] */
+    ASSERT_HR(NULLREF, roundtrip(&IKinds_amrt_glue, 4, k, arr_ref, NULL));
+    NAMED named, *pn = &named, *nulln = NULL;
+    memset(&named, 0, sizeof named);
+    void *member_ref[] = { &pn, &pn, &nulln };          /* [in, out] NAMED *, after an [in] one encoded */
+    ASSERT_HR(NULLREF, roundtrip(&IDeep_amrt_glue, 0, dp, member_ref, NULL));
+    ASSERT(c == NULL && wc == NULL);
+    IUnknown_Release(k);
+    IUnknown_Release(dp);
     done();
 }
 
@@ -1464,7 +1495,7 @@ TEST(callee_data_that_cannot_be_encoded)
     done();
 }
 
-TEST(count_larger_than_the_data)
+TEST(J13_count_larger_than_the_data)
 {
     const AmrtMethod *m = amrt__wire_method(&IKinds_amrt_glue, 4);
     amrt__wire_buf b;
@@ -1496,7 +1527,7 @@ TEST(count_larger_than_the_data)
     done();
 }
 
-TEST(oversized_messages_refused)
+TEST(J13_oversized_messages_refused_limit_configurable)
 {
     const AmrtMethod *m = amrt__wire_method(&IKinds_amrt_glue, 4);
     amrt__wire_buf b;
@@ -1545,7 +1576,7 @@ TEST(oversized_messages_refused)
     done();
 }
 
-TEST(headers_checked)
+TEST(J13_J15_headers_checked_other_version_refused)
 {
     const AmrtMethod *m = amrt__wire_method(&IKinds_amrt_glue, 4);
     amrt__wire_buf b;
@@ -1595,7 +1626,7 @@ TEST(headers_checked)
     done();
 }
 
-TEST(unknown_object_reference)
+TEST(J13_unknown_object_reference)
 {
     IUnknown *k = obj_new(&kvtbl, &IID_IKinds), *in = obj_new(&plain_vtbl, &IID_IUnknown);
     const AmrtMethod *m = amrt__wire_method(&IKinds_amrt_glue, 7);
@@ -1631,7 +1662,7 @@ TEST(unknown_object_reference)
     done();
 }
 
-TEST(fault_replies_and_discarded_replies)
+TEST(J8_fault_replies_and_discarded_replies)
 {
     IUnknown *k = obj_new(&kvtbl, &IID_IKinds), *in = obj_new(&plain_vtbl, &IID_IUnknown);
     const AmrtMethod *m = amrt__wire_method(&IKinds_amrt_glue, 7);
@@ -1687,14 +1718,14 @@ TEST(corruptions_were_tried)
 
 RUN_TESTS(ENTRY(scalars_and_enums), ENTRY(structs_flat_by_value_and_by_pointer), ENTRY(strings_char_and_wchar),
           ENTRY(guids), ENTRY(conformant_arrays_size_is), ENTRY(varying_array_length_is),
-          ENTRY(unique_pointer_null_and_not), ENTRY(interface_pointers_as_object_references), ENTRY(iid_is),
+          ENTRY(unique_pointer_null_and_not), ENTRY(J9_interface_pointers_as_object_references), ENTRY(J9_iid_is),
           ENTRY(struct_with_string_bstr_sized_member_interface_and_list),
           ENTRY(struct_by_value_with_fixed_array_of_pointers), ENTRY(union_switch_is_every_arm),
           ENTRY(array_of_structs_with_unions), ENTRY(encapsulated_union), ENTRY(bstrs_null_empty_and_binary),
           ENTRY(size_expressions_arithmetic_max_is_sizeof), ENTRY(first_is_last_is_window),
           ENTRY(out_array_sized_by_out_value), ENTRY(arrays_of_strings), ENTRY(conformant_structures),
           ENTRY(medium_anonymous_union), ENTRY(in_out_replaced_by_callee), ENTRY(ptr_aliasing_preserved_within_a_call),
-          ENTRY(handles_cross_as_descriptors), ENTRY(handles_in_arrays_and_structures), ENTRY(handles_hostile_indices), ENTRY(varying_arrays_inside_structures), ENTRY(allocation_budget_per_message),
-          ENTRY(long_list_many_pointer_ids), ENTRY(nesting_depth_limited),
-          ENTRY(callee_data_that_cannot_be_encoded), ENTRY(count_larger_than_the_data), ENTRY(oversized_messages_refused), ENTRY(headers_checked),
-          ENTRY(unknown_object_reference), ENTRY(fault_replies_and_discarded_replies), ENTRY(corruptions_were_tried))
+          ENTRY(J16_handles_cross_as_descriptors), ENTRY(J16_handles_in_arrays_and_structures), ENTRY(J13_J16_handles_hostile_indices), ENTRY(varying_arrays_inside_structures), ENTRY(J13_allocation_budget_per_message),
+          ENTRY(long_list_many_pointer_ids), ENTRY(J13_nesting_depth_limited),
+          ENTRY(callee_data_that_cannot_be_encoded), ENTRY(J13_count_larger_than_the_data), ENTRY(J13_oversized_messages_refused_limit_configurable), ENTRY(J13_J15_headers_checked_other_version_refused),
+          ENTRY(J13_unknown_object_reference), ENTRY(J8_fault_replies_and_discarded_replies), ENTRY(J14_null_ref_pointers_nothing_sent), ENTRY(corruptions_were_tried))
