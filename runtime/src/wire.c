@@ -1262,9 +1262,12 @@ static HRESULT encode_request(Enc *e, amrt__wire_header *h, const AmrtMethod *m,
         const AmrtParam *p = &m->params[i];
         if (p->dir != AMRT_OUT || !args[i] || *(void *const *)args[i] || (p->type->flags & AMRT_F_UNIQUE))
             continue;
-        size_t n = 1, first, len;
-        if (p->type->kind == AMRT_K_ARRAY && !amrt__array_bounds(&c, p->type, &n, &first, &len))
-            return E_INVALIDARG;
+        int64_t n = 1;                  /* an array's count (not its length: that may read [out] values) */
+        if (p->type->kind == AMRT_K_ARRAY) {
+            n = p->type->size;
+            if (p->type->size_x && !amrt__eval(&c, p->type->size_x, &n))
+                return E_INVALIDARG;
+        }
         if ((p->type->kind == AMRT_K_POINTER || p->type->kind == AMRT_K_ARRAY) && n)
             return HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER);  /* (an empty array may be NULL) */
     }

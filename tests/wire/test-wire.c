@@ -524,6 +524,11 @@ TEST(varying_array_length_is)
     memset(buf, 0xee, sizeof buf);
     CALL(IKinds_amrt_glue, 5, k, &max, &pb, &pl);
     ASSERT_EQ(len, 5);
+    BYTE *nullb = NULL;                     /* J14, whatever the [out] length's old value says */
+    len = 1000;
+    void *args[] = { &max, &nullb, &pl };
+    ASSERT_HR(NULLREF, roundtrip(&IKinds_amrt_glue, 5, k, args, NULL));
+    len = 99;
     for (int i = 0; i < 5; i++) ASSERT_EQ(buf[i], i + 1);
     for (int i = 5; i < 10; i++) ASSERT_EQ(buf[i], 0xee);     /* not transmitted */
     IUnknown_Release(k);
