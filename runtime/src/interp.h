@@ -109,9 +109,10 @@ HRESULT amrt__copy_elems(const Ctx *c, const AmrtType *et, const unsigned char *
 void amrt__free_elems(const Ctx *c, const AmrtType *et, unsigned char *b, size_t n);
 
 /* Freeing values whose pointers may be shared (a decoded message that
- * aliased them, J13's [ptr]) or may point into storage that is not the
- * heap's (a wire frame's own): each pointer's pointee freed once, none
- * inside the 'keep' ranges [lo, hi) handed back to the heap. */
+ * sent one pointer twice: [ptr], a list with a cycle) or may point into
+ * storage that is not the heap's (a wire frame's own): each pointer's
+ * pointee freed once, none inside the 'keep' ranges [lo, hi) handed back
+ * to the heap. */
 typedef struct AmrtFreer {
     bool aliased;                   /* pointers may be shared: remember what was freed */
     bool full;                      /* the set could not grow: leak rather than free twice */
