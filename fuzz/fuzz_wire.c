@@ -10,12 +10,13 @@
  * its length): a REQUEST, which picks its method by the header's IID and
  * method index as a server does, then optionally the REPLY to it. When
  * the request decodes, the harness also checks that the encoder takes
- * back what the decoder accepted (it is re-encoded and decoded again),
+ * back what the decoder accepted (re-encoded, it decodes again, and
+ * encoding that gives the same bytes: the encoding is a fixed point),
  * encodes a reply from the server's frame, and decodes the second message
  * as the reply to the re-encoded request, into the caller's pointers, or
  * only to discard it (J8) when the request's call_id is odd, or with no
- * pointer wanted when its bit 1 is set. Descriptors
- * the header announces are dups of /dev/null.
+ * pointer wanted when its bit 1 is set. Descriptors the header announces
+ * are dups of /dev/null.
  *
  *   make fuzz-wire                     build build/fuzz/fuzz_wire (clang)
  *   make fuzz-wire-run                 fuzz for FUZZ_SECONDS from fuzz/wire-seeds
@@ -179,10 +180,37 @@ static void run(const uint8_t *data, size_t size)
         if (FAILED(hr) && hr != E_OUTOFMEMORY)
             die("a decoded request does not encode again", hr);
         if (SUCCEEDED(hr)) {
-            HRESULT hr2 = amrt__wire_decode_request(&sf2, m, &again, &peer);
+            /* (a copy: decoding takes the descriptors out of the message) */
+            amrt__wire_buf copy;
+            amrt__wire_buf_init(&copy);
+            unsigned char *p = amrt__wire_buf_append(&copy, again.len);
+            if (p) {
+                memcpy(p, again.data, again.len);
+                for (unsigned i = 0; i < again.nfds; i++)
+                    amrt__wire_buf_push_fd(&copy, fcntl(again.fds[i], F_DUPFD_CLOEXEC, 0));
+            }
+            HRESULT hr2 = p ? amrt__wire_decode_request(&sf2, m, &copy, &peer) : E_OUTOFMEMORY;
             if (FAILED(hr2) && hr2 != E_OUTOFMEMORY)
                 die("a re-encoded request does not decode", hr2);
+            /* and the encoding is a fixed point: what it decodes to encodes to the same bytes */
+            if (SUCCEEDED(hr2)) {
+                amrt__wire_buf third;
+                amrt__wire_frame cf3;
+                amrt__wire_buf_init(&third);
+                amrt__wire_frame_init(&cf3);
+                amrt__wire_header h3 = h2;
+                HRESULT hr3 = amrt__wire_encode_request(&third, &h3, m, sf2.args, &peer, &cf3);
+                if (FAILED(hr3) && hr3 != E_OUTOFMEMORY)
+                    die("a twice-decoded request does not encode", hr3);
+                if (SUCCEEDED(hr3) && (third.len != again.len || third.nfds != again.nfds ||
+                                       memcmp(third.data, again.data, again.len)))
+                    die("encoding what a message decodes to gives other bytes", E_FAIL);
+                amrt__wire_revoke(&third, &peer);
+                amrt__wire_frame_fini(&cf3);
+                amrt__wire_buf_fini(&third);
+            }
             amrt__wire_frame_clear(&sf2);
+            amrt__wire_buf_fini(&copy);
         }
         /* the server's reply with its [out] values as the decoder left them (zeroed) */
         amrt__wire_header rh = { 0 };
