@@ -135,6 +135,8 @@ AMIDLRT_API HRESULT AmrtRegisterInterfaces(const AmrtInterface *const *ifaces, i
 AMIDLRT_API HRESULT AmrtBegin(void *call, const AmrtInterface *glue, int method, void **args);
 AMIDLRT_API HRESULT AmrtFinish(void *call, const AmrtInterface *glue, int method, void **args, void *ret);
 AMIDLRT_API void *AmrtProxyTarget(void *proxy_iface);
+/* the proxy thunks' way across processes when AmrtProxyTarget is NULL */
+AMIDLRT_API HRESULT AmrtProxyInvoke(void *proxy_iface, const AmrtInterface *glue, int method, void **args, void *ret);
 AMIDLRT_API HRESULT AmrtProxyQueryInterface(void *proxy_iface, REFIID iid, void **ppv);
 AMIDLRT_API ULONG AmrtProxyAddRef(void *proxy_iface);
 AMIDLRT_API ULONG AmrtProxyRelease(void *proxy_iface);

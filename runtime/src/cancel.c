@@ -162,7 +162,7 @@ HRESULT CoGetCallContext(REFIID riid, void **ppv)
         return IUnknown_QueryInterface(switched_context, riid, ppv);
     Frame *f = amrt__current_frame;
     if (!f)
-        return RPC_E_NO_CONTEXT;
+        return amrt__incall_context(riid, ppv);     /* a call from another process, if any (J12) */
     if (IsEqualIID(riid, &IID_ICancelMethodCalls))
         return IUnknown_QueryInterface(&f->call->inner, riid, ppv);
     return RPC_E_NO_CONTEXT;            /* IServerSecurity and others: no context here (RULES.md F3) */
@@ -171,8 +171,8 @@ HRESULT CoGetCallContext(REFIID riid, void **ppv)
 HRESULT CoTestCancel(void)
 {
     Frame *f = amrt__current_frame;
-    if (!f)
-        return RPC_E_NO_CONTEXT;
+    if (!f)     /* a call from another process, if any (J7, J11) */
+        return !amrt__in_incall() ? RPC_E_NO_CONTEXT : amrt__incall_canceled() ? RPC_E_CALL_CANCELED : S_OK;
     /* a detached fast call keeps C_CANCELED until its worker is done */
     bool canceled = f->fast ? atomic_load_explicit(&f->call->ev.word, memory_order_acquire) & C_CANCELED
                             : atomic_load_explicit(&f->fl, memory_order_acquire) & F_CANCELED;

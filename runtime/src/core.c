@@ -146,11 +146,21 @@ HRESULT CoRegisterClassObject(REFCLSID rclsid, IUnknown *factory, DWORD clsctx, 
     registrations = r;
     *cookie = r->cookie;
     amrt__mutex_unlock(&reg_lock);
+    if (clsctx & CLSCTX_LOCAL_SERVER) {
+        /* other processes of the user reach it too (RULES.md J1) */
+        HRESULT hr = amrt__publish(clsid, r->cookie, flags);
+        if (FAILED(hr)) {
+            CoRevokeClassObject(*cookie);
+            *cookie = 0;
+            return hr;
+        }
+    }
     return S_OK;
 }
 
 HRESULT CoRevokeClassObject(DWORD cookie)
 {
+    amrt__unpublish(cookie);            /* no new activations from other processes (J1) */
     amrt__mutex_lock(&reg_lock);
     Registration **pp = &registrations, *r = NULL;
     for (; *pp; pp = &(*pp)->next)
@@ -180,6 +190,14 @@ static IUnknown *find_factory(const CLSID *clsid, DWORD clsctx, DWORD *found_ctx
             break;
         }
     amrt__mutex_unlock(&reg_lock);
+    return f;
+}
+
+IUnknown *amrt__class_factory(const CLSID *clsid, DWORD ctx, DWORD *flags)
+{
+    DWORD found = 0;
+    IUnknown *f = find_factory(clsid, ctx, &found);
+    *flags = found;
     return f;
 }
 
@@ -215,7 +233,7 @@ HRESULT CoGetClassObject(REFCLSID rclsid, DWORD clsctx, LPVOID reserved, REFIID 
     DWORD ctx = 0;
     IUnknown *f = find_factory(clsid, clsctx, &ctx);
     if (!f)
-        return REGDB_E_CLASSNOTREG;
+        return clsctx & CLSCTX_LOCAL_SERVER ? amrt__activate(clsid, iid, true, ppv) : REGDB_E_CLASSNOTREG;
     HRESULT hr = f->lpVtbl->QueryInterface(f, AMRT_IID(iid), ppv);
     f->lpVtbl->Release(f);
     return hr;
@@ -243,6 +261,9 @@ HRESULT CoCreateInstance(REFCLSID rclsid, IUnknown *outer, DWORD clsctx, REFIID 
     IUnknown *f = find_factory(clsid, clsctx & CLSCTX_INPROC_SERVER ? CLSCTX_INPROC_SERVER : 0, &ctx);
     if (!f)
         f = find_factory(clsid, clsctx, &ctx);
+    if (!f && (clsctx & CLSCTX_LOCAL_SERVER))
+        /* another process serves it, or is started to (RULES.md J1, J2) */
+        return outer ? CLASS_E_NOAGGREGATION : amrt__activate(clsid, iid, false, ppv);
     if (!f)
         return REGDB_E_CLASSNOTREG;
     IClassFactory *cf = NULL;
@@ -272,6 +293,7 @@ HRESULT CoCreateInstance(REFCLSID rclsid, IUnknown *outer, DWORD clsctx, REFIID 
  * stay valid until it releases them. */
 void amrt__shutdown(void)
 {
+    amrt__remote_shutdown();            /* calls to other processes end first (J10, J11) */
     amrt__pool_shutdown();
     amrt__revoke_all();
 }

@@ -101,7 +101,10 @@ static HRESULT proxy_qi(Proxy *px, const IID *iid, void **ppv)
             pi = pi->next;
         if (!pi) {
             IUnknown *target = NULL;
-            HRESULT hr = IUnknown_QueryInterface(px->object, iid, (void **)&target);
+            /* an object in another process has no local target: the glue's
+             * thunks call AmrtProxyInvoke (RULES.md J4) */
+            HRESULT hr = amrt__is_remote(px->object) ? amrt__remote_qi(px->object, iid)
+                                                     : IUnknown_QueryInterface(px->object, iid, (void **)&target);
             if (FAILED(hr)) {
                 amrt__mutex_unlock(&px->lock);
                 return hr;
@@ -132,7 +135,8 @@ static ULONG proxy_release(Proxy *px)
     if (left == 0) {
         for (ProxyIface *pi = px->ifaces, *next; pi; pi = next) {
             next = pi->next;
-            IUnknown_Release(pi->target);
+            if (pi->target)
+                IUnknown_Release(pi->target);
             amrt__free(pi);
         }
         IUnknown_Release(px->object);
@@ -187,7 +191,17 @@ static HRESULT STDMETHODCALLTYPE cf_createcall(ICallFactory *This, REFIID riid, 
     if (!g)
         return E_NOINTERFACE;
     IUnknown *server = NULL;
-    HRESULT hr = IUnknown_QueryInterface(px->object, g->iid, (void **)&server);
+    HRESULT hr;
+    if (amrt__is_remote(px->object)) {
+        /* client-side async on the proxy's own interface: a worker makes
+         * the synchronous cross-process call (RULES.md J5) */
+        if (FAILED(proxy_qi(px, g->iid, (void **)&server)))
+            return E_NOINTERFACE;
+        hr = amrt__call_create(g, server, NULL, ctrl, riid2, (void **)ppv);
+        IUnknown_Release(server);
+        return hr;
+    }
+    hr = IUnknown_QueryInterface(px->object, g->iid, (void **)&server);
     if (FAILED(hr))
         return E_NOINTERFACE;
     /* an object that implements ICallFactory itself gets server-side async (E7) */
@@ -245,4 +259,22 @@ ULONG AmrtProxyAddRef(void *iface)
 ULONG AmrtProxyRelease(void *iface)
 {
     return proxy_release(((ProxyIface *)iface)->proxy);
+}
+
+/* The glue's proxy thunk of an interface with no local target (an object
+ * in another process): the call crosses (RULES.md J4). */
+HRESULT AmrtProxyInvoke(void *iface, const AmrtInterface *glue, int method, void **args, void *ret)
+{
+    ProxyIface *pi = iface;
+    return amrt__remote_invoke(pi->proxy->object, glue, method, args, ret);
+}
+
+IUnknown *amrt__proxy_object(IUnknown *obj)
+{
+    IUnknown *id = NULL;
+    if (!obj || FAILED(IUnknown_QueryInterface(obj, &IID_IUnknown, (void **)&id)) || !id)
+        return obj;
+    IUnknown *inner = id->lpVtbl == (IUnknownVtbl *)&unk_vtbl ? PX_FROM(id, unk)->object : obj;
+    IUnknown_Release(id);       /* the proxy's caller holds it */
+    return inner;
 }

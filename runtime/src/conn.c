@@ -1,0 +1,751 @@
+/*
+ * conn.c - connections between processes and the one I/O thread.
+ *
+ * A process has at most one I/O thread, started with its first
+ * connection or its first published class. It waits on an epoll set
+ * holding the listening socket (a server), every connection, and an
+ * eventfd that wakes it for shutdown. It only reads: it assembles
+ * messages, completes the call waiting for a reply (its id names it;
+ * replies come in any order, J6), and hands each incoming call to a
+ * thread of its own, so that a slow call never delays another. Any thread
+ * sends, one whole message at a time under the connection's send lock.
+ *
+ * A connection that closes, or sends what is not a message, is dead: the
+ * calls waiting on it fail with RPC_E_SERVER_DIED (J10), the peer's calls
+ * running here see CoTestCancel say canceled, and the references the peer
+ * held on our objects are released (J11). Later calls through it fail
+ * at once with RPC_E_DISCONNECTED.
+ *
+ * The handshake (J12, J15): the client sends HELLO (magic, version, pid);
+ * the server first checks the peer's credentials (SO_PEERCRED): another
+ * user gets a WELCOME carrying E_ACCESSDENIED and the connection is
+ * closed; a HELLO of another version gets RPC_E_VERSION_MISMATCH.
+ */
+#include "remote.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { K_CONN = 1, K_LISTEN, K_WAKE };
+
+static pthread_mutex_t io_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t io_cond = PTHREAD_COND_INITIALIZER;
+static int epfd = -1, wakefd = -1;
+static pthread_t io_thread;
+static bool io_running, io_stopping;
+static AmrtConn *conns;                 /* every live connection (io_lock) */
+static int listen_fd = -1;
+static char listen_path[108];
+static bool listen_owned;               /* we made the socket file (not LISTEN_FDS) */
+static int incalls_running;             /* io_lock */
+static const int listen_tag = K_LISTEN, wake_tag = K_WAKE;
+
+void amrt__msg_init(AmrtMsg *m)
+{
+    memset(&m->h, 0, sizeof m->h);
+    amrt__wire_buf_init(&m->buf);
+}
+
+void amrt__msg_free(AmrtMsg *m)
+{
+    amrt__wire_buf_fini(&m->buf);
+    amrt__wire_buf_init(&m->buf);
+}
+
+/* ==================================================================== connections */
+
+static AmrtConn *conn_new(int fd, bool accepted)
+{
+    AmrtConn *c = amrt__calloc(sizeof *c);
+    if (!c)
+        return NULL;
+    c->kind = K_CONN;
+    atomic_init(&c->refs, 1);
+    c->fd = fd;
+    c->accepted = accepted;
+    pthread_mutex_init(&c->send_lock, NULL);
+    pthread_mutex_init(&c->lock, NULL);
+    amrt__tp_peer(fd, &c->peer);
+    amrt__msg_init(&c->in);
+    amrt__peer_init(c);
+    return c;
+}
+
+void amrt__conn_release(AmrtConn *c)
+{
+    if (atomic_fetch_sub(&c->refs, 1) != 1)
+        return;
+    amrt__tp_close(c->fd);
+    amrt__msg_free(&c->in);
+    pthread_mutex_destroy(&c->send_lock);
+    pthread_mutex_destroy(&c->lock);
+    amrt__free(c);
+}
+
+int amrt__conn_send(AmrtConn *c, amrt__wire_buf *b)
+{
+    if (atomic_load(&c->dead))
+        return -EPIPE;
+    int fds[AMRT__WIRE_MAX_FDS];
+    unsigned n = 0;
+    for (unsigned i = 0; i < b->nfds && n < AMRT__WIRE_MAX_FDS; i++)
+        if (b->fds[i] >= 0)
+            fds[n++] = b->fds[i];
+    pthread_mutex_lock(&c->send_lock);
+    int rc = amrt__tp_send(c->fd, b->data, b->len, NULL, 0, fds, (int)n);
+    pthread_mutex_unlock(&c->send_lock);
+    return rc;
+}
+
+int amrt__conn_send_small(AmrtConn *c, amrt__wire_header *h, const void *body, size_t len)
+{
+    amrt__wire_buf b;
+    amrt__wire_buf_init(&b);
+    int rc = -ENOMEM;
+    void *p;
+    if (SUCCEEDED(amrt__wire_buf_start(&b)) && (!len || (p = amrt__wire_buf_append(&b, len)))) {
+        if (len)
+            memcpy(p, body, len);
+        amrt__wire_buf_seal(&b, h);
+        rc = amrt__conn_send(c, &b);
+    }
+    amrt__wire_buf_fini(&b);
+    return rc;
+}
+
+static amrt__wire_header head_of(int type, uint64_t call_id, HRESULT status, uint64_t oid)
+{
+    amrt__wire_header h;
+    memset(&h, 0, sizeof h);
+    h.magic = AMRT__WIRE_MAGIC;
+    h.version = AMRT__WIRE_VERSION;
+    h.type = (uint8_t)type;
+    h.call_id = call_id;
+    h.status = (int32_t)status;
+    h.object_id = oid;
+    return h;
+}
+
+/* The connection is over (on the I/O thread, or at shutdown with the I/O
+ * thread stopped): fail what waits on it, cancel what runs for it, let go
+ * of what the peer held. */
+static void conn_fail(AmrtConn *c)
+{
+    if (atomic_exchange(&c->dead, true))
+        return;
+    if (epfd >= 0)
+        epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    shutdown(c->fd, SHUT_RDWR);         /* closed at the last reference: no reuse of the number meanwhile */
+    pthread_mutex_lock(&c->lock);
+    for (AmrtPending *p = c->pending; p; p = p->next) {
+        p->done = true;
+        p->fail = RPC_E_SERVER_DIED;
+        pthread_cond_signal(&p->cond);
+    }
+    c->pending = NULL;
+    for (AmrtInCall *ic = c->incalls; ic; ic = ic->next)
+        atomic_store(&ic->canceled, true);
+    pthread_mutex_unlock(&c->lock);
+    amrt__release_exports(c);
+    pthread_mutex_lock(&io_lock);
+    for (AmrtConn **pp = &conns; *pp; pp = &(*pp)->next)
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+    pthread_mutex_unlock(&io_lock);
+    amrt__conn_release(c);              /* the reference of the I/O thread's set */
+}
+
+/* ==================================================================== incoming calls */
+
+static void *incall_thread(void *arg)
+{
+    AmrtInCall *ic = arg;
+    AmrtConn *c = ic->conn;
+    amrt__dispatch(c, ic);
+    pthread_mutex_lock(&c->lock);
+    for (AmrtInCall **pp = &c->incalls; *pp; pp = &(*pp)->next)
+        if (*pp == ic) {
+            *pp = ic->next;
+            break;
+        }
+    pthread_mutex_unlock(&c->lock);
+    amrt__msg_free(&ic->msg);
+    amrt__free(ic);
+    amrt__conn_release(c);
+    pthread_mutex_lock(&io_lock);
+    if (--incalls_running == 0)
+        pthread_cond_broadcast(&io_cond);
+    pthread_mutex_unlock(&io_lock);
+    return NULL;
+}
+
+static void start_incall(AmrtConn *c, AmrtMsg *m)
+{
+    AmrtInCall *ic = amrt__calloc(sizeof *ic);
+    if (!ic) {
+        amrt__wire_header h = head_of(m->h.type == M_CALL ? M_REPLY : m->h.type + 1, m->h.call_id, E_OUTOFMEMORY, 0);
+        amrt__conn_send_small(c, &h, NULL, 0);
+        amrt__msg_free(m);
+        return;
+    }
+    ic->conn = c;
+    ic->msg = *m;
+    amrt__msg_init(m);
+    atomic_init(&ic->canceled, false);
+    atomic_fetch_add(&c->refs, 1);
+    pthread_mutex_lock(&c->lock);
+    ic->next = c->incalls;
+    c->incalls = ic;
+    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_lock(&io_lock);
+    incalls_running++;
+    pthread_mutex_unlock(&io_lock);
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    pthread_t t;
+    if (pthread_create(&t, &a, incall_thread, ic) != 0) {
+        amrt__wire_header h = head_of(ic->msg.h.type == M_CALL ? M_REPLY : ic->msg.h.type + 1, ic->msg.h.call_id,
+                                      E_OUTOFMEMORY, 0);
+        amrt__conn_send_small(c, &h, NULL, 0);
+        ic->msg.h.type = 0;             /* nothing to run */
+        incall_thread(ic);
+    }
+    pthread_attr_destroy(&a);
+}
+
+/* ==================================================================== the receiver */
+
+static bool good_hello(AmrtMsg *m)
+{
+    if (m->h.type != M_HELLO || m->h.length < 16 || memcmp(amrt__msg_body(m), AMRT_PROTO_MAGIC, 8) != 0)
+        return false;
+    uint32_t v;
+    memcpy(&v, amrt__msg_body(m) + 8, 4);
+    return v == AMRT_PROTO_VERSION;
+}
+
+/* the server's HELLO: status S_OK, or why the connection is refused */
+static void send_welcome(int fd, HRESULT hr)
+{
+    unsigned char body[16];
+    memcpy(body, AMRT_PROTO_MAGIC, 8);
+    uint32_t v = AMRT_PROTO_VERSION, pid = (uint32_t)getpid();
+    memcpy(body + 8, &v, 4);
+    memcpy(body + 12, &pid, 4);
+    amrt__wire_header h = head_of(M_HELLO, 0, hr, 0);
+    amrt__wire_buf b;
+    amrt__wire_buf_init(&b);
+    void *p;
+    if (SUCCEEDED(amrt__wire_buf_start(&b)) && (p = amrt__wire_buf_append(&b, sizeof body))) {
+        memcpy(p, body, sizeof body);
+        amrt__wire_buf_seal(&b, &h);
+        amrt__tp_send(fd, b.data, b.len, NULL, 0, NULL, 0);
+    }
+    amrt__wire_buf_fini(&b);
+}
+
+/* One whole message arrived: false drops the connection. */
+static bool conn_message(AmrtConn *c, AmrtMsg *m)
+{
+    if (c->accepted && !c->hello) {
+        if (!good_hello(m)) {
+            send_welcome(c->fd, RPC_E_VERSION_MISMATCH);
+            return false;
+        }
+        c->hello = true;
+        send_welcome(c->fd, S_OK);
+        amrt__msg_free(m);
+        return true;
+    }
+    switch (m->h.type) {
+    case M_ACTIVATED:
+    case M_QI_REPLY:
+    case M_REPLY: {
+        pthread_mutex_lock(&c->lock);
+        AmrtPending **pp = &c->pending;
+        while (*pp && (*pp)->id != m->h.call_id)
+            pp = &(*pp)->next;
+        AmrtPending *p = *pp;
+        if (p) {
+            *pp = p->next;
+            p->reply = *m;
+            amrt__msg_init(m);
+            p->done = true;
+            pthread_cond_signal(&p->cond);
+        }
+        pthread_mutex_unlock(&c->lock);
+        if (!p) {
+            /* nobody waits (a call given up, J7): discard it, the references in it too */
+            if (m->h.type == M_REPLY) {
+                amrt__wire_frame f;
+                amrt__wire_frame_init(&f);
+                amrt__wire_discard_reply(&f, &m->buf, &c->wpeer);
+                amrt__wire_frame_fini(&f);
+            }
+            amrt__msg_free(m);
+        }
+        return true;
+    }
+    case M_ACTIVATE:
+    case M_QI:
+    case M_CALL:
+        if (!c->accepted && m->h.type == M_ACTIVATE) {
+            amrt__msg_free(m);
+            return false;               /* a server does not activate in its client */
+        }
+        start_incall(c, m);
+        return true;
+    case M_CANCEL:
+        pthread_mutex_lock(&c->lock);
+        for (AmrtInCall *ic = c->incalls; ic; ic = ic->next)
+            if (ic->msg.h.call_id == m->h.call_id)
+                atomic_store(&ic->canceled, true);
+        pthread_mutex_unlock(&c->lock);
+        amrt__msg_free(m);
+        return true;
+    case M_RELEASE: {
+        uint32_t n = 0;
+        if (m->h.length >= 4)
+            memcpy(&n, amrt__msg_body(m), 4);
+        uint64_t oid = m->h.object_id;
+        amrt__msg_free(m);
+        amrt__release_export(c, oid, (long)n);
+        return true;
+    }
+    default:
+        amrt__msg_free(m);
+        return false;                   /* not a message of this protocol (J13) */
+    }
+}
+
+/* Read what is there; false: the connection is over. */
+static bool conn_read(AmrtConn *c)
+{
+    static unsigned char buf[65536];    /* the I/O thread's */
+    for (;;) {
+        int fds[16], nfds = 0;
+        ssize_t n = amrt__tp_recv(c->fd, buf, sizeof buf, fds, &nfds, 16);
+        for (int i = 0; i < nfds; i++)
+            if (FAILED(amrt__wire_buf_push_fd(&c->in.buf, fds[i])))
+                return false;
+        if (n == -EAGAIN)
+            return true;
+        if (n <= 0)
+            return false;
+        size_t off = 0;
+        while (off < (size_t)n) {
+            size_t want = c->have_head ? AMRT__WIRE_HEADER + (size_t)c->in.h.length : AMRT__WIRE_HEADER;
+            size_t take = want - c->got;
+            if (take > (size_t)n - off)
+                take = (size_t)n - off;
+            if (take) {
+                void *p = amrt__wire_buf_append(&c->in.buf, take);
+                if (!p)
+                    return false;       /* beyond the limit (J13) or no memory: drop the connection */
+                memcpy(p, buf + off, take);
+                c->got += take;
+                off += take;
+            }
+            if (c->got < want)
+                break;
+            if (!c->have_head) {
+                if (FAILED(amrt__wire_header_get(c->in.buf.data, &c->in.h)))
+                    return false;       /* not ours, another version, oversized (J13, J15) */
+                c->have_head = true;
+                if (c->in.h.length)
+                    continue;
+            }
+            AmrtMsg m = c->in;
+            amrt__msg_init(&c->in);
+            c->got = 0;
+            c->have_head = false;
+            if (!conn_message(c, &m)) {
+                amrt__msg_free(&m);
+                return false;
+            }
+        }
+    }
+}
+
+static void accept_all(void)
+{
+    for (;;) {
+        int fd = amrt__tp_accept(listen_fd);
+        if (fd < 0)
+            return;
+        AmrtPeer peer;
+        if (amrt__tp_peer(fd, &peer) != 0 || peer.uid != getuid()) {
+            send_welcome(fd, E_ACCESSDENIED);     /* J12: only the same user */
+            amrt__tp_close(fd);
+            continue;
+        }
+        AmrtConn *c = conn_new(fd, true);
+        if (!c) {
+            amrt__tp_close(fd);
+            continue;
+        }
+        pthread_mutex_lock(&io_lock);
+        c->next = conns;
+        conns = c;
+        pthread_mutex_unlock(&io_lock);
+        struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = c };
+        if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+            conn_fail(c);
+    }
+}
+
+static void *io_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        struct epoll_event evs[32];
+        int n = epoll_wait(epfd, evs, 32, -1);
+        if (n < 0 && errno != EINTR)
+            break;
+        bool stop = false;
+        for (int i = 0; i < n; i++) {
+            int kind = *(int *)evs[i].data.ptr;
+            if (kind == K_WAKE) {
+                uint64_t v;
+                if (read(wakefd, &v, sizeof v) < 0) { /* nothing */ }
+                pthread_mutex_lock(&io_lock);
+                stop = io_stopping;
+                pthread_mutex_unlock(&io_lock);
+            } else if (kind == K_LISTEN) {
+                accept_all();
+            } else {
+                AmrtConn *c = evs[i].data.ptr;
+                if (!atomic_load(&c->dead) && !conn_read(c))
+                    conn_fail(c);
+            }
+        }
+        if (stop)
+            break;
+    }
+    /* shutdown: every connection goes */
+    for (;;) {
+        pthread_mutex_lock(&io_lock);
+        AmrtConn *c = conns;
+        pthread_mutex_unlock(&io_lock);
+        if (!c)
+            break;
+        conn_fail(c);
+    }
+    return NULL;
+}
+
+/* start the I/O thread (io_lock held) */
+static HRESULT io_start(void)
+{
+    if (io_running)
+        return S_OK;
+    epfd = epoll_create1(EPOLL_CLOEXEC);
+    wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (epfd < 0 || wakefd < 0)
+        goto fail;
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = (void *)&wake_tag };
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, wakefd, &ev) != 0)
+        goto fail;
+    io_stopping = false;
+    if (pthread_create(&io_thread, NULL, io_main, NULL) != 0)
+        goto fail;
+    io_running = true;
+    return S_OK;
+fail:
+    if (epfd >= 0)
+        close(epfd);
+    if (wakefd >= 0)
+        close(wakefd);
+    epfd = wakefd = -1;
+    return E_OUTOFMEMORY;
+}
+
+/* ==================================================================== the client's side */
+
+static int wait_readable(int fd, int ms)
+{
+    struct pollfd p = { fd, POLLIN, 0 };
+    int r;
+    do
+        r = poll(&p, 1, ms);
+    while (r < 0 && errno == EINTR);
+    return r;
+}
+
+/* read exactly n bytes from a blocking socket within the handshake's time */
+static bool read_exact(int fd, void *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        if (wait_readable(fd, 5000) <= 0)
+            return false;
+        ssize_t r = recv(fd, (char *)buf + got, n - got, MSG_DONTWAIT);
+        if (r < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (r <= 0)
+            return false;
+        got += (size_t)r;
+    }
+    return true;
+}
+
+static HRESULT handshake(int fd)
+{
+    unsigned char body[16];
+    memcpy(body, AMRT_PROTO_MAGIC, 8);
+    uint32_t v = AMRT_PROTO_VERSION, pid = (uint32_t)getpid();
+    const char *force = getenv("AMIDL_TEST_PROTO_VERSION");     /* tests: speak another version (J15) */
+    if (force)
+        v = (uint32_t)strtoul(force, NULL, 0);
+    memcpy(body + 8, &v, 4);
+    memcpy(body + 12, &pid, 4);
+    amrt__wire_header h = head_of(M_HELLO, 0, S_OK, 0);
+    amrt__wire_buf b;
+    amrt__wire_buf_init(&b);
+    void *p;
+    if (FAILED(amrt__wire_buf_start(&b)) || !(p = amrt__wire_buf_append(&b, sizeof body))) {
+        amrt__wire_buf_fini(&b);
+        return E_OUTOFMEMORY;
+    }
+    memcpy(p, body, sizeof body);
+    amrt__wire_buf_seal(&b, &h);
+    amrt__tp_send(fd, b.data, b.len, NULL, 0, NULL, 0);    /* a refusing server may have closed */
+    amrt__wire_buf_fini(&b);
+    unsigned char rh[AMRT__WIRE_HEADER], rb[16];
+    amrt__wire_header r;
+    if (!read_exact(fd, rh, sizeof rh))
+        return RPC_E_DISCONNECTED;
+    HRESULT hr = amrt__wire_header_get(rh, &r);
+    if (FAILED(hr))
+        return hr;                      /* RPC_E_VERSION_MISMATCH: another wire version (J15) */
+    if (r.type != M_HELLO || r.length != sizeof rb || !read_exact(fd, rb, sizeof rb) ||
+        memcmp(rb, AMRT_PROTO_MAGIC, 8) != 0)
+        return RPC_E_DISCONNECTED;
+    if (FAILED((HRESULT)r.status))
+        return (HRESULT)r.status;       /* E_ACCESSDENIED (J12), RPC_E_VERSION_MISMATCH (J15) */
+    memcpy(&v, rb + 8, 4);
+    return v == AMRT_PROTO_VERSION ? S_OK : RPC_E_VERSION_MISMATCH;
+}
+
+HRESULT amrt__conn_get(const char *path, AmrtConn **out)
+{
+    *out = NULL;
+    char key[128];
+    ssize_t kl = readlink(path, key, sizeof key - 1);
+    if (kl > 0)
+        key[kl] = 0;
+    else
+        snprintf(key, sizeof key, "%s", path);
+    pthread_mutex_lock(&io_lock);
+    for (AmrtConn *c = conns; c; c = c->next)
+        if (!c->accepted && !atomic_load(&c->dead) && strcmp(c->key, key) == 0) {
+            atomic_fetch_add(&c->refs, 1);
+            *out = c;
+            break;
+        }
+    pthread_mutex_unlock(&io_lock);
+    if (*out)
+        return S_OK;
+    int fd = amrt__tp_connect(path);
+    if (fd < 0)
+        return fd == -ENOENT || fd == -ECONNREFUSED ? REGDB_E_CLASSNOTREG
+               : fd == -EACCES || fd == -EPERM     ? E_ACCESSDENIED
+                                                   : RPC_E_SERVER_DIED_DNE;
+    HRESULT hr = handshake(fd);
+    if (FAILED(hr)) {
+        amrt__tp_close(fd);
+        return hr;
+    }
+    AmrtConn *c = conn_new(fd, false);
+    if (!c) {
+        amrt__tp_close(fd);
+        return E_OUTOFMEMORY;
+    }
+    snprintf(c->key, sizeof c->key, "%s", key);
+    pthread_mutex_lock(&io_lock);
+    hr = io_start();
+    if (SUCCEEDED(hr)) {
+        c->next = conns;
+        conns = c;
+        atomic_fetch_add(&c->refs, 1);  /* the caller's */
+        struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = c };
+        if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+            hr = E_OUTOFMEMORY;
+    }
+    pthread_mutex_unlock(&io_lock);
+    if (FAILED(hr)) {
+        if (atomic_load(&c->refs) == 2) {
+            conn_fail(c);
+            amrt__conn_release(c);
+        } else {
+            amrt__conn_release(c);
+        }
+        return hr;
+    }
+    *out = c;
+    return S_OK;
+}
+
+HRESULT amrt__conn_call(AmrtConn *c, amrt__wire_buf *b, AmrtMsg *reply, bool cancel_poll)
+{
+    amrt__msg_init(reply);
+    AmrtPending p = { 0 };
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&p.cond, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_lock(&c->lock);
+    if (atomic_load(&c->dead)) {
+        pthread_mutex_unlock(&c->lock);
+        pthread_cond_destroy(&p.cond);
+        return RPC_E_DISCONNECTED;      /* J10: at once */
+    }
+    p.id = ++c->next_id;
+    p.next = c->pending;
+    c->pending = &p;
+    pthread_mutex_unlock(&c->lock);
+    /* the call id goes into the sealed header: offset of call_id (docs/wire.md) */
+    amrt__wire_header h;
+    bool sealed = SUCCEEDED(amrt__wire_header_get(b->data, &h));
+    if (sealed) {
+        h.call_id = p.id;
+        amrt__wire_header_put(b->data, &h);
+    }
+    if (!sealed || amrt__conn_send(c, b) != 0) {
+        pthread_mutex_lock(&c->lock);
+        for (AmrtPending **pp = &c->pending; *pp; pp = &(*pp)->next)
+            if (*pp == &p) {
+                *pp = p.next;
+                break;
+            }
+        pthread_mutex_unlock(&c->lock);
+        pthread_cond_destroy(&p.cond);
+        return RPC_E_SERVER_DIED_DNE;   /* it did not reach the server */
+    }
+    bool cancel_sent = false;
+    pthread_mutex_lock(&c->lock);
+    while (!p.done) {
+        if (cancel_poll && !cancel_sent) {
+            struct timespec ts;
+            amrt__deadline(&ts, 5);
+            pthread_cond_timedwait(&p.cond, &c->lock, &ts);
+            if (!p.done && CoTestCancel() == RPC_E_CALL_CANCELED) {
+                cancel_sent = true;     /* J7: the server's CoTestCancel will say so */
+                pthread_mutex_unlock(&c->lock);
+                amrt__wire_header ch = head_of(M_CANCEL, p.id, S_OK, 0);
+                amrt__conn_send_small(c, &ch, NULL, 0);
+                pthread_mutex_lock(&c->lock);
+            }
+        } else {
+            pthread_cond_wait(&p.cond, &c->lock);
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    pthread_cond_destroy(&p.cond);
+    if (p.fail)
+        return p.fail;
+    *reply = p.reply;
+    return S_OK;
+}
+
+/* ==================================================================== the server's side */
+
+HRESULT amrt__serve(char *path, size_t len)
+{
+    pthread_mutex_lock(&io_lock);
+    HRESULT hr = io_start();
+    if (FAILED(hr) || listen_fd >= 0)
+        goto done;
+    const char *lpid = getenv("LISTEN_PID"), *lfds = getenv("LISTEN_FDS");
+    if (lpid && lfds && strtol(lpid, NULL, 10) == (long)getpid() && strtol(lfds, NULL, 10) >= 1) {
+        /* J3: a supervisor handed us the listening socket (sd_listen_fds: from fd 3) */
+        listen_fd = 3;
+        fcntl(listen_fd, F_SETFD, FD_CLOEXEC);
+        fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
+        unsetenv("LISTEN_PID");
+        unsetenv("LISTEN_FDS");
+        unsetenv("LISTEN_FDNAMES");
+        listen_owned = false;
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        listen_path[0] = 0;
+        if (getsockname(listen_fd, (struct sockaddr *)&ss, &sl) == 0 && ss.ss_family == AF_UNIX)
+            snprintf(listen_path, sizeof listen_path, "%s", ((struct sockaddr_un *)&ss)->sun_path);
+    } else {
+        char dir[96];
+        int e = amrt__tp_rundir(dir, sizeof dir);
+        if (e) {
+            hr = e == -EACCES ? E_ACCESSDENIED : E_FAIL;
+            goto done;
+        }
+        snprintf(listen_path, sizeof listen_path, "%s/server-%d.sock", dir, (int)getpid());
+        listen_fd = amrt__tp_listen(listen_path);
+        if (listen_fd < 0) {
+            listen_fd = -1;
+            hr = E_FAIL;
+            goto done;
+        }
+        listen_owned = true;
+    }
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = (void *)&listen_tag };
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &ev) != 0) {
+        close(listen_fd);
+        listen_fd = -1;
+        hr = E_FAIL;
+    }
+done:
+    if (SUCCEEDED(hr))
+        snprintf(path, len, "%s", listen_path);
+    pthread_mutex_unlock(&io_lock);
+    return hr;
+}
+
+/* The last CoUninitialize: stop listening, end every connection (calls
+ * in flight fail, J10; the peers' calls here are canceled, J11), wait a
+ * bounded time for the calls running here, stop the I/O thread. */
+void amrt__conn_shutdown(void)
+{
+    pthread_mutex_lock(&io_lock);
+    if (!io_running) {
+        pthread_mutex_unlock(&io_lock);
+        return;
+    }
+    if (listen_fd >= 0) {
+        epoll_ctl(epfd, EPOLL_CTL_DEL, listen_fd, NULL);
+        close(listen_fd);
+        if (listen_owned)
+            unlink(listen_path);
+        listen_fd = -1;
+    }
+    io_stopping = true;
+    uint64_t one = 1;
+    if (write(wakefd, &one, sizeof one) < 0) { /* the thread still stops at its next event */ }
+    pthread_mutex_unlock(&io_lock);
+    pthread_join(io_thread, NULL);
+    pthread_mutex_lock(&io_lock);
+    struct timespec deadline;
+    amrt__deadline(&deadline, 2000);
+    while (incalls_running > 0 && amrt__ms_left(&deadline) > 0) {
+        pthread_mutex_unlock(&io_lock);
+        nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
+        pthread_mutex_lock(&io_lock);
+    }
+    close(epfd);
+    close(wakefd);
+    epfd = wakefd = -1;
+    io_running = false;
+    pthread_mutex_unlock(&io_lock);
+}

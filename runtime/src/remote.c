@@ -1,0 +1,540 @@
+/*
+ * remote.c - objects across processes (RULES.md J4, J5, J9-J11).
+ *
+ * Exports. An object handed to a peer (an activation, an interface pointer
+ * in a call, J9) gets an object id on that connection and one reference
+ * per time it was handed over; M_RELEASE gives them back, and a connection
+ * that goes releases all that its peer held (J11).
+ *
+ * Imports. The peer's object is a RemoteObject: an IUnknown of the
+ * runtime's own that knows its connection and object id. The program
+ * never sees it: it is the object behind one of proxy.c's proxies, which
+ * gives it its interfaces (asking the peer, M_QI), its ICallFactory
+ * (client-side async: a worker runs the synchronous method through the
+ * proxy, so every rule of B-E holds as for an in-process object, J5) and
+ * its synchronous calls (the glue's proxy thunk finds no local target and
+ * calls AmrtProxyInvoke, which comes here, J4).
+ *
+ * Calls. The wire format of a call's arguments and results is wire.c's
+ * (docs/wire.md); a call's message is M_CALL with the interface's IID and
+ * the method's index in front of it. On the server every call runs on a
+ * thread of its own; CoTestCancel there says whether the client canceled
+ * (J7) or went away (J11).
+ */
+#include "remote.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static atomic_ullong next_oid = 1;
+
+/* ==================================================================== exports */
+
+uint64_t amrt__export(AmrtConn *c, IUnknown *obj)
+{
+    IUnknown *unk = NULL;
+    if (FAILED(IUnknown_QueryInterface(obj, &IID_IUnknown, (void **)&unk)) || !unk)
+        return 0;
+    pthread_mutex_lock(&c->lock);
+    AmrtExport *e = c->exports;
+    while (e && e->unk != unk)
+        e = e->next;
+    if (e) {
+        e->refs++;
+        pthread_mutex_unlock(&c->lock);
+        IUnknown_Release(unk);          /* the export holds one already */
+        return e->oid;
+    }
+    if (atomic_load(&c->dead) || !(e = amrt__calloc(sizeof *e))) {
+        pthread_mutex_unlock(&c->lock);
+        IUnknown_Release(unk);
+        return 0;
+    }
+    e->oid = atomic_fetch_add(&next_oid, 1);
+    e->unk = unk;
+    e->refs = 1;
+    e->next = c->exports;
+    c->exports = e;
+    pthread_mutex_unlock(&c->lock);
+    return e->oid;
+}
+
+/* the exported object oid (AddRef'd), NULL if the peer holds none such */
+static IUnknown *export_find(AmrtConn *c, uint64_t oid)
+{
+    IUnknown *u = NULL;
+    pthread_mutex_lock(&c->lock);
+    for (AmrtExport *e = c->exports; e; e = e->next)
+        if (e->oid == oid) {
+            u = e->unk;
+            IUnknown_AddRef(u);
+            break;
+        }
+    pthread_mutex_unlock(&c->lock);
+    return u;
+}
+
+void amrt__release_exports(AmrtConn *c)
+{
+    pthread_mutex_lock(&c->lock);
+    AmrtExport *e = c->exports;
+    c->exports = NULL;
+    pthread_mutex_unlock(&c->lock);
+    while (e) {
+        AmrtExport *next = e->next;
+        IUnknown_Release(e->unk);
+        amrt__free(e);
+        e = next;
+    }
+}
+
+/* ==================================================================== imports */
+
+enum { KNOWN_IIDS = 8 };
+
+typedef struct RemoteObject {
+    IUnknown unk;
+    atomic_long refs;
+    AmrtConn *conn;
+    uint64_t oid;
+    pthread_mutex_t lock;
+    IID known[KNOWN_IIDS];      /* interfaces the peer said it has (lock) */
+    int nknown;
+} RemoteObject;
+
+static const IUnknownVtbl ro_vtbl;
+
+static amrt__wire_header head_of(int type, uint64_t call_id, HRESULT status, uint64_t oid)
+{
+    amrt__wire_header h;
+    memset(&h, 0, sizeof h);
+    h.magic = AMRT__WIRE_MAGIC;
+    h.version = AMRT__WIRE_VERSION;
+    h.type = (uint8_t)type;
+    h.call_id = call_id;
+    h.status = (int32_t)status;
+    h.object_id = oid;
+    return h;
+}
+
+static void send_release(AmrtConn *c, uint64_t oid)
+{
+    uint32_t one = 1;
+    amrt__wire_header h = head_of(M_RELEASE, 0, S_OK, oid);
+    amrt__conn_send_small(c, &h, &one, sizeof one);
+}
+
+/* a request of the connection layer: header h, body; the reply's status */
+static HRESULT small_call(AmrtConn *c, amrt__wire_header *h, const void *body, size_t len, AmrtMsg *reply)
+{
+    amrt__wire_buf b;
+    amrt__wire_buf_init(&b);
+    void *p = NULL;
+    HRESULT hr = amrt__wire_buf_start(&b);
+    if (SUCCEEDED(hr) && len && !(p = amrt__wire_buf_append(&b, len)))
+        hr = E_OUTOFMEMORY;
+    if (SUCCEEDED(hr)) {
+        if (len)
+            memcpy(p, body, len);
+        amrt__wire_buf_seal(&b, h);
+        hr = amrt__conn_call(c, &b, reply, false);
+    }
+    amrt__wire_buf_fini(&b);
+    if (SUCCEEDED(hr) && FAILED((HRESULT)reply->h.status)) {
+        hr = (HRESULT)reply->h.status;
+        amrt__msg_free(reply);
+    }
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE ro_qi(IUnknown *This, REFIID riid, void **ppv)
+{
+    if (!ppv)
+        return E_POINTER;
+    *ppv = NULL;
+    if (IsEqualIID(riid, &IID_IUnknown)) {
+        *ppv = This;
+        IUnknown_AddRef(This);
+        return S_OK;
+    }
+    return E_NOINTERFACE;       /* the proxy asks amrt__remote_qi instead */
+}
+
+static ULONG STDMETHODCALLTYPE ro_addref(IUnknown *This)
+{
+    return (ULONG)atomic_fetch_add(&((RemoteObject *)This)->refs, 1) + 1;
+}
+
+static ULONG STDMETHODCALLTYPE ro_release(IUnknown *This)
+{
+    RemoteObject *ro = (RemoteObject *)This;
+    long left = atomic_fetch_sub(&ro->refs, 1) - 1;
+    if (left == 0) {
+        send_release(ro->conn, ro->oid);    /* a dead peer holds nothing any more */
+        amrt__conn_release(ro->conn);
+        pthread_mutex_destroy(&ro->lock);
+        amrt__free(ro);
+    }
+    return (ULONG)left;
+}
+
+static const IUnknownVtbl ro_vtbl = { ro_qi, ro_addref, ro_release };
+
+bool amrt__is_remote(IUnknown *obj)
+{
+    return obj && obj->lpVtbl == &ro_vtbl;
+}
+
+static void remember(RemoteObject *ro, const IID *iid)
+{
+    pthread_mutex_lock(&ro->lock);
+    if (ro->nknown < KNOWN_IIDS)
+        ro->known[ro->nknown++] = *iid;
+    pthread_mutex_unlock(&ro->lock);
+}
+
+HRESULT amrt__import(AmrtConn *c, uint64_t oid, const IID *iid, void **ppv)
+{
+    *ppv = NULL;
+    RemoteObject *ro = amrt__calloc(sizeof *ro);
+    if (!ro) {
+        send_release(c, oid);
+        return E_OUTOFMEMORY;
+    }
+    ro->unk.lpVtbl = (IUnknownVtbl *)&ro_vtbl;
+    atomic_init(&ro->refs, 1);
+    ro->conn = c;
+    atomic_fetch_add(&c->refs, 1);
+    ro->oid = oid;
+    pthread_mutex_init(&ro->lock, NULL);
+    if (iid && !IsEqualIID(iid, &IID_IUnknown))
+        remember(ro, iid);              /* the activation checked it */
+    HRESULT hr = AmrtCreateProxy(&ro->unk, iid ? iid : &IID_IUnknown, ppv);
+    IUnknown_Release(&ro->unk);         /* the proxy holds it (or it goes) */
+    return hr;
+}
+
+HRESULT amrt__remote_qi(IUnknown *obj, const IID *iid)
+{
+    RemoteObject *ro = (RemoteObject *)obj;
+    pthread_mutex_lock(&ro->lock);
+    bool known = false;
+    for (int i = 0; i < ro->nknown && !known; i++)
+        known = IsEqualIID(&ro->known[i], iid);
+    pthread_mutex_unlock(&ro->lock);
+    if (known)
+        return S_OK;
+    amrt__wire_header h = head_of(M_QI, 0, S_OK, ro->oid);
+    h.iid = *iid;
+    AmrtMsg reply;
+    HRESULT hr = small_call(ro->conn, &h, NULL, 0, &reply);
+    if (SUCCEEDED(hr)) {
+        hr = (HRESULT)reply.h.status;
+        amrt__msg_free(&reply);
+    }
+    if (hr == S_OK)
+        remember(ro, iid);
+    return hr;
+}
+
+/* Client: create an instance of clsid in the server at the other end of c. */
+HRESULT amrt__remote_create(AmrtConn *c, const CLSID *clsid, const IID *iid, void **ppv)
+{
+    amrt__wire_header h = head_of(M_ACTIVATE, 0, S_OK, 0);
+    h.iid = *iid;
+    AmrtMsg reply;
+    HRESULT hr = small_call(c, &h, clsid, sizeof *clsid, &reply);
+    if (FAILED(hr))
+        return hr;
+    hr = (HRESULT)reply.h.status;
+    uint64_t oid = reply.h.object_id;
+    amrt__msg_free(&reply);
+    if (FAILED(hr))
+        return hr;
+    if (!oid)
+        return RPC_X_BAD_STUB_DATA;
+    return amrt__import(c, oid, iid, ppv);
+}
+
+/* ==================================================================== references (J9) */
+
+/* the codec's peer: interface pointers in a message are references */
+static HRESULT peer_marshal(void *ctx, IUnknown *obj, REFIID iid, amrt__wire_objref *ref)
+{
+    AmrtConn *c = ctx;
+    memset(ref, 0, sizeof *ref);
+    ref->iid = *iid;
+    IUnknown *inner = amrt__proxy_object(obj);
+    if (amrt__is_remote(inner) && ((RemoteObject *)inner)->conn == c) {
+        /* the peer's own object goes home: the original pointer there */
+        ref->owner = (uint64_t)c->peer.pid;
+        ref->oid = ((RemoteObject *)inner)->oid;
+        ref->flags = REF_YOURS;
+        return S_OK;
+    }
+    /* a proxy of a third process's object is exported as a proxy (calls hop through us) */
+    ref->owner = (uint64_t)getpid();
+    ref->oid = amrt__export(c, obj);
+    return ref->oid ? S_OK : E_OUTOFMEMORY;
+}
+
+static void release_export(AmrtConn *c, uint64_t oid, long n)
+{
+    IUnknown *drop = NULL;
+    pthread_mutex_lock(&c->lock);
+    for (AmrtExport **pp = &c->exports; *pp; pp = &(*pp)->next) {
+        AmrtExport *e = *pp;
+        if (e->oid != oid)
+            continue;
+        if (n >= e->refs) {
+            *pp = e->next;
+            drop = e->unk;
+            amrt__free(e);
+        } else {
+            e->refs -= n;
+        }
+        break;
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (drop)
+        IUnknown_Release(drop);
+}
+
+void amrt__release_export(AmrtConn *c, uint64_t oid, long n)
+{
+    release_export(c, oid, n);
+}
+
+static void peer_revoke(void *ctx, const amrt__wire_objref *ref)
+{
+    if (!(ref->flags & REF_YOURS))
+        release_export(ctx, ref->oid, 1);
+}
+
+static HRESULT peer_unmarshal(void *ctx, const amrt__wire_objref *ref, IUnknown **out)
+{
+    AmrtConn *c = ctx;
+    *out = NULL;
+    if (ref->flags & REF_YOURS) {
+        IUnknown *u = export_find(c, ref->oid);
+        if (!u)
+            return RPC_X_BAD_STUB_DATA;         /* not an object of ours (J13) */
+        HRESULT hr = IUnknown_QueryInterface(u, &ref->iid, (void **)out);
+        IUnknown_Release(u);
+        return FAILED(hr) ? RPC_X_BAD_STUB_DATA : S_OK;
+    }
+    if (!ref->oid)
+        return RPC_X_BAD_STUB_DATA;
+    HRESULT hr = amrt__import(c, ref->oid, &ref->iid, (void **)out);
+    return FAILED(hr) ? (hr == E_OUTOFMEMORY ? hr : RPC_X_BAD_STUB_DATA) : S_OK;
+}
+
+static void peer_drop(void *ctx, const amrt__wire_objref *ref)
+{
+    if (!(ref->flags & REF_YOURS) && ref->oid)
+        send_release(ctx, ref->oid);
+}
+
+void amrt__peer_init(AmrtConn *c)
+{
+    c->wpeer.ctx = c;
+    c->wpeer.marshal = peer_marshal;
+    c->wpeer.revoke = peer_revoke;
+    c->wpeer.unmarshal = peer_unmarshal;
+    c->wpeer.drop = peer_drop;
+}
+
+/* ==================================================================== calls: the client */
+
+static _Thread_local AmrtInCall *current_incall;
+
+HRESULT amrt__remote_invoke(IUnknown *obj, const AmrtInterface *glue, int method, void **args, void *ret)
+{
+    RemoteObject *ro = (RemoteObject *)obj;
+    const AmrtMethod *m = method >= 0 && method < glue->nmethods ? &glue->methods[method] : NULL;
+    HRESULT hr;
+    if (!m) {
+        hr = E_NOTIMPL;                 /* a method without glue (an interface without async_uuid) */
+        goto out;
+    }
+    amrt__wire_buf b;
+    amrt__wire_frame f;
+    amrt__wire_buf_init(&b);
+    amrt__wire_frame_init(&f);
+    amrt__wire_header h = head_of(M_CALL, 0, S_OK, ro->oid);
+    h.iid = *glue->iid;
+    h.method = (uint32_t)method;
+    /* the header counts the methods of the base chain first */
+    for (const AmrtInterface *g = glue->base; g; g = g->base)
+        h.method += g->nmethods;
+    h.iid = *glue->iid;
+    hr = amrt__wire_encode_request(&b, &h, m, args, &ro->conn->wpeer, &f);
+    if (SUCCEEDED(hr)) {
+        AmrtMsg reply;
+        hr = amrt__conn_call(ro->conn, &b, &reply, CoTestCancel() != RPC_E_NO_CONTEXT);
+        if (SUCCEEDED(hr)) {
+            hr = amrt__wire_decode_reply(&f, &reply.buf, &ro->conn->wpeer, args, ret);
+            amrt__msg_free(&reply);
+        } else {
+            amrt__wire_revoke(&b, &ro->conn->wpeer);
+            amrt__wire_frame_clear(&f);
+        }
+    }
+    amrt__wire_frame_fini(&f);
+    amrt__wire_buf_fini(&b);
+    if (SUCCEEDED(hr))
+        return S_OK;
+out:
+    if (m && m->ret_hresult && ret)
+        *(HRESULT *)ret = hr;
+    return hr;
+}
+
+/* ==================================================================== calls: the server */
+
+bool amrt__in_incall(void)
+{
+    return current_incall != NULL;
+}
+
+bool amrt__incall_canceled(void)
+{
+    return current_incall && atomic_load(&current_incall->canceled);
+}
+
+HRESULT amrt__incall_context(const IID *iid, void **ppv)
+{
+    (void)iid;
+    (void)ppv;
+    return RPC_E_NO_CONTEXT;
+}
+
+static void reply(AmrtConn *c, const AmrtInCall *ic, int type, HRESULT hr, uint64_t oid)
+{
+    amrt__wire_header h = head_of(type, ic->msg.h.call_id, hr, oid);
+    if (type != M_REPLY) {
+        amrt__conn_send_small(c, &h, NULL, 0);
+        return;
+    }
+    amrt__wire_buf b;
+    amrt__wire_buf_init(&b);
+    if (SUCCEEDED(amrt__wire_encode_fault(&b, &h, FAILED(hr) ? hr : E_UNEXPECTED)))
+        amrt__conn_send(c, &b);
+    amrt__wire_buf_fini(&b);
+}
+
+static void do_activate(AmrtConn *c, AmrtInCall *ic)
+{
+    if (ic->msg.h.length != sizeof(CLSID)) {
+        reply(c, ic, M_ACTIVATED, RPC_X_BAD_STUB_DATA, 0);
+        return;
+    }
+    CLSID clsid;
+    IID iid = ic->msg.h.iid;
+    memcpy(&clsid, amrt__msg_body(&ic->msg), sizeof clsid);
+    HRESULT hr;
+    uint64_t oid = 0;
+    IUnknown *f = amrt__class_factory_for_peer(&clsid);
+    IClassFactory *cf = NULL;
+    if (!f) {
+        hr = REGDB_E_CLASSNOTREG;       /* revoked meanwhile (J1) */
+    } else if (SUCCEEDED(hr = IUnknown_QueryInterface(f, &IID_IClassFactory, (void **)&cf))) {
+        IUnknown *obj = NULL;
+        hr = IClassFactory_CreateInstance(cf, NULL, &IID_IUnknown, (void **)&obj);
+        if (SUCCEEDED(hr)) {
+            IUnknown *probe = NULL;
+            hr = IUnknown_QueryInterface(obj, &iid, (void **)&probe);
+            if (SUCCEEDED(hr)) {
+                IUnknown_Release(probe);
+                oid = amrt__export(c, obj);
+                if (!oid)
+                    hr = E_OUTOFMEMORY;
+            }
+            IUnknown_Release(obj);
+        }
+        IClassFactory_Release(cf);
+    }
+    if (f)
+        IUnknown_Release(f);
+    reply(c, ic, M_ACTIVATED, hr, oid);
+}
+
+static void do_qi(AmrtConn *c, AmrtInCall *ic)
+{
+    IUnknown *u = export_find(c, ic->msg.h.object_id);
+    HRESULT hr = RPC_X_BAD_STUB_DATA;     /* an unknown object (J13) */
+    if (u) {
+        IID iid = ic->msg.h.iid;
+        IUnknown *p = NULL;
+        hr = IUnknown_QueryInterface(u, &iid, (void **)&p);
+        if (SUCCEEDED(hr) && p)
+            IUnknown_Release(p);
+        if (SUCCEEDED(hr) && !amrt__glue_by_iid(&iid, false))
+            hr = E_NOINTERFACE;         /* no glue to call it with */
+    }
+    if (u)
+        IUnknown_Release(u);
+    reply(c, ic, M_QI_REPLY, hr, 0);
+}
+
+static void do_call(AmrtConn *c, AmrtInCall *ic)
+{
+    IUnknown *u = NULL, *iface = NULL;
+    const AmrtInterface *g = NULL;
+    const AmrtMethod *m = NULL;
+    HRESULT hr = RPC_X_BAD_STUB_DATA;
+    if (!(u = export_find(c, ic->msg.h.object_id)) || !(g = amrt__glue_by_iid(&ic->msg.h.iid, false)) ||
+        !(m = amrt__wire_method(g, ic->msg.h.method)))
+        goto fail;
+    /* g's pointer is its bases' pointer too: one QI serves every method of the chain */
+    if (FAILED(hr = IUnknown_QueryInterface(u, g->iid, (void **)&iface)))
+        goto fail;
+    amrt__wire_frame f;
+    amrt__wire_frame_init(&f);
+    hr = amrt__wire_decode_request(&f, m, &ic->msg.buf, &c->wpeer);
+    if (FAILED(hr)) {
+        amrt__wire_frame_fini(&f);
+        goto fail;
+    }
+    current_incall = ic;
+    m->call(iface, f.args, f.ret);
+    current_incall = NULL;
+    amrt__wire_buf b;
+    amrt__wire_buf_init(&b);
+    amrt__wire_header h = head_of(M_REPLY, ic->msg.h.call_id, S_OK, 0);
+    hr = amrt__wire_encode_reply(&b, &h, &f, &c->wpeer);
+    amrt__wire_frame_clear(&f);
+    amrt__wire_frame_fini(&f);
+    IUnknown_Release(iface);
+    IUnknown_Release(u);
+    if (SUCCEEDED(hr) && amrt__conn_send(c, &b) != 0)
+        amrt__wire_revoke(&b, &c->wpeer);     /* the client is gone: nobody holds what we sent */
+    amrt__wire_buf_fini(&b);
+    if (FAILED(hr))
+        reply(c, ic, M_REPLY, hr, 0);
+    return;
+fail:
+    if (iface)
+        IUnknown_Release(iface);
+    if (u)
+        IUnknown_Release(u);
+    reply(c, ic, M_REPLY, hr, 0);
+}
+
+void amrt__dispatch(AmrtConn *c, AmrtInCall *ic)
+{
+    switch (ic->msg.h.type) {
+    case M_ACTIVATE:
+        do_activate(c, ic);
+        break;
+    case M_QI:
+        do_qi(c, ic);
+        break;
+    case M_CALL:
+        do_call(c, ic);
+        break;
+    default:
+        break;
+    }
+}

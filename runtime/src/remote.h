@@ -1,0 +1,137 @@
+/*
+ * remote.h - what the files of libamidlrt's remoting share (conn.c,
+ * remote.c, activate.c): messages, connections, the I/O thread. The
+ * framing of the messages is described in docs/remoting.md; the bodies of
+ * calls and replies are the wire format of wire.c (docs/wire.md).
+ */
+#ifndef AMRT_REMOTE_H
+#define AMRT_REMOTE_H
+
+#include "internal.h"
+#include "transport.h"
+#include "wire.h"
+
+#include <stdint.h>
+
+/* the connection layer's version, in HELLO (J15; the wire header has its own) */
+#define AMRT_PROTO_VERSION 1u
+#define AMRT_PROTO_MAGIC "AMIDLRPC"
+
+/* Message types: wire.h's, and the connection layer's own within the
+ * range it reserves (docs/remoting.md). */
+enum {
+    M_HELLO = AMRT__WIRE_HELLO,     /* body: magic, version, pid; the server's answer: status */
+    M_CALL = AMRT__WIRE_REQUEST,    /* call_id, object_id, iid, method; the wire request */
+    M_REPLY = AMRT__WIRE_REPLY,     /* call_id; status; the wire reply */
+    M_CANCEL = AMRT__WIRE_CANCEL,   /* call_id: cancel that call (J7) */
+    M_RELEASE = AMRT__WIRE_RELEASE, /* object_id; body: uint32 count (J9) */
+    M_ACTIVATE = 8,                 /* call_id; iid; body: the CLSID -> M_ACTIVATED (status, object_id) */
+    M_ACTIVATED = 9,
+    M_QI = 10,                      /* call_id, object_id, iid -> M_QI_REPLY (status) */
+    M_QI_REPLY = 11,
+};
+
+/* an object reference's flags (amrt__wire_objref.flags) */
+enum { REF_YOURS = 1 };             /* the receiver's own object, back home */
+
+/* a message: its header, decoded, and its bytes (header included) */
+typedef struct AmrtMsg {
+    amrt__wire_header h;
+    amrt__wire_buf buf;
+} AmrtMsg;
+
+static inline unsigned char *amrt__msg_body(AmrtMsg *m)
+{
+    return m->buf.data + AMRT__WIRE_HEADER;
+}
+
+typedef struct AmrtPending AmrtPending;
+typedef struct AmrtExport AmrtExport;
+typedef struct AmrtInCall AmrtInCall;
+
+typedef struct AmrtConn {
+    int kind;                   /* first: what an epoll cookie points at (1: connection) */
+    atomic_int refs;
+    int fd;
+    bool accepted;              /* the peer is a client of ours */
+    AmrtPeer peer;
+    atomic_bool dead;
+    bool hello;                 /* accepted: the peer's HELLO was good */
+    pthread_mutex_t send_lock;
+    pthread_mutex_t lock;       /* what follows */
+    uint64_t next_id;
+    AmrtPending *pending;       /* calls waiting for their replies */
+    AmrtExport *exports;        /* our objects the peer holds */
+    AmrtInCall *incalls;        /* the peer's calls running here */
+    amrt__wire_peer wpeer;      /* what the codec asks of this connection */
+    /* the receiver (the I/O thread only) */
+    size_t got;                 /* bytes of the message being received */
+    bool have_head;
+    AmrtMsg in;
+    char key[128];              /* a client connection: the socket it reached */
+    struct AmrtConn *next;      /* the list of client connections */
+} AmrtConn;
+
+/* a call waiting for its reply (on the waiting thread's stack) */
+struct AmrtPending {
+    uint64_t id;
+    bool done;
+    HRESULT fail;               /* the connection went: why (the reply is empty) */
+    pthread_cond_t cond;
+    AmrtMsg reply;
+    AmrtPending *next;
+};
+
+struct AmrtExport {
+    uint64_t oid;
+    IUnknown *unk;              /* the identity (AddRef'd once per export) */
+    long refs;                  /* references the peer holds */
+    AmrtExport *next;
+};
+
+struct AmrtInCall {
+    AmrtConn *conn;
+    AmrtMsg msg;
+    atomic_bool canceled;
+    AmrtInCall *next;
+};
+
+/* conn.c */
+void amrt__msg_init(AmrtMsg *m);
+void amrt__msg_free(AmrtMsg *m);
+void amrt__conn_release(AmrtConn *c);
+/* the connection to the server listening at path (a cached live one, or a new one after the handshake) */
+HRESULT amrt__conn_get(const char *path, AmrtConn **out);
+/* Send the request in b (its header's call_id is set here) and wait for
+ * its reply. S_OK and the reply in *reply (amrt__msg_free it), or a
+ * transport failure: RPC_E_DISCONNECTED (known dead before),
+ * RPC_E_SERVER_DIED_DNE (it could not be sent), RPC_E_SERVER_DIED (the
+ * peer went with the call in flight). With cancel_poll the wait watches
+ * CoTestCancel of the calling thread and sends M_CANCEL once it says
+ * canceled (J7). */
+HRESULT amrt__conn_call(AmrtConn *c, amrt__wire_buf *b, AmrtMsg *reply, bool cancel_poll);
+/* send the whole message in b; 0 or -errno */
+int amrt__conn_send(AmrtConn *c, amrt__wire_buf *b);
+/* build and send a message of the connection layer (header h, body) */
+int amrt__conn_send_small(AmrtConn *c, amrt__wire_header *h, const void *body, size_t len);
+/* serve: listen on the process's socket (or LISTEN_FDS); its path */
+HRESULT amrt__serve(char *path, size_t len);
+void amrt__conn_shutdown(void);
+
+/* remote.c: server side, run for a message on its own thread */
+void amrt__dispatch(AmrtConn *c, AmrtInCall *ic);
+void amrt__release_exports(AmrtConn *c);
+void amrt__release_export(AmrtConn *c, uint64_t oid, long n);
+uint64_t amrt__export(AmrtConn *c, IUnknown *obj);
+HRESULT amrt__import(AmrtConn *c, uint64_t oid, const IID *iid, void **ppv);
+void amrt__peer_init(AmrtConn *c);
+
+HRESULT amrt__remote_create(AmrtConn *c, const CLSID *clsid, const IID *iid, void **ppv);
+
+/* activate.c */
+IUnknown *amrt__class_factory_for_peer(const CLSID *clsid);
+
+
+void amrt__guid_text(const GUID *g, char out[37]);
+
+#endif
