@@ -398,12 +398,25 @@ static bool in_vtable(Var *m)
     return !attr_has(m->attrs, A_CALL_AS);
 }
 
+/* the glue of method m of interface t (NULL: t has none) */
+static const GlueMethod *find_glue_method(Type *t, Var *m)
+{
+    if (!t->glue)
+        return NULL;
+    for (int k = 0; k < t->glue->nmethods; k++)
+        if (t->glue->methods[k].m == m)
+            return &t->glue->methods[k];
+    return NULL;
+}
+
 /* proxy forwarders of every method of t's chain (below IUnknown), for vtable of x */
 static void emit_proxy_thunks(Glue *g, Buf *b, Type *x, Type *t)
 {
     if (!t || !t->base)
         return;             /* IUnknown's slots are the runtime's */
     emit_proxy_thunks(g, b, x, t->base);
+    if (t != x && t->glue)
+        buf_printf(b, "extern const AmrtInterface %s_amrt_glue;\n\n", t->name);
     for (int k = 0; k < t->nmethods; k++) {
         Var *m = t->methods[k];
         if (!in_vtable(m))
@@ -412,8 +425,28 @@ static void emit_proxy_thunks(Glue *g, Buf *b, Type *x, Type *t)
         print_ret_type(g, b, m);
         buf_printf(b, " STDMETHODCALLTYPE amrt_%s_proxy_%s_%s(%s *This", x->name, t->name, m->macro_name, x->name);
         print_params(g, b, m);
-        buf_printf(b, ")\n{\n    %s *target = (%s *)AmrtProxyTarget(This);\n    %starget->lpVtbl->%s(target",
-                   t->name, t->name, strip(m->type->ref)->kind == TY_VOID ? "" : "return ", m->c_name);
+        buf_printf(b, ")\n{\n    %s *target = (%s *)AmrtProxyTarget(This);\n", t->name, t->name);
+        /* no local target: the object is in another process (RULES.md J4) */
+        const GlueMethod *gm = find_glue_method(t, m);
+        if (gm) {
+            int n = m->type->nfields;
+            buf_printf(b, "    if (!target) {\n        void *args[%d] = {", n ? n : 1);
+            for (int i = 0; i < n; i++)
+                buf_printf(b, "%s(void *)&%s", i ? ", " : " ", m->type->fields[i]->name);
+            buf_puts(b, n ? " };\n" : " NULL };\n");
+            if (gm->is_void) {
+                buf_printf(b, "        AmrtProxyInvoke(This, &%s_amrt_glue, %d, args, NULL);\n        return;\n    }\n",
+                           t->name, gm->index);
+            } else {
+                buf_puts(b, "        ");
+                print_decl(g->e, b, m->type->ref, m->type->ref_qual & ~Q_CONST, "ret", 1);
+                buf_printf(b, ";\n        memset(&ret, 0, sizeof ret);\n"
+                              "        AmrtProxyInvoke(This, &%s_amrt_glue, %d, args, &ret);\n        return ret;\n    }\n",
+                           t->name, gm->index);
+            }
+        }
+        buf_printf(b, "    %starget->lpVtbl->%s(target", strip(m->type->ref)->kind == TY_VOID ? "" : "return ",
+                   m->c_name);
         for (int i = 0; i < m->type->nfields; i++)
             buf_printf(b, ", %s", m->type->fields[i]->name);
         buf_puts(b, ");\n}\n\n");

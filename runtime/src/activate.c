@@ -44,7 +44,7 @@ typedef struct Published {
     DWORD flags;
     bool linked;                /* we made the link */
     bool used;                  /* REGCLS_SINGLEUSE: activated once */
-    char link[128];
+    char link[160];
     struct Published *next;
 } Published;
 
@@ -350,7 +350,7 @@ HRESULT amrt__activate(const CLSID *clsid, const IID *iid, bool factory, void **
     if (hr == REGDB_E_CLASSNOTREG) {
         if (!class_file(name, exe, sizeof exe))
             return REGDB_E_CLASSNOTREG;
-        pid_t pid;
+        pid_t pid = 0;
         if (spawn(exe, &pid) != 0)
             return CO_E_SERVER_EXEC_FAILURE;
         struct timespec deadline;

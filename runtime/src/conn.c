@@ -682,8 +682,12 @@ HRESULT amrt__serve(char *path, size_t len)
         struct sockaddr_storage ss;
         socklen_t sl = sizeof ss;
         listen_path[0] = 0;
-        if (getsockname(listen_fd, (struct sockaddr *)&ss, &sl) == 0 && ss.ss_family == AF_UNIX)
-            snprintf(listen_path, sizeof listen_path, "%s", ((struct sockaddr_un *)&ss)->sun_path);
+        if (getsockname(listen_fd, (struct sockaddr *)&ss, &sl) == 0 && ss.ss_family == AF_UNIX) {
+            const char *sp = ((struct sockaddr_un *)&ss)->sun_path;
+            size_t sn = strnlen(sp, sizeof listen_path - 1);
+            memcpy(listen_path, sp, sn);
+            listen_path[sn] = 0;
+        }
     } else {
         char dir[96];
         int e = amrt__tp_rundir(dir, sizeof dir);
@@ -691,8 +695,8 @@ HRESULT amrt__serve(char *path, size_t len)
             hr = e == -EACCES ? E_ACCESSDENIED : E_FAIL;
             goto done;
         }
-        snprintf(listen_path, sizeof listen_path, "%s/server-%d.sock", dir, (int)getpid());
-        listen_fd = amrt__tp_listen(listen_path);
+        int pl = snprintf(listen_path, sizeof listen_path, "%s/server-%d.sock", dir, (int)getpid());
+        listen_fd = pl < 0 || (size_t)pl >= sizeof listen_path ? -ENAMETOOLONG : amrt__tp_listen(listen_path);
         if (listen_fd < 0) {
             listen_fd = -1;
             hr = E_FAIL;

@@ -160,22 +160,6 @@ static inline void amrt__cpu_relax(void)
     __builtin_ia32_pause();
 #elif defined(__aarch64__)
     __asm__ __volatile__("yield");
-/* remoting (conn.c, remote.c, activate.c: RULES.md J): what the rest of
- * the runtime calls */
-bool amrt__is_remote(IUnknown *obj);
-/* the object behind a proxy of proxy.c (not AddRef'd); obj itself when it is none */
-IUnknown *amrt__proxy_object(IUnknown *obj);
-HRESULT amrt__remote_qi(IUnknown *obj, const IID *iid);
-HRESULT amrt__remote_invoke(IUnknown *obj, const AmrtInterface *glue, int method, void **args, void *ret);
-HRESULT amrt__publish(const CLSID *clsid, DWORD cookie, DWORD flags);
-void amrt__unpublish(DWORD cookie);
-HRESULT amrt__activate(const CLSID *clsid, const IID *iid, bool factory, void **ppv);
-void amrt__remote_shutdown(void);
-IUnknown *amrt__class_factory(const CLSID *clsid, DWORD ctx, DWORD *flags);
-bool amrt__incall_canceled(void);
-HRESULT amrt__incall_context(const IID *iid, void **ppv);
-bool amrt__in_incall(void);
-
 #endif
 }
 
