@@ -27,6 +27,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* the HRESULT of RULES.md J13 (RPC_X_BAD_STUB_DATA is the Win32 code) */
+#define BAD_STUB HRESULT_FROM_WIN32(RPC_X_BAD_STUB_DATA)
+
 static atomic_ullong next_oid = 1;
 
 /* ==================================================================== exports */
@@ -253,7 +256,7 @@ HRESULT amrt__remote_create(AmrtConn *c, const CLSID *clsid, const IID *iid, voi
     if (FAILED(hr))
         return hr;
     if (!oid)
-        return RPC_X_BAD_STUB_DATA;
+        return BAD_STUB;
     return amrt__import(c, oid, iid, ppv);
 }
 
@@ -319,15 +322,15 @@ static HRESULT peer_unmarshal(void *ctx, const amrt__wire_objref *ref, IUnknown 
     if (ref->flags & REF_YOURS) {
         IUnknown *u = export_find(c, ref->oid);
         if (!u)
-            return RPC_X_BAD_STUB_DATA;         /* not an object of ours (J13) */
+            return BAD_STUB;         /* not an object of ours (J13) */
         HRESULT hr = IUnknown_QueryInterface(u, &ref->iid, (void **)out);
         IUnknown_Release(u);
-        return FAILED(hr) ? RPC_X_BAD_STUB_DATA : S_OK;
+        return FAILED(hr) ? BAD_STUB : S_OK;
     }
     if (!ref->oid)
-        return RPC_X_BAD_STUB_DATA;
+        return BAD_STUB;
     HRESULT hr = amrt__import(c, ref->oid, &ref->iid, (void **)out);
-    return FAILED(hr) ? (hr == E_OUTOFMEMORY ? hr : RPC_X_BAD_STUB_DATA) : S_OK;
+    return FAILED(hr) ? (hr == E_OUTOFMEMORY ? hr : BAD_STUB) : S_OK;
 }
 
 static void peer_drop(void *ctx, const amrt__wire_objref *ref)
@@ -427,7 +430,7 @@ static void reply(AmrtConn *c, const AmrtInCall *ic, int type, HRESULT hr, uint6
 static void do_activate(AmrtConn *c, AmrtInCall *ic)
 {
     if (ic->msg.h.length != sizeof(CLSID)) {
-        reply(c, ic, M_ACTIVATED, RPC_X_BAD_STUB_DATA, 0);
+        reply(c, ic, M_ACTIVATED, BAD_STUB, 0);
         return;
     }
     CLSID clsid;
@@ -463,7 +466,7 @@ static void do_activate(AmrtConn *c, AmrtInCall *ic)
 static void do_qi(AmrtConn *c, AmrtInCall *ic)
 {
     IUnknown *u = export_find(c, ic->msg.h.object_id);
-    HRESULT hr = RPC_X_BAD_STUB_DATA;     /* an unknown object (J13) */
+    HRESULT hr = BAD_STUB;     /* an unknown object (J13) */
     if (u) {
         IID iid = ic->msg.h.iid;
         IUnknown *p = NULL;
@@ -483,7 +486,7 @@ static void do_call(AmrtConn *c, AmrtInCall *ic)
     IUnknown *u = NULL, *iface = NULL;
     const AmrtInterface *g = NULL;
     const AmrtMethod *m = NULL;
-    HRESULT hr = RPC_X_BAD_STUB_DATA;
+    HRESULT hr = BAD_STUB;
     if (!(u = export_find(c, ic->msg.h.object_id)) || !(g = amrt__glue_by_iid(&ic->msg.h.iid, false)) ||
         !(m = amrt__wire_method(g, ic->msg.h.method)))
         goto fail;

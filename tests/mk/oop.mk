@@ -1,0 +1,13 @@
+# the two-process suite (tests/suites/oop.sh, RULES.md J): a server and a client executable
+SUITE_BINS += $(BUILD)/tests/oop-server $(BUILD)/tests/oop-client
+
+$(TEST_GEN)/oop.h $(TEST_GEN)/oop_i.c $(TEST_GEN)/oop_async.c: tests/oop/oop.idl $(AMIDL)
+	@mkdir -p $(TEST_GEN)
+	$(AMIDL) -I runtime/idl --outdir $(TEST_GEN) $<
+
+.SECONDARY: $(TEST_GEN)/oop.h $(TEST_GEN)/oop_i.c $(TEST_GEN)/oop_async.c
+
+$(BUILD)/tests/oop-server $(BUILD)/tests/oop-client: $(BUILD)/tests/oop-%: tests/oop/oop-%.c $(TEST_GEN)/oop.h $(BUILD)/lib/libamidlrt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -Iruntime/src -I$(RT_GEN) -I$(TEST_GEN) \
+	    -o $@ $< $(TEST_GEN)/oop_i.c $(TEST_GEN)/oop_async.c $(BUILD)/lib/libamidlrt.a

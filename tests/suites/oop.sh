@@ -1,0 +1,274 @@
+#!/usr/bin/env bash
+# tier: check
+# timeout: 600
+# Out-of-process servers (RULES.md J): a server executable and client
+# processes talking through UNIX sockets in a private rendezvous directory
+# per case; every case is named after its rule and bounded by a time limit.
+. tests/lib.sh
+
+SRV_BIN=$BUILD/tests/oop-server
+CLI_BIN=$BUILD/tests/oop-client
+CLSID=5c1d7e40-2a61-4b0e-9a3f-0d6e8b7c4a30
+WAIT_STEPS=$((400 * AMIDL_TEST_TIMEOUT_MULTIPLIER))     # 20 s of 50 ms steps: only a hang limit
+SRV=
+DIR=
+
+if [ ! -x "$SRV_BIN" ] || [ ! -x "$CLI_BIN" ]; then
+    fail "oop" "$SRV_BIN or $CLI_BIN is missing (build them with make)"
+    suite_end
+    exit
+fi
+
+# setup NAME: a private directory for the case, its rendezvous directory
+# and an empty class path (no user or system class file interferes)
+setup() {
+    DIR=$TMP/$1
+    SRV_PID=
+    mkdir -p "$DIR/classes" "$DIR/home"
+    export AMIDL_RUNDIR=$DIR/run AMIDL_CLASS_PATH=$DIR/classes HOME=$DIR/home
+    unset XDG_DATA_HOME AMIDL_TEST_PROTO_VERSION AMRT_MAX_MESSAGE AMIDL_SERVER_START_TIMEOUT
+}
+
+# wait_for FILE PATTERN: until FILE has a line matching PATTERN (bounded)
+wait_for() {
+    local i=0
+    while [ $i -lt "$WAIT_STEPS" ]; do
+        grep -q "$2" "$1" 2>/dev/null && return 0
+        sleep 0.05
+        i=$((i + 1))
+    done
+    return 1
+}
+
+# gone PID: until no process has that pid (bounded)
+gone() {
+    local i=0
+    while [ $i -lt "$WAIT_STEPS" ]; do
+        kill -0 "$1" 2>/dev/null || return 0
+        sleep 0.05
+        i=$((i + 1))
+    done
+    return 1
+}
+
+# start_server [ARGS]: the server in the background, registered when this
+# returns 0 (SRV: its time limit's pid, SRV_PID: its own)
+start_server() {
+    limit 300 "$SRV_BIN" --serve "$@" > "$DIR/server.out" 2> "$DIR/server.err" &
+    SRV=$!
+    wait_for "$DIR/server.out" '^ready' || return 1
+    SRV_PID=$(sed -n 's/^ready //p' "$DIR/server.out")
+}
+
+# stop_server [HOW]: ask it to quit (HOW: quit through a client, term, or
+# none when it ends by itself); its exit status in SRV_RC
+stop_server() {
+    case "${1:-quit}" in
+        quit) limit 60 "$CLI_BIN" quit >> "$DIR/client.out" 2>&1 || kill -TERM "${SRV_PID:-$SRV}" 2>/dev/null ;;
+        term) kill -TERM "${SRV_PID:-$SRV}" 2>/dev/null ;;
+    esac
+    SRV_RC=0
+    wait "$SRV" || SRV_RC=$?
+    SRV=
+    SRV_PID=
+}
+
+# client CASE [ARGS]: one client process; 0 when the case held
+client() {
+    limit 120 "$CLI_BIN" "$@" >> "$DIR/client.out" 2>&1
+}
+
+# report NAME CLIENT_RC [EXPECTED_SERVER_RC]: ok when the client held and
+# the server ended as expected (0: cleanly, every object released)
+report() {
+    local name=$1 crc=$2 want=${3:-0}
+    cat "$DIR/server.err" >> "$DIR/client.out" 2>/dev/null
+    if [ "$crc" -ne 0 ]; then
+        fail "$name" "client: $(status_text "$crc")" "$DIR/client.out"
+    elif [ "$SRV_RC" -ne "$want" ]; then
+        fail "$name" "server: $(status_text "$SRV_RC") (expected $want)" "$DIR/client.out"
+    else
+        ok "$name"
+    fi
+}
+
+# case_simple CASE NAME: a server, one client running CASE, the server told to quit
+case_simple() {
+    local c=$1 name=$2 rc=0
+    setup "$c"
+    if ! start_server; then
+        SRV_RC=0; stop_server term; fail "$name" "the server did not register" "$DIR/server.err"; return
+    fi
+    client "$c" || rc=$?
+    stop_server
+    report "$name" "$rc"
+}
+
+case_simple J1 "J1 another process's CoCreateInstance(CLSCTX_LOCAL_SERVER) gets a proxy"
+case_simple J4 "J4 synchronous calls: scalars, strings, arrays, [in,out], BSTR, HRESULTs"
+case_simple J5 "J5 ICallFactory across the boundary: Begin_ returns at once, Wait, Finish_, cancel"
+case_simple J6 "J6 32 calls in flight from 4 threads while a slow call runs"
+case_simple J7 "J7 cancel reaches the server's CoTestCancel"
+case_simple J8 "J8 call objects released without Finish_ leak nothing in the server"
+case_simple J9 "J9 interface pointers both ways, callbacks, the original pointer back home"
+case_simple J14 "J14 NULL [ref] fails with RPC_X_NULL_REF_POINTER, nothing sent"
+case_simple J13 "J13 hostile bytes: garbage, oversized, unknown object/method, truncated, 300 corruptions"
+case_simple J15 "J15 a HELLO or header of another version is refused"
+
+# J1: after the server revoked and ended, the class is no longer registered
+setup J1-gone
+rc=0
+if start_server; then stop_server; client notreg || rc=$?; report "J1 revoked: REGDB_E_CLASSNOTREG once the server is gone" "$rc"
+else stop_server term; fail "J1 revoked" "the server did not register" "$DIR/server.err"; fi
+
+# J1: REGCLS_SINGLEUSE serves one activation
+setup J1-single
+rc=0
+if start_server --single; then
+    client first || rc=$?
+    [ $rc -ne 0 ] || client notreg || rc=$?
+    stop_server term
+    report "J1 REGCLS_SINGLEUSE: one activation, then REGDB_E_CLASSNOTREG" "$rc"
+else stop_server term; fail "J1 REGCLS_SINGLEUSE" "the server did not register" "$DIR/server.err"; fi
+
+# J2: activation on demand through a class file (the server refuses to run without -Embedding)
+setup J2
+printf '# the oop tests server\nExec=%s\n' "$PWD/$SRV_BIN" > "$DIR/classes/$CLSID.class"
+rc=0
+client J2 || rc=$?
+spid=$(sed -n 's/^server //p' "$DIR/client.out" | head -1)
+if [ $rc -ne 0 ]; then
+    fail "J2 a class file starts the server with -Embedding" "client: $(status_text $rc)" "$DIR/client.out"
+elif [ -z "$spid" ] || ! gone "$spid"; then
+    fail "J2 a class file starts the server with -Embedding" "the started server (${spid:-?}) did not end" "$DIR/client.out"
+else
+    ok "J2 a class file starts the server with -Embedding"
+fi
+[ -z "$spid" ] || kill -KILL "$spid" 2>/dev/null
+
+# J2: a class file found relative to its directory, in the per-user directory
+setup J2-home
+mkdir -p "$DIR/home/.local/share/amidl/classes"
+ln -s "$PWD/$SRV_BIN" "$DIR/home/.local/share/amidl/classes/oop-server"
+printf 'Exec=oop-server\n' > "$DIR/home/.local/share/amidl/classes/$CLSID.class"
+rc=0
+client J2 || rc=$?
+spid=$(sed -n 's/^server //p' "$DIR/client.out" | head -1)
+if [ $rc -eq 0 ] && [ -n "$spid" ] && gone "$spid"; then ok "J2 the per-user class directory, a relative Exec"
+else fail "J2 the per-user class directory, a relative Exec" "client: $(status_text $rc)" "$DIR/client.out"; fi
+[ -z "$spid" ] || kill -KILL "$spid" 2>/dev/null
+
+setup J2-notreg
+check "J2 no class file: REGDB_E_CLASSNOTREG" "$CLI_BIN" notreg
+
+setup J2-exec
+printf 'Exec=%s\n' "$DIR/no-such-server" > "$DIR/classes/$CLSID.class"
+check "J2 an executable that cannot start: CO_E_SERVER_EXEC_FAILURE" "$CLI_BIN" exec-failure
+
+setup J2-timeout
+printf '#!/bin/sh\necho $$ > "%s/started.pid"\nexec sleep 60\n' "$DIR" > "$DIR/never-registers"
+chmod +x "$DIR/never-registers"
+printf 'Exec=%s\n' "$DIR/never-registers" > "$DIR/classes/$CLSID.class"
+AMIDL_SERVER_START_TIMEOUT=300 check "J2 a server that does not register in time: CO_E_SERVER_START_TIMEOUT" "$CLI_BIN" start-timeout
+[ -s "$DIR/started.pid" ] && kill -KILL "$(cat "$DIR/started.pid")" 2>/dev/null
+
+# J3: the server serves on the socket a supervisor handed it (LISTEN_FDS)
+setup J3
+rc=0
+limit 300 "$CLI_BIN" listen "$DIR/handed.sock" "$SRV_BIN" --serve > "$DIR/server.out" 2> "$DIR/server.err" &
+SRV=$!
+if wait_for "$DIR/server.out" '^ready'; then
+    SRV_PID=$(sed -n 's/^ready //p' "$DIR/server.out")
+    client J3 "$DIR/handed.sock" || rc=$?
+    own=$(ls "$DIR/run" | grep -c '^server-' || true)
+    stop_server
+    if [ "$own" -ne 0 ]; then echo "the server made a socket of its own" >> "$DIR/client.out"; rc=1; fi
+    report "J3 LISTEN_FDS: the server serves on the socket it was handed" "$rc"
+else
+    stop_server term; fail "J3 LISTEN_FDS" "the server did not register" "$DIR/server.err"
+fi
+
+# J10: the server killed with calls in flight; the server ending with clients connected
+setup J10-kill
+rc=0
+if start_server; then client J10-kill || rc=$?; stop_server none; report "J10 server SIGKILLed mid-call: RPC_E_SERVER_DIED, then RPC_E_DISCONNECTED" "$rc" 137
+else stop_server term; fail "J10 SIGKILL" "the server did not register" "$DIR/server.err"; fi
+setup J10-close
+rc=0
+if start_server; then client J10-close || rc=$?; stop_server none; report "J10 server quits with calls in flight: RPC_E_SERVER_DIED" "$rc"
+else stop_server term; fail "J10 close" "the server did not register" "$DIR/server.err"; fi
+
+# J11: a client killed mid-call: its references released, its call canceled
+setup J11
+rc=0
+if start_server; then
+    limit 120 "$CLI_BIN" victim > "$DIR/victim.out" 2>&1 &
+    victim=$!
+    if wait_for "$DIR/victim.out" '^ready'; then
+        kill -KILL "$(sed -n 's/^ready //p' "$DIR/victim.out")" 2>/dev/null
+        wait "$victim" 2>/dev/null
+        client witness || rc=$?
+    else
+        kill -KILL "$victim" 2>/dev/null; wait "$victim" 2>/dev/null
+        cat "$DIR/victim.out" >> "$DIR/client.out"; rc=1
+    fi
+    stop_server
+    report "J11 client SIGKILLed mid-call: its objects released, its call canceled" "$rc"
+else stop_server term; fail "J11" "the server did not register" "$DIR/server.err"; fi
+
+# J12: the rendezvous directory is private; another user is refused
+setup J12-private
+unset AMIDL_RUNDIR
+mkdir -p "$DIR/xdg/amidl" "$DIR/xdg2"
+chmod 0777 "$DIR/xdg/amidl"
+rc=0
+XDG_RUNTIME_DIR=$DIR/xdg client J12-private || rc=$?
+XDG_RUNTIME_DIR=$DIR/xdg limit 60 "$SRV_BIN" --serve > "$DIR/server.out" 2>> "$DIR/client.out"
+src=$?
+if [ $rc -eq 0 ] && [ $src -eq 1 ] && grep -q 'CoRegisterClassObject: 0x80070005' "$DIR/client.out"; then
+    ok "J12 a rendezvous directory others may enter: E_ACCESSDENIED in client and server"
+else
+    fail "J12 a rendezvous directory others may enter" "client $(status_text $rc), server exit $src" "$DIR/client.out"
+fi
+export XDG_RUNTIME_DIR=$DIR/xdg2
+rc=0
+if start_server; then
+    mode=$(stat -c %a "$DIR/xdg2/amidl")
+    client J1 || rc=$?
+    stop_server
+    [ "$mode" = 700 ] || { echo "rendezvous directory mode $mode" >> "$DIR/client.out"; rc=1; }
+    report "J12 \$XDG_RUNTIME_DIR/amidl is created mode 0700 and used" "$rc"
+else stop_server term; fail "J12 XDG_RUNTIME_DIR" "the server did not register" "$DIR/server.err"; fi
+unset XDG_RUNTIME_DIR
+
+setup J12-other
+if [ "$(id -u)" -ne 0 ]; then
+    skip "J12 another user is refused with E_ACCESSDENIED" "needs root (setpriv)"
+elif ! command -v setpriv > /dev/null; then
+    skip "J12 another user is refused with E_ACCESSDENIED" "setpriv missing"
+else
+    rc=0
+    chmod 0711 "$TMP" "$DIR"
+    if start_server; then
+        chmod 0755 "$DIR/run"
+        chmod 0777 "$DIR/run"/server-*.sock
+        limit 60 setpriv --reuid=65534 --regid=65534 --clear-groups "$CLI_BIN" J12-other >> "$DIR/client.out" 2>&1 || rc=$?
+        [ $rc -ne 0 ] || client J1 || rc=$?        # the server serves its own user on
+        stop_server
+        report "J12 another user is refused with E_ACCESSDENIED" "$rc"
+    else stop_server term; fail "J12 another user" "the server did not register" "$DIR/server.err"; fi
+fi
+
+# J13: a message beyond the configured limit
+setup J13-limit
+rc=0
+if AMRT_MAX_MESSAGE=65536 start_server; then client J13-limit || rc=$?; stop_server; report "J13 a message beyond AMRT_MAX_MESSAGE drops that call, the server serves on" "$rc"
+else stop_server term; fail "J13 limit" "the server did not register" "$DIR/server.err"; fi
+
+# J15: a client of another protocol version is told so on connect
+setup J15-client
+rc=0
+if start_server; then AMIDL_TEST_PROTO_VERSION=2 client J15-client || rc=$?; stop_server; report "J15 a client of another version: RPC_E_VERSION_MISMATCH on connect" "$rc"
+else stop_server term; fail "J15 client" "the server did not register" "$DIR/server.err"; fi
+
+suite_end
