@@ -154,13 +154,28 @@ $(BUILD)/samples/fanout: samples/fanout/fanout.c $(SAMPLE_GEN)/simplestream_i.o 
         $(SAMPLE_GEN)/simplestream_async.o $(BUILD)/lib/libamidlrt.a
 	$(CC) $(SAMPLE_CFLAGS) -o $@ $< $(SAMPLE_GEN)/simplestream_i.o $(SAMPLE_GEN)/simplestream_async.o $(BUILD)/lib/libamidlrt.a
 
-samples: $(SAMPLE_GEN)/client $(SAMPLE_GEN)/client_cxx $(BUILD)/samples/serverasync $(BUILD)/samples/cancel $(BUILD)/samples/fanout
+# the two-process form: the server executable and its class file in the build tree
+SS_CLSID := 5e2f3b1a-7c4d-4e8f-9a0b-1c2d3e4f5a62
+$(SAMPLE_GEN)/stream_server: samples/simplestream/stream_server.c $(SAMPLE_GEN)/server.o $(SAMPLE_GEN)/simplestream_i.o \
+        $(SAMPLE_GEN)/simplestream_async.o $(BUILD)/lib/libamidlrt.a
+	$(CC) $(SAMPLE_CFLAGS) -o $@ $< $(SAMPLE_GEN)/server.o $(SAMPLE_GEN)/simplestream_i.o $(SAMPLE_GEN)/simplestream_async.o $(BUILD)/lib/libamidlrt.a
+
+$(SAMPLE_GEN)/classes/$(SS_CLSID).class:
+	@mkdir -p $(dir $@)
+	printf '# CLSID_SimpleStream: the simplestream sample server (docs/remoting.md)\nExec=../stream_server\n' > $@
+
+samples: $(SAMPLE_GEN)/client $(SAMPLE_GEN)/client_cxx $(BUILD)/samples/serverasync $(BUILD)/samples/cancel $(BUILD)/samples/fanout \
+         $(SAMPLE_GEN)/stream_server $(SAMPLE_GEN)/classes/$(SS_CLSID).class
 
 # the main job: build everything, run the simplestream sample end to end
 run: all samples
 	@$(SAMPLE_GEN)/client
 
-.PHONY: samples run
+# the same client, its server another process started on demand (RULES.md J2)
+run-remote: all samples
+	@AMIDL_CLASS_PATH=$(SAMPLE_GEN)/classes $(SAMPLE_GEN)/client --remote
+
+.PHONY: samples run run-remote
 
 # ---------------------------------------------------------------- install
 # make install PREFIX=/usr/local DESTDIR=...: the compiler, its man page,

@@ -102,6 +102,8 @@ int amrt__conn_send(AmrtConn *c, amrt__wire_buf *b)
             fds[n++] = b->fds[i];
     pthread_mutex_lock(&c->send_lock);
     int rc = amrt__tp_send(c->fd, b->data, b->len, NULL, 0, fds, (int)n);
+    if (rc != 0 && !atomic_exchange(&c->broken, true))
+        shutdown(c->fd, SHUT_RDWR);     /* part of a message may have gone: nothing after it can be read */
     pthread_mutex_unlock(&c->send_lock);
     return rc;
 }
@@ -550,7 +552,7 @@ HRESULT amrt__conn_get(const char *path, AmrtConn **out)
         snprintf(key, sizeof key, "%s", path);
     pthread_mutex_lock(&io_lock);
     for (AmrtConn *c = conns; c; c = c->next)
-        if (!c->accepted && !atomic_load(&c->dead) && strcmp(c->key, key) == 0) {
+        if (!c->accepted && !atomic_load(&c->dead) && !atomic_load(&c->broken) && strcmp(c->key, key) == 0) {
             atomic_fetch_add(&c->refs, 1);
             *out = c;
             break;

@@ -56,6 +56,7 @@ typedef struct AmrtConn {
     bool accepted;              /* the peer is a client of ours */
     AmrtPeer peer;
     atomic_bool dead;
+    atomic_bool broken;         /* a send failed: the stream is lost, the I/O thread ends it */
     bool hello;                 /* accepted: the peer's HELLO was good */
     pthread_mutex_t send_lock;
     pthread_mutex_t lock;       /* what follows */

@@ -5,10 +5,16 @@
  * only. Registered as a local server, it is reached through libamidlrt's
  * proxy, which answers ICallFactory: the client makes the asynchronous
  * call exactly as the spec describes it.
+ *
+ * With --remote the server is another process: the client registers
+ * nothing, and CoCreateInstance(CLSCTX_LOCAL_SERVER) starts stream_server
+ * through its class file ($AMIDL_CLASS_PATH; docs/remoting.md). The rest
+ * of the code is the same.
  */
 #define COBJMACROS
 #include "server.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,21 +24,25 @@
         if (hr_ != (expect)) { printf("unexpected result 0x%08x\n", (unsigned)hr_); return 1; } \
     } while (0)
 
-int main(void)
+int main(int argc, char **argv)
 {
+    bool remote = argc > 1 && strcmp(argv[1], "--remote") == 0;
     ISimpleStream *stream = NULL;
     ICallFactory *factory = NULL;
     AsyncISimpleStream *call = NULL;
     ISynchronize *sync = NULL;
-    DWORD cookie;
+    DWORD cookie = 0;
     char buf[64];
     ULONG got = 0, written = 0;
 
-    printf("simplestream: an asynchronous call, as \"Making an Asynchronous Call\" describes it\n\n");
+    printf("simplestream: an asynchronous call, as \"Making an Asynchronous Call\" describes it\n");
+    printf("(the server: %s)\n\n", remote ? "another process, started on demand through its class file"
+                                           : "a thread of this process");
     CHECK("CoInitializeEx(COINIT_MULTITHREADED)", CoInitializeEx(NULL, COINIT_MULTITHREADED), S_OK);
-    CHECK("CoRegisterClassObject(CLSID_SimpleStream, LOCAL_SERVER)",
-          CoRegisterClassObject(&CLSID_SimpleStream, (IUnknown *)&stream_factory, CLSCTX_LOCAL_SERVER,
-                                REGCLS_MULTIPLEUSE, &cookie), S_OK);
+    if (!remote)
+        CHECK("CoRegisterClassObject(CLSID_SimpleStream, LOCAL_SERVER)",
+              CoRegisterClassObject(&CLSID_SimpleStream, (IUnknown *)&stream_factory, CLSCTX_LOCAL_SERVER,
+                                    REGCLS_MULTIPLEUSE, &cookie), S_OK);
     CHECK("CoCreateInstance(CLSID_SimpleStream) -> ISimpleStream",
           CoCreateInstance(&CLSID_SimpleStream, NULL, CLSCTX_LOCAL_SERVER, &IID_ISimpleStream, (void **)&stream), S_OK);
 
@@ -80,8 +90,13 @@ int main(void)
     printf("  released: the call still runs to its end on the server; its outputs are freed\n");
 
     ISimpleStream_Release(stream);
-    CHECK("CoRevokeClassObject", CoRevokeClassObject(cookie), S_OK);
+    if (!remote)
+        CHECK("CoRevokeClassObject", CoRevokeClassObject(cookie), S_OK);
     CoUninitialize();
+    if (remote) {
+        printf("\nCoUninitialize waited for the calls in flight; the server process ends with its last object\n");
+        return 0;
+    }
     printf("\nCoUninitialize waited for the calls in flight; live server objects: %ld\n",
            (long)atomic_load(&server_objects));
     return atomic_load(&server_objects) == 0 ? 0 : 1;

@@ -15,7 +15,23 @@ DIR=
 
 if [ ! -x "$SRV_BIN" ] || [ ! -x "$CLI_BIN" ]; then
     fail "oop" "$SRV_BIN or $CLI_BIN is missing (build them with make)"
-    suite_end
+    # the simplestream sample's two-process form (make run-remote): the client
+# starts stream_server through the class file in the build tree
+setup sample
+export AMIDL_CLASS_PATH=$PWD/$BUILD/samples/simplestream/classes
+rc=0
+limit 60 "$BUILD/samples/simplestream/client" --remote > "$DIR/client.out" 2>&1 || rc=$?
+i=0
+while [ $i -lt "$WAIT_STEPS" ] && [ -n "$(ls "$DIR/run" 2>/dev/null)" ]; do sleep 0.05; i=$((i + 1)); done
+if [ $rc -ne 0 ]; then
+    fail "J2 samples/simplestream --remote: the server process started on demand" "$(status_text $rc)" "$DIR/client.out"
+elif ! grep -q 'another process' "$DIR/client.out" || [ -n "$(ls "$DIR/run" 2>/dev/null)" ]; then
+    fail "J2 samples/simplestream --remote: the server process started on demand" "the server did not end" "$DIR/client.out"
+else
+    ok "J2 samples/simplestream --remote: the server process started on demand"
+fi
+
+suite_end
     exit
 fi
 
@@ -270,5 +286,21 @@ setup J15-client
 rc=0
 if start_server; then AMIDL_TEST_PROTO_VERSION=2 client J15-client || rc=$?; stop_server; report "J15 a client of another version: RPC_E_VERSION_MISMATCH on connect" "$rc"
 else stop_server term; fail "J15 client" "the server did not register" "$DIR/server.err"; fi
+
+# the simplestream sample's two-process form (make run-remote): the client
+# starts stream_server through the class file in the build tree
+setup sample
+export AMIDL_CLASS_PATH=$PWD/$BUILD/samples/simplestream/classes
+rc=0
+limit 60 "$BUILD/samples/simplestream/client" --remote > "$DIR/client.out" 2>&1 || rc=$?
+i=0
+while [ $i -lt "$WAIT_STEPS" ] && [ -n "$(ls "$DIR/run" 2>/dev/null)" ]; do sleep 0.05; i=$((i + 1)); done
+if [ $rc -ne 0 ]; then
+    fail "J2 samples/simplestream --remote: the server process started on demand" "$(status_text $rc)" "$DIR/client.out"
+elif ! grep -q 'another process' "$DIR/client.out" || [ -n "$(ls "$DIR/run" 2>/dev/null)" ]; then
+    fail "J2 samples/simplestream --remote: the server process started on demand" "the server did not end" "$DIR/client.out"
+else
+    ok "J2 samples/simplestream --remote: the server process started on demand"
+fi
 
 suite_end
