@@ -6,8 +6,9 @@
 # per case; every case is named after its rule and bounded by a time limit.
 . tests/lib.sh
 
-SRV_BIN=$BUILD/tests/oop-server
-CLI_BIN=$BUILD/tests/oop-client
+# OOP_BUILD=build/asan (or tsan) runs the cases with sanitizer builds of the two programs
+SRV_BIN=${OOP_BUILD:-$BUILD}/tests/oop-server
+CLI_BIN=${OOP_BUILD:-$BUILD}/tests/oop-client
 CLSID=5c1d7e40-2a61-4b0e-9a3f-0d6e8b7c4a30
 WAIT_STEPS=$((400 * AMIDL_TEST_TIMEOUT_MULTIPLIER))     # 20 s of 50 ms steps: only a hang limit
 SRV=
