@@ -19,6 +19,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -124,10 +125,10 @@ static HRESULT STDMETHODCALLTYPE o_concat(IOopTest *This, LPCWSTR a, LPCSTR b, L
 static HRESULT STDMETHODCALLTYPE o_sum(IOopTest *This, ULONG n, const LONG *data, LONG *sum)
 {
     (void)This;
-    LONG s = 0;
+    uint32_t s = 0;         /* wraps: corrupted requests (J13) may carry any values */
     for (ULONG i = 0; i < n; i++)
-        s += data[i];
-    *sum = s;
+        s += (uint32_t)data[i];
+    *sum = (LONG)s;
     return S_OK;
 }
 static HRESULT STDMETHODCALLTYPE o_twice(IOopTest *This, LONG *v) { (void)This; *v *= 2; return S_OK; }
