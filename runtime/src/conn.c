@@ -182,6 +182,7 @@ static void *incall_thread(void *arg)
             break;
         }
     pthread_mutex_unlock(&c->lock);
+    amrt__active_end(c);
     amrt__msg_free(&ic->msg);
     amrt__free(ic);
     amrt__conn_release(c);
@@ -209,6 +210,7 @@ static void start_incall(AmrtConn *c, AmrtMsg *m)
     pthread_mutex_lock(&c->lock);
     ic->next = c->incalls;
     c->incalls = ic;
+    c->active++;                        /* before the I/O thread reads the peer's next message */
     pthread_mutex_unlock(&c->lock);
     pthread_mutex_lock(&io_lock);
     incalls_running++;

@@ -63,33 +63,70 @@ uint64_t amrt__export(AmrtConn *c, IUnknown *obj)
     return e->oid;
 }
 
-/* the exported object oid (AddRef'd), NULL if the peer holds none such */
-static IUnknown *export_find(AmrtConn *c, uint64_t oid)
+/* the exported object oid (AddRef'd), NULL if the peer holds none such;
+ * with dying, one the peer let go of while a call was active too */
+static IUnknown *export_find_in(AmrtConn *c, uint64_t oid, bool dying)
 {
     IUnknown *u = NULL;
     pthread_mutex_lock(&c->lock);
-    for (AmrtExport *e = c->exports; e; e = e->next)
-        if (e->oid == oid) {
-            u = e->unk;
-            IUnknown_AddRef(u);
-            break;
-        }
+    for (int list = 0; list < (dying ? 2 : 1) && !u; list++)
+        for (AmrtExport *e = list ? c->dying : c->exports; e; e = e->next)
+            if (e->oid == oid) {
+                u = e->unk;
+                IUnknown_AddRef(u);
+                break;
+            }
     pthread_mutex_unlock(&c->lock);
     return u;
 }
 
-void amrt__release_exports(AmrtConn *c)
+static IUnknown *export_find(AmrtConn *c, uint64_t oid)
 {
-    pthread_mutex_lock(&c->lock);
-    AmrtExport *e = c->exports;
-    c->exports = NULL;
-    pthread_mutex_unlock(&c->lock);
+    return export_find_in(c, oid, false);
+}
+
+static void free_exports(AmrtExport *e)
+{
     while (e) {
         AmrtExport *next = e->next;
         IUnknown_Release(e->unk);
         amrt__free(e);
         e = next;
     }
+}
+
+void amrt__release_exports(AmrtConn *c)
+{
+    pthread_mutex_lock(&c->lock);
+    AmrtExport *e = c->exports, *d = c->dying;
+    c->exports = NULL;
+    c->dying = NULL;
+    pthread_mutex_unlock(&c->lock);
+    free_exports(e);
+    free_exports(d);
+}
+
+/* A message in flight may name an object whose last reference the peer
+ * gave back after sending it: messages are read in order by the I/O
+ * thread, but decoded later by the thread that waits for them. While a
+ * call is active on the connection, released exports wait in 'dying'. */
+void amrt__active_begin(AmrtConn *c)
+{
+    pthread_mutex_lock(&c->lock);
+    c->active++;
+    pthread_mutex_unlock(&c->lock);
+}
+
+void amrt__active_end(AmrtConn *c)
+{
+    AmrtExport *d = NULL;
+    pthread_mutex_lock(&c->lock);
+    if (--c->active == 0) {
+        d = c->dying;
+        c->dying = NULL;
+    }
+    pthread_mutex_unlock(&c->lock);
+    free_exports(d);
 }
 
 /* ==================================================================== imports */
@@ -292,8 +329,13 @@ static void release_export(AmrtConn *c, uint64_t oid, long n)
             continue;
         if (n >= e->refs) {
             *pp = e->next;
-            drop = e->unk;
-            amrt__free(e);
+            if (c->active > 0) {
+                e->next = c->dying;         /* a message being decoded may still name it */
+                c->dying = e;
+            } else {
+                drop = e->unk;
+                amrt__free(e);
+            }
         } else {
             e->refs -= n;
         }
@@ -320,7 +362,7 @@ static HRESULT peer_unmarshal(void *ctx, const amrt__wire_objref *ref, IUnknown 
     AmrtConn *c = ctx;
     *out = NULL;
     if (ref->flags & REF_YOURS) {
-        IUnknown *u = export_find(c, ref->oid);
+        IUnknown *u = export_find_in(c, ref->oid, true);
         if (!u)
             return BAD_STUB;         /* not an object of ours (J13) */
         HRESULT hr = IUnknown_QueryInterface(u, &ref->iid, (void **)out);
@@ -372,6 +414,7 @@ HRESULT amrt__remote_invoke(IUnknown *obj, const AmrtInterface *glue, int method
     for (const AmrtInterface *g = glue->base; g; g = g->base)
         h.method += g->nmethods;
     h.iid = *glue->iid;
+    amrt__active_begin(ro->conn);
     hr = amrt__wire_encode_request(&b, &h, m, args, &ro->conn->wpeer, &f);
     if (SUCCEEDED(hr)) {
         AmrtMsg reply;
@@ -386,6 +429,7 @@ HRESULT amrt__remote_invoke(IUnknown *obj, const AmrtInterface *glue, int method
     }
     amrt__wire_frame_fini(&f);
     amrt__wire_buf_fini(&b);
+    amrt__active_end(ro->conn);
     if (SUCCEEDED(hr))
         return S_OK;
 out:

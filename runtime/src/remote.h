@@ -63,6 +63,9 @@ typedef struct AmrtConn {
     uint64_t next_id;
     AmrtPending *pending;       /* calls waiting for their replies */
     AmrtExport *exports;        /* our objects the peer holds */
+    AmrtExport *dying;          /* released by the peer while calls were active: a reference
+                                 * to them in a message not yet decoded still resolves */
+    int active;                 /* calls whose messages may still be decoded (J9) */
     AmrtInCall *incalls;        /* the peer's calls running here */
     amrt__wire_peer wpeer;      /* what the codec asks of this connection */
     /* the receiver (the I/O thread only) */
@@ -123,6 +126,9 @@ void amrt__conn_shutdown(void);
 void amrt__dispatch(AmrtConn *c, AmrtInCall *ic);
 void amrt__release_exports(AmrtConn *c);
 void amrt__release_export(AmrtConn *c, uint64_t oid, long n);
+/* a call on c begins / is decoded and done (the peer's RELEASEs meanwhile are deferred) */
+void amrt__active_begin(AmrtConn *c);
+void amrt__active_end(AmrtConn *c);
 uint64_t amrt__export(AmrtConn *c, IUnknown *obj);
 HRESULT amrt__import(AmrtConn *c, uint64_t oid, const IID *iid, void **ppv);
 void amrt__peer_init(AmrtConn *c);

@@ -11,3 +11,11 @@ $(BUILD)/tests/oop-server $(BUILD)/tests/oop-client: $(BUILD)/tests/oop-%: tests
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -Iruntime/src -I$(RT_GEN) -I$(TEST_GEN) \
 	    -o $@ $< $(TEST_GEN)/oop_i.c $(TEST_GEN)/oop_async.c $(BUILD)/lib/libamidlrt.a
+
+# tests/e2e/kinds.idl's kinds across the boundary (one executable, server and client roles)
+SUITE_BINS += $(BUILD)/tests/oop-kinds
+
+$(BUILD)/tests/oop-kinds: tests/oop/oop-kinds.c $(TEST_GEN)/kinds.h $(BUILD)/lib/libamidlrt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -I$(RT_GEN) -I$(TEST_GEN) \
+	    -o $@ $< $(TEST_GEN)/kinds_i.c $(TEST_GEN)/kinds_async.c $(BUILD)/lib/libamidlrt.a -lm

@@ -16,7 +16,22 @@ DIR=
 
 if [ ! -x "$SRV_BIN" ] || [ ! -x "$CLI_BIN" ]; then
     fail "oop" "$SRV_BIN or $CLI_BIN is missing (build them with make)"
-    # the simplestream sample's two-process form (make run-remote): the client
+    # tests/e2e/kinds.idl's kinds across the boundary, both directions
+KINDS_BIN=${OOP_BUILD:-$BUILD}/tests/oop-kinds
+setup kinds
+rc=0
+limit 300 "$KINDS_BIN" server > "$DIR/server.out" 2> "$DIR/server.err" &
+SRV=$!
+if wait_for "$DIR/server.out" '^ready'; then
+    SRV_PID=$(sed -n 's/^ready //p' "$DIR/server.out")
+    limit 120 "$KINDS_BIN" client >> "$DIR/client.out" 2>&1 || rc=$?
+    stop_server term
+    report "J4 kinds.idl across the boundary: scalars, structs, strings, GUIDs, arrays, varying, unique, objects, iid_is, unions, BSTRs, size expressions, first_is/last_is, callee-allocated, string arrays, [ptr] aliasing" "$rc"
+else
+    stop_server term; fail "J4 kinds.idl across the boundary" "the server did not register" "$DIR/server.err"
+fi
+
+# the simplestream sample's two-process form (make run-remote): the client
 # starts stream_server through the class file in the build tree
 setup sample
 export AMIDL_CLASS_PATH=$PWD/$BUILD/samples/simplestream/classes
@@ -287,6 +302,21 @@ setup J15-client
 rc=0
 if start_server; then AMIDL_TEST_PROTO_VERSION=2 client J15-client || rc=$?; stop_server; report "J15 a client of another version: RPC_E_VERSION_MISMATCH on connect" "$rc"
 else stop_server term; fail "J15 client" "the server did not register" "$DIR/server.err"; fi
+
+# tests/e2e/kinds.idl's kinds across the boundary, both directions
+KINDS_BIN=${OOP_BUILD:-$BUILD}/tests/oop-kinds
+setup kinds
+rc=0
+limit 300 "$KINDS_BIN" server > "$DIR/server.out" 2> "$DIR/server.err" &
+SRV=$!
+if wait_for "$DIR/server.out" '^ready'; then
+    SRV_PID=$(sed -n 's/^ready //p' "$DIR/server.out")
+    limit 120 "$KINDS_BIN" client >> "$DIR/client.out" 2>&1 || rc=$?
+    stop_server term
+    report "J4 kinds.idl across the boundary: scalars, structs, strings, GUIDs, arrays, varying, unique, objects, iid_is, unions, BSTRs, size expressions, first_is/last_is, callee-allocated, string arrays, [ptr] aliasing" "$rc"
+else
+    stop_server term; fail "J4 kinds.idl across the boundary" "the server did not register" "$DIR/server.err"
+fi
 
 # the simplestream sample's two-process form (make run-remote): the client
 # starts stream_server through the class file in the build tree

@@ -1,0 +1,573 @@
+/*
+ * oop-kinds.c - tests/e2e/kinds.idl's parameter kinds across a process
+ * boundary (tests/suites/oop.sh; RULES.md J4, J5, J9). One executable, two roles:
+ *
+ *   oop-kinds server    registers CLSID_OopKinds (an object with IKinds and
+ *                       IDeep) for CLSCTX_LOCAL_SERVER, prints "ready PID",
+ *                       serves until SIGTERM; exits 0 when every object was released
+ *   oop-kinds client    calls every method it covers, synchronously and through
+ *                       call objects, and checks each value after the round trip
+ */
+#define COBJMACROS
+#include "amidlrt.h"
+#include "kinds.h"
+
+#include <math.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const CLSID CLSID_OopKinds = { 0x5c1d7e40, 0x2a61, 0x4b0e, { 0x9a, 0x3f, 0x0d, 0x6e, 0x8b, 0x7c, 0x4a, 0x40 } };
+
+static int failures;
+#define EXPECT(cond) do { if (!(cond)) { fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond); failures++; } } while (0)
+#define EXPECT_HR(expect, expr) do { HRESULT hr_ = (expr); if (hr_ != (HRESULT)(expect)) { \
+        fprintf(stderr, "%s:%d: %s returned 0x%08x, expected 0x%08x\n", __FILE__, __LINE__, #expr, (unsigned)hr_, \
+                (unsigned)(HRESULT)(expect)); failures++; } } while (0)
+
+/* ==================================================================== the server's object */
+
+typedef struct Both { IKinds k; IDeep d; atomic_long refs; } Both;
+static atomic_long live;
+
+#define FROM_K(p) ((Both *)(p))
+#define FROM_D(p) ((Both *)((char *)(p) - offsetof(Both, d)))
+
+static HRESULT both_qi(Both *b, REFIID riid, void **ppv)
+{
+    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IKinds))
+        *ppv = &b->k;
+    else if (IsEqualIID(riid, &IID_IDeep))
+        *ppv = &b->d;
+    else {
+        *ppv = NULL;
+        return E_NOINTERFACE;
+    }
+    atomic_fetch_add(&b->refs, 1);
+    return S_OK;
+}
+static ULONG both_release(Both *b)
+{
+    long r = atomic_fetch_sub(&b->refs, 1) - 1;
+    if (!r) {
+        free(b);
+        atomic_fetch_sub(&live, 1);
+    }
+    return (ULONG)r;
+}
+static HRESULT STDMETHODCALLTYPE k_qi(IKinds *This, REFIID riid, void **ppv) { return both_qi(FROM_K(This), riid, ppv); }
+static ULONG STDMETHODCALLTYPE k_addref(IKinds *This) { return (ULONG)atomic_fetch_add(&FROM_K(This)->refs, 1) + 1; }
+static ULONG STDMETHODCALLTYPE k_release(IKinds *This) { return both_release(FROM_K(This)); }
+static HRESULT STDMETHODCALLTYPE d_qi(IDeep *This, REFIID riid, void **ppv) { return both_qi(FROM_D(This), riid, ppv); }
+static ULONG STDMETHODCALLTYPE d_addref(IDeep *This) { return (ULONG)atomic_fetch_add(&FROM_D(This)->refs, 1) + 1; }
+static ULONG STDMETHODCALLTYPE d_release(IDeep *This) { return both_release(FROM_D(This)); }
+
+static HRESULT STDMETHODCALLTYPE k_scalars(IKinds *This, BYTE b, SHORT s, LONG l, hyper h, float f, double d, BOOL flag,
+                                           COLOR c, double *total)
+{
+    (void)This;
+    *total = b + s + l + (double)h + f + d + (flag ? 1000 : 0) + c;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE k_structs(IKinds *This, POINT3 byval, const POINT3 *in, POINT3 *inout, POINT3 *out)
+{
+    (void)This;
+    out->x = byval.x + in->x;
+    out->y = byval.y + in->y;
+    out->z = byval.z + in->z;
+    inout->x *= 2;
+    inout->y *= 2;
+    inout->z *= 2;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE k_strings(IKinds *This, const char *a, LPCWSTR w, char **copy, LPWSTR *wcopy)
+{
+    (void)This;
+    size_t n = strlen(a), m = 0;
+    while (w[m])
+        m++;
+    *copy = CoTaskMemAlloc(n + 2);
+    memcpy(*copy, a, n);
+    (*copy)[n] = '!';
+    (*copy)[n + 1] = 0;
+    *wcopy = CoTaskMemAlloc((m + 1) * sizeof(WCHAR));
+    for (size_t i = 0; i < m; i++)
+        (*wcopy)[i] = w[m - 1 - i];     /* reversed */
+    (*wcopy)[m] = 0;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE k_guids(IKinds *This, REFIID iid, IID *out) { (void)This; *out = *iid; out->Data1++; return S_OK; }
+static HRESULT STDMETHODCALLTYPE k_arrays(IKinds *This, ULONG n, const LONG *in, LONG *out, LONG *inout)
+{
+    (void)This;
+    for (ULONG i = 0; i < n; i++) {
+        out[i] = in[i] * 10;
+        inout[i] += 1;
+    }
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE k_varying(IKinds *This, ULONG max, BYTE *buf, ULONG *len)
+{
+    (void)This;
+    ULONG n = max / 2;
+    for (ULONG i = 0; i < n; i++)
+        buf[i] = (BYTE)(i + 1);
+    *len = n;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE k_unique(IKinds *This, LONG *maybe, LONG *seen) { (void)This; *seen = maybe ? *maybe : -1; return S_OK; }
+static HRESULT STDMETHODCALLTYPE k_objects(IKinds *This, IUnknown *in, IUnknown **out, IUnknown **inout)
+{
+    *out = in;
+    if (in)
+        IUnknown_AddRef(in);
+    if (*inout)
+        IUnknown_Release(*inout);
+    *inout = (IUnknown *)This;
+    IKinds_AddRef(This);
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE k_byiid(IKinds *This, REFIID riid, void **ppv) { return IKinds_QueryInterface(This, riid, ppv); }
+static IKindsVtbl kvtbl = { k_qi, k_addref, k_release, k_scalars, k_structs, k_strings, k_guids, k_arrays, k_varying,
+                            k_unique, k_objects, k_byiid };
+
+static BSTR bstr_twice(BSTR s)
+{
+    UINT n = SysStringLen(s);
+    BSTR r = SysAllocStringLen(NULL, 2 * n);
+    if (r)
+        for (UINT i = 0; i < n; i++)
+            r[i] = r[n + i] = s[i];
+    return r;
+}
+static HRESULT STDMETHODCALLTYPE d_named(IDeep *This, const NAMED *in, NAMED *out, NAMED *io)
+{
+    (void)This; (void)in; (void)out; (void)io;
+    return E_NOTIMPL;
+}
+static HRESULT STDMETHODCALLTYPE d_holder(IDeep *This, HOLDER h, LONG *sum)
+{
+    (void)This;
+    LONG s = 0;
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 3; j++)
+            s += h.grid[i][j];
+    *sum = s;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE d_value(IDeep *This, LONG kind, VALUE *v, LONG *kind_out, VALUE *out)
+{
+    (void)This;
+    *kind_out = kind;
+    if (kind == 1)
+        out->i = v->i + 1;
+    else if (kind == 2) {
+        size_t n = 0;
+        while (v->s[n])
+            n++;
+        out->s = CoTaskMemAlloc((n + 1) * sizeof(WCHAR));
+        memcpy(out->s, v->s, (n + 1) * sizeof(WCHAR));
+    } else
+        return E_INVALIDARG;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE d_pairs(IDeep *This, ULONG n, const PAIR *in, PAIR *out)
+{
+    (void)This;
+    for (ULONG i = 0; i < n; i++) {
+        out[i].kind = 1;
+        out[i].v.i = in[i].kind == 1 ? in[i].v.i * 2 : -1;
+    }
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE d_tagged(IDeep *This, const TAGGED *in, TAGGED *out)
+{
+    (void)This;
+    out->kind = in->kind;
+    if (in->kind == 1)
+        out->u.i = in->u.i + 5;
+    else if (in->kind == 2)
+        out->u.b = bstr_twice(in->u.b);
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE d_bstrs(IDeep *This, BSTR in, BSTR *out, BSTR *io)
+{
+    (void)This;
+    *out = in ? bstr_twice(in) : NULL;
+    BSTR old = *io;
+    *io = old ? bstr_twice(old) : SysAllocString((const OLECHAR[]){ 'n', 'e', 'w', 0 });
+    SysFreeString(old);
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE d_exprs(IDeep *This, ULONG n, const SHORT *twice, const LONG *upto, ULONG cb,
+                                         const WCHAR *chars, LONG *sum)
+{
+    (void)This;
+    LONG s = 0;
+    for (ULONG i = 0; i < n * 2 + 1; i++)
+        s += twice[i];
+    for (ULONG i = 0; i <= n; i++)
+        s += upto[i] * 100;
+    for (ULONG i = 0; i < cb / sizeof(WCHAR); i++)
+        s += chars[i] * 10000;
+    *sum = s;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE d_window(IDeep *This, ULONG size, ULONG first, ULONG last, LONG *buf)
+{
+    (void)This;
+    for (ULONG i = first; i <= last && i < size; i++)
+        buf[i] = -buf[i];
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE d_alloc(IDeep *This, ULONG want, ULONG *n, LONG **items)
+{
+    (void)This;
+    *items = CoTaskMemAlloc(want * sizeof(LONG) + 1);
+    for (ULONG i = 0; i < want; i++)
+        (*items)[i] = (LONG)(i * i);
+    *n = want;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE d_names(IDeep *This, ULONG n, LPSTR *in, LPWSTR *out)
+{
+    (void)This;
+    for (ULONG i = 0; i < n; i++) {
+        size_t m = strlen(in[i]);
+        out[i] = CoTaskMemAlloc((m + 1) * sizeof(WCHAR));
+        for (size_t j = 0; j <= m; j++)
+            out[i][j] = (WCHAR)(unsigned char)in[i][j];
+    }
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE d_conformant(IDeep *This, const FORMAT *format, const ROSTER *roster, ULONG *sum,
+                                              FORMAT *copy)
+{
+    (void)This; (void)format; (void)roster; (void)sum; (void)copy;
+    return E_NOTIMPL;
+}
+static HRESULT STDMETHODCALLTYPE d_handles(IDeep *This, HANDLE h, HTHING t, HTHING *back)
+{
+    (void)This; (void)h; (void)t; (void)back;
+    return E_NOTIMPL;
+}
+static HRESULT STDMETHODCALLTYPE d_medium(IDeep *This, const MEDIUM *in, MEDIUM *out)
+{
+    (void)This; (void)in; (void)out;
+    return E_NOTIMPL;
+}
+static HRESULT STDMETHODCALLTYPE d_inout(IDeep *This, LPWSTR *text, LONG kind, VALUE *v, TAGGED *t)
+{
+    (void)This; (void)text; (void)kind; (void)v; (void)t;
+    return E_NOTIMPL;
+}
+static HRESULT STDMETHODCALLTYPE d_typed(IDeep *This, IKinds *k, IKinds **back, LONG *a, LONG *b, LONG *sum)
+{
+    (void)This;
+    *back = k;
+    if (k)
+        IKinds_AddRef(k);
+    *sum = (a ? *a : 0) + (b ? *b : 0);
+    return S_OK;
+}
+static IDeepVtbl dvtbl = { d_qi, d_addref, d_release, d_named, d_holder, d_value, d_pairs, d_tagged, d_bstrs,
+                           d_exprs, d_window, d_alloc, d_names, d_conformant, d_handles, d_medium, d_inout, d_typed };
+
+static HRESULT STDMETHODCALLTYPE f_qi(IClassFactory *This, REFIID riid, void **ppv)
+{
+    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IClassFactory)) {
+        *ppv = This;
+        return S_OK;
+    }
+    *ppv = NULL;
+    return E_NOINTERFACE;
+}
+static ULONG STDMETHODCALLTYPE f_addref(IClassFactory *This) { (void)This; return 2; }
+static ULONG STDMETHODCALLTYPE f_release(IClassFactory *This) { (void)This; return 1; }
+static HRESULT STDMETHODCALLTYPE f_create(IClassFactory *This, IUnknown *outer, REFIID riid, void **ppv)
+{
+    (void)This;
+    *ppv = NULL;
+    if (outer)
+        return CLASS_E_NOAGGREGATION;
+    Both *b = calloc(1, sizeof *b);
+    if (!b)
+        return E_OUTOFMEMORY;
+    b->k.lpVtbl = &kvtbl;
+    b->d.lpVtbl = &dvtbl;
+    atomic_init(&b->refs, 1);
+    atomic_fetch_add(&live, 1);
+    HRESULT hr = both_qi(b, riid, ppv);
+    both_release(b);
+    return hr;
+}
+static HRESULT STDMETHODCALLTYPE f_lock(IClassFactory *This, BOOL lock) { (void)This; (void)lock; return S_OK; }
+static IClassFactoryVtbl fvtbl = { f_qi, f_addref, f_release, f_create, f_lock };
+static IClassFactory factory = { &fvtbl };
+
+static int quit_pipe[2];
+static void on_term(int sig) { (void)sig; char c = 'q'; if (write(quit_pipe[1], &c, 1) < 0) { /* ends at its limit */ } }
+
+static int server(void)
+{
+    if (pipe(quit_pipe) != 0 || FAILED(CoInitializeEx(NULL, COINIT_MULTITHREADED)))
+        return 1;
+    signal(SIGTERM, on_term);
+    DWORD cookie;
+    HRESULT hr = CoRegisterClassObject(&CLSID_OopKinds, (IUnknown *)&factory, CLSCTX_LOCAL_SERVER, REGCLS_MULTIPLEUSE, &cookie);
+    if (FAILED(hr)) {
+        fprintf(stderr, "CoRegisterClassObject: 0x%08x\n", (unsigned)hr);
+        return 1;
+    }
+    printf("ready %d\n", (int)getpid());
+    fflush(stdout);
+    struct pollfd p = { quit_pipe[0], POLLIN, 0 };
+    while (poll(&p, 1, 300000) < 0)
+        ;
+    CoRevokeClassObject(cookie);
+    CoUninitialize();
+    if (atomic_load(&live)) {
+        fprintf(stderr, "oop-kinds server: %ld objects still alive\n", (long)atomic_load(&live));
+        return 3;
+    }
+    return 0;
+}
+
+/* ==================================================================== the client */
+
+typedef struct Local { IUnknown iface; atomic_long refs; } Local;
+static HRESULT STDMETHODCALLTYPE l_qi(IUnknown *This, REFIID riid, void **ppv)
+{
+    if (IsEqualIID(riid, &IID_IUnknown)) {
+        *ppv = This;
+        IUnknown_AddRef(This);
+        return S_OK;
+    }
+    *ppv = NULL;
+    return E_NOINTERFACE;
+}
+static ULONG STDMETHODCALLTYPE l_addref(IUnknown *This) { return (ULONG)atomic_fetch_add(&((Local *)This)->refs, 1) + 1; }
+static ULONG STDMETHODCALLTYPE l_release(IUnknown *This) { return (ULONG)atomic_fetch_sub(&((Local *)This)->refs, 1) - 1; }
+static IUnknownVtbl lvtbl = { l_qi, l_addref, l_release };
+
+static bool wstr_eq(const WCHAR *a, const char *b)
+{
+    if (!a)
+        return false;
+    size_t i = 0;
+    for (; b[i]; i++)
+        if (a[i] != (WCHAR)(unsigned char)b[i])
+            return false;
+    return a[i] == 0;
+}
+
+static void kinds_sync(IKinds *k)
+{
+    double total = 0;
+    EXPECT_HR(S_OK, IKinds_Scalars(k, 200, -300, 70000, 5000000000LL, 0.5f, 0.25, TRUE, BLUE, &total));
+    EXPECT(fabs(total - (200 - 300 + 70000 + 5000000000.0 + 0.5 + 0.25 + 1000 + 4)) < 1e-6);
+    POINT3 a = { 1, 2, 3 }, b = { 10, 20, 30 }, io = { 5, 6, 7 }, out = { 0, 0, 0 };
+    EXPECT_HR(S_OK, IKinds_Structs(k, a, &b, &io, &out));
+    EXPECT(out.x == 11 && out.y == 22 && out.z == 33 && io.x == 10 && io.y == 12 && io.z == 14);
+    char *copy = NULL;
+    LPWSTR wcopy = NULL;
+    static const WCHAR abc[] = { 'a', 'b', 'c', 0 };
+    EXPECT_HR(S_OK, IKinds_Strings(k, "hello", abc, &copy, &wcopy));
+    EXPECT(copy && strcmp(copy, "hello!") == 0);
+    EXPECT(wstr_eq(wcopy, "cba"));
+    CoTaskMemFree(copy);
+    CoTaskMemFree(wcopy);
+    IID got;
+    EXPECT_HR(S_OK, IKinds_Guids(k, &IID_IDeep, &got));
+    IID want = IID_IDeep;
+    want.Data1++;
+    EXPECT(IsEqualGUID(&got, &want));
+    LONG in[5] = { 1, 2, 3, 4, 5 }, o[5] = { 0 }, inout[5] = { 10, 20, 30, 40, 50 };
+    EXPECT_HR(S_OK, IKinds_Arrays(k, 5, in, o, inout));
+    for (int i = 0; i < 5; i++)
+        EXPECT(o[i] == in[i] * 10 && inout[i] == (i + 1) * 10 + 1);
+    BYTE buf[10];
+    memset(buf, 0xEE, sizeof buf);
+    ULONG len = 0;
+    EXPECT_HR(S_OK, IKinds_Varying(k, 10, buf, &len));
+    EXPECT(len == 5 && buf[0] == 1 && buf[4] == 5);
+    LONG seen = 0, v = 42;
+    EXPECT_HR(S_OK, IKinds_Unique(k, &v, &seen));
+    EXPECT(seen == 42);
+    EXPECT_HR(S_OK, IKinds_Unique(k, NULL, &seen));
+    EXPECT(seen == -1);
+    /* interface pointers: ours goes there and comes back as itself; the server's arrives as a proxy */
+    Local mine = { { &lvtbl }, 1 };
+    IUnknown *back = NULL, *swap = NULL;
+    Local other = { { &lvtbl }, 1 };
+    swap = &other.iface;
+    IUnknown_AddRef(swap);
+    EXPECT_HR(S_OK, IKinds_Objects(k, &mine.iface, &back, &swap));
+    EXPECT(back == &mine.iface);
+    EXPECT(swap != NULL && swap != &other.iface);
+    if (back)
+        IUnknown_Release(back);
+    IKinds *sk = NULL;
+    if (swap) {
+        EXPECT_HR(S_OK, IUnknown_QueryInterface(swap, &IID_IKinds, (void **)&sk));
+        IUnknown_Release(swap);
+    }
+    if (sk) {
+        EXPECT_HR(S_OK, IKinds_Unique(sk, &v, &seen));
+        EXPECT(seen == 42);
+        IKinds_Release(sk);
+    }
+    /* the references the server took on ours are given back */
+    for (int i = 0; i < 4000 && (atomic_load(&mine.refs) != 1 || atomic_load(&other.refs) != 1); i++)
+        usleep(5000);
+    EXPECT(atomic_load(&mine.refs) == 1 && atomic_load(&other.refs) == 1);
+    IDeep *d = NULL;
+    EXPECT_HR(S_OK, IKinds_ByIid(k, &IID_IDeep, (void **)&d));
+    if (d) {
+        LONG s = 0;
+        EXPECT_HR(S_OK, IDeep_Typed(d, NULL, &sk, &v, NULL, &s));
+        EXPECT(s == 42 && sk == NULL);
+        IDeep_Release(d);
+    }
+}
+
+static void kinds_async(IKinds *k)
+{
+    ICallFactory *cf = NULL;
+    AsyncIKinds *c = NULL;
+    EXPECT_HR(S_OK, IKinds_QueryInterface(k, &IID_ICallFactory, (void **)&cf));
+    if (!cf)
+        return;
+    EXPECT_HR(S_OK, ICallFactory_CreateCall(cf, &IID_AsyncIKinds, NULL, &IID_AsyncIKinds, (IUnknown **)&c));
+    ICallFactory_Release(cf);
+    if (!c)
+        return;
+    LONG in[3] = { 7, 8, 9 }, o[3] = { 0 }, inout[3] = { 1, 1, 1 };
+    EXPECT_HR(S_OK, AsyncIKinds_Begin_Arrays(c, 3, in, inout));
+    EXPECT_HR(S_OK, AsyncIKinds_Finish_Arrays(c, o, inout));
+    EXPECT(o[0] == 70 && o[2] == 90 && inout[1] == 2);
+    char *copy = NULL;
+    LPWSTR wcopy = NULL;
+    static const WCHAR yz[] = { 'y', 'z', 0 }, q[] = { 'q', 0 };
+    EXPECT_HR(S_OK, AsyncIKinds_Begin_Strings(c, "x", yz));
+    EXPECT_HR(S_OK, AsyncIKinds_Finish_Strings(c, &copy, &wcopy));
+    EXPECT(copy && strcmp(copy, "x!") == 0 && wstr_eq(wcopy, "zy"));
+    CoTaskMemFree(copy);
+    CoTaskMemFree(wcopy);
+    /* released with a call in flight (J8) */
+    EXPECT_HR(S_OK, AsyncIKinds_Begin_Strings(c, "gone", q));
+    AsyncIKinds_Release(c);
+}
+
+static void deep_sync(IDeep *d)
+{
+    HOLDER h;
+    memset(&h, 0, sizeof h);
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 3; j++)
+            h.grid[i][j] = i * 3 + j;
+    LONG sum = 0;
+    EXPECT_HR(S_OK, IDeep_Holder(d, h, &sum));
+    EXPECT(sum == 15);
+    VALUE v, out;
+    LONG kind = 0;
+    v.i = 41;
+    memset(&out, 0, sizeof out);
+    EXPECT_HR(S_OK, IDeep_Value(d, 1, &v, &kind, &out));
+    EXPECT(kind == 1 && out.i == 42);
+    WCHAR txt[] = { 'h', 'i', 0 };
+    v.s = txt;
+    memset(&out, 0, sizeof out);
+    EXPECT_HR(S_OK, IDeep_Value(d, 2, &v, &kind, &out));
+    EXPECT(kind == 2 && wstr_eq(out.s, "hi"));
+    if (kind == 2)
+        CoTaskMemFree(out.s);
+    PAIR pin[3], pout[3];
+    memset(pout, 0, sizeof pout);
+    for (int i = 0; i < 3; i++) {
+        pin[i].kind = 1;
+        pin[i].v.i = i + 1;
+    }
+    EXPECT_HR(S_OK, IDeep_Pairs(d, 3, pin, pout));
+    EXPECT(pout[0].v.i == 2 && pout[2].v.i == 6);
+    TAGGED t = { 2, { 0 } }, tout;
+    t.u.b = SysAllocStringLen((const OLECHAR[]){ 'a', 0, 'b' }, 3);      /* an embedded NUL */
+    memset(&tout, 0, sizeof tout);
+    EXPECT_HR(S_OK, IDeep_Tagged(d, &t, &tout));
+    EXPECT(tout.kind == 2 && SysStringLen(tout.u.b) == 6 && tout.u.b[1] == 0 && tout.u.b[5] == 'b');
+    SysFreeString(t.u.b);
+    if (tout.kind == 2)
+        SysFreeString(tout.u.b);
+    BSTR bin = SysAllocString((const OLECHAR[]){ 'o', 'k', 0 }), bout = NULL, bio = NULL;
+    EXPECT_HR(S_OK, IDeep_Bstrs(d, bin, &bout, &bio));
+    EXPECT(SysStringLen(bout) == 4 && bio && SysStringLen(bio) == 3);
+    SysFreeString(bout);
+    EXPECT_HR(S_OK, IDeep_Bstrs(d, NULL, &bout, &bio));
+    EXPECT(bout == NULL && SysStringLen(bio) == 6);
+    SysFreeString(bin);
+    SysFreeString(bio);
+    SHORT twice[5] = { 1, 2, 3, 4, 5 };
+    LONG upto[3] = { 1, 1, 1 };
+    WCHAR chars[2] = { 1, 2 };
+    EXPECT_HR(S_OK, IDeep_Exprs(d, 2, twice, upto, sizeof chars, chars, &sum));
+    EXPECT(sum == 15 + 300 + 30000);
+    LONG win[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+    EXPECT_HR(S_OK, IDeep_Window(d, 8, 2, 4, win));
+    EXPECT(win[1] == 2 && win[2] == -3 && win[4] == -5 && win[5] == 6);
+    ULONG n = 0;
+    LONG *items = NULL;
+    EXPECT_HR(S_OK, IDeep_Alloc(d, 6, &n, &items));
+    EXPECT(n == 6 && items && items[5] == 25);
+    CoTaskMemFree(items);
+    LPSTR names[2] = { "ab", "cde" };
+    LPWSTR wn[2] = { NULL, NULL };
+    EXPECT_HR(S_OK, IDeep_Names(d, 2, names, wn));
+    EXPECT(wstr_eq(wn[0], "ab") && wstr_eq(wn[1], "cde"));
+    CoTaskMemFree(wn[0]);
+    CoTaskMemFree(wn[1]);
+    /* [ptr]: the same pointer twice arrives as one */
+    LONG a = 3;
+    IKinds *back = NULL;
+    EXPECT_HR(S_OK, IDeep_Typed(d, NULL, &back, &a, &a, &sum));
+    EXPECT(sum == 6 && back == NULL);
+}
+
+static int client(void)
+{
+    if (FAILED(CoInitializeEx(NULL, COINIT_MULTITHREADED)))
+        return 1;
+    IKinds *k = NULL;
+    HRESULT hr = CoCreateInstance(&CLSID_OopKinds, NULL, CLSCTX_LOCAL_SERVER, &IID_IKinds, (void **)&k);
+    if (FAILED(hr)) {
+        fprintf(stderr, "CoCreateInstance: 0x%08x\n", (unsigned)hr);
+        return 1;
+    }
+    kinds_sync(k);
+    kinds_async(k);
+    IDeep *d = NULL;
+    EXPECT_HR(S_OK, IKinds_QueryInterface(k, &IID_IDeep, (void **)&d));
+    if (d) {
+        deep_sync(d);
+        IDeep_Release(d);
+    }
+    IKinds_Release(k);
+    CoUninitialize();
+    return failures ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    signal(SIGPIPE, SIG_IGN);
+    if (argc == 2 && strcmp(argv[1], "server") == 0)
+        return server();
+    if (argc == 2 && strcmp(argv[1], "client") == 0)
+        return client();
+    fprintf(stderr, "usage: oop-kinds server|client\n");
+    return 2;
+}
