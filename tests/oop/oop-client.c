@@ -872,6 +872,81 @@ static void case_J12_private(void)
     EXPECT_HR(E_ACCESSDENIED, CoCreateInstance(&CLSID_OopTest, NULL, CLSCTX_LOCAL_SERVER, &IID_IOopTest, (void **)&p));
 }
 
+/* one of 32 stress clients: random calls, cancels and releases (bounded) */
+static void case_stress(unsigned seed)
+{
+    IOopTest *p = create();
+    IOopTest *extra = NULL;
+    for (int i = 0; i < 150; i++) {
+        seed = seed * 1103515245u + 12345u;
+        unsigned r = (seed >> 8) % 8;
+        LONG s = 0, c = 0;
+        if (r == 0) {
+            EXPECT_HR(S_OK, IOopTest_Add(p, i, 1, &s));
+            EXPECT(s == i + 1);
+        } else if (r == 1) {
+            AsyncIOopTest *call = new_call(p);
+            EXPECT_HR(S_OK, AsyncIOopTest_Begin_Add(call, i, 2));
+            EXPECT_HR(S_OK, AsyncIOopTest_Finish_Add(call, &s));
+            EXPECT(s == i + 2);
+            AsyncIOopTest_Release(call);
+        } else if (r == 2) {
+            AsyncIOopTest *call = new_call(p);
+            EXPECT_HR(S_OK, AsyncIOopTest_Begin_Slow(call, (seed >> 4) % 20));
+            AsyncIOopTest_Release(call);            /* released without Finish_ (J8) */
+        } else if (r == 3) {
+            AsyncIOopTest *call = new_call(p);
+            EXPECT_HR(S_OK, AsyncIOopTest_Begin_Slow(call, 5000));
+            EXPECT_HR(S_OK, call_cancel(call));     /* canceled (J7) */
+            EXPECT_HR(S_OK, call_wait(call, hang_ms()));
+            HRESULT hr = AsyncIOopTest_Finish_Slow(call, &c);
+            EXPECT(hr == RPC_E_CALL_CANCELED || hr == S_OK);
+            AsyncIOopTest_Release(call);
+        } else if (r == 4) {
+            AsyncIOopTest *call = new_call(p);
+            EXPECT_HR(S_OK, AsyncIOopTest_Begin_Slow(call, 100));
+            if ((seed >> 20) & 1)
+                call_cancel(call);
+            AsyncIOopTest_Release(call);            /* canceled or not, released in flight */
+        } else if (r == 5) {
+            if (extra)
+                IOopTest_Release(extra);
+            extra = NULL;
+            EXPECT_HR(S_OK, IOopTest_Create(p, &extra));
+        } else if (r == 6) {
+            AsyncIOopTest *call = new_call(p);
+            EXPECT_HR(S_OK, AsyncIOopTest_Begin_Create(call));
+            AsyncIOopTest_Release(call);            /* an object reference in a reply nobody takes */
+        } else {
+            Notify n = { { &notify_vtbl }, 1, 0, getpid() };
+            LONG echo = 0;
+            EXPECT_HR(S_OK, IOopTest_Callback(p, &n.iface, 3, &echo));
+            EXPECT(echo == 31);
+            for (DWORD t = 0; t < hang_ms() && atomic_load(&n.refs) != 1; t += 2)
+                sleep_ms(2);                        /* n lives on this stack */
+            EXPECT(atomic_load(&n.refs) == 1);
+        }
+    }
+    if (extra)
+        IOopTest_Release(extra);
+    IOopTest_Release(p);
+}
+
+/* after the stress clients: only the witness's object, nothing running */
+static bool stress_done(const Stats *s, const Stats *ref) { (void)ref; return s->live == 1 && s->running == 0; }
+
+static void case_after_stress(void)
+{
+    IOopTest *p = create();
+    Stats now;
+    if (!wait_stats(p, stress_done, NULL, &now)) {
+        fprintf(stderr, "server after the stress: %ld live objects (1 expected), %ld running\n", (long)now.live,
+                (long)now.running);
+        failures++;
+    }
+    IOopTest_Release(p);
+}
+
 /* the server's Quit */
 static void case_quit(void)
 {
@@ -958,6 +1033,8 @@ int main(int argc, char **argv)
     else if (strcmp(c, "J15") == 0) case_J15();
     else if (strcmp(c, "J15-client") == 0) case_J15_client();
     else if (strcmp(c, "quit") == 0) case_quit();
+    else if (strcmp(c, "stress") == 0 && argc >= 3) case_stress((unsigned)strtoul(argv[2], NULL, 10));
+    else if (strcmp(c, "after-stress") == 0) case_after_stress();
     else {
         fprintf(stderr, "oop-client: unknown case '%s'\n", c);
         return 2;

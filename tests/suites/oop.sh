@@ -16,7 +16,23 @@ DIR=
 
 if [ ! -x "$SRV_BIN" ] || [ ! -x "$CLI_BIN" ]; then
     fail "oop" "$SRV_BIN or $CLI_BIN is missing (build them with make)"
-    # tests/e2e/kinds.idl's kinds across the boundary, both directions
+    # 32 clients x 1 server: random calls, cancels, releases in flight, callbacks
+setup stress
+rc=0
+if start_server; then
+    pids=
+    for n in $(seq 1 32); do
+        limit 300 "$CLI_BIN" stress "$n" > "$DIR/stress-$n.out" 2>&1 &
+        pids="$pids $!"
+    done
+    for p in $pids; do wait "$p" || rc=$?; done
+    for n in $(seq 1 32); do cat "$DIR/stress-$n.out" >> "$DIR/client.out"; done
+    [ $rc -ne 0 ] || client after-stress || rc=$?
+    stop_server
+    report "J6 32 clients x 1 server, 150 random calls each: cancels, releases in flight, callbacks; nothing leaks" "$rc"
+else stop_server term; fail "J6 stress" "the server did not register" "$DIR/server.err"; fi
+
+# tests/e2e/kinds.idl's kinds across the boundary, both directions
 KINDS_BIN=${OOP_BUILD:-$BUILD}/tests/oop-kinds
 setup kinds
 rc=0
@@ -302,6 +318,22 @@ setup J15-client
 rc=0
 if start_server; then AMIDL_TEST_PROTO_VERSION=2 client J15-client || rc=$?; stop_server; report "J15 a client of another version: RPC_E_VERSION_MISMATCH on connect" "$rc"
 else stop_server term; fail "J15 client" "the server did not register" "$DIR/server.err"; fi
+
+# 32 clients x 1 server: random calls, cancels, releases in flight, callbacks
+setup stress
+rc=0
+if start_server; then
+    pids=
+    for n in $(seq 1 32); do
+        limit 300 "$CLI_BIN" stress "$n" > "$DIR/stress-$n.out" 2>&1 &
+        pids="$pids $!"
+    done
+    for p in $pids; do wait "$p" || rc=$?; done
+    for n in $(seq 1 32); do cat "$DIR/stress-$n.out" >> "$DIR/client.out"; done
+    [ $rc -ne 0 ] || client after-stress || rc=$?
+    stop_server
+    report "J6 32 clients x 1 server, 150 random calls each: cancels, releases in flight, callbacks; nothing leaks" "$rc"
+else stop_server term; fail "J6 stress" "the server did not register" "$DIR/server.err"; fi
 
 # tests/e2e/kinds.idl's kinds across the boundary, both directions
 KINDS_BIN=${OOP_BUILD:-$BUILD}/tests/oop-kinds
