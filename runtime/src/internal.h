@@ -69,6 +69,10 @@ bool amrt__pool_wanted(void);
 /* on a worker: the job just run spent the spin budget watching
  * amrt__pool_wanted, so the worker may sleep at once when it finds nothing */
 void amrt__pool_spun(void);
+/* a worker about to block (a call to another process): the pool keeps its
+ * size of free workers; amrt__pool_block_end(what _begin returned) after */
+bool amrt__pool_block_begin(void);
+void amrt__pool_block_end(bool began);
 
 /* callobj.c (creation), proxy.c (the glue registry) */
 HRESULT amrt__call_create(const AmrtInterface *glue, IUnknown *server, ICallFactory *own,

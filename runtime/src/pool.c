@@ -335,6 +335,34 @@ void amrt__pool_shutdown(void)
         amrt__thread_join(threads[i]);
 }
 
+/* A worker that blocks for a while (a synchronous call to another
+ * process, made for a call object: RULES.md J6) tells the pool, which
+ * keeps amrt__pool_size() workers free for the other jobs by starting
+ * another thread when it must (at most 256 in all; they stay until the
+ * shutdown). Not on a worker: nothing to do. */
+static atomic_int blocked;
+
+bool amrt__pool_block_begin(void)
+{
+    if (worker_gen < 0 || worker_gen != atomic_load(&pool.gen))
+        return false;
+    int b = atomic_fetch_add(&blocked, 1) + 1;
+    pthread_mutex_lock(&pool.lock);
+    if (pool.nthreads > 0 && pool.nthreads - b < amrt__pool_size() && pool.nthreads < 256 &&
+        pthread_create(&pool.threads[pool.nthreads], NULL, worker, (void *)(intptr_t)worker_gen) == 0) {
+        pool.nthreads++;
+        atomic_store(&pool.started, pool.nthreads);
+    }
+    pthread_mutex_unlock(&pool.lock);
+    return true;
+}
+
+void amrt__pool_block_end(bool began)
+{
+    if (began)
+        atomic_fetch_sub(&blocked, 1);
+}
+
 int amrt__pool_threads(void)
 {
     amrt__mutex_lock(&pool.lock);

@@ -418,7 +418,9 @@ HRESULT amrt__remote_invoke(IUnknown *obj, const AmrtInterface *glue, int method
     hr = amrt__wire_encode_request(&b, &h, m, args, &ro->conn->wpeer, &f);
     if (SUCCEEDED(hr)) {
         AmrtMsg reply;
+        bool blocking = amrt__pool_block_begin();      /* a call object's worker: J6 */
         hr = amrt__conn_call(ro->conn, &b, &reply, CoTestCancel() != RPC_E_NO_CONTEXT);
+        amrt__pool_block_end(blocking);
         if (SUCCEEDED(hr)) {
             hr = amrt__wire_decode_reply(&f, &reply.buf, &ro->conn->wpeer, args, ret);
             amrt__msg_free(&reply);

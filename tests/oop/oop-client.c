@@ -342,6 +342,26 @@ static void case_J6(void)
     EXPECT(atomic_load(&bad) == 0);
     /* 32 calls came and went while the slow one still runs */
     EXPECT_HR(AMRT_WAIT_TIMEOUT, call_wait(slow, 0));
+    /* more slow calls in flight than the client has workers (they run
+     * until canceled): another call still completes */
+    long nslow = 2 * sysconf(_SC_NPROCESSORS_ONLN) + 2;
+    if (nslow > 64)
+        nslow = 64;
+    AsyncIOopTest *many[64], *fast = new_call(p);
+    for (long i = 0; i < nslow; i++) {
+        many[i] = new_call(p);
+        EXPECT_HR(S_OK, AsyncIOopTest_Begin_Slow(many[i], 600000));
+    }
+    EXPECT_HR(S_OK, AsyncIOopTest_Begin_Add(fast, 20, 22));
+    EXPECT_HR(S_OK, call_wait(fast, hang_ms()));
+    LONG f = 0;
+    EXPECT_HR(S_OK, AsyncIOopTest_Finish_Add(fast, &f));
+    EXPECT(f == 42);
+    AsyncIOopTest_Release(fast);
+    for (long i = 0; i < nslow; i++) {
+        EXPECT_HR(S_OK, call_cancel(many[i]));
+        AsyncIOopTest_Release(many[i]);
+    }
     call_cancel(slow);
     EXPECT_HR(S_OK, call_wait(slow, hang_ms()));
     LONG c;

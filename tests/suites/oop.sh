@@ -155,7 +155,7 @@ case_simple() {
 case_simple J1 "J1 another process's CoCreateInstance(CLSCTX_LOCAL_SERVER) gets a proxy"
 case_simple J4 "J4 synchronous calls: scalars, strings, arrays, [in,out], BSTR, HRESULTs"
 case_simple J5 "J5 ICallFactory across the boundary: Begin_ returns at once, Wait, Finish_, cancel"
-case_simple J6 "J6 32 calls in flight from 4 threads while a slow call runs"
+case_simple J6 "J6 32 calls in flight from 4 threads while a slow call runs; more slow calls than workers delay no other"
 case_simple J7 "J7 cancel reaches the server's CoTestCancel"
 case_simple J8 "J8 call objects released without Finish_ leak nothing in the server"
 case_simple J9 "J9 interface pointers both ways, callbacks, the original pointer back home"
