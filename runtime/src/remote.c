@@ -23,6 +23,7 @@
  */
 #include "remote.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -452,11 +453,118 @@ bool amrt__incall_canceled(void)
     return current_incall && atomic_load(&current_incall->canceled);
 }
 
+/* CoGetCallContext(IID_IServerSecurity) during a call from another
+ * process (J12): the client's identity, from the socket's peer
+ * credentials. QueryBlanket gives RPC_C_AUTHN_NONE, RPC_C_AUTHZ_NONE, the
+ * server's principal "uid=U" (CoTaskMemAlloc'd), RPC_C_AUTHN_LEVEL_CONNECT,
+ * RPC_C_IMP_LEVEL_IDENTIFY, the client's "uid=U pid=P" as the privileges
+ * (a WCHAR string the object owns, as NTLM's "DOMAIN\user"), EOAC_NONE. The
+ * client is the same user (J12), so impersonating it changes nothing. */
+typedef struct Security {
+    IServerSecurity iface;
+    atomic_long refs;
+    atomic_bool impersonating;
+    WCHAR privs[48];
+} Security;
+
+static HRESULT STDMETHODCALLTYPE ss_qi(IServerSecurity *This, REFIID riid, void **ppv)
+{
+    if (!ppv)
+        return E_POINTER;
+    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IServerSecurity)) {
+        *ppv = This;
+        IServerSecurity_AddRef(This);
+        return S_OK;
+    }
+    *ppv = NULL;
+    return E_NOINTERFACE;
+}
+
+static ULONG STDMETHODCALLTYPE ss_addref(IServerSecurity *This)
+{
+    return (ULONG)atomic_fetch_add(&((Security *)This)->refs, 1) + 1;
+}
+
+static ULONG STDMETHODCALLTYPE ss_release(IServerSecurity *This)
+{
+    long left = atomic_fetch_sub(&((Security *)This)->refs, 1) - 1;
+    if (!left)
+        amrt__free(This);
+    return (ULONG)left;
+}
+
+static void wide(WCHAR *out, size_t n, const char *s)
+{
+    size_t i = 0;
+    for (; s[i] && i + 1 < n; i++)
+        out[i] = (WCHAR)(unsigned char)s[i];
+    out[i] = 0;
+}
+
+static HRESULT STDMETHODCALLTYPE ss_blanket(IServerSecurity *This, DWORD *authn, DWORD *authz, OLECHAR **server,
+                                            DWORD *level, DWORD *imp, void **privs, DWORD *caps)
+{
+    Security *s = (Security *)This;
+    if (authn)
+        *authn = 0;                     /* RPC_C_AUTHN_NONE: the kernel vouches (SO_PEERCRED) */
+    if (authz)
+        *authz = 0;                     /* RPC_C_AUTHZ_NONE */
+    if (level)
+        *level = 2;                     /* RPC_C_AUTHN_LEVEL_CONNECT */
+    if (imp)
+        *imp = 2;                       /* RPC_C_IMP_LEVEL_IDENTIFY */
+    if (privs)
+        *privs = s->privs;
+    if (caps)
+        *caps = 0;                      /* EOAC_NONE */
+    if (server) {
+        char t[32];
+        snprintf(t, sizeof t, "uid=%u", (unsigned)getuid());
+        *server = CoTaskMemAlloc(sizeof(WCHAR) * (strlen(t) + 1));
+        if (!*server)
+            return E_OUTOFMEMORY;
+        wide(*server, strlen(t) + 1, t);
+    }
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE ss_impersonate(IServerSecurity *This)
+{
+    atomic_store(&((Security *)This)->impersonating, true);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE ss_revert(IServerSecurity *This)
+{
+    atomic_store(&((Security *)This)->impersonating, false);
+    return S_OK;
+}
+
+static BOOL STDMETHODCALLTYPE ss_is(IServerSecurity *This)
+{
+    return atomic_load(&((Security *)This)->impersonating);
+}
+
+static IServerSecurityVtbl ss_vtbl = { ss_qi, ss_addref, ss_release, ss_blanket, ss_impersonate, ss_revert, ss_is };
+
 HRESULT amrt__incall_context(const IID *iid, void **ppv)
 {
-    (void)iid;
-    (void)ppv;
-    return RPC_E_NO_CONTEXT;
+    if (!ppv)
+        return E_POINTER;
+    *ppv = NULL;
+    AmrtInCall *ic = current_incall;
+    if (!ic || !(IsEqualIID(iid, &IID_IServerSecurity) || IsEqualIID(iid, &IID_IUnknown)))
+        return RPC_E_NO_CONTEXT;
+    Security *s = amrt__calloc(sizeof *s);
+    if (!s)
+        return E_OUTOFMEMORY;
+    s->iface.lpVtbl = &ss_vtbl;
+    atomic_init(&s->refs, 1);
+    char t[48];
+    snprintf(t, sizeof t, "uid=%u pid=%d", (unsigned)ic->conn->peer.uid, (int)ic->conn->peer.pid);
+    wide(s->privs, sizeof s->privs / sizeof s->privs[0], t);
+    *ppv = &s->iface;
+    return S_OK;
 }
 
 static void reply(AmrtConn *c, const AmrtInCall *ic, int type, HRESULT hr, uint64_t oid)

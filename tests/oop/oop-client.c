@@ -167,6 +167,12 @@ static void case_J1(void)
         }
         IClassFactory_Release(cf);
     }
+    /* the server sees who calls (J12) */
+    DWORD uid = 0, cpid = 0;
+    HRESULT ctx = E_FAIL;
+    EXPECT_HR(S_OK, IOopTest_Who(p, &uid, &cpid, &ctx));
+    EXPECT_HR(S_OK, ctx);
+    EXPECT(uid == (DWORD)getuid() && cpid == (DWORD)getpid());
     /* an interface the object does not have */
     IOopNotify *no = NULL;
     EXPECT_HR(E_NOINTERFACE, IOopTest_QueryInterface(p, &IID_IOopNotify, (void **)&no));

@@ -198,6 +198,39 @@ static HRESULT STDMETHODCALLTYPE o_give(IOopTest *This, IOopNotify **cb)
     pthread_mutex_unlock(&o->lock);
     return *cb ? S_OK : E_FAIL;
 }
+static HRESULT STDMETHODCALLTYPE o_who(IOopTest *This, DWORD *uid, DWORD *pid, HRESULT *ctx)
+{
+    (void)This;
+    *uid = *pid = 0;
+    IServerSecurity *ss = NULL;
+    *ctx = CoGetCallContext(&IID_IServerSecurity, (void **)&ss);
+    if (FAILED(*ctx))
+        return S_OK;
+    void *privs = NULL;
+    OLECHAR *server = NULL;
+    DWORD level = 0;
+    HRESULT hr = IServerSecurity_QueryBlanket(ss, NULL, NULL, &server, &level, NULL, &privs, NULL);
+    if (SUCCEEDED(hr) && privs) {
+        char t[64];
+        const WCHAR *w = privs;
+        size_t i = 0;
+        for (; w[i] && i + 1 < sizeof t; i++)
+            t[i] = (char)w[i];
+        t[i] = 0;
+        unsigned u = 0;
+        int p = 0;
+        if (sscanf(t, "uid=%u pid=%d", &u, &p) == 2) {
+            *uid = u;
+            *pid = (DWORD)p;
+        }
+    }
+    CoTaskMemFree(server);
+    if (IServerSecurity_IsImpersonating(ss) || FAILED(IServerSecurity_ImpersonateClient(ss)) ||
+        !IServerSecurity_IsImpersonating(ss) || FAILED(IServerSecurity_RevertToSelf(ss)))
+        *ctx = E_FAIL;
+    IServerSecurity_Release(ss);
+    return hr;
+}
 static HRESULT STDMETHODCALLTYPE o_quit(IOopTest *This)
 {
     (void)This;
@@ -206,7 +239,7 @@ static HRESULT STDMETHODCALLTYPE o_quit(IOopTest *This)
 }
 
 static IOopTestVtbl obj_vtbl = { o_qi, o_addref, o_release, o_add, o_slow, o_concat, o_sum, o_twice, o_ref,
-                                 o_bstr, o_fail, o_pid, o_stats, o_create, o_callback, o_keep, o_give, o_quit };
+                                 o_bstr, o_fail, o_pid, o_stats, o_create, o_callback, o_keep, o_give, o_who, o_quit };
 
 static IOopTest *new_obj(void)
 {
@@ -273,6 +306,11 @@ int main(int argc, char **argv)
     if (FAILED(hr)) {
         fprintf(stderr, "oop-server: CoInitializeEx: 0x%08x\n", (unsigned)hr);
         return 1;
+    }
+    IUnknown *none = NULL;
+    if (CoGetCallContext(&IID_IServerSecurity, (void **)&none) != RPC_E_NO_CONTEXT) {
+        fprintf(stderr, "oop-server: CoGetCallContext(IID_IServerSecurity) outside a call is not RPC_E_NO_CONTEXT\n");
+        return 5;
     }
     DWORD cookie = 0;
     hr = CoRegisterClassObject(&CLSID_OopTest, (IUnknown *)&factory, CLSCTX_LOCAL_SERVER,
