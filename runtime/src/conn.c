@@ -85,6 +85,8 @@ void amrt__conn_release(AmrtConn *c)
     if (atomic_fetch_sub(&c->refs, 1) != 1)
         return;
     amrt__tp_close(c->fd);
+    for (int i = 0; i < c->nfdq; i++)
+        close(c->fdq[i]);
     amrt__msg_free(&c->in);
     pthread_mutex_destroy(&c->send_lock);
     pthread_mutex_destroy(&c->lock);
@@ -341,9 +343,17 @@ static bool conn_read(AmrtConn *c)
     for (;;) {
         int fds[16], nfds = 0;
         ssize_t n = amrt__tp_recv(c->fd, buf, sizeof buf, fds, &nfds, 16);
-        for (int i = 0; i < nfds; i++)
-            if (FAILED(amrt__wire_buf_push_fd(&c->in.buf, fds[i])))
-                return false;
+        /* Descriptors come with the first bytes of their message, which
+         * may follow the end of the previous one in the same read: they
+         * wait here until their message's header says how many are its. */
+        for (int i = 0; i < nfds; i++) {
+            if (c->nfdq == (int)(sizeof c->fdq / sizeof c->fdq[0])) {
+                for (; i < nfds; i++)
+                    close(fds[i]);
+                return false;           /* more than any message may carry (J13) */
+            }
+            c->fdq[c->nfdq++] = fds[i];
+        }
         if (n == -EAGAIN)
             return true;
         if (n <= 0)
@@ -367,6 +377,16 @@ static bool conn_read(AmrtConn *c)
             if (!c->have_head) {
                 if (FAILED(amrt__wire_header_get(c->in.buf.data, &c->in.h)))
                     return false;       /* not ours, another version, oversized (J13, J15) */
+                if (c->in.h.nfds > (uint32_t)c->nfdq)
+                    return false;       /* descriptors announced that did not come */
+                for (uint32_t i = 0; i < c->in.h.nfds; i++)
+                    if (FAILED(amrt__wire_buf_push_fd(&c->in.buf, c->fdq[i]))) {
+                        c->nfdq -= (int)i + 1;      /* pushed ones belong to the message; the failed one is closed */
+                        memmove(c->fdq, c->fdq + i + 1, sizeof(int) * (size_t)c->nfdq);
+                        return false;
+                    }
+                c->nfdq -= (int)c->in.h.nfds;
+                memmove(c->fdq, c->fdq + c->in.h.nfds, sizeof(int) * (size_t)c->nfdq);
                 c->have_head = true;
                 if (c->in.h.length)
                     continue;

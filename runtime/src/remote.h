@@ -72,6 +72,8 @@ typedef struct AmrtConn {
     size_t got;                 /* bytes of the message being received */
     bool have_head;
     AmrtMsg in;
+    int fdq[2 * AMRT__WIRE_MAX_FDS];    /* descriptors received, not yet given to their message */
+    int nfdq;
     char key[128];              /* a client connection: the socket it reached */
     struct AmrtConn *next;      /* the list of client connections */
 } AmrtConn;

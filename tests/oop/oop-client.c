@@ -544,6 +544,46 @@ static void case_witness(void)
     IOopTest_Release(p);
 }
 
+/* J16: a HANDLE crosses as a duplicate descriptor, both ways */
+static void case_J16(void)
+{
+    IOopTest *p = create();
+    for (int round = 0; round < 2; round++) {
+        int fds[2];
+        EXPECT(pipe(fds) == 0);
+        EXPECT(write(fds[1], "hello", 5) == 5);
+        HANDLE out = NULL;
+        LONG got = 0;
+        if (round == 0) {
+            EXPECT_HR(S_OK, IOopTest_Pipe(p, (HANDLE)(intptr_t)fds[0], &out, &got));
+        } else {
+            AsyncIOopTest *call = new_call(p);
+            EXPECT_HR(S_OK, AsyncIOopTest_Begin_Pipe(call, (HANDLE)(intptr_t)fds[0]));
+            EXPECT_HR(S_OK, AsyncIOopTest_Finish_Pipe(call, &out, &got));
+            AsyncIOopTest_Release(call);
+        }
+        EXPECT(got == 5);
+        /* ours stays ours: still open here */
+        EXPECT(fcntl(fds[0], F_GETFD) >= 0);
+        int o = (int)(intptr_t)out;
+        EXPECT(o > 0 && o != fds[0] && o != fds[1]);
+        char buf[8] = { 0 };
+        if (o > 0) {
+            EXPECT(read(o, buf, sizeof buf) == 4 && memcmp(buf, "pong", 4) == 0);
+            EXPECT(read(o, buf, sizeof buf) == 0);      /* the server kept no write end */
+            close(o);
+        }
+        close(fds[0]);
+        close(fds[1]);
+    }
+    /* a value that is no descriptor: the call fails before anything is sent */
+    HANDLE out = NULL;
+    LONG got = 0;
+    HRESULT hr = IOopTest_Pipe(p, (HANDLE)(intptr_t)1000000, &out, &got);
+    EXPECT(FAILED(hr));
+    IOopTest_Release(p);
+}
+
 /* J14: a NULL [ref] pointer: nothing is sent */
 static void case_J14(void)
 {
@@ -1056,6 +1096,7 @@ int main(int argc, char **argv)
     else if (strcmp(c, "J13") == 0) case_J13();
     else if (strcmp(c, "J13-limit") == 0) case_J13_limit();
     else if (strcmp(c, "J14") == 0) case_J14();
+    else if (strcmp(c, "J16") == 0) case_J16();
     else if (strcmp(c, "J15") == 0) case_J15();
     else if (strcmp(c, "J15-client") == 0) case_J15_client();
     else if (strcmp(c, "quit") == 0) case_quit();

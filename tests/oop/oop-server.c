@@ -231,6 +231,29 @@ static HRESULT STDMETHODCALLTYPE o_who(IOopTest *This, DWORD *uid, DWORD *pid, H
     IServerSecurity_Release(ss);
     return hr;
 }
+static HRESULT STDMETHODCALLTYPE o_pipe(IOopTest *This, HANDLE in, HANDLE *out, LONG *got)
+{
+    (void)This;
+    *out = NULL;
+    *got = -1;
+    int fd = (int)(intptr_t)in;
+    char buf[64];
+    ssize_t n = fd > 0 ? read(fd, buf, sizeof buf) : -1;
+    if (n < 0)
+        return E_HANDLE;
+    *got = (LONG)n;
+    int p[2];
+    if (pipe(p) != 0)
+        return E_OUTOFMEMORY;
+    if (write(p[1], "pong", 4) != 4) {
+        close(p[0]);
+        close(p[1]);
+        return E_FAIL;
+    }
+    close(p[1]);
+    *out = (HANDLE)(intptr_t)p[0];      /* the caller's now: the runtime closes ours after the reply */
+    return S_OK;
+}
 static HRESULT STDMETHODCALLTYPE o_quit(IOopTest *This)
 {
     (void)This;
@@ -239,7 +262,7 @@ static HRESULT STDMETHODCALLTYPE o_quit(IOopTest *This)
 }
 
 static IOopTestVtbl obj_vtbl = { o_qi, o_addref, o_release, o_add, o_slow, o_concat, o_sum, o_twice, o_ref,
-                                 o_bstr, o_fail, o_pid, o_stats, o_create, o_callback, o_keep, o_give, o_who, o_quit };
+                                 o_bstr, o_fail, o_pid, o_stats, o_create, o_callback, o_keep, o_give, o_who, o_pipe, o_quit };
 
 static IOopTest *new_obj(void)
 {

@@ -159,6 +159,7 @@ case_simple J6 "J6 32 calls in flight from 4 threads while a slow call runs; mor
 case_simple J7 "J7 cancel reaches the server's CoTestCancel"
 case_simple J8 "J8 call objects released without Finish_ leak nothing in the server"
 case_simple J9 "J9 interface pointers both ways, callbacks, the original pointer back home"
+case_simple J16 "J16 a HANDLE crosses as a duplicate descriptor (SCM_RIGHTS), [in] and [out], sync and async"
 case_simple J14 "J14 NULL [ref] fails with RPC_X_NULL_REF_POINTER, nothing sent"
 case_simple J13 "J13 hostile bytes: garbage, oversized, unknown object/method, truncated, 300 corruptions"
 case_simple J15 "J15 a HELLO or header of another version is refused"
