@@ -19,3 +19,15 @@ $(BUILD)/tests/oop-kinds: tests/oop/oop-kinds.c $(TEST_GEN)/kinds.h $(BUILD)/lib
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -I$(RT_GEN) -I$(TEST_GEN) \
 	    -o $@ $< $(TEST_GEN)/kinds_i.c $(TEST_GEN)/kinds_async.c $(BUILD)/lib/libamidlrt.a -lm
+
+# the two-process suite again with ASan+UBSan and TSan builds of its programs (suite oop-sanitize)
+OOP_BINS := tests/oop-server tests/oop-client tests/oop-kinds
+oop-sanitize-build: $(AMIDL)
+	@$(MAKE) -s --no-print-directory BUILD=$(BUILD)/asan AMIDL=$(BUILD)/asan/amidl CC=clang \
+	    CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	    LDFLAGS="-fsanitize=address,undefined" $(OOP_BINS:%=$(BUILD)/asan/%) >/dev/null
+	@$(MAKE) -s --no-print-directory BUILD=$(BUILD)/tsan AMIDL=$(BUILD)/tsan/amidl CC=clang \
+	    CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" $(OOP_BINS:%=$(BUILD)/tsan/%) >/dev/null
+
+suite-oop-sanitize: oop-sanitize-build
+.PHONY: oop-sanitize-build
