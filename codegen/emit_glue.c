@@ -428,7 +428,19 @@ static void emit_proxy_thunks(Glue *g, Buf *b, Type *x, Type *t)
         buf_printf(b, ")\n{\n    %s *target = (%s *)AmrtProxyTarget(This);\n", t->name, t->name);
         /* no local target: the object is in another process (RULES.md J4) */
         const GlueMethod *gm = find_glue_method(t, m);
-        if (gm) {
+        if (gm && (attr_has(m->attrs, A_LOCAL) || attr_has(t->attrs, A_LOCAL))) {
+            /* [local]: nothing describes it for the wire; in-process only (the
+             * [call_as] conversions are not carried across yet) */
+            if (gm->is_void)
+                buf_puts(b, "    if (!target)\n        return;\n");
+            else if (gm->ret_hresult)
+                buf_puts(b, "    if (!target)\n        return E_NOTIMPL;\n");
+            else {
+                buf_puts(b, "    if (!target) {\n        ");
+                print_decl(g->e, b, m->type->ref, m->type->ref_qual & ~Q_CONST, "ret", 1);
+                buf_puts(b, ";\n        memset(&ret, 0, sizeof ret);\n        return ret;\n    }\n");
+            }
+        } else if (gm) {
             int n = m->type->nfields;
             buf_printf(b, "    if (!target) {\n        void *args[%d] = {", n ? n : 1);
             for (int i = 0; i < n; i++)

@@ -272,6 +272,8 @@ static void case_J4(void)
     EXPECT(r && SysStringLen(r) == 4 && r[0] == 'x' && r[3] == 'y');
     SysFreeString(b);
     SysFreeString(r);
+    /* a [local] method does not cross (the server aborts if it is called) */
+    EXPECT_HR(E_NOTIMPL, IOopTest_Local(p, 1));
     /* the method's own failure comes back as it is */
     EXPECT_HR(E_NOTIMPL, IOopTest_Fail(p, E_NOTIMPL));
     EXPECT_HR(S_FALSE, IOopTest_Fail(p, S_FALSE));

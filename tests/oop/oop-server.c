@@ -254,6 +254,13 @@ static HRESULT STDMETHODCALLTYPE o_pipe(IOopTest *This, HANDLE in, HANDLE *out, 
     *out = (HANDLE)(intptr_t)p[0];      /* the caller's now: the runtime closes ours after the reply */
     return S_OK;
 }
+static HRESULT STDMETHODCALLTYPE o_local(IOopTest *This, LONG v)
+{
+    (void)This;
+    (void)v;
+    fprintf(stderr, "oop-server: the [local] method was called from another process\n");
+    abort();
+}
 static HRESULT STDMETHODCALLTYPE o_quit(IOopTest *This)
 {
     (void)This;
@@ -262,7 +269,7 @@ static HRESULT STDMETHODCALLTYPE o_quit(IOopTest *This)
 }
 
 static IOopTestVtbl obj_vtbl = { o_qi, o_addref, o_release, o_add, o_slow, o_concat, o_sum, o_twice, o_ref,
-                                 o_bstr, o_fail, o_pid, o_stats, o_create, o_callback, o_keep, o_give, o_who, o_pipe, o_quit };
+                                 o_bstr, o_fail, o_pid, o_stats, o_create, o_callback, o_keep, o_give, o_who, o_pipe, o_local, o_quit };
 
 static IOopTest *new_obj(void)
 {

@@ -153,7 +153,7 @@ case_simple() {
 }
 
 case_simple J1 "J1 another process's CoCreateInstance(CLSCTX_LOCAL_SERVER) gets a proxy; J12 the server's CoGetCallContext(IID_IServerSecurity) names the client's uid and pid"
-case_simple J4 "J4 synchronous calls: scalars, strings, arrays, [in,out], BSTR, HRESULTs"
+case_simple J4 "J4 synchronous calls: scalars, strings, arrays, [in,out], BSTR, HRESULTs; a [local] method fails with E_NOTIMPL"
 case_simple J5 "J5 ICallFactory across the boundary: Begin_ returns at once, Wait, Finish_, cancel"
 case_simple J6 "J6 32 calls in flight from 4 threads while a slow call runs; more slow calls than workers delay no other"
 case_simple J7 "J7 cancel reaches the server's CoTestCancel"
