@@ -491,7 +491,8 @@ HRESULT AmrtFinish(void *iface, const AmrtInterface *glue, int method, void **ar
     if (!(fl & F_CANCELED)) {
         if (c->server_async && !(fl & F_BEGIN_FAILED))
             m->finish(c->server_async, f->args, amrt__frame_ret(f));
-        amrt__frame_deliver(f, args);
+        if (!(m->ret_hresult && amrt__remote_failed(c->server, *(HRESULT *)amrt__frame_ret(f))))
+            amrt__frame_deliver(f, args);   /* J10: a call the server's death ended leaves the outputs untouched */
         if (ret && m->ret_size)
             memcpy(ret, amrt__frame_ret(f), m->ret_size);
         if (m->ret_hresult)

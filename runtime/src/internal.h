@@ -182,5 +182,8 @@ IUnknown *amrt__class_factory(const CLSID *clsid, DWORD ctx, DWORD *flags);
 bool amrt__incall_canceled(void);
 HRESULT amrt__incall_context(const IID *iid, void **ppv);
 bool amrt__in_incall(void);
+/* hr ends a call on server (a proxy of another process's object) because
+ * the connection failed (RULES.md J10): nothing to deliver */
+bool amrt__remote_failed(IUnknown *server, HRESULT hr);
 
 #endif

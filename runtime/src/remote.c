@@ -227,6 +227,12 @@ bool amrt__is_remote(IUnknown *obj)
     return obj && obj->lpVtbl == &ro_vtbl;
 }
 
+bool amrt__remote_failed(IUnknown *server, HRESULT hr)
+{
+    return (hr == RPC_E_SERVER_DIED || hr == RPC_E_SERVER_DIED_DNE || hr == RPC_E_DISCONNECTED) &&
+           amrt__is_remote(amrt__proxy_object(server));
+}
+
 static void remember(RemoteObject *ro, const IID *iid)
 {
     pthread_mutex_lock(&ro->lock);
