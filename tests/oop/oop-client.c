@@ -1013,6 +1013,31 @@ static void case_after_stress(void)
     IOopTest_Release(p);
 }
 
+/* CoUninitialize with calls in flight (a synchronous one on another
+ * thread, an asynchronous one): they end with RPC_E_SERVER_DIED, nothing hangs */
+static void case_uninit(void)
+{
+    IOopTest *p = create();
+    Stats before = stats(p), now;
+    AsyncIOopTest *call = new_call(p);
+    EXPECT_HR(S_OK, AsyncIOopTest_Begin_Slow(call, 600000));
+    SyncSlow ss = { p, S_OK, 0 };
+    pthread_t t;
+    pthread_create(&t, NULL, sync_slow, &ss);
+    EXPECT(wait_stats(p, running_one, &before, &now));
+    while (stats(p).running < 2)
+        sleep_ms(2);            /* bounded by the suite's limit */
+    CoUninitialize();
+    pthread_join(t, NULL);
+    EXPECT_HR(RPC_E_SERVER_DIED, ss.hr);
+    LONG c = 77;
+    EXPECT_HR(RPC_E_SERVER_DIED, AsyncIOopTest_Finish_Slow(call, &c));
+    EXPECT(c == 77);
+    AsyncIOopTest_Release(call);     /* still valid for Release (I6) */
+    IOopTest_Release(p);
+    exit(failures ? 1 : 0);
+}
+
 /* the server's Quit */
 static void case_quit(void)
 {
@@ -1097,6 +1122,7 @@ int main(int argc, char **argv)
     else if (strcmp(c, "J13-limit") == 0) case_J13_limit();
     else if (strcmp(c, "J14") == 0) case_J14();
     else if (strcmp(c, "J16") == 0) case_J16();
+    else if (strcmp(c, "uninit") == 0) case_uninit();
     else if (strcmp(c, "J15") == 0) case_J15();
     else if (strcmp(c, "J15-client") == 0) case_J15_client();
     else if (strcmp(c, "quit") == 0) case_quit();
