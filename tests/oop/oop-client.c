@@ -236,7 +236,8 @@ static void case_J2(void)
     EXPECT(pid2 == pid);
     printf("server %u\n", (unsigned)pid);
     IOopTest_Release(q);
-    EXPECT_HR(S_OK, IOopTest_Quit(p));
+    HRESULT qh = IOopTest_Quit(p);
+    EXPECT(qh == S_OK || qh == RPC_E_SERVER_DIED);      /* the reply may lose the race with the server's end */
     IOopTest_Release(p);
 }
 
@@ -491,7 +492,8 @@ static void case_J10(const char *how)
         EXPECT(kill((pid_t)pid, SIGKILL) == 0);
     } else {
         IOopTest *q = create();
-        EXPECT_HR(S_OK, IOopTest_Quit(q));      /* the server ends with clients connected */
+        HRESULT qh = IOopTest_Quit(q);          /* the server ends with clients connected */
+        EXPECT(qh == S_OK || qh == RPC_E_SERVER_DIED);  /* its reply may lose the race with its end */
         IOopTest_Release(q);
     }
     EXPECT_HR(S_OK, call_wait(call, hang_ms()));
@@ -1042,7 +1044,8 @@ static void case_uninit(void)
 static void case_quit(void)
 {
     IOopTest *p = create();
-    EXPECT_HR(S_OK, IOopTest_Quit(p));
+    HRESULT hr = IOopTest_Quit(p);
+    EXPECT(hr == S_OK || hr == RPC_E_SERVER_DIED);      /* the reply may lose the race with the server's end */
     IOopTest_Release(p);
 }
 
