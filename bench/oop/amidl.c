@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "amidlrt.h"
+#include "amidlrt_test.h"     /* AmrtFailAllocationAfter: the runtime's allocation count */
 #include "oopcalc.h"
 
 /* ---------------------------------------------------------------- counted malloc */
