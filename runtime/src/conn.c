@@ -172,9 +172,23 @@ static void conn_fail(AmrtConn *c)
 
 /* ==================================================================== incoming calls */
 
-static void *incall_thread(void *arg)
+/* Threads for incoming calls: each call runs on a thread of its own, but a
+ * thread whose call is done waits (up to IDLE_MS) for the next one instead
+ * of ending, so that a steady stream of calls reuses a few threads rather
+ * than creating one per call. */
+typedef struct Idle {
+    pthread_cond_t cond;
+    AmrtInCall *ic;             /* the next call to run (io_lock) */
+    bool quit;                  /* shutdown: end now */
+    struct Idle *next;
+} Idle;
+
+enum { IDLE_MS = 10000, IDLE_MAX = 64 };
+static Idle *idle_threads;              /* io_lock */
+static int nidle;                       /* io_lock */
+
+static void incall_run(AmrtInCall *ic)
 {
-    AmrtInCall *ic = arg;
     AmrtConn *c = ic->conn;
     amrt__dispatch(c, ic);
     pthread_mutex_lock(&c->lock);
@@ -188,11 +202,61 @@ static void *incall_thread(void *arg)
     amrt__msg_free(&ic->msg);
     amrt__free(ic);
     amrt__conn_release(c);
-    pthread_mutex_lock(&io_lock);
-    if (--incalls_running == 0)
-        pthread_cond_broadcast(&io_cond);
+}
+
+static void *incall_thread(void *arg)
+{
+    AmrtInCall *ic = arg;
+    Idle me;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    bool can_idle = pthread_cond_init(&me.cond, &ca) == 0;
+    pthread_condattr_destroy(&ca);
+    for (;;) {
+        incall_run(ic);
+        pthread_mutex_lock(&io_lock);
+        if (--incalls_running == 0)
+            pthread_cond_broadcast(&io_cond);
+        if (!can_idle || io_stopping || nidle >= IDLE_MAX)
+            break;
+        me.ic = NULL;
+        me.quit = false;
+        me.next = idle_threads;
+        idle_threads = &me;
+        nidle++;
+        struct timespec deadline;
+        amrt__deadline(&deadline, IDLE_MS);
+        while (!me.ic && !me.quit)
+            if (pthread_cond_timedwait(&me.cond, &io_lock, &deadline) != 0 && !me.ic)
+                break;
+        if (!me.ic) {                   /* timed out or told to quit: leave the list */
+            for (Idle **pp = &idle_threads; *pp; pp = &(*pp)->next)
+                if (*pp == &me) {
+                    *pp = me.next;
+                    nidle--;
+                    break;
+                }
+            break;
+        }
+        ic = me.ic;                     /* start_incall took us off the list */
+        pthread_mutex_unlock(&io_lock);
+    }
     pthread_mutex_unlock(&io_lock);
+    if (can_idle)
+        pthread_cond_destroy(&me.cond);
     return NULL;
+}
+
+/* shutdown: the idle threads end (io_lock held) */
+static void idle_quit(void)
+{
+    for (Idle *t = idle_threads; t; t = t->next) {
+        t->quit = true;
+        pthread_cond_signal(&t->cond);
+    }
+    idle_threads = NULL;
+    nidle = 0;
 }
 
 static void start_incall(AmrtConn *c, AmrtMsg *m)
@@ -216,17 +280,30 @@ static void start_incall(AmrtConn *c, AmrtMsg *m)
     pthread_mutex_unlock(&c->lock);
     pthread_mutex_lock(&io_lock);
     incalls_running++;
+    Idle *t = idle_threads;
+    if (t) {
+        idle_threads = t->next;
+        nidle--;
+        t->ic = ic;
+        pthread_cond_signal(&t->cond);
+    }
     pthread_mutex_unlock(&io_lock);
+    if (t)
+        return;
     pthread_attr_t a;
     pthread_attr_init(&a);
     pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    pthread_t t;
-    if (pthread_create(&t, &a, incall_thread, ic) != 0) {
+    pthread_t th;
+    if (pthread_create(&th, &a, incall_thread, ic) != 0) {
         amrt__wire_header h = head_of(ic->msg.h.type == M_CALL ? M_REPLY : ic->msg.h.type + 1, ic->msg.h.call_id,
                                       E_OUTOFMEMORY, 0);
         amrt__conn_send_small(c, &h, NULL, 0);
         ic->msg.h.type = 0;             /* nothing to run */
-        incall_thread(ic);
+        incall_run(ic);
+        pthread_mutex_lock(&io_lock);
+        if (--incalls_running == 0)
+            pthread_cond_broadcast(&io_cond);
+        pthread_mutex_unlock(&io_lock);
     }
     pthread_attr_destroy(&a);
 }
@@ -759,6 +836,7 @@ void amrt__conn_shutdown(void)
         listen_fd = -1;
     }
     io_stopping = true;
+    idle_quit();
     uint64_t one = 1;
     if (write(wakefd, &one, sizeof one) < 0) { /* the thread still stops at its next event */ }
     pthread_mutex_unlock(&io_lock);
