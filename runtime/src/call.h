@@ -85,6 +85,8 @@ typedef struct Call {
     IUnknown *server_inner;             /* server-side async: the server's call object, aggregated in us */
     void *server_async;                 /* ... its AsyncIFoo (not counted: a cached inner pointer) */
     bool fast;                          /* not aggregated, client-side async: the fast protocol */
+    AmrtAsyncCall *rcall;               /* fast, on an object in another process: its calls of flat
+                                         * methods go without a worker (the I/O thread completes them) */
     EventSlow evslow;
     /* the client side's */
     alignas(64) atomic_int lock;        /* call_lock: held for a few instructions, never over user code */

@@ -142,6 +142,7 @@ static void call_destroy(Call *c)
     if (c->spare)
         amrt__frame_destroy(c->spare);
     amrt__frame_destroy(&c->own);
+    amrt__remote_async_free(c->rcall);
     if (c->server_inner)
         IUnknown_Release(c->server_inner);
     IUnknown_Release(c->server);
@@ -260,6 +261,13 @@ static bool linger(Call *c)
     }
 }
 
+/* the I/O thread: the reply of a call made without a worker came (or its
+ * connection went); the same completion as a worker's */
+static void remote_done(void *arg)
+{
+    complete_fast(arg, false);
+}
+
 static void run_frame(Job *job)
 {
     Frame *f = (Frame *)job;
@@ -375,6 +383,14 @@ HRESULT AmrtBegin(void *iface, const AmrtInterface *glue, int method, void **arg
     atomic_store_explicit(&c->state, RUNNING, memory_order_release);
     if (direct)
         return S_OK;
+    if (fast && c->rcall && f->nflat) {
+        /* an object in another process and flat arguments: the request
+         * goes now, the reply completes the call (RULES.md J5); a request
+         * that cannot go is the call's result, as a worker's call says */
+        if (FAILED(amrt__remote_async_begin(c->rcall, glue, method, f->args, amrt__frame_ret(f))))
+            remote_done(c);
+        return S_OK;
+    }
     hr = amrt__pool_submit_job(&f->job);
     if (FAILED(hr)) {
         /* no worker will run it: end it here, as a Finish_ would */
@@ -623,6 +639,11 @@ HRESULT amrt__call_create(const AmrtInterface *glue, IUnknown *server, ICallFact
     amrt__sync_faces_init(&c->faces, c->outer, &c->ev);
     c->glue = glue;
     c->fast = !outer && !own;
+    if (c->fast) {
+        IUnknown *o = amrt__proxy_object(server);
+        if (amrt__is_remote(o))
+            c->rcall = amrt__remote_async_new(o, remote_done, c);  /* NULL: its calls go through workers */
+    }
     c->own.call = c;
     c->own.job.fn = own ? run_server_begin : run_frame;
     atomic_init(&c->state, IDLE);

@@ -150,7 +150,14 @@ static void conn_fail(AmrtConn *c)
         epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
     shutdown(c->fd, SHUT_RDWR);         /* closed at the last reference: no reuse of the number meanwhile */
     pthread_mutex_lock(&c->lock);
-    for (AmrtPending *p = c->pending; p; p = p->next) {
+    AmrtPending *async = NULL;
+    for (AmrtPending *p = c->pending, *next; p; p = next) {
+        next = p->next;
+        if (p->complete) {
+            p->next = async;
+            async = p;
+            continue;
+        }
         p->done = true;
         p->fail = RPC_E_SERVER_DIED;
         pthread_cond_signal(&p->cond);
@@ -159,6 +166,10 @@ static void conn_fail(AmrtConn *c)
     for (AmrtInCall *ic = c->incalls; ic; ic = ic->next)
         atomic_store(&ic->canceled, true);
     pthread_mutex_unlock(&c->lock);
+    for (AmrtPending *p = async, *next; p; p = next) {
+        next = p->next;                 /* complete may free p */
+        p->complete(p, NULL, RPC_E_SERVER_DIED);
+    }
     amrt__release_exports(c);
     pthread_mutex_lock(&io_lock);
     for (AmrtConn **pp = &conns; *pp; pp = &(*pp)->next)
@@ -361,6 +372,13 @@ static bool conn_message(AmrtConn *c, AmrtMsg *m)
         while (*pp && (*pp)->id != m->h.call_id)
             pp = &(*pp)->next;
         AmrtPending *p = *pp;
+        if (p && p->complete) {
+            /* a call object's: completed here; conn_read reuses m's buffer */
+            *pp = p->next;
+            pthread_mutex_unlock(&c->lock);
+            p->complete(p, m, m->h.type == M_REPLY ? S_OK : HRESULT_FROM_WIN32(RPC_X_BAD_STUB_DATA));
+            return true;
+        }
         if (p) {
             *pp = p->next;
             p->reply = *m;
@@ -412,6 +430,8 @@ static bool conn_message(AmrtConn *c, AmrtMsg *m)
         return false;                   /* not a message of this protocol (J13) */
     }
 }
+
+enum { RECYCLE_MAX = 4096 };         /* the largest message buffer kept for the next message */
 
 /* Read what is there; false: the connection is over. */
 static bool conn_read(AmrtConn *c)
@@ -475,6 +495,16 @@ static bool conn_read(AmrtConn *c)
             if (!conn_message(c, &m)) {
                 amrt__msg_free(&m);
                 return false;
+            }
+            if (m.buf.data) {
+                /* a message left to us (a call object's reply): its
+                 * storage receives the next one (no allocation per call) */
+                if (!c->in.buf.data && m.buf.cap <= RECYCLE_MAX) {
+                    amrt__wire_buf_reset(&m.buf);
+                    c->in.buf = m.buf;
+                } else {
+                    amrt__msg_free(&m);
+                }
             }
         }
     }
@@ -760,6 +790,52 @@ HRESULT amrt__conn_call(AmrtConn *c, amrt__wire_buf *b, AmrtMsg *reply, bool can
         return p.fail;
     *reply = p.reply;
     return S_OK;
+}
+
+HRESULT amrt__conn_call_async(AmrtConn *c, amrt__wire_buf *b, AmrtPending *p)
+{
+    pthread_mutex_lock(&c->lock);
+    if (atomic_load(&c->dead)) {
+        pthread_mutex_unlock(&c->lock);
+        return RPC_E_DISCONNECTED;      /* J10: at once */
+    }
+    p->id = ++c->next_id;
+    p->done = false;
+    p->fail = S_OK;
+    p->next = c->pending;
+    c->pending = p;
+    uint64_t id = p->id;
+    pthread_mutex_unlock(&c->lock);
+    amrt__wire_header h;
+    bool sealed = SUCCEEDED(amrt__wire_header_get(b->data, &h));
+    if (sealed) {
+        h.call_id = id;
+        amrt__wire_header_put(b->data, &h);
+    }
+    if (sealed && amrt__conn_send(c, b) == 0)
+        return S_OK;                    /* p may be completed already */
+    bool ours = false;
+    pthread_mutex_lock(&c->lock);
+    for (AmrtPending **pp = &c->pending; *pp; pp = &(*pp)->next)
+        if (*pp == p) {
+            *pp = p->next;
+            ours = true;
+            break;
+        }
+    pthread_mutex_unlock(&c->lock);
+    /* not in the list: the connection's end took it, and completes it */
+    return ours ? RPC_E_SERVER_DIED_DNE : S_OK;
+}
+
+uint64_t amrt__conn_pending_id(AmrtConn *c, AmrtPending *p)
+{
+    uint64_t id = 0;
+    pthread_mutex_lock(&c->lock);
+    for (AmrtPending *q = c->pending; q && !id; q = q->next)
+        if (q == p)
+            id = p->id;
+    pthread_mutex_unlock(&c->lock);
+    return id;
 }
 
 /* ==================================================================== the server's side */

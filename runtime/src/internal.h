@@ -174,6 +174,18 @@ bool amrt__is_remote(IUnknown *obj);
 IUnknown *amrt__proxy_object(IUnknown *obj);
 HRESULT amrt__remote_qi(IUnknown *obj, const IID *iid);
 HRESULT amrt__remote_invoke(IUnknown *obj, const AmrtInterface *glue, int method, void **args, void *ret);
+/* A call object's calls to a remote object (obj: amrt__is_remote) with no
+ * worker: Begin_ sends the request, the I/O thread decodes the reply into
+ * args/ret and runs done(arg), which completes the call. One per call
+ * object, reused from call to call (nothing allocated per call). */
+typedef struct AmrtAsyncCall AmrtAsyncCall;
+AmrtAsyncCall *amrt__remote_async_new(IUnknown *obj, void (*done)(void *), void *arg);
+void amrt__remote_async_free(AmrtAsyncCall *a);
+/* S_OK: sent, done() runs once (the reply, or the connection's end);
+ * a failure: nothing sent, the failure in *ret, done() does not run */
+HRESULT amrt__remote_async_begin(AmrtAsyncCall *a, const AmrtInterface *glue, int method, void **args, void *ret);
+/* the call a has in flight, if any, is canceled: the server's CoTestCancel says so (J7) */
+void amrt__remote_async_cancel(AmrtAsyncCall *a);
 HRESULT amrt__publish(const CLSID *clsid, DWORD cookie, DWORD flags);
 void amrt__unpublish(DWORD cookie);
 HRESULT amrt__activate(const CLSID *clsid, const IID *iid, bool factory, void **ppv);

@@ -447,6 +447,100 @@ out:
     return hr;
 }
 
+/* ---- a call object's calls: the I/O thread completes them ---- */
+
+struct AmrtAsyncCall {
+    AmrtPending p;
+    amrt__wire_buf b;           /* the request: its storage kept from call to call */
+    RemoteObject *ro;           /* the object (the call object's server holds it) */
+    const AmrtMethod *m;
+    void **args;
+    void *ret;
+    void (*done)(void *);
+    void *arg;
+    amrt__wire_frame f;
+};
+
+static void async_complete(AmrtPending *p, AmrtMsg *reply, HRESULT fail);
+
+AmrtAsyncCall *amrt__remote_async_new(IUnknown *obj, void (*done)(void *), void *arg)
+{
+    AmrtAsyncCall *a = amrt__calloc(sizeof *a);
+    if (!a)
+        return NULL;
+    a->ro = (RemoteObject *)obj;
+    a->p.complete = async_complete;
+    amrt__wire_buf_init(&a->b);
+    amrt__wire_frame_init(&a->f);
+    a->done = done;
+    a->arg = arg;
+    return a;
+}
+
+void amrt__remote_async_free(AmrtAsyncCall *a)
+{
+    if (!a)
+        return;
+    amrt__wire_frame_fini(&a->f);
+    amrt__wire_buf_fini(&a->b);
+    amrt__free(a);
+}
+
+/* on the I/O thread: the reply came (or the connection went) */
+static void async_complete(AmrtPending *p, AmrtMsg *reply, HRESULT fail)
+{
+    AmrtAsyncCall *a = (AmrtAsyncCall *)p;
+    AmrtConn *c = a->ro->conn;
+    HRESULT hr = fail;
+    if (SUCCEEDED(fail)) {
+        hr = amrt__wire_decode_reply(&a->f, &reply->buf, &c->wpeer, a->args, a->ret);
+    } else {
+        amrt__wire_revoke(&a->b, &c->wpeer);
+        amrt__wire_frame_clear(&a->f);
+    }
+    amrt__active_end(c);
+    if (FAILED(hr) && a->m->ret_hresult && a->ret)
+        *(HRESULT *)a->ret = hr;
+    a->done(a->arg);                    /* last: it may free a */
+}
+
+HRESULT amrt__remote_async_begin(AmrtAsyncCall *a, const AmrtInterface *glue, int method, void **args, void *ret)
+{
+    RemoteObject *ro = a->ro;
+    const AmrtMethod *m = &glue->methods[method];
+    a->m = m;
+    a->args = args;
+    a->ret = ret;
+    amrt__wire_header h = head_of(M_CALL, 0, S_OK, ro->oid);
+    h.iid = *glue->iid;
+    h.method = (uint32_t)method;
+    for (const AmrtInterface *g = glue->base; g; g = g->base)
+        h.method += g->nmethods;        /* the header counts the methods of the base chain first */
+    amrt__active_begin(ro->conn);
+    HRESULT hr = amrt__wire_encode_request(&a->b, &h, m, args, &ro->conn->wpeer, &a->f);
+    if (SUCCEEDED(hr)) {
+        hr = amrt__conn_call_async(ro->conn, &a->b, &a->p);
+        if (SUCCEEDED(hr))
+            return S_OK;                /* async_complete runs (it may have run already) */
+        amrt__wire_revoke(&a->b, &ro->conn->wpeer);
+        amrt__wire_frame_clear(&a->f);
+    }
+    amrt__active_end(ro->conn);
+    if (m->ret_hresult && ret)
+        *(HRESULT *)ret = hr;
+    return hr;
+}
+
+void amrt__remote_async_cancel(AmrtAsyncCall *a)
+{
+    AmrtConn *c = a->ro->conn;
+    uint64_t id = amrt__conn_pending_id(c, &a->p);
+    if (id) {
+        amrt__wire_header h = head_of(M_CANCEL, id, S_OK, 0);
+        amrt__conn_send_small(c, &h, NULL, 0);  /* J7: the server's CoTestCancel will say so */
+    }
+}
+
 /* ==================================================================== calls: the server */
 
 bool amrt__in_incall(void)

@@ -78,13 +78,17 @@ typedef struct AmrtConn {
     struct AmrtConn *next;      /* the list of client connections */
 } AmrtConn;
 
-/* a call waiting for its reply (on the waiting thread's stack) */
+/* a call waiting for its reply: a synchronous one (on the waiting
+ * thread's stack, 'complete' NULL), or a call object's (remote.c's
+ * AmrtAsyncCall): then the I/O thread runs complete, without c->lock,
+ * with the reply (which it keeps) or why the connection went */
 struct AmrtPending {
     uint64_t id;
     bool done;
     HRESULT fail;               /* the connection went: why (the reply is empty) */
     pthread_cond_t cond;
     AmrtMsg reply;
+    void (*complete)(AmrtPending *p, AmrtMsg *reply, HRESULT fail);
     AmrtPending *next;
 };
 
@@ -116,6 +120,12 @@ HRESULT amrt__conn_get(const char *path, AmrtConn **out);
  * CoTestCancel of the calling thread and sends M_CANCEL once it says
  * canceled (J7). */
 HRESULT amrt__conn_call(AmrtConn *c, amrt__wire_buf *b, AmrtMsg *reply, bool cancel_poll);
+/* Send the request in b for p (p->complete set): S_OK and p->complete
+ * runs once, on the I/O thread (possibly before this returns), or
+ * RPC_E_DISCONNECTED / RPC_E_SERVER_DIED_DNE and it does not. */
+HRESULT amrt__conn_call_async(AmrtConn *c, amrt__wire_buf *b, AmrtPending *p);
+/* p's call id if it waits for its reply on c, else 0 */
+uint64_t amrt__conn_pending_id(AmrtConn *c, AmrtPending *p);
 /* send the whole message in b; 0 or -errno */
 int amrt__conn_send(AmrtConn *c, amrt__wire_buf *b);
 /* build and send a message of the connection layer (header h, body) */
