@@ -183,20 +183,30 @@ static void conn_fail(AmrtConn *c)
 
 /* ==================================================================== incoming calls */
 
-/* Threads for incoming calls: each call runs on a thread of its own, but a
- * thread whose call is done waits (up to IDLE_MS) for the next one instead
- * of ending, so that a steady stream of calls reuses a few threads rather
- * than creating one per call. */
+/* Threads for incoming calls. The I/O thread queues each call; a thread
+ * takes it, and every call runs on a thread of its own, so that a slow
+ * call never delays another: whenever calls wait in the queue, some thread
+ * is on its way to take one (a "searching" thread: woken from the idle
+ * ones, or created), and a thread that takes a call while others wait
+ * makes sure of that for the rest before it runs its own. A thread whose
+ * call is done takes the next waiting one, or waits (up to IDLE_MS, at
+ * most IDLE_MAX of them) for the next call instead of ending. A burst of
+ * calls (a client's pipelined ones) thus wakes a few threads, not one per
+ * call, and a stream of calls creates no thread per call. */
 typedef struct Idle {
     pthread_cond_t cond;
-    AmrtInCall *ic;             /* the next call to run (io_lock) */
+    bool woken;                 /* made a searching thread (io_lock) */
     bool quit;                  /* shutdown: end now */
     struct Idle *next;
 } Idle;
 
 enum { IDLE_MS = 10000, IDLE_MAX = 64 };
-static Idle *idle_threads;              /* io_lock */
-static int nidle;                       /* io_lock */
+static Idle *idle_threads;              /* io_lock, what follows too */
+static int nidle;
+static int nsearching;                  /* threads on their way to the queue */
+static AmrtInCall *queue_head, *queue_tail;
+
+static void *incall_thread(void *arg);
 
 static void incall_run(AmrtInCall *ic)
 {
@@ -215,33 +225,73 @@ static void incall_run(AmrtInCall *ic)
     amrt__conn_release(c);
 }
 
+/* Calls wait and no thread is on its way: wake or create one (io_lock
+ * held). False when no thread could be had. */
+static bool want_thread(void)
+{
+    if (!queue_head || nsearching > 0)
+        return true;
+    Idle *t = idle_threads;
+    if (t) {
+        idle_threads = t->next;
+        nidle--;
+        t->woken = true;
+        nsearching++;
+        pthread_cond_signal(&t->cond);
+        return true;
+    }
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    pthread_t th;
+    bool ok = pthread_create(&th, &a, incall_thread, NULL) == 0;
+    pthread_attr_destroy(&a);
+    if (ok)
+        nsearching++;
+    return ok;
+}
+
 static void *incall_thread(void *arg)
 {
-    AmrtInCall *ic = arg;
+    (void)arg;
     Idle me;
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     bool can_idle = pthread_cond_init(&me.cond, &ca) == 0;
     pthread_condattr_destroy(&ca);
+    pthread_mutex_lock(&io_lock);
     for (;;) {
-        incall_run(ic);
-        pthread_mutex_lock(&io_lock);
-        if (--incalls_running == 0)
-            pthread_cond_broadcast(&io_cond);
+        /* searching (counted in nsearching) */
+        AmrtInCall *ic = queue_head;
+        if (ic) {
+            queue_head = ic->qnext;
+            if (!queue_head)
+                queue_tail = NULL;
+            nsearching--;
+            want_thread();              /* for the calls still waiting */
+            pthread_mutex_unlock(&io_lock);
+            incall_run(ic);
+            pthread_mutex_lock(&io_lock);
+            if (--incalls_running == 0)
+                pthread_cond_broadcast(&io_cond);
+            nsearching++;
+            continue;
+        }
+        nsearching--;
         if (!can_idle || io_stopping || nidle >= IDLE_MAX)
             break;
-        me.ic = NULL;
+        me.woken = false;
         me.quit = false;
         me.next = idle_threads;
         idle_threads = &me;
         nidle++;
         struct timespec deadline;
         amrt__deadline(&deadline, IDLE_MS);
-        while (!me.ic && !me.quit)
-            if (pthread_cond_timedwait(&me.cond, &io_lock, &deadline) != 0 && !me.ic)
+        while (!me.woken && !me.quit)
+            if (pthread_cond_timedwait(&me.cond, &io_lock, &deadline) != 0 && !me.woken)
                 break;
-        if (!me.ic) {                   /* timed out or told to quit: leave the list */
+        if (!me.woken) {                /* timed out or told to quit: leave the list */
             for (Idle **pp = &idle_threads; *pp; pp = &(*pp)->next)
                 if (*pp == &me) {
                     *pp = me.next;
@@ -250,8 +300,7 @@ static void *incall_thread(void *arg)
                 }
             break;
         }
-        ic = me.ic;                     /* start_incall took us off the list */
-        pthread_mutex_unlock(&io_lock);
+        /* want_thread took us off the list and counted us searching */
     }
     pthread_mutex_unlock(&io_lock);
     if (can_idle)
@@ -291,32 +340,40 @@ static void start_incall(AmrtConn *c, AmrtMsg *m)
     pthread_mutex_unlock(&c->lock);
     pthread_mutex_lock(&io_lock);
     incalls_running++;
-    Idle *t = idle_threads;
-    if (t) {
-        idle_threads = t->next;
-        nidle--;
-        t->ic = ic;
-        pthread_cond_signal(&t->cond);
+    ic->qnext = NULL;
+    if (queue_tail)
+        queue_tail->qnext = ic;
+    else
+        queue_head = ic;
+    queue_tail = ic;
+    bool ok = want_thread();
+    if (!ok) {
+        /* no thread will take it (none runs, none could be made): take it back */
+        AmrtInCall **pp = &queue_head, *prev = NULL;
+        while (*pp && *pp != ic) {
+            prev = *pp;
+            pp = &(*pp)->qnext;
+        }
+        if (*pp) {
+            *pp = ic->qnext;
+            if (queue_tail == ic)
+                queue_tail = prev;
+        } else {
+            ok = true;                  /* taken meanwhile */
+        }
     }
     pthread_mutex_unlock(&io_lock);
-    if (t)
+    if (ok)
         return;
-    pthread_attr_t a;
-    pthread_attr_init(&a);
-    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    pthread_t th;
-    if (pthread_create(&th, &a, incall_thread, ic) != 0) {
-        amrt__wire_header h = head_of(ic->msg.h.type == M_CALL ? M_REPLY : ic->msg.h.type + 1, ic->msg.h.call_id,
-                                      E_OUTOFMEMORY, 0);
-        amrt__conn_send_small(c, &h, NULL, 0);
-        ic->msg.h.type = 0;             /* nothing to run */
-        incall_run(ic);
-        pthread_mutex_lock(&io_lock);
-        if (--incalls_running == 0)
-            pthread_cond_broadcast(&io_cond);
-        pthread_mutex_unlock(&io_lock);
-    }
-    pthread_attr_destroy(&a);
+    amrt__wire_header h = head_of(ic->msg.h.type == M_CALL ? M_REPLY : ic->msg.h.type + 1, ic->msg.h.call_id,
+                                  E_OUTOFMEMORY, 0);
+    amrt__conn_send_small(c, &h, NULL, 0);
+    ic->msg.h.type = 0;                 /* nothing to run */
+    incall_run(ic);
+    pthread_mutex_lock(&io_lock);
+    if (--incalls_running == 0)
+        pthread_cond_broadcast(&io_cond);
+    pthread_mutex_unlock(&io_lock);
 }
 
 /* ==================================================================== the receiver */

@@ -104,6 +104,7 @@ struct AmrtInCall {
     AmrtMsg msg;
     atomic_bool canceled;
     AmrtInCall *next;
+    AmrtInCall *qnext;          /* conn.c's queue of calls waiting for a thread */
 };
 
 /* conn.c */
