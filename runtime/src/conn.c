@@ -564,6 +564,10 @@ static bool conn_read(AmrtConn *c)
                 }
             }
         }
+        /* A short read took all there was: the set is level-triggered, so
+         * what comes later wakes us again (no read just to see EAGAIN). */
+        if ((size_t)n < sizeof buf)
+            return true;
     }
 }
 
