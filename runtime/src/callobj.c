@@ -52,6 +52,11 @@
  * the call's next Begin_ hands it the call directly (C_DIRECT), without
  * the ring. The call still runs on the worker.
  *
+ * Objects in another process. A fast call of a flat method on a
+ * cross-process proxy ('rcall') has no worker: Begin_ sends the request
+ * (remote.c), and the I/O thread, with the reply decoded into the frame,
+ * completes the call with complete_fast, as a worker would (RULES.md J5).
+ *
  * Signal, Wait and Reset go through the ISynchronize of the controlling
  * unknown (B14), so an aggregating outer object can intercept completion.
  *

@@ -6,8 +6,10 @@
  * holding the listening socket (a server), every connection, and an
  * eventfd that wakes it for shutdown. It only reads: it assembles
  * messages, completes the call waiting for a reply (its id names it;
- * replies come in any order, J6), and hands each incoming call to a
- * thread of its own, so that a slow call never delays another. Any thread
+ * replies come in any order, J6; a call object's call is completed
+ * here, with its reply decoded), and queues each incoming call for a
+ * thread of its own (reused from call to call), so that a slow call
+ * never delays another. Any thread
  * sends, one whole message at a time under the connection's send lock.
  *
  * A connection that closes, or sends what is not a message, is dead: the

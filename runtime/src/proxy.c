@@ -193,8 +193,10 @@ static HRESULT STDMETHODCALLTYPE cf_createcall(ICallFactory *This, REFIID riid, 
     IUnknown *server = NULL;
     HRESULT hr;
     if (amrt__is_remote(px->object)) {
-        /* client-side async on the proxy's own interface: a worker makes
-         * the synchronous cross-process call (RULES.md J5) */
+        /* client-side async on the proxy's own interface (RULES.md J5):
+         * a flat method's call goes from Begin_ and its reply completes it
+         * (callobj.c, remote.c's AmrtAsyncCall); any other's, a worker
+         * makes the synchronous cross-process call */
         if (FAILED(proxy_qi(px, g->iid, (void **)&server)))
             return E_NOINTERFACE;
         hr = amrt__call_create(g, server, NULL, ctrl, riid2, (void **)ppv);

@@ -10,8 +10,10 @@
  * runtime's own that knows its connection and object id. The program
  * never sees it: it is the object behind one of proxy.c's proxies, which
  * gives it its interfaces (asking the peer, M_QI), its ICallFactory
- * (client-side async: a worker runs the synchronous method through the
- * proxy, so every rule of B-E holds as for an in-process object, J5) and
+ * (client-side async, J5: a flat method's call is sent by Begin_ and
+ * completed by the I/O thread with its reply, AmrtAsyncCall below; any
+ * other runs the synchronous method through the proxy on a worker, so
+ * every rule of B-E holds as for an in-process object) and
  * its synchronous calls (the glue's proxy thunk finds no local target and
  * calls AmrtProxyInvoke, which comes here, J4).
  *
