@@ -34,6 +34,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <fcntl.h>
+#include <semaphore.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -196,9 +197,8 @@ static void conn_fail(AmrtConn *c)
  * calls (a client's pipelined ones) thus wakes a few threads, not one per
  * call, and a stream of calls creates no thread per call. */
 typedef struct Idle {
-    pthread_cond_t cond;
-    bool woken;                 /* made a searching thread (io_lock) */
-    bool quit;                  /* shutdown: end now */
+    sem_t sem;                  /* posted once the thread is off the idle list: go */
+    bool quit;                  /* shutdown: end now (set before the post) */
     struct Idle *next;
 } Idle;
 
@@ -228,18 +228,20 @@ static void incall_run(AmrtInCall *ic)
 }
 
 /* Calls wait and no thread is on its way: wake or create one (io_lock
- * held). False when no thread could be had. */
-static bool want_thread(void)
+ * held). An idle thread taken off the list goes to *post: post its
+ * semaphore after unlocking (a thread woken under the lock would only
+ * wait for it). False when no thread could be had. */
+static bool want_thread(Idle **post)
 {
+    *post = NULL;
     if (!queue_head || nsearching > 0)
         return true;
     Idle *t = idle_threads;
     if (t) {
         idle_threads = t->next;
         nidle--;
-        t->woken = true;
         nsearching++;
-        pthread_cond_signal(&t->cond);
+        *post = t;                      /* it does not end before the post: see incall_thread */
         return true;
     }
     pthread_attr_t a;
@@ -257,11 +259,7 @@ static void *incall_thread(void *arg)
 {
     (void)arg;
     Idle me;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    bool can_idle = pthread_cond_init(&me.cond, &ca) == 0;
-    pthread_condattr_destroy(&ca);
+    bool can_idle = sem_init(&me.sem, 0, 0) == 0;
     pthread_mutex_lock(&io_lock);
     for (;;) {
         /* searching (counted in nsearching) */
@@ -271,8 +269,11 @@ static void *incall_thread(void *arg)
             if (!queue_head)
                 queue_tail = NULL;
             nsearching--;
-            want_thread();              /* for the calls still waiting */
+            Idle *post;
+            want_thread(&post);         /* for the calls still waiting */
             pthread_mutex_unlock(&io_lock);
+            if (post)
+                sem_post(&post->sem);
             incall_run(ic);
             pthread_mutex_lock(&io_lock);
             if (--incalls_running == 0)
@@ -283,39 +284,54 @@ static void *incall_thread(void *arg)
         nsearching--;
         if (!can_idle || io_stopping || nidle >= IDLE_MAX)
             break;
-        me.woken = false;
         me.quit = false;
         me.next = idle_threads;
         idle_threads = &me;
         nidle++;
+        pthread_mutex_unlock(&io_lock);
         struct timespec deadline;
-        amrt__deadline(&deadline, IDLE_MS);
-        while (!me.woken && !me.quit)
-            if (pthread_cond_timedwait(&me.cond, &io_lock, &deadline) != 0 && !me.woken)
-                break;
-        if (!me.woken) {                /* timed out or told to quit: leave the list */
+        clock_gettime(CLOCK_REALTIME, &deadline);       /* sem_timedwait's clock */
+        deadline.tv_sec += IDLE_MS / 1000;
+        int r;
+        do
+            r = sem_timedwait(&me.sem, &deadline);
+        while (r != 0 && errno == EINTR);
+        pthread_mutex_lock(&io_lock);
+        if (r != 0) {
+            /* timed out: end, unless a waker took us off the list meanwhile
+             * (then its post comes: wait for it, we are searching) */
+            bool listed = false;
             for (Idle **pp = &idle_threads; *pp; pp = &(*pp)->next)
                 if (*pp == &me) {
                     *pp = me.next;
                     nidle--;
+                    listed = true;
                     break;
                 }
-            break;
+            if (listed)
+                break;
+            pthread_mutex_unlock(&io_lock);
+            while (sem_wait(&me.sem) != 0 && errno == EINTR)
+                ;
+            pthread_mutex_lock(&io_lock);
         }
+        if (me.quit)
+            break;
         /* want_thread took us off the list and counted us searching */
     }
     pthread_mutex_unlock(&io_lock);
     if (can_idle)
-        pthread_cond_destroy(&me.cond);
+        sem_destroy(&me.sem);
     return NULL;
 }
 
 /* shutdown: the idle threads end (io_lock held) */
 static void idle_quit(void)
 {
-    for (Idle *t = idle_threads; t; t = t->next) {
+    for (Idle *t = idle_threads, *next; t; t = next) {
+        next = t->next;                 /* read before the post: the thread may end at once */
         t->quit = true;
-        pthread_cond_signal(&t->cond);
+        sem_post(&t->sem);
     }
     idle_threads = NULL;
     nidle = 0;
@@ -348,7 +364,8 @@ static void start_incall(AmrtConn *c, AmrtMsg *m)
     else
         queue_head = ic;
     queue_tail = ic;
-    bool ok = want_thread();
+    Idle *post;
+    bool ok = want_thread(&post);
     if (!ok) {
         /* no thread will take it (none runs, none could be made): take it back */
         AmrtInCall **pp = &queue_head, *prev = NULL;
@@ -365,6 +382,8 @@ static void start_incall(AmrtConn *c, AmrtMsg *m)
         }
     }
     pthread_mutex_unlock(&io_lock);
+    if (post)
+        sem_post(&post->sem);
     if (ok)
         return;
     amrt__wire_header h = head_of(ic->msg.h.type == M_CALL ? M_REPLY : ic->msg.h.type + 1, ic->msg.h.call_id,
