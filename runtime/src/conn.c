@@ -222,9 +222,27 @@ static void incall_run(AmrtInCall *ic)
         }
     pthread_mutex_unlock(&c->lock);
     amrt__active_end(c);
+    amrt__conn_release(c);
+}
+
+/* Records of incoming calls done with, their request buffers kept
+ * (io_lock): the next calls reuse them, so that a call allocates nothing. */
+enum { RECORDS_MAX = 64 };
+static AmrtInCall *records;
+static int nrecords;
+
+/* a call's record is done with (io_lock held) */
+static void record_put(AmrtInCall *ic)
+{
+    if (nrecords < RECORDS_MAX && ic->msg.buf.cap <= 4096) {
+        amrt__wire_buf_reset(&ic->msg.buf);
+        ic->qnext = records;
+        records = ic;
+        nrecords++;
+        return;
+    }
     amrt__msg_free(&ic->msg);
     amrt__free(ic);
-    amrt__conn_release(c);
 }
 
 /* Calls wait and no thread is on its way: wake or create one (io_lock
@@ -260,6 +278,8 @@ static void *incall_thread(void *arg)
     (void)arg;
     Idle me;
     bool can_idle = sem_init(&me.sem, 0, 0) == 0;
+    amrt__wire_buf out;                 /* this thread's replies are encoded here */
+    amrt__wire_buf_init(&out);
     pthread_mutex_lock(&io_lock);
     for (;;) {
         /* searching (counted in nsearching) */
@@ -274,8 +294,12 @@ static void *incall_thread(void *arg)
             pthread_mutex_unlock(&io_lock);
             if (post)
                 sem_post(&post->sem);
+            ic->out = &out;
             incall_run(ic);
+            if (out.cap > 4096)
+                amrt__wire_buf_fini(&out);      /* keep a small one only */
             pthread_mutex_lock(&io_lock);
+            record_put(ic);
             if (--incalls_running == 0)
                 pthread_cond_broadcast(&io_cond);
             nsearching++;
@@ -322,6 +346,7 @@ static void *incall_thread(void *arg)
     pthread_mutex_unlock(&io_lock);
     if (can_idle)
         sem_destroy(&me.sem);
+    amrt__wire_buf_fini(&out);
     return NULL;
 }
 
@@ -339,7 +364,23 @@ static void idle_quit(void)
 
 static void start_incall(AmrtConn *c, AmrtMsg *m)
 {
-    AmrtInCall *ic = amrt__calloc(sizeof *ic);
+    pthread_mutex_lock(&io_lock);
+    AmrtInCall *ic = records;
+    if (ic) {
+        records = ic->qnext;
+        nrecords--;
+    }
+    pthread_mutex_unlock(&io_lock);
+    if (ic) {
+        /* its buffer receives the next message (the receiver's, empty: m took it) */
+        if (!c->in.buf.data)
+            c->in.buf = ic->msg.buf;
+        else
+            amrt__msg_free(&ic->msg);
+        memset(ic, 0, sizeof *ic);
+    } else {
+        ic = amrt__calloc(sizeof *ic);
+    }
     if (!ic) {
         amrt__wire_header h = head_of(m->h.type == M_CALL ? M_REPLY : m->h.type + 1, m->h.call_id, E_OUTOFMEMORY, 0);
         amrt__conn_send_small(c, &h, NULL, 0);
@@ -392,6 +433,7 @@ static void start_incall(AmrtConn *c, AmrtMsg *m)
     ic->msg.h.type = 0;                 /* nothing to run */
     incall_run(ic);
     pthread_mutex_lock(&io_lock);
+    record_put(ic);
     if (--incalls_running == 0)
         pthread_cond_broadcast(&io_cond);
     pthread_mutex_unlock(&io_lock);
@@ -1011,5 +1053,12 @@ void amrt__conn_shutdown(void)
     close(wakefd);
     epfd = wakefd = -1;
     io_running = false;
+    while (records) {
+        AmrtInCall *ic = records;
+        records = ic->qnext;
+        amrt__msg_free(&ic->msg);
+        amrt__free(ic);
+    }
+    nrecords = 0;
     pthread_mutex_unlock(&io_lock);
 }

@@ -759,17 +759,21 @@ static void do_call(AmrtConn *c, AmrtInCall *ic)
     current_incall = ic;
     m->call(iface, f.args, f.ret);
     current_incall = NULL;
-    amrt__wire_buf b;
-    amrt__wire_buf_init(&b);
+    amrt__wire_buf local, *b = ic->out ? ic->out : &local;    /* the thread's, kept from call to call */
+    if (b == &local)
+        amrt__wire_buf_init(&local);
     amrt__wire_header h = head_of(M_REPLY, ic->msg.h.call_id, S_OK, 0);
-    hr = amrt__wire_encode_reply(&b, &h, &f, &c->wpeer);
+    hr = amrt__wire_encode_reply(b, &h, &f, &c->wpeer);
     amrt__wire_frame_clear(&f);
     amrt__wire_frame_fini(&f);
     IUnknown_Release(iface);
     IUnknown_Release(u);
-    if (SUCCEEDED(hr) && amrt__conn_send(c, &b) != 0)
-        amrt__wire_revoke(&b, &c->wpeer);     /* the client is gone: nobody holds what we sent */
-    amrt__wire_buf_fini(&b);
+    if (SUCCEEDED(hr) && amrt__conn_send(c, b) != 0)
+        amrt__wire_revoke(b, &c->wpeer);      /* the client is gone: nobody holds what we sent */
+    if (b == &local)
+        amrt__wire_buf_fini(&local);
+    else
+        amrt__wire_buf_reset(b);        /* its descriptors went with the message */
     if (FAILED(hr))
         reply(c, ic, M_REPLY, hr, 0);
     return;

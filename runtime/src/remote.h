@@ -105,6 +105,7 @@ struct AmrtInCall {
     atomic_bool canceled;
     AmrtInCall *next;
     AmrtInCall *qnext;          /* conn.c's queue of calls waiting for a thread */
+    amrt__wire_buf *out;        /* the running thread's buffer for the reply, or NULL */
 };
 
 /* conn.c */
