@@ -167,15 +167,19 @@ $(SAMPLE_GEN)/classes/$(SS_CLSID).class:
 samples: $(SAMPLE_GEN)/client $(SAMPLE_GEN)/client_cxx $(BUILD)/samples/serverasync $(BUILD)/samples/cancel $(BUILD)/samples/fanout \
          $(SAMPLE_GEN)/stream_server $(SAMPLE_GEN)/classes/$(SS_CLSID).class
 
-# the main job: build everything, run the simplestream sample end to end
+# the main job: build everything, run the simplestream sample end to end,
+# its server another process started on demand through the class file in
+# the build tree (RULES.md J2, docs/remoting.md)
 run: all samples
-	@$(SAMPLE_GEN)/client
-
-# the same client, its server another process started on demand (RULES.md J2)
-run-remote: all samples
 	@AMIDL_CLASS_PATH=$(SAMPLE_GEN)/classes $(SAMPLE_GEN)/client --remote
 
-.PHONY: samples run run-remote
+run-remote: run
+
+# the same client with the server in its own process (a thread of the pool)
+run-local: all samples
+	@$(SAMPLE_GEN)/client
+
+.PHONY: samples run run-remote run-local
 
 # ---------------------------------------------------------------- install
 # make install PREFIX=/usr/local DESTDIR=...: the compiler, its man page,

@@ -29,6 +29,9 @@ AMIDL_TEST_TIMEOUT_MULTIPLIER=${AMIDL_TEST_TIMEOUT_MULTIPLIER:-1}
 export AMIDL_TEST_TIMEOUT_MULTIPLIER
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/amidl-test.XXXXXX") || exit 1
+# the rendezvous directory of the runtime's LOCAL_SERVER classes (docs/remoting.md):
+# private to the suite, never the user's $XDG_RUNTIME_DIR/amidl or /tmp/amidl-$UID
+export AMIDL_RUNDIR=$TMP/rundir
 trap 'chmod -R u+w "$TMP" 2>/dev/null; rm -rf "$TMP"' EXIT
 
 t_pass=0
