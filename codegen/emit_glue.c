@@ -175,8 +175,8 @@ static const char *print_struct(Glue *g, const GlueType *t)
     const char *size_x = print_prog(g, t->size_x);
     const char *ref = t->ref ? print_type(g, t->ref) : NULL;
     const char *tab = t->nmembers ? member_table(g, &rows) : NULL;
-    buf_printf(&g->types, "static const AmrtType %s = %s;\n", name, desc_text(g, t, ref, size_x, NULL, NULL, tab));
-    buf_printf(&g->fwd, "static const AmrtType %s;\n", name);
+    buf_printf(&g->types, "AMRT_DEFINED const AmrtType %s = %s;\n", name, desc_text(g, t, ref, size_x, NULL, NULL, tab));
+    buf_printf(&g->fwd, "AMRT_AHEAD const AmrtType %s;\n", name);
     return name;
 }
 
@@ -250,6 +250,19 @@ static void print_params(Glue *g, Buf *b, Var *m)
     }
 }
 
+/* The alias t names when it is REFIID or one of its kin (amidl_types.h):
+ * a pointer in C, a reference in C++. The runtime always receives the
+ * pointer; AMRT_REFARG and AMRT_REFPTR convert in C++. */
+static Type *cxx_ref(Type *t)
+{
+    static const char *const names[] = { "REFGUID", "REFIID", "REFCLSID", "REFFMTID" };
+    for (; t && t->kind == TY_ALIAS; t = t->ref)
+        for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+            if (t->name && !strcmp(t->name, names[i]))
+                return t;
+    return NULL;
+}
+
 /* ", *(T *)args[i]" for each argument passed (all: 'dir' 0) */
 static void print_args(Glue *g, Buf *b, const GlueMethod *gm, int dir)
 {
@@ -257,6 +270,13 @@ static void print_args(Glue *g, Buf *b, const GlueMethod *gm, int dir)
         const GlueParam *p = &gm->params[i];
         if (dir == AMRT_DIR_IN ? !p->in : dir == AMRT_DIR_OUT ? !p->out : false)
             continue;
+        Type *r = cxx_ref(p->p->type);
+        if (r) {
+            buf_puts(b, ", AMRT_REFARG(*(");
+            print_decl(g->e, b, r->ref, r->ref_qual & ~Q_CONST, "*", 0);
+            buf_printf(b, ")args[%d])", i);
+            continue;
+        }
         buf_puts(b, ", *(");
         print_decl(g->e, b, p->p->type, p->p->qual & ~Q_CONST, "*", 0);
         buf_printf(b, ")args[%d]", i);
@@ -276,6 +296,7 @@ static void emit_tables(Glue *g, Buf *b, const GlueIface *gi)
         for (int i = 0; i < n; i++)
             descs[i] = print_type(g, gm->params[i].type);
         if (n) {
+            buf_printf(b, "/* the parameters of %s::%s: { name, dir, type } */\n", t->name, m->macro_name);
             buf_printf(b, "static const AmrtParam %s_%s_params[] = {\n", t->name, m->macro_name);
             for (int i = 0; i < n; i++) {
                 const GlueParam *p = &gm->params[i];
@@ -324,6 +345,8 @@ static void emit_tables(Glue *g, Buf *b, const GlueIface *gi)
                    gm->is_void ? "0" : sizeof_of(g, m->type->ref, m->type->ref_qual), gm->ret_hresult,
                    t->name, m->macro_name, t->name, m->macro_name, t->name, m->macro_name);
     }
+    buf_printf(b, "/* the own methods of %s, in vtable order:\n"
+                  " * { name, nparams, params, ret_size, ret_hresult, call, begin, finish } */\n", t->name);
     buf_printf(b, "static const AmrtMethod %s_methods[] = {\n%s};\n\n", t->name,
                methods.data ? methods.data : "    { NULL, 0, NULL, 0, 0, NULL, NULL, NULL }\n");
     buf_free(&methods);
@@ -350,11 +373,22 @@ static void emit_async_thunks(Glue *g, Buf *b, Type *a, const GlueIface *gi)
                     print_decl(g->e, b, p->p->type, p->p->qual, p->p->name, 0);
                 }
             }
-            buf_printf(b, ")\n{\n    void *args[%d] = {", n ? n : 1);
+            buf_puts(b, ")\n{\n");
+            for (int i = 0; i < n; i++) {
+                const GlueParam *p = &gm->params[i];
+                Type *r = cxx_ref(p->p->type);
+                if (r && (fin ? p->out : p->in)) {
+                    buf_puts(b, "    ");
+                    print_decl(g->e, b, r->ref, r->ref_qual, arena_printf(g->e->cc->arena, "amrt_%s", p->p->name), 0);
+                    buf_printf(b, " = AMRT_REFPTR(%s);\n", p->p->name);
+                }
+            }
+            buf_printf(b, "    void *args[%d] = {", n ? n : 1);
             for (int i = 0; i < n; i++) {
                 const GlueParam *p = &gm->params[i];
                 bool passed = fin ? p->out : p->in;
-                buf_printf(b, "%s%s%s", i ? ", " : " ", passed ? "(void *)&" : "NULL", passed ? p->p->name : "");
+                buf_printf(b, "%s%s%s%s", i ? ", " : " ", passed ? "(void *)&" : "NULL",
+                           passed && cxx_ref(p->p->type) ? "amrt_" : "", passed ? p->p->name : "");
             }
             buf_puts(b, n ? " };\n" : " NULL };\n");
             if (!fin) {
@@ -494,12 +528,12 @@ static void emit_interface(Glue *g, Buf *b, const GlueIface *gi)
     Type *t = gi->iface, *a = gi->async;
     buf_printf(b, "/* ======================================================== %s / %s */\n\n", t->name, a->name);
     emit_tables(g, b, gi);
-    buf_printf(b, "extern const AmrtInterface %s_amrt_glue;\n", t->name);
+    buf_printf(b, "EXTERN_C const AmrtInterface %s_amrt_glue;\n", t->name);
     /* the thunks of inherited methods name their interface's glue: an
      * imported base's (and its bases') is defined in its own FILE_async.c */
     for (const GlueIface *p = gi->base ? gi->base->glue : NULL; p; p = p->base ? p->base->glue : NULL)
         if (p->iface->imported)
-            buf_printf(b, "extern const AmrtInterface %s_amrt_glue;\n", p->iface->name);
+            buf_printf(b, "EXTERN_C const AmrtInterface %s_amrt_glue;\n", p->iface->name);
     buf_puts(b, "\n");
     emit_async_thunks(g, b, a, gi);
     emit_unknown_vtbl_start(b, a->name, "", "Call", "amrt_vtbl");
@@ -511,7 +545,8 @@ static void emit_interface(Glue *g, Buf *b, const GlueIface *gi)
     emit_proxy_entries(b, t, t);
     buf_puts(b, "};\n\n");
     Type *abase = gi->base;
-    buf_printf(b, "const AmrtInterface %s_amrt_glue = {\n    AMRT_GLUE_VERSION, \"%s\", &IID_%s, &IID_%s, %s%s%s,\n"
+    buf_printf(b, "/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl } */\n"
+                  "const AmrtInterface %s_amrt_glue = {\n    AMRT_GLUE_VERSION, \"%s\", &IID_%s, &IID_%s, %s%s%s,\n"
                   "    %d, %s_methods, &%s_amrt_vtbl, &%s_proxy_vtbl\n};\n\n",
                t->name, t->name, t->name, a->name, abase ? "&" : "NULL", abase ? abase->name : "",
                abase ? "_amrt_glue" : "", gi->nmethods, t->name, a->name, t->name);
@@ -549,13 +584,34 @@ int emit_glue(Compiler *cc, Buf *out, const char *header_name)
     print_banner(&e, out);
     buf_printf(out, "/* The call-object glue of libamidlrt: link this file, %s's IID file and\n"
                     " * -lamidlrt; the interfaces register themselves (a constructor). */\n", e.file_base);
+    /* The file is C that a C++ compiler also accepts: the thunks call
+     * through the C view of the vtables (lpVtbl), which CINTERFACE selects
+     * in C++ too, and the tables use positional initializers (C++11 has no
+     * designated ones), their fields named by the legend comments. */
+    buf_puts(out, "#ifndef CINTERFACE\n#define CINTERFACE  /* the C view (lpVtbl), in C++ too */\n#endif\n");
     buf_printf(out, "#include <stddef.h>\n#include <string.h>\n#include \"amidlrt.h\"\n#include \"%s\"\n\n", header_name);
     buf_puts(out, "#if defined(__GNUC__)\n#pragma GCC diagnostic ignored \"-Wunused-parameter\"\n#endif\n\n");
-    buf_write(out, g.fwd.data ? g.fwd.data : "", g.fwd.len);
-    buf_write(out, g.types.data ? g.types.data : "", g.types.len);
+    buf_puts(out, "/* REFIID and its kin are pointers in C, references in C++; the runtime\n"
+                  " * receives the pointer */\n#ifdef __cplusplus\n#define AMRT_REFARG(p) (*(p))\n"
+                  "#define AMRT_REFPTR(r) (&(r))\n#else\n#define AMRT_REFARG(p) (p)\n#define AMRT_REFPTR(r) (r)\n#endif\n\n");
+    if (g.types.len) {
+        /* a structure's description may be used before its definition (a
+         * member pointing back at it): a tentative definition in C, an
+         * extern declaration in an unnamed namespace in C++ */
+        buf_puts(out, "/* The type descriptions, as amidlrt_glue.h declares them:\n"
+                      " *   AmrtType   { kind, flags, iid_param, size, ref, iid, size_x, first_x, length_x, nmembers, members }\n"
+                      " *   AmrtMember { offset, is_default, value, type }\n"
+                      " *   amrt_xN    a size, switch or length expression: AMRT_X_* opcodes and operands */\n");
+        buf_puts(out, "#ifdef __cplusplus\nnamespace {\n#define AMRT_AHEAD extern\n#define AMRT_DEFINED\n"
+                      "#else\n#define AMRT_AHEAD static\n#define AMRT_DEFINED static\n#endif\n");
+        buf_write(out, g.fwd.data ? g.fwd.data : "", g.fwd.len);
+        buf_write(out, g.types.data, g.types.len);
+        buf_puts(out, "#ifdef __cplusplus\n}\n#endif\n");
+    }
     buf_putc(out, '\n');
     buf_write(out, body.data ? body.data : "", body.len);
     buf_printf(out, "/* ======================================================== registration */\n\n");
+    buf_printf(out, "EXTERN_C const AmrtInterface *const %s_amrt_interfaces[];\n", e.stem);
     buf_printf(out, "const AmrtInterface *const %s_amrt_interfaces[] = {\n", e.stem);
     for (int i = 0; i < ifaces.n; i++)
         buf_printf(out, "    &%s_amrt_glue,\n", ((Type *)ifaces.v[i])->name);

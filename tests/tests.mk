@@ -118,7 +118,8 @@ bench: $(AMIDL) $(BUILD)/bench/run1 $(BUILD)/bench/runtime_bench
 
 # rewrite the golden expectations from the current compiler (review the diff)
 golden-update: $(AMIDL)
-	@for idl in tests/golden/*.idl; do $(AMIDL) -w --no-glue --no-banner-version --outdir tests/golden $$idl || exit 1; done
+	@rm -f tests/golden/*.h tests/golden/*_i.c tests/golden/*_async.c
+	@for idl in tests/golden/*.idl; do $(AMIDL) -w --no-banner-version --outdir tests/golden $$idl || exit 1; done
 	@git status --short tests/golden
 
 # The runtime tests under AddressSanitizer+UndefinedBehaviorSanitizer and

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# tier: check
+# The call-object glue (FILE_async.c) is C that C++ also accepts: the glue
+# of every IDL under tests/golden, tests/e2e, tests/runtime and samples that
+# has [async_uuid] interfaces compiles with gcc -std=c11, clang -std=c11,
+# g++ -std=c++11 and clang++ -std=c++11, all -Wall -Wextra -Werror; and
+# test-e2e (C) runs against kinds_async.c compiled by g++ (REFIID is a
+# reference in C++, the runtime must still receive the pointer).
+. tests/lib.sh
+
+G=$TMP/glue
+mkdir -p "$G"
+compilers=("gcc -std=c11" "g++ -std=c++11 -x c++")
+for cc in clang clang++; do
+    if command -v "$cc" > /dev/null; then
+        [ "$cc" = clang ] && compilers+=("clang -std=c11") || compilers+=("clang++ -std=c++11 -x c++")
+    else
+        skip "glue with $cc" "$cc is not installed"
+    fi
+done
+n_glue=0
+for idl in tests/golden/*.idl tests/e2e/*.idl tests/runtime/*.idl samples/*/*.idl; do
+    n=$(basename "$idl" .idl)
+    rc=0
+    limit 60 "$AMIDL" -w --outdir "$G" "$idl" > "$TMP/err" 2>&1 || rc=$?
+    if [ "$rc" -ne 0 ]; then fail "amidl $idl" "$(status_text "$rc")" "$TMP/err"; continue; fi
+    [ -f "$G/${n}_async.c" ] || continue
+    n_glue=$((n_glue + 1))
+    for cc in "${compilers[@]}"; do
+        # shellcheck disable=SC2086  # $cc is a command and its options
+        check "${n}_async.c: $cc -Wall -Wextra -Werror" $cc -Wall -Wextra -Werror -c -o "$G/$n.o" \
+            -Iruntime/include -I"$BUILD/runtime/include" -I"$G" "$G/${n}_async.c"
+    done
+done
+# the globs must keep finding glue to compile: the six async goldens, kinds,
+# calltest and simplestream at least
+if [ "$n_glue" -ge 9 ]; then ok "glue files found: $n_glue"; else fail "glue files found" "only $n_glue"; fi
+
+run_harness "test-e2e, glue compiled as C++" "$BUILD/tests/test-e2e-cxx"
+suite_end
