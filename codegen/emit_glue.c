@@ -396,9 +396,13 @@ static void emit_async_thunks(Glue *g, Buf *b, Type *a, const GlueIface *gi)
                     buf_printf(b, "    return AmrtBegin(This, &%s_amrt_glue, %d, args);\n}\n\n", t->name, gm->index);
                 else if (gm->is_void)
                     buf_printf(b, "    AmrtBegin(This, &%s_amrt_glue, %d, args);\n}\n\n", t->name, gm->index);
-                else
-                    buf_printf(b, "    AmrtBegin(This, &%s_amrt_glue, %d, args);\n    return 0;\n}\n\n", t->name,
-                               gm->index);
+                else {
+                    /* Begin_ keeps the method's return type (widl); it returns a zeroed value */
+                    buf_puts(b, "    ");
+                    print_decl(g->e, b, m->type->ref, m->type->ref_qual & ~Q_CONST, "ret", 1);
+                    buf_printf(b, ";\n    memset(&ret, 0, sizeof ret);\n    AmrtBegin(This, &%s_amrt_glue, %d, args);\n"
+                                  "    return ret;\n}\n\n", t->name, gm->index);
+                }
             } else {
                 if (gm->ret_hresult) {
                     buf_printf(b, "    HRESULT ret = S_OK;\n    return AmrtFinish(This, &%s_amrt_glue, %d, args, &ret);\n}\n\n",

@@ -352,6 +352,15 @@ static bool is_aggregate(Type *t)
     return t && (t->kind == TY_STRUCT || t->kind == TY_UNION || t->kind == TY_ENCUNION);
 }
 
+/* Methods returning a structure or union: widl's C view passes a hidden
+ * result pointer after This and returns it, which is what the C++ view's
+ * return by value compiles to in the Microsoft ABI (mingw-w64, MSVC). In
+ * the System V and Itanium ABIs (Linux) the C++ view returns by value like
+ * a C function, so there the C view returns by value too (as MIDL does when
+ * not targeting Windows). WIDL_EXPLICIT_AGGREGATE_RETURNS gives the C++
+ * view the hidden pointer, so the C view follows it everywhere. */
+static const char AGGREGATE_BY_POINTER[] = "#if defined(_WIN32) || defined(WIDL_EXPLICIT_AGGREGATE_RETURNS)\n";
+
 const char *method_name(Emitter *e, Var *m)
 {
     (void)e;
@@ -484,11 +493,18 @@ static void print_c_vtbl(Emitter *e, Buf *b, Type *t, Type **chain, int n, Type 
             first = false;
             Type *fn = m->type;
             bool agg = is_aggregate(fn->ref);
-            buf_puts(b, "    ");
-            print_decl(e, b, fn->ref, fn->ref_qual, agg ? "*" : "", 1);
-            buf_printf(b, " (STDMETHODCALLTYPE *%s)(", vtbl_name(m));
-            print_params(e, b, m, t->name, agg, 2);
-            buf_puts(b, ";\n");
+            for (int by_value = 0; by_value <= agg; by_value++) {
+                if (agg)
+                    buf_puts(b, by_value ? "#else\n" : AGGREGATE_BY_POINTER);
+                bool hidden = agg && !by_value;
+                buf_puts(b, "    ");
+                print_decl(e, b, fn->ref, fn->ref_qual, hidden ? "*" : "", 1);
+                buf_printf(b, " (STDMETHODCALLTYPE *%s)(", vtbl_name(m));
+                print_params(e, b, m, t->name, hidden, 2);
+                buf_puts(b, ";\n");
+            }
+            if (agg)
+                buf_puts(b, "#endif\n");
         }
     }
     buf_printf(b, "\n    END_INTERFACE\n} %sVtbl;\n\n", t->name);
@@ -524,17 +540,22 @@ static void print_macros(Emitter *e, Buf *b, Type *t, Type **chain, int n)
                     continue;
                 bool agg = is_aggregate(fn->ref);
                 if (pass == 0) {
+                    if (agg)
+                        buf_puts(b, AGGREGATE_BY_POINTER);
                     buf_printf(b, "#define %s_%s(This", t->name, name);
                     for (int k = 0; k < fn->nfields; k++)
                         buf_printf(b, ",%s", fn->fields[k]->name ? fn->fields[k]->name : "_");
                     if (agg) {
-                        buf_printf(b, ") %s_%s_define_WIDL_C_INLINE_WRAPPERS_for_aggregate_return_support\n", t->name, name);
-                        continue;
+                        buf_printf(b, ") %s_%s_define_WIDL_C_INLINE_WRAPPERS_for_aggregate_return_support\n#else\n",
+                                   t->name, name);
+                        buf_printf(b, "#define %s_%s(This", t->name, name);
+                        for (int k = 0; k < fn->nfields; k++)
+                            buf_printf(b, ",%s", fn->fields[k]->name ? fn->fields[k]->name : "_");
                     }
                     buf_printf(b, ") (This)->lpVtbl->%s(This", vname);
                     for (int k = 0; k < fn->nfields; k++)
                         buf_printf(b, ",%s", fn->fields[k]->name ? fn->fields[k]->name : "_");
-                    buf_puts(b, ")\n");
+                    buf_puts(b, agg ? ")\n#endif\n" : ")\n");
                 } else {
                     buf_puts(b, "static inline ");
                     print_decl(e, b, fn->ref, fn->ref_qual, "", 0);
@@ -547,15 +568,18 @@ static void print_macros(Emitter *e, Buf *b, Type *t, Type **chain, int n)
                     buf_puts(b, ") {\n");
                     bool is_void = fn->ref->kind == TY_VOID;
                     if (agg) {
+                        buf_puts(b, AGGREGATE_BY_POINTER);
                         buf_puts(b, "    ");
                         print_decl(e, b, fn->ref, fn->ref_qual, "__ret", 1);
                         buf_printf(b, ";\n    return *This->lpVtbl->%s(This,&__ret", vname);
-                    } else {
-                        buf_printf(b, "    %sThis->lpVtbl->%s(This", is_void ? "" : "return ", vname);
+                        for (int k = 0; k < fn->nfields; k++)
+                            buf_printf(b, ",%s", fn->fields[k]->name ? fn->fields[k]->name : "_");
+                        buf_puts(b, ");\n#else\n");
                     }
+                    buf_printf(b, "    %sThis->lpVtbl->%s(This", is_void ? "" : "return ", vname);
                     for (int k = 0; k < fn->nfields; k++)
                         buf_printf(b, ",%s", fn->fields[k]->name ? fn->fields[k]->name : "_");
-                    buf_puts(b, ");\n}\n");
+                    buf_puts(b, agg ? ");\n#endif\n}\n" : ");\n}\n");
                 }
             }
         }

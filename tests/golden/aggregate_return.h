@@ -99,14 +99,25 @@ typedef struct IMeasureVtbl {
         IMeasure *This);
 
     /*** IMeasure methods ***/
+#if defined(_WIN32) || defined(WIDL_EXPLICIT_AGGREGATE_RETURNS)
     SIZE2 * (STDMETHODCALLTYPE *GetSize)(
         IMeasure *This,
         SIZE2 *__ret);
+#else
+    SIZE2 (STDMETHODCALLTYPE *GetSize)(
+        IMeasure *This);
+#endif
 
+#if defined(_WIN32) || defined(WIDL_EXPLICIT_AGGREGATE_RETURNS)
     SIZE2 * (STDMETHODCALLTYPE *Scale)(
         IMeasure *This,
         SIZE2 *__ret,
         LONG factor);
+#else
+    SIZE2 (STDMETHODCALLTYPE *Scale)(
+        IMeasure *This,
+        LONG factor);
+#endif
 
     LONG (STDMETHODCALLTYPE *GetArea)(
         IMeasure *This);
@@ -125,8 +136,16 @@ interface IMeasure {
 #define IMeasure_AddRef(This) (This)->lpVtbl->AddRef(This)
 #define IMeasure_Release(This) (This)->lpVtbl->Release(This)
 /*** IMeasure methods ***/
+#if defined(_WIN32) || defined(WIDL_EXPLICIT_AGGREGATE_RETURNS)
 #define IMeasure_GetSize(This) IMeasure_GetSize_define_WIDL_C_INLINE_WRAPPERS_for_aggregate_return_support
+#else
+#define IMeasure_GetSize(This) (This)->lpVtbl->GetSize(This)
+#endif
+#if defined(_WIN32) || defined(WIDL_EXPLICIT_AGGREGATE_RETURNS)
 #define IMeasure_Scale(This,factor) IMeasure_Scale_define_WIDL_C_INLINE_WRAPPERS_for_aggregate_return_support
+#else
+#define IMeasure_Scale(This,factor) (This)->lpVtbl->Scale(This,factor)
+#endif
 #define IMeasure_GetArea(This) (This)->lpVtbl->GetArea(This)
 #else
 /*** IUnknown methods ***/
@@ -141,12 +160,20 @@ static inline ULONG IMeasure_Release(IMeasure* This) {
 }
 /*** IMeasure methods ***/
 static inline SIZE2 IMeasure_GetSize(IMeasure* This) {
+#if defined(_WIN32) || defined(WIDL_EXPLICIT_AGGREGATE_RETURNS)
     SIZE2 __ret;
     return *This->lpVtbl->GetSize(This,&__ret);
+#else
+    return This->lpVtbl->GetSize(This);
+#endif
 }
 static inline SIZE2 IMeasure_Scale(IMeasure* This,LONG factor) {
+#if defined(_WIN32) || defined(WIDL_EXPLICIT_AGGREGATE_RETURNS)
     SIZE2 __ret;
     return *This->lpVtbl->Scale(This,&__ret,factor);
+#else
+    return This->lpVtbl->Scale(This,factor);
+#endif
 }
 static inline LONG IMeasure_GetArea(IMeasure* This) {
     return This->lpVtbl->GetArea(This);
