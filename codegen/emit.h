@@ -13,6 +13,7 @@ typedef struct Emitter {
     const char *stem;          /* ... and without extension */
     bool in_field;             /* printing a struct member */
     Type *inline_body;         /* print_decl: print this type's body in place */
+    bool in_module;            /* print_stmts: inside a module (functions default to __cdecl) */
     PtrVec printed;            /* interfaces already written */
 } Emitter;
 
@@ -22,6 +23,7 @@ void print_expr(Emitter *e, Buf *b, Expr *x, bool top);
 void print_prototypes(Emitter *e, Buf *b);
 const char *type_tag(Emitter *e, Type *t);
 const char *method_name(Emitter *e, Var *m);
+const char *callconv_of(Var *m, const char *dflt);   /* the written calling convention, else dflt */
 void guid_args(Buf *b, const Uuid *u);
 void print_banner(Emitter *e, Buf *b);     /* the first line of every output */
 Uuid *type_uuid(Type *t);

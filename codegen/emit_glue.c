@@ -365,7 +365,9 @@ static void emit_async_thunks(Glue *g, Buf *b, Type *a, const GlueIface *gi)
         for (int fin = 0; fin < 2; fin++) {
             buf_puts(b, "static ");
             print_ret_type(g, b, m);
-            buf_printf(b, " STDMETHODCALLTYPE amrt_%s_%s_%s(%s *This", a->name, fin ? "Finish" : "Begin", m->macro_name, a->name);
+            Var *twin = fin ? gm->finish : gm->begin;   /* its slot's calling convention */
+            buf_printf(b, " %s amrt_%s_%s_%s(%s *This", twin ? callconv_of(twin, "STDMETHODCALLTYPE") : "STDMETHODCALLTYPE",
+                       a->name, fin ? "Finish" : "Begin", m->macro_name, a->name);
             for (int i = 0; i < n; i++) {
                 const GlueParam *p = &gm->params[i];
                 if (fin ? p->out : p->in) {
@@ -461,7 +463,8 @@ static void emit_proxy_thunks(Glue *g, Buf *b, Type *x, Type *t)
             continue;
         buf_puts(b, "static ");
         print_ret_type(g, b, m);
-        buf_printf(b, " STDMETHODCALLTYPE amrt_%s_proxy_%s_%s(%s *This", x->name, t->name, m->macro_name, x->name);
+        buf_printf(b, " %s amrt_%s_proxy_%s_%s(%s *This", callconv_of(m, "STDMETHODCALLTYPE"), x->name, t->name,
+                   m->macro_name, x->name);
         print_params(g, b, m);
         buf_printf(b, ")\n{\n    %s *target = (%s *)AmrtProxyTarget(This);\n", t->name, t->name);
         /* no local target: the object is in another process (RULES.md J4) */

@@ -56,6 +56,24 @@ const char *type_tag(Emitter *e, Type *t)
 
 static void print_body(Emitter *e, Buf *b, Type *t, int indent);
 
+/* "RET inner(PARAMS)" of function type t; 'inner' already holds its
+ * calling convention where one was written */
+static void print_function(Emitter *e, Buf *b, Type *t, const char *inner, int indent)
+{
+    Buf ps = {0};
+    buf_putc(&ps, '(');
+    for (int i = 0; i < t->nfields; i++) {
+        Var *p = t->fields[i];
+        if (i)
+            buf_puts(&ps, ", ");
+        print_decl(e, &ps, p->type, p->qual, p->name ? p->name : "", indent);
+    }
+    buf_putc(&ps, ')');
+    const char *s = arena_printf(e->cc->arena, "%s%s", inner, ps.data);
+    buf_free(&ps);
+    print_decl(e, b, t->ref, t->ref_qual, s, indent);
+}
+
 /* Print "TYPE DECLARATOR" for t with qualifiers q around the declarator
  * text 'inner' (a name, or "" for an abstract declarator). */
 void print_decl(Emitter *e, Buf *b, Type *t, unsigned q, const char *inner, int indent)
@@ -65,7 +83,13 @@ void print_decl(Emitter *e, Buf *b, Type *t, unsigned q, const char *inner, int 
     switch (t->kind) {
     case TY_POINTER: {
         const char *s = arena_printf(a, "*%s%s", q & Q_CONST ? "const " : "", inner);
-        if (t->ref && (t->ref->kind == TY_ARRAY || t->ref->kind == TY_FUNCTION))
+        if (t->ref && t->ref->kind == TY_FUNCTION) {
+            /* the calling convention goes inside: "void (__stdcall *p)(int)", as widl */
+            const char *cc = t->ref->callconv;
+            print_function(e, b, t->ref, arena_printf(a, "(%s%s%s)", cc ? cc : "", cc ? " " : "", s), indent);
+            return;
+        }
+        if (t->ref && t->ref->kind == TY_ARRAY)
             s = arena_printf(a, "(%s)", s);
         print_decl(e, b, t->ref, t->ref_qual, s, indent);
         return;
@@ -81,21 +105,9 @@ void print_decl(Emitter *e, Buf *b, Type *t, unsigned q, const char *inner, int 
         print_decl(e, b, t->ref, t->ref_qual, s, indent);
         return;
     }
-    case TY_FUNCTION: {
-        Buf ps = {0};
-        buf_putc(&ps, '(');
-        for (int i = 0; i < t->nfields; i++) {
-            Var *p = t->fields[i];
-            if (i)
-                buf_puts(&ps, ", ");
-            print_decl(e, &ps, p->type, p->qual, p->name ? p->name : "", indent);
-        }
-        buf_putc(&ps, ')');
-        const char *s = arena_printf(a, "%s%s", inner, ps.data);
-        buf_free(&ps);
-        print_decl(e, b, t->ref, t->ref_qual, s, indent);
+    case TY_FUNCTION:
+        print_function(e, b, t, t->callconv ? arena_printf(a, "%s %s", t->callconv, inner) : inner, indent);
         return;
-    }
     case TY_BITFIELD: {
         Buf w = {0};
         print_expr(e, &w, t->size, false);
@@ -377,6 +389,15 @@ static bool in_vtable(Var *m)
     return !attr_has(m->attrs, A_CALL_AS);
 }
 
+/* The calling convention a method or function is declared with: the one
+ * written in the IDL (widl keeps it, in both views of a method), else
+ * 'dflt' (STDMETHODCALLTYPE for methods, __cdecl for RPC and module
+ * functions, none for a function declared at file scope). */
+const char *callconv_of(Var *m, const char *dflt)
+{
+    return m->type->callconv ? m->type->callconv : dflt;
+}
+
 static void print_params(Emitter *e, Buf *b, Var *m, const char *this_type, bool aggregate_ret, int indent)
 {
     Type *fn = m->type;
@@ -444,11 +465,11 @@ static void print_cxx_class(Emitter *e, Buf *b, Type *t, Type *base, Var **metho
         if (is_aggregate(fn->ref)) {
             buf_puts(b, "#ifdef WIDL_EXPLICIT_AGGREGATE_RETURNS\n    virtual ");
             print_decl(e, b, fn->ref, fn->ref_qual, "*", 1);
-            buf_printf(b, " STDMETHODCALLTYPE %s(", name);
+            buf_printf(b, " %s %s(", callconv_of(m, "STDMETHODCALLTYPE"), name);
             print_params(e, b, m, NULL, true, 2);
             buf_puts(b, " = 0;\n    ");
             print_decl(e, b, fn->ref, fn->ref_qual, "", 1);
-            buf_printf(b, " STDMETHODCALLTYPE %s(", name);
+            buf_printf(b, " %s %s(", callconv_of(m, "STDMETHODCALLTYPE"), name);
             print_params(e, b, m, NULL, false, 2);
             buf_puts(b, "\n    {\n        ");
             print_decl(e, b, fn->ref, fn->ref_qual, "__ret", 2);
@@ -459,7 +480,7 @@ static void print_cxx_class(Emitter *e, Buf *b, Type *t, Type *base, Var **metho
         }
         buf_puts(b, "    virtual ");
         print_decl(e, b, fn->ref, fn->ref_qual, "", 1);
-        buf_printf(b, " STDMETHODCALLTYPE %s(", name);
+        buf_printf(b, " %s %s(", callconv_of(m, "STDMETHODCALLTYPE"), name);
         if (!fn->nfields)
             buf_puts(b, "\n        )");
         else
@@ -499,7 +520,7 @@ static void print_c_vtbl(Emitter *e, Buf *b, Type *t, Type **chain, int n, Type 
                 bool hidden = agg && !by_value;
                 buf_puts(b, "    ");
                 print_decl(e, b, fn->ref, fn->ref_qual, hidden ? "*" : "", 1);
-                buf_printf(b, " (STDMETHODCALLTYPE *%s)(", vtbl_name(m));
+                buf_printf(b, " (%s *%s)(", callconv_of(m, "STDMETHODCALLTYPE"), vtbl_name(m));
                 print_params(e, b, m, t->name, hidden, 2);
                 buf_puts(b, ";\n");
             }
@@ -638,7 +659,7 @@ static void print_interface(Emitter *e, Buf *b, Type *t)
             if (!in_vtable(m))
                 continue;
             print_decl(e, b, m->type->ref, m->type->ref_qual, "", 0);
-            buf_printf(b, " __cdecl %s(", m->name);
+            buf_printf(b, " %s %s(", callconv_of(m, "__cdecl"), m->name);
             if (!m->type->nfields)
                 buf_puts(b, "void)");
             else
@@ -790,7 +811,8 @@ static void print_stmts(Emitter *e, Buf *b, Stmt **stmts, int n, bool in_iface)
                 Var *v = s->decls[k];
                 if (v->type->kind == TY_FUNCTION) {
                     print_decl(e, b, v->type->ref, v->type->ref_qual, "", 0);
-                    buf_printf(b, " __cdecl %s(", v->name);
+                    const char *cc = callconv_of(v, e->in_module ? "__cdecl" : NULL);
+                    buf_printf(b, "%s%s %s(", cc ? " " : "", cc ? cc : "", v->name);
                     if (!v->type->nfields)
                         buf_puts(b, "void)");
                     else
@@ -822,7 +844,9 @@ static void print_stmts(Emitter *e, Buf *b, Stmt **stmts, int n, bool in_iface)
             break;
         case ST_MODULE:
             buf_printf(b, "#ifndef __%s_MODULE_DEFINED__\n#define __%s_MODULE_DEFINED__\n\n", s->type->name, s->type->name);
+            e->in_module = true;        /* its functions default to __cdecl */
             print_stmts(e, b, s->type->stmts, s->type->nstmts, false);
+            e->in_module = false;
             buf_printf(b, "#endif /* __%s_MODULE_DEFINED__ */\n\n", s->type->name);
             break;
         case ST_LIBRARY: {

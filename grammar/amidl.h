@@ -219,6 +219,8 @@ struct Type {
     /* pointer / array / alias / function return / bitfield base */
     Type *ref;
     Expr *size;             /* array size (NULL: [] or [*]); bitfield width */
+    const char *callconv;   /* function: "__stdcall", "__cdecl", "__fastcall", "__pascal", or a macro
+                             * (WINAPI, ...) as written; NULL: none written */
     /* struct, union, encapsulated union, enum, function params, dispinterface properties */
     Var **fields;
     Var *switch_var;        /* encapsulated union discriminant */

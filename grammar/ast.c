@@ -265,12 +265,22 @@ void push_type(Compiler *cc, Type ***v, int *n, Type *x)
  * the type of D with base "pointer to T", and so on outwards-in. */
 Type *declarator_apply(Compiler *cc, Declarator *d, Type *base, unsigned bqual, unsigned *qual_out)
 {
+    /* A calling convention applies to the function type nearest to where
+     * it is written: "(__stdcall *p)(...)" the function p points to,
+     * "void __stdcall f(...)" f, "void *__stdcall g(...)" g. */
+    Type *fn = NULL;
+    Declarator *pending = NULL;
     while (d) {
+        if (d->callconv && d->kind != DK_FUNC) {
+            if (fn)
+                fn->callconv = d->callconv;
+            else
+                pending = d;
+        }
         switch (d->kind) {
         case DK_IDENT:
         case DK_ABSTRACT:
-            *qual_out = bqual;
-            return base;
+            goto done;
         case DK_PTR:
             base = new_pointer(cc, base, bqual, d->loc);
             bqual = d->qual;
@@ -286,6 +296,9 @@ Type *declarator_apply(Compiler *cc, Declarator *d, Type *base, unsigned bqual, 
             Type *f = new_type(cc, TY_FUNCTION, NULL, d->loc);
             f->ref = base;
             f->ref_qual = bqual;
+            f->callconv = d->callconv ? d->callconv : pending ? pending->callconv : NULL;
+            pending = NULL;
+            fn = f;
             if (d->params) {
                 f->fields = (Var **)d->params->v;
                 f->nfields = d->params->n;
@@ -297,6 +310,9 @@ Type *declarator_apply(Compiler *cc, Declarator *d, Type *base, unsigned bqual, 
         }
         d = d->inner;
     }
+done:
+    if (pending)
+        error_at(cc, pending->callconv_loc, "calling convention '%s' applied to a non-function type", pending->callconv);
     *qual_out = bqual;
     return base;
 }

@@ -23,10 +23,11 @@ typedef struct Declarator {
     List *params;           /* DK_FUNC: Var* */
     Expr *bits;             /* bitfield width */
     Expr *init;             /* '= expr' */
-    const char *callconv;
+    const char *callconv;   /* written before this declarator: "__stdcall", ... */
     DeclKind kind;
     unsigned qual;          /* DK_PTR: qualifiers after '*' */
     bool conformant;
+    Loc callconv_loc;
 } Declarator;
 
 typedef struct DeclSpec { Type *type; unsigned qual; } DeclSpec;

@@ -80,6 +80,7 @@ static AcfItem *acf_item(ParseState *ps, AcfKind k, const char *name, Attr *attr
 }
 
 %token <str> IDENT "identifier"
+%token <str> tCALLCONV "calling convention"
 %token <type> TYPENAME "type name"
 %token <str> NSNAME "namespace name"
 %token <str> UUID "uuid"
@@ -92,7 +93,7 @@ static AcfItem *acf_item(ParseState *ps, AcfKind k, const char *name, Attr *attr
 %token SHL "<<" SHR ">>" LE "<=" GE ">=" EQ "==" NE "!=" ANDAND "&&" OROR "||"
 %token ARROW "->" ELLIPSIS "..." SCOPE "::"
 %token tSAFEARRAY "SAFEARRAY" tATTRIBUTE "attribute" tACF "the start of an ACF file"
-%token tAPICONTRACT "apicontract" tBOOLEAN "boolean" tBYTE "byte" tCALLCONV "calling convention"
+%token tAPICONTRACT "apicontract" tBOOLEAN "boolean" tBYTE "byte"
 %token tCASE "case" tCHAR "char" tCOCLASS "coclass" tCONST "const" tCPPQUOTE "cpp_quote"
 %token tDECLARE "declare" tDEFAULT "default" tDELEGATE "delegate" tDISPINTERFACE "dispinterface"
 %token tDOUBLE "double" tENUM "enum" tERRORSTATUST "error_status_t" tEXTENSION "__extension__"
@@ -617,7 +618,7 @@ init_declarator: declarator         { $$ = $1; }
 
 declarator: '*' declarator          { $$ = new_decl(ps, DK_PTR, $2, L(@1)); }
     | '*' quals declarator          { $$ = new_decl(ps, DK_PTR, $3, L(@1)); $$->qual = $2; }
-    | tCALLCONV declarator          { $$ = $2; }
+    | tCALLCONV declarator          { $$ = $2; $$->callconv = $1; $$->callconv_loc = L(@1); }
     | direct_decl                   { $$ = $1; }
     ;
 
@@ -656,7 +657,7 @@ abs_ptrs: '*'                       { $$ = new_decl(ps, DK_PTR, NULL, L(@1)); }
 
 pdecl: '*' pdecl                    { $$ = new_decl(ps, DK_PTR, $2, L(@1)); }
     | '*' quals pdecl               { $$ = new_decl(ps, DK_PTR, $3, L(@1)); $$->qual = $2; }
-    | tCALLCONV pdecl               { $$ = $2; }
+    | tCALLCONV pdecl               { $$ = $2; $$->callconv = $1; $$->callconv_loc = L(@1); }
     | pdirect                       { $$ = $1; }
     ;
 

@@ -46,6 +46,9 @@
 #ifndef __fastcall
 #define __fastcall
 #endif
+#ifndef __pascal
+#define __pascal
+#endif
 #define DECLSPEC_SELECTANY __attribute__((weak))
 #define DECLSPEC_UUID(x)
 #define DECLSPEC_NOVTABLE

@@ -4,8 +4,10 @@
 For every C vtable member (typedef struct XVtbl) of REF_HEADER, the type of the
 member (the C view), and of &X::member (the C++ view), are written into one
 C++ file as parameters of probe functions, compiled against INCDIR/NAME.h with
-$CXX (default x86_64-w64-mingw32-g++); the mangled names of the probes spell
-the return type, the parameter types and the class of each method. Prints one
+$CXX_PROBE (default x86_64-w64-mingw32-g++; "x86_64-w64-mingw32-g++ -m32" for
+win32, where the calling convention is part of the type); the mangled names of
+the probes spell the return type, the parameter types (and under -m32 the
+calling convention) and the class of each method. Prints one
 line per probe, "VIEW X.member MANGLED", sorted. Two headers whose lines match
 declare the same calling convention for every method (abi_compare.py compares
 offsets and sizes only). Exit 1 when the probe file does not compile."""
@@ -17,18 +19,35 @@ text = open(ref, errors="replace").read()
 probes = []
 for m in re.finditer(r"^typedef struct (\w+)Vtbl \{(.*?)^\} \1Vtbl;", text, re.S | re.M):
     iface, body = m.group(1), m.group(2)
-    for mem in re.findall(r"\(STDMETHODCALLTYPE \*(\w+)\)", body):
+    # a slot ends its line ("HRESULT (STDMETHODCALLTYPE *Name)("); a parameter
+    # that is a function pointer does not
+    for mem in re.findall(r"\((?:STDMETHODCALLTYPE|__stdcall|__cdecl|__fastcall|__pascal) \*(\w+)\)\($", body, re.M):
         probes.append((iface, mem))
+# function-pointer typedefs, structure members and functions declared with a
+# calling convention (the C view only)
+plain = []
+for m in re.finditer(r"^typedef [^;{}()]*\((?:(?:__stdcall|__cdecl|__fastcall|__pascal) )?\*(\w+)\)\(", text, re.M):
+    plain.append(("typedef", m.group(1), m.group(1)))
+for m in re.finditer(r"^(?!typedef|static|#)[A-Za-z_][\w \*]*?\b(?:__stdcall|__cdecl|__fastcall|__pascal)\s+(\w+)\(", text, re.M):
+    plain.append(("function", m.group(1), f"decltype(&{m.group(1)})"))
+for m in re.finditer(r"^typedef struct \w* ?\{(.*?)^\} (\w+);", text, re.S | re.M):
+    if m.group(2).endswith("Vtbl"):
+        continue
+    for mem in re.findall(r"\((?:(?:__stdcall|__cdecl|__fastcall|__pascal) )?\*(\w+)\)\(", m.group(1)):
+        plain.append(("member", f"{m.group(2)}_{mem}", f"decltype((({m.group(2)} *)0)->{mem})"))
 extra = [f"-I{d}" for d in os.environ.get("PROBE_INCLUDE", "").split(":") if d]
 HEAD = 3   # lines of probe.cc before the first probe
 
 
-def compile_probes(view, keep):
+def compile_probes(view, keep, with_plain=False):
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "probe.cc")
         with open(src, "w") as f:
             f.write("#define CINTERFACE\n" if view == "c" else "/* the C++ view */\n")
             f.write(f'#define COBJMACROS\n#include "{name}.h"\n')
+            if with_plain:
+                for kind, n, t in plain:
+                    f.write(f"void probe_{kind}_{n}({t}) {{}}\n")
             for i in keep:
                 iface, mem = probes[i]
                 t = f"decltype((({iface}Vtbl *)0)->{mem})" if view == "c" else f"decltype(&{iface}::{mem})"
@@ -40,28 +59,44 @@ def compile_probes(view, keep):
 out = []
 for view in ("c", "cxx"):
     keep = list(range(len(probes)))
-    overloaded = set()
-    for _ in range(3):
+    left_out = {}
+    for _ in range(50):
         r = compile_probes(view, keep)
         if r.returncode == 0:
             break
-        # in the C++ view a method may be overloaded (mingw-w64 defines
+        # a method overloaded in the C++ view (mingw-w64 defines
         # WIDL_EXPLICIT_AGGREGATE_RETURNS for g++; QueryInterface has a
-        # template): named as such, and left out
-        bad = {keep[int(l) - HEAD - 1] for l in re.findall(r"probe\.cc:(\d+):\d+: error: .decltype. cannot resolve "
-                                                          r"address of overloaded function", r.stderr)}
-        if view != "cxx" or not bad:
+        # template), or an interface the header's #if blocks leave out:
+        # named as such, and left out
+        bad = {}
+        for line, msg in re.findall(r"probe\.cc:(\d+):\d+: error: (.*)", r.stderr):
+            i = int(line) - HEAD - 1
+            if 0 <= i < len(keep):
+                bad[keep[i]] = ("overloaded" if "overloaded function" in msg else
+                                "not-declared" if "not declared" in msg or "not been declared" in msg else "error")
+        if not bad:
             sys.stderr.write(r.stderr[:4000])
             sys.exit(1)
-        overloaded |= bad
+        # g++ names an undeclared identifier once: all of that interface's probes go
+        gone = {probes[i][0] for i, why in bad.items() if why == "not-declared"}
+        bad.update({i: "not-declared" for i in keep if probes[i][0] in gone})
+        left_out.update(bad)
         keep = [i for i in keep if i not in bad]
     else:
         sys.stderr.write(r.stderr[:4000])
         sys.exit(1)
     for i, (iface, mem) in enumerate(probes):
-        if i in overloaded:
-            out.append(f"{view} {iface}.{mem} overloaded")
+        if i in left_out:
+            out.append(f"{view} {iface}.{mem} {left_out[i]}")
             continue
-        found = re.search(r"^(_Z\d+probe_%s_%s_%s\S*):" % (view, iface, mem), r.stdout, re.M)
+        found = re.search(r"^(_?_Z\d+probe_%s_%s_%s\S*):" % (view, iface, mem), r.stdout, re.M)
         out.append(f"{view} {iface}.{mem} {found.group(1) if found else 'MISSING'}")
+if plain:
+    r = compile_probes("c", [], with_plain=True)
+    if r.returncode != 0:
+        sys.stderr.write(r.stderr[:4000])
+        sys.exit(1)
+    for kind, n, _ in plain:
+        found = re.search(r"^(_?_Z\d+probe_%s_%s\S*):" % (kind, n), r.stdout, re.M)
+        out.append(f"{kind} {n} {found.group(1) if found else 'MISSING'}")
 print("\n".join(sorted(out)))
