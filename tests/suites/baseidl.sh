@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# tier: check
+# The base IDL we wrote ourselves (runtime/idl/oaidl.idl, ocidl.idl) against
+# mingw-w64's, read by ../shared/tools/widl from the corpus: every structure
+# size and vtable slot offset of mingw-w64's header under
+# x86_64-w64-mingw32-gcc (tests/baseidl/abi_subset.py over abi_compare.py;
+# only the wire types of marshalling may be missing), and every IID. That
+# the headers compile on Linux as C and C++ is tests/suites/golden.sh's.
+. tests/lib.sh
+
+W=$SHARED/tools/widl
+if ! command -v x86_64-w64-mingw32-gcc > /dev/null || [ ! -x "$W" ]; then
+    skip "base IDL against mingw-w64" "x86_64-w64-mingw32-gcc or $W missing"
+    suite_end
+    exit 0
+fi
+R=$TMP/widl O=$TMP/amidl
+mkdir -p "$R" "$O"
+inc=(-DBOOL=WINBOOL -I "$CORPUS/mingw-w64" -I "$CORPUS/mingw-w64-include")
+# what ours may lack: mingw-w64's wire types (VARIANT and SAFEARRAY marshalling)
+wire='wire|SAFEARR_|SAFEARRAYUNION|_wireBRECORD|sizeof (FLAGGED|BYTE_SIZEDARR|WORD_SIZEDARR|DWORD_SIZEDARR|HYPER_SIZEDARR)'
+for n in oaidl; do
+    check "widl writes mingw-w64's $n.h" "$W" "${inc[@]}" -h -H "$R/$n.h" -u -U "$R/${n}_i.c" "$CORPUS/mingw-w64/$n.idl"
+    # ours alone in its directory: what it imports comes from mingw-w64
+    check "amidl writes runtime/idl/$n.idl" "$AMIDL" -w --no-glue -I runtime/idl --outdir "$O" "runtime/idl/$n.idl"
+    rc=0
+    ABI_INCLUDE="$CORPUS/mingw-w64-include" limit 120 python3 tests/baseidl/abi_subset.py "$R" "$O" "$n" "$wire" \
+        > "$TMP/abi.out" 2>&1 || rc=$?
+    if [ "$rc" -eq 0 ]; then
+        ok "$n.h: $(tail -1 "$TMP/abi.out" | sed "s/^$n: //") (mingw-w64 gcc, against mingw-w64's)"
+    else
+        fail "$n.h sizes and vtable offsets as mingw-w64's" "$(status_text "$rc")" "$TMP/abi.out"
+    fi
+    # every IID mingw-w64 defines, with the same value
+    iids() { grep -o 'IID_[A-Za-z0-9_]*, *0x[0-9a-fA-F]*[^)]*' "$1" | tr -d ' ' | tr 'A-F' 'a-f' | sort; }
+    iids "$R/${n}_i.c" > "$TMP/ref.iids"
+    iids "$O/${n}_i.c" > "$TMP/our.iids"
+    if [ ! -s "$TMP/ref.iids" ]; then
+        fail "$n: IIDs as mingw-w64's" "no IIDs in widl's ${n}_i.c"
+    elif diff "$TMP/ref.iids" "$TMP/our.iids" > "$TMP/iid.diff"; then
+        ok "$n: the $(wc -l < "$TMP/ref.iids") IIDs as mingw-w64's"
+    else
+        fail "$n: IIDs as mingw-w64's" "they differ (< mingw-w64, > ours)" "$TMP/iid.diff"
+    fi
+done
+suite_end
