@@ -12,6 +12,7 @@
 #include "emit.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ==================================================================== types */
@@ -769,6 +770,32 @@ static void print_const(Emitter *e, Buf *b, Var *v)
     buf_puts(b, ")\n\n");
 }
 
+/* A WinRT API contract: the macro naming its version, as widl writes it
+ * ("Windows.Foundation.FoundationContract", contractversion(4):
+ * WINDOWS_FOUNDATION_FOUNDATIONCONTRACT_VERSION 0x40000, the major
+ * version in the high 16 bits, the minor one in the low), defined unless
+ * the user defined it first. */
+static void print_apicontract(Emitter *e, Buf *b, Type *t)
+{
+    Attr *v = attr_find(t->attrs, A_CONTRACTVERSION);
+    if (!v || v->nargs != 1)
+        return;
+    unsigned long major = (unsigned long)v->args[0]->val, minor = 0;
+    if (v->args[0]->text) {
+        char *end;
+        major = strtoul(v->args[0]->text, &end, 0);
+        if (*end == '.')
+            minor = strtoul(end + 1, NULL, 0);
+    }
+    Buf m = {0};
+    for (const char *p = t->qname ? t->qname : t->name; *p; p++)
+        buf_putc(&m, *p == '.' ? '_' : toupper((unsigned char)*p));
+    buf_printf(b, "#if !defined(%s_VERSION)\n#define %s_VERSION 0x%lx\n#endif // defined(%s_VERSION)\n\n",
+               m.data, m.data, (major << 16) | minor, m.data);
+    buf_free(&m);
+    (void)e;
+}
+
 static void print_stmts(Emitter *e, Buf *b, Stmt **stmts, int n, bool in_iface)
 {
     for (int i = 0; i < n; i++) {
@@ -828,7 +855,16 @@ static void print_stmts(Emitter *e, Buf *b, Stmt **stmts, int n, bool in_iface)
         case ST_CPPQUOTE:
             print_cpp_quote(b, s->text);
             break;
+        case ST_NAMESPACE:          /* only API contracts so far (emitter_init) */
+            print_stmts(e, b, s->stmts, s->nstmts, in_iface);
+            break;
+        case ST_APICONTRACT:
+            print_apicontract(e, b, s->type);
+            break;
         case ST_PRAGMA:
+            /* "#pragma winrt ns_prefix" is the compiler's (widl does not copy it) */
+            if (!strncmp(s->text, "winrt", 5) && (!s->text[5] || isspace((unsigned char)s->text[5])))
+                break;
             buf_printf(b, "#pragma %s\n", s->text);
             break;
         case ST_INTERFACE:
@@ -927,22 +963,33 @@ static void print_imports(Emitter *e, Buf *b, Stmt **stmts, int n)
     }
 }
 
-/* The first WinRT construct of the file, or NULL. */
-static Stmt *find_winrt(Stmt **stmts, int n)
+/* The first WinRT construct of the file the header cannot write yet, or
+ * NULL: API contracts and the namespaces that hold them are written; in a
+ * namespace, every other declaration is not yet. */
+static Stmt *find_winrt(Stmt **stmts, int n, bool in_ns)
 {
     for (int i = 0; i < n; i++) {
         Stmt *s = stmts[i];
         switch (s->kind) {
-        case ST_NAMESPACE: case ST_RUNTIMECLASS: case ST_DELEGATE: case ST_APICONTRACT: case ST_DECLARE:
-        case ST_ATTRIBUTE:
+        case ST_APICONTRACT: case ST_IMPORT: case ST_IMPORTLIB: case ST_CPPQUOTE: case ST_PRAGMA: case ST_MIDL_PRAGMA:
+            break;
+        case ST_NAMESPACE: {
+            Stmt *x = find_winrt(s->stmts, s->nstmts, true);
+            if (x)
+                return x;
+            break;
+        }
+        case ST_RUNTIMECLASS: case ST_DELEGATE: case ST_DECLARE: case ST_ATTRIBUTE:
             return s;
         case ST_LIBRARY: {
-            Stmt *x = find_winrt(s->stmts, s->nstmts);
+            Stmt *x = find_winrt(s->stmts, s->nstmts, in_ns);
             if (x)
                 return x;
             break;
         }
         default:
+            if (in_ns)
+                return s;
             break;
         }
     }
@@ -968,13 +1015,18 @@ bool emitter_init(Emitter *e, Compiler *cc)
     base = base ? base + 1 : f->name;
     e->file_base = base;
     e->stem = f->base;
-    Stmt *w = find_winrt(f->stmts, f->nstmts);
+    Stmt *w = find_winrt(f->stmts, f->nstmts, false);
     if (w) {
         static const char *what[] = {
-            [ST_NAMESPACE] = "namespace", [ST_RUNTIMECLASS] = "runtimeclass", [ST_DELEGATE] = "delegate",
-            [ST_APICONTRACT] = "apicontract", [ST_DECLARE] = "declare", [ST_ATTRIBUTE] = "attribute",
+            [ST_RUNTIMECLASS] = "runtimeclass", [ST_DELEGATE] = "delegate", [ST_DECLARE] = "declare",
+            [ST_ATTRIBUTE] = "attribute",
         };
-        error_at(cc, w->loc, "WinRT output is not supported yet ('%s')", what[w->kind]);
+        const char *kind = (size_t)w->kind < sizeof what / sizeof *what && what[w->kind] ? what[w->kind] : NULL;
+        if (kind)
+            error_at(cc, w->loc, "WinRT output is not supported yet ('%s')", kind);
+        else
+            error_at(cc, w->loc, "WinRT output is not supported yet (a declaration in a namespace; "
+                                 "only API contracts are written)");
         return false;
     }
     return true;
