@@ -36,5 +36,27 @@ done
 # calltest and simplestream at least
 if [ "$n_glue" -ge 9 ]; then ok "glue files found: $n_glue"; else fail "glue files found" "only $n_glue"; fi
 
+# an async interface deriving from another IDL's: its glue names the base's
+# glue (defined in that file's FILE_async.c) with C linkage in C++ too
+D=$TMP/derived
+mkdir -p "$D"
+printf 'import "async_basic.idl";\n[object, uuid(6d1c2a10-8f3e-4b7a-9c21-5e0f4d3b2a11), async_uuid(6d1c2a10-8f3e-4b7a-9c21-5e0f4d3b2a12)]\ninterface IDerivedStream : ISimpleStream { HRESULT Rewind(void); }\n' > "$D/derived.idl"
+if limit 60 "$AMIDL" -w --outdir "$D" tests/golden/async_basic.idl > "$TMP/err" 2>&1 &&
+   limit 60 "$AMIDL" -w -I tests/golden --outdir "$D" "$D/derived.idl" >> "$TMP/err" 2>&1; then
+    for cc in "${compilers[@]}"; do
+        # shellcheck disable=SC2086
+        check "derived_async.c (async base imported): $cc -Wall -Wextra -Werror" $cc -Wall -Wextra -Werror -c \
+            -o "$D/derived.o" -Iruntime/include -I"$BUILD/runtime/include" -I"$D" "$D/derived_async.c"
+    done
+    check "derived_async.c compiled as C++ links with async_basic_async.c compiled as C" bash -c \
+        "g++ -std=c++11 -Wall -Wextra -Werror -x c++ -c -o '$D/d.o' -Iruntime/include -I'$BUILD/runtime/include' -I'$D' '$D/derived_async.c' &&
+         gcc -std=c11 -Wall -Wextra -Werror -c -o '$D/b.o' -Iruntime/include -I'$BUILD/runtime/include' -I'$D' '$D/async_basic_async.c' &&
+         printf 'int main(void) { return 0; }\\n' > '$D/main.c' &&
+         gcc -std=c11 -Iruntime/include -I'$BUILD/runtime/include' -I'$D' -o '$D/prog' '$D/main.c' '$D/d.o' '$D/b.o' \
+             '$D/derived_i.c' '$D/async_basic_i.c' '$BUILD/lib/libamidlrt.a' -pthread && '$D/prog'"
+else
+    fail "amidl on the derived IDL" "it failed" "$TMP/err"
+fi
+
 run_harness "test-e2e, glue compiled as C++" "$BUILD/tests/test-e2e-cxx"
 suite_end
