@@ -3,10 +3,12 @@
 # The base IDL we wrote ourselves (runtime/idl/oaidl.idl, ocidl.idl) against
 # mingw-w64's, read by ../shared/tools/widl from the corpus: every structure
 # size and vtable slot offset of mingw-w64's header (of what ours has, for
-# ocidl) under
-# x86_64-w64-mingw32-gcc (tests/baseidl/abi_subset.py over abi_compare.py;
-# only the wire types of marshalling may be missing), and every IID. That
-# the headers compile on Linux as C and C++ is tests/suites/golden.sh's.
+# ocidl) under x86_64-w64-mingw32-gcc (tests/baseidl/abi_subset.py over
+# abi_compare.py; only the wire types of marshalling may be missing), every
+# IID, and every size and offset of ours (wtypes, objidlbase, objidl too)
+# measured by Linux gcc against mingw-w64's for x64
+# (tests/baseidl/layout_linux.py). That the headers compile on Linux as C
+# and C++ is tests/suites/golden.sh's.
 . tests/lib.sh
 
 W=$SHARED/tools/widl
@@ -20,21 +22,26 @@ mkdir -p "$R" "$O"
 inc=(-DBOOL=WINBOOL -I "$CORPUS/mingw-w64" -I "$CORPUS/mingw-w64-include")
 # what ours may lack: mingw-w64's wire types (VARIANT and SAFEARRAY marshalling)
 wire='wire|SAFEARR_|SAFEARRAYUNION|_wireBRECORD|sizeof (FLAGGED|BYTE_SIZEDARR|WORD_SIZEDARR|DWORD_SIZEDARR|HYPER_SIZEDARR)'
-# oaidl.idl is all of Windows' but the wire types; ocidl.idl a part of it,
-# compared on what it has (the rest is absent from ours, not different)
-for n in oaidl ocidl; do
+# oaidl.idl is all of Windows' but the wire types; ocidl.idl, objidlbase.idl
+# and objidl.idl a part of it, compared on what they have (the rest is
+# absent from ours, not different)
+for n in oaidl ocidl objidlbase objidl; do
     mode=$wire
-    [ "$n" = ocidl ] && mode=@absent
+    [ "$n" = oaidl ] || mode=@absent
     check "widl writes mingw-w64's $n.h" "$W" "${inc[@]}" -h -H "$R/$n.h" -u -U "$R/${n}_i.c" "$CORPUS/mingw-w64/$n.idl"
     # ours alone in its directory: what it imports comes from mingw-w64
     check "amidl writes runtime/idl/$n.idl" "$AMIDL" -w --no-glue -I runtime/idl --outdir "$O" "runtime/idl/$n.idl"
-    rc=0
-    ABI_INCLUDE="$CORPUS/mingw-w64-include" limit 120 python3 tests/baseidl/abi_subset.py "$R" "$O" "$n" "$mode" \
-        > "$TMP/abi.out" 2>&1 || rc=$?
-    if [ "$rc" -eq 0 ]; then
-        ok "$n.h: $(tail -1 "$TMP/abi.out" | sed "s/^$n: //") (mingw-w64 gcc, against mingw-w64's)"
-    else
-        fail "$n.h sizes and vtable offsets as mingw-w64's" "$(status_text "$rc")" "$TMP/abi.out"
+    # mingw-w64's system headers include objidlbase.h and objidl.h
+    # themselves, so ours cannot stand in for them there
+    if [ "$n" = oaidl ] || [ "$n" = ocidl ]; then
+        rc=0
+        ABI_INCLUDE="$CORPUS/mingw-w64-include" limit 120 python3 tests/baseidl/abi_subset.py "$R" "$O" "$n" "$mode" \
+            > "$TMP/abi.out" 2>&1 || rc=$?
+        if [ "$rc" -eq 0 ]; then
+            ok "$n.h: $(tail -1 "$TMP/abi.out" | sed "s/^$n: //") (mingw-w64 gcc, against mingw-w64's)"
+        else
+            fail "$n.h sizes and vtable offsets as mingw-w64's" "$(status_text "$rc")" "$TMP/abi.out"
+        fi
     fi
     # every IID mingw-w64 defines, with the same value
     iids() { grep -o 'IID_[A-Za-z0-9_]*, *0x[0-9a-fA-F]*[^)]*' "$1" | tr -d ' ' | tr 'A-F' 'a-f' | sort; }
@@ -48,6 +55,22 @@ for n in oaidl ocidl; do
         fail "$n: IIDs as mingw-w64's" "ours has IIDs mingw-w64's lacks or differs in" "$TMP/iid.diff"
     else
         ok "$n: our $(wc -l < "$TMP/our.iids") IIDs as mingw-w64's (it has $(wc -l < "$TMP/ref.iids"))"
+    fi
+done
+
+# on Linux (gcc, LP64) every size and offset of ours as mingw-w64's for x64
+L=$TMP/linux
+mkdir -p "$L"
+for idl in runtime/idl/*.idl; do
+    "$AMIDL" -w --no-glue -I runtime/idl --outdir "$L" "$idl" > "$TMP/err" 2>&1 || fail "amidl $idl" "it failed" "$TMP/err"
+done
+for n in wtypes objidlbase objidl oaidl ocidl; do
+    rc=0
+    limit 120 python3 tests/baseidl/layout_linux.py "$L" "$n" "$CORPUS/mingw-w64-include" > "$TMP/lay.out" 2>&1 || rc=$?
+    if [ "$rc" -eq 0 ]; then
+        ok "$n.h on Linux: $(tail -1 "$TMP/lay.out" | sed "s/^$n: //") (gcc against mingw-w64's for x64)"
+    else
+        fail "$n.h on Linux: sizes and vtable offsets as mingw-w64's for x64" "$(status_text "$rc")" "$TMP/lay.out"
     fi
 done
 suite_end
