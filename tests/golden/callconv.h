@@ -36,6 +36,8 @@ typedef void (__stdcall *PFN_STDCALL)(int a);
 typedef int (__cdecl *PFN_CDECL)(int a, int b);
 typedef void (__stdcall *(__cdecl *PFN_RETURNS_PFN)(int))(LONG);
 typedef void __stdcall FN_TYPE(int a);
+typedef void (WINAPI *PFN_WINAPI)(int a);
+typedef HRESULT (CALLBACK *PFN_CALLBACK)(void *context);
 typedef struct HOOKS {
     void (__stdcall *on_event)(int code);
     FN_TYPE *plain;
@@ -50,6 +52,8 @@ int TopNone(
 
 void * __stdcall TopReturnsPointer(
     int a);
+
+HRESULT STDAPICALLTYPE TopStdapi(void);
 
 /*****************************************************************************
  * IRpcCallConv interface (v1.0)
@@ -90,6 +94,12 @@ IObjCallConv : public IUnknown
     virtual HRESULT STDMETHODCALLTYPE Default(
         void (__stdcall *cb)(int)) = 0;
 
+    virtual HRESULT STDMETHODCALLTYPE Explicit(
+        PFN_CALLBACK cb) = 0;
+
+    virtual HRESULT WINAPI Winapi(
+        ) = 0;
+
 };
 #ifdef __CRT_UUID_DECL
 __CRT_UUID_DECL(IObjCallConv, 0x3f4b2a10, 0x7c6d, 0x4e8f, 0x9a,0x0b, 0x1c,0x2d,0x3e,0x4f,0x5a,0x72)
@@ -123,6 +133,13 @@ typedef struct IObjCallConvVtbl {
         IObjCallConv *This,
         void (__stdcall *cb)(int));
 
+    HRESULT (STDMETHODCALLTYPE *Explicit)(
+        IObjCallConv *This,
+        PFN_CALLBACK cb);
+
+    HRESULT (WINAPI *Winapi)(
+        IObjCallConv *This);
+
     END_INTERFACE
 } IObjCallConvVtbl;
 
@@ -140,6 +157,8 @@ interface IObjCallConv {
 #define IObjCallConv_Stdcall(This,x) (This)->lpVtbl->Stdcall(This,x)
 #define IObjCallConv_Cdecl(This,x) (This)->lpVtbl->Cdecl(This,x)
 #define IObjCallConv_Default(This,cb) (This)->lpVtbl->Default(This,cb)
+#define IObjCallConv_Explicit(This,cb) (This)->lpVtbl->Explicit(This,cb)
+#define IObjCallConv_Winapi(This) (This)->lpVtbl->Winapi(This)
 #else
 /*** IUnknown methods ***/
 static inline HRESULT IObjCallConv_QueryInterface(IObjCallConv* This,REFIID riid,void **ppvObject) {
@@ -160,6 +179,12 @@ static inline LONG IObjCallConv_Cdecl(IObjCallConv* This,LONG x) {
 }
 static inline HRESULT IObjCallConv_Default(IObjCallConv* This,void (__stdcall *cb)(int)) {
     return This->lpVtbl->Default(This,cb);
+}
+static inline HRESULT IObjCallConv_Explicit(IObjCallConv* This,PFN_CALLBACK cb) {
+    return This->lpVtbl->Explicit(This,cb);
+}
+static inline HRESULT IObjCallConv_Winapi(IObjCallConv* This) {
+    return This->lpVtbl->Winapi(This);
 }
 #endif
 #endif
