@@ -118,8 +118,9 @@ bench: $(AMIDL) $(BUILD)/bench/run1 $(BUILD)/bench/runtime_bench
 
 # rewrite the golden expectations from the current compiler (review the diff)
 golden-update: $(AMIDL)
-	@rm -f tests/golden/*.h tests/golden/*_i.c tests/golden/*_async.c
-	@for idl in tests/golden/*.idl; do $(AMIDL) -w --no-banner-version --outdir tests/golden $$idl || exit 1; done
+	@tmp=$$(mktemp -d) && for idl in tests/golden/*.idl; do \
+	    $(AMIDL) -w --no-banner-version --outdir $$tmp $$idl || { rm -rf $$tmp; exit 1; }; done && \
+	    rm -f tests/golden/*.h tests/golden/*_i.c tests/golden/*_async.c && cp $$tmp/* tests/golden/ && rm -rf $$tmp
 	@git status --short tests/golden
 
 # The runtime tests under AddressSanitizer+UndefinedBehaviorSanitizer and
