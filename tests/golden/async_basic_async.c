@@ -159,12 +159,26 @@ static const AsyncISimpleStreamVtbl AsyncISimpleStream_amrt_vtbl = {
 static HRESULT STDMETHODCALLTYPE amrt_ISimpleStream_proxy_ISimpleStream_Read(ISimpleStream *This, char *pv, ULONG cb, ULONG *pcbRead)
 {
     ISimpleStream *target = (ISimpleStream *)AmrtProxyTarget(This);
+    if (!target) {
+        void *args[3] = { (void *)&pv, (void *)&cb, (void *)&pcbRead };
+        HRESULT ret;
+        memset(&ret, 0, sizeof ret);
+        AmrtProxyInvoke(This, &ISimpleStream_amrt_glue, 0, args, &ret);
+        return ret;
+    }
     return target->lpVtbl->Read(target, pv, cb, pcbRead);
 }
 
 static HRESULT STDMETHODCALLTYPE amrt_ISimpleStream_proxy_ISimpleStream_Write(ISimpleStream *This, const char *pv, ULONG cb, ULONG *pcbWritten)
 {
     ISimpleStream *target = (ISimpleStream *)AmrtProxyTarget(This);
+    if (!target) {
+        void *args[3] = { (void *)&pv, (void *)&cb, (void *)&pcbWritten };
+        HRESULT ret;
+        memset(&ret, 0, sizeof ret);
+        AmrtProxyInvoke(This, &ISimpleStream_amrt_glue, 1, args, &ret);
+        return ret;
+    }
     return target->lpVtbl->Write(target, pv, cb, pcbWritten);
 }
 

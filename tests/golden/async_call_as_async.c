@@ -187,18 +187,34 @@ static const AsyncIEnumThingsVtbl AsyncIEnumThings_amrt_vtbl = {
 static HRESULT STDMETHODCALLTYPE amrt_IEnumThings_proxy_IEnumThings_Next(IEnumThings *This, ULONG celt, IUnknown **rgelt, ULONG *fetched)
 {
     IEnumThings *target = (IEnumThings *)AmrtProxyTarget(This);
+    if (!target)
+        return E_NOTIMPL;
     return target->lpVtbl->Next(target, celt, rgelt, fetched);
 }
 
 static HRESULT STDMETHODCALLTYPE amrt_IEnumThings_proxy_IEnumThings_Skip(IEnumThings *This, ULONG celt)
 {
     IEnumThings *target = (IEnumThings *)AmrtProxyTarget(This);
+    if (!target) {
+        void *args[1] = { (void *)&celt };
+        HRESULT ret;
+        memset(&ret, 0, sizeof ret);
+        AmrtProxyInvoke(This, &IEnumThings_amrt_glue, 1, args, &ret);
+        return ret;
+    }
     return target->lpVtbl->Skip(target, celt);
 }
 
 static HRESULT STDMETHODCALLTYPE amrt_IEnumThings_proxy_IEnumThings_Reset(IEnumThings *This)
 {
     IEnumThings *target = (IEnumThings *)AmrtProxyTarget(This);
+    if (!target) {
+        void *args[1] = { NULL };
+        HRESULT ret;
+        memset(&ret, 0, sizeof ret);
+        AmrtProxyInvoke(This, &IEnumThings_amrt_glue, 2, args, &ret);
+        return ret;
+    }
     return target->lpVtbl->Reset(target);
 }
 

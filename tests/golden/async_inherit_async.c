@@ -113,6 +113,13 @@ static const AsyncIBaseVtbl AsyncIBase_amrt_vtbl = {
 static HRESULT STDMETHODCALLTYPE amrt_IBase_proxy_IBase_Ping(IBase *This, LONG token, LONG *echo)
 {
     IBase *target = (IBase *)AmrtProxyTarget(This);
+    if (!target) {
+        void *args[2] = { (void *)&token, (void *)&echo };
+        HRESULT ret;
+        memset(&ret, 0, sizeof ret);
+        AmrtProxyInvoke(This, &IBase_amrt_glue, 0, args, &ret);
+        return ret;
+    }
     return target->lpVtbl->Ping(target, token, echo);
 }
 
@@ -264,21 +271,44 @@ static const AsyncIDerivedVtbl AsyncIDerived_amrt_vtbl = {
     amrt_AsyncIDerived_Finish_NoDirection,
 };
 
+extern const AmrtInterface IBase_amrt_glue;
+
 static HRESULT STDMETHODCALLTYPE amrt_IDerived_proxy_IBase_Ping(IDerived *This, LONG token, LONG *echo)
 {
     IBase *target = (IBase *)AmrtProxyTarget(This);
+    if (!target) {
+        void *args[2] = { (void *)&token, (void *)&echo };
+        HRESULT ret;
+        memset(&ret, 0, sizeof ret);
+        AmrtProxyInvoke(This, &IBase_amrt_glue, 0, args, &ret);
+        return ret;
+    }
     return target->lpVtbl->Ping(target, token, echo);
 }
 
 static HRESULT STDMETHODCALLTYPE amrt_IDerived_proxy_IDerived_Exchange(IDerived *This, LONG *value, LONG add)
 {
     IDerived *target = (IDerived *)AmrtProxyTarget(This);
+    if (!target) {
+        void *args[2] = { (void *)&value, (void *)&add };
+        HRESULT ret;
+        memset(&ret, 0, sizeof ret);
+        AmrtProxyInvoke(This, &IDerived_amrt_glue, 0, args, &ret);
+        return ret;
+    }
     return target->lpVtbl->Exchange(target, value, add);
 }
 
 static HRESULT STDMETHODCALLTYPE amrt_IDerived_proxy_IDerived_NoDirection(IDerived *This, LONG plain)
 {
     IDerived *target = (IDerived *)AmrtProxyTarget(This);
+    if (!target) {
+        void *args[1] = { (void *)&plain };
+        HRESULT ret;
+        memset(&ret, 0, sizeof ret);
+        AmrtProxyInvoke(This, &IDerived_amrt_glue, 1, args, &ret);
+        return ret;
+    }
     return target->lpVtbl->NoDirection(target, plain);
 }
 

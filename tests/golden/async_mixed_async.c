@@ -112,6 +112,8 @@ static const AsyncIFirstVtbl AsyncIFirst_amrt_vtbl = {
 static HRESULT STDMETHODCALLTYPE amrt_IFirst_proxy_IFirst_Go(IFirst *This)
 {
     IFirst *target = (IFirst *)AmrtProxyTarget(This);
+    if (!target)
+        return E_NOTIMPL;
     return target->lpVtbl->Go(target);
 }
 
@@ -215,6 +217,13 @@ static const AsyncISecondVtbl AsyncISecond_amrt_vtbl = {
 static HRESULT STDMETHODCALLTYPE amrt_ISecond_proxy_ISecond_Transfer(ISecond *This, IFirst *from, IPlain **to, IUnknown **swap)
 {
     ISecond *target = (ISecond *)AmrtProxyTarget(This);
+    if (!target) {
+        void *args[3] = { (void *)&from, (void *)&to, (void *)&swap };
+        HRESULT ret;
+        memset(&ret, 0, sizeof ret);
+        AmrtProxyInvoke(This, &ISecond_amrt_glue, 0, args, &ret);
+        return ret;
+    }
     return target->lpVtbl->Transfer(target, from, to, swap);
 }
 

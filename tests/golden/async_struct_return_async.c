@@ -202,18 +202,39 @@ static const AsyncIShapesVtbl AsyncIShapes_amrt_vtbl = {
 static POINT2 STDMETHODCALLTYPE amrt_IShapes_proxy_IShapes_Center(IShapes *This, LONG id)
 {
     IShapes *target = (IShapes *)AmrtProxyTarget(This);
+    if (!target) {
+        void *args[1] = { (void *)&id };
+        POINT2 ret;
+        memset(&ret, 0, sizeof ret);
+        AmrtProxyInvoke(This, &IShapes_amrt_glue, 0, args, &ret);
+        return ret;
+    }
     return target->lpVtbl->Center(target, id);
 }
 
 static BLOCK STDMETHODCALLTYPE amrt_IShapes_proxy_IShapes_Block(IShapes *This, LONG first, LONG *count)
 {
     IShapes *target = (IShapes *)AmrtProxyTarget(This);
+    if (!target) {
+        void *args[2] = { (void *)&first, (void *)&count };
+        BLOCK ret;
+        memset(&ret, 0, sizeof ret);
+        AmrtProxyInvoke(This, &IShapes_amrt_glue, 1, args, &ret);
+        return ret;
+    }
     return target->lpVtbl->Block(target, first, count);
 }
 
 static HRESULT STDMETHODCALLTYPE amrt_IShapes_proxy_IShapes_Move(IShapes *This, POINT2 to)
 {
     IShapes *target = (IShapes *)AmrtProxyTarget(This);
+    if (!target) {
+        void *args[1] = { (void *)&to };
+        HRESULT ret;
+        memset(&ret, 0, sizeof ret);
+        AmrtProxyInvoke(This, &IShapes_amrt_glue, 2, args, &ret);
+        return ret;
+    }
     return target->lpVtbl->Move(target, to);
 }
 

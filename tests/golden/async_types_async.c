@@ -278,30 +278,65 @@ static const AsyncIRecordsVtbl AsyncIRecords_amrt_vtbl = {
 static HRESULT STDMETHODCALLTYPE amrt_IRecords_proxy_IRecords_Put(IRecords *This, const RECORD *record)
 {
     IRecords *target = (IRecords *)AmrtProxyTarget(This);
+    if (!target) {
+        void *args[1] = { (void *)&record };
+        HRESULT ret;
+        memset(&ret, 0, sizeof ret);
+        AmrtProxyInvoke(This, &IRecords_amrt_glue, 0, args, &ret);
+        return ret;
+    }
     return target->lpVtbl->Put(target, record);
 }
 
 static HRESULT STDMETHODCALLTYPE amrt_IRecords_proxy_IRecords_Get(IRecords *This, LONG id, RECORD *record)
 {
     IRecords *target = (IRecords *)AmrtProxyTarget(This);
+    if (!target) {
+        void *args[2] = { (void *)&id, (void *)&record };
+        HRESULT ret;
+        memset(&ret, 0, sizeof ret);
+        AmrtProxyInvoke(This, &IRecords_amrt_glue, 1, args, &ret);
+        return ret;
+    }
     return target->lpVtbl->Get(target, id, record);
 }
 
 static HRESULT STDMETHODCALLTYPE amrt_IRecords_proxy_IRecords_Names(IRecords *This, ULONG count, LPWSTR *names)
 {
     IRecords *target = (IRecords *)AmrtProxyTarget(This);
+    if (!target) {
+        void *args[2] = { (void *)&count, (void *)&names };
+        HRESULT ret;
+        memset(&ret, 0, sizeof ret);
+        AmrtProxyInvoke(This, &IRecords_amrt_glue, 2, args, &ret);
+        return ret;
+    }
     return target->lpVtbl->Names(target, count, names);
 }
 
 static HRESULT STDMETHODCALLTYPE amrt_IRecords_proxy_IRecords_Find(IRecords *This, LPCWSTR name, IUnknown **found)
 {
     IRecords *target = (IRecords *)AmrtProxyTarget(This);
+    if (!target) {
+        void *args[2] = { (void *)&name, (void *)&found };
+        HRESULT ret;
+        memset(&ret, 0, sizeof ret);
+        AmrtProxyInvoke(This, &IRecords_amrt_glue, 3, args, &ret);
+        return ret;
+    }
     return target->lpVtbl->Find(target, name, found);
 }
 
 static HRESULT STDMETHODCALLTYPE amrt_IRecords_proxy_IRecords_Touch(IRecords *This, LONG *ids, ULONG count)
 {
     IRecords *target = (IRecords *)AmrtProxyTarget(This);
+    if (!target) {
+        void *args[2] = { (void *)&ids, (void *)&count };
+        HRESULT ret;
+        memset(&ret, 0, sizeof ret);
+        AmrtProxyInvoke(This, &IRecords_amrt_glue, 4, args, &ret);
+        return ret;
+    }
     return target->lpVtbl->Touch(target, ids, count);
 }
 

@@ -189,18 +189,37 @@ static const AsyncINotifyVtbl AsyncINotify_amrt_vtbl = {
 static void STDMETHODCALLTYPE amrt_INotify_proxy_INotify_OnChange(INotify *This, DWORD what)
 {
     INotify *target = (INotify *)AmrtProxyTarget(This);
+    if (!target) {
+        void *args[1] = { (void *)&what };
+        AmrtProxyInvoke(This, &INotify_amrt_glue, 0, args, NULL);
+        return;
+    }
     target->lpVtbl->OnChange(target, what);
 }
 
 static HRESULT STDMETHODCALLTYPE amrt_INotify_proxy_INotify_get_Level(INotify *This, LONG *value)
 {
     INotify *target = (INotify *)AmrtProxyTarget(This);
+    if (!target) {
+        void *args[1] = { (void *)&value };
+        HRESULT ret;
+        memset(&ret, 0, sizeof ret);
+        AmrtProxyInvoke(This, &INotify_amrt_glue, 1, args, &ret);
+        return ret;
+    }
     return target->lpVtbl->get_Level(target, value);
 }
 
 static HRESULT STDMETHODCALLTYPE amrt_INotify_proxy_INotify_put_Level(INotify *This, LONG value)
 {
     INotify *target = (INotify *)AmrtProxyTarget(This);
+    if (!target) {
+        void *args[1] = { (void *)&value };
+        HRESULT ret;
+        memset(&ret, 0, sizeof ret);
+        AmrtProxyInvoke(This, &INotify_amrt_glue, 2, args, &ret);
+        return ret;
+    }
     return target->lpVtbl->put_Level(target, value);
 }
 

@@ -149,12 +149,26 @@ static const AsyncIBaseLaterVtbl AsyncIBaseLater_amrt_vtbl = {
 static HRESULT STDMETHODCALLTYPE amrt_IBaseLater_proxy_IBaseLater_Base1(IBaseLater *This, int a)
 {
     IBaseLater *target = (IBaseLater *)AmrtProxyTarget(This);
+    if (!target) {
+        void *args[1] = { (void *)&a };
+        HRESULT ret;
+        memset(&ret, 0, sizeof ret);
+        AmrtProxyInvoke(This, &IBaseLater_amrt_glue, 0, args, &ret);
+        return ret;
+    }
     return target->lpVtbl->Base1(target, a);
 }
 
 static HRESULT STDMETHODCALLTYPE amrt_IBaseLater_proxy_IBaseLater_Base2(IBaseLater *This, int *b)
 {
     IBaseLater *target = (IBaseLater *)AmrtProxyTarget(This);
+    if (!target) {
+        void *args[1] = { (void *)&b };
+        HRESULT ret;
+        memset(&ret, 0, sizeof ret);
+        AmrtProxyInvoke(This, &IBaseLater_amrt_glue, 1, args, &ret);
+        return ret;
+    }
     return target->lpVtbl->Base2(target, b);
 }
 
@@ -284,21 +298,44 @@ static const AsyncIMiddleLaterVtbl AsyncIMiddleLater_amrt_vtbl = {
     amrt_AsyncIMiddleLater_Finish_Middle,
 };
 
+extern const AmrtInterface IBaseLater_amrt_glue;
+
 static HRESULT STDMETHODCALLTYPE amrt_IMiddleLater_proxy_IBaseLater_Base1(IMiddleLater *This, int a)
 {
     IBaseLater *target = (IBaseLater *)AmrtProxyTarget(This);
+    if (!target) {
+        void *args[1] = { (void *)&a };
+        HRESULT ret;
+        memset(&ret, 0, sizeof ret);
+        AmrtProxyInvoke(This, &IBaseLater_amrt_glue, 0, args, &ret);
+        return ret;
+    }
     return target->lpVtbl->Base1(target, a);
 }
 
 static HRESULT STDMETHODCALLTYPE amrt_IMiddleLater_proxy_IBaseLater_Base2(IMiddleLater *This, int *b)
 {
     IBaseLater *target = (IBaseLater *)AmrtProxyTarget(This);
+    if (!target) {
+        void *args[1] = { (void *)&b };
+        HRESULT ret;
+        memset(&ret, 0, sizeof ret);
+        AmrtProxyInvoke(This, &IBaseLater_amrt_glue, 1, args, &ret);
+        return ret;
+    }
     return target->lpVtbl->Base2(target, b);
 }
 
 static HRESULT STDMETHODCALLTYPE amrt_IMiddleLater_proxy_IMiddleLater_Middle(IMiddleLater *This, int m)
 {
     IMiddleLater *target = (IMiddleLater *)AmrtProxyTarget(This);
+    if (!target) {
+        void *args[1] = { (void *)&m };
+        HRESULT ret;
+        memset(&ret, 0, sizeof ret);
+        AmrtProxyInvoke(This, &IMiddleLater_amrt_glue, 0, args, &ret);
+        return ret;
+    }
     return target->lpVtbl->Middle(target, m);
 }
 
@@ -445,27 +482,59 @@ static const AsyncIDerivedEarlyVtbl AsyncIDerivedEarly_amrt_vtbl = {
     amrt_AsyncIDerivedEarly_Finish_Derived,
 };
 
+extern const AmrtInterface IBaseLater_amrt_glue;
+
 static HRESULT STDMETHODCALLTYPE amrt_IDerivedEarly_proxy_IBaseLater_Base1(IDerivedEarly *This, int a)
 {
     IBaseLater *target = (IBaseLater *)AmrtProxyTarget(This);
+    if (!target) {
+        void *args[1] = { (void *)&a };
+        HRESULT ret;
+        memset(&ret, 0, sizeof ret);
+        AmrtProxyInvoke(This, &IBaseLater_amrt_glue, 0, args, &ret);
+        return ret;
+    }
     return target->lpVtbl->Base1(target, a);
 }
 
 static HRESULT STDMETHODCALLTYPE amrt_IDerivedEarly_proxy_IBaseLater_Base2(IDerivedEarly *This, int *b)
 {
     IBaseLater *target = (IBaseLater *)AmrtProxyTarget(This);
+    if (!target) {
+        void *args[1] = { (void *)&b };
+        HRESULT ret;
+        memset(&ret, 0, sizeof ret);
+        AmrtProxyInvoke(This, &IBaseLater_amrt_glue, 1, args, &ret);
+        return ret;
+    }
     return target->lpVtbl->Base2(target, b);
 }
+
+extern const AmrtInterface IMiddleLater_amrt_glue;
 
 static HRESULT STDMETHODCALLTYPE amrt_IDerivedEarly_proxy_IMiddleLater_Middle(IDerivedEarly *This, int m)
 {
     IMiddleLater *target = (IMiddleLater *)AmrtProxyTarget(This);
+    if (!target) {
+        void *args[1] = { (void *)&m };
+        HRESULT ret;
+        memset(&ret, 0, sizeof ret);
+        AmrtProxyInvoke(This, &IMiddleLater_amrt_glue, 0, args, &ret);
+        return ret;
+    }
     return target->lpVtbl->Middle(target, m);
 }
 
 static HRESULT STDMETHODCALLTYPE amrt_IDerivedEarly_proxy_IDerivedEarly_Derived(IDerivedEarly *This, int x, int *y)
 {
     IDerivedEarly *target = (IDerivedEarly *)AmrtProxyTarget(This);
+    if (!target) {
+        void *args[2] = { (void *)&x, (void *)&y };
+        HRESULT ret;
+        memset(&ret, 0, sizeof ret);
+        AmrtProxyInvoke(This, &IDerivedEarly_amrt_glue, 0, args, &ret);
+        return ret;
+    }
     return target->lpVtbl->Derived(target, x, y);
 }
 
