@@ -91,6 +91,12 @@ HRESULT amrt__publish(const CLSID *clsid, DWORD cookie, DWORD flags)
     p->clsid = *clsid;
     p->flags = flags;
     snprintf(p->link, sizeof p->link, "%s/%s", dir, name);
+    /* in the list before the link exists: a client that finds the link at
+     * once must find the class published (an ACTIVATE that came between
+     * the two got REGDB_E_CLASSNOTREG: oop's J2 -Embedding case under load) */
+    pthread_mutex_lock(&pub_lock);
+    p->next = published;
+    published = p;
     const char *base = strrchr(serve_path, '/');
     if (!(base && strcmp(base + 1, name) == 0)) {
         /* the class's link; one left by a dead server is replaced, a live
@@ -104,9 +110,6 @@ HRESULT amrt__publish(const CLSID *clsid, DWORD cookie, DWORD flags)
                 unlink(p->link);
         }
     }
-    pthread_mutex_lock(&pub_lock);
-    p->next = published;
-    published = p;
     pthread_mutex_unlock(&pub_lock);
     return S_OK;
 }
