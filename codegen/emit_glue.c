@@ -530,16 +530,26 @@ static void emit_unknown_vtbl_start(Buf *b, const char *iface, const char *tag, 
                iface, iface, vtbl, iface, tag, iface, tag, iface, tag);
 }
 
-static void emit_interface(Glue *g, Buf *b, const GlueIface *gi)
+/* whether t's glue is defined in this file before position `upto` of ifaces */
+static int emitted_before(const PtrVec *ifaces, int upto, const Type *t)
+{
+    for (int i = 0; i < upto; i++)
+        if (ifaces->v[i] == t)
+            return 1;
+    return 0;
+}
+
+static void emit_interface(Glue *g, Buf *b, const GlueIface *gi, const PtrVec *ifaces, int pos)
 {
     Type *t = gi->iface, *a = gi->async;
     buf_printf(b, "/* ======================================================== %s / %s */\n\n", t->name, a->name);
     emit_tables(g, b, gi);
     buf_printf(b, "EXTERN_C const AmrtInterface %s_amrt_glue;\n", t->name);
     /* the thunks of inherited methods name their interface's glue: an
-     * imported base's (and its bases') is defined in its own FILE_async.c */
+     * imported base's (and its bases') is defined in its own FILE_async.c,
+     * a base defined later in this file (declared ahead) after this one */
     for (const GlueIface *p = gi->base ? gi->base->glue : NULL; p; p = p->base ? p->base->glue : NULL)
-        if (p->iface->imported)
+        if (p->iface->imported || !emitted_before(ifaces, pos, p->iface))
             buf_printf(b, "EXTERN_C const AmrtInterface %s_amrt_glue;\n", p->iface->name);
     buf_puts(b, "\n");
     emit_async_thunks(g, b, a, gi);
@@ -587,7 +597,7 @@ int emit_glue(Compiler *cc, Buf *out, const char *header_name)
     }
     Buf body = {0};
     for (int i = 0; i < ifaces.n; i++)
-        emit_interface(&g, &body, ((Type *)ifaces.v[i])->glue);
+        emit_interface(&g, &body, ((Type *)ifaces.v[i])->glue, &ifaces, i);
     print_banner(&e, out);
     buf_printf(out, "/* The call-object glue of libamidlrt: link this file, %s's IID file and\n"
                     " * -lamidlrt; the interfaces register themselves (a constructor). */\n", e.file_base);
