@@ -654,6 +654,14 @@ static void print_interface(Emitter *e, Buf *b, Type *t)
                 s = arena_printf(e->cc->arena, "%s_0", s);
             ver = s;
         }
+        /* [implicit_handle(handle_t h)]: the handle is a global the client defines */
+        Attr *ih = attr_find(t->attrs, A_IMPLICIT_HANDLE);
+        if (ih && ih->nargs == 1 && ih->args[0]->kind == EX_CAST && ih->args[0]->type && ih->args[0]->a &&
+            ih->args[0]->a->text) {
+            buf_puts(b, "extern ");
+            print_decl(e, b, ih->args[0]->type, 0, ih->args[0]->a->text, 0);
+            buf_puts(b, ";\n");
+        }
         buf_printf(b, "extern RPC_IF_HANDLE %s_v%s_c_ifspec;\nextern RPC_IF_HANDLE %s_v%s_s_ifspec;\n", t->name, ver, t->name, ver);
         for (int i = 0; i < t->nmethods; i++) {
             Var *m = t->methods[i];

@@ -331,6 +331,29 @@ void name_methods(Compiler *cc, Type *t)
     }
 }
 
+/* [explicit_handle] on an RPC interface or one of its methods: a method
+ * with no handle_t parameter of its own takes one first, named IDL_handle,
+ * as MIDL and widl write it (the prototype's ABI) */
+static void add_explicit_handle(Compiler *cc, Type *iface, Var *m)
+{
+    if (!attr_has(m->attrs, A_EXPLICIT_HANDLE) && !attr_has(iface->attrs, A_EXPLICIT_HANDLE))
+        return;
+    Type *fn = m->type;
+    for (int i = 0; i < fn->nfields; i++) {
+        Type *pt = type_strip_alias(fn->fields[i]->type);
+        if (pt && pt->kind == TY_BASIC && pt->basic == B_HANDLE)
+            return;
+    }
+    Var *h = new_var(cc, "IDL_handle", m->loc);
+    h->type = new_basic(cc, B_HANDLE, 0, m->loc);
+    Var **f = arena_alloc(cc->arena, sizeof *f * (size_t)(fn->nfields + 1));
+    f[0] = h;
+    if (fn->nfields)
+        memcpy(f + 1, fn->fields, sizeof *f * (size_t)fn->nfields);
+    fn->fields = f;
+    fn->nfields++;
+}
+
 static void check_interface(Ctx *c, Type *t)
 {
     Compiler *cc = c->cc;
@@ -444,6 +467,8 @@ static void check_interface(Ctx *c, Type *t)
             }
         if (!attr_has(m->attrs, A_CALL_AS))
             m->vtbl_index = idx++;
+        if (!t->is_object)
+            add_explicit_handle(cc, t, m);
     }
     name_methods(cc, t);
     Attr *au = attr_find(t->attrs, A_ASYNC_UUID);
