@@ -640,8 +640,6 @@ static void print_interface(Emitter *e, Buf *b, Type *t)
             buf_printf(b, " (v%s)", v->args[0]->text);
     }
     buf_printf(b, "\n */\n#ifndef __%s_INTERFACE_DEFINED__\n#define __%s_INTERFACE_DEFINED__\n\n", t->name, t->name);
-    /* nested declarations (typedefs, consts, cpp_quote); methods below */
-    print_stmts(e, b, t->stmts, t->nstmts, true);
     if (!object) {
         const char *ver = "0_0";
         Attr *v = attr_find(t->attrs, A_VERSION);
@@ -663,6 +661,9 @@ static void print_interface(Emitter *e, Buf *b, Type *t)
             buf_puts(b, ";\n");
         }
         buf_printf(b, "extern RPC_IF_HANDLE %s_v%s_c_ifspec;\nextern RPC_IF_HANDLE %s_v%s_s_ifspec;\n", t->name, ver, t->name, ver);
+        /* nested declarations (typedefs, consts, cpp_quote) after the
+         * ifspecs, as widl writes them; the procedures below */
+        print_stmts(e, b, t->stmts, t->nstmts, true);
         for (int i = 0; i < t->nmethods; i++) {
             Var *m = t->methods[i];
             if (!in_vtable(m))
@@ -678,6 +679,8 @@ static void print_interface(Emitter *e, Buf *b, Type *t)
         buf_printf(b, "#endif  /* __%s_INTERFACE_DEFINED__ */\n\n", t->name);
         return;
     }
+    /* nested declarations (typedefs, consts, cpp_quote); methods below */
+    print_stmts(e, b, t->stmts, t->nstmts, true);
     Uuid *u = type_uuid(t);
     if (u) {
         buf_printf(b, "DEFINE_GUID(IID_%s, ", t->name);
@@ -1052,6 +1055,30 @@ int emit_header(Compiler *cc, Buf *b, const char *header_name)
     return r;
 }
 
+/* whether a typedef of the main file has [encode] or [decode] (type
+ * serialization): widl's header then includes <midles.h>, which declares
+ * the Mes* API the serialization stubs use */
+static bool uses_serialization(Stmt **stmts, int n, int depth)
+{
+    for (int i = 0; i < n && depth < MAX_NEST_DEPTH; i++) {
+        Stmt *s = stmts[i];
+        if (s->kind == ST_TYPEDEF) {
+            if (attr_has(s->attrs, A_ENCODE) || attr_has(s->attrs, A_DECODE))
+                return true;
+            for (int j = 0; j < s->ndecls; j++)
+                if (attr_has(s->decls[j]->attrs, A_ENCODE) || attr_has(s->decls[j]->attrs, A_DECODE))
+                    return true;
+        } else if ((s->kind == ST_INTERFACE || s->kind == ST_MODULE) && s->type) {
+            if (uses_serialization(s->type->stmts, s->type->nstmts, depth + 1))
+                return true;
+        } else if (s->kind == ST_LIBRARY || s->kind == ST_NAMESPACE) {
+            if (uses_serialization(s->stmts, s->nstmts, depth + 1))
+                return true;
+        }
+    }
+    return false;
+}
+
 static int write_header(Emitter *ep, Buf *b, const char *header_name)
 {
     Emitter e = *ep;
@@ -1063,8 +1090,11 @@ static int write_header(Emitter *ep, Buf *b, const char *header_name)
             *p = '_';
     print_banner(&e, b);
     buf_puts(b, "#ifndef __REQUIRED_RPCNDR_H_VERSION__\n#define __REQUIRED_RPCNDR_H_VERSION__ 475\n#endif\n"
-                "#include <rpc.h>\n#include <rpcndr.h>\n\n"
-                "#if defined(_WIN32) && !defined(COM_NO_WINDOWS_H)\n#include <windows.h>\n#include <ole2.h>\n#endif\n\n");
+                "#include <rpc.h>\n#include <rpcndr.h>\n");
+    /* only Windows has the serialization API (libamidlrt has none) */
+    if (uses_serialization(f->stmts, f->nstmts, 0))
+        buf_puts(b, "#ifdef _WIN32\n#include <midles.h>\n#endif\n");
+    buf_puts(b, "\n#if defined(_WIN32) && !defined(COM_NO_WINDOWS_H)\n#include <windows.h>\n#include <ole2.h>\n#endif\n\n");
     buf_printf(b, "#ifndef %s\n#define %s\n\n/* Forward declarations */\n\n", guard, guard);
     print_fwd(&e, b, f->stmts, f->nstmts);
     buf_puts(b, "/* Headers for imported files */\n\n");

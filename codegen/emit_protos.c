@@ -2,7 +2,8 @@
  * emit_protos.c - the "additional prototypes" section of FILE.h: the
  * user-marshal routines of [wire_marshal]/[user_marshal] types used by
  * remotable interfaces, and the Proxy/Stub pairs of [local]/[call_as]
- * methods, as MIDL and widl declare them.
+ * methods, the serialization functions of [encode]/[decode] types, as MIDL
+ * and widl declare them.
  */
 #include "emit.h"
 
@@ -61,6 +62,44 @@ static void collect(Emitter *e, Stmt **stmts, int n, Seen *marshal, Seen *ifaces
     }
 }
 
+/* The type serialization functions of the [encode]/[decode] typedefs of
+ * the file's RPC interfaces ([encode] gives _AlignSize and _Encode,
+ * [decode] _Decode, either _Free), as widl declares them; a typedef
+ * outside an interface has none. */
+static bool print_serialization(Stmt **stmts, int n, Buf *b, int depth)
+{
+    bool any = false;
+    for (int i = 0; i < n && depth < MAX_NEST_DEPTH; i++) {
+        Stmt *s = stmts[i];
+        if (s->kind == ST_LIBRARY)
+            any |= print_serialization(s->stmts, s->nstmts, b, depth + 1);
+        if (s->kind != ST_INTERFACE || !s->type || s->type->is_object)
+            continue;
+        Type *t = s->type;
+        for (int k = 0; k < t->nstmts; k++) {
+            Stmt *td = t->stmts[k];
+            if (td->kind != ST_TYPEDEF)
+                continue;
+            for (int j = 0; j < td->ndecls; j++) {
+                Var *v = td->decls[j];
+                bool enc = attr_has(td->attrs, A_ENCODE) || attr_has(v->attrs, A_ENCODE);
+                bool dec = attr_has(td->attrs, A_DECODE) || attr_has(v->attrs, A_DECODE);
+                if (!v->name || (!enc && !dec))
+                    continue;
+                if (enc) {
+                    buf_printf(b, "SIZE_T __cdecl %s_AlignSize(handle_t IDL_handle, %s *IDL_type);\n", v->name, v->name);
+                    buf_printf(b, "void __cdecl %s_Encode(handle_t IDL_handle, %s *IDL_type);\n", v->name, v->name);
+                }
+                if (dec)
+                    buf_printf(b, "void __cdecl %s_Decode(handle_t IDL_handle, %s *IDL_type);\n", v->name, v->name);
+                buf_printf(b, "void __cdecl %s_Free(handle_t IDL_handle, %s *IDL_type);\n", v->name, v->name);
+                any = true;
+            }
+        }
+    }
+    return any;
+}
+
 static void proto_params(Emitter *e, Buf *b, Type *owner, Var *m)
 {
     buf_printf(b, "(\n    %s* This", owner->name);
@@ -109,5 +148,7 @@ void print_prototypes(Emitter *e, Buf *b)
         }
     }
     if (marshal.n || ifaces.n)
+        buf_putc(b, '\n');
+    if (print_serialization(f->stmts, f->nstmts, b, 0))
         buf_putc(b, '\n');
 }

@@ -30,12 +30,12 @@ extern "C" {
 #ifndef __RemoteCalc_INTERFACE_DEFINED__
 #define __RemoteCalc_INTERFACE_DEFINED__
 
+extern RPC_IF_HANDLE RemoteCalc_v2_1_c_ifspec;
+extern RPC_IF_HANDLE RemoteCalc_v2_1_s_ifspec;
 typedef struct tagPAIR {
     LONG a;
     LONG b;
 } PAIR;
-extern RPC_IF_HANDLE RemoteCalc_v2_1_c_ifspec;
-extern RPC_IF_HANDLE RemoteCalc_v2_1_s_ifspec;
 LONG __cdecl Add(
     handle_t h,
     LONG a,
