@@ -1099,6 +1099,12 @@ static int write_header(Emitter *ep, Buf *b, const char *header_name)
     print_fwd(&e, b, f->stmts, f->nstmts);
     buf_puts(b, "/* Headers for imported files */\n\n");
     print_imports(&e, b, f->stmts, f->nstmts);
+    /* the ACF's include statements, as MIDL writes them */
+    File *acf = cc->acf_file;
+    for (int i = 0; acf && i < acf->nacf; i++)
+        if (acf->acf[i]->kind == ACF_INCLUDE)
+            for (int k = 0; k < acf->acf[i]->nitems; k++)
+                buf_printf(b, "#include \"%s\"\n", acf->acf[i]->items[k]->name);
     buf_puts(b, "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
     print_stmts(&e, b, f->stmts, f->nstmts, false);
     buf_puts(b, "/* Begin additional prototypes for all interfaces */\n\n");

@@ -165,7 +165,16 @@ void acf_apply(Compiler *cc, File *acf)
     for (int i = 0; i < acf->nacf; i++) {
         AcfItem *it = acf->acf[i];
         if (it->kind == ACF_INCLUDE) {
-            warning_at(cc, W_ACF, it->loc, "ACF include '%s' is read and not written into the header", it->name);
+            /* the header #includes its files (emit_header.c): a name that
+             * cannot stand between the quotes of an #include is an error */
+            for (int k = 0; k < it->nitems; k++) {
+                const char *n = it->items[k]->name;
+                bool bad = !n || !*n;
+                for (const char *q = n; q && *q && !bad; q++)
+                    bad = *q == '"' || *q == '\\' || (unsigned char)*q < 0x20 || *q == 0x7f;
+                if (bad)
+                    error_at(cc, it->items[k]->loc, "ACF include names no usable file: '%s'", n ? n : "");
+            }
             continue;
         }
         Attr *attrs = acf_filter(cc, it->attrs);

@@ -317,7 +317,7 @@ struct Stmt {
 typedef enum { ACF_INTERFACE, ACF_TYPEDEF, ACF_METHOD, ACF_PARAM, ACF_INCLUDE } AcfKind;
 typedef struct AcfItem {
     AcfKind kind;
-    const char *name;       /* ACF_INCLUDE: the file named */
+    const char *name;       /* ACF_INCLUDE: the file named (the statement's items are its files) */
     Attr *attrs;
     Loc loc;
     struct AcfItem **items; /* interface: its typedefs and methods; method: its parameters */
@@ -383,6 +383,7 @@ struct Compiler {
     PP *pp;
     Scope *global;
     File *main_file;
+    File *acf_file;         /* the main file's ACF, applied (its include statements go into the header) */
     PtrVec files;           /* every File of the compilation */
     int errors, warnings;
     bool color;

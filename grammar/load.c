@@ -197,8 +197,10 @@ int compiler_load_acf(Compiler *cc, const char *input)
         parse_file(cc, f, text.data, text.len - 2);
     }
     buf_free(&text);
-    if (cc->errors == before)
+    if (cc->errors == before) {
         acf_apply(cc, f);
+        cc->acf_file = f;
+    }
     return cc->errors - before;
 }
 

@@ -120,7 +120,7 @@ static AcfItem *acf_item(ParseState *ps, AcfKind k, const char *name, Attr *attr
 %type <decl> declarator direct_decl init_declarator pdecl pdirect m_pdecl array abs_ptrs
 %type <var> param field_decl enum_val case_arm coclass_item rc_item
 %type <str> ident decl_ident plain_ident m_ident m_tag tag winrt_word
-%type <list> acf_stmts acf_items acf_item acf_params acf_param_list acf_names
+%type <list> acf_stmts acf_items acf_item acf_params acf_param_list acf_names acf_includes
 %type <acf> acf_stmt acf_param
 %type <num> m_mods mods mod quals
 
@@ -164,9 +164,14 @@ acf_stmt: ';'                       { $$ = NULL; }
     | PRAGMA                        { (void)$1; $$ = NULL; }
     | m_attributes tINTERFACE decl_ident '{' acf_items '}'
                                     { $$ = acf_item(ps, ACF_INTERFACE, $3, $1, L(@3), $5); }
-    | IDENT STRING ';'              { if (strcmp($1, "include"))
+    | IDENT acf_includes ';'        { if (strcmp($1, "include"))
                                           error_at(CC, L(@1), "syntax error, unexpected identifier '%s' in an ACF file (expected interface or include)", $1);
-                                      $$ = acf_item(ps, ACF_INCLUDE, $2, NULL, L(@2), NULL); }
+                                      $$ = acf_item(ps, ACF_INCLUDE, NULL, NULL, L(@1), $2); }
+    ;
+
+/* include "a.h", "b.h"; each file an ACF_INCLUDE item of the statement */
+acf_includes: STRING                { $$ = list_push(CC, list_new(CC), acf_item(ps, ACF_INCLUDE, $1, NULL, L(@1), NULL)); }
+    | acf_includes ',' STRING       { $$ = list_push(CC, $1, acf_item(ps, ACF_INCLUDE, $3, NULL, L(@3), NULL)); }
     ;
 
 acf_items: %empty                   { $$ = list_new(CC); }

@@ -91,4 +91,20 @@ interface IRpc2
 }
 EOF
 acf_case "implicit_handle(handle_t h) in the IDL" 0 "" --outdir out inidl.idl
+if grep -qx 'extern handle_t hBinding;' "$D/out/inidl.h"; then ok "the header declares the implicit_handle's variable"
+else fail "the header declares the implicit_handle's variable" "no 'extern handle_t hBinding;'" "$D/out/inidl.h"; fi
+
+# include "a.h", "b.h"; in the ACF: #include lines in the header; a name
+# that cannot be written between quotes is a located error, no output
+printf 'include "one.h";\ninclude "two.h", "three.h";\ninterface IRpc { }\n' > "$D/inc.acf"
+rm -rf "$D/out"; mkdir -p "$D/out"
+acf_case "an ACF with include statements" 0 "" --outdir out --acf inc.acf rpc.idl
+if [ "$(grep '^#include "' "$D/out/rpc.h" | tr '\n' ' ')" = '#include "one.h" #include "two.h" #include "three.h" ' ]; then
+    ok "the header #includes the ACF's files, in order"
+else fail "the header #includes the ACF's files, in order" "not the three #include lines" "$D/out/rpc.h"; fi
+printf 'include "ok.h", "bad\\"name.h";\n' > "$D/inc2.acf"
+rm -rf "$D/out"; mkdir -p "$D/out"
+acf_case "an ACF include of a name with a quote: a located error" 1 \
+    "^inc2\.acf:1:17: error: ACF include names no usable file" --outdir out --acf inc2.acf rpc.idl
+if [ -z "$(ls -A "$D/out")" ]; then ok "no output after a bad ACF include"; else fail "no output after a bad ACF include" "files left"; fi
 suite_end
