@@ -36,6 +36,15 @@ done
 # calltest and simplestream at least
 if [ "$n_glue" -ge 9 ]; then ok "glue files found: $n_glue"; else fail "glue files found" "only $n_glue"; fi
 
+# a base declared ahead and defined after its user (base_declared_ahead.idl):
+# the user's glue names the base's before its definition; compiled as C++
+# it links (one definition, C linkage) and registers
+check "base_declared_ahead_async.c compiled as C++ links and registers" bash -c \
+    "g++ -std=c++11 -Wall -Wextra -Werror -x c++ -c -o '$G/ahead.o' -Iruntime/include -I'$BUILD/runtime/include' -I'$G' '$G/base_declared_ahead_async.c' &&
+     printf 'int main(void) { return 0; }\\n' > '$G/ahead_main.c' &&
+     gcc -std=c11 -Iruntime/include -I'$BUILD/runtime/include' -I'$G' -o '$G/ahead' '$G/ahead_main.c' '$G/ahead.o' \
+         '$G/base_declared_ahead_i.c' '$BUILD/lib/libamidlrt.a' -pthread && '$G/ahead'"
+
 # an async interface deriving from another IDL's: its glue names the base's
 # glue (defined in that file's FILE_async.c) with C linkage in C++ too
 D=$TMP/derived
