@@ -7,6 +7,9 @@
  * RPC_E_CALL_CANCELED from Finish_Read, and sees the server stop soon
  * after: the call still ran on the server until it noticed.
  */
+#if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L     /* nanosleep, clock_gettime under -std=c11 */
+#endif
 #define COBJMACROS
 #include <stdatomic.h>
 #include <stdbool.h>

@@ -15,6 +15,9 @@
  * finished yet, and CoWaitForMultipleHandles gets the handles of those
  * calls only (see docs/runtime.md).
  */
+#if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L     /* nanosleep, clock_gettime under -std=c11 */
+#endif
 #define COBJMACROS
 #include <poll.h>
 #include <stdatomic.h>

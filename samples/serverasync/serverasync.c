@@ -10,6 +10,9 @@
  * CLSID_ManualResetEvent (E4). The client is the spec's, unchanged: it
  * cannot tell that the server did the asynchronous work itself.
  */
+#if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L     /* nanosleep, clock_gettime under -std=c11 */
+#endif
 #define COBJMACROS
 #include <pthread.h>
 #include <stdatomic.h>

@@ -8,6 +8,9 @@
  * the same process sees the call pending however fast or loaded the
  * machine is.
  */
+#if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L     /* nanosleep, clock_gettime under -std=c11 */
+#endif
 #define COBJMACROS
 #include "server.h"
 

@@ -8,6 +8,9 @@
  * released again (or for at most a minute without any), then revokes,
  * uninitializes and exits.
  */
+#if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L     /* nanosleep under -std=c11 */
+#endif
 #define COBJMACROS
 #include "server.h"
 
