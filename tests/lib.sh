@@ -58,14 +58,24 @@ indent() { sed 's/^/    /'; }
 
 ok() { t_pass=$((t_pass + 1)); echo "ok $1"; }
 
-# fail NAME CAUSE [FILE]: the FILE (the test's own output) follows, indented
-# (at most 60 lines of it).
+# fail NAME CAUSE [FILE]: the FILE (the test's own output) follows, indented:
+# all of it up to 60 lines; else its first 20 lines, the lines of the middle
+# that name a failure (FAIL, error, still live), and its last 30 lines, so
+# that a long harness output never hides which test failed and why.
 fail() {
     t_fail=$((t_fail + 1))
     echo "FAIL $1: $2"
     if [ $# -ge 3 ] && [ -s "$3" ]; then
-        head -60 "$3" | indent
-        [ "$(wc -l < "$3")" -le 60 ] || echo "    ... ($(wc -l < "$3") lines)"
+        local n; n=$(wc -l < "$3")
+        if [ "$n" -le 60 ]; then
+            indent < "$3"
+        else
+            head -20 "$3" | indent
+            echo "    ... ($n lines; the failure lines among the next $((n - 50)), then the last 30)"
+            sed -n "21,$((n - 30))p" "$3" | grep -E 'FAIL|error|Error|still live|Assertion|timed out' | head -20 | indent
+            echo "    ..."
+            tail -30 "$3" | indent
+        fi
     fi
 }
 
