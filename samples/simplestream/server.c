@@ -29,6 +29,7 @@ typedef struct Stream {
 } Stream;
 
 atomic_long server_objects;     /* live objects, for the leak check */
+atomic_long server_objects_made;        /* objects ever made (stream_server's lifetime) */
 ULONG server_read_delay_ms = 300;
 
 static pthread_mutex_t device_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -137,6 +138,7 @@ HRESULT create_stream(const char *text, REFIID riid, void **ppv)
     s->size = (ULONG)strlen(text);
     memcpy(s->data, text, s->size);
     atomic_fetch_add(&server_objects, 1);
+    atomic_fetch_add(&server_objects_made, 1);  /* after the live count: made > 0 means it was counted */
     HRESULT hr = ISimpleStream_QueryInterface(&s->iface, riid, ppv);
     ISimpleStream_Release(&s->iface);
     return hr;

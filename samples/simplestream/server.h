@@ -12,6 +12,7 @@
 extern IClassFactory stream_factory;
 extern const CLSID CLSID_SimpleStream;
 extern atomic_long server_objects;
+extern atomic_long server_objects_made;
 extern ULONG server_read_delay_ms;
 /* After server_device_hold, a Read waits for the device until
  * server_device_ready (at most a minute); the device is ready at first */

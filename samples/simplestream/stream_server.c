@@ -14,7 +14,6 @@
 #define COBJMACROS
 #include "server.h"
 
-#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -35,16 +34,19 @@ int main(int argc, char **argv)
         CoUninitialize();
         return 1;
     }
-    /* the lifetime of a local server: from the first object to the last release */
-    bool served = false;
+    /* the lifetime of a local server: from the first object to the last
+     * release. Whether an object was ever made is its own count, not what
+     * an earlier look at the live count saw: an object that is made and
+     * released between two looks (a client that releases it at once, a
+     * call that completes at once) would otherwise leave the server
+     * waiting for its idle minute. The made count is read first: a made
+     * object was counted live before it was counted made. */
     for (int idle = 0; idle < 6000; idle++) {
-        long live = atomic_load(&server_objects);
-        if (live > 0) {
-            served = true;
+        long made = atomic_load(&server_objects_made);
+        if (atomic_load(&server_objects) > 0)
             idle = 0;
-        } else if (served) {
+        else if (made > 0)
             break;
-        }
         nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
     }
     CoRevokeClassObject(cookie);

@@ -1049,6 +1049,25 @@ static void case_quit(void)
     IOopTest_Release(p);
 }
 
+/* `oop-client touch CLSID`: activate CLSID (any local server, started
+ * through its class file), release the object at once and uninitialize: a
+ * server whose object lives for no time at all must still end with it */
+static void case_touch(const char *text)
+{
+    OLECHAR w[64];
+    size_t n = 0;
+    w[n++] = '{';
+    for (; text[n - 1] && n < 60; n++)
+        w[n] = (OLECHAR)(unsigned char)text[n - 1];
+    w[n++] = '}';
+    w[n] = 0;
+    CLSID clsid;
+    REQUIRE_HR(S_OK, CLSIDFromString(w, &clsid));
+    IUnknown *p = NULL;
+    REQUIRE_HR(S_OK, CoCreateInstance(&clsid, NULL, CLSCTX_LOCAL_SERVER, &IID_IUnknown, (void **)&p));
+    EXPECT(IUnknown_Release(p) == 0);
+}
+
 /* J3: `oop-client listen PATH CMD...`: bind a listening socket at PATH,
  * hand it to CMD as fd 3 with LISTEN_FDS=1 and LISTEN_PID (systemd's way) */
 static int listen_exec(const char *path, char **cmd)
@@ -1129,6 +1148,7 @@ int main(int argc, char **argv)
     else if (strcmp(c, "J15") == 0) case_J15();
     else if (strcmp(c, "J15-client") == 0) case_J15_client();
     else if (strcmp(c, "quit") == 0) case_quit();
+    else if (strcmp(c, "touch") == 0 && argc >= 3) case_touch(argv[2]);
     else if (strcmp(c, "stress") == 0 && argc >= 3) case_stress((unsigned)strtoul(argv[2], NULL, 10));
     else if (strcmp(c, "after-stress") == 0) case_after_stress();
     else {
