@@ -392,7 +392,8 @@ HRESULT AmrtBegin(void *iface, const AmrtInterface *glue, int method, void **arg
         /* an object in another process and flat arguments: the request
          * goes now, the reply completes the call (RULES.md J5); a request
          * that cannot go is the call's result, as a worker's call says */
-        if (FAILED(amrt__remote_async_begin(c->rcall, glue, method, f->args, amrt__frame_ret(f))))
+        if (FAILED(amrt__remote_async_begin(c->rcall, atomic_load_explicit(&c->seq, memory_order_relaxed), glue, method,
+                                            f->args, amrt__frame_ret(f))))
             remote_done(c);
         return S_OK;
     }

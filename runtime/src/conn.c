@@ -916,7 +916,7 @@ HRESULT amrt__conn_call(AmrtConn *c, amrt__wire_buf *b, AmrtMsg *reply, bool can
     return S_OK;
 }
 
-HRESULT amrt__conn_call_async(AmrtConn *c, amrt__wire_buf *b, AmrtPending *p)
+HRESULT amrt__conn_call_async(AmrtConn *c, amrt__wire_buf *b, AmrtPending *p, unsigned gen)
 {
     pthread_mutex_lock(&c->lock);
     if (atomic_load(&c->dead)) {
@@ -928,6 +928,11 @@ HRESULT amrt__conn_call_async(AmrtConn *c, amrt__wire_buf *b, AmrtPending *p)
     p->fail = S_OK;
     p->next = c->pending;
     c->pending = p;
+    p->gen = gen;
+    /* canceled between the call's start and now: nobody could send
+     * M_CANCEL (no id yet); it follows the request */
+    bool cancel = p->cancel_gen == gen;
+    p->cancel_gen = gen - 1;
     uint64_t id = p->id;
     pthread_mutex_unlock(&c->lock);
     amrt__wire_header h;
@@ -936,8 +941,15 @@ HRESULT amrt__conn_call_async(AmrtConn *c, amrt__wire_buf *b, AmrtPending *p)
         h.call_id = id;
         amrt__wire_header_put(b->data, &h);
     }
-    if (sealed && amrt__conn_send(c, b) == 0)
-        return S_OK;                    /* p may be completed already */
+    if (sealed && amrt__conn_send(c, b) == 0) {
+        /* p may be completed (and freed) already: only c and id from here
+         * on; a server ignores M_CANCEL for a call it has finished */
+        if (cancel) {
+            amrt__wire_header ch = head_of(M_CANCEL, id, S_OK, 0);
+            amrt__conn_send_small(c, &ch, NULL, 0);
+        }
+        return S_OK;
+    }
     bool ours = false;
     pthread_mutex_lock(&c->lock);
     for (AmrtPending **pp = &c->pending; *pp; pp = &(*pp)->next)
@@ -951,13 +963,15 @@ HRESULT amrt__conn_call_async(AmrtConn *c, amrt__wire_buf *b, AmrtPending *p)
     return ours ? RPC_E_SERVER_DIED_DNE : S_OK;
 }
 
-uint64_t amrt__conn_pending_id(AmrtConn *c, AmrtPending *p)
+uint64_t amrt__conn_cancel_id(AmrtConn *c, AmrtPending *p, unsigned gen)
 {
     uint64_t id = 0;
     pthread_mutex_lock(&c->lock);
     for (AmrtPending *q = c->pending; q && !id; q = q->next)
-        if (q == p)
+        if (q == p && p->gen == gen)
             id = p->id;
+    if (!id)
+        p->cancel_gen = gen;            /* not registered yet: amrt__conn_call_async sends it */
     pthread_mutex_unlock(&c->lock);
     return id;
 }

@@ -183,9 +183,12 @@ AmrtAsyncCall *amrt__remote_async_new(IUnknown *obj, void (*done)(void *), void 
 void amrt__remote_async_free(AmrtAsyncCall *a);
 /* S_OK: sent, done() runs once (the reply, or the connection's end);
  * a failure: nothing sent, the failure in *ret, done() does not run */
-HRESULT amrt__remote_async_begin(AmrtAsyncCall *a, const AmrtInterface *glue, int method, void **args, void *ret);
-/* the call a has in flight, if any, is canceled: the server's CoTestCancel says so (J7) */
-void amrt__remote_async_cancel(AmrtAsyncCall *a);
+HRESULT amrt__remote_async_begin(AmrtAsyncCall *a, unsigned gen, const AmrtInterface *glue, int method, void **args,
+                                 void *ret);
+/* the call a has in flight for the call object's call gen (its seq) is
+ * canceled: the server's CoTestCancel says so (J7), also when the cancel
+ * comes between Begin_'s start and the request's registration */
+void amrt__remote_async_cancel(AmrtAsyncCall *a, unsigned gen);
 HRESULT amrt__publish(const CLSID *clsid, DWORD cookie, DWORD flags);
 void amrt__unpublish(DWORD cookie);
 HRESULT amrt__activate(const CLSID *clsid, const IID *iid, bool factory, void **ppv);

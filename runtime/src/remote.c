@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* the HRESULT of RULES.md J13 (RPC_X_BAD_STUB_DATA is the Win32 code) */
@@ -506,7 +507,28 @@ static void async_complete(AmrtPending *p, AmrtMsg *reply, HRESULT fail)
     a->done(a->arg);                    /* last: it may free a */
 }
 
-HRESULT amrt__remote_async_begin(AmrtAsyncCall *a, const AmrtInterface *glue, int method, void **args, void *ret)
+/* tests: AMIDL_TEST_BEGIN_DELAY_MS holds a call object's request between
+ * the call's start and its registration, where a Cancel finds no call id
+ * (J7); read once */
+static void test_begin_delay(void)
+{
+    static atomic_long ms = -1;
+    long v = atomic_load_explicit(&ms, memory_order_relaxed);
+    if (v < 0) {
+        const char *e = getenv("AMIDL_TEST_BEGIN_DELAY_MS");
+        v = e ? strtol(e, NULL, 10) : 0;
+        if (v < 0 || v > 60000)
+            v = 0;
+        atomic_store_explicit(&ms, v, memory_order_relaxed);
+    }
+    if (v > 0) {
+        struct timespec ts = { v / 1000, (v % 1000) * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+}
+
+HRESULT amrt__remote_async_begin(AmrtAsyncCall *a, unsigned gen, const AmrtInterface *glue, int method, void **args,
+                                 void *ret)
 {
     RemoteObject *ro = a->ro;
     const AmrtMethod *m = &glue->methods[method];
@@ -521,7 +543,8 @@ HRESULT amrt__remote_async_begin(AmrtAsyncCall *a, const AmrtInterface *glue, in
     amrt__active_begin(ro->conn);
     HRESULT hr = amrt__wire_encode_request(&a->b, &h, m, args, &ro->conn->wpeer, &a->f);
     if (SUCCEEDED(hr)) {
-        hr = amrt__conn_call_async(ro->conn, &a->b, &a->p);
+        test_begin_delay();
+        hr = amrt__conn_call_async(ro->conn, &a->b, &a->p, gen);
         if (SUCCEEDED(hr))
             return S_OK;                /* async_complete runs (it may have run already) */
         amrt__wire_revoke(&a->b, &ro->conn->wpeer);
@@ -533,10 +556,10 @@ HRESULT amrt__remote_async_begin(AmrtAsyncCall *a, const AmrtInterface *glue, in
     return hr;
 }
 
-void amrt__remote_async_cancel(AmrtAsyncCall *a)
+void amrt__remote_async_cancel(AmrtAsyncCall *a, unsigned gen)
 {
     AmrtConn *c = a->ro->conn;
-    uint64_t id = amrt__conn_pending_id(c, &a->p);
+    uint64_t id = amrt__conn_cancel_id(c, &a->p, gen);
     if (id) {
         amrt__wire_header h = head_of(M_CANCEL, id, S_OK, 0);
         amrt__conn_send_small(c, &h, NULL, 0);  /* J7: the server's CoTestCancel will say so */

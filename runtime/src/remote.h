@@ -90,6 +90,9 @@ struct AmrtPending {
     AmrtMsg reply;
     void (*complete)(AmrtPending *p, AmrtMsg *reply, HRESULT fail);
     AmrtPending *next;
+    /* a call object's calls (c->lock): the generation of the call p is
+     * for, and the one a cancel asked for before p was registered */
+    unsigned gen, cancel_gen;
 };
 
 struct AmrtExport {
@@ -122,12 +125,16 @@ HRESULT amrt__conn_get(const char *path, AmrtConn **out);
  * CoTestCancel of the calling thread and sends M_CANCEL once it says
  * canceled (J7). */
 HRESULT amrt__conn_call(AmrtConn *c, amrt__wire_buf *b, AmrtMsg *reply, bool cancel_poll);
-/* Send the request in b for p (p->complete set): S_OK and p->complete
- * runs once, on the I/O thread (possibly before this returns), or
- * RPC_E_DISCONNECTED / RPC_E_SERVER_DIED_DNE and it does not. */
-HRESULT amrt__conn_call_async(AmrtConn *c, amrt__wire_buf *b, AmrtPending *p);
-/* p's call id if it waits for its reply on c, else 0 */
-uint64_t amrt__conn_pending_id(AmrtConn *c, AmrtPending *p);
+/* Send the request in b for p (p->complete set), call generation gen:
+ * S_OK and p->complete runs once, on the I/O thread (possibly before this
+ * returns), or RPC_E_DISCONNECTED / RPC_E_SERVER_DIED_DNE and it does not.
+ * A cancel of gen that came before p was registered (amrt__conn_cancel_id
+ * returned 0) sends M_CANCEL right after the request (J7). */
+HRESULT amrt__conn_call_async(AmrtConn *c, amrt__wire_buf *b, AmrtPending *p, unsigned gen);
+/* Cancel p's call of generation gen: its call id if it waits for its reply
+ * on c (the caller sends M_CANCEL), else 0, and the request, when it is
+ * sent, is followed by M_CANCEL (nothing when that call is over) */
+uint64_t amrt__conn_cancel_id(AmrtConn *c, AmrtPending *p, unsigned gen);
 /* send the whole message in b; 0 or -errno */
 int amrt__conn_send(AmrtConn *c, amrt__wire_buf *b);
 /* build and send a message of the connection layer (header h, body) */

@@ -404,6 +404,43 @@ static void case_J7(void)
     IOopTest_Release(p);
 }
 
+/* J7, early: a Cancel that comes after Begin_ started the call but before
+ * its request is registered (AMIDL_TEST_BEGIN_DELAY_MS holds it there)
+ * still reaches the server's CoTestCancel */
+typedef struct { AsyncIOopTest *call; HRESULT hr; } EarlyBegin;
+static void *early_begin(void *arg)
+{
+    EarlyBegin *e = arg;
+    e->hr = AsyncIOopTest_Begin_Slow(e->call, hang_ms());
+    return NULL;
+}
+static void case_J7_early(void)
+{
+    IOopTest *p = create();
+    Stats before = stats(p), now;
+    AsyncIOopTest *call = new_call(p);
+    EarlyBegin e = { call, E_FAIL };
+    pthread_t t;
+    REQUIRE_HR(0, pthread_create(&t, NULL, early_begin, &e));
+    /* until the call has started (RPC_E_CALL_COMPLETE: not yet; bounded) */
+    HRESULT hr = RPC_E_CALL_COMPLETE;
+    for (int i = 0; i < 200000 && hr == RPC_E_CALL_COMPLETE; i++) {
+        hr = call_cancel(call);
+        if (hr == RPC_E_CALL_COMPLETE)
+            sched_yield();
+    }
+    EXPECT_HR(S_OK, hr);
+    pthread_join(t, NULL);
+    EXPECT_HR(S_OK, e.hr);
+    EXPECT_HR(S_OK, call_wait(call, hang_ms()));
+    LONG c = 0;
+    EXPECT_HR(RPC_E_CALL_CANCELED, AsyncIOopTest_Finish_Slow(call, &c));
+    /* the server saw it: its Slow ended canceled, long before its time */
+    EXPECT(wait_stats(p, more_canceled, &before, &now));
+    AsyncIOopTest_Release(call);
+    IOopTest_Release(p);
+}
+
 /* J8: call objects released without Finish_: the replies (an object
  * reference among them) are freed, nothing leaks in the server */
 static void case_J8(void)
@@ -1132,6 +1169,7 @@ int main(int argc, char **argv)
     else if (strcmp(c, "J5") == 0) case_J5();
     else if (strcmp(c, "J6") == 0) case_J6();
     else if (strcmp(c, "J7") == 0) case_J7();
+    else if (strcmp(c, "J7-early") == 0) case_J7_early();
     else if (strcmp(c, "J8") == 0) case_J8();
     else if (strcmp(c, "J9") == 0) case_J9();
     else if (strcmp(c, "J10-kill") == 0) case_J10("kill");

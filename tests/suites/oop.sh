@@ -110,6 +110,11 @@ case_simple J4 "J4 synchronous calls: scalars, strings, arrays, [in,out], BSTR, 
 case_simple J5 "J5 ICallFactory across the boundary: Begin_ returns at once, Wait, Finish_, cancel"
 case_simple J6 "J6 32 calls in flight from 4 threads while a slow call runs; more slow calls than workers delay no other"
 case_simple J7 "J7 cancel reaches the server's CoTestCancel"
+# the client holds each call object's request between the call's start and
+# its registration (AMIDL_TEST_BEGIN_DELAY_MS), where the Cancel comes
+export AMIDL_TEST_BEGIN_DELAY_MS=300
+case_simple J7-early "J7 a cancel between Begin_ and the request's registration still reaches the server's CoTestCancel"
+unset AMIDL_TEST_BEGIN_DELAY_MS
 case_simple J8 "J8 call objects released without Finish_ leak nothing in the server"
 case_simple J9 "J9 interface pointers both ways, callbacks, the original pointer back home"
 case_simple J16 "J16 a HANDLE crosses as a duplicate descriptor (SCM_RIGHTS), [in] and [out], sync and async"
