@@ -69,6 +69,19 @@ static Attr *acf_filter(Compiler *cc, Attr *attrs)
     return head;
 }
 
+/* Fresh nodes for a chain (merge links the nodes it is given). */
+static Attr *attr_copy_chain(Compiler *cc, const Attr *list)
+{
+    Attr *head = NULL;
+    for (; list; list = list->next) {
+        Attr *c = arena_alloc(cc->arena, sizeof *c);
+        *c = *list;
+        c->next = NULL;
+        head = attr_append(head, c);
+    }
+    return head;
+}
+
 static bool reaches(const Attr *list, const Attr *a)
 {
     for (int guard = 0; list && guard < 100000; list = list->next, guard++)
@@ -189,9 +202,17 @@ void acf_apply(Compiler *cc, File *acf)
             continue;
         }
         merge(&s->attrs, attrs);
+        /* typedef [encode] A, B;: the names share one attribute chain,
+         * which acf_filter takes apart: it is filtered (and reported) once,
+         * and each name gets its own copy of what was kept */
+        Attr *shared_src = NULL, *shared_kept = NULL;
         for (int k = 0; k < it->nitems; k++) {
             AcfItem *x = it->items[k];
-            Attr *xa = acf_filter(cc, x->attrs);
+            if (!x->attrs || x->attrs != shared_src) {
+                shared_src = x->attrs;
+                shared_kept = acf_filter(cc, x->attrs);
+            }
+            Attr *xa = attr_copy_chain(cc, shared_kept);
             if (x->kind == ACF_TYPEDEF)
                 apply_typedef(cc, x, xa);
             else

@@ -75,6 +75,27 @@ for f in bad1 bad2 bad3 bad4; do
     else fail "--check and a build agree on $f.acf" "exit $ra / $rb, or files left" "$TMP/diff"; fi
 done
 
+# typedef [...] A, B;: the names share the attribute list; each name gets
+# what is kept, and what is dropped or refused is reported once
+cat > "$D/two.idl" <<'EOF'
+[uuid(5b1c7e02-3a4d-4e5f-8a6b-7c8d9e0f1a23), version(1.0)]
+interface ITwo
+{
+    typedef struct PT { int a; } PT;
+    typedef struct QT { int a; } QT;
+    int Ping([in] int x);
+}
+EOF
+printf 'interface ITwo { typedef [allocate(all_nodes), comm_status] PT, QT; }\n' > "$D/two1.acf"
+acf_case "typedef A, B in an ACF: the attribute after a dropped one reaches both names" 1 \
+    "^2 errors generated\.$" --check --acf two1.acf two.idl
+printf 'interface ITwo { typedef [in, encode] PT, QT; }\n' > "$D/two2.acf"
+acf_case "typedef A, B in an ACF: a refused attribute is reported once" 1 \
+    "^1 error generated\.$" --check --acf two2.acf two.idl
+printf 'interface ITwo { typedef [allocate(all_nodes), encode] PT, QT; }\n' > "$D/two3.acf"
+acf_case "typedef A, B in an ACF: a dropped attribute is reported once" 0 \
+    "^1 warning generated\.$" --check -Wacf --acf two3.acf two.idl
+
 # the depfile lists the ACF
 printf '%s\n' "$good" > "$D/rpc.acf"
 rm -rf "$D/out"; mkdir -p "$D/out"
