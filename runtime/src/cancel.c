@@ -195,7 +195,7 @@ typedef struct CancelThread {
 static pthread_mutex_t cancel_lock = PTHREAD_MUTEX_INITIALIZER;
 static CancelThread *cancel_threads;
 static pthread_key_t cancel_key;
-static pthread_once_t cancel_once = PTHREAD_ONCE_INIT;
+static bool cancel_key_made;            /* under cancel_lock */
 
 static void cancel_unlink(CancelThread *t)      /* under cancel_lock */
 {
@@ -214,16 +214,25 @@ static void cancel_thread_exit(void *t)
     amrt__mutex_unlock(&cancel_lock);
 }
 
-static void cancel_key_init(void)
+/* The thread-specific key, made on first use. pthread_key_create fails
+ * when the process has used up its keys (EAGAIN) or memory: the caller
+ * returns E_OUTOFMEMORY, and a later call tries again. */
+static bool cancel_key_ready(void)
 {
-    amrt__key_create(&cancel_key, cancel_thread_exit);
+    amrt__mutex_lock(&cancel_lock);
+    if (!cancel_key_made)
+        cancel_key_made = pthread_key_create(&cancel_key, cancel_thread_exit) == 0;
+    bool made = cancel_key_made;
+    amrt__mutex_unlock(&cancel_lock);
+    return made;
 }
 
 HRESULT CoEnableCallCancellation(LPVOID reserved)
 {
     if (reserved)
         return E_INVALIDARG;
-    amrt__once(&cancel_once, cancel_key_init);
+    if (!cancel_key_ready())
+        return E_OUTOFMEMORY;
     CancelThread *t = pthread_getspecific(cancel_key);
     if (!t) {
         if (!(t = amrt__calloc(sizeof *t)))
@@ -251,7 +260,8 @@ HRESULT CoDisableCallCancellation(LPVOID reserved)
 {
     if (reserved)
         return E_INVALIDARG;
-    amrt__once(&cancel_once, cancel_key_init);
+    if (!cancel_key_ready())
+        return CO_E_CANCEL_DISABLED;    /* no key: no enable was ever counted */
     CancelThread *t = pthread_getspecific(cancel_key);
     if (!t)
         return CO_E_CANCEL_DISABLED;    /* nothing to balance */

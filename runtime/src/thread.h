@@ -4,8 +4,8 @@
  * they say what failed and abort, as libuv's uv_mutex_lock and the like
  * do, instead of going on with a lock not held or a wait not made. The
  * calls that may fail for want of resources (pthread_mutex_init,
- * pthread_cond_init, pthread_create) stay with their callers, which
- * handle the failure.
+ * pthread_cond_init, pthread_create, pthread_key_create) stay with their
+ * callers, which handle the failure.
  */
 #ifndef AMRT_THREAD_H
 #define AMRT_THREAD_H
@@ -34,7 +34,6 @@ static inline void amrt__cond_broadcast(pthread_cond_t *c) { AMRT_THREAD_CHECK("
 static inline void amrt__cond_destroy(pthread_cond_t *c) { AMRT_THREAD_CHECK("pthread_cond_destroy", pthread_cond_destroy(c)); }
 static inline void amrt__thread_join(pthread_t t) { AMRT_THREAD_CHECK("pthread_join", pthread_join(t, NULL)); }
 static inline void amrt__once(pthread_once_t *o, void (*fn)(void)) { AMRT_THREAD_CHECK("pthread_once", pthread_once(o, fn)); }
-static inline void amrt__key_create(pthread_key_t *k, void (*dtor)(void *)) { AMRT_THREAD_CHECK("pthread_key_create", pthread_key_create(k, dtor)); }
 
 /* 0, or ETIMEDOUT when the deadline passed */
 static inline int amrt__cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *deadline)

@@ -863,6 +863,28 @@ TEST(D10_D11_cocancelcall_and_the_threads_that_enable_it)
 }
 
 /* Wine's ole32 test_call_cancellation, which passes on Windows */
+/* A process that has used up its thread-specific keys: the first
+ * CoEnableCallCancellation cannot make the runtime's key. It returns
+ * E_OUTOFMEMORY (the runtime does not abort), and once a key is free again
+ * the next call makes it. */
+TEST(enable_cancellation_without_a_free_key)
+{
+    enum { MAX_KEYS = 100000 };         /* PTHREAD_KEYS_MAX is 1024 on glibc: only a bound */
+    static pthread_key_t keys[MAX_KEYS];
+    int n = 0;
+    while (n < MAX_KEYS && pthread_key_create(&keys[n], NULL) == 0)
+        n++;
+    ASSERT(n > 0 && n < MAX_KEYS);
+    ASSERT_HR(E_OUTOFMEMORY, CoEnableCallCancellation(NULL));
+    ASSERT_HR(CO_E_CANCEL_DISABLED, CoDisableCallCancellation(NULL));
+    pthread_key_delete(keys[--n]);
+    ASSERT_HR(S_OK, CoEnableCallCancellation(NULL));
+    ASSERT_HR(S_OK, CoDisableCallCancellation(NULL));
+    ASSERT_HR(CO_E_CANCEL_DISABLED, CoDisableCallCancellation(NULL));
+    while (n > 0)
+        pthread_key_delete(keys[--n]);
+}
+
 TEST(D13_disable_balances_an_enable_and_the_count_survives_initialization)
 {
     ASSERT_HR(CO_E_CANCEL_DISABLED, CoDisableCallCancellation(NULL));   /* disabled at first */
@@ -1347,6 +1369,7 @@ RUN_TESTS(ENTRY(B1_B16_no_call_factory_means_no_async), ENTRY(B2_B3_create_call_
           ENTRY(begin_out_of_memory_at_every_allocation), ENTRY(begin_out_of_memory_while_a_canceled_call_runs),
           ENTRY(create_call_out_of_memory_at_every_allocation),
           ENTRY(finish_allocates_nothing), ENTRY(D13_disable_balances_an_enable_and_the_count_survives_initialization),
+          ENTRY(enable_cancellation_without_a_free_key),
           ENTRY(B20_finish_of_another_method_is_unexpected), ENTRY(B21_null_ref_out_pointer_at_finish),
           ENTRY(B22_begin_after_the_last_couninitialize), ENTRY(co_switch_call_context),
           ENTRY(C14_B11_a_completed_call_stays_signaled_in_a_container),
