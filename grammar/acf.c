@@ -82,21 +82,26 @@ static Attr *attr_copy_chain(Compiler *cc, const Attr *list)
     return head;
 }
 
-static bool reaches(const Attr *list, const Attr *a)
-{
-    for (int guard = 0; list && guard < 100000; list = list->next, guard++)
-        if (list == a)
-            return true;
-    return false;
-}
-
 /* Append extra to *holder; holders may share one chain (a typedef's
- * statement, declarators and alias), which is extended once. */
+ * statement, declarators and alias), which is extended once. One walk to
+ * the end, with no length limit: a limit would miss extra in a long chain
+ * and link the chain into a cycle. */
 static void merge(Attr **holder, Attr *extra)
 {
-    if (!extra || reaches(*holder, extra))
+    if (!extra)
         return;
-    *holder = attr_append(*holder, extra);
+    if (!*holder) {
+        *holder = extra;
+        return;
+    }
+    Attr *p = *holder;
+    for (;; p = p->next) {
+        if (p == extra)
+            return;                 /* already merged through a shared chain */
+        if (!p->next)
+            break;
+    }
+    p->next = extra;
 }
 
 static Var *find_method(Type *t, const char *name)

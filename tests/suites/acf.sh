@@ -96,6 +96,12 @@ printf 'interface ITwo { typedef [allocate(all_nodes), encode] PT, QT; }\n' > "$
 acf_case "typedef A, B in an ACF: a dropped attribute is reported once" 0 \
     "^1 warning generated\.$" --check -Wacf --acf two3.acf two.idl
 
+# one typedef named on many lines of attributes: its attribute chain grows
+# past 100000 entries and is still extended without a cycle (no hang)
+line="typedef [encode$(printf ', encode%.0s' $(seq 999))] PT;"
+{ echo 'interface IRpc {'; for i in $(seq 101); do echo "$line"; done; echo '}'; } > "$D/long.acf"
+acf_case "an ACF giving one typedef 101000 attributes: no hang" 0 "" --check --acf long.acf rpc.idl
+
 # the depfile lists the ACF
 printf '%s\n' "$good" > "$D/rpc.acf"
 rm -rf "$D/out"; mkdir -p "$D/out"
