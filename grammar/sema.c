@@ -354,24 +354,49 @@ static void add_explicit_handle(Compiler *cc, Type *iface, Var *m)
     fn->nfields++;
 }
 
+static void check_one_interface(Ctx *c, Type *t);
+
+/* t's base when it is defined later in this file and not checked yet */
+static Type *late_base(Type *t)
+{
+    Type *lb = type_strip_alias(t->base);
+    if (lb && lb->kind == TY_INTERFACE && lb->defined && !lb->sema_state && lb->imported == t->imported)
+        return lb;
+    return NULL;
+}
+
 static void check_interface(Ctx *c, Type *t)
 {
     Compiler *cc = c->cc;
     if (t->sema_state)
         return;                 /* checked already, as the base of an interface before it */
     t->sema_state = 1;
-    /* a base defined later in this file is checked first: the slots,
-     * the C names and the async twin of t depend on it */
-    Type *lb = type_strip_alias(t->base);
-    if (lb && lb->kind == TY_INTERFACE && lb->defined && !lb->sema_state && lb->imported == t->imported) {
-        Ctx bc = *c;
-        bc.iface = NULL;
-        check_interface(&bc, lb);
-        if (lb->named_as_base && !t->imported)
-            warning_at(cc, W_LATE_BASE, t->loc,
-                       "base interface '%s' of '%s' is defined after it (MIDL accepts this, widl does not)", lb->name,
-                       t->name);
+    /* a base defined later in this file is checked first: the slots, the C
+     * names and the async twin of t depend on it. The chain of such bases
+     * is checked deepest first, in a loop (a recursion would overflow the
+     * stack on a long chain defined in reverse). */
+    PtrVec chain = {0};
+    for (Type *x = t, *lb; (lb = late_base(x)); x = lb) {
+        lb->sema_state = 1;
+        vec_push(&chain, lb);
     }
+    Ctx bc = *c;
+    bc.iface = NULL;
+    for (int i = chain.n - 1; i >= 0; i--) {
+        Type *b = chain.v[i], *user = i ? chain.v[i - 1] : t;
+        check_one_interface(&bc, b);
+        if (b->named_as_base && !user->imported)
+            warning_at(cc, W_LATE_BASE, user->loc,
+                       "base interface '%s' of '%s' is defined after it (MIDL accepts this, widl does not)", b->name,
+                       user->name);
+    }
+    vec_free(&chain);
+    check_one_interface(c, t);
+}
+
+static void check_one_interface(Ctx *c, Type *t)
+{
+    Compiler *cc = c->cc;
     Ctx ic = *c;
     ic.iface = t;
     check_attrs(c, t->attrs, AW_IFACE | (t->ns ? AW_WINRT : 0));

@@ -3,7 +3,8 @@
 # Bad input: tests/errors/NAME.idl against NAME.expected, the diagnostic
 # lines exactly, and exit status 1 when one of them is an error (0 for an
 # empty .expected or warnings only); then generated inputs:
-# 10 MB long, nested 10,000 deep. Only the runtime's base IDL is imported
+# 10 MB long, nested 10,000 deep, 10,000 bases in a chain each defined
+# after its user. Only the runtime's base IDL is imported
 # (-I runtime/idl): the cases are self-contained.
 . tests/lib.sh
 
@@ -59,4 +60,20 @@ gen "10 MB file: located error on its last line" long.idl \
 for deep in deep_struct deep_expr deep_if deep_include; do
     gen "$deep: nested 10,000 deep is a located error" "$deep.idl" "$deep.idl:[0-9]*:[0-9]*: error: "
 done
+# a chain of 10,000 interfaces, each deriving from the next one, defined
+# after it (MIDL accepts a late base): checked without a recursion as deep
+# as the chain (under a 1 MB stack, a crash before)
+python3 - "$TMP" <<'PYEOF'
+import sys
+n = 10000
+with open(sys.argv[1] + "/late_chain.idl", "w") as f:
+    f.write('import "unknwn.idl";\n')
+    for i in range(n):
+        base = "I%d" % (i + 1) if i < n - 1 else "IUnknown"
+        f.write("[object, uuid(5b1c7e02-3a4d-4e5f-8a6b-%012x)] interface I%d : %s { HRESULT M%d(); }\n" % (i, i, base, i))
+PYEOF
+rc=0
+(ulimit -s 1024 && limit 120 "$AMIDL" --check -I runtime/idl "$TMP/late_chain.idl") > "$TMP/gen.out" 2>&1 || rc=$?
+if [ "$rc" -eq 0 ]; then ok "late_chain: 10,000 bases each defined after its user, accepted"
+else fail "late_chain: 10,000 bases each defined after its user, accepted" "$(status_text "$rc")" "$TMP/gen.out"; fi
 suite_end
