@@ -94,7 +94,7 @@ HRESULT amrt__publish(const CLSID *clsid, DWORD cookie, DWORD flags)
     /* in the list before the link exists: a client that finds the link at
      * once must find the class published (an ACTIVATE that came between
      * the two got REGDB_E_CLASSNOTREG: oop's J2 -Embedding case under load) */
-    pthread_mutex_lock(&pub_lock);
+    amrt__mutex_lock(&pub_lock);
     p->next = published;
     published = p;
     const char *base = strrchr(serve_path, '/');
@@ -110,7 +110,7 @@ HRESULT amrt__publish(const CLSID *clsid, DWORD cookie, DWORD flags)
                 unlink(p->link);
         }
     }
-    pthread_mutex_unlock(&pub_lock);
+    amrt__mutex_unlock(&pub_lock);
     return S_OK;
 }
 
@@ -123,7 +123,7 @@ static void unlink_published(Published *p)
 
 void amrt__unpublish(DWORD cookie)
 {
-    pthread_mutex_lock(&pub_lock);
+    amrt__mutex_lock(&pub_lock);
     Published **pp = &published, *p = NULL;
     for (; *pp; pp = &(*pp)->next)
         if ((*pp)->cookie == cookie) {
@@ -131,7 +131,7 @@ void amrt__unpublish(DWORD cookie)
             *pp = p->next;
             break;
         }
-    pthread_mutex_unlock(&pub_lock);
+    amrt__mutex_unlock(&pub_lock);
     if (p) {
         unlink_published(p);
         amrt__free(p);
@@ -143,7 +143,7 @@ void amrt__unpublish(DWORD cookie)
 IUnknown *amrt__class_factory_for_peer(const CLSID *clsid)
 {
     bool ok = false;
-    pthread_mutex_lock(&pub_lock);
+    amrt__mutex_lock(&pub_lock);
     for (Published *p = published; p && !ok; p = p->next) {
         if (!IsEqualGUID(&p->clsid, clsid) || p->used)
             continue;
@@ -153,17 +153,17 @@ IUnknown *amrt__class_factory_for_peer(const CLSID *clsid)
             unlink_published(p);
         }
     }
-    pthread_mutex_unlock(&pub_lock);
+    amrt__mutex_unlock(&pub_lock);
     DWORD flags;
     return ok ? amrt__class_factory(clsid, CLSCTX_LOCAL_SERVER, &flags) : NULL;
 }
 
 void amrt__remote_shutdown(void)
 {
-    pthread_mutex_lock(&pub_lock);
+    amrt__mutex_lock(&pub_lock);
     Published *p = published;
     published = NULL;
-    pthread_mutex_unlock(&pub_lock);
+    amrt__mutex_unlock(&pub_lock);
     while (p) {
         Published *next = p->next;
         unlink_published(p);

@@ -91,8 +91,8 @@ void amrt__conn_release(AmrtConn *c)
     for (int i = 0; i < c->nfdq; i++)
         close(c->fdq[i]);
     amrt__msg_free(&c->in);
-    pthread_mutex_destroy(&c->send_lock);
-    pthread_mutex_destroy(&c->lock);
+    amrt__mutex_destroy(&c->send_lock);
+    amrt__mutex_destroy(&c->lock);
     amrt__free(c);
 }
 
@@ -105,11 +105,11 @@ int amrt__conn_send(AmrtConn *c, amrt__wire_buf *b)
     for (unsigned i = 0; i < b->nfds && n < AMRT__WIRE_MAX_FDS; i++)
         if (b->fds[i] >= 0)
             fds[n++] = b->fds[i];
-    pthread_mutex_lock(&c->send_lock);
+    amrt__mutex_lock(&c->send_lock);
     int rc = amrt__tp_send(c->fd, b->data, b->len, NULL, 0, fds, (int)n);
     if (rc != 0 && !atomic_exchange(&c->broken, true))
         shutdown(c->fd, SHUT_RDWR);     /* part of a message may have gone: nothing after it can be read */
-    pthread_mutex_unlock(&c->send_lock);
+    amrt__mutex_unlock(&c->send_lock);
     return rc;
 }
 
@@ -152,7 +152,7 @@ static void conn_fail(AmrtConn *c)
     if (epfd >= 0)
         epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
     shutdown(c->fd, SHUT_RDWR);         /* closed at the last reference: no reuse of the number meanwhile */
-    pthread_mutex_lock(&c->lock);
+    amrt__mutex_lock(&c->lock);
     AmrtPending *async = NULL;
     for (AmrtPending *p = c->pending, *next; p; p = next) {
         next = p->next;
@@ -163,24 +163,24 @@ static void conn_fail(AmrtConn *c)
         }
         p->done = true;
         p->fail = RPC_E_SERVER_DIED;
-        pthread_cond_signal(&p->cond);
+        amrt__cond_signal(&p->cond);
     }
     c->pending = NULL;
     for (AmrtInCall *ic = c->incalls; ic; ic = ic->next)
         atomic_store(&ic->canceled, true);
-    pthread_mutex_unlock(&c->lock);
+    amrt__mutex_unlock(&c->lock);
     for (AmrtPending *p = async, *next; p; p = next) {
         next = p->next;                 /* complete may free p */
         p->complete(p, NULL, RPC_E_SERVER_DIED);
     }
     amrt__release_exports(c);
-    pthread_mutex_lock(&io_lock);
+    amrt__mutex_lock(&io_lock);
     for (AmrtConn **pp = &conns; *pp; pp = &(*pp)->next)
         if (*pp == c) {
             *pp = c->next;
             break;
         }
-    pthread_mutex_unlock(&io_lock);
+    amrt__mutex_unlock(&io_lock);
     amrt__conn_release(c);              /* the reference of the I/O thread's set */
 }
 
@@ -214,13 +214,13 @@ static void incall_run(AmrtInCall *ic)
 {
     AmrtConn *c = ic->conn;
     amrt__dispatch(c, ic);
-    pthread_mutex_lock(&c->lock);
+    amrt__mutex_lock(&c->lock);
     for (AmrtInCall **pp = &c->incalls; *pp; pp = &(*pp)->next)
         if (*pp == ic) {
             *pp = ic->next;
             break;
         }
-    pthread_mutex_unlock(&c->lock);
+    amrt__mutex_unlock(&c->lock);
     amrt__active_end(c);
     amrt__conn_release(c);
 }
@@ -280,7 +280,7 @@ static void *incall_thread(void *arg)
     bool can_idle = sem_init(&me.sem, 0, 0) == 0;
     amrt__wire_buf out;                 /* this thread's replies are encoded here */
     amrt__wire_buf_init(&out);
-    pthread_mutex_lock(&io_lock);
+    amrt__mutex_lock(&io_lock);
     for (;;) {
         /* searching (counted in nsearching) */
         AmrtInCall *ic = queue_head;
@@ -291,17 +291,17 @@ static void *incall_thread(void *arg)
             nsearching--;
             Idle *post;
             want_thread(&post);         /* for the calls still waiting */
-            pthread_mutex_unlock(&io_lock);
+            amrt__mutex_unlock(&io_lock);
             if (post)
                 sem_post(&post->sem);
             ic->out = &out;
             incall_run(ic);
             if (out.cap > 4096)
                 amrt__wire_buf_fini(&out);      /* keep a small one only */
-            pthread_mutex_lock(&io_lock);
+            amrt__mutex_lock(&io_lock);
             record_put(ic);
             if (--incalls_running == 0)
-                pthread_cond_broadcast(&io_cond);
+                amrt__cond_broadcast(&io_cond);
             nsearching++;
             continue;
         }
@@ -312,7 +312,7 @@ static void *incall_thread(void *arg)
         me.next = idle_threads;
         idle_threads = &me;
         nidle++;
-        pthread_mutex_unlock(&io_lock);
+        amrt__mutex_unlock(&io_lock);
         struct timespec deadline;
         clock_gettime(CLOCK_REALTIME, &deadline);       /* sem_timedwait's clock */
         deadline.tv_sec += IDLE_MS / 1000;
@@ -320,7 +320,7 @@ static void *incall_thread(void *arg)
         do
             r = sem_timedwait(&me.sem, &deadline);
         while (r != 0 && errno == EINTR);
-        pthread_mutex_lock(&io_lock);
+        amrt__mutex_lock(&io_lock);
         if (r != 0) {
             /* timed out: end, unless a waker took us off the list meanwhile
              * (then its post comes: wait for it, we are searching) */
@@ -334,16 +334,16 @@ static void *incall_thread(void *arg)
                 }
             if (listed)
                 break;
-            pthread_mutex_unlock(&io_lock);
+            amrt__mutex_unlock(&io_lock);
             while (sem_wait(&me.sem) != 0 && errno == EINTR)
                 ;
-            pthread_mutex_lock(&io_lock);
+            amrt__mutex_lock(&io_lock);
         }
         if (me.quit)
             break;
         /* want_thread took us off the list and counted us searching */
     }
-    pthread_mutex_unlock(&io_lock);
+    amrt__mutex_unlock(&io_lock);
     if (can_idle)
         sem_destroy(&me.sem);
     amrt__wire_buf_fini(&out);
@@ -364,13 +364,13 @@ static void idle_quit(void)
 
 static void start_incall(AmrtConn *c, AmrtMsg *m)
 {
-    pthread_mutex_lock(&io_lock);
+    amrt__mutex_lock(&io_lock);
     AmrtInCall *ic = records;
     if (ic) {
         records = ic->qnext;
         nrecords--;
     }
-    pthread_mutex_unlock(&io_lock);
+    amrt__mutex_unlock(&io_lock);
     if (ic) {
         /* its buffer receives the next message (the receiver's, empty: m took it) */
         if (!c->in.buf.data)
@@ -392,12 +392,12 @@ static void start_incall(AmrtConn *c, AmrtMsg *m)
     amrt__msg_init(m);
     atomic_init(&ic->canceled, false);
     atomic_fetch_add(&c->refs, 1);
-    pthread_mutex_lock(&c->lock);
+    amrt__mutex_lock(&c->lock);
     ic->next = c->incalls;
     c->incalls = ic;
     c->active++;                        /* before the I/O thread reads the peer's next message */
-    pthread_mutex_unlock(&c->lock);
-    pthread_mutex_lock(&io_lock);
+    amrt__mutex_unlock(&c->lock);
+    amrt__mutex_lock(&io_lock);
     incalls_running++;
     ic->qnext = NULL;
     if (queue_tail)
@@ -422,7 +422,7 @@ static void start_incall(AmrtConn *c, AmrtMsg *m)
             ok = true;                  /* taken meanwhile */
         }
     }
-    pthread_mutex_unlock(&io_lock);
+    amrt__mutex_unlock(&io_lock);
     if (post)
         sem_post(&post->sem);
     if (ok)
@@ -432,11 +432,11 @@ static void start_incall(AmrtConn *c, AmrtMsg *m)
     amrt__conn_send_small(c, &h, NULL, 0);
     ic->msg.h.type = 0;                 /* nothing to run */
     incall_run(ic);
-    pthread_mutex_lock(&io_lock);
+    amrt__mutex_lock(&io_lock);
     record_put(ic);
     if (--incalls_running == 0)
-        pthread_cond_broadcast(&io_cond);
-    pthread_mutex_unlock(&io_lock);
+        amrt__cond_broadcast(&io_cond);
+    amrt__mutex_unlock(&io_lock);
 }
 
 /* ==================================================================== the receiver */
@@ -487,7 +487,7 @@ static bool conn_message(AmrtConn *c, AmrtMsg *m)
     case M_ACTIVATED:
     case M_QI_REPLY:
     case M_REPLY: {
-        pthread_mutex_lock(&c->lock);
+        amrt__mutex_lock(&c->lock);
         AmrtPending **pp = &c->pending;
         while (*pp && (*pp)->id != m->h.call_id)
             pp = &(*pp)->next;
@@ -495,7 +495,7 @@ static bool conn_message(AmrtConn *c, AmrtMsg *m)
         if (p && p->complete) {
             /* a call object's: completed here; conn_read reuses m's buffer */
             *pp = p->next;
-            pthread_mutex_unlock(&c->lock);
+            amrt__mutex_unlock(&c->lock);
             p->complete(p, m, m->h.type == M_REPLY ? S_OK : HRESULT_FROM_WIN32(RPC_X_BAD_STUB_DATA));
             return true;
         }
@@ -504,9 +504,9 @@ static bool conn_message(AmrtConn *c, AmrtMsg *m)
             p->reply = *m;
             amrt__msg_init(m);
             p->done = true;
-            pthread_cond_signal(&p->cond);
+            amrt__cond_signal(&p->cond);
         }
-        pthread_mutex_unlock(&c->lock);
+        amrt__mutex_unlock(&c->lock);
         if (!p) {
             /* nobody waits (a call given up, J7): discard it, the references in it too */
             if (m->h.type == M_REPLY) {
@@ -529,11 +529,11 @@ static bool conn_message(AmrtConn *c, AmrtMsg *m)
         start_incall(c, m);
         return true;
     case M_CANCEL:
-        pthread_mutex_lock(&c->lock);
+        amrt__mutex_lock(&c->lock);
         for (AmrtInCall *ic = c->incalls; ic; ic = ic->next)
             if (ic->msg.h.call_id == m->h.call_id)
                 atomic_store(&ic->canceled, true);
-        pthread_mutex_unlock(&c->lock);
+        amrt__mutex_unlock(&c->lock);
         amrt__msg_free(m);
         return true;
     case M_RELEASE: {
@@ -651,10 +651,10 @@ static void accept_all(void)
             amrt__tp_close(fd);
             continue;
         }
-        pthread_mutex_lock(&io_lock);
+        amrt__mutex_lock(&io_lock);
         c->next = conns;
         conns = c;
-        pthread_mutex_unlock(&io_lock);
+        amrt__mutex_unlock(&io_lock);
         struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = c };
         if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
             conn_fail(c);
@@ -675,9 +675,9 @@ static void *io_main(void *arg)
             if (kind == K_WAKE) {
                 uint64_t v;
                 if (read(wakefd, &v, sizeof v) < 0) { /* nothing */ }
-                pthread_mutex_lock(&io_lock);
+                amrt__mutex_lock(&io_lock);
                 stop = io_stopping;
-                pthread_mutex_unlock(&io_lock);
+                amrt__mutex_unlock(&io_lock);
             } else if (kind == K_LISTEN) {
                 accept_all();
             } else {
@@ -691,9 +691,9 @@ static void *io_main(void *arg)
     }
     /* shutdown: every connection goes */
     for (;;) {
-        pthread_mutex_lock(&io_lock);
+        amrt__mutex_lock(&io_lock);
         AmrtConn *c = conns;
-        pthread_mutex_unlock(&io_lock);
+        amrt__mutex_unlock(&io_lock);
         if (!c)
             break;
         conn_fail(c);
@@ -803,14 +803,14 @@ HRESULT amrt__conn_get(const char *path, AmrtConn **out)
         key[kl] = 0;
     else
         snprintf(key, sizeof key, "%s", path);
-    pthread_mutex_lock(&io_lock);
+    amrt__mutex_lock(&io_lock);
     for (AmrtConn *c = conns; c; c = c->next)
         if (!c->accepted && !atomic_load(&c->dead) && !atomic_load(&c->broken) && strcmp(c->key, key) == 0) {
             atomic_fetch_add(&c->refs, 1);
             *out = c;
             break;
         }
-    pthread_mutex_unlock(&io_lock);
+    amrt__mutex_unlock(&io_lock);
     if (*out)
         return S_OK;
     int fd = amrt__tp_connect(path);
@@ -829,7 +829,7 @@ HRESULT amrt__conn_get(const char *path, AmrtConn **out)
         return E_OUTOFMEMORY;
     }
     snprintf(c->key, sizeof c->key, "%s", key);
-    pthread_mutex_lock(&io_lock);
+    amrt__mutex_lock(&io_lock);
     hr = io_start();
     if (SUCCEEDED(hr)) {
         c->next = conns;
@@ -839,7 +839,7 @@ HRESULT amrt__conn_get(const char *path, AmrtConn **out)
         if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
             hr = E_OUTOFMEMORY;
     }
-    pthread_mutex_unlock(&io_lock);
+    amrt__mutex_unlock(&io_lock);
     if (FAILED(hr)) {
         if (atomic_load(&c->refs) == 2) {
             conn_fail(c);
@@ -862,16 +862,16 @@ HRESULT amrt__conn_call(AmrtConn *c, amrt__wire_buf *b, AmrtMsg *reply, bool can
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&p.cond, &ca);
     pthread_condattr_destroy(&ca);
-    pthread_mutex_lock(&c->lock);
+    amrt__mutex_lock(&c->lock);
     if (atomic_load(&c->dead)) {
-        pthread_mutex_unlock(&c->lock);
-        pthread_cond_destroy(&p.cond);
+        amrt__mutex_unlock(&c->lock);
+        amrt__cond_destroy(&p.cond);
         return RPC_E_DISCONNECTED;      /* J10: at once */
     }
     p.id = ++c->next_id;
     p.next = c->pending;
     c->pending = &p;
-    pthread_mutex_unlock(&c->lock);
+    amrt__mutex_unlock(&c->lock);
     /* the call id goes into the sealed header: offset of call_id (docs/wire.md) */
     amrt__wire_header h;
     bool sealed = SUCCEEDED(amrt__wire_header_get(b->data, &h));
@@ -880,18 +880,18 @@ HRESULT amrt__conn_call(AmrtConn *c, amrt__wire_buf *b, AmrtMsg *reply, bool can
         amrt__wire_header_put(b->data, &h);
     }
     if (!sealed || amrt__conn_send(c, b) != 0) {
-        pthread_mutex_lock(&c->lock);
+        amrt__mutex_lock(&c->lock);
         for (AmrtPending **pp = &c->pending; *pp; pp = &(*pp)->next)
             if (*pp == &p) {
                 *pp = p.next;
                 break;
             }
-        pthread_mutex_unlock(&c->lock);
-        pthread_cond_destroy(&p.cond);
+        amrt__mutex_unlock(&c->lock);
+        amrt__cond_destroy(&p.cond);
         return RPC_E_SERVER_DIED_DNE;   /* it did not reach the server */
     }
     bool cancel_sent = false;
-    pthread_mutex_lock(&c->lock);
+    amrt__mutex_lock(&c->lock);
     while (!p.done) {
         if (cancel_poll && !cancel_sent) {
             struct timespec ts;
@@ -899,17 +899,17 @@ HRESULT amrt__conn_call(AmrtConn *c, amrt__wire_buf *b, AmrtMsg *reply, bool can
             pthread_cond_timedwait(&p.cond, &c->lock, &ts);
             if (!p.done && CoTestCancel() == RPC_E_CALL_CANCELED) {
                 cancel_sent = true;     /* J7: the server's CoTestCancel will say so */
-                pthread_mutex_unlock(&c->lock);
+                amrt__mutex_unlock(&c->lock);
                 amrt__wire_header ch = head_of(M_CANCEL, p.id, S_OK, 0);
                 amrt__conn_send_small(c, &ch, NULL, 0);
-                pthread_mutex_lock(&c->lock);
+                amrt__mutex_lock(&c->lock);
             }
         } else {
-            pthread_cond_wait(&p.cond, &c->lock);
+            amrt__cond_wait(&p.cond, &c->lock);
         }
     }
-    pthread_mutex_unlock(&c->lock);
-    pthread_cond_destroy(&p.cond);
+    amrt__mutex_unlock(&c->lock);
+    amrt__cond_destroy(&p.cond);
     if (p.fail)
         return p.fail;
     *reply = p.reply;
@@ -918,9 +918,9 @@ HRESULT amrt__conn_call(AmrtConn *c, amrt__wire_buf *b, AmrtMsg *reply, bool can
 
 HRESULT amrt__conn_call_async(AmrtConn *c, amrt__wire_buf *b, AmrtPending *p, unsigned gen)
 {
-    pthread_mutex_lock(&c->lock);
+    amrt__mutex_lock(&c->lock);
     if (atomic_load(&c->dead)) {
-        pthread_mutex_unlock(&c->lock);
+        amrt__mutex_unlock(&c->lock);
         return RPC_E_DISCONNECTED;      /* J10: at once */
     }
     p->id = ++c->next_id;
@@ -934,7 +934,7 @@ HRESULT amrt__conn_call_async(AmrtConn *c, amrt__wire_buf *b, AmrtPending *p, un
     bool cancel = p->cancel_gen == gen;
     p->cancel_gen = gen - 1;
     uint64_t id = p->id;
-    pthread_mutex_unlock(&c->lock);
+    amrt__mutex_unlock(&c->lock);
     amrt__wire_header h;
     bool sealed = SUCCEEDED(amrt__wire_header_get(b->data, &h));
     if (sealed) {
@@ -951,14 +951,14 @@ HRESULT amrt__conn_call_async(AmrtConn *c, amrt__wire_buf *b, AmrtPending *p, un
         return S_OK;
     }
     bool ours = false;
-    pthread_mutex_lock(&c->lock);
+    amrt__mutex_lock(&c->lock);
     for (AmrtPending **pp = &c->pending; *pp; pp = &(*pp)->next)
         if (*pp == p) {
             *pp = p->next;
             ours = true;
             break;
         }
-    pthread_mutex_unlock(&c->lock);
+    amrt__mutex_unlock(&c->lock);
     /* not in the list: the connection's end took it, and completes it */
     return ours ? RPC_E_SERVER_DIED_DNE : S_OK;
 }
@@ -966,13 +966,13 @@ HRESULT amrt__conn_call_async(AmrtConn *c, amrt__wire_buf *b, AmrtPending *p, un
 uint64_t amrt__conn_cancel_id(AmrtConn *c, AmrtPending *p, unsigned gen)
 {
     uint64_t id = 0;
-    pthread_mutex_lock(&c->lock);
+    amrt__mutex_lock(&c->lock);
     for (AmrtPending *q = c->pending; q && !id; q = q->next)
         if (q == p && p->gen == gen)
             id = p->id;
     if (!id)
         p->cancel_gen = gen;            /* not registered yet: amrt__conn_call_async sends it */
-    pthread_mutex_unlock(&c->lock);
+    amrt__mutex_unlock(&c->lock);
     return id;
 }
 
@@ -980,7 +980,7 @@ uint64_t amrt__conn_cancel_id(AmrtConn *c, AmrtPending *p, unsigned gen)
 
 HRESULT amrt__serve(char *path, size_t len)
 {
-    pthread_mutex_lock(&io_lock);
+    amrt__mutex_lock(&io_lock);
     HRESULT hr = io_start();
     if (FAILED(hr) || listen_fd >= 0)
         goto done;
@@ -1028,7 +1028,7 @@ HRESULT amrt__serve(char *path, size_t len)
 done:
     if (SUCCEEDED(hr))
         snprintf(path, len, "%s", listen_path);
-    pthread_mutex_unlock(&io_lock);
+    amrt__mutex_unlock(&io_lock);
     return hr;
 }
 
@@ -1037,9 +1037,9 @@ done:
  * bounded time for the calls running here, stop the I/O thread. */
 void amrt__conn_shutdown(void)
 {
-    pthread_mutex_lock(&io_lock);
+    amrt__mutex_lock(&io_lock);
     if (!io_running) {
-        pthread_mutex_unlock(&io_lock);
+        amrt__mutex_unlock(&io_lock);
         return;
     }
     if (listen_fd >= 0) {
@@ -1053,15 +1053,15 @@ void amrt__conn_shutdown(void)
     idle_quit();
     uint64_t one = 1;
     if (write(wakefd, &one, sizeof one) < 0) { /* the thread still stops at its next event */ }
-    pthread_mutex_unlock(&io_lock);
-    pthread_join(io_thread, NULL);
-    pthread_mutex_lock(&io_lock);
+    amrt__mutex_unlock(&io_lock);
+    amrt__thread_join(io_thread);
+    amrt__mutex_lock(&io_lock);
     struct timespec deadline;
     amrt__deadline(&deadline, 2000);
     while (incalls_running > 0 && amrt__ms_left(&deadline) > 0) {
-        pthread_mutex_unlock(&io_lock);
+        amrt__mutex_unlock(&io_lock);
         nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
-        pthread_mutex_lock(&io_lock);
+        amrt__mutex_lock(&io_lock);
     }
     close(epfd);
     close(wakefd);
@@ -1074,5 +1074,5 @@ void amrt__conn_shutdown(void)
         amrt__free(ic);
     }
     nrecords = 0;
-    pthread_mutex_unlock(&io_lock);
+    amrt__mutex_unlock(&io_lock);
 }

@@ -347,13 +347,13 @@ bool amrt__pool_block_begin(void)
     if (worker_gen < 0 || worker_gen != atomic_load(&pool.gen))
         return false;
     int b = atomic_fetch_add(&blocked, 1) + 1;
-    pthread_mutex_lock(&pool.lock);
+    amrt__mutex_lock(&pool.lock);
     if (pool.nthreads > 0 && pool.nthreads - b < amrt__pool_size() && pool.nthreads < 256 &&
         pthread_create(&pool.threads[pool.nthreads], NULL, worker, (void *)(intptr_t)worker_gen) == 0) {
         pool.nthreads++;
         atomic_store(&pool.started, pool.nthreads);
     }
-    pthread_mutex_unlock(&pool.lock);
+    amrt__mutex_unlock(&pool.lock);
     return true;
 }
 

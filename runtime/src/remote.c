@@ -43,18 +43,18 @@ uint64_t amrt__export(AmrtConn *c, IUnknown *obj)
     IUnknown *unk = NULL;
     if (FAILED(IUnknown_QueryInterface(obj, &IID_IUnknown, (void **)&unk)) || !unk)
         return 0;
-    pthread_mutex_lock(&c->lock);
+    amrt__mutex_lock(&c->lock);
     AmrtExport *e = c->exports;
     while (e && e->unk != unk)
         e = e->next;
     if (e) {
         e->refs++;
-        pthread_mutex_unlock(&c->lock);
+        amrt__mutex_unlock(&c->lock);
         IUnknown_Release(unk);          /* the export holds one already */
         return e->oid;
     }
     if (atomic_load(&c->dead) || !(e = amrt__calloc(sizeof *e))) {
-        pthread_mutex_unlock(&c->lock);
+        amrt__mutex_unlock(&c->lock);
         IUnknown_Release(unk);
         return 0;
     }
@@ -63,7 +63,7 @@ uint64_t amrt__export(AmrtConn *c, IUnknown *obj)
     e->refs = 1;
     e->next = c->exports;
     c->exports = e;
-    pthread_mutex_unlock(&c->lock);
+    amrt__mutex_unlock(&c->lock);
     return e->oid;
 }
 
@@ -72,7 +72,7 @@ uint64_t amrt__export(AmrtConn *c, IUnknown *obj)
 static IUnknown *export_find_in(AmrtConn *c, uint64_t oid, bool dying)
 {
     IUnknown *u = NULL;
-    pthread_mutex_lock(&c->lock);
+    amrt__mutex_lock(&c->lock);
     for (int list = 0; list < (dying ? 2 : 1) && !u; list++)
         for (AmrtExport *e = list ? c->dying : c->exports; e; e = e->next)
             if (e->oid == oid) {
@@ -80,7 +80,7 @@ static IUnknown *export_find_in(AmrtConn *c, uint64_t oid, bool dying)
                 IUnknown_AddRef(u);
                 break;
             }
-    pthread_mutex_unlock(&c->lock);
+    amrt__mutex_unlock(&c->lock);
     return u;
 }
 
@@ -101,11 +101,11 @@ static void free_exports(AmrtExport *e)
 
 void amrt__release_exports(AmrtConn *c)
 {
-    pthread_mutex_lock(&c->lock);
+    amrt__mutex_lock(&c->lock);
     AmrtExport *e = c->exports, *d = c->dying;
     c->exports = NULL;
     c->dying = NULL;
-    pthread_mutex_unlock(&c->lock);
+    amrt__mutex_unlock(&c->lock);
     free_exports(e);
     free_exports(d);
 }
@@ -116,20 +116,20 @@ void amrt__release_exports(AmrtConn *c)
  * call is active on the connection, released exports wait in 'dying'. */
 void amrt__active_begin(AmrtConn *c)
 {
-    pthread_mutex_lock(&c->lock);
+    amrt__mutex_lock(&c->lock);
     c->active++;
-    pthread_mutex_unlock(&c->lock);
+    amrt__mutex_unlock(&c->lock);
 }
 
 void amrt__active_end(AmrtConn *c)
 {
     AmrtExport *d = NULL;
-    pthread_mutex_lock(&c->lock);
+    amrt__mutex_lock(&c->lock);
     if (--c->active == 0) {
         d = c->dying;
         c->dying = NULL;
     }
-    pthread_mutex_unlock(&c->lock);
+    amrt__mutex_unlock(&c->lock);
     free_exports(d);
 }
 
@@ -217,7 +217,7 @@ static ULONG STDMETHODCALLTYPE ro_release(IUnknown *This)
     if (left == 0) {
         send_release(ro->conn, ro->oid);    /* a dead peer holds nothing any more */
         amrt__conn_release(ro->conn);
-        pthread_mutex_destroy(&ro->lock);
+        amrt__mutex_destroy(&ro->lock);
         amrt__free(ro);
     }
     return (ULONG)left;
@@ -238,10 +238,10 @@ bool amrt__remote_failed(IUnknown *server, HRESULT hr)
 
 static void remember(RemoteObject *ro, const IID *iid)
 {
-    pthread_mutex_lock(&ro->lock);
+    amrt__mutex_lock(&ro->lock);
     if (ro->nknown < KNOWN_IIDS)
         ro->known[ro->nknown++] = *iid;
-    pthread_mutex_unlock(&ro->lock);
+    amrt__mutex_unlock(&ro->lock);
 }
 
 HRESULT amrt__import(AmrtConn *c, uint64_t oid, const IID *iid, void **ppv)
@@ -268,11 +268,11 @@ HRESULT amrt__import(AmrtConn *c, uint64_t oid, const IID *iid, void **ppv)
 HRESULT amrt__remote_qi(IUnknown *obj, const IID *iid)
 {
     RemoteObject *ro = (RemoteObject *)obj;
-    pthread_mutex_lock(&ro->lock);
+    amrt__mutex_lock(&ro->lock);
     bool known = false;
     for (int i = 0; i < ro->nknown && !known; i++)
         known = IsEqualIID(&ro->known[i], iid);
-    pthread_mutex_unlock(&ro->lock);
+    amrt__mutex_unlock(&ro->lock);
     if (known)
         return S_OK;
     amrt__wire_header h = head_of(M_QI, 0, S_OK, ro->oid);
@@ -332,7 +332,7 @@ static HRESULT peer_marshal(void *ctx, IUnknown *obj, REFIID iid, amrt__wire_obj
 static void release_export(AmrtConn *c, uint64_t oid, long n)
 {
     IUnknown *drop = NULL;
-    pthread_mutex_lock(&c->lock);
+    amrt__mutex_lock(&c->lock);
     for (AmrtExport **pp = &c->exports; *pp; pp = &(*pp)->next) {
         AmrtExport *e = *pp;
         if (e->oid != oid)
@@ -351,7 +351,7 @@ static void release_export(AmrtConn *c, uint64_t oid, long n)
         }
         break;
     }
-    pthread_mutex_unlock(&c->lock);
+    amrt__mutex_unlock(&c->lock);
     if (drop)
         IUnknown_Release(drop);
 }
