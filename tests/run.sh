@@ -98,6 +98,21 @@ summary() {
             failures+=("$name: the suite printed no result (no ok, FAIL or skip line)"); fail=$((fail + 1))
         fi
     done
+    # a process a test started and left running (suites stop theirs by pid)
+    # is a failure: any live program of this build tree, after a bounded
+    # grace of 5 s for servers that end with their last object
+    local root left="" try exe d
+    root=$(pwd -P)
+    for try in 1 2 3 4 5 6 7 8 9 10; do
+        left=""
+        for d in /proc/[0-9]*; do
+            exe=$(readlink "$d/exe" 2>/dev/null) || continue
+            case "$exe" in "$root/$BUILD"/*|"$BUILD"/*) left="$left ${d#/proc/} (${exe#"$root"/})" ;; esac
+        done
+        [ -n "$left" ] || break
+        sleep 0.5
+    done
+    if [ -n "$left" ]; then failures+=("processes left running after the suites:$left"); fail=$((fail + 1)); fi
     echo "== suites"
     [ ${#table[@]} -eq 0 ] || printf '%s\n' "${table[@]}"
     if grep -h '^skip ' $(for n in "$@"; do echo "$LOGS/$n.log"; done) 2>/dev/null | sed 's/^/  /' | grep .; then :; fi
