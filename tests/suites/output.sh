@@ -86,7 +86,14 @@ bash "$T/checks.sh" "$AMIDL" "$T" root
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
     mkdir -p "$T/user"
     chown 65534:65534 "$T/user"
-    timeout 300 setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$T/user" bash "$T/checks.sh" "$AMIDL" "$T/user" nobody
+    # nobody may not reach this build tree (a clone under a 0700 directory, as
+    # mktemp -d makes): run a copy of amidl laid out as in the tree, its base
+    # IDL beside it as bin/../runtime/idl, in the world-readable $T
+    mkdir -p "$T/inst/bin" "$T/inst/runtime"
+    cp "$AMIDL" "$T/inst/bin/amidl"
+    [ ! -d "$(dirname "$AMIDL")/../runtime/idl" ] || cp -R "$(dirname "$AMIDL")/../runtime/idl" "$T/inst/runtime/idl"
+    chmod -R a+rX "$T/inst"
+    timeout 300 setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$T/user" bash "$T/checks.sh" "$T/inst/bin/amidl" "$T/user" nobody
     # the case that hurt: as an ordinary user, /dev/stdout can't be replaced anyway;
     # as root it must never be: checked above with [ -L /dev/stdout ]
 else
