@@ -11,6 +11,29 @@
 # and C++ is tests/suites/golden.sh's.
 . tests/lib.sh
 
+# a user IDL importing oleidl.idl and ocidl.idl first, as real ones do: its
+# header, IIDs and glue compile on Linux with gcc, g++ and clang, and link
+# with the runtime and the base IDL's IIDs
+U=$TMP/user
+mkdir -p "$U"
+check "amidl writes a user IDL importing oleidl.idl and ocidl.idl" "$AMIDL" -w -I runtime/idl --outdir "$U" tests/baseidl/user_ole.idl
+printf '#include "user_ole.h"\n#include <string.h>\nint main(void) { IUserCanvas *c = 0; IOleInPlaceObject *o = 0; IConnectionPoint *p = 0; (void)c; (void)o; (void)p;\n    return memcmp(&IID_IUserCanvas, &IID_IOleWindow, sizeof (IID)) == 0 || IID_IOleWindow.Data1 != 0x114 || IID_IDataObject.Data1 != 0x10e; }\n' > "$U/main.c"
+rtiids=("$BUILD"/runtime/include/*_i.c)
+for cc in gcc clang; do
+    if ! command -v "$cc" > /dev/null; then skip "user IDL importing oleidl and ocidl with $cc" "$cc missing"; continue; fi
+    check "user IDL importing oleidl and ocidl: header, IIDs and glue compile and link ($cc -std=c11)" \
+        "$cc" -std=c11 -Wall -Wextra -Werror -pthread -I runtime/include -I "$BUILD/runtime/include" -I "$U" -o "$U/prog-$cc" \
+        "$U/main.c" "$U/user_ole_i.c" "$U/user_ole_async.c" "${rtiids[@]}" "$BUILD/lib/libamidlrt.a"
+    check "user IDL importing oleidl and ocidl: the program runs ($cc)" "$U/prog-$cc"
+done
+for cxx in g++ clang++; do
+    if ! command -v "$cxx" > /dev/null; then skip "user IDL importing oleidl and ocidl with $cxx" "$cxx missing"; continue; fi
+    for f in main.c user_ole_i.c user_ole_async.c; do
+        check "user IDL importing oleidl and ocidl: $f compiles as C++ ($cxx -std=c++11)" \
+            "$cxx" -std=c++11 -Wall -Wextra -Werror -x c++ -c -o "$U/cxx.o" -I runtime/include -I "$BUILD/runtime/include" -I "$U" "$U/$f"
+    done
+done
+
 W=$SHARED/tools/widl
 if ! command -v x86_64-w64-mingw32-gcc > /dev/null || [ ! -x "$W" ]; then
     skip "base IDL against mingw-w64" "x86_64-w64-mingw32-gcc or $W missing"
@@ -25,7 +48,7 @@ wire='wire|SAFEARR_|SAFEARRAYUNION|_wireBRECORD|sizeof (FLAGGED|BYTE_SIZEDARR|WO
 # oaidl.idl is all of Windows' but the wire types; ocidl.idl, objidlbase.idl
 # and objidl.idl a part of it, compared on what they have (the rest is
 # absent from ours, not different)
-for n in oaidl ocidl objidlbase objidl; do
+for n in oaidl ocidl oleidl objidlbase objidl; do
     mode=$wire
     [ "$n" = oaidl ] || mode=@absent
     check "widl writes mingw-w64's $n.h" "$W" "${inc[@]}" -h -H "$R/$n.h" -u -U "$R/${n}_i.c" "$CORPUS/mingw-w64/$n.idl"
@@ -33,7 +56,7 @@ for n in oaidl ocidl objidlbase objidl; do
     check "amidl writes runtime/idl/$n.idl" "$AMIDL" -w --no-glue -I runtime/idl --outdir "$O" "runtime/idl/$n.idl"
     # mingw-w64's system headers include objidlbase.h and objidl.h
     # themselves, so ours cannot stand in for them there
-    if [ "$n" = oaidl ] || [ "$n" = ocidl ]; then
+    if [ "$n" = oaidl ] || [ "$n" = ocidl ] || [ "$n" = oleidl ]; then
         rc=0
         ABI_INCLUDE="$CORPUS/mingw-w64-include" limit 120 python3 tests/baseidl/abi_subset.py "$R" "$O" "$n" "$mode" \
             > "$TMP/abi.out" 2>&1 || rc=$?
@@ -64,7 +87,7 @@ mkdir -p "$L"
 for idl in runtime/idl/*.idl; do
     "$AMIDL" -w --no-glue -I runtime/idl --outdir "$L" "$idl" > "$TMP/err" 2>&1 || fail "amidl $idl" "it failed" "$TMP/err"
 done
-for n in wtypes objidlbase objidl oaidl ocidl; do
+for n in wtypes objidlbase objidl oleidl oaidl ocidl; do
     rc=0
     limit 120 python3 tests/baseidl/layout_linux.py "$L" "$n" "$CORPUS/mingw-w64-include" > "$TMP/lay.out" 2>&1 || rc=$?
     if [ "$rc" -eq 0 ]; then
