@@ -76,4 +76,18 @@ rc=0
 (ulimit -s 1024 && limit 120 "$AMIDL" --check -I runtime/idl "$TMP/late_chain.idl") > "$TMP/gen.out" 2>&1 || rc=$?
 if [ "$rc" -eq 0 ]; then ok "late_chain: 10,000 bases each defined after its user, accepted"
 else fail "late_chain: 10,000 bases each defined after its user, accepted" "$(status_text "$rc")" "$TMP/gen.out"; fi
+# grammar/known.c's table: each name it suggests an import for is declared
+# by that file (a user who follows the note gets a file that compiles), and
+# the table is sorted as its bsearch needs
+sed -n 's/^    { "\([A-Za-z_0-9]*\)", "\([a-z]*\.idl\)" },$/\1 \2/p' grammar/known.c > "$TMP/known.txt"
+bad=
+while read -r name file; do
+    printf 'import "%s";\ntypedef %s *known_test_t;\n' "$file" "$name" > "$TMP/known.idl"
+    limit 60 "$AMIDL" --check -I runtime/idl "$TMP/known.idl" > "$TMP/known.out" 2>&1 || bad="$bad $name($file)"
+done < "$TMP/known.txt"
+if [ "$(wc -l < "$TMP/known.txt")" -lt 50 ]; then fail "known.c: the table is read" "only $(wc -l < "$TMP/known.txt") entries found"
+elif [ -n "$bad" ]; then fail "known.c: every suggested import declares its name" "not declared:$bad"
+else ok "known.c: each of its $(wc -l < "$TMP/known.txt") names is declared by the file its note suggests"; fi
+if cut -d' ' -f1 "$TMP/known.txt" | LC_ALL=C sort -c 2>/dev/null; then ok "known.c: the table is sorted (bsearch)"
+else fail "known.c: the table is sorted (bsearch)" "$(cut -d' ' -f1 "$TMP/known.txt" | LC_ALL=C sort -c 2>&1)"; fi
 suite_end
