@@ -339,16 +339,16 @@ static void emit_tables(Glue *g, Buf *b, const GlueIface *gi)
             print_args(g, b, gm, fin ? AMRT_DIR_OUT : AMRT_DIR_IN);
             buf_puts(b, ");\n}\n\n");
         }
-        buf_printf(&methods, "    { \"%s\", %d, %s%s%s, %s, %d, amrt_%s_%s_call, amrt_%s_%s_begin, amrt_%s_%s_finish },\n",
+        buf_printf(&methods, "    { \"%s\", %d, %s%s%s, %s, %d, %d, amrt_%s_%s_call, amrt_%s_%s_begin, amrt_%s_%s_finish },\n",
                    m->macro_name, n,
                    n ? t->name : "NULL", n ? "_" : "", n ? arena_printf(g->e->cc->arena, "%s_params", m->macro_name) : "",
-                   gm->is_void ? "0" : sizeof_of(g, m->type->ref, m->type->ref_qual), gm->ret_hresult,
+                   gm->is_void ? "0" : sizeof_of(g, m->type->ref, m->type->ref_qual), gm->ret_hresult, gm->is_local,
                    t->name, m->macro_name, t->name, m->macro_name, t->name, m->macro_name);
     }
     buf_printf(b, "/* the own methods of %s, in vtable order:\n"
-                  " * { name, nparams, params, ret_size, ret_hresult, call, begin, finish } */\n", t->name);
+                  " * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish } */\n", t->name);
     buf_printf(b, "static const AmrtMethod %s_methods[] = {\n%s};\n\n", t->name,
-               methods.data ? methods.data : "    { NULL, 0, NULL, 0, 0, NULL, NULL, NULL }\n");
+               methods.data ? methods.data : "    { NULL, 0, NULL, 0, 0, 0, NULL, NULL, NULL }\n");
     buf_free(&methods);
 }
 
@@ -469,7 +469,7 @@ static void emit_proxy_thunks(Glue *g, Buf *b, Type *x, Type *t)
         buf_printf(b, ")\n{\n    %s *target = (%s *)AmrtProxyTarget(This);\n", t->name, t->name);
         /* no local target: the object is in another process (RULES.md J4) */
         const GlueMethod *gm = find_glue_method(t, m);
-        if (gm && (attr_has(m->attrs, A_LOCAL) || attr_has(t->attrs, A_LOCAL))) {
+        if (gm && gm->is_local) {
             /* [local]: nothing describes it for the wire; in-process only (the
              * [call_as] conversions are not carried across yet) */
             if (gm->is_void)

@@ -591,6 +591,7 @@ typedef struct GlueMethod {
     Var *begin, *finish;    /* its twins in AsyncIFoo */
     int index;              /* among the interface's own methods in the vtable */
     bool is_void, ret_hresult;
+    bool is_local;          /* [local] (or of a [local] interface): never crosses a process */
     GlueParam *params;
     int nparams;
 } GlueMethod;

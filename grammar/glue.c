@@ -888,6 +888,7 @@ static bool lower_iface(Lower *L, Type *t, bool describe_params)
         gm->index = gi->nmethods++;
         gm->is_void = strip(m->type->ref) && strip(m->type->ref)->kind == TY_VOID;
         gm->ret_hresult = returns_hresult(m);
+        gm->is_local = attr_has(m->attrs, A_LOCAL) || attr_has(t->attrs, A_LOCAL);
         for (int j = 0, seen = 0; j < a->nmethods; j++)
             if (a->methods[j]->orig == m) {
                 if (seen++ == 0)

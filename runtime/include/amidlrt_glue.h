@@ -29,7 +29,7 @@ extern "C" {
  * vtables of thin functions that hand their arguments to the runtime.
  * The runtime's one interpreter copies [in] data at Begin_, runs the call
  * on a worker, and hands [out] data back at Finish_. */
-#define AMRT_GLUE_VERSION 2
+#define AMRT_GLUE_VERSION 3
 
 enum { AMRT_IN = 1, AMRT_OUT = 2 };
 
@@ -112,6 +112,7 @@ typedef struct AmrtMethod {
     const AmrtParam *params;
     unsigned short ret_size;        /* sizeof the return type; 0 for void */
     unsigned char ret_hresult;      /* returns HRESULT */
+    unsigned char local;            /* [local]: refused from another process (E_NOTIMPL) */
     AmrtCallFn call;                /* makes the synchronous call: args[i] -> the i-th argument */
     AmrtCallFn begin;               /* calls Begin_ of a server's own call object (server-side async) */
     AmrtCallFn finish;              /* calls its Finish_ */

@@ -769,6 +769,10 @@ static void do_call(AmrtConn *c, AmrtInCall *ic)
     if (!(u = export_find(c, ic->msg.h.object_id)) || !(g = amrt__glue_by_iid(&ic->msg.h.iid, false)) ||
         !(m = amrt__wire_method(g, ic->msg.h.method)))
         goto fail;
+    if (m->local) {             /* in-process only: a proxy never sends it; a raw request is refused */
+        hr = E_NOTIMPL;
+        goto fail;
+    }
     /* g's pointer is its bases' pointer too: one QI serves every method of the chain */
     if (FAILED(hr = IUnknown_QueryInterface(u, g->iid, (void **)&iface)))
         goto fail;

@@ -97,10 +97,10 @@ static void amrt_ISimpleStream_Write_finish(void *obj, void **args, void *ret)
 }
 
 /* the own methods of ISimpleStream, in vtable order:
- * { name, nparams, params, ret_size, ret_hresult, call, begin, finish } */
+ * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish } */
 static const AmrtMethod ISimpleStream_methods[] = {
-    { "Read", 3, ISimpleStream_Read_params, sizeof(HRESULT), 1, amrt_ISimpleStream_Read_call, amrt_ISimpleStream_Read_begin, amrt_ISimpleStream_Read_finish },
-    { "Write", 3, ISimpleStream_Write_params, sizeof(HRESULT), 1, amrt_ISimpleStream_Write_call, amrt_ISimpleStream_Write_begin, amrt_ISimpleStream_Write_finish },
+    { "Read", 3, ISimpleStream_Read_params, sizeof(HRESULT), 1, 0, amrt_ISimpleStream_Read_call, amrt_ISimpleStream_Read_begin, amrt_ISimpleStream_Read_finish },
+    { "Write", 3, ISimpleStream_Write_params, sizeof(HRESULT), 1, 0, amrt_ISimpleStream_Write_call, amrt_ISimpleStream_Write_begin, amrt_ISimpleStream_Write_finish },
 };
 
 EXTERN_C const AmrtInterface ISimpleStream_amrt_glue;

@@ -109,11 +109,11 @@ static void amrt_IEnumThings_Reset_finish(void *obj, void **args, void *ret)
 }
 
 /* the own methods of IEnumThings, in vtable order:
- * { name, nparams, params, ret_size, ret_hresult, call, begin, finish } */
+ * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish } */
 static const AmrtMethod IEnumThings_methods[] = {
-    { "Next", 3, IEnumThings_Next_params, sizeof(HRESULT), 1, amrt_IEnumThings_Next_call, amrt_IEnumThings_Next_begin, amrt_IEnumThings_Next_finish },
-    { "Skip", 1, IEnumThings_Skip_params, sizeof(HRESULT), 1, amrt_IEnumThings_Skip_call, amrt_IEnumThings_Skip_begin, amrt_IEnumThings_Skip_finish },
-    { "Reset", 0, NULL, sizeof(HRESULT), 1, amrt_IEnumThings_Reset_call, amrt_IEnumThings_Reset_begin, amrt_IEnumThings_Reset_finish },
+    { "Next", 3, IEnumThings_Next_params, sizeof(HRESULT), 1, 1, amrt_IEnumThings_Next_call, amrt_IEnumThings_Next_begin, amrt_IEnumThings_Next_finish },
+    { "Skip", 1, IEnumThings_Skip_params, sizeof(HRESULT), 1, 0, amrt_IEnumThings_Skip_call, amrt_IEnumThings_Skip_begin, amrt_IEnumThings_Skip_finish },
+    { "Reset", 0, NULL, sizeof(HRESULT), 1, 0, amrt_IEnumThings_Reset_call, amrt_IEnumThings_Reset_begin, amrt_IEnumThings_Reset_finish },
 };
 
 EXTERN_C const AmrtInterface IEnumThings_amrt_glue;

@@ -67,9 +67,9 @@ static void amrt_IBase_Ping_finish(void *obj, void **args, void *ret)
 }
 
 /* the own methods of IBase, in vtable order:
- * { name, nparams, params, ret_size, ret_hresult, call, begin, finish } */
+ * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish } */
 static const AmrtMethod IBase_methods[] = {
-    { "Ping", 2, IBase_Ping_params, sizeof(HRESULT), 1, amrt_IBase_Ping_call, amrt_IBase_Ping_begin, amrt_IBase_Ping_finish },
+    { "Ping", 2, IBase_Ping_params, sizeof(HRESULT), 1, 0, amrt_IBase_Ping_call, amrt_IBase_Ping_begin, amrt_IBase_Ping_finish },
 };
 
 EXTERN_C const AmrtInterface IBase_amrt_glue;
@@ -197,10 +197,10 @@ static void amrt_IDerived_NoDirection_finish(void *obj, void **args, void *ret)
 }
 
 /* the own methods of IDerived, in vtable order:
- * { name, nparams, params, ret_size, ret_hresult, call, begin, finish } */
+ * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish } */
 static const AmrtMethod IDerived_methods[] = {
-    { "Exchange", 2, IDerived_Exchange_params, sizeof(HRESULT), 1, amrt_IDerived_Exchange_call, amrt_IDerived_Exchange_begin, amrt_IDerived_Exchange_finish },
-    { "NoDirection", 1, IDerived_NoDirection_params, sizeof(HRESULT), 1, amrt_IDerived_NoDirection_call, amrt_IDerived_NoDirection_begin, amrt_IDerived_NoDirection_finish },
+    { "Exchange", 2, IDerived_Exchange_params, sizeof(HRESULT), 1, 0, amrt_IDerived_Exchange_call, amrt_IDerived_Exchange_begin, amrt_IDerived_Exchange_finish },
+    { "NoDirection", 1, IDerived_NoDirection_params, sizeof(HRESULT), 1, 0, amrt_IDerived_NoDirection_call, amrt_IDerived_NoDirection_begin, amrt_IDerived_NoDirection_finish },
 };
 
 EXTERN_C const AmrtInterface IDerived_amrt_glue;

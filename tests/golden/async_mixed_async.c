@@ -66,9 +66,9 @@ static void amrt_IFirst_Go_finish(void *obj, void **args, void *ret)
 }
 
 /* the own methods of IFirst, in vtable order:
- * { name, nparams, params, ret_size, ret_hresult, call, begin, finish } */
+ * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish } */
 static const AmrtMethod IFirst_methods[] = {
-    { "Go", 0, NULL, sizeof(HRESULT), 1, amrt_IFirst_Go_call, amrt_IFirst_Go_begin, amrt_IFirst_Go_finish },
+    { "Go", 0, NULL, sizeof(HRESULT), 1, 1, amrt_IFirst_Go_call, amrt_IFirst_Go_begin, amrt_IFirst_Go_finish },
 };
 
 EXTERN_C const AmrtInterface IFirst_amrt_glue;
@@ -171,9 +171,9 @@ static void amrt_ISecond_Transfer_finish(void *obj, void **args, void *ret)
 }
 
 /* the own methods of ISecond, in vtable order:
- * { name, nparams, params, ret_size, ret_hresult, call, begin, finish } */
+ * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish } */
 static const AmrtMethod ISecond_methods[] = {
-    { "Transfer", 3, ISecond_Transfer_params, sizeof(HRESULT), 1, amrt_ISecond_Transfer_call, amrt_ISecond_Transfer_begin, amrt_ISecond_Transfer_finish },
+    { "Transfer", 3, ISecond_Transfer_params, sizeof(HRESULT), 1, 0, amrt_ISecond_Transfer_call, amrt_ISecond_Transfer_begin, amrt_ISecond_Transfer_finish },
 };
 
 EXTERN_C const AmrtInterface ISecond_amrt_glue;

@@ -114,11 +114,11 @@ static void amrt_IShapes_Move_finish(void *obj, void **args, void *ret)
 }
 
 /* the own methods of IShapes, in vtable order:
- * { name, nparams, params, ret_size, ret_hresult, call, begin, finish } */
+ * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish } */
 static const AmrtMethod IShapes_methods[] = {
-    { "Center", 1, IShapes_Center_params, sizeof(POINT2), 0, amrt_IShapes_Center_call, amrt_IShapes_Center_begin, amrt_IShapes_Center_finish },
-    { "Block", 2, IShapes_Block_params, sizeof(BLOCK), 0, amrt_IShapes_Block_call, amrt_IShapes_Block_begin, amrt_IShapes_Block_finish },
-    { "Move", 1, IShapes_Move_params, sizeof(HRESULT), 1, amrt_IShapes_Move_call, amrt_IShapes_Move_begin, amrt_IShapes_Move_finish },
+    { "Center", 1, IShapes_Center_params, sizeof(POINT2), 0, 0, amrt_IShapes_Center_call, amrt_IShapes_Center_begin, amrt_IShapes_Center_finish },
+    { "Block", 2, IShapes_Block_params, sizeof(BLOCK), 0, 0, amrt_IShapes_Block_call, amrt_IShapes_Block_begin, amrt_IShapes_Block_finish },
+    { "Move", 1, IShapes_Move_params, sizeof(HRESULT), 1, 0, amrt_IShapes_Move_call, amrt_IShapes_Move_begin, amrt_IShapes_Move_finish },
 };
 
 EXTERN_C const AmrtInterface IShapes_amrt_glue;

@@ -168,13 +168,13 @@ static void amrt_IRecords_Touch_finish(void *obj, void **args, void *ret)
 }
 
 /* the own methods of IRecords, in vtable order:
- * { name, nparams, params, ret_size, ret_hresult, call, begin, finish } */
+ * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish } */
 static const AmrtMethod IRecords_methods[] = {
-    { "Put", 1, IRecords_Put_params, sizeof(HRESULT), 1, amrt_IRecords_Put_call, amrt_IRecords_Put_begin, amrt_IRecords_Put_finish },
-    { "Get", 2, IRecords_Get_params, sizeof(HRESULT), 1, amrt_IRecords_Get_call, amrt_IRecords_Get_begin, amrt_IRecords_Get_finish },
-    { "Names", 2, IRecords_Names_params, sizeof(HRESULT), 1, amrt_IRecords_Names_call, amrt_IRecords_Names_begin, amrt_IRecords_Names_finish },
-    { "Find", 2, IRecords_Find_params, sizeof(HRESULT), 1, amrt_IRecords_Find_call, amrt_IRecords_Find_begin, amrt_IRecords_Find_finish },
-    { "Touch", 2, IRecords_Touch_params, sizeof(HRESULT), 1, amrt_IRecords_Touch_call, amrt_IRecords_Touch_begin, amrt_IRecords_Touch_finish },
+    { "Put", 1, IRecords_Put_params, sizeof(HRESULT), 1, 0, amrt_IRecords_Put_call, amrt_IRecords_Put_begin, amrt_IRecords_Put_finish },
+    { "Get", 2, IRecords_Get_params, sizeof(HRESULT), 1, 0, amrt_IRecords_Get_call, amrt_IRecords_Get_begin, amrt_IRecords_Get_finish },
+    { "Names", 2, IRecords_Names_params, sizeof(HRESULT), 1, 0, amrt_IRecords_Names_call, amrt_IRecords_Names_begin, amrt_IRecords_Names_finish },
+    { "Find", 2, IRecords_Find_params, sizeof(HRESULT), 1, 0, amrt_IRecords_Find_call, amrt_IRecords_Find_begin, amrt_IRecords_Find_finish },
+    { "Touch", 2, IRecords_Touch_params, sizeof(HRESULT), 1, 0, amrt_IRecords_Touch_call, amrt_IRecords_Touch_begin, amrt_IRecords_Touch_finish },
 };
 
 EXTERN_C const AmrtInterface IRecords_amrt_glue;

@@ -112,11 +112,11 @@ static void amrt_INotify_put_Level_finish(void *obj, void **args, void *ret)
 }
 
 /* the own methods of INotify, in vtable order:
- * { name, nparams, params, ret_size, ret_hresult, call, begin, finish } */
+ * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish } */
 static const AmrtMethod INotify_methods[] = {
-    { "OnChange", 1, INotify_OnChange_params, 0, 0, amrt_INotify_OnChange_call, amrt_INotify_OnChange_begin, amrt_INotify_OnChange_finish },
-    { "get_Level", 1, INotify_get_Level_params, sizeof(HRESULT), 1, amrt_INotify_get_Level_call, amrt_INotify_get_Level_begin, amrt_INotify_get_Level_finish },
-    { "put_Level", 1, INotify_put_Level_params, sizeof(HRESULT), 1, amrt_INotify_put_Level_call, amrt_INotify_put_Level_begin, amrt_INotify_put_Level_finish },
+    { "OnChange", 1, INotify_OnChange_params, 0, 0, 0, amrt_INotify_OnChange_call, amrt_INotify_OnChange_begin, amrt_INotify_OnChange_finish },
+    { "get_Level", 1, INotify_get_Level_params, sizeof(HRESULT), 1, 0, amrt_INotify_get_Level_call, amrt_INotify_get_Level_begin, amrt_INotify_get_Level_finish },
+    { "put_Level", 1, INotify_put_Level_params, sizeof(HRESULT), 1, 0, amrt_INotify_put_Level_call, amrt_INotify_put_Level_begin, amrt_INotify_put_Level_finish },
 };
 
 EXTERN_C const AmrtInterface INotify_amrt_glue;

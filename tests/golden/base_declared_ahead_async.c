@@ -67,9 +67,9 @@ static void amrt_IAheadUser_A_finish(void *obj, void **args, void *ret)
 }
 
 /* the own methods of IAheadUser, in vtable order:
- * { name, nparams, params, ret_size, ret_hresult, call, begin, finish } */
+ * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish } */
 static const AmrtMethod IAheadUser_methods[] = {
-    { "A", 2, IAheadUser_A_params, sizeof(HRESULT), 1, amrt_IAheadUser_A_call, amrt_IAheadUser_A_begin, amrt_IAheadUser_A_finish },
+    { "A", 2, IAheadUser_A_params, sizeof(HRESULT), 1, 0, amrt_IAheadUser_A_call, amrt_IAheadUser_A_begin, amrt_IAheadUser_A_finish },
 };
 
 EXTERN_C const AmrtInterface IAheadUser_amrt_glue;
@@ -207,9 +207,9 @@ static void amrt_IAheadBase_B_finish(void *obj, void **args, void *ret)
 }
 
 /* the own methods of IAheadBase, in vtable order:
- * { name, nparams, params, ret_size, ret_hresult, call, begin, finish } */
+ * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish } */
 static const AmrtMethod IAheadBase_methods[] = {
-    { "B", 1, IAheadBase_B_params, sizeof(HRESULT), 1, amrt_IAheadBase_B_call, amrt_IAheadBase_B_begin, amrt_IAheadBase_B_finish },
+    { "B", 1, IAheadBase_B_params, sizeof(HRESULT), 1, 0, amrt_IAheadBase_B_call, amrt_IAheadBase_B_begin, amrt_IAheadBase_B_finish },
 };
 
 EXTERN_C const AmrtInterface IAheadBase_amrt_glue;

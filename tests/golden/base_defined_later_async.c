@@ -87,10 +87,10 @@ static void amrt_IBaseLater_Base2_finish(void *obj, void **args, void *ret)
 }
 
 /* the own methods of IBaseLater, in vtable order:
- * { name, nparams, params, ret_size, ret_hresult, call, begin, finish } */
+ * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish } */
 static const AmrtMethod IBaseLater_methods[] = {
-    { "Base1", 1, IBaseLater_Base1_params, sizeof(HRESULT), 1, amrt_IBaseLater_Base1_call, amrt_IBaseLater_Base1_begin, amrt_IBaseLater_Base1_finish },
-    { "Base2", 1, IBaseLater_Base2_params, sizeof(HRESULT), 1, amrt_IBaseLater_Base2_call, amrt_IBaseLater_Base2_begin, amrt_IBaseLater_Base2_finish },
+    { "Base1", 1, IBaseLater_Base1_params, sizeof(HRESULT), 1, 0, amrt_IBaseLater_Base1_call, amrt_IBaseLater_Base1_begin, amrt_IBaseLater_Base1_finish },
+    { "Base2", 1, IBaseLater_Base2_params, sizeof(HRESULT), 1, 0, amrt_IBaseLater_Base2_call, amrt_IBaseLater_Base2_begin, amrt_IBaseLater_Base2_finish },
 };
 
 EXTERN_C const AmrtInterface IBaseLater_amrt_glue;
@@ -225,9 +225,9 @@ static void amrt_IMiddleLater_Middle_finish(void *obj, void **args, void *ret)
 }
 
 /* the own methods of IMiddleLater, in vtable order:
- * { name, nparams, params, ret_size, ret_hresult, call, begin, finish } */
+ * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish } */
 static const AmrtMethod IMiddleLater_methods[] = {
-    { "Middle", 1, IMiddleLater_Middle_params, sizeof(HRESULT), 1, amrt_IMiddleLater_Middle_call, amrt_IMiddleLater_Middle_begin, amrt_IMiddleLater_Middle_finish },
+    { "Middle", 1, IMiddleLater_Middle_params, sizeof(HRESULT), 1, 0, amrt_IMiddleLater_Middle_call, amrt_IMiddleLater_Middle_begin, amrt_IMiddleLater_Middle_finish },
 };
 
 EXTERN_C const AmrtInterface IMiddleLater_amrt_glue;
@@ -394,9 +394,9 @@ static void amrt_IDerivedEarly_Derived_finish(void *obj, void **args, void *ret)
 }
 
 /* the own methods of IDerivedEarly, in vtable order:
- * { name, nparams, params, ret_size, ret_hresult, call, begin, finish } */
+ * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish } */
 static const AmrtMethod IDerivedEarly_methods[] = {
-    { "Derived", 2, IDerivedEarly_Derived_params, sizeof(HRESULT), 1, amrt_IDerivedEarly_Derived_call, amrt_IDerivedEarly_Derived_begin, amrt_IDerivedEarly_Derived_finish },
+    { "Derived", 2, IDerivedEarly_Derived_params, sizeof(HRESULT), 1, 0, amrt_IDerivedEarly_Derived_call, amrt_IDerivedEarly_Derived_begin, amrt_IDerivedEarly_Derived_finish },
 };
 
 EXTERN_C const AmrtInterface IDerivedEarly_amrt_glue;

@@ -813,7 +813,7 @@ static HRESULT reply_status(int fd, uint64_t call_id)
     }
 }
 
-enum { M_ADD = 0, M_SUM = 3 };
+enum { M_ADD = 0, M_SUM = 3, M_LOCAL = 16 };    /* IOopTest's vtable order (oop.idl) */
 
 static void still_serves(void)
 {
@@ -881,6 +881,12 @@ static void case_J13(void)
     amrt__wire_header_put(b.data, &h);
     send_all(fd, b.data, b.len - 4);
     EXPECT_HR(BAD_STUB, reply_status(fd, 13));
+    /* a request naming the [local] method, never sent by a proxy: refused, not run */
+    LONG lv = 1;
+    void *local_args[2] = { &lv, NULL };
+    encode(&b, M_LOCAL, local_args, oid, 15);
+    send_all(fd, b.data, b.len);
+    EXPECT_HR(E_NOTIMPL, reply_status(fd, 15));
     /* a good call on the same connection still works */
     encode(&b, M_ADD, add_args, oid, 14);
     send_all(fd, b.data, b.len);
