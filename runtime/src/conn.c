@@ -35,6 +35,8 @@
 #include <sys/un.h>
 #include <fcntl.h>
 #include <semaphore.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -129,6 +131,54 @@ int amrt__conn_send_small(AmrtConn *c, amrt__wire_header *h, const void *body, s
     return rc;
 }
 
+/* ==================================================================== a synchronous call's wait */
+
+/* The waiting thread spins on p->state, then sleeps on it (a futex):
+ * the I/O thread completes the call with one atomic exchange and enters
+ * the kernel only when the waiter sleeps. No lock, no condition
+ * variable: the epoll floor's handoff. */
+enum { P_WAIT, P_SLEEP, P_DONE };
+
+static long futex(atomic_uint *w, int op, unsigned val, const struct timespec *rel)
+{
+    return syscall(SYS_futex, (unsigned *)w, op, val, rel, NULL, 0);
+}
+
+/* reply or fail is set: the waiter may return (and its frame go) from here on */
+static void pending_done(AmrtPending *p)
+{
+    if (atomic_exchange_explicit(&p->state, P_DONE, memory_order_acq_rel) == P_SLEEP)
+        futex(&p->state, FUTEX_WAKE_PRIVATE, 1, NULL);
+    /* a wake after the waiter left (it saw P_DONE on its own) is a
+     * spurious wake of whoever waits on that word next: futex waiters loop */
+}
+
+static bool pending_ready(void *arg)
+{
+    return atomic_load_explicit(&((AmrtPending *)arg)->state, memory_order_acquire) == P_DONE;
+}
+
+/* wait until done, or ms milliseconds (-1: no limit); true when done */
+static bool pending_wait(AmrtPending *p, int ms)
+{
+    if (amrt__spin_until(pending_ready, p))
+        return true;
+    unsigned s = P_WAIT;
+    if (!atomic_compare_exchange_strong_explicit(&p->state, &s, P_SLEEP, memory_order_acq_rel,
+                                                 memory_order_acquire) &&
+        s == P_DONE)
+        return true;
+    struct timespec rel = { ms / 1000, (long)(ms % 1000) * 1000000L };
+    do {
+        long r = futex(&p->state, FUTEX_WAIT_PRIVATE, P_SLEEP, ms < 0 ? NULL : &rel);
+        if (pending_ready(p))
+            return true;
+        if (r != 0 && errno == ETIMEDOUT)
+            return false;
+    } while (ms < 0);
+    return pending_ready(p);
+}
+
 static amrt__wire_header head_of(int type, uint64_t call_id, HRESULT status, uint64_t oid)
 {
     amrt__wire_header h;
@@ -161,9 +211,8 @@ static void conn_fail(AmrtConn *c)
             async = p;
             continue;
         }
-        p->done = true;
         p->fail = RPC_E_SERVER_DIED;
-        amrt__cond_signal(&p->cond);
+        pending_done(p);
     }
     c->pending = NULL;
     for (AmrtInCall *ic = c->incalls; ic; ic = ic->next)
@@ -499,15 +548,14 @@ static bool conn_message(AmrtConn *c, AmrtMsg *m)
             p->complete(p, m, m->h.type == M_REPLY ? S_OK : HRESULT_FROM_WIN32(RPC_X_BAD_STUB_DATA));
             return true;
         }
-        if (p) {
+        if (p)
             *pp = p->next;
+        amrt__mutex_unlock(&c->lock);
+        if (p) {
             p->reply = *m;
             amrt__msg_init(m);
-            p->done = true;
-            amrt__cond_signal(&p->cond);
-        }
-        amrt__mutex_unlock(&c->lock);
-        if (!p) {
+            pending_done(p);
+        } else {
             /* nobody waits (a call given up, J7): discard it, the references in it too */
             if (m->h.type == M_REPLY) {
                 amrt__wire_frame f;
@@ -857,15 +905,10 @@ HRESULT amrt__conn_call(AmrtConn *c, amrt__wire_buf *b, AmrtMsg *reply, bool can
 {
     amrt__msg_init(reply);
     AmrtPending p = { 0 };
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&p.cond, &ca);
-    pthread_condattr_destroy(&ca);
+    atomic_init(&p.state, P_WAIT);
     amrt__mutex_lock(&c->lock);
     if (atomic_load(&c->dead)) {
         amrt__mutex_unlock(&c->lock);
-        amrt__cond_destroy(&p.cond);
         return RPC_E_DISCONNECTED;      /* J10: at once */
     }
     p.id = ++c->next_id;
@@ -880,36 +923,29 @@ HRESULT amrt__conn_call(AmrtConn *c, amrt__wire_buf *b, AmrtMsg *reply, bool can
         amrt__wire_header_put(b->data, &h);
     }
     if (!sealed || amrt__conn_send(c, b) != 0) {
+        bool ours = false;
         amrt__mutex_lock(&c->lock);
         for (AmrtPending **pp = &c->pending; *pp; pp = &(*pp)->next)
             if (*pp == &p) {
                 *pp = p.next;
+                ours = true;
                 break;
             }
         amrt__mutex_unlock(&c->lock);
-        amrt__cond_destroy(&p.cond);
+        if (!ours)
+            pending_wait(&p, -1);       /* the connection's end took it: let it finish with p */
         return RPC_E_SERVER_DIED_DNE;   /* it did not reach the server */
     }
-    bool cancel_sent = false;
-    amrt__mutex_lock(&c->lock);
-    while (!p.done) {
-        if (cancel_poll && !cancel_sent) {
-            struct timespec ts;
-            amrt__deadline(&ts, 5);
-            pthread_cond_timedwait(&p.cond, &c->lock, &ts);
-            if (!p.done && CoTestCancel() == RPC_E_CALL_CANCELED) {
-                cancel_sent = true;     /* J7: the server's CoTestCancel will say so */
-                amrt__mutex_unlock(&c->lock);
+    if (cancel_poll) {
+        /* J7: look at CoTestCancel every 5 ms; once canceled, the server's CoTestCancel will say so */
+        while (!pending_wait(&p, 5))
+            if (CoTestCancel() == RPC_E_CALL_CANCELED) {
                 amrt__wire_header ch = head_of(M_CANCEL, p.id, S_OK, 0);
                 amrt__conn_send_small(c, &ch, NULL, 0);
-                amrt__mutex_lock(&c->lock);
+                break;
             }
-        } else {
-            amrt__cond_wait(&p.cond, &c->lock);
-        }
     }
-    amrt__mutex_unlock(&c->lock);
-    amrt__cond_destroy(&p.cond);
+    pending_wait(&p, -1);
     if (p.fail)
         return p.fail;
     *reply = p.reply;

@@ -84,9 +84,11 @@ typedef struct AmrtConn {
  * with the reply (which it keeps) or why the connection went */
 struct AmrtPending {
     uint64_t id;
-    bool done;
+    bool done;                  /* a call object's (c->lock) */
+    /* a synchronous call's: P_WAIT, P_SLEEP (its thread sleeps on the
+     * word, a futex), P_DONE (reply or fail set before, release) */
+    atomic_uint state;
     HRESULT fail;               /* the connection went: why (the reply is empty) */
-    pthread_cond_t cond;
     AmrtMsg reply;
     void (*complete)(AmrtPending *p, AmrtMsg *reply, HRESULT fail);
     AmrtPending *next;
