@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,44 @@ static HRESULT STDMETHODCALLTYPE k_byiid(IKinds *This, REFIID riid, void **ppv) 
 static IKindsVtbl kvtbl = { k_qi, k_addref, k_release, k_scalars, k_structs, k_strings, k_guids, k_arrays, k_varying,
                             k_unique, k_objects, k_byiid };
 
+static WCHAR *wdup_a(const char *a)
+{
+    size_t n = strlen(a);
+    WCHAR *w = CoTaskMemAlloc((n + 1) * sizeof(WCHAR));
+    if (w)
+        for (size_t i = 0; i <= n; i++)
+            w[i] = (WCHAR)(unsigned char)a[i];
+    return w;
+}
+static WCHAR *wdup(const WCHAR *s)
+{
+    size_t n = 0;
+    while (s[n])
+        n++;
+    WCHAR *w = CoTaskMemAlloc((n + 1) * sizeof(WCHAR));
+    if (w)
+        memcpy(w, s, (n + 1) * sizeof(WCHAR));
+    return w;
+}
+static bool wstr_is(const WCHAR *a, const char *b)
+{
+    if (!a)
+        return false;
+    size_t i = 0;
+    for (; b[i]; i++)
+        if (a[i] != (WCHAR)(unsigned char)b[i])
+            return false;
+    return a[i] == 0;
+}
+static BSTR bstr_a(const char *a)
+{
+    size_t n = strlen(a);
+    BSTR b = SysAllocStringLen(NULL, (UINT)n);
+    if (b)
+        for (size_t i = 0; i < n; i++)
+            b[i] = (OLECHAR)(unsigned char)a[i];
+    return b;
+}
 static BSTR bstr_twice(BSTR s)
 {
     UINT n = SysStringLen(s);
@@ -148,8 +187,31 @@ static BSTR bstr_twice(BSTR s)
 }
 static HRESULT STDMETHODCALLTYPE d_named(IDeep *This, const NAMED *in, NAMED *out, NAMED *io)
 {
-    (void)This; (void)in; (void)out; (void)io;
-    return E_NOTIMPL;
+    (void)This;
+    /* the whole list, the sibling-sized array, the BSTR and the object arrive */
+    if (!in->next || in->next->id != 7 || !wstr_is(in->next->name, "beta") || in->next->next)
+        return E_FAIL;
+    if (SysStringLen(in->note) != 4 || !wstr_is(in->note, "memo") || !in->owner || in->count != 3)
+        return E_FAIL;
+    out->id = in->id + 1;
+    out->name = wdup(in->name);
+    out->note = SysAllocStringLen(in->note, SysStringLen(in->note));
+    out->count = in->count;
+    out->values = CoTaskMemAlloc(in->count * sizeof(LONG));
+    for (ULONG i = 0; i < in->count; i++)
+        out->values[i] = in->values[i] * 2;
+    out->owner = in->owner;
+    IUnknown_AddRef(out->owner);
+    out->next = CoTaskMemAlloc(sizeof(NAMED));
+    memset(out->next, 0, sizeof(NAMED));
+    out->next->id = in->next->id + 1;
+    /* [in, out]: the callee frees and replaces what the caller passed */
+    CoTaskMemFree(io->name);
+    io->name = wdup_a("changed");
+    SysReAllocString(&io->note, (const OLECHAR[]){ 'n', 'o', 't', 'e', 'd', 0 });
+    for (ULONG i = 0; i < io->count; i++)
+        io->values[i] += 100;
+    return S_OK;
 }
 static HRESULT STDMETHODCALLTYPE d_holder(IDeep *This, HOLDER h, LONG *sum)
 {
@@ -249,23 +311,67 @@ static HRESULT STDMETHODCALLTYPE d_names(IDeep *This, ULONG n, LPSTR *in, LPWSTR
 static HRESULT STDMETHODCALLTYPE d_conformant(IDeep *This, const FORMAT *format, const ROSTER *roster, ULONG *sum,
                                               FORMAT *copy)
 {
-    (void)This; (void)format; (void)roster; (void)sum; (void)copy;
-    return E_NOTIMPL;
+    (void)This;
+    const DEVICE *dev = format->device;
+    ULONG s = 0, bytes = dev ? dev->size - sizeof(DWORD) - sizeof(WORD) : 0;
+    for (ULONG i = 0; i < bytes; i++)
+        s += dev->data[i];
+    for (ULONG i = 0; i < roster->n; i++)
+        for (ULONG j = 0; roster->names[i][j]; j++)
+            s += 1000;
+    *sum = s + (wstr_is(roster->title, "team") ? 1000000 : 0);
+    copy->id = format->id;
+    copy->device = NULL;
+    if (dev) {
+        copy->device = CoTaskMemAlloc(offsetof(DEVICE, data) + bytes);
+        memcpy(copy->device, dev, offsetof(DEVICE, data) + bytes);
+    }
+    return S_OK;
 }
 static HRESULT STDMETHODCALLTYPE d_handles(IDeep *This, HANDLE h, HTHING t, HTHING *back)
 {
-    (void)This; (void)h; (void)t; (void)back;
-    return E_NOTIMPL;
+    (void)This;
+    /* h: a descriptor (J16), the server's own duplicate; it writes a byte to it */
+    if (h && write((int)(intptr_t)h, "x", 1) != 1)
+        return E_HANDLE;
+    *back = (HTHING)((intptr_t)t + (h ? 1 : 0));
+    return S_OK;
 }
 static HRESULT STDMETHODCALLTYPE d_medium(IDeep *This, const MEDIUM *in, MEDIUM *out)
 {
-    (void)This; (void)in; (void)out;
-    return E_NOTIMPL;
+    (void)This;
+    out->tymed = in->tymed;
+    if (in->tymed == 1)
+        out->u.handle = in->u.handle;
+    if (in->tymed == 2)
+        out->u.file = wdup(in->u.file);
+    if (in->tymed == 3) {
+        out->u.stream = in->u.stream;
+        IUnknown_AddRef(out->u.stream);
+    }
+    out->release = in->release;
+    if (out->release)
+        IUnknown_AddRef(out->release);
+    return S_OK;
 }
 static HRESULT STDMETHODCALLTYPE d_inout(IDeep *This, LPWSTR *text, LONG kind, VALUE *v, TAGGED *t)
 {
-    (void)This; (void)text; (void)kind; (void)v; (void)t;
-    return E_NOTIMPL;
+    (void)This;
+    bool was = wstr_is(*text, "old");
+    CoTaskMemFree(*text);
+    *text = wdup_a(was ? "new" : "?");
+    if (kind == 2) {
+        CoTaskMemFree(v->s);
+        v->s = wdup_a("replaced");
+    }
+    if (kind == 3) {
+        v->n->id += 100;
+        CoTaskMemFree(v->n->name);
+        v->n->name = wdup_a("renamed");
+    }
+    if (t->kind == 2)
+        SysReAllocString(&t->u.b, (const OLECHAR[]){ 'b', 's', 't', 'r', '2', 0 });
+    return S_OK;
 }
 static HRESULT STDMETHODCALLTYPE d_typed(IDeep *This, IKinds *k, IKinds **back, LONG *a, LONG *b, LONG *sum)
 {
@@ -356,17 +462,6 @@ static ULONG STDMETHODCALLTYPE l_addref(IUnknown *This) { return (ULONG)atomic_f
 static ULONG STDMETHODCALLTYPE l_release(IUnknown *This) { return (ULONG)atomic_fetch_sub(&((Local *)This)->refs, 1) - 1; }
 static IUnknownVtbl lvtbl = { l_qi, l_addref, l_release };
 
-static bool wstr_eq(const WCHAR *a, const char *b)
-{
-    if (!a)
-        return false;
-    size_t i = 0;
-    for (; b[i]; i++)
-        if (a[i] != (WCHAR)(unsigned char)b[i])
-            return false;
-    return a[i] == 0;
-}
-
 static void kinds_sync(IKinds *k)
 {
     double total = 0;
@@ -380,7 +475,7 @@ static void kinds_sync(IKinds *k)
     static const WCHAR abc[] = { 'a', 'b', 'c', 0 };
     EXPECT_HR(S_OK, IKinds_Strings(k, "hello", abc, &copy, &wcopy));
     EXPECT(copy && strcmp(copy, "hello!") == 0);
-    EXPECT(wstr_eq(wcopy, "cba"));
+    EXPECT(wstr_is(wcopy, "cba"));
     CoTaskMemFree(copy);
     CoTaskMemFree(wcopy);
     IID got;
@@ -457,7 +552,7 @@ static void kinds_async(IKinds *k)
     static const WCHAR yz[] = { 'y', 'z', 0 }, q[] = { 'q', 0 };
     EXPECT_HR(S_OK, AsyncIKinds_Begin_Strings(c, "x", yz));
     EXPECT_HR(S_OK, AsyncIKinds_Finish_Strings(c, &copy, &wcopy));
-    EXPECT(copy && strcmp(copy, "x!") == 0 && wstr_eq(wcopy, "zy"));
+    EXPECT(copy && strcmp(copy, "x!") == 0 && wstr_is(wcopy, "zy"));
     CoTaskMemFree(copy);
     CoTaskMemFree(wcopy);
     /* released with a call in flight (J8) */
@@ -485,7 +580,7 @@ static void deep_sync(IDeep *d)
     v.s = txt;
     memset(&out, 0, sizeof out);
     EXPECT_HR(S_OK, IDeep_Value(d, 2, &v, &kind, &out));
-    EXPECT(kind == 2 && wstr_eq(out.s, "hi"));
+    EXPECT(kind == 2 && wstr_is(out.s, "hi"));
     if (kind == 2)
         CoTaskMemFree(out.s);
     PAIR pin[3], pout[3];
@@ -528,7 +623,7 @@ static void deep_sync(IDeep *d)
     LPSTR names[2] = { "ab", "cde" };
     LPWSTR wn[2] = { NULL, NULL };
     EXPECT_HR(S_OK, IDeep_Names(d, 2, names, wn));
-    EXPECT(wstr_eq(wn[0], "ab") && wstr_eq(wn[1], "cde"));
+    EXPECT(wstr_is(wn[0], "ab") && wstr_is(wn[1], "cde"));
     CoTaskMemFree(wn[0]);
     CoTaskMemFree(wn[1]);
     /* [ptr]: the same pointer twice arrives as one */
@@ -536,6 +631,229 @@ static void deep_sync(IDeep *d)
     IKinds *back = NULL;
     EXPECT_HR(S_OK, IDeep_Typed(d, NULL, &back, &a, &a, &sum));
     EXPECT(sum == 6 && back == NULL);
+}
+
+/* ---- the members with pointers inside, each direction, sync and through a call object */
+
+static void named_free(NAMED *n)
+{
+    CoTaskMemFree(n->name);
+    SysFreeString(n->note);
+    CoTaskMemFree(n->values);
+    if (n->owner)
+        IUnknown_Release(n->owner);
+    if (n->next) {
+        named_free(n->next);
+        CoTaskMemFree(n->next);
+    }
+    memset(n, 0, sizeof *n);
+}
+
+/* in: a two-node list with an owner; io: an [in, out] NAMED the callee replaces */
+static void named_args(NAMED *in, NAMED *second, LONG *vals, NAMED *io, IUnknown *owner)
+{
+    static WCHAR alpha[] = { 'a', 'l', 'p', 'h', 'a', 0 }, beta[] = { 'b', 'e', 't', 'a', 0 };
+    memset(second, 0, sizeof *second);
+    second->id = 7;
+    second->name = beta;
+    memset(in, 0, sizeof *in);
+    in->id = 1;
+    in->name = alpha;
+    in->note = bstr_a("memo");
+    in->count = 3;
+    in->values = vals;
+    in->owner = owner;
+    in->next = second;
+    memset(io, 0, sizeof *io);
+    io->name = wdup_a("start");
+    io->note = bstr_a("n");
+    io->count = 2;
+    io->values = CoTaskMemAlloc(2 * sizeof(LONG));
+    io->values[0] = 1;
+    io->values[1] = 2;
+}
+static void named_check(const NAMED *out, const NAMED *io, IUnknown *owner)
+{
+    EXPECT(out->id == 2 && wstr_is(out->name, "alpha") && SysStringLen(out->note) == 4 && out->count == 3);
+    EXPECT(out->values && out->values[0] == 20 && out->values[2] == 60);
+    EXPECT(out->owner == owner);            /* the caller's own object comes home as itself */
+    EXPECT(out->next && out->next->id == 8 && !out->next->next && !out->next->name);
+    EXPECT(wstr_is(io->name, "changed") && wstr_is(io->note, "noted") && io->count == 2);
+    EXPECT(io->values && io->values[0] == 101 && io->values[1] == 102);
+}
+
+static void deep_more(IDeep *d)
+{
+    Local owner = { { &lvtbl }, 1 };
+    NAMED in, second, io, out;
+    LONG vals[3] = { 10, 20, 30 };
+    named_args(&in, &second, vals, &io, &owner.iface);
+    memset(&out, 0, sizeof out);
+    EXPECT_HR(S_OK, IDeep_Named(d, &in, &out, &io));
+    named_check(&out, &io, &owner.iface);
+    SysFreeString(in.note);
+    named_free(&out);
+    named_free(&io);
+    EXPECT(atomic_load(&owner.refs) == 1);   /* every reference the server took was released */
+
+    /* a conformant structure through a [unique] pointer, a conformant tail of strings */
+    unsigned char devbuf[offsetof(DEVICE, data) + 4];
+    DEVICE *dev = (DEVICE *)(void *)devbuf;
+    dev->size = sizeof(DWORD) + sizeof(WORD) + 4;
+    dev->offset = 9;
+    for (int i = 0; i < 4; i++)
+        dev->data[i] = (BYTE)(i + 1);
+    FORMAT f = { 5, dev }, copy = { 0, NULL };
+    unsigned char rbuf[offsetof(ROSTER, names) + 2 * sizeof(LPWSTR)];
+    ROSTER *r = (ROSTER *)(void *)rbuf;
+    WCHAR team[] = { 't', 'e', 'a', 'm', 0 }, ab[] = { 'a', 'b', 0 }, cde[] = { 'c', 'd', 'e', 0 };
+    r->n = 2;
+    r->title = team;
+    r->names[0] = ab;
+    r->names[1] = cde;
+    ULONG sum = 0;
+    EXPECT_HR(S_OK, IDeep_Conformant(d, &f, r, &sum, &copy));
+    EXPECT(sum == 1000000 + 5000 + 10);
+    EXPECT(copy.id == 5 && copy.device && copy.device->size == dev->size && copy.device->offset == 9 &&
+           copy.device->data[3] == 4);
+    CoTaskMemFree(copy.device);
+    /* NULL [unique] member: arrives NULL, and comes back NULL */
+    f.device = NULL;
+    copy.device = dev;
+    r->title = NULL;
+    EXPECT_HR(S_OK, IDeep_Conformant(d, &f, r, &sum, &copy));
+    EXPECT(sum == 5000 && copy.device == NULL);
+
+    /* a descriptor (J16) and a wire_marshal handle by value */
+    int p[2];
+    if (pipe(p) == 0) {
+        HTHING back = NULL;
+        EXPECT_HR(S_OK, IDeep_Handles(d, (HANDLE)(intptr_t)p[1], (HTHING)(intptr_t)0x1000, &back));
+        EXPECT((intptr_t)back == 0x1001);
+        char c = 0;
+        EXPECT(read(p[0], &c, 1) == 1 && c == 'x');
+        EXPECT_HR(S_OK, IDeep_Handles(d, NULL, (HTHING)(intptr_t)0x2000, &back));
+        EXPECT((intptr_t)back == 0x2000);
+        close(p[0]);
+        close(p[1]);
+    }
+
+    /* the anonymous union member of a MEDIUM, each arm, and a NULL [unique] object */
+    for (DWORD tymed = 1; tymed <= 4; tymed++) {
+        MEDIUM m, mo;
+        memset(&m, 0, sizeof m);
+        memset(&mo, 0, sizeof mo);
+        WCHAR file[] = { 'f', '.', 't', 0 };
+        m.tymed = tymed;
+        if (tymed == 1)
+            m.u.handle = (HTHING)(intptr_t)77;
+        if (tymed == 2)
+            m.u.file = file;
+        if (tymed == 3)
+            m.u.stream = &owner.iface;
+        m.release = tymed == 4 ? NULL : &owner.iface;
+        EXPECT_HR(S_OK, IDeep_Medium(d, &m, &mo));
+        EXPECT(mo.tymed == tymed && mo.release == m.release);
+        if (tymed == 1)
+            EXPECT((intptr_t)mo.u.handle == 77);
+        if (tymed == 2) {
+            EXPECT(wstr_is(mo.u.file, "f.t"));
+            CoTaskMemFree(mo.u.file);
+        }
+        if (tymed == 3) {
+            EXPECT(mo.u.stream == &owner.iface);
+            if (mo.u.stream)
+                IUnknown_Release(mo.u.stream);
+        }
+        if (mo.release)
+            IUnknown_Release(mo.release);
+    }
+    EXPECT(atomic_load(&owner.refs) == 1);
+
+    /* [in, out] of every shape: the callee frees and replaces */
+    LPWSTR text = wdup_a("old");
+    VALUE v;
+    v.s = wdup_a("was");
+    TAGGED t = { 2, { 0 } };
+    t.u.b = bstr_a("bstr1");
+    EXPECT_HR(S_OK, IDeep_InOut(d, &text, 2, &v, &t));
+    EXPECT(wstr_is(text, "new") && wstr_is(v.s, "replaced") && t.kind == 2 && wstr_is(t.u.b, "bstr2"));
+    CoTaskMemFree(v.s);
+    SysFreeString(t.u.b);
+    /* the union's pointer arm: [in, out] memory is the caller's CoTaskMemAlloc, which the call may replace */
+    v.n = CoTaskMemAlloc(sizeof(NAMED));
+    memset(v.n, 0, sizeof(NAMED));
+    v.n->id = 4;
+    v.n->name = wdup_a("nm");
+    t.kind = 1;
+    t.u.i = 9;
+    EXPECT_HR(S_OK, IDeep_InOut(d, &text, 3, &v, &t));
+    EXPECT(wstr_is(text, "?") && v.n && v.n->id == 104 && wstr_is(v.n->name, "renamed") && t.kind == 1 && t.u.i == 9);
+    if (v.n) {
+        named_free(v.n);
+        CoTaskMemFree(v.n);
+    }
+    CoTaskMemFree(text);
+}
+
+static void deep_async(IDeep *d)
+{
+    ICallFactory *cf = NULL;
+    AsyncIDeep *c = NULL;
+    EXPECT_HR(S_OK, IDeep_QueryInterface(d, &IID_ICallFactory, (void **)&cf));
+    if (!cf)
+        return;
+    EXPECT_HR(S_OK, ICallFactory_CreateCall(cf, &IID_AsyncIDeep, NULL, &IID_AsyncIDeep, (IUnknown **)&c));
+    ICallFactory_Release(cf);
+    if (!c)
+        return;
+    Local owner = { { &lvtbl }, 1 };
+    NAMED in, second, io, out;
+    LONG vals[3] = { 10, 20, 30 };
+    named_args(&in, &second, vals, &io, &owner.iface);
+    memset(&out, 0, sizeof out);
+    EXPECT_HR(S_OK, AsyncIDeep_Begin_Named(c, &in, &io));
+    EXPECT_HR(S_OK, AsyncIDeep_Finish_Named(c, &out, &io));
+    named_check(&out, &io, &owner.iface);
+    SysFreeString(in.note);
+    named_free(&out);
+    named_free(&io);
+
+    int p[2];
+    if (pipe(p) == 0) {
+        HTHING back = NULL;
+        EXPECT_HR(S_OK, AsyncIDeep_Begin_Handles(c, (HANDLE)(intptr_t)p[1], (HTHING)(intptr_t)0x1000));
+        EXPECT_HR(S_OK, AsyncIDeep_Finish_Handles(c, &back));
+        char ch = 0;
+        EXPECT((intptr_t)back == 0x1001 && read(p[0], &ch, 1) == 1 && ch == 'x');
+        close(p[0]);
+        close(p[1]);
+    }
+
+    MEDIUM m, mo;
+    memset(&m, 0, sizeof m);
+    memset(&mo, 0, sizeof mo);
+    m.tymed = 3;
+    m.u.stream = &owner.iface;
+    EXPECT_HR(S_OK, AsyncIDeep_Begin_Medium(c, &m));
+    EXPECT_HR(S_OK, AsyncIDeep_Finish_Medium(c, &mo));
+    EXPECT(mo.tymed == 3 && mo.u.stream == &owner.iface && mo.release == NULL);
+    if (mo.u.stream)
+        IUnknown_Release(mo.u.stream);
+
+    LPWSTR text = wdup_a("old");
+    VALUE v;
+    v.s = wdup_a("was");
+    TAGGED t = { 2, { 0 } };
+    t.u.b = bstr_a("bstr1");
+    EXPECT_HR(S_OK, AsyncIDeep_Begin_InOut(c, &text, 2, &v, &t));
+    EXPECT_HR(S_OK, AsyncIDeep_Finish_InOut(c, &text, &v, &t));
+    EXPECT(wstr_is(text, "new") && wstr_is(v.s, "replaced") && wstr_is(t.u.b, "bstr2"));
+    CoTaskMemFree(text);
+    CoTaskMemFree(v.s);
+    SysFreeString(t.u.b);
+    AsyncIDeep_Release(c);
+    EXPECT(atomic_load(&owner.refs) == 1);
 }
 
 static int client(void)
@@ -554,6 +872,8 @@ static int client(void)
     EXPECT_HR(S_OK, IKinds_QueryInterface(k, &IID_IDeep, (void **)&d));
     if (d) {
         deep_sync(d);
+        deep_more(d);
+        deep_async(d);
         IDeep_Release(d);
     }
     IKinds_Release(k);

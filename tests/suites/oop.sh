@@ -305,7 +305,7 @@ if wait_for "$DIR/server.out" '^ready'; then
     SRV_PID=$(sed -n 's/^ready //p' "$DIR/server.out")
     limit 120 "$KINDS_BIN" client >> "$DIR/client.out" 2>&1 || rc=$?
     stop_server term
-    report "J4 kinds.idl across the boundary: scalars, structs, strings, GUIDs, arrays, varying, unique, objects, iid_is, unions, BSTRs, size expressions, first_is/last_is, callee-allocated, string arrays, [ptr] aliasing" "$rc"
+    report "J4 kinds.idl across the boundary: scalars, structs, strings, GUIDs, arrays, varying, unique, objects, iid_is, unions, BSTRs, size expressions, first_is/last_is, callee-allocated, string arrays, [ptr] aliasing, NAMED lists with objects, conformant structures and NULL [unique], descriptors (J16), MEDIUM unions, [in, out] replaced, sync and async" "$rc"
 else
     stop_server term; fail "J4 kinds.idl across the boundary" "the server did not register" "$DIR/server.err"
 fi
