@@ -339,7 +339,8 @@ static const IClassFactoryVtbl rf_vtbl = { rf_qi, rf_addref, rf_release, rf_crea
 
 /* CoCreateInstance / CoGetClassObject with CLSCTX_LOCAL_SERVER for a class
  * this process does not have (J1, J2). */
-HRESULT amrt__activate(const CLSID *clsid, const IID *iid, bool factory, void **ppv)
+/* *revoked: the server itself, not the lookup, answered REGDB_E_CLASSNOTREG */
+static HRESULT activate_once(const CLSID *clsid, const IID *iid, bool factory, void **ppv, bool *revoked)
 {
     char dir[96], name[37], link[160], exe[PATH_MAX];
     *ppv = NULL;
@@ -358,8 +359,15 @@ HRESULT amrt__activate(const CLSID *clsid, const IID *iid, bool factory, void **
             return CO_E_SERVER_EXEC_FAILURE;
         struct timespec deadline;
         amrt__deadline(&deadline, start_timeout_ms());
+        char own[160];
+        snprintf(own, sizeof own, "%s/server-%d.sock", dir, (int)pid);
         for (;;) {
             hr = amrt__conn_get(link, &c);
+            /* two clients that found no server start two; the one that
+             * loses the race for the link serves no link, and the winner
+             * may end before this client looks: ask ours at its own socket */
+            if (hr == REGDB_E_CLASSNOTREG)
+                hr = amrt__conn_get(own, &c);
             if (hr != REGDB_E_CLASSNOTREG)
                 break;
             if (kill(pid, 0) != 0 && errno == ESRCH)
@@ -374,6 +382,7 @@ HRESULT amrt__activate(const CLSID *clsid, const IID *iid, bool factory, void **
     if (!factory) {
         hr = amrt__remote_create(c, clsid, iid, ppv);
         amrt__conn_release(c);
+        *revoked = hr == REGDB_E_CLASSNOTREG;
         return hr;
     }
     RemoteFactory *rf = amrt__calloc(sizeof *rf);
@@ -388,4 +397,28 @@ HRESULT amrt__activate(const CLSID *clsid, const IID *iid, bool factory, void **
     hr = rf_qi(&rf->cf, iid, ppv);
     rf_release(&rf->cf);
     return hr;
+}
+
+/* A server decides to end (its last object released) and revokes its class
+ * while a second client activates: the client may reach it between the two
+ * and hear "class not registered" from a process that is going away, or lose
+ * the connection with the activation in flight. Neither means the class
+ * cannot be had: the server's rendezvous link is gone or about to go, so the
+ * activation starts over (a live server again, or a new one from the class
+ * file), for as long as a server start may take. CoGetClassObject's
+ * factory asks the server nothing until CreateInstance: one try. */
+HRESULT amrt__activate(const CLSID *clsid, const IID *iid, bool factory, void **ppv)
+{
+    struct timespec deadline;
+    amrt__deadline(&deadline, start_timeout_ms());
+    for (;;) {
+        bool revoked = false;
+        HRESULT hr = activate_once(clsid, iid, factory, ppv, &revoked);
+        bool going = hr == RPC_E_DISCONNECTED || hr == RPC_E_SERVER_DIED_DNE || hr == RPC_E_SERVER_DIED;
+        /* CLASSNOTREG from the server (its class revoked) is retried; from
+         * the lookup (no server, no class file) it is final */
+        if (!(going || revoked) || amrt__ms_left(&deadline) == 0)
+            return hr;
+        nanosleep(&(struct timespec){ 0, 2000000 }, NULL);
+    }
 }

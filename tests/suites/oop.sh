@@ -354,4 +354,35 @@ else
     ok "J2 stream_server ends with an object released at once (5 rounds)"
 fi
 
+# activation against a server that is deciding to end (J2): stream_server
+# ends with its last object; a second client activating at that moment must
+# reach a live server or start a new one, never hear REGDB_E_CLASSNOTREG or
+# hang. Two clients a few ms apart, 20 rounds, each client under a limit.
+setup activate-race
+export AMIDL_CLASS_PATH=$PWD/$BUILD/samples/simplestream/classes
+why=
+for round in $(seq 1 20); do
+    limit 30 "$CLI_BIN" touch 5e2f3b1a-7c4d-4e8f-9a0b-1c2d3e4f5a62 >> "$DIR/client.out" 2>&1 &
+    first=$!
+    sleep "0.00$((round % 10))"
+    rc=0
+    limit 30 "$CLI_BIN" touch 5e2f3b1a-7c4d-4e8f-9a0b-1c2d3e4f5a62 >> "$DIR/client.out" 2>&1 || rc=$?
+    [ $rc -eq 0 ] || why="round $round: the second client: $(status_text $rc)"
+    rc=0
+    wait "$first" || rc=$?
+    [ $rc -eq 0 ] || why="round $round: the first client: $(status_text $rc)"
+    [ -z "$why" ] || break
+done
+# two clients that both found no server start two: the one that lost the
+# rendezvous serves nobody; end whatever is left
+for s in "$DIR"/run/server-*.sock; do
+    p=${s##*/server-}; p=${p%.sock}
+    case $p in ''|*[!0-9]*) ;; *) kill "$p" 2>/dev/null ;; esac
+done
+if [ -n "$why" ]; then
+    fail "J2 activation while the server ends: a live server or a new one (20 rounds)" "$why" "$DIR/client.out"
+else
+    ok "J2 activation while the server ends: a live server or a new one (20 rounds)"
+fi
+
 suite_end
