@@ -422,17 +422,19 @@ static void print_params(Emitter *e, Buf *b, Var *m, const char *this_type, bool
     buf_putc(b, ')');
 }
 
-/* the chain root..t, so inherited methods come first */
-static int iface_chain(Type *t, Type **chain, int max)
+/* the chain root..t, so inherited methods come first; in the arena, as
+ * long as the chain is (a fixed array of 256 cut deeper chains short: a
+ * vtable without IUnknown's methods) */
+static int iface_chain(Emitter *e, Type *t, Type ***chain)
 {
     int n = 0;
-    for (Type *x = t; x && n < max; x = x->base)
-        chain[n++] = x;
-    for (int i = 0; i < n / 2; i++) {
-        Type *tmp = chain[i];
-        chain[i] = chain[n - 1 - i];
-        chain[n - 1 - i] = tmp;
-    }
+    for (Type *x = t; x; x = x->base)
+        n++;
+    Type **c = arena_alloc(e->cc->arena, sizeof *c * (size_t)(n ? n : 1));
+    int i = n;
+    for (Type *x = t; x; x = x->base)
+        c[--i] = x;
+    *chain = c;
     return n;
 }
 
@@ -687,8 +689,8 @@ static void print_interface(Emitter *e, Buf *b, Type *t)
         guid_args(b, u);
         buf_puts(b, ");\n");
     }
-    Type *chain[256];
-    int n = iface_chain(t, chain, 256);
+    Type **chain;
+    int n = iface_chain(e, t, &chain);
     print_cxx_class(e, b, t, t->base, t->methods, t->nmethods);
     print_c_vtbl(e, b, t, chain, n, NULL);
     print_macros(e, b, t, chain, n);
@@ -718,8 +720,8 @@ static void print_dispinterface(Emitter *e, Buf *b, Type *t)
         guid_args(b, u);
         buf_puts(b, ")\n#endif\n");
     }
-    Type *chain[256];
-    int n = disp ? iface_chain(disp, chain, 256) : 0;
+    Type **chain = NULL;
+    int n = disp ? iface_chain(e, disp, &chain) : 0;
     print_c_vtbl(e, b, t, chain, n, NULL);
     print_macros(e, b, t, chain, n);
     buf_printf(b, "#endif\n\n#endif  /* __%s_DISPINTERFACE_DEFINED__ */\n\n", t->name);

@@ -10,6 +10,7 @@
  */
 #include "parse.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -629,40 +630,90 @@ static void check_stmts(Ctx *c, Stmt **stmts, int n)
  * to just before the first interface deriving from it (the headers and
  * the glue print in order). A base declared ahead and defined later, as
  * widl accepts it, keeps widl's order (the header prints the base first). */
-static void place_stmt(Stmt **in, int n, int i, bool *done, Stmt **out, int *k, int depth)
+/* interface statements sorted by their type, to find a base's statement
+ * by bisection (a scan of the file for each one was quadratic) */
+typedef struct { Type *type; int idx; } IfaceIdx;
+
+static int iface_idx_cmp(const void *pa, const void *pb)
 {
-    if (done[i])
-        return;
-    done[i] = true;
-    Stmt *s = in[i];
-    Type *b = s->kind == ST_INTERFACE ? type_strip_alias(s->type->base) : NULL;
-    if (b && b->named_as_base && depth < MAX_NEST_DEPTH)
-        for (int j = 0; j < n; j++)
-            if (!done[j] && in[j]->kind == ST_INTERFACE && in[j]->type == b) {
-                place_stmt(in, n, j, done, out, k, depth + 1);
-                break;
-            }
-    out[(*k)++] = s;
+    const IfaceIdx *a = pa, *b = pb;
+    if (a->type != b->type)
+        return (uintptr_t)a->type < (uintptr_t)b->type ? -1 : 1;
+    return a->idx - b->idx;
+}
+
+/* the first statement not placed yet that defines b, or -1 */
+static int find_iface_stmt(const IfaceIdx *ix, int nix, const bool *done, Type *b)
+{
+    int lo = 0, hi = nix;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if ((uintptr_t)ix[mid].type < (uintptr_t)b)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < nix && ix[lo].type == b; lo++)
+        if (!done[ix[lo].idx])
+            return ix[lo].idx;
+    return -1;
+}
+
+/* statement i after the chain of its late bases, deepest first: a loop
+ * collecting the chain (a recursion, or a depth limit, broke long chains:
+ * past 256 the glue named a base before its definition) */
+static void place_stmt(Stmt **in, int i, bool *done, const IfaceIdx *ix, int nix, Stmt **out, int *k,
+                       PtrVec *chain)
+{
+    chain->n = 0;
+    while (i >= 0 && !done[i]) {
+        done[i] = true;
+        vec_push(chain, in[i]);
+        Type *b = in[i]->kind == ST_INTERFACE ? type_strip_alias(in[i]->type->base) : NULL;
+        i = b && b->named_as_base ? find_iface_stmt(ix, nix, done, b) : -1;
+    }
+    for (int j = chain->n - 1; j >= 0; j--)
+        out[(*k)++] = chain->v[j];
 }
 
 static void order_bases_first(Compiler *cc, Stmt **stmts, int n)
 {
     bool late = false;
-    for (int i = 0; i < n && !late; i++)
+    for (int i = 0; i < n; i++)
         if (stmts[i]->kind == ST_LIBRARY)
             order_bases_first(cc, stmts[i]->stmts, stmts[i]->nstmts);
+    IfaceIdx *ix = arena_alloc(cc->arena, sizeof *ix * (size_t)(n ? n : 1));
+    int nix = 0;
+    for (int i = 0; i < n; i++)
+        if (stmts[i]->kind == ST_INTERFACE)
+            ix[nix++] = (IfaceIdx){ stmts[i]->type, i };
+    qsort(ix, (size_t)nix, sizeof *ix, iface_idx_cmp);
+    /* late: some interface's base is defined by a statement after it */
     for (int i = 0; i < n && !late; i++) {
         Type *b = stmts[i]->kind == ST_INTERFACE ? type_strip_alias(stmts[i]->type->base) : NULL;
-        for (int j = i + 1; b && b->named_as_base && j < n && !late; j++)
-            late = stmts[j]->kind == ST_INTERFACE && stmts[j]->type == b;
+        if (!b || !b->named_as_base)
+            continue;
+        int lo = 0, hi = nix;
+        while (lo < hi) {
+            int mid = lo + (hi - lo) / 2;
+            if ((uintptr_t)ix[mid].type < (uintptr_t)b)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (; lo < nix && ix[lo].type == b && !late; lo++)
+            late = ix[lo].idx > i;
     }
     if (!late)
         return;
     bool *done = arena_alloc(cc->arena, sizeof *done * (size_t)n);
+    memset(done, 0, sizeof *done * (size_t)n);
     Stmt **out = arena_alloc(cc->arena, sizeof *out * (size_t)n);
     int k = 0;
+    PtrVec chain = {0};
     for (int i = 0; i < n; i++)
-        place_stmt(stmts, n, i, done, out, &k, 0);
+        place_stmt(stmts, i, done, ix, nix, out, &k, &chain);
+    vec_free(&chain);
     memcpy(stmts, out, sizeof *out * (size_t)n);
 }
 

@@ -68,4 +68,31 @@ else
 fi
 
 run_harness "test-e2e, glue compiled as C++" "$BUILD/tests/test-e2e-cxx"
+# a chain of 300 interfaces, each deriving from the next one defined after
+# it (a late base, as MIDL accepts), all [async_uuid]: every
+# base is written before its users and every vtable holds the whole chain
+# (past 256 the bases came out of order and the vtables lost IUnknown's
+# methods: glue that did not compile). A 1,000,000-line file: gcc gets
+# 600 s on a loaded machine
+L=$TMP/late
+mkdir -p "$L"
+python3 - "$L/late_async_chain.idl" <<'PYEOF'
+import sys
+n = 300
+with open(sys.argv[1], "w") as f:
+    f.write('import "unknwn.idl";\n')
+    for i in range(n):
+        base = "I%d" % (i + 1) if i < n - 1 else "IUnknown"
+        au = ", async_uuid(5b1c7e03-3a4d-4e5f-8a6b-%012x)" % i
+        f.write("[object, uuid(5b1c7e02-3a4d-4e5f-8a6b-%012x)%s]\n"
+                "interface I%d : %s { HRESULT M%d([in] int a); }\n" % (i, au, i, base, i))
+PYEOF
+rc=0
+limit 120 "$AMIDL" -w --outdir "$L" "$L/late_async_chain.idl" > "$TMP/err" 2>&1 || rc=$?
+if [ "$rc" -eq 0 ]; then
+    CHECK_LIMIT=600 check "late_async_chain_async.c (300 late async bases): gcc -Wall -Wextra -Werror" gcc -std=c11 -Wall -Wextra \
+        -Werror -c -o "$L/late.o" -Iruntime/include -I"$BUILD/runtime/include" -I"$L" "$L/late_async_chain_async.c"
+else
+    fail "amidl late_async_chain.idl (300 late async bases)" "$(status_text "$rc")" "$TMP/err"
+fi
 suite_end
