@@ -642,8 +642,8 @@ static int iface_idx_cmp(const void *pa, const void *pb)
     return a->idx - b->idx;
 }
 
-/* the first statement not placed yet that defines b, or -1 */
-static int find_iface_stmt(const IfaceIdx *ix, int nix, const bool *done, Type *b)
+/* the first entry of ix whose type is not below b */
+static int iface_idx_first(const IfaceIdx *ix, int nix, Type *b)
 {
     int lo = 0, hi = nix;
     while (lo < hi) {
@@ -653,7 +653,13 @@ static int find_iface_stmt(const IfaceIdx *ix, int nix, const bool *done, Type *
         else
             hi = mid;
     }
-    for (; lo < nix && ix[lo].type == b; lo++)
+    return lo;
+}
+
+/* the first statement not placed yet that defines b, or -1 */
+static int find_iface_stmt(const IfaceIdx *ix, int nix, const bool *done, Type *b)
+{
+    for (int lo = iface_idx_first(ix, nix, b); lo < nix && ix[lo].type == b; lo++)
         if (!done[ix[lo].idx])
             return ix[lo].idx;
     return -1;
@@ -693,15 +699,7 @@ static void order_bases_first(Compiler *cc, Stmt **stmts, int n)
         Type *b = stmts[i]->kind == ST_INTERFACE ? type_strip_alias(stmts[i]->type->base) : NULL;
         if (!b || !b->named_as_base)
             continue;
-        int lo = 0, hi = nix;
-        while (lo < hi) {
-            int mid = lo + (hi - lo) / 2;
-            if ((uintptr_t)ix[mid].type < (uintptr_t)b)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        for (; lo < nix && ix[lo].type == b && !late; lo++)
+        for (int lo = iface_idx_first(ix, nix, b); lo < nix && ix[lo].type == b && !late; lo++)
             late = ix[lo].idx > i;
     }
     if (!late)
