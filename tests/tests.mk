@@ -21,10 +21,13 @@ $(TEST_GEN)/kinds.h $(TEST_GEN)/kinds_i.c $(TEST_GEN)/kinds_async.c: tests/e2e/k
 	@mkdir -p $(TEST_GEN)
 	$(AMIDL) -I runtime/idl --outdir $(TEST_GEN) $<
 
-$(BUILD)/tests/test-e2e: tests/runtime/test-e2e.c tests/runtime/task.h $(TEST_GEN)/kinds.h $(BUILD)/lib/libamidlrt.a
+# tests/e2e/deep_server.c: the one IDeep server of test-e2e, test-wire and oop-kinds
+DEEP_SERVER := tests/e2e/deep_server.c tests/e2e/deep_server.h
+
+$(BUILD)/tests/test-e2e: tests/runtime/test-e2e.c tests/runtime/task.h $(TEST_GEN)/kinds.h $(DEEP_SERVER) $(BUILD)/lib/libamidlrt.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -I$(RT_GEN) -I$(TEST_GEN) \
-	    -o $@ $< $(TEST_GEN)/kinds_i.c $(TEST_GEN)/kinds_async.c $(BUILD)/lib/libamidlrt.a -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -I$(RT_GEN) -I$(TEST_GEN) -Itests/e2e \
+	    -o $@ $< tests/e2e/deep_server.c $(TEST_GEN)/kinds_i.c $(TEST_GEN)/kinds_async.c $(BUILD)/lib/libamidlrt.a -lm
 
 $(BUILD)/tests/test-callobj $(BUILD)/tests/test-stress $(BUILD)/tests/test-soak: $(BUILD)/tests/test-%: tests/runtime/test-%.c tests/runtime/task.h tests/runtime/calc_server.h $(TEST_GEN)/calltest.h $(BUILD)/lib/libamidlrt.a
 	@mkdir -p $(dir $@)

@@ -15,10 +15,10 @@ $(BUILD)/tests/oop-server $(BUILD)/tests/oop-client: $(BUILD)/tests/oop-%: tests
 # tests/e2e/kinds.idl's kinds across the boundary (one executable, server and client roles)
 SUITE_BINS += $(BUILD)/tests/oop-kinds
 
-$(BUILD)/tests/oop-kinds: tests/oop/oop-kinds.c $(TEST_GEN)/kinds.h $(BUILD)/lib/libamidlrt.a
+$(BUILD)/tests/oop-kinds: tests/oop/oop-kinds.c $(TEST_GEN)/kinds.h $(DEEP_SERVER) $(BUILD)/lib/libamidlrt.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -I$(RT_GEN) -I$(TEST_GEN) \
-	    -o $@ $< $(TEST_GEN)/kinds_i.c $(TEST_GEN)/kinds_async.c $(BUILD)/lib/libamidlrt.a -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -I$(RT_GEN) -I$(TEST_GEN) -Itests/e2e \
+	    -o $@ $< tests/e2e/deep_server.c $(TEST_GEN)/kinds_i.c $(TEST_GEN)/kinds_async.c $(BUILD)/lib/libamidlrt.a -lm
 
 # the two-process suite again with ASan+UBSan and TSan builds of its programs (suite oop-sanitize)
 OOP_BINS := tests/oop-server tests/oop-client tests/oop-kinds

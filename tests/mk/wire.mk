@@ -14,9 +14,9 @@ WIRE_CFLAGS = $(CFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -I
               -I$(RT_GEN) -I$(TEST_GEN)
 
 $(BUILD)/tests/test-wire: tests/wire/test-wire.c tests/runtime/task.h runtime/src/wire.h $(TEST_GEN)/kinds.h $(TEST_GEN)/wiretest.h \
-        $(BUILD)/lib/libamidlrt.a
+        $(DEEP_SERVER) $(BUILD)/lib/libamidlrt.a
 	@mkdir -p $(dir $@)
-	$(CC) $(WIRE_CFLAGS) -Itests/runtime $(LDFLAGS) -o $@ $< $(WIRE_GLUE) $(BUILD)/lib/libamidlrt.a
+	$(CC) $(WIRE_CFLAGS) -Itests/runtime -Itests/e2e $(LDFLAGS) -o $@ $< tests/e2e/deep_server.c $(WIRE_GLUE) $(BUILD)/lib/libamidlrt.a
 
 $(BUILD)/tests/wire-replay: fuzz/fuzz_wire.c runtime/src/wire.h $(TEST_GEN)/kinds.h $(TEST_GEN)/wiretest.h $(BUILD)/lib/libamidlrt.a
 	@mkdir -p $(dir $@)

@@ -11,6 +11,7 @@
 #define COBJMACROS
 #include "amidlrt.h"
 #include "kinds.h"
+#include "deep_server.h"
 
 #include <math.h>
 #include <poll.h>
@@ -156,16 +157,6 @@ static WCHAR *wdup_a(const char *a)
             w[i] = (WCHAR)(unsigned char)a[i];
     return w;
 }
-static WCHAR *wdup(const WCHAR *s)
-{
-    size_t n = 0;
-    while (s[n])
-        n++;
-    WCHAR *w = CoTaskMemAlloc((n + 1) * sizeof(WCHAR));
-    if (w)
-        memcpy(w, s, (n + 1) * sizeof(WCHAR));
-    return w;
-}
 static bool wstr_is(const WCHAR *a, const char *b)
 {
     if (!a)
@@ -185,214 +176,7 @@ static BSTR bstr_a(const char *a)
             b[i] = (OLECHAR)(unsigned char)a[i];
     return b;
 }
-static BSTR bstr_twice(BSTR s)
-{
-    UINT n = SysStringLen(s);
-    BSTR r = SysAllocStringLen(NULL, 2 * n);
-    if (r)
-        for (UINT i = 0; i < n; i++)
-            r[i] = r[n + i] = s[i];
-    return r;
-}
-static HRESULT STDMETHODCALLTYPE d_named(IDeep *This, const NAMED *in, NAMED *out, NAMED *io)
-{
-    (void)This;
-    /* the whole list, the sibling-sized array, the BSTR and the object arrive */
-    if (!in->next || in->next->id != 7 || !wstr_is(in->next->name, "beta") || in->next->next)
-        return E_FAIL;
-    if (SysStringLen(in->note) != 4 || !wstr_is(in->note, "memo") || !in->owner || in->count != 3)
-        return E_FAIL;
-    out->id = in->id + 1;
-    out->name = wdup(in->name);
-    out->note = SysAllocStringLen(in->note, SysStringLen(in->note));
-    out->count = in->count;
-    out->values = CoTaskMemAlloc(in->count * sizeof(LONG));
-    for (ULONG i = 0; i < in->count; i++)
-        out->values[i] = in->values[i] * 2;
-    out->owner = in->owner;
-    IUnknown_AddRef(out->owner);
-    out->next = CoTaskMemAlloc(sizeof(NAMED));
-    memset(out->next, 0, sizeof(NAMED));
-    out->next->id = in->next->id + 1;
-    /* [in, out]: the callee frees and replaces what the caller passed */
-    CoTaskMemFree(io->name);
-    io->name = wdup_a("changed");
-    SysReAllocString(&io->note, (const OLECHAR[]){ 'n', 'o', 't', 'e', 'd', 0 });
-    for (ULONG i = 0; i < io->count; i++)
-        io->values[i] += 100;
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_holder(IDeep *This, HOLDER h, LONG *sum)
-{
-    (void)This;
-    LONG s = 0;
-    for (int i = 0; i < 2; i++)
-        for (int j = 0; j < 3; j++)
-            s += h.grid[i][j];
-    *sum = s;
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_value(IDeep *This, LONG kind, VALUE *v, LONG *kind_out, VALUE *out)
-{
-    (void)This;
-    *kind_out = kind;
-    if (kind == 1)
-        out->i = v->i + 1;
-    else if (kind == 2) {
-        size_t n = 0;
-        while (v->s[n])
-            n++;
-        out->s = CoTaskMemAlloc((n + 1) * sizeof(WCHAR));
-        memcpy(out->s, v->s, (n + 1) * sizeof(WCHAR));
-    } else
-        return E_INVALIDARG;
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_pairs(IDeep *This, ULONG n, const PAIR *in, PAIR *out)
-{
-    (void)This;
-    for (ULONG i = 0; i < n; i++) {
-        out[i].kind = 1;
-        out[i].v.i = in[i].kind == 1 ? in[i].v.i * 2 : -1;
-    }
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_tagged(IDeep *This, const TAGGED *in, TAGGED *out)
-{
-    (void)This;
-    out->kind = in->kind;
-    if (in->kind == 1)
-        out->u.i = in->u.i + 5;
-    else if (in->kind == 2)
-        out->u.b = bstr_twice(in->u.b);
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_bstrs(IDeep *This, BSTR in, BSTR *out, BSTR *io)
-{
-    (void)This;
-    *out = in ? bstr_twice(in) : NULL;
-    BSTR old = *io;
-    *io = old ? bstr_twice(old) : SysAllocString((const OLECHAR[]){ 'n', 'e', 'w', 0 });
-    SysFreeString(old);
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_exprs(IDeep *This, ULONG n, const SHORT *twice, const LONG *upto, ULONG cb,
-                                         const WCHAR *chars, LONG *sum)
-{
-    (void)This;
-    LONG s = 0;
-    for (ULONG i = 0; i < n * 2 + 1; i++)
-        s += twice[i];
-    for (ULONG i = 0; i <= n; i++)
-        s += upto[i] * 100;
-    for (ULONG i = 0; i < cb / sizeof(WCHAR); i++)
-        s += chars[i] * 10000;
-    *sum = s;
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_window(IDeep *This, ULONG size, ULONG first, ULONG last, LONG *buf)
-{
-    (void)This;
-    for (ULONG i = first; i <= last && i < size; i++)
-        buf[i] = -buf[i];
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_alloc(IDeep *This, ULONG want, ULONG *n, LONG **items)
-{
-    (void)This;
-    *items = CoTaskMemAlloc(want * sizeof(LONG) + 1);
-    for (ULONG i = 0; i < want; i++)
-        (*items)[i] = (LONG)(i * i);
-    *n = want;
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_names(IDeep *This, ULONG n, LPSTR *in, LPWSTR *out)
-{
-    (void)This;
-    for (ULONG i = 0; i < n; i++) {
-        size_t m = strlen(in[i]);
-        out[i] = CoTaskMemAlloc((m + 1) * sizeof(WCHAR));
-        for (size_t j = 0; j <= m; j++)
-            out[i][j] = (WCHAR)(unsigned char)in[i][j];
-    }
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_conformant(IDeep *This, const FORMAT *format, const ROSTER *roster, ULONG *sum,
-                                              FORMAT *copy)
-{
-    (void)This;
-    const DEVICE *dev = format->device;
-    ULONG s = 0, bytes = dev ? dev->size - sizeof(DWORD) - sizeof(WORD) : 0;
-    for (ULONG i = 0; i < bytes; i++)
-        s += dev->data[i];
-    for (ULONG i = 0; i < roster->n; i++)
-        for (ULONG j = 0; roster->names[i][j]; j++)
-            s += 1000;
-    *sum = s + (wstr_is(roster->title, "team") ? 1000000 : 0);
-    copy->id = format->id;
-    copy->device = NULL;
-    if (dev) {
-        copy->device = CoTaskMemAlloc(offsetof(DEVICE, data) + bytes);
-        memcpy(copy->device, dev, offsetof(DEVICE, data) + bytes);
-    }
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_handles(IDeep *This, HANDLE h, HTHING t, HTHING *back)
-{
-    (void)This;
-    /* h: a descriptor (J16), the server's own duplicate; it writes a byte to it */
-    if (h && write((int)(intptr_t)h, "x", 1) != 1)
-        return E_HANDLE;
-    *back = (HTHING)((intptr_t)t + (h ? 1 : 0));
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_medium(IDeep *This, const MEDIUM *in, MEDIUM *out)
-{
-    (void)This;
-    out->tymed = in->tymed;
-    if (in->tymed == 1)
-        out->u.handle = in->u.handle;
-    if (in->tymed == 2)
-        out->u.file = wdup(in->u.file);
-    if (in->tymed == 3) {
-        out->u.stream = in->u.stream;
-        IUnknown_AddRef(out->u.stream);
-    }
-    out->release = in->release;
-    if (out->release)
-        IUnknown_AddRef(out->release);
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_inout(IDeep *This, LPWSTR *text, LONG kind, VALUE *v, TAGGED *t)
-{
-    (void)This;
-    bool was = wstr_is(*text, "old");
-    CoTaskMemFree(*text);
-    *text = wdup_a(was ? "new" : "?");
-    if (kind == 2) {
-        CoTaskMemFree(v->s);
-        v->s = wdup_a("replaced");
-    }
-    if (kind == 3) {
-        v->n->id += 100;
-        CoTaskMemFree(v->n->name);
-        v->n->name = wdup_a("renamed");
-    }
-    if (t->kind == 2)
-        SysReAllocString(&t->u.b, (const OLECHAR[]){ 'b', 's', 't', 'r', '2', 0 });
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_typed(IDeep *This, IKinds *k, IKinds **back, LONG *a, LONG *b, LONG *sum)
-{
-    (void)This;
-    *back = k;
-    if (k)
-        IKinds_AddRef(k);
-    *sum = (a ? *a : 0) + (b ? *b : 0);
-    return S_OK;
-}
-static IDeepVtbl dvtbl = { d_qi, d_addref, d_release, d_named, d_holder, d_value, d_pairs, d_tagged, d_bstrs,
-                           d_exprs, d_window, d_alloc, d_names, d_conformant, d_handles, d_medium, d_inout, d_typed };
+static IDeepVtbl dvtbl = { d_qi, d_addref, d_release, DEEP_SERVER_METHODS };
 
 static HRESULT STDMETHODCALLTYPE f_qi(IClassFactory *This, REFIID riid, void **ppv)
 {
@@ -572,19 +356,25 @@ static void kinds_async(IKinds *k)
 static void deep_sync(IDeep *d)
 {
     HOLDER h;
+    NAMED e0;
     memset(&h, 0, sizeof h);
+    deep_named_make(&h.first, 1000, u"first", 4, NULL);
+    deep_named_make(&e0, 20000, u"e0", 1, NULL);
+    h.extra[0] = &e0;
     for (int i = 0; i < 2; i++)
         for (int j = 0; j < 3; j++)
             h.grid[i][j] = i * 3 + j;
     LONG sum = 0;
     EXPECT_HR(S_OK, IDeep_Holder(d, h, &sum));
-    EXPECT(sum == 15);
+    EXPECT(sum == 1000 + 4 + 20000 + 15);       /* by value: the nested NAMED, its array, the fixed array of pointers */
+    deep_named_free(&h.first);
+    deep_named_free(&e0);
     VALUE v, out;
     LONG kind = 0;
     v.i = 41;
     memset(&out, 0, sizeof out);
     EXPECT_HR(S_OK, IDeep_Value(d, 1, &v, &kind, &out));
-    EXPECT(kind == 1 && out.i == 42);
+    EXPECT(kind == 1 && out.i == 82);
     WCHAR txt[] = { 'h', 'i', 0 };
     v.s = txt;
     memset(&out, 0, sizeof out);
@@ -604,16 +394,16 @@ static void deep_sync(IDeep *d)
     t.u.b = SysAllocStringLen((const OLECHAR[]){ 'a', 0, 'b' }, 3);      /* an embedded NUL */
     memset(&tout, 0, sizeof tout);
     EXPECT_HR(S_OK, IDeep_Tagged(d, &t, &tout));
-    EXPECT(tout.kind == 2 && SysStringLen(tout.u.b) == 6 && tout.u.b[1] == 0 && tout.u.b[5] == 'b');
+    EXPECT(tout.kind == 2 && SysStringLen(tout.u.b) == 3 && tout.u.b[0] == 'a' && tout.u.b[1] == 0 && tout.u.b[2] == 'b');
     SysFreeString(t.u.b);
     if (tout.kind == 2)
         SysFreeString(tout.u.b);
     BSTR bin = SysAllocString((const OLECHAR[]){ 'o', 'k', 0 }), bout = NULL, bio = NULL;
     EXPECT_HR(S_OK, IDeep_Bstrs(d, bin, &bout, &bio));
-    EXPECT(SysStringLen(bout) == 4 && bio && SysStringLen(bio) == 3);
+    EXPECT(SysStringLen(bout) == 2 && bout[1] == 'k' && deep_wequal(bio, u"new value"));
     SysFreeString(bout);
     EXPECT_HR(S_OK, IDeep_Bstrs(d, NULL, &bout, &bio));
-    EXPECT(bout == NULL && SysStringLen(bio) == 6);
+    EXPECT(bout == NULL && deep_wequal(bio, u"new value"));
     SysFreeString(bin);
     SysFreeString(bio);
     SHORT twice[5] = { 1, 2, 3, 4, 5 };
@@ -623,7 +413,7 @@ static void deep_sync(IDeep *d)
     EXPECT(sum == 15 + 300 + 30000);
     LONG win[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
     EXPECT_HR(S_OK, IDeep_Window(d, 8, 2, 4, win));
-    EXPECT(win[1] == 2 && win[2] == -3 && win[4] == -5 && win[5] == 6);
+    EXPECT(win[0] == 1 && win[1] == 2 && win[2] == 30 && win[4] == 50 && win[5] == 6 && win[7] == 8);   /* only [first, last] travels back */
     ULONG n = 0;
     LONG *items = NULL;
     EXPECT_HR(S_OK, IDeep_Alloc(d, 6, &n, &items));
@@ -639,24 +429,11 @@ static void deep_sync(IDeep *d)
     LONG a = 3;
     IKinds *back = NULL;
     EXPECT_HR(S_OK, IDeep_Typed(d, NULL, &back, &a, &a, &sum));
-    EXPECT(sum == 6 && back == NULL);
+    EXPECT(sum == 1006 && back == NULL);
 }
 
 /* ---- the members with pointers inside, each direction, sync and through a call object */
 
-static void named_free(NAMED *n)
-{
-    CoTaskMemFree(n->name);
-    SysFreeString(n->note);
-    CoTaskMemFree(n->values);
-    if (n->owner)
-        IUnknown_Release(n->owner);
-    if (n->next) {
-        named_free(n->next);
-        CoTaskMemFree(n->next);
-    }
-    memset(n, 0, sizeof *n);
-}
 
 /* in: a two-node list with an owner; io: an [in, out] NAMED the callee replaces */
 static void named_args(NAMED *in, NAMED *second, LONG *vals, NAMED *io, IUnknown *owner)
@@ -684,7 +461,7 @@ static void named_args(NAMED *in, NAMED *second, LONG *vals, NAMED *io, IUnknown
 static void named_check(const NAMED *out, const NAMED *io, IUnknown *owner)
 {
     EXPECT(out->id == 2 && wstr_is(out->name, "alpha") && SysStringLen(out->note) == 4 && out->count == 3);
-    EXPECT(out->values && out->values[0] == 20 && out->values[2] == 60);
+    EXPECT(out->values && out->values[0] == 2 && out->values[2] == 6);
     EXPECT(out->owner == owner);            /* the caller's own object comes home as itself */
     EXPECT(out->next && out->next->id == 8 && !out->next->next && !out->next->name);
     EXPECT(wstr_is(io->name, "changed") && wstr_is(io->note, "noted") && io->count == 2);
@@ -695,14 +472,14 @@ static void deep_more(IDeep *d)
 {
     Local owner = { { &lvtbl }, 1 };
     NAMED in, second, io, out;
-    LONG vals[3] = { 10, 20, 30 };
+    LONG vals[3] = { 1, 2, 3 };
     named_args(&in, &second, vals, &io, &owner.iface);
     memset(&out, 0, sizeof out);
     EXPECT_HR(S_OK, IDeep_Named(d, &in, &out, &io));
     named_check(&out, &io, &owner.iface);
     SysFreeString(in.note);
-    named_free(&out);
-    named_free(&io);
+    deep_named_free(&out);
+    deep_named_free(&io);
     EXPECT(refs_settle(&owner.refs, 1));   /* every reference the server took was released */
 
     /* a conformant structure through a [unique] pointer, a conformant tail of strings */
@@ -799,7 +576,7 @@ static void deep_more(IDeep *d)
     EXPECT_HR(S_OK, IDeep_InOut(d, &text, 3, &v, &t));
     EXPECT(wstr_is(text, "?") && v.n && v.n->id == 104 && wstr_is(v.n->name, "renamed") && t.kind == 1 && t.u.i == 9);
     if (v.n) {
-        named_free(v.n);
+        deep_named_free(v.n);
         CoTaskMemFree(v.n);
     }
     CoTaskMemFree(text);
@@ -818,15 +595,15 @@ static void deep_async(IDeep *d)
         return;
     Local owner = { { &lvtbl }, 1 };
     NAMED in, second, io, out;
-    LONG vals[3] = { 10, 20, 30 };
+    LONG vals[3] = { 1, 2, 3 };
     named_args(&in, &second, vals, &io, &owner.iface);
     memset(&out, 0, sizeof out);
     EXPECT_HR(S_OK, AsyncIDeep_Begin_Named(c, &in, &io));
     EXPECT_HR(S_OK, AsyncIDeep_Finish_Named(c, &out, &io));
     named_check(&out, &io, &owner.iface);
     SysFreeString(in.note);
-    named_free(&out);
-    named_free(&io);
+    deep_named_free(&out);
+    deep_named_free(&io);
 
     int p[2];
     if (pipe(p) == 0) {

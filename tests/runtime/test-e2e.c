@@ -3,6 +3,7 @@
  * (this binary also runs under valgrind, ASan+UBSan and TSan). */
 #include "task.h"
 #include "kinds.h"
+#include "deep_server.h"
 
 #include <fcntl.h>
 #include <math.h>
@@ -257,223 +258,7 @@ TEST(iid_is_out)
 /* ==================================================================== IDeep: data with pointers inside */
 
 
-static WCHAR *wdup(const WCHAR *w)
-{
-    if (!w)
-        return NULL;
-    size_t n = 0;
-    while (w[n]) n++;
-    WCHAR *c = CoTaskMemAlloc((n + 1) * sizeof(WCHAR));
-    memcpy(c, w, (n + 1) * sizeof(WCHAR));
-    return c;
-}
-
-static bool wequal(const WCHAR *a, const char16_t *b)
-{
-    if (!a) return false;
-    size_t i = 0;
-    for (; b[i]; i++)
-        if (a[i] != b[i]) return false;
-    return a[i] == 0;
-}
-
-/* what the caller owns after Finish_ (or after building a value) */
-static void named_free(NAMED *n)
-{
-    CoTaskMemFree(n->name);
-    SysFreeString(n->note);
-    CoTaskMemFree(n->values);
-    if (n->owner) IUnknown_Release(n->owner);
-    if (n->next) { named_free(n->next); CoTaskMemFree(n->next); }
-    memset(n, 0, sizeof *n);
-}
-
-/* Set: Named waits until the test clears it. The allocation-failure hook
- * is the whole process's: a test that arms it for a Begin_ must switch it
- * off before the server, on a worker, allocates (its allocations would
- * fail, and this server does not check them). Bounded: 60 s of 1 ms naps. */
-static atomic_int named_gate;
-
-static HRESULT STDMETHODCALLTYPE d_named(IDeep *This, const NAMED *in, NAMED *out, NAMED *io)
-{
-    (void)This;
-    for (int i = 0; atomic_load(&named_gate) && i < 60000; i++)
-        sleep_ms(1);
-    if (atomic_load(&named_gate))
-        return E_FAIL;
-    /* the server sees the whole list, the sibling-sized array and the BSTR */
-    if (!in->next || in->next->id != 7 || !wequal(in->next->name, u"beta") || in->next->next)
-        return E_FAIL;
-    if (SysStringLen(in->note) != 4 || !wequal(in->note, u"memo") || !in->owner)
-        return E_FAIL;
-    out->id = in->id + 1;
-    out->name = wdup(in->name);
-    out->note = SysAllocStringLen(in->note, SysStringLen(in->note));
-    out->count = in->count;
-    out->values = CoTaskMemAlloc(in->count * sizeof(LONG));
-    for (ULONG i = 0; i < in->count; i++) out->values[i] = in->values[i] * 2;
-    out->owner = in->owner;
-    IUnknown_AddRef(out->owner);
-    out->next = CoTaskMemAlloc(sizeof(NAMED));
-    memset(out->next, 0, sizeof(NAMED));
-    out->next->id = in->next->id + 1;
-    /* [in, out]: the callee may free and replace what the caller passed */
-    CoTaskMemFree(io->name);
-    io->name = wdup((const WCHAR *)u"changed");
-    SysReAllocString(&io->note, (const OLECHAR *)u"noted");
-    for (ULONG i = 0; i < io->count; i++) io->values[i] += 100;
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_holder(IDeep *This, HOLDER h, LONG *sum)
-{
-    (void)This;
-    LONG s = h.first.id + h.first.values[h.first.count - 1] + h.extra[0]->id + (h.extra[1] ? h.extra[1]->id : 0);
-    for (int i = 0; i < 2; i++)
-        for (int j = 0; j < 3; j++) s += h.grid[i][j];
-    *sum = s;
-    return S_OK;
-}
-static void value_copy(LONG kind, const VALUE *v, VALUE *out)
-{
-    switch (kind) {
-    case 1: out->i = v->i * 2; break;
-    case 2: out->s = wdup(v->s); break;
-    case 3:
-        out->n = CoTaskMemAlloc(sizeof(NAMED));
-        memset(out->n, 0, sizeof(NAMED));
-        out->n->id = v->n->id + 1;
-        out->n->name = wdup(v->n->name);
-        break;
-    default: break;
-    }
-}
-static HRESULT STDMETHODCALLTYPE d_value(IDeep *This, LONG kind, VALUE *v, LONG *kind_out, VALUE *out)
-{
-    (void)This;
-    *kind_out = kind;
-    value_copy(kind, v, out);
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_pairs(IDeep *This, ULONG n, const PAIR *in, PAIR *out)
-{
-    (void)This;
-    for (ULONG i = 0; i < n; i++) {
-        out[i].kind = in[i].kind;
-        value_copy(in[i].kind, &in[i].v, &out[i].v);
-    }
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_tagged(IDeep *This, const TAGGED *in, TAGGED *out)
-{
-    (void)This;
-    out->kind = in->kind;
-    if (in->kind == 1) out->u.i = in->u.i + 1;
-    if (in->kind == 2) out->u.b = SysAllocStringLen(in->u.b, SysStringLen(in->u.b));
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_bstrs(IDeep *This, BSTR in, BSTR *out, BSTR *io)
-{
-    (void)This;
-    *out = in ? SysAllocStringLen(in, SysStringLen(in)) : NULL;
-    SysReAllocString(io, (const OLECHAR *)u"new value");
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_exprs(IDeep *This, ULONG n, const SHORT *twice, const LONG *upto, ULONG cb,
-                                         const WCHAR *chars, LONG *sum)
-{
-    (void)This;
-    LONG s = 0;
-    for (ULONG i = 0; i < n * 2 + 1; i++) s += twice[i];
-    for (ULONG i = 0; i <= n; i++) s += upto[i] * 100;
-    for (ULONG i = 0; i < cb / sizeof(WCHAR); i++) s += chars[i] * 10000;
-    *sum = s;
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_window(IDeep *This, ULONG size, ULONG first, ULONG last, LONG *buf)
-{
-    (void)This;
-    for (ULONG i = first; i <= last; i++) buf[i] *= 10;
-    buf[0] = -1;                    /* outside [first, last]: not passed back */
-    buf[size - 1] = -1;
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_alloc(IDeep *This, ULONG want, ULONG *n, LONG **items)
-{
-    (void)This;
-    *n = want;
-    *items = CoTaskMemAlloc(want * sizeof(LONG));
-    for (ULONG i = 0; i < want; i++) (*items)[i] = (LONG)(i * i);
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_names(IDeep *This, ULONG n, LPSTR *in, LPWSTR *out)
-{
-    (void)This;
-    for (ULONG i = 0; i < n; i++) {
-        size_t len = strlen(in[i]);
-        out[i] = CoTaskMemAlloc((len + 1) * sizeof(WCHAR));
-        for (size_t k = 0; k <= len; k++) out[i][k] = (WCHAR)(unsigned char)in[i][k];
-    }
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_conformant(IDeep *This, const FORMAT *format, const ROSTER *roster, ULONG *sum,
-                                              FORMAT *copy)
-{
-    (void)This;
-    ULONG s = 0;
-    const DEVICE *d = format->device;
-    for (ULONG i = 0; i < d->size - sizeof(DWORD) - sizeof(WORD); i++) s += d->data[i];
-    for (ULONG i = 0; i < roster->n; i++)
-        for (ULONG k = 0; roster->names[i][k]; k++) s += 1000;     /* 1000 per character */
-    *sum = s + (wequal(roster->title, u"team") ? 1000000 : 0);
-    copy->id = format->id;
-    size_t bytes = offsetof(DEVICE, data) + d->size - sizeof(DWORD) - sizeof(WORD);
-    copy->device = CoTaskMemAlloc(bytes);
-    memcpy(copy->device, d, bytes);
-    return S_OK;
-}
-/* h: a descriptor (J16); the callee writes a byte to it. t: an opaque
- * handle, passed by value. */
-static HRESULT STDMETHODCALLTYPE d_handles(IDeep *This, HANDLE h, HTHING t, HTHING *back)
-{
-    (void)This;
-    if (h && write((int)(intptr_t)h, "x", 1) != 1)
-        return E_HANDLE;
-    *back = (HTHING)((intptr_t)t + (h ? 1 : 0));
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_medium(IDeep *This, const MEDIUM *in, MEDIUM *out)
-{
-    (void)This;
-    out->tymed = in->tymed;
-    if (in->tymed == 1) out->u.handle = in->u.handle;
-    if (in->tymed == 2) out->u.file = wdup(in->u.file);
-    if (in->tymed == 3) { out->u.stream = in->u.stream; IUnknown_AddRef(out->u.stream); }
-    out->release = in->release;
-    if (out->release) IUnknown_AddRef(out->release);
-    return S_OK;
-}
-/* [in, out]: the callee frees and replaces what it was given */
-static HRESULT STDMETHODCALLTYPE d_inout(IDeep *This, LPWSTR *text, LONG kind, VALUE *v, TAGGED *t)
-{
-    (void)This;
-    bool was = wequal(*text, u"old");
-    CoTaskMemFree(*text);
-    *text = wdup(was ? (const WCHAR *)u"new" : (const WCHAR *)u"?");
-    if (kind == 2) { CoTaskMemFree(v->s); v->s = wdup((const WCHAR *)u"replaced"); }
-    if (kind == 3) { v->n->id += 100; CoTaskMemFree(v->n->name); v->n->name = wdup((const WCHAR *)u"renamed"); }
-    if (t->kind == 2) SysReAllocString(&t->u.b, (const OLECHAR *)u"bstr2");
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_typed(IDeep *This, IKinds *k, IKinds **back, LONG *a, LONG *b, LONG *sum)
-{
-    (void)This;
-    *back = k;
-    if (k) IKinds_AddRef(k);
-    *sum = (a ? *a : 0) + (b ? *b : 0);
-    return S_OK;
-}
-static IDeepVtbl dvtbl = { (void *)obj_qi, (void *)obj_addref, (void *)obj_release, d_named, d_holder, d_value, d_pairs, d_tagged, d_bstrs,
-                           d_exprs, d_window, d_alloc, d_names, d_conformant, d_handles, d_medium, d_inout, d_typed };
+static IDeepVtbl dvtbl = { (void *)obj_qi, (void *)obj_addref, (void *)obj_release, DEEP_SERVER_METHODS };
 
 static IDeep *dproxy;
 static AsyncIDeep *dcall;
@@ -490,35 +275,23 @@ static void dteardown(void)
 }
 
 /* a NAMED as a caller builds it: every member allocated as COM says */
-static void named_make(NAMED *n, LONG id, const char16_t *name, ULONG count, IUnknown *owner)
-{
-    memset(n, 0, sizeof *n);
-    n->id = id;
-    n->name = wdup((const WCHAR *)name);
-    n->note = SysAllocString((const OLECHAR *)u"memo");
-    n->count = count;
-    n->values = CoTaskMemAlloc(count * sizeof(LONG) + 1);
-    for (ULONG i = 0; i < count; i++) n->values[i] = (LONG)i + 1;
-    n->owner = owner;
-    if (owner) IUnknown_AddRef(owner);
-}
 
 /* what IDeep::Named gets: a two-node list with an owner, and an [in, out] NAMED */
 static void named_inputs(NAMED *in, NAMED *second, NAMED *io, IUnknown **owner)
 {
     ASSERT_HR(S_OK, CoCreateInstance(&CLSID_StdEvent, NULL, CLSCTX_INPROC_SERVER, &IID_IUnknown, (void **)owner));
-    named_make(in, 41, u"alpha", 3, *owner);
-    named_make(second, 7, u"beta", 1, NULL);
+    deep_named_make(in, 41, u"alpha", 3, *owner);
+    deep_named_make(second, 7, u"beta", 1, NULL);
     in->next = second;
-    named_make(io, 1, u"before", 2, *owner);
+    deep_named_make(io, 1, u"before", 2, *owner);
 }
 
 static void named_inputs_free(NAMED *in, NAMED *second, NAMED *io, IUnknown *owner)
 {
-    named_free(io);
+    deep_named_free(io);
     in->next = NULL;
-    named_free(in);
-    named_free(second);
+    deep_named_free(in);
+    deep_named_free(second);
     IUnknown_Release(owner);
 }
 
@@ -534,15 +307,15 @@ TEST(struct_with_string_bstr_sized_array_interface_and_list)
     second.id = 0;
     ASSERT_HR(S_OK, AsyncIDeep_Finish_Named(dcall, &out, &io));
     ASSERT_EQ(out.id, 42);
-    ASSERT(wequal(out.name, u"alpha"));
-    ASSERT(wequal(out.note, u"memo") && SysStringLen(out.note) == 4);
+    ASSERT(deep_wequal(out.name, u"alpha"));
+    ASSERT(deep_wequal(out.note, u"memo") && SysStringLen(out.note) == 4);
     ASSERT_EQ(out.count, 3);
     ASSERT(out.values[0] == 2 && out.values[1] == 4 && out.values[2] == 6);
     ASSERT(out.owner == owner);
     ASSERT(out.next && out.next->id == 8 && !out.next->name);
-    ASSERT(wequal(io.name, u"changed") && wequal(io.note, u"noted"));
+    ASSERT(deep_wequal(io.name, u"changed") && deep_wequal(io.note, u"noted"));
     ASSERT(io.values[0] == 101 && io.values[1] == 102);
-    named_free(&out);
+    deep_named_free(&out);
     named_inputs_free(&in, &second, &io, owner);
     dteardown();
 }
@@ -551,20 +324,20 @@ TEST(struct_with_pointers_released_without_finish_frees_everything)
 {
     dsetup();
     NAMED in, io;
-    named_make(&in, 7, u"beta", 2, NULL);
+    deep_named_make(&in, 7, u"beta", 2, NULL);
     NAMED next;
-    named_make(&next, 7, u"beta", 1, NULL);
+    deep_named_make(&next, 7, u"beta", 1, NULL);
     in.next = &next;
     in.owner = NULL;
-    named_make(&io, 1, u"x", 1, NULL);
+    deep_named_make(&io, 1, u"x", 1, NULL);
     /* the server refuses (no owner): outputs are freed all the same */
     ASSERT_HR(S_OK, AsyncIDeep_Begin_Named(dcall, &in, &io));
     AsyncIDeep_Release(dcall);                      /* no Finish_: ASan and valgrind see no leak */
     dcall = NULL;
     in.next = NULL;
-    named_free(&in);
-    named_free(&next);
-    named_free(&io);
+    deep_named_free(&in);
+    deep_named_free(&next);
+    deep_named_free(&io);
     dteardown();
 }
 
@@ -575,7 +348,7 @@ TEST(struct_with_pointers_every_allocation_failure_is_E_OUTOFMEMORY)
     NAMED in, second, io, out;
     named_inputs(&in, &second, &io, &owner);
     int failures = 0;
-    atomic_store(&named_gate, 1);       /* the server waits until the hook is off */
+    atomic_store(&deep_named_gate, 1);       /* the server waits until the hook is off */
     for (long n = 0;; n++) {
         AmrtFailAllocationAfter(n);
         HRESULT hr = AsyncIDeep_Begin_Named(dcall, &in, &io);
@@ -583,14 +356,14 @@ TEST(struct_with_pointers_every_allocation_failure_is_E_OUTOFMEMORY)
         if (hr == S_OK)
             break;
         ASSERT_HR(E_OUTOFMEMORY, hr);
-        ASSERT(wequal(in.name, u"alpha") && in.next == &second);   /* the caller's data untouched */
+        ASSERT(deep_wequal(in.name, u"alpha") && in.next == &second);   /* the caller's data untouched */
         failures++;
     }
-    atomic_store(&named_gate, 0);
+    atomic_store(&deep_named_gate, 0);
     ASSERT(failures >= 8);      /* frame, strings, BSTR, arrays, list node, ... each failed once */
     ASSERT_HR(S_OK, AsyncIDeep_Finish_Named(dcall, &out, &io));
     ASSERT_EQ(out.id, 42);
-    named_free(&out);
+    deep_named_free(&out);
     named_inputs_free(&in, &second, &io, owner);
     dteardown();
 }
@@ -600,9 +373,9 @@ TEST(struct_by_value_nested_struct_fixed_array_of_pointers)
     dsetup();
     HOLDER h;
     memset(&h, 0, sizeof h);
-    named_make(&h.first, 1000, u"first", 4, NULL);
+    deep_named_make(&h.first, 1000, u"first", 4, NULL);
     NAMED e0;
-    named_make(&e0, 20000, u"e0", 1, NULL);
+    deep_named_make(&e0, 20000, u"e0", 1, NULL);
     h.extra[0] = &e0;
     h.extra[1] = NULL;                              /* embedded pointers are unique */
     for (int i = 0; i < 2; i++)
@@ -612,8 +385,8 @@ TEST(struct_by_value_nested_struct_fixed_array_of_pointers)
     e0.id = 0;
     ASSERT_HR(S_OK, AsyncIDeep_Finish_Holder(dcall, &sum));
     ASSERT_EQ(sum, 1000 + 4 + 20000 + 15);
-    named_free(&h.first);
-    named_free(&e0);
+    deep_named_free(&h.first);
+    deep_named_free(&e0);
     dteardown();
 }
 
@@ -621,7 +394,7 @@ TEST(union_switch_is_parameter_each_arm)
 {
     dsetup();
     NAMED n;
-    named_make(&n, 5, u"five", 1, NULL);
+    deep_named_make(&n, 5, u"five", 1, NULL);
     const LONG kinds[] = { 1, 2, 3, 9 };
     for (int k = 0; k < 4; k++) {
         VALUE v, out;
@@ -629,17 +402,17 @@ TEST(union_switch_is_parameter_each_arm)
         memset(&out, 0, sizeof out);
         LONG kind_out = 0;
         if (kinds[k] == 1) v.i = 21;
-        if (kinds[k] == 2) v.s = wdup((const WCHAR *)u"text");
+        if (kinds[k] == 2) v.s = deep_wdup((const WCHAR *)u"text");
         if (kinds[k] == 3) v.n = &n;
         ASSERT_HR(S_OK, AsyncIDeep_Begin_Value(dcall, kinds[k], &v));
         if (kinds[k] == 2) { CoTaskMemFree(v.s); v.s = NULL; }     /* copied at Begin_ */
         ASSERT_HR(S_OK, AsyncIDeep_Finish_Value(dcall, &kind_out, &out));
         ASSERT_EQ(kind_out, kinds[k]);
         if (kinds[k] == 1) ASSERT_EQ(out.i, 42);
-        if (kinds[k] == 2) { ASSERT(wequal(out.s, u"text")); CoTaskMemFree(out.s); }
-        if (kinds[k] == 3) { ASSERT(out.n->id == 6 && wequal(out.n->name, u"five")); named_free(out.n); CoTaskMemFree(out.n); }
+        if (kinds[k] == 2) { ASSERT(deep_wequal(out.s, u"text")); CoTaskMemFree(out.s); }
+        if (kinds[k] == 3) { ASSERT(out.n->id == 6 && deep_wequal(out.n->name, u"five")); deep_named_free(out.n); CoTaskMemFree(out.n); }
     }
-    named_free(&n);
+    deep_named_free(&n);
     dteardown();
 }
 
@@ -650,12 +423,12 @@ TEST(array_of_structs_holding_unions_switch_is_member)
     memset(in, 0, sizeof in);
     memset(out, 0x5A, sizeof out);                  /* [out]: the callee's values replace these */
     in[0].kind = 1; in[0].v.i = 4;
-    in[1].kind = 2; in[1].v.s = wdup((const WCHAR *)u"two");
+    in[1].kind = 2; in[1].v.s = deep_wdup((const WCHAR *)u"two");
     in[2].kind = 9;
     ASSERT_HR(S_OK, AsyncIDeep_Begin_Pairs(dcall, 3, in));
     ASSERT_HR(S_OK, AsyncIDeep_Finish_Pairs(dcall, out));
     ASSERT(out[0].kind == 1 && out[0].v.i == 8);
-    ASSERT(out[1].kind == 2 && wequal(out[1].v.s, u"two"));
+    ASSERT(out[1].kind == 2 && deep_wequal(out[1].v.s, u"two"));
     ASSERT_EQ(out[2].kind, 9);
     CoTaskMemFree(out[1].v.s);
     CoTaskMemFree(in[1].v.s);
@@ -691,8 +464,8 @@ TEST(bstr_in_out_inout_and_null)
     ASSERT_HR(S_OK, AsyncIDeep_Begin_Bstrs(dcall, in, &io));
     SysFreeString(in);
     ASSERT_HR(S_OK, AsyncIDeep_Finish_Bstrs(dcall, &out, &io));
-    ASSERT(wequal(out, u"hello") && SysStringLen(out) == 5);
-    ASSERT(wequal(io, u"new value"));
+    ASSERT(deep_wequal(out, u"hello") && SysStringLen(out) == 5);
+    ASSERT(deep_wequal(io, u"new value"));
     SysFreeString(out);
     ASSERT_HR(S_OK, AsyncIDeep_Begin_Bstrs(dcall, NULL, &io));      /* NULL is the empty BSTR */
     ASSERT_HR(S_OK, AsyncIDeep_Finish_Bstrs(dcall, &out, &io));
@@ -754,7 +527,7 @@ TEST(arrays_of_strings_in_and_out)
     ASSERT_HR(S_OK, AsyncIDeep_Begin_Names(dcall, 2, in));
     a[0] = 'X';
     ASSERT_HR(S_OK, AsyncIDeep_Finish_Names(dcall, out));
-    ASSERT(wequal(out[0], u"one") && wequal(out[1], u"two"));
+    ASSERT(deep_wequal(out[0], u"one") && deep_wequal(out[1], u"two"));
     CoTaskMemFree(out[0]);
     CoTaskMemFree(out[1]);
     dteardown();
@@ -770,9 +543,9 @@ TEST(conformant_structures_behind_pointers)
     FORMAT f = { 7, d };
     ROSTER *r = malloc(offsetof(ROSTER, names) + 2 * sizeof(LPWSTR));
     r->n = 2;
-    r->title = wdup((const WCHAR *)u"team");
-    r->names[0] = wdup((const WCHAR *)u"ann");
-    r->names[1] = wdup((const WCHAR *)u"bo");
+    r->title = deep_wdup((const WCHAR *)u"team");
+    r->names[0] = deep_wdup((const WCHAR *)u"ann");
+    r->names[1] = deep_wdup((const WCHAR *)u"bo");
     ULONG sum = 0;
     FORMAT copy = { 0, NULL };
     ASSERT_HR(S_OK, AsyncIDeep_Begin_Conformant(dcall, &f, r));
@@ -829,7 +602,7 @@ TEST(anonymous_union_member_switch_is_cast)
         memset(&out, 0, sizeof out);
         in.tymed = k;
         if (k == 1) in.u.handle = (HTHING)(intptr_t)0x42;
-        if (k == 2) in.u.file = wdup((const WCHAR *)u"c:/file");
+        if (k == 2) in.u.file = deep_wdup((const WCHAR *)u"c:/file");
         if (k == 3) in.u.stream = obj;
         in.release = k == 3 ? obj : NULL;
         ASSERT_HR(S_OK, AsyncIDeep_Begin_Medium(dcall, &in));
@@ -837,7 +610,7 @@ TEST(anonymous_union_member_switch_is_cast)
         ASSERT_HR(S_OK, AsyncIDeep_Finish_Medium(dcall, &out));
         ASSERT_EQ(out.tymed, k);
         if (k == 1) ASSERT(out.u.handle == (HTHING)(intptr_t)0x42);
-        if (k == 2) { ASSERT(wequal(out.u.file, u"c:/file")); CoTaskMemFree(out.u.file); }
+        if (k == 2) { ASSERT(deep_wequal(out.u.file, u"c:/file")); CoTaskMemFree(out.u.file); }
         if (k == 3) { ASSERT(out.u.stream == obj && out.release == obj); IUnknown_Release(out.u.stream); IUnknown_Release(out.release); }
     }
     IUnknown_Release(obj);
@@ -847,27 +620,27 @@ TEST(anonymous_union_member_switch_is_cast)
 TEST(string_union_and_encapsulated_union_in_out)
 {
     dsetup();
-    LPWSTR text = wdup((const WCHAR *)u"old");
+    LPWSTR text = deep_wdup((const WCHAR *)u"old");
     VALUE v;
     TAGGED t;
     memset(&t, 0, sizeof t);
     t.kind = 2;
     t.u.b = SysAllocString((const OLECHAR *)u"bstr1");
-    v.s = wdup((const WCHAR *)u"given");
+    v.s = deep_wdup((const WCHAR *)u"given");
     ASSERT_HR(S_OK, AsyncIDeep_Begin_InOut(dcall, &text, 2, &v, &t));
     ASSERT_HR(S_OK, AsyncIDeep_Finish_InOut(dcall, &text, &v, &t));
-    ASSERT(wequal(text, u"new") && wequal(v.s, u"replaced") && wequal(t.u.b, u"bstr2"));
+    ASSERT(deep_wequal(text, u"new") && deep_wequal(v.s, u"replaced") && deep_wequal(t.u.b, u"bstr2"));
     CoTaskMemFree(v.s);
     /* a list node through the union's pointer arm */
     NAMED n;
-    named_make(&n, 5, u"node", 1, NULL);
+    deep_named_make(&n, 5, u"node", 1, NULL);
     NAMED *mine = CoTaskMemAlloc(sizeof n);
     *mine = n;
     v.n = mine;
     ASSERT_HR(S_OK, AsyncIDeep_Begin_InOut(dcall, &text, 3, &v, &t));
     ASSERT_HR(S_OK, AsyncIDeep_Finish_InOut(dcall, &text, &v, &t));
-    ASSERT(v.n && v.n->id == 105 && wequal(v.n->name, u"renamed") && v.n->count == 1 && v.n->values[0] == 1);
-    named_free(v.n);
+    ASSERT(v.n && v.n->id == 105 && deep_wequal(v.n->name, u"renamed") && v.n->count == 1 && v.n->values[0] == 1);
+    deep_named_free(v.n);
     CoTaskMemFree(v.n);
     CoTaskMemFree(text);
     SysFreeString(t.u.b);
@@ -883,7 +656,7 @@ TEST(typed_interface_pointer_and_full_pointers)
     ASSERT_HR(S_OK, AsyncIDeep_Begin_Typed(dcall, k, &a, &a));     /* [ptr]: the same pointer twice */
     IKinds_Release(k);                                              /* the call holds its own reference */
     ASSERT_HR(S_OK, AsyncIDeep_Finish_Typed(dcall, &back, &sum));
-    ASSERT(back == k && sum == 6);
+    ASSERT(back == k && sum == 6);     /* the in-process copy does not keep [ptr] aliasing (the wire does: 1006) */
     IKinds_Release(back);
     ASSERT_HR(S_OK, AsyncIDeep_Begin_Typed(dcall, NULL, NULL, &a)); /* [ptr] may be NULL */
     ASSERT_HR(S_OK, AsyncIDeep_Finish_Typed(dcall, &back, &sum));

@@ -14,6 +14,7 @@
 #include "task.h"
 #include "wire.h"
 #include "kinds.h"
+#include "deep_server.h"
 #include "wiretest.h"
 
 #include <dirent.h>
@@ -586,224 +587,30 @@ TEST(J9_iid_is)
 
 /* ==================================================================== IDeep */
 
-static WCHAR *wdup(const WCHAR *w)
-{
-    if (!w) return NULL;
-    size_t n = 0;
-    while (w[n]) n++;
-    WCHAR *c = CoTaskMemAlloc((n + 1) * sizeof(WCHAR));
-    memcpy(c, w, (n + 1) * sizeof(WCHAR));
-    return c;
-}
-static bool wequal(const WCHAR *a, const char16_t *b)
-{
-    if (!a) return false;
-    size_t i = 0;
-    for (; b[i]; i++) if (a[i] != b[i]) return false;
-    return a[i] == 0;
-}
-static void named_free(NAMED *n)
-{
-    CoTaskMemFree(n->name);
-    SysFreeString(n->note);
-    CoTaskMemFree(n->values);
-    if (n->owner) IUnknown_Release(n->owner);
-    if (n->next) { named_free(n->next); CoTaskMemFree(n->next); }
-    memset(n, 0, sizeof *n);
-}
-static void named_make(NAMED *n, LONG id, const char16_t *name, ULONG count, IUnknown *owner)
-{
-    memset(n, 0, sizeof *n);
-    n->id = id;
-    n->name = wdup((const WCHAR *)name);
-    n->note = SysAllocString((const OLECHAR *)u"memo");
-    n->count = count;
-    n->values = CoTaskMemAlloc(count * sizeof(LONG) + 1);
-    for (ULONG i = 0; i < count; i++) n->values[i] = (LONG)i + 1;
-    n->owner = owner;
-    if (owner) IUnknown_AddRef(owner);
-}
-
-static HRESULT STDMETHODCALLTYPE d_named(IDeep *This, const NAMED *in, NAMED *out, NAMED *io)
-{
-    (void)This;
-    if (!in->next || in->next->id != 7 || !wequal(in->next->name, u"beta") || in->next->next)
-        return E_FAIL;
-    if (SysStringLen(in->note) != 4 || !wequal(in->note, u"memo") || !in->owner || in->values[2] != 3)
-        return E_FAIL;
-    out->id = in->id + 1;
-    out->name = wdup(in->name);
-    out->note = SysAllocStringLen(in->note, SysStringLen(in->note));
-    out->count = in->count;
-    out->values = CoTaskMemAlloc(in->count * sizeof(LONG));
-    for (ULONG i = 0; i < in->count; i++) out->values[i] = in->values[i] * 2;
-    out->owner = in->owner;
-    IUnknown_AddRef(out->owner);
-    out->next = CoTaskMemAlloc(sizeof(NAMED));
-    memset(out->next, 0, sizeof(NAMED));
-    out->next->id = in->next->id + 1;
-    CoTaskMemFree(io->name);
-    io->name = wdup((const WCHAR *)u"changed");
-    SysReAllocString(&io->note, (const OLECHAR *)u"noted");
-    for (ULONG i = 0; i < io->count; i++) io->values[i] += 100;
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_holder(IDeep *This, HOLDER h, LONG *sum)
-{
-    (void)This;
-    LONG s = h.first.id + h.first.values[h.first.count - 1] + h.extra[0]->id + (h.extra[1] ? h.extra[1]->id : 0);
-    for (int i = 0; i < 2; i++) for (int j = 0; j < 3; j++) s += h.grid[i][j];
-    *sum = s;
-    return S_OK;
-}
-static void value_copy(LONG kind, const VALUE *v, VALUE *out)
-{
-    switch (kind) {
-    case 1: out->i = v->i * 2; break;
-    case 2: out->s = wdup(v->s); break;
-    case 3:
-        out->n = CoTaskMemAlloc(sizeof(NAMED));
-        memset(out->n, 0, sizeof(NAMED));
-        out->n->id = v->n->id + 1;
-        out->n->name = wdup(v->n->name);
-        break;
-    default: break;
-    }
-}
-static HRESULT STDMETHODCALLTYPE d_value(IDeep *This, LONG kind, VALUE *v, LONG *kind_out, VALUE *out)
-{ (void)This; *kind_out = kind; value_copy(kind, v, out); return S_OK; }
-static HRESULT STDMETHODCALLTYPE d_pairs(IDeep *This, ULONG n, const PAIR *in, PAIR *out)
-{
-    (void)This;
-    for (ULONG i = 0; i < n; i++) { out[i].kind = in[i].kind; value_copy(in[i].kind, &in[i].v, &out[i].v); }
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_tagged(IDeep *This, const TAGGED *in, TAGGED *out)
-{
-    (void)This;
-    out->kind = in->kind;
-    if (in->kind == 1) out->u.i = in->u.i + 1;
-    if (in->kind == 2) out->u.b = SysAllocStringLen(in->u.b, SysStringLen(in->u.b));
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_bstrs(IDeep *This, BSTR in, BSTR *out, BSTR *io)
-{
-    (void)This;
-    *out = in ? SysAllocStringByteLen((LPCSTR)in, SysStringByteLen(in)) : NULL;
-    SysReAllocString(io, (const OLECHAR *)u"new value");
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_exprs(IDeep *This, ULONG n, const SHORT *twice, const LONG *upto, ULONG cb,
-                                         const WCHAR *chars, LONG *sum)
-{
-    (void)This;
-    LONG s = 0;
-    for (ULONG i = 0; i < n * 2 + 1; i++) s += twice[i];
-    for (ULONG i = 0; i <= n; i++) s += upto[i] * 100;
-    for (ULONG i = 0; i < cb / sizeof(WCHAR); i++) s += chars[i] * 10000;
-    *sum = s;
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_window(IDeep *This, ULONG size, ULONG first, ULONG last, LONG *buf)
-{
-    (void)This;
-    for (ULONG i = first; i <= last; i++) buf[i] *= 10;
-    buf[0] = -1;
-    buf[size - 1] = -1;
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_alloc(IDeep *This, ULONG want, ULONG *n, LONG **items)
-{
-    (void)This;
-    *n = want;
-    *items = CoTaskMemAlloc(want * sizeof(LONG) + 1);
-    for (ULONG i = 0; i < want; i++) (*items)[i] = (LONG)(i * i);
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_names(IDeep *This, ULONG n, LPSTR *in, LPWSTR *out)
-{
-    (void)This;
-    for (ULONG i = 0; i < n; i++) {
-        size_t len = strlen(in[i]);
-        out[i] = CoTaskMemAlloc((len + 1) * sizeof(WCHAR));
-        for (size_t k = 0; k <= len; k++) out[i][k] = (WCHAR)(unsigned char)in[i][k];
-    }
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_conformant(IDeep *This, const FORMAT *format, const ROSTER *roster, ULONG *sum,
-                                              FORMAT *copy)
-{
-    (void)This;
-    ULONG s = 0;
-    const DEVICE *d = format->device;
-    for (ULONG i = 0; i < d->size - sizeof(DWORD) - sizeof(WORD); i++) s += d->data[i];
-    for (ULONG i = 0; i < roster->n; i++)
-        for (ULONG k = 0; roster->names[i][k]; k++) s += 1000;
-    *sum = s + (wequal(roster->title, u"team") ? 1000000 : 0);
-    copy->id = format->id;
-    size_t bytes = offsetof(DEVICE, data) + d->size - sizeof(DWORD) - sizeof(WORD);
-    copy->device = CoTaskMemAlloc(bytes);
-    memcpy(copy->device, d, bytes);
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_handles(IDeep *This, HANDLE h, HTHING t, HTHING *back)
-{ (void)This; *back = (HTHING)((intptr_t)t + (intptr_t)h); return S_OK; }
-static HRESULT STDMETHODCALLTYPE d_medium(IDeep *This, const MEDIUM *in, MEDIUM *out)
-{
-    (void)This;
-    out->tymed = in->tymed;
-    if (in->tymed == 1) out->u.handle = in->u.handle;
-    if (in->tymed == 2) out->u.file = wdup(in->u.file);
-    if (in->tymed == 3) { out->u.stream = in->u.stream; IUnknown_AddRef(out->u.stream); }
-    out->release = in->release;
-    if (out->release) IUnknown_AddRef(out->release);
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_inout(IDeep *This, LPWSTR *text, LONG kind, VALUE *v, TAGGED *t)
-{
-    (void)This;
-    bool was = wequal(*text, u"old");
-    CoTaskMemFree(*text);
-    *text = wdup(was ? (const WCHAR *)u"new" : (const WCHAR *)u"?");
-    if (kind == 2) { CoTaskMemFree(v->s); v->s = wdup((const WCHAR *)u"replaced"); }
-    if (kind == 3) { v->n->id += 100; CoTaskMemFree(v->n->name); v->n->name = wdup((const WCHAR *)u"renamed"); }
-    if (t->kind == 2) SysReAllocString(&t->u.b, (const OLECHAR *)u"bstr2");
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE d_typed(IDeep *This, IKinds *k, IKinds **back, LONG *a, LONG *b, LONG *sum)
-{
-    (void)This;
-    *back = k;
-    if (k) IKinds_AddRef(k);
-    *sum = (a ? *a : 0) + (b ? *b : 0) + (a && a == b ? 1000 : 0);     /* the same pointer stays the same */
-    return S_OK;
-}
-static IDeepVtbl dvtbl = { (void *)obj_qi, (void *)obj_addref, (void *)obj_release, d_named, d_holder, d_value, d_pairs,
-                           d_tagged, d_bstrs, d_exprs, d_window, d_alloc, d_names, d_conformant, d_handles, d_medium,
-                           d_inout, d_typed };
+static IDeepVtbl dvtbl = { (void *)obj_qi, (void *)obj_addref, (void *)obj_release, DEEP_SERVER_METHODS };
 
 TEST(struct_with_string_bstr_sized_member_interface_and_list)
 {
     IUnknown *dp = obj_new(&dvtbl, &IID_IDeep), *owner = obj_new(&plain_vtbl, &IID_IUnknown);
     NAMED in, second, io, out;
-    named_make(&in, 41, u"alpha", 3, owner);
-    named_make(&second, 7, u"beta", 1, NULL);
+    deep_named_make(&in, 41, u"alpha", 3, owner);
+    deep_named_make(&second, 7, u"beta", 1, NULL);
     in.next = &second;
-    named_make(&io, 1, u"before", 2, owner);
+    deep_named_make(&io, 1, u"before", 2, owner);
     memset(&out, 0, sizeof out);
     NAMED *pin = &in, *pout = &out, *pio = &io;
     CALL(IDeep_amrt_glue, 0, dp, &pin, &pout, &pio);
     ASSERT_EQ(out.id, 42);
-    ASSERT(wequal(out.name, u"alpha") && wequal(out.note, u"memo") && SysStringLen(out.note) == 4);
+    ASSERT(deep_wequal(out.name, u"alpha") && deep_wequal(out.note, u"memo") && SysStringLen(out.note) == 4);
     ASSERT(out.count == 3 && out.values[0] == 2 && out.values[2] == 6);
     ASSERT(out.owner == owner);
     ASSERT(out.next && out.next->id == 8 && !out.next->name && !out.next->next);
-    ASSERT(wequal(io.name, u"changed") && wequal(io.note, u"noted") && io.values[0] == 101 && io.values[1] == 102);
-    named_free(&out);
-    named_free(&io);
+    ASSERT(deep_wequal(io.name, u"changed") && deep_wequal(io.note, u"noted") && io.values[0] == 101 && io.values[1] == 102);
+    deep_named_free(&out);
+    deep_named_free(&io);
     in.next = NULL;
-    named_free(&in);
-    named_free(&second);
+    deep_named_free(&in);
+    deep_named_free(&second);
     IUnknown_Release(owner);
     IUnknown_Release(dp);
     done();
@@ -814,9 +621,9 @@ TEST(struct_by_value_with_fixed_array_of_pointers)
     IUnknown *dp = obj_new(&dvtbl, &IID_IDeep);
     HOLDER h;
     memset(&h, 0, sizeof h);
-    named_make(&h.first, 3, u"first", 4, NULL);
+    deep_named_make(&h.first, 3, u"first", 4, NULL);
     NAMED x;
-    named_make(&x, 50, u"x", 0, NULL);
+    deep_named_make(&x, 50, u"x", 0, NULL);
     h.extra[0] = &x;
     h.extra[1] = NULL;
     for (int i = 0; i < 2; i++) for (int j = 0; j < 3; j++) h.grid[i][j] = i * 3 + j;
@@ -826,8 +633,8 @@ TEST(struct_by_value_with_fixed_array_of_pointers)
     h.extra[1] = &x;                        /* the same pointer twice in one value */
     CALL(IDeep_amrt_glue, 1, dp, &h, &ps);
     ASSERT_EQ(sum, 3 + 4 + 50 + 50 + 15);
-    named_free(&h.first);
-    named_free(&x);
+    deep_named_free(&h.first);
+    deep_named_free(&x);
     IUnknown_Release(dp);
     done();
 }
@@ -836,7 +643,7 @@ TEST(union_switch_is_every_arm)
 {
     IUnknown *dp = obj_new(&dvtbl, &IID_IDeep);
     NAMED n;
-    named_make(&n, 9, u"nine", 0, NULL);
+    deep_named_make(&n, 9, u"nine", 0, NULL);
     for (LONG kind = 1; kind <= 4; kind++) {
         VALUE v, out;
         memset(&v, 0, sizeof v);
@@ -849,10 +656,10 @@ TEST(union_switch_is_every_arm)
         CALL(IDeep_amrt_glue, 2, dp, &kind, &pv, &pko, &po);
         ASSERT_EQ(ko, kind);
         if (kind == 1) ASSERT_EQ(out.i, 42);
-        if (kind == 2) { ASSERT(wequal(out.s, u"str")); CoTaskMemFree(out.s); }
-        if (kind == 3) { ASSERT(out.n->id == 10 && wequal(out.n->name, u"nine")); named_free(out.n); CoTaskMemFree(out.n); }
+        if (kind == 2) { ASSERT(deep_wequal(out.s, u"str")); CoTaskMemFree(out.s); }
+        if (kind == 3) { ASSERT(out.n->id == 10 && deep_wequal(out.n->name, u"nine")); deep_named_free(out.n); CoTaskMemFree(out.n); }
     }
-    named_free(&n);
+    deep_named_free(&n);
     IUnknown_Release(dp);
     done();
 }
@@ -870,7 +677,7 @@ TEST(array_of_structs_with_unions)
     PAIR *pin = in, *pout = out;
     CALL(IDeep_amrt_glue, 3, dp, &n, &pin, &pout);
     ASSERT(out[0].kind == 1 && out[0].v.i == 10);
-    ASSERT(out[1].kind == 2 && wequal(out[1].v.s, u"two"));
+    ASSERT(out[1].kind == 2 && deep_wequal(out[1].v.s, u"two"));
     ASSERT(out[2].kind == 7);
     CoTaskMemFree(out[1].v.s);
     IUnknown_Release(dp);
@@ -891,7 +698,7 @@ TEST(encapsulated_union)
         CALL(IDeep_amrt_glue, 4, dp, &pin, &pout);
         ASSERT_EQ(out.kind, kind);
         if (kind == 1) ASSERT_EQ(out.u.i, 7);
-        if (kind == 2) { ASSERT(wequal(out.u.b, u"bee")); SysFreeString(out.u.b); SysFreeString(in.u.b); }
+        if (kind == 2) { ASSERT(deep_wequal(out.u.b, u"bee")); SysFreeString(out.u.b); SysFreeString(in.u.b); }
     }
     TAGGED bad = { 0 }, out, *pbad = &bad, *pout = &out;    /* no arm for 9: the caller's error */
     bad.kind = 9;
@@ -908,7 +715,7 @@ TEST(bstrs_null_empty_and_binary)
     BSTR *po = &out, *pio = &io;
     CALL(IDeep_amrt_glue, 5, dp, &in, &po, &pio);
     ASSERT(out && SysStringByteLen(out) == 9 && !memcmp(out, "odd\0bytes", 9));
-    ASSERT(wequal(io, u"new value"));
+    ASSERT(deep_wequal(io, u"new value"));
     SysFreeString(out);
     BSTR null = NULL;
     out = (BSTR)1;
@@ -980,7 +787,7 @@ TEST(arrays_of_strings)
     LPWSTR out[3] = { 0 };
     LPSTR *pin = in; LPWSTR *pout = out;
     CALL(IDeep_amrt_glue, 9, dp, &n, &pin, &pout);
-    ASSERT(wequal(out[0], u"a") && wequal(out[1], u"") && wequal(out[2], u"ccc"));
+    ASSERT(deep_wequal(out[0], u"a") && deep_wequal(out[1], u"") && deep_wequal(out[2], u"ccc"));
     for (int i = 0; i < 3; i++) CoTaskMemFree(out[i]);
     IUnknown_Release(dp);
     done();
@@ -1031,7 +838,7 @@ TEST(medium_anonymous_union)
         CALL(IDeep_amrt_glue, 12, dp, &pin, &pout);
         ASSERT_EQ(out.tymed, ty);
         if (ty == 1) ASSERT(out.u.handle == (HTHING)(intptr_t)77);
-        if (ty == 2) { ASSERT(wequal(out.u.file, u"file.txt")); CoTaskMemFree(out.u.file); }
+        if (ty == 2) { ASSERT(deep_wequal(out.u.file, u"file.txt")); CoTaskMemFree(out.u.file); }
         if (ty == 3) { ASSERT(out.u.stream == s); IUnknown_Release(out.u.stream); }
         if (out.release) { ASSERT(out.release == s); IUnknown_Release(out.release); }
     }
@@ -1043,9 +850,9 @@ TEST(medium_anonymous_union)
 TEST(in_out_replaced_by_callee)
 {
     IUnknown *dp = obj_new(&dvtbl, &IID_IDeep);
-    LPWSTR text = wdup((const WCHAR *)u"old"), *pt = &text;
+    LPWSTR text = deep_wdup((const WCHAR *)u"old"), *pt = &text;
     NAMED n;
-    named_make(&n, 1, u"n", 0, NULL);
+    deep_named_make(&n, 1, u"n", 0, NULL);
     VALUE v;
     v.n = CoTaskMemAlloc(sizeof(NAMED));
     *v.n = n;
@@ -1055,11 +862,11 @@ TEST(in_out_replaced_by_callee)
     t.u.b = SysAllocString((const OLECHAR *)u"b1");
     VALUE *pv = &v; TAGGED *ptg = &t;
     CALL(IDeep_amrt_glue, 13, dp, &pt, &kind, &pv, &ptg);
-    ASSERT(wequal(text, u"new"));
-    ASSERT(v.n->id == 101 && wequal(v.n->name, u"renamed"));
-    ASSERT(t.kind == 2 && wequal(t.u.b, u"bstr2"));
+    ASSERT(deep_wequal(text, u"new"));
+    ASSERT(v.n->id == 101 && deep_wequal(v.n->name, u"renamed"));
+    ASSERT(t.kind == 2 && deep_wequal(t.u.b, u"bstr2"));
     CoTaskMemFree(text);
-    named_free(v.n);
+    deep_named_free(v.n);
     CoTaskMemFree(v.n);
     SysFreeString(t.u.b);
     IUnknown_Release(dp);
