@@ -52,8 +52,8 @@
  * the call's next Begin_ hands it the call directly (C_DIRECT), without
  * the ring. The call still runs on the worker.
  *
- * Objects in another process. A fast call of a flat method on a
- * cross-process proxy ('rcall') has no worker: Begin_ sends the request
+ * Objects in another process. A fast call on a cross-process proxy
+ * ('rcall') has no worker: Begin_ sends the request
  * (remote.c), and the I/O thread, with the reply decoded into the frame,
  * completes the call with complete_fast, as a worker would (RULES.md J5).
  *
@@ -388,10 +388,12 @@ HRESULT AmrtBegin(void *iface, const AmrtInterface *glue, int method, void **arg
     atomic_store_explicit(&c->state, RUNNING, memory_order_release);
     if (direct)
         return S_OK;
-    if (fast && c->rcall && f->nflat) {
-        /* an object in another process and flat arguments: the request
-         * goes now, the reply completes the call (RULES.md J5); a request
-         * that cannot go is the call's result, as a worker's call says */
+    if (fast && c->rcall && !f->m->local) {
+        /* an object in another process: the request goes now, encoded
+         * from the frame's copies, and the reply, decoded into the frame
+         * on the I/O thread, completes the call (RULES.md J5); a request
+         * that cannot go is the call's result, as a worker's call says.
+         * A [local] method has nothing to send: its proxy thunk answers. */
         if (FAILED(amrt__remote_async_begin(c->rcall, atomic_load_explicit(&c->seq, memory_order_relaxed), glue, method,
                                             f->args, amrt__frame_ret(f))))
             remote_done(c);

@@ -202,6 +202,7 @@ static bool wake_hint(void *unused)
 static void *worker(void *arg)
 {
     worker_gen = (int)(intptr_t)arg;
+    pthread_setname_np(pthread_self(), "amrt-worker");     /* for ps, gdb, and the tests that count them */
     for (;;) {
         Job *j = take();
         if (j) {
