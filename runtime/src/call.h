@@ -57,6 +57,7 @@ typedef struct Frame {
     size_t outs_at;             /* where in vals the small [out] pointees begin */
     uint64_t inline_out;        /* bit i: [out] parameter i's pointee lives in vals */
     bool needs_clear;           /* some argument may own memory */
+    bool aliased;               /* the copies of the [in] values share a pointee: free them with an aliased freer */
     uint8_t nflat;              /* > 0: the method is flat, its plan in flat[] (FLAT_MAX at most) */
     struct FlatArg {            /* a flat argument: a plain [in] value, or a small plain [out] pointee */
         uint16_t off;           /* its value in vals */

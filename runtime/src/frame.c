@@ -62,39 +62,48 @@ static void frame_ctx(const Frame *f, Ctx *c)
     c->m = f->m;
     c->args = f->args;
     c->base = NULL;
+    c->cp = NULL;
 }
 
-/* Free one argument's value (its slot stays). */
-static void arg_free(Frame *f, const Ctx *c, int i)
+/* Free one argument's value (its slot stays), with the freer fr (NULL: none). */
+static void arg_free(Frame *f, AmrtFreer *fr, const Ctx *c, int i)
 {
     const AmrtType *t = f->m->params[i].type;
     void *slot = f->args[i];
     if (i < 64 && (f->inline_out >> i & 1)) {
         void *p = *(void **)slot;       /* storage inside the frame: free its contents only */
         if (p)
-            amrt__deep_free(c, t->ref, p);
+            amrt__free_value(fr, c, t->ref, p);
     } else if (t->kind == AMRT_K_ARRAY) {
         unsigned char *p = *(void **)slot;
         if (p)
-            amrt__free_elems(c, t->ref, p, *arg_count(slot));
+            amrt__free_elems_with(fr, c, t->ref, p, *arg_count(slot));
         amrt__free(p);
         *(void **)slot = NULL;
     } else {
-        amrt__deep_free(c, t, slot);
+        amrt__free_value(fr, c, t, slot);
     }
 }
 
-/* Free what the frame's arguments own (the frame itself stays). */
+/* Free what the frame's arguments own (the frame itself stays): each
+ * shared pointee once when the copies share some. */
 void amrt__frame_clear(Frame *f)
 {
     if (!f->m || !f->needs_clear)
         return;
     Ctx c;
     frame_ctx(f, &c);
+    AmrtFreer fr;
+    if (f->aliased)
+        amrt__freer_init(&fr, true);
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < f->m->nparams; i++)
             if (amrt__is_holder(f->m->params[i].type) == (pass == 1))
-                arg_free(f, &c, i);
+                arg_free(f, f->aliased ? &fr : NULL, &c, i);
+    if (f->aliased) {
+        amrt__freer_fini(&fr);
+        f->aliased = false;
+    }
 }
 
 void amrt__frame_destroy(Frame *f)
@@ -104,8 +113,23 @@ void amrt__frame_destroy(Frame *f)
         amrt__free(f);
 }
 
+/* The end of an [in] argument's copy into slot (bytes long), whose result
+ * is hr: kept, or given back and the slot zeroed (see AmrtCopy). */
+static HRESULT copy_in(const Ctx *c, void *slot, size_t bytes, HRESULT hr)
+{
+    if (SUCCEEDED(hr)) {
+        amrt__copy_commit(c->cp);
+        return hr;
+    }
+    amrt__copy_undo(c->cp);
+    memset(slot, 0, bytes);
+    return hr;
+}
+
 /* One argument at Begin_: a copy of an [in] value, zeroed storage for an
- * [out] pointer or array for the callee to fill. */
+ * [out] pointer or array for the callee to fill (in the copy session
+ * c->cp: the [in] values' copies may share pointees, an [in, out] value's
+ * only with itself, as the caller gets it back). */
 static HRESULT arg_init(Frame *f, const Ctx *c, int i, const void *src)
 {
     const AmrtParam *p = &f->m->params[i];
@@ -124,7 +148,7 @@ static HRESULT arg_init(Frame *f, const Ctx *c, int i, const void *src)
             return S_OK;
         *arg_count(slot) = n;
         if (caller)
-            return amrt__copy_elems(c, t->ref, caller, n, first, len, (void **)slot);
+            return copy_in(c, slot, sizeof(void *), amrt__copy_elems(c, t->ref, caller, n, first, len, (void **)slot));
         size_t bytes = n * amrt__value_size(t->ref);
         void *b = amrt__calloc(bytes > 0 ? bytes : 1);
         if (!b)
@@ -135,7 +159,7 @@ static HRESULT arg_init(Frame *f, const Ctx *c, int i, const void *src)
     if (p->dir & AMRT_IN) {
         if (pointer && !(t->flags & AMRT_F_UNIQUE) && !*(void *const *)src)
             return E_POINTER;
-        return amrt__deep_copy(c, t, src, slot);
+        return copy_in(c, slot, amrt__value_size(t), amrt__deep_copy(c, t, src, slot));
     }
     if (t->kind == AMRT_K_POINTER && !(i < 64 && (f->inline_out >> i & 1))) {
         void *b = amrt__calloc(amrt__value_size(t->ref));
@@ -310,19 +334,33 @@ HRESULT amrt__frame_new(Call *c, const AmrtInterface *glue, const AmrtMethod *m,
                 *(void **)f->args[i] = f->vals + place(&off, vs, vs);     /* zeroed storage for the callee */
             }
     }
-    /* pass 0: the values others may read; pass 1: the rest */
-    Ctx ctx;
+    /* pass 0: the values others may read; pass 1: the rest. The [in]
+     * values are one copy session; each [in, out] value one of its own. */
+    Ctx ctx, io_ctx;
     frame_ctx(f, &ctx);
+    AmrtCopy cp, io_cp;
+    amrt__copy_init(&cp);
+    amrt__copy_init(&io_cp);
+    ctx.cp = &cp;
+    io_ctx = ctx;
+    io_ctx.cp = &io_cp;
     HRESULT hr = S_OK;
     for (int pass = 0; pass < 2 && SUCCEEDED(hr); pass++)
         for (int i = 0; i < n && SUCCEEDED(hr); i++) {
             if (amrt__is_holder(m->params[i].type) != (pass == 0))
                 continue;
-            if ((m->params[i].dir & AMRT_IN) && !in[i])
+            if ((m->params[i].dir & AMRT_IN) && !in[i]) {
                 hr = E_POINTER;
-            else
+            } else if (m->params[i].dir == (AMRT_IN | AMRT_OUT)) {
+                amrt__copy_forget(&io_cp);
+                hr = arg_init(f, &io_ctx, i, in[i]);
+            } else {
                 hr = arg_init(f, &ctx, i, in[i]);
+            }
         }
+    f->aliased = cp.aliased || io_cp.aliased;
+    amrt__copy_fini(&cp);
+    amrt__copy_fini(&io_cp);
     if (FAILED(hr))
         return frame_fail(c, f, hr);
     *out = f;

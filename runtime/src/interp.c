@@ -195,28 +195,135 @@ bool amrt__union_valid(const Ctx *c, const AmrtType *t)
 
 /* Copy n elements (of which [first, first + len) are passed) into a new
  * zeroed buffer. */
+/* ==================================================================== copying */
+
+void amrt__copy_init(AmrtCopy *cp)
+{
+    memset(cp, 0, sizeof *cp);
+    cp->tab = cp->inl;
+    cp->cap = sizeof cp->inl / sizeof cp->inl[0];
+    cp->log = cp->linl;
+    cp->lcap = sizeof cp->linl / sizeof cp->linl[0];
+}
+
+void amrt__copy_fini(AmrtCopy *cp)
+{
+    if (cp->tab != cp->inl)
+        amrt__free(cp->tab);
+    if (cp->log != cp->linl)
+        amrt__free(cp->log);
+}
+
+void amrt__copy_forget(AmrtCopy *cp)
+{
+    memset(cp->tab, 0, cp->cap * sizeof *cp->tab);
+    cp->n = 0;
+}
+
+void amrt__copy_commit(AmrtCopy *cp)
+{
+    cp->ln = 0;
+}
+
+enum { U_MEM, U_TASKMEM, U_BSTR, U_IFACE, U_FD };
+
+static void give_back(const AmrtUndo *u)
+{
+    switch (u->kind) {
+    case U_MEM: amrt__free(u->p); break;
+    case U_TASKMEM: CoTaskMemFree(u->p); break;
+    case U_BSTR: SysFreeString(u->p); break;
+    case U_IFACE: IUnknown_Release((IUnknown *)u->p); break;
+    case U_FD: close((int)(intptr_t)u->p); break;
+    }
+}
+
+void amrt__copy_undo(AmrtCopy *cp)
+{
+    while (cp->ln > 0)
+        give_back(&cp->log[--cp->ln]);
+}
+
+/* The copy took p (NULL: an allocation that failed): log it. When the log
+ * cannot grow, p is given back at once and the copy fails. */
+static HRESULT took(AmrtCopy *cp, int kind, void *p)
+{
+    if (!p)
+        return E_OUTOFMEMORY;
+    AmrtUndo u = { p, (unsigned char)kind };
+    if (cp->ln == cp->lcap) {
+        AmrtUndo *n = amrt__alloc(cp->lcap * 2 * sizeof *n);
+        if (!n) {
+            give_back(&u);
+            return E_OUTOFMEMORY;
+        }
+        memcpy(n, cp->log, cp->ln * sizeof *n);
+        if (cp->log != cp->linl)
+            amrt__free(cp->log);
+        cp->log = n;
+        cp->lcap *= 2;
+    }
+    cp->log[cp->ln++] = u;
+    return S_OK;
+}
+
+static size_t ptr_hash(const void *p);
+
+/* the copy of the pointee p of type t made in this session, or NULL */
+static void *copied(const AmrtCopy *cp, const void *p, const AmrtType *t)
+{
+    if (!cp->n)
+        return NULL;
+    for (size_t k = ptr_hash(p) & (cp->cap - 1); cp->tab[k].src; k = (k + 1) & (cp->cap - 1))
+        if (cp->tab[k].src == p && cp->tab[k].type == t)
+            return cp->tab[k].dst;
+    return NULL;
+}
+
+/* p (of type t) is copied to dst */
+static HRESULT remember(AmrtCopy *cp, const void *p, const AmrtType *t, void *dst)
+{
+    if ((cp->n + 1) * 2 > cp->cap) {
+        size_t nc = cp->cap * 2;
+        AmrtCopyEntry *n = amrt__calloc(nc * sizeof *n);
+        if (!n)
+            return E_OUTOFMEMORY;
+        for (size_t i = 0; i < cp->cap; i++)
+            if (cp->tab[i].src) {
+                size_t k = ptr_hash(cp->tab[i].src) & (nc - 1);
+                while (n[k].src)
+                    k = (k + 1) & (nc - 1);
+                n[k] = cp->tab[i];
+            }
+        if (cp->tab != cp->inl)
+            amrt__free(cp->tab);
+        cp->tab = n;
+        cp->cap = nc;
+    }
+    size_t k = ptr_hash(p) & (cp->cap - 1);
+    while (cp->tab[k].src)
+        k = (k + 1) & (cp->cap - 1);
+    cp->tab[k] = (AmrtCopyEntry){ p, t, dst };
+    cp->n++;
+    return S_OK;
+}
+
 HRESULT amrt__copy_elems(const Ctx *c, const AmrtType *et, const unsigned char *src, size_t n, size_t first,
                           size_t len, void **out)
 {
     size_t es = amrt__value_size(et);
     unsigned char *b = amrt__calloc(n * es > 0 ? n * es : 1);
-    if (!b)
-        return E_OUTOFMEMORY;
+    HRESULT hr = took(c->cp, U_MEM, b);
+    if (FAILED(hr))
+        return hr;
+    *out = b;
     if (amrt__plain(et)) {
         memcpy(b, src, n * es);
-    } else {
-        for (size_t i = first; i < first + len; i++) {
-            HRESULT hr = amrt__deep_copy(c, et, src + i * es, b + i * es);
-            if (FAILED(hr)) {
-                for (size_t k = first; k < i; k++)
-                    amrt__deep_free(c, et, b + k * es);
-                amrt__free(b);
-                return hr;
-            }
-        }
+        return S_OK;
     }
-    *out = b;
-    return S_OK;
+    for (size_t i = first; i < first + len && SUCCEEDED(hr); i++)
+        hr = amrt__deep_copy(c, et, src + i * es, b + i * es);
+    return hr;
 }
 
 void amrt__free_elems_with(AmrtFreer *fr, const Ctx *c, const AmrtType *et, unsigned char *b, size_t n)
@@ -238,7 +345,7 @@ bool amrt__instance_size(const Ctx *c, const AmrtType *t, const void *v, size_t 
         *size = amrt__value_size(t);
         return true;
     }
-    Ctx inner = { c->m, c->args, v };
+    Ctx inner = amrt__ctx_in(c, v);
     int64_t n;
     size_t es = amrt__value_size(t->ref);
     if (!t->size_x || !amrt__eval(&inner, t->size_x, &n) || n < 0 || (uint64_t)n > (SIZE_MAX - t->size) / (es ? es : 1))
@@ -251,7 +358,7 @@ bool amrt__instance_size(const Ctx *c, const AmrtType *t, const void *v, size_t 
  * and a conformant structure's trailing elements. */
 static void free_members(AmrtFreer *fr, const Ctx *c, const AmrtType *t, void *v)
 {
-    Ctx inner = { c->m, c->args, v };
+    Ctx inner = amrt__ctx_in(c, v);
     if (t->kind == AMRT_K_CONFSTRUCT && !amrt__plain(t->ref)) {
         size_t size;
         if (amrt__instance_size(c, t, v, &size))
@@ -264,87 +371,91 @@ static void free_members(AmrtFreer *fr, const Ctx *c, const AmrtType *t, void *v
             amrt__free_value(fr, &inner, t->members[i].type, (unsigned char *)v + t->members[i].offset);
 }
 
+/* The members of the structure at src into dst (size bytes, a conformant
+ * structure's trailing elements included): its bytes, then a copy of each
+ * member with pointers over its own bytes. */
 static HRESULT copy_members(const Ctx *c, const AmrtType *t, const void *src, void *dst, size_t size)
 {
-    Ctx inner = { c->m, c->args, src };
+    Ctx inner = amrt__ctx_in(c, src);
     memcpy(dst, src, size);
-    unsigned i = 0;
     HRESULT hr = S_OK;
-    for (; i < t->nmembers && SUCCEEDED(hr); i++)
-        hr = amrt__deep_copy(&inner, t->members[i].type, (const unsigned char *)src + t->members[i].offset,
-                       (unsigned char *)dst + t->members[i].offset);
+    for (unsigned i = 0; i < t->nmembers && SUCCEEDED(hr); i++)
+        if (!amrt__plain(t->members[i].type))
+            hr = amrt__deep_copy(&inner, t->members[i].type, (const unsigned char *)src + t->members[i].offset,
+                                 (unsigned char *)dst + t->members[i].offset);
     if (SUCCEEDED(hr) && t->kind == AMRT_K_CONFSTRUCT && !amrt__plain(t->ref)) {
-        size_t es = amrt__value_size(t->ref), n = (size - t->size) / es, k = 0;
-        unsigned char *d = (unsigned char *)dst + t->size;
-        const unsigned char *s = (const unsigned char *)src + t->size;
-        for (; k < n && SUCCEEDED(hr); k++)
-            hr = amrt__deep_copy(&inner, t->ref, s + k * es, d + k * es);
-        if (FAILED(hr)) {
-            Ctx ours = { c->m, c->args, dst };
-            for (size_t j = 0; j + 1 < k; j++)
-                amrt__deep_free(&ours, t->ref, d + j * es);
-            memset(d, 0, n * es);
-        }
-    } else if (FAILED(hr)) {
-        i--;                            /* the member that failed holds nothing */
-    }
-    if (FAILED(hr)) {
-        Ctx ours = { c->m, c->args, dst };
-        for (unsigned k = 0; k < i; k++)
-            amrt__deep_free(&ours, t->members[k].type, (unsigned char *)dst + t->members[k].offset);
-        for (unsigned k = i; k < t->nmembers; k++)     /* the caller's pointers: not ours */
-            memset((unsigned char *)dst + t->members[k].offset, 0, amrt__value_size(t->members[k].type));
+        size_t es = amrt__value_size(t->ref), n = (size - t->size) / es;
+        for (size_t k = 0; k < n && SUCCEEDED(hr); k++)
+            hr = amrt__deep_copy(&inner, t->ref, (const unsigned char *)src + t->size + k * es,
+                                 (unsigned char *)dst + t->size + k * es);
     }
     return hr;
 }
 
 /* Copy the value at src (of type t) into dst, taking copies of everything
- * it points to. On failure nothing is held and dst holds no pointer. */
+ * it points to; what it takes goes to the session's undo log (see AmrtCopy). */
 HRESULT amrt__deep_copy(const Ctx *c, const AmrtType *t, const void *src, void *dst)
 {
+    AmrtCopy *cp = c->cp;
     switch (t->kind) {
     case AMRT_K_SCALAR: case AMRT_K_STRUCT:
         memcpy(dst, src, t->size);
         return S_OK;
     case AMRT_K_INTERFACE: {
         IUnknown *u = *(IUnknown *const *)src;
-        if (u)
-            IUnknown_AddRef(u);
-        *(IUnknown **)dst = u;
-        return S_OK;
+        *(IUnknown **)dst = NULL;
+        if (!u)
+            return S_OK;
+        IUnknown_AddRef(u);
+        HRESULT hr = took(cp, U_IFACE, u);
+        if (SUCCEEDED(hr))
+            *(IUnknown **)dst = u;
+        return hr;
     }
     case AMRT_K_STRING: case AMRT_K_WSTRING: case AMRT_K_BSTR: {
         const void *s = *(void *const *)src;
+        *(void **)dst = NULL;
+        if (!s)
+            return S_OK;
         void *copy = NULL;
-        if (s && t->kind == AMRT_K_BSTR) {
+        if (t->kind == AMRT_K_BSTR) {
             copy = SysAllocStringByteLen(s, SysStringByteLen((BSTR)s));
-        } else if (s) {
+        } else {
             size_t n = amrt__str_bytes(t, s);
             if ((copy = CoTaskMemAlloc(n)))
                 memcpy(copy, s, n);
         }
-        *(void **)dst = copy;
-        return s && !copy ? E_OUTOFMEMORY : S_OK;
+        HRESULT hr = took(cp, t->kind == AMRT_K_BSTR ? U_BSTR : U_TASKMEM, copy);
+        if (SUCCEEDED(hr))
+            *(void **)dst = copy;
+        return hr;
     }
     case AMRT_K_POINTER: {
         const void *p = *(void *const *)src;
         *(void **)dst = NULL;
         if (!p)
             return S_OK;
-        size_t size;
-        if (!amrt__instance_size(c, t->ref, p, &size))
-            return E_INVALIDARG;
-        void *copy = amrt__calloc(size);
-        if (!copy)
-            return E_OUTOFMEMORY;
-        HRESULT hr = t->ref->kind == AMRT_K_CONFSTRUCT ? copy_members(c, t->ref, p, copy, size)
-                                                       : amrt__deep_copy(c, t->ref, p, copy);
-        if (FAILED(hr)) {
-            amrt__free(copy);
-            return hr;
+        void *copy = copied(cp, p, t->ref);
+        if (copy) {
+            cp->aliased = true;         /* met before: the copy shares its copy */
+            *(void **)dst = copy;
+            return S_OK;
         }
+        size_t size;
+        if (cp->depth >= AMRT__COPY_MAX_DEPTH || !amrt__instance_size(c, t->ref, p, &size))
+            return E_INVALIDARG;
+        copy = amrt__calloc(size);
+        HRESULT hr = took(cp, U_MEM, copy);
+        if (SUCCEEDED(hr))
+            hr = remember(cp, p, t->ref, copy);
+        if (FAILED(hr))
+            return hr;
         *(void **)dst = copy;
-        return S_OK;
+        cp->depth++;
+        hr = t->ref->kind == AMRT_K_CONFSTRUCT ? copy_members(c, t->ref, p, copy, size)
+                                               : amrt__deep_copy(c, t->ref, p, copy);
+        cp->depth--;
+        return hr;
     }
     case AMRT_K_ARRAY: {
         const unsigned char *p = *(void *const *)src;
@@ -352,23 +463,20 @@ HRESULT amrt__deep_copy(const Ctx *c, const AmrtType *t, const void *src, void *
         if (!p)
             return S_OK;
         size_t n, first, len;
-        if (!amrt__array_bounds(c, t, &n, &first, &len))
+        if (cp->depth >= AMRT__COPY_MAX_DEPTH || !amrt__array_bounds(c, t, &n, &first, &len))
             return E_INVALIDARG;
-        return amrt__copy_elems(c, t->ref, p, n, first, len, (void **)dst);
+        cp->depth++;
+        HRESULT hr = amrt__copy_elems(c, t->ref, p, n, first, len, (void **)dst);
+        cp->depth--;
+        return hr;
     }
     case AMRT_K_FIXED_ARRAY: {
         size_t es = amrt__value_size(t->ref);
         memset(dst, 0, amrt__value_size(t));
-        for (size_t i = 0; i < t->size; i++) {
-            HRESULT hr = amrt__deep_copy(c, t->ref, (const unsigned char *)src + i * es, (unsigned char *)dst + i * es);
-            if (FAILED(hr)) {
-                for (size_t k = 0; k < i; k++)
-                    amrt__deep_free(c, t->ref, (unsigned char *)dst + k * es);
-                memset(dst, 0, amrt__value_size(t));
-                return hr;
-            }
-        }
-        return S_OK;
+        HRESULT hr = S_OK;
+        for (size_t i = 0; i < t->size && SUCCEEDED(hr); i++)
+            hr = amrt__deep_copy(c, t->ref, (const unsigned char *)src + i * es, (unsigned char *)dst + i * es);
+        return hr;
     }
     case AMRT_K_CSTRUCT:
         return copy_members(c, t, src, dst, t->size);
@@ -381,25 +489,21 @@ HRESULT amrt__deep_copy(const Ctx *c, const AmrtType *t, const void *src, void *
         *(HANDLE *)dst = *(HANDLE const *)src;
         if (fd <= 0 || fd > INT32_MAX)
             return S_OK;                /* NULL, or not a descriptor: the value itself */
+        *(HANDLE *)dst = NULL;
         int dup = fcntl((int)fd, F_DUPFD_CLOEXEC, 0);
-        if (dup < 0) {
-            *(HANDLE *)dst = NULL;
+        if (dup < 0)
             return errno == EBADF ? E_HANDLE : E_OUTOFMEMORY;
-        }
-        *(HANDLE *)dst = (HANDLE)(intptr_t)dup;
-        return S_OK;
+        HRESULT hr = took(cp, U_FD, (void *)(intptr_t)dup);
+        if (SUCCEEDED(hr))
+            *(HANDLE *)dst = (HANDLE)(intptr_t)dup;
+        return hr;
     }
     case AMRT_K_UNION: {
         memcpy(dst, src, t->size);
-        if (!amrt__union_valid(c, t)) {
-            memset(dst, 0, t->size);
+        if (!amrt__union_valid(c, t))
             return E_INVALIDARG;        /* no arm for the discriminant */
-        }
         const AmrtType *arm = amrt__union_arm(c, t);
-        HRESULT hr = arm ? amrt__deep_copy(c, arm, src, dst) : S_OK;
-        if (FAILED(hr))
-            memset(dst, 0, t->size);
-        return hr;
+        return arm ? amrt__deep_copy(c, arm, src, dst) : S_OK;
     }
     }
     return E_UNEXPECTED;
@@ -552,6 +656,10 @@ void amrt__deliver(const AmrtMethod *m, void *const *args, void *const *caller,
             orig[i] = m->params[i].dir == (AMRT_IN | AMRT_OUT) && caller[i] ? caller[i] : args[i];
         theirs.args = orig;
     }
+    /* the caller's old data may share pointees (a [ptr] twice, a list
+     * with a cycle), as the copy of it did: each freed once */
+    AmrtFreer fr;
+    amrt__freer_init(&fr, true);
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < n; i++) {
             const AmrtParam *p = &m->params[i];
@@ -565,7 +673,7 @@ void amrt__deliver(const AmrtMethod *m, void *const *args, void *const *caller,
             if (t->kind == AMRT_K_POINTER) {
                 size_t sz = amrt__value_size(t->ref);
                 if (p->dir & AMRT_IN)
-                    amrt__deep_free(&theirs, t->ref, dst);    /* the callee replaced the caller's value */
+                    amrt__free_value(&fr, &theirs, t->ref, dst);  /* the callee replaced the caller's value */
                 memcpy(dst, mine, sz);                  /* ownership moves to the caller */
                 if (!amrt__plain(t->ref))
                     memset(mine, 0, sz);
@@ -582,11 +690,12 @@ void amrt__deliver(const AmrtMethod *m, void *const *args, void *const *caller,
                     size_t tc, tf, tl;          /* free the caller's elements it passed in */
                     if (!amrt__plain(t->ref) && amrt__array_bounds(&theirs, t, &tc, &tf, &tl) && tc <= total)
                         for (size_t k = tf; k < tf + tl; k++)
-                            amrt__deep_free(&theirs, t->ref, (char *)dst + k * es);
+                            amrt__free_value(&fr, &theirs, t->ref, (char *)dst + k * es);
                 }
                 memcpy((char *)dst + first * es, (char *)mine + first * es, len * es);
                 if (!amrt__plain(t->ref))
                     memset((char *)mine + first * es, 0, len * es);
             }
         }
+    amrt__freer_fini(&fr);
 }

@@ -17,27 +17,65 @@
  * returns false). */
 enum { AMRT_EVAL_STACK = AMRT_X_STACK_MAX, AMRT_EVAL_STEPS = AMRT_X_STEPS_MAX };
 
+typedef struct AmrtCopy AmrtCopy;
+
 /* Where correlation expressions find their operands: the call's argument
- * values and, inside a structure, the structure itself. */
+ * values and, inside a structure, the structure itself; and, for
+ * amrt__deep_copy, the copy it is part of. */
 typedef struct Ctx {
     const AmrtMethod *m;
     void *const *args;              /* args[i] -> the value of parameter i */
     const unsigned char *base;      /* the enclosing structure, NULL at the top */
+    AmrtCopy *cp;                   /* amrt__deep_copy's session (NULL elsewhere) */
 } Ctx;
 
 /* the context of method m's arguments */
 static inline Ctx amrt__ctx(const AmrtMethod *m, void *const *args)
 {
-    Ctx c = { m, args, NULL };
+    Ctx c = { m, args, NULL, NULL };
     return c;
 }
 
 /* the context inside the structure at base, within c's call */
 static inline Ctx amrt__ctx_in(const Ctx *c, const void *base)
 {
-    Ctx in = { c->m, c->args, base };
+    Ctx in = { c->m, c->args, base, c->cp };
     return in;
 }
+
+/* Pointers (and arrays) followed within one value, at most: the wire's
+ * limit too (wire.h), so that a value copies in-process exactly when it
+ * crosses a process boundary; a deeper one is E_INVALIDARG. */
+enum { AMRT__COPY_MAX_DEPTH = 256 };
+
+/* A copy session (amrt__deep_copy and amrt__copy_elems run in one):
+ * - the pointers copied so far and their copies: a pointer reached again
+ *   (the same [ptr] in two arguments, a list with a cycle) is not copied
+ *   again, its copy is shared, as the wire sends such a pointer once
+ *   ('aliased' then says the copies must be freed with an aliased freer);
+ * - the depth of pointers being followed (AMRT__COPY_MAX_DEPTH);
+ * - an undo log of what the copy acquired since the last commit (memory,
+ *   strings, references, descriptors): a copy that fails gives back
+ *   exactly that, and never walks the values it half built.
+ * The copy functions do not clean up after themselves: after a failure,
+ * amrt__copy_undo, then zero the value copied into. */
+typedef struct AmrtCopyEntry { const void *src; const void *type; void *dst; } AmrtCopyEntry;
+typedef struct AmrtUndo { void *p; unsigned char kind; } AmrtUndo;
+struct AmrtCopy {
+    AmrtCopyEntry *tab;             /* open addressing on src (NULL: empty); inl at first */
+    size_t cap, n;
+    AmrtUndo *log;                  /* linl at first */
+    size_t lcap, ln;
+    unsigned depth;
+    bool aliased;                   /* a pointer was met twice */
+    AmrtCopyEntry inl[16];
+    AmrtUndo linl[16];
+};
+void amrt__copy_init(AmrtCopy *cp);
+void amrt__copy_fini(AmrtCopy *cp);     /* the tables; what was copied stays */
+void amrt__copy_forget(AmrtCopy *cp);   /* forget the pointers met: what follows shares nothing with what went before */
+void amrt__copy_commit(AmrtCopy *cp);   /* what the log holds is kept: empty it */
+void amrt__copy_undo(AmrtCopy *cp);     /* give back what the log holds, newest first, and empty it */
 
 /* a value that owns nothing (a scalar, a structure without pointers) */
 static inline bool amrt__plain(const AmrtType *t)
@@ -93,15 +131,15 @@ bool amrt__union_valid(const Ctx *c, const AmrtType *t);
 bool amrt__instance_size(const Ctx *c, const AmrtType *t, const void *v, size_t *size);
 
 /* Copy the value at src (of type t) into dst, taking copies of everything
- * it points to (interfaces are AddRef'd). On failure nothing is held and
- * dst holds no pointer. */
+ * it points to (interfaces are AddRef'd), in the session c->cp (which
+ * must be set). On failure dst is half built: see AmrtCopy. */
 HRESULT amrt__deep_copy(const Ctx *c, const AmrtType *t, const void *src, void *dst);
 
 /* Free what the value at v (of type t) owns; the storage of v itself stays. */
 void amrt__deep_free(const Ctx *c, const AmrtType *t, void *v);
 
 /* Copy n elements of et (of which [first, first + len) are passed) into a
- * new zeroed buffer (amrt__alloc's) at *out. */
+ * new zeroed buffer (amrt__alloc's) at *out, in the session c->cp. */
 HRESULT amrt__copy_elems(const Ctx *c, const AmrtType *et, const unsigned char *src, size_t n, size_t first,
                          size_t len, void **out);
 
