@@ -197,13 +197,18 @@ bool amrt__union_valid(const Ctx *c, const AmrtType *t)
  * zeroed buffer. */
 /* ==================================================================== copying */
 
+/* The table is zeroed when its first entry comes (most copies have no
+ * pointer to remember). */
 void amrt__copy_init(AmrtCopy *cp)
 {
-    memset(cp, 0, sizeof *cp);
     cp->tab = cp->inl;
     cp->cap = sizeof cp->inl / sizeof cp->inl[0];
+    cp->n = 0;
     cp->log = cp->linl;
     cp->lcap = sizeof cp->linl / sizeof cp->linl[0];
+    cp->ln = 0;
+    cp->depth = 0;
+    cp->aliased = false;
 }
 
 void amrt__copy_fini(AmrtCopy *cp)
@@ -216,7 +221,6 @@ void amrt__copy_fini(AmrtCopy *cp)
 
 void amrt__copy_forget(AmrtCopy *cp)
 {
-    memset(cp->tab, 0, cp->cap * sizeof *cp->tab);
     cp->n = 0;
 }
 
@@ -283,6 +287,8 @@ static void *copied(const AmrtCopy *cp, const void *p, const AmrtType *t)
 /* p (of type t) is copied to dst */
 static HRESULT remember(AmrtCopy *cp, const void *p, const AmrtType *t, void *dst)
 {
+    if (cp->n == 0)
+        memset(cp->tab, 0, cp->cap * sizeof *cp->tab);
     if ((cp->n + 1) * 2 > cp->cap) {
         size_t nc = cp->cap * 2;
         AmrtCopyEntry *n = amrt__calloc(nc * sizeof *n);

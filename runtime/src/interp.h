@@ -62,7 +62,7 @@ enum { AMRT__COPY_MAX_DEPTH = 256 };
 typedef struct AmrtCopyEntry { const void *src; const void *type; void *dst; } AmrtCopyEntry;
 typedef struct AmrtUndo { void *p; unsigned char kind; } AmrtUndo;
 struct AmrtCopy {
-    AmrtCopyEntry *tab;             /* open addressing on src (NULL: empty); inl at first */
+    AmrtCopyEntry *tab;             /* open addressing on src (NULL: empty; all empty while n is 0); inl at first */
     size_t cap, n;
     AmrtUndo *log;                  /* linl at first */
     size_t lcap, ln;
