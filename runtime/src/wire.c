@@ -29,7 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
-_Static_assert(AMRT__WIRE_MAX_DEPTH == AMRT__COPY_MAX_DEPTH, "a value copies in-process exactly when it crosses a boundary");
+_Static_assert((int)AMRT__WIRE_MAX_DEPTH == (int)AMRT__COPY_MAX_DEPTH, "a value copies in-process exactly when it crosses a boundary");
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the wire is little-endian: a big-endian host swaps");
 _Static_assert(sizeof(void *) == 8, "flat data crosses in the LP64 layout");
