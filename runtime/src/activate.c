@@ -81,22 +81,26 @@ HRESULT amrt__publish(const CLSID *clsid, DWORD cookie, DWORD flags)
     Published *p = amrt__calloc(sizeof *p);
     if (!p)
         return E_OUTOFMEMORY;
-    HRESULT hr = amrt__serve(serve_path, sizeof serve_path);
-    if (FAILED(hr)) {
-        amrt__free(p);
-        return hr;
-    }
     amrt__guid_text(clsid, name);
     p->cookie = cookie;
     p->clsid = *clsid;
     p->flags = flags;
     snprintf(p->link, sizeof p->link, "%s/%s", dir, name);
-    /* in the list before the link exists: a client that finds the link at
-     * once must find the class published (an ACTIVATE that came between
-     * the two got REGDB_E_CLASSNOTREG: oop's J2 -Embedding case under load) */
+    /* in the list before the process listens and before the link exists:
+     * a client that finds our socket or the link at once must find the
+     * class published (an ACTIVATE that came between the two got
+     * REGDB_E_CLASSNOTREG: oop's J2 -Embedding case under load, and a
+     * client asking the server it started at its own socket) */
     amrt__mutex_lock(&pub_lock);
     p->next = published;
     published = p;
+    amrt__mutex_unlock(&pub_lock);
+    HRESULT hr = amrt__serve(serve_path, sizeof serve_path);
+    if (FAILED(hr)) {
+        amrt__unpublish(cookie);
+        return hr;
+    }
+    amrt__mutex_lock(&pub_lock);
     const char *base = strrchr(serve_path, '/');
     if (!(base && strcmp(base + 1, name) == 0)) {
         /* the class's link; one left by a dead server is replaced, a live
@@ -361,16 +365,24 @@ static HRESULT activate_once(const CLSID *clsid, const IID *iid, bool factory, v
         amrt__deadline(&deadline, start_timeout_ms());
         char own[160];
         snprintf(own, sizeof own, "%s/server-%d.sock", dir, (int)pid);
-        for (;;) {
-            hr = amrt__conn_get(link, &c);
-            /* two clients that found no server start two; the one that
-             * loses the race for the link serves no link, and the winner
-             * may end before this client looks: ask ours at its own socket */
-            if (hr == REGDB_E_CLASSNOTREG)
-                hr = amrt__conn_get(own, &c);
+        /* Ours first, at its own socket: two clients that found no server
+         * start two, and the one that loses the race for the link serves
+         * no link; a client that went to the winner would leave it waiting
+         * for a client that never comes. The link, when ours has not
+         * answered for 250 ms while the link does (a server that is not
+         * the process started: a wrapper script), or when ours ended. */
+        for (int link_polls = 0;;) {
+            hr = amrt__conn_get(own, &c);
             if (hr != REGDB_E_CLASSNOTREG)
                 break;
-            if (kill(pid, 0) != 0 && errno == ESRCH)
+            bool ended = kill(pid, 0) != 0 && errno == ESRCH;
+            if (ended || ++link_polls > 50) {
+                hr = amrt__conn_get(link, &c);
+                if (hr != REGDB_E_CLASSNOTREG)
+                    break;
+                link_polls = 0;
+            }
+            if (ended)
                 return CO_E_SERVER_EXEC_FAILURE;    /* it ended without registering */
             if (amrt__ms_left(&deadline) == 0)
                 return CO_E_SERVER_START_TIMEOUT;
