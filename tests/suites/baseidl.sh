@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # tier: check
-# The base IDL we wrote ourselves (runtime/idl/oaidl.idl, ocidl.idl) against
-# mingw-w64's, read by ../shared/tools/widl from the corpus: every structure
-# size and vtable slot offset of mingw-w64's header (of what ours has, for
-# ocidl) under x86_64-w64-mingw32-gcc (tests/baseidl/abi_subset.py over
-# abi_compare.py; only the wire types of marshalling may be missing), every
-# IID, and every size and offset of ours (wtypes, objidlbase, objidl too)
-# measured by Linux gcc against mingw-w64's for x64
-# (tests/baseidl/layout_linux.py). That the headers compile on Linux as C
-# and C++ is tests/suites/golden.sh's.
+# The base IDL we wrote ourselves (runtime/idl/oaidl.idl, oleidl.idl,
+# ocidl.idl) against mingw-w64's, read by ../shared/tools/widl from the
+# corpus: every structure size and vtable slot offset of mingw-w64's header
+# under x86_64-w64-mingw32-gcc (tests/baseidl/abi_subset.py over
+# abi_compare.py; for oaidl only the wire types of marshalling may be
+# missing, for oleidl and ocidl nothing), every IID, and every size and
+# offset of ours (wtypes, objidlbase, objidl too) measured by Linux gcc
+# against mingw-w64's for x64 (tests/baseidl/layout_linux.py). That the
+# headers compile on Linux as C and C++ is tests/suites/golden.sh's.
 . tests/lib.sh
 
 # a user IDL importing oleidl.idl and ocidl.idl first, as real ones do: its
@@ -17,7 +17,24 @@
 U=$TMP/user
 mkdir -p "$U"
 check "amidl writes a user IDL importing oleidl.idl and ocidl.idl" "$AMIDL" -w -I runtime/idl --outdir "$U" tests/baseidl/user_ole.idl
-printf '#include "user_ole.h"\n#include <string.h>\nint main(void) { IUserCanvas *c = 0; IOleInPlaceObject *o = 0; IConnectionPoint *p = 0; (void)c; (void)o; (void)p;\n    return memcmp(&IID_IUserCanvas, &IID_IOleWindow, sizeof (IID)) == 0 || IID_IOleWindow.Data1 != 0x114 || IID_IDataObject.Data1 != 0x10e; }\n' > "$U/main.c"
+cat > "$U/main.c" << 'EOF'
+#include "user_ole.h"
+#include <string.h>
+int main(void)
+{
+    IUserCanvas *c = 0; IOleInPlaceObject *o = 0; IConnectionPoint *p = 0; IUserWindowless *w = 0;
+    QACONTAINER qa; QACONTROL qc; DVEXTENTINFO ext;
+    (void)c; (void)o; (void)p; (void)w;
+    memset(&qa, 0, sizeof qa); memset(&qc, 0, sizeof qc); memset(&ext, 0, sizeof ext);
+    qa.cbSize = sizeof qa; qc.cbSize = sizeof qc; ext.cb = sizeof ext;
+    return memcmp(&IID_IUserCanvas, &IID_IOleWindow, sizeof (IID)) == 0 || IID_IOleWindow.Data1 != 0x114
+        || IID_IDataObject.Data1 != 0x10e || IID_IOleCache2.Data1 != 0x128 || IID_IViewObject2.Data1 != 0x127
+        || IID_IViewObjectEx.Data1 != 0x3af24292 || IID_IOleUndoManager.Data1 != 0xd001f200
+        || IID_IQuickActivate.Data1 != 0xcf51ed10 || IID_IOleInPlaceSiteWindowless.Data1 != 0x922eada0
+        || IID_IPointerInactive.Data1 != 0x55980ba0 || IID_IAdviseSinkEx.Data1 != 0x3af24290
+        || IID_AsyncIUserUndo.Data1 != 0x5b0c7e52;
+}
+EOF
 rtiids=("$BUILD"/runtime/include/*_i.c)
 for cc in gcc clang; do
     if ! command -v "$cc" > /dev/null; then skip "user IDL importing oleidl and ocidl with $cc" "$cc missing"; continue; fi
@@ -45,12 +62,16 @@ mkdir -p "$R" "$O"
 inc=(-DBOOL=WINBOOL -I "$CORPUS/mingw-w64" -I "$CORPUS/mingw-w64-include")
 # what ours may lack: mingw-w64's wire types (VARIANT and SAFEARRAY marshalling)
 wire='wire|SAFEARR_|SAFEARRAYUNION|_wireBRECORD|sizeof (FLAGGED|BYTE_SIZEDARR|WORD_SIZEDARR|DWORD_SIZEDARR|HYPER_SIZEDARR)'
-# oaidl.idl is all of Windows' but the wire types; ocidl.idl, objidlbase.idl
-# and objidl.idl a part of it, compared on what they have (the rest is
-# absent from ours, not different)
+# oaidl.idl is all of Windows' but the wire types; oleidl.idl and ocidl.idl
+# all of it (nothing may be missing, every IID is there); objidlbase.idl and
+# objidl.idl a part of it, compared on what they have (the rest is absent
+# from ours, not different)
 for n in oaidl ocidl oleidl objidlbase objidl; do
-    mode=$wire
-    [ "$n" = oaidl ] || mode=@absent
+    case $n in
+        oaidl) mode=$wire whole=1 ;;
+        ocidl | oleidl) mode= whole=1 ;;
+        *) mode=@absent whole= ;;
+    esac
     check "widl writes mingw-w64's $n.h" "$W" "${inc[@]}" -h -H "$R/$n.h" -u -U "$R/${n}_i.c" "$CORPUS/mingw-w64/$n.idl"
     # ours alone in its directory: what it imports comes from mingw-w64
     check "amidl writes runtime/idl/$n.idl" "$AMIDL" -w --no-glue -I runtime/idl --outdir "$O" "runtime/idl/$n.idl"
@@ -58,7 +79,7 @@ for n in oaidl ocidl oleidl objidlbase objidl; do
     # themselves, so ours cannot stand in for them there
     if [ "$n" = oaidl ] || [ "$n" = ocidl ] || [ "$n" = oleidl ]; then
         rc=0
-        ABI_INCLUDE="$CORPUS/mingw-w64-include" limit 120 python3 tests/baseidl/abi_subset.py "$R" "$O" "$n" "$mode" \
+        ABI_INCLUDE="$CORPUS/mingw-w64-include" limit 120 python3 tests/baseidl/abi_subset.py "$R" "$O" "$n" ${mode:+"$mode"} \
             > "$TMP/abi.out" 2>&1 || rc=$?
         if [ "$rc" -eq 0 ]; then
             ok "$n.h: $(tail -1 "$TMP/abi.out" | sed "s/^$n: //") (mingw-w64 gcc, against mingw-w64's)"
@@ -72,7 +93,7 @@ for n in oaidl ocidl oleidl objidlbase objidl; do
     iids "$O/${n}_i.c" > "$TMP/our.iids"
     if [ ! -s "$TMP/ref.iids" ] || [ ! -s "$TMP/our.iids" ]; then
         fail "$n: IIDs as mingw-w64's" "no IIDs in widl's or in our ${n}_i.c"
-    elif [ "$n" = oaidl ] && ! diff "$TMP/ref.iids" "$TMP/our.iids" > "$TMP/iid.diff"; then
+    elif [ -n "$whole" ] && ! diff "$TMP/ref.iids" "$TMP/our.iids" > "$TMP/iid.diff"; then
         fail "$n: IIDs as mingw-w64's" "they differ (< mingw-w64, > ours)" "$TMP/iid.diff"
     elif comm -13 "$TMP/ref.iids" "$TMP/our.iids" > "$TMP/iid.diff" && [ -s "$TMP/iid.diff" ]; then
         fail "$n: IIDs as mingw-w64's" "ours has IIDs mingw-w64's lacks or differs in" "$TMP/iid.diff"
