@@ -6,8 +6,8 @@
  * not know it as a type. The parser's error path asks here and turns that
  * into "unknown type name 'IUnknown'" with a note naming the import, as
  * gcc names the header of size_t. The names are the common ones of the
- * Windows SDK's base IDL (unknwn, objidl, oaidl, oleidl, ocidl, wtypes), each
- * under the file a user imports for it.
+ * Windows SDK's base IDL (unknwn, objidl, oaidl, oleidl, ocidl, propidl,
+ * wtypes), each under the file a user imports for it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +20,7 @@ typedef struct Known {
 
 /* sorted by name (strcmp): known_import bsearches it */
 static const Known known[] = {
+    { "BLOB", "wtypes.idl" },
     { "BOOL", "wtypes.idl" },
     { "BSTR", "wtypes.idl" },
     { "BYTE", "wtypes.idl" },
@@ -29,6 +30,7 @@ static const Known known[] = {
     { "DECIMAL", "wtypes.idl" },
     { "DISPID", "oaidl.idl" },
     { "DISPPARAMS", "oaidl.idl" },
+    { "DVTARGETDEVICE", "objidl.idl" },
     { "DWORD", "wtypes.idl" },
     { "EXCEPINFO", "oaidl.idl" },
     { "FILETIME", "wtypes.idl" },
@@ -57,18 +59,25 @@ static const Known known[] = {
     { "IEnumVARIANT", "oaidl.idl" },
     { "IErrorInfo", "oaidl.idl" },
     { "IFont", "ocidl.idl" },
+    { "IGlobalInterfaceTable", "objidl.idl" },
     { "IID", "wtypes.idl" },
     { "ILockBytes", "objidl.idl" },
+    { "IMalloc", "objidl.idl" },
+    { "IMarshal", "objidl.idl" },
     { "IMoniker", "objidl.idl" },
     { "IObjectWithSite", "ocidl.idl" },
+    { "IOleCache", "oleidl.idl" },
     { "IOleClientSite", "oleidl.idl" },
     { "IOleContainer", "oleidl.idl" },
     { "IOleControl", "ocidl.idl" },
     { "IOleInPlaceFrame", "oleidl.idl" },
     { "IOleInPlaceObject", "oleidl.idl" },
     { "IOleInPlaceSite", "oleidl.idl" },
+    { "IOleInPlaceSiteWindowless", "ocidl.idl" },
     { "IOleObject", "oleidl.idl" },
+    { "IOleUndoManager", "ocidl.idl" },
     { "IOleWindow", "oleidl.idl" },
+    { "IPSFactoryBuffer", "objidl.idl" },
     { "IPersist", "objidl.idl" },
     { "IPersistFile", "objidl.idl" },
     { "IPersistStorage", "objidl.idl" },
@@ -78,8 +87,13 @@ static const Known known[] = {
     { "IPropertyBag", "oaidl.idl" },
     { "IPropertyNotifySink", "ocidl.idl" },
     { "IPropertyPage", "ocidl.idl" },
+    { "IPropertySetStorage", "propidl.idl" },
+    { "IPropertyStorage", "propidl.idl" },
     { "IProvideClassInfo", "ocidl.idl" },
+    { "IQuickActivate", "ocidl.idl" },
     { "IRecordInfo", "oaidl.idl" },
+    { "IRpcChannelBuffer", "objidl.idl" },
+    { "IRpcStubBuffer", "objidl.idl" },
     { "IRunningObjectTable", "objidl.idl" },
     { "ISequentialStream", "objidl.idl" },
     { "IStorage", "objidl.idl" },
@@ -92,6 +106,9 @@ static const Known known[] = {
     { "ITypeInfo", "oaidl.idl" },
     { "ITypeLib", "oaidl.idl" },
     { "IUnknown", "unknwn.idl" },
+    { "IViewObject", "oleidl.idl" },
+    { "IViewObject2", "oleidl.idl" },
+    { "IViewObjectEx", "ocidl.idl" },
     { "LARGE_INTEGER", "wtypes.idl" },
     { "LCID", "wtypes.idl" },
     { "LONG", "wtypes.idl" },
@@ -102,6 +119,9 @@ static const Known known[] = {
     { "MSG", "wtypes.idl" },
     { "OLECHAR", "wtypes.idl" },
     { "POINT", "wtypes.idl" },
+    { "PROPID", "wtypes.idl" },
+    { "PROPSPEC", "propidl.idl" },
+    { "PROPVARIANT", "propidl.idl" },
     { "RECT", "wtypes.idl" },
     { "REFCLSID", "wtypes.idl" },
     { "REFGUID", "wtypes.idl" },

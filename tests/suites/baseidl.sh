@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # tier: check
 # The base IDL we wrote ourselves (runtime/idl/oaidl.idl, oleidl.idl,
-# ocidl.idl) against mingw-w64's, read by ../shared/tools/widl from the
-# corpus: every structure size and vtable slot offset of mingw-w64's header
-# under x86_64-w64-mingw32-gcc (tests/baseidl/abi_subset.py over
-# abi_compare.py; for oaidl only the wire types of marshalling may be
-# missing, for oleidl and ocidl nothing), every IID, and every size and
-# offset of ours (wtypes, objidlbase, objidl too) measured by Linux gcc
-# against mingw-w64's for x64 (tests/baseidl/layout_linux.py). That the
-# headers compile on Linux as C and C++ is tests/suites/golden.sh's.
+# ocidl.idl, propidl.idl) against mingw-w64's, read by ../shared/tools/widl
+# from the corpus: every structure size and vtable slot offset of
+# mingw-w64's header under x86_64-w64-mingw32-gcc (tests/baseidl/
+# abi_subset.py over abi_compare.py; for oaidl only the wire types of
+# marshalling may be missing, for oleidl, ocidl and propidl nothing), every
+# IID, and every size and offset of ours (wtypes, objidlbase, objidl too)
+# measured by Linux gcc against mingw-w64's for x64
+# (tests/baseidl/layout_linux.py). That the headers compile on Linux as C
+# and C++ is tests/suites/golden.sh's.
 . tests/lib.sh
 
-# a user IDL importing oleidl.idl and ocidl.idl first, as real ones do: its
+# a user IDL importing oleidl.idl, ocidl.idl and propidl.idl first, as real ones do: its
 # header, IIDs and glue compile on Linux with gcc, g++ and clang, and link
 # with the runtime and the base IDL's IIDs
 U=$TMP/user
@@ -23,8 +24,10 @@ cat > "$U/main.c" << 'EOF'
 int main(void)
 {
     IUserCanvas *c = 0; IOleInPlaceObject *o = 0; IConnectionPoint *p = 0; IUserWindowless *w = 0;
-    QACONTAINER qa; QACONTROL qc; DVEXTENTINFO ext;
+    QACONTAINER qa; QACONTROL qc; DVEXTENTINFO ext; PROPVARIANT pv; PROPSPEC ps;
     (void)c; (void)o; (void)p; (void)w;
+    memset(&pv, 0, sizeof pv); pv.vt = VT_I4; pv.lVal = 7; ps.ulKind = PRSPEC_PROPID; ps.propid = PID_FIRST_USABLE;
+    if (pv.lVal != 7 || ps.propid != 2 || sizeof pv != 2 * sizeof (void *) + 8) return 1;
     memset(&qa, 0, sizeof qa); memset(&qc, 0, sizeof qc); memset(&ext, 0, sizeof ext);
     qa.cbSize = sizeof qa; qc.cbSize = sizeof qc; ext.cb = sizeof ext;
     return memcmp(&IID_IUserCanvas, &IID_IOleWindow, sizeof (IID)) == 0 || IID_IOleWindow.Data1 != 0x114
@@ -34,7 +37,8 @@ int main(void)
         || IID_IPointerInactive.Data1 != 0x55980ba0 || IID_IAdviseSinkEx.Data1 != 0x3af24290
         || IID_AsyncIUserUndo.Data1 != 0x5b0c7e52 || IID_IMarshal.Data1 != 3 || IID_IMarshal2.Data1 != 0x1cf
         || IID_IPSFactoryBuffer.Data1 != 0xd5f569d0 || IID_IRpcChannelBuffer3.Data1 != 0x25b15600
-        || IID_IGlobalInterfaceTable.Data1 != 0x146 || IID_IMalloc.Data1 != 2;
+        || IID_IGlobalInterfaceTable.Data1 != 0x146 || IID_IMalloc.Data1 != 2
+        || IID_IPropertyStorage.Data1 != 0x138 || IID_IEnumSTATPROPSETSTG.Data1 != 0x13b;
 }
 EOF
 rtiids=("$BUILD"/runtime/include/*_i.c)
@@ -64,14 +68,16 @@ mkdir -p "$R" "$O"
 inc=(-DBOOL=WINBOOL -I "$CORPUS/mingw-w64" -I "$CORPUS/mingw-w64-include")
 # what ours may lack: mingw-w64's wire types (VARIANT and SAFEARRAY marshalling)
 wire='wire|SAFEARR_|SAFEARRAYUNION|_wireBRECORD|sizeof (FLAGGED|BYTE_SIZEDARR|WORD_SIZEDARR|DWORD_SIZEDARR|HYPER_SIZEDARR)'
-# oaidl.idl is all of Windows' but the wire types; oleidl.idl and ocidl.idl
-# all of it (nothing may be missing, every IID is there); objidlbase.idl has
-# every IID, and objidl.idl a part of it, compared on what it has (the rest
-# is absent from ours, not different)
-for n in oaidl ocidl oleidl objidlbase objidl; do
+# oaidl.idl is all of Windows' but the wire types; oleidl.idl, ocidl.idl and
+# propidl.idl all of it (nothing may be missing, every IID is there);
+# objidlbase.idl has every IID, and objidl.idl a part of it, compared on what
+# it has (the rest is absent from ours, not different). objidlbase and objidl
+# come last: until then $O has none of our headers that mingw-w64's own
+# include
+for n in oaidl ocidl oleidl propidl objidlbase objidl; do
     case $n in
         oaidl) mode=$wire whole=1 ;;
-        ocidl | oleidl) mode= whole=1 ;;
+        ocidl | oleidl | propidl) mode= whole=1 ;;
         objidlbase) mode=@absent whole=1 ;;
         *) mode=@absent whole= ;;
     esac
@@ -80,7 +86,7 @@ for n in oaidl ocidl oleidl objidlbase objidl; do
     check "amidl writes runtime/idl/$n.idl" "$AMIDL" -w --no-glue -I runtime/idl --outdir "$O" "runtime/idl/$n.idl"
     # mingw-w64's system headers include objidlbase.h and objidl.h
     # themselves, so ours cannot stand in for them there
-    if [ "$n" = oaidl ] || [ "$n" = ocidl ] || [ "$n" = oleidl ]; then
+    if [ "$n" != objidlbase ] && [ "$n" != objidl ]; then
         rc=0
         ABI_INCLUDE="$CORPUS/mingw-w64-include" limit 120 python3 tests/baseidl/abi_subset.py "$R" "$O" "$n" ${mode:+"$mode"} \
             > "$TMP/abi.out" 2>&1 || rc=$?
@@ -111,7 +117,7 @@ mkdir -p "$L"
 for idl in runtime/idl/*.idl; do
     "$AMIDL" -w --no-glue -I runtime/idl --outdir "$L" "$idl" > "$TMP/err" 2>&1 || fail "amidl $idl" "it failed" "$TMP/err"
 done
-for n in wtypes objidlbase objidl oleidl oaidl ocidl; do
+for n in wtypes objidlbase objidl oleidl oaidl ocidl propidl; do
     rc=0
     limit 120 python3 tests/baseidl/layout_linux.py "$L" "$n" "$CORPUS/mingw-w64-include" > "$TMP/lay.out" 2>&1 || rc=$?
     if [ "$rc" -eq 0 ]; then
