@@ -4,9 +4,7 @@
 # ocidl.idl, propidl.idl) against mingw-w64's, read by ../shared/tools/widl
 # from the corpus: every structure size and vtable slot offset of
 # mingw-w64's header under x86_64-w64-mingw32-gcc (tests/baseidl/
-# abi_subset.py over abi_compare.py; for oaidl only the wire types of
-# marshalling may be missing, for oleidl, ocidl and propidl nothing), every
-# IID, and every size and offset of ours (wtypes, objidlbase, objidl too)
+# abi_subset.py over abi_compare.py; none may be missing), every IID, and every size and offset of ours (wtypes, objidlbase, objidl too)
 # measured by Linux gcc against mingw-w64's for x64
 # (tests/baseidl/layout_linux.py). That the headers compile on Linux as C
 # and C++ is tests/suites/golden.sh's.
@@ -66,18 +64,15 @@ fi
 R=$TMP/widl O=$TMP/amidl
 mkdir -p "$R" "$O"
 inc=(-DBOOL=WINBOOL -I "$CORPUS/mingw-w64" -I "$CORPUS/mingw-w64-include")
-# what ours may lack: mingw-w64's wire types (VARIANT and SAFEARRAY marshalling)
-wire='wire|SAFEARR_|SAFEARRAYUNION|_wireBRECORD|sizeof (FLAGGED|BYTE_SIZEDARR|WORD_SIZEDARR|DWORD_SIZEDARR|HYPER_SIZEDARR)'
-# oaidl.idl is all of Windows' but the wire types; oleidl.idl, ocidl.idl and
-# propidl.idl all of it (nothing may be missing, every IID is there);
+# oaidl.idl (with its wire types), oleidl.idl, ocidl.idl and propidl.idl
+# are all of Windows' (nothing may be missing, every IID is there);
 # objidlbase.idl has every IID, and objidl.idl a part of it, compared on what
 # it has (the rest is absent from ours, not different). objidlbase and objidl
 # come last: until then $O has none of our headers that mingw-w64's own
 # include
 for n in oaidl ocidl oleidl propidl objidlbase objidl; do
     case $n in
-        oaidl) mode=$wire whole=1 ;;
-        ocidl | oleidl | propidl) mode= whole=1 ;;
+        oaidl | ocidl | oleidl | propidl) mode= whole=1 ;;
         objidlbase) mode=@absent whole=1 ;;
         *) mode=@absent whole= ;;
     esac
