@@ -76,11 +76,11 @@ $(BUILD)/codegen/%.o: codegen/%.c $(FRONT_DEPS)
 # ---------------------------------------------------------------- libamidlrt
 # The base IDL is compiled by amidl itself; its headers and IID files go
 # to $(BUILD)/runtime/include, next to the hand-written runtime/include.
-RT_IDL     := wtypesbase wtypes unknwn objidlbase objidl oleidl oaidl ocidl propidl
+RT_IDL     := wtypesbase wtypes unknwn objidlbase objidl oleidl oaidl servprov ocidl propidl
 RT_GEN     := $(BUILD)/runtime/include
 RT_HEADERS := $(RT_IDL:%=$(RT_GEN)/%.h)
 RT_IIDS    := $(RT_GEN)/unknwn_i.c $(RT_GEN)/objidlbase_i.c $(RT_GEN)/objidl_i.c $(RT_GEN)/oleidl_i.c $(RT_GEN)/oaidl_i.c \
-              $(RT_GEN)/ocidl_i.c $(RT_GEN)/propidl_i.c
+              $(RT_GEN)/servprov_i.c $(RT_GEN)/ocidl_i.c $(RT_GEN)/propidl_i.c
 RT_SRCS    := runtime/src/alloc.c runtime/src/core.c runtime/src/sync.c runtime/src/pool.c runtime/src/callobj.c runtime/src/frame.c runtime/src/cancel.c runtime/src/asyncmgr.c runtime/src/interp.c runtime/src/proxy.c runtime/src/hresult.c runtime/src/wire.c
 # remoting: processes talk through UNIX sockets (docs/remoting.md)
 RT_SRCS    += runtime/src/transport_unix.c runtime/src/conn.c runtime/src/remote.c runtime/src/activate.c

@@ -7,7 +7,7 @@
  * into "unknown type name 'IUnknown'" with a note naming the import, as
  * gcc names the header of size_t. The names are the common ones of the
  * Windows SDK's base IDL (unknwn, objidl, oaidl, oleidl, ocidl, propidl,
- * wtypes), each under the file a user imports for it.
+ * servprov, wtypes), each under the file a user imports for it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +96,7 @@ static const Known known[] = {
     { "IRpcStubBuffer", "objidl.idl" },
     { "IRunningObjectTable", "objidl.idl" },
     { "ISequentialStream", "objidl.idl" },
+    { "IServiceProvider", "servprov.idl" },
     { "IStorage", "objidl.idl" },
     { "IStream", "objidl.idl" },
     { "ISupportErrorInfo", "oaidl.idl" },

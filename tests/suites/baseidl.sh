@@ -10,7 +10,7 @@
 # and C++ is tests/suites/golden.sh's.
 . tests/lib.sh
 
-# a user IDL importing oleidl.idl, ocidl.idl and propidl.idl first, as real ones do: its
+# a user IDL importing oleidl.idl, ocidl.idl and propidl.idl first (ocidl.idl imports servprov.idl), as real ones do: its
 # header, IIDs and glue compile on Linux with gcc, g++ and clang, and link
 # with the runtime and the base IDL's IIDs
 U=$TMP/user
@@ -40,7 +40,8 @@ int main(void)
         || IID_IGlobalInterfaceTable.Data1 != 0x146 || IID_IMalloc.Data1 != 2
         || IID_IPropertyStorage.Data1 != 0x138 || IID_IEnumSTATPROPSETSTG.Data1 != 0x13b
         || IID_AsyncIAdviseSink.Data1 != 0x150 || IID_AsyncIAdviseSink2.Data1 != 0x151
-        || IID_IMessageFilter.Data1 != 0x16 || IID_IDataAdviseHolder.Data1 != 0x110;
+        || IID_IMessageFilter.Data1 != 0x16 || IID_IDataAdviseHolder.Data1 != 0x110
+        || IID_IServiceProvider.Data1 != 0x6d5140c1;
 }
 EOF
 rtiids=("$BUILD"/runtime/include/*_i.c)
@@ -68,12 +69,12 @@ fi
 R=$TMP/widl O=$TMP/amidl
 mkdir -p "$R" "$O"
 inc=(-DBOOL=WINBOOL -I "$CORPUS/mingw-w64" -I "$CORPUS/mingw-w64-include")
-# oaidl.idl (with its wire types), oleidl.idl, ocidl.idl and propidl.idl
-# are all of Windows' (nothing may be missing, every IID is there);
+# oaidl.idl (with its wire types), oleidl.idl, ocidl.idl, propidl.idl and
+# servprov.idl are all of Windows' (nothing may be missing, every IID is there);
 # objidlbase.idl and objidl.idl have every IID (their structures and
 # vtables are compared on Linux below). objidlbase and objidl come last:
 # until then $O has none of our headers that mingw-w64's own include
-for n in oaidl ocidl oleidl propidl objidlbase objidl; do
+for n in oaidl ocidl oleidl propidl servprov objidlbase objidl; do
     mode=
     [ "$n" = objidlbase ] || [ "$n" = objidl ] && mode=@absent
     check "widl writes mingw-w64's $n.h" "$W" "${inc[@]}" -h -H "$R/$n.h" -u -U "$R/${n}_i.c" "$CORPUS/mingw-w64/$n.idl"
@@ -116,7 +117,7 @@ mkdir -p "$L"
 for idl in runtime/idl/*.idl; do
     "$AMIDL" -w --no-glue -I runtime/idl --outdir "$L" "$idl" > "$TMP/err" 2>&1 || fail "amidl $idl" "it failed" "$TMP/err"
 done
-for n in wtypes objidlbase objidl oleidl oaidl ocidl propidl; do
+for n in wtypes objidlbase objidl oleidl oaidl ocidl propidl servprov; do
     rc=0
     limit 120 python3 tests/baseidl/layout_linux.py "$L" "$n" "$CORPUS/mingw-w64-include" > "$TMP/lay.out" 2>&1 || rc=$?
     if [ "$rc" -eq 0 ]; then
