@@ -84,6 +84,8 @@ RT_IIDS    := $(RT_GEN)/unknwn_i.c $(RT_GEN)/objidlbase_i.c $(RT_GEN)/objidl_i.c
 RT_SRCS    := runtime/src/alloc.c runtime/src/core.c runtime/src/sync.c runtime/src/pool.c runtime/src/callobj.c runtime/src/frame.c runtime/src/cancel.c runtime/src/asyncmgr.c runtime/src/interp.c runtime/src/proxy.c runtime/src/hresult.c runtime/src/wire.c
 # remoting: processes talk through UNIX sockets (docs/remoting.md)
 RT_SRCS    += runtime/src/transport_unix.c runtime/src/conn.c runtime/src/remote.c runtime/src/activate.c
+# server-side asynchronous processing of calls from other processes (RULES.md E, J5)
+RT_SRCS    += runtime/src/srvasync.c
 RT_CFLAGS  := $(CFLAGS) -std=c11 -Wall -Wextra -Werror -pthread -fPIC -D_GNU_SOURCE \
               -Iruntime/include -I$(RT_GEN)
 RT_OBJS    := $(RT_SRCS:%.c=$(BUILD)/%.o) $(RT_IIDS:%.c=%.o)

@@ -174,6 +174,16 @@ AMIDLRT_API HRESULT CoCreateInstance(REFCLSID clsid, IUnknown *outer, DWORD clsc
 AMIDLRT_API HRESULT CoGetClassObject(REFCLSID clsid, DWORD clsctx, LPVOID reserved, REFIID iid, LPVOID *ppv);
 AMIDLRT_API HRESULT CoRegisterClassObject(REFCLSID clsid, IUnknown *factory, DWORD clsctx, DWORD flags, LPDWORD cookie);
 AMIDLRT_API HRESULT CoRevokeClassObject(DWORD cookie);
+/* The out-of-process server's lifetime helpers, as on Windows: a
+ * process-wide count; CoReleaseServerProcess returns the new count, and
+ * its zero suspends every class object (CoSuspendClassObjects: other
+ * processes' activations no longer reach this one; a class file starts a
+ * new server). CoResumeClassObjects publishes the suspended ones, and
+ * those registered with REGCLS_SUSPENDED. docs/remoting.md. */
+AMIDLRT_API ULONG CoAddRefServerProcess(void);
+AMIDLRT_API ULONG CoReleaseServerProcess(void);
+AMIDLRT_API HRESULT CoSuspendClassObjects(void);
+AMIDLRT_API HRESULT CoResumeClassObjects(void);
 AMIDLRT_API HRESULT CoWaitForMultipleHandles(DWORD flags, DWORD timeout, ULONG count, HANDLE *handles, LPDWORD index);
 /* On the thread running a call's server method: its ICancelMethodCalls
  * (RULES.md D11); RPC_E_NO_CONTEXT elsewhere and for IServerSecurity (F3). */

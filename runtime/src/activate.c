@@ -44,6 +44,7 @@ typedef struct Published {
     DWORD flags;
     bool linked;                /* we made the link */
     bool used;                  /* REGCLS_SINGLEUSE: activated once */
+    bool suspended;             /* REGCLS_SUSPENDED or CoSuspendClassObjects: no link, no activations */
     char link[160];
     struct Published *next;
 } Published;
@@ -72,6 +73,23 @@ static bool alive(const char *path)
     return true;
 }
 
+/* the class's link (pub_lock held); one left by a dead server is replaced,
+ * a live server's is kept (it serves the class; we do so in-process) */
+static void link_published(Published *p)
+{
+    const char *base = strrchr(serve_path, '/'), *name = strrchr(p->link, '/');
+    if (base && name && strcmp(base + 1, name + 1) == 0)
+        return;                         /* the socket itself is named after the class */
+    for (int tries = 0; tries < 2 && !p->linked; tries++) {
+        if (symlink(serve_path, p->link) == 0)
+            p->linked = true;
+        else if (errno != EEXIST || alive(p->link))
+            break;
+        else
+            unlink(p->link);
+    }
+}
+
 HRESULT amrt__publish(const CLSID *clsid, DWORD cookie, DWORD flags)
 {
     char dir[96], name[37];
@@ -85,6 +103,7 @@ HRESULT amrt__publish(const CLSID *clsid, DWORD cookie, DWORD flags)
     p->cookie = cookie;
     p->clsid = *clsid;
     p->flags = flags;
+    p->suspended = (flags & REGCLS_SUSPENDED) != 0;     /* linked by CoResumeClassObjects */
     snprintf(p->link, sizeof p->link, "%s/%s", dir, name);
     /* in the list before the process listens and before the link exists:
      * a client that finds our socket or the link at once must find the
@@ -101,19 +120,8 @@ HRESULT amrt__publish(const CLSID *clsid, DWORD cookie, DWORD flags)
         return hr;
     }
     amrt__mutex_lock(&pub_lock);
-    const char *base = strrchr(serve_path, '/');
-    if (!(base && strcmp(base + 1, name) == 0)) {
-        /* the class's link; one left by a dead server is replaced, a live
-         * server's is kept (it serves the class; we do so in-process) */
-        for (int tries = 0; tries < 2 && !p->linked; tries++) {
-            if (symlink(serve_path, p->link) == 0)
-                p->linked = true;
-            else if (errno != EEXIST || alive(p->link))
-                break;
-            else
-                unlink(p->link);
-        }
-    }
+    if (!p->suspended)
+        link_published(p);
     amrt__mutex_unlock(&pub_lock);
     return S_OK;
 }
@@ -149,10 +157,10 @@ IUnknown *amrt__class_factory_for_peer(const CLSID *clsid)
     bool ok = false;
     amrt__mutex_lock(&pub_lock);
     for (Published *p = published; p && !ok; p = p->next) {
-        if (!IsEqualGUID(&p->clsid, clsid) || p->used)
+        if (!IsEqualGUID(&p->clsid, clsid) || p->used || p->suspended)
             continue;
         ok = true;
-        if (p->flags == REGCLS_SINGLEUSE) {
+        if ((p->flags & (REGCLS_MULTIPLEUSE | REGCLS_MULTI_SEPARATE)) == 0) {     /* REGCLS_SINGLEUSE */
             p->used = true;
             unlink_published(p);
         }
@@ -160,6 +168,60 @@ IUnknown *amrt__class_factory_for_peer(const CLSID *clsid)
     amrt__mutex_unlock(&pub_lock);
     DWORD flags;
     return ok ? amrt__class_factory(clsid, CLSCTX_LOCAL_SERVER, &flags) : NULL;
+}
+
+/* ==================================================================== the server's lifetime */
+
+/* CoAddRefServerProcess / CoReleaseServerProcess: the process's count
+ * (pub_lock); its last release suspends the class objects in the same
+ * step, so no activation comes between the zero and the suspension. */
+static ULONG server_refs;
+
+static void suspend_locked(void)
+{
+    for (Published *p = published; p; p = p->next) {
+        p->suspended = true;
+        unlink_published(p);            /* a new activation starts a new server (J2) */
+    }
+}
+
+HRESULT CoSuspendClassObjects(void)
+{
+    amrt__mutex_lock(&pub_lock);
+    suspend_locked();
+    amrt__mutex_unlock(&pub_lock);
+    return S_OK;
+}
+
+HRESULT CoResumeClassObjects(void)
+{
+    amrt__mutex_lock(&pub_lock);
+    for (Published *p = published; p; p = p->next)
+        if (p->suspended) {
+            p->suspended = false;
+            if (!p->used)
+                link_published(p);
+        }
+    amrt__mutex_unlock(&pub_lock);
+    return S_OK;
+}
+
+ULONG CoAddRefServerProcess(void)
+{
+    amrt__mutex_lock(&pub_lock);
+    ULONG n = ++server_refs;
+    amrt__mutex_unlock(&pub_lock);
+    return n;
+}
+
+ULONG CoReleaseServerProcess(void)
+{
+    amrt__mutex_lock(&pub_lock);
+    ULONG n = server_refs ? --server_refs : 0;     /* an unbalanced release stays at 0 (project choice) */
+    if (n == 0)
+        suspend_locked();
+    amrt__mutex_unlock(&pub_lock);
+    return n;
 }
 
 void amrt__remote_shutdown(void)

@@ -784,7 +784,8 @@ static void do_call(AmrtConn *c, AmrtInCall *ic)
         goto fail;
     }
     current_incall = ic;
-    m->call(iface, f.args, f.ret);
+    if (!amrt__srvasync_call(ic, u, g, m, f.args, f.ret))     /* the object's own call object (RULES.md E) */
+        m->call(iface, f.args, f.ret);
     current_incall = NULL;
     amrt__wire_buf local, *b = ic->out ? ic->out : &local;    /* the thread's, kept from call to call */
     if (b == &local)

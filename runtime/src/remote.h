@@ -158,6 +158,12 @@ void amrt__peer_init(AmrtConn *c);
 
 HRESULT amrt__remote_create(AmrtConn *c, const CLSID *clsid, const IID *iid, void **ppv);
 
+/* srvasync.c: run the call through the object's own call object (its
+ * ICallFactory, RULES.md E) with args/ret as m->call takes them; false
+ * when it has none for g (then the caller runs the synchronous method) */
+bool amrt__srvasync_call(AmrtInCall *ic, IUnknown *obj, const AmrtInterface *g, const AmrtMethod *m, void **args,
+                         void *ret);
+
 /* activate.c */
 IUnknown *amrt__class_factory_for_peer(const CLSID *clsid);
 

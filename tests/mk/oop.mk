@@ -31,3 +31,21 @@ oop-sanitize-build: $(AMIDL)
 
 suite-oop-sanitize: oop-sanitize-build
 .PHONY: oop-sanitize-build
+
+# server-side asynchronous processing across the boundary, CoAddRefServerProcess and friends
+# (tests/oop/oop-srvasync.c: one executable, server and client roles)
+SUITE_BINS += $(BUILD)/tests/oop-srvasync
+
+$(TEST_GEN)/srvasync.h $(TEST_GEN)/srvasync_i.c $(TEST_GEN)/srvasync_async.c: tests/oop/srvasync.idl $(AMIDL)
+	@mkdir -p $(TEST_GEN)
+	$(AMIDL) -I runtime/idl --outdir $(TEST_GEN) $<
+
+.SECONDARY: $(TEST_GEN)/srvasync.h $(TEST_GEN)/srvasync_i.c $(TEST_GEN)/srvasync_async.c
+
+$(BUILD)/tests/oop-srvasync: tests/oop/oop-srvasync.c $(TEST_GEN)/srvasync.h $(BUILD)/lib/libamidlrt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -I$(RT_GEN) -I$(TEST_GEN) \
+	    -o $@ $< $(TEST_GEN)/srvasync_i.c $(TEST_GEN)/srvasync_async.c $(BUILD)/lib/libamidlrt.a
+
+# the sanitizer builds of the oop suite run it too
+OOP_BINS += tests/oop-srvasync

@@ -396,4 +396,66 @@ else
     fail "J2 two servers started at once each serve their own client and end (20 rounds)" "$left server(s) still running 15 s after the last client" "$DIR/client.out"
 fi
 
+# Server-side asynchronous processing across the boundary (RULES.md E, J5,
+# J7) and the server's lifetime helpers (CoAddRefServerProcess,
+# CoReleaseServerProcess, CoSuspendClassObjects, CoResumeClassObjects):
+# tests/oop/oop-srvasync.c, server and client roles of one executable
+SA_BIN=${OOP_BUILD:-$BUILD}/tests/oop-srvasync
+
+# sa_start NAME [ARGS]: a private directory and the server (SRV, SRV_PID)
+sa_start() {
+    setup "$1"
+    shift
+    limit 300 "$SA_BIN" server "$@" > "$DIR/server.out" 2> "$DIR/server.err" &
+    SRV=$!
+    wait_for "$DIR/server.out" '^ready' || return 1
+    SRV_PID=$(sed -n 's/^ready //p' "$DIR/server.out")
+}
+
+# sa_client CASE: one client process running CASE
+sa_client() {
+    limit 120 "$SA_BIN" client "$@" >> "$DIR/client.out" 2>&1
+}
+
+# sa_case CASE NAME: a server, one client running CASE, the server stopped
+sa_case() {
+    local c=$1 name=$2 rc=0
+    if ! sa_start "srvasync-$c"; then
+        stop_server term; fail "$name" "the server did not register" "$DIR/server.err"; return
+    fi
+    sa_client "$c" || rc=$?
+    stop_server term
+    report "$name" "$rc"
+}
+
+sa_case calls "E J5 a server object with ICallFactory: its call object's Begin_/Finish_ serve synchronous calls and call objects from another process (their results, not the synchronous methods'), a refused Begin_ is the result; without ICallFactory the synchronous methods"
+sa_case cancel "E D J7 a client's Cancel reaches the server's call object: TestCancel on its controlling unknown, its own ICancelMethodCalls::Cancel; Finish_ RPC_E_CALL_CANCELED; the server's Finish_ still runs, nothing leaks"
+
+rc=0
+if sa_start srvasync-procrefs --procrefs; then
+    sa_client procrefs || rc=$?
+    if [ $rc -eq 0 ] && ! wait_for "$DIR/server.out" '^suspended 0'; then
+        echo "the server's CoReleaseServerProcess did not return 0" >> "$DIR/client.out"; rc=1
+    fi
+    [ $rc -ne 0 ] || sa_client notreg || rc=$?
+    stop_server term
+    report "CoAddRefServerProcess/CoReleaseServerProcess count; the last release suspends the class objects: REGDB_E_CLASSNOTREG" "$rc"
+else
+    stop_server term; fail "CoAddRefServerProcess/CoReleaseServerProcess" "the server did not register" "$DIR/server.err"
+fi
+
+rc=0
+if sa_start srvasync-suspended --suspended; then
+    sa_client notreg || rc=$?
+    kill -USR1 "$SRV_PID" 2>/dev/null
+    if [ $rc -eq 0 ] && ! wait_for "$DIR/server.out" '^resumed'; then
+        echo "the server did not resume" >> "$DIR/client.out"; rc=1
+    fi
+    [ $rc -ne 0 ] || sa_client one || rc=$?
+    stop_server term
+    report "REGCLS_SUSPENDED: REGDB_E_CLASSNOTREG until CoResumeClassObjects, then served" "$rc"
+else
+    stop_server term; fail "REGCLS_SUSPENDED" "the server did not register" "$DIR/server.err"
+fi
+
 suite_end
