@@ -152,11 +152,15 @@ static const ICancelMethodCallsVtbl scc_vtbl = { scc_qi, scc_addref, scc_release
 static SrvCall *srvcall_new(AmrtInCall *ic, IUnknown *obj, const AmrtInterface *g, void **async)
 {
     *async = NULL;
-    if (!g->async_iid || amrt__proxy_object(obj) != obj)
-        return NULL;                    /* a proxy: the call hops on synchronously */
+    if (!g->async_iid)
+        return NULL;
     ICallFactory *cf = NULL;
     if (FAILED(IUnknown_QueryInterface(obj, &IID_ICallFactory, (void **)&cf)) || !cf)
         return NULL;                    /* B1: no async support */
+    if (amrt__proxy_object(obj) != obj) {
+        ICallFactory_Release(cf);       /* a proxy's own (B16): the call hops on synchronously */
+        return NULL;
+    }
     SrvCall *s = amrt__calloc(sizeof *s);
     if (!s) {
         ICallFactory_Release(cf);

@@ -734,6 +734,35 @@ static void case_procrefs(void)
     ISrvAsync_Release(a);               /* the server's count goes to 0 */
 }
 
+/* J11: a client that dies with a call in flight (the suite SIGKILLs it once it says ready) */
+static void case_victim(void)
+{
+    ISrvAsync *p = create();
+    ISrvInfo *info = info_of(p);
+    AsyncISrvAsync *call = new_call(p);
+    EXPECT_HR(S_OK, AsyncISrvAsync_Begin_Slow(call, 10 * hang_ms()));
+    Stats s;
+    EXPECT(wait_stats(info, one_running, &s));
+    printf("ready %d\n", (int)getpid());
+    fflush(stdout);
+    sleep_ms(10 * hang_ms());           /* the suite kills us first */
+    exit(1);
+}
+
+/* ... and what the server did about it: the call object was told, TestCancel said canceled, Finish_ ran */
+static void case_witness(void)
+{
+    ISrvAsync *p = create();
+    ISrvInfo *info = info_of(p);
+    memset(&base, 0, sizeof base);
+    Stats s;
+    EXPECT(wait_stats(info, cancel_seen, &s));
+    EXPECT(wait_stats(info, all_finished, &s));
+    EXPECT(s.begins == 1);
+    ISrvInfo_Release(info);
+    ISrvAsync_Release(p);
+}
+
 static void case_notreg(void)
 {
     ISrvAsync *p = NULL;
@@ -764,6 +793,10 @@ static int client(const char *c)
         case_procrefs();
     else if (strcmp(c, "notreg") == 0)
         case_notreg();
+    else if (strcmp(c, "victim") == 0)
+        case_victim();
+    else if (strcmp(c, "witness") == 0)
+        case_witness();
     else if (strcmp(c, "one") == 0)
         case_one();
     else {

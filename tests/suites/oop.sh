@@ -431,6 +431,25 @@ sa_case() {
 sa_case calls "E J5 a server object with ICallFactory: its call object's Begin_/Finish_ serve synchronous calls and call objects from another process (their results, not the synchronous methods'), a refused Begin_ is the result; without ICallFactory the synchronous methods"
 sa_case cancel "E D J7 a client's Cancel reaches the server's call object: TestCancel on its controlling unknown, its own ICancelMethodCalls::Cancel; Finish_ RPC_E_CALL_CANCELED; the server's Finish_ still runs, nothing leaks"
 
+# J11: a client SIGKILLed while the server's call object works for it
+rc=0
+if sa_start srvasync-J11; then
+    limit 120 "$SA_BIN" client victim > "$DIR/victim.out" 2>&1 &
+    victim=$!
+    if wait_for "$DIR/victim.out" '^ready'; then
+        kill -KILL "$(sed -n 's/^ready //p' "$DIR/victim.out")" 2>/dev/null
+        wait "$victim" 2>/dev/null
+        sa_client witness || rc=$?
+    else
+        kill -KILL "$victim" 2>/dev/null; wait "$victim" 2>/dev/null
+        cat "$DIR/victim.out" >> "$DIR/client.out"; rc=1
+    fi
+    stop_server term
+    report "E J11 a client SIGKILLed mid-call: the server's call object sees TestCancel say canceled and is told, its Finish_ runs, nothing leaks" "$rc"
+else
+    stop_server term; fail "E J11" "the server did not register" "$DIR/server.err"
+fi
+
 rc=0
 if sa_start srvasync-procrefs --procrefs; then
     sa_client procrefs || rc=$?
