@@ -13,6 +13,8 @@
  *     its work is done (E2);
  *   - ICancelMethodCalls: TestCancel says RPC_E_CALL_CANCELED once the
  *     client canceled the call or went away (D9, J7, J11);
+ *   - IAsyncManager (E8), as the in-process call objects have it:
+ *     CompleteCall(hr) ends the call with the failure hr, no Finish_;
  *   - the server call object's own interfaces (the aggregate's).
  * The call's thread (conn.c runs every incoming call on a thread of its
  * own, so waiting there delays no other call, J6) calls Begin_ with the
@@ -44,12 +46,15 @@
 typedef struct SrvCall {
     IUnknown unk;                       /* the controlling unknown */
     ICancelMethodCalls cancel;
+    IAsyncManager manager;              /* RULES.md E8, as the in-process call objects have it */
     atomic_long refs;
     IUnknown *ev;                       /* the aggregated ManualResetEvent's inner unknown */
     IUnknown *inner;                    /* the server call object's inner unknown */
     pthread_mutex_t lock;
     AmrtInCall *ic;                     /* the incoming call while it runs (lock) */
     bool canceled;                      /* lock */
+    bool forced;                        /* IAsyncManager::CompleteCall ended the call with 'result' (lock) */
+    HRESULT result;
 } SrvCall;
 
 #define SC_FROM(p, field) ((SrvCall *)((char *)(p) - offsetof(SrvCall, field)))
@@ -74,6 +79,8 @@ static HRESULT STDMETHODCALLTYPE sc_qi(IUnknown *This, REFIID riid, void **ppv)
         *ppv = &s->unk;
     } else if (IsEqualIID(riid, &IID_ICancelMethodCalls)) {
         *ppv = &s->cancel;
+    } else if (IsEqualIID(riid, &IID_IAsyncManager)) {
+        *ppv = &s->manager;
     } else if (IsEqualIID(riid, &IID_ISynchronize) || IsEqualIID(riid, &IID_ISynchronizeHandle) ||
                IsEqualIID(riid, &IID_ISynchronizeEvent)) {
         return IUnknown_QueryInterface(s->ev, riid, ppv);
@@ -147,6 +154,88 @@ static HRESULT STDMETHODCALLTYPE scc_test(ICancelMethodCalls *This)
 
 static const ICancelMethodCallsVtbl scc_vtbl = { scc_qi, scc_addref, scc_release, scc_cancel, scc_test };
 
+/* ---- IAsyncManager (E8): the server may end the call itself ----
+ * CompleteCall(hr): the call's result is the failure hr now (its Finish_
+ * is not called, the [out] data stays empty), the waiting thread is woken
+ * (a Signal); GetState: DCOM_CALL_CANCELED after the client's cancel,
+ * DCOM_CALL_COMPLETE once signaled or completed, DCOM_NONE before;
+ * GetCallContext: the call's ICancelMethodCalls, RPC_E_NO_CONTEXT else. */
+
+static HRESULT STDMETHODCALLTYPE scm_qi(IAsyncManager *This, REFIID riid, void **ppv)
+{
+    return sc_qi(&SC_FROM(This, manager)->unk, riid, ppv);
+}
+
+static ULONG STDMETHODCALLTYPE scm_addref(IAsyncManager *This)
+{
+    return sc_addref(&SC_FROM(This, manager)->unk);
+}
+
+static ULONG STDMETHODCALLTYPE scm_release(IAsyncManager *This)
+{
+    return sc_release(&SC_FROM(This, manager)->unk);
+}
+
+/* the call's event: signaled (poll), or signal it */
+static bool sc_event(SrvCall *s, bool signal)
+{
+    ISynchronize *sync = NULL;
+    if (FAILED(IUnknown_QueryInterface(s->ev, &IID_ISynchronize, (void **)&sync)) || !sync)
+        return false;
+    bool on = signal ? SUCCEEDED(ISynchronize_Signal(sync)) : ISynchronize_Wait(sync, 0, 0) == S_OK;
+    ISynchronize_Release(sync);
+    return on;
+}
+
+static HRESULT STDMETHODCALLTYPE scm_complete(IAsyncManager *This, HRESULT result)
+{
+    SrvCall *s = SC_FROM(This, manager);
+    if (SUCCEEDED(result))
+        return E_INVALIDARG;            /* a success would hand back outputs nobody produced */
+    amrt__mutex_lock(&s->lock);
+    bool done = s->forced || !s->ic || sc_event(s, false);
+    if (!done) {
+        s->forced = true;
+        s->result = result;
+    }
+    amrt__mutex_unlock(&s->lock);
+    if (done)
+        return RPC_E_CALL_COMPLETE;
+    sc_event(s, true);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE scm_context(IAsyncManager *This, REFIID riid, void **ppv)
+{
+    SrvCall *s = SC_FROM(This, manager);
+    if (!ppv)
+        return E_INVALIDARG;
+    *ppv = NULL;
+    if (IsEqualIID(riid, &IID_ICancelMethodCalls))
+        return sc_qi(&s->unk, riid, ppv);
+    return RPC_E_NO_CONTEXT;
+}
+
+static HRESULT STDMETHODCALLTYPE scm_state(IAsyncManager *This, ULONG *state)
+{
+    SrvCall *s = SC_FROM(This, manager);
+    if (!state)
+        return E_INVALIDARG;
+    bool canceled = sc_canceled(s);
+    amrt__mutex_lock(&s->lock);
+    bool forced = s->forced;
+    amrt__mutex_unlock(&s->lock);
+    if (canceled && !forced)
+        *state = DCOM_CALL_CANCELED;
+    else if (forced || sc_event(s, false))
+        *state = DCOM_CALL_COMPLETE;
+    else
+        *state = DCOM_NONE;
+    return S_OK;
+}
+
+static const IAsyncManagerVtbl scm_vtbl = { scm_qi, scm_addref, scm_release, scm_complete, scm_context, scm_state };
+
 /* The object's own call object for g's async IID, aggregated in a new
  * SrvCall; NULL when it has none (the synchronous method runs). */
 static SrvCall *srvcall_new(AmrtInCall *ic, IUnknown *obj, const AmrtInterface *g, void **async)
@@ -168,6 +257,7 @@ static SrvCall *srvcall_new(AmrtInCall *ic, IUnknown *obj, const AmrtInterface *
     }
     s->unk.lpVtbl = (IUnknownVtbl *)&sc_vtbl;
     s->cancel.lpVtbl = (ICancelMethodCallsVtbl *)&scc_vtbl;
+    s->manager.lpVtbl = (IAsyncManagerVtbl *)&scm_vtbl;
     atomic_init(&s->refs, 1);
     pthread_mutex_init(&s->lock, NULL);
     s->ic = ic;
@@ -223,10 +313,18 @@ bool amrt__srvasync_call(AmrtInCall *ic, IUnknown *obj, const AmrtInterface *g, 
     if (!s)
         return false;                   /* the synchronous method, as Windows does */
     m->begin(async, args, ret);
-    if (!(m->ret_hresult && FAILED(*(HRESULT *)ret))) {
+    bool refused = m->ret_hresult && FAILED(*(HRESULT *)ret);
+    if (!refused)
         srvcall_wait(s);
+    amrt__mutex_lock(&s->lock);
+    bool forced = s->forced;
+    if (!forced)
+        s->forced = true;               /* no CompleteCall from now on: the call is complete */
+    amrt__mutex_unlock(&s->lock);
+    if (forced && m->ret_hresult)
+        *(HRESULT *)ret = s->result;    /* E8: CompleteCall's result; no Finish_ */
+    else if (!refused && !forced)
         m->finish(async, args, ret);
-    }
     amrt__mutex_lock(&s->lock);
     s->ic = NULL;                       /* the record is conn.c's again once we return */
     amrt__mutex_unlock(&s->lock);

@@ -58,7 +58,7 @@ static void sleep_ms(long ms) { nanosleep(&(struct timespec){ ms / 1000, (ms % 1
 
 /* ==================================================================== the server */
 
-static atomic_long live, calls_live, begins, finishes, syncs, running, canceled, told, procrefs;
+static atomic_long live, calls_live, begins, finishes, syncs, running, canceled, told, procrefs, mgr;
 static bool use_procrefs;
 
 typedef struct Obj {
@@ -140,15 +140,25 @@ static HRESULT STDMETHODCALLTYPE a_scale(ISrvAsync *This, LONG *v)
     *v *= 2;
     return S_OK;
 }
-static ISrvAsyncVtbl a_vtbl = { a_qi, a_addref, a_release, a_add, a_slow, a_refuse, a_scale };
+static HRESULT STDMETHODCALLTYPE a_complete(ISrvAsync *This, HRESULT hr, LONG *v)
+{
+    (void)This;
+    (void)hr;
+    atomic_fetch_add(&syncs, 1);
+    *v = 0;
+    return S_OK;
+}
+static ISrvAsyncVtbl a_vtbl = { a_qi, a_addref, a_release, a_add, a_slow, a_refuse, a_scale, a_complete };
 
 /* ---- ISrvInfo ---- */
 
 static HRESULT STDMETHODCALLTYPE i_qi(ISrvInfo *This, REFIID riid, void **ppv) { return obj_qi(OBJ_I(This), riid, ppv); }
 static ULONG STDMETHODCALLTYPE i_addref(ISrvInfo *This) { return (ULONG)atomic_fetch_add(&OBJ_I(This)->refs, 1) + 1; }
 static ULONG STDMETHODCALLTYPE i_release(ISrvInfo *This) { return obj_release(OBJ_I(This)); }
-static HRESULT STDMETHODCALLTYPE i_stats(ISrvInfo *This, LONG *b, LONG *f, LONG *s, LONG *r, LONG *c, LONG *t, LONG *p)
+static HRESULT STDMETHODCALLTYPE i_stats(ISrvInfo *This, LONG *b, LONG *f, LONG *s, LONG *r, LONG *c, LONG *t, LONG *p,
+                                         LONG *g)
 {
+    *g = (LONG)atomic_load(&mgr);
     (void)This;
     *b = (LONG)atomic_load(&begins);
     *f = (LONG)atomic_load(&finishes);
@@ -339,8 +349,44 @@ static HRESULT STDMETHODCALLTYPE sa_finish_scale(AsyncISrvAsync *This, LONG *v)
     *v = s->value;
     return s->hr;
 }
+/* E8: the runtime's IAsyncManager on the controlling unknown ends the call */
+static HRESULT STDMETHODCALLTYPE sa_begin_complete(AsyncISrvAsync *This, HRESULT hr)
+{
+    SC *s = SC_ASYNC(This);
+    atomic_fetch_add(&begins, 1);
+    IAsyncManager *m = NULL;
+    if (FAILED(IUnknown_QueryInterface(s->outer, &IID_IAsyncManager, (void **)&m)) || !m)
+        return S_OK;                    /* no Signal: the client's call would hang, and tell */
+    bool good = true;
+    ULONG st = 99;
+    good &= IAsyncManager_GetState(m, &st) == S_OK && st == DCOM_NONE;
+    good &= IAsyncManager_CompleteCall(m, S_OK) == E_INVALIDARG;
+    good &= IAsyncManager_CompleteCall(m, hr) == S_OK;
+    good &= IAsyncManager_CompleteCall(m, hr) == RPC_E_CALL_COMPLETE;
+    good &= IAsyncManager_GetState(m, &st) == S_OK && st == DCOM_CALL_COMPLETE;
+    IUnknown *ctx = NULL;
+    good &= IAsyncManager_GetCallContext(m, &IID_ICancelMethodCalls, (void **)&ctx) == S_OK && ctx;
+    if (ctx)
+        IUnknown_Release(ctx);
+    ctx = NULL;
+    good &= IAsyncManager_GetCallContext(m, &IID_IServerSecurity, (void **)&ctx) == RPC_E_NO_CONTEXT && !ctx;
+    IAsyncManager_Release(m);
+    if (good)
+        atomic_fetch_add(&mgr, 1);
+    else
+        fprintf(stderr, "oop-srvasync server: IAsyncManager misbehaved\n");
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE sa_finish_complete(AsyncISrvAsync *This, LONG *v)
+{
+    (void)This;
+    atomic_fetch_add(&finishes, 1);     /* not after CompleteCall */
+    *v = 1;
+    return S_OK;
+}
 static AsyncISrvAsyncVtbl sa_vtbl = { sa_qi, sa_addref, sa_release, sa_begin_add, sa_finish_add, sa_begin_slow,
-                                      sa_finish_slow, sa_begin_refuse, sa_finish_refuse, sa_begin_scale, sa_finish_scale };
+                                      sa_finish_slow, sa_begin_refuse, sa_finish_refuse, sa_begin_scale, sa_finish_scale,
+                                      sa_begin_complete, sa_finish_complete };
 
 static HRESULT STDMETHODCALLTYPE scc_qi(ICancelMethodCalls *This, REFIID riid, void **ppv)
 {
@@ -520,14 +566,14 @@ static int server(int argc, char **argv)
 
 /* ==================================================================== the client */
 
-typedef struct Stats { LONG begins, finishes, syncs, running, canceled, told, procrefs; } Stats;
+typedef struct Stats { LONG begins, finishes, syncs, running, canceled, told, procrefs, mgr; } Stats;
 
 static Stats stats(ISrvInfo *info)
 {
     Stats s;
     memset(&s, 0xff, sizeof s);
     EXPECT_HR(S_OK, ISrvInfo_Stats(info, &s.begins, &s.finishes, &s.syncs, &s.running, &s.canceled, &s.told,
-                                   &s.procrefs));
+                                   &s.procrefs, &s.mgr));
     return s;
 }
 
@@ -614,9 +660,15 @@ static void case_calls(void)
         EXPECT(sum == i + 1100);
         AsyncISrvAsync_Release(calls[i]);
     }
+    /* E8: the server call object ends the call with IAsyncManager::CompleteCall, both ways */
+    v = -1;
+    EXPECT_HR(E_ABORT, ISrvAsync_Complete(p, E_ABORT, &v));
+    EXPECT_HR(S_OK, AsyncISrvAsync_Begin_Complete(call, E_FAIL));
+    EXPECT_HR(E_FAIL, AsyncISrvAsync_Finish_Complete(call, &v));
     Stats s2 = stats(info);
-    EXPECT(s2.begins == 3 + 3 + N);
-    EXPECT(s2.finishes == 2 + 2 + N);
+    EXPECT(s2.mgr == 2);
+    EXPECT(s2.begins == 3 + 3 + N + 2);
+    EXPECT(s2.finishes == 2 + 2 + N);   /* no Finish_ after CompleteCall */
     EXPECT(s2.syncs == 0);
 
     /* an object that answers E_NOINTERFACE for ICallFactory: the synchronous methods (B1), both ways */
@@ -630,8 +682,10 @@ static void case_calls(void)
     EXPECT_HR(S_OK, ISrvAsync_Scale(p, &v));
     EXPECT(v == 14);
     EXPECT_HR(S_OK, ISrvAsync_Refuse(p, E_ACCESSDENIED));
+    EXPECT_HR(S_OK, ISrvAsync_Complete(p, E_ABORT, &v));
+    EXPECT(v == 0);
     Stats s3 = stats(info);
-    EXPECT(s3.syncs == 4);
+    EXPECT(s3.syncs == 5);
     EXPECT(s3.begins == s2.begins && s3.finishes == s2.finishes);
     EXPECT_HR(S_OK, ISrvInfo_NoFactory(info, 0));
     EXPECT_HR(S_OK, ISrvAsync_Add(p, 1, 1, &sum));
