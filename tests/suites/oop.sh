@@ -428,7 +428,7 @@ sa_case() {
     report "$name" "$rc"
 }
 
-sa_case calls "E J5 a server object with ICallFactory: its call object's Begin_/Finish_ serve synchronous calls and call objects from another process (their results, not the synchronous methods'), a refused Begin_ is the result; without ICallFactory the synchronous methods"
+sa_case calls "E J5 a server object with ICallFactory: its call object's Begin_/Finish_ serve synchronous calls and call objects from another process (their results, not the synchronous methods'), a refused Begin_ is the result, E8 IAsyncManager::CompleteCall ends the call; without ICallFactory the synchronous methods"
 sa_case cancel "E D J7 a client's Cancel reaches the server's call object: TestCancel on its controlling unknown, its own ICancelMethodCalls::Cancel; Finish_ RPC_E_CALL_CANCELED; the server's Finish_ still runs, nothing leaks"
 
 # J11: a client SIGKILLed while the server's call object works for it
