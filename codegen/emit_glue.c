@@ -283,12 +283,23 @@ static void print_args(Glue *g, Buf *b, const GlueMethod *gm, int dir)
     }
 }
 
-/* tables and call thunks of the own methods of sync interface t */
+/* A thunk's start when the program's conversion function 'fn' of a
+ * [call_as] method is missing (a weak reference): the call fails with
+ * E_NOTIMPL, as a [local] method without a twin does across processes. */
+static void print_missing(Buf *b, const GlueMethod *gm, const char *fn)
+{
+    buf_printf(b, "    if (!%s) {\n", fn);
+    if (gm->ret_hresult)
+        buf_puts(b, "        *(HRESULT *)ret = E_NOTIMPL;\n");
+    buf_puts(b, "        return;\n    }\n");
+}
+
+/* tables and call thunks of the own methods of sync interface t (and of its [call_as] twins) */
 static void emit_tables(Glue *g, Buf *b, const GlueIface *gi)
 {
     Type *t = gi->iface;
     Buf methods = {0};
-    for (int k = 0; k < gi->nmethods; k++) {
+    for (int k = 0; k < gi->nmethods + gi->ncall_as; k++) {
         const GlueMethod *gm = &gi->methods[k];
         Var *m = gm->m;
         int n = gm->nparams;
@@ -305,10 +316,18 @@ static void emit_tables(Glue *g, Buf *b, const GlueIface *gi)
             }
             buf_puts(b, "};\n");
         }
+        /* a [call_as] twin: the program's conversions make the local calls
+         * (IFoo_M_Stub, AsyncIFoo_Begin_M_Stub, AsyncIFoo_Finish_M_Stub) */
+        const char *local = gm->is_twin ? gm->twin->m->macro_name : NULL;
+        if (local)
+            buf_printf(b, "#pragma weak %s_%s_Stub\n#pragma weak %s_Begin_%s_Stub\n#pragma weak %s_Finish_%s_Stub\n",
+                       t->name, local, gi->async->name, local, gi->async->name, local);
         /* the synchronous call: args[i] points at the value of argument i */
         buf_printf(b, "static void amrt_%s_%s_call(void *obj, void **args, void *ret)\n{\n", t->name, m->macro_name);
         if (n == 0)
             buf_puts(b, "    (void)args;\n");
+        if (local)
+            print_missing(b, gm, arena_printf(g->e->cc->arena, "%s_%s_Stub", t->name, local));
         if (gm->is_void)
             buf_puts(b, "    (void)ret;\n    ");
         else {
@@ -316,7 +335,10 @@ static void emit_tables(Glue *g, Buf *b, const GlueIface *gi)
             print_ret_type(g, b, m);
             buf_puts(b, " *)ret = ");
         }
-        buf_printf(b, "((%s *)obj)->lpVtbl->%s((%s *)obj", t->name, m->c_name, t->name);
+        if (local)
+            buf_printf(b, "%s_%s_Stub((%s *)obj", t->name, local, t->name);
+        else
+            buf_printf(b, "((%s *)obj)->lpVtbl->%s((%s *)obj", t->name, m->c_name, t->name);
         print_args(g, b, gm, 0);
         buf_puts(b, ");\n}\n\n");
         /* Begin_/Finish_ of a server's own call object (server-side async) */
@@ -324,6 +346,9 @@ static void emit_tables(Glue *g, Buf *b, const GlueIface *gi)
             buf_printf(b, "static void amrt_%s_%s_%s(void *obj, void **args, void *ret)\n{\n", t->name, m->macro_name,
                        fin ? "finish" : "begin");
             buf_puts(b, "    (void)args;\n");
+            if (local)
+                print_missing(b, gm, arena_printf(g->e->cc->arena, "%s_%s_%s_Stub", gi->async->name,
+                                                  fin ? "Finish" : "Begin", local));
             if (gm->is_void || !gm->ret_hresult)
                 buf_puts(b, "    (void)ret;\n    ");
             else
@@ -334,22 +359,123 @@ static void emit_tables(Glue *g, Buf *b, const GlueIface *gi)
                 buf_puts(b, " *)ret = ");
             }
             Var *twin = fin ? gm->finish : gm->begin;
-            buf_printf(b, "((%s *)obj)->lpVtbl->%s((%s *)obj", gi->async->name, twin ? twin->c_name : "?",
-                       gi->async->name);
+            if (local)
+                buf_printf(b, "%s_%s_%s_Stub((%s *)obj", gi->async->name, fin ? "Finish" : "Begin", local,
+                           gi->async->name);
+            else
+                buf_printf(b, "((%s *)obj)->lpVtbl->%s((%s *)obj", gi->async->name, twin ? twin->c_name : "?",
+                           gi->async->name);
             print_args(g, b, gm, fin ? AMRT_DIR_OUT : AMRT_DIR_IN);
             buf_puts(b, ");\n}\n\n");
         }
-        buf_printf(&methods, "    { \"%s\", %d, %s%s%s, %s, %d, %d, amrt_%s_%s_call, amrt_%s_%s_begin, amrt_%s_%s_finish },\n",
+        if (local) {
+            /* a call object's worker sends the twin itself to the object's process */
+            buf_printf(b, "EXTERN_C const AmrtInterface %s_amrt_glue;\n\n", t->name);
+            buf_printf(b, "static void amrt_%s_%s_send(void *obj, void **args, void *ret)\n{\n"
+                          "    AmrtProxyInvoke(obj, &%s_amrt_glue, %d, args, ret);\n}\n\n",
+                       t->name, m->macro_name, t->name, gm->index);
+        }
+        buf_printf(&methods, "    { \"%s\", %d, %s%s%s, %s, %d, %d, amrt_%s_%s_call, amrt_%s_%s_begin, amrt_%s_%s_finish, %s },\n",
                    m->macro_name, n,
                    n ? t->name : "NULL", n ? "_" : "", n ? arena_printf(g->e->cc->arena, "%s_params", m->macro_name) : "",
                    gm->is_void ? "0" : sizeof_of(g, m->type->ref, m->type->ref_qual), gm->ret_hresult, gm->is_local,
-                   t->name, m->macro_name, t->name, m->macro_name, t->name, m->macro_name);
+                   t->name, m->macro_name, t->name, m->macro_name, t->name, m->macro_name,
+                   local ? arena_printf(g->e->cc->arena, "amrt_%s_%s_send", t->name, m->macro_name) : "NULL");
     }
-    buf_printf(b, "/* the own methods of %s, in vtable order:\n"
-                  " * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish } */\n", t->name);
+    buf_printf(b, "/* the own methods of %s, in vtable order, then its [call_as] twins:\n"
+                  " * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish, send } */\n", t->name);
     buf_printf(b, "static const AmrtMethod %s_methods[] = {\n%s};\n\n", t->name,
-               methods.data ? methods.data : "    { NULL, 0, NULL, 0, 0, 0, NULL, NULL, NULL }\n");
+               methods.data ? methods.data : "    { NULL, 0, NULL, 0, 0, 0, NULL, NULL, NULL, NULL }\n");
     buf_free(&methods);
+}
+
+/* ", a, b" of the parameters of gm passed at Begin_ (fin: Finish_) */
+static void print_dir_params(Glue *g, Buf *b, const GlueMethod *gm, int fin)
+{
+    for (int i = 0; i < gm->nparams; i++) {
+        const GlueParam *p = &gm->params[i];
+        if (fin ? p->out : p->in) {
+            buf_puts(b, ", ");
+            print_decl(g->e, b, p->p->type, p->p->qual, p->p->name, 0);
+        }
+    }
+}
+
+/* The body of a Begin_ (fin: Finish_) of gm that hands its arguments to
+ * AmrtBegin/AmrtFinish with the glue of interface 'owner'. */
+static void print_begin_finish_body(Glue *g, Buf *b, const GlueMethod *gm, const char *owner, int fin)
+{
+    Var *m = gm->m;
+    int n = gm->nparams;
+    for (int i = 0; i < n; i++) {
+        const GlueParam *p = &gm->params[i];
+        Type *r = cxx_ref(p->p->type);
+        if (r && (fin ? p->out : p->in)) {
+            buf_puts(b, "    ");
+            print_decl(g->e, b, r->ref, r->ref_qual, arena_printf(g->e->cc->arena, "amrt_%s", p->p->name), 0);
+            buf_printf(b, " = AMRT_REFPTR(%s);\n", p->p->name);
+        }
+    }
+    buf_printf(b, "    void *args[%d] = {", n ? n : 1);
+    for (int i = 0; i < n; i++) {
+        const GlueParam *p = &gm->params[i];
+        bool passed = fin ? p->out : p->in;
+        buf_printf(b, "%s%s%s%s", i ? ", " : " ", passed ? "(void *)&" : "NULL",
+                   passed && cxx_ref(p->p->type) ? "amrt_" : "", passed ? p->p->name : "");
+    }
+    buf_puts(b, n ? " };\n" : " NULL };\n");
+    if (!fin) {
+        if (gm->ret_hresult)
+            buf_printf(b, "    return AmrtBegin(This, &%s_amrt_glue, %d, args);\n}\n\n", owner, gm->index);
+        else if (gm->is_void)
+            buf_printf(b, "    AmrtBegin(This, &%s_amrt_glue, %d, args);\n}\n\n", owner, gm->index);
+        else {
+            /* Begin_ keeps the method's return type (widl); it returns a zeroed value */
+            buf_puts(b, "    ");
+            print_decl(g->e, b, m->type->ref, m->type->ref_qual & ~Q_CONST, "ret", 1);
+            buf_printf(b, ";\n    memset(&ret, 0, sizeof ret);\n    AmrtBegin(This, &%s_amrt_glue, %d, args);\n"
+                          "    return ret;\n}\n\n", owner, gm->index);
+        }
+    } else {
+        if (gm->ret_hresult) {
+            buf_printf(b, "    HRESULT ret = S_OK;\n    return AmrtFinish(This, &%s_amrt_glue, %d, args, &ret);\n}\n\n",
+                       owner, gm->index);
+        } else if (gm->is_void) {
+            buf_printf(b, "    AmrtFinish(This, &%s_amrt_glue, %d, args, NULL);\n}\n\n", owner, gm->index);
+        } else {
+            buf_puts(b, "    ");
+            print_decl(g->e, b, m->type->ref, m->type->ref_qual & ~Q_CONST, "ret", 1);
+            buf_printf(b, ";\n    memset(&ret, 0, sizeof ret);\n    AmrtFinish(This, &%s_amrt_glue, %d, args, &ret);\n    return ret;\n}\n\n",
+                       owner, gm->index);
+        }
+    }
+}
+
+/* "    if (!target) {" and the rest of a [call_as] local method's hand-over
+ * to the program's conversion function fn (a weak reference: missing, the
+ * call fails with E_NOTIMPL) with the parameters of direction dir */
+static void print_hand_over(Glue *g, Buf *b, const GlueMethod *gm, const char *cond, const char *fn,
+                            const char *this_type, int dir)
+{
+    buf_printf(b, "    if (%s) {\n        if (%s)\n            %s%s((%s *)This", cond, fn, gm->is_void ? "" : "return ", fn,
+               this_type);
+    for (int i = 0; i < gm->nparams; i++) {
+        const GlueParam *p = &gm->params[i];
+        if (dir == AMRT_DIR_IN ? !p->in : dir == AMRT_DIR_OUT ? !p->out : false)
+            continue;
+        buf_printf(b, ", %s", p->p->name);
+    }
+    buf_puts(b, ");\n");
+    if (gm->is_void)
+        buf_puts(b, "        return;\n");
+    else if (gm->ret_hresult)
+        buf_puts(b, "        return E_NOTIMPL;\n");
+    else {
+        buf_puts(b, "        ");
+        print_decl(g->e, b, gm->m->type->ref, gm->m->type->ref_qual & ~Q_CONST, "ret", 1);
+        buf_puts(b, ";\n        memset(&ret, 0, sizeof ret);\n        return ret;\n");
+    }
+    buf_puts(b, "    }\n");
 }
 
 /* Begin_/Finish_ thunks of every method of gi's async chain, for vtable a */
@@ -361,63 +487,71 @@ static void emit_async_thunks(Glue *g, Buf *b, Type *a, const GlueIface *gi)
     for (int k = 0; k < gi->nmethods; k++) {
         const GlueMethod *gm = &gi->methods[k];
         Var *m = gm->m;
-        int n = gm->nparams;
         for (int fin = 0; fin < 2; fin++) {
+            const char *conv = gm->twin ? arena_printf(g->e->cc->arena, "%s_%s_%s_Proxy", gi->async->name,
+                                                       fin ? "Finish" : "Begin", m->macro_name) : NULL;
+            if (conv)
+                buf_printf(b, "#pragma weak %s\n", conv);
             buf_puts(b, "static ");
             print_ret_type(g, b, m);
             Var *twin = fin ? gm->finish : gm->begin;   /* its slot's calling convention */
             buf_printf(b, " %s amrt_%s_%s_%s(%s *This", twin ? callconv_of(twin, "STDMETHODCALLTYPE") : "STDMETHODCALLTYPE",
                        a->name, fin ? "Finish" : "Begin", m->macro_name, a->name);
-            for (int i = 0; i < n; i++) {
-                const GlueParam *p = &gm->params[i];
-                if (fin ? p->out : p->in) {
-                    buf_puts(b, ", ");
-                    print_decl(g->e, b, p->p->type, p->p->qual, p->p->name, 0);
-                }
-            }
+            print_dir_params(g, b, gm, fin);
             buf_puts(b, ")\n{\n");
-            for (int i = 0; i < n; i++) {
-                const GlueParam *p = &gm->params[i];
-                Type *r = cxx_ref(p->p->type);
-                if (r && (fin ? p->out : p->in)) {
-                    buf_puts(b, "    ");
-                    print_decl(g->e, b, r->ref, r->ref_qual, arena_printf(g->e->cc->arena, "amrt_%s", p->p->name), 0);
-                    buf_printf(b, " = AMRT_REFPTR(%s);\n", p->p->name);
-                }
+            /* [call_as] (RULES.md A10): to another process, the program's
+             * AsyncIFoo_Begin_M_Proxy converts and calls Begin_RemoteM */
+            if (conv)
+                print_hand_over(g, b, gm, "AmrtCallRemote(This)", conv, gi->async->name,
+                                fin ? AMRT_DIR_OUT : AMRT_DIR_IN);
+            print_begin_finish_body(g, b, gm, t->name, fin);
+        }
+    }
+}
+
+/* What the program's [call_as] conversions call, for each twin RemoteM of
+ * gi's own methods: IFoo_RemoteM_Proxy (a synchronous call of RemoteM on
+ * a proxy of an object in another process), AsyncIFoo_Begin_RemoteM_Proxy
+ * and AsyncIFoo_Finish_RemoteM_Proxy (on a call object). */
+static void emit_twin_proxies(Glue *g, Buf *b, const GlueIface *gi)
+{
+    Type *t = gi->iface, *a = gi->async;
+    for (int k = gi->nmethods; k < gi->nmethods + gi->ncall_as; k++) {
+        const GlueMethod *gm = &gi->methods[k];
+        Var *m = gm->m;
+        int n = gm->nparams;
+        print_ret_type(g, b, m);
+        buf_printf(b, " %s %s_%s_Proxy(%s *This", callconv_of(m, "STDMETHODCALLTYPE"), t->name, m->macro_name, t->name);
+        print_params(g, b, m);
+        buf_puts(b, ")\n{\n");
+        for (int i = 0; i < n; i++) {
+            Type *r = cxx_ref(gm->params[i].p->type);
+            if (r) {
+                buf_puts(b, "    ");
+                print_decl(g->e, b, r->ref, r->ref_qual, arena_printf(g->e->cc->arena, "amrt_%s", gm->params[i].p->name), 0);
+                buf_printf(b, " = AMRT_REFPTR(%s);\n", gm->params[i].p->name);
             }
-            buf_printf(b, "    void *args[%d] = {", n ? n : 1);
-            for (int i = 0; i < n; i++) {
-                const GlueParam *p = &gm->params[i];
-                bool passed = fin ? p->out : p->in;
-                buf_printf(b, "%s%s%s%s", i ? ", " : " ", passed ? "(void *)&" : "NULL",
-                           passed && cxx_ref(p->p->type) ? "amrt_" : "", passed ? p->p->name : "");
-            }
-            buf_puts(b, n ? " };\n" : " NULL };\n");
-            if (!fin) {
-                if (gm->ret_hresult)
-                    buf_printf(b, "    return AmrtBegin(This, &%s_amrt_glue, %d, args);\n}\n\n", t->name, gm->index);
-                else if (gm->is_void)
-                    buf_printf(b, "    AmrtBegin(This, &%s_amrt_glue, %d, args);\n}\n\n", t->name, gm->index);
-                else {
-                    /* Begin_ keeps the method's return type (widl); it returns a zeroed value */
-                    buf_puts(b, "    ");
-                    print_decl(g->e, b, m->type->ref, m->type->ref_qual & ~Q_CONST, "ret", 1);
-                    buf_printf(b, ";\n    memset(&ret, 0, sizeof ret);\n    AmrtBegin(This, &%s_amrt_glue, %d, args);\n"
-                                  "    return ret;\n}\n\n", t->name, gm->index);
-                }
-            } else {
-                if (gm->ret_hresult) {
-                    buf_printf(b, "    HRESULT ret = S_OK;\n    return AmrtFinish(This, &%s_amrt_glue, %d, args, &ret);\n}\n\n",
-                               t->name, gm->index);
-                } else if (gm->is_void) {
-                    buf_printf(b, "    AmrtFinish(This, &%s_amrt_glue, %d, args, NULL);\n}\n\n", t->name, gm->index);
-                } else {
-                    buf_puts(b, "    ");
-                    print_decl(g->e, b, m->type->ref, m->type->ref_qual & ~Q_CONST, "ret", 1);
-                    buf_printf(b, ";\n    memset(&ret, 0, sizeof ret);\n    AmrtFinish(This, &%s_amrt_glue, %d, args, &ret);\n    return ret;\n}\n\n",
-                               t->name, gm->index);
-                }
-            }
+        }
+        buf_printf(b, "    void *args[%d] = {", n ? n : 1);
+        for (int i = 0; i < n; i++)
+            buf_printf(b, "%s(void *)&%s%s", i ? ", " : " ", cxx_ref(gm->params[i].p->type) ? "amrt_" : "",
+                       gm->params[i].p->name);
+        buf_puts(b, n ? " };\n" : " NULL };\n");
+        if (gm->is_void) {
+            buf_printf(b, "    AmrtProxyInvoke(This, &%s_amrt_glue, %d, args, NULL);\n}\n\n", t->name, gm->index);
+        } else {
+            buf_puts(b, "    ");
+            print_decl(g->e, b, m->type->ref, m->type->ref_qual & ~Q_CONST, "ret", 1);
+            buf_printf(b, ";\n    memset(&ret, 0, sizeof ret);\n    AmrtProxyInvoke(This, &%s_amrt_glue, %d, args, &ret);\n"
+                          "    return ret;\n}\n\n", t->name, gm->index);
+        }
+        for (int fin = 0; fin < 2; fin++) {
+            print_ret_type(g, b, m);
+            buf_printf(b, " STDMETHODCALLTYPE %s_%s_%s_Proxy(%s *This", a->name, fin ? "Finish" : "Begin", m->macro_name,
+                       a->name);
+            print_dir_params(g, b, gm, fin);
+            buf_puts(b, ")\n{\n");
+            print_begin_finish_body(g, b, gm, t->name, fin);
         }
     }
 }
@@ -461,6 +595,11 @@ static void emit_proxy_thunks(Glue *g, Buf *b, Type *x, Type *t)
         Var *m = t->methods[k];
         if (!in_vtable(m))
             continue;
+        const GlueMethod *gm = find_glue_method(t, m);
+        const char *conv = gm && gm->is_local && gm->twin
+                         ? arena_printf(g->e->cc->arena, "%s_%s_Proxy", t->name, m->macro_name) : NULL;
+        if (conv)
+            buf_printf(b, "#pragma weak %s\n", conv);
         buf_puts(b, "static ");
         print_ret_type(g, b, m);
         buf_printf(b, " %s amrt_%s_proxy_%s_%s(%s *This", callconv_of(m, "STDMETHODCALLTYPE"), x->name, t->name,
@@ -468,10 +607,13 @@ static void emit_proxy_thunks(Glue *g, Buf *b, Type *x, Type *t)
         print_params(g, b, m);
         buf_printf(b, ")\n{\n    %s *target = (%s *)AmrtProxyTarget(This);\n", t->name, t->name);
         /* no local target: the object is in another process (RULES.md J4) */
-        const GlueMethod *gm = find_glue_method(t, m);
-        if (gm && gm->is_local) {
-            /* [local]: nothing describes it for the wire; in-process only (the
-             * [call_as] conversions are not carried across yet) */
+        if (conv) {
+            /* [call_as] (RULES.md A10): the program's IFoo_M_Proxy converts
+             * and calls IFoo_RemoteM_Proxy, which sends the twin */
+            print_hand_over(g, b, gm, "!target", conv, t->name, 0);
+        } else if (gm && gm->is_local) {
+            /* [local] without a [call_as] twin: nothing describes it for the
+             * wire; in-process only */
             if (gm->is_void)
                 buf_puts(b, "    if (!target)\n        return;\n");
             else if (gm->ret_hresult)
@@ -553,6 +695,7 @@ static void emit_interface(Glue *g, Buf *b, const GlueIface *gi, const PtrVec *i
             buf_printf(b, "EXTERN_C const AmrtInterface %s_amrt_glue;\n", p->iface->name);
     buf_puts(b, "\n");
     emit_async_thunks(g, b, a, gi);
+    emit_twin_proxies(g, b, gi);
     emit_unknown_vtbl_start(b, a->name, "", "Call", "amrt_vtbl");
     emit_async_vtbl_entries(b, a, gi);
     buf_puts(b, "};\n\n");
@@ -562,11 +705,11 @@ static void emit_interface(Glue *g, Buf *b, const GlueIface *gi, const PtrVec *i
     emit_proxy_entries(b, t, t);
     buf_puts(b, "};\n\n");
     Type *abase = gi->base;
-    buf_printf(b, "/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl } */\n"
+    buf_printf(b, "/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl, ncall_as } */\n"
                   "const AmrtInterface %s_amrt_glue = {\n    AMRT_GLUE_VERSION, \"%s\", &IID_%s, &IID_%s, %s%s%s,\n"
-                  "    %d, %s_methods, &%s_amrt_vtbl, &%s_proxy_vtbl\n};\n\n",
+                  "    %d, %s_methods, &%s_amrt_vtbl, &%s_proxy_vtbl, %d\n};\n\n",
                t->name, t->name, t->name, a->name, abase ? "&" : "NULL", abase ? abase->name : "",
-               abase ? "_amrt_glue" : "", gi->nmethods, t->name, a->name, t->name);
+               abase ? "_amrt_glue" : "", gi->nmethods, t->name, a->name, t->name, gi->ncall_as);
 }
 
 static void collect(Stmt **stmts, int n, PtrVec *out)

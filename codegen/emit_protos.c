@@ -111,6 +111,59 @@ static void proto_params(Emitter *e, Buf *b, Type *owner, Var *m)
     buf_puts(b, ")");
 }
 
+/* "(\n    AsyncIFoo* This, ...)" with the parameters of m passed at
+ * Begin_ (fin: Finish_) */
+static void proto_dir_params(Emitter *e, Buf *b, Type *owner, Var *m, bool fin)
+{
+    buf_printf(b, "(\n    %s* This", owner->name);
+    for (int i = 0; i < m->type->nfields; i++) {
+        Var *p = m->type->fields[i];
+        bool out = attr_has(p->attrs, A_OUT), in = attr_has(p->attrs, A_IN) || !out;
+        if (fin ? !out : !in)
+            continue;
+        buf_puts(b, ",\n    ");
+        print_decl(e, b, p->type, p->qual, p->name ? p->name : "", 1);
+    }
+    buf_puts(b, ")");
+}
+
+/* The async side of a [local] method and its [call_as] twin (RULES.md A10),
+ * as MIDL declares them: the program's AsyncIFoo_Begin_M_Proxy/_Stub and
+ * AsyncIFoo_Finish_M_Proxy/_Stub; then what the call-object glue
+ * (FILE_async.c) defines for them to call: IFoo_RemoteM_Proxy,
+ * AsyncIFoo_Begin_RemoteM_Proxy, AsyncIFoo_Finish_RemoteM_Proxy. */
+static void print_async_pair(Emitter *e, Buf *b, Type *t, Var *local, Var *remote)
+{
+    Type *a = t->async_iface;
+    const char *name = method_name(e, local), *rname = method_name(e, remote);
+    for (int fin = 0; fin < 2; fin++) {
+        Var *twin = NULL;
+        for (int k = 0, seen = 0; k < a->nmethods && !twin; k++)
+            if (a->methods[k]->orig == local && seen++ == fin)
+                twin = a->methods[k];
+        if (!twin)
+            continue;
+        print_decl(e, b, twin->type->ref, twin->type->ref_qual, "", 0);
+        buf_printf(b, " CALLBACK %s_%s_%s_Proxy", a->name, fin ? "Finish" : "Begin", name);
+        proto_dir_params(e, b, a, local, fin);
+        buf_puts(b, ";\n");
+        print_decl(e, b, remote->type->ref, remote->type->ref_qual, "", 0);
+        buf_printf(b, " __RPC_STUB %s_%s_%s_Stub", a->name, fin ? "Finish" : "Begin", name);
+        proto_dir_params(e, b, a, remote, fin);
+        buf_puts(b, ";\n");
+    }
+    print_decl(e, b, remote->type->ref, remote->type->ref_qual, "", 0);
+    buf_printf(b, " STDMETHODCALLTYPE %s_%s_Proxy", t->name, rname);
+    proto_params(e, b, t, remote);
+    buf_puts(b, ";\n");
+    for (int fin = 0; fin < 2; fin++) {
+        print_decl(e, b, remote->type->ref, remote->type->ref_qual, "", 0);
+        buf_printf(b, " STDMETHODCALLTYPE %s_%s_%s_Proxy", a->name, fin ? "Finish" : "Begin", rname);
+        proto_dir_params(e, b, a, remote, fin);
+        buf_puts(b, ";\n");
+    }
+}
+
 void print_prototypes(Emitter *e, Buf *b)
 {
     Seen marshal = {0}, ifaces = {0};
@@ -145,6 +198,8 @@ void print_prototypes(Emitter *e, Buf *b)
             buf_printf(b, " __RPC_STUB %s_%s_Stub", t->name, name);
             proto_params(e, b, t, remote);
             buf_puts(b, ";\n");
+            if (t->async_iface && attr_has(local->attrs, A_LOCAL))   /* as the glue (grammar/glue.c) */
+                print_async_pair(e, b, t, local, remote);
         }
     }
     if (marshal.n || ifaces.n)

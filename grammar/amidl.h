@@ -589,9 +589,13 @@ typedef struct GlueParam {
 typedef struct GlueMethod {
     Var *m;                 /* the synchronous method */
     Var *begin, *finish;    /* its twins in AsyncIFoo */
-    int index;              /* among the interface's own methods in the vtable */
+    int index;              /* among the interface's own methods in the vtable; a [call_as] twin:
+                             * nmethods + its place among the twins */
     bool is_void, ret_hresult;
     bool is_local;          /* [local] (or of a [local] interface): never crosses a process */
+    bool is_twin;           /* m is a [call_as] remote method: not in the vtable, what crosses
+                             * a process for its local method (RULES.md A10) */
+    struct GlueMethod *twin;    /* a [local] method: its [call_as] twin (NULL: none); a twin: its local method */
     GlueParam *params;
     int nparams;
 } GlueMethod;
@@ -599,8 +603,8 @@ typedef struct GlueMethod {
 typedef struct GlueIface {
     Type *iface, *async;
     Type *base;             /* the base whose glue this one chains to (NULL: IUnknown) */
-    GlueMethod *methods;
-    int nmethods;
+    GlueMethod *methods;    /* the vtable's nmethods, then the ncall_as [call_as] twins */
+    int nmethods, ncall_as;
     bool described;         /* parameters described (the main file's interfaces) */
 } GlueIface;
 

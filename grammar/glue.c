@@ -855,11 +855,45 @@ static bool returns_hresult(Var *m)
     return r && r->kind == TY_ALIAS && r->name && !strcmp(r->name, "HRESULT");
 }
 
-/* [call_as] methods are the local face of a remote one: not in the vtable
- * of the twin (RULES.md A10), so not in the glue either. */
+/* [call_as] methods are the remote face of a local one: not in the vtable
+ * (RULES.md A10), so not among its methods in the glue; they follow them,
+ * as what crosses a process for their local method. */
 static bool in_vtable(Var *m)
 {
     return !attr_has(m->attrs, A_CALL_AS);
+}
+
+/* the [local] method of t that [call_as] method r stands for (NULL: none) */
+static Var *call_as_target(Type *t, Var *r)
+{
+    Attr *ca = attr_find(r->attrs, A_CALL_AS);
+    if (!ca || ca->nargs != 1 || ca->args[0]->kind != EX_IDENT)
+        return NULL;
+    for (int k = 0; k < t->nmethods; k++)
+        if (in_vtable(t->methods[k]) && t->methods[k]->name && !strcmp(t->methods[k]->name, ca->args[0]->text))
+            return t->methods[k];
+    return NULL;
+}
+
+/* directions and (describe_params) descriptions of m's parameters */
+static bool lower_method(Lower *L, Type *t, GlueMethod *gm, Var *m, bool describe_params)
+{
+    gm->m = m;
+    gm->is_void = strip(m->type->ref) && strip(m->type->ref)->kind == TY_VOID;
+    gm->ret_hresult = returns_hresult(m);
+    gm->nparams = m->type->nfields;
+    gm->params = arena_alloc(L->cc->arena, sizeof *gm->params * (size_t)(gm->nparams ? gm->nparams : 1));
+    L->failed = false;          /* each method is judged on its own */
+    for (int i = 0; i < gm->nparams; i++) {
+        Var *p = m->type->fields[i];
+        GlueParam *gp = &gm->params[i];
+        gp->p = p;
+        gp->out = attr_has(p->attrs, A_OUT);
+        gp->in = attr_has(p->attrs, A_IN) || !gp->out;
+        if (describe_params && !L->failed)
+            gp->type = describe_param(L, t, m, p);
+    }
+    return !L->failed;
 }
 
 static bool lower_iface(Lower *L, Type *t, bool describe_params)
@@ -874,21 +908,21 @@ static bool lower_iface(Lower *L, Type *t, bool describe_params)
     gi->described = describe_params;
     if (gi->base && !lower_iface(L, gi->base, describe_params && !gi->base->imported))
         return false;
-    int count = 0;
-    for (int k = 0; k < t->nmethods; k++)
+    bool iface_local = attr_has(t->attrs, A_LOCAL);
+    int count = 0, twins = 0;
+    for (int k = 0; k < t->nmethods; k++) {
         count += in_vtable(t->methods[k]);
-    gi->methods = arena_alloc(L->cc->arena, sizeof *gi->methods * (size_t)(count ? count : 1));
+        twins += !in_vtable(t->methods[k]) && !iface_local && call_as_target(t, t->methods[k]);
+    }
+    gi->methods = arena_alloc(L->cc->arena, sizeof *gi->methods * (size_t)(count + twins ? count + twins : 1));
     bool ok = true;
     for (int k = 0; k < t->nmethods; k++) {
         Var *m = t->methods[k];
         if (!in_vtable(m))
             continue;
         GlueMethod *gm = &gi->methods[gi->nmethods];
-        gm->m = m;
         gm->index = gi->nmethods++;
-        gm->is_void = strip(m->type->ref) && strip(m->type->ref)->kind == TY_VOID;
-        gm->ret_hresult = returns_hresult(m);
-        gm->is_local = attr_has(m->attrs, A_LOCAL) || attr_has(t->attrs, A_LOCAL);
+        gm->is_local = attr_has(m->attrs, A_LOCAL) || iface_local;
         for (int j = 0, seen = 0; j < a->nmethods; j++)
             if (a->methods[j]->orig == m) {
                 if (seen++ == 0)
@@ -896,19 +930,28 @@ static bool lower_iface(Lower *L, Type *t, bool describe_params)
                 else
                     gm->finish = a->methods[j];
             }
-        gm->nparams = m->type->nfields;
-        gm->params = arena_alloc(L->cc->arena, sizeof *gm->params * (size_t)(gm->nparams ? gm->nparams : 1));
-        L->failed = false;          /* each method is judged on its own */
-        for (int i = 0; i < gm->nparams; i++) {
-            Var *p = m->type->fields[i];
-            GlueParam *gp = &gm->params[i];
-            gp->p = p;
-            gp->out = attr_has(p->attrs, A_OUT);
-            gp->in = attr_has(p->attrs, A_IN) || !gp->out;
-            if (describe_params && !L->failed)
-                gp->type = describe_param(L, t, m, p);
-        }
-        ok &= !L->failed;
+        ok &= lower_method(L, t, gm, m, describe_params);
+    }
+    /* the twins: described for the wire like any method; the program's
+     * conversion functions (IFoo_M_Proxy, IFoo_M_Stub, ...) turn one
+     * into the other on each side */
+    for (int k = 0; k < t->nmethods && gi->ncall_as < twins; k++) {
+        Var *r = t->methods[k];
+        Var *local = in_vtable(r) ? NULL : call_as_target(t, r);
+        if (!local)
+            continue;
+        GlueMethod *lm = NULL;
+        for (int j = 0; j < gi->nmethods && !lm; j++)
+            if (gi->methods[j].m == local && gi->methods[j].is_local && !gi->methods[j].twin)
+                lm = &gi->methods[j];
+        if (!lm)
+            continue;           /* not [local] (it crosses as itself), or a second [call_as] of one method */
+        GlueMethod *gm = &gi->methods[gi->nmethods + gi->ncall_as];
+        gm->index = gi->nmethods + gi->ncall_as++;
+        gm->is_twin = true;
+        gm->twin = lm;
+        lm->twin = gm;
+        ok &= lower_method(L, t, gm, r, describe_params);
     }
     if (ok)
         t->glue = gi;

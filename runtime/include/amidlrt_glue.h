@@ -29,7 +29,7 @@ extern "C" {
  * vtables of thin functions that hand their arguments to the runtime.
  * The runtime's one interpreter copies [in] data at Begin_, runs the call
  * on a worker, and hands [out] data back at Finish_. */
-#define AMRT_GLUE_VERSION 3
+#define AMRT_GLUE_VERSION 4
 
 enum { AMRT_IN = 1, AMRT_OUT = 2 };
 
@@ -116,6 +116,9 @@ typedef struct AmrtMethod {
     AmrtCallFn call;                /* makes the synchronous call: args[i] -> the i-th argument */
     AmrtCallFn begin;               /* calls Begin_ of a server's own call object (server-side async) */
     AmrtCallFn finish;              /* calls its Finish_ */
+    AmrtCallFn send;                /* a [call_as] remote twin: sends it to the object in another
+                                     * process ('object': a proxy), for a call object's worker;
+                                     * NULL for the methods of the vtable */
 } AmrtMethod;
 
 typedef struct AmrtInterface {
@@ -127,6 +130,8 @@ typedef struct AmrtInterface {
     const AmrtMethod *methods;
     const void *async_vtbl;         /* AsyncIFooVtbl of thunks calling AmrtBegin/AmrtFinish */
     const void *proxy_vtbl;         /* IFooVtbl of thunks forwarding to the object */
+    unsigned short ncall_as;        /* the [call_as] remote twins, in methods[] after the nmethods
+                                     * of the vtable: what crosses a process for a [local] method */
 } AmrtInterface;
 
 /* Register glue tables (FILE_async.c does it from a constructor). */
@@ -141,6 +146,10 @@ AMIDLRT_API HRESULT AmrtProxyInvoke(void *proxy_iface, const AmrtInterface *glue
 AMIDLRT_API HRESULT AmrtProxyQueryInterface(void *proxy_iface, REFIID iid, void **ppv);
 AMIDLRT_API ULONG AmrtProxyAddRef(void *proxy_iface);
 AMIDLRT_API ULONG AmrtProxyRelease(void *proxy_iface);
+/* whether a call object's calls go to an object in another process (the
+ * generated Begin_ of a [local] method with a [call_as] twin then hands over
+ * to the program's AsyncIFoo_Begin_M_Proxy, RULES.md A10) */
+AMIDLRT_API int AmrtCallRemote(void *call_iface);
 AMIDLRT_API HRESULT AmrtCallQueryInterface(void *call_iface, REFIID iid, void **ppv);
 AMIDLRT_API ULONG AmrtCallAddRef(void *call_iface);
 AMIDLRT_API ULONG AmrtCallRelease(void *call_iface);

@@ -86,6 +86,7 @@ typedef struct Call {
     IUnknown *server_inner;             /* server-side async: the server's call object, aggregated in us */
     void *server_async;                 /* ... its AsyncIFoo (not counted: a cached inner pointer) */
     bool fast;                          /* not aggregated, client-side async: the fast protocol */
+    bool remote;                        /* the object is in another process ('server': a proxy) */
     AmrtAsyncCall *rcall;               /* fast, on an object in another process: its calls of flat
                                          * methods go without a worker (the I/O thread completes them) */
     EventSlow evslow;

@@ -285,7 +285,8 @@ static void run_frame(Job *job)
          * should find no time to take the line back */
         park = f->fast && may_linger();
         amrt__current_frame = f;
-        f->m->call(c->server, f->args, amrt__frame_ret(f));
+        /* a [call_as] twin on a proxy goes as itself (its 'call' is the server's side) */
+        (c->remote && f->m->send ? f->m->send : f->m->call)(c->server, f->args, amrt__frame_ret(f));
         amrt__current_frame = NULL;
         if (!f->fast) {
             complete_counted(c, f);
@@ -334,7 +335,7 @@ static void frame_done(Call *c, Frame *f, bool keep)
 HRESULT AmrtBegin(void *iface, const AmrtInterface *glue, int method, void **args)
 {
     Call *c = CALL_FROM(iface, async);
-    if (method < 0 || method >= glue->nmethods)
+    if (method < 0 || method >= glue->nmethods + glue->ncall_as)
         return E_INVALIDARG;
     const AmrtMethod *m = &glue->methods[method];
     if (!amrt__initialized())
@@ -462,7 +463,7 @@ HRESULT AmrtFinish(void *iface, const AmrtInterface *glue, int method, void **ar
      * (B21): an error at once, nothing written, the call still pending.
      * 'method' is published with RUNNING; a call another thread finishes
      * meanwhile is told by the seq check below. */
-    const AmrtMethod *m = method >= 0 && method < glue->nmethods ? &glue->methods[method] : NULL;
+    const AmrtMethod *m = method >= 0 && method < glue->nmethods + glue->ncall_as ? &glue->methods[method] : NULL;
     if (m != atomic_load_explicit(&c->method, memory_order_relaxed))
         return E_UNEXPECTED;
     if (null_ref_out(m, args))
@@ -607,6 +608,11 @@ static ULONG STDMETHODCALLTYPE call_inner_release(IUnknown *This)
 
 static const IUnknownVtbl call_inner_vtbl = { call_inner_qi, call_inner_addref, call_inner_release };
 
+int AmrtCallRemote(void *iface)
+{
+    return CALL_FROM(iface, async)->remote;
+}
+
 HRESULT AmrtCallQueryInterface(void *iface, REFIID riid, void **ppv)
 {
     return IUnknown_QueryInterface(CALL_FROM(iface, async)->outer, riid, ppv);
@@ -647,9 +653,10 @@ HRESULT amrt__call_create(const AmrtInterface *glue, IUnknown *server, ICallFact
     amrt__sync_faces_init(&c->faces, c->outer, &c->ev);
     c->glue = glue;
     c->fast = !outer && !own;
-    if (c->fast) {
+    if (!own) {
         IUnknown *o = amrt__proxy_object(server);
-        if (amrt__is_remote(o))
+        c->remote = amrt__is_remote(o);
+        if (c->remote && c->fast)
             c->rcall = amrt__remote_async_new(o, remote_done, c);  /* NULL: its calls go through workers */
     }
     c->own.call = c;

@@ -407,7 +407,7 @@ static _Thread_local AmrtInCall *current_incall;
 HRESULT amrt__remote_invoke(IUnknown *obj, const AmrtInterface *glue, int method, void **args, void *ret)
 {
     RemoteObject *ro = (RemoteObject *)obj;
-    const AmrtMethod *m = method >= 0 && method < glue->nmethods ? &glue->methods[method] : NULL;
+    const AmrtMethod *m = method >= 0 && method < glue->nmethods + glue->ncall_as ? &glue->methods[method] : NULL;
     HRESULT hr;
     if (!m) {
         hr = E_NOTIMPL;                 /* a method without glue (an interface without async_uuid) */

@@ -1164,7 +1164,8 @@ const AmrtMethod *amrt__wire_method(const AmrtInterface *glue, uint32_t index)
         for (const AmrtInterface *b = glue->base; b && links < 64; b = b->base, links++)
             below += b->nmethods;
         if (index >= below)
-            return index - below < glue->nmethods ? &glue->methods[index - below] : NULL;
+            /* an interface's [call_as] twins follow its vtable methods */
+            return index - below < (uint32_t)glue->nmethods + glue->ncall_as ? &glue->methods[index - below] : NULL;
         glue = glue->base;
     }
     return NULL;

@@ -96,11 +96,11 @@ static void amrt_ISimpleStream_Write_finish(void *obj, void **args, void *ret)
     *(HRESULT *)ret = ((AsyncISimpleStream *)obj)->lpVtbl->Finish_Write((AsyncISimpleStream *)obj, *(ULONG **)args[2]);
 }
 
-/* the own methods of ISimpleStream, in vtable order:
- * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish } */
+/* the own methods of ISimpleStream, in vtable order, then its [call_as] twins:
+ * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish, send } */
 static const AmrtMethod ISimpleStream_methods[] = {
-    { "Read", 3, ISimpleStream_Read_params, sizeof(HRESULT), 1, 0, amrt_ISimpleStream_Read_call, amrt_ISimpleStream_Read_begin, amrt_ISimpleStream_Read_finish },
-    { "Write", 3, ISimpleStream_Write_params, sizeof(HRESULT), 1, 0, amrt_ISimpleStream_Write_call, amrt_ISimpleStream_Write_begin, amrt_ISimpleStream_Write_finish },
+    { "Read", 3, ISimpleStream_Read_params, sizeof(HRESULT), 1, 0, amrt_ISimpleStream_Read_call, amrt_ISimpleStream_Read_begin, amrt_ISimpleStream_Read_finish, NULL },
+    { "Write", 3, ISimpleStream_Write_params, sizeof(HRESULT), 1, 0, amrt_ISimpleStream_Write_call, amrt_ISimpleStream_Write_begin, amrt_ISimpleStream_Write_finish, NULL },
 };
 
 EXTERN_C const AmrtInterface ISimpleStream_amrt_glue;
@@ -205,10 +205,10 @@ static const ISimpleStreamVtbl ISimpleStream_proxy_vtbl = {
     amrt_ISimpleStream_proxy_ISimpleStream_Write,
 };
 
-/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl } */
+/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl, ncall_as } */
 const AmrtInterface ISimpleStream_amrt_glue = {
     AMRT_GLUE_VERSION, "ISimpleStream", &IID_ISimpleStream, &IID_AsyncISimpleStream, NULL,
-    2, ISimpleStream_methods, &AsyncISimpleStream_amrt_vtbl, &ISimpleStream_proxy_vtbl
+    2, ISimpleStream_methods, &AsyncISimpleStream_amrt_vtbl, &ISimpleStream_proxy_vtbl, 0
 };
 
 /* ======================================================== registration */

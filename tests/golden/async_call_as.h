@@ -285,6 +285,32 @@ HRESULT __RPC_STUB IEnumThings_Next_Stub(
     ULONG celt,
     IUnknown **rgelt,
     ULONG *fetched);
+HRESULT CALLBACK AsyncIEnumThings_Begin_Next_Proxy(
+    AsyncIEnumThings* This,
+    ULONG celt);
+HRESULT __RPC_STUB AsyncIEnumThings_Begin_Next_Stub(
+    AsyncIEnumThings* This,
+    ULONG celt);
+HRESULT CALLBACK AsyncIEnumThings_Finish_Next_Proxy(
+    AsyncIEnumThings* This,
+    IUnknown **rgelt,
+    ULONG *fetched);
+HRESULT __RPC_STUB AsyncIEnumThings_Finish_Next_Stub(
+    AsyncIEnumThings* This,
+    IUnknown **rgelt,
+    ULONG *fetched);
+HRESULT STDMETHODCALLTYPE IEnumThings_RemoteNext_Proxy(
+    IEnumThings* This,
+    ULONG celt,
+    IUnknown **rgelt,
+    ULONG *fetched);
+HRESULT STDMETHODCALLTYPE AsyncIEnumThings_Begin_RemoteNext_Proxy(
+    AsyncIEnumThings* This,
+    ULONG celt);
+HRESULT STDMETHODCALLTYPE AsyncIEnumThings_Finish_RemoteNext_Proxy(
+    AsyncIEnumThings* This,
+    IUnknown **rgelt,
+    ULONG *fetched);
 
 /* End additional prototypes */
 

@@ -40,6 +40,9 @@ static const AmrtType amrt_t0 = { AMRT_K_SCALAR, 0, -1, sizeof(ULONG), NULL, NUL
 static const AmrtType amrt_t1 = { AMRT_K_INTERFACE, 1, -1, 0, NULL, &IID_IUnknown, NULL, NULL, NULL, 0, NULL };
 static const AmrtType amrt_t2 = { AMRT_K_POINTER, 0, -1, 0, &amrt_t1, NULL, NULL, NULL, NULL, 0, NULL };
 static const AmrtType amrt_t3 = { AMRT_K_POINTER, 0, -1, 0, &amrt_t0, NULL, NULL, NULL, NULL, 0, NULL };
+static const int amrt_x0[] = { AMRT_X_PARAM, 0, (int)sizeof(ULONG), 0, AMRT_X_END };
+static const int amrt_x1[] = { AMRT_X_PARAM, 2, 0, 0, AMRT_X_DEREF, (int)sizeof(ULONG), 0, AMRT_X_END };
+static const AmrtType amrt_t4 = { AMRT_K_ARRAY, 0, -1, 0, &amrt_t1, NULL, amrt_x0, NULL, amrt_x1, 0, NULL };
 #ifdef __cplusplus
 }
 #endif
@@ -108,24 +111,82 @@ static void amrt_IEnumThings_Reset_finish(void *obj, void **args, void *ret)
     *(HRESULT *)ret = ((AsyncIEnumThings *)obj)->lpVtbl->Finish_Reset((AsyncIEnumThings *)obj);
 }
 
-/* the own methods of IEnumThings, in vtable order:
- * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish } */
+/* the parameters of IEnumThings::RemoteNext: { name, dir, type } */
+static const AmrtParam IEnumThings_RemoteNext_params[] = {
+    { "celt", AMRT_IN, &amrt_t0 },
+    { "rgelt", AMRT_OUT, &amrt_t4 },
+    { "fetched", AMRT_OUT, &amrt_t3 },
+};
+#pragma weak IEnumThings_Next_Stub
+#pragma weak AsyncIEnumThings_Begin_Next_Stub
+#pragma weak AsyncIEnumThings_Finish_Next_Stub
+static void amrt_IEnumThings_RemoteNext_call(void *obj, void **args, void *ret)
+{
+    if (!IEnumThings_Next_Stub) {
+        *(HRESULT *)ret = E_NOTIMPL;
+        return;
+    }
+    *(HRESULT *)ret = IEnumThings_Next_Stub((IEnumThings *)obj, *(ULONG *)args[0], *(IUnknown ***)args[1], *(ULONG **)args[2]);
+}
+
+static void amrt_IEnumThings_RemoteNext_begin(void *obj, void **args, void *ret)
+{
+    (void)args;
+    if (!AsyncIEnumThings_Begin_Next_Stub) {
+        *(HRESULT *)ret = E_NOTIMPL;
+        return;
+    }
+    *(HRESULT *)ret = AsyncIEnumThings_Begin_Next_Stub((AsyncIEnumThings *)obj, *(ULONG *)args[0]);
+}
+
+static void amrt_IEnumThings_RemoteNext_finish(void *obj, void **args, void *ret)
+{
+    (void)args;
+    if (!AsyncIEnumThings_Finish_Next_Stub) {
+        *(HRESULT *)ret = E_NOTIMPL;
+        return;
+    }
+    *(HRESULT *)ret = AsyncIEnumThings_Finish_Next_Stub((AsyncIEnumThings *)obj, *(IUnknown ***)args[1], *(ULONG **)args[2]);
+}
+
+EXTERN_C const AmrtInterface IEnumThings_amrt_glue;
+
+static void amrt_IEnumThings_RemoteNext_send(void *obj, void **args, void *ret)
+{
+    AmrtProxyInvoke(obj, &IEnumThings_amrt_glue, 3, args, ret);
+}
+
+/* the own methods of IEnumThings, in vtable order, then its [call_as] twins:
+ * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish, send } */
 static const AmrtMethod IEnumThings_methods[] = {
-    { "Next", 3, IEnumThings_Next_params, sizeof(HRESULT), 1, 1, amrt_IEnumThings_Next_call, amrt_IEnumThings_Next_begin, amrt_IEnumThings_Next_finish },
-    { "Skip", 1, IEnumThings_Skip_params, sizeof(HRESULT), 1, 0, amrt_IEnumThings_Skip_call, amrt_IEnumThings_Skip_begin, amrt_IEnumThings_Skip_finish },
-    { "Reset", 0, NULL, sizeof(HRESULT), 1, 0, amrt_IEnumThings_Reset_call, amrt_IEnumThings_Reset_begin, amrt_IEnumThings_Reset_finish },
+    { "Next", 3, IEnumThings_Next_params, sizeof(HRESULT), 1, 1, amrt_IEnumThings_Next_call, amrt_IEnumThings_Next_begin, amrt_IEnumThings_Next_finish, NULL },
+    { "Skip", 1, IEnumThings_Skip_params, sizeof(HRESULT), 1, 0, amrt_IEnumThings_Skip_call, amrt_IEnumThings_Skip_begin, amrt_IEnumThings_Skip_finish, NULL },
+    { "Reset", 0, NULL, sizeof(HRESULT), 1, 0, amrt_IEnumThings_Reset_call, amrt_IEnumThings_Reset_begin, amrt_IEnumThings_Reset_finish, NULL },
+    { "RemoteNext", 3, IEnumThings_RemoteNext_params, sizeof(HRESULT), 1, 0, amrt_IEnumThings_RemoteNext_call, amrt_IEnumThings_RemoteNext_begin, amrt_IEnumThings_RemoteNext_finish, amrt_IEnumThings_RemoteNext_send },
 };
 
 EXTERN_C const AmrtInterface IEnumThings_amrt_glue;
 
+#pragma weak AsyncIEnumThings_Begin_Next_Proxy
 static HRESULT STDMETHODCALLTYPE amrt_AsyncIEnumThings_Begin_Next(AsyncIEnumThings *This, ULONG celt)
 {
+    if (AmrtCallRemote(This)) {
+        if (AsyncIEnumThings_Begin_Next_Proxy)
+            return AsyncIEnumThings_Begin_Next_Proxy((AsyncIEnumThings *)This, celt);
+        return E_NOTIMPL;
+    }
     void *args[3] = { (void *)&celt, NULL, NULL };
     return AmrtBegin(This, &IEnumThings_amrt_glue, 0, args);
 }
 
+#pragma weak AsyncIEnumThings_Finish_Next_Proxy
 static HRESULT STDMETHODCALLTYPE amrt_AsyncIEnumThings_Finish_Next(AsyncIEnumThings *This, IUnknown **rgelt, ULONG *fetched)
 {
+    if (AmrtCallRemote(This)) {
+        if (AsyncIEnumThings_Finish_Next_Proxy)
+            return AsyncIEnumThings_Finish_Next_Proxy((AsyncIEnumThings *)This, rgelt, fetched);
+        return E_NOTIMPL;
+    }
     void *args[3] = { NULL, (void *)&rgelt, (void *)&fetched };
     HRESULT ret = S_OK;
     return AmrtFinish(This, &IEnumThings_amrt_glue, 0, args, &ret);
@@ -157,6 +218,28 @@ static HRESULT STDMETHODCALLTYPE amrt_AsyncIEnumThings_Finish_Reset(AsyncIEnumTh
     return AmrtFinish(This, &IEnumThings_amrt_glue, 2, args, &ret);
 }
 
+HRESULT STDMETHODCALLTYPE IEnumThings_RemoteNext_Proxy(IEnumThings *This, ULONG celt, IUnknown **rgelt, ULONG *fetched)
+{
+    void *args[3] = { (void *)&celt, (void *)&rgelt, (void *)&fetched };
+    HRESULT ret;
+    memset(&ret, 0, sizeof ret);
+    AmrtProxyInvoke(This, &IEnumThings_amrt_glue, 3, args, &ret);
+    return ret;
+}
+
+HRESULT STDMETHODCALLTYPE AsyncIEnumThings_Begin_RemoteNext_Proxy(AsyncIEnumThings *This, ULONG celt)
+{
+    void *args[3] = { (void *)&celt, NULL, NULL };
+    return AmrtBegin(This, &IEnumThings_amrt_glue, 3, args);
+}
+
+HRESULT STDMETHODCALLTYPE AsyncIEnumThings_Finish_RemoteNext_Proxy(AsyncIEnumThings *This, IUnknown **rgelt, ULONG *fetched)
+{
+    void *args[3] = { NULL, (void *)&rgelt, (void *)&fetched };
+    HRESULT ret = S_OK;
+    return AmrtFinish(This, &IEnumThings_amrt_glue, 3, args, &ret);
+}
+
 static HRESULT STDMETHODCALLTYPE amrt_AsyncIEnumThings_QueryInterface(AsyncIEnumThings *This, REFIID riid, void **ppv)
 {
     return AmrtCallQueryInterface(This, riid, ppv);
@@ -184,11 +267,15 @@ static const AsyncIEnumThingsVtbl AsyncIEnumThings_amrt_vtbl = {
     amrt_AsyncIEnumThings_Finish_Reset,
 };
 
+#pragma weak IEnumThings_Next_Proxy
 static HRESULT STDMETHODCALLTYPE amrt_IEnumThings_proxy_IEnumThings_Next(IEnumThings *This, ULONG celt, IUnknown **rgelt, ULONG *fetched)
 {
     IEnumThings *target = (IEnumThings *)AmrtProxyTarget(This);
-    if (!target)
+    if (!target) {
+        if (IEnumThings_Next_Proxy)
+            return IEnumThings_Next_Proxy((IEnumThings *)This, celt, rgelt, fetched);
         return E_NOTIMPL;
+    }
     return target->lpVtbl->Next(target, celt, rgelt, fetched);
 }
 
@@ -242,10 +329,10 @@ static const IEnumThingsVtbl IEnumThings_proxy_vtbl = {
     amrt_IEnumThings_proxy_IEnumThings_Reset,
 };
 
-/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl } */
+/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl, ncall_as } */
 const AmrtInterface IEnumThings_amrt_glue = {
     AMRT_GLUE_VERSION, "IEnumThings", &IID_IEnumThings, &IID_AsyncIEnumThings, NULL,
-    3, IEnumThings_methods, &AsyncIEnumThings_amrt_vtbl, &IEnumThings_proxy_vtbl
+    3, IEnumThings_methods, &AsyncIEnumThings_amrt_vtbl, &IEnumThings_proxy_vtbl, 1
 };
 
 /* ======================================================== registration */

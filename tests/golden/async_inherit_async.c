@@ -66,10 +66,10 @@ static void amrt_IBase_Ping_finish(void *obj, void **args, void *ret)
     *(HRESULT *)ret = ((AsyncIBase *)obj)->lpVtbl->Finish_Ping((AsyncIBase *)obj, *(LONG **)args[1]);
 }
 
-/* the own methods of IBase, in vtable order:
- * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish } */
+/* the own methods of IBase, in vtable order, then its [call_as] twins:
+ * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish, send } */
 static const AmrtMethod IBase_methods[] = {
-    { "Ping", 2, IBase_Ping_params, sizeof(HRESULT), 1, 0, amrt_IBase_Ping_call, amrt_IBase_Ping_begin, amrt_IBase_Ping_finish },
+    { "Ping", 2, IBase_Ping_params, sizeof(HRESULT), 1, 0, amrt_IBase_Ping_call, amrt_IBase_Ping_begin, amrt_IBase_Ping_finish, NULL },
 };
 
 EXTERN_C const AmrtInterface IBase_amrt_glue;
@@ -145,10 +145,10 @@ static const IBaseVtbl IBase_proxy_vtbl = {
     amrt_IBase_proxy_IBase_Ping,
 };
 
-/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl } */
+/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl, ncall_as } */
 const AmrtInterface IBase_amrt_glue = {
     AMRT_GLUE_VERSION, "IBase", &IID_IBase, &IID_AsyncIBase, NULL,
-    1, IBase_methods, &AsyncIBase_amrt_vtbl, &IBase_proxy_vtbl
+    1, IBase_methods, &AsyncIBase_amrt_vtbl, &IBase_proxy_vtbl, 0
 };
 
 /* ======================================================== IDerived / AsyncIDerived */
@@ -196,11 +196,11 @@ static void amrt_IDerived_NoDirection_finish(void *obj, void **args, void *ret)
     *(HRESULT *)ret = ((AsyncIDerived *)obj)->lpVtbl->Finish_NoDirection((AsyncIDerived *)obj);
 }
 
-/* the own methods of IDerived, in vtable order:
- * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish } */
+/* the own methods of IDerived, in vtable order, then its [call_as] twins:
+ * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish, send } */
 static const AmrtMethod IDerived_methods[] = {
-    { "Exchange", 2, IDerived_Exchange_params, sizeof(HRESULT), 1, 0, amrt_IDerived_Exchange_call, amrt_IDerived_Exchange_begin, amrt_IDerived_Exchange_finish },
-    { "NoDirection", 1, IDerived_NoDirection_params, sizeof(HRESULT), 1, 0, amrt_IDerived_NoDirection_call, amrt_IDerived_NoDirection_begin, amrt_IDerived_NoDirection_finish },
+    { "Exchange", 2, IDerived_Exchange_params, sizeof(HRESULT), 1, 0, amrt_IDerived_Exchange_call, amrt_IDerived_Exchange_begin, amrt_IDerived_Exchange_finish, NULL },
+    { "NoDirection", 1, IDerived_NoDirection_params, sizeof(HRESULT), 1, 0, amrt_IDerived_NoDirection_call, amrt_IDerived_NoDirection_begin, amrt_IDerived_NoDirection_finish, NULL },
 };
 
 EXTERN_C const AmrtInterface IDerived_amrt_glue;
@@ -336,10 +336,10 @@ static const IDerivedVtbl IDerived_proxy_vtbl = {
     amrt_IDerived_proxy_IDerived_NoDirection,
 };
 
-/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl } */
+/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl, ncall_as } */
 const AmrtInterface IDerived_amrt_glue = {
     AMRT_GLUE_VERSION, "IDerived", &IID_IDerived, &IID_AsyncIDerived, &IBase_amrt_glue,
-    2, IDerived_methods, &AsyncIDerived_amrt_vtbl, &IDerived_proxy_vtbl
+    2, IDerived_methods, &AsyncIDerived_amrt_vtbl, &IDerived_proxy_vtbl, 0
 };
 
 /* ======================================================== registration */

@@ -65,10 +65,10 @@ static void amrt_IFirst_Go_finish(void *obj, void **args, void *ret)
     *(HRESULT *)ret = ((AsyncIFirst *)obj)->lpVtbl->Finish_Go((AsyncIFirst *)obj);
 }
 
-/* the own methods of IFirst, in vtable order:
- * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish } */
+/* the own methods of IFirst, in vtable order, then its [call_as] twins:
+ * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish, send } */
 static const AmrtMethod IFirst_methods[] = {
-    { "Go", 0, NULL, sizeof(HRESULT), 1, 1, amrt_IFirst_Go_call, amrt_IFirst_Go_begin, amrt_IFirst_Go_finish },
+    { "Go", 0, NULL, sizeof(HRESULT), 1, 1, amrt_IFirst_Go_call, amrt_IFirst_Go_begin, amrt_IFirst_Go_finish, NULL },
 };
 
 EXTERN_C const AmrtInterface IFirst_amrt_glue;
@@ -139,10 +139,10 @@ static const IFirstVtbl IFirst_proxy_vtbl = {
     amrt_IFirst_proxy_IFirst_Go,
 };
 
-/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl } */
+/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl, ncall_as } */
 const AmrtInterface IFirst_amrt_glue = {
     AMRT_GLUE_VERSION, "IFirst", &IID_IFirst, &IID_AsyncIFirst, NULL,
-    1, IFirst_methods, &AsyncIFirst_amrt_vtbl, &IFirst_proxy_vtbl
+    1, IFirst_methods, &AsyncIFirst_amrt_vtbl, &IFirst_proxy_vtbl, 0
 };
 
 /* ======================================================== ISecond / AsyncISecond */
@@ -170,10 +170,10 @@ static void amrt_ISecond_Transfer_finish(void *obj, void **args, void *ret)
     *(HRESULT *)ret = ((AsyncISecond *)obj)->lpVtbl->Finish_Transfer((AsyncISecond *)obj, *(IPlain ***)args[1], *(IUnknown ***)args[2]);
 }
 
-/* the own methods of ISecond, in vtable order:
- * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish } */
+/* the own methods of ISecond, in vtable order, then its [call_as] twins:
+ * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish, send } */
 static const AmrtMethod ISecond_methods[] = {
-    { "Transfer", 3, ISecond_Transfer_params, sizeof(HRESULT), 1, 0, amrt_ISecond_Transfer_call, amrt_ISecond_Transfer_begin, amrt_ISecond_Transfer_finish },
+    { "Transfer", 3, ISecond_Transfer_params, sizeof(HRESULT), 1, 0, amrt_ISecond_Transfer_call, amrt_ISecond_Transfer_begin, amrt_ISecond_Transfer_finish, NULL },
 };
 
 EXTERN_C const AmrtInterface ISecond_amrt_glue;
@@ -249,10 +249,10 @@ static const ISecondVtbl ISecond_proxy_vtbl = {
     amrt_ISecond_proxy_ISecond_Transfer,
 };
 
-/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl } */
+/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl, ncall_as } */
 const AmrtInterface ISecond_amrt_glue = {
     AMRT_GLUE_VERSION, "ISecond", &IID_ISecond, &IID_AsyncISecond, NULL,
-    1, ISecond_methods, &AsyncISecond_amrt_vtbl, &ISecond_proxy_vtbl
+    1, ISecond_methods, &AsyncISecond_amrt_vtbl, &ISecond_proxy_vtbl, 0
 };
 
 /* ======================================================== registration */

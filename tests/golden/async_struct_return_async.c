@@ -113,12 +113,12 @@ static void amrt_IShapes_Move_finish(void *obj, void **args, void *ret)
     *(HRESULT *)ret = ((AsyncIShapes *)obj)->lpVtbl->Finish_Move((AsyncIShapes *)obj);
 }
 
-/* the own methods of IShapes, in vtable order:
- * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish } */
+/* the own methods of IShapes, in vtable order, then its [call_as] twins:
+ * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish, send } */
 static const AmrtMethod IShapes_methods[] = {
-    { "Center", 1, IShapes_Center_params, sizeof(POINT2), 0, 0, amrt_IShapes_Center_call, amrt_IShapes_Center_begin, amrt_IShapes_Center_finish },
-    { "Block", 2, IShapes_Block_params, sizeof(BLOCK), 0, 0, amrt_IShapes_Block_call, amrt_IShapes_Block_begin, amrt_IShapes_Block_finish },
-    { "Move", 1, IShapes_Move_params, sizeof(HRESULT), 1, 0, amrt_IShapes_Move_call, amrt_IShapes_Move_begin, amrt_IShapes_Move_finish },
+    { "Center", 1, IShapes_Center_params, sizeof(POINT2), 0, 0, amrt_IShapes_Center_call, amrt_IShapes_Center_begin, amrt_IShapes_Center_finish, NULL },
+    { "Block", 2, IShapes_Block_params, sizeof(BLOCK), 0, 0, amrt_IShapes_Block_call, amrt_IShapes_Block_begin, amrt_IShapes_Block_finish, NULL },
+    { "Move", 1, IShapes_Move_params, sizeof(HRESULT), 1, 0, amrt_IShapes_Move_call, amrt_IShapes_Move_begin, amrt_IShapes_Move_finish, NULL },
 };
 
 EXTERN_C const AmrtInterface IShapes_amrt_glue;
@@ -262,10 +262,10 @@ static const IShapesVtbl IShapes_proxy_vtbl = {
     amrt_IShapes_proxy_IShapes_Move,
 };
 
-/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl } */
+/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl, ncall_as } */
 const AmrtInterface IShapes_amrt_glue = {
     AMRT_GLUE_VERSION, "IShapes", &IID_IShapes, &IID_AsyncIShapes, NULL,
-    3, IShapes_methods, &AsyncIShapes_amrt_vtbl, &IShapes_proxy_vtbl
+    3, IShapes_methods, &AsyncIShapes_amrt_vtbl, &IShapes_proxy_vtbl, 0
 };
 
 /* ======================================================== registration */

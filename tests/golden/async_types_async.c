@@ -167,14 +167,14 @@ static void amrt_IRecords_Touch_finish(void *obj, void **args, void *ret)
     *(HRESULT *)ret = ((AsyncIRecords *)obj)->lpVtbl->Finish_Touch((AsyncIRecords *)obj, *(LONG **)args[0]);
 }
 
-/* the own methods of IRecords, in vtable order:
- * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish } */
+/* the own methods of IRecords, in vtable order, then its [call_as] twins:
+ * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish, send } */
 static const AmrtMethod IRecords_methods[] = {
-    { "Put", 1, IRecords_Put_params, sizeof(HRESULT), 1, 0, amrt_IRecords_Put_call, amrt_IRecords_Put_begin, amrt_IRecords_Put_finish },
-    { "Get", 2, IRecords_Get_params, sizeof(HRESULT), 1, 0, amrt_IRecords_Get_call, amrt_IRecords_Get_begin, amrt_IRecords_Get_finish },
-    { "Names", 2, IRecords_Names_params, sizeof(HRESULT), 1, 0, amrt_IRecords_Names_call, amrt_IRecords_Names_begin, amrt_IRecords_Names_finish },
-    { "Find", 2, IRecords_Find_params, sizeof(HRESULT), 1, 0, amrt_IRecords_Find_call, amrt_IRecords_Find_begin, amrt_IRecords_Find_finish },
-    { "Touch", 2, IRecords_Touch_params, sizeof(HRESULT), 1, 0, amrt_IRecords_Touch_call, amrt_IRecords_Touch_begin, amrt_IRecords_Touch_finish },
+    { "Put", 1, IRecords_Put_params, sizeof(HRESULT), 1, 0, amrt_IRecords_Put_call, amrt_IRecords_Put_begin, amrt_IRecords_Put_finish, NULL },
+    { "Get", 2, IRecords_Get_params, sizeof(HRESULT), 1, 0, amrt_IRecords_Get_call, amrt_IRecords_Get_begin, amrt_IRecords_Get_finish, NULL },
+    { "Names", 2, IRecords_Names_params, sizeof(HRESULT), 1, 0, amrt_IRecords_Names_call, amrt_IRecords_Names_begin, amrt_IRecords_Names_finish, NULL },
+    { "Find", 2, IRecords_Find_params, sizeof(HRESULT), 1, 0, amrt_IRecords_Find_call, amrt_IRecords_Find_begin, amrt_IRecords_Find_finish, NULL },
+    { "Touch", 2, IRecords_Touch_params, sizeof(HRESULT), 1, 0, amrt_IRecords_Touch_call, amrt_IRecords_Touch_begin, amrt_IRecords_Touch_finish, NULL },
 };
 
 EXTERN_C const AmrtInterface IRecords_amrt_glue;
@@ -366,10 +366,10 @@ static const IRecordsVtbl IRecords_proxy_vtbl = {
     amrt_IRecords_proxy_IRecords_Touch,
 };
 
-/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl } */
+/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl, ncall_as } */
 const AmrtInterface IRecords_amrt_glue = {
     AMRT_GLUE_VERSION, "IRecords", &IID_IRecords, &IID_AsyncIRecords, NULL,
-    5, IRecords_methods, &AsyncIRecords_amrt_vtbl, &IRecords_proxy_vtbl
+    5, IRecords_methods, &AsyncIRecords_amrt_vtbl, &IRecords_proxy_vtbl, 0
 };
 
 /* ======================================================== registration */

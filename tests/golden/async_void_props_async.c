@@ -111,12 +111,12 @@ static void amrt_INotify_put_Level_finish(void *obj, void **args, void *ret)
     *(HRESULT *)ret = ((AsyncINotify *)obj)->lpVtbl->put_Finish_Level((AsyncINotify *)obj);
 }
 
-/* the own methods of INotify, in vtable order:
- * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish } */
+/* the own methods of INotify, in vtable order, then its [call_as] twins:
+ * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish, send } */
 static const AmrtMethod INotify_methods[] = {
-    { "OnChange", 1, INotify_OnChange_params, 0, 0, 0, amrt_INotify_OnChange_call, amrt_INotify_OnChange_begin, amrt_INotify_OnChange_finish },
-    { "get_Level", 1, INotify_get_Level_params, sizeof(HRESULT), 1, 0, amrt_INotify_get_Level_call, amrt_INotify_get_Level_begin, amrt_INotify_get_Level_finish },
-    { "put_Level", 1, INotify_put_Level_params, sizeof(HRESULT), 1, 0, amrt_INotify_put_Level_call, amrt_INotify_put_Level_begin, amrt_INotify_put_Level_finish },
+    { "OnChange", 1, INotify_OnChange_params, 0, 0, 0, amrt_INotify_OnChange_call, amrt_INotify_OnChange_begin, amrt_INotify_OnChange_finish, NULL },
+    { "get_Level", 1, INotify_get_Level_params, sizeof(HRESULT), 1, 0, amrt_INotify_get_Level_call, amrt_INotify_get_Level_begin, amrt_INotify_get_Level_finish, NULL },
+    { "put_Level", 1, INotify_put_Level_params, sizeof(HRESULT), 1, 0, amrt_INotify_put_Level_call, amrt_INotify_put_Level_begin, amrt_INotify_put_Level_finish, NULL },
 };
 
 EXTERN_C const AmrtInterface INotify_amrt_glue;
@@ -247,10 +247,10 @@ static const INotifyVtbl INotify_proxy_vtbl = {
     amrt_INotify_proxy_INotify_put_Level,
 };
 
-/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl } */
+/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl, ncall_as } */
 const AmrtInterface INotify_amrt_glue = {
     AMRT_GLUE_VERSION, "INotify", &IID_INotify, &IID_AsyncINotify, NULL,
-    3, INotify_methods, &AsyncINotify_amrt_vtbl, &INotify_proxy_vtbl
+    3, INotify_methods, &AsyncINotify_amrt_vtbl, &INotify_proxy_vtbl, 0
 };
 
 /* ======================================================== registration */

@@ -66,10 +66,10 @@ static void amrt_IAheadUser_A_finish(void *obj, void **args, void *ret)
     *(HRESULT *)ret = ((AsyncIAheadUser *)obj)->lpVtbl->Finish_A((AsyncIAheadUser *)obj, *(int **)args[1]);
 }
 
-/* the own methods of IAheadUser, in vtable order:
- * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish } */
+/* the own methods of IAheadUser, in vtable order, then its [call_as] twins:
+ * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish, send } */
 static const AmrtMethod IAheadUser_methods[] = {
-    { "A", 2, IAheadUser_A_params, sizeof(HRESULT), 1, 0, amrt_IAheadUser_A_call, amrt_IAheadUser_A_begin, amrt_IAheadUser_A_finish },
+    { "A", 2, IAheadUser_A_params, sizeof(HRESULT), 1, 0, amrt_IAheadUser_A_call, amrt_IAheadUser_A_begin, amrt_IAheadUser_A_finish, NULL },
 };
 
 EXTERN_C const AmrtInterface IAheadUser_amrt_glue;
@@ -177,10 +177,10 @@ static const IAheadUserVtbl IAheadUser_proxy_vtbl = {
     amrt_IAheadUser_proxy_IAheadUser_A,
 };
 
-/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl } */
+/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl, ncall_as } */
 const AmrtInterface IAheadUser_amrt_glue = {
     AMRT_GLUE_VERSION, "IAheadUser", &IID_IAheadUser, &IID_AsyncIAheadUser, &IAheadBase_amrt_glue,
-    1, IAheadUser_methods, &AsyncIAheadUser_amrt_vtbl, &IAheadUser_proxy_vtbl
+    1, IAheadUser_methods, &AsyncIAheadUser_amrt_vtbl, &IAheadUser_proxy_vtbl, 0
 };
 
 /* ======================================================== IAheadBase / AsyncIAheadBase */
@@ -206,10 +206,10 @@ static void amrt_IAheadBase_B_finish(void *obj, void **args, void *ret)
     *(HRESULT *)ret = ((AsyncIAheadBase *)obj)->lpVtbl->Finish_B((AsyncIAheadBase *)obj);
 }
 
-/* the own methods of IAheadBase, in vtable order:
- * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish } */
+/* the own methods of IAheadBase, in vtable order, then its [call_as] twins:
+ * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish, send } */
 static const AmrtMethod IAheadBase_methods[] = {
-    { "B", 1, IAheadBase_B_params, sizeof(HRESULT), 1, 0, amrt_IAheadBase_B_call, amrt_IAheadBase_B_begin, amrt_IAheadBase_B_finish },
+    { "B", 1, IAheadBase_B_params, sizeof(HRESULT), 1, 0, amrt_IAheadBase_B_call, amrt_IAheadBase_B_begin, amrt_IAheadBase_B_finish, NULL },
 };
 
 EXTERN_C const AmrtInterface IAheadBase_amrt_glue;
@@ -285,10 +285,10 @@ static const IAheadBaseVtbl IAheadBase_proxy_vtbl = {
     amrt_IAheadBase_proxy_IAheadBase_B,
 };
 
-/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl } */
+/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl, ncall_as } */
 const AmrtInterface IAheadBase_amrt_glue = {
     AMRT_GLUE_VERSION, "IAheadBase", &IID_IAheadBase, &IID_AsyncIAheadBase, NULL,
-    1, IAheadBase_methods, &AsyncIAheadBase_amrt_vtbl, &IAheadBase_proxy_vtbl
+    1, IAheadBase_methods, &AsyncIAheadBase_amrt_vtbl, &IAheadBase_proxy_vtbl, 0
 };
 
 /* ======================================================== registration */

@@ -86,11 +86,11 @@ static void amrt_IBaseLater_Base2_finish(void *obj, void **args, void *ret)
     *(HRESULT *)ret = ((AsyncIBaseLater *)obj)->lpVtbl->Finish_Base2((AsyncIBaseLater *)obj, *(int **)args[0]);
 }
 
-/* the own methods of IBaseLater, in vtable order:
- * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish } */
+/* the own methods of IBaseLater, in vtable order, then its [call_as] twins:
+ * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish, send } */
 static const AmrtMethod IBaseLater_methods[] = {
-    { "Base1", 1, IBaseLater_Base1_params, sizeof(HRESULT), 1, 0, amrt_IBaseLater_Base1_call, amrt_IBaseLater_Base1_begin, amrt_IBaseLater_Base1_finish },
-    { "Base2", 1, IBaseLater_Base2_params, sizeof(HRESULT), 1, 0, amrt_IBaseLater_Base2_call, amrt_IBaseLater_Base2_begin, amrt_IBaseLater_Base2_finish },
+    { "Base1", 1, IBaseLater_Base1_params, sizeof(HRESULT), 1, 0, amrt_IBaseLater_Base1_call, amrt_IBaseLater_Base1_begin, amrt_IBaseLater_Base1_finish, NULL },
+    { "Base2", 1, IBaseLater_Base2_params, sizeof(HRESULT), 1, 0, amrt_IBaseLater_Base2_call, amrt_IBaseLater_Base2_begin, amrt_IBaseLater_Base2_finish, NULL },
 };
 
 EXTERN_C const AmrtInterface IBaseLater_amrt_glue;
@@ -195,10 +195,10 @@ static const IBaseLaterVtbl IBaseLater_proxy_vtbl = {
     amrt_IBaseLater_proxy_IBaseLater_Base2,
 };
 
-/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl } */
+/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl, ncall_as } */
 const AmrtInterface IBaseLater_amrt_glue = {
     AMRT_GLUE_VERSION, "IBaseLater", &IID_IBaseLater, &IID_AsyncIBaseLater, NULL,
-    2, IBaseLater_methods, &AsyncIBaseLater_amrt_vtbl, &IBaseLater_proxy_vtbl
+    2, IBaseLater_methods, &AsyncIBaseLater_amrt_vtbl, &IBaseLater_proxy_vtbl, 0
 };
 
 /* ======================================================== IMiddleLater / AsyncIMiddleLater */
@@ -224,10 +224,10 @@ static void amrt_IMiddleLater_Middle_finish(void *obj, void **args, void *ret)
     *(HRESULT *)ret = ((AsyncIMiddleLater *)obj)->lpVtbl->Finish_Middle((AsyncIMiddleLater *)obj);
 }
 
-/* the own methods of IMiddleLater, in vtable order:
- * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish } */
+/* the own methods of IMiddleLater, in vtable order, then its [call_as] twins:
+ * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish, send } */
 static const AmrtMethod IMiddleLater_methods[] = {
-    { "Middle", 1, IMiddleLater_Middle_params, sizeof(HRESULT), 1, 0, amrt_IMiddleLater_Middle_call, amrt_IMiddleLater_Middle_begin, amrt_IMiddleLater_Middle_finish },
+    { "Middle", 1, IMiddleLater_Middle_params, sizeof(HRESULT), 1, 0, amrt_IMiddleLater_Middle_call, amrt_IMiddleLater_Middle_begin, amrt_IMiddleLater_Middle_finish, NULL },
 };
 
 EXTERN_C const AmrtInterface IMiddleLater_amrt_glue;
@@ -363,10 +363,10 @@ static const IMiddleLaterVtbl IMiddleLater_proxy_vtbl = {
     amrt_IMiddleLater_proxy_IMiddleLater_Middle,
 };
 
-/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl } */
+/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl, ncall_as } */
 const AmrtInterface IMiddleLater_amrt_glue = {
     AMRT_GLUE_VERSION, "IMiddleLater", &IID_IMiddleLater, &IID_AsyncIMiddleLater, &IBaseLater_amrt_glue,
-    1, IMiddleLater_methods, &AsyncIMiddleLater_amrt_vtbl, &IMiddleLater_proxy_vtbl
+    1, IMiddleLater_methods, &AsyncIMiddleLater_amrt_vtbl, &IMiddleLater_proxy_vtbl, 0
 };
 
 /* ======================================================== IDerivedEarly / AsyncIDerivedEarly */
@@ -393,10 +393,10 @@ static void amrt_IDerivedEarly_Derived_finish(void *obj, void **args, void *ret)
     *(HRESULT *)ret = ((AsyncIDerivedEarly *)obj)->lpVtbl->Finish_Derived((AsyncIDerivedEarly *)obj, *(int **)args[1]);
 }
 
-/* the own methods of IDerivedEarly, in vtable order:
- * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish } */
+/* the own methods of IDerivedEarly, in vtable order, then its [call_as] twins:
+ * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish, send } */
 static const AmrtMethod IDerivedEarly_methods[] = {
-    { "Derived", 2, IDerivedEarly_Derived_params, sizeof(HRESULT), 1, 0, amrt_IDerivedEarly_Derived_call, amrt_IDerivedEarly_Derived_begin, amrt_IDerivedEarly_Derived_finish },
+    { "Derived", 2, IDerivedEarly_Derived_params, sizeof(HRESULT), 1, 0, amrt_IDerivedEarly_Derived_call, amrt_IDerivedEarly_Derived_begin, amrt_IDerivedEarly_Derived_finish, NULL },
 };
 
 EXTERN_C const AmrtInterface IDerivedEarly_amrt_glue;
@@ -563,10 +563,10 @@ static const IDerivedEarlyVtbl IDerivedEarly_proxy_vtbl = {
     amrt_IDerivedEarly_proxy_IDerivedEarly_Derived,
 };
 
-/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl } */
+/* { version, name, iid, async_iid, base, nmethods, methods, async_vtbl, proxy_vtbl, ncall_as } */
 const AmrtInterface IDerivedEarly_amrt_glue = {
     AMRT_GLUE_VERSION, "IDerivedEarly", &IID_IDerivedEarly, &IID_AsyncIDerivedEarly, &IMiddleLater_amrt_glue,
-    1, IDerivedEarly_methods, &AsyncIDerivedEarly_amrt_vtbl, &IDerivedEarly_proxy_vtbl
+    1, IDerivedEarly_methods, &AsyncIDerivedEarly_amrt_vtbl, &IDerivedEarly_proxy_vtbl, 0
 };
 
 /* ======================================================== registration */
