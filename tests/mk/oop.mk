@@ -49,3 +49,18 @@ $(BUILD)/tests/oop-srvasync: tests/oop/oop-srvasync.c $(TEST_GEN)/srvasync.h $(B
 
 # the sanitizer builds of the oop suite run it too
 OOP_BINS += tests/oop-srvasync
+
+# [local] methods with [call_as] twins across the boundary (one executable, server and client roles)
+SUITE_BINS += $(BUILD)/tests/oop-callas
+
+$(TEST_GEN)/callas.h $(TEST_GEN)/callas_i.c $(TEST_GEN)/callas_async.c: tests/oop/callas.idl $(AMIDL)
+	@mkdir -p $(TEST_GEN)
+	$(AMIDL) -I runtime/idl --outdir $(TEST_GEN) $<
+
+.SECONDARY: $(TEST_GEN)/callas.h $(TEST_GEN)/callas_i.c $(TEST_GEN)/callas_async.c
+
+$(BUILD)/tests/oop-callas: tests/oop/oop-callas.c $(TEST_GEN)/callas.h $(BUILD)/lib/libamidlrt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -I$(RT_GEN) -I$(TEST_GEN) \
+	    -o $@ $< $(TEST_GEN)/callas_i.c $(TEST_GEN)/callas_async.c $(BUILD)/lib/libamidlrt.a
+OOP_BINS += tests/oop-callas

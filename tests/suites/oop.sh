@@ -477,4 +477,21 @@ else
     stop_server term; fail "REGCLS_SUSPENDED" "the server did not register" "$DIR/server.err"
 fi
 
+# [local] methods with [call_as] twins (RULES.md A10): the program's
+# conversion functions on each side, synchronously and through call objects;
+# a [local] method without a twin: E_NOTIMPL across, working in-process
+CALLAS_BIN=${OOP_BUILD:-$BUILD}/tests/oop-callas
+setup callas
+rc=0
+limit 300 "$CALLAS_BIN" server > "$DIR/server.out" 2> "$DIR/server.err" &
+SRV=$!
+if wait_for "$DIR/server.out" '^ready'; then
+    SRV_PID=$(sed -n 's/^ready //p' "$DIR/server.out")
+    limit 120 "$CALLAS_BIN" client >> "$DIR/client.out" 2>&1 || rc=$?
+    stop_server term
+    report "A10 [call_as] across the boundary: IFoo_M_Proxy/IFoo_M_Stub convert, sync and through Begin_/Finish_ (AsyncIFoo_Begin_M_Proxy...), flat and not, through a derived interface; a [local] method without a twin E_NOTIMPL across, in-process as before" "$rc"
+else
+    stop_server term; fail "A10 [call_as] across the boundary" "the server did not register" "$DIR/server.err"
+fi
+
 suite_end
