@@ -3,7 +3,10 @@ objidlbase.idl and generated files of N typedef'd structs.
 
 Each command runs as a child; wall time comes from time.perf_counter and
 peak RSS from os.wait4's rusage. Results are ratios against widl measured
-in this same run (this machine is a noisy 2-core VM)."""
+in this same run (this machine is a noisy 2-core VM).
+
+BENCH_ONLY=corpus,headers,objidlbase,structs,chain (any of them, comma
+separated) runs only those sections; unset, all of them."""
 import os, subprocess, sys, tempfile
 
 shared = sys.argv[1] if len(sys.argv) > 1 else "../shared"
@@ -14,6 +17,11 @@ inc = ["-DBOOL=WINBOOL", "-I", corpus + "/mingw-w64", "-I", corpus + "/mingw-w64
 skip = {"axcore.idl", "axextend.idl", "dyngraph.idl", "mulres.idl", "xmldom.idl", "xmldso.idl", "wincrypt.idl"}
 
 RUN1 = os.path.abspath("build/bench/run1")
+GEN_CHAIN = os.path.abspath("tests/scale/gen_chain.py")
+ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
+
+def want(section):
+    return not ONLY or section in ONLY
 
 def run(cmd, cwd=None):
     """(seconds, peak RSS in KiB, exit code, CPU seconds) of one command,
@@ -84,40 +92,54 @@ def main():
     paths = [os.path.join(corpus, "mingw-w64", f) for f in files]
     have_widl = os.access(widl, os.X_OK)
     with tempfile.TemporaryDirectory() as out:
-        print(f"front end: amidl --check vs widl -h ({len(paths)} corpus files)")
-        a_files, w_files = {}, {}
-        a = measure(paths, lambda f, o: [amidl, "--check", "-w", *inc, f], out, a_files)
-        if have_widl:
-            w = measure(paths, lambda f, o: [widl, *inc, "-h", "-H", o + "/x.h", f], out, w_files)
-            line("corpus (whole)", a, w)
-            rss_summary("corpus (whole)", a_files, w_files)
-            largest(paths, out)
+        if want("corpus"):
+            print(f"front end: amidl --check vs widl -h ({len(paths)} corpus files)")
+            a_files, w_files = {}, {}
+            a = measure(paths, lambda f, o: [amidl, "--check", "-w", *inc, f], out, a_files)
+            if have_widl:
+                w = measure(paths, lambda f, o: [widl, *inc, "-h", "-H", o + "/x.h", f], out, w_files)
+                line("corpus (whole)", a, w)
+                rss_summary("corpus (whole)", a_files, w_files)
+                largest(paths, out)
         # header generation: amidl FILE.idl (FILE.h + FILE_i.c) vs widl -h -u
-        gen = [p for p in paths if not os.path.basename(p).startswith("windows.")]
-        print(f"\nheaders: amidl (FILE.h + FILE_i.c) vs widl -h -u ({len(gen)} non-WinRT corpus files)")
-        a = measure(gen, lambda f, o: [amidl, "-w", "--no-glue", *inc, "--outdir", o, f], out)
-        if have_widl:
-            w = measure(gen, lambda f, o: [widl, *inc, "-h", "-H", o + "/w.h", "-u", "-U", o + "/w_i.c", f], out)
-            line("corpus headers (whole)", a, w)
-        print()
-        obj = os.path.join(corpus, "mingw-w64", "objidlbase.idl")
-        a1 = min((run([amidl, "--check", "-w", *inc, obj]) for _ in range(5)), key=lambda r: r[0])
-        if have_widl:
-            w1 = min((run([widl, *inc, "-h", "-H", out + "/x.h", obj]) for _ in range(5)), key=lambda r: r[0])
-            line("objidlbase.idl (best of 5)", a1, w1)
-        print("\nlinear growth: N typedef'd structs (widl 11.12 is quadratic: 10k 2.2 s, 20k 8.2 s, 40k 39 s)")
-        for n in (10000, 160000):
-            p = os.path.join(out, f"s{n}.idl")
-            with open(p, "w") as f:
-                for i in range(n):
-                    f.write(f"typedef struct S{i} {{ int a; long b; struct S{i} *next; }} S{i}, *PS{i};\n")
-            t = run([amidl, "--check", p])
-            th = run([amidl, "--outdir", out, p])
-            msg = (f"  {n:6d} structs: amidl --check {t[0]:6.3f} s, {t[1]/1024:7.1f} MiB;"
-                   f" with headers {th[0]:6.3f} s, {th[1]/1024:7.1f} MiB")
-            if have_widl and n <= 10000:
-                tw = run([widl, "-h", "-H", out + "/y.h", p], cwd=out)
-                msg += f" | widl -h {tw[0]:6.3f} s ({tw[0]/t[0]:.1f}x)"
-            print(msg + ("  (target: 160k under 3 s)" if n == 160000 else ""))
-
+        if want("headers"):
+            gen = [p for p in paths if not os.path.basename(p).startswith("windows.")]
+            print(f"\nheaders: amidl (FILE.h + FILE_i.c) vs widl -h -u ({len(gen)} non-WinRT corpus files)")
+            a = measure(gen, lambda f, o: [amidl, "-w", "--no-glue", *inc, "--outdir", o, f], out)
+            if have_widl:
+                w = measure(gen, lambda f, o: [widl, *inc, "-h", "-H", o + "/w.h", "-u", "-U", o + "/w_i.c", f], out)
+                line("corpus headers (whole)", a, w)
+            print()
+        if want("objidlbase"):
+            obj = os.path.join(corpus, "mingw-w64", "objidlbase.idl")
+            a1 = min((run([amidl, "--check", "-w", *inc, obj]) for _ in range(5)), key=lambda r: r[0])
+            if have_widl:
+                w1 = min((run([widl, *inc, "-h", "-H", out + "/x.h", obj]) for _ in range(5)), key=lambda r: r[0])
+                line("objidlbase.idl (best of 5)", a1, w1)
+        if want("structs"):
+            print("\nlinear growth: N typedef'd structs (widl 11.12 is quadratic: 10k 2.2 s, 20k 8.2 s, 40k 39 s)")
+            for n in (10000, 160000):
+                p = os.path.join(out, f"s{n}.idl")
+                with open(p, "w") as f:
+                    for i in range(n):
+                        f.write(f"typedef struct S{i} {{ int a; long b; struct S{i} *next; }} S{i}, *PS{i};\n")
+                t = run([amidl, "--check", p])
+                th = run([amidl, "--outdir", out, p])
+                msg = (f"  {n:6d} structs: amidl --check {t[0]:6.3f} s, {t[1]/1024:7.1f} MiB"
+                       f" ({t[1] * 1024 // n} bytes/struct);"
+                       f" with headers {th[0]:6.3f} s, {th[1]/1024:7.1f} MiB")
+                if have_widl and n <= 10000:
+                    tw = run([widl, "-h", "-H", out + "/y.h", p], cwd=out)
+                    msg += f" | widl -h {tw[0]:6.3f} s ({tw[0]/t[0]:.1f}x)"
+                print(msg + ("  (target: 160k under 3 s, at most 1 KiB/struct)" if n == 160000 else ""))
+        if want("chain"):
+            # widl -h writes each interface's vtable with the whole chain in
+            # it (quadratic output: 20k deep is gigabytes), so it is not run
+            print("\ninterface base chains: amidl --check (absolute; widl -h writes every vtable of the chain in full)")
+            for form in ("forward", "reverse"):
+                p = os.path.join(out, f"chain_{form}.idl")
+                subprocess.run([sys.executable, GEN_CHAIN, p, "20000", form], check=True)
+                t = min((run([amidl, "--check", "-w", "-I", "runtime/idl", p]) for _ in range(3)), key=lambda r: r[0])
+                print(f"  20k-deep base chain, --check ({form:7s}): {t[0]:6.3f} s (CPU {t[3]:6.3f} s), {t[1]/1024:7.1f} MiB"
+                      + ("" if t[2] == 0 else f"  FAILED (exit {t[2]})"))
 main()

@@ -28,14 +28,6 @@ static bool returns_hresult(Var *m)
     return r && r->kind == TY_ALIAS && r->name && !strcmp(r->name, "HRESULT");
 }
 
-static bool derives_from_idispatch(Type *t)
-{
-    for (int guard = 0; t && guard < 1000; t = t->base, guard++)
-        if (t->name && !strcmp(t->name, "IDispatch"))
-            return true;
-    return false;
-}
-
 /* [async_uuid] interface IFoo: make AsyncIFoo a known type name right
  * away (the parser calls this); async_synthesize fills it in, or reports
  * why it cannot exist. */
@@ -118,7 +110,7 @@ Type *async_synthesize(Compiler *cc, Type *t, Attr *au)
     if (attr_has(t->attrs, A_DUAL)) {
         error_at(cc, au->loc, "async_uuid is not allowed on the [dual] interface '%s'", t->name);
         ok = false;
-    } else if (derives_from_idispatch(t)) {
+    } else if (chain_derives_from_idispatch(t)) {
         error_at(cc, au->loc, "async_uuid is not allowed on '%s': it derives from IDispatch", t->name);
         ok = false;
     }

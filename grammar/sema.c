@@ -254,14 +254,183 @@ bool type_is_iunknown(const Type *t)
     return t && t->name && !strcmp(t->name, "IUnknown") && !t->ns;
 }
 
+/* ==================================================================== base chains
+ *
+ * What an interface's whole chain of bases gives it is computed once, when
+ * its methods are named, from its base's (which was named before it), so
+ * each interface costs its own methods whatever the depth of its chain
+ * (#13: walking the chain per interface made a 20,000-deep chain
+ * quadratic, and the walks stopped at 1,000 levels). An interface has
+ * its IfaceChain only when its base has one (or it has no base): every
+ * chain that has one is finite, and every interface on it is named. */
+
+typedef struct IfaceChain IfaceChain;
+
+/* The vtable names (macro names) of a chain, for name_methods' clash
+ * test. A set is shared down a line of single inheritance: the first
+ * interface derived from the set's tip adds its names to it and becomes
+ * the tip; another one derived from an interface above the tip starts a
+ * set of its own whose parent is that one (names of the parent count up
+ * to the depth of the base, parent_cut). */
+typedef struct ChainName {
+    const char *name;
+    uint32_t hash;
+    int depth;                  /* the shallowest interface of the set's line using the name */
+    struct ChainName *next;
+} ChainName;
+
+typedef struct NameSet {
+    ChainName **buckets;
+    unsigned nbuckets, count;
+    Type *tip;                  /* the deepest interface whose names are in the set */
+    struct NameSet *parent;
+    int parent_cut;
+} NameSet;
+
+struct IfaceChain {
+    int depth;                  /* bases below it (0: no base) */
+    int slots;                  /* vtable slots of the interface and its bases */
+    bool dispatch;              /* IDispatch is on the chain (the interface itself included) */
+    Type *incomplete;           /* the first on the chain whose base is declared but not defined */
+    NameSet *names;             /* the chain's names, the interface's own included */
+};
+
+static uint32_t name_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static ChainName *nameset_find(NameSet *ns, const char *name, uint32_t h)
+{
+    if (!ns->nbuckets)
+        return NULL;
+    for (ChainName *e = ns->buckets[h & (ns->nbuckets - 1)]; e; e = e->next)
+        if (e->hash == h && !strcmp(e->name, name))
+            return e;
+    return NULL;
+}
+
+/* a name of the chain up to depth cut */
+static bool nameset_has(NameSet *ns, const char *name, int cut)
+{
+    uint32_t h = name_hash(name);
+    for (; ns; cut = ns->parent_cut, ns = ns->parent) {
+        ChainName *e = nameset_find(ns, name, h);
+        if (e && e->depth <= cut)
+            return true;
+    }
+    return false;
+}
+
+static void nameset_add(Compiler *cc, NameSet *ns, const char *name, int depth)
+{
+    uint32_t h = name_hash(name);
+    if (nameset_find(ns, name, h))
+        return;                 /* the shallower use stays */
+    if (ns->count >= ns->nbuckets) {
+        unsigned n = ns->nbuckets ? ns->nbuckets * 2 : 8;
+        ChainName **b = arena_alloc(cc->arena, sizeof *b * n);
+        for (unsigned i = 0; i < ns->nbuckets; i++)
+            for (ChainName *e = ns->buckets[i], *next; e; e = next) {
+                next = e->next;
+                e->next = b[e->hash & (n - 1)];
+                b[e->hash & (n - 1)] = e;
+            }
+        ns->buckets = b;
+        ns->nbuckets = n;
+    }
+    ChainName *e = arena_alloc(cc->arena, sizeof *e);
+    e->name = name;
+    e->hash = h;
+    e->depth = depth;
+    e->next = ns->buckets[h & (ns->nbuckets - 1)];
+    ns->buckets[h & (ns->nbuckets - 1)] = e;
+    ns->count++;
+}
+
+static int own_slots(const Type *t)
+{
+    int n = 0;
+    for (int i = 0; i < t->nmethods; i++)
+        if (!attr_has(t->methods[i]->attrs, A_CALL_AS))
+            n++;
+    return n;
+}
+
+/* Chains without an IfaceChain (a base not checked yet, a cycle broken
+ * elsewhere) are walked; the guard only ends a cycle. */
+#define CHAIN_GUARD (1 << 24)
+
 int vtbl_method_count(Type *t)
 {
     int n = 0;
-    for (int guard = 0; t && guard < 1000; t = t->base, guard++)
-        for (int i = 0; i < t->nmethods; i++)
-            if (!attr_has(t->methods[i]->attrs, A_CALL_AS))
-                n++;
+    for (int guard = 0; t && guard < CHAIN_GUARD; t = t->base, guard++) {
+        if (t->chain)
+            return n + t->chain->slots;
+        n += own_slots(t);
+    }
     return n;
+}
+
+bool chain_derives_from_idispatch(Type *t)
+{
+    for (int guard = 0; t && guard < CHAIN_GUARD; t = t->base, guard++) {
+        if (t->chain)
+            return t->chain->dispatch;
+        if (t->name && !strcmp(t->name, "IDispatch"))
+            return true;
+    }
+    return false;
+}
+
+/* the first interface of t's chain (t included) whose base is declared but not defined */
+static Type *chain_incomplete(Type *t)
+{
+    for (int guard = 0; t && guard < CHAIN_GUARD; t = t->base, guard++) {
+        if (t->chain)
+            return t->chain->incomplete;
+        if (t->incomplete_base)
+            return t;
+    }
+    return NULL;
+}
+
+/* is t on the chain of b (b included)? */
+static bool chain_has(Type *b, const Type *t)
+{
+    for (int guard = 0; b && guard < CHAIN_GUARD; b = b->base, guard++) {
+        if (b == t)
+            return true;
+        if (b->chain)
+            return false;       /* a named chain: t, not named yet, is not on it */
+    }
+    return false;
+}
+
+/* t's IfaceChain (name_methods: its base is final and named), and the set
+ * its own names go into; NULL when its base has none */
+static IfaceChain *chain_make(Compiler *cc, Type *t)
+{
+    Type *b = t->base;
+    if (b && !b->chain)
+        return NULL;
+    IfaceChain *ch = arena_alloc(cc->arena, sizeof *ch);
+    IfaceChain *bc = b ? b->chain : NULL;
+    ch->depth = bc ? bc->depth + 1 : 0;
+    ch->slots = (bc ? bc->slots : 0) + own_slots(t);
+    ch->dispatch = (bc && bc->dispatch) || (t->name && !strcmp(t->name, "IDispatch"));
+    ch->incomplete = t->incomplete_base ? t : bc ? bc->incomplete : NULL;
+    if (bc && bc->names->tip == b) {
+        ch->names = bc->names;          /* t continues b's line */
+    } else {
+        ch->names = arena_alloc(cc->arena, sizeof *ch->names);
+        ch->names->parent = bc ? bc->names : NULL;
+        ch->names->parent_cut = bc ? bc->depth : -1;
+    }
+    return ch;
 }
 
 static void check_method(Ctx *c, Var *m, unsigned where)
@@ -303,6 +472,9 @@ static void check_method(Ctx *c, Var *m, unsigned where)
  * vtable becomes IFoo_X there (C has no overloading; C++ keeps X). */
 void name_methods(Compiler *cc, Type *t)
 {
+    /* named once (a second call only renames: its names are in the set) */
+    IfaceChain *ch = t->chain ? NULL : chain_make(cc, t);
+    IfaceChain *bc = t->base ? t->base->chain : NULL;
     for (int i = 0; i < t->nmethods; i++) {
         Var *m = t->methods[i];
         const char *n = m->name ? m->name : "";
@@ -317,11 +489,16 @@ void name_methods(Compiler *cc, Type *t)
         m->macro_name = n;
         m->c_name = n;
         bool clash = false;
-        for (Type *a = t->base; a && !clash; a = a->base)
-            for (int k = 0; k < a->nmethods && !clash; k++)
-                if (a->methods[k]->macro_name && !strcmp(a->methods[k]->macro_name, n) &&
-                    !attr_has(a->methods[k]->attrs, A_CALL_AS))
-                    clash = true;
+        if (bc) {
+            clash = nameset_has(bc->names, n, bc->depth);
+        } else {
+            int guard = 0;
+            for (Type *a = t->base; a && !clash && guard++ < CHAIN_GUARD; a = a->base)
+                for (int k = 0; k < a->nmethods && !clash; k++)
+                    if (a->methods[k]->macro_name && !strcmp(a->methods[k]->macro_name, n) &&
+                        !attr_has(a->methods[k]->attrs, A_CALL_AS))
+                        clash = true;
+        }
         if (clash)
             m->c_name = arena_printf(cc->arena, "%s_%s", t->name, n);
         /* unnamed parameters get names, as widl gives them (a, b, ...) */
@@ -329,6 +506,13 @@ void name_methods(Compiler *cc, Type *t)
         for (int k = 0; k < fn->nfields; k++)
             if (!fn->fields[k]->name && !(fn->nfields == 1 && fn->fields[k]->type && fn->fields[k]->type->kind == TY_VOID))
                 fn->fields[k]->name = k < 26 ? arena_printf(cc->arena, "%c", 'a' + k) : arena_printf(cc->arena, "p%d", k);
+    }
+    if (ch) {
+        for (int i = 0; i < t->nmethods; i++)
+            if (!attr_has(t->methods[i]->attrs, A_CALL_AS))
+                nameset_add(cc, ch->names, t->methods[i]->macro_name, ch->depth);
+        ch->names->tip = t;
+        t->chain = ch;
     }
 }
 
@@ -445,20 +629,15 @@ static void check_one_interface(Ctx *c, Type *t)
             base_error = true;
         } else {
             /* ... until the main file derives from it: its vtable needs the whole chain */
-            int guard = 0;
-            for (Type *x = b; x && !t->imported && guard++ < 1000; x = x->base)
-                if (x->incomplete_base) {
-                    error_at(cc, t->loc, "interface '%s' derives from '%s', whose base '%s' is declared but not defined",
-                             t->name, x->name, x->incomplete_base->name);
-                    break;
-                }
+            Type *x = t->imported ? NULL : chain_incomplete(b);
+            if (x)
+                error_at(cc, t->loc, "interface '%s' derives from '%s', whose base '%s' is declared but not defined",
+                         t->name, x->name, x->incomplete_base->name);
             t->base = b;
-            for (Type *x = b; x; x = x->base)
-                if (x == t) {
-                    error_at(cc, t->loc, "interface '%s' inherits from itself", t->name);
-                    t->base = NULL;
-                    break;
-                }
+            if (chain_has(b, t)) {
+                error_at(cc, t->loc, "interface '%s' inherits from itself", t->name);
+                t->base = NULL;
+            }
             if (t->base && t->base->is_async && !attr_has(t->attrs, A_ASYNC_UUID) && !t->is_async) {
                 error_at(cc, t->loc, "interface '%s' derives from the asynchronous interface '%s'", t->name, b->name);
             }
