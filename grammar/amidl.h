@@ -230,7 +230,6 @@ struct Type {
     Type *incomplete_base;  /* imported: the base declared but never defined (widl accepts it there) */
     bool named_as_base;     /* declared by its use as a base before any declaration (MIDL accepts it) */
     unsigned char sema_state;   /* interfaces: 1 being checked, 2 checked (a base defined later goes first) */
-    struct IfaceChain *chain;   /* sema.c: facts of the whole base chain, set when the methods are named */
     Var **methods;          /* own methods (TY_FUNCTION vars) */
     Stmt **stmts;           /* statements nested in the interface / module / library / namespace */
     Type **ifaces;          /* coclass/runtimeclass members, 'requires' list */
@@ -401,6 +400,7 @@ struct Compiler {
     bool no_exit;           /* in-process use (fuzzing): never exit on too many errors */
     bool silent;            /* count diagnostics, print none */
     PtrVec scopes;          /* every scope, for freeing their hash tables */
+    struct ChainTable *iface_chains;    /* sema.c: each named interface's base-chain facts */
     /* load.c: the files being read */
     int import_depth;
     PtrVec loading;         /* files whose reading has begun and not ended (import cycles) */
@@ -499,8 +499,8 @@ bool eval_const_expr(Compiler *cc, Expr *e, long long *out, bool quiet);   /* in
  */
 int sema_check(Compiler *cc);   /* returns error count */
 bool type_is_iunknown(const Type *t);
-int vtbl_method_count(Type *t);             /* vtable slots of t and its bases */
-bool chain_derives_from_idispatch(Type *t);  /* IDispatch is t or one of its bases */
+int vtbl_method_count(Compiler *cc, Type *t);   /* vtable slots of t and its bases */
+bool chain_derives_from_idispatch(Compiler *cc, Type *t);  /* IDispatch is t or one of its bases */
 void name_methods(Compiler *cc, Type *t);   /* C and macro names of t's methods */
 
 /* ====================================================================

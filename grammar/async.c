@@ -110,7 +110,7 @@ Type *async_synthesize(Compiler *cc, Type *t, Attr *au)
     if (attr_has(t->attrs, A_DUAL)) {
         error_at(cc, au->loc, "async_uuid is not allowed on the [dual] interface '%s'", t->name);
         ok = false;
-    } else if (chain_derives_from_idispatch(t)) {
+    } else if (chain_derives_from_idispatch(cc, t)) {
         error_at(cc, au->loc, "async_uuid is not allowed on '%s': it derives from IDispatch", t->name);
         ok = false;
     }
@@ -197,7 +197,7 @@ Type *async_synthesize(Compiler *cc, Type *t, Attr *au)
         head = attr_append(head, n);
     }
     a->attrs = head;
-    int idx = vtbl_method_count(abase);
+    int idx = vtbl_method_count(cc, abase);
     for (int i = 0; i < t->nmethods; i++) {
         Var *m = t->methods[i];
         if (attr_has(m->attrs, A_CALL_AS))

@@ -261,10 +261,11 @@ bool type_is_iunknown(const Type *t)
  * each interface costs its own methods whatever the depth of its chain
  * (#13: walking the chain per interface made a 20,000-deep chain
  * quadratic, and the walks stopped at 1,000 levels). An interface has
- * its IfaceChain only when its base has one (or it has no base): every
+ * its IfaceChain (chain_of) only when its base has one (or it has no base): every
  * chain that has one is finite, and every interface on it is named. */
 
 typedef struct IfaceChain IfaceChain;
+typedef struct ChainTable ChainTable;
 
 /* The vtable names (macro names) of a chain, for name_methods' clash
  * test. A set is shared down a line of single inheritance: the first
@@ -294,6 +295,64 @@ struct IfaceChain {
     Type *incomplete;           /* the first on the chain whose base is declared but not defined */
     NameSet *names;             /* the chain's names, the interface's own included */
 };
+
+/* Type -> its IfaceChain (a table of the compilation, not a field of
+ * every Type: 160,000 structures would pay for it) */
+struct ChainTable {
+    const Type **keys;
+    IfaceChain **vals;
+    size_t cap, count;
+};
+
+static size_t ptr_slot(const Type *t, size_t cap)
+{
+    uintptr_t h = (uintptr_t)t >> 3;
+    h ^= h >> 17;
+    return (size_t)(h * 0x9E3779B97F4A7C15u) & (cap - 1);
+}
+
+static IfaceChain *chain_of(Compiler *cc, const Type *t)
+{
+    ChainTable *ct = cc->iface_chains;
+    if (!t || !ct)
+        return NULL;
+    for (size_t i = ptr_slot(t, ct->cap);; i = (i + 1) & (ct->cap - 1)) {
+        if (ct->keys[i] == t)
+            return ct->vals[i];
+        if (!ct->keys[i])
+            return NULL;
+    }
+}
+
+static void chain_set(Compiler *cc, const Type *t, IfaceChain *ch)
+{
+    ChainTable *ct = cc->iface_chains;
+    if (!ct)
+        ct = cc->iface_chains = arena_alloc(cc->arena, sizeof *ct);
+    if (2 * (ct->count + 1) > ct->cap) {
+        size_t cap = ct->cap ? ct->cap * 2 : 64;
+        const Type **k = arena_alloc(cc->arena, sizeof *k * cap);
+        IfaceChain **v = arena_alloc(cc->arena, sizeof *v * cap);
+        for (size_t i = 0; i < ct->cap; i++)
+            if (ct->keys[i]) {
+                size_t j = ptr_slot(ct->keys[i], cap);
+                while (k[j])
+                    j = (j + 1) & (cap - 1);
+                k[j] = ct->keys[i];
+                v[j] = ct->vals[i];
+            }
+        ct->keys = k;
+        ct->vals = v;
+        ct->cap = cap;
+    }
+    size_t i = ptr_slot(t, ct->cap);
+    while (ct->keys[i] && ct->keys[i] != t)
+        i = (i + 1) & (ct->cap - 1);
+    if (!ct->keys[i])
+        ct->count++;
+    ct->keys[i] = t;
+    ct->vals[i] = ch;
+}
 
 static uint32_t name_hash(const char *s)
 {
@@ -364,22 +423,24 @@ static int own_slots(const Type *t)
  * elsewhere) are walked; the guard only ends a cycle. */
 #define CHAIN_GUARD (1 << 24)
 
-int vtbl_method_count(Type *t)
+int vtbl_method_count(Compiler *cc, Type *t)
 {
     int n = 0;
     for (int guard = 0; t && guard < CHAIN_GUARD; t = t->base, guard++) {
-        if (t->chain)
-            return n + t->chain->slots;
+        IfaceChain *ch = chain_of(cc, t);
+        if (ch)
+            return n + ch->slots;
         n += own_slots(t);
     }
     return n;
 }
 
-bool chain_derives_from_idispatch(Type *t)
+bool chain_derives_from_idispatch(Compiler *cc, Type *t)
 {
     for (int guard = 0; t && guard < CHAIN_GUARD; t = t->base, guard++) {
-        if (t->chain)
-            return t->chain->dispatch;
+        IfaceChain *ch = chain_of(cc, t);
+        if (ch)
+            return ch->dispatch;
         if (t->name && !strcmp(t->name, "IDispatch"))
             return true;
     }
@@ -387,11 +448,12 @@ bool chain_derives_from_idispatch(Type *t)
 }
 
 /* the first interface of t's chain (t included) whose base is declared but not defined */
-static Type *chain_incomplete(Type *t)
+static Type *chain_incomplete(Compiler *cc, Type *t)
 {
     for (int guard = 0; t && guard < CHAIN_GUARD; t = t->base, guard++) {
-        if (t->chain)
-            return t->chain->incomplete;
+        IfaceChain *ch = chain_of(cc, t);
+        if (ch)
+            return ch->incomplete;
         if (t->incomplete_base)
             return t;
     }
@@ -399,12 +461,12 @@ static Type *chain_incomplete(Type *t)
 }
 
 /* is t on the chain of b (b included)? */
-static bool chain_has(Type *b, const Type *t)
+static bool chain_has(Compiler *cc, Type *b, const Type *t)
 {
     for (int guard = 0; b && guard < CHAIN_GUARD; b = b->base, guard++) {
         if (b == t)
             return true;
-        if (b->chain)
+        if (chain_of(cc, b))
             return false;       /* a named chain: t, not named yet, is not on it */
     }
     return false;
@@ -415,10 +477,10 @@ static bool chain_has(Type *b, const Type *t)
 static IfaceChain *chain_make(Compiler *cc, Type *t)
 {
     Type *b = t->base;
-    if (b && !b->chain)
+    IfaceChain *bc = chain_of(cc, b);
+    if (b && !bc)
         return NULL;
     IfaceChain *ch = arena_alloc(cc->arena, sizeof *ch);
-    IfaceChain *bc = b ? b->chain : NULL;
     ch->depth = bc ? bc->depth + 1 : 0;
     ch->slots = (bc ? bc->slots : 0) + own_slots(t);
     ch->dispatch = (bc && bc->dispatch) || (t->name && !strcmp(t->name, "IDispatch"));
@@ -473,8 +535,8 @@ static void check_method(Ctx *c, Var *m, unsigned where)
 void name_methods(Compiler *cc, Type *t)
 {
     /* named once (a second call only renames: its names are in the set) */
-    IfaceChain *ch = t->chain ? NULL : chain_make(cc, t);
-    IfaceChain *bc = t->base ? t->base->chain : NULL;
+    IfaceChain *ch = chain_of(cc, t) ? NULL : chain_make(cc, t);
+    IfaceChain *bc = chain_of(cc, t->base);
     for (int i = 0; i < t->nmethods; i++) {
         Var *m = t->methods[i];
         const char *n = m->name ? m->name : "";
@@ -512,7 +574,7 @@ void name_methods(Compiler *cc, Type *t)
             if (!attr_has(t->methods[i]->attrs, A_CALL_AS))
                 nameset_add(cc, ch->names, t->methods[i]->macro_name, ch->depth);
         ch->names->tip = t;
-        t->chain = ch;
+        chain_set(cc, t, ch);
     }
 }
 
@@ -629,12 +691,12 @@ static void check_one_interface(Ctx *c, Type *t)
             base_error = true;
         } else {
             /* ... until the main file derives from it: its vtable needs the whole chain */
-            Type *x = t->imported ? NULL : chain_incomplete(b);
+            Type *x = t->imported ? NULL : chain_incomplete(cc, b);
             if (x)
                 error_at(cc, t->loc, "interface '%s' derives from '%s', whose base '%s' is declared but not defined",
                          t->name, x->name, x->incomplete_base->name);
             t->base = b;
-            if (chain_has(b, t)) {
+            if (chain_has(cc, b, t)) {
                 error_at(cc, t->loc, "interface '%s' inherits from itself", t->name);
                 t->base = NULL;
             }
@@ -655,7 +717,7 @@ static void check_one_interface(Ctx *c, Type *t)
         warning_at(cc, W_MISSING_BASE, t->loc, "[object] interface '%s' has no base interface", t->name);
     /* as widl: an interface that inherits is a COM interface even without [object] */
     t->is_object = object || (t->base && t->kind == TY_INTERFACE);
-    int base_count = vtbl_method_count(t->base);
+    int base_count = vtbl_method_count(cc, t->base);
     int idx = base_count;
     for (int i = 0; i < t->nmethods; i++) {
         Var *m = t->methods[i];
