@@ -34,10 +34,12 @@ enum { TK_IDENT, TK_NUM, TK_STR, TK_CHAR, TK_PUNCT, TK_OTHER, TK_EOF };
 
 typedef struct Hide { const char *name; struct Hide *next; } Hide;
 
-/* 40 bytes: the file is a number in PP.fnames (file_id). */
+/* 32 bytes: the file is a number in PP.fnames (file_id). A file's tokens
+ * (most of them: every #define's body points into them) carry no hide
+ * set; a token made by an expansion (copy_tok) is an ETok, which does
+ * (ext), read through tok_hide (#13: 8 bytes less per token). */
 typedef struct Tok {
     const char *s;
-    Hide *hide;
     struct Tok *next;
     int len;
     int line;
@@ -47,8 +49,29 @@ typedef struct Tok {
     bool space : 1;     /* whitespace before it */
     bool expanded : 1;  /* produced by a macro expansion */
     bool noexpand : 1;  /* painted blue: never expand again */
+    bool ext : 1;       /* an ETok (copy_tok): it has a hide set */
     uint16_t file;      /* PP.fnames[file]; 0: none */
 } Tok;
+_Static_assert(sizeof(Tok) == 32, "a file's token is 32 bytes");
+
+typedef struct ETok { Tok t; Hide *hide; } ETok;
+
+/* (gcc sees a plain Tok, such as eof_tok, reach these and warns of the
+ * ETok read that t->ext rules out) */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Warray-bounds"
+static Hide *tok_hide(const Tok *t)
+{
+    return t->ext ? ((const ETok *)t)->hide : NULL;
+}
+
+static void tok_set_hide(Tok *t, Hide *h)
+{
+    if (!t->ext)
+        abort();        /* only copies carry hide sets */
+    ((ETok *)t)->hide = h;
+}
+#pragma GCC diagnostic pop
 
 /* File names of tokens, numbered (one table for the compilation). */
 typedef struct FName { const char *name; unsigned id; UT_hash_handle hh; } FName;
@@ -320,8 +343,11 @@ static char *tok_str(PP *pp, const Tok *t)
 
 static Tok *copy_tok(PP *pp, const Tok *t)
 {
-    Tok *n = arena_alloc(pp->a, sizeof(Tok));
+    ETok *e = arena_alloc(pp->a, sizeof(ETok));
+    Tok *n = &e->t;
     *n = *t;
+    e->hide = tok_hide(t);
+    n->ext = true;
     n->next = NULL;
     return n;
 }
@@ -642,6 +668,17 @@ static Tok *paste(PP *pp, const Tok *l, const Tok *r)
     return t;
 }
 
+/* *cur = the token l ## r (cur stays what it was allocated as; the
+ * pasted token has no hide set) */
+static void paste_into(PP *pp, Tok *cur, const Tok *r)
+{
+    bool ext = cur->ext;
+    *cur = *paste(pp, cur, r);
+    cur->ext = ext;
+    if (ext)
+        tok_set_hide(cur, NULL);
+}
+
 static Tok *expand_list(PP *pp, Tok *toks);
 
 static Tok *copy_list(PP *pp, Tok *t, Tok **last)
@@ -678,14 +715,14 @@ static Tok *subst(PP *pp, Macro *m, Arg *args, Arg *expanded)
                 if (a->kind == TK_EOF)
                     continue;
                 /* GNU: , ## __VA_ARGS__ */
-                *cur = *paste(pp, cur, a);
+                paste_into(pp, cur, a);
                 cur->next = NULL;
                 for (a = a->next; a->kind != TK_EOF; a = a->next)
                     cur = cur->next = copy_tok(pp, a);
                 continue;
             }
             Tok *saved_next = cur->next;
-            *cur = *paste(pp, cur, r);
+            paste_into(pp, cur, r);
             cur->next = saved_next;
             continue;
         }
@@ -790,7 +827,7 @@ static const char *fixed_date(void)
  * expansion followed by the remaining tokens. Returns false otherwise. */
 static bool expand_macro(PP *pp, Tok **rest, Tok *t)
 {
-    if (t->noexpand || hidden(t->hide, t))
+    if (t->noexpand || hidden(tok_hide(t), t))
         return false;
     Macro *m = find_macro(pp, t);
     if (!m)
@@ -824,11 +861,11 @@ static bool expand_macro(PP *pp, Tok **rest, Tok *t)
     Tok *result, *after;
     Hide *hs;
     if (!m->funclike) {
-        hs = hide_add(pp, t->hide, m->name);
+        hs = hide_add(pp, tok_hide(t), m->name);
         Tok head = {0}, *cur = &head;
         for (Tok *b = m->body; !body_end(b); b = b->next) {
             cur = cur->next = copy_tok(pp, b);
-            cur->hide = hide_union(pp, cur->hide, hs);
+            tok_set_hide(cur, hide_union(pp, tok_hide(cur), hs));
         }
         result = head.next;
         after = t->next;
@@ -851,12 +888,12 @@ static bool expand_macro(PP *pp, Tok **rest, Tok *t)
         for (int i = 0; i < m->nparams; i++)
             exp[i].toks = expand_list(pp, args[i].toks);
         pp->expand_depth--;
-        hs = hide_add(pp, hide_intersect(pp, t->hide, rparen->hide), m->name);
+        hs = hide_add(pp, hide_intersect(pp, tok_hide(t), tok_hide(rparen)), m->name);
         Tok *body = subst(pp, m, args, exp);
         Tok head = {0}, *cur = &head;
         for (Tok *b = body; b->kind != TK_EOF; b = b->next) {
             cur = cur->next = b;
-            b->hide = hide_union(pp, b->hide, hs);
+            tok_set_hide(b, hide_union(pp, tok_hide(b), hs));
         }
         result = head.next;
         if (result) {
