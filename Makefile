@@ -21,7 +21,7 @@ SHARED   ?= ../shared
 
 FRONT_SRCS := grammar/util.c grammar/diag.c grammar/pp.c grammar/ast.c grammar/load.c grammar/scope.c grammar/fold.c \
               grammar/sema.c grammar/async.c grammar/glue.c grammar/known.c grammar/acf.c
-CODEGEN_SRCS := codegen/emit_header.c codegen/emit_protos.c codegen/emit_iid.c codegen/emit_glue.c
+CODEGEN_SRCS := codegen/emit_header.c codegen/emit_winrt.c codegen/emit_protos.c codegen/emit_iid.c codegen/emit_glue.c
 GEN_SRCS := $(BUILD)/grammar/parser.c $(BUILD)/grammar/lexer.c
 
 FRONT_OBJS := $(FRONT_SRCS:%.c=$(BUILD)/%.o) $(GEN_SRCS:%.c=%.o) $(CODEGEN_SRCS:%.c=$(BUILD)/%.o)

@@ -124,6 +124,10 @@ void print_decl(Emitter *e, Buf *b, Type *t, unsigned q, const char *inner, int 
         buf_printf(b, "%svoid", c);
         break;
     case TY_STRUCT: case TY_UNION: case TY_ENUM: case TY_ENCUNION: {
+        if (t->ns && t->name && t != e->inline_body) {
+            buf_printf(b, "%s%s", c, winrt_type_name(e, t));
+            break;
+        }
         const char *kw = t->kind == TY_ENUM ? "enum" : t->kind == TY_UNION ? "union" : "struct";
         if ((!t->name && !t->gen_name && t->defined) || t == e->inline_body) {
             /* anonymous, or defined by this field: the body goes right here */
@@ -139,9 +143,19 @@ void print_decl(Emitter *e, Buf *b, Type *t, unsigned q, const char *inner, int 
         }
         break;
     }
-    default:
+    case TY_ALIAS:
+        if (t->ns && t->ref) {
+            /* a typedef in a namespace names the type itself */
+            print_decl(e, b, t->ref, q | t->ref_qual, inner, indent);
+            return;
+        }
         buf_printf(b, "%s%s", c, t->name ? t->name : "void");
         break;
+    default: {
+        const char *w = winrt_type_name(e, t);
+        buf_printf(b, "%s%s", c, w ? w : t->name ? t->name : "void");
+        break;
+    }
     }
     if (*inner)
         buf_printf(b, " %s", inner);
@@ -613,7 +627,7 @@ static void print_macros(Emitter *e, Buf *b, Type *t, Type **chain, int n)
 
 static void print_stmts(Emitter *e, Buf *b, Stmt **stmts, int n, bool in_iface);
 
-static bool printed(Emitter *e, Type *t)
+bool printed_iface(Emitter *e, Type *t)
 {
     for (int i = 0; i < e->printed.n; i++)
         if (e->printed.v[i] == t)
@@ -623,13 +637,13 @@ static bool printed(Emitter *e, Type *t)
 
 static void print_interface(Emitter *e, Buf *b, Type *t)
 {
-    if (printed(e, t))
+    if (printed_iface(e, t))
         return;
     vec_push(&e->printed, t);
     /* C++ needs the base class complete: a base defined later in this file
      * (fsrm.idl) is printed first, with its async twin */
     Type *base = t->is_async ? t->sync_iface->base : t->base;
-    if (base && !base->imported && base->defined && base->kind == TY_INTERFACE && !printed(e, base)) {
+    if (base && !base->imported && base->defined && base->kind == TY_INTERFACE && !printed_iface(e, base)) {
         print_interface(e, b, base);
         if (base->async_iface)
             print_interface(e, b, base->async_iface);
@@ -691,7 +705,9 @@ static void print_interface(Emitter *e, Buf *b, Type *t)
     }
     Type **chain;
     int n = iface_chain(e, t, &chain);
+    e->cxx = true;
     print_cxx_class(e, b, t, t->base, t->methods, t->nmethods);
+    e->cxx = false;
     print_c_vtbl(e, b, t, chain, n, NULL);
     print_macros(e, b, t, chain, n);
     buf_printf(b, "#endif\n\n\n#endif  /* __%s_INTERFACE_DEFINED__ */\n\n", t->name);
@@ -788,25 +804,9 @@ static void print_const(Emitter *e, Buf *b, Var *v)
  * WINDOWS_FOUNDATION_FOUNDATIONCONTRACT_VERSION 0x40000, the major
  * version in the high 16 bits, the minor one in the low), defined unless
  * the user defined it first. */
-static void print_apicontract(Emitter *e, Buf *b, Type *t)
+void winrt_print_apicontract(Emitter *e, Buf *b, Type *t)
 {
-    Attr *v = attr_find(t->attrs, A_CONTRACTVERSION);
-    if (!v || v->nargs != 1)
-        return;
-    unsigned long major = (unsigned long)v->args[0]->val, minor = 0;
-    if (v->args[0]->text) {
-        char *end;
-        major = strtoul(v->args[0]->text, &end, 0);
-        if (*end == '.')
-            minor = strtoul(end + 1, NULL, 0);
-    }
-    Buf m = {0};
-    for (const char *p = t->qname ? t->qname : t->name; *p; p++)
-        buf_putc(&m, *p == '.' ? '_' : toupper((unsigned char)*p));
-    buf_printf(b, "#if !defined(%s_VERSION)\n#define %s_VERSION 0x%lx\n#endif // defined(%s_VERSION)\n\n",
-               m.data, m.data, (major << 16) | minor, m.data);
-    buf_free(&m);
-    (void)e;
+    winrt_contract_define(e, b, t);
 }
 
 static void print_stmts(Emitter *e, Buf *b, Stmt **stmts, int n, bool in_iface)
@@ -868,15 +868,18 @@ static void print_stmts(Emitter *e, Buf *b, Stmt **stmts, int n, bool in_iface)
         case ST_CPPQUOTE:
             print_cpp_quote(b, s->text);
             break;
-        case ST_NAMESPACE:          /* only API contracts so far (emitter_init) */
-            print_stmts(e, b, s->stmts, s->nstmts, in_iface);
+        case ST_NAMESPACE:
+            winrt_print_ns(e, b, s->stmts, s->nstmts);
             break;
         case ST_APICONTRACT:
-            print_apicontract(e, b, s->type);
+            winrt_print_apicontract(e, b, s->type);
             break;
         case ST_PRAGMA:
             /* "#pragma winrt ns_prefix" is the compiler's (widl does not copy it) */
             if (!strncmp(s->text, "winrt", 5) && (!s->text[5] || isspace((unsigned char)s->text[5])))
+                break;
+            /* nor "#pragma makedep" (Wine's build system's) */
+            if (!strncmp(s->text, "makedep", 7) && (!s->text[7] || isspace((unsigned char)s->text[7])))
                 break;
             buf_printf(b, "#pragma %s\n", s->text);
             break;
@@ -914,6 +917,12 @@ static void print_stmts(Emitter *e, Buf *b, Stmt **stmts, int n, bool in_iface)
             break;
         }
     }
+}
+
+/* a COM statement in a namespace: as outside one */
+void winrt_print_other(Emitter *e, Buf *b, Stmt *s)
+{
+    print_stmts(e, b, &s, 1, false);
 }
 
 /* ==================================================================== file */
@@ -976,39 +985,6 @@ static void print_imports(Emitter *e, Buf *b, Stmt **stmts, int n)
     }
 }
 
-/* The first WinRT construct of the file the header cannot write yet, or
- * NULL: API contracts and the namespaces that hold them are written; in a
- * namespace, every other declaration is not yet. */
-static Stmt *find_winrt(Stmt **stmts, int n, bool in_ns)
-{
-    for (int i = 0; i < n; i++) {
-        Stmt *s = stmts[i];
-        switch (s->kind) {
-        case ST_APICONTRACT: case ST_IMPORT: case ST_IMPORTLIB: case ST_CPPQUOTE: case ST_PRAGMA: case ST_MIDL_PRAGMA:
-            break;
-        case ST_NAMESPACE: {
-            Stmt *x = find_winrt(s->stmts, s->nstmts, true);
-            if (x)
-                return x;
-            break;
-        }
-        case ST_RUNTIMECLASS: case ST_DELEGATE: case ST_DECLARE: case ST_ATTRIBUTE:
-            return s;
-        case ST_LIBRARY: {
-            Stmt *x = find_winrt(s->stmts, s->nstmts, in_ns);
-            if (x)
-                return x;
-            break;
-        }
-        default:
-            if (in_ns)
-                return s;
-            break;
-        }
-    }
-    return NULL;
-}
-
 /* "Generated by amidl VERSION from FILE": --no-banner-version leaves the
  * version out, so that golden files do not change with every release. */
 void print_banner(Emitter *e, Buf *b)
@@ -1028,20 +1004,6 @@ bool emitter_init(Emitter *e, Compiler *cc)
     base = base ? base + 1 : f->name;
     e->file_base = base;
     e->stem = f->base;
-    Stmt *w = find_winrt(f->stmts, f->nstmts, false);
-    if (w) {
-        static const char *what[] = {
-            [ST_RUNTIMECLASS] = "runtimeclass", [ST_DELEGATE] = "delegate", [ST_DECLARE] = "declare",
-            [ST_ATTRIBUTE] = "attribute",
-        };
-        const char *kind = (size_t)w->kind < sizeof what / sizeof *what && what[w->kind] ? what[w->kind] : NULL;
-        if (kind)
-            error_at(cc, w->loc, "WinRT output is not supported yet ('%s')", kind);
-        else
-            error_at(cc, w->loc, "WinRT output is not supported yet (a declaration in a namespace; "
-                                 "only API contracts are written)");
-        return false;
-    }
     return true;
 }
 
@@ -1052,8 +1014,10 @@ int emit_header(Compiler *cc, Buf *b, const char *header_name)
     Emitter e;
     if (!emitter_init(&e, cc))
         return -1;
+    winrt_init(&e);
     int r = write_header(&e, b, header_name);
     vec_free(&e.printed);
+    winrt_free(&e);
     return r;
 }
 
@@ -1081,6 +1045,14 @@ static bool uses_serialization(Stmt **stmts, int n, int depth)
     return false;
 }
 
+static bool has_winrt(Stmt **stmts, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (stmts[i]->kind == ST_NAMESPACE)
+            return true;
+    return false;
+}
+
 static int write_header(Emitter *ep, Buf *b, const char *header_name)
 {
     Emitter e = *ep;
@@ -1099,6 +1071,7 @@ static int write_header(Emitter *ep, Buf *b, const char *header_name)
     buf_puts(b, "\n#if defined(_WIN32) && !defined(COM_NO_WINDOWS_H)\n#include <windows.h>\n#include <ole2.h>\n#endif\n\n");
     buf_printf(b, "#ifndef %s\n#define %s\n\n/* Forward declarations */\n\n", guard, guard);
     print_fwd(&e, b, f->stmts, f->nstmts);
+    winrt_print_fwd(&e, b, f->stmts, f->nstmts);
     buf_puts(b, "/* Headers for imported files */\n\n");
     print_imports(&e, b, f->stmts, f->nstmts);
     /* the ACF's include statements, as MIDL writes them */
@@ -1110,9 +1083,14 @@ static int write_header(Emitter *ep, Buf *b, const char *header_name)
     buf_puts(b, "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
     print_stmts(&e, b, f->stmts, f->nstmts, false);
     buf_puts(b, "/* Begin additional prototypes for all interfaces */\n\n");
+    if (has_winrt(f->stmts, f->nstmts))
+        buf_putc(b, '\n');     /* widl's WinRT headers have one more empty line here */
     print_prototypes(&e, b);
     buf_puts(b, "/* End additional prototypes */\n\n#ifdef __cplusplus\n}\n#endif\n\n");
     buf_printf(b, "#endif /* %s */\n", guard);
     ep->printed = e.printed;
+    ep->wr_unprefixed = e.wr_unprefixed;
+    ep->wr_contracts = e.wr_contracts;
+    ep->wr_defs = e.wr_defs;
     return 0;
 }
