@@ -20,7 +20,8 @@ FLEX     ?= flex
 SHARED   ?= ../shared
 
 FRONT_SRCS := grammar/util.c grammar/diag.c grammar/pp.c grammar/ast.c grammar/load.c grammar/scope.c grammar/fold.c \
-              grammar/sema.c grammar/async.c grammar/glue.c grammar/known.c grammar/acf.c
+              grammar/sema.c grammar/async.c grammar/glue.c grammar/known.c grammar/acf.c \
+              grammar/winrt.c grammar/sha1.c
 CODEGEN_SRCS := codegen/emit_header.c codegen/emit_winrt.c codegen/emit_protos.c codegen/emit_iid.c codegen/emit_glue.c
 GEN_SRCS := $(BUILD)/grammar/parser.c $(BUILD)/grammar/lexer.c
 

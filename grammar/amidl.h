@@ -261,6 +261,18 @@ struct Type {
     bool declared_only;     /* forward declaration only (so far) */
     bool imported;          /* declared in an imported file */
     bool checked;
+    /* WinRT instances (winrt.c): an instance of a parameterized interface
+     * (IVector<HSTRING>) is a TY_INTERFACE named by its C name
+     * (__FIVector_1_HSTRING), ->generic its definition, ->params the
+     * arguments; winrt_complete gives it ->methods, ->base, ->ifaces with
+     * the parameters substituted and a uuid attribute holding winrt_iid */
+    Uuid *winrt_iid;        /* the IID computed from the signature (NULL: not computable) */
+    const char *winrt_signature;    /* "pinterface({...};string)" */
+    Type *winrt_next;       /* the intern table's bucket chain */
+    const struct File *winrt_seen;  /* the file whose declare { } named it last (repeats dropped) */
+    bool winrt_concrete;    /* no type parameter among the arguments: interned, completed */
+    bool winrt_done;        /* completed */
+    bool winrt_flags;       /* enum: [flags] (signature u4) */
 };
 
 struct Var {
@@ -406,6 +418,10 @@ struct Compiler {
     PtrVec loading;         /* files whose reading has begun and not ended (import cycles) */
     const char *main_text;  /* compiler_load_text: the main file's text */
     size_t main_len;
+    /* winrt.c: every concrete parameterized-interface instance, in order of creation */
+    PtrVec winrt_instances;
+    Type **winrt_buckets;   /* intern table by C name (arena) */
+    bool winrt_ns_prefix;   /* #pragma winrt ns_prefix seen: C names of namespaces start ABI_C */
 };
 
 Compiler *compiler_new(Options *opt);      /* load.c */
@@ -614,6 +630,21 @@ typedef struct GlueIface {
  * imported async bases get directions and slots only). Returns the
  * number of errors. */
 int glue_lower(Compiler *cc);
+
+/* ====================================================================
+ * winrt.c: WinRT parameterized interface instances; sha1.c
+ */
+/* The parser: the instance generic<args> (one Type per C name when no
+ * argument holds a type parameter). */
+Type *winrt_instantiate(Compiler *cc, Type *generic, Type **args, int nargs, Loc loc);
+/* sema: substitute every instance's methods, base and requires, compute its
+ * IID, drop repeats from declare { } lists. Returns the number of errors. */
+int winrt_complete(Compiler *cc);
+/* The WinRT type signature of t (appended to out); false: t has none. */
+bool winrt_signature(Compiler *cc, const Type *t, Buf *out);
+/* The version-5 UUID of a signature in the WinRT pinterface namespace. */
+void winrt_uuid_v5(const char *sig, Uuid *u);
+void sha1(const void *data, size_t len, uint8_t out[20]);
 
 /* ====================================================================
  * codegen: emit_header.c, emit_iid.c, emit_glue.c (file_has_async: sema.c)

@@ -38,6 +38,7 @@ void compiler_free(Compiler *cc)
         vec_free(&((File *)cc->files.v[i])->deps);
     vec_free(&cc->files);
     vec_free(&cc->async_ifaces);
+    vec_free(&cc->winrt_instances);
     arena_free(cc->arena);
 }
 

@@ -37,6 +37,8 @@ typedef struct ParseState {
     File *file;
     Scope *scope;           /* current namespace (global outside namespaces) */
     Scope *tparams;         /* parameterized interface: formal type names */
+    Type **tparam_v;        /* ... and their TY_PARAM types, in order */
+    int tparam_n;
     /* lexer */
     const char *cur_file;
     int line, col;

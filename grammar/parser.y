@@ -220,7 +220,8 @@ stmt: ';'                           { $$ = NULL; }
                                       if ($$ && $1) { if ($$->type && ($$->kind == ST_INTERFACE || $$->kind == ST_COCLASS || $$->kind == ST_DISPINTERFACE || $$->kind == ST_LIBRARY || $$->kind == ST_MODULE || $$->kind == ST_RUNTIMECLASS || $$->kind == ST_DELEGATE || $$->kind == ST_APICONTRACT || $$->kind == ST_IFACE_FWD || $$->kind == ST_COCLASS_FWD)) $$->type->attrs = attr_append($1, $$->type->attrs); $$->attrs = attr_append($1, $$->attrs); } }
     | tIMPORTLIB '(' STRING ')'     { $$ = new_stmt(CC, ST_IMPORTLIB, L(@1)); $$->text = $3; }
     | tCPPQUOTE '(' STRING ')'      { $$ = new_stmt(CC, ST_CPPQUOTE, L(@1)); $$->text = $3; }
-    | PRAGMA                        { $$ = new_stmt(CC, ST_PRAGMA, L(@1)); $$->text = $1; }
+    | PRAGMA                        { $$ = new_stmt(CC, ST_PRAGMA, L(@1)); $$->text = $1;
+                                      if (strstr($1, "winrt") && strstr($1, "ns_prefix")) CC->winrt_ns_prefix = true; }
     | tMIDLPRAGMA IDENT '(' midl_args ')' { $$ = new_stmt(CC, ST_MIDL_PRAGMA, L(@1)); $$->text = $2; }
     | tNAMESPACE ns_name '{'        { $<scope>$ = ps->scope; ps->scope = enter_ns(ps, $2, L(@2)); depth_push(ps, L(@3)); }
       stmts '}'                     { ps->scope = $<scope>4; depth_pop(ps); $$ = new_stmt(CC, ST_NAMESPACE, L(@1));
@@ -317,7 +318,7 @@ decl_body:
                                                           fn->fields = (Var **)$6->v; fn->nfields = $6->n;
                                                           Var *m = new_var(CC, "Invoke", L(@3)); m->type = fn; m->owner = t;
                                                           push_var(CC, &t->methods, &t->nmethods, m);
-                                                          if (ps->tparams) { t->kind = TY_DELEGATE; t->params = NULL; }
+                                                          if (ps->tparams) { t->params = ps->tparam_v; t->nparams = ps->tparam_n; }
                                                           ps->tparams = NULL;
                                                           $$ = iface_stmt(ps, ST_DELEGATE, t, NULL, L(@1)); }
     ;
@@ -329,9 +330,9 @@ m_tparams: %empty
 iface_hdr: tINTERFACE ident                             { $$ = iface_decl(ps, TY_INTERFACE, $2, NULL, L(@2)); }
     | tINTERFACE TYPENAME                               { $$ = iface_decl(ps, TY_INTERFACE, $2->name, $2, L(@2)); }
     | tINTERFACE ident '<' tparam_list '>'              { $$ = iface_decl(ps, TY_INTERFACE, $2, NULL, L(@2)); set_tparams(ps, $4, L(@3));
-                                                          $$->kind = TY_PARAMETERIZED; $$->nparams = $4->n; }
+                                                          $$->kind = TY_PARAMETERIZED; $$->nparams = $4->n; $$->params = ps->tparam_v; }
     | tINTERFACE TYPENAME '<' tparam_list '>'           { $$ = iface_decl(ps, TY_PARAMETERIZED, $2->name, $2, L(@2)); set_tparams(ps, $4, L(@3));
-                                                          $$->kind = TY_PARAMETERIZED; $$->nparams = $4->n; }
+                                                          $$->kind = TY_PARAMETERIZED; $$->nparams = $4->n; $$->params = ps->tparam_v; }
     ;
 
 tparam_list: IDENT                  { $$ = list_push(CC, list_new(CC), $1); }
@@ -1070,25 +1071,19 @@ static void set_tparams(ParseState *ps, List *names, Loc loc)
 {
     Compiler *cc = ps->cc;
     Scope *s = scope_new(cc, "<params>", NULL);
+    ps->tparam_v = arena_alloc(cc->arena, sizeof(Type *) * (size_t)(names->n ? names->n : 1));
     for (int i = 0; i < names->n; i++) {
         Type *p = new_type(cc, TY_PARAM, names->v[i], loc);
         scope_add_type(cc, s, p, names->v[i]);
+        ps->tparam_v[i] = p;
     }
+    ps->tparam_n = names->n;
     ps->tparams = s;
 }
 
 static Type *instantiate(ParseState *ps, Type *generic, List *args, Loc loc)
 {
-    Compiler *cc = ps->cc;
-    Type *t = new_type(cc, TY_INTERFACE, generic->name, loc);
-    t->generic = generic;
-    t->params = (Type **)args->v;
-    t->nparams = args->n;
-    t->ns = generic->ns;
-    t->qname = generic->qname;
-    t->defined = true;
-    t->imported = true;
-    return t;
+    return winrt_instantiate(ps->cc, generic, (Type **)args->v, args->n, loc);
 }
 
 static AcfItem *acf_item(ParseState *ps, AcfKind k, const char *name, Attr *attrs, Loc loc, List *items)

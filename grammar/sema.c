@@ -964,6 +964,8 @@ int sema_check(Compiler *cc)
         Ctx c = { .cc = cc, .scope = cc->global, .file = f };
         check_stmts(&c, f->stmts, f->nstmts);
     }
+    /* WinRT instances: methods substituted, IIDs (the generics are checked now) */
+    winrt_complete(cc);
     if (cc->main_file)
         order_bases_first(cc, cc->main_file->stmts, cc->main_file->nstmts);
     /* the glue's decisions belong to the checks: --check reports them too */

@@ -1,8 +1,8 @@
 # tests/tests.mk - test targets (included by the top-level Makefile).
 
-UNIT_TESTS := $(BUILD)/tests/test_pp
+UNIT_TESTS := $(BUILD)/tests/test_pp $(BUILD)/tests/test_winrt
 
-$(BUILD)/tests/test_pp: tests/unit/test_pp.c $(BUILD)/libamidlfe.a
+$(BUILD)/tests/test_pp $(BUILD)/tests/test_winrt: $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libamidlfe.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CPPFLAGS) $(WARN) -o $@ $< $(BUILD)/libamidlfe.a
 
