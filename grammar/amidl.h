@@ -269,6 +269,7 @@ struct Type {
     Uuid *winrt_iid;        /* the IID computed from the signature (NULL: not computable) */
     const char *winrt_signature;    /* "pinterface({...};string)" */
     Type *winrt_next;       /* the intern table's bucket chain */
+    Loc *winrt_iface_locs;  /* runtimeclass: where each of ifaces[] is named */
     const struct File *winrt_seen;  /* the file whose declare { } named it last (repeats dropped) */
     bool winrt_concrete;    /* no type parameter among the arguments: interned, completed */
     bool winrt_done;        /* completed */

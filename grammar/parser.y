@@ -298,13 +298,15 @@ decl_body:
                                                         { Type *t = $2; t->kind = TY_RUNTIMECLASS; t->defined = true; t->declared_only = false; t->base = $4;
                                                           t->ifaces = arena_alloc(CC->arena, sizeof(Type *) * (size_t)($6->n + 1));
                                                           t->iface_attrs = arena_alloc(CC->arena, sizeof(Attr *) * (size_t)($6->n + 1));
-                                                          for (int i = 0; i < $6->n; i++) { Var *v = $6->v[i]; t->ifaces[i] = v->type; t->iface_attrs[i] = v->attrs; }
+                                                          t->winrt_iface_locs = arena_alloc(CC->arena, sizeof(Loc) * (size_t)($6->n + 1));
+                                                          for (int i = 0; i < $6->n; i++) { Var *v = $6->v[i]; t->ifaces[i] = v->type; t->iface_attrs[i] = v->attrs; t->winrt_iface_locs[i] = v->loc; }
                                                           t->nifaces = $6->n;
                                                           $$ = iface_stmt(ps, ST_RUNTIMECLASS, t, NULL, L(@1)); }
     | tRUNTIMECLASS coclass_name '{' rc_items '}'       { Type *t = $2; t->kind = TY_RUNTIMECLASS; t->defined = true; t->declared_only = false;
                                                           t->ifaces = arena_alloc(CC->arena, sizeof(Type *) * (size_t)($4->n + 1));
                                                           t->iface_attrs = arena_alloc(CC->arena, sizeof(Attr *) * (size_t)($4->n + 1));
-                                                          for (int i = 0; i < $4->n; i++) { Var *v = $4->v[i]; t->ifaces[i] = v->type; t->iface_attrs[i] = v->attrs; }
+                                                          t->winrt_iface_locs = arena_alloc(CC->arena, sizeof(Loc) * (size_t)($4->n + 1));
+                                                          for (int i = 0; i < $4->n; i++) { Var *v = $4->v[i]; t->ifaces[i] = v->type; t->iface_attrs[i] = v->attrs; t->winrt_iface_locs[i] = v->loc; }
                                                           t->nifaces = $4->n;
                                                           $$ = iface_stmt(ps, ST_RUNTIMECLASS, t, NULL, L(@1)); }
     | tATTRIBUTE coclass_name '{' fields '}'            { Type *t = $2; t->kind = TY_ATTRIBUTE; t->defined = true; t->declared_only = false;

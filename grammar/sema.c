@@ -744,8 +744,36 @@ static void check_one_interface(Ctx *c, Type *t)
     t->sema_state = 2;
 }
 
+/* widl's checks of a runtimeclass: a contract or version attribute; its
+ * member interfaces and those its static, activatable and composable
+ * attributes name defined (a forward declaration is not enough) */
+static bool undefined_iface(Type *it)
+{
+    it = type_strip_alias(it);
+    return it && type_is_interface(it) && !it->generic && (it->declared_only || !it->defined);
+}
+
+static void check_runtimeclass(Ctx *c, Type *t)
+{
+    Compiler *cc = c->cc;
+    if (!attr_has(t->attrs, A_CONTRACT) && !attr_has(t->attrs, A_VERSION))
+        error_at(cc, t->loc, "runtimeclass '%s' requires contract or version attribute", t->name);
+    for (int i = 0; i < t->nifaces; i++)
+        if (undefined_iface(t->ifaces[i]))
+            error_at(cc, t->winrt_iface_locs ? t->winrt_iface_locs[i] : t->loc,
+                     "member interface '%s' of runtimeclass '%s' is undefined", type_name_of(t->ifaces[i]), t->name);
+    for (Attr *a = t->attrs; a; a = a->next) {
+        const char *what = a->kind == A_STATIC ? "static" : a->kind == A_ACTIVATABLE ? "activation"
+                         : a->kind == A_COMPOSABLE ? "composition" : NULL;
+        if (what && a->nargs > 0 && a->args[0]->kind == EX_CAST && undefined_iface(a->args[0]->type))
+            error_at(cc, a->loc, "%s interface '%s' is undefined", what, type_name_of(a->args[0]->type));
+    }
+}
+
 static void check_coclass(Ctx *c, Type *t)
 {
+    if (t->kind == TY_RUNTIMECLASS && !t->imported)
+        check_runtimeclass(c, t);
     check_attrs(c, t->attrs, t->kind == TY_RUNTIMECLASS ? AW_WINRT : AW_COCLASS);
     if (t->kind == TY_COCLASS && !attr_find(t->attrs, A_UUID))
         error_at(c->cc, t->loc, "coclass '%s' has no uuid", t->name);
