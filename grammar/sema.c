@@ -530,8 +530,9 @@ static void check_method(Ctx *c, Var *m, unsigned where)
 }
 
 /* C names of methods, as widl and MIDL spell them: [propget] X -> get_X
- * (put_, putref_); a method whose name an ancestor already uses in the C
- * vtable becomes IFoo_X there (C has no overloading; C++ keeps X). */
+ * (put_, putref_; WinRT's [eventadd] X add_X, [eventremove] remove_X); a
+ * method whose name an ancestor already uses in the C vtable becomes IFoo_X
+ * there (C has no overloading; C++ keeps X). */
 void name_methods(Compiler *cc, Type *t)
 {
     /* named once (a second call only renames: its names are in the set) */
@@ -547,6 +548,10 @@ void name_methods(Compiler *cc, Type *t)
                 n = arena_printf(cc->arena, "put_%s", n);
             else if (attr_has(m->attrs, A_PROPPUTREF))
                 n = arena_printf(cc->arena, "putref_%s", n);
+            else if (attr_has(m->attrs, A_EVENTADD))         /* WinRT events, as widl names them */
+                n = arena_printf(cc->arena, "add_%s", n);
+            else if (attr_has(m->attrs, A_EVENTREMOVE))
+                n = arena_printf(cc->arena, "remove_%s", n);
         }
         m->macro_name = n;
         m->c_name = n;

@@ -5,7 +5,9 @@
 # for each corpus file with a declare { } block, the instances its blocks
 # name, in order, their C names and IIDs as the front end computes them
 # (test_winrt FILE prints them as DEFINE_GUID lines) against the
-# DEFINE_GUID(IID___F...) lines of widl --winrt's header for the file.
+# DEFINE_GUID(IID___F...) lines of widl --winrt's header for the file, and
+# their methods with the parameters substituted (test_winrt -m: the C call
+# macros of each vtable) against the header's #define X_M(This,...) lines.
 . tests/lib.sh
 
 bin=$BUILD/tests/test_winrt
@@ -33,8 +35,9 @@ if [ -z "$files" ]; then
 elif [ ! -x "$W" ]; then
     skip "instances of the corpus's declare blocks" "$W missing"
 else
-    n=0 bad=0 total=0
+    n=0 bad=0 total=0 mbad=0 mtotal=0
     : > "$TMP/diffs"
+    : > "$TMP/mdiffs"
     for idl in $files; do
         b=$(basename "$idl" .idl)
         n=$((n + 1))
@@ -60,11 +63,25 @@ else
             bad=$((bad + 1))
             { echo "$b: (- widl, + amidl)"; head -40 "$TMP/$b.diff"; } >> "$TMP/diffs"
         fi
+        # their methods: the C call macros of each vtable, root first (names, order, parameters)
+        grep -E '^#define (__F|__x_[A-Za-z0-9_]*_[0-9]+_)[A-Za-z0-9_]*\(This' "$TMP/$b.h" > "$TMP/$b.mwant"
+        rc=0
+        limit 60 "$bin" -m -I "$M" -I "$M-include" "$idl" > "$TMP/$b.mgot" 2>&1 || rc=$?
+        mtotal=$((mtotal + $(wc -l < "$TMP/$b.mwant")))
+        if [ "$rc" -ne 0 ] || ! diff -u "$TMP/$b.mwant" "$TMP/$b.mgot" > "$TMP/$b.mdiff"; then
+            mbad=$((mbad + 1))
+            { echo "$b: methods (- widl, + amidl; $(status_text "$rc"))"; head -40 "$TMP/$b.mdiff"; } >> "$TMP/mdiffs"
+        fi
     done
     if [ "$bad" -eq 0 ]; then
         ok "instances of the declare blocks of $n corpus files: $total C names and IIDs as widl's, in its order"
     else
         fail "instances of the corpus's declare blocks" "$bad of $n files differ" "$TMP/diffs"
+    fi
+    if [ "$mbad" -eq 0 ] && [ "$mtotal" -gt 0 ]; then
+        ok "methods of those instances, substituted: $mtotal C call macros as widl's (names, order, parameters)"
+    else
+        fail "methods of the corpus's instances" "$mbad of $n files differ ($mtotal macros)" "$TMP/mdiffs"
     fi
 fi
 

@@ -11,6 +11,8 @@
  *                                   order, as widl's header declares its IID:
  *                                   DEFINE_GUID(IID___F..., 0x..., ...);
  *                                   (tests/suites/winrt-generic.sh diffs them)
+ *   test_winrt -m [-I DIR]... FILE  the same instances' methods, root first, as
+ *                                   widl's C call macros: #define X_M(This,a) ...
  */
 #include "amidl.h"
 
@@ -79,9 +81,35 @@ static void declared(Stmt **stmts, int n, void (*fn)(Type *, void *), void *arg)
     }
 }
 
+/* the vtable's methods, root first, as widl's C call macros */
+static void print_macros(const Type *inst, const Type *t, int depth)
+{
+    if (!t || depth > 50)
+        return;
+    print_macros(inst, t->base, depth + 1);
+    for (int i = 0; i < t->nmethods; i++) {
+        const Var *m = t->methods[i];
+        Buf args = {0};
+        const Type *fn = m->type;
+        for (int k = 0; k < fn->nfields; k++)
+            if (fn->fields[k]->name && fn->fields[k]->type && fn->fields[k]->type->kind != TY_VOID)
+                buf_printf(&args, ",%s", fn->fields[k]->name);
+        buf_putc(&args, 0);
+        printf("#define %s_%s(This%s) (This)->lpVtbl->%s(This%s)\n", inst->name, m->macro_name, args.data,
+               m->c_name, args.data);
+        buf_free(&args);
+    }
+}
+
+static bool macros;
+
 static void print_one(Type *t, void *arg)
 {
     (void)arg;
+    if (macros) {
+        print_macros(t, t, 0);
+        return;
+    }
     if (t->winrt_iid)
         print_guid(t->name, t->winrt_iid);
     else
@@ -235,7 +263,9 @@ int main(int argc, char **argv)
         Compiler *cc = fresh();
         const char *file = NULL;
         for (int i = 1; i < argc; i++) {
-            if (!strcmp(argv[i], "-I") && i + 1 < argc)
+            if (!strcmp(argv[i], "-m"))
+                macros = true;
+            else if (!strcmp(argv[i], "-I") && i + 1 < argc)
                 pp_add_include_dir(cc->pp, argv[++i]);
             else
                 file = argv[i];
