@@ -229,11 +229,16 @@ static void put_qname(Buf *b, const Type *t)
         buf_puts(b, t->qname ? t->qname : t->name);
 }
 
+/* the type whose missing uuid made the last signature fail */
+static const Type *no_uuid;
+
 static bool put_uuid(Buf *b, const Type *t)
 {
     Attr *a = attr_find(t->attrs, A_UUID);
-    if (!a || !a->uuid)
+    if (!a || !a->uuid) {
+        no_uuid = t;
         return false;
+    }
     char s[37];
     format_uuid(a->uuid, s);
     buf_printf(b, "{%s}", s);
@@ -493,6 +498,41 @@ static void walk(Compiler *cc, File *f, Stmt **stmts, int n, int depth)
     }
 }
 
+/* widl's error: an instance a declare block of the main file names whose
+ * signature needs a uuid missing (the generic's, or an argument's); once
+ * for each type without one, at it */
+static void check_declared(Compiler *cc, Stmt **stmts, int n, PtrVec *reported, int depth)
+{
+    if (depth > 200)
+        return;
+    for (int i = 0; i < n; i++) {
+        Stmt *s = stmts[i];
+        if (s->kind == ST_NAMESPACE)
+            check_declared(cc, s->stmts, s->nstmts, reported, depth + 1);
+        if (s->kind != ST_DECLARE)
+            continue;
+        for (int j = 0; j < s->ndeclared; j++) {
+            Type *t = s->declared[j];
+            if (t->winrt_iid)
+                continue;
+            Buf b = {0};
+            no_uuid = NULL;
+            bool ok = sig(cc, t, &b, 0);
+            buf_free(&b);
+            const Type *m = no_uuid;
+            if (ok || !m)
+                continue;
+            bool seen = false;
+            for (int k = 0; k < reported->n && !seen; k++)
+                seen = reported->v[k] == m;
+            if (seen)
+                continue;
+            vec_push(reported, (void *)m);
+            error_at(cc, m->loc, "cannot compute type signature, no uuid found for type '%s'", m->name);
+        }
+    }
+}
+
 int winrt_complete(Compiler *cc)
 {
     int before = cc->errors;
@@ -504,6 +544,11 @@ int winrt_complete(Compiler *cc)
         Type *t = cc->winrt_instances.v[i];
         if (!t->winrt_done)
             complete(cc, t);
+    }
+    if (cc->main_file) {
+        PtrVec reported = {0};
+        check_declared(cc, cc->main_file->stmts, cc->main_file->nstmts, &reported, 0);
+        vec_free(&reported);
     }
     return cc->errors - before;
 }
