@@ -270,6 +270,7 @@ struct Type {
     const char *winrt_signature;    /* "pinterface({...};string)" */
     Type *winrt_next;       /* the intern table's bucket chain */
     Loc *winrt_iface_locs;  /* runtimeclass: where each of ifaces[] is named */
+    int winrt_depth;        /* instance: 0, or 1 + the deepest instance among its arguments */
     const struct File *winrt_seen;  /* the file whose declare { } named it last (repeats dropped) */
     bool winrt_concrete;    /* no type parameter among the arguments: interned, completed */
     bool winrt_done;        /* completed */
@@ -423,6 +424,7 @@ struct Compiler {
     PtrVec winrt_instances;
     Type **winrt_buckets;   /* intern table by C name (arena) */
     bool winrt_ns_prefix;   /* #pragma winrt ns_prefix seen: C names of namespaces start ABI_C */
+    bool winrt_too_deep;    /* the nesting error was reported */
 };
 
 Compiler *compiler_new(Options *opt);      /* load.c */

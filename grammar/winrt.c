@@ -33,6 +33,7 @@
 #include <string.h>
 
 #define WINRT_BUCKETS 1024
+#define WINRT_MAX_NESTING 10    /* instances as arguments of instances (the corpus: 3) */
 
 static bool is_instance(const Type *t)
 {
@@ -155,9 +156,36 @@ static unsigned hash_name(const char *s)
 Type *winrt_instantiate(Compiler *cc, Type *generic, Type **args, int nargs, Loc loc)
 {
     bool concrete = true;
-    for (int i = 0; i < nargs; i++)
+    int depth = 0;
+    for (int i = 0; i < nargs; i++) {
         if (has_param(args[i], 0))
             concrete = false;
+        const Type *a = args[i];
+        while (a && a->kind == TY_POINTER)
+            a = a->ref;
+        if (is_instance(a) && a->winrt_depth >= depth)
+            depth = a->winrt_depth + 1;
+    }
+    /* a bound on the names' length (each holds its arguments' names): an
+     * instance of an instance of ... written deep, or a generic whose
+     * methods name an instance of itself with itself as an argument
+     * (IBox<T> returning IBox<IBox<T> *>: instances without end) */
+    if (depth > WINRT_MAX_NESTING) {
+        if (!cc->winrt_too_deep)
+            error_at(cc, loc, "instances of parameterized interfaces nest more than %d deep here ('%s')",
+                     WINRT_MAX_NESTING, generic->name ? generic->name : "");
+        cc->winrt_too_deep = true;
+        Type *t = new_type(cc, TY_INTERFACE, generic->name, loc);
+        t->generic = generic;
+        t->params = args;
+        t->nparams = nargs;
+        t->ns = generic->ns;
+        t->qname = generic->qname;
+        t->defined = true;
+        t->imported = true;
+        t->winrt_depth = depth;
+        return t;
+    }
     Buf b = {0};
     generic_name(cc, &b, generic);
     buf_printf(&b, "_%d", nargs);
@@ -173,6 +201,7 @@ Type *winrt_instantiate(Compiler *cc, Type *generic, Type **args, int nargs, Loc
             if (!strcmp(t->name, name) && t->generic == generic)
                 return t;
     Type *t = new_type(cc, TY_INTERFACE, name, loc);
+    t->winrt_depth = depth;
     t->generic = generic;
     t->params = arena_alloc(cc->arena, sizeof(Type *) * (size_t)(nargs ? nargs : 1));
     memcpy(t->params, args, sizeof(Type *) * (size_t)nargs);
@@ -542,8 +571,9 @@ int winrt_complete(Compiler *cc)
     }
     for (int i = 0; i < cc->winrt_instances.n; i++) {
         Type *t = cc->winrt_instances.v[i];
-        if (!t->winrt_done)
-            complete(cc, t);
+        if (t->winrt_done)
+            continue;
+        complete(cc, t);
     }
     if (cc->main_file) {
         PtrVec reported = {0};
