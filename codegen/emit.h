@@ -40,6 +40,7 @@ void winrt_free(Emitter *e);
 const char *winrt_type_name(Emitter *e, Type *t);      /* NULL: not a WinRT type */
 void winrt_print_fwd(Emitter *e, Buf *b, Stmt **stmts, int n);
 void winrt_print_ns(Emitter *e, Buf *b, Stmt **stmts, int n);
+void winrt_print_instances(Emitter *e, Buf *b, Stmt **stmts, int n);
 void winrt_contract_define(Emitter *e, Buf *b, Type *c);
 void winrt_print_interface(Emitter *e, Buf *b, Type *t, const Attr *attrs);
 /* emit_header.c: a COM statement met in a namespace, and an API contract */

@@ -1082,10 +1082,23 @@ static int write_header(Emitter *ep, Buf *b, const char *header_name)
                 buf_printf(b, "#include \"%s\"\n", acf->acf[i]->items[k]->name);
     buf_puts(b, "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
     print_stmts(&e, b, f->stmts, f->nstmts, false);
+    winrt_print_instances(&e, b, f->stmts, f->nstmts);
     buf_puts(b, "/* Begin additional prototypes for all interfaces */\n\n");
-    if (has_winrt(f->stmts, f->nstmts))
-        buf_putc(b, '\n');     /* widl's WinRT headers have one more empty line here */
-    print_prototypes(&e, b);
+    if (has_winrt(f->stmts, f->nstmts)) {
+        /* widl's WinRT headers: an empty line after the prototypes, also when there are none */
+        Buf p = {0};
+        print_prototypes(&e, &p);
+        while (p.len && p.data[p.len - 1] == '\n')
+            p.len--;
+        if (p.len) {
+            buf_write(b, p.data, p.len);
+            buf_putc(b, '\n');
+        }
+        buf_putc(b, '\n');
+        buf_free(&p);
+    } else {
+        print_prototypes(&e, b);
+    }
     buf_puts(b, "/* End additional prototypes */\n\n#ifdef __cplusplus\n}\n#endif\n\n");
     buf_printf(b, "#endif /* %s */\n", guard);
     ep->printed = e.printed;

@@ -37,18 +37,38 @@ static Type *marshal_type(Type *t)
     return NULL;
 }
 
+static void collect_iface(Emitter *e, Type *t, Seen *marshal, Seen *ifaces);
+
 static void collect(Emitter *e, Stmt **stmts, int n, Seen *marshal, Seen *ifaces)
 {
     for (int i = 0; i < n; i++) {
         Stmt *s = stmts[i];
-        if (s->kind == ST_LIBRARY)
+        if (s->kind == ST_LIBRARY || s->kind == ST_NAMESPACE)
             collect(e, s->stmts, s->nstmts, marshal, ifaces);
+        /* WinRT: the interfaces and delegates of namespaces are object
+         * interfaces, and so are the instances declare { } names */
+        if (s->kind == ST_DECLARE) {
+            for (int k = 0; k < s->ndeclared; k++)
+                if (s->declared[k]->winrt_done)
+                    collect_iface(e, s->declared[k], marshal, ifaces);
+            continue;
+        }
+        if ((s->kind == ST_INTERFACE || s->kind == ST_DELEGATE) && s->type->ns && s->type->kind != TY_PARAMETERIZED) {
+            collect_iface(e, s->type, marshal, ifaces);
+            continue;
+        }
         if (s->kind != ST_INTERFACE || !s->type->is_object)
             continue;
-        Type *t = s->type;
+        collect_iface(e, s->type, marshal, ifaces);
+    }
+}
+
+static void collect_iface(Emitter *e, Type *t, Seen *marshal, Seen *ifaces)
+{
+    {
         seen_add(e->cc, ifaces, t);
         if (attr_has(t->attrs, A_LOCAL))
-            continue;
+            return;
         for (int m = 0; m < t->nmethods; m++) {
             Var *meth = t->methods[m];
             if (attr_has(meth->attrs, A_LOCAL))

@@ -219,6 +219,69 @@ static void cxx_name(Emitter *e, Buf *b, Type *t, bool rc_self)
     }
 }
 
+/* IKeyValuePair<HSTRING,HSTRING > (in its generic's namespace) */
+static const char *relname_of(Emitter *e, Type *t)
+{
+    Buf b = {0};
+    buf_printf(&b, "%s<", short_name(e, t->generic));
+    for (int i = 0; i < t->nparams; i++) {
+        if (i)
+            buf_putc(&b, ',');
+        cxx_arg(e, &b, t->params[i]);
+    }
+    buf_puts(&b, " >");
+    const char *s = arena_strdup(e->cc->arena, b.data);
+    buf_free(&b);
+    return s;
+}
+
+/* IKeyValuePair_impl<HSTRING, HSTRING >: a runtimeclass argument is
+ * AggregateType<the class*, its default interface* > */
+static const char *implbase_of(Emitter *e, Type *t)
+{
+    Buf b = {0};
+    buf_printf(&b, "%s_impl<", short_name(e, t->generic));
+    for (int i = 0; i < t->nparams; i++) {
+        Type *a = t->params[i];
+        if (i)
+            buf_puts(&b, ", ");
+        Type *p = a->kind == TY_POINTER ? a->ref : NULL;
+        if (p && p->kind == TY_RUNTIMECLASS && default_iface(p)) {
+            buf_puts(&b, "ABI::Windows::Foundation::Internal::AggregateType<");
+            cxx_arg(e, &b, a);
+            buf_puts(&b, ", ");
+            cxx_name(e, &b, default_iface(p), true);
+            buf_puts(&b, "* >");
+        } else {
+            cxx_arg(e, &b, a);
+        }
+    }
+    buf_puts(&b, " >");
+    const char *s = arena_strdup(e->cc->arena, b.data);
+    buf_free(&b);
+    return s;
+}
+
+/* the WIDL_using_ short name of an instance: IKeyValuePair_HSTRING_HSTRING */
+static void using_name(Emitter *e, Buf *b, Type *t)
+{
+    buf_puts(b, short_name(e, t->generic));
+    for (int i = 0; i < t->nparams; i++) {
+        Type *a = t->params[i];
+        while (a->kind == TY_POINTER && a->ref)
+            a = a->ref;
+        if (a->kind == TY_ALIAS && a->ns && a->ref)
+            a = a->ref;
+        buf_putc(b, '_');
+        if (is_instance(a))
+            using_name(e, b, a);
+        else if (a->ns)
+            buf_puts(b, short_name(e, a));
+        else
+            mangle_arg(e, b, a);
+    }
+}
+
 static const char *cname_of(Emitter *e, Type *t)
 {
     Buf b = {0};
@@ -558,6 +621,25 @@ static void fwd_instances(Emitter *e, Buf *b, Stmt **stmts, int n, bool body)
     }
 }
 
+static void print_instances(Emitter *e, Buf *b, Stmt **stmts, int n)
+{
+    for (int i = 0; i < n; i++) {
+        Stmt *s = stmts[i];
+        if (s->kind == ST_NAMESPACE)
+            print_instances(e, b, s->stmts, s->nstmts);
+        else if (s->kind == ST_DECLARE)
+            for (int k = 0; k < s->ndeclared; k++)
+                if (s->declared[k]->winrt_done)
+                    winrt_print_interface(e, b, s->declared[k], NULL);
+    }
+}
+
+/* the instances the file's declare { } blocks name, after its statements */
+void winrt_print_instances(Emitter *e, Buf *b, Stmt **stmts, int n)
+{
+    print_instances(e, b, stmts, n);
+}
+
 /* the WinRT part of the header's "Forward declarations" (after the COM
  * ones of the file's other interfaces) */
 void winrt_print_fwd(Emitter *e, Buf *b, Stmt **stmts, int n)
@@ -616,7 +698,7 @@ static bool in_vtable(Var *m)
 static int wr_chain(Emitter *e, Type *t, Type ***out)
 {
     Type *unk = NULL;
-    if (t->kind == TY_DELEGATE || (is_instance(t) && t->generic->kind == TY_DELEGATE))
+    if (!t->base && (t->kind == TY_DELEGATE || (is_instance(t) && t->generic->kind == TY_DELEGATE)))
         unk = scope_find_type(e->cc->global, "IUnknown");
     int n = unk ? 1 : 0;
     for (Type *x = t; x; x = x->base)
@@ -634,7 +716,7 @@ static int wr_chain(Emitter *e, Type *t, Type ***out)
 static const char *chain_label(Emitter *e, Type *x)
 {
     if (is_instance(x))
-        return cxxname_of(e, x, true);
+        return relname_of(e, x);
     return short_name(e, x);
 }
 
@@ -651,7 +733,7 @@ void winrt_print_interface(Emitter *e, Buf *b, Type *t, const Attr *attrs)
         return;
     vec_push(&e->printed, t);
     const char *cn = cname_of(e, t);
-    const char *sn = is_instance(t) ? cxxname_of(e, t, true) : short_name(e, t);
+    const char *sn = is_instance(t) ? relname_of(e, t) : short_name(e, t);
     buf_printf(b, "/*****************************************************************************\n * %s interface\n */\n", sn);
     const char *close;
     contract_open(e, b, attrs, &close);
@@ -669,21 +751,26 @@ void winrt_print_interface(Emitter *e, Buf *b, Type *t, const Attr *attrs)
     Type *base = n > 1 ? chain[n - 2] : NULL;
     /* C++ */
     buf_puts(b, "#if defined(__cplusplus) && !defined(CINTERFACE)\n} /* extern \"C\" */\n");
-    int d = is_instance(t) ? 0 : ns_open(e, b, t);
+    int d = ns_open(e, b, is_instance(t) ? t->generic : t);
     int in = 4 * d;
+    if (is_instance(t))
+        buf_printf(b, "%*stemplate<>\n", in, "");
     if (u)
         buf_printf(b, "%*sMIDL_INTERFACE(\"%s\")\n", in, "", guid);
-    buf_printf(b, "%*s%s", in, "", is_instance(t) ? cn : short_name(e, t));
-    if (base) {
+    buf_printf(b, "%*s%s", in, "", sn);
+    if (is_instance(t)) {
+        buf_printf(b, " : %s\n%*s{\n%*s};\n", implbase_of(e, t), in, "", in, "");
+    } else if (base) {
         bool saved = e->cxx;
         e->cxx = true;
         const char *bn = base->ns || is_instance(base) ? cxxname_of(e, base, false) : base->name;
         e->cxx = saved;
         buf_printf(b, " : public %s", bn);
     }
-    buf_printf(b, "\n%*s{\n", in, "");
+    if (!is_instance(t))
+        buf_printf(b, "\n%*s{\n", in, "");
     e->cxx = true;
-    for (int i = 0; i < t->nmethods; i++) {
+    for (int i = 0; i < t->nmethods && !is_instance(t); i++) {
         Var *m = t->methods[i];
         if (!in_vtable(m))
             continue;
@@ -694,7 +781,8 @@ void winrt_print_interface(Emitter *e, Buf *b, Type *t, const Attr *attrs)
         buf_puts(b, " = 0;\n\n");
     }
     e->cxx = false;
-    buf_printf(b, "%*s};\n", in, "");
+    if (!is_instance(t))
+        buf_printf(b, "%*s};\n", in, "");
     ns_close(b, d);
     buf_puts(b, "extern \"C\" {\n");
     if (u) {
@@ -772,8 +860,14 @@ void winrt_print_interface(Emitter *e, Buf *b, Type *t, const Attr *attrs)
         }
     }
     buf_puts(b, "#endif\n");
-    if (!is_instance(t)) {
-        const char *um = using_macro(e, t);
+    {
+        const char *um = using_macro(e, is_instance(t) ? t->generic : t);
+        if (is_instance(t)) {
+            Buf un = {0};
+            using_name(e, &un, t);
+            sn = arena_strdup(e->cc->arena, un.data);
+            buf_free(&un);
+        }
         buf_printf(b, "#ifdef %s\n", um);
         buf_printf(b, "#define IID_%s IID_%s\n#define %sVtbl %sVtbl\n#define %s %s\n", sn, cn, sn, cn, sn, cn);
         for (int c = 0; c < n; c++)
