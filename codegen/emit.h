@@ -16,6 +16,7 @@ typedef struct Emitter {
     bool in_module;            /* print_stmts: inside a module (functions default to __cdecl) */
     PtrVec printed;            /* interfaces already written */
     bool cxx;                  /* printing a C++ view: WinRT types by their ABI::... names */
+    bool wr_ns_prefix;         /* the main file has "#pragma winrt ns_prefix" */
     bool wr_impl;              /* printing a generic's IFoo_impl template: T as T_abi, IBar<T_logical> */
     PtrVec wr_unprefixed;      /* WinRT: files without "#pragma winrt ns_prefix" (their Loc.file) */
     PtrVec wr_contracts;       /* WinRT: API contracts whose version macro is written */

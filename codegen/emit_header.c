@@ -710,7 +710,8 @@ static void print_interface(Emitter *e, Buf *b, Type *t)
     e->cxx = false;
     print_c_vtbl(e, b, t, chain, n, NULL);
     print_macros(e, b, t, chain, n);
-    buf_printf(b, "#endif\n\n\n#endif  /* __%s_INTERFACE_DEFINED__ */\n\n", t->name);
+    /* after "#pragma winrt ns_prefix" widl ends it as a WinRT interface */
+    buf_printf(b, "#endif\n\n%s#endif  /* __%s_INTERFACE_DEFINED__ */\n\n", e->wr_ns_prefix ? "" : "\n", t->name);
 }
 
 static void print_dispinterface(Emitter *e, Buf *b, Type *t)
@@ -927,8 +928,15 @@ void winrt_print_other(Emitter *e, Buf *b, Stmt *s)
 
 /* ==================================================================== file */
 
-static void fwd_decl(Buf *b, const char *name)
+static void fwd_decl(Emitter *e, Buf *b, const char *name)
 {
+    if (e->wr_ns_prefix) {
+        /* after "#pragma winrt ns_prefix", widl declares it in namespace ABI for C++ */
+        buf_printf(b, "#ifndef __%s_FWD_DEFINED__\n#define __%s_FWD_DEFINED__\n"
+                      "typedef interface %s %s;\n#ifdef __cplusplus\nnamespace ABI {\n    interface %s;\n}\n"
+                      "#endif /* __cplusplus */\n#endif\n\n", name, name, name, name, name);
+        return;
+    }
     buf_printf(b, "#ifndef __%s_FWD_DEFINED__\n#define __%s_FWD_DEFINED__\n"
                   "typedef interface %s %s;\n#ifdef __cplusplus\ninterface %s;\n#endif /* __cplusplus */\n#endif\n\n",
                name, name, name, name, name);
@@ -944,12 +952,12 @@ static void print_fwd(Emitter *e, Buf *b, Stmt **stmts, int n)
                 break;
             if (s->kind == ST_INTERFACE && !s->type->is_object && s->type->kind == TY_INTERFACE)
                 break;
-            fwd_decl(b, s->type->name);
+            fwd_decl(e, b, s->type->name);
             if (s->type->async_iface)
-                fwd_decl(b, s->type->async_iface->name);
+                fwd_decl(e, b, s->type->async_iface->name);
             break;
         case ST_DISPINTERFACE:
-            fwd_decl(b, s->type->name);
+            fwd_decl(e, b, s->type->name);
             break;
         case ST_COCLASS:
             buf_printf(b, "#ifndef __%s_FWD_DEFINED__\n#define __%s_FWD_DEFINED__\n#ifdef __cplusplus\ntypedef class %s %s;\n"
@@ -1084,10 +1092,16 @@ static int write_header(Emitter *ep, Buf *b, const char *header_name)
     print_stmts(&e, b, f->stmts, f->nstmts, false);
     winrt_print_instances(&e, b, f->stmts, f->nstmts);
     buf_puts(b, "/* Begin additional prototypes for all interfaces */\n\n");
-    if (has_winrt(f->stmts, f->nstmts)) {
-        /* widl's WinRT headers: an empty line after the prototypes, also when there are none */
+    if (has_winrt(f->stmts, f->nstmts) || e.wr_ns_prefix) {
+        /* widl's WinRT headers: the prototypes without empty lines between
+         * them, one after them, also when there are none */
         Buf p = {0};
         print_prototypes(&e, &p);
+        size_t k = 0;
+        for (size_t i = 0; i < p.len; i++)
+            if (!(p.data[i] == '\n' && k && p.data[k - 1] == '\n'))
+                p.data[k++] = p.data[i];
+        p.len = k;
         while (p.len && p.data[p.len - 1] == '\n')
             p.len--;
         if (p.len) {

@@ -1141,6 +1141,7 @@ void winrt_print_ns(Emitter *e, Buf *b, Stmt **stmts, int n)
 void winrt_init(Emitter *e)
 {
     ctx_arena = e->cc->arena;
+    has_namespace(e->cc->main_file->stmts, e->cc->main_file->nstmts, &e->wr_ns_prefix);
     collect_unprefixed(e);
     for (int i = 0; i < e->cc->files.n; i++) {
         File *f = e->cc->files.v[i];

@@ -37,6 +37,7 @@ extern "C" {
 
 /* Begin additional prototypes for all interfaces */
 
+
 /* End additional prototypes */
 
 #ifdef __cplusplus
