@@ -1085,7 +1085,14 @@ static void set_tparams(ParseState *ps, List *names, Loc loc)
 
 static Type *instantiate(ParseState *ps, Type *generic, List *args, Loc loc)
 {
-    return winrt_instantiate(ps->cc, generic, (Type **)args->v, args->n, loc);
+    Compiler *cc = ps->cc;
+    bool generic_kind = generic->kind == TY_PARAMETERIZED || (generic->kind == TY_DELEGATE && generic->nparams > 0);
+    if (!generic_kind)
+        error_at(cc, loc, "'%s' is not a parameterized type", type_name_of(generic));
+    else if (args->n != generic->nparams)
+        error_at(cc, loc, "'%s' takes %d type argument%s, not %d", type_name_of(generic), generic->nparams,
+                 generic->nparams == 1 ? "" : "s", args->n);
+    return winrt_instantiate(cc, generic, (Type **)args->v, args->n, loc);
 }
 
 static AcfItem *acf_item(ParseState *ps, AcfKind k, const char *name, Attr *attrs, Loc loc, List *items)
