@@ -275,6 +275,7 @@ struct Type {
     bool winrt_concrete;    /* no type parameter among the arguments: interned, completed */
     bool winrt_done;        /* completed */
     bool winrt_flags;       /* enum: [flags] (signature u4) */
+    bool winrt_reported;    /* instance: "not declared" reported */
 };
 
 struct Var {
@@ -425,6 +426,7 @@ struct Compiler {
     Type **winrt_buckets;   /* intern table by C name (arena) */
     bool winrt_ns_prefix;   /* #pragma winrt ns_prefix seen: C names of namespaces start ABI_C */
     bool winrt_too_deep;    /* the nesting error was reported */
+    PtrVec winrt_uses;      /* WinrtUse: instances the main file names outside declare blocks and generics */
 };
 
 Compiler *compiler_new(Options *opt);      /* load.c */
@@ -640,6 +642,10 @@ int glue_lower(Compiler *cc);
 /* The parser: the instance generic<args> (one Type per C name when no
  * argument holds a type parameter). */
 Type *winrt_instantiate(Compiler *cc, Type *generic, Type **args, int nargs, Loc loc);
+/* The parser: the main file names instance t at loc, not in a generic's body
+ * (widl: it must be declared in a declare block). */
+typedef struct WinrtUse { Type *t; Loc loc; } WinrtUse;
+void winrt_note_use(Compiler *cc, Type *t, Loc loc);
 /* sema: substitute every instance's methods, base and requires, compute its
  * IID, drop repeats from declare { } lists. Returns the number of errors. */
 int winrt_complete(Compiler *cc);

@@ -39,6 +39,7 @@ void compiler_free(Compiler *cc)
     vec_free(&cc->files);
     vec_free(&cc->async_ifaces);
     vec_free(&cc->winrt_instances);
+    vec_free(&cc->winrt_uses);
     arena_free(cc->arena);
 }
 

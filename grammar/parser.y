@@ -1092,7 +1092,10 @@ static Type *instantiate(ParseState *ps, Type *generic, List *args, Loc loc)
     else if (args->n != generic->nparams)
         error_at(cc, loc, "'%s' takes %d type argument%s, not %d", type_name_of(generic), generic->nparams,
                  generic->nparams == 1 ? "" : "s", args->n);
-    return winrt_instantiate(cc, generic, (Type **)args->v, args->n, loc);
+    Type *t = winrt_instantiate(cc, generic, (Type **)args->v, args->n, loc);
+    if (!ps->tparams && ps->file == cc->main_file && t->winrt_concrete)
+        winrt_note_use(cc, t, loc);
+    return t;
 }
 
 static AcfItem *acf_item(ParseState *ps, AcfKind k, const char *name, Attr *attrs, Loc loc, List *items)

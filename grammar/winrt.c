@@ -145,6 +145,15 @@ static void generic_name(Compiler *cc, Buf *b, const Type *g)
     buf_printf(b, "%s%s", g->kind == TY_DELEGATE ? "I" : "", g->name ? g->name : "");
 }
 
+static void put_dotted(Buf *b, const Type *t)
+{
+    if (t->kind == TY_INTERFACE || t->kind == TY_PARAMETERIZED || t->kind == TY_DELEGATE ||
+        t->kind == TY_RUNTIMECLASS)
+        buf_puts(b, t->qname ? t->qname : t->name ? t->name : "");
+    else
+        buf_puts(b, t->name ? t->name : "");
+}
+
 static unsigned hash_name(const char *s)
 {
     unsigned h = 2166136261u;
@@ -220,6 +229,55 @@ Type *winrt_instantiate(Compiler *cc, Type *generic, Type **args, int nargs, Loc
         vec_push(&cc->winrt_instances, t);
     }
     return t;
+}
+
+void winrt_note_use(Compiler *cc, Type *t, Loc loc)
+{
+    WinrtUse *u = arena_alloc(cc->arena, sizeof *u);
+    u->t = t;
+    u->loc = loc;
+    vec_push(&cc->winrt_uses, u);
+}
+
+/* an instance as the IDL writes it: N.IBox<N.IPair<INT32, DOUBLE> *> */
+static void spell(Buf *b, const Type *t, int depth)
+{
+    int stars = 0;
+    while (t && t->kind == TY_POINTER) {
+        t = t->ref;
+        stars++;
+    }
+    if (!t)
+        return;
+    if (is_instance(t) && depth < 20) {
+        put_dotted(b, t->generic);
+        buf_putc(b, '<');
+        for (int i = 0; i < t->nparams; i++) {
+            if (i)
+                buf_puts(b, ", ");
+            spell(b, t->params[i], depth + 1);
+        }
+        buf_putc(b, '>');
+    } else if (t->kind == TY_BASIC) {
+        buf_puts(b, basic_name(t));
+    } else {
+        put_dotted(b, t);
+    }
+    if (stars) {
+        buf_putc(b, ' ');
+        for (int i = 0; i < stars; i++)
+            buf_putc(b, '*');
+    }
+}
+
+static const char *spelled(Compiler *cc, const Type *t)
+{
+    Buf b = {0};
+    spell(&b, t, 0);
+    buf_putc(&b, 0);
+    const char *s = arena_strdup(cc->arena, b.data);
+    buf_free(&b);
+    return s;
 }
 
 /* ---- signatures and IIDs ---- */
@@ -527,6 +585,46 @@ static void walk(Compiler *cc, File *f, Stmt **stmts, int n, int depth)
     }
 }
 
+/* the instances a type names, through pointers */
+static const Type *named_instance(const Type *t)
+{
+    while (t && (t->kind == TY_POINTER || t->kind == TY_ARRAY))
+        t = t->ref;
+    return is_instance(t) && t->winrt_concrete ? t : NULL;
+}
+
+/* widl's error: an instance the main file names (outside declare blocks
+ * and generics), or one the methods of an instance its declare blocks name
+ * take or return, is declared by a declare block of some file; once each */
+static void check_undeclared(Compiler *cc, Stmt **stmts, int n, int depth)
+{
+    if (depth > 200)
+        return;
+    for (int i = 0; i < n; i++) {
+        Stmt *s = stmts[i];
+        if (s->kind == ST_NAMESPACE)
+            check_undeclared(cc, s->stmts, s->nstmts, depth + 1);
+        if (s->kind != ST_DECLARE)
+            continue;
+        for (int j = 0; j < s->ndeclared; j++) {
+            Type *t = s->declared[j];
+            for (int k = 0; k < t->nmethods; k++) {
+                const Type *fn = t->methods[k]->type;
+                if (!fn || fn->kind != TY_FUNCTION)
+                    continue;
+                for (int p = -1; p < fn->nfields; p++) {
+                    Type *u = (Type *)named_instance(p < 0 ? fn->ref : fn->fields[p]->type);
+                    if (!u || u->winrt_seen || u->winrt_reported)
+                        continue;
+                    u->winrt_reported = true;
+                    error_at(cc, t->loc, "parameterized type '%s' not declared (a method of '%s' names it)",
+                             spelled(cc, u), spelled(cc, t));
+                }
+            }
+        }
+    }
+}
+
 /* widl's error: an instance a declare block of the main file names whose
  * signature needs a uuid missing (the generic's, or an argument's); once
  * for each type without one, at it */
@@ -575,6 +673,15 @@ int winrt_complete(Compiler *cc)
             continue;
         complete(cc, t);
     }
+    for (int i = 0; i < cc->winrt_uses.n; i++) {
+        WinrtUse *u = cc->winrt_uses.v[i];
+        if (u->t->winrt_seen || u->t->winrt_reported)
+            continue;
+        u->t->winrt_reported = true;
+        error_at(cc, u->loc, "parameterized type '%s' not declared", spelled(cc, u->t));
+    }
+    if (cc->main_file)
+        check_undeclared(cc, cc->main_file->stmts, cc->main_file->nstmts, 0);
     if (cc->main_file) {
         PtrVec reported = {0};
         check_declared(cc, cc->main_file->stmts, cc->main_file->nstmts, &reported, 0);
