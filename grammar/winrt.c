@@ -543,7 +543,7 @@ static void complete(Compiler *cc, Type *t)
             t->nifaces = g->nifaces;
         }
     }
-    int idx = vtbl_method_count(t->base);
+    int idx = vtbl_method_count(cc, t->base);
     for (int i = 0; i < g->nmethods; i++) {
         Var *v = arena_alloc(cc->arena, sizeof *v);
         *v = *g->methods[i];
