@@ -768,12 +768,13 @@ static void accept_all(void)
             amrt__tp_close(fd);
             continue;
         }
+        struct epoll_event ev = { .events = CONN_EVENTS, .data.ptr = c };
         amrt__mutex_lock(&io_lock);
         c->next = conns;
         conns = c;
+        int e = epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);      /* under io_lock: see event_thread */
         amrt__mutex_unlock(&io_lock);
-        struct epoll_event ev = { .events = CONN_EVENTS, .data.ptr = c };
-        if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+        if (e != 0)
             conn_fail(c);
     }
 }
@@ -856,8 +857,10 @@ static void *event_thread(void *arg)
         }
         if (io_stopping)
             break;
-        if (nwait > 0 && nstandby == 0) {
-            standby();                  /* one thread waits for events already */
+        if (nstandby == 0 && (nwait > 0 || queue_head)) {
+            /* one thread waits for events already, or calls wait that
+             * this one may not run yet: it stands by for them */
+            standby();
             continue;
         }
         nwait++;
@@ -889,15 +892,22 @@ static void *event_thread(void *arg)
                 epoll_ctl(epfd, EPOLL_CTL_MOD, listen_fd, &lev);
         } else {
             AmrtConn *c = ev.data.ptr;
-            /* this thread is c's only reader until the re-arm */
+            /* this thread is c's only reader until the re-arm; the re-arm
+             * under io_lock, which the next reader takes once its
+             * epoll_wait returns: what this one wrote in c happens before
+             * (for ThreadSanitizer too, which does not see through epoll) */
             if (!atomic_load(&c->dead) && conn_read(c, buf, sizeof buf)) {
                 struct epoll_event cev = { .events = CONN_EVENTS, .data.ptr = c };
-                if (epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &cev) != 0)
+                amrt__mutex_lock(&io_lock);
+                if (epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &cev) != 0) {
+                    amrt__mutex_unlock(&io_lock);
                     conn_fail(c);
+                    amrt__mutex_lock(&io_lock);
+                }
             } else {
                 conn_fail(c);
+                amrt__mutex_lock(&io_lock);
             }
-            amrt__mutex_lock(&io_lock);
         }
         nevent--;
         if (nevent == 0 && io_stopping)
