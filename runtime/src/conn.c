@@ -4,7 +4,7 @@
  * A process has a pool of event threads, started with its first
  * connection or its first published class. They wait on one epoll set
  * holding the listening socket (a server), every connection, an eventfd
- * that wakes them all for shutdown. The thread an event goes
+ * that wakes them all for shutdown and a timer. The thread an event goes
  * to reads the connection: it assembles messages, completes the call
  * waiting for a reply (its id names it; replies come in any order, J6; a
  * call object's call is completed here, with its reply decoded), queues
@@ -33,6 +33,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <fcntl.h>
@@ -42,7 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { K_CONN = 1, K_LISTEN, K_WAKE };
+enum { K_CONN = 1, K_LISTEN, K_WAKE, K_TIMER };
 
 static pthread_mutex_t io_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t io_cond = PTHREAD_COND_INITIALIZER;
@@ -117,11 +118,11 @@ static int conn_send_now(AmrtConn *c, const void *data, size_t len, const int *f
  * its cork instead of sending each, and sends them with one write when
  * its queue of calls is empty, when what it holds is QUEUE_US old, before
  * it makes a call of its own, or when another connection's message
- * comes. A call that takes long does not hold the replies before it for
- * long: the standby thread (see "incoming calls") sends what a cork has
- * held for QUEUE_US when it looks. Lock order: io_lock, a cork's lock, a send lock. */
+ * comes. A call that takes long does not hold the replies before it:
+ * the timer (see "incoming calls") sends what a cork has held for
+ * QUEUE_US. Lock order: io_lock, a cork's lock, a send lock. */
 enum { CORK_MAX = 16384 };
-enum { QUEUE_US = 100 };
+enum { QUEUE_US = 100 };               /* see "incoming calls" */
 typedef struct Cork {
     pthread_mutex_t lock;
     AmrtConn *c;                /* whose messages it holds (a reference), NULL: empty */
@@ -133,6 +134,8 @@ typedef struct Cork {
 static Cork *corks;                     /* io_lock */
 static atomic_int ncorked;              /* corks holding messages */
 static _Thread_local Cork *tl_cork;     /* this thread's while it runs calls */
+static bool timer_want(void);
+static void timer_arm(void);
 
 /* send what k holds (k->lock held) */
 static void cork_flush_locked(Cork *k)
@@ -195,7 +198,13 @@ int amrt__conn_send(AmrtConn *c, amrt__wire_buf *b)
         memcpy(k->buf + k->len, b->data, b->len);
         k->len += b->len;
         amrt__mutex_unlock(&k->lock);
-        (void)first;                    /* the standby thread looks at it (this thread runs calls) */
+        if (first) {
+            amrt__mutex_lock(&io_lock);
+            bool t = timer_want();
+            amrt__mutex_unlock(&io_lock);
+            if (t)
+                timer_arm();
+        }
         return 0;
     }
     cork_flush(k);                      /* what it holds goes first */
@@ -322,51 +331,42 @@ static void conn_fail(AmrtConn *c)
 
 /* ==================================================================== incoming calls */
 
-/* The event threads (leader/follower). A thread of the pool waits in
- * epoll_wait on the one set (more than one when calls run in parallel);
- * the kernel hands each event to one of them. A connection is registered
- * EPOLLONESHOT: the thread its event went to is its only reader until it
- * re-arms it, which it does once it has read all there was, before it
- * runs any call. It reads every message available, completes the replies
- * among them (one atomic operation for a synchronous call, as before),
- * and appends the incoming calls to the process's queue; then it takes
- * the queue's first call and runs it itself: no hand-off, no wake-up.
- * At most as many threads run calls as the process has CPUs; a thread
- * whose call is done takes the next queued call. So that a slow call
- * never delays another (J6):
- *  - while threads run calls, one more thread stands by: it looks every
- *    STANDBY_US (a timed wait, no wake-up from the threads that run
- *    calls), and when no call was done since it last looked it becomes a
- *    thread that waits for events and runs queued calls; it also sends
- *    the replies a cork has held for QUEUE_US. A call that takes long
- *    thus delays the others by 2 STANDBY_US at most. On one CPU no thread
- *    waits in epoll_wait while a call runs, and the requests that come
- *    meanwhile wake nobody: the runner reads them all when it is done,
- *    as a single-threaded server would;
- *  - with more CPUs than threads running calls, a thread about to run a
- *    call makes sure another one waits in epoll_wait (the standby one
- *    woken, or a thread created), so that calls run in parallel;
- *  - a thread running a call that calls out (a callback, a call to a
- *    third process) makes sure another thread reads the reply.
- * A thread that waited IDLE_MS in epoll_wait for nothing ends while
- * another waits there. Shutdown: an eventfd that stays readable
- * (level-triggered) wakes every waiter, a broadcast the standby thread;
- * each drains the queue and ends. */
-enum { IDLE_MS = 10000, STANDBY_US = 1000, STANDBY_POLLS = 20 };
+/* The event threads (leader/follower). Every thread of the pool waits in
+ * epoll_wait on the one set; the kernel hands each event to one of them.
+ * A connection is registered EPOLLONESHOT: the thread its event went to
+ * is its only reader until it re-arms it, which it does once it has read
+ * all there was, before it runs any call. It reads every message
+ * available, completes the replies among them (one atomic operation for
+ * a synchronous call, as before), and appends the incoming calls to the
+ * process's queue; then it takes the queue's first call and runs it
+ * itself: no hand-off, no wake-up, in the common case of one call per
+ * read. So that a slow call never delays another (J6):
+ *  - a thread about to run a call makes sure another one waits in
+ *    epoll_wait (creating one only when none does), so the next message
+ *    of any connection is read at once;
+ *  - a thread whose call is done takes the next queued call first; a
+ *    call left waiting in the queue for QUEUE_US gets a waiting thread
+ *    (a timer, armed whenever calls wait and it is not: not a wake-up per
+ *    call, so that a burst of pipelined fast calls runs on the thread
+ *    that read it); the thread the timer woke arms it again for what it
+ *    leaves.
+ * A thread that waited IDLE_MS for nothing ends while another waits.
+ * Shutdown: an eventfd that stays readable (level-triggered) wakes every
+ * waiter; each drains the queue and ends. */
+enum { IDLE_MS = 10000 };
 static AmrtInCall *queue_head, *queue_tail;     /* io_lock, what follows too */
 static int nwait;                       /* threads in (or on their way into) epoll_wait */
-static int nstarting;                   /* threads created, not yet placed */
-static int nstandby;                    /* the standby thread (0 or 1) */
-static bool standby_deep;               /* it sleeps without looking (nothing ran for long) */
-static bool standby_go;                 /* it is wanted in epoll_wait now */
-static bool runners_stuck;              /* the standby thread saw no call done: queued calls may run */
-static pthread_cond_t standby_cond;     /* CLOCK_MONOTONIC */
-static unsigned long calls_done;        /* calls run so far */
+static int nstarting;                   /* threads created, not yet waiting */
+static bool timer_armed;                /* the timer runs, its event not taken yet */
+static unsigned long queue_takes;       /* calls taken from the queue so far */
+static unsigned long timer_snap;        /* queue_takes when the timer was armed */
 static int nrunning;                    /* threads running calls, not waiting for a reply */
 static int ncpu = 1;                    /* the CPUs this process may run on */
 static _Thread_local bool tl_runner;    /* this thread runs calls (counted in nrunning) */
 static int nevent;                      /* threads between epoll_wait and running a call */
 static unsigned io_gen;                 /* the pool's generation: one per io_start */
+static int timerfd = -1;
+static const int timer_tag = K_TIMER;
 
 static void *event_thread(void *arg);
 
@@ -419,33 +419,29 @@ static bool thread_add(void)
     return ok;
 }
 
-/* the standby thread to epoll_wait now, or a thread made for it (io_lock held) */
-static bool waiter_call(void)
-{
-    if (nwait + nstarting > 0)
-        return true;
-    if (nstandby > 0) {
-        if (!standby_go) {
-            standby_go = true;
-            amrt__cond_signal(&standby_cond);
-        }
-        return true;
-    }
-    return thread_add();
-}
-
-/* A thread is about to run a call (io_lock held, counted in nrunning):
- * someone must stand by or wait for events meanwhile. False when nobody
- * does or could. */
+/* A thread leaves the events for a call (io_lock held): someone must wait
+ * for the next events meanwhile. False when nobody does or could. */
 static bool waiter_ensure(void)
 {
-    if (nrunning < ncpu && nwait == 0)
-        waiter_call();                  /* a CPU is free: the next request runs in parallel */
-    if (nstandby > 0 && standby_deep) {
-        standby_deep = false;
-        amrt__cond_signal(&standby_cond);
-    }
-    return nwait + nstandby + nstarting > 0 || thread_add();
+    return nwait + nstarting > 0 || thread_add();
+}
+
+/* Calls wait in the queue: a waiting thread comes for them in QUEUE_US
+ * unless one is done before (io_lock held). true: arm the timer after
+ * unlocking. */
+static bool timer_want(void)
+{
+    if ((!queue_head && atomic_load(&ncorked) == 0) || timer_armed || io_stopping)
+        return false;
+    timer_armed = true;
+    timer_snap = queue_takes;
+    return true;
+}
+
+static void timer_arm(void)
+{
+    struct itimerspec t = { { 0, 0 }, { 0, QUEUE_US * 1000L } };
+    timerfd_settime(timerfd, 0, &t, NULL);
 }
 
 /* the queue's first call, taken (io_lock held), or NULL */
@@ -456,6 +452,7 @@ static AmrtInCall *queue_take(void)
         queue_head = ic->qnext;
         if (!queue_head)
             queue_tail = NULL;
+        queue_takes++;
     }
     return ic;
 }
@@ -471,7 +468,10 @@ static void run_calls(AmrtInCall *ic, amrt__wire_buf *out, Cork *k)
     tl_cork = k;
     while (ic) {
         bool ok = waiter_ensure();
+        bool t = timer_want();
         amrt__mutex_unlock(&io_lock);
+        if (t)
+            timer_arm();
         if (ok) {
             ic->out = out;
             incall_run(ic);
@@ -488,8 +488,6 @@ static void run_calls(AmrtInCall *ic, amrt__wire_buf *out, Cork *k)
             amrt__wire_buf_fini(out);   /* keep a small one only */
         amrt__mutex_lock(&io_lock);
         record_put(ic);
-        calls_done++;
-        runners_stuck = false;
         AmrtInCall *next = queue_take();
         if (k) {
             /* the replies go before this thread waits, or when old */
@@ -779,55 +777,6 @@ static void accept_all(void)
     }
 }
 
-/* The standby thread (io_lock held; see "incoming calls"): returns when
- * it is wanted in epoll_wait or for queued calls, or at shutdown. */
-static void standby(void)
-{
-    nstandby++;
-    standby_go = false;
-    standby_deep = false;
-    unsigned long seen = calls_done;
-    int quiet = 0;
-    while (!io_stopping && !standby_go) {
-        if (standby_deep) {
-            amrt__cond_wait(&standby_cond, &io_lock);
-            quiet = 0;
-            seen = calls_done;
-            continue;
-        }
-        struct timespec t;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        t.tv_nsec += STANDBY_US * 1000L;
-        if (t.tv_nsec >= 1000000000L) {
-            t.tv_sec++;
-            t.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&standby_cond, &io_lock, &t);
-        if (io_stopping || standby_go)
-            break;
-        /* replies held while their thread runs a call that takes long */
-        for (Cork *o = corks; o && atomic_load(&ncorked) > 0; o = o->next) {
-            amrt__mutex_lock(&o->lock);
-            if (cork_old(o))
-                cork_flush_locked(o);
-            amrt__mutex_unlock(&o->lock);
-        }
-        bool progress = calls_done != seen;
-        seen = calls_done;
-        if (nrunning > 0 && !progress && (queue_head || nwait == 0)) {
-            runners_stuck = true;       /* the calls running take long: this thread serves */
-            break;
-        }
-        if (progress || nrunning > 0 || queue_head)
-            quiet = 0;
-        else if (++quiet >= STANDBY_POLLS)
-            standby_deep = true;        /* nothing ran for long: sleep until a call runs */
-    }
-    standby_go = false;
-    standby_deep = false;
-    nstandby--;
-}
-
 /* An event thread (see "incoming calls"): waits for events, reads, runs
  * what it read, until shutdown or a long idle. */
 static void *event_thread(void *arg)
@@ -845,24 +794,26 @@ static void *event_thread(void *arg)
         k->next = corks;
         corks = k;
     }
+    bool rescue = false;
     for (;;) {
         if (gen != io_gen)
             break;                      /* a call outlived its shutdown: the next pool is not ours */
         /* queued calls: run them while fewer threads run calls than there
          * are CPUs (the others are on their way back to the queue), or
-         * when the standby thread saw the running calls take long */
-        if (queue_head && (nrunning < ncpu || runners_stuck || io_stopping)) {
+         * when the timer found no call taken from the queue for QUEUE_US */
+        if (queue_head && (nrunning < ncpu || rescue || io_stopping)) {
+            rescue = false;
             run_calls(queue_take(), &out, k);
             continue;
         }
+        rescue = false;
+        if (timer_want()) {
+            amrt__mutex_unlock(&io_lock);
+            timer_arm();
+            amrt__mutex_lock(&io_lock);
+        }
         if (io_stopping)
             break;
-        if (nstandby == 0 && (nwait > 0 || queue_head)) {
-            /* one thread waits for events already, or calls wait that
-             * this one may not run yet: it stands by for them */
-            standby();
-            continue;
-        }
         nwait++;
         nevent++;
         amrt__mutex_unlock(&io_lock);
@@ -882,6 +833,21 @@ static void *event_thread(void *arg)
         if (kind == K_WAKE) {
             nevent--;
             continue;                   /* shutdown: the queue, then the end */
+        }
+        if (kind == K_TIMER) {
+            uint64_t v;
+            if (read(timerfd, &v, sizeof v) < 0) { /* a spurious one */ }
+            timer_armed = false;
+            rescue = queue_takes == timer_snap;     /* the running calls take long: one more thread */
+            for (Cork *o = corks; o && atomic_load(&ncorked) > 0; o = o->next) {
+                /* replies held while their thread runs a call that takes long */
+                amrt__mutex_lock(&o->lock);
+                if (cork_old(o))
+                    cork_flush_locked(o);
+                amrt__mutex_unlock(&o->lock);
+            }
+            nevent--;
+            continue;                   /* the queue */
         }
         amrt__mutex_unlock(&io_lock);
         if (kind == K_LISTEN) {
@@ -938,25 +904,20 @@ static HRESULT io_start(void)
         return S_OK;
     epfd = epoll_create1(EPOLL_CLOEXEC);
     wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (epfd < 0 || wakefd < 0)
+    timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (epfd < 0 || wakefd < 0 || timerfd < 0)
         goto fail;
     struct epoll_event ev = { .events = EPOLLIN, .data.ptr = (void *)&wake_tag };
     if (epoll_ctl(epfd, EPOLL_CTL_ADD, wakefd, &ev) != 0)
+        goto fail;
+    struct epoll_event tev = { .events = EPOLLIN | EPOLLET, .data.ptr = (void *)&timer_tag };
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, timerfd, &tev) != 0)
         goto fail;
     io_stopping = false;
     io_gen++;
     cpu_set_t cpus;
     ncpu = sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) > 0 ? CPU_COUNT(&cpus) : 1;
-    static bool cond_made;
-    if (!cond_made) {
-        pthread_condattr_t ca;
-        pthread_condattr_init(&ca);
-        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-        pthread_cond_init(&standby_cond, &ca);
-        pthread_condattr_destroy(&ca);
-        cond_made = true;
-    }
-    runners_stuck = false;
+    timer_armed = false;
     if (!thread_add())
         goto fail;
     io_running = true;
@@ -966,7 +927,9 @@ fail:
         close(epfd);
     if (wakefd >= 0)
         close(wakefd);
-    epfd = wakefd = -1;
+    if (timerfd >= 0)
+        close(timerfd);
+    epfd = wakefd = timerfd = -1;
     return E_OUTOFMEMORY;
 }
 
@@ -1162,8 +1125,10 @@ static HRESULT conn_call(AmrtConn *c, amrt__wire_buf *b, AmrtMsg *reply, bool ca
     if (runner) {
         amrt__mutex_lock(&io_lock);
         nrunning--;
-        waiter_call();                  /* someone reads the reply */
+        bool t = timer_want();
         amrt__mutex_unlock(&io_lock);
+        if (t)
+            timer_arm();
     }
     if (cancel_poll) {
         /* J7: look at CoTestCancel every 5 ms; once canceled, the server's CoTestCancel will say so */
@@ -1322,7 +1287,6 @@ void amrt__conn_shutdown(void)
     io_stopping = true;
     uint64_t one = 1;
     if (write(wakefd, &one, sizeof one) < 0) { /* the threads still stop at their next event */ }
-    amrt__cond_broadcast(&standby_cond);
     /* every thread out of the events (those in calls will not come back) */
     while (nevent > 0)
         amrt__cond_wait(&io_cond, &io_lock);
@@ -1344,7 +1308,8 @@ void amrt__conn_shutdown(void)
     }
     close(epfd);
     close(wakefd);
-    epfd = wakefd = -1;
+    close(timerfd);
+    epfd = wakefd = timerfd = -1;
     io_running = false;
     io_gen++;                           /* threads of calls that outlived the wait end */
     while (records) {
