@@ -405,8 +405,11 @@ static const IClassFactoryVtbl rf_vtbl = { rf_qi, rf_addref, rf_release, rf_crea
 
 /* CoCreateInstance / CoGetClassObject with CLSCTX_LOCAL_SERVER for a class
  * this process does not have (J1, J2). */
-/* *revoked: the server itself, not the lookup, answered REGDB_E_CLASSNOTREG */
-static HRESULT activate_once(const CLSID *clsid, const IID *iid, bool factory, void **ppv, bool *revoked)
+/* *again: the activation may start over: AGAIN_REVOKED, the server itself,
+ * not the lookup, answered REGDB_E_CLASSNOTREG; AGAIN_ENDED, the server
+ * started ended before this client reached it */
+enum { AGAIN_NO, AGAIN_REVOKED, AGAIN_ENDED };
+static HRESULT activate_once(const CLSID *clsid, const IID *iid, bool factory, void **ppv, int *again)
 {
     char dir[96], name[37], link[160], exe[PATH_MAX];
     *ppv = NULL;
@@ -444,8 +447,13 @@ static HRESULT activate_once(const CLSID *clsid, const IID *iid, bool factory, v
                     break;
                 link_polls = 0;
             }
-            if (ended)
-                return CO_E_SERVER_EXEC_FAILURE;    /* it ended without registering */
+            if (ended) {
+                /* it ended without registering, or it registered, served
+                 * another client that found its link first, and ended with
+                 * that client's object before we looked */
+                *again = AGAIN_ENDED;
+                return CO_E_SERVER_EXEC_FAILURE;
+            }
             if (amrt__ms_left(&deadline) == 0)
                 return CO_E_SERVER_START_TIMEOUT;
             nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
@@ -456,7 +464,7 @@ static HRESULT activate_once(const CLSID *clsid, const IID *iid, bool factory, v
     if (!factory) {
         hr = amrt__remote_create(c, clsid, iid, ppv);
         amrt__conn_release(c);
-        *revoked = hr == REGDB_E_CLASSNOTREG;
+        *again = hr == REGDB_E_CLASSNOTREG ? AGAIN_REVOKED : AGAIN_NO;
         return hr;
     }
     RemoteFactory *rf = amrt__calloc(sizeof *rf);
@@ -485,13 +493,17 @@ HRESULT amrt__activate(const CLSID *clsid, const IID *iid, bool factory, void **
 {
     struct timespec deadline;
     amrt__deadline(&deadline, start_timeout_ms());
-    for (;;) {
-        bool revoked = false;
-        HRESULT hr = activate_once(clsid, iid, factory, ppv, &revoked);
+    for (int ended = 0;;) {
+        int again = AGAIN_NO;
+        HRESULT hr = activate_once(clsid, iid, factory, ppv, &again);
         bool going = hr == RPC_E_DISCONNECTED || hr == RPC_E_SERVER_DIED_DNE || hr == RPC_E_SERVER_DIED;
         /* CLASSNOTREG from the server (its class revoked) is retried; from
-         * the lookup (no server, no class file) it is final */
-        if (!(going || revoked) || amrt__ms_left(&deadline) == 0)
+         * the lookup (no server, no class file) it is final. A server that
+         * ended before we reached it is started again, three times at most
+         * (one that cannot start stays CO_E_SERVER_EXEC_FAILURE) */
+        if (again == AGAIN_ENDED && ++ended > 3)
+            again = AGAIN_NO;
+        if (!(going || again) || amrt__ms_left(&deadline) == 0)
             return hr;
         nanosleep(&(struct timespec){ 0, 2000000 }, NULL);
     }
