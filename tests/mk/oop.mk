@@ -7,18 +7,21 @@ $(TEST_GEN)/oop.h $(TEST_GEN)/oop_i.c $(TEST_GEN)/oop_async.c: tests/oop/oop.idl
 
 .SECONDARY: $(TEST_GEN)/oop.h $(TEST_GEN)/oop_i.c $(TEST_GEN)/oop_async.c
 
-$(BUILD)/tests/oop-server $(BUILD)/tests/oop-client: $(BUILD)/tests/oop-%: tests/oop/oop-%.c $(TEST_GEN)/oop.h $(BUILD)/lib/libamidlrt.a
+$(BUILD)/tests/oop-server $(BUILD)/tests/oop-client: $(BUILD)/tests/oop-%: tests/oop/oop-%.c $(TEST_GEN)/oop.h tests/oop/oop_serve.c tests/oop/oop_serve.h $(BUILD)/lib/libamidlrt.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -Iruntime/src -I$(RT_GEN) -I$(TEST_GEN) \
-	    -o $@ $< $(TEST_GEN)/oop_i.c $(TEST_GEN)/oop_async.c $(BUILD)/lib/libamidlrt.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -Iruntime/src -I$(RT_GEN) -I$(TEST_GEN) -Itests/oop \
+	    -o $@ $< tests/oop/oop_serve.c $(TEST_GEN)/oop_i.c $(TEST_GEN)/oop_async.c $(BUILD)/lib/libamidlrt.a
 
 # tests/e2e/kinds.idl's kinds across the boundary (one executable, server and client roles)
 SUITE_BINS += $(BUILD)/tests/oop-kinds
 
-$(BUILD)/tests/oop-kinds: tests/oop/oop-kinds.c $(TEST_GEN)/kinds.h $(DEEP_SERVER) $(BUILD)/lib/libamidlrt.a
+# tests/oop/oop_serve.c: the test servers' class factory and serving loop
+OOP_SERVE := tests/oop/oop_serve.c tests/oop/oop_serve.h
+
+$(BUILD)/tests/oop-kinds: tests/oop/oop-kinds.c $(TEST_GEN)/kinds.h $(DEEP_SERVER) $(OOP_SERVE) $(BUILD)/lib/libamidlrt.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -I$(RT_GEN) -I$(TEST_GEN) -Itests/e2e \
-	    -o $@ $< tests/e2e/deep_server.c $(TEST_GEN)/kinds_i.c $(TEST_GEN)/kinds_async.c $(BUILD)/lib/libamidlrt.a -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -I$(RT_GEN) -I$(TEST_GEN) -Itests/e2e -Itests/oop \
+	    -o $@ $< tests/e2e/deep_server.c tests/oop/oop_serve.c $(TEST_GEN)/kinds_i.c $(TEST_GEN)/kinds_async.c $(BUILD)/lib/libamidlrt.a -lm
 
 # the two-process suite again with ASan+UBSan and TSan builds of its programs (suite oop-sanitize)
 OOP_BINS := tests/oop-server tests/oop-client tests/oop-kinds
@@ -59,8 +62,8 @@ $(TEST_GEN)/callas.h $(TEST_GEN)/callas_i.c $(TEST_GEN)/callas_async.c: tests/oo
 
 .SECONDARY: $(TEST_GEN)/callas.h $(TEST_GEN)/callas_i.c $(TEST_GEN)/callas_async.c
 
-$(BUILD)/tests/oop-callas: tests/oop/oop-callas.c $(TEST_GEN)/callas.h $(BUILD)/lib/libamidlrt.a
+$(BUILD)/tests/oop-callas: tests/oop/oop-callas.c $(TEST_GEN)/callas.h $(OOP_SERVE) $(BUILD)/lib/libamidlrt.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -I$(RT_GEN) -I$(TEST_GEN) \
-	    -o $@ $< $(TEST_GEN)/callas_i.c $(TEST_GEN)/callas_async.c $(BUILD)/lib/libamidlrt.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -I$(RT_GEN) -I$(TEST_GEN) -Itests/oop \
+	    -o $@ $< tests/oop/oop_serve.c $(TEST_GEN)/callas_i.c $(TEST_GEN)/callas_async.c $(BUILD)/lib/libamidlrt.a
 OOP_BINS += tests/oop-callas

@@ -12,6 +12,7 @@
 #include "amidlrt.h"
 #include "kinds.h"
 #include "deep_server.h"
+#include "oop_serve.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -179,23 +180,8 @@ static BSTR bstr_a(const char *a)
 }
 static IDeepVtbl dvtbl = { d_qi, d_addref, d_release, DEEP_SERVER_METHODS };
 
-static HRESULT STDMETHODCALLTYPE f_qi(IClassFactory *This, REFIID riid, void **ppv)
+static HRESULT new_both(REFIID riid, void **ppv)
 {
-    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IClassFactory)) {
-        *ppv = This;
-        return S_OK;
-    }
-    *ppv = NULL;
-    return E_NOINTERFACE;
-}
-static ULONG STDMETHODCALLTYPE f_addref(IClassFactory *This) { (void)This; return 2; }
-static ULONG STDMETHODCALLTYPE f_release(IClassFactory *This) { (void)This; return 1; }
-static HRESULT STDMETHODCALLTYPE f_create(IClassFactory *This, IUnknown *outer, REFIID riid, void **ppv)
-{
-    (void)This;
-    *ppv = NULL;
-    if (outer)
-        return CLASS_E_NOAGGREGATION;
     Both *b = calloc(1, sizeof *b);
     if (!b)
         return E_OUTOFMEMORY;
@@ -207,37 +193,7 @@ static HRESULT STDMETHODCALLTYPE f_create(IClassFactory *This, IUnknown *outer, 
     both_release(b);
     return hr;
 }
-static HRESULT STDMETHODCALLTYPE f_lock(IClassFactory *This, BOOL lock) { (void)This; (void)lock; return S_OK; }
-static IClassFactoryVtbl fvtbl = { f_qi, f_addref, f_release, f_create, f_lock };
-static IClassFactory factory = { &fvtbl };
-
-static int quit_pipe[2];
-static void on_term(int sig) { (void)sig; char c = 'q'; if (write(quit_pipe[1], &c, 1) < 0) { /* ends at its limit */ } }
-
-static int server(void)
-{
-    if (pipe(quit_pipe) != 0 || FAILED(CoInitializeEx(NULL, COINIT_MULTITHREADED)))
-        return 1;
-    signal(SIGTERM, on_term);
-    DWORD cookie;
-    HRESULT hr = CoRegisterClassObject(&CLSID_OopKinds, (IUnknown *)&factory, CLSCTX_LOCAL_SERVER, REGCLS_MULTIPLEUSE, &cookie);
-    if (FAILED(hr)) {
-        fprintf(stderr, "CoRegisterClassObject: 0x%08x\n", (unsigned)hr);
-        return 1;
-    }
-    printf("ready %d\n", (int)getpid());
-    fflush(stdout);
-    struct pollfd p = { quit_pipe[0], POLLIN, 0 };
-    while (poll(&p, 1, 300000) < 0)
-        ;
-    CoRevokeClassObject(cookie);
-    CoUninitialize();
-    if (atomic_load(&live)) {
-        fprintf(stderr, "oop-kinds server: %ld objects still alive\n", (long)atomic_load(&live));
-        return 3;
-    }
-    return 0;
-}
+static OopFactory factory = OOP_FACTORY(new_both);
 
 /* ==================================================================== the client */
 
@@ -697,7 +653,7 @@ int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
     if (argc == 2 && strcmp(argv[1], "server") == 0)
-        return server();
+        return oop_serve(&CLSID_OopKinds, &factory, &live, "oop-kinds server");
     if (argc == 2 && strcmp(argv[1], "client") == 0)
         return client();
     fprintf(stderr, "usage: oop-kinds server|client\n");

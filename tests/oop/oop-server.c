@@ -14,6 +14,7 @@
 #define COBJMACROS
 #include "amidlrt.h"
 #include "oop.h"
+#include "oop_serve.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -285,23 +286,8 @@ static IOopTest *new_obj(void)
 
 /* ==================================================================== the class factory */
 
-static HRESULT STDMETHODCALLTYPE f_qi(IClassFactory *This, REFIID riid, void **ppv)
+static HRESULT create(REFIID riid, void **ppv)
 {
-    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IClassFactory)) {
-        *ppv = This;
-        return S_OK;
-    }
-    *ppv = NULL;
-    return E_NOINTERFACE;
-}
-static ULONG STDMETHODCALLTYPE f_addref(IClassFactory *This) { (void)This; return 2; }
-static ULONG STDMETHODCALLTYPE f_release(IClassFactory *This) { (void)This; return 1; }
-static HRESULT STDMETHODCALLTYPE f_create(IClassFactory *This, IUnknown *outer, REFIID riid, void **ppv)
-{
-    (void)This;
-    *ppv = NULL;
-    if (outer)
-        return CLASS_E_NOAGGREGATION;
     IOopTest *o = new_obj();
     if (!o)
         return E_OUTOFMEMORY;
@@ -309,9 +295,7 @@ static HRESULT STDMETHODCALLTYPE f_create(IClassFactory *This, IUnknown *outer, 
     IOopTest_Release(o);
     return hr;
 }
-static HRESULT STDMETHODCALLTYPE f_lock(IClassFactory *This, BOOL lock) { (void)This; (void)lock; return S_OK; }
-static IClassFactoryVtbl factory_vtbl = { f_qi, f_addref, f_release, f_create, f_lock };
-static IClassFactory factory = { &factory_vtbl };
+static OopFactory factory = OOP_FACTORY(create);
 
 int main(int argc, char **argv)
 {
@@ -343,7 +327,7 @@ int main(int argc, char **argv)
         return 5;
     }
     DWORD cookie = 0;
-    hr = CoRegisterClassObject(&CLSID_OopTest, (IUnknown *)&factory, CLSCTX_LOCAL_SERVER,
+    hr = CoRegisterClassObject(&CLSID_OopTest, (IUnknown *)&factory.iface, CLSCTX_LOCAL_SERVER,
                                single ? REGCLS_SINGLEUSE : REGCLS_MULTIPLEUSE, &cookie);
     if (FAILED(hr)) {
         fprintf(stderr, "oop-server: CoRegisterClassObject: 0x%08x\n", (unsigned)hr);
