@@ -295,20 +295,32 @@ if start_server; then
     report "J6 32 clients x 1 server, 150 random calls each: cancels, releases in flight, callbacks; nothing leaks" "$rc"
 else stop_server term; fail "J6 stress" "the server did not register" "$DIR/server.err"; fi
 
-# tests/e2e/kinds.idl's kinds across the boundary, both directions
-KINDS_BIN=${OOP_BUILD:-$BUILD}/tests/oop-kinds
-setup kinds
-rc=0
-limit 300 "$KINDS_BIN" server > "$DIR/server.out" 2> "$DIR/server.err" &
-SRV=$!
-if wait_for "$DIR/server.out" '^ready'; then
+# The programs with server and client roles (oop-kinds, oop-srvasync,
+# oop-callas). roles_start BIN NAME [ARGS]: a private directory and BIN's
+# server (SRV, SRV_PID); roles_case BIN NAME TEST [CLIENT ARGS]: that
+# server, one client, the server stopped, TEST reported.
+roles_start() {
+    local bin=$1
+    setup "$2"
+    shift 2
+    limit 300 "$bin" server "$@" > "$DIR/server.out" 2> "$DIR/server.err" &
+    SRV=$!
+    wait_for "$DIR/server.out" '^ready' || return 1
     SRV_PID=$(sed -n 's/^ready //p' "$DIR/server.out")
-    limit 120 "$KINDS_BIN" client >> "$DIR/client.out" 2>&1 || rc=$?
+}
+roles_case() {
+    local bin=$1 setup_name=$2 name=$3 rc=0
+    shift 3
+    if ! roles_start "$bin" "$setup_name"; then
+        stop_server term; fail "$name" "the server did not register" "$DIR/server.err"; return
+    fi
+    limit 120 "$bin" client "$@" >> "$DIR/client.out" 2>&1 || rc=$?
     stop_server term
-    report "J4 kinds.idl across the boundary: scalars, structs, strings, GUIDs, arrays, varying, unique, objects, iid_is, unions, BSTRs, size expressions, first_is/last_is, callee-allocated, string arrays, [ptr] aliasing, NAMED lists with objects, conformant structures and NULL [unique], descriptors (J16), MEDIUM unions, [in, out] replaced, sync and async" "$rc"
-else
-    stop_server term; fail "J4 kinds.idl across the boundary" "the server did not register" "$DIR/server.err"
-fi
+    report "$name" "$rc"
+}
+
+# tests/e2e/kinds.idl's kinds across the boundary, both directions
+roles_case "${OOP_BUILD:-$BUILD}/tests/oop-kinds" kinds "J4 kinds.idl across the boundary: scalars, structs, strings, GUIDs, arrays, varying, unique, objects, iid_is, unions, BSTRs, size expressions, first_is/last_is, callee-allocated, string arrays, [ptr] aliasing, NAMED lists with objects, conformant structures and NULL [unique], descriptors (J16), MEDIUM unions, [in, out] replaced, sync and async"
 
 # the simplestream sample's two-process form (make run-remote): the client
 # starts stream_server through the class file in the build tree
@@ -403,14 +415,7 @@ fi
 SA_BIN=${OOP_BUILD:-$BUILD}/tests/oop-srvasync
 
 # sa_start NAME [ARGS]: a private directory and the server (SRV, SRV_PID)
-sa_start() {
-    setup "$1"
-    shift
-    limit 300 "$SA_BIN" server "$@" > "$DIR/server.out" 2> "$DIR/server.err" &
-    SRV=$!
-    wait_for "$DIR/server.out" '^ready' || return 1
-    SRV_PID=$(sed -n 's/^ready //p' "$DIR/server.out")
-}
+sa_start() { roles_start "$SA_BIN" "$@"; }
 
 # sa_client CASE: one client process running CASE
 sa_client() {
@@ -418,15 +423,7 @@ sa_client() {
 }
 
 # sa_case CASE NAME: a server, one client running CASE, the server stopped
-sa_case() {
-    local c=$1 name=$2 rc=0
-    if ! sa_start "srvasync-$c"; then
-        stop_server term; fail "$name" "the server did not register" "$DIR/server.err"; return
-    fi
-    sa_client "$c" || rc=$?
-    stop_server term
-    report "$name" "$rc"
-}
+sa_case() { roles_case "$SA_BIN" "srvasync-$1" "$2" "$1"; }
 
 sa_case calls "E J5 a server object with ICallFactory: its call object's Begin_/Finish_ serve synchronous calls and call objects from another process (their results, not the synchronous methods'), a refused Begin_ is the result, E8 IAsyncManager::CompleteCall ends the call; without ICallFactory the synchronous methods"
 sa_case cancel "E D J7 a client's Cancel reaches the server's call object: TestCancel on its controlling unknown, its own ICancelMethodCalls::Cancel; Finish_ RPC_E_CALL_CANCELED; the server's Finish_ still runs, nothing leaks"
@@ -480,18 +477,6 @@ fi
 # [local] methods with [call_as] twins (RULES.md A10): the program's
 # conversion functions on each side, synchronously and through call objects;
 # a [local] method without a twin: E_NOTIMPL across, working in-process
-CALLAS_BIN=${OOP_BUILD:-$BUILD}/tests/oop-callas
-setup callas
-rc=0
-limit 300 "$CALLAS_BIN" server > "$DIR/server.out" 2> "$DIR/server.err" &
-SRV=$!
-if wait_for "$DIR/server.out" '^ready'; then
-    SRV_PID=$(sed -n 's/^ready //p' "$DIR/server.out")
-    limit 120 "$CALLAS_BIN" client >> "$DIR/client.out" 2>&1 || rc=$?
-    stop_server term
-    report "A10 [call_as] across the boundary: IFoo_M_Proxy/IFoo_M_Stub convert, sync and through Begin_/Finish_ (AsyncIFoo_Begin_M_Proxy...), flat and not, through a derived interface; a [local] method without a twin E_NOTIMPL across, in-process as before" "$rc"
-else
-    stop_server term; fail "A10 [call_as] across the boundary" "the server did not register" "$DIR/server.err"
-fi
+roles_case "${OOP_BUILD:-$BUILD}/tests/oop-callas" callas "A10 [call_as] across the boundary: IFoo_M_Proxy/IFoo_M_Stub convert, sync and through Begin_/Finish_ (AsyncIFoo_Begin_M_Proxy...), flat and not, through a derived interface; a [local] method without a twin E_NOTIMPL across, in-process as before"
 
 suite_end
