@@ -44,6 +44,7 @@ void winrt_print_ns(Emitter *e, Buf *b, Stmt **stmts, int n);
 void winrt_print_instances(Emitter *e, Buf *b, Stmt **stmts, int n);
 void winrt_contract_define(Emitter *e, Buf *b, Type *c);
 void winrt_print_interface(Emitter *e, Buf *b, Type *t, const Attr *attrs);
+const char *winrt_iid_name(Emitter *e, Type *t);       /* FILE_i.c; NULL: none written */
 /* emit_header.c: a COM statement met in a namespace, and an API contract */
 void winrt_print_other(Emitter *e, Buf *b, Stmt *s);
 void winrt_print_apicontract(Emitter *e, Buf *b, Type *t);

@@ -1,9 +1,25 @@
 /*
  * emit_iid.c - FILE_i.c: the IID/CLSID/LIBID/DIID definitions of the main
  * file in MIDL's _i.c style (MIDL_DEFINE_GUID), including every
- * IID_AsyncIFoo; linkable from C and C++.
+ * IID_AsyncIFoo; linkable from C and C++. For WinRT, what widl -u writes:
+ * the IIDs of the interfaces of namespaces, in order (not those of
+ * delegates or generic definitions), then those of the instances the
+ * file's declare { } blocks name, each once. They are named as the
+ * header's DEFINE_GUIDs declare them (IID___x_ABI_CWindows_CFoundation_CIFoo,
+ * IID___FIVector_1_HSTRING), where widl's _i.c writes IID_IFoo and
+ * IID_IVector<HSTRING >: names that are not the header's, and that do not
+ * compile.
  */
 #include "emit.h"
+
+#include <string.h>
+
+static void define_named(Buf *b, const char *type, const char *name, Uuid *u)
+{
+    buf_printf(b, "MIDL_DEFINE_GUID(%s, %s, ", type, name);
+    guid_args(b, u);
+    buf_puts(b, ");\n");
+}
 
 static void define(Buf *b, const char *type, const char *prefix, Type *t, Uuid *u)
 {
@@ -14,13 +30,36 @@ static void define(Buf *b, const char *type, const char *prefix, Type *t, Uuid *
     buf_puts(b, ");\n");
 }
 
-static void walk(Emitter *e, Buf *b, Stmt **stmts, int n)
+/* the WinRT IIDs named once each (a declare { } block may name an
+ * instance twice: a second definition would not compile) */
+static void define_winrt(Emitter *e, Buf *b, PtrVec *done, Type *t)
+{
+    const char *name = winrt_iid_name(e, t);
+    if (!name)
+        return;
+    for (int i = 0; i < done->n; i++)
+        if (!strcmp(done->v[i], name))
+            return;
+    vec_push(done, (void *)name);
+    define_named(b, "IID", name, type_uuid(t));
+}
+
+static void walk(Emitter *e, Buf *b, Stmt **stmts, int n, PtrVec *inst, PtrVec *done)
 {
     for (int i = 0; i < n; i++) {
         Stmt *s = stmts[i];
         switch (s->kind) {
+        case ST_NAMESPACE:
+            walk(e, b, s->stmts, s->nstmts, inst, done);
+            break;
+        case ST_DECLARE:
+            for (int k = 0; k < s->ndeclared; k++)
+                vec_push(inst, s->declared[k]);
+            break;
         case ST_INTERFACE:
-            if (s->type->is_object) {
+            if (s->type->ns) {
+                define_winrt(e, b, done, s->type);
+            } else if (s->type->is_object) {
                 define(b, "IID", "IID_", s->type, type_uuid(s->type));
                 if (s->type->async_iface)
                     define(b, "IID", "IID_", s->type->async_iface, type_uuid(s->type->async_iface));
@@ -36,7 +75,7 @@ static void walk(Emitter *e, Buf *b, Stmt **stmts, int n)
             Attr *a = attr_find(s->attrs, A_UUID);
             if (a && a->uuid)
                 define(b, "IID", "LIBID_", s->type, a->uuid);
-            walk(e, b, s->stmts, s->nstmts);
+            walk(e, b, s->stmts, s->nstmts, inst, done);
             break;
         }
         default:
@@ -64,7 +103,14 @@ int emit_iid(Compiler *cc, Buf *b)
                 "    const type DECLSPEC_SELECTANY name = {l,w1,w2,{b1,b2,b3,b4,b5,b6,b7,b8}}\n\n"
                 "#endif\n\n"
                 "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
-    walk(&e, b, cc->main_file->stmts, cc->main_file->nstmts);
+    winrt_init(&e);
+    PtrVec inst = {0}, done = {0};
+    walk(&e, b, cc->main_file->stmts, cc->main_file->nstmts, &inst, &done);
+    for (int i = 0; i < inst.n; i++)
+        define_winrt(&e, b, &done, inst.v[i]);
+    vec_free(&inst);
+    vec_free(&done);
+    winrt_free(&e);
     buf_puts(b, "\n#ifdef __cplusplus\n}\n#endif\n\n#undef MIDL_DEFINE_GUID\n");
     return 0;
 }

@@ -648,6 +648,17 @@ void winrt_print_fwd(Emitter *e, Buf *b, Stmt **stmts, int n)
     fwd_instances(e, b, stmts, n, false);
 }
 
+/* FILE_i.c: the name of the IID that the header's DEFINE_GUID declares for
+ * an interface of a namespace or an instance (IID___x_ABI_C..._CIFoo,
+ * IID___FIVector_1_HSTRING); NULL for what widl's _i.c leaves out: a
+ * delegate that is not an instance, a generic definition, no uuid */
+const char *winrt_iid_name(Emitter *e, Type *t)
+{
+    if (!type_uuid(t) || is_generic(t) || (t->kind == TY_DELEGATE && !is_instance(t)))
+        return NULL;
+    return arena_printf(e->cc->arena, "IID_%s", cname_of(e, t));
+}
+
 /* ==================================================================== interfaces */
 
 static void wr_params(Emitter *e, Buf *b, Var *m, const char *this_type, int spaces)
