@@ -426,7 +426,7 @@ struct Compiler {
     Type **winrt_buckets;   /* intern table by C name (arena) */
     bool winrt_ns_prefix;   /* #pragma winrt ns_prefix seen: C names of namespaces start ABI_C */
     bool winrt_too_deep;    /* the nesting error was reported */
-    PtrVec winrt_uses;      /* WinrtUse: instances the main file names outside declare blocks and generics */
+    PtrVec winrt_uses;      /* WinrtUse: instances named outside generics, and declared, in parse order */
 };
 
 Compiler *compiler_new(Options *opt);      /* load.c */
@@ -642,10 +642,12 @@ int glue_lower(Compiler *cc);
 /* The parser: the instance generic<args> (one Type per C name when no
  * argument holds a type parameter). */
 Type *winrt_instantiate(Compiler *cc, Type *generic, Type **args, int nargs, Loc loc);
-/* The parser: the main file names instance t at loc, not in a generic's body
- * (widl: it must be declared in a declare block). */
-typedef struct WinrtUse { Type *t; Loc loc; } WinrtUse;
+/* The parser: a file names instance t at loc, not in a generic's body
+ * (widl: a declare block read before must declare it); a declare block
+ * declares t, the instance just named. */
+typedef struct WinrtUse { Type *t; Loc loc; bool declares; } WinrtUse;
 void winrt_note_use(Compiler *cc, Type *t, Loc loc);
+void winrt_note_declared(Compiler *cc, Type *t, Loc loc);
 /* sema: substitute every instance's methods, base and requires, compute its
  * IID, drop repeats from declare { } lists. Returns the number of errors. */
 int winrt_complete(Compiler *cc);

@@ -248,7 +248,7 @@ ns_name: IDENT                      { $$ = list_push(CC, list_new(CC), $1); }
     ;
 
 declare_items: %empty               { $$ = list_new(CC); }
-    | declare_items tINTERFACE type_ref ';' { $$ = list_push(CC, $1, $3); }
+    | declare_items tINTERFACE type_ref ';' { $$ = list_push(CC, $1, $3); if ($3) winrt_note_declared(CC, $3, L(@3)); }
     ;
 
 decl_body:
@@ -1093,7 +1093,7 @@ static Type *instantiate(ParseState *ps, Type *generic, List *args, Loc loc)
         error_at(cc, loc, "'%s' takes %d type argument%s, not %d", type_name_of(generic), generic->nparams,
                  generic->nparams == 1 ? "" : "s", args->n);
     Type *t = winrt_instantiate(cc, generic, (Type **)args->v, args->n, loc);
-    if (!ps->tparams && ps->file == cc->main_file && t->winrt_concrete)
+    if (!ps->tparams && t->winrt_concrete)
         winrt_note_use(cc, t, loc);
     return t;
 }

@@ -749,9 +749,10 @@ static void check_one_interface(Ctx *c, Type *t)
     t->sema_state = 2;
 }
 
-/* widl's checks of a runtimeclass: a contract or version attribute; its
- * member interfaces and those its static, activatable and composable
- * attributes name defined (a forward declaration is not enough) */
+/* widl's checks of a runtimeclass: a contract or version attribute (in
+ * every file, imported ones too); its member interfaces and those its
+ * static, activatable and composable attributes name defined (a forward
+ * declaration is not enough; widl checks these in the main file only) */
 static bool undefined_iface(Type *it)
 {
     it = type_strip_alias(it);
@@ -763,6 +764,8 @@ static void check_runtimeclass(Ctx *c, Type *t)
     Compiler *cc = c->cc;
     if (!attr_has(t->attrs, A_CONTRACT) && !attr_has(t->attrs, A_VERSION))
         error_at(cc, t->loc, "runtimeclass '%s' requires contract or version attribute", t->name);
+    if (t->imported)
+        return;
     for (int i = 0; i < t->nifaces; i++)
         if (undefined_iface(t->ifaces[i]))
             error_at(cc, t->winrt_iface_locs ? t->winrt_iface_locs[i] : t->loc,
@@ -777,7 +780,7 @@ static void check_runtimeclass(Ctx *c, Type *t)
 
 static void check_coclass(Ctx *c, Type *t)
 {
-    if (t->kind == TY_RUNTIMECLASS && !t->imported)
+    if (t->kind == TY_RUNTIMECLASS)
         check_runtimeclass(c, t);
     check_attrs(c, t->attrs, t->kind == TY_RUNTIMECLASS ? AW_WINRT : AW_COCLASS);
     if (t->kind == TY_COCLASS && !attr_find(t->attrs, A_UUID))

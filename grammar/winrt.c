@@ -30,6 +30,8 @@
  */
 #include "amidl.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define WINRT_BUCKETS 1024
@@ -236,7 +238,24 @@ void winrt_note_use(Compiler *cc, Type *t, Loc loc)
     WinrtUse *u = arena_alloc(cc->arena, sizeof *u);
     u->t = t;
     u->loc = loc;
+    u->declares = false;
     vec_push(&cc->winrt_uses, u);
+}
+
+/* a declare block's item: the use the parser noted last (its arguments
+ * come before it) is this declaration */
+void winrt_note_declared(Compiler *cc, Type *t, Loc loc)
+{
+    if (!is_instance(t) || !t->winrt_concrete)
+        return;
+    PtrVec *v = &cc->winrt_uses;
+    WinrtUse *last = v->n ? v->v[v->n - 1] : NULL;
+    if (last && last->t == t && !last->declares) {
+        last->declares = true;
+        return;
+    }
+    winrt_note_use(cc, t, loc);
+    ((WinrtUse *)v->v[v->n - 1])->declares = true;
 }
 
 /* an instance as the IDL writes it: N.IBox<N.IPair<INT32, DOUBLE> *> */
@@ -673,13 +692,28 @@ int winrt_complete(Compiler *cc)
             continue;
         complete(cc, t);
     }
-    for (int i = 0; i < cc->winrt_uses.n; i++) {
+    /* widl's error: an instance a file names (outside generics; an argument
+     * of a declare block's instance too) is declared by a declare block read
+     * before it: earlier in its file, or in a file imported before; once each */
+    size_t cap = 16;
+    while (cap < 2 * (size_t)cc->winrt_uses.n)
+        cap *= 2;
+    const Type **declared = calloc(cap, sizeof *declared);
+    for (int i = 0; declared && i < cc->winrt_uses.n; i++) {
         WinrtUse *u = cc->winrt_uses.v[i];
-        if (u->t->winrt_seen || u->t->winrt_reported)
+        size_t h = ((uintptr_t)u->t >> 4) & (cap - 1);
+        while (declared[h] && declared[h] != u->t)
+            h = (h + 1) & (cap - 1);
+        if (u->declares) {
+            declared[h] = u->t;
+            continue;
+        }
+        if (declared[h] || u->t->winrt_reported)
             continue;
         u->t->winrt_reported = true;
         error_at(cc, u->loc, "parameterized type '%s' not declared", spelled(cc, u->t));
     }
+    free(declared);
     if (cc->main_file)
         check_undeclared(cc, cc->main_file->stmts, cc->main_file->nstmts, 0);
     if (cc->main_file) {

@@ -28,6 +28,26 @@ for idl in tests/errors/*.idl; do
     fi
 done
 
+# the WinRT cases built (not --check): the same diagnostics and exit
+# status, and no output written when one is an error
+nb=0 bbad=
+for idl in tests/errors/winrt_*.idl; do
+    n=$(basename "$idl" .idl) rc=0 crc=0
+    nb=$((nb + 1))
+    mkdir -p "$TMP/build/$n"
+    limit 60 "$AMIDL" -I runtime/idl --outdir "$TMP/build/$n" "$idl" > /dev/null 2> "$TMP/build.got" || rc=$?
+    limit 60 "$AMIDL" --check -I runtime/idl "$idl" > /dev/null 2> "$TMP/check.got" || crc=$?
+    if [ "$rc" -ne "$crc" ] || ! cmp -s "$TMP/build.got" "$TMP/check.got"; then
+        bbad="$bbad $n(build $rc, --check $crc)"
+    elif [ "$rc" -ne 0 ] && [ -n "$(ls -A "$TMP/build/$n")" ]; then
+        bbad="$bbad $n(wrote $(ls "$TMP/build/$n" | tr '\n' ' '))"
+    elif [ "$rc" -eq 0 ] && [ ! -s "$TMP/build/$n/$n.h" ]; then
+        bbad="$bbad $n(no $n.h)"
+    fi
+done
+if [ -n "$bbad" ]; then fail "errors: the $nb WinRT cases built report what --check reports" "differ:$bbad"
+else ok "errors: the $nb WinRT cases built report what --check reports, and write nothing on an error"; fi
+
 # generated inputs: very long, very deep
 python3 - "$TMP" <<'PYEOF'
 import sys
