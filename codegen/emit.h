@@ -21,6 +21,7 @@ typedef struct Emitter {
     PtrVec wr_unprefixed;      /* WinRT: files without "#pragma winrt ns_prefix" (their Loc.file) */
     PtrVec wr_contracts;       /* WinRT: API contracts whose version macro is written */
     PtrVec wr_defs;            /* WinRT: the statements defining the enums and structs of namespaces */
+    PtrVec wr_declares;        /* WinRT: the main file's declare { } statements, in order */
 } Emitter;
 
 bool emitter_init(Emitter *e, Compiler *cc);

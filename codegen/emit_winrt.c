@@ -479,7 +479,9 @@ static const char *using_macro(Emitter *e, Type *t)
 
 /* ==================================================================== forward declarations */
 
-static void iface_fwd(Emitter *e, Buf *b, Type *t)
+/* ns_decl: the C++ declaration in its namespace (always, but for an
+ * instance) */
+static void iface_fwd_ns(Emitter *e, Buf *b, Type *t, bool ns_decl)
 {
     const char *cn = cname_of(e, t);
     buf_printf(b, "#ifndef __%s_FWD_DEFINED__\n#define __%s_FWD_DEFINED__\ntypedef interface %s %s;\n#ifdef __cplusplus\n",
@@ -489,8 +491,42 @@ static void iface_fwd(Emitter *e, Buf *b, Type *t)
         int d = ns_open(e, b, t);
         buf_printf(b, "%*sinterface %s;\n", 4 * d, "", short_name(e, t));
         ns_close(b, d);
+    } else if (ns_decl) {
+        int d = ns_open(e, b, t->generic);
+        buf_printf(b, "%*sinterface %s;\n", 4 * d, "", relname_of(e, t));
+        ns_close(b, d);
     }
     buf_puts(b, "#endif /* __cplusplus */\n#endif\n\n");
+}
+
+static void iface_fwd(Emitter *e, Buf *b, Type *t)
+{
+    iface_fwd_ns(e, b, t, false);
+}
+
+/* whether the main file's declare blocks name t again after entry k of s */
+static bool declared_again(Emitter *e, Stmt *s, int k, Type *t)
+{
+    int i = 0;
+    while (i < e->wr_declares.n && e->wr_declares.v[i] != s)
+        i++;
+    for (; i < e->wr_declares.n; i++, k = -1) {
+        Stmt *d = e->wr_declares.v[i];
+        for (int j = k + 1; j < d->ndeclared; j++)
+            if (d->declared[j] == t)
+                return true;
+    }
+    return false;
+}
+
+static void collect_declares(Emitter *e, Stmt **stmts, int n, int depth)
+{
+    for (int i = 0; i < n && depth < MAX_NEST_DEPTH; i++) {
+        if (stmts[i]->kind == ST_NAMESPACE)
+            collect_declares(e, stmts[i]->stmts, stmts[i]->nstmts, depth + 1);
+        else if (stmts[i]->kind == ST_DECLARE)
+            vec_push(&e->wr_declares, stmts[i]);
+    }
 }
 
 static void class_fwd(Emitter *e, Buf *b, Type *t)
@@ -616,7 +652,9 @@ static void fwd_instances(Emitter *e, Buf *b, Stmt **stmts, int n, bool body)
                 Type *t = s->declared[k];
                 if (body && t->generic && t->generic->kind == TY_DELEGATE)
                     continue;
-                iface_fwd(e, b, t);
+                /* widl: in the body, an instance the file declares again
+                 * later is declared in its C++ namespace too */
+                iface_fwd_ns(e, b, t, body && declared_again(e, s, k, t));
             }
     }
 }
@@ -1154,6 +1192,7 @@ void winrt_init(Emitter *e)
     ctx_arena = e->cc->arena;
     has_namespace(e->cc->main_file->stmts, e->cc->main_file->nstmts, &e->wr_ns_prefix);
     collect_unprefixed(e);
+    collect_declares(e, e->cc->main_file->stmts, e->cc->main_file->nstmts, 0);
     for (int i = 0; i < e->cc->files.n; i++) {
         File *f = e->cc->files.v[i];
         collect_defs(e, f->stmts, f->nstmts);
@@ -1165,4 +1204,5 @@ void winrt_free(Emitter *e)
     vec_free(&e->wr_unprefixed);
     vec_free(&e->wr_contracts);
     vec_free(&e->wr_defs);
+    vec_free(&e->wr_declares);
 }

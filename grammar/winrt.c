@@ -577,8 +577,9 @@ static void complete(Compiler *cc, Type *t)
     t->sema_state = 2;
 }
 
-/* ST_DECLARE lists without repeats (the first in its file stays), and
- * [flags] enums marked (their signature is u4) */
+/* ST_DECLARE lists hold the instances as written, repeats included (widl
+ * writes a forward declaration for each; the interface itself once), each
+ * marked declared (winrt_seen); [flags] enums marked (their signature is u4) */
 static void walk(Compiler *cc, File *f, Stmt **stmts, int n, int depth)
 {
     if (depth > 200)
@@ -594,7 +595,7 @@ static void walk(Compiler *cc, File *f, Stmt **stmts, int n, int depth)
             int k = 0;
             for (int j = 0; j < s->ndeclared; j++) {
                 Type *t = s->declared[j];
-                if (!is_instance(t) || !t->winrt_concrete || t->winrt_seen == f)
+                if (!is_instance(t) || !t->winrt_concrete)
                     continue;
                 t->winrt_seen = f;
                 s->declared[k++] = t;

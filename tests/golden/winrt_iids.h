@@ -90,6 +90,14 @@ typedef interface __FIReference_1_DOUBLE __FIReference_1_DOUBLE;
 #endif /* __cplusplus */
 #endif
 
+#ifndef ____FIReference_1_INT32_FWD_DEFINED__
+#define ____FIReference_1_INT32_FWD_DEFINED__
+typedef interface __FIReference_1_INT32 __FIReference_1_INT32;
+#ifdef __cplusplus
+#define __FIReference_1_INT32 ABI::Windows::Foundation::IReference<INT32 >
+#endif /* __cplusplus */
+#endif
+
 #ifndef ____FIEventHandler_1_IInspectable_FWD_DEFINED__
 #define ____FIEventHandler_1_IInspectable_FWD_DEFINED__
 typedef interface __FIEventHandler_1_IInspectable __FIEventHandler_1_IInspectable;
@@ -168,6 +176,13 @@ extern "C" {
 typedef interface __FIReference_1_INT32 __FIReference_1_INT32;
 #ifdef __cplusplus
 #define __FIReference_1_INT32 ABI::Windows::Foundation::IReference<INT32 >
+namespace ABI {
+    namespace Windows {
+        namespace Foundation {
+            interface IReference<INT32 >;
+        }
+    }
+}
 #endif /* __cplusplus */
 #endif
 
@@ -176,6 +191,14 @@ typedef interface __FIReference_1_INT32 __FIReference_1_INT32;
 typedef interface __FIReference_1_DOUBLE __FIReference_1_DOUBLE;
 #ifdef __cplusplus
 #define __FIReference_1_DOUBLE ABI::Windows::Foundation::IReference<DOUBLE >
+#endif /* __cplusplus */
+#endif
+
+#ifndef ____FIReference_1_INT32_FWD_DEFINED__
+#define ____FIReference_1_INT32_FWD_DEFINED__
+typedef interface __FIReference_1_INT32 __FIReference_1_INT32;
+#ifdef __cplusplus
+#define __FIReference_1_INT32 ABI::Windows::Foundation::IReference<INT32 >
 #endif /* __cplusplus */
 #endif
 

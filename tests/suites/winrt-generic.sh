@@ -85,7 +85,7 @@ else
     fi
 fi
 
-# a declare block's repeat is dropped (widl writes an instance once)
+# a declare block's repeat: the instance once (widl defines its interface once)
 cat > "$TMP/rep.idl" <<'EOF'
 import "unknwn.idl";
 [object, uuid(af86e2e0-b12d-4c6a-9c5a-d7aa65101e90)]

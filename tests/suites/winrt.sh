@@ -49,9 +49,7 @@ fi
 
 # every WinRT file of the corpus (and the COM file importing WinRT headers)
 # is written, and its header is widl's from the include guard on (the
-# banner and the system includes before it are amidl's own); the one known
-# difference, a forward declaration widl repeats for an instance a second
-# declare { } block names again, is left out of both
+# banner and the system includes before it are amidl's own)
 if [ -x "$W" ] && [ -d "$CORPUS/mingw-w64" ]; then
     mkdir -p "$TMP/wa" "$TMP/ww"
     n=0 same=0
@@ -66,11 +64,7 @@ if [ -x "$W" ] && [ -d "$CORPUS/mingw-w64" ]; then
         fi
         limit 60 "$W" -DBOOL=WINBOOL -I "$CORPUS/mingw-w64" -I "$CORPUS/mingw-w64-include" -h -H "$TMP/ww/$b.h" "$idl" >/dev/null 2>&1
         for d in wa ww; do
-            sed -n "/^#ifndef $g\$/,\$p" "$TMP/$d/$b.h" | awk '
-                /^\/\* Headers for imported files \*\/$/ { body = 1 }
-                !body && /^#ifndef __.*_FWD_DEFINED__$/ { if (seen[$0]++) { skip = 1; next } }
-                skip { if ($0 == "") skip = 0; next }
-                { print }' > "$TMP/$d/$b.norm"
+            sed -n "/^#ifndef $g\$/,\$p" "$TMP/$d/$b.h" > "$TMP/$d/$b.norm"
         done
         if [ -s "$TMP/ww/$b.norm" ] && diff -u "$TMP/ww/$b.norm" "$TMP/wa/$b.norm" > "$TMP/wa/$b.diff"; then
             same=$((same + 1))
@@ -87,17 +81,21 @@ else
     skip "the corpus's WinRT headers as widl's" "$W or the corpus missing"
 fi
 
-# tests/golden/winrt_namespace.idl as widl --winrt writes it (the golden
-# suite checks amidl's output byte for byte; this, that it is widl's)
+# tests/golden/winrt_namespace.idl and winrt_iids.idl (an instance a
+# declare block names twice: a forward declaration for each, the first in
+# the body with its C++ declaration) as widl --winrt writes them (the
+# golden suite checks amidl's output byte for byte; this, that it is widl's)
 if [ -x "$W" ]; then
     mkdir -p "$TMP/gw" "$TMP/ga"
-    check "amidl writes winrt_namespace.h" "$AMIDL" -w --no-iid --no-glue --outdir "$TMP/ga" tests/golden/winrt_namespace.idl
-    check "widl --winrt writes winrt_namespace.h" "$W" --winrt -I runtime/idl -h -H "$TMP/gw/winrt_namespace.h" tests/golden/winrt_namespace.idl
-    if diff -u <(sed -n '/^#ifndef __winrt_namespace_h__$/,$p' "$TMP/gw/winrt_namespace.h") \
-               <(sed -n '/^#ifndef __winrt_namespace_h__$/,$p' "$TMP/ga/winrt_namespace.h") > "$TMP/g.diff"; then
-        ok "winrt_namespace.h is widl's"
-    else
-        fail "winrt_namespace.h is widl's" "it differs (- widl, + amidl)" "$TMP/g.diff"
-    fi
+    for n in winrt_namespace winrt_iids; do
+        check "amidl writes $n.h" "$AMIDL" -w --no-iid --no-glue -I tests/golden --outdir "$TMP/ga" "tests/golden/$n.idl"
+        check "widl --winrt writes $n.h" "$W" --winrt -I runtime/idl -I tests/golden -h -H "$TMP/gw/$n.h" "tests/golden/$n.idl"
+        if diff -u <(sed -n "/^#ifndef __${n}_h__\$/,\$p" "$TMP/gw/$n.h") \
+                   <(sed -n "/^#ifndef __${n}_h__\$/,\$p" "$TMP/ga/$n.h") > "$TMP/g.diff"; then
+            ok "$n.h is widl's"
+        else
+            fail "$n.h is widl's" "it differs (- widl, + amidl)" "$TMP/g.diff"
+        fi
+    done
 fi
 suite_end

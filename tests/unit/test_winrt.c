@@ -70,15 +70,32 @@ static Compiler *fresh(void)
     return cc;
 }
 
-static void declared(Stmt **stmts, int n, void (*fn)(Type *, void *), void *arg)
+static void declared_in(Stmt **stmts, int n, void (*fn)(Type *, void *), void *arg, PtrVec *seen)
 {
     for (int i = 0; i < n; i++) {
         if (stmts[i]->kind == ST_NAMESPACE)
-            declared(stmts[i]->stmts, stmts[i]->nstmts, fn, arg);
+            declared_in(stmts[i]->stmts, stmts[i]->nstmts, fn, arg, seen);
         else if (stmts[i]->kind == ST_DECLARE)
-            for (int j = 0; j < stmts[i]->ndeclared; j++)
-                fn(stmts[i]->declared[j], arg);
+            for (int j = 0; j < stmts[i]->ndeclared; j++) {
+                Type *t = stmts[i]->declared[j];
+                bool again = false;
+                for (int k = 0; k < seen->n && !again; k++)
+                    again = seen->v[k] == t;
+                if (again)
+                    continue;
+                vec_push(seen, t);
+                fn(t, arg);
+            }
     }
+}
+
+/* the instances the file's declare blocks name, each once (a block may
+ * name one again: its interface is written once, as widl's) */
+static void declared(Stmt **stmts, int n, void (*fn)(Type *, void *), void *arg)
+{
+    PtrVec seen = {0};
+    declared_in(stmts, n, fn, arg, &seen);
+    vec_free(&seen);
 }
 
 /* the vtable's methods, root first, as widl's C call macros */
