@@ -1,4 +1,4 @@
-/* tests/suites/winrt-iid.sh: a program using the IIDs that
+/* tests/suites/winrt.sh: a program using the IIDs that
  * tests/golden/winrt_iids.h declares, linked with winrt_iids_i.c (and,
  * built with -DWITH_INITGUID_TU, with a second unit that defines them
  * too through INITGUID): each IID is the one widl writes. Prints "ok". */
