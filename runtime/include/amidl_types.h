@@ -140,8 +140,15 @@ typedef GUID IID, CLSID, FMTID, *LPGUID, *LPIID, *LPCLSID;
 
 #undef DEFINE_GUID
 #ifdef INITGUID
+/* C: a const object at file scope has external linkage already, and "extern"
+ * with an initializer draws a warning; C++ needs extern "C" for both. */
+#ifdef __cplusplus
 #define DEFINE_GUID(name, l, w1, w2, b1, b2, b3, b4, b5, b6, b7, b8) \
     EXTERN_C const GUID DECLSPEC_SELECTANY name = { l, w1, w2, { b1, b2, b3, b4, b5, b6, b7, b8 } }
+#else
+#define DEFINE_GUID(name, l, w1, w2, b1, b2, b3, b4, b5, b6, b7, b8) \
+    const GUID DECLSPEC_SELECTANY name = { l, w1, w2, { b1, b2, b3, b4, b5, b6, b7, b8 } }
+#endif
 #else
 #define DEFINE_GUID(name, l, w1, w2, b1, b2, b3, b4, b5, b6, b7, b8) \
     EXTERN_C const GUID name

@@ -165,9 +165,8 @@ check "winrt_iids.h and winrt_iids_i.c link, and the IIDs are widl's (C)" bash -
     "gcc -std=c99 -Wall -Wextra -Werror -I runtime/include -I '$L' -o '$L/c' tests/linux/winrt_iidtest.c $iids && '$L/c' | grep -qx ok"
 check "winrt_iids.h and winrt_iids_i.c link, and the IIDs are widl's (C++)" bash -c \
     "g++ -std=c++11 -Wall -Werror -x c++ -I runtime/include -I '$L' -o '$L/cxx' tests/linux/winrt_iidtest.c $iids && '$L/cxx' | grep -qx ok"
-# (not -Werror in C: gcc warns that runtime/include's DEFINE_GUID under INITGUID is an initialized extern)
 check "winrt_iids_i.c links with a unit defining the IIDs through INITGUID (C)" bash -c \
-    "gcc -std=c99 -I runtime/include -I '$L' -o '$L/c2' tests/linux/winrt_iidtest.c '$L/initguid.c' $iids && '$L/c2' | grep -qx ok"
+    "gcc -std=c99 -Wall -Wextra -Werror -I runtime/include -I '$L' -o '$L/c2' tests/linux/winrt_iidtest.c '$L/initguid.c' $iids && '$L/c2' | grep -qx ok"
 check "winrt_iids_i.c links with a unit defining the IIDs through INITGUID (C++)" bash -c \
     "g++ -std=c++11 -Wall -Werror -x c++ -I runtime/include -I '$L' -o '$L/cxx2' tests/linux/winrt_iidtest.c '$L/initguid.c' $iids && '$L/cxx2' | grep -qx ok"
 suite_end
