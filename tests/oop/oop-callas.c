@@ -9,6 +9,15 @@
  *   oop-callas client   calls the [local] methods through a proxy of that object
  *                       (synchronously and through call objects) and through an
  *                       in-process proxy of one of its own
+ *   oop-callas server srvasync / client srvasync
+ *                       the same with an object that implements ICallFactory
+ *                       itself (RULES.md E): the server's runtime passes the
+ *                       twins' requests through AsyncICallAs_Begin_M_Stub and
+ *                       AsyncICallAs_Finish_M_Stub to the object's own call
+ *                       objects, whose results differ from the synchronous
+ *                       methods'; the server's counters (read through Plain)
+ *                       tell which conversion functions ran; a canceled call
+ *                       reaches the server's call object
  *
  * The conversion functions below are the program's, named as MIDL names
  * them (ICallAs_Scale_Proxy, ICallAs_Scale_Stub, AsyncICallAs_Begin_Scale_Proxy,
@@ -21,12 +30,15 @@
 #include "oop_serve.h"
 
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static const CLSID CLSID_OopCallAs = { 0x5c1d7e40, 0x2a61, 0x4b0e, { 0x9a, 0x3f, 0x0d, 0x6e, 0x8b, 0x7c, 0x4a, 0x5f } };
@@ -38,6 +50,14 @@ static int failures;
                 (unsigned)(HRESULT)(expect)); failures++; } } while (0)
 
 /* ==================================================================== the program's conversions */
+
+/* the server's counters: which conversion functions ran, what its own call
+ * objects saw (a client reads counter k as Plain(-1 - k) of a server with
+ * its own ICallFactory) */
+enum { N_SCALE_STUB, N_BEGIN_SCALE_STUB, N_FINISH_SCALE_STUB, N_GREET_STUB, N_BEGIN_GREET_STUB,
+       N_FINISH_GREET_STUB, N_CALLS_MADE, N_CALLS_LIVE, N_CANCELED, N_TOLD, N_COUNTERS };
+static atomic_long counters[N_COUNTERS];
+#define COUNT(k) atomic_fetch_add(&counters[k], 1)
 
 /* the client's side: Scale's v goes as 10 * v + 1 */
 HRESULT CALLBACK ICallAs_Scale_Proxy(ICallAs *This, LONG v, LONG *result, LONG *trace)
@@ -51,6 +71,7 @@ HRESULT CALLBACK ICallAs_Scale_Proxy(ICallAs *This, LONG v, LONG *result, LONG *
 /* the server's side: the coded value back, then the object's own Scale */
 HRESULT __RPC_STUB ICallAs_Scale_Stub(ICallAs *This, LONG coded, LONG *result, LONG *trace)
 {
+    COUNT(N_SCALE_STUB);
     if (coded % 10 != 1)
         return E_INVALIDARG;            /* not converted by ICallAs_Scale_Proxy */
     HRESULT hr = ICallAs_Scale(This, coded / 10, result, trace);
@@ -72,10 +93,11 @@ HRESULT CALLBACK AsyncICallAs_Finish_Scale_Proxy(AsyncICallAs *This, LONG *resul
     return hr;
 }
 
-/* a server whose object makes its own call objects would get these (the
- * object here is synchronous: the server calls ICallAs_Scale_Stub) */
+/* a server whose object makes its own call objects gets these (server
+ * srvasync); the synchronous object's server calls ICallAs_Scale_Stub */
 HRESULT __RPC_STUB AsyncICallAs_Begin_Scale_Stub(AsyncICallAs *This, LONG coded)
 {
+    COUNT(N_BEGIN_SCALE_STUB);
     if (coded % 10 != 1)
         return E_INVALIDARG;
     return AsyncICallAs_Begin_Scale(This, coded / 10);
@@ -83,6 +105,7 @@ HRESULT __RPC_STUB AsyncICallAs_Begin_Scale_Stub(AsyncICallAs *This, LONG coded)
 
 HRESULT __RPC_STUB AsyncICallAs_Finish_Scale_Stub(AsyncICallAs *This, LONG *result, LONG *trace)
 {
+    COUNT(N_FINISH_SCALE_STUB);
     HRESULT hr = AsyncICallAs_Finish_Scale(This, result, trace);
     if (SUCCEEDED(hr))
         *trace |= 0x2;
@@ -126,6 +149,7 @@ HRESULT CALLBACK ICallAs_Greet_Proxy(ICallAs *This, const char *name, LONG *len)
 
 HRESULT __RPC_STUB ICallAs_Greet_Stub(ICallAs *This, const char *wrapped, LONG *len)
 {
+    COUNT(N_GREET_STUB);
     char buf[256];
     const char *name = unwrap(wrapped, buf, sizeof buf);
     if (!name)
@@ -153,6 +177,7 @@ HRESULT CALLBACK AsyncICallAs_Finish_Greet_Proxy(AsyncICallAs *This, LONG *len)
 
 HRESULT __RPC_STUB AsyncICallAs_Begin_Greet_Stub(AsyncICallAs *This, const char *wrapped)
 {
+    COUNT(N_BEGIN_GREET_STUB);
     char buf[256];
     const char *name = unwrap(wrapped, buf, sizeof buf);
     return name ? AsyncICallAs_Begin_Greet(This, name) : E_INVALIDARG;
@@ -160,6 +185,7 @@ HRESULT __RPC_STUB AsyncICallAs_Begin_Greet_Stub(AsyncICallAs *This, const char 
 
 HRESULT __RPC_STUB AsyncICallAs_Finish_Greet_Stub(AsyncICallAs *This, LONG *len)
 {
+    COUNT(N_FINISH_GREET_STUB);
     HRESULT hr = AsyncICallAs_Finish_Greet(This, len);
     if (SUCCEEDED(hr))
         *len += 100;
@@ -168,18 +194,26 @@ HRESULT __RPC_STUB AsyncICallAs_Finish_Greet_Stub(AsyncICallAs *This, LONG *len)
 
 /* ==================================================================== the object */
 
-typedef struct Obj { ICallAs2 iface; atomic_long refs; } Obj;
+static bool own_factory;                /* server srvasync: the objects implement ICallFactory */
+
+typedef struct Obj { ICallAs2 iface; ICallFactory factory; atomic_long refs; } Obj;
 static atomic_long live;
+
+#define OBJ_F(p) ((Obj *)((char *)(p) - offsetof(Obj, factory)))
 
 static HRESULT STDMETHODCALLTYPE o_qi(ICallAs2 *This, REFIID riid, void **ppv)
 {
-    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_ICallAs) || IsEqualIID(riid, &IID_ICallAs2)) {
+    Obj *o = (Obj *)This;
+    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_ICallAs) || IsEqualIID(riid, &IID_ICallAs2))
         *ppv = This;
-        atomic_fetch_add(&((Obj *)This)->refs, 1);
-        return S_OK;
+    else if (own_factory && IsEqualIID(riid, &IID_ICallFactory))
+        *ppv = &o->factory;
+    else {
+        *ppv = NULL;
+        return E_NOINTERFACE;
     }
-    *ppv = NULL;
-    return E_NOINTERFACE;
+    atomic_fetch_add(&o->refs, 1);
+    return S_OK;
 }
 static ULONG STDMETHODCALLTYPE o_addref(ICallAs2 *This) { return (ULONG)atomic_fetch_add(&((Obj *)This)->refs, 1) + 1; }
 static ULONG STDMETHODCALLTYPE o_release(ICallAs2 *This)
@@ -209,12 +243,256 @@ static HRESULT STDMETHODCALLTYPE o_plain(ICallAs2 *This, LONG v, LONG *r) { (voi
 static HRESULT STDMETHODCALLTYPE o_twice(ICallAs2 *This, LONG v, LONG *r) { (void)This; *r = 2 * v; return S_OK; }
 static ICallAs2Vtbl ovtbl = { o_qi, o_addref, o_release, o_scale, o_greet, o_local, o_plain, o_twice };
 
+/* ---- the object's own call objects (server srvasync, RULES.md E1-E6):
+ * aggregated in the runtime's controlling unknown, which they Signal.
+ * Their results differ from the synchronous methods': Scale 3 * v with
+ * trace 0x20, Greet 10 * strlen, Plain v + 3 (Plain(-1 - k): counter k),
+ * Twice 3 * v. Scale(SLOW_V) works on a thread of its own until the client
+ * cancels it (bounded) ---- */
+
+enum { SLOW_V = 1000 };
+
+static void sleep_ms(long ms) { nanosleep(&(struct timespec){ ms / 1000, (ms % 1000) * 1000000L }, NULL); }
+
+/* a wait's limit: generous, only to catch a hang */
+static long hang_ms(void)
+{
+    const char *m = getenv("AMIDL_TEST_TIMEOUT_MULTIPLIER");
+    return 20000L * (m && atoi(m) > 0 ? atoi(m) : 1);
+}
+
+typedef struct SC {
+    IUnknown inner;                     /* non-delegating */
+    AsyncICallAs2 async;
+    ICancelMethodCalls cancel;          /* its own: the runtime calls Cancel when the client cancels */
+    atomic_long refs;
+    IUnknown *outer;                    /* the controlling unknown (not counted: we are its part) */
+    atomic_bool own_canceled;
+    LONG value, trace;                  /* the call's results, written before the Signal */
+    HRESULT hr;
+} SC;
+
+#define SC_INNER(p) ((SC *)((char *)(p) - offsetof(SC, inner)))
+#define SC_ASYNC(p) ((SC *)((char *)(p) - offsetof(SC, async)))
+#define SC_CANCEL(p) ((SC *)((char *)(p) - offsetof(SC, cancel)))
+
+static HRESULT STDMETHODCALLTYPE sci_qi(IUnknown *This, REFIID riid, void **ppv)
+{
+    SC *s = SC_INNER(This);
+    *ppv = NULL;
+    if (IsEqualIID(riid, &IID_IUnknown))
+        *ppv = &s->inner;
+    else if (IsEqualIID(riid, &IID_AsyncICallAs) || IsEqualIID(riid, &IID_AsyncICallAs2))
+        *ppv = &s->async;
+    else if (IsEqualIID(riid, &IID_ICancelMethodCalls))
+        *ppv = &s->cancel;
+    else
+        return E_NOINTERFACE;
+    IUnknown_AddRef((IUnknown *)*ppv);
+    return S_OK;
+}
+static ULONG STDMETHODCALLTYPE sci_addref(IUnknown *This) { return (ULONG)atomic_fetch_add(&SC_INNER(This)->refs, 1) + 1; }
+static ULONG STDMETHODCALLTYPE sci_release(IUnknown *This)
+{
+    SC *s = SC_INNER(This);
+    long r = atomic_fetch_sub(&s->refs, 1) - 1;
+    if (r == 0) {
+        free(s);
+        atomic_fetch_sub(&counters[N_CALLS_LIVE], 1);
+    }
+    return (ULONG)r;
+}
+static IUnknownVtbl sci_vtbl = { sci_qi, sci_addref, sci_release };
+
+static void sc_signal(SC *s)
+{
+    ISynchronize *sync = NULL;
+    if (SUCCEEDED(IUnknown_QueryInterface(s->outer, &IID_ISynchronize, (void **)&sync)) && sync) {
+        ISynchronize_Signal(sync);      /* E2, E3: the controlling unknown's */
+        ISynchronize_Release(sync);
+    }
+}
+
+static void sc_done(SC *s, LONG value, LONG trace)
+{
+    s->value = value;
+    s->trace = trace;
+    s->hr = S_OK;
+    sc_signal(s);                       /* done at once: signaled just before Begin_ returns (E2) */
+}
+
+static HRESULT STDMETHODCALLTYPE sa_qi(AsyncICallAs2 *This, REFIID riid, void **ppv)
+{
+    return IUnknown_QueryInterface(SC_ASYNC(This)->outer, riid, ppv);
+}
+static ULONG STDMETHODCALLTYPE sa_addref(AsyncICallAs2 *This) { return IUnknown_AddRef(SC_ASYNC(This)->outer); }
+static ULONG STDMETHODCALLTYPE sa_release(AsyncICallAs2 *This) { return IUnknown_Release(SC_ASYNC(This)->outer); }
+
+/* Scale(SLOW_V): a thread of the server's, holding the aggregate alive,
+ * until the client's cancel reaches it (or the hang limit) */
+static void *slow_work(void *arg)
+{
+    SC *s = arg;
+    ICancelMethodCalls *cm = NULL;
+    IUnknown_QueryInterface(s->outer, &IID_ICancelMethodCalls, (void **)&cm);     /* the controlling unknown's */
+    s->value = 1;
+    s->trace = 0x20;
+    s->hr = S_OK;
+    for (long t = 0; t < hang_ms(); t += 2) {
+        if (cm && ICancelMethodCalls_TestCancel(cm) == RPC_E_CALL_CANCELED) {
+            COUNT(N_CANCELED);
+            /* the runtime tells our own ICancelMethodCalls too: wait for it (bounded) */
+            for (long w = 0; w < hang_ms() && !atomic_load(&s->own_canceled); w += 2)
+                sleep_ms(2);
+            s->hr = RPC_E_CALL_CANCELED;
+            break;
+        }
+        sleep_ms(2);
+    }
+    if (cm)
+        ICancelMethodCalls_Release(cm);
+    sc_signal(s);
+    IUnknown_Release(s->outer);         /* last: the aggregate may go with it */
+    return NULL;
+}
+
+static HRESULT STDMETHODCALLTYPE sa_begin_scale(AsyncICallAs2 *This, LONG v)
+{
+    SC *s = SC_ASYNC(This);
+    if (v != SLOW_V) {
+        sc_done(s, 3 * v, 0x20);
+        return S_OK;
+    }
+    atomic_store(&s->own_canceled, false);
+    IUnknown_AddRef(s->outer);
+    pthread_t th;
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    int e = pthread_create(&th, &a, slow_work, s);
+    pthread_attr_destroy(&a);
+    if (e != 0) {
+        IUnknown_Release(s->outer);
+        return E_OUTOFMEMORY;
+    }
+    return S_OK;                        /* E6: quickly; the work goes on */
+}
+static HRESULT STDMETHODCALLTYPE sa_finish_scale(AsyncICallAs2 *This, LONG *result, LONG *trace)
+{
+    SC *s = SC_ASYNC(This);
+    if (FAILED(s->hr))
+        return s->hr;
+    *result = s->value;
+    *trace = s->trace;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE sa_begin_greet(AsyncICallAs2 *This, const char *name)
+{
+    sc_done(SC_ASYNC(This), 10 * (LONG)strlen(name), 0);
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE sa_finish_greet(AsyncICallAs2 *This, LONG *len)
+{
+    *len = SC_ASYNC(This)->value;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE sa_begin_local(AsyncICallAs2 *This, LONG v)
+{
+    sc_done(SC_ASYNC(This), v + 1, 0);  /* never from another process: the runtime refuses it */
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE sa_finish_local(AsyncICallAs2 *This, LONG *r)
+{
+    *r = SC_ASYNC(This)->value;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE sa_begin_plain(AsyncICallAs2 *This, LONG v)
+{
+    sc_done(SC_ASYNC(This), v < 0 && v >= -N_COUNTERS ? (LONG)atomic_load(&counters[-1 - v]) : v + 3, 0);
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE sa_finish_plain(AsyncICallAs2 *This, LONG *r)
+{
+    *r = SC_ASYNC(This)->value;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE sa_begin_twice(AsyncICallAs2 *This, LONG v)
+{
+    sc_done(SC_ASYNC(This), 3 * v, 0);
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE sa_finish_twice(AsyncICallAs2 *This, LONG *r)
+{
+    *r = SC_ASYNC(This)->value;
+    return S_OK;
+}
+static AsyncICallAs2Vtbl sa_vtbl = { sa_qi, sa_addref, sa_release, sa_begin_scale, sa_finish_scale, sa_begin_greet,
+                                     sa_finish_greet, sa_begin_local, sa_finish_local, sa_begin_plain, sa_finish_plain,
+                                     sa_begin_twice, sa_finish_twice };
+
+static HRESULT STDMETHODCALLTYPE scc_qi(ICancelMethodCalls *This, REFIID riid, void **ppv)
+{
+    return IUnknown_QueryInterface(SC_CANCEL(This)->outer, riid, ppv);
+}
+static ULONG STDMETHODCALLTYPE scc_addref(ICancelMethodCalls *This) { return IUnknown_AddRef(SC_CANCEL(This)->outer); }
+static ULONG STDMETHODCALLTYPE scc_release(ICancelMethodCalls *This) { return IUnknown_Release(SC_CANCEL(This)->outer); }
+static HRESULT STDMETHODCALLTYPE scc_cancel(ICancelMethodCalls *This, ULONG seconds)
+{
+    (void)seconds;
+    SC *s = SC_CANCEL(This);
+    if (atomic_exchange(&s->own_canceled, true))
+        return RPC_E_CALL_CANCELED;
+    COUNT(N_TOLD);
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE scc_test(ICancelMethodCalls *This)
+{
+    return atomic_load(&SC_CANCEL(This)->own_canceled) ? RPC_E_CALL_CANCELED : RPC_S_CALLPENDING;
+}
+static ICancelMethodCallsVtbl scc_vtbl = { scc_qi, scc_addref, scc_release, scc_cancel, scc_test };
+
+static HRESULT STDMETHODCALLTYPE f_qi(ICallFactory *This, REFIID riid, void **ppv)
+{
+    return o_qi(&OBJ_F(This)->iface, riid, ppv);
+}
+static ULONG STDMETHODCALLTYPE f_addref(ICallFactory *This) { return o_addref(&OBJ_F(This)->iface); }
+static ULONG STDMETHODCALLTYPE f_release(ICallFactory *This) { return o_release(&OBJ_F(This)->iface); }
+/* only aggregated call objects: the runtime is always the outer here */
+static HRESULT STDMETHODCALLTYPE f_createcall(ICallFactory *This, REFIID riid, IUnknown *outer, REFIID riid2,
+                                              IUnknown **ppv)
+{
+    (void)This;
+    if (!ppv)
+        return E_POINTER;
+    *ppv = NULL;
+    if (!IsEqualIID(riid, &IID_AsyncICallAs) && !IsEqualIID(riid, &IID_AsyncICallAs2))
+        return E_NOINTERFACE;
+    if (!outer)
+        return E_INVALIDARG;
+    if (!IsEqualIID(riid2, &IID_IUnknown))
+        return CLASS_E_NOAGGREGATION;   /* B4 */
+    SC *s = calloc(1, sizeof *s);
+    if (!s)
+        return E_OUTOFMEMORY;
+    s->inner.lpVtbl = &sci_vtbl;
+    s->async.lpVtbl = &sa_vtbl;
+    s->cancel.lpVtbl = &scc_vtbl;
+    atomic_init(&s->refs, 1);
+    s->outer = outer;
+    COUNT(N_CALLS_MADE);
+    COUNT(N_CALLS_LIVE);
+    *ppv = &s->inner;                   /* E3: the inner, non-delegating unknown */
+    return S_OK;
+}
+static ICallFactoryVtbl fvtbl = { f_qi, f_addref, f_release, f_createcall };
+
 static HRESULT new_obj(REFIID riid, void **ppv)
 {
     Obj *o = calloc(1, sizeof *o);
     if (!o)
         return E_OUTOFMEMORY;
     o->iface.lpVtbl = &ovtbl;
+    o->factory.lpVtbl = &fvtbl;
     atomic_init(&o->refs, 1);
     atomic_fetch_add(&live, 1);
     HRESULT hr = o_qi(&o->iface, riid, ppv);
@@ -311,6 +589,145 @@ static void derived_calls(ICallAs *p, bool remote)
     ICallAs2_Release(d);
 }
 
+/* ---- client srvasync: the server's object makes its own call objects ---- */
+
+/* the server's counter k (Plain(-1 - k) on its call objects) */
+static long counter(ICallAs *p, int k)
+{
+    LONG r = -1;
+    EXPECT_HR(S_OK, ICallAs_Plain(p, -1 - k, &r));
+    return r;
+}
+
+static void srvasync_calls(ICallAs *p)
+{
+    long made = counter(p, N_CALLS_MADE);
+    EXPECT(made >= 1);                  /* the counter's own call went through one */
+    /* synchronous calls: the twins' requests reach the server's call
+     * objects through AsyncICallAs_Begin_M_Stub/Finish_M_Stub */
+    LONG result = -1, trace = -1, len = -1, r = -1;
+    EXPECT_HR(S_OK, ICallAs_Scale(p, 21, &result, &trace));
+    EXPECT(result == 63);               /* the call object's 3 * v: the stub gave it v back */
+    EXPECT(trace == 0x26);              /* the call object 0x20, Finish_Scale_Stub 0x2, ICallAs_Scale_Proxy 0x4 */
+    EXPECT_HR(S_OK, ICallAs_Greet(p, "hello", &len));
+    EXPECT(len == 1150);                /* 10 * 5, Finish_Greet_Stub 100, ICallAs_Greet_Proxy 1000 */
+    EXPECT_HR(E_NOTIMPL, ICallAs_LocalOnly(p, 7, &r));
+    EXPECT_HR(S_OK, ICallAs_Plain(p, 7, &r));
+    EXPECT(r == 10);
+    /* through call objects, the client's conversions too */
+    ICallFactory *cf = NULL;
+    AsyncICallAs *c = NULL;
+    EXPECT_HR(S_OK, ICallAs_QueryInterface(p, &IID_ICallFactory, (void **)&cf));
+    if (cf) {
+        EXPECT_HR(S_OK, ICallFactory_CreateCall(cf, &IID_AsyncICallAs, NULL, &IID_AsyncICallAs, (IUnknown **)&c));
+        ICallFactory_Release(cf);
+    }
+    if (c) {
+        for (int round = 0; round < 3; round++) {
+            result = trace = len = -1;
+            EXPECT_HR(S_OK, AsyncICallAs_Begin_Scale(c, 5 + round));
+            EXPECT_HR(S_OK, AsyncICallAs_Finish_Scale(c, &result, &trace));
+            EXPECT(result == 3 * (5 + round));
+            EXPECT(trace == 0x2a);      /* 0x20, 0x2, AsyncICallAs_Finish_Scale_Proxy 0x8 */
+            EXPECT_HR(S_OK, AsyncICallAs_Begin_Greet(c, "call object"));
+            EXPECT_HR(S_OK, AsyncICallAs_Finish_Greet(c, &len));
+            EXPECT(len == 1210);
+            EXPECT_HR(S_OK, AsyncICallAs_Begin_Plain(c, 8));
+            EXPECT_HR(S_OK, AsyncICallAs_Finish_Plain(c, &r));
+            EXPECT(r == 11);
+        }
+        /* cancel: the request reached the server's call object, which works
+         * until the cancel reaches it (TestCancel, then its own Cancel) */
+        long finishes = counter(p, N_FINISH_SCALE_STUB);
+        ICancelMethodCalls *cm = NULL;
+        EXPECT_HR(S_OK, AsyncICallAs_QueryInterface(c, &IID_ICancelMethodCalls, (void **)&cm));
+        EXPECT_HR(S_OK, AsyncICallAs_Begin_Scale(c, SLOW_V));
+        if (cm) {
+            EXPECT_HR(S_OK, ICancelMethodCalls_Cancel(cm, 0));
+            ICancelMethodCalls_Release(cm);
+        }
+        result = trace = -1;
+        EXPECT_HR(RPC_E_CALL_CANCELED, AsyncICallAs_Finish_Scale(c, &result, &trace));
+        EXPECT(result == -1 || result == 0);
+        long waited = 0;
+        while ((counter(p, N_TOLD) < 1 || counter(p, N_FINISH_SCALE_STUB) < finishes + 1) && waited < hang_ms()) {
+            sleep_ms(5);
+            waited += 5;
+        }
+        EXPECT(counter(p, N_CANCELED) == 1);
+        EXPECT(counter(p, N_TOLD) == 1);
+        EXPECT(counter(p, N_FINISH_SCALE_STUB) == finishes + 1);    /* the server finished it through the stub */
+        /* the call object serves on */
+        result = trace = -1;
+        EXPECT_HR(S_OK, AsyncICallAs_Begin_Scale(c, 2));
+        EXPECT_HR(S_OK, AsyncICallAs_Finish_Scale(c, &result, &trace));
+        EXPECT(result == 6 && trace == 0x2a);
+        AsyncICallAs_Release(c);
+    }
+    /* the base's twins through the derived interface */
+    ICallAs2 *d = NULL;
+    EXPECT_HR(S_OK, ICallAs_QueryInterface(p, &IID_ICallAs2, (void **)&d));
+    if (d) {
+        result = trace = len = r = -1;
+        EXPECT_HR(S_OK, ICallAs2_Scale(d, 4, &result, &trace));
+        EXPECT(result == 12 && trace == 0x26);
+        EXPECT_HR(S_OK, ICallAs2_Greet(d, "abc", &len));
+        EXPECT(len == 1130);
+        EXPECT_HR(S_OK, ICallAs2_Twice(d, 6, &r));
+        EXPECT(r == 18);
+        AsyncICallAs2 *c2 = NULL;
+        cf = NULL;
+        EXPECT_HR(S_OK, ICallAs2_QueryInterface(d, &IID_ICallFactory, (void **)&cf));
+        if (cf) {
+            EXPECT_HR(S_OK, ICallFactory_CreateCall(cf, &IID_AsyncICallAs2, NULL, &IID_AsyncICallAs2, (IUnknown **)&c2));
+            ICallFactory_Release(cf);
+        }
+        if (c2) {
+            result = trace = len = -1;
+            EXPECT_HR(S_OK, AsyncICallAs2_Begin_Scale(c2, 3));
+            EXPECT_HR(S_OK, AsyncICallAs2_Finish_Scale(c2, &result, &trace));
+            EXPECT(result == 9 && trace == 0x2a);
+            EXPECT_HR(S_OK, AsyncICallAs2_Begin_Greet(c2, "abcd"));
+            EXPECT_HR(S_OK, AsyncICallAs2_Finish_Greet(c2, &len));
+            EXPECT(len == 1140);
+            EXPECT_HR(S_OK, AsyncICallAs2_Begin_Twice(c2, 5));
+            EXPECT_HR(S_OK, AsyncICallAs2_Finish_Twice(c2, &r));
+            EXPECT(r == 15);
+            AsyncICallAs2_Release(c2);
+        }
+        ICallAs2_Release(d);
+    }
+    /* which conversions ran: every Scale and Greet through the async
+     * stubs (1 + 3 + 1 + 1 + 1 + 1 Scale: synchronous, call object,
+     * canceled, after it, derived twice; 1 + 3 + 2 Greet), never through
+     * ICallAs_M_Stub (the synchronous method's) */
+    EXPECT(counter(p, N_SCALE_STUB) == 0);
+    EXPECT(counter(p, N_GREET_STUB) == 0);
+    EXPECT(counter(p, N_BEGIN_SCALE_STUB) == 8);
+    EXPECT(counter(p, N_FINISH_SCALE_STUB) == 8);
+    EXPECT(counter(p, N_BEGIN_GREET_STUB) == 6);
+    EXPECT(counter(p, N_FINISH_GREET_STUB) == 6);
+    EXPECT(counter(p, N_CALLS_MADE) > made + 20);   /* one server call object per call */
+}
+
+static int client_srvasync(void)
+{
+    if (FAILED(CoInitializeEx(NULL, COINIT_MULTITHREADED)))
+        return 1;
+    ICallAs *p = NULL;
+    HRESULT hr = CoCreateInstance(&CLSID_OopCallAs, NULL, CLSCTX_LOCAL_SERVER, &IID_ICallAs, (void **)&p);
+    if (FAILED(hr)) {
+        fprintf(stderr, "CoCreateInstance: 0x%08x\n", (unsigned)hr);
+        return 1;
+    }
+    srvasync_calls(p);
+    ICallAs_Release(p);
+    CoUninitialize();
+    if (!failures)
+        printf("oop-callas srvasync: all held\n");
+    return failures ? 1 : 0;
+}
+
 static int client(void)
 {
     if (FAILED(CoInitializeEx(NULL, COINIT_MULTITHREADED)))
@@ -351,10 +768,18 @@ static int client(void)
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
-    if (argc == 2 && strcmp(argv[1], "server") == 0)
-        return oop_serve(&CLSID_OopCallAs, &factory, &live, "oop-callas server");
-    if (argc == 2 && strcmp(argv[1], "client") == 0)
-        return client();
-    fprintf(stderr, "usage: oop-callas server|client\n");
+    bool srvasync = argc == 3 && strcmp(argv[2], "srvasync") == 0;
+    if ((argc == 2 || srvasync) && strcmp(argv[1], "server") == 0) {
+        own_factory = srvasync;
+        int rc = oop_serve(&CLSID_OopCallAs, &factory, &live, "oop-callas server");
+        if (rc == 0 && atomic_load(&counters[N_CALLS_LIVE])) {
+            fprintf(stderr, "oop-callas server: %ld call objects still alive\n", (long)atomic_load(&counters[N_CALLS_LIVE]));
+            rc = 3;
+        }
+        return rc;
+    }
+    if ((argc == 2 || srvasync) && strcmp(argv[1], "client") == 0)
+        return srvasync ? client_srvasync() : client();
+    fprintf(stderr, "usage: oop-callas server|client [srvasync]\n");
     return 2;
 }

@@ -479,4 +479,15 @@ fi
 # a [local] method without a twin: E_NOTIMPL across, working in-process
 roles_case "${OOP_BUILD:-$BUILD}/tests/oop-callas" callas "A10 [call_as] across the boundary: IFoo_M_Proxy/IFoo_M_Stub convert, sync and through Begin_/Finish_ (AsyncIFoo_Begin_M_Proxy...), flat and not, through a derived interface; a [local] method without a twin E_NOTIMPL across, in-process as before"
 
+# the twins' requests at a server object with its own ICallFactory (RULES.md
+# A10 with E): AsyncIFoo_Begin_M_Stub/Finish_M_Stub to its call objects
+rc=0
+if roles_start "${OOP_BUILD:-$BUILD}/tests/oop-callas" callas-srvasync srvasync; then
+    limit 120 "${OOP_BUILD:-$BUILD}/tests/oop-callas" client srvasync >> "$DIR/client.out" 2>&1 || rc=$?
+    stop_server term
+    report "A10 E [call_as] twins at a server object with its own ICallFactory: AsyncIFoo_Begin_M_Stub/AsyncIFoo_Finish_M_Stub (counted) reach its call objects, sync and call-object clients, through a derived interface; a canceled call reaches the server's call object (TestCancel, its own Cancel), Finish_ RPC_E_CALL_CANCELED, nothing leaks" "$rc"
+else
+    stop_server term; fail "A10 E [call_as] srvasync" "the server did not register" "$DIR/server.err"
+fi
+
 suite_end
