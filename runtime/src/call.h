@@ -87,8 +87,8 @@ typedef struct Call {
     void *server_async;                 /* ... its AsyncIFoo (not counted: a cached inner pointer) */
     bool fast;                          /* not aggregated, client-side async: the fast protocol */
     bool remote;                        /* the object is in another process ('server': a proxy) */
-    AmrtAsyncCall *rcall;               /* fast, on an object in another process: its calls of flat
-                                         * methods go without a worker (the I/O thread completes them) */
+    AmrtAsyncCall *rcall;               /* on an object in another process: the calls on the own frame
+                                         * go without a worker (the I/O thread completes them) */
     EventSlow evslow;
     /* the client side's */
     alignas(64) atomic_int lock;        /* call_lock: held for a few instructions, never over user code */

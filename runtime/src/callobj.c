@@ -52,10 +52,14 @@
  * the call's next Begin_ hands it the call directly (C_DIRECT), without
  * the ring. The call still runs on the worker.
  *
- * Objects in another process. A fast call on a cross-process proxy
- * ('rcall') has no worker: Begin_ sends the request
- * (remote.c), and the I/O thread, with the reply decoded into the frame,
- * completes the call with complete_fast, as a worker would (RULES.md J5).
+ * Objects in another process. A call on the own frame of a call object
+ * on a cross-process proxy ('rcall') has no worker: Begin_ sends the
+ * request (remote.c), and the I/O thread, with the reply decoded into the
+ * frame, completes the call as a worker would (RULES.md J5): with
+ * complete_fast, or, for an aggregated call object, with complete_counted
+ * (the outer's Signal, the Release of the references Begin_ took; B14).
+ * A call on a frame of its own (the own frame is detached) goes through a
+ * worker.
  *
  * Signal, Wait and Reset go through the ISynchronize of the controlling
  * unknown (B14), so an aggregating outer object can intercept completion.
@@ -273,6 +277,15 @@ static void remote_done(void *arg)
     complete_fast(arg, false);
 }
 
+/* ... of an aggregated call object's call (the counted protocol, on the
+ * own frame): the outer's Signal (B14) and the call's references are let
+ * go here, as a worker's complete_counted does */
+static void remote_done_counted(void *arg)
+{
+    Call *c = arg;
+    complete_counted(c, &c->own);
+}
+
 static void run_frame(Job *job)
 {
     Frame *f = (Frame *)job;
@@ -389,15 +402,33 @@ HRESULT AmrtBegin(void *iface, const AmrtInterface *glue, int method, void **arg
     atomic_store_explicit(&c->state, RUNNING, memory_order_release);
     if (direct)
         return S_OK;
-    if (fast && c->rcall && !f->m->local) {
+    if (c->rcall && f == &c->own) {
         /* an object in another process: the request goes now, encoded
          * from the frame's copies, and the reply, decoded into the frame
          * on the I/O thread, completes the call (RULES.md J5); a request
          * that cannot go is the call's result, as a worker's call says.
-         * A [local] method has nothing to send: its proxy thunk answers. */
-        if (FAILED(amrt__remote_async_begin(c->rcall, atomic_load_explicit(&c->seq, memory_order_relaxed), glue, method,
-                                            f->args, amrt__frame_ret(f))))
-            remote_done(c);
+         * Both protocols: an aggregated call object's (counted) call is
+         * completed by complete_counted, through the outer's ISynchronize.
+         * A [local] method has nothing to send: it ends here with what its
+         * proxy thunk answers (E_NOTIMPL, or 0). A frame of its own (the
+         * own frame detached, a canceled call's reply still due) goes
+         * through a worker. */
+        HRESULT sent = E_NOTIMPL;
+        if (f->m->local) {
+            if (f->m->ret_hresult)
+                *(HRESULT *)amrt__frame_ret(f) = E_NOTIMPL;
+            else if (f->m->ret_size)
+                memset(amrt__frame_ret(f), 0, f->m->ret_size);
+        } else {
+            sent = amrt__remote_async_begin(c->rcall, atomic_load_explicit(&c->seq, memory_order_relaxed), glue,
+                                            method, f->args, amrt__frame_ret(f));
+        }
+        if (FAILED(sent)) {
+            if (fast)
+                remote_done(c);
+            else
+                complete_counted(c, f);
+        }
         return S_OK;
     }
     hr = amrt__pool_submit_job(&f->job);
@@ -656,8 +687,8 @@ HRESULT amrt__call_create(const AmrtInterface *glue, IUnknown *server, ICallFact
     if (!own) {
         IUnknown *o = amrt__proxy_object(server);
         c->remote = amrt__is_remote(o);
-        if (c->remote && c->fast)
-            c->rcall = amrt__remote_async_new(o, remote_done, c);  /* NULL: its calls go through workers */
+        if (c->remote)      /* NULL: its calls go through workers */
+            c->rcall = amrt__remote_async_new(o, c->fast ? remote_done : remote_done_counted, c);
     }
     c->own.call = c;
     c->own.job.fn = own ? run_server_begin : run_frame;

@@ -169,9 +169,19 @@ static void send_release(AmrtConn *c, uint64_t oid)
     amrt__conn_send_small(c, &h, &one, sizeof one);
 }
 
+/* The thread completes a call object's call (async_complete, on the I/O
+ * thread): an aggregated call object's outer runs there (its Signal, its
+ * last Release, B14). A synchronous call to another process from there
+ * would wait for a reply that only this thread reads: it fails at once,
+ * as Windows fails an outgoing call during an input-synchronous one. */
+static _Thread_local bool completing;
+#define CANTCALLOUT ((HRESULT)0x8001010D)      /* RPC_E_CANTCALLOUT_ININPUTSYNCCALL */
+
 /* a request of the connection layer: header h, body; the reply's status */
 static HRESULT small_call(AmrtConn *c, amrt__wire_header *h, const void *body, size_t len, AmrtMsg *reply)
 {
+    if (completing)
+        return CANTCALLOUT;
     amrt__wire_buf b;
     amrt__wire_buf_init(&b);
     void *p = NULL;
@@ -413,6 +423,10 @@ HRESULT amrt__remote_invoke(IUnknown *obj, const AmrtInterface *glue, int method
         hr = E_NOTIMPL;                 /* a method without glue (an interface without async_uuid) */
         goto out;
     }
+    if (completing) {
+        hr = CANTCALLOUT;               /* it would wait for itself */
+        goto out;
+    }
     amrt__wire_buf b;
     amrt__wire_frame f;
     amrt__wire_buf_init(&b);
@@ -504,7 +518,10 @@ static void async_complete(AmrtPending *p, AmrtMsg *reply, HRESULT fail)
     amrt__active_end(c);
     if (FAILED(hr) && a->m->ret_hresult && a->ret)
         *(HRESULT *)a->ret = hr;
+    bool was = completing;
+    completing = true;
     a->done(a->arg);                    /* last: it may free a */
+    completing = was;
 }
 
 /* tests: AMIDL_TEST_BEGIN_DELAY_MS holds a call object's request between

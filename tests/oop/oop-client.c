@@ -8,6 +8,7 @@
 #define COBJMACROS
 #include "amidlrt.h"
 #include "oop.h"
+#include "oop_serve.h"
 #include "wire.h"               /* the hostile cases build raw messages (J13, J15) */
 
 extern const AmrtInterface IOopTest_amrt_glue;
@@ -458,6 +459,227 @@ static void case_J8(void)
     EXPECT(wait_stats(p, live_back, &before, &now));
     if (now.live != before.live)
         fprintf(stderr, "server objects: %ld before, %ld after\n", (long)before.live, (long)now.live);
+    IOopTest_Release(p);
+}
+
+/* ---- aggregated call objects (RULES.md B4, B14, J5): an outer object
+ * whose ISynchronize (its own, counting, over a ManualResetEvent) the
+ * runtime must use, and which the call object's interfaces delegate to ---- */
+
+typedef struct Agg {
+    IUnknown unk;                       /* the controlling unknown */
+    ISynchronize sync;                  /* the outer's own (B14): counts, then delegates */
+    atomic_long refs;
+    IUnknown *inner;                    /* the call object's non-delegating unknown */
+    ISynchronize *ev;                   /* a ManualResetEvent of its own */
+    atomic_long resets, signals, waits;
+    atomic_int *freed;                  /* incremented when the outer goes */
+    IOopTest *callout;                  /* set: Signal makes a synchronous call on it, its result in callout_hr */
+    atomic_long callout_hr;
+} Agg;
+
+#define AGG_SYNC(p) ((Agg *)((char *)(p) - offsetof(Agg, sync)))
+
+static HRESULT STDMETHODCALLTYPE agg_qi(IUnknown *This, REFIID riid, void **ppv)
+{
+    Agg *a = (Agg *)This;
+    *ppv = NULL;
+    if (IsEqualIID(riid, &IID_IUnknown))
+        *ppv = &a->unk;
+    else if (IsEqualIID(riid, &IID_ISynchronize))
+        *ppv = &a->sync;
+    else
+        return a->inner ? IUnknown_QueryInterface(a->inner, riid, ppv) : E_NOINTERFACE;
+    IUnknown_AddRef((IUnknown *)*ppv);
+    return S_OK;
+}
+static ULONG STDMETHODCALLTYPE agg_addref(IUnknown *This) { return (ULONG)atomic_fetch_add(&((Agg *)This)->refs, 1) + 1; }
+static ULONG STDMETHODCALLTYPE agg_release(IUnknown *This)
+{
+    Agg *a = (Agg *)This;
+    long r = atomic_fetch_sub(&a->refs, 1) - 1;
+    if (r == 0) {
+        atomic_store(&a->refs, 1);      /* the inner may AddRef and Release us while it goes */
+        if (a->inner)
+            IUnknown_Release(a->inner);
+        if (a->ev)
+            ISynchronize_Release(a->ev);
+        atomic_int *freed = a->freed;
+        free(a);
+        atomic_fetch_add(freed, 1);
+    }
+    return (ULONG)r;
+}
+static IUnknownVtbl agg_vtbl = { agg_qi, agg_addref, agg_release };
+
+static HRESULT STDMETHODCALLTYPE aggs_qi(ISynchronize *This, REFIID riid, void **ppv) { return agg_qi(&AGG_SYNC(This)->unk, riid, ppv); }
+static ULONG STDMETHODCALLTYPE aggs_addref(ISynchronize *This) { return agg_addref(&AGG_SYNC(This)->unk); }
+static ULONG STDMETHODCALLTYPE aggs_release(ISynchronize *This) { return agg_release(&AGG_SYNC(This)->unk); }
+static HRESULT STDMETHODCALLTYPE aggs_wait(ISynchronize *This, DWORD flags, DWORD ms)
+{
+    atomic_fetch_add(&AGG_SYNC(This)->waits, 1);
+    return ISynchronize_Wait(AGG_SYNC(This)->ev, flags, ms);
+}
+static HRESULT STDMETHODCALLTYPE aggs_signal(ISynchronize *This)
+{
+    Agg *a = AGG_SYNC(This);
+    atomic_fetch_add(&a->signals, 1);
+    if (a->callout) {
+        LONG sum = 0;
+        atomic_store(&a->callout_hr, (long)IOopTest_Add(a->callout, 1, 2, &sum));
+    }
+    return ISynchronize_Signal(a->ev);
+}
+static HRESULT STDMETHODCALLTYPE aggs_reset(ISynchronize *This)
+{
+    atomic_fetch_add(&AGG_SYNC(This)->resets, 1);
+    return ISynchronize_Reset(AGG_SYNC(This)->ev);
+}
+static ISynchronizeVtbl aggs_vtbl = { aggs_qi, aggs_addref, aggs_release, aggs_wait, aggs_signal, aggs_reset };
+
+/* an outer with a call object of p's aggregated in it; *call: its
+ * AsyncIOopTest (a reference on the outer) */
+static Agg *agg_new(IOopTest *p, atomic_int *freed, AsyncIOopTest **call)
+{
+    *call = NULL;
+    Agg *a = calloc(1, sizeof *a);
+    if (!a) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+    }
+    a->unk.lpVtbl = &agg_vtbl;
+    a->sync.lpVtbl = &aggs_vtbl;
+    atomic_init(&a->refs, 1);
+    a->freed = freed;
+    REQUIRE_HR(S_OK, CoCreateInstance(&CLSID_ManualResetEvent, NULL, CLSCTX_INPROC_SERVER, &IID_ISynchronize,
+                                      (void **)&a->ev));
+    ICallFactory *cf = NULL;
+    REQUIRE_HR(S_OK, IOopTest_QueryInterface(p, &IID_ICallFactory, (void **)&cf));
+    REQUIRE_HR(S_OK, ICallFactory_CreateCall(cf, &IID_AsyncIOopTest, &a->unk, &IID_IUnknown, &a->inner));
+    ICallFactory_Release(cf);
+    REQUIRE_HR(S_OK, agg_qi(&a->unk, &IID_AsyncIOopTest, (void **)call));
+    agg_release(&a->unk);               /* *call holds the outer now */
+    return a;
+}
+
+static bool freed_is(atomic_int *freed, int want)
+{
+    for (DWORD t = 0; t < hang_ms() && atomic_load(freed) != want; t += 2)
+        sleep_ms(2);
+    return atomic_load(freed) == want;
+}
+
+/* J5 with aggregated call objects: Begin_ sends, the reply completes the
+ * call through the outer's ISynchronize (B14), no pool worker runs; the
+ * results, J6's order (a slow call delays no other), cancel (J7) and
+ * release without Finish_ (J8, B9) as for the others */
+static void case_agg(void)
+{
+    IOopTest *p = create();
+    Stats before = stats(p), now;
+    atomic_int freed = 0;
+    /* B4: aggregation wants IID_IUnknown */
+    ICallFactory *cf = NULL;
+    IUnknown *bad = (IUnknown *)&cf;
+    REQUIRE_HR(S_OK, IOopTest_QueryInterface(p, &IID_ICallFactory, (void **)&cf));
+    Agg *probe = calloc(1, sizeof *probe);
+    probe->unk.lpVtbl = &agg_vtbl;
+    EXPECT_HR(CLASS_E_NOAGGREGATION, ICallFactory_CreateCall(cf, &IID_AsyncIOopTest, &probe->unk, &IID_AsyncIOopTest, &bad));
+    EXPECT(bad == NULL);
+    free(probe);
+    ICallFactory_Release(cf);
+
+    AsyncIOopTest *call = NULL, *slow = NULL;
+    Agg *a = agg_new(p, &freed, &call);
+    /* the call object's interfaces are the outer's */
+    IUnknown *u = NULL;
+    EXPECT_HR(S_OK, AsyncIOopTest_QueryInterface(call, &IID_IUnknown, (void **)&u));
+    EXPECT(u == &a->unk);
+    if (u)
+        IUnknown_Release(u);
+    EXPECT(atomic_load(&a->refs) == 1);
+    for (int i = 0; i < 3; i++) {
+        long resets = atomic_load(&a->resets), signals = atomic_load(&a->signals);
+        LONG sum = 0;
+        EXPECT_HR(S_OK, AsyncIOopTest_Begin_Add(call, i, 100));
+        EXPECT(atomic_load(&a->resets) == resets + 1);         /* B13 through the outer (B14) */
+        EXPECT_HR(S_OK, call_wait(call, hang_ms()));
+        EXPECT(atomic_load(&a->signals) == signals + 1);
+        EXPECT_HR(S_OK, AsyncIOopTest_Finish_Add(call, &sum));
+        EXPECT(sum == 100 + i);
+    }
+    /* not flat: strings both ways, a conformant array, a BSTR */
+    static const WCHAR ab[] = { 'a', 'b', 0 };
+    LPWSTR w = NULL;
+    LPSTR n = NULL;
+    EXPECT_HR(S_OK, AsyncIOopTest_Begin_Concat(call, ab, "cd"));
+    EXPECT_HR(S_OK, AsyncIOopTest_Finish_Concat(call, &w, &n));
+    EXPECT(n && strcmp(n, "abcd") == 0 && w && w[0] == 'a' && w[3] == 'd' && w[4] == 0);
+    CoTaskMemFree(w);
+    CoTaskMemFree(n);
+    LONG data[300], sum = 0;
+    for (int i = 0; i < 300; i++)
+        data[i] = i;
+    EXPECT_HR(S_OK, AsyncIOopTest_Begin_Sum(call, 300, data));
+    memset(data, 0, sizeof data);       /* Begin_ copied them (B18) */
+    EXPECT_HR(S_OK, AsyncIOopTest_Finish_Sum(call, &sum));
+    EXPECT(sum == 299 * 300 / 2);
+    LONG v = 21;
+    EXPECT_HR(S_OK, AsyncIOopTest_Begin_Twice(call, &v));
+    EXPECT_HR(S_OK, AsyncIOopTest_Finish_Twice(call, &v));
+    EXPECT(v == 42);
+    EXPECT_HR(S_OK, AsyncIOopTest_Begin_Fail(call, E_ACCESSDENIED));
+    EXPECT_HR(E_ACCESSDENIED, AsyncIOopTest_Finish_Fail(call));
+    /* the reply's thread signals the outer: a synchronous call to another
+     * process from there fails at once instead of waiting for itself */
+    a->callout = p;
+    atomic_store(&a->callout_hr, 1);
+    EXPECT_HR(S_OK, AsyncIOopTest_Begin_Add(call, 1, 1));
+    EXPECT_HR(S_OK, AsyncIOopTest_Finish_Add(call, &sum));
+    EXPECT(sum == 2);
+    EXPECT_HR(0x8001010D, (HRESULT)atomic_load(&a->callout_hr));  /* RPC_E_CANTCALLOUT_ININPUTSYNCCALL */
+    a->callout = NULL;
+
+    /* J6: a slow call in flight on a second aggregated call object delays
+     * no other; then J7: its cancel reaches the server */
+    Agg *b = agg_new(p, &freed, &slow);
+    EXPECT_HR(S_OK, AsyncIOopTest_Begin_Slow(slow, hang_ms()));
+    EXPECT(wait_stats(p, running_one, &before, &now));
+    for (int i = 0; i < 3; i++) {
+        EXPECT_HR(S_OK, AsyncIOopTest_Begin_Add(call, i, 7));
+        EXPECT_HR(S_OK, AsyncIOopTest_Finish_Add(call, &sum));
+        EXPECT(sum == 7 + i);
+    }
+    EXPECT_HR(AMRT_WAIT_TIMEOUT, call_wait(slow, 0));
+    long signals = atomic_load(&b->signals);
+    EXPECT_HR(S_OK, call_cancel(slow));
+    EXPECT(atomic_load(&b->signals) == signals + 1);      /* cancellation counts as completion, the outer's Signal */
+    EXPECT_HR(S_OK, call_wait(slow, hang_ms()));
+    LONG c = -1;
+    EXPECT_HR(RPC_E_CALL_CANCELED, AsyncIOopTest_Finish_Slow(slow, &c));
+    EXPECT(wait_stats(p, more_canceled, &before, &now));
+    /* the late reply is discarded (J7); the outer goes once it came */
+    AsyncIOopTest_Release(slow);
+    EXPECT(freed_is(&freed, 1));
+
+    /* B9, J8: released without Finish_: the replies, an object reference
+     * among them, are freed; the outers go when their calls end */
+    for (int i = 0; i < 5; i++) {
+        AsyncIOopTest *gone = NULL;
+        agg_new(p, &freed, &gone);
+        EXPECT_HR(S_OK, AsyncIOopTest_Begin_Create(gone));
+        AsyncIOopTest_Release(gone);
+        agg_new(p, &freed, &gone);
+        EXPECT_HR(S_OK, AsyncIOopTest_Begin_Slow(gone, 20));
+        AsyncIOopTest_Release(gone);
+    }
+    EXPECT(freed_is(&freed, 11));
+    EXPECT(wait_stats(p, live_back, &before, &now));
+    /* no call above needed a worker: Begin_ sent each request, the I/O
+     * thread's reply completed it (J5) */
+    EXPECT(oop_pool_workers() == 0);
+    AsyncIOopTest_Release(call);
+    EXPECT(freed_is(&freed, 12));
     IOopTest_Release(p);
 }
 
@@ -1177,6 +1399,7 @@ int main(int argc, char **argv)
     else if (strcmp(c, "J7") == 0) case_J7();
     else if (strcmp(c, "J7-early") == 0) case_J7_early();
     else if (strcmp(c, "J8") == 0) case_J8();
+    else if (strcmp(c, "agg") == 0) case_agg();
     else if (strcmp(c, "J9") == 0) case_J9();
     else if (strcmp(c, "J10-kill") == 0) case_J10("kill");
     else if (strcmp(c, "J10-close") == 0) case_J10("close");

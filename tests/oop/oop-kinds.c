@@ -14,7 +14,6 @@
 #include "deep_server.h"
 #include "oop_serve.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
@@ -599,28 +598,6 @@ static void deep_async(IDeep *d)
     EXPECT(refs_settle(&owner.refs, 1));
 }
 
-/* the threads of this process named amrt-worker: the pool's (bounded: 4096 entries) */
-static int pool_workers(void)
-{
-    DIR *d = opendir("/proc/self/task");
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    for (int i = 0; i < 4096 && (e = readdir(d)); i++) {
-        char path[64], comm[32] = "";
-        snprintf(path, sizeof path, "/proc/self/task/%.20s/comm", e->d_name);
-        FILE *f = e->d_name[0] != '.' ? fopen(path, "r") : NULL;
-        if (!f)
-            continue;
-        if (fgets(comm, sizeof comm, f) && strncmp(comm, "amrt-worker", 11) == 0)
-            n++;
-        fclose(f);
-    }
-    closedir(d);
-    return n;
-}
-
 static int client(void)
 {
     if (FAILED(CoInitializeEx(NULL, COINIT_MULTITHREADED)))
@@ -643,7 +620,7 @@ static int client(void)
     }
     /* every call object's call went without a worker, the reply completing
      * it on the I/O thread (J5): flat or not, no pool thread was started */
-    EXPECT(pool_workers() == 0);
+    EXPECT(oop_pool_workers() == 0);
     IKinds_Release(k);
     CoUninitialize();
     return failures ? 1 : 0;

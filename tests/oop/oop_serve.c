@@ -1,11 +1,13 @@
-/* oop_serve.c - the two-process tests' class factory and serving loop
- * (oop_serve.h). */
+/* oop_serve.c - the two-process tests' class factory and serving loop,
+ * and the count of the pool's threads (oop_serve.h). */
 #define COBJMACROS
 #include "oop_serve.h"
 
+#include <dirent.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 static HRESULT STDMETHODCALLTYPE f_qi(IClassFactory *This, REFIID riid, void **ppv)
@@ -54,4 +56,26 @@ int oop_serve(const CLSID *clsid, OopFactory *factory, atomic_long *live, const 
         return 3;
     }
     return 0;
+}
+
+/* the threads of this process named amrt-worker: the pool's (bounded: 4096 entries) */
+int oop_pool_workers(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    for (int i = 0; i < 4096 && (e = readdir(d)); i++) {
+        char path[64], comm[32] = "";
+        snprintf(path, sizeof path, "/proc/self/task/%.20s/comm", e->d_name);
+        FILE *f = e->d_name[0] != '.' ? fopen(path, "r") : NULL;
+        if (!f)
+            continue;
+        if (fgets(comm, sizeof comm, f) && strncmp(comm, "amrt-worker", 11) == 0)
+            n++;
+        fclose(f);
+    }
+    closedir(d);
+    return n;
 }

@@ -1,6 +1,7 @@
-/* oop_serve.h - what the two-process tests' servers share (oop_serve.c):
- * a class factory over a create function, and the serving loop of a test
- * server (register, say "ready PID", serve until SIGTERM, revoke). */
+/* oop_serve.h - what the two-process tests share (oop_serve.c): a class
+ * factory over a create function, the serving loop of a test server
+ * (register, say "ready PID", serve until SIGTERM, revoke), and the count
+ * of the pool's threads. */
 #ifndef OOP_SERVE_H
 #define OOP_SERVE_H
 
@@ -23,5 +24,9 @@ extern IClassFactoryVtbl oop_factory_vtbl;
  * uninitialize. 0; 1 when it could not register; 3 when objects are still
  * alive (*live, counted by the objects), named after who. */
 int oop_serve(const CLSID *clsid, OopFactory *factory, atomic_long *live, const char *who);
+
+/* The threads of this process named amrt-worker (the pool's); -1 when
+ * /proc/self/task cannot be read. */
+int oop_pool_workers(void);
 
 #endif

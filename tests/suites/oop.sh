@@ -116,6 +116,7 @@ export AMIDL_TEST_BEGIN_DELAY_MS=300
 case_simple J7-early "J7 a cancel between Begin_ and the request's registration still reaches the server's CoTestCancel"
 unset AMIDL_TEST_BEGIN_DELAY_MS
 case_simple J8 "J8 call objects released without Finish_ leak nothing in the server"
+case_simple agg "J5 B14 aggregated call objects: Begin_ sends, the reply completes the call through the outer's ISynchronize, no pool worker; results, a slow call delays no other (J6), cancel (J7), released without Finish_ (J8), the outers go; a synchronous call from the outer's Signal fails at once"
 case_simple J9 "J9 interface pointers both ways, callbacks, the original pointer back home"
 case_simple J16 "J16 a HANDLE crosses as a duplicate descriptor (SCM_RIGHTS), [in] and [out], sync and async"
 case_simple uninit "J10 CoUninitialize in a client with calls in flight: RPC_E_SERVER_DIED, nothing hangs; the server releases its objects"
