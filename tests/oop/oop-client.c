@@ -662,6 +662,30 @@ static void case_agg(void)
     AsyncIOopTest_Release(slow);
     EXPECT(freed_is(&freed, 1));
 
+    /* E8: IAsyncManager::CompleteCall ends it at once, the server is told */
+    b = agg_new(p, &freed, &slow);
+    before = stats(p);
+    EXPECT_HR(S_OK, AsyncIOopTest_Begin_Slow(slow, hang_ms()));
+    EXPECT(wait_stats(p, running_one, &before, &now));
+    IAsyncManager *m = NULL;
+    EXPECT_HR(S_OK, AsyncIOopTest_QueryInterface(slow, &IID_IAsyncManager, (void **)&m));
+    if (m) {
+        signals = atomic_load(&b->signals);
+        EXPECT_HR(S_OK, IAsyncManager_CompleteCall(m, E_ABORT));
+        EXPECT(atomic_load(&b->signals) == signals + 1);
+        ULONG st = 99;
+        EXPECT_HR(S_OK, IAsyncManager_GetState(m, &st));
+        EXPECT(st == DCOM_CALL_COMPLETE);
+        IAsyncManager_Release(m);
+    }
+    c = -1;
+    EXPECT_HR(E_ABORT, AsyncIOopTest_Finish_Slow(slow, &c));
+    EXPECT(c == -1);                    /* outputs untouched */
+    EXPECT(wait_stats(p, more_canceled, &before, &now));
+    AsyncIOopTest_Release(slow);
+    EXPECT(freed_is(&freed, 2));
+    before = stats(p);
+
     /* B9, J8: released without Finish_: the replies, an object reference
      * among them, are freed; the outers go when their calls end */
     for (int i = 0; i < 5; i++) {
@@ -673,13 +697,13 @@ static void case_agg(void)
         EXPECT_HR(S_OK, AsyncIOopTest_Begin_Slow(gone, 20));
         AsyncIOopTest_Release(gone);
     }
-    EXPECT(freed_is(&freed, 11));
+    EXPECT(freed_is(&freed, 12));
     EXPECT(wait_stats(p, live_back, &before, &now));
     /* no call above needed a worker: Begin_ sent each request, the I/O
      * thread's reply completed it (J5) */
     EXPECT(oop_pool_workers() == 0);
     AsyncIOopTest_Release(call);
-    EXPECT(freed_is(&freed, 12));
+    EXPECT(freed_is(&freed, 13));
     IOopTest_Release(p);
 }
 
@@ -739,13 +763,16 @@ static void case_J10(const char *how)
     Stats before = stats(p), now;
     DWORD pid = 0;
     EXPECT_HR(S_OK, IOopTest_Pid(p, &pid));
-    AsyncIOopTest *call = new_call(p);
+    AsyncIOopTest *call = new_call(p), *agg = NULL;
+    atomic_int freed = 0;
+    Agg *a = agg_new(p, &freed, &agg);      /* an aggregated call object's call too */
     EXPECT_HR(S_OK, AsyncIOopTest_Begin_Slow(call, 60000));
+    EXPECT_HR(S_OK, AsyncIOopTest_Begin_Slow(agg, 60000));
     SyncSlow ss = { p, S_OK, 0 };
     pthread_t t;
     pthread_create(&t, NULL, sync_slow, &ss);
     EXPECT(wait_stats(p, running_one, &before, &now));
-    while (stats(p).running < 2)
+    while (stats(p).running < 3)
         sleep_ms(2);            /* bounded by the suite's limit */
     if (strcmp(how, "kill") == 0) {
         EXPECT(kill((pid_t)pid, SIGKILL) == 0);
@@ -759,6 +786,10 @@ static void case_J10(const char *how)
     LONG c = 77;
     EXPECT_HR(RPC_E_SERVER_DIED, AsyncIOopTest_Finish_Slow(call, &c));
     EXPECT(c == 77);            /* outputs untouched (J10) */
+    EXPECT_HR(S_OK, call_wait(agg, hang_ms()));
+    EXPECT(atomic_load(&a->signals) == 1);      /* through the outer (B14) */
+    EXPECT_HR(RPC_E_SERVER_DIED, AsyncIOopTest_Finish_Slow(agg, &c));
+    EXPECT(c == 77);
     pthread_join(t, NULL);
     EXPECT_HR(RPC_E_SERVER_DIED, ss.hr);
     EXPECT(ss.out == 77);       /* the synchronous call's outputs untouched (J10) */
@@ -768,6 +799,11 @@ static void case_J10(const char *how)
     EXPECT_HR(S_OK, AsyncIOopTest_Begin_Add(call, 1, 1));
     EXPECT_HR(S_OK, call_wait(call, hang_ms()));
     EXPECT_HR(RPC_E_DISCONNECTED, AsyncIOopTest_Finish_Add(call, &s));
+    EXPECT_HR(S_OK, AsyncIOopTest_Begin_Add(agg, 1, 1));
+    EXPECT_HR(S_OK, call_wait(agg, hang_ms()));
+    EXPECT_HR(RPC_E_DISCONNECTED, AsyncIOopTest_Finish_Add(agg, &s));
+    AsyncIOopTest_Release(agg);
+    EXPECT(freed_is(&freed, 1));
     AsyncIOopTest_Release(call);
     IOopTest_Release(p);
 }
@@ -1286,13 +1322,16 @@ static void case_uninit(void)
 {
     IOopTest *p = create();
     Stats before = stats(p), now;
-    AsyncIOopTest *call = new_call(p);
+    AsyncIOopTest *call = new_call(p), *agg = NULL;
+    atomic_int freed = 0;
+    agg_new(p, &freed, &agg);           /* an aggregated call object's call too */
     EXPECT_HR(S_OK, AsyncIOopTest_Begin_Slow(call, 600000));
+    EXPECT_HR(S_OK, AsyncIOopTest_Begin_Slow(agg, 600000));
     SyncSlow ss = { p, S_OK, 0 };
     pthread_t t;
     pthread_create(&t, NULL, sync_slow, &ss);
     EXPECT(wait_stats(p, running_one, &before, &now));
-    while (stats(p).running < 2)
+    while (stats(p).running < 3)
         sleep_ms(2);            /* bounded by the suite's limit */
     CoUninitialize();
     pthread_join(t, NULL);
@@ -1300,6 +1339,10 @@ static void case_uninit(void)
     LONG c = 77;
     EXPECT_HR(RPC_E_SERVER_DIED, AsyncIOopTest_Finish_Slow(call, &c));
     EXPECT(c == 77);
+    EXPECT_HR(RPC_E_SERVER_DIED, AsyncIOopTest_Finish_Slow(agg, &c));
+    EXPECT(c == 77);
+    AsyncIOopTest_Release(agg);
+    EXPECT(freed_is(&freed, 1));
     AsyncIOopTest_Release(call);     /* still valid for Release (I6) */
     IOopTest_Release(p);
     exit(failures ? 1 : 0);

@@ -116,10 +116,10 @@ export AMIDL_TEST_BEGIN_DELAY_MS=300
 case_simple J7-early "J7 a cancel between Begin_ and the request's registration still reaches the server's CoTestCancel"
 unset AMIDL_TEST_BEGIN_DELAY_MS
 case_simple J8 "J8 call objects released without Finish_ leak nothing in the server"
-case_simple agg "J5 B14 aggregated call objects: Begin_ sends, the reply completes the call through the outer's ISynchronize, no pool worker; results, a slow call delays no other (J6), cancel (J7), released without Finish_ (J8), the outers go; a synchronous call from the outer's Signal fails at once"
+case_simple agg "J5 B14 aggregated call objects: Begin_ sends, the reply completes the call through the outer's ISynchronize, no pool worker; results, a slow call delays no other (J6), cancel (J7), E8 CompleteCall, released without Finish_ (J8), the outers go; a synchronous call from the outer's Signal fails at once"
 case_simple J9 "J9 interface pointers both ways, callbacks, the original pointer back home"
 case_simple J16 "J16 a HANDLE crosses as a duplicate descriptor (SCM_RIGHTS), [in] and [out], sync and async"
-case_simple uninit "J10 CoUninitialize in a client with calls in flight: RPC_E_SERVER_DIED, nothing hangs; the server releases its objects"
+case_simple uninit "J10 CoUninitialize in a client with calls in flight (an aggregated call object's too): RPC_E_SERVER_DIED, nothing hangs; the server releases its objects"
 case_simple J14 "J14 NULL [ref] fails with RPC_X_NULL_REF_POINTER, nothing sent"
 case_simple J13 "J13 hostile bytes: garbage, oversized, unknown object/method, truncated, 300 corruptions"
 case_simple J15 "J15 a HELLO or header of another version is refused"
@@ -200,7 +200,7 @@ fi
 # J10: the server killed with calls in flight; the server ending with clients connected
 setup J10-kill
 rc=0
-if start_server; then client J10-kill || rc=$?; stop_server none; report "J10 server SIGKILLed mid-call: RPC_E_SERVER_DIED, then RPC_E_DISCONNECTED" "$rc" 137
+if start_server; then client J10-kill || rc=$?; stop_server none; report "J10 server SIGKILLed mid-call (an aggregated call object's too): RPC_E_SERVER_DIED, then RPC_E_DISCONNECTED" "$rc" 137
 else stop_server term; fail "J10 SIGKILL" "the server did not register" "$DIR/server.err"; fi
 setup J10-close
 rc=0
