@@ -27,8 +27,8 @@ static HRESULT STDMETHODCALLTYPE manager_complete(IAsyncManager *This, HRESULT r
         if (hr == S_OK) {
             f->forced = result;         /* Finish_ reads both under the lock */
             atomic_fetch_or(&f->fl, (unsigned)F_FORCED);
-            if (c->rcall && f == &c->own)
-                amrt__remote_async_cancel(c->rcall, seq);
+            if (amrt__frame_rcall(c, f))
+                amrt__remote_async_cancel(amrt__frame_rcall(c, f), seq);
         } else if (hr == RPC_E_CALL_CANCELED && (amrt__call_flags(c, f) & F_FORCED))
             hr = RPC_E_CALL_COMPLETE;   /* completed by an earlier CompleteCall */
     }

@@ -66,6 +66,8 @@ typedef struct Frame {
     } flat[8];
     unsigned char *block;       /* an allocated block for args and vals, or NULL */
     size_t cap;                 /* its size */
+    AmrtAsyncCall *rcall;       /* a heap frame's request and reply, on an object in another process
+                                 * (made at its first call there; the own frame's is Call.rcall) */
 } Frame;
 
 typedef struct Call {
@@ -87,8 +89,8 @@ typedef struct Call {
     void *server_async;                 /* ... its AsyncIFoo (not counted: a cached inner pointer) */
     bool fast;                          /* not aggregated, client-side async: the fast protocol */
     bool remote;                        /* the object is in another process ('server': a proxy) */
-    AmrtAsyncCall *rcall;               /* on an object in another process: the calls on the own frame
-                                         * go without a worker (the I/O thread completes them) */
+    AmrtAsyncCall *rcall;               /* on an object in another process: the calls go without a
+                                         * worker (the I/O thread completes them); the own frame's */
     EventSlow evslow;
     /* the client side's */
     alignas(64) atomic_int lock;        /* call_lock: held for a few instructions, never over user code */
@@ -102,6 +104,13 @@ typedef struct Call {
 } Call;
 
 #define CALL_FROM(p, field) ((Call *)((char *)(p) - offsetof(Call, field)))
+
+/* The request of the call on frame f, when it went to another process
+ * without a worker (NULL: a worker runs it, or it is in-process). */
+static inline AmrtAsyncCall *amrt__frame_rcall(const Call *c, const Frame *f)
+{
+    return f == &c->own ? c->rcall : f->rcall;
+}
 
 _Static_assert(offsetof(Frame, heap) < 64, "what the worker reads of a frame fits in one cache line");
 _Static_assert(offsetof(Call, hot) + HOT_BYTES == 64, "the hot values share the event word's line");

@@ -58,8 +58,8 @@
  * frame, completes the call as a worker would (RULES.md J5): with
  * complete_fast, or, for an aggregated call object, with complete_counted
  * (the outer's Signal, the Release of the references Begin_ took; B14).
- * A call on a frame of its own (the own frame is detached) goes through a
- * worker.
+ * A call on a frame of its own (the own frame is detached) has a request
+ * of its own (Frame.rcall) and is completed with complete_counted.
  *
  * Signal, Wait and Reset go through the ISynchronize of the controlling
  * unknown (B14), so an aggregating outer object can intercept completion.
@@ -286,6 +286,13 @@ static void remote_done_counted(void *arg)
     complete_counted(c, &c->own);
 }
 
+/* ... of a call on a heap frame (the own frame was detached): counted */
+static void remote_done_frame(void *arg)
+{
+    Frame *f = arg;
+    complete_counted(f->call, f);
+}
+
 static void run_frame(Job *job)
 {
     Frame *f = (Frame *)job;
@@ -402,17 +409,25 @@ HRESULT AmrtBegin(void *iface, const AmrtInterface *glue, int method, void **arg
     atomic_store_explicit(&c->state, RUNNING, memory_order_release);
     if (direct)
         return S_OK;
-    if (c->rcall && f == &c->own) {
+    AmrtAsyncCall *r = c->rcall;
+    if (r && f != &c->own) {
+        /* a frame of its own (the own frame is detached: a canceled
+         * call's reply is still due): a request of its own too; none (no
+         * memory): a worker makes the call */
+        if (!f->rcall)
+            f->rcall = amrt__remote_async_new(amrt__proxy_object(c->server), remote_done_frame, f);
+        r = f->rcall;
+    }
+    if (r) {
         /* an object in another process: the request goes now, encoded
          * from the frame's copies, and the reply, decoded into the frame
          * on the I/O thread, completes the call (RULES.md J5); a request
          * that cannot go is the call's result, as a worker's call says.
-         * Both protocols: an aggregated call object's (counted) call is
-         * completed by complete_counted, through the outer's ISynchronize.
-         * A [local] method has nothing to send: it ends here with what its
-         * proxy thunk answers (E_NOTIMPL, or 0). A frame of its own (the
-         * own frame detached, a canceled call's reply still due) goes
-         * through a worker. */
+         * Both protocols: an aggregated call object's call, and any on a
+         * heap frame (counted), is completed by complete_counted, through
+         * the controlling unknown's ISynchronize. A [local] method has
+         * nothing to send: it ends here with what its proxy thunk answers
+         * (E_NOTIMPL, or 0). */
         HRESULT sent = E_NOTIMPL;
         if (f->m->local) {
             if (f->m->ret_hresult)
@@ -420,8 +435,8 @@ HRESULT AmrtBegin(void *iface, const AmrtInterface *glue, int method, void **arg
             else if (f->m->ret_size)
                 memset(amrt__frame_ret(f), 0, f->m->ret_size);
         } else {
-            sent = amrt__remote_async_begin(c->rcall, atomic_load_explicit(&c->seq, memory_order_relaxed), glue,
-                                            method, f->args, amrt__frame_ret(f));
+            sent = amrt__remote_async_begin(r, atomic_load_explicit(&c->seq, memory_order_relaxed), glue, method,
+                                            f->args, amrt__frame_ret(f));
         }
         if (FAILED(sent)) {
             if (fast)

@@ -84,8 +84,9 @@ static HRESULT STDMETHODCALLTYPE cancel_cancel(ICancelMethodCalls *This, ULONG s
     /* no call, or it completed already (D8); already canceled (D5); else
      * the server sees it through CoTestCancel (D11) */
     HRESULT hr = f ? amrt__mark_canceled(c, f) : RPC_E_CALL_COMPLETE;
-    if (hr == S_OK && c->rcall && f == &c->own)
-        amrt__remote_async_cancel(c->rcall, seq);    /* a call without a worker: tell the server now (J7) */
+    AmrtAsyncCall *r = f ? amrt__frame_rcall(c, f) : NULL;
+    if (hr == S_OK && r)
+        amrt__remote_async_cancel(r, seq);          /* a call without a worker: tell the server now (J7) */
     amrt__call_unlock(c);
     if (hr != S_OK)
         return hr;

@@ -108,6 +108,7 @@ void amrt__frame_clear(Frame *f)
 
 void amrt__frame_destroy(Frame *f)
 {
+    amrt__remote_async_free(f->rcall);
     amrt__free(f->block);
     if (f->heap)
         amrt__free(f);

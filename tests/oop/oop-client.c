@@ -657,10 +657,34 @@ static void case_agg(void)
     EXPECT_HR(S_OK, call_wait(slow, hang_ms()));
     LONG c = -1;
     EXPECT_HR(RPC_E_CALL_CANCELED, AsyncIOopTest_Finish_Slow(slow, &c));
+    /* used again at once, its late reply (discarded, J7) still due: twice,
+     * canceled again in between */
+    for (int i = 0; i < 2; i++) {
+        EXPECT_HR(S_OK, AsyncIOopTest_Begin_Add(slow, i, 5));
+        EXPECT_HR(S_OK, AsyncIOopTest_Finish_Add(slow, &sum));
+        EXPECT(sum == 5 + i);
+        if (i == 0) {
+            EXPECT_HR(S_OK, AsyncIOopTest_Begin_Slow(slow, hang_ms()));
+            EXPECT_HR(S_OK, call_cancel(slow));
+            EXPECT_HR(RPC_E_CALL_CANCELED, AsyncIOopTest_Finish_Slow(slow, &c));
+        }
+    }
     EXPECT(wait_stats(p, more_canceled, &before, &now));
-    /* the late reply is discarded (J7); the outer goes once it came */
+    /* the outer goes once the late replies came */
     AsyncIOopTest_Release(slow);
     EXPECT(freed_is(&freed, 1));
+    /* the same for a call object that is not aggregated */
+    AsyncIOopTest *plain = new_call(p);
+    before = stats(p);
+    EXPECT_HR(S_OK, AsyncIOopTest_Begin_Slow(plain, hang_ms()));
+    EXPECT(wait_stats(p, running_one, &before, &now));
+    EXPECT_HR(S_OK, call_cancel(plain));
+    EXPECT_HR(RPC_E_CALL_CANCELED, AsyncIOopTest_Finish_Slow(plain, &c));
+    EXPECT_HR(S_OK, AsyncIOopTest_Begin_Add(plain, 2, 5));
+    EXPECT_HR(S_OK, AsyncIOopTest_Finish_Add(plain, &sum));
+    EXPECT(sum == 7);
+    EXPECT(wait_stats(p, more_canceled, &before, &now));
+    AsyncIOopTest_Release(plain);
 
     /* E8: IAsyncManager::CompleteCall ends it at once, the server is told */
     b = agg_new(p, &freed, &slow);
