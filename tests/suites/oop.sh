@@ -486,7 +486,7 @@ rc=0
 if roles_start "${OOP_BUILD:-$BUILD}/tests/oop-callas" callas-srvasync srvasync; then
     limit 120 "${OOP_BUILD:-$BUILD}/tests/oop-callas" client srvasync >> "$DIR/client.out" 2>&1 || rc=$?
     stop_server term
-    report "A10 E [call_as] twins at a server object with its own ICallFactory: AsyncIFoo_Begin_M_Stub/AsyncIFoo_Finish_M_Stub (counted) reach its call objects, sync and call-object clients, through a derived interface; a canceled call reaches the server's call object (TestCancel, its own Cancel), Finish_ RPC_E_CALL_CANCELED, nothing leaks" "$rc"
+    report "A10 E [call_as] twins at a server object with its own ICallFactory: AsyncIFoo_Begin_M_Stub/AsyncIFoo_Finish_M_Stub (counted) reach its call objects, sync and call-object clients, through a derived interface; a canceled call reaches the server's call object (TestCancel, its own Cancel), Finish_ RPC_E_CALL_CANCELED; released without Finish_; nothing leaks" "$rc"
 else
     stop_server term; fail "A10 E [call_as] srvasync" "the server did not register" "$DIR/server.err"
 fi
