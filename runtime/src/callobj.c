@@ -33,8 +33,9 @@
  * and the releasing thread frees it. Every other call (an
  * aggregated call object, whose outer may intercept Signal (B14);
  * server-side async; a call made while the own frame is detached, below)
- * keeps its progress in the frame's flags (F_*), and the worker holds
- * counted references on the controlling unknown and on the inner one.
+ * keeps its progress in the frame's flags (F_*), and the worker (or, for
+ * an object in another process, the request in flight) holds counted
+ * references on the controlling unknown and on the inner one.
  *
  * Detached frames. When Finish_ returns before the worker (a canceled
  * call), the frame is left to the worker, which frees what it holds; the
