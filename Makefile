@@ -82,7 +82,7 @@ RT_GEN     := $(BUILD)/runtime/include
 RT_HEADERS := $(RT_IDL:%=$(RT_GEN)/%.h)
 RT_IIDS    := $(RT_GEN)/unknwn_i.c $(RT_GEN)/objidlbase_i.c $(RT_GEN)/objidl_i.c $(RT_GEN)/oleidl_i.c $(RT_GEN)/oaidl_i.c \
               $(RT_GEN)/servprov_i.c $(RT_GEN)/ocidl_i.c $(RT_GEN)/propidl_i.c
-RT_SRCS    := runtime/src/alloc.c runtime/src/core.c runtime/src/sync.c runtime/src/pool.c runtime/src/callobj.c runtime/src/frame.c runtime/src/cancel.c runtime/src/asyncmgr.c runtime/src/interp.c runtime/src/proxy.c runtime/src/hresult.c runtime/src/wire.c
+RT_SRCS    := runtime/src/alloc.c runtime/src/core.c runtime/src/sync.c runtime/src/pool.c runtime/src/callobj.c runtime/src/frame.c runtime/src/cancel.c runtime/src/asyncmgr.c runtime/src/interp.c runtime/src/proxy.c runtime/src/hresult.c runtime/src/wire.c runtime/src/oleaut.c
 # remoting: processes talk through UNIX sockets (docs/remoting.md)
 RT_SRCS    += runtime/src/transport_unix.c runtime/src/conn.c runtime/src/remote.c runtime/src/activate.c
 # server-side asynchronous processing of calls from other processes (RULES.md E, J5)
@@ -102,7 +102,7 @@ $(RT_GEN)/%.h $(RT_GEN)/%_i.c: runtime/idl/%.idl bin/amidl
 	@mkdir -p $(RT_GEN)
 	bin/amidl -w --no-glue -I runtime/idl --outdir $(RT_GEN) $<
 
-$(BUILD)/runtime/src/%.o: runtime/src/%.c $(wildcard runtime/src/*.h) runtime/include/amidlrt.h runtime/include/amidlrt_glue.h runtime/include/amidl_types.h $(RT_HEADERS)
+$(BUILD)/runtime/src/%.o: runtime/src/%.c $(wildcard runtime/src/*.h) runtime/include/amidlrt.h runtime/include/amidlrt_glue.h runtime/include/oleauto.h runtime/include/amidl_types.h $(RT_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(RT_CFLAGS) -fvisibility=hidden -DAMIDLRT_BUILD -c -o $@ $<
 

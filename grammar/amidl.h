@@ -576,7 +576,7 @@ typedef struct GlueProg { GlueWord *w; int n, cap; } GlueProg;
 
 typedef enum {
     GK_SCALAR = 1, GK_STRUCT, GK_POINTER, GK_STRING, GK_WSTRING, GK_ARRAY, GK_INTERFACE, GK_BSTR,
-    GK_CSTRUCT, GK_UNION, GK_FIXED_ARRAY, GK_CONFSTRUCT, GK_HANDLE,     /* the order of AmrtKind */
+    GK_CSTRUCT, GK_UNION, GK_FIXED_ARRAY, GK_CONFSTRUCT, GK_HANDLE, GK_VARIANT, GK_SAFEARRAY,     /* the order of AmrtKind */
 } GlueKind;
 
 typedef struct GlueType GlueType;

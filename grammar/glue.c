@@ -431,6 +431,65 @@ static bool fd_handle(Type *t)
     return false;
 }
 
+/* Automation's VARIANT (VARIANTARG, struct tagVARIANT), as oaidl.idl
+ * declares it: the runtime passes it by its vt (AMRT_K_VARIANT). */
+static bool variant_type(Type *t)
+{
+    Type *s = strip(t);
+    return alias_named(t, "VARIANT") || (s && s->kind == TY_STRUCT && s->name && !strcmp(s->name, "tagVARIANT"));
+}
+
+/* a SAFEARRAY * (SAFEARRAY(T), LPSAFEARRAY): AMRT_K_SAFEARRAY */
+static bool safearray_type(Type *t)
+{
+    Type *s = strip(t);
+    if (!s || s->kind != TY_POINTER || !s->ref)
+        return false;
+    Type *r = strip(s->ref);
+    return alias_named(s->ref, "SAFEARRAY") || (r && r->kind == TY_STRUCT && r->name && !strcmp(r->name, "tagSAFEARRAY"));
+}
+
+/* The VARTYPE (wtypes.idl's numbers) of the elements of SAFEARRAY(T) as
+ * the runtime checks them (AMRT_K_SAFEARRAY's size): VT_BSTR, VT_VARIANT,
+ * VT_UNKNOWN, VT_DISPATCH, or a scalar of T's size (the runtime takes any
+ * scalar of that size for it); 0 when T says nothing (LPSAFEARRAY) or is
+ * none of these. */
+static int safearray_vt(Type *t)
+{
+    enum { VT_I2 = 2, VT_I4 = 3, VT_R4 = 4, VT_R8 = 5, VT_DISPATCH = 9, VT_UNKNOWN = 13, VT_VARIANT = 12,
+           VT_BSTR = 8, VT_UI1 = 17, VT_I8 = 20 };
+    Type *s = strip(t);
+    Type *e = s && s->kind == TY_POINTER ? s->generic : NULL;
+    if (!e)
+        return 0;
+    if (alias_named(e, "BSTR"))
+        return VT_BSTR;
+    if (variant_type(e))
+        return VT_VARIANT;
+    Type *es = strip(e);
+    if (!es)
+        return 0;
+    if (es->kind == TY_POINTER) {
+        Type *r = strip(es->ref);
+        if (r && (r->kind == TY_INTERFACE || r->kind == TY_DISPINTERFACE))
+            return r->name && !strcmp(r->name, "IDispatch") ? VT_DISPATCH : VT_UNKNOWN;
+        return 0;
+    }
+    if (es->kind == TY_ENUM)
+        return VT_I4;
+    if (es->kind != TY_BASIC)
+        return 0;
+    switch (es->basic) {
+    case B_CHAR: case B_SMALL: case B_BYTE: case B_BOOLEAN: case B_INT8: return VT_UI1;
+    case B_SHORT: case B_INT16: case B_WCHAR: return VT_I2;
+    case B_INT: case B_LONG: case B_INT32: return VT_I4;
+    case B_FLOAT: return VT_R4;
+    case B_HYPER: case B_INT64: return VT_I8;
+    case B_DOUBLE: return VT_R8;
+    default: return 0;
+    }
+}
+
 /* Values that are plain bytes: no pointer (or descriptor) anywhere inside. */
 static bool plain_type(Type *t, int depth)
 {
@@ -727,6 +786,13 @@ static GlueType *describe(Lower *L, const Where *w, DScope *sc, Var *d, Type *t,
         GlueType *b = new_gt(L, GK_BSTR, false);     /* NULL is the empty BSTR */
         b->unique = true;
         return b;
+    }
+    if (variant_type(t))            /* Automation's VARIANT: the runtime knows its kinds by vt */
+        return sized(L, GK_VARIANT, false, w_sizeof(t, q));
+    if (safearray_type(t)) {        /* SAFEARRAY(T), LPSAFEARRAY: the array says its vt */
+        GlueType *g = sized(L, GK_SAFEARRAY, false, w_int(safearray_vt(t)));
+        g->unique = true;
+        return g;
     }
     if (fd_handle(t))
         return sized(L, GK_HANDLE, false, w_sizeof(t, q));

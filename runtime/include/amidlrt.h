@@ -83,7 +83,10 @@ extern "C" {
     X(RPC_E_NO_SYNC,             0x80010120) \
     X(CO_E_CANCEL_DISABLED,      0x80010140) \
     X(RPC_E_VERSION_MISMATCH,    0x80010110) \
-    X(RPC_E_UNEXPECTED,          0x8001FFFF)
+    X(RPC_E_UNEXPECTED,          0x8001FFFF) \
+    X(DISP_E_BADVARTYPE,         0x80020008) \
+    X(DISP_E_BADINDEX,           0x8002000B) \
+    X(DISP_E_ARRAYISLOCKED,      0x8002000D)
 
 #define AMRT_HR_ENUM_(name, value) name = _HRESULT_TYPEDEF_(value),
 enum { AMRT_HRESULTS(AMRT_HR_ENUM_) };

@@ -48,9 +48,12 @@ typedef enum AmrtKind {
     AMRT_K_FIXED_ARRAY,     /* 'size' elements of 'ref' stored inline (a member array) */
     AMRT_K_CONFSTRUCT,      /* a conformant structure (only behind a pointer): 'size' bytes,
                              * then 'size_x' elements of 'ref'; 'members' hold pointers */
-    AMRT_K_HANDLE           /* a HANDLE: a file descriptor, (HANDLE)(intptr_t)fd, 'size' bytes;
+    AMRT_K_HANDLE,          /* a HANDLE: a file descriptor, (HANDLE)(intptr_t)fd, 'size' bytes;
                              * a call object copies a duplicate, a cross-process call passes
                              * one (RULES.md J16); NULL and negative values pass as they are */
+    AMRT_K_VARIANT,         /* an Automation VARIANT stored inline, 'size' bytes: copied as
+                             * VariantCopy does, across processes its value by vt (docs/wire.md) */
+    AMRT_K_SAFEARRAY        /* a SAFEARRAY *: the array and its elements, by their vt */
 } AmrtKind;
 
 enum {

@@ -229,7 +229,7 @@ void amrt__copy_commit(AmrtCopy *cp)
     cp->ln = 0;
 }
 
-enum { U_MEM, U_TASKMEM, U_BSTR, U_IFACE, U_FD };
+enum { U_MEM, U_TASKMEM, U_BSTR, U_IFACE, U_FD, U_VARIANT, U_SAFEARRAY };
 
 static void give_back(const AmrtUndo *u)
 {
@@ -239,6 +239,8 @@ static void give_back(const AmrtUndo *u)
     case U_BSTR: SysFreeString(u->p); break;
     case U_IFACE: IUnknown_Release((IUnknown *)u->p); break;
     case U_FD: close((int)(intptr_t)u->p); break;
+    case U_VARIANT: VariantClear(u->p); break;
+    case U_SAFEARRAY: SafeArrayDestroy(u->p); break;
     }
 }
 
@@ -398,6 +400,83 @@ static HRESULT copy_members(const Ctx *c, const AmrtType *t, const void *src, vo
     return hr;
 }
 
+/* ---- VARIANT and SAFEARRAY: VariantCopy's semantics, for the vts that
+ * also cross processes (amrt__vt_passable); each copy is whole or nothing */
+
+static HRESULT copy_variant(AmrtCopy *cp, const VARIANT *src, VARIANT *dst);
+
+/* 'want': the element types psa may have (amrt__vt_fits) */
+static HRESULT copy_safearray(AmrtCopy *cp, const SAFEARRAY *psa, VARTYPE want, SAFEARRAY **out)
+{
+    size_t n;
+    *out = NULL;
+    VARTYPE vt = amrt__sa_check(psa, &n);
+    if (vt == VT_EMPTY || !amrt__vt_fits(vt, want) || cp->depth >= AMRT__COPY_MAX_DEPTH)
+        return E_INVALIDARG;
+    SAFEARRAY *c;
+    HRESULT hr = amrt__sa_create(vt, psa->cDims, psa->rgsabound, &c);
+    if (FAILED(hr))
+        return hr;
+    const unsigned char *s = psa->pvData;
+    unsigned char *d = c->pvData;
+    size_t es = c->cbElements;
+    cp->depth++;
+    if (amrt__vt_scalar_size(vt)) {
+        if (n)
+            memcpy(d, s, n * es);
+    } else {
+        for (size_t i = 0; i < n && SUCCEEDED(hr); i++) {
+            const void *se = s + i * es;
+            void *de = d + i * es;
+            if (vt == VT_BSTR) {
+                BSTR b = *(BSTR const *)se;
+                if (b && !(*(BSTR *)de = SysAllocStringByteLen((LPCSTR)b, SysStringByteLen(b))))
+                    hr = E_OUTOFMEMORY;
+            } else if (vt == VT_VARIANT) {
+                hr = copy_variant(cp, se, de);
+            } else {
+                IUnknown *u = *(IUnknown *const *)se;
+                if (u)
+                    IUnknown_AddRef(u);
+                *(IUnknown **)de = u;
+            }
+        }
+    }
+    cp->depth--;
+    if (FAILED(hr)) {
+        SafeArrayDestroy(c);
+        return hr;
+    }
+    *out = c;
+    return S_OK;
+}
+
+/* dst: zeroed storage */
+static HRESULT copy_variant(AmrtCopy *cp, const VARIANT *src, VARIANT *dst)
+{
+    VARTYPE vt = src->vt;
+    if (!amrt__vt_passable(vt))
+        return E_INVALIDARG;
+    HRESULT hr = S_OK;
+    if (vt & VT_ARRAY) {
+        SAFEARRAY *c = NULL;
+        if (src->parray && FAILED(hr = copy_safearray(cp, src->parray, vt, &c)))
+            return hr;
+        dst->parray = c;
+    } else if (vt == VT_BSTR) {
+        if (src->bstrVal &&
+            !(dst->bstrVal = SysAllocStringByteLen((LPCSTR)src->bstrVal, SysStringByteLen(src->bstrVal))))
+            return E_OUTOFMEMORY;
+    } else if (vt == VT_UNKNOWN || vt == VT_DISPATCH) {
+        if ((dst->punkVal = src->punkVal))
+            IUnknown_AddRef(dst->punkVal);
+    } else if (vt != VT_EMPTY && vt != VT_NULL) {
+        memcpy(&dst->llVal, &src->llVal, amrt__vt_scalar_size(vt));
+    }
+    dst->vt = vt;
+    return S_OK;
+}
+
 /* Copy the value at src (of type t) into dst, taking copies of everything
  * it points to; what it takes goes to the session's undo log (see AmrtCopy). */
 HRESULT amrt__deep_copy(const Ctx *c, const AmrtType *t, const void *src, void *dst)
@@ -502,6 +581,22 @@ HRESULT amrt__deep_copy(const Ctx *c, const AmrtType *t, const void *src, void *
         HRESULT hr = took(cp, U_FD, (void *)(intptr_t)dup);
         if (SUCCEEDED(hr))
             *(HANDLE *)dst = (HANDLE)(intptr_t)dup;
+        return hr;
+    }
+    case AMRT_K_VARIANT: {
+        memset(dst, 0, t->size);
+        HRESULT hr = copy_variant(cp, src, dst);
+        return SUCCEEDED(hr) ? took(cp, U_VARIANT, dst) : hr;
+    }
+    case AMRT_K_SAFEARRAY: {
+        const SAFEARRAY *psa = *(SAFEARRAY *const *)src;
+        SAFEARRAY *copy = NULL;
+        *(SAFEARRAY **)dst = NULL;
+        if (!psa)
+            return S_OK;
+        HRESULT hr = copy_safearray(cp, psa, (VARTYPE)t->size, &copy);
+        if (SUCCEEDED(hr) && SUCCEEDED(hr = took(cp, U_SAFEARRAY, copy)))
+            *(SAFEARRAY **)dst = copy;
         return hr;
     }
     case AMRT_K_UNION: {
@@ -638,6 +733,13 @@ void amrt__free_value(AmrtFreer *fr, const Ctx *c, const AmrtType *t, void *v)
             amrt__free_value(fr, c, arm, v);
         return;
     }
+    case AMRT_K_VARIANT:
+        VariantClear(v);
+        return;
+    case AMRT_K_SAFEARRAY:
+        SafeArrayDestroy(*(SAFEARRAY **)v);
+        *(SAFEARRAY **)v = NULL;
+        return;
     }
 }
 

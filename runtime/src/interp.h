@@ -9,8 +9,28 @@
 #define AMRT_INTERP_H
 
 #include "internal.h"
+#include "oleauto.h"
 
 #include <stdint.h>
+
+/* ---- Automation's values (oleaut.c), for AMRT_K_VARIANT and AMRT_K_SAFEARRAY ----
+ * The vts a VARIANT may have on the wire and in a copy: VT_EMPTY, VT_NULL,
+ * the scalars, VT_BSTR, VT_UNKNOWN, VT_DISPATCH, VT_ARRAY | one of the
+ * element types (the scalars, VT_BSTR, VT_UNKNOWN, VT_DISPATCH, VT_VARIANT),
+ * VT_BYREF | a scalar. */
+size_t amrt__vt_scalar_size(VARTYPE vt);    /* a plain scalar's bytes; 0: not one */
+size_t amrt__vt_elem_size(VARTYPE vt);      /* a SAFEARRAY element's bytes; 0: not an element type */
+VARTYPE amrt__sa_vt(const SAFEARRAY *psa);  /* its element type (VT_EMPTY: unknown) */
+bool amrt__sa_count(const SAFEARRAY *psa, size_t *n);      /* its elements (false: overflow) */
+/* a zeroed array of vt with bounds as a descriptor keeps them (reverse order) */
+HRESULT amrt__sa_create(VARTYPE vt, UINT dims, const SAFEARRAYBOUND *mem_bounds, SAFEARRAY **out);
+enum { AMRT__SA_MAX_DIMS = 64 };
+bool amrt__vt_passable(VARTYPE vt);         /* a VARIANT of vt passes (above) */
+/* an array of vt where one of 'want' is expected: VT_EMPTY any; VT_ARRAY |
+ * x exactly x (a VARIANT's array); a scalar any scalar of its size (the
+ * glue's SAFEARRAY(T)); else exactly it */
+bool amrt__vt_fits(VARTYPE vt, VARTYPE want);
+VARTYPE amrt__sa_check(const SAFEARRAY *psa, size_t *n);  /* its element type if it passes, else VT_EMPTY */
 
 /* The limits of eval (amidlrt_glue.h's): the depth of its stack and the
  * steps of a program. An expression beyond them cannot be evaluated (eval
@@ -90,6 +110,7 @@ static inline size_t amrt__value_size(const AmrtType *t)
 {
     switch (t->kind) {
     case AMRT_K_SCALAR: case AMRT_K_STRUCT: case AMRT_K_CSTRUCT: case AMRT_K_UNION: case AMRT_K_CONFSTRUCT:
+    case AMRT_K_VARIANT:
         return t->size;
     case AMRT_K_HANDLE:
         return sizeof(HANDLE);

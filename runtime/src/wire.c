@@ -242,7 +242,7 @@ static bool pointer_like(const AmrtType *t)
 {
     switch (t->kind) {
     case AMRT_K_POINTER: case AMRT_K_STRING: case AMRT_K_WSTRING: case AMRT_K_BSTR: case AMRT_K_ARRAY:
-    case AMRT_K_INTERFACE: case AMRT_K_HANDLE:
+    case AMRT_K_INTERFACE: case AMRT_K_HANDLE: case AMRT_K_SAFEARRAY:
         return true;
     default:
         return false;
@@ -265,6 +265,11 @@ static const IID *iid_of(const Ctx *c, const AmrtType *t)
     return *(const IID *const *)c->args[t->iid_param];
 }
 
+/* the values inside a VARIANT or a SAFEARRAY, as the kinds that pass them */
+static const AmrtType t_bstr = { AMRT_K_BSTR, AMRT_F_UNIQUE, -1, 0, NULL, NULL, NULL, NULL, NULL, 0, NULL };
+static const AmrtType t_unk = { AMRT_K_INTERFACE, AMRT_F_UNIQUE, -1, 0, NULL, &IID_IUnknown, NULL, NULL, NULL, 0, NULL };
+static const AmrtType t_disp = { AMRT_K_INTERFACE, AMRT_F_UNIQUE, -1, 0, NULL, &IID_IDispatch, NULL, NULL, NULL, 0, NULL };
+
 /* Zero the pointer slots of the flat copy dst of the value src (the same
  * memory when decoding). False when a union has no arm for its
  * discriminant. */
@@ -275,6 +280,9 @@ static bool mask(const Ctx *c, const AmrtType *t, const unsigned char *src, unsi
         return true;
     }
     switch (t->kind) {
+    case AMRT_K_VARIANT:            /* a member VARIANT's flat part is zeros: its value is deferred */
+        memset(dst, 0, t->size);
+        return true;
     case AMRT_K_CSTRUCT: case AMRT_K_CONFSTRUCT: {
         Ctx in = amrt__ctx_in(c, src);
         for (unsigned i = 0; i < t->nmembers; i++) {
@@ -495,6 +503,82 @@ static HRESULT enc_handle(Enc *e, HANDLE h)
     return put_u32(e, e->b->nfds - 1);
 }
 
+static HRESULT enc_variant(Enc *e, const Ctx *c, const VARIANT *v);
+
+/* docs/wire.md "SAFEARRAY": NULL or the array; 'want' its element type
+ * (VT_EMPTY: any) */
+static HRESULT enc_safearray(Enc *e, const Ctx *c, const SAFEARRAY *psa, VARTYPE want)
+{
+    HRESULT hr;
+    size_t n;
+    if (!psa)
+        return put_u32(e, M_NULL);
+    VARTYPE vt = amrt__sa_check(psa, &n);
+    if (vt == VT_EMPTY || !amrt__vt_fits(vt, want) || n > UINT32_MAX)
+        return E_INVALIDARG;
+    if (++e->depth > AMRT__WIRE_MAX_DEPTH)
+        return E_INVALIDARG;
+    if (FAILED(hr = put_u32(e, M_VALUE)) || FAILED(hr = put_u32(e, vt)) || FAILED(hr = put_u32(e, psa->cDims)) ||
+        FAILED(hr = put_u32(e, psa->cbElements)))
+        return hr;
+    for (USHORT i = 0; i < psa->cDims; i++)
+        if (FAILED(hr = put_u32(e, psa->rgsabound[i].cElements)) ||
+            FAILED(hr = put_u32(e, (uint32_t)psa->rgsabound[i].lLbound)))
+            return hr;
+    size_t es = psa->cbElements;
+    const unsigned char *p = psa->pvData;
+    if (amrt__vt_scalar_size(vt)) {
+        unsigned char *w = put(e, align_of(es), n * es);
+        if (!w)
+            return E_OUTOFMEMORY;
+        if (n)
+            memcpy(w, p, n * es);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            const void *el = p + i * es;
+            if (vt == VT_VARIANT)
+                hr = enc_variant(e, c, el);
+            else
+                hr = enc_deferred(e, c, vt == VT_BSTR ? &t_bstr : vt == VT_UNKNOWN ? &t_unk : &t_disp, el);
+            if (FAILED(hr))
+                return hr;
+        }
+    }
+    e->depth--;
+    return S_OK;
+}
+
+/* docs/wire.md "VARIANT": its vt, then its value by vt */
+static HRESULT enc_variant(Enc *e, const Ctx *c, const VARIANT *v)
+{
+    VARTYPE vt = v->vt;
+    HRESULT hr;
+    if (!amrt__vt_passable(vt))
+        return E_INVALIDARG;
+    if (vt == VT_DISPATCH && v->pdispVal && !amrt__glue_by_iid(&IID_IDispatch, false))
+        return E_NOTIMPL;               /* no proxy of IDispatch could be made on the other side */
+    if (FAILED(hr = put_u32(e, vt)))
+        return hr;
+    if (vt & VT_ARRAY)
+        return enc_safearray(e, c, v->parray, vt);       /* VT_ARRAY | vt: exactly vt */
+    switch (vt) {
+    case VT_EMPTY: case VT_NULL:
+        return S_OK;
+    case VT_BSTR:
+        return enc_deferred(e, c, &t_bstr, &v->bstrVal);
+    case VT_UNKNOWN: case VT_DISPATCH:
+        return enc_deferred(e, c, vt == VT_UNKNOWN ? &t_unk : &t_disp, &v->punkVal);
+    default: {
+        size_t size = amrt__vt_scalar_size(vt);
+        unsigned char *p = put(e, size, size);
+        if (!p)
+            return E_OUTOFMEMORY;
+        memcpy(p, &v->llVal, size);
+        return S_OK;
+    }
+    }
+}
+
 /* What the pointer slots of the value at src lead to (its flat part is sent). */
 static HRESULT enc_deferred(Enc *e, const Ctx *c, const AmrtType *t, const void *src)
 {
@@ -594,6 +678,10 @@ static HRESULT enc_deferred(Enc *e, const Ctx *c, const AmrtType *t, const void 
         const AmrtType *arm = amrt__union_arm(c, t);
         return arm ? enc_deferred(e, c, arm, src) : S_OK;
     }
+    case AMRT_K_VARIANT:
+        return enc_variant(e, c, src);
+    case AMRT_K_SAFEARRAY:
+        return enc_safearray(e, c, *(SAFEARRAY *const *)src, (VARTYPE)t->size);
     }
     return E_UNEXPECTED;                /* CONFSTRUCT: only behind a pointer */
 }
@@ -690,7 +778,7 @@ static bool get_u32(Dec *d, uint32_t *v)
  * is refused before anything is allocated for them. */
 static size_t wire_min(const AmrtType *t)
 {
-    size_t n = pointer_like(t) ? 4 : amrt__value_size(t);
+    size_t n = pointer_like(t) || t->kind == AMRT_K_VARIANT ? 4 : amrt__value_size(t);
     return n ? n : 1;
 }
 
@@ -848,6 +936,106 @@ static HRESULT dec_objref(Dec *d, const Ctx *c, const AmrtType *t, void *dst)
     return S_OK;
 }
 
+static HRESULT dec_variant(Dec *d, const Ctx *c, VARIANT *dst);
+
+/* the fewest bytes an element of vt takes on the wire */
+static size_t vt_wire_min(VARTYPE vt)
+{
+    size_t n = amrt__vt_scalar_size(vt);
+    return n ? n : 4;
+}
+
+/* docs/wire.md "SAFEARRAY" into *slot (NULL); 'want' as enc_safearray's.
+ * The array is stored before its elements are decoded: a failure leaves
+ * it for the frame's free. */
+static HRESULT dec_safearray(Dec *d, const Ctx *c, SAFEARRAY **slot, VARTYPE want)
+{
+    uint32_t mk, vt, dims, cb;
+    HRESULT hr;
+    if (!get_u32(d, &mk))
+        return BAD;
+    if (mk == M_NULL)
+        return S_OK;
+    size_t es;
+    if (mk != M_VALUE || !get_u32(d, &vt) || !get_u32(d, &dims) || !get_u32(d, &cb) || vt > VT_TYPEMASK ||
+        !(es = amrt__vt_elem_size((VARTYPE)vt)) || !amrt__vt_fits((VARTYPE)vt, want) || !dims ||
+        dims > AMRT__SA_MAX_DIMS || cb != es)
+        return BAD;
+    SAFEARRAYBOUND b[AMRT__SA_MAX_DIMS];
+    size_t n = 1;
+    for (uint32_t i = 0; i < dims; i++) {
+        uint32_t ce, lb;
+        if (!get_u32(d, &ce) || !get_u32(d, &lb))
+            return BAD;
+        if ((int64_t)(int32_t)lb + (int64_t)ce - 1 > INT32_MAX || (ce && n > SIZE_MAX / ce))
+            return BAD;
+        n *= ce;
+        b[i].cElements = ce;
+        b[i].lLbound = (LONG)(int32_t)lb;
+    }
+    if (n > (d->len - d->at) / vt_wire_min((VARTYPE)vt))
+        return BAD;                     /* the elements are not there: allocate nothing */
+    if (n > d->limit / es || !charge(d, n * es + sizeof(SAFEARRAY) + dims * sizeof(SAFEARRAYBOUND) + 16))
+        return BAD;
+    if (++d->depth > AMRT__WIRE_MAX_DEPTH)
+        return BAD;
+    SAFEARRAY *psa;
+    if (FAILED(hr = amrt__sa_create((VARTYPE)vt, dims, b, &psa)))
+        return hr;
+    *slot = psa;
+    unsigned char *p = psa->pvData;
+    if (amrt__vt_scalar_size((VARTYPE)vt)) {
+        const unsigned char *w = get(d, align_of(es), n * es);
+        if (!w)
+            return BAD;
+        if (n)
+            memcpy(p, w, n * es);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            void *el = p + i * es;
+            if (vt == VT_VARIANT)
+                hr = dec_variant(d, c, el);
+            else if (vt == VT_BSTR)
+                hr = dec_deferred(d, c, &t_bstr, el);
+            else
+                hr = dec_objref(d, c, vt == VT_UNKNOWN ? &t_unk : &t_disp, el);
+            if (FAILED(hr))
+                return hr;
+        }
+    }
+    d->depth--;
+    return S_OK;
+}
+
+/* docs/wire.md "VARIANT" into dst (zeroed): its vt is set first, its
+ * value after (a VARIANT is clearable at every step) */
+static HRESULT dec_variant(Dec *d, const Ctx *c, VARIANT *dst)
+{
+    uint32_t w;
+    if (!get_u32(d, &w) || w > 0xffff || !amrt__vt_passable((VARTYPE)w))
+        return BAD;
+    VARTYPE vt = (VARTYPE)w;
+    dst->vt = vt;
+    if (vt & VT_ARRAY)
+        return dec_safearray(d, c, &dst->parray, vt);
+    switch (vt) {
+    case VT_EMPTY: case VT_NULL:
+        return S_OK;
+    case VT_BSTR:
+        return dec_deferred(d, c, &t_bstr, &dst->bstrVal);
+    case VT_UNKNOWN: case VT_DISPATCH:
+        return dec_objref(d, c, vt == VT_UNKNOWN ? &t_unk : &t_disp, &dst->punkVal);
+    default: {
+        size_t size = amrt__vt_scalar_size(vt);
+        const unsigned char *p = get(d, size, size);
+        if (!p)
+            return BAD;
+        memcpy(&dst->llVal, p, size);
+        return S_OK;
+    }
+    }
+}
+
 static HRESULT dec_deferred(Dec *d, const Ctx *c, const AmrtType *t, void *dst)
 {
     uint32_t mk;
@@ -968,6 +1156,10 @@ static HRESULT dec_deferred(Dec *d, const Ctx *c, const AmrtType *t, void *dst)
         const AmrtType *arm = amrt__union_arm(c, t);
         return arm ? dec_deferred(d, c, arm, dst) : S_OK;
     }
+    case AMRT_K_VARIANT:
+        return dec_variant(d, c, dst);
+    case AMRT_K_SAFEARRAY:
+        return dec_safearray(d, c, dst, (VARTYPE)t->size);
     }
     return BAD;
 }
