@@ -39,7 +39,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-extern const AmrtInterface IKinds_amrt_glue, IDeep_amrt_glue, IHandles_amrt_glue, ISpans_amrt_glue;
+extern const AmrtInterface IKinds_amrt_glue, IDeep_amrt_glue, IHandles_amrt_glue, ISpans_amrt_glue, IVariants_amrt_glue;
 
 /* ---- the objects object references stand for ---- */
 
@@ -138,6 +138,8 @@ static const AmrtInterface *glue_of(const GUID *iid)
         return &IHandles_amrt_glue;
     if (IsEqualIID(iid, ISpans_amrt_glue.iid))
         return &ISpans_amrt_glue;
+    if (IsEqualIID(iid, IVariants_amrt_glue.iid))
+        return &IVariants_amrt_glue;
     return NULL;
 }
 

@@ -67,3 +67,18 @@ $(BUILD)/tests/oop-callas: tests/oop/oop-callas.c $(TEST_GEN)/callas.h $(OOP_SER
 	$(CC) $(CFLAGS) $(LDFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -I$(RT_GEN) -I$(TEST_GEN) -Itests/oop \
 	    -o $@ $< tests/oop/oop_serve.c $(TEST_GEN)/callas_i.c $(TEST_GEN)/callas_async.c $(BUILD)/lib/libamidlrt.a
 OOP_BINS += tests/oop-callas
+
+# Automation's VARIANT, BSTR and SAFEARRAY across the boundary and through call objects (#13)
+SUITE_BINS += $(BUILD)/tests/oop-variant
+
+$(TEST_GEN)/variant.h $(TEST_GEN)/variant_i.c $(TEST_GEN)/variant_async.c: tests/oop/variant.idl $(AMIDL)
+	@mkdir -p $(TEST_GEN)
+	$(AMIDL) -I runtime/idl --outdir $(TEST_GEN) $<
+
+.SECONDARY: $(TEST_GEN)/variant.h $(TEST_GEN)/variant_i.c $(TEST_GEN)/variant_async.c
+
+$(BUILD)/tests/oop-variant: tests/oop/oop-variant.c $(TEST_GEN)/variant.h $(OOP_SERVE) $(BUILD)/lib/libamidlrt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -I$(RT_GEN) -I$(TEST_GEN) -Itests/oop \
+	    -o $@ $< tests/oop/oop_serve.c $(TEST_GEN)/variant_i.c $(TEST_GEN)/variant_async.c $(BUILD)/lib/libamidlrt.a
+OOP_BINS += tests/oop-variant

@@ -16,13 +16,14 @@
 #include "kinds.h"
 #include "deep_server.h"
 #include "wiretest.h"
+#include "oleauto.h"
 
 #include <dirent.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <uchar.h>
 
-extern const AmrtInterface IKinds_amrt_glue, IDeep_amrt_glue, IHandles_amrt_glue, ISpans_amrt_glue;
+extern const AmrtInterface IKinds_amrt_glue, IDeep_amrt_glue, IHandles_amrt_glue, ISpans_amrt_glue, IVariants_amrt_glue;
 
 #define BAD HRESULT_FROM_WIN32(RPC_X_BAD_STUB_DATA)
 #define NULLREF HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER)
@@ -1253,6 +1254,320 @@ TEST(J14_null_ref_pointers_nothing_sent)
     done();
 }
 
+
+/* ==================================================================== IVariants: VARIANT, SAFEARRAY (#13) */
+
+static HRESULT STDMETHODCALLTYPE v_echo(IVariants *This, VARIANT v, VARIANT *r, VARIANT *io)
+{
+    (void)This;
+    HRESULT hr = VariantCopy(r, &v);
+    VARTYPE old = io->vt;
+    VariantClear(io);
+    io->vt = VT_I4;
+    io->lVal = old;
+    return hr;
+}
+static HRESULT STDMETHODCALLTYPE v_arrays(IVariants *This, SAFEARRAY *a, SAFEARRAY **b)
+{
+    (void)This;
+    if (!a) {
+        *b = NULL;
+        return S_OK;
+    }
+    size_t n = a->rgsabound[0].cElements;
+    *b = SafeArrayCreateVector(VT_BSTR, 0, (ULONG)n);
+    for (size_t i = 0; i < n; i++) {
+        char t[16];
+        WCHAR w[16];
+        int k = snprintf(t, sizeof t, "%u", ((VARIANT *)a->pvData)[i].vt);
+        for (int j = 0; j < k; j++) w[j] = (WCHAR)t[j];
+        ((BSTR *)(*b)->pvData)[i] = SysAllocStringLen(w, (UINT)k);
+    }
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE v_held(IVariants *This, const VARHOLDER *h, VARHOLDER *h2)
+{
+    (void)This;
+    h2->tag = h->tag + 1;
+    h2->name = h->name ? SysAllocStringByteLen((LPCSTR)h->name, SysStringByteLen(h->name)) : NULL;
+    return VariantCopy(&h2->v, &h->v);
+}
+static IVariantsVtbl vvtbl = { (void *)obj_qi, (void *)obj_addref, (void *)obj_release, v_echo, v_arrays, v_held };
+
+static BSTR wbstr(const char *s, UINT n)
+{
+    WCHAR w[64];
+    for (UINT i = 0; i < n; i++) w[i] = (WCHAR)(unsigned char)s[i];
+    return SysAllocStringLen(w, n);
+}
+
+enum { NVAR = 24 };
+
+/* test value i (VariantInit'd v); obj for the interface ones */
+static void var_sample(int i, VARIANT *v, IUnknown *obj)
+{
+    VariantInit(v);
+    switch (i) {
+    case 0: break;
+    case 1: v->vt = VT_NULL; break;
+    case 2: v->vt = VT_I1; v->cVal = -3; break;
+    case 3: v->vt = VT_UI1; v->bVal = 0xfe; break;
+    case 4: v->vt = VT_I2; v->iVal = -2; break;
+    case 5: v->vt = VT_UI2; v->uiVal = 0xfffe; break;
+    case 6: v->vt = VT_I4; v->lVal = 0x12345678; break;
+    case 7: v->vt = VT_UI4; v->ulVal = 0xfedcba98u; break;
+    case 8: v->vt = VT_I8; v->llVal = -0x123456789abLL; break;
+    case 9: v->vt = VT_UI8; v->ullVal = 0xfedcba9876543210ull; break;
+    case 10: v->vt = VT_INT; v->intVal = -1; break;
+    case 11: v->vt = VT_UINT; v->uintVal = 3; break;
+    case 12: v->vt = VT_R4; v->fltVal = 0.25f; break;
+    case 13: v->vt = VT_R8; v->dblVal = 1e300; break;
+    case 14: v->vt = VT_BOOL; v->boolVal = VARIANT_FALSE; break;
+    case 15: v->vt = VT_ERROR; v->scode = E_FAIL; break;
+    case 16: v->vt = VT_CY; v->cyVal.int64 = -50000; break;
+    case 17: v->vt = VT_DATE; v->date = -1.5; break;
+    case 18: v->vt = VT_BSTR; v->bstrVal = wbstr("bin\0ary", 7); break;
+    case 19: v->vt = VT_BSTR; v->bstrVal = NULL; break;
+    case 20: v->vt = VT_UNKNOWN; v->punkVal = obj; IUnknown_AddRef(obj); break;
+    case 21: {
+        SAFEARRAYBOUND b[3] = { { 2, -5 }, { 1, 0 }, { 3, 7 } };
+        v->vt = VT_ARRAY | VT_I2;
+        v->parray = SafeArrayCreate(VT_I2, 3, b);
+        for (int k = 0; k < 6; k++) ((SHORT *)v->parray->pvData)[k] = (SHORT)(k * 11 - 20);
+        break;
+    }
+    case 22: {
+        v->vt = VT_ARRAY | VT_VARIANT;
+        v->parray = SafeArrayCreateVector(VT_VARIANT, 1, 4);
+        VARIANT *d = v->parray->pvData;
+        var_sample(18, &d[0], obj);
+        var_sample(20, &d[1], obj);
+        var_sample(21, &d[2], obj);
+        var_sample(9, &d[3], obj);
+        break;
+    }
+    case 23: {
+        v->vt = VT_ARRAY | VT_UNKNOWN;
+        v->parray = SafeArrayCreateVector(VT_UNKNOWN, 0, 3);
+        IUnknown **d = v->parray->pvData;
+        d[0] = obj; IUnknown_AddRef(obj);
+        d[2] = obj; IUnknown_AddRef(obj);
+        break;
+    }
+    }
+}
+
+static bool var_eq(const VARIANT *a, const VARIANT *b);
+
+static bool sa_eq(SAFEARRAY *a, SAFEARRAY *b)
+{
+    if (!a || !b)
+        return a == b;
+    VARTYPE va, vb;
+    if (SafeArrayGetVartype(a, &va) || SafeArrayGetVartype(b, &vb) || va != vb || a->cDims != b->cDims ||
+        a->cbElements != b->cbElements || memcmp(a->rgsabound, b->rgsabound, a->cDims * sizeof *a->rgsabound))
+        return false;
+    size_t n = 1;
+    for (int d = 0; d < a->cDims; d++) n *= a->rgsabound[d].cElements;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char *x = (unsigned char *)a->pvData + i * a->cbElements, *y = (unsigned char *)b->pvData + i * b->cbElements;
+        if (va == VT_VARIANT ? !var_eq((VARIANT *)x, (VARIANT *)y)
+            : va == VT_BSTR ? (!*(BSTR *)x || !*(BSTR *)y ? *(BSTR *)x != *(BSTR *)y
+                               : SysStringByteLen(*(BSTR *)x) != SysStringByteLen(*(BSTR *)y) ||
+                                 memcmp(*(BSTR *)x, *(BSTR *)y, SysStringByteLen(*(BSTR *)x)))
+            : memcmp(x, y, a->cbElements))
+            return false;
+    }
+    return true;
+}
+
+/* equal values (interfaces: the same pointer, the loopback peer keeps identity) */
+static bool var_eq(const VARIANT *a, const VARIANT *b)
+{
+    if (a->vt != b->vt)
+        return false;
+    if (a->vt & VT_ARRAY)
+        return sa_eq(a->parray, b->parray);
+    if (a->vt == VT_BSTR)
+        return !a->bstrVal || !b->bstrVal ? a->bstrVal == b->bstrVal
+               : SysStringByteLen(a->bstrVal) == SysStringByteLen(b->bstrVal) &&
+                 !memcmp(a->bstrVal, b->bstrVal, SysStringByteLen(a->bstrVal));
+    return !memcmp(&a->llVal, &b->llVal, 8);
+}
+
+TEST(variants_every_vt_both_ways)
+{
+    IUnknown *vo = obj_new(&vvtbl, &IID_IVariants), *thing = obj_new(&plain_vtbl, &IID_IUnknown);
+    for (int i = 0; i < NVAR; i++) {
+        VARIANT v, r, io, want;
+        var_sample(i, &v, thing);
+        var_sample(i, &io, thing);
+        VariantInit(&r);
+        VARIANT *pr = &r, *pio = &io;
+        CALL(IVariants_amrt_glue, 0, vo, &v, &pr, &pio);
+        if (!var_eq(&v, &r)) {
+            fprintf(stderr, "Echo of test value %d: another value came back (vt %u)\n", i, r.vt);
+            exit(1);
+        }
+        ASSERT_EQ(io.vt, VT_I4);
+        ASSERT_EQ(io.lVal, v.vt);
+        ASSERT_HR(S_OK, VariantClear(&r));
+        ASSERT_HR(S_OK, VariantClear(&v));
+        var_sample(i, &want, thing);     /* (the sample itself is deterministic) */
+        VariantClear(&want);
+    }
+    ASSERT_EQ(((Obj *)thing)->refs, 1 + nexported - revoked);      /* the exports hold the rest */
+    exports_release();
+    ASSERT_EQ(((Obj *)thing)->refs, 1);
+    IUnknown_Release(thing);
+    IUnknown_Release(vo);
+    done();
+}
+
+TEST(safearrays_of_variants_and_bstrs_and_variant_members)
+{
+    IUnknown *vo = obj_new(&vvtbl, &IID_IVariants), *thing = obj_new(&plain_vtbl, &IID_IUnknown);
+    VARIANT v;
+    var_sample(22, &v, thing);
+    SAFEARRAY *a = v.parray, *b = NULL, **pb = &b;
+    CALL(IVariants_amrt_glue, 1, vo, &a, &pb);
+    ASSERT(b != NULL);
+    static const char *want[] = { "8", "13", "8194", "21" };
+    for (int i = 0; i < 4; i++) {
+        BSTR s = ((BSTR *)b->pvData)[i];
+        ASSERT_EQ(SysStringLen(s), strlen(want[i]));
+        for (size_t k = 0; k < strlen(want[i]); k++) ASSERT_EQ(s[k], want[i][k]);
+    }
+    ASSERT_HR(S_OK, SafeArrayDestroy(b));
+    SAFEARRAY *none = NULL;
+    b = (SAFEARRAY *)1;
+    CALL(IVariants_amrt_glue, 1, vo, &none, &pb);          /* a NULL SAFEARRAY both ways */
+    ASSERT(b == NULL);
+    VARHOLDER h = { 0 }, h2, *ph = &h, *ph2 = &h2;
+    memset(&h2, 0, sizeof h2);
+    h.tag = 41;
+    h.v = v;                            /* (borrowed) */
+    h.name = wbstr("nm", 2);
+    CALL(IVariants_amrt_glue, 2, vo, &ph, &ph2);
+    ASSERT_EQ(h2.tag, 42);
+    ASSERT(var_eq(&h.v, &h2.v));
+    ASSERT(h2.name && SysStringLen(h2.name) == 2);
+    VariantClear(&h2.v);
+    SysFreeString(h2.name);
+    SysFreeString(h.name);
+    VariantClear(&v);
+    exports_release();
+    IUnknown_Release(thing);
+    IUnknown_Release(vo);
+    done();
+}
+
+/* a REQUEST of IVariants method 'index' with the body words w (u32 each) */
+static void raw_request(amrt__wire_buf *b, int index, const uint32_t *w, size_t n)
+{
+    ASSERT_HR(S_OK, amrt__wire_buf_start(b));
+    unsigned char *p = amrt__wire_buf_append(b, n * 4);
+    ASSERT(p != NULL);
+    memcpy(p, w, n * 4);
+    amrt__wire_header h = req_header(&IVariants_amrt_glue, index);
+    h.type = AMRT__WIRE_REQUEST;
+    amrt__wire_buf_seal(b, &h);
+}
+
+/* Hostile VARIANTs and SAFEARRAYs: every one refused (RPC_X_BAD_STUB_DATA),
+ * nothing allocated for counts the data cannot hold, nothing leaked */
+TEST(J13_variant_and_safearray_hostile)
+{
+    const AmrtMethod *echo = amrt__wire_method(&IVariants_amrt_glue, 0), *arrays = amrt__wire_method(&IVariants_amrt_glue, 1);
+    enum { MV = 0xFFFFFFFFu };
+    /* Echo(v, [out] r, [in, out] io): v, then io's marker and VARIANT */
+    struct { const char *what; uint32_t w[24]; size_t n; const AmrtMethod *m; } cases[] = {
+        { "well formed (control)", { VT_I4, 7, MV, VT_EMPTY }, 4, echo },
+        { "no such vt", { 0x7777, 7, MV, VT_EMPTY }, 4, echo },
+        { "vt over 16 bits", { 0x10003, 7, MV, VT_EMPTY }, 4, echo },
+        { "VT_RECORD", { VT_RECORD, 0, 0, 0, MV, VT_EMPTY }, 6, echo },
+        { "VT_VARIANT alone", { VT_VARIANT, MV, VT_EMPTY }, 3, echo },
+        { "VT_BYREF", { VT_BYREF | VT_I4, MV, 7, MV, VT_EMPTY }, 5, echo },
+        { "VT_ARRAY of VT_EMPTY", { VT_ARRAY, MV, 0, 1, 0, 0, 0, MV, VT_EMPTY }, 9, echo },
+        { "array's vt not the VARIANT's", { VT_ARRAY | VT_I4, MV, VT_R4, 1, 4, 1, 0, 7, MV, VT_EMPTY }, 10, echo },
+        { "element size not the vt's", { VT_ARRAY | VT_I4, MV, VT_I4, 1, 2, 1, 0, 7, MV, VT_EMPTY }, 10, echo },
+        { "no dimensions", { VT_ARRAY | VT_I4, MV, VT_I4, 0, 4, MV, VT_EMPTY }, 7, echo },
+        { "65 dimensions", { VT_ARRAY | VT_I4, MV, VT_I4, 65, 4, 1, 0, 7, MV, VT_EMPTY }, 10, echo },
+        { "2^32 - 1 elements", { VT_ARRAY | VT_I4, MV, VT_I4, 1, 4, MV, 0, 7, MV, VT_EMPTY }, 10, echo },
+        { "2^32 - 1 x 2^32 - 1 elements", { VT_ARRAY | VT_UI1, MV, VT_UI1, 2, 1, MV, 0, MV, 0, 7, MV, VT_EMPTY }, 12, echo },
+        { "2^16 x 2^16 elements of VARIANT", { VT_ARRAY | VT_VARIANT, MV, VT_VARIANT, 2, 24, 65536, 0, 65536, 0, 0, MV, VT_EMPTY }, 12, echo },
+        { "upper bound beyond LONG", { VT_ARRAY | VT_I4, MV, VT_I4, 1, 4, 2, 0x7fffffff, 7, 8, MV, VT_EMPTY }, 11, echo },
+        { "bad array marker", { VT_ARRAY | VT_I4, 5, VT_I4, 1, 4, 1, 0, 7, MV, VT_EMPTY }, 10, echo },
+        { "BSTR longer than the data", { VT_BSTR, MV, 1000, 0, MV, VT_EMPTY }, 6, echo },
+        { "unknown object reference", { VT_UNKNOWN, MV, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, MV, VT_EMPTY }, 14, echo },
+        { "nested arrays deeper than the limit", { 0 }, 0, echo },
+        { "SAFEARRAY(VARIANT) with a bad element", { MV, VT_VARIANT, 1, 24, 2, 0, VT_I4, 1, 0x7777 }, 9, arrays },
+        { "SAFEARRAY(VARIANT) given as BSTRs", { MV, VT_BSTR, 1, 8, 1, 0, 0 }, 7, arrays },
+    };
+    amrt__wire_buf b;
+    amrt__wire_frame f;
+    amrt__wire_buf_init(&b);
+    amrt__wire_frame_init(&f);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (!cases[i].n) {
+            /* VT_ARRAY | VT_VARIANT of one VT_ARRAY | VT_VARIANT of one ... 300 deep */
+            enum { DEEP = 300 };
+            static uint32_t w[DEEP * 7 + 8];
+            size_t n = 0;
+            for (int d = 0; d < DEEP; d++) {
+                w[n++] = VT_ARRAY | VT_VARIANT; w[n++] = MV; w[n++] = VT_VARIANT; w[n++] = 1; w[n++] = 24;
+                w[n++] = 1; w[n++] = 0;
+            }
+            w[n++] = VT_EMPTY; w[n++] = MV; w[n++] = VT_EMPTY;
+            raw_request(&b, 0, w, n);
+        } else {
+            raw_request(&b, cases[i].m == echo ? 0 : 1, cases[i].w, cases[i].n);
+        }
+        AmrtFailAllocationAfter(-1);
+        HRESULT hr = amrt__wire_decode_request(&f, cases[i].m, &b, &peer);
+        int allocs = AmrtFailAllocationAfter(-1);
+        HRESULT want = i == 0 ? S_OK : BAD;
+        if (hr != want) {
+            fprintf(stderr, "%s: 0x%08x\n", cases[i].what, (unsigned)hr);
+            exit(1);
+        }
+        if (strstr(cases[i].what, "elements") && allocs > 4) {
+            fprintf(stderr, "%s: %d allocations for a refused count\n", cases[i].what, allocs);
+            exit(1);
+        }
+        amrt__wire_frame_clear(&f);
+    }
+    amrt__wire_frame_fini(&f);
+    amrt__wire_buf_fini(&b);
+    done();
+}
+
+/* values the sender cannot describe: E_INVALIDARG, nothing sent */
+TEST(variants_that_cannot_be_sent)
+{
+    IUnknown *vo = obj_new(&vvtbl, &IID_IVariants);
+    VARIANT v, r, io;
+    VariantInit(&v);
+    VariantInit(&r);
+    VariantInit(&io);
+    VARIANT *pr = &r, *pio = &io;
+    void *args[] = { &v, &pr, &pio };
+    v.vt = VT_RECORD;
+    ASSERT_HR(E_INVALIDARG, roundtrip(&IVariants_amrt_glue, 0, vo, args, NULL));
+    v.vt = VT_BYREF | VT_I4;
+    ASSERT_HR(E_INVALIDARG, roundtrip(&IVariants_amrt_glue, 0, vo, args, NULL));
+    v.vt = VT_ARRAY | VT_I4;
+    v.parray = SafeArrayCreateVector(VT_R4, 0, 2);     /* not the vt's array */
+    ASSERT_HR(E_INVALIDARG, roundtrip(&IVariants_amrt_glue, 0, vo, args, NULL));
+    v.vt = VT_ARRAY | VT_R4;
+    ASSERT_HR(S_OK, roundtrip(&IVariants_amrt_glue, 0, vo, args, NULL));
+    VariantClear(&r);
+    VariantClear(&v);
+    ASSERT_EQ(r.vt, VT_EMPTY);
+    IUnknown_Release(vo);
+    done();
+}
+
 /* ==================================================================== hostile data */
 
 /* a request of Arrays(n, in, out, io) for editing */
@@ -1540,4 +1855,6 @@ RUN_TESTS(ENTRY(scalars_and_enums), ENTRY(structs_flat_by_value_and_by_pointer),
           ENTRY(J16_handles_cross_as_descriptors), ENTRY(J16_handles_in_arrays_and_structures), ENTRY(J13_J16_handles_hostile_indices), ENTRY(varying_arrays_inside_structures), ENTRY(J13_allocation_budget_per_message),
           ENTRY(long_list_many_pointer_ids), ENTRY(J13_nesting_depth_limited),
           ENTRY(callee_data_that_cannot_be_encoded), ENTRY(J13_count_larger_than_the_data), ENTRY(J13_oversized_messages_refused_limit_configurable), ENTRY(J13_J15_headers_checked_other_version_refused),
-          ENTRY(J13_unknown_object_reference), ENTRY(J8_fault_replies_and_discarded_replies), ENTRY(J14_null_ref_pointers_nothing_sent), ENTRY(corruptions_were_tried))
+          ENTRY(J13_unknown_object_reference), ENTRY(J8_fault_replies_and_discarded_replies), ENTRY(J14_null_ref_pointers_nothing_sent),
+          ENTRY(variants_every_vt_both_ways), ENTRY(safearrays_of_variants_and_bstrs_and_variant_members),
+          ENTRY(J13_variant_and_safearray_hostile), ENTRY(variants_that_cannot_be_sent), ENTRY(corruptions_were_tried))
