@@ -28,6 +28,8 @@ typedef struct Lower {
     Compiler *cc;
     Cached *cache;          /* one description per structure type (by Type *) */
     bool failed;
+    bool quiet;             /* probing an imported interface: fail() records, reports nothing */
+    const char *why;        /* ... the first failure it recorded */
 } Lower;
 
 /* Where the names of a correlation expression live: the parameters of a
@@ -134,6 +136,13 @@ static void fail(Lower *L, const Where *w, const char *why)
     const char *in = w->member ? arena_printf(L->cc->arena, " (member '%s' of '%s')",
                                               w->member->name ? w->member->name : "?",
                                               w->of && w->of->name ? w->of->name : "?") : "";
+    if (L->quiet) {
+        if (!L->why)
+            L->why = arena_printf(L->cc->arena, "%s%s%s of %s::%s: %s%s", p ? "parameter '" : "the method",
+                                  p ? (p->name ? p->name : "?") : "", p ? "'" : "", w->iface->name, w->m->name, why, in);
+        L->failed = true;
+        return;
+    }
     error_at(L->cc, p ? p->loc : w->m->loc, "the call-object glue cannot pass %s%s%s of %s::%s: %s%s",
              p ? "parameter '" : "the method", p ? (p->name ? p->name : "?") : "", p ? "'" : "",
              w->iface->name, w->m->name, why, in);
@@ -962,10 +971,43 @@ static bool lower_method(Lower *L, Type *t, GlueMethod *gm, Var *m, bool describ
     return !L->failed;
 }
 
+/* An imported async interface is described by the glue of its own file;
+ * the runtime's base IDL has none (it is compiled with --no-glue). Can
+ * its methods be passed at all? NULL: yes; else why not. (Nothing is
+ * kept: the descriptions are made and dropped.) */
+static const char *probe_imported(Lower *L, Type *t)
+{
+    bool failed = L->failed;
+    L->quiet = true;
+    L->why = NULL;
+    for (int depth = 0; t && t->async_iface && !L->why && depth < 64; t = t->base, depth++)
+        for (int k = 0; k < t->nmethods && !L->why; k++) {
+            Var *m = t->methods[k];
+            if (!in_vtable(m) || !m->type)
+                continue;
+            for (int i = 0; i < m->type->nfields && !L->why; i++) {
+                L->failed = false;
+                describe_param(L, t, m, m->type->fields[i]);
+            }
+        }
+    L->quiet = false;
+    L->failed = failed;
+    return L->why;
+}
+
 static bool lower_iface(Lower *L, Type *t, bool describe_params)
 {
     if (t->glue)
         return true;
+    if (describe_params && t->base && t->base->async_iface && t->base->imported) {
+        const char *why = probe_imported(L, t->base);
+        if (why) {
+            error_at(L->cc, t->loc, "the call-object glue cannot derive asynchronous interface '%s' from '%s': "
+                     "the glue cannot pass %s; declare '%s' without async_uuid, or derive it from IUnknown",
+                     t->name, t->base->name, why, t->name);
+            return false;
+        }
+    }
     Type *a = t->async_iface;
     GlueIface *gi = arena_alloc(L->cc->arena, sizeof *gi);
     gi->iface = t;
