@@ -995,10 +995,34 @@ static const char *probe_imported(Lower *L, Type *t)
     return L->why;
 }
 
+/* the file of the runtime's base IDL (runtime/idl, compiled --no-glue) that
+ * declares t, or NULL */
+static const char *base_idl_file(Type *t)
+{
+    static const char *const files[] = { "wtypesbase.idl", "wtypes.idl", "unknwn.idl", "objidlbase.idl", "objidl.idl",
+                                         "oleidl.idl", "oaidl.idl", "servprov.idl", "ocidl.idl", "propidl.idl" };
+    const char *f = t->loc.file, *slash = f ? strrchr(f, '/') : NULL;
+    const char *b = slash ? slash + 1 : f;
+    for (size_t i = 0; b && i < sizeof files / sizeof files[0]; i++)
+        if (!strcmp(b, files[i]))
+            return files[i];
+    return NULL;
+}
+
 static bool lower_iface(Lower *L, Type *t, bool describe_params)
 {
     if (t->glue)
         return true;
+    for (Type *b = t->base; describe_params && b && b->async_iface && b->imported; b = b->base) {
+        const char *file = base_idl_file(b);
+        if (!file)
+            continue;
+        const char *why = probe_imported(L, b);
+        error_at(L->cc, t->loc, "the call-object glue cannot derive asynchronous interface '%s' from '%s': "
+                 "libamidlrt has no glue of %s's interfaces%s%s; declare '%s' without async_uuid, or derive it from IUnknown",
+                 t->name, b->name, file, why ? ", and the glue cannot pass " : "", why ? why : "", t->name);
+        return false;
+    }
     if (describe_params && t->base && t->base->async_iface && t->base->imported) {
         const char *why = probe_imported(L, t->base);
         if (why) {
