@@ -470,6 +470,8 @@ static HRESULT copy_variant(AmrtCopy *cp, const VARIANT *src, VARIANT *dst)
     } else if (vt == VT_UNKNOWN || vt == VT_DISPATCH) {
         if ((dst->punkVal = src->punkVal))
             IUnknown_AddRef(dst->punkVal);
+    } else if (vt == VT_DECIMAL) {
+        dst->decVal = src->decVal;      /* (its wReserved is the vt, set below) */
     } else if (vt != VT_EMPTY && vt != VT_NULL) {
         memcpy(&dst->llVal, &src->llVal, amrt__vt_scalar_size(vt));
     }

@@ -15,9 +15,10 @@
 
 /* ---- Automation's values (oleaut.c), for AMRT_K_VARIANT and AMRT_K_SAFEARRAY ----
  * The vts a VARIANT may have on the wire and in a copy: VT_EMPTY, VT_NULL,
- * the scalars, VT_BSTR, VT_UNKNOWN, VT_DISPATCH, VT_ARRAY | one of the
- * element types (the scalars, VT_BSTR, VT_UNKNOWN, VT_DISPATCH, VT_VARIANT),
- * VT_BYREF | a scalar. */
+ * the scalars, VT_DECIMAL, VT_BSTR, VT_UNKNOWN, VT_DISPATCH, VT_ARRAY | one of the
+ * element types (the scalars, VT_BSTR, VT_UNKNOWN, VT_DISPATCH, VT_VARIANT);
+ * not VT_BYREF (a pointer into the caller's memory has no copy that stays
+ * valid when the VARIANT moves, docs/wire.md). */
 size_t amrt__vt_scalar_size(VARTYPE vt);    /* a plain scalar's bytes; 0: not one */
 size_t amrt__vt_elem_size(VARTYPE vt);      /* a SAFEARRAY element's bytes; 0: not an element type */
 VARTYPE amrt__sa_vt(const SAFEARRAY *psa);  /* its element type (VT_EMPTY: unknown) */

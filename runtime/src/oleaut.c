@@ -500,7 +500,7 @@ HRESULT SafeArrayPutElement(SAFEARRAY *psa, LONG *indices, void *in)
 
 bool amrt__vt_passable(VARTYPE vt)
 {
-    if (vt == VT_EMPTY || vt == VT_NULL)
+    if (vt == VT_EMPTY || vt == VT_NULL || vt == VT_DECIMAL)
         return true;
     if (vt & VT_ARRAY) {
         VARTYPE e = vt & (VARTYPE)~VT_ARRAY;

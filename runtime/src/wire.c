@@ -568,6 +568,14 @@ static HRESULT enc_variant(Enc *e, const Ctx *c, const VARIANT *v)
         return enc_deferred(e, c, &t_bstr, &v->bstrVal);
     case VT_UNKNOWN: case VT_DISPATCH:
         return enc_deferred(e, c, vt == VT_UNKNOWN ? &t_unk : &t_disp, &v->punkVal);
+    case VT_DECIMAL: {                  /* its 16 bytes, the first two (where vt is) zero */
+        unsigned char *p = put(e, 8, sizeof(DECIMAL));
+        if (!p)
+            return E_OUTOFMEMORY;
+        memcpy(p, &v->decVal, sizeof(DECIMAL));
+        memset(p, 0, 2);
+        return S_OK;
+    }
     default: {
         size_t size = amrt__vt_scalar_size(vt);
         unsigned char *p = put(e, size, size);
@@ -1025,6 +1033,14 @@ static HRESULT dec_variant(Dec *d, const Ctx *c, VARIANT *dst)
         return dec_deferred(d, c, &t_bstr, &dst->bstrVal);
     case VT_UNKNOWN: case VT_DISPATCH:
         return dec_objref(d, c, vt == VT_UNKNOWN ? &t_unk : &t_disp, &dst->punkVal);
+    case VT_DECIMAL: {
+        const unsigned char *p = get(d, 8, sizeof(DECIMAL));
+        if (!p || p[0] || p[1])
+            return BAD;
+        memcpy(&dst->decVal, p, sizeof(DECIMAL));
+        dst->vt = vt;
+        return S_OK;
+    }
     default: {
         size_t size = amrt__vt_scalar_size(vt);
         const unsigned char *p = get(d, size, size);

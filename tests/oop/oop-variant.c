@@ -78,7 +78,7 @@ static IUnknown *new_thing(void)
 
 /* ==================================================================== the test values */
 
-enum { N_SAMPLES = 30, S_DISPATCH = 30 };   /* S_DISPATCH: a VT_DISPATCH object, in-process only */
+enum { N_SAMPLES = 31, S_DISPATCH = 31 };   /* S_DISPATCH: a VT_DISPATCH object, in-process only */
 
 static BSTR bstr(const char *s)
 {
@@ -173,6 +173,13 @@ static void sample(int i, VARIANT *v)
         v->parray = a;
         break;
     }
+    case 30:
+        v->decVal.scale = 4;
+        v->decVal.sign = 0x80;
+        v->decVal.Hi32 = 0x12345678;
+        v->decVal.Lo64 = 0x9abcdef012345678ull;
+        v->vt = VT_DECIMAL;
+        break;
     case S_DISPATCH: v->vt = VT_DISPATCH; v->pdispVal = (IDispatch *)new_thing(); break;
     default: abort();
     }
@@ -238,6 +245,9 @@ static bool var_same(const VARIANT *a, const VARIANT *b)
         return SysStringByteLen(x) == SysStringByteLen(y) && !memcmp(x, y, SysStringByteLen(x));
     }
     case VT_UNKNOWN: case VT_DISPATCH: return !a->punkVal == !b->punkVal;
+    case VT_DECIMAL:
+        return a->decVal.scale == b->decVal.scale && a->decVal.sign == b->decVal.sign &&
+               a->decVal.Hi32 == b->decVal.Hi32 && a->decVal.Lo64 == b->decVal.Lo64;
     default: return false;
     }
 }

@@ -1301,7 +1301,7 @@ static BSTR wbstr(const char *s, UINT n)
     return SysAllocStringLen(w, n);
 }
 
-enum { NVAR = 24 };
+enum { NVAR = 25 };
 
 /* test value i (VariantInit'd v); obj for the interface ones */
 static void var_sample(int i, VARIANT *v, IUnknown *obj)
@@ -1346,6 +1346,12 @@ static void var_sample(int i, VARIANT *v, IUnknown *obj)
         var_sample(9, &d[3], obj);
         break;
     }
+    case 24:
+        v->decVal.scale = 2;
+        v->decVal.Hi32 = 7;
+        v->decVal.Lo64 = 123456789;
+        v->vt = VT_DECIMAL;
+        break;
     case 23: {
         v->vt = VT_ARRAY | VT_UNKNOWN;
         v->parray = SafeArrayCreateVector(VT_UNKNOWN, 0, 3);
@@ -1392,6 +1398,8 @@ static bool var_eq(const VARIANT *a, const VARIANT *b)
         return !a->bstrVal || !b->bstrVal ? a->bstrVal == b->bstrVal
                : SysStringByteLen(a->bstrVal) == SysStringByteLen(b->bstrVal) &&
                  !memcmp(a->bstrVal, b->bstrVal, SysStringByteLen(a->bstrVal));
+    if (a->vt == VT_DECIMAL)
+        return !memcmp((const char *)&a->decVal + 2, (const char *)&b->decVal + 2, sizeof(DECIMAL) - 2);
     return !memcmp(&a->llVal, &b->llVal, 8);
 }
 
