@@ -470,6 +470,10 @@ static HRESULT copy_variant(AmrtCopy *cp, const VARIANT *src, VARIANT *dst)
     } else if (vt == VT_UNKNOWN || vt == VT_DISPATCH) {
         if ((dst->punkVal = src->punkVal))
             IUnknown_AddRef(dst->punkVal);
+    } else if (vt & VT_BYREF) {
+        dst->byref = src->byref ? amrt__variant_inline(dst) : NULL;
+        if (src->byref)
+            memcpy(dst->byref, src->byref, amrt__vt_scalar_size(vt & (VARTYPE)~VT_BYREF));
     } else if (vt == VT_DECIMAL) {
         dst->decVal = src->decVal;      /* (its wReserved is the vt, set below) */
     } else if (vt != VT_EMPTY && vt != VT_NULL) {
@@ -753,6 +757,42 @@ void amrt__deep_free(const Ctx *c, const AmrtType *t, void *v)
 
 /* ==================================================================== delivering */
 
+/* The value of t moved from 'from' to v (memcpy): what points into itself
+ * (a VT_BYREF VARIANT's own pointee) is pointed at its new place. What it
+ * points to elsewhere has not moved. */
+static void moved(const Ctx *c, const AmrtType *t, unsigned char *v, const unsigned char *from, int depth)
+{
+    if (depth > 64)
+        return;
+    switch (t->kind) {
+    case AMRT_K_VARIANT:
+        amrt__variant_moved((VARIANT *)v, from);
+        return;
+    case AMRT_K_CSTRUCT: case AMRT_K_CONFSTRUCT: {
+        Ctx in = amrt__ctx_in(c, v);
+        for (unsigned i = 0; i < t->nmembers; i++)
+            if (t->members[i].type)
+                moved(&in, t->members[i].type, v + t->members[i].offset, from + t->members[i].offset, depth + 1);
+        return;
+    }
+    case AMRT_K_FIXED_ARRAY: {
+        size_t es = amrt__value_size(t->ref);
+        if (!amrt__plain(t->ref))
+            for (size_t i = 0; i < t->size; i++)
+                moved(c, t->ref, v + i * es, from + i * es, depth + 1);
+        return;
+    }
+    case AMRT_K_UNION: {
+        const AmrtType *arm = amrt__union_arm(c, t);
+        if (arm)
+            moved(c, arm, v, from, depth + 1);
+        return;
+    }
+    default:
+        return;
+    }
+}
+
 /* Move the [out] values of method m at args to the caller's pointers, as
  * Finish_ does (see interp.h). Holders last: the others' counts read them. */
 void amrt__deliver(const AmrtMethod *m, void *const *args, void *const *caller,
@@ -785,8 +825,10 @@ void amrt__deliver(const AmrtMethod *m, void *const *args, void *const *caller,
                 if (p->dir & AMRT_IN)
                     amrt__free_value(&fr, &theirs, t->ref, dst);  /* the callee replaced the caller's value */
                 memcpy(dst, mine, sz);                  /* ownership moves to the caller */
-                if (!amrt__plain(t->ref))
+                if (!amrt__plain(t->ref)) {
+                    moved(&ours, t->ref, dst, mine, 0);
                     memset(mine, 0, sz);
+                }
             } else if (t->kind == AMRT_K_ARRAY) {
                 size_t total, have, cnt, first, len, es = amrt__value_size(t->ref);
                 counts(args[i], &total, &have);
@@ -803,8 +845,11 @@ void amrt__deliver(const AmrtMethod *m, void *const *args, void *const *caller,
                             amrt__free_value(&fr, &theirs, t->ref, (char *)dst + k * es);
                 }
                 memcpy((char *)dst + first * es, (char *)mine + first * es, len * es);
-                if (!amrt__plain(t->ref))
+                if (!amrt__plain(t->ref)) {
+                    for (size_t k = first; k < first + len; k++)
+                        moved(&ours, t->ref, (unsigned char *)dst + k * es, (unsigned char *)mine + k * es, 0);
                     memset((char *)mine + first * es, 0, len * es);
+                }
             }
         }
     amrt__freer_fini(&fr);

@@ -17,8 +17,7 @@
  * The vts a VARIANT may have on the wire and in a copy: VT_EMPTY, VT_NULL,
  * the scalars, VT_DECIMAL, VT_BSTR, VT_UNKNOWN, VT_DISPATCH, VT_ARRAY | one of the
  * element types (the scalars, VT_BSTR, VT_UNKNOWN, VT_DISPATCH, VT_VARIANT);
- * not VT_BYREF (a pointer into the caller's memory has no copy that stays
- * valid when the VARIANT moves, docs/wire.md). */
+ * VT_BYREF | a scalar (its pointee copied into the VARIANT itself: below). */
 size_t amrt__vt_scalar_size(VARTYPE vt);    /* a plain scalar's bytes; 0: not one */
 size_t amrt__vt_elem_size(VARTYPE vt);      /* a SAFEARRAY element's bytes; 0: not an element type */
 VARTYPE amrt__sa_vt(const SAFEARRAY *psa);  /* its element type (VT_EMPTY: unknown) */
@@ -27,6 +26,13 @@ bool amrt__sa_count(const SAFEARRAY *psa, size_t *n);      /* its elements (fals
 HRESULT amrt__sa_create(VARTYPE vt, UINT dims, const SAFEARRAYBOUND *mem_bounds, SAFEARRAY **out);
 enum { AMRT__SA_MAX_DIMS = 64 };
 bool amrt__vt_passable(VARTYPE vt);         /* a VARIANT of vt passes (above) */
+/* VT_BYREF | a scalar: a copy's (and a decoded value's) pointee is its
+ * own, kept in the VARIANT's last 8 bytes (brecVal.pRecInfo's, unused by
+ * such a value): amrt__variant_inline. A VARIANT the runtime moves from
+ * 'from' gets its pointer back into itself (amrt__variant_moved). */
+enum { AMRT__VARIANT_INLINE = 16 };
+void *amrt__variant_inline(VARIANT *v);
+void amrt__variant_moved(VARIANT *v, const void *from);
 /* an array of vt where one of 'want' is expected: VT_EMPTY any; VT_ARRAY |
  * x exactly x (a VARIANT's array); a scalar any scalar of its size (the
  * glue's SAFEARRAY(T)); else exactly it */

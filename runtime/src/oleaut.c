@@ -506,7 +506,21 @@ bool amrt__vt_passable(VARTYPE vt)
         VARTYPE e = vt & (VARTYPE)~VT_ARRAY;
         return e <= VT_TYPEMASK && amrt__vt_elem_size(e) != 0;
     }
+    if (vt & VT_BYREF)
+        return amrt__vt_scalar_size(vt & (VARTYPE)~VT_BYREF) != 0;
     return vt != VT_VARIANT && amrt__vt_elem_size(vt) != 0;
+}
+
+void *amrt__variant_inline(VARIANT *v)
+{
+    return (unsigned char *)v + AMRT__VARIANT_INLINE;
+}
+
+void amrt__variant_moved(VARIANT *v, const void *from)
+{
+    if ((v->vt & VT_BYREF) && amrt__vt_scalar_size(v->vt & (VARTYPE)~VT_BYREF) &&
+        v->byref == (const unsigned char *)from + AMRT__VARIANT_INLINE)
+        v->byref = amrt__variant_inline(v);
 }
 
 /* The element type of psa if it can be passed (its descriptor consistent:

@@ -561,6 +561,16 @@ static HRESULT enc_variant(Enc *e, const Ctx *c, const VARIANT *v)
         return hr;
     if (vt & VT_ARRAY)
         return enc_safearray(e, c, v->parray, vt);       /* VT_ARRAY | vt: exactly vt */
+    if (vt & VT_BYREF) {                /* its pointee: a marker, the scalar */
+        size_t size = amrt__vt_scalar_size(vt & (VARTYPE)~VT_BYREF);
+        if (!v->byref)
+            return put_u32(e, M_NULL);
+        unsigned char *p;
+        if (FAILED(hr = put_u32(e, M_VALUE)) || !(p = put(e, size, size)))
+            return FAILED(hr) ? hr : E_OUTOFMEMORY;
+        memcpy(p, v->byref, size);
+        return S_OK;
+    }
     switch (vt) {
     case VT_EMPTY: case VT_NULL:
         return S_OK;
@@ -1026,6 +1036,20 @@ static HRESULT dec_variant(Dec *d, const Ctx *c, VARIANT *dst)
     dst->vt = vt;
     if (vt & VT_ARRAY)
         return dec_safearray(d, c, &dst->parray, vt);
+    if (vt & VT_BYREF) {                /* the pointee in the VARIANT itself */
+        size_t size = amrt__vt_scalar_size(vt & (VARTYPE)~VT_BYREF);
+        uint32_t mk;
+        const unsigned char *p;
+        if (!get_u32(d, &mk) || (mk != M_NULL && mk != M_VALUE))
+            return BAD;
+        if (mk == M_NULL)
+            return S_OK;
+        if (!(p = get(d, size, size)))
+            return BAD;
+        dst->byref = amrt__variant_inline(dst);
+        memcpy(dst->byref, p, size);
+        return S_OK;
+    }
     switch (vt) {
     case VT_EMPTY: case VT_NULL:
         return S_OK;

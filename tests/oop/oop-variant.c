@@ -78,7 +78,11 @@ static IUnknown *new_thing(void)
 
 /* ==================================================================== the test values */
 
-enum { N_SAMPLES = 31, S_DISPATCH = 31 };   /* S_DISPATCH: a VT_DISPATCH object, in-process only */
+enum { N_SAMPLES = 34, S_DISPATCH = 34 };
+
+/* what the VT_BYREF test values point to (each process its own) */
+static LONG byref_long = -123456;
+static double byref_double = 6.5;   /* S_DISPATCH: a VT_DISPATCH object, in-process only */
 
 static BSTR bstr(const char *s)
 {
@@ -180,6 +184,9 @@ static void sample(int i, VARIANT *v)
         v->decVal.Lo64 = 0x9abcdef012345678ull;
         v->vt = VT_DECIMAL;
         break;
+    case 31: v->vt = VT_BYREF | VT_I4; v->plVal = &byref_long; break;
+    case 32: v->vt = VT_BYREF | VT_R8; v->pdblVal = &byref_double; break;
+    case 33: v->vt = VT_BYREF | VT_UI2; v->puiVal = NULL; break;
     case S_DISPATCH: v->vt = VT_DISPATCH; v->pdispVal = (IDispatch *)new_thing(); break;
     default: abort();
     }
@@ -230,6 +237,12 @@ static bool var_same(const VARIANT *a, const VARIANT *b)
         return false;
     if (a->vt & VT_ARRAY)
         return array_same(a->parray, b->parray);
+    if (a->vt & VT_BYREF) {             /* the values pointed to */
+        size_t n = a->vt == (VT_BYREF | VT_I4) ? 4 : a->vt == (VT_BYREF | VT_R8) ? 8 : 2;
+        if (!a->byref || !b->byref)
+            return a->byref == b->byref;
+        return !memcmp(a->byref, b->byref, n);
+    }
     switch (a->vt) {
     case VT_EMPTY: case VT_NULL: return true;
     case VT_I1: case VT_UI1: return a->bVal == b->bVal;

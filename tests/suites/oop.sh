@@ -491,6 +491,6 @@ else
     stop_server term; fail "A10 E [call_as] srvasync" "the server did not register" "$DIR/server.err"
 fi
 
-roles_case "${OOP_BUILD:-$BUILD}/tests/oop-variant" variant "J4 #13 Automation's VARIANT (VT_EMPTY, VT_NULL, VT_I1..VT_UI8, VT_INT, VT_UINT, VT_R4, VT_R8, VT_BOOL, VT_ERROR, VT_CY, VT_DATE, VT_DECIMAL, VT_BSTR, VT_UNKNOWN, VT_ARRAY of scalars, BSTRs, VARIANTs and objects), BSTR and SAFEARRAY both ways and [in, out], across the boundary and through in-process call objects; VT_RECORD, bad vts, inconsistent arrays refused, VT_DISPATCH in-process only"
+roles_case "${OOP_BUILD:-$BUILD}/tests/oop-variant" variant "J4 #13 Automation's VARIANT (VT_EMPTY, VT_NULL, VT_I1..VT_UI8, VT_INT, VT_UINT, VT_R4, VT_R8, VT_BOOL, VT_ERROR, VT_CY, VT_DATE, VT_DECIMAL, VT_BSTR, VT_UNKNOWN, VT_BYREF of scalars, VT_ARRAY of scalars, BSTRs, VARIANTs and objects), BSTR and SAFEARRAY both ways and [in, out], across the boundary and through in-process call objects; VT_RECORD, bad vts, inconsistent arrays refused, VT_DISPATCH in-process only"
 
 suite_end

@@ -1301,7 +1301,9 @@ static BSTR wbstr(const char *s, UINT n)
     return SysAllocStringLen(w, n);
 }
 
-enum { NVAR = 25 };
+enum { NVAR = 28 };
+static LONG byref_long = 0x55aa;
+static double byref_dbl = -0.125;
 
 /* test value i (VariantInit'd v); obj for the interface ones */
 static void var_sample(int i, VARIANT *v, IUnknown *obj)
@@ -1346,6 +1348,9 @@ static void var_sample(int i, VARIANT *v, IUnknown *obj)
         var_sample(9, &d[3], obj);
         break;
     }
+    case 25: v->vt = VT_BYREF | VT_I4; v->plVal = &byref_long; break;
+    case 26: v->vt = VT_BYREF | VT_R8; v->pdblVal = &byref_dbl; break;
+    case 27: v->vt = VT_BYREF | VT_I1; v->pcVal = NULL; break;
     case 24:
         v->decVal.scale = 2;
         v->decVal.Hi32 = 7;
@@ -1398,6 +1403,10 @@ static bool var_eq(const VARIANT *a, const VARIANT *b)
         return !a->bstrVal || !b->bstrVal ? a->bstrVal == b->bstrVal
                : SysStringByteLen(a->bstrVal) == SysStringByteLen(b->bstrVal) &&
                  !memcmp(a->bstrVal, b->bstrVal, SysStringByteLen(a->bstrVal));
+    if (a->vt & VT_BYREF) {
+        size_t n = a->vt == (VT_BYREF | VT_R8) ? 8 : a->vt == (VT_BYREF | VT_I4) ? 4 : 1;
+        return !a->byref || !b->byref ? a->byref == b->byref : !memcmp(a->byref, b->byref, n);
+    }
     if (a->vt == VT_DECIMAL)
         return !memcmp((const char *)&a->decVal + 2, (const char *)&b->decVal + 2, sizeof(DECIMAL) - 2);
     return !memcmp(&a->llVal, &b->llVal, 8);
@@ -1419,6 +1428,8 @@ TEST(variants_every_vt_both_ways)
         }
         ASSERT_EQ(io.vt, VT_I4);
         ASSERT_EQ(io.lVal, v.vt);
+        if ((r.vt & VT_BYREF) && r.byref)       /* its pointee came in the VARIANT, moved with it */
+            ASSERT(r.byref == (unsigned char *)&r + 16);
         ASSERT_HR(S_OK, VariantClear(&r));
         ASSERT_HR(S_OK, VariantClear(&v));
         var_sample(i, &want, thing);     /* (the sample itself is deterministic) */
@@ -1495,7 +1506,9 @@ TEST(J13_variant_and_safearray_hostile)
         { "vt over 16 bits", { 0x10003, 7, MV, VT_EMPTY }, 4, echo },
         { "VT_RECORD", { VT_RECORD, 0, 0, 0, MV, VT_EMPTY }, 6, echo },
         { "VT_VARIANT alone", { VT_VARIANT, MV, VT_EMPTY }, 3, echo },
-        { "VT_BYREF", { VT_BYREF | VT_I4, MV, 7, MV, VT_EMPTY }, 5, echo },
+        { "VT_BYREF of a BSTR", { VT_BYREF | VT_BSTR, MV, 0, MV, VT_EMPTY }, 5, echo },
+        { "VT_BYREF bad marker", { VT_BYREF | VT_I4, 1, 7, MV, VT_EMPTY }, 5, echo },
+        { "VT_BYREF truncated", { VT_BYREF | VT_I8, MV }, 2, echo },
         { "VT_ARRAY of VT_EMPTY", { VT_ARRAY, MV, 0, 1, 0, 0, 0, MV, VT_EMPTY }, 9, echo },
         { "array's vt not the VARIANT's", { VT_ARRAY | VT_I4, MV, VT_R4, 1, 4, 1, 0, 7, MV, VT_EMPTY }, 10, echo },
         { "element size not the vt's", { VT_ARRAY | VT_I4, MV, VT_I4, 1, 2, 1, 0, 7, MV, VT_EMPTY }, 10, echo },
@@ -1562,7 +1575,7 @@ TEST(variants_that_cannot_be_sent)
     void *args[] = { &v, &pr, &pio };
     v.vt = VT_RECORD;
     ASSERT_HR(E_INVALIDARG, roundtrip(&IVariants_amrt_glue, 0, vo, args, NULL));
-    v.vt = VT_BYREF | VT_I4;
+    v.vt = VT_BYREF | VT_VARIANT;
     ASSERT_HR(E_INVALIDARG, roundtrip(&IVariants_amrt_glue, 0, vo, args, NULL));
     v.vt = VT_ARRAY | VT_I4;
     v.parray = SafeArrayCreateVector(VT_R4, 0, 2);     /* not the vt's array */
