@@ -1,16 +1,18 @@
 /*
- * conn.c - connections between processes and the one I/O thread.
+ * conn.c - connections between processes and the event threads.
  *
- * A process has at most one I/O thread, started with its first
- * connection or its first published class. It waits on an epoll set
- * holding the listening socket (a server), every connection, and an
- * eventfd that wakes it for shutdown. It only reads: it assembles
- * messages, completes the call waiting for a reply (its id names it;
- * replies come in any order, J6; a call object's call is completed
- * here, with its reply decoded), and queues each incoming call for a
- * thread of its own (reused from call to call), so that a slow call
- * never delays another. Any thread
- * sends, one whole message at a time under the connection's send lock.
+ * A process has a pool of event threads, started with its first
+ * connection or its first published class. They wait on one epoll set
+ * holding the listening socket (a server), every connection, an eventfd
+ * that wakes them all for shutdown. The thread an event goes
+ * to reads the connection: it assembles messages, completes the call
+ * waiting for a reply (its id names it; replies come in any order, J6; a
+ * call object's call is completed here, with its reply decoded), queues
+ * the incoming calls and runs them itself (leader/follower: see
+ * "incoming calls"), so that the common call costs no hand-off between
+ * threads, while a slow call still never delays another. Any thread
+ * sends, one whole message at a time under the connection's send lock; a
+ * thread running calls sends its replies several in one write (a cork).
  *
  * A connection that closes, or sends what is not a message, is dead: the
  * calls waiting on it fail with RPC_E_SERVER_DIED (J10), the peer's calls
@@ -34,7 +36,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <fcntl.h>
-#include <semaphore.h>
+#include <sched.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -45,7 +47,6 @@ enum { K_CONN = 1, K_LISTEN, K_WAKE };
 static pthread_mutex_t io_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t io_cond = PTHREAD_COND_INITIALIZER;
 static int epfd = -1, wakefd = -1;
-static pthread_t io_thread;
 static bool io_running, io_stopping;
 static AmrtConn *conns;                 /* every live connection (io_lock) */
 static int listen_fd = -1;
@@ -53,6 +54,8 @@ static char listen_path[108];
 static bool listen_owned;               /* we made the socket file (not LISTEN_FDS) */
 static int incalls_running;             /* io_lock */
 static const int listen_tag = K_LISTEN, wake_tag = K_WAKE;
+/* a connection's registration: one thread's at a time, re-armed after its read */
+#define CONN_EVENTS (EPOLLIN | EPOLLRDHUP | EPOLLONESHOT)
 
 void amrt__msg_init(AmrtMsg *m)
 {
@@ -98,6 +101,75 @@ void amrt__conn_release(AmrtConn *c)
     amrt__free(c);
 }
 
+/* one whole message now, under the connection's send lock */
+static int conn_send_now(AmrtConn *c, const void *data, size_t len, const int *fds, int nfds)
+{
+    amrt__mutex_lock(&c->send_lock);
+    int rc = amrt__tp_send(c->fd, data, len, NULL, 0, fds, nfds);
+    if (rc != 0 && !atomic_exchange(&c->broken, true))
+        shutdown(c->fd, SHUT_RDWR);     /* part of a message may have gone: nothing after it can be read */
+    amrt__mutex_unlock(&c->send_lock);
+    return rc;
+}
+
+/* Replies held back (a cork): a thread running calls appends the
+ * messages it sends (replies, releases; not those with descriptors) to
+ * its cork instead of sending each, and sends them with one write when
+ * its queue of calls is empty, when what it holds is QUEUE_US old, before
+ * it makes a call of its own, or when another connection's message
+ * comes. A call that takes long does not hold the replies before it for
+ * long: the standby thread (see "incoming calls") sends what a cork has
+ * held for QUEUE_US when it looks. Lock order: io_lock, a cork's lock, a send lock. */
+enum { CORK_MAX = 16384 };
+enum { QUEUE_US = 100 };
+typedef struct Cork {
+    pthread_mutex_t lock;
+    AmrtConn *c;                /* whose messages it holds (a reference), NULL: empty */
+    size_t len;
+    struct timespec t0;         /* when the first came */
+    struct Cork *next;          /* io_lock: every event thread's */
+    unsigned char buf[CORK_MAX];
+} Cork;
+static Cork *corks;                     /* io_lock */
+static atomic_int ncorked;              /* corks holding messages */
+static _Thread_local Cork *tl_cork;     /* this thread's while it runs calls */
+
+/* send what k holds (k->lock held) */
+static void cork_flush_locked(Cork *k)
+{
+    AmrtConn *c = k->c;
+    if (!c)
+        return;
+    if (!atomic_load(&c->dead))
+        conn_send_now(c, k->buf, k->len, NULL, 0);
+    k->c = NULL;
+    k->len = 0;
+    atomic_fetch_sub(&ncorked, 1);
+    amrt__conn_release(c);
+}
+
+static void cork_flush(Cork *k)
+{
+    if (!k)
+        return;
+    amrt__mutex_lock(&k->lock);
+    cork_flush_locked(k);
+    amrt__mutex_unlock(&k->lock);
+}
+
+static long ns_since(const struct timespec *t0)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - t0->tv_sec) * 1000000000L + (now.tv_nsec - t0->tv_nsec);
+}
+
+/* k holds what has waited QUEUE_US (k->lock held) */
+static bool cork_old(Cork *k)
+{
+    return k->c && ns_since(&k->t0) >= QUEUE_US * 1000L;
+}
+
 int amrt__conn_send(AmrtConn *c, amrt__wire_buf *b)
 {
     if (atomic_load(&c->dead))
@@ -107,12 +179,27 @@ int amrt__conn_send(AmrtConn *c, amrt__wire_buf *b)
     for (unsigned i = 0; i < b->nfds && n < AMRT__WIRE_MAX_FDS; i++)
         if (b->fds[i] >= 0)
             fds[n++] = b->fds[i];
-    amrt__mutex_lock(&c->send_lock);
-    int rc = amrt__tp_send(c->fd, b->data, b->len, NULL, 0, fds, (int)n);
-    if (rc != 0 && !atomic_exchange(&c->broken, true))
-        shutdown(c->fd, SHUT_RDWR);     /* part of a message may have gone: nothing after it can be read */
-    amrt__mutex_unlock(&c->send_lock);
-    return rc;
+    Cork *k = tl_cork;
+    if (k && n == 0 && b->len <= CORK_MAX) {
+        bool first = false;
+        amrt__mutex_lock(&k->lock);
+        if (k->c && (k->c != c || k->len + b->len > CORK_MAX))
+            cork_flush_locked(k);
+        if (!k->c) {
+            atomic_fetch_add(&c->refs, 1);
+            k->c = c;
+            clock_gettime(CLOCK_MONOTONIC, &k->t0);
+            atomic_fetch_add(&ncorked, 1);
+            first = true;
+        }
+        memcpy(k->buf + k->len, b->data, b->len);
+        k->len += b->len;
+        amrt__mutex_unlock(&k->lock);
+        (void)first;                    /* the standby thread looks at it (this thread runs calls) */
+        return 0;
+    }
+    cork_flush(k);                      /* what it holds goes first */
+    return conn_send_now(c, b->data, b->len, fds, (int)n);
 }
 
 int amrt__conn_send_small(AmrtConn *c, amrt__wire_header *h, const void *body, size_t len)
@@ -235,29 +322,53 @@ static void conn_fail(AmrtConn *c)
 
 /* ==================================================================== incoming calls */
 
-/* Threads for incoming calls. The I/O thread queues each call; a thread
- * takes it, and every call runs on a thread of its own, so that a slow
- * call never delays another: whenever calls wait in the queue, some thread
- * is on its way to take one (a "searching" thread: woken from the idle
- * ones, or created), and a thread that takes a call while others wait
- * makes sure of that for the rest before it runs its own. A thread whose
- * call is done takes the next waiting one, or waits (up to IDLE_MS, at
- * most IDLE_MAX of them) for the next call instead of ending. A burst of
- * calls (a client's pipelined ones) thus wakes a few threads, not one per
- * call, and a stream of calls creates no thread per call. */
-typedef struct Idle {
-    sem_t sem;                  /* posted once the thread is off the idle list: go */
-    bool quit;                  /* shutdown: end now (set before the post) */
-    struct Idle *next;
-} Idle;
+/* The event threads (leader/follower). A thread of the pool waits in
+ * epoll_wait on the one set (more than one when calls run in parallel);
+ * the kernel hands each event to one of them. A connection is registered
+ * EPOLLONESHOT: the thread its event went to is its only reader until it
+ * re-arms it, which it does once it has read all there was, before it
+ * runs any call. It reads every message available, completes the replies
+ * among them (one atomic operation for a synchronous call, as before),
+ * and appends the incoming calls to the process's queue; then it takes
+ * the queue's first call and runs it itself: no hand-off, no wake-up.
+ * At most as many threads run calls as the process has CPUs; a thread
+ * whose call is done takes the next queued call. So that a slow call
+ * never delays another (J6):
+ *  - while threads run calls, one more thread stands by: it looks every
+ *    STANDBY_US (a timed wait, no wake-up from the threads that run
+ *    calls), and when no call was done since it last looked it becomes a
+ *    thread that waits for events and runs queued calls; it also sends
+ *    the replies a cork has held for QUEUE_US. A call that takes long
+ *    thus delays the others by 2 STANDBY_US at most. On one CPU no thread
+ *    waits in epoll_wait while a call runs, and the requests that come
+ *    meanwhile wake nobody: the runner reads them all when it is done,
+ *    as a single-threaded server would;
+ *  - with more CPUs than threads running calls, a thread about to run a
+ *    call makes sure another one waits in epoll_wait (the standby one
+ *    woken, or a thread created), so that calls run in parallel;
+ *  - a thread running a call that calls out (a callback, a call to a
+ *    third process) makes sure another thread reads the reply.
+ * A thread that waited IDLE_MS in epoll_wait for nothing ends while
+ * another waits there. Shutdown: an eventfd that stays readable
+ * (level-triggered) wakes every waiter, a broadcast the standby thread;
+ * each drains the queue and ends. */
+enum { IDLE_MS = 10000, STANDBY_US = 1000, STANDBY_POLLS = 20 };
+static AmrtInCall *queue_head, *queue_tail;     /* io_lock, what follows too */
+static int nwait;                       /* threads in (or on their way into) epoll_wait */
+static int nstarting;                   /* threads created, not yet placed */
+static int nstandby;                    /* the standby thread (0 or 1) */
+static bool standby_deep;               /* it sleeps without looking (nothing ran for long) */
+static bool standby_go;                 /* it is wanted in epoll_wait now */
+static bool runners_stuck;              /* the standby thread saw no call done: queued calls may run */
+static pthread_cond_t standby_cond;     /* CLOCK_MONOTONIC */
+static unsigned long calls_done;        /* calls run so far */
+static int nrunning;                    /* threads running calls, not waiting for a reply */
+static int ncpu = 1;                    /* the CPUs this process may run on */
+static _Thread_local bool tl_runner;    /* this thread runs calls (counted in nrunning) */
+static int nevent;                      /* threads between epoll_wait and running a call */
+static unsigned io_gen;                 /* the pool's generation: one per io_start */
 
-enum { IDLE_MS = 10000, IDLE_MAX = 64 };
-static Idle *idle_threads;              /* io_lock, what follows too */
-static int nidle;
-static int nsearching;                  /* threads on their way to the queue */
-static AmrtInCall *queue_head, *queue_tail;
-
-static void *incall_thread(void *arg);
+static void *event_thread(void *arg);
 
 static void incall_run(AmrtInCall *ic)
 {
@@ -294,123 +405,117 @@ static void record_put(AmrtInCall *ic)
     amrt__free(ic);
 }
 
-/* Calls wait and no thread is on its way: wake or create one (io_lock
- * held). An idle thread taken off the list goes to *post: post its
- * semaphore after unlocking (a thread woken under the lock would only
- * wait for it). False when no thread could be had. */
-static bool want_thread(Idle **post)
+/* one more thread for the pool (io_lock held): false when none could be made */
+static bool thread_add(void)
 {
-    *post = NULL;
-    if (!queue_head || nsearching > 0)
-        return true;
-    Idle *t = idle_threads;
-    if (t) {
-        idle_threads = t->next;
-        nidle--;
-        nsearching++;
-        *post = t;                      /* it does not end before the post: see incall_thread */
-        return true;
-    }
     pthread_attr_t a;
     pthread_attr_init(&a);
     pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
     pthread_t th;
-    bool ok = pthread_create(&th, &a, incall_thread, NULL) == 0;
+    bool ok = pthread_create(&th, &a, event_thread, (void *)(uintptr_t)io_gen) == 0;
     pthread_attr_destroy(&a);
     if (ok)
-        nsearching++;
+        nstarting++;
     return ok;
 }
 
-static void *incall_thread(void *arg)
+/* the standby thread to epoll_wait now, or a thread made for it (io_lock held) */
+static bool waiter_call(void)
 {
-    (void)arg;
-    Idle me;
-    bool can_idle = sem_init(&me.sem, 0, 0) == 0;
-    amrt__wire_buf out;                 /* this thread's replies are encoded here */
-    amrt__wire_buf_init(&out);
-    amrt__mutex_lock(&io_lock);
-    for (;;) {
-        /* searching (counted in nsearching) */
-        AmrtInCall *ic = queue_head;
-        if (ic) {
-            queue_head = ic->qnext;
-            if (!queue_head)
-                queue_tail = NULL;
-            nsearching--;
-            Idle *post;
-            want_thread(&post);         /* for the calls still waiting */
-            amrt__mutex_unlock(&io_lock);
-            if (post)
-                sem_post(&post->sem);
-            ic->out = &out;
-            incall_run(ic);
-            if (out.cap > 4096)
-                amrt__wire_buf_fini(&out);      /* keep a small one only */
-            amrt__mutex_lock(&io_lock);
-            record_put(ic);
-            if (--incalls_running == 0)
-                amrt__cond_broadcast(&io_cond);
-            nsearching++;
-            continue;
+    if (nwait + nstarting > 0)
+        return true;
+    if (nstandby > 0) {
+        if (!standby_go) {
+            standby_go = true;
+            amrt__cond_signal(&standby_cond);
         }
-        nsearching--;
-        if (!can_idle || io_stopping || nidle >= IDLE_MAX)
-            break;
-        me.quit = false;
-        me.next = idle_threads;
-        idle_threads = &me;
-        nidle++;
+        return true;
+    }
+    return thread_add();
+}
+
+/* A thread is about to run a call (io_lock held, counted in nrunning):
+ * someone must stand by or wait for events meanwhile. False when nobody
+ * does or could. */
+static bool waiter_ensure(void)
+{
+    if (nrunning < ncpu && nwait == 0)
+        waiter_call();                  /* a CPU is free: the next request runs in parallel */
+    if (nstandby > 0 && standby_deep) {
+        standby_deep = false;
+        amrt__cond_signal(&standby_cond);
+    }
+    /* calls still queued behind this one (one read brought several), or
+     * replies held in a cork: the threads in epoll_wait look at neither,
+     * so a standby thread must, or they wait for this call's end (J6) */
+    if ((queue_head || atomic_load(&ncorked) > 0) && nstandby + nstarting == 0)
+        return thread_add() || nwait > 0;
+    return nwait + nstandby + nstarting > 0 || thread_add();
+}
+
+/* the queue's first call, taken (io_lock held), or NULL */
+static AmrtInCall *queue_take(void)
+{
+    AmrtInCall *ic = queue_head;
+    if (ic) {
+        queue_head = ic->qnext;
+        if (!queue_head)
+            queue_tail = NULL;
+    }
+    return ic;
+}
+
+/* run ic on this thread, then what the queue holds (io_lock held at the
+ * start and the end), the replies held in k; when no thread would wait
+ * for the events meanwhile and none could be made, ic is answered
+ * E_OUTOFMEMORY instead */
+static void run_calls(AmrtInCall *ic, amrt__wire_buf *out, Cork *k)
+{
+    nrunning++;
+    tl_runner = true;
+    tl_cork = k;
+    while (ic) {
+        bool ok = waiter_ensure();
         amrt__mutex_unlock(&io_lock);
-        struct timespec deadline;
-        clock_gettime(CLOCK_REALTIME, &deadline);       /* sem_timedwait's clock */
-        deadline.tv_sec += IDLE_MS / 1000;
-        int r;
-        do
-            r = sem_timedwait(&me.sem, &deadline);
-        while (r != 0 && errno == EINTR);
+        if (ok) {
+            ic->out = out;
+            incall_run(ic);
+        } else {
+            /* nobody would read the next message meanwhile (a call back
+             * into this process would hang): refuse this one */
+            amrt__wire_header h = head_of(ic->msg.h.type == M_CALL ? M_REPLY : ic->msg.h.type + 1,
+                                          ic->msg.h.call_id, E_OUTOFMEMORY, 0);
+            amrt__conn_send_small(ic->conn, &h, NULL, 0);
+            ic->msg.h.type = 0;         /* nothing to run */
+            incall_run(ic);
+        }
+        if (out->cap > 4096)
+            amrt__wire_buf_fini(out);   /* keep a small one only */
         amrt__mutex_lock(&io_lock);
-        if (r != 0) {
-            /* timed out: end, unless a waker took us off the list meanwhile
-             * (then its post comes: wait for it, we are searching) */
-            bool listed = false;
-            for (Idle **pp = &idle_threads; *pp; pp = &(*pp)->next)
-                if (*pp == &me) {
-                    *pp = me.next;
-                    nidle--;
-                    listed = true;
-                    break;
-                }
-            if (listed)
-                break;
+        record_put(ic);
+        calls_done++;
+        runners_stuck = false;
+        AmrtInCall *next = queue_take();
+        if (k) {
+            /* the replies go before this thread waits, or when old */
             amrt__mutex_unlock(&io_lock);
-            while (sem_wait(&me.sem) != 0 && errno == EINTR)
-                ;
+            amrt__mutex_lock(&k->lock);
+            if (!next || cork_old(k))
+                cork_flush_locked(k);
+            amrt__mutex_unlock(&k->lock);
             amrt__mutex_lock(&io_lock);
         }
-        if (me.quit)
-            break;
-        /* want_thread took us off the list and counted us searching */
+        if (--incalls_running == 0)
+            amrt__cond_broadcast(&io_cond);
+        ic = next;
     }
-    amrt__mutex_unlock(&io_lock);
-    if (can_idle)
-        sem_destroy(&me.sem);
-    amrt__wire_buf_fini(&out);
-    return NULL;
+    tl_cork = NULL;
+    tl_runner = false;
+    nrunning--;
 }
 
-/* shutdown: the idle threads end (io_lock held) */
-static void idle_quit(void)
-{
-    for (Idle *t = idle_threads, *next; t; t = next) {
-        next = t->next;                 /* read before the post: the thread may end at once */
-        t->quit = true;
-        sem_post(&t->sem);
-    }
-    idle_threads = NULL;
-    nidle = 0;
-}
-
+/* An incoming call was read (on the connection's reader): its record,
+ * queued; the reader takes it (or an earlier one) when done reading. */
 static void start_incall(AmrtConn *c, AmrtMsg *m)
 {
     amrt__mutex_lock(&io_lock);
@@ -444,7 +549,7 @@ static void start_incall(AmrtConn *c, AmrtMsg *m)
     amrt__mutex_lock(&c->lock);
     ic->next = c->incalls;
     c->incalls = ic;
-    c->active++;                        /* before the I/O thread reads the peer's next message */
+    c->active++;                        /* before the reader reads the peer's next message */
     amrt__mutex_unlock(&c->lock);
     amrt__mutex_lock(&io_lock);
     incalls_running++;
@@ -454,37 +559,6 @@ static void start_incall(AmrtConn *c, AmrtMsg *m)
     else
         queue_head = ic;
     queue_tail = ic;
-    Idle *post;
-    bool ok = want_thread(&post);
-    if (!ok) {
-        /* no thread will take it (none runs, none could be made): take it back */
-        AmrtInCall **pp = &queue_head, *prev = NULL;
-        while (*pp && *pp != ic) {
-            prev = *pp;
-            pp = &(*pp)->qnext;
-        }
-        if (*pp) {
-            *pp = ic->qnext;
-            if (queue_tail == ic)
-                queue_tail = prev;
-        } else {
-            ok = true;                  /* taken meanwhile */
-        }
-    }
-    amrt__mutex_unlock(&io_lock);
-    if (post)
-        sem_post(&post->sem);
-    if (ok)
-        return;
-    amrt__wire_header h = head_of(ic->msg.h.type == M_CALL ? M_REPLY : ic->msg.h.type + 1, ic->msg.h.call_id,
-                                  E_OUTOFMEMORY, 0);
-    amrt__conn_send_small(c, &h, NULL, 0);
-    ic->msg.h.type = 0;                 /* nothing to run */
-    incall_run(ic);
-    amrt__mutex_lock(&io_lock);
-    record_put(ic);
-    if (--incalls_running == 0)
-        amrt__cond_broadcast(&io_cond);
     amrt__mutex_unlock(&io_lock);
 }
 
@@ -602,12 +676,11 @@ static bool conn_message(AmrtConn *c, AmrtMsg *m)
 enum { RECYCLE_MAX = 4096 };         /* the largest message buffer kept for the next message */
 
 /* Read what is there; false: the connection is over. */
-static bool conn_read(AmrtConn *c)
+static bool conn_read(AmrtConn *c, unsigned char *buf, size_t bufsize)
 {
-    static unsigned char buf[65536];    /* the I/O thread's */
     for (;;) {
         int fds[16], nfds = 0;
-        ssize_t n = amrt__tp_recv(c->fd, buf, sizeof buf, fds, &nfds, 16);
+        ssize_t n = amrt__tp_recv(c->fd, buf, bufsize, fds, &nfds, 16);
         /* Descriptors come with the first bytes of their message, which
          * may follow the end of the previous one in the same read: they
          * wait here until their message's header says how many are its. */
@@ -675,9 +748,10 @@ static bool conn_read(AmrtConn *c)
                 }
             }
         }
-        /* A short read took all there was: the set is level-triggered, so
-         * what comes later wakes us again (no read just to see EAGAIN). */
-        if ((size_t)n < sizeof buf)
+        /* A short read took all there was: the re-armed registration is
+         * level-triggered, so what comes later wakes a thread again (no
+         * read just to see EAGAIN). */
+        if ((size_t)n < bufsize)
             return true;
     }
 }
@@ -699,57 +773,177 @@ static void accept_all(void)
             amrt__tp_close(fd);
             continue;
         }
+        struct epoll_event ev = { .events = CONN_EVENTS, .data.ptr = c };
         amrt__mutex_lock(&io_lock);
         c->next = conns;
         conns = c;
+        int e = epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);      /* under io_lock: see event_thread */
         amrt__mutex_unlock(&io_lock);
-        struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = c };
-        if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+        if (e != 0)
             conn_fail(c);
     }
 }
 
-static void *io_main(void *arg)
+/* The standby thread (io_lock held; see "incoming calls"): returns when
+ * it is wanted in epoll_wait or for queued calls, or at shutdown. */
+static void standby(void)
 {
-    (void)arg;
-    for (;;) {
-        struct epoll_event evs[32];
-        int n = epoll_wait(epfd, evs, 32, -1);
-        if (n < 0 && errno != EINTR)
+    nstandby++;
+    standby_go = false;
+    standby_deep = false;
+    unsigned long seen = calls_done;
+    int quiet = 0;
+    while (!io_stopping && !standby_go) {
+        if (standby_deep) {
+            amrt__cond_wait(&standby_cond, &io_lock);
+            quiet = 0;
+            seen = calls_done;
+            continue;
+        }
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        t.tv_nsec += STANDBY_US * 1000L;
+        if (t.tv_nsec >= 1000000000L) {
+            t.tv_sec++;
+            t.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&standby_cond, &io_lock, &t);
+        if (io_stopping || standby_go)
             break;
-        bool stop = false;
-        for (int i = 0; i < n; i++) {
-            int kind = *(int *)evs[i].data.ptr;
-            if (kind == K_WAKE) {
-                uint64_t v;
-                if (read(wakefd, &v, sizeof v) < 0) { /* nothing */ }
+        /* replies held while their thread runs a call that takes long */
+        for (Cork *o = corks; o && atomic_load(&ncorked) > 0; o = o->next) {
+            amrt__mutex_lock(&o->lock);
+            if (cork_old(o))
+                cork_flush_locked(o);
+            amrt__mutex_unlock(&o->lock);
+        }
+        bool progress = calls_done != seen;
+        seen = calls_done;
+        if (queue_head && nrunning < ncpu)
+            break;                      /* a CPU for them (a runner calls out, waiting for its reply) */
+        if (nrunning > 0 && !progress && (queue_head || nwait == 0)) {
+            runners_stuck = true;       /* the calls running take long: this thread serves */
+            break;
+        }
+        if (progress || nrunning > 0 || queue_head)
+            quiet = 0;
+        else if (++quiet >= STANDBY_POLLS)
+            standby_deep = true;        /* nothing ran for long: sleep until a call runs */
+    }
+    /* what corks hold goes now: no thread stands by to send it later
+     * (a runner that corks again makes sure of one before its next call) */
+    for (Cork *o = corks; o && atomic_load(&ncorked) > 0; o = o->next)
+        cork_flush(o);
+    standby_go = false;
+    standby_deep = false;
+    nstandby--;
+}
+
+/* An event thread (see "incoming calls"): waits for events, reads, runs
+ * what it read, until shutdown or a long idle. */
+static void *event_thread(void *arg)
+{
+    unsigned gen = (unsigned)(uintptr_t)arg;
+    amrt__wire_buf out;                 /* this thread's replies are encoded here */
+    amrt__wire_buf_init(&out);
+    unsigned char buf[65536];           /* what one read takes */
+    Cork *k = amrt__calloc(sizeof *k);  /* once per thread; no cork: replies go one by one */
+    if (k)
+        pthread_mutex_init(&k->lock, NULL);
+    amrt__mutex_lock(&io_lock);
+    nstarting--;
+    if (k) {
+        k->next = corks;
+        corks = k;
+    }
+    for (;;) {
+        if (gen != io_gen)
+            break;                      /* a call outlived its shutdown: the next pool is not ours */
+        /* queued calls: run them while fewer threads run calls than there
+         * are CPUs (the others are on their way back to the queue), or
+         * when the standby thread saw the running calls take long */
+        if (queue_head && (nrunning < ncpu || runners_stuck || io_stopping)) {
+            run_calls(queue_take(), &out, k);
+            continue;
+        }
+        if (io_stopping)
+            break;
+        if (nstandby == 0 && (nwait > 0 || queue_head || atomic_load(&ncorked) > 0)) {
+            /* one thread waits for events already, or calls wait that
+             * this one may not run yet, or a runner holds replies: it
+             * stands by for them */
+            standby();
+            continue;
+        }
+        nwait++;
+        nevent++;
+        amrt__mutex_unlock(&io_lock);
+        struct epoll_event ev;
+        int n = epoll_wait(epfd, &ev, 1, IDLE_MS);
+        amrt__mutex_lock(&io_lock);
+        nwait--;
+        if (n == 0 && nwait + nstarting > 0 && !io_stopping) {
+            nevent--;
+            break;                      /* idle for long, and another thread waits */
+        }
+        if (n <= 0) {
+            nevent--;
+            continue;
+        }
+        int kind = *(int *)ev.data.ptr;
+        if (kind == K_WAKE) {
+            nevent--;
+            continue;                   /* shutdown: the queue, then the end */
+        }
+        amrt__mutex_unlock(&io_lock);
+        if (kind == K_LISTEN) {
+            accept_all();
+            struct epoll_event lev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = (void *)&listen_tag };
+            amrt__mutex_lock(&io_lock);
+            if (listen_fd >= 0)
+                epoll_ctl(epfd, EPOLL_CTL_MOD, listen_fd, &lev);
+        } else {
+            AmrtConn *c = ev.data.ptr;
+            /* this thread is c's only reader until the re-arm; the re-arm
+             * under io_lock, which the next reader takes once its
+             * epoll_wait returns: what this one wrote in c happens before
+             * (for ThreadSanitizer too, which does not see through epoll) */
+            if (!atomic_load(&c->dead) && conn_read(c, buf, sizeof buf)) {
+                struct epoll_event cev = { .events = CONN_EVENTS, .data.ptr = c };
                 amrt__mutex_lock(&io_lock);
-                stop = io_stopping;
-                amrt__mutex_unlock(&io_lock);
-            } else if (kind == K_LISTEN) {
-                accept_all();
-            } else {
-                AmrtConn *c = evs[i].data.ptr;
-                if (!atomic_load(&c->dead) && !conn_read(c))
+                if (epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &cev) != 0) {
+                    amrt__mutex_unlock(&io_lock);
                     conn_fail(c);
+                    amrt__mutex_lock(&io_lock);
+                }
+            } else {
+                conn_fail(c);
+                amrt__mutex_lock(&io_lock);
             }
         }
-        if (stop)
-            break;
+        nevent--;
+        if (nevent == 0 && io_stopping)
+            amrt__cond_broadcast(&io_cond);
     }
-    /* shutdown: every connection goes */
-    for (;;) {
-        amrt__mutex_lock(&io_lock);
-        AmrtConn *c = conns;
-        amrt__mutex_unlock(&io_lock);
-        if (!c)
-            break;
-        conn_fail(c);
+    if (nevent == 0 && io_stopping)
+        amrt__cond_broadcast(&io_cond);
+    if (k)
+        for (Cork **pp = &corks; *pp; pp = &(*pp)->next)
+            if (*pp == k) {
+                *pp = k->next;
+                break;
+            }
+    amrt__mutex_unlock(&io_lock);
+    if (k) {
+        cork_flush(k);                  /* empty already: run_calls sends before it returns */
+        amrt__mutex_destroy(&k->lock);
+        amrt__free(k);
     }
+    amrt__wire_buf_fini(&out);
     return NULL;
 }
 
-/* start the I/O thread (io_lock held) */
+/* start the event threads (io_lock held) */
 static HRESULT io_start(void)
 {
     if (io_running)
@@ -762,7 +956,20 @@ static HRESULT io_start(void)
     if (epoll_ctl(epfd, EPOLL_CTL_ADD, wakefd, &ev) != 0)
         goto fail;
     io_stopping = false;
-    if (pthread_create(&io_thread, NULL, io_main, NULL) != 0)
+    io_gen++;
+    cpu_set_t cpus;
+    ncpu = sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) > 0 ? CPU_COUNT(&cpus) : 1;
+    static bool cond_made;
+    if (!cond_made) {
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&standby_cond, &ca);
+        pthread_condattr_destroy(&ca);
+        cond_made = true;
+    }
+    runners_stuck = false;
+    if (!thread_add())
         goto fail;
     io_running = true;
     return S_OK;
@@ -883,7 +1090,7 @@ HRESULT amrt__conn_get(const char *path, AmrtConn **out)
         c->next = conns;
         conns = c;
         atomic_fetch_add(&c->refs, 1);  /* the caller's */
-        struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = c };
+        struct epoll_event ev = { .events = CONN_EVENTS, .data.ptr = c };
         if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
             hr = E_OUTOFMEMORY;
     }
@@ -901,7 +1108,32 @@ HRESULT amrt__conn_get(const char *path, AmrtConn **out)
     return S_OK;
 }
 
+static HRESULT conn_call(AmrtConn *c, amrt__wire_buf *b, AmrtMsg *reply, bool cancel_poll);
+static HRESULT conn_call_async(AmrtConn *c, amrt__wire_buf *b, AmrtPending *p, unsigned gen);
+
+/* A call from a thread running calls: what its cork holds goes first,
+ * and the call's messages are not held. */
 HRESULT amrt__conn_call(AmrtConn *c, amrt__wire_buf *b, AmrtMsg *reply, bool cancel_poll)
+{
+    Cork *k = tl_cork;
+    cork_flush(k);
+    tl_cork = NULL;
+    HRESULT hr = conn_call(c, b, reply, cancel_poll);
+    tl_cork = k;
+    return hr;
+}
+
+HRESULT amrt__conn_call_async(AmrtConn *c, amrt__wire_buf *b, AmrtPending *p, unsigned gen)
+{
+    Cork *k = tl_cork;
+    cork_flush(k);
+    tl_cork = NULL;
+    HRESULT hr = conn_call_async(c, b, p, gen);
+    tl_cork = k;
+    return hr;
+}
+
+static HRESULT conn_call(AmrtConn *c, amrt__wire_buf *b, AmrtMsg *reply, bool cancel_poll)
 {
     amrt__msg_init(reply);
     AmrtPending p = { 0 };
@@ -936,6 +1168,15 @@ HRESULT amrt__conn_call(AmrtConn *c, amrt__wire_buf *b, AmrtMsg *reply, bool can
             pending_wait(&p, -1);       /* the connection's end took it: let it finish with p */
         return RPC_E_SERVER_DIED_DNE;   /* it did not reach the server */
     }
+    /* a call made by a call running here (a callback, a call to a third
+     * process): while it waits, it does not count as running */
+    bool runner = tl_runner;
+    if (runner) {
+        amrt__mutex_lock(&io_lock);
+        nrunning--;
+        waiter_call();                  /* someone reads the reply */
+        amrt__mutex_unlock(&io_lock);
+    }
     if (cancel_poll) {
         /* J7: look at CoTestCancel every 5 ms; once canceled, the server's CoTestCancel will say so */
         while (!pending_wait(&p, 5))
@@ -946,13 +1187,18 @@ HRESULT amrt__conn_call(AmrtConn *c, amrt__wire_buf *b, AmrtMsg *reply, bool can
             }
     }
     pending_wait(&p, -1);
+    if (runner) {
+        amrt__mutex_lock(&io_lock);
+        nrunning++;
+        amrt__mutex_unlock(&io_lock);
+    }
     if (p.fail)
         return p.fail;
     *reply = p.reply;
     return S_OK;
 }
 
-HRESULT amrt__conn_call_async(AmrtConn *c, amrt__wire_buf *b, AmrtPending *p, unsigned gen)
+static HRESULT conn_call_async(AmrtConn *c, amrt__wire_buf *b, AmrtPending *p, unsigned gen)
 {
     amrt__mutex_lock(&c->lock);
     if (atomic_load(&c->dead)) {
@@ -1055,7 +1301,7 @@ HRESULT amrt__serve(char *path, size_t len)
         }
         listen_owned = true;
     }
-    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = (void *)&listen_tag };
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = (void *)&listen_tag };
     if (epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &ev) != 0) {
         close(listen_fd);
         listen_fd = -1;
@@ -1086,12 +1332,21 @@ void amrt__conn_shutdown(void)
         listen_fd = -1;
     }
     io_stopping = true;
-    idle_quit();
     uint64_t one = 1;
-    if (write(wakefd, &one, sizeof one) < 0) { /* the thread still stops at its next event */ }
-    amrt__mutex_unlock(&io_lock);
-    amrt__thread_join(io_thread);
-    amrt__mutex_lock(&io_lock);
+    if (write(wakefd, &one, sizeof one) < 0) { /* the threads still stop at their next event */ }
+    amrt__cond_broadcast(&standby_cond);
+    /* every thread out of the events (those in calls will not come back) */
+    while (nevent > 0)
+        amrt__cond_wait(&io_cond, &io_lock);
+    /* every connection goes */
+    for (;;) {
+        AmrtConn *c = conns;
+        if (!c)
+            break;
+        amrt__mutex_unlock(&io_lock);
+        conn_fail(c);
+        amrt__mutex_lock(&io_lock);
+    }
     struct timespec deadline;
     amrt__deadline(&deadline, 2000);
     while (incalls_running > 0 && amrt__ms_left(&deadline) > 0) {
@@ -1103,6 +1358,7 @@ void amrt__conn_shutdown(void)
     close(wakefd);
     epfd = wakefd = -1;
     io_running = false;
+    io_gen++;                           /* threads of calls that outlived the wait end */
     while (records) {
         AmrtInCall *ic = records;
         records = ic->qnext;
