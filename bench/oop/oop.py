@@ -20,7 +20,10 @@ other. A contender whose executable did not build, whose server did not
 start, or that fails is reported as n/a with the reason; the others go on.
 
 usage: oop.py BUILD_DIR   (environment: OOP_ROUNDS, default 9; OOP_ROUNDS2,
-default 5, the two-CPU table; OOP_SECONDS, default 0.15, per measurement)
+default 5, the two-CPU table; OOP_SECONDS, default 0.15, per measurement).
+A contender whose executable is missing from BUILD_DIR is n/a: a directory
+holding only some of them measures only those. BUILD_DIR/amidl-base, when
+there, is another amidl build measured in the same rounds (before/after).
 """
 import os, select, shutil, statistics, subprocess, sys, tempfile, time
 
@@ -40,6 +43,10 @@ CONTENDERS = [
     ("amidl", "amidl LOCAL_SERVER (COM)"),
 ]
 REF = "epoll"
+# a second amidl build measured in the same rounds (before/after a change):
+# BUILD_DIR/amidl-base, when it exists; the targets are given for it too
+if os.access(os.path.join(BUILD, "amidl-base"), os.X_OK):
+    CONTENDERS.append(("amidl-base", "amidl, base build"))
 
 
 class Failed(Exception):
@@ -118,7 +125,12 @@ class Pair:
         if not os.access(exe, os.X_OK):
             self.error = f"not built, see {os.path.join(BUILD, self.key + '.build.log')}"
             return
-        env = dict(os.environ, XDG_RUNTIME_DIR=tmp)
+        # a runtime directory of its own: two amidl builds (amidl, amidl-base)
+        # register the same class, and each client must find its own server
+        own = os.path.join(tmp, self.key)
+        os.makedirs(own, mode=0o700, exist_ok=True)
+        env = dict(os.environ, XDG_RUNTIME_DIR=own)
+        env.pop("AMIDL_RUNDIR", None)
         path = os.path.join(tmp, self.key + ".sock")
         try:
             self.server = Proc(["taskset", "-c", scpu, exe, "server", path], env,
@@ -167,7 +179,7 @@ class Pair:
             c, = self.client.ask("rss")
             s, = self.server.ask("rss")
             self.rss = (c, s)
-            if self.key == "amidl":
+            if self.key.startswith("amidl"):
                 try:
                     m0, = self.server.ask("count")
                     rt, cm = self.client.ask("allocs 20000")
@@ -241,9 +253,9 @@ def table(title, scpu, ccpu, rounds):
     return {p.key: p for p in pairs}
 
 
-def targets(ps):
-    a = ps["amidl"]
-    print("\ntargets (issue #12, medians of the in-round ratios, both processes on one CPU):")
+def targets(ps, key="amidl"):
+    a = ps[key]
+    print(f"\ntargets (issue #12, medians of the in-round ratios, both processes on one CPU){'' if key == 'amidl' else ', ' + key}:")
     if a.error or not a.rt:
         print(f"  amidl: n/a ({a.error or 'no measurement'})")
         return
@@ -288,6 +300,8 @@ def main():
     print("cross-process calls: Add(a, b), two ints in, one out; each contender a server and a client process")
     ps = table(f"both processes on CPU {one}", one, one, ROUNDS)
     targets(ps)
+    if "amidl-base" in ps:
+        targets(ps, "amidl-base")
     if len(cpus) > 1 and ROUNDS2:
         table(f"two CPUs: server on CPU {cpus[0]}, client on CPU {cpus[-1]}", str(cpus[0]), str(cpus[-1]), ROUNDS2)
 
