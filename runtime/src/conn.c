@@ -343,6 +343,12 @@ static void conn_fail(AmrtConn *c)
  *    waits in epoll_wait while a call runs, and the requests that come
  *    meanwhile wake nobody: the runner reads them all when it is done,
  *    as a single-threaded server would;
+ *  - a thread about to run a call while calls are still queued behind
+ *    it, or while its cork holds replies, makes sure the standby thread
+ *    exists (it creates one): the threads in epoll_wait look at neither;
+ *    a new thread stands by while a cork holds replies, and the standby
+ *    thread sends every cork's replies when it leaves (it may not come
+ *    back), and runs queued calls when a CPU is free for them;
  *  - with more CPUs than threads running calls, a thread about to run a
  *    call makes sure another one waits in epoll_wait (the standby one
  *    woken, or a thread created), so that calls run in parallel;
