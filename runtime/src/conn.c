@@ -127,9 +127,15 @@ typedef struct Cork {
     AmrtConn *c;                /* whose messages it holds (a reference), NULL: empty */
     size_t len;
     struct timespec t0;         /* when the first came */
-    struct Cork *next;          /* io_lock: every event thread's */
+    struct Cork *next;          /* io_lock: every event thread's, or the spares */
+    amrt__wire_buf out;         /* its thread's replies are encoded here */
     unsigned char buf[CORK_MAX];
 } Cork;
+/* The corks (and reply buffers) of threads that ended, for the next
+ * threads (io_lock): a thread made while calls run allocates nothing. */
+enum { SPARES_MAX = 8 };
+static Cork *spares;
+static int nspares;
 static Cork *corks;                     /* io_lock */
 static atomic_int ncorked;              /* corks holding messages */
 static _Thread_local Cork *tl_cork;     /* this thread's while it runs calls */
@@ -850,12 +856,22 @@ static void standby(void)
 static void *event_thread(void *arg)
 {
     unsigned gen = (unsigned)(uintptr_t)arg;
-    amrt__wire_buf out;                 /* this thread's replies are encoded here */
-    amrt__wire_buf_init(&out);
+    amrt__wire_buf own;                 /* the replies' buffer when there is no cork */
+    amrt__wire_buf_init(&own);
     unsigned char buf[65536];           /* what one read takes */
-    Cork *k = amrt__calloc(sizeof *k);  /* once per thread; no cork: replies go one by one */
-    if (k)
+    amrt__mutex_lock(&io_lock);
+    Cork *k = spares;                   /* an ended thread's, or one made once for this thread */
+    if (k) {
+        spares = k->next;
+        nspares--;
+    }
+    amrt__mutex_unlock(&io_lock);
+    if (!k && (k = amrt__calloc(sizeof *k))) {
         pthread_mutex_init(&k->lock, NULL);
+        amrt__wire_buf_init(&k->out);
+    }
+    /* no cork: replies go one by one */
+    amrt__wire_buf *out = k ? &k->out : &own;
     amrt__mutex_lock(&io_lock);
     nstarting--;
     if (k) {
@@ -869,7 +885,7 @@ static void *event_thread(void *arg)
          * are CPUs (the others are on their way back to the queue), or
          * when the standby thread saw the running calls take long */
         if (queue_head && (nrunning < ncpu || runners_stuck || io_stopping)) {
-            run_calls(queue_take(), &out, k);
+            run_calls(queue_take(), out, k);
             continue;
         }
         if (io_stopping)
@@ -942,10 +958,21 @@ static void *event_thread(void *arg)
     amrt__mutex_unlock(&io_lock);
     if (k) {
         cork_flush(k);                  /* empty already: run_calls sends before it returns */
-        amrt__mutex_destroy(&k->lock);
-        amrt__free(k);
+        amrt__mutex_lock(&io_lock);
+        bool kept = nspares < SPARES_MAX;
+        if (kept) {
+            k->next = spares;
+            spares = k;
+            nspares++;
+        }
+        amrt__mutex_unlock(&io_lock);
+        if (!kept) {
+            amrt__wire_buf_fini(&k->out);
+            amrt__mutex_destroy(&k->lock);
+            amrt__free(k);
+        }
     }
-    amrt__wire_buf_fini(&out);
+    amrt__wire_buf_fini(&own);
     return NULL;
 }
 
