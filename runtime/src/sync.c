@@ -89,6 +89,23 @@ static long spin_budget(void)
     return ns;
 }
 
+/* The process may run on one CPU only (taskset, cpusets), and AMRT_SPIN_US
+ * is not set: a waiter that spins there only keeps the threads it waits for
+ * off that CPU, and its yields hand the CPU to whoever is runnable (another
+ * process) one event at a time. Looked at once. */
+static int one_cpu = -1;
+
+bool amrt__spin_pointless(void)
+{
+    int v = __atomic_load_n(&one_cpu, __ATOMIC_RELAXED);
+    if (v < 0) {
+        cpu_set_t cpus;
+        v = !getenv("AMRT_SPIN_US") && sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) == 1;
+        __atomic_store_n(&one_cpu, v, __ATOMIC_RELAXED);
+    }
+    return v;
+}
+
 bool amrt__spin_until(bool (*ready)(void *), void *arg)
 {
     long budget = spin_budget();
@@ -306,7 +323,7 @@ HRESULT amrt__ev_wait(EventCore *ev, DWORD flags, DWORD ms)
     if (flags & ~COWAIT_KNOWN)
         return E_INVALIDARG;    /* RULES.md C3 */
     /* C4/C19: MTA semantics, the known COWAIT flags change nothing */
-    if (ms != 0)
+    if (ms != 0 && !amrt__spin_pointless())
         amrt__spin_until(core_signaled, ev);    /* before sleeping: the signal is often microseconds away */
     bool slow;
     bool manual = atomic_load_explicit(&ev->word, memory_order_relaxed) & AMRT_EV_MANUAL;
