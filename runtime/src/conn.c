@@ -897,6 +897,10 @@ static void *event_thread(void *arg)
             standby();
             continue;
         }
+        if (nwait > 0 && nstandby > 0)
+            break;                      /* a thread waits for events, one stands by: a second waiter
+                                         * would only be woken in turn by the requests (on one CPU, a
+                                         * runner's peer then hands its CPU over once per request) */
         nwait++;
         nevent++;
         amrt__mutex_unlock(&io_lock);
