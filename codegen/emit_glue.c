@@ -482,7 +482,7 @@ static void print_hand_over(Glue *g, Buf *b, const GlueMethod *gm, const char *c
 static void emit_async_thunks(Glue *g, Buf *b, Type *a, const GlueIface *gi)
 {
     if (gi->base)
-        emit_async_thunks(g, b, a, gi->base->glue);
+        emit_async_thunks(g, b, a, TX(gi->base)->glue);
     Type *t = gi->iface;
     for (int k = 0; k < gi->nmethods; k++) {
         const GlueMethod *gm = &gi->methods[k];
@@ -559,7 +559,7 @@ static void emit_twin_proxies(Glue *g, Buf *b, const GlueIface *gi)
 static void emit_async_vtbl_entries(Buf *b, Type *a, const GlueIface *gi)
 {
     if (gi->base)
-        emit_async_vtbl_entries(b, a, gi->base->glue);
+        emit_async_vtbl_entries(b, a, TX(gi->base)->glue);
     for (int k = 0; k < gi->nmethods; k++) {
         const char *mn = gi->methods[k].m->macro_name;
         buf_printf(b, "    amrt_%s_Begin_%s,\n    amrt_%s_Finish_%s,\n", a->name, mn, a->name, mn);
@@ -575,24 +575,24 @@ static bool in_vtable(Var *m)
 /* the glue of method m of interface t (NULL: t has none) */
 static const GlueMethod *find_glue_method(Type *t, Var *m)
 {
-    if (!t->glue)
+    if (!TX(t)->glue)
         return NULL;
-    for (int k = 0; k < t->glue->nmethods; k++)
-        if (t->glue->methods[k].m == m)
-            return &t->glue->methods[k];
+    for (int k = 0; k < TX(t)->glue->nmethods; k++)
+        if (TX(t)->glue->methods[k].m == m)
+            return &TX(t)->glue->methods[k];
     return NULL;
 }
 
 /* proxy forwarders of every method of t's chain (below IUnknown), for vtable of x */
 static void emit_proxy_thunks(Glue *g, Buf *b, Type *x, Type *t)
 {
-    if (!t || !t->base)
+    if (!t || !TX(t)->base)
         return;             /* IUnknown's slots are the runtime's */
-    emit_proxy_thunks(g, b, x, t->base);
-    if (t != x && t->glue)
+    emit_proxy_thunks(g, b, x, TX(t)->base);
+    if (t != x && TX(t)->glue)
         buf_printf(b, "extern const AmrtInterface %s_amrt_glue;\n\n", t->name);
-    for (int k = 0; k < t->nmethods; k++) {
-        Var *m = t->methods[k];
+    for (int k = 0; k < TX(t)->nmethods; k++) {
+        Var *m = TX(t)->methods[k];
         if (!in_vtable(m))
             continue;
         const GlueMethod *gm = find_glue_method(t, m);
@@ -650,12 +650,12 @@ static void emit_proxy_thunks(Glue *g, Buf *b, Type *x, Type *t)
 
 static void emit_proxy_entries(Buf *b, Type *x, Type *t)
 {
-    if (!t || !t->base)
+    if (!t || !TX(t)->base)
         return;
-    emit_proxy_entries(b, x, t->base);
-    for (int k = 0; k < t->nmethods; k++)
-        if (in_vtable(t->methods[k]))
-            buf_printf(b, "    amrt_%s_proxy_%s_%s,\n", x->name, t->name, t->methods[k]->macro_name);
+    emit_proxy_entries(b, x, TX(t)->base);
+    for (int k = 0; k < TX(t)->nmethods; k++)
+        if (in_vtable(TX(t)->methods[k]))
+            buf_printf(b, "    amrt_%s_proxy_%s_%s,\n", x->name, t->name, TX(t)->methods[k]->macro_name);
 }
 
 /* The three IUnknown thunks of a generated vtable (they hand over to the
@@ -690,7 +690,7 @@ static void emit_interface(Glue *g, Buf *b, const GlueIface *gi, const PtrVec *i
     /* the thunks of inherited methods name their interface's glue: an
      * imported base's (and its bases') is defined in its own FILE_async.c,
      * a base defined later in this file (declared ahead) after this one */
-    for (const GlueIface *p = gi->base ? gi->base->glue : NULL; p; p = p->base ? p->base->glue : NULL)
+    for (const GlueIface *p = gi->base ? TX(gi->base)->glue : NULL; p; p = p->base ? TX(p->base)->glue : NULL)
         if (p->iface->imported || !emitted_before(ifaces, pos, p->iface))
             buf_printf(b, "EXTERN_C const AmrtInterface %s_amrt_glue;\n", p->iface->name);
     buf_puts(b, "\n");
@@ -715,7 +715,7 @@ static void emit_interface(Glue *g, Buf *b, const GlueIface *gi, const PtrVec *i
 static void collect(Stmt **stmts, int n, PtrVec *out)
 {
     for (int i = 0; i < n; i++) {
-        if (stmts[i]->kind == ST_INTERFACE && stmts[i]->type->async_iface)
+        if (stmts[i]->kind == ST_INTERFACE && TX(stmts[i]->type)->async_iface)
             vec_push(out, stmts[i]->type);
         else if (stmts[i]->kind == ST_LIBRARY)
             collect(stmts[i]->stmts, stmts[i]->nstmts, out);
@@ -732,7 +732,7 @@ int emit_glue(Compiler *cc, Buf *out, const char *header_name)
     collect(cc->main_file->stmts, cc->main_file->nstmts, &ifaces);
     for (int i = 0; i < ifaces.n; i++) {
         Type *t = ifaces.v[i];
-        if (!t->glue || !t->glue->described) {      /* sema_check lowers them all (glue.c) */
+        if (!TX(t)->glue || !TX(t)->glue->described) {      /* sema_check lowers them all (glue.c) */
             error_at(cc, t->loc, "internal error: the glue of '%s' was not lowered", t->name);
             vec_free(&ifaces);
             return -1;
@@ -740,7 +740,7 @@ int emit_glue(Compiler *cc, Buf *out, const char *header_name)
     }
     Buf body = {0};
     for (int i = 0; i < ifaces.n; i++)
-        emit_interface(&g, &body, ((Type *)ifaces.v[i])->glue, &ifaces, i);
+        emit_interface(&g, &body,TX( ((Type *)ifaces.v[i]))->glue, &ifaces, i);
     print_banner(&e, out);
     buf_printf(out, "/* The call-object glue of libamidlrt: link this file, %s's IID file and\n"
                     " * -lamidlrt; the interfaces register themselves (a constructor). */\n", e.file_base);

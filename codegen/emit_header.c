@@ -50,9 +50,9 @@ const char *type_tag(Emitter *e, Type *t)
 {
     if (t->name)
         return t->name;
-    if (!t->gen_name)
-        t->gen_name = arena_printf(e->cc->arena, "__amidl_%s_generated_name_%08X", e->stem, (unsigned)t->gen_id);
-    return t->gen_name;
+    if (!TX(t)->gen_name)
+        TXW(e->cc, t)->gen_name = arena_printf(e->cc->arena, "__amidl_%s_generated_name_%08X", e->stem, (unsigned)TX(t)->gen_id);
+    return TX(t)->gen_name;
 }
 
 static void print_body(Emitter *e, Buf *b, Type *t, int indent);
@@ -86,7 +86,7 @@ void print_decl(Emitter *e, Buf *b, Type *t, unsigned q, const char *inner, int 
         const char *s = arena_printf(a, "*%s%s", q & Q_CONST ? "const " : "", inner);
         if (t->ref && t->ref->kind == TY_FUNCTION) {
             /* the calling convention goes inside: "void (__stdcall *p)(int)", as widl */
-            const char *cc = t->ref->callconv;
+            const char *cc = TX(t->ref)->callconv;
             print_function(e, b, t->ref, arena_printf(a, "(%s%s%s)", cc ? cc : "", cc ? " " : "", s), indent);
             return;
         }
@@ -107,7 +107,7 @@ void print_decl(Emitter *e, Buf *b, Type *t, unsigned q, const char *inner, int 
         return;
     }
     case TY_FUNCTION:
-        print_function(e, b, t, t->callconv ? arena_printf(a, "%s %s", t->callconv, inner) : inner, indent);
+        print_function(e, b, t, TX(t)->callconv ? arena_printf(a, "%s %s", TX(t)->callconv, inner) : inner, indent);
         return;
     case TY_BITFIELD: {
         Buf w = {0};
@@ -129,7 +129,7 @@ void print_decl(Emitter *e, Buf *b, Type *t, unsigned q, const char *inner, int 
             break;
         }
         const char *kw = t->kind == TY_ENUM ? "enum" : t->kind == TY_UNION ? "union" : "struct";
-        if ((!t->name && !t->gen_name && t->defined) || t == e->inline_body) {
+        if ((!t->name && !TX(t)->gen_name && t->defined) || t == e->inline_body) {
             /* anonymous, or defined by this field: the body goes right here */
             e->inline_body = NULL;
             if (t->name)
@@ -326,7 +326,7 @@ static void print_body(Emitter *e, Buf *b, Type *t, int indent)
         }
         break;
     case TY_ENCUNION: {
-        Var *sv = t->switch_var;
+        Var *sv = TX(t)->switch_var;
         buf_printf(b, "%*s", indent * 4, "");
         print_decl(e, b, sv->type, sv->qual, sv->name, indent);
         buf_puts(b, ";\n");
@@ -338,7 +338,7 @@ static void print_body(Emitter *e, Buf *b, Type *t, int indent)
             print_field(e, b, t->fields[i], indent + 1);
         if (!any)
             buf_printf(b, "%*schar __amidl_empty;\n", (indent + 1) * 4, "");
-        buf_printf(b, "%*s} %s;\n", indent * 4, "", t->union_name ? t->union_name : "tagged_union");
+        buf_printf(b, "%*s} %s;\n", indent * 4, "", TX(t)->union_name ? TX(t)->union_name : "tagged_union");
         break;
     }
     default:
@@ -410,7 +410,7 @@ static bool in_vtable(Var *m)
  * functions, none for a function declared at file scope). */
 const char *callconv_of(Var *m, const char *dflt)
 {
-    return m->type->callconv ? m->type->callconv : dflt;
+    return TX(m->type)->callconv ? TX(m->type)->callconv : dflt;
 }
 
 static void print_params(Emitter *e, Buf *b, Var *m, const char *this_type, bool aggregate_ret, int indent)
@@ -442,11 +442,11 @@ static void print_params(Emitter *e, Buf *b, Var *m, const char *this_type, bool
 static int iface_chain(Emitter *e, Type *t, Type ***chain)
 {
     int n = 0;
-    for (Type *x = t; x; x = x->base)
+    for (Type *x = t; x; x = TX(x)->base)
         n++;
     Type **c = arena_alloc(e->cc->arena, sizeof *c * (size_t)(n ? n : 1));
     int i = n;
-    for (Type *x = t; x; x = x->base)
+    for (Type *x = t; x; x = TX(x)->base)
         c[--i] = x;
     *chain = c;
     return n;
@@ -522,8 +522,8 @@ static void print_c_vtbl(Emitter *e, Buf *b, Type *t, Type **chain, int n, Type 
         Type *x = chain[c];
         buf_printf(b, "\n    /*** %s methods ***/\n", x->name);
         bool first = true;
-        for (int i = 0; i < x->nmethods; i++) {
-            Var *m = x->methods[i];
+        for (int i = 0; i < TX(x)->nmethods; i++) {
+            Var *m = TX(x)->methods[i];
             if (!in_vtable(m) || (x->kind == TY_DISPINTERFACE && x != disp))
                 continue;
             if (!first)
@@ -558,13 +558,13 @@ static void print_macros(Emitter *e, Buf *b, Type *t, Type **chain, int n)
         for (int c = 0; c < n; c++) {
             Type *x = chain[c];
             int count = 0;
-            for (int i = 0; i < x->nmethods; i++)
-                count += in_vtable(x->methods[i]);
+            for (int i = 0; i < TX(x)->nmethods; i++)
+                count += in_vtable(TX(x)->methods[i]);
             if (!count)
                 continue;
             buf_printf(b, "/*** %s methods ***/\n", x->name);
-            for (int i = 0; i < x->nmethods; i++) {
-                Var *m = x->methods[i];
+            for (int i = 0; i < TX(x)->nmethods; i++) {
+                Var *m = TX(x)->methods[i];
                 if (!in_vtable(m))
                     continue;
                 Type *fn = m->type;
@@ -572,8 +572,8 @@ static void print_macros(Emitter *e, Buf *b, Type *t, Type **chain, int n)
                 const char *vname = vtbl_name(m);
                 bool hidden = false;     /* a later interface of the chain reuses the name */
                 for (int c2 = c + 1; c2 < n && !hidden; c2++)
-                    for (int k = 0; k < chain[c2]->nmethods && !hidden; k++)
-                        hidden = in_vtable(chain[c2]->methods[k]) && !strcmp(method_name(e, chain[c2]->methods[k]), name);
+                    for (int k = 0; k < TX(chain[c2])->nmethods && !hidden; k++)
+                        hidden = in_vtable(TX(chain[c2])->methods[k]) && !strcmp(method_name(e, TX(chain[c2])->methods[k]), name);
                 if (hidden)
                     continue;
                 bool agg = is_aggregate(fn->ref);
@@ -642,13 +642,13 @@ static void print_interface(Emitter *e, Buf *b, Type *t)
     vec_push(&e->printed, t);
     /* C++ needs the base class complete: a base defined later in this file
      * (fsrm.idl) is printed first, with its async twin */
-    Type *base = t->is_async ? t->sync_iface->base : t->base;
+    Type *base = TX(t)->is_async ? TX(TX(t)->sync_iface)->base : TX(t)->base;
     if (base && !base->imported && base->defined && base->kind == TY_INTERFACE && !printed_iface(e, base)) {
         print_interface(e, b, base);
-        if (base->async_iface)
-            print_interface(e, b, base->async_iface);
+        if (TX(base)->async_iface)
+            print_interface(e, b, TX(base)->async_iface);
     }
-    bool object = t->is_object || t->is_async;
+    bool object = TX(t)->is_object || TX(t)->is_async;
     buf_printf(b, "/*****************************************************************************\n * %s interface", t->name);
     if (!object) {
         Attr *v = attr_find(t->attrs, A_VERSION);
@@ -679,9 +679,9 @@ static void print_interface(Emitter *e, Buf *b, Type *t)
         buf_printf(b, "extern RPC_IF_HANDLE %s_v%s_c_ifspec;\nextern RPC_IF_HANDLE %s_v%s_s_ifspec;\n", t->name, ver, t->name, ver);
         /* nested declarations (typedefs, consts, cpp_quote) after the
          * ifspecs, as widl writes them; the procedures below */
-        print_stmts(e, b, t->stmts, t->nstmts, true);
-        for (int i = 0; i < t->nmethods; i++) {
-            Var *m = t->methods[i];
+        print_stmts(e, b, TX(t)->stmts, TX(t)->nstmts, true);
+        for (int i = 0; i < TX(t)->nmethods; i++) {
+            Var *m = TX(t)->methods[i];
             if (!in_vtable(m))
                 continue;
             print_decl(e, b, m->type->ref, m->type->ref_qual, "", 0);
@@ -696,7 +696,7 @@ static void print_interface(Emitter *e, Buf *b, Type *t)
         return;
     }
     /* nested declarations (typedefs, consts, cpp_quote); methods below */
-    print_stmts(e, b, t->stmts, t->nstmts, true);
+    print_stmts(e, b, TX(t)->stmts, TX(t)->nstmts, true);
     Uuid *u = type_uuid(t);
     if (u) {
         buf_printf(b, "DEFINE_GUID(IID_%s, ", t->name);
@@ -706,7 +706,7 @@ static void print_interface(Emitter *e, Buf *b, Type *t)
     Type **chain;
     int n = iface_chain(e, t, &chain);
     e->cxx = true;
-    print_cxx_class(e, b, t, t->base, t->methods, t->nmethods);
+    print_cxx_class(e, b, t, TX(t)->base, TX(t)->methods, TX(t)->nmethods);
     e->cxx = false;
     print_c_vtbl(e, b, t, chain, n, NULL);
     print_macros(e, b, t, chain, n);
@@ -886,8 +886,8 @@ static void print_stmts(Emitter *e, Buf *b, Stmt **stmts, int n, bool in_iface)
             break;
         case ST_INTERFACE:
             print_interface(e, b, s->type);
-            if (s->type->async_iface)
-                print_interface(e, b, s->type->async_iface);
+            if (TX(s->type)->async_iface)
+                print_interface(e, b, TX(s->type)->async_iface);
             break;
         case ST_DISPINTERFACE:
             print_dispinterface(e, b, s->type);
@@ -898,7 +898,7 @@ static void print_stmts(Emitter *e, Buf *b, Stmt **stmts, int n, bool in_iface)
         case ST_MODULE:
             buf_printf(b, "#ifndef __%s_MODULE_DEFINED__\n#define __%s_MODULE_DEFINED__\n\n", s->type->name, s->type->name);
             e->in_module = true;        /* its functions default to __cdecl */
-            print_stmts(e, b, s->type->stmts, s->type->nstmts, false);
+            print_stmts(e, b, TX(s->type)->stmts, TX(s->type)->nstmts, false);
             e->in_module = false;
             buf_printf(b, "#endif /* __%s_MODULE_DEFINED__ */\n\n", s->type->name);
             break;
@@ -950,11 +950,11 @@ static void print_fwd(Emitter *e, Buf *b, Stmt **stmts, int n)
         case ST_INTERFACE: case ST_IFACE_FWD:
             if (s->type->kind == TY_MODULE)
                 break;
-            if (s->kind == ST_INTERFACE && !s->type->is_object && s->type->kind == TY_INTERFACE)
+            if (s->kind == ST_INTERFACE && !TX(s->type)->is_object && s->type->kind == TY_INTERFACE)
                 break;
             fwd_decl(e, b, s->type->name);
-            if (s->type->async_iface)
-                fwd_decl(e, b, s->type->async_iface->name);
+            if (TX(s->type)->async_iface)
+                fwd_decl(e, b, TX(s->type)->async_iface->name);
             break;
         case ST_DISPINTERFACE:
             fwd_decl(e, b, s->type->name);
@@ -1043,7 +1043,7 @@ static bool uses_serialization(Stmt **stmts, int n, int depth)
                 if (attr_has(s->decls[j]->attrs, A_ENCODE) || attr_has(s->decls[j]->attrs, A_DECODE))
                     return true;
         } else if ((s->kind == ST_INTERFACE || s->kind == ST_MODULE) && s->type) {
-            if (uses_serialization(s->type->stmts, s->type->nstmts, depth + 1))
+            if (uses_serialization(TX(s->type)->stmts, TX(s->type)->nstmts, depth + 1))
                 return true;
         } else if (s->kind == ST_LIBRARY || s->kind == ST_NAMESPACE) {
             if (uses_serialization(s->stmts, s->nstmts, depth + 1))

@@ -59,10 +59,10 @@ static void walk(Emitter *e, Buf *b, Stmt **stmts, int n, PtrVec *inst, PtrVec *
         case ST_INTERFACE:
             if (s->type->ns) {
                 define_winrt(e, b, done, s->type);
-            } else if (s->type->is_object) {
+            } else if (TX(s->type)->is_object) {
                 define(b, "IID", "IID_", s->type, type_uuid(s->type));
-                if (s->type->async_iface)
-                    define(b, "IID", "IID_", s->type->async_iface, type_uuid(s->type->async_iface));
+                if (TX(s->type)->async_iface)
+                    define(b, "IID", "IID_", TX(s->type)->async_iface, type_uuid(TX(s->type)->async_iface));
             }
             break;
         case ST_DISPINTERFACE:

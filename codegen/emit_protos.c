@@ -49,7 +49,7 @@ static void collect(Emitter *e, Stmt **stmts, int n, Seen *marshal, Seen *ifaces
          * interfaces, and so are the instances declare { } names */
         if (s->kind == ST_DECLARE) {
             for (int k = 0; k < s->ndeclared; k++)
-                if (s->declared[k]->winrt_done)
+                if (TX(s->declared[k])->winrt_done)
                     collect_iface(e, s->declared[k], marshal, ifaces);
             continue;
         }
@@ -57,7 +57,7 @@ static void collect(Emitter *e, Stmt **stmts, int n, Seen *marshal, Seen *ifaces
             collect_iface(e, s->type, marshal, ifaces);
             continue;
         }
-        if (s->kind != ST_INTERFACE || !s->type->is_object)
+        if (s->kind != ST_INTERFACE || !TX(s->type)->is_object)
             continue;
         collect_iface(e, s->type, marshal, ifaces);
     }
@@ -69,8 +69,8 @@ static void collect_iface(Emitter *e, Type *t, Seen *marshal, Seen *ifaces)
         seen_add(e->cc, ifaces, t);
         if (attr_has(t->attrs, A_LOCAL))
             return;
-        for (int m = 0; m < t->nmethods; m++) {
-            Var *meth = t->methods[m];
+        for (int m = 0; m < TX(t)->nmethods; m++) {
+            Var *meth = TX(t)->methods[m];
             if (attr_has(meth->attrs, A_LOCAL))
                 continue;
             for (int p = 0; p < meth->type->nfields; p++) {
@@ -93,11 +93,11 @@ static bool print_serialization(Stmt **stmts, int n, Buf *b, int depth)
         Stmt *s = stmts[i];
         if (s->kind == ST_LIBRARY)
             any |= print_serialization(s->stmts, s->nstmts, b, depth + 1);
-        if (s->kind != ST_INTERFACE || !s->type || s->type->is_object)
+        if (s->kind != ST_INTERFACE || !s->type || TX(s->type)->is_object)
             continue;
         Type *t = s->type;
-        for (int k = 0; k < t->nstmts; k++) {
-            Stmt *td = t->stmts[k];
+        for (int k = 0; k < TX(t)->nstmts; k++) {
+            Stmt *td = TX(t)->stmts[k];
             if (td->kind != ST_TYPEDEF)
                 continue;
             for (int j = 0; j < td->ndecls; j++) {
@@ -154,13 +154,13 @@ static void proto_dir_params(Emitter *e, Buf *b, Type *owner, Var *m, bool fin)
  * AsyncIFoo_Begin_RemoteM_Proxy, AsyncIFoo_Finish_RemoteM_Proxy. */
 static void print_async_pair(Emitter *e, Buf *b, Type *t, Var *local, Var *remote)
 {
-    Type *a = t->async_iface;
+    Type *a = TX(t)->async_iface;
     const char *name = method_name(e, local), *rname = method_name(e, remote);
     for (int fin = 0; fin < 2; fin++) {
         Var *twin = NULL;
-        for (int k = 0, seen = 0; k < a->nmethods && !twin; k++)
-            if (a->methods[k]->orig == local && seen++ == fin)
-                twin = a->methods[k];
+        for (int k = 0, seen = 0; k < TX(a)->nmethods && !twin; k++)
+            if (TX(a)->methods[k]->orig == local && seen++ == fin)
+                twin = TX(a)->methods[k];
         if (!twin)
             continue;
         print_decl(e, b, twin->type->ref, twin->type->ref_qual, "", 0);
@@ -198,15 +198,15 @@ void print_prototypes(Emitter *e, Buf *b)
     }
     for (int i = 0; i < ifaces.n; i++) {
         Type *t = ifaces.v[i];
-        for (int m = 0; m < t->nmethods; m++) {
-            Var *remote = t->methods[m];
+        for (int m = 0; m < TX(t)->nmethods; m++) {
+            Var *remote = TX(t)->methods[m];
             Attr *ca = attr_find(remote->attrs, A_CALL_AS);
             if (!ca || ca->nargs != 1 || ca->args[0]->kind != EX_IDENT)
                 continue;
             Var *local = NULL;
-            for (int k = 0; k < t->nmethods; k++)
-                if (t->methods[k]->name && !strcmp(t->methods[k]->name, ca->args[0]->text))
-                    local = t->methods[k];
+            for (int k = 0; k < TX(t)->nmethods; k++)
+                if (TX(t)->methods[k]->name && !strcmp(TX(t)->methods[k]->name, ca->args[0]->text))
+                    local = TX(t)->methods[k];
             if (!local)
                 continue;
             const char *name = method_name(e, local);
@@ -218,7 +218,7 @@ void print_prototypes(Emitter *e, Buf *b)
             buf_printf(b, " __RPC_STUB %s_%s_Stub", t->name, name);
             proto_params(e, b, t, remote);
             buf_puts(b, ";\n");
-            if (t->async_iface && attr_has(local->attrs, A_LOCAL))   /* as the glue (grammar/glue.c) */
+            if (TX(t)->async_iface && attr_has(local->attrs, A_LOCAL))   /* as the glue (grammar/glue.c) */
                 print_async_pair(e, b, t, local, remote);
         }
     }

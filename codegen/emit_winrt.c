@@ -77,15 +77,15 @@ static void collect_unprefixed(Emitter *e)
 
 static Type *default_iface(Type *rc)
 {
-    for (int i = 0; i < rc->nifaces; i++)
-        if (rc->iface_attrs && attr_has(rc->iface_attrs[i], A_DEFAULT))
-            return rc->ifaces[i];
+    for (int i = 0; i < TX(rc)->nifaces; i++)
+        if (TX(rc)->iface_attrs && attr_has(TX(rc)->iface_attrs[i], A_DEFAULT))
+            return TX(rc)->ifaces[i];
     return NULL;
 }
 
 static bool is_instance(const Type *t)
 {
-    return t->generic != NULL;
+    return TX(t)->generic != NULL;
 }
 
 /* the name a type has in its namespace: delegates are interfaces I<Name> */
@@ -157,10 +157,10 @@ static void mangle_arg(Emitter *e, Buf *b, Type *a)
 /* __FIVector_1_HSTRING */
 static void mangle(Emitter *e, Buf *b, Type *t)
 {
-    buf_printf(b, "__F%s_%d", short_name(e, t->generic), t->nparams);
-    for (int i = 0; i < t->nparams; i++) {
+    buf_printf(b, "__F%s_%d", short_name(e, TX(t)->generic), TX(t)->nparams);
+    for (int i = 0; i < TX(t)->nparams; i++) {
         buf_putc(b, '_');
-        mangle_arg(e, b, t->params[i]);
+        mangle_arg(e, b, TX(t)->params[i]);
     }
 }
 
@@ -195,7 +195,7 @@ static void cxx_name(Emitter *e, Buf *b, Type *t, bool rc_self)
         if (d)
             t = d;
     }
-    Type *g = is_instance(t) ? t->generic : t;
+    Type *g = is_instance(t) ? TX(t)->generic : t;
     if (g->ns) {
         if (prefixed(e, g))
             buf_puts(b, "ABI::");
@@ -210,10 +210,10 @@ static void cxx_name(Emitter *e, Buf *b, Type *t, bool rc_self)
     buf_puts(b, short_name(e, g));
     if (is_instance(t)) {
         buf_putc(b, '<');
-        for (int i = 0; i < t->nparams; i++) {
+        for (int i = 0; i < TX(t)->nparams; i++) {
             if (i)
                 buf_putc(b, ',');
-            cxx_arg(e, b, t->params[i]);
+            cxx_arg(e, b, TX(t)->params[i]);
         }
         buf_puts(b, " >");
     }
@@ -223,11 +223,11 @@ static void cxx_name(Emitter *e, Buf *b, Type *t, bool rc_self)
 static const char *relname_of(Emitter *e, Type *t)
 {
     Buf b = {0};
-    buf_printf(&b, "%s<", short_name(e, t->generic));
-    for (int i = 0; i < t->nparams; i++) {
+    buf_printf(&b, "%s<", short_name(e, TX(t)->generic));
+    for (int i = 0; i < TX(t)->nparams; i++) {
         if (i)
             buf_putc(&b, ',');
-        cxx_arg(e, &b, t->params[i]);
+        cxx_arg(e, &b, TX(t)->params[i]);
     }
     buf_puts(&b, " >");
     const char *s = arena_strdup(e->cc->arena, b.data);
@@ -240,9 +240,9 @@ static const char *relname_of(Emitter *e, Type *t)
 static const char *implbase_of(Emitter *e, Type *t)
 {
     Buf b = {0};
-    buf_printf(&b, "%s_impl<", short_name(e, t->generic));
-    for (int i = 0; i < t->nparams; i++) {
-        Type *a = t->params[i];
+    buf_printf(&b, "%s_impl<", short_name(e, TX(t)->generic));
+    for (int i = 0; i < TX(t)->nparams; i++) {
+        Type *a = TX(t)->params[i];
         if (i)
             buf_puts(&b, ", ");
         Type *p = a->kind == TY_POINTER ? a->ref : NULL;
@@ -265,9 +265,9 @@ static const char *implbase_of(Emitter *e, Type *t)
 /* the WIDL_using_ short name of an instance: IKeyValuePair_HSTRING_HSTRING */
 static void using_name(Emitter *e, Buf *b, Type *t)
 {
-    buf_puts(b, short_name(e, t->generic));
-    for (int i = 0; i < t->nparams; i++) {
-        Type *a = t->params[i];
+    buf_puts(b, short_name(e, TX(t)->generic));
+    for (int i = 0; i < TX(t)->nparams; i++) {
+        Type *a = TX(t)->params[i];
         while (a->kind == TY_POINTER && a->ref)
             a = a->ref;
         if (a->kind == TY_ALIAS && a->ns && a->ref)
@@ -302,11 +302,11 @@ static const char *cxxname_of(Emitter *e, Type *t, bool rc_self)
 
 static bool has_param_args(const Type *t)
 {
-    for (int i = 0; t->generic && i < t->nparams; i++) {
-        const Type *a = t->params[i];
+    for (int i = 0; TX(t)->generic && i < TX(t)->nparams; i++) {
+        const Type *a = TX(t)->params[i];
         while (a && (a->kind == TY_POINTER || a->kind == TY_ARRAY))
             a = a->ref;
-        if (a && (a->kind == TY_PARAM || (a->generic && has_param_args(a))))
+        if (a && (a->kind == TY_PARAM || (TX(a)->generic && has_param_args(a))))
             return true;
     }
     return false;
@@ -324,15 +324,15 @@ static void impl_name(Emitter *e, Buf *b, Type *t)
         buf_putc(b, '*');
         return;
     }
-    if (!t->generic) {
+    if (!TX(t)->generic) {
         cxx_arg(e, b, t);
         return;
     }
-    buf_printf(b, "%s<", short_name(e, t->generic));
-    for (int i = 0; i < t->nparams; i++) {
+    buf_printf(b, "%s<", short_name(e, TX(t)->generic));
+    for (int i = 0; i < TX(t)->nparams; i++) {
         if (i)
             buf_puts(b, ", ");
-        impl_name(e, b, t->params[i]);
+        impl_name(e, b, TX(t)->params[i]);
     }
     buf_putc(b, '>');
 }
@@ -492,7 +492,7 @@ static void iface_fwd_ns(Emitter *e, Buf *b, Type *t, bool ns_decl)
         buf_printf(b, "%*sinterface %s;\n", 4 * d, "", short_name(e, t));
         ns_close(b, d);
     } else if (ns_decl) {
-        int d = ns_open(e, b, t->generic);
+        int d = ns_open(e, b, TX(t)->generic);
         buf_printf(b, "%*sinterface %s;\n", 4 * d, "", relname_of(e, t));
         ns_close(b, d);
     }
@@ -545,13 +545,13 @@ static bool is_generic(const Type *t)
 {
     if (t->kind == TY_PARAMETERIZED)
         return true;
-    for (int i = 0; i < t->nmethods; i++) {
-        Type *fn = t->methods[i]->type;
+    for (int i = 0; i < TX(t)->nmethods; i++) {
+        Type *fn = TX(t)->methods[i]->type;
         for (int k = 0; fn && k < fn->nfields; k++) {
             Type *p = fn->fields[k]->type;
             while (p && (p->kind == TY_POINTER || p->kind == TY_ARRAY))
                 p = p->ref;
-            if (p && (p->kind == TY_PARAM || (p->generic && p->nparams && p->params[0]->kind == TY_PARAM)))
+            if (p && (p->kind == TY_PARAM || (TX(p)->generic && TX(p)->nparams && TX(p)->params[0]->kind == TY_PARAM)))
                 return true;
         }
     }
@@ -571,20 +571,20 @@ static void find_params(Type *t, PtrVec *out, int depth)
     }
     if (t->kind == TY_POINTER || t->kind == TY_ARRAY)
         find_params(t->ref, out, depth + 1);
-    else if (t->generic)
-        for (int i = 0; i < t->nparams; i++)
-            find_params(t->params[i], out, depth + 1);
+    else if (TX(t)->generic)
+        for (int i = 0; i < TX(t)->nparams; i++)
+            find_params(TX(t)->params[i], out, depth + 1);
 }
 
 static void generic_params(Type *t, PtrVec *out)
 {
-    if (t->params && t->nparams) {
-        for (int i = 0; i < t->nparams; i++)
-            vec_push(out, t->params[i]);
+    if (TX(t)->params && TX(t)->nparams) {
+        for (int i = 0; i < TX(t)->nparams; i++)
+            vec_push(out, TX(t)->params[i]);
         return;
     }
-    for (int i = 0; i < t->nmethods; i++) {
-        Type *fn = t->methods[i]->type;
+    for (int i = 0; i < TX(t)->nmethods; i++) {
+        Type *fn = TX(t)->methods[i]->type;
         for (int k = 0; fn && k < fn->nfields; k++)
             find_params(fn->fields[k]->type, out, 0);
     }
@@ -650,7 +650,7 @@ static void fwd_instances(Emitter *e, Buf *b, Stmt **stmts, int n, bool body)
         else if (s->kind == ST_DECLARE)
             for (int k = 0; k < s->ndeclared; k++) {
                 Type *t = s->declared[k];
-                if (body && t->generic && t->generic->kind == TY_DELEGATE)
+                if (body && TX(t)->generic && TX(t)->generic->kind == TY_DELEGATE)
                     continue;
                 /* widl: in the body, an instance the file declares again
                  * later is declared in its C++ namespace too */
@@ -667,7 +667,7 @@ static void print_instances(Emitter *e, Buf *b, Stmt **stmts, int n)
             print_instances(e, b, s->stmts, s->nstmts);
         else if (s->kind == ST_DECLARE)
             for (int k = 0; k < s->ndeclared; k++)
-                if (s->declared[k]->winrt_done)
+                if (TX(s->declared[k])->winrt_done)
                     winrt_print_interface(e, b, s->declared[k], NULL);
     }
 }
@@ -734,8 +734,8 @@ static const char *vname(Var *m)
 static int vtable_count(Type *x)
 {
     int n = 0;
-    for (int i = 0; i < x->nmethods; i++)
-        n += !attr_has(x->methods[i]->attrs, A_CALL_AS);
+    for (int i = 0; i < TX(x)->nmethods; i++)
+        n += !attr_has(TX(x)->methods[i]->attrs, A_CALL_AS);
     return n;
 }
 
@@ -747,14 +747,14 @@ static bool in_vtable(Var *m)
 static int wr_chain(Emitter *e, Type *t, Type ***out)
 {
     Type *unk = NULL;
-    if (!t->base && (t->kind == TY_DELEGATE || (is_instance(t) && t->generic->kind == TY_DELEGATE)))
+    if (!TX(t)->base && (t->kind == TY_DELEGATE || (is_instance(t) && TX(t)->generic->kind == TY_DELEGATE)))
         unk = scope_find_type(e->cc->global, "IUnknown");
     int n = unk ? 1 : 0;
-    for (Type *x = t; x; x = x->base)
+    for (Type *x = t; x; x = TX(x)->base)
         n++;
     Type **c = arena_alloc(e->cc->arena, sizeof *c * (size_t)n);
     int i = n;
-    for (Type *x = t; x; x = x->base)
+    for (Type *x = t; x; x = TX(x)->base)
         c[--i] = x;
     if (unk)
         c[0] = unk;
@@ -800,7 +800,7 @@ void winrt_print_interface(Emitter *e, Buf *b, Type *t, const Attr *attrs)
     Type *base = n > 1 ? chain[n - 2] : NULL;
     /* C++ */
     buf_puts(b, "#if defined(__cplusplus) && !defined(CINTERFACE)\n} /* extern \"C\" */\n");
-    int d = ns_open(e, b, is_instance(t) ? t->generic : t);
+    int d = ns_open(e, b, is_instance(t) ? TX(t)->generic : t);
     int in = 4 * d;
     if (is_instance(t))
         buf_printf(b, "%*stemplate<>\n", in, "");
@@ -819,8 +819,8 @@ void winrt_print_interface(Emitter *e, Buf *b, Type *t, const Attr *attrs)
     if (!is_instance(t))
         buf_printf(b, "\n%*s{\n", in, "");
     e->cxx = true;
-    for (int i = 0; i < t->nmethods && !is_instance(t); i++) {
-        Var *m = t->methods[i];
+    for (int i = 0; i < TX(t)->nmethods && !is_instance(t); i++) {
+        Var *m = TX(t)->methods[i];
         if (!in_vtable(m))
             continue;
         buf_printf(b, "%*svirtual ", in + 4, "");
@@ -846,8 +846,8 @@ void winrt_print_interface(Emitter *e, Buf *b, Type *t, const Attr *attrs)
         if (vtable_count(x))
             buf_printf(b, "\n    /*** %s methods ***/\n", chain_label(e, x));
         bool first = true;
-        for (int i = 0; i < x->nmethods; i++) {
-            Var *m = x->methods[i];
+        for (int i = 0; i < TX(x)->nmethods; i++) {
+            Var *m = TX(x)->methods[i];
             if (!in_vtable(m))
                 continue;
             if (!first)
@@ -879,8 +879,8 @@ void winrt_print_interface(Emitter *e, Buf *b, Type *t, const Attr *attrs)
             Type *x = chain[c];
             if (vtable_count(x))
                 buf_printf(b, "/*** %s methods ***/\n", chain_label(e, x));
-            for (int i = 0; i < x->nmethods; i++) {
-                Var *m = x->methods[i];
+            for (int i = 0; i < TX(x)->nmethods; i++) {
+                Var *m = TX(x)->methods[i];
                 if (!in_vtable(m))
                     continue;
                 Type *fn = m->type;
@@ -910,7 +910,7 @@ void winrt_print_interface(Emitter *e, Buf *b, Type *t, const Attr *attrs)
     }
     buf_puts(b, "#endif\n");
     {
-        const char *um = using_macro(e, is_instance(t) ? t->generic : t);
+        const char *um = using_macro(e, is_instance(t) ? TX(t)->generic : t);
         if (is_instance(t)) {
             Buf un = {0};
             using_name(e, &un, t);
@@ -920,9 +920,9 @@ void winrt_print_interface(Emitter *e, Buf *b, Type *t, const Attr *attrs)
         buf_printf(b, "#ifdef %s\n", um);
         buf_printf(b, "#define IID_%s IID_%s\n#define %sVtbl %sVtbl\n#define %s %s\n", sn, cn, sn, cn, sn, cn);
         for (int c = 0; c < n; c++)
-            for (int i = 0; i < chain[c]->nmethods; i++)
-                if (in_vtable(chain[c]->methods[i]))
-                    buf_printf(b, "#define %s_%s %s_%s\n", sn, vname(chain[c]->methods[i]), cn, vname(chain[c]->methods[i]));
+            for (int i = 0; i < TX(chain[c])->nmethods; i++)
+                if (in_vtable(TX(chain[c])->methods[i]))
+                    buf_printf(b, "#define %s_%s %s_%s\n", sn, vname(TX(chain[c])->methods[i]), cn, vname(TX(chain[c])->methods[i]));
         buf_printf(b, "#endif /* %s */\n", um);
     }
     buf_puts(b, "#endif\n\n#endif\n\n");
@@ -1101,7 +1101,7 @@ static void print_generic(Emitter *e, Buf *b, Type *t)
     buf_printf(b, "%*stemplate <", in, "");
     template_list(b, &ps, ", ", "class ");
     buf_printf(b, ">\n%*sstruct %s_impl : %s\n%*s{\n%*sprivate:\n", in, "", sn,
-               t->kind == TY_DELEGATE || !t->base ? "IUnknown" : t->base->name, in, "", in, "");
+               t->kind == TY_DELEGATE || !TX(t)->base ? "IUnknown" : TX(t)->base->name, in, "", in, "");
     for (int i = 0; i < ps.n; i++) {
         const char *p = ((Type *)ps.v[i])->name;
         buf_printf(b, "%*stypedef typename Windows::Foundation::Internal::GetAbiType<%s>::type     %s_abi;\n", in + 4, "", p, p);
@@ -1113,8 +1113,8 @@ static void print_generic(Emitter *e, Buf *b, Type *t)
         buf_printf(b, "%*stypedef %s %s_complex;\n", in + 4, "", p, p);
     }
     e->cxx = e->wr_impl = true;
-    for (int i = 0; i < t->nmethods; i++) {
-        Var *m = t->methods[i];
+    for (int i = 0; i < TX(t)->nmethods; i++) {
+        Var *m = TX(t)->methods[i];
         Type *fn = m->type;
         buf_printf(b, "%*svirtual ", in + 4, "");
         print_decl(e, b, fn->ref, fn->ref_qual, "", 0);

@@ -106,8 +106,8 @@ static void merge(Attr **holder, Attr *extra)
 
 static Var *find_method(Type *t, const char *name)
 {
-    for (int i = 0; i < t->nstmts; i++) {
-        Stmt *s = t->stmts[i];
+    for (int i = 0; i < TX(t)->nstmts; i++) {
+        Stmt *s = TX(t)->stmts[i];
         if (s->kind != ST_DECL)
             continue;
         for (int j = 0; j < s->ndecls; j++)
@@ -129,7 +129,7 @@ static Stmt *find_typedef(Stmt **stmts, int n, const char *name, int depth)
                     return s;
         Stmt *in = NULL;
         if ((s->kind == ST_INTERFACE || s->kind == ST_MODULE) && s->type)
-            in = find_typedef(s->type->stmts, s->type->nstmts, name, depth + 1);
+            in = find_typedef(TX(s->type)->stmts, TX(s->type)->nstmts, name, depth + 1);
         else if (s->kind == ST_LIBRARY || s->kind == ST_NAMESPACE)
             in = find_typedef(s->stmts, s->nstmts, name, depth + 1);
         if (in)

@@ -209,27 +209,19 @@ enum { Q_CONST = 1, Q_VOLATILE = 2 };
 /* Pointer kinds (attribute or pointer_default). */
 typedef enum { PTR_NONE, PTR_REF, PTR_UNIQUE, PTR_FULL } PtrKind;
 
-struct Type {
-    /* (pointers first, then ints, then flags: 224 bytes, no padding) */
-    const char *name;       /* tag, typedef or interface name (C name) */
-    const char *qname;      /* WinRT: name with namespace, '.'-separated; else == name */
-    Scope *ns;              /* WinRT namespace this type lives in (NULL: global) */
-    Loc loc;
-    Attr *attrs;
-    /* pointer / array / alias / function return / bitfield base */
-    Type *ref;
-    Expr *size;             /* array size (NULL: [] or [*]); bitfield width */
+/* What only some types need (interface-likes, WinRT, functions,
+ * encapsulated unions, anonymous tags): Type.x, NULL until a field of it
+ * is written (#13: a structure's five Types held 1.5 KiB when every Type
+ * had all of these). Read through TX(t) (a zeroed TypeExt when there is
+ * none), written through TXW(cc, t) (made on first use). */
+typedef struct TypeExt {
     const char *callconv;   /* function: "__stdcall", "__cdecl", "__fastcall", "__pascal", or a macro
                              * (WINAPI, ...) as written; NULL: none written */
-    /* struct, union, encapsulated union, enum, function params, dispinterface properties */
-    Var **fields;
     Var *switch_var;        /* encapsulated union discriminant */
     const char *union_name; /* encapsulated union member name */
     /* interface-likes */
     Type *base;             /* inherited interface */
     Type *incomplete_base;  /* imported: the base declared but never defined (widl accepts it there) */
-    bool named_as_base;     /* declared by its use as a base before any declaration (MIDL accepts it) */
-    unsigned char sema_state;   /* interfaces: 1 being checked, 2 checked (a base defined later goes first) */
     Var **methods;          /* own methods (TY_FUNCTION vars) */
     Stmt **stmts;           /* statements nested in the interface / module / library / namespace */
     Type **ifaces;          /* coclass/runtimeclass members, 'requires' list */
@@ -241,26 +233,6 @@ struct Type {
     Type *generic;          /* instance -> its parameterized definition */
     struct GlueIface *glue; /* glue.c: the lowered call-object glue ([async_uuid] interfaces) */
     const char *gen_name;   /* emitters: generated tag of an anonymous type */
-    TypeKind kind;
-    /* basic */
-    BasicKind basic;
-    int sign;               /* -1 unsigned, 1 signed written, 0 plain */
-    unsigned ref_qual;      /* qualifiers of *ref */
-    int nfields;
-    int nmethods;
-    int nstmts;
-    int nifaces;
-    int nparams;
-    /* alias helpers */
-    int gen_id;             /* stable number for anonymous tags */
-    bool conformant;        /* array written [] / [*] */
-    bool defined;           /* struct/union/enum/interface body seen */
-    bool is_async;          /* synthesized twin */
-    bool is_object;
-    bool is_hand_async;     /* AsyncIUnknown: declared in IDL, treated as async */
-    bool declared_only;     /* forward declaration only (so far) */
-    bool imported;          /* declared in an imported file */
-    bool checked;
     /* WinRT instances (winrt.c): an instance of a parameterized interface
      * (IVector<HSTRING>) is a TY_INTERFACE named by its C name
      * (__FIVector_1_HSTRING), ->generic its definition, ->params the
@@ -270,13 +242,53 @@ struct Type {
     const char *winrt_signature;    /* "pinterface({...};string)" */
     Type *winrt_next;       /* the intern table's bucket chain */
     Loc *winrt_iface_locs;  /* runtimeclass: where each of ifaces[] is named */
-    int winrt_depth;        /* instance: 0, or 1 + the deepest instance among its arguments */
     const struct File *winrt_seen;  /* the file whose declare { } named it last (repeats dropped) */
+    int nmethods;
+    int nstmts;
+    int nifaces;
+    int nparams;
+    int gen_id;             /* stable number for anonymous tags */
+    int winrt_depth;        /* instance: 0, or 1 + the deepest instance among its arguments */
+    unsigned char sema_state;   /* interfaces: 1 being checked, 2 checked (a base defined later goes first) */
+    bool named_as_base;     /* declared by its use as a base before any declaration (MIDL accepts it) */
+    bool is_async;          /* synthesized twin */
+    bool is_object;
+    bool is_hand_async;     /* AsyncIUnknown: declared in IDL, treated as async */
     bool winrt_concrete;    /* no type parameter among the arguments: interned, completed */
     bool winrt_done;        /* completed */
     bool winrt_flags;       /* enum: [flags] (signature u4) */
     bool winrt_reported;    /* instance: "not declared" reported */
+} TypeExt;
+
+struct Type {
+    /* (pointers first, then the packed kinds and flags: 96 bytes) */
+    const char *name;       /* tag, typedef or interface name (C name) */
+    const char *qname;      /* WinRT: name with namespace, '.'-separated; else == name */
+    Scope *ns;              /* WinRT namespace this type lives in (NULL: global) */
+    Loc loc;
+    Attr *attrs;
+    /* pointer / array / alias / function return / bitfield base */
+    Type *ref;
+    Expr *size;             /* array size (NULL: [] or [*]); bitfield width */
+    /* struct, union, encapsulated union, enum, function params, dispinterface properties */
+    Var **fields;
+    TypeExt *x;             /* the rest (above), or NULL */
+    TypeKind kind : 8;
+    BasicKind basic : 8;    /* basic */
+    signed int sign : 8;    /* -1 unsigned, 1 signed written, 0 plain */
+    unsigned ref_qual : 8;  /* qualifiers of *ref */
+    int nfields;
+    bool conformant;        /* array written [] / [*] */
+    bool defined;           /* struct/union/enum/interface body seen */
+    bool declared_only;     /* forward declaration only (so far) */
+    bool imported;          /* declared in an imported file */
+    bool checked;
 };
+
+extern const TypeExt type_ext_none;
+TypeExt *type_ext(Compiler *cc, Type *t);      /* ast.c: t->x, made if need be */
+static inline const TypeExt *TX(const Type *t) { return t->x ? t->x : &type_ext_none; }
+static inline TypeExt *TXW(Compiler *cc, Type *t) { return t->x ? t->x : type_ext(cc, t); }
 
 struct Var {
     /* (pointers first, then ints, then flags: 120 bytes) */

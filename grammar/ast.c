@@ -179,6 +179,15 @@ Type *new_type(Compiler *cc, TypeKind k, const char *name, Loc loc)
     return t;
 }
 
+const TypeExt type_ext_none;
+
+TypeExt *type_ext(Compiler *cc, Type *t)
+{
+    if (!t->x)
+        t->x = arena_alloc(cc->arena, sizeof(TypeExt));
+    return t->x;
+}
+
 Type *new_basic(Compiler *cc, BasicKind b, int sign, Loc loc)
 {
     Type *t = new_type(cc, TY_BASIC, NULL, loc);
@@ -273,7 +282,7 @@ Type *declarator_apply(Compiler *cc, Declarator *d, Type *base, unsigned bqual, 
     while (d) {
         if (d->callconv && d->kind != DK_FUNC) {
             if (fn)
-                fn->callconv = d->callconv;
+                TXW(cc, fn)->callconv = d->callconv;
             else
                 pending = d;
         }
@@ -296,7 +305,7 @@ Type *declarator_apply(Compiler *cc, Declarator *d, Type *base, unsigned bqual, 
             Type *f = new_type(cc, TY_FUNCTION, NULL, d->loc);
             f->ref = base;
             f->ref_qual = bqual;
-            f->callconv = d->callconv ? d->callconv : pending ? pending->callconv : NULL;
+            TXW(cc, f)->callconv = d->callconv ? d->callconv : pending ? pending->callconv : NULL;
             pending = NULL;
             fn = f;
             if (d->params) {

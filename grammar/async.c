@@ -40,7 +40,7 @@ void async_predeclare(Compiler *cc, Scope *scope, Type *t)
         return;    /* async_synthesize reports a clash */
     Type *a = new_type(cc, TY_INTERFACE, name, t->loc);
     a->declared_only = true;
-    a->is_async = true;
+    TXW(cc, a)->is_async = true;
     a->ns = t->ns;
     a->imported = t->imported;
     scope_add_type(cc, s, a, name);
@@ -125,17 +125,17 @@ Type *async_synthesize(Compiler *cc, Type *t, Attr *au)
         ok = false;
     }
     Type *abase = NULL;
-    if (t->base && ok) {
-        if (type_is_iunknown(t->base)) {
-            abase = t->base;
-        } else if (t->base->async_iface) {
-            abase = t->base->async_iface;
+    if (TX(t)->base && ok) {
+        if (type_is_iunknown(TX(t)->base)) {
+            abase = TX(t)->base;
+        } else if (TX(TX(t)->base)->async_iface) {
+            abase = TX(TX(t)->base)->async_iface;
         } else {
             error_at(cc, au->loc, "async_uuid on '%s': its base '%s' is neither IUnknown nor an asynchronous interface",
-                     t->name, t->base->name);
+                     t->name, TX(t)->base->name);
             ok = false;
         }
-    } else if (!t->base && ok) {
+    } else if (!TX(t)->base && ok) {
         error_at(cc, au->loc, "async_uuid on '%s': the interface has no base (it must derive from IUnknown)", t->name);
         ok = false;
     }
@@ -147,10 +147,10 @@ Type *async_synthesize(Compiler *cc, Type *t, Attr *au)
     for (int i = 0; ok && i < cc->async_ifaces.n; i++) {
         Type *o = cc->async_ifaces.v[i];
         Attr *ou = attr_find(o->attrs, A_UUID);
-        Attr *osu = o->sync_iface ? uuid_attr(o->sync_iface, A_UUID) : NULL;
+        Attr *osu = TX(o)->sync_iface ? uuid_attr(TX(o)->sync_iface, A_UUID) : NULL;
         if ((ou && ou->uuid && same_uuid(ou->uuid, au->uuid)) || (osu && same_uuid(osu->uuid, au->uuid))) {
             error_at(cc, au->loc, "async_uuid of '%s' is already the IID of '%s'", t->name,
-                     ou && same_uuid(ou->uuid, au->uuid) ? o->name : o->sync_iface->name);
+                     ou && same_uuid(ou->uuid, au->uuid) ? o->name : TX(o)->sync_iface->name);
             ok = false;
         }
         if (u && ou && ou->uuid && same_uuid(ou->uuid, u->uuid)) {
@@ -164,7 +164,7 @@ Type *async_synthesize(Compiler *cc, Type *t, Attr *au)
     const char *aname = arena_printf(cc->arena, "Async%s", t->name);
     Scope *s = t->ns ? t->ns : cc->global;
     Type *a = scope_find_type(s, aname);
-    if (a && a->kind == TY_INTERFACE && a->declared_only && a->is_async) {
+    if (a && a->kind == TY_INTERFACE && a->declared_only && TX(a)->is_async) {
         a->loc = t->loc;
     } else if (a && a->kind == TY_INTERFACE && !a->declared_only) {
         error_at(cc, au->loc, "'%s' is already defined; async_uuid cannot create it", aname);
@@ -174,10 +174,10 @@ Type *async_synthesize(Compiler *cc, Type *t, Attr *au)
         scope_add_type(cc, s, a, a->name);
     }
     a->declared_only = false;
-    a->is_async = true;
-    a->is_object = true;
-    a->sync_iface = t;
-    a->base = abase;
+    TXW(cc, a)->is_async = true;
+    TXW(cc, a)->is_object = true;
+    TXW(cc, a)->sync_iface = t;
+    TXW(cc, a)->base = abase;
     a->defined = true;
     a->imported = t->imported;
     a->ns = t->ns;
@@ -198,8 +198,8 @@ Type *async_synthesize(Compiler *cc, Type *t, Attr *au)
     }
     a->attrs = head;
     int idx = vtbl_method_count(cc, abase);
-    for (int i = 0; i < t->nmethods; i++) {
-        Var *m = t->methods[i];
+    for (int i = 0; i < TX(t)->nmethods; i++) {
+        Var *m = TX(t)->methods[i];
         if (attr_has(m->attrs, A_CALL_AS))
             continue;          /* the remote twin of a [local] method (A10) */
         if (!returns_hresult(m) && !t->imported)
@@ -209,8 +209,8 @@ Type *async_synthesize(Compiler *cc, Type *t, Attr *au)
         Var *f = async_method(cc, a, m, "Finish_", false);
         b->vtbl_index = idx++;
         f->vtbl_index = idx++;
-        push_var(cc, &a->methods, &a->nmethods, b);
-        push_var(cc, &a->methods, &a->nmethods, f);
+        push_var(cc, &TXW(cc, a)->methods, &TXW(cc, a)->nmethods, b);
+        push_var(cc, &TXW(cc, a)->methods, &TXW(cc, a)->nmethods, f);
     }
     name_methods(cc, a);
     vec_push(&cc->async_ifaces, a);

@@ -468,7 +468,7 @@ static int safearray_vt(Type *t)
     enum { VT_I2 = 2, VT_I4 = 3, VT_R4 = 4, VT_R8 = 5, VT_DISPATCH = 9, VT_UNKNOWN = 13, VT_VARIANT = 12,
            VT_BSTR = 8, VT_UI1 = 17, VT_I8 = 20 };
     Type *s = strip(t);
-    Type *e = s && s->kind == TY_POINTER ? s->generic : NULL;
+    Type *e = s && s->kind == TY_POINTER ? TX(s)->generic : NULL;
     if (!e)
         return 0;
     if (alias_named(e, "BSTR"))
@@ -613,8 +613,8 @@ static GlueType *describe_struct(Lower *L, const Where *w, DScope *outer, Var *d
     GlueType *r = sized(L, GK_CSTRUCT, false, w_scope_sizeof(&sc));
     cache(L, s, r);                 /* while its members are described: a pointer back is not plain */
     if (s->kind == TY_ENCUNION) {
-        Var *sv = s->switch_var;
-        const char *un = s->union_name ? s->union_name : "tagged_union";
+        Var *sv = TX(s)->switch_var;
+        const char *un = TX(s)->union_name ? TX(s)->union_name : "tagged_union";
         DScope us = { w->m, s, sc.holder, sc.holder_q,
                       *sc.path ? arena_printf(L->cc->arena, "%s.%s", sc.path, un) : un };
         GlueType *u = sized(L, GK_UNION, false, w_scope_sizeof(&us));
@@ -944,9 +944,9 @@ static Var *call_as_target(Type *t, Var *r)
     Attr *ca = attr_find(r->attrs, A_CALL_AS);
     if (!ca || ca->nargs != 1 || ca->args[0]->kind != EX_IDENT)
         return NULL;
-    for (int k = 0; k < t->nmethods; k++)
-        if (in_vtable(t->methods[k]) && t->methods[k]->name && !strcmp(t->methods[k]->name, ca->args[0]->text))
-            return t->methods[k];
+    for (int k = 0; k < TX(t)->nmethods; k++)
+        if (in_vtable(TX(t)->methods[k]) && TX(t)->methods[k]->name && !strcmp(TX(t)->methods[k]->name, ca->args[0]->text))
+            return TX(t)->methods[k];
     return NULL;
 }
 
@@ -980,9 +980,9 @@ static const char *probe_imported(Lower *L, Type *t)
     bool failed = L->failed;
     L->quiet = true;
     L->why = NULL;
-    for (int depth = 0; t && t->async_iface && !L->why && depth < 64; t = t->base, depth++)
-        for (int k = 0; k < t->nmethods && !L->why; k++) {
-            Var *m = t->methods[k];
+    for (int depth = 0; t && TX(t)->async_iface && !L->why && depth < 64; t = TX(t)->base, depth++)
+        for (int k = 0; k < TX(t)->nmethods && !L->why; k++) {
+            Var *m = TX(t)->methods[k];
             if (!in_vtable(m) || !m->type)
                 continue;
             for (int i = 0; i < m->type->nfields && !L->why; i++) {
@@ -1011,9 +1011,9 @@ static const char *base_idl_file(Type *t)
 
 static bool lower_iface(Lower *L, Type *t, bool describe_params)
 {
-    if (t->glue)
+    if (TX(t)->glue)
         return true;
-    for (Type *b = t->base; describe_params && b && b->async_iface && b->imported; b = b->base) {
+    for (Type *b = TX(t)->base; describe_params && b && TX(b)->async_iface && b->imported; b = TX(b)->base) {
         const char *file = base_idl_file(b);
         if (!file)
             continue;
@@ -1023,52 +1023,52 @@ static bool lower_iface(Lower *L, Type *t, bool describe_params)
                  t->name, b->name, file, why ? ", and the glue cannot pass " : "", why ? why : "", t->name);
         return false;
     }
-    if (describe_params && t->base && t->base->async_iface && t->base->imported) {
-        const char *why = probe_imported(L, t->base);
+    if (describe_params && TX(t)->base && TX(TX(t)->base)->async_iface && TX(t)->base->imported) {
+        const char *why = probe_imported(L, TX(t)->base);
         if (why) {
             error_at(L->cc, t->loc, "the call-object glue cannot derive asynchronous interface '%s' from '%s': "
                      "the glue cannot pass %s; declare '%s' without async_uuid, or derive it from IUnknown",
-                     t->name, t->base->name, why, t->name);
+                     t->name, TX(t)->base->name, why, t->name);
             return false;
         }
     }
-    Type *a = t->async_iface;
+    Type *a = TX(t)->async_iface;
     GlueIface *gi = arena_alloc(L->cc->arena, sizeof *gi);
     gi->iface = t;
     gi->async = a;
-    gi->base = t->base && t->base->async_iface ? t->base : NULL;
+    gi->base = TX(t)->base && TX(TX(t)->base)->async_iface ? TX(t)->base : NULL;
     gi->described = describe_params;
     if (gi->base && !lower_iface(L, gi->base, describe_params && !gi->base->imported))
         return false;
     bool iface_local = attr_has(t->attrs, A_LOCAL);
     int count = 0, twins = 0;
-    for (int k = 0; k < t->nmethods; k++) {
-        count += in_vtable(t->methods[k]);
-        twins += !in_vtable(t->methods[k]) && !iface_local && call_as_target(t, t->methods[k]);
+    for (int k = 0; k < TX(t)->nmethods; k++) {
+        count += in_vtable(TX(t)->methods[k]);
+        twins += !in_vtable(TX(t)->methods[k]) && !iface_local && call_as_target(t, TX(t)->methods[k]);
     }
     gi->methods = arena_alloc(L->cc->arena, sizeof *gi->methods * (size_t)(count + twins ? count + twins : 1));
     bool ok = true;
-    for (int k = 0; k < t->nmethods; k++) {
-        Var *m = t->methods[k];
+    for (int k = 0; k < TX(t)->nmethods; k++) {
+        Var *m = TX(t)->methods[k];
         if (!in_vtable(m))
             continue;
         GlueMethod *gm = &gi->methods[gi->nmethods];
         gm->index = gi->nmethods++;
         gm->is_local = attr_has(m->attrs, A_LOCAL) || iface_local;
-        for (int j = 0, seen = 0; j < a->nmethods; j++)
-            if (a->methods[j]->orig == m) {
+        for (int j = 0, seen = 0; j < TX(a)->nmethods; j++)
+            if (TX(a)->methods[j]->orig == m) {
                 if (seen++ == 0)
-                    gm->begin = a->methods[j];
+                    gm->begin = TX(a)->methods[j];
                 else
-                    gm->finish = a->methods[j];
+                    gm->finish = TX(a)->methods[j];
             }
         ok &= lower_method(L, t, gm, m, describe_params);
     }
     /* the twins: described for the wire like any method; the program's
      * conversion functions (IFoo_M_Proxy, IFoo_M_Stub, ...) turn one
      * into the other on each side */
-    for (int k = 0; k < t->nmethods && gi->ncall_as < twins; k++) {
-        Var *r = t->methods[k];
+    for (int k = 0; k < TX(t)->nmethods && gi->ncall_as < twins; k++) {
+        Var *r = TX(t)->methods[k];
         Var *local = in_vtable(r) ? NULL : call_as_target(t, r);
         if (!local)
             continue;
@@ -1086,14 +1086,14 @@ static bool lower_iface(Lower *L, Type *t, bool describe_params)
         ok &= lower_method(L, t, gm, r, describe_params);
     }
     if (ok)
-        t->glue = gi;
+        TXW(L->cc, t)->glue = gi;
     return ok;
 }
 
 static void lower_stmts(Lower *L, Stmt **stmts, int n)
 {
     for (int i = 0; i < n; i++) {
-        if (stmts[i]->kind == ST_INTERFACE && stmts[i]->type->async_iface)
+        if (stmts[i]->kind == ST_INTERFACE && TX(stmts[i]->type)->async_iface)
             lower_iface(L, stmts[i]->type, true);
         else if (stmts[i]->kind == ST_LIBRARY)
             lower_stmts(L, stmts[i]->stmts, stmts[i]->nstmts);

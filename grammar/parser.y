@@ -256,58 +256,58 @@ decl_body:
     | decl_spec ';'                                     { $$ = type_stmt(ps, NULL, $1, L(@1)); }
     | decl_spec decl_list ';'                           { $$ = do_decl(ps, NULL, $1, $2, L(@1)); }
     | iface_hdr m_inherit m_requires '{'                { depth_push(ps, L(@4)); }
-      stmts '}'                                         { depth_pop(ps); Type *t = $1; t->base = $2; t->defined = true; t->declared_only = false;
-                                                          t->stmts = list_stmts(ps, $6, &t->nstmts);
-                                                          if ($3) { t->ifaces = (Type **)$3->v; t->nifaces = $3->n; }
+      stmts '}'                                         { depth_pop(ps); Type *t = $1; TXW(CC, t)->base = $2; t->defined = true; t->declared_only = false;
+                                                          TXW(CC, t)->stmts = list_stmts(ps, $6, &TXW(CC, t)->nstmts);
+                                                          if ($3) { TXW(CC, t)->ifaces = (Type **)$3->v; TXW(CC, t)->nifaces = $3->n; }
                                                           ps->tparams = NULL;
                                                           $$ = iface_stmt(ps, ST_INTERFACE, t, NULL, L(@1)); }
     | tINTERFACE ident ';'                              { $$ = iface_stmt(ps, ST_IFACE_FWD, iface_decl(ps, TY_INTERFACE, $2, NULL, L(@2)), NULL, L(@1)); }
     | tINTERFACE TYPENAME ';'                           { $$ = iface_stmt(ps, ST_IFACE_FWD, iface_decl(ps, TY_INTERFACE, $2->name, $2, L(@2)), NULL, L(@1)); }
-    | tINTERFACE ident '<' tparam_list '>' ';'          { Type *t = iface_decl(ps, TY_PARAMETERIZED, $2, NULL, L(@2)); t->nparams = $4->n;
+    | tINTERFACE ident '<' tparam_list '>' ';'          { Type *t = iface_decl(ps, TY_PARAMETERIZED, $2, NULL, L(@2)); TXW(CC, t)->nparams = $4->n;
                                                           $$ = iface_stmt(ps, ST_IFACE_FWD, t, NULL, L(@1)); }
-    | tINTERFACE TYPENAME '<' tparam_list '>' ';'       { Type *t = iface_decl(ps, TY_PARAMETERIZED, $2->name, $2, L(@2)); t->nparams = $4->n;
+    | tINTERFACE TYPENAME '<' tparam_list '>' ';'       { Type *t = iface_decl(ps, TY_PARAMETERIZED, $2->name, $2, L(@2)); TXW(CC, t)->nparams = $4->n;
                                                           $$ = iface_stmt(ps, ST_IFACE_FWD, t, NULL, L(@1)); }
     | tINTERFACE qualified_type ';'                     { $$ = iface_stmt(ps, ST_IFACE_FWD, $2, NULL, L(@1)); }
     | dispiface_hdr '{' tPROPERTIES ':' fields tMETHODS ':' fields '}'
                                                         { Type *t = $1; t->defined = true; t->declared_only = false;
                                                           t->fields = (Var **)$5->v; t->nfields = $5->n;
-                                                          t->methods = (Var **)$8->v; t->nmethods = $8->n;
+                                                          TXW(CC, t)->methods = (Var **)$8->v; TXW(CC, t)->nmethods = $8->n;
                                                           $$ = iface_stmt(ps, ST_DISPINTERFACE, t, NULL, L(@1)); }
-    | dispiface_hdr '{' tINTERFACE type_ref ';' '}'     { Type *t = $1; t->defined = true; t->declared_only = false; t->base = $4;
-                                                          t->ifaces = arena_alloc(CC->arena, sizeof(Type *)); t->ifaces[0] = $4; t->nifaces = -1;
+    | dispiface_hdr '{' tINTERFACE type_ref ';' '}'     { Type *t = $1; t->defined = true; t->declared_only = false; TXW(CC, t)->base = $4;
+                                                          TXW(CC, t)->ifaces = arena_alloc(CC->arena, sizeof(Type *)); TXW(CC, t)->ifaces[0] = $4; TXW(CC, t)->nifaces = -1;
                                                           $$ = iface_stmt(ps, ST_DISPINTERFACE, t, NULL, L(@1)); }
     | tDISPINTERFACE ident ';'                          { $$ = iface_stmt(ps, ST_IFACE_FWD, iface_decl(ps, TY_DISPINTERFACE, $2, NULL, L(@2)), NULL, L(@1)); }
     | tDISPINTERFACE TYPENAME ';'                       { $$ = iface_stmt(ps, ST_IFACE_FWD, iface_decl(ps, TY_DISPINTERFACE, $2->name, $2, L(@2)), NULL, L(@1)); }
     | tCOCLASS coclass_name ';'                         { $$ = iface_stmt(ps, ST_COCLASS_FWD, $2, NULL, L(@1)); }
     | tCOCLASS coclass_name '{' coclass_items '}'       { Type *t = $2; t->defined = true; t->declared_only = false;
-                                                          t->ifaces = arena_alloc(CC->arena, sizeof(Type *) * (size_t)($4->n + 1));
-                                                          t->iface_attrs = arena_alloc(CC->arena, sizeof(Attr *) * (size_t)($4->n + 1));
-                                                          for (int i = 0; i < $4->n; i++) { Var *v = $4->v[i]; t->ifaces[i] = v->type; t->iface_attrs[i] = v->attrs; }
-                                                          t->nifaces = $4->n;
+                                                          TXW(CC, t)->ifaces = arena_alloc(CC->arena, sizeof(Type *) * (size_t)($4->n + 1));
+                                                          TXW(CC, t)->iface_attrs = arena_alloc(CC->arena, sizeof(Attr *) * (size_t)($4->n + 1));
+                                                          for (int i = 0; i < $4->n; i++) { Var *v = $4->v[i]; TXW(CC, t)->ifaces[i] = v->type; TXW(CC, t)->iface_attrs[i] = v->attrs; }
+                                                          TXW(CC, t)->nifaces = $4->n;
                                                           $$ = iface_stmt(ps, ST_COCLASS, t, NULL, L(@1)); }
     | tMODULE ident '{'                                 { depth_push(ps, L(@3)); }
       stmts '}'                                         { depth_pop(ps); Type *t = iface_decl(ps, TY_MODULE, $2, NULL, L(@2)); t->defined = true;
-                                                          t->stmts = list_stmts(ps, $5, &t->nstmts);
+                                                          TXW(CC, t)->stmts = list_stmts(ps, $5, &TXW(CC, t)->nstmts);
                                                           $$ = iface_stmt(ps, ST_MODULE, t, NULL, L(@1)); }
     | tLIBRARY ident '{'                                { depth_push(ps, L(@3)); }
       stmts '}'                                         { depth_pop(ps); Type *t = new_type(CC, TY_LIBRARY, $2, L(@2)); t->defined = true;
                                                           $$ = new_stmt(CC, ST_LIBRARY, L(@1)); $$->type = t;
-                                                          $$->stmts = list_stmts(ps, $5, &$$->nstmts); t->stmts = $$->stmts; t->nstmts = $$->nstmts; }
+                                                          $$->stmts = list_stmts(ps, $5, &$$->nstmts); TXW(CC, t)->stmts = $$->stmts; TXW(CC, t)->nstmts = $$->nstmts; }
     | tRUNTIMECLASS coclass_name ';'                    { $2->kind = TY_RUNTIMECLASS; $$ = iface_stmt(ps, ST_COCLASS_FWD, $2, NULL, L(@1)); }
     | tRUNTIMECLASS coclass_name ':' type_ref '{' rc_items '}'
-                                                        { Type *t = $2; t->kind = TY_RUNTIMECLASS; t->defined = true; t->declared_only = false; t->base = $4;
-                                                          t->ifaces = arena_alloc(CC->arena, sizeof(Type *) * (size_t)($6->n + 1));
-                                                          t->iface_attrs = arena_alloc(CC->arena, sizeof(Attr *) * (size_t)($6->n + 1));
-                                                          t->winrt_iface_locs = arena_alloc(CC->arena, sizeof(Loc) * (size_t)($6->n + 1));
-                                                          for (int i = 0; i < $6->n; i++) { Var *v = $6->v[i]; t->ifaces[i] = v->type; t->iface_attrs[i] = v->attrs; t->winrt_iface_locs[i] = v->loc; }
-                                                          t->nifaces = $6->n;
+                                                        { Type *t = $2; t->kind = TY_RUNTIMECLASS; t->defined = true; t->declared_only = false; TXW(CC, t)->base = $4;
+                                                          TXW(CC, t)->ifaces = arena_alloc(CC->arena, sizeof(Type *) * (size_t)($6->n + 1));
+                                                          TXW(CC, t)->iface_attrs = arena_alloc(CC->arena, sizeof(Attr *) * (size_t)($6->n + 1));
+                                                          TXW(CC, t)->winrt_iface_locs = arena_alloc(CC->arena, sizeof(Loc) * (size_t)($6->n + 1));
+                                                          for (int i = 0; i < $6->n; i++) { Var *v = $6->v[i]; TXW(CC, t)->ifaces[i] = v->type; TXW(CC, t)->iface_attrs[i] = v->attrs; TXW(CC, t)->winrt_iface_locs[i] = v->loc; }
+                                                          TXW(CC, t)->nifaces = $6->n;
                                                           $$ = iface_stmt(ps, ST_RUNTIMECLASS, t, NULL, L(@1)); }
     | tRUNTIMECLASS coclass_name '{' rc_items '}'       { Type *t = $2; t->kind = TY_RUNTIMECLASS; t->defined = true; t->declared_only = false;
-                                                          t->ifaces = arena_alloc(CC->arena, sizeof(Type *) * (size_t)($4->n + 1));
-                                                          t->iface_attrs = arena_alloc(CC->arena, sizeof(Attr *) * (size_t)($4->n + 1));
-                                                          t->winrt_iface_locs = arena_alloc(CC->arena, sizeof(Loc) * (size_t)($4->n + 1));
-                                                          for (int i = 0; i < $4->n; i++) { Var *v = $4->v[i]; t->ifaces[i] = v->type; t->iface_attrs[i] = v->attrs; t->winrt_iface_locs[i] = v->loc; }
-                                                          t->nifaces = $4->n;
+                                                          TXW(CC, t)->ifaces = arena_alloc(CC->arena, sizeof(Type *) * (size_t)($4->n + 1));
+                                                          TXW(CC, t)->iface_attrs = arena_alloc(CC->arena, sizeof(Attr *) * (size_t)($4->n + 1));
+                                                          TXW(CC, t)->winrt_iface_locs = arena_alloc(CC->arena, sizeof(Loc) * (size_t)($4->n + 1));
+                                                          for (int i = 0; i < $4->n; i++) { Var *v = $4->v[i]; TXW(CC, t)->ifaces[i] = v->type; TXW(CC, t)->iface_attrs[i] = v->attrs; TXW(CC, t)->winrt_iface_locs[i] = v->loc; }
+                                                          TXW(CC, t)->nifaces = $4->n;
                                                           $$ = iface_stmt(ps, ST_RUNTIMECLASS, t, NULL, L(@1)); }
     | tATTRIBUTE coclass_name '{' fields '}'            { Type *t = $2; t->kind = TY_ATTRIBUTE; t->defined = true; t->declared_only = false;
                                                           t->fields = (Var **)$4->v; t->nfields = $4->n;
@@ -319,8 +319,8 @@ decl_body:
                                                           Type *fn = new_type(CC, TY_FUNCTION, NULL, L(@3)); fn->ref = $2.type; fn->ref_qual = $2.qual;
                                                           fn->fields = (Var **)$6->v; fn->nfields = $6->n;
                                                           Var *m = new_var(CC, "Invoke", L(@3)); m->type = fn; m->owner = t;
-                                                          push_var(CC, &t->methods, &t->nmethods, m);
-                                                          if (ps->tparams) { t->params = ps->tparam_v; t->nparams = ps->tparam_n; }
+                                                          push_var(CC, &TXW(CC, t)->methods, &TXW(CC, t)->nmethods, m);
+                                                          if (ps->tparams) { TXW(CC, t)->params = ps->tparam_v; TXW(CC, t)->nparams = ps->tparam_n; }
                                                           ps->tparams = NULL;
                                                           $$ = iface_stmt(ps, ST_DELEGATE, t, NULL, L(@1)); }
     ;
@@ -332,9 +332,9 @@ m_tparams: %empty
 iface_hdr: tINTERFACE ident                             { $$ = iface_decl(ps, TY_INTERFACE, $2, NULL, L(@2)); }
     | tINTERFACE TYPENAME                               { $$ = iface_decl(ps, TY_INTERFACE, $2->name, $2, L(@2)); }
     | tINTERFACE ident '<' tparam_list '>'              { $$ = iface_decl(ps, TY_INTERFACE, $2, NULL, L(@2)); set_tparams(ps, $4, L(@3));
-                                                          $$->kind = TY_PARAMETERIZED; $$->nparams = $4->n; $$->params = ps->tparam_v; }
+                                                          $$->kind = TY_PARAMETERIZED; TXW(CC, $$)->nparams = $4->n; TXW(CC, $$)->params = ps->tparam_v; }
     | tINTERFACE TYPENAME '<' tparam_list '>'           { $$ = iface_decl(ps, TY_PARAMETERIZED, $2->name, $2, L(@2)); set_tparams(ps, $4, L(@3));
-                                                          $$->kind = TY_PARAMETERIZED; $$->nparams = $4->n; $$->params = ps->tparam_v; }
+                                                          $$->kind = TY_PARAMETERIZED; TXW(CC, $$)->nparams = $4->n; TXW(CC, $$)->params = ps->tparam_v; }
     ;
 
 tparam_list: IDENT                  { $$ = list_push(CC, list_new(CC), $1); }
@@ -357,7 +357,7 @@ m_inherit: %empty                   { $$ = NULL; }
                                           error_at(CC, L(@2), "unknown base interface '%s'", $2);
                                           note_missing_import(CC, L(@2), $2); $$ = NULL;
                                       } else {  /* a base defined later in the file: MIDL accepts it (sema checks it is) */
-                                          $$ = iface_decl(ps, TY_INTERFACE, $2, NULL, L(@2)); $$->named_as_base = true;
+                                          $$ = iface_decl(ps, TY_INTERFACE, $2, NULL, L(@2)); TXW(CC, $$)->named_as_base = true;
                                       } }
     ;
 
@@ -493,7 +493,7 @@ known_type: basic_type              { $$ = $1; }
     | tSAFEARRAY '(' type_arg ')'   { Type *sa = scope_find_type(ps->cc->global, "SAFEARRAY");
                                       if (!sa) { error_at(CC, L(@1), "SAFEARRAY(...) used but SAFEARRAY is not declared (import oaidl.idl)");
                                                  sa = new_type(CC, TY_ALIAS, "SAFEARRAY", L(@1)); sa->ref = new_type(CC, TY_VOID, "void", L(@1)); }
-                                      $$ = new_pointer(CC, sa, 0, L(@1)); $$->generic = $3.type; }
+                                      $$ = new_pointer(CC, sa, 0, L(@1)); TXW(CC, $$)->generic = $3.type; }
     ;
 
 basic_type: int_type                { $$ = $1; }
@@ -553,7 +553,7 @@ union_spec: tUNION m_tag '{'        { depth_push(ps, L(@3)); }
       encap_cases '}'               { depth_pop(ps); $$ = tagged(ps, TY_ENCUNION, $2, L(@1), true);
                                       $$->fields = (Var **)$11->v; $$->nfields = $11->n;
                                       Var *sv = new_var(CC, $6, L(@6)); sv->type = $5.type; sv->qual = $5.qual;
-                                      $$->switch_var = sv; $$->union_name = $8 ? $8 : "tagged_union"; }
+                                      TXW(CC, $$)->switch_var = sv; TXW(CC, $$)->union_name = $8 ? $8 : "tagged_union"; }
     ;
 
 enum_spec: tENUM m_tag '{' enum_body '}'    { $$ = tagged(ps, TY_ENUM, $2, L(@1), true);
@@ -986,7 +986,7 @@ static Type *tagged(ParseState *ps, TypeKind k, const char *tag, Loc loc, bool d
         t->ns = ps->scope == cc->global ? NULL : ps->scope;
         t->imported = ps->file != cc->main_file;
         if (!tag)
-            t->gen_id = ++cc->anon_counter;
+            TXW(CC, t)->gen_id = ++cc->anon_counter;
         else
             scope_add_tag(cc, ps->scope, t);
     }
@@ -1086,14 +1086,14 @@ static void set_tparams(ParseState *ps, List *names, Loc loc)
 static Type *instantiate(ParseState *ps, Type *generic, List *args, Loc loc)
 {
     Compiler *cc = ps->cc;
-    bool generic_kind = generic->kind == TY_PARAMETERIZED || (generic->kind == TY_DELEGATE && generic->nparams > 0);
+    bool generic_kind = generic->kind == TY_PARAMETERIZED || (generic->kind == TY_DELEGATE && TX(generic)->nparams > 0);
     if (!generic_kind)
         error_at(cc, loc, "'%s' is not a parameterized type", type_name_of(generic));
-    else if (args->n != generic->nparams)
-        error_at(cc, loc, "'%s' takes %d type argument%s, not %d", type_name_of(generic), generic->nparams,
-                 generic->nparams == 1 ? "" : "s", args->n);
+    else if (args->n != TX(generic)->nparams)
+        error_at(cc, loc, "'%s' takes %d type argument%s, not %d", type_name_of(generic), TX(generic)->nparams,
+                 TX(generic)->nparams == 1 ? "" : "s", args->n);
     Type *t = winrt_instantiate(cc, generic, (Type **)args->v, args->n, loc);
-    if (!ps->tparams && t->winrt_concrete)
+    if (!ps->tparams && TX(t)->winrt_concrete)
         winrt_note_use(cc, t, loc);
     return t;
 }

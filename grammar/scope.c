@@ -120,7 +120,7 @@ void scope_add_type(Compiler *cc, Scope *s, Type *t, const char *name)
         /* ... and so is a typedef of an interface's name (as widl: the
          * header would declare the name twice) */
         if (!o->imported && !t->imported && t->kind == TY_ALIAS && (o->kind == TY_INTERFACE ||
-            o->kind == TY_DISPINTERFACE || o->kind == TY_COCLASS) && !o->is_async && cc->main_file &&
+            o->kind == TY_DISPINTERFACE || o->kind == TY_COCLASS) && !TX(o)->is_async && cc->main_file &&
             o->loc.file == t->loc.file && cc->main_file->path && o->loc.file &&
             !strcmp(o->loc.file, cc->main_file->path)) {
             error_at(cc, t->loc, "redefinition of '%s'", name);

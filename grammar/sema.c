@@ -231,9 +231,9 @@ static void check_type(Ctx *c, Type *t, bool body)
         break;
     case TY_ENCUNION: {
         check_fields(c, t);
-        Type *st = type_strip_alias(t->switch_var->type);
+        Type *st = type_strip_alias(TX(t)->switch_var->type);
         if (st && st->kind != TY_BASIC && st->kind != TY_ENUM)
-            error_at(c->cc, t->switch_var->loc, "switch type of union must be an integer or enum type");
+            error_at(c->cc, TX(t)->switch_var->loc, "switch type of union must be an integer or enum type");
         for (int i = 0; i < t->nfields; i++)
             for (int k = 0; k < t->fields[i]->ncases; k++) {
                 long long v;
@@ -413,8 +413,8 @@ static void nameset_add(Compiler *cc, NameSet *ns, const char *name, int depth)
 static int own_slots(const Type *t)
 {
     int n = 0;
-    for (int i = 0; i < t->nmethods; i++)
-        if (!attr_has(t->methods[i]->attrs, A_CALL_AS))
+    for (int i = 0; i < TX(t)->nmethods; i++)
+        if (!attr_has(TX(t)->methods[i]->attrs, A_CALL_AS))
             n++;
     return n;
 }
@@ -426,7 +426,7 @@ static int own_slots(const Type *t)
 int vtbl_method_count(Compiler *cc, Type *t)
 {
     int n = 0;
-    for (int guard = 0; t && guard < CHAIN_GUARD; t = t->base, guard++) {
+    for (int guard = 0; t && guard < CHAIN_GUARD; t = TX(t)->base, guard++) {
         IfaceChain *ch = chain_of(cc, t);
         if (ch)
             return n + ch->slots;
@@ -437,7 +437,7 @@ int vtbl_method_count(Compiler *cc, Type *t)
 
 bool chain_derives_from_idispatch(Compiler *cc, Type *t)
 {
-    for (int guard = 0; t && guard < CHAIN_GUARD; t = t->base, guard++) {
+    for (int guard = 0; t && guard < CHAIN_GUARD; t = TX(t)->base, guard++) {
         IfaceChain *ch = chain_of(cc, t);
         if (ch)
             return ch->dispatch;
@@ -450,11 +450,11 @@ bool chain_derives_from_idispatch(Compiler *cc, Type *t)
 /* the first interface of t's chain (t included) whose base is declared but not defined */
 static Type *chain_incomplete(Compiler *cc, Type *t)
 {
-    for (int guard = 0; t && guard < CHAIN_GUARD; t = t->base, guard++) {
+    for (int guard = 0; t && guard < CHAIN_GUARD; t = TX(t)->base, guard++) {
         IfaceChain *ch = chain_of(cc, t);
         if (ch)
             return ch->incomplete;
-        if (t->incomplete_base)
+        if (TX(t)->incomplete_base)
             return t;
     }
     return NULL;
@@ -463,7 +463,7 @@ static Type *chain_incomplete(Compiler *cc, Type *t)
 /* is t on the chain of b (b included)? */
 static bool chain_has(Compiler *cc, Type *b, const Type *t)
 {
-    for (int guard = 0; b && guard < CHAIN_GUARD; b = b->base, guard++) {
+    for (int guard = 0; b && guard < CHAIN_GUARD; b = TX(b)->base, guard++) {
         if (b == t)
             return true;
         if (chain_of(cc, b))
@@ -476,7 +476,7 @@ static bool chain_has(Compiler *cc, Type *b, const Type *t)
  * its own names go into; NULL when its base has none */
 static IfaceChain *chain_make(Compiler *cc, Type *t)
 {
-    Type *b = t->base;
+    Type *b = TX(t)->base;
     IfaceChain *bc = chain_of(cc, b);
     if (b && !bc)
         return NULL;
@@ -484,7 +484,7 @@ static IfaceChain *chain_make(Compiler *cc, Type *t)
     ch->depth = bc ? bc->depth + 1 : 0;
     ch->slots = (bc ? bc->slots : 0) + own_slots(t);
     ch->dispatch = (bc && bc->dispatch) || (t->name && !strcmp(t->name, "IDispatch"));
-    ch->incomplete = t->incomplete_base ? t : bc ? bc->incomplete : NULL;
+    ch->incomplete = TX(t)->incomplete_base ? t : bc ? bc->incomplete : NULL;
     if (bc && bc->names->tip == b) {
         ch->names = bc->names;          /* t continues b's line */
     } else {
@@ -537,9 +537,9 @@ void name_methods(Compiler *cc, Type *t)
 {
     /* named once (a second call only renames: its names are in the set) */
     IfaceChain *ch = chain_of(cc, t) ? NULL : chain_make(cc, t);
-    IfaceChain *bc = chain_of(cc, t->base);
-    for (int i = 0; i < t->nmethods; i++) {
-        Var *m = t->methods[i];
+    IfaceChain *bc = chain_of(cc, TX(t)->base);
+    for (int i = 0; i < TX(t)->nmethods; i++) {
+        Var *m = TX(t)->methods[i];
         const char *n = m->name ? m->name : "";
         if (t->kind != TY_DISPINTERFACE) {
             if (attr_has(m->attrs, A_PROPGET))
@@ -560,10 +560,10 @@ void name_methods(Compiler *cc, Type *t)
             clash = nameset_has(bc->names, n, bc->depth);
         } else {
             int guard = 0;
-            for (Type *a = t->base; a && !clash && guard++ < CHAIN_GUARD; a = a->base)
-                for (int k = 0; k < a->nmethods && !clash; k++)
-                    if (a->methods[k]->macro_name && !strcmp(a->methods[k]->macro_name, n) &&
-                        !attr_has(a->methods[k]->attrs, A_CALL_AS))
+            for (Type *a = TX(t)->base; a && !clash && guard++ < CHAIN_GUARD; a = TX(a)->base)
+                for (int k = 0; k < TX(a)->nmethods && !clash; k++)
+                    if (TX(a)->methods[k]->macro_name && !strcmp(TX(a)->methods[k]->macro_name, n) &&
+                        !attr_has(TX(a)->methods[k]->attrs, A_CALL_AS))
                         clash = true;
         }
         if (clash)
@@ -575,9 +575,9 @@ void name_methods(Compiler *cc, Type *t)
                 fn->fields[k]->name = k < 26 ? arena_printf(cc->arena, "%c", 'a' + k) : arena_printf(cc->arena, "p%d", k);
     }
     if (ch) {
-        for (int i = 0; i < t->nmethods; i++)
-            if (!attr_has(t->methods[i]->attrs, A_CALL_AS))
-                nameset_add(cc, ch->names, t->methods[i]->macro_name, ch->depth);
+        for (int i = 0; i < TX(t)->nmethods; i++)
+            if (!attr_has(TX(t)->methods[i]->attrs, A_CALL_AS))
+                nameset_add(cc, ch->names, TX(t)->methods[i]->macro_name, ch->depth);
         ch->names->tip = t;
         chain_set(cc, t, ch);
     }
@@ -611,8 +611,8 @@ static void check_one_interface(Ctx *c, Type *t);
 /* t's base when it is defined later in this file and not checked yet */
 static Type *late_base(Type *t)
 {
-    Type *lb = type_strip_alias(t->base);
-    if (lb && lb->kind == TY_INTERFACE && lb->defined && !lb->sema_state && lb->imported == t->imported)
+    Type *lb = type_strip_alias(TX(t)->base);
+    if (lb && lb->kind == TY_INTERFACE && lb->defined && !TX(lb)->sema_state && lb->imported == t->imported)
         return lb;
     return NULL;
 }
@@ -620,16 +620,16 @@ static Type *late_base(Type *t)
 static void check_interface(Ctx *c, Type *t)
 {
     Compiler *cc = c->cc;
-    if (t->sema_state)
+    if (TX(t)->sema_state)
         return;                 /* checked already, as the base of an interface before it */
-    t->sema_state = 1;
+    TXW(cc, t)->sema_state = 1;
     /* a base defined later in this file is checked first: the slots, the C
      * names and the async twin of t depend on it. The chain of such bases
      * is checked deepest first, in a loop (a recursion would overflow the
      * stack on a long chain defined in reverse). */
     PtrVec chain = {0};
     for (Type *x = t, *lb; (lb = late_base(x)); x = lb) {
-        lb->sema_state = 1;
+        TXW(cc, lb)->sema_state = 1;
         vec_push(&chain, lb);
     }
     Ctx bc = *c;
@@ -637,7 +637,7 @@ static void check_interface(Ctx *c, Type *t)
     for (int i = chain.n - 1; i >= 0; i--) {
         Type *b = chain.v[i], *user = i ? chain.v[i - 1] : t;
         check_one_interface(&bc, b);
-        if (b->named_as_base && !user->imported)
+        if (TX(b)->named_as_base && !user->imported)
             warning_at(cc, W_LATE_BASE, user->loc,
                        "base interface '%s' of '%s' is defined after it (MIDL accepts this, widl does not)", b->name,
                        user->name);
@@ -653,10 +653,10 @@ static void check_one_interface(Ctx *c, Type *t)
     ic.iface = t;
     check_attrs(c, t->attrs, AW_IFACE | (t->ns ? AW_WINRT : 0));
     /* collect methods from the body */
-    t->methods = NULL;
-    t->nmethods = 0;
-    for (int i = 0; i < t->nstmts; i++) {
-        Stmt *s = t->stmts[i];
+    TXW(cc, t)->methods = NULL;
+    TXW(cc, t)->nmethods = 0;
+    for (int i = 0; i < TX(t)->nstmts; i++) {
+        Stmt *s = TX(t)->stmts[i];
         if (s->kind != ST_DECL)
             continue;
         for (int j = 0; j < s->ndecls; j++) {
@@ -666,46 +666,46 @@ static void check_one_interface(Ctx *c, Type *t)
                 continue;
             }
             m->owner = t;
-            push_var(cc, &t->methods, &t->nmethods, m);
+            push_var(cc, &TXW(cc, t)->methods, &TXW(cc, t)->nmethods, m);
         }
     }
     /* nested statements other than methods (typedefs, consts, cpp_quote) */
-    for (int i = 0; i < t->nstmts; i++)
-        if (t->stmts[i]->kind != ST_DECL)
-            check_stmts(&ic, &t->stmts[i], 1);
+    for (int i = 0; i < TX(t)->nstmts; i++)
+        if (TX(t)->stmts[i]->kind != ST_DECL)
+            check_stmts(&ic, &TX(t)->stmts[i], 1);
     bool object = attr_has(t->attrs, A_OBJECT) || t->ns || attr_has(t->attrs, A_ODL);
-    Type *base = t->base;
+    Type *base = TX(t)->base;
     bool base_error = false;
     if (base) {
         Type *b = type_strip_alias(base);
         if (!type_is_interface(b)) {
             error_at(cc, t->loc, "base of interface '%s' is not an interface: '%s'", t->name, type_name_of(base));
-            t->base = NULL;
+            TXW(cc, t)->base = NULL;
             base_error = true;
-        } else if (b->declared_only && !b->generic) {
+        } else if (b->declared_only && !TX(b)->generic) {
             /* as widl: an error in the main file only; an imported file may
              * name a base its own compilation never needs complete */
-            if (!t->imported && b->named_as_base) {
+            if (!t->imported && TX(b)->named_as_base) {
                 error_at(cc, b->loc, "unknown base interface '%s'", b->name);
                 note_missing_import(cc, b->loc, b->name);
             } else if (!t->imported) {
                 error_at(cc, t->loc, "base interface '%s' of '%s' is declared but not defined", b->name, t->name);
             }
-            t->incomplete_base = b;
-            t->base = NULL;
+            TXW(cc, t)->incomplete_base = b;
+            TXW(cc, t)->base = NULL;
             base_error = true;
         } else {
             /* ... until the main file derives from it: its vtable needs the whole chain */
             Type *x = t->imported ? NULL : chain_incomplete(cc, b);
             if (x)
                 error_at(cc, t->loc, "interface '%s' derives from '%s', whose base '%s' is declared but not defined",
-                         t->name, x->name, x->incomplete_base->name);
-            t->base = b;
+                         t->name, x->name, TX(x)->incomplete_base->name);
+            TXW(cc, t)->base = b;
             if (chain_has(cc, b, t)) {
                 error_at(cc, t->loc, "interface '%s' inherits from itself", t->name);
-                t->base = NULL;
+                TXW(cc, t)->base = NULL;
             }
-            if (t->base && t->base->is_async && !attr_has(t->attrs, A_ASYNC_UUID) && !t->is_async) {
+            if (TX(t)->base && TX(TX(t)->base)->is_async && !attr_has(t->attrs, A_ASYNC_UUID) && !TX(t)->is_async) {
                 error_at(cc, t->loc, "interface '%s' derives from the asynchronous interface '%s'", t->name, b->name);
             }
         }
@@ -718,35 +718,35 @@ static void check_one_interface(Ctx *c, Type *t)
         else if (!t->imported)
             warning_at(cc, W_MISSING_UUID, t->loc, "[object] interface '%s' has no uuid", t->name);
     }
-    if (object && !t->base && !base_error && !type_is_iunknown(t) && !t->ns && t->kind == TY_INTERFACE && !t->imported)
+    if (object && !TX(t)->base && !base_error && !type_is_iunknown(t) && !t->ns && t->kind == TY_INTERFACE && !t->imported)
         warning_at(cc, W_MISSING_BASE, t->loc, "[object] interface '%s' has no base interface", t->name);
     /* as widl: an interface that inherits is a COM interface even without [object] */
-    t->is_object = object || (t->base && t->kind == TY_INTERFACE);
-    int base_count = vtbl_method_count(cc, t->base);
+    TXW(cc, t)->is_object = object || (TX(t)->base && t->kind == TY_INTERFACE);
+    int base_count = vtbl_method_count(cc, TX(t)->base);
     int idx = base_count;
-    for (int i = 0; i < t->nmethods; i++) {
-        Var *m = t->methods[i];
+    for (int i = 0; i < TX(t)->nmethods; i++) {
+        Var *m = TX(t)->methods[i];
         check_method(&ic, m, AW_METHOD);
         for (int j = 0; j < i; j++)
-            if (m->name && t->methods[j]->name && !strcmp(m->name, t->methods[j]->name) &&
-                attr_has(m->attrs, A_PROPGET) == attr_has(t->methods[j]->attrs, A_PROPGET) &&
-                attr_has(m->attrs, A_PROPPUT) == attr_has(t->methods[j]->attrs, A_PROPPUT) &&
-                attr_has(m->attrs, A_PROPPUTREF) == attr_has(t->methods[j]->attrs, A_PROPPUTREF) &&
+            if (m->name && TX(t)->methods[j]->name && !strcmp(m->name, TX(t)->methods[j]->name) &&
+                attr_has(m->attrs, A_PROPGET) == attr_has(TX(t)->methods[j]->attrs, A_PROPGET) &&
+                attr_has(m->attrs, A_PROPPUT) == attr_has(TX(t)->methods[j]->attrs, A_PROPPUT) &&
+                attr_has(m->attrs, A_PROPPUTREF) == attr_has(TX(t)->methods[j]->attrs, A_PROPPUTREF) &&
                 !attr_has(m->attrs, A_OVERLOAD) && !t->ns) {
                 error_at(cc, m->loc, "duplicate method '%s' in interface '%s'", m->name, t->name);
-                note_at(cc, t->methods[j]->loc, "previous definition of '%s' was here", m->name);
+                note_at(cc, TX(t)->methods[j]->loc, "previous definition of '%s' was here", m->name);
                 break;
             }
         if (!attr_has(m->attrs, A_CALL_AS))
             m->vtbl_index = idx++;
-        if (!t->is_object)
+        if (!TX(t)->is_object)
             add_explicit_handle(cc, t, m);
     }
     name_methods(cc, t);
     Attr *au = attr_find(t->attrs, A_ASYNC_UUID);
     if (au && au->uuid)
-        t->async_iface = async_synthesize(c->cc, t, au);
-    t->sema_state = 2;
+        TXW(cc, t)->async_iface = async_synthesize(c->cc, t, au);
+    TXW(cc, t)->sema_state = 2;
 }
 
 /* widl's checks of a runtimeclass: a contract or version attribute (in
@@ -756,7 +756,7 @@ static void check_one_interface(Ctx *c, Type *t)
 static bool undefined_iface(Type *it)
 {
     it = type_strip_alias(it);
-    return it && type_is_interface(it) && !it->generic && (it->declared_only || !it->defined);
+    return it && type_is_interface(it) && !TX(it)->generic && (it->declared_only || !it->defined);
 }
 
 static void check_runtimeclass(Ctx *c, Type *t)
@@ -766,10 +766,10 @@ static void check_runtimeclass(Ctx *c, Type *t)
         error_at(cc, t->loc, "runtimeclass '%s' requires contract or version attribute", t->name);
     if (t->imported)
         return;
-    for (int i = 0; i < t->nifaces; i++)
-        if (undefined_iface(t->ifaces[i]))
-            error_at(cc, t->winrt_iface_locs ? t->winrt_iface_locs[i] : t->loc,
-                     "member interface '%s' of runtimeclass '%s' is undefined", type_name_of(t->ifaces[i]), t->name);
+    for (int i = 0; i < TX(t)->nifaces; i++)
+        if (undefined_iface(TX(t)->ifaces[i]))
+            error_at(cc, TX(t)->winrt_iface_locs ? TX(t)->winrt_iface_locs[i] : t->loc,
+                     "member interface '%s' of runtimeclass '%s' is undefined", type_name_of(TX(t)->ifaces[i]), t->name);
     for (Attr *a = t->attrs; a; a = a->next) {
         const char *what = a->kind == A_STATIC ? "static" : a->kind == A_ACTIVATABLE ? "activation"
                          : a->kind == A_COMPOSABLE ? "composition" : NULL;
@@ -785,11 +785,11 @@ static void check_coclass(Ctx *c, Type *t)
     check_attrs(c, t->attrs, t->kind == TY_RUNTIMECLASS ? AW_WINRT : AW_COCLASS);
     if (t->kind == TY_COCLASS && !attr_find(t->attrs, A_UUID))
         error_at(c->cc, t->loc, "coclass '%s' has no uuid", t->name);
-    for (int i = 0; i < t->nifaces; i++) {
-        check_attrs(c, t->iface_attrs[i], AW_COCLASS_ITEM | AW_WINRT);
-        Type *it = type_strip_alias(t->ifaces[i]);
+    for (int i = 0; i < TX(t)->nifaces; i++) {
+        check_attrs(c, TX(t)->iface_attrs[i], AW_COCLASS_ITEM | AW_WINRT);
+        Type *it = type_strip_alias(TX(t)->ifaces[i]);
         if (!type_is_interface(it) && it->kind != TY_COCLASS)
-            error_at(c->cc, t->loc, "'%s' in coclass '%s' is not an interface", t->ifaces[i]->name, t->name);
+            error_at(c->cc, t->loc, "'%s' in coclass '%s' is not an interface", TX(t)->ifaces[i]->name, t->name);
     }
 }
 
@@ -842,12 +842,12 @@ static void check_stmts(Ctx *c, Stmt **stmts, int n)
         case ST_DISPINTERFACE: {
             Type *t = s->type;
             check_attrs(c, t->attrs, AW_DISPIFACE | AW_IFACE);
-            if (t->nifaces != -1) {
+            if (TX(t)->nifaces != -1) {
                 for (int j = 0; j < t->nfields; j++)
                     check_attrs(c, t->fields[j]->attrs, AW_FIELD | AW_METHOD);
-                for (int j = 0; j < t->nmethods; j++) {
-                    t->methods[j]->owner = t;
-                    check_method(c, t->methods[j], AW_METHOD);
+                for (int j = 0; j < TX(t)->nmethods; j++) {
+                    TX(t)->methods[j]->owner = t;
+                    check_method(c, TX(t)->methods[j], AW_METHOD);
                 }
                 name_methods(c->cc, t);
             }
@@ -860,7 +860,7 @@ static void check_stmts(Ctx *c, Stmt **stmts, int n)
             Ctx mc = *c;
             mc.in_module = true;
             check_attrs(c, s->type->attrs, AW_MODULE);
-            check_stmts(&mc, s->type->stmts, s->type->nstmts);
+            check_stmts(&mc, TX(s->type)->stmts, TX(s->type)->nstmts);
             break;
         }
         case ST_LIBRARY: {
@@ -883,8 +883,8 @@ static void check_stmts(Ctx *c, Stmt **stmts, int n)
         case ST_DELEGATE: {
             Type *t = s->type;
             check_attrs(c, t->attrs, AW_WINRT | AW_IFACE);
-            for (int j = 0; j < t->nmethods; j++)
-                check_method(c, t->methods[j], AW_METHOD);
+            for (int j = 0; j < TX(t)->nmethods; j++)
+                check_method(c, TX(t)->methods[j], AW_METHOD);
             break;
         }
         case ST_APICONTRACT:
@@ -952,8 +952,8 @@ static void place_stmt(Stmt **in, int i, bool *done, const IfaceIdx *ix, int nix
     while (i >= 0 && !done[i]) {
         done[i] = true;
         vec_push(chain, in[i]);
-        Type *b = in[i]->kind == ST_INTERFACE ? type_strip_alias(in[i]->type->base) : NULL;
-        i = b && b->named_as_base ? find_iface_stmt(ix, nix, done, b) : -1;
+        Type *b = in[i]->kind == ST_INTERFACE ? type_strip_alias(TX(in[i]->type)->base) : NULL;
+        i = b && TX(b)->named_as_base ? find_iface_stmt(ix, nix, done, b) : -1;
     }
     for (int j = chain->n - 1; j >= 0; j--)
         out[(*k)++] = chain->v[j];
@@ -973,8 +973,8 @@ static void order_bases_first(Compiler *cc, Stmt **stmts, int n)
     qsort(ix, (size_t)nix, sizeof *ix, iface_idx_cmp);
     /* late: some interface's base is defined by a statement after it */
     for (int i = 0; i < n && !late; i++) {
-        Type *b = stmts[i]->kind == ST_INTERFACE ? type_strip_alias(stmts[i]->type->base) : NULL;
-        if (!b || !b->named_as_base)
+        Type *b = stmts[i]->kind == ST_INTERFACE ? type_strip_alias(TX(stmts[i]->type)->base) : NULL;
+        if (!b || !TX(b)->named_as_base)
             continue;
         for (int lo = iface_idx_first(ix, nix, b); lo < nix && ix[lo].type == b && !late; lo++)
             late = ix[lo].idx > i;

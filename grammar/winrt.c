@@ -39,7 +39,7 @@
 
 static bool is_instance(const Type *t)
 {
-    return t && t->kind == TY_INTERFACE && t->generic;
+    return t && t->kind == TY_INTERFACE && TX(t)->generic;
 }
 
 static bool has_param(const Type *t, int depth)
@@ -51,8 +51,8 @@ static bool has_param(const Type *t, int depth)
     if (t->kind == TY_POINTER)
         return has_param(t->ref, depth + 1);
     if (is_instance(t))
-        for (int i = 0; i < t->nparams; i++)
-            if (has_param(t->params[i], depth + 1))
+        for (int i = 0; i < TX(t)->nparams; i++)
+            if (has_param(TX(t)->params[i], depth + 1))
                 return true;
     return false;
 }
@@ -174,8 +174,8 @@ Type *winrt_instantiate(Compiler *cc, Type *generic, Type **args, int nargs, Loc
         const Type *a = args[i];
         while (a && a->kind == TY_POINTER)
             a = a->ref;
-        if (is_instance(a) && a->winrt_depth >= depth)
-            depth = a->winrt_depth + 1;
+        if (is_instance(a) && TX(a)->winrt_depth >= depth)
+            depth = TX(a)->winrt_depth + 1;
     }
     /* a bound on the names' length (each holds its arguments' names): an
      * instance of an instance of ... written deep, or a generic whose
@@ -187,14 +187,14 @@ Type *winrt_instantiate(Compiler *cc, Type *generic, Type **args, int nargs, Loc
                      WINRT_MAX_NESTING, generic->name ? generic->name : "");
         cc->winrt_too_deep = true;
         Type *t = new_type(cc, TY_INTERFACE, generic->name, loc);
-        t->generic = generic;
-        t->params = args;
-        t->nparams = nargs;
+        TXW(cc, t)->generic = generic;
+        TXW(cc, t)->params = args;
+        TXW(cc, t)->nparams = nargs;
         t->ns = generic->ns;
         t->qname = generic->qname;
         t->defined = true;
         t->imported = true;
-        t->winrt_depth = depth;
+        TXW(cc, t)->winrt_depth = depth;
         return t;
     }
     Buf b = {0};
@@ -208,25 +208,25 @@ Type *winrt_instantiate(Compiler *cc, Type *generic, Type **args, int nargs, Loc
     buf_free(&b);
     unsigned h = hash_name(name) % WINRT_BUCKETS;
     if (concrete && cc->winrt_buckets)
-        for (Type *t = cc->winrt_buckets[h]; t; t = t->winrt_next)
-            if (!strcmp(t->name, name) && t->generic == generic)
+        for (Type *t = cc->winrt_buckets[h]; t; t = TX(t)->winrt_next)
+            if (!strcmp(t->name, name) && TX(t)->generic == generic)
                 return t;
     Type *t = new_type(cc, TY_INTERFACE, name, loc);
-    t->winrt_depth = depth;
-    t->generic = generic;
-    t->params = arena_alloc(cc->arena, sizeof(Type *) * (size_t)(nargs ? nargs : 1));
-    memcpy(t->params, args, sizeof(Type *) * (size_t)nargs);
-    t->nparams = nargs;
+    TXW(cc, t)->winrt_depth = depth;
+    TXW(cc, t)->generic = generic;
+    TXW(cc, t)->params = arena_alloc(cc->arena, sizeof(Type *) * (size_t)(nargs ? nargs : 1));
+    memcpy(TX(t)->params, args, sizeof(Type *) * (size_t)nargs);
+    TXW(cc, t)->nparams = nargs;
     t->ns = generic->ns;
     t->qname = generic->qname;
     t->defined = true;
     t->imported = true;
-    t->is_object = true;
-    t->winrt_concrete = concrete;
+    TXW(cc, t)->is_object = true;
+    TXW(cc, t)->winrt_concrete = concrete;
     if (concrete) {
         if (!cc->winrt_buckets)
             cc->winrt_buckets = arena_alloc(cc->arena, sizeof(Type *) * WINRT_BUCKETS);
-        t->winrt_next = cc->winrt_buckets[h];
+        TXW(cc, t)->winrt_next = cc->winrt_buckets[h];
         cc->winrt_buckets[h] = t;
         vec_push(&cc->winrt_instances, t);
     }
@@ -246,7 +246,7 @@ void winrt_note_use(Compiler *cc, Type *t, Loc loc)
  * come before it) is this declaration */
 void winrt_note_declared(Compiler *cc, Type *t, Loc loc)
 {
-    if (!is_instance(t) || !t->winrt_concrete)
+    if (!is_instance(t) || !TX(t)->winrt_concrete)
         return;
     PtrVec *v = &cc->winrt_uses;
     WinrtUse *last = v->n ? v->v[v->n - 1] : NULL;
@@ -269,12 +269,12 @@ static void spell(Buf *b, const Type *t, int depth)
     if (!t)
         return;
     if (is_instance(t) && depth < 20) {
-        put_dotted(b, t->generic);
+        put_dotted(b, TX(t)->generic);
         buf_putc(b, '<');
-        for (int i = 0; i < t->nparams; i++) {
+        for (int i = 0; i < TX(t)->nparams; i++) {
             if (i)
                 buf_puts(b, ", ");
-            spell(b, t->params[i], depth + 1);
+            spell(b, TX(t)->params[i], depth + 1);
         }
         buf_putc(b, '>');
     } else if (t->kind == TY_BASIC) {
@@ -398,11 +398,11 @@ static bool sig(Compiler *cc, const Type *t, Buf *b, int depth)
     case TY_INTERFACE:
         if (is_instance(t)) {
             buf_puts(b, "pinterface(");
-            if (!put_uuid(b, t->generic))
+            if (!put_uuid(b, TX(t)->generic))
                 return false;
-            for (int i = 0; i < t->nparams; i++) {
+            for (int i = 0; i < TX(t)->nparams; i++) {
                 buf_putc(b, ';');
-                if (!sig(cc, t->params[i], b, depth + 1))
+                if (!sig(cc, TX(t)->params[i], b, depth + 1))
                     return false;
             }
             buf_putc(b, ')');
@@ -423,9 +423,9 @@ static bool sig(Compiler *cc, const Type *t, Buf *b, int depth)
         buf_puts(b, "rc(");
         put_qname(b, t);
         buf_putc(b, ';');
-        for (int i = 0; i < t->nifaces; i++)
-            if (t->iface_attrs && attr_has(t->iface_attrs[i], A_DEFAULT)) {
-                if (!sig(cc, t->ifaces[i], b, depth + 1))
+        for (int i = 0; i < TX(t)->nifaces; i++)
+            if (TX(t)->iface_attrs && attr_has(TX(t)->iface_attrs[i], A_DEFAULT)) {
+                if (!sig(cc, TX(t)->ifaces[i], b, depth + 1))
                     return false;
                 buf_putc(b, ')');
                 return true;
@@ -434,7 +434,7 @@ static bool sig(Compiler *cc, const Type *t, Buf *b, int depth)
     case TY_ENUM:
         buf_puts(b, "enum(");
         put_qname(b, t);
-        buf_puts(b, t->winrt_flags ? ";u4)" : ";i4)");
+        buf_puts(b, TX(t)->winrt_flags ? ";u4)" : ";i4)");
         return true;
     case TY_STRUCT:
         buf_puts(b, "struct(");
@@ -464,6 +464,10 @@ static Type *copy_type(Compiler *cc, const Type *t)
 {
     Type *n = arena_alloc(cc->arena, sizeof *n);
     *n = *t;
+    if (t->x) {
+        n->x = arena_alloc(cc->arena, sizeof *n->x);
+        *n->x = *t->x;
+    }
     return n;
 }
 
@@ -501,14 +505,14 @@ static Type *subst(Compiler *cc, const Subst *m, Type *t, int depth)
         return n;
     }
     case TY_INTERFACE:
-        if (t->generic) {
+        if (TX(t)->generic) {
             bool changed = false;
-            Type **args = arena_alloc(cc->arena, sizeof(Type *) * (size_t)(t->nparams ? t->nparams : 1));
-            for (int i = 0; i < t->nparams; i++) {
-                args[i] = subst(cc, m, t->params[i], depth + 1);
-                changed |= args[i] != t->params[i];
+            Type **args = arena_alloc(cc->arena, sizeof(Type *) * (size_t)(TX(t)->nparams ? TX(t)->nparams : 1));
+            for (int i = 0; i < TX(t)->nparams; i++) {
+                args[i] = subst(cc, m, TX(t)->params[i], depth + 1);
+                changed |= args[i] != TX(t)->params[i];
             }
-            return changed ? winrt_instantiate(cc, t->generic, args, t->nparams, t->loc) : t;
+            return changed ? winrt_instantiate(cc, TX(t)->generic, args, TX(t)->nparams, t->loc) : t;
         }
         return t;
     default:
@@ -518,22 +522,22 @@ static Type *subst(Compiler *cc, const Subst *m, Type *t, int depth)
 
 static void complete(Compiler *cc, Type *t)
 {
-    t->winrt_done = true;
-    Type *g = t->generic;
+    TXW(cc, t)->winrt_done = true;
+    Type *g = TX(t)->generic;
     /* the IID first: it needs the generic's uuid only */
     Buf b = {0};
     if (sig(cc, t, &b, 0)) {
         buf_putc(&b, 0);
-        t->winrt_signature = arena_strdup(cc->arena, b.data);
-        t->winrt_iid = arena_alloc(cc->arena, sizeof(Uuid));
-        winrt_uuid_v5(t->winrt_signature, t->winrt_iid);
+        TXW(cc, t)->winrt_signature = arena_strdup(cc->arena, b.data);
+        TXW(cc, t)->winrt_iid = arena_alloc(cc->arena, sizeof(Uuid));
+        winrt_uuid_v5(TX(t)->winrt_signature, TX(t)->winrt_iid);
     }
     buf_free(&b);
     /* the generic's attributes, its uuid replaced by the instance's */
     Attr *head = NULL, **tail = &head;
-    if (t->winrt_iid) {
+    if (TX(t)->winrt_iid) {
         Attr *u = new_attr(cc, "uuid", t->loc);
-        u->uuid = t->winrt_iid;
+        u->uuid = TX(t)->winrt_iid;
         *tail = u;
         tail = &u->next;
     }
@@ -549,32 +553,32 @@ static void complete(Compiler *cc, Type *t)
     t->attrs = head;
     if (!g->defined || g->declared_only)
         return;
-    int n = g->nparams < t->nparams ? g->nparams : t->nparams;
-    Subst m = { g->params, t->params, g->params ? n : 0 };
+    int n = TX(g)->nparams < TX(t)->nparams ? TX(g)->nparams : TX(t)->nparams;
+    Subst m = { TX(g)->params, TX(t)->params, TX(g)->params ? n : 0 };
     if (g->kind == TY_DELEGATE) {
-        t->base = scope_find_type(cc->global, "IUnknown");
+        TXW(cc, t)->base = scope_find_type(cc->global, "IUnknown");
     } else {
-        t->base = subst(cc, &m, g->base, 0);
-        if (g->nifaces > 0) {
-            t->ifaces = arena_alloc(cc->arena, sizeof(Type *) * (size_t)g->nifaces);
-            for (int i = 0; i < g->nifaces; i++)
-                t->ifaces[i] = subst(cc, &m, g->ifaces[i], 0);
-            t->nifaces = g->nifaces;
+        TXW(cc, t)->base = subst(cc, &m, TX(g)->base, 0);
+        if (TX(g)->nifaces > 0) {
+            TXW(cc, t)->ifaces = arena_alloc(cc->arena, sizeof(Type *) * (size_t)TX(g)->nifaces);
+            for (int i = 0; i < TX(g)->nifaces; i++)
+                TX(t)->ifaces[i] = subst(cc, &m, TX(g)->ifaces[i], 0);
+            TXW(cc, t)->nifaces = TX(g)->nifaces;
         }
     }
-    int idx = vtbl_method_count(cc, t->base);
-    for (int i = 0; i < g->nmethods; i++) {
+    int idx = vtbl_method_count(cc, TX(t)->base);
+    for (int i = 0; i < TX(g)->nmethods; i++) {
         Var *v = arena_alloc(cc->arena, sizeof *v);
-        *v = *g->methods[i];
+        *v = *TX(g)->methods[i];
         v->type = subst(cc, &m, v->type, 0);
         v->owner = t;
         if (!attr_has(v->attrs, A_CALL_AS))
             v->vtbl_index = idx++;
-        push_var(cc, &t->methods, &t->nmethods, v);
+        push_var(cc, &TXW(cc, t)->methods, &TXW(cc, t)->nmethods, v);
     }
     name_methods(cc, t);
     t->checked = true;
-    t->sema_state = 2;
+    TXW(cc, t)->sema_state = 2;
 }
 
 /* ST_DECLARE lists hold the instances as written, repeats included (widl
@@ -590,14 +594,14 @@ static void walk(Compiler *cc, File *f, Stmt **stmts, int n, int depth)
             walk(cc, f, s->stmts, s->nstmts, depth + 1);
         else if ((s->kind == ST_TYPE || s->kind == ST_TYPEDEF) && s->type && s->type->kind == TY_ENUM &&
                  attr_has(s->attrs, A_FLAGS))
-            s->type->winrt_flags = true;
+            TXW(cc, s->type)->winrt_flags = true;
         else if (s->kind == ST_DECLARE) {
             int k = 0;
             for (int j = 0; j < s->ndeclared; j++) {
                 Type *t = s->declared[j];
-                if (!is_instance(t) || !t->winrt_concrete)
+                if (!is_instance(t) || !TX(t)->winrt_concrete)
                     continue;
-                t->winrt_seen = f;
+                TXW(cc, t)->winrt_seen = f;
                 s->declared[k++] = t;
             }
             s->ndeclared = k;
@@ -610,7 +614,7 @@ static const Type *named_instance(const Type *t)
 {
     while (t && (t->kind == TY_POINTER || t->kind == TY_ARRAY))
         t = t->ref;
-    return is_instance(t) && t->winrt_concrete ? t : NULL;
+    return is_instance(t) && TX(t)->winrt_concrete ? t : NULL;
 }
 
 /* widl's error: an instance the main file names (outside declare blocks
@@ -628,15 +632,15 @@ static void check_undeclared(Compiler *cc, Stmt **stmts, int n, int depth)
             continue;
         for (int j = 0; j < s->ndeclared; j++) {
             Type *t = s->declared[j];
-            for (int k = 0; k < t->nmethods; k++) {
-                const Type *fn = t->methods[k]->type;
+            for (int k = 0; k < TX(t)->nmethods; k++) {
+                const Type *fn = TX(t)->methods[k]->type;
                 if (!fn || fn->kind != TY_FUNCTION)
                     continue;
                 for (int p = -1; p < fn->nfields; p++) {
                     Type *u = (Type *)named_instance(p < 0 ? fn->ref : fn->fields[p]->type);
-                    if (!u || u->winrt_seen || u->winrt_reported)
+                    if (!u || TX(u)->winrt_seen || TX(u)->winrt_reported)
                         continue;
-                    u->winrt_reported = true;
+                    TXW(cc, u)->winrt_reported = true;
                     error_at(cc, t->loc, "parameterized type '%s' not declared (a method of '%s' names it)",
                              spelled(cc, u), spelled(cc, t));
                 }
@@ -660,7 +664,7 @@ static void check_declared(Compiler *cc, Stmt **stmts, int n, PtrVec *reported, 
             continue;
         for (int j = 0; j < s->ndeclared; j++) {
             Type *t = s->declared[j];
-            if (t->winrt_iid)
+            if (TX(t)->winrt_iid)
                 continue;
             Buf b = {0};
             no_uuid = NULL;
@@ -689,7 +693,7 @@ int winrt_complete(Compiler *cc)
     }
     for (int i = 0; i < cc->winrt_instances.n; i++) {
         Type *t = cc->winrt_instances.v[i];
-        if (t->winrt_done)
+        if (TX(t)->winrt_done)
             continue;
         complete(cc, t);
     }
@@ -709,9 +713,9 @@ int winrt_complete(Compiler *cc)
             declared[h] = u->t;
             continue;
         }
-        if (declared[h] || u->t->winrt_reported)
+        if (declared[h] || TX(u->t)->winrt_reported)
             continue;
-        u->t->winrt_reported = true;
+        TXW(cc, u->t)->winrt_reported = true;
         error_at(cc, u->loc, "parameterized type '%s' not declared", spelled(cc, u->t));
     }
     free(declared);

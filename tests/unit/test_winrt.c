@@ -103,9 +103,9 @@ static void print_macros(const Type *inst, const Type *t, int depth)
 {
     if (!t || depth > 50)
         return;
-    print_macros(inst, t->base, depth + 1);
-    for (int i = 0; i < t->nmethods; i++) {
-        const Var *m = t->methods[i];
+    print_macros(inst, TX(t)->base, depth + 1);
+    for (int i = 0; i < TX(t)->nmethods; i++) {
+        const Var *m = TX(t)->methods[i];
         Buf args = {0};
         const Type *fn = m->type;
         for (int k = 0; k < fn->nfields; k++)
@@ -127,8 +127,8 @@ static void print_one(Type *t, void *arg)
         print_macros(t, t, 0);
         return;
     }
-    if (t->winrt_iid)
-        print_guid(t->name, t->winrt_iid);
+    if (TX(t)->winrt_iid)
+        print_guid(t->name, TX(t)->winrt_iid);
     else
         printf("no IID: %s\n", t->name);
 }
@@ -216,12 +216,12 @@ static void check_one(Type *t, void *arg)
     }
     const Want *x = &wants[w->i++];
     CHECK(!strcmp(t->name, x->name), "instance %d: want %s, got %s", w->i, x->name, t->name);
-    CHECK(t->winrt_signature && !strcmp(t->winrt_signature, x->sig), "%s: signature want %s, got %s", x->name,
-          x->sig, t->winrt_signature ? t->winrt_signature : "(none)");
+    CHECK(TX(t)->winrt_signature && !strcmp(TX(t)->winrt_signature, x->sig), "%s: signature want %s, got %s", x->name,
+          x->sig, TX(t)->winrt_signature ? TX(t)->winrt_signature : "(none)");
     if (x->iid) {
         char got[37] = "(none)";
-        if (t->winrt_iid)
-            format_uuid(t->winrt_iid, got);
+        if (TX(t)->winrt_iid)
+            format_uuid(TX(t)->winrt_iid, got);
         CHECK(!strcmp(got, x->iid), "%s: IID want %s, got %s", x->name, x->iid, got);
     }
 }
@@ -254,20 +254,20 @@ static void unit_idl(void)
             if (!strcmp(t->name, "__x_N_CIPair_2_INT32_INT32"))
                 pair = t;
         }
-        CHECK(box && box->nmethods == 2, "__x_N_CIBox_1_INT32 has 2 methods");
-        CHECK(pair && pair->nmethods == 1 && pair->winrt_iid, "__x_N_CIPair_2_INT32_INT32 (named by a method too) is completed");
-        if (box && box->nmethods == 2) {
-            Var *m = box->methods[0];
+        CHECK(box && TX(box)->nmethods == 2, "__x_N_CIBox_1_INT32 has 2 methods");
+        CHECK(pair && TX(pair)->nmethods == 1 && TX(pair)->winrt_iid, "__x_N_CIPair_2_INT32_INT32 (named by a method too) is completed");
+        if (box && TX(box)->nmethods == 2) {
+            Var *m = TX(box)->methods[0];
             CHECK(!strcmp(m->c_name, "get_Value") && m->owner == box, "method 0 is get_Value, got %s", m->c_name);
             Type *p = m->type->fields[0]->type;
             CHECK(p->kind == TY_POINTER && p->ref->name && !strcmp(p->ref->name, "INT32"), "get_Value takes INT32 *");
-            Type *r = box->methods[1]->type->fields[1]->type;
+            Type *r = TX(box)->methods[1]->type->fields[1]->type;
             CHECK(r->kind == TY_POINTER && r->ref->kind == TY_POINTER && r->ref->ref == pair,
                   "Pair returns the one __x_N_CIPair_2_INT32_INT32 Type");
-            CHECK(box->base && box->base->name && !strcmp(box->base->name, "IInspectable"), "base IInspectable");
-            CHECK(box->methods[0]->vtbl_index == 6, "get_Value in slot 6, got %d", box->methods[0]->vtbl_index);
+            CHECK(TX(box)->base && TX(box)->base->name && !strcmp(TX(box)->base->name, "IInspectable"), "base IInspectable");
+            CHECK(TX(box)->methods[0]->vtbl_index == 6, "get_Value in slot 6, got %d", TX(box)->methods[0]->vtbl_index);
             Attr *u = attr_find(box->attrs, A_UUID);
-            CHECK(u && u->uuid == box->winrt_iid, "the uuid attribute holds the IID");
+            CHECK(u && u->uuid == TX(box)->winrt_iid, "the uuid attribute holds the IID");
         }
     }
     buf_free(&text);
