@@ -1,21 +1,56 @@
 /*
  * scope.c - scopes and symbols: ordinary identifiers, tags, constants
- * and namespaces (uthash tables), the lexer's name classification, and
- * "did you mean" suggestions.
+ * and namespaces (open-addressing tables of names), the lexer's name
+ * classification, and "did you mean" suggestions.
  */
 #include "amidl.h"
 
+#include <stdlib.h>
 #include <string.h>
-/* FNV-1a: cheaper than uthash's default on the short names looked up here */
-#define HASH_FUNCTION(keyptr, keylen, hashv) HASH_FNV(keyptr, keylen, hashv)
-#include <uthash.h>
 
+/* A slot: the name (NULL: empty) and what it names. A table keeps at
+ * most 3/4 of its slots used; it doubles (rehashed) past that. */
 struct Symbol {
     const char *name;
     void *ptr;
-    UT_hash_handle hh;
 };
 
+/* FNV-1a: cheap on the short names looked up here */
+static unsigned name_hash(const char *s)
+{
+    unsigned h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static Symbol *table_slot(const SymTab *t, const char *name, unsigned h)
+{
+    unsigned mask = t->cap - 1;
+    for (unsigned i = h & mask;; i = (i + 1) & mask) {
+        Symbol *s = &t->slots[i];
+        if (!s->name || s->name == name || (s->name[0] == name[0] && !strcmp(s->name, name)))
+            return s;
+    }
+}
+
+static Symbol *table_find(const SymTab *t, const char *name)
+{
+    if (!t->n)
+        return NULL;
+    Symbol *s = table_slot(t, name, name_hash(name));
+    return s->name ? s : NULL;
+}
+
+static void table_grow(SymTab *t)
+{
+    SymTab nt = { xcalloc(t->cap ? t->cap * 2 : 8, sizeof(Symbol)), t->cap ? t->cap * 2 : 8, t->n };
+    for (unsigned i = 0; i < t->cap; i++)
+        if (t->slots[i].name)
+            *table_slot(&nt, t->slots[i].name, name_hash(t->slots[i].name)) = t->slots[i];
+    free(t->slots);
+    *t = nt;
+}
 
 /* ==================================================================== scopes */
 
@@ -32,35 +67,29 @@ Scope *scope_new(Compiler *cc, const char *name, Scope *parent)
     return s;
 }
 
-static Symbol *table_find(Symbol *table, const char *name)
+static void table_add(Compiler *cc, SymTab *t, const char *name, void *ptr)
 {
-    Symbol *sym = NULL;
-    HASH_FIND_STR(table, name, sym);
-    return sym;
-}
-
-static void table_add(Compiler *cc, Symbol **table, const char *name, void *ptr)
-{
-    Symbol *sym = table_find(*table, name);
-    if (sym) {
-        sym->ptr = ptr;
-        return;
+    (void)cc;
+    if ((t->n + 1) * 4 > t->cap * 3)
+        table_grow(t);
+    Symbol *s = table_slot(t, name, name_hash(name));
+    if (!s->name) {
+        s->name = name;
+        t->n++;
     }
-    sym = arena_alloc(cc->arena, sizeof(Symbol));
-    sym->name = name;
-    sym->ptr = ptr;
-    HASH_ADD_KEYPTR(hh, *table, sym->name, strlen(sym->name), sym);
+    s->ptr = ptr;
 }
 
+/* (the symbol stays valid until the next addition to the scope) */
 Symbol *scope_lookup_here(Scope *s, const char *name)
 {
-    return table_find(s->syms, name);
+    return table_find(&s->syms, name);
 }
 
 Type *scope_find_type(Scope *s, const char *name)
 {
     for (; s; s = s->parent) {
-        Symbol *sym = table_find(s->syms, name);
+        Symbol *sym = table_find(&s->syms, name);
         if (sym)
             return sym->ptr;
     }
@@ -70,7 +99,7 @@ Type *scope_find_type(Scope *s, const char *name)
 Type *scope_find_tag(Scope *s, const char *name)
 {
     for (; s; s = s->parent) {
-        Symbol *sym = table_find(s->tags, name);
+        Symbol *sym = table_find(&s->tags, name);
         if (sym)
             return sym->ptr;
     }
@@ -80,7 +109,7 @@ Type *scope_find_tag(Scope *s, const char *name)
 Var *scope_find_const(Scope *s, const char *name)
 {
     for (; s; s = s->parent) {
-        Symbol *sym = table_find(s->consts, name);
+        Symbol *sym = table_find(&s->consts, name);
         if (sym)
             return sym->ptr;
     }
@@ -89,7 +118,7 @@ Var *scope_find_const(Scope *s, const char *name)
 
 Scope *scope_find_ns(Scope *s, const char *name)
 {
-    Symbol *sym = table_find(s->children, name);
+    Symbol *sym = table_find(&s->children, name);
     return sym ? sym->ptr : NULL;
 }
 
@@ -107,7 +136,7 @@ Scope *scope_child_ns(Compiler *cc, Scope *s, const char *name)
 
 void scope_add_type(Compiler *cc, Scope *s, Type *t, const char *name)
 {
-    Symbol *old = table_find(s->syms, name);
+    Symbol *old = table_find(&s->syms, name);
     if (old && old->ptr != t) {
         Type *o = old->ptr;
         /* a second typedef of a name is an error only within the main file */
@@ -144,12 +173,12 @@ void scope_add_const(Compiler *cc, Scope *s, Var *v)
 int scope_classify(Scope *s, const char *name, void **out, bool here_only)
 {
     for (; s; s = s->parent) {
-        Symbol *sym = table_find(s->syms, name);
+        Symbol *sym = table_find(&s->syms, name);
         if (sym) {
             *out = sym->ptr;
             return 1;
         }
-        sym = table_find(s->children, name);
+        sym = table_find(&s->children, name);
         if (sym) {
             *out = sym->ptr;
             return 2;
@@ -185,7 +214,9 @@ const char *scope_suggest_type(Scope *s, const char *name)
     const char *best = NULL;
     int best_d = strlen(name) > 4 ? 2 : 1;
     for (; s; s = s->parent)
-        for (Symbol *sym = s->syms; sym; sym = sym->hh.next) {
+        for (Symbol *sym = s->syms.slots, *end = sym + s->syms.cap; sym < end; sym++) {
+            if (!sym->name)
+                continue;
             int d = edit_distance(name, sym->name, best_d);
             if (d <= best_d && (d < best_d || !best || strcmp(sym->name, best) < 0)) {
                 best_d = d;
@@ -200,10 +231,10 @@ void scopes_free(Compiler *cc)
 {
     for (int i = 0; i < cc->scopes.n; i++) {
         Scope *sc = cc->scopes.v[i];
-        HASH_CLEAR(hh, sc->syms);
-        HASH_CLEAR(hh, sc->tags);
-        HASH_CLEAR(hh, sc->children);
-        HASH_CLEAR(hh, sc->consts);
+        free(sc->syms.slots);
+        free(sc->tags.slots);
+        free(sc->children.slots);
+        free(sc->consts.slots);
     }
     vec_free(&cc->scopes);
 }
