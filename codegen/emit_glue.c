@@ -307,8 +307,8 @@ static void emit_tables(Glue *g, Buf *b, const GlueIface *gi)
         for (int i = 0; i < n; i++)
             descs[i] = print_type(g, gm->params[i].type);
         if (n) {
-            buf_printf(b, "/* the parameters of %s::%s: { name, dir, type } */\n", t->name, m->macro_name);
-            buf_printf(b, "static const AmrtParam %s_%s_params[] = {\n", t->name, m->macro_name);
+            buf_printf(b, "/* the parameters of %s::%s: { name, dir, type } */\n", t->name, VX(m)->macro_name);
+            buf_printf(b, "static const AmrtParam %s_%s_params[] = {\n", t->name, VX(m)->macro_name);
             for (int i = 0; i < n; i++) {
                 const GlueParam *p = &gm->params[i];
                 buf_printf(b, "    { \"%s\", %s, &%s },\n", p->p->name,
@@ -318,12 +318,12 @@ static void emit_tables(Glue *g, Buf *b, const GlueIface *gi)
         }
         /* a [call_as] twin: the program's conversions make the local calls
          * (IFoo_M_Stub, AsyncIFoo_Begin_M_Stub, AsyncIFoo_Finish_M_Stub) */
-        const char *local = gm->is_twin ? gm->twin->m->macro_name : NULL;
+        const char *local = gm->is_twin ? VX(gm->twin->m)->macro_name : NULL;
         if (local)
             buf_printf(b, "#pragma weak %s_%s_Stub\n#pragma weak %s_Begin_%s_Stub\n#pragma weak %s_Finish_%s_Stub\n",
                        t->name, local, gi->async->name, local, gi->async->name, local);
         /* the synchronous call: args[i] points at the value of argument i */
-        buf_printf(b, "static void amrt_%s_%s_call(void *obj, void **args, void *ret)\n{\n", t->name, m->macro_name);
+        buf_printf(b, "static void amrt_%s_%s_call(void *obj, void **args, void *ret)\n{\n", t->name, VX(m)->macro_name);
         if (n == 0)
             buf_puts(b, "    (void)args;\n");
         if (local)
@@ -338,12 +338,12 @@ static void emit_tables(Glue *g, Buf *b, const GlueIface *gi)
         if (local)
             buf_printf(b, "%s_%s_Stub((%s *)obj", t->name, local, t->name);
         else
-            buf_printf(b, "((%s *)obj)->lpVtbl->%s((%s *)obj", t->name, m->c_name, t->name);
+            buf_printf(b, "((%s *)obj)->lpVtbl->%s((%s *)obj", t->name, VX(m)->c_name, t->name);
         print_args(g, b, gm, 0);
         buf_puts(b, ");\n}\n\n");
         /* Begin_/Finish_ of a server's own call object (server-side async) */
         for (int fin = 0; fin < 2; fin++) {
-            buf_printf(b, "static void amrt_%s_%s_%s(void *obj, void **args, void *ret)\n{\n", t->name, m->macro_name,
+            buf_printf(b, "static void amrt_%s_%s_%s(void *obj, void **args, void *ret)\n{\n", t->name, VX(m)->macro_name,
                        fin ? "finish" : "begin");
             buf_puts(b, "    (void)args;\n");
             if (local)
@@ -363,7 +363,7 @@ static void emit_tables(Glue *g, Buf *b, const GlueIface *gi)
                 buf_printf(b, "%s_%s_%s_Stub((%s *)obj", gi->async->name, fin ? "Finish" : "Begin", local,
                            gi->async->name);
             else
-                buf_printf(b, "((%s *)obj)->lpVtbl->%s((%s *)obj", gi->async->name, twin ? twin->c_name : "?",
+                buf_printf(b, "((%s *)obj)->lpVtbl->%s((%s *)obj", gi->async->name, twin ? VX(twin)->c_name : "?",
                            gi->async->name);
             print_args(g, b, gm, fin ? AMRT_DIR_OUT : AMRT_DIR_IN);
             buf_puts(b, ");\n}\n\n");
@@ -373,14 +373,14 @@ static void emit_tables(Glue *g, Buf *b, const GlueIface *gi)
             buf_printf(b, "EXTERN_C const AmrtInterface %s_amrt_glue;\n\n", t->name);
             buf_printf(b, "static void amrt_%s_%s_send(void *obj, void **args, void *ret)\n{\n"
                           "    AmrtProxyInvoke(obj, &%s_amrt_glue, %d, args, ret);\n}\n\n",
-                       t->name, m->macro_name, t->name, gm->index);
+                       t->name, VX(m)->macro_name, t->name, gm->index);
         }
         buf_printf(&methods, "    { \"%s\", %d, %s%s%s, %s, %d, %d, amrt_%s_%s_call, amrt_%s_%s_begin, amrt_%s_%s_finish, %s },\n",
-                   m->macro_name, n,
-                   n ? t->name : "NULL", n ? "_" : "", n ? arena_printf(g->e->cc->arena, "%s_params", m->macro_name) : "",
+                   VX(m)->macro_name, n,
+                   n ? t->name : "NULL", n ? "_" : "", n ? arena_printf(g->e->cc->arena, "%s_params", VX(m)->macro_name) : "",
                    gm->is_void ? "0" : sizeof_of(g, m->type->ref, m->type->ref_qual), gm->ret_hresult, gm->is_local,
-                   t->name, m->macro_name, t->name, m->macro_name, t->name, m->macro_name,
-                   local ? arena_printf(g->e->cc->arena, "amrt_%s_%s_send", t->name, m->macro_name) : "NULL");
+                   t->name, VX(m)->macro_name, t->name, VX(m)->macro_name, t->name, VX(m)->macro_name,
+                   local ? arena_printf(g->e->cc->arena, "amrt_%s_%s_send", t->name, VX(m)->macro_name) : "NULL");
     }
     buf_printf(b, "/* the own methods of %s, in vtable order, then its [call_as] twins:\n"
                   " * { name, nparams, params, ret_size, ret_hresult, local, call, begin, finish, send } */\n", t->name);
@@ -489,14 +489,14 @@ static void emit_async_thunks(Glue *g, Buf *b, Type *a, const GlueIface *gi)
         Var *m = gm->m;
         for (int fin = 0; fin < 2; fin++) {
             const char *conv = gm->twin ? arena_printf(g->e->cc->arena, "%s_%s_%s_Proxy", gi->async->name,
-                                                       fin ? "Finish" : "Begin", m->macro_name) : NULL;
+                                                       fin ? "Finish" : "Begin", VX(m)->macro_name) : NULL;
             if (conv)
                 buf_printf(b, "#pragma weak %s\n", conv);
             buf_puts(b, "static ");
             print_ret_type(g, b, m);
             Var *twin = fin ? gm->finish : gm->begin;   /* its slot's calling convention */
             buf_printf(b, " %s amrt_%s_%s_%s(%s *This", twin ? callconv_of(twin, "STDMETHODCALLTYPE") : "STDMETHODCALLTYPE",
-                       a->name, fin ? "Finish" : "Begin", m->macro_name, a->name);
+                       a->name, fin ? "Finish" : "Begin", VX(m)->macro_name, a->name);
             print_dir_params(g, b, gm, fin);
             buf_puts(b, ")\n{\n");
             /* [call_as] (RULES.md A10): to another process, the program's
@@ -521,7 +521,7 @@ static void emit_twin_proxies(Glue *g, Buf *b, const GlueIface *gi)
         Var *m = gm->m;
         int n = gm->nparams;
         print_ret_type(g, b, m);
-        buf_printf(b, " %s %s_%s_Proxy(%s *This", callconv_of(m, "STDMETHODCALLTYPE"), t->name, m->macro_name, t->name);
+        buf_printf(b, " %s %s_%s_Proxy(%s *This", callconv_of(m, "STDMETHODCALLTYPE"), t->name, VX(m)->macro_name, t->name);
         print_params(g, b, m);
         buf_puts(b, ")\n{\n");
         for (int i = 0; i < n; i++) {
@@ -547,7 +547,7 @@ static void emit_twin_proxies(Glue *g, Buf *b, const GlueIface *gi)
         }
         for (int fin = 0; fin < 2; fin++) {
             print_ret_type(g, b, m);
-            buf_printf(b, " STDMETHODCALLTYPE %s_%s_%s_Proxy(%s *This", a->name, fin ? "Finish" : "Begin", m->macro_name,
+            buf_printf(b, " STDMETHODCALLTYPE %s_%s_%s_Proxy(%s *This", a->name, fin ? "Finish" : "Begin", VX(m)->macro_name,
                        a->name);
             print_dir_params(g, b, gm, fin);
             buf_puts(b, ")\n{\n");
@@ -561,7 +561,7 @@ static void emit_async_vtbl_entries(Buf *b, Type *a, const GlueIface *gi)
     if (gi->base)
         emit_async_vtbl_entries(b, a, TX(gi->base)->glue);
     for (int k = 0; k < gi->nmethods; k++) {
-        const char *mn = gi->methods[k].m->macro_name;
+        const char *mn = VX(gi->methods[k].m)->macro_name;
         buf_printf(b, "    amrt_%s_Begin_%s,\n    amrt_%s_Finish_%s,\n", a->name, mn, a->name, mn);
     }
 }
@@ -597,13 +597,13 @@ static void emit_proxy_thunks(Glue *g, Buf *b, Type *x, Type *t)
             continue;
         const GlueMethod *gm = find_glue_method(t, m);
         const char *conv = gm && gm->is_local && gm->twin
-                         ? arena_printf(g->e->cc->arena, "%s_%s_Proxy", t->name, m->macro_name) : NULL;
+                         ? arena_printf(g->e->cc->arena, "%s_%s_Proxy", t->name, VX(m)->macro_name) : NULL;
         if (conv)
             buf_printf(b, "#pragma weak %s\n", conv);
         buf_puts(b, "static ");
         print_ret_type(g, b, m);
         buf_printf(b, " %s amrt_%s_proxy_%s_%s(%s *This", callconv_of(m, "STDMETHODCALLTYPE"), x->name, t->name,
-                   m->macro_name, x->name);
+                   VX(m)->macro_name, x->name);
         print_params(g, b, m);
         buf_printf(b, ")\n{\n    %s *target = (%s *)AmrtProxyTarget(This);\n", t->name, t->name);
         /* no local target: the object is in another process (RULES.md J4) */
@@ -641,7 +641,7 @@ static void emit_proxy_thunks(Glue *g, Buf *b, Type *x, Type *t)
             }
         }
         buf_printf(b, "    %starget->lpVtbl->%s(target", strip(m->type->ref)->kind == TY_VOID ? "" : "return ",
-                   m->c_name);
+                   VX(m)->c_name);
         for (int i = 0; i < m->type->nfields; i++)
             buf_printf(b, ", %s", m->type->fields[i]->name);
         buf_puts(b, ");\n}\n\n");
@@ -655,7 +655,7 @@ static void emit_proxy_entries(Buf *b, Type *x, Type *t)
     emit_proxy_entries(b, x, TX(t)->base);
     for (int k = 0; k < TX(t)->nmethods; k++)
         if (in_vtable(TX(t)->methods[k]))
-            buf_printf(b, "    amrt_%s_proxy_%s_%s,\n", x->name, t->name, TX(t)->methods[k]->macro_name);
+            buf_printf(b, "    amrt_%s_proxy_%s_%s,\n", x->name, t->name, VX(TX(t)->methods[k])->macro_name);
 }
 
 /* The three IUnknown thunks of a generated vtable (they hand over to the

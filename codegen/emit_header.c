@@ -391,12 +391,12 @@ static const char AGGREGATE_BY_POINTER[] = "#if defined(_WIN32) || defined(WIDL_
 const char *method_name(Emitter *e, Var *m)
 {
     (void)e;
-    return m->macro_name ? m->macro_name : m->name;
+    return VX(m)->macro_name ? VX(m)->macro_name : m->name;
 }
 
 static const char *vtbl_name(Var *m)
 {
-    return m->c_name ? m->c_name : m->name;
+    return VX(m)->c_name ? VX(m)->c_name : m->name;
 }
 
 static bool in_vtable(Var *m)

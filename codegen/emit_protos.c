@@ -159,7 +159,7 @@ static void print_async_pair(Emitter *e, Buf *b, Type *t, Var *local, Var *remot
     for (int fin = 0; fin < 2; fin++) {
         Var *twin = NULL;
         for (int k = 0, seen = 0; k < TX(a)->nmethods && !twin; k++)
-            if (TX(a)->methods[k]->orig == local && seen++ == fin)
+            if (VX(TX(a)->methods[k])->orig == local && seen++ == fin)
                 twin = TX(a)->methods[k];
         if (!twin)
             continue;

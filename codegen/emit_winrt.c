@@ -18,6 +18,7 @@
 /* ==================================================================== names */
 
 static Arena *ctx_arena;
+static Compiler *ctx_cc;       /* (the same compilation: its methods get their C names here) */
 
 static bool in_vec(const PtrVec *v, const void *p)
 {
@@ -723,11 +724,11 @@ static void wr_params(Emitter *e, Buf *b, Var *m, const char *this_type, int spa
 /* [eventadd] X is add_X, [eventremove] X remove_X (as [propget] X is get_X) */
 static const char *vname(Var *m)
 {
-    const char *n = m->c_name ? m->c_name : m->name;
+    const char *n = VX(m)->c_name ? VX(m)->c_name : m->name;
     if (attr_has(m->attrs, A_EVENTADD) && !strncmp(n, m->name, strlen(m->name)) && strncmp(n, "add_", 4))
-        m->c_name = n = arena_printf(ctx_arena, "add_%s", n);
+        VXW(ctx_cc, m)->c_name = n = arena_printf(ctx_arena, "add_%s", n);
     else if (attr_has(m->attrs, A_EVENTREMOVE) && !strncmp(n, m->name, strlen(m->name)) && strncmp(n, "remove_", 7))
-        m->c_name = n = arena_printf(ctx_arena, "remove_%s", n);
+        VXW(ctx_cc, m)->c_name = n = arena_printf(ctx_arena, "remove_%s", n);
     return n;
 }
 
@@ -1190,6 +1191,7 @@ void winrt_print_ns(Emitter *e, Buf *b, Stmt **stmts, int n)
 void winrt_init(Emitter *e)
 {
     ctx_arena = e->cc->arena;
+    ctx_cc = e->cc;
     has_namespace(e->cc->main_file->stmts, e->cc->main_file->nstmts, &e->wr_ns_prefix);
     collect_unprefixed(e);
     collect_declares(e, e->cc->main_file->stmts, e->cc->main_file->nstmts, 0);

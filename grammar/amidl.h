@@ -290,27 +290,38 @@ TypeExt *type_ext(Compiler *cc, Type *t);      /* ast.c: t->x, made if need be *
 static inline const TypeExt *TX(const Type *t) { return t->x ? t->x : &type_ext_none; }
 static inline TypeExt *TXW(Compiler *cc, Type *t) { return t->x ? t->x : type_ext(cc, t); }
 
+/* What only methods and union arms need: Var.x, NULL until written
+ * (#13: five Vars a typedef'd structure, fields and declarators, had
+ * 48 bytes each of these). Read through VX(v), written through VXW(cc, v). */
+typedef struct VarExt {
+    Expr **case_exprs;      /* encapsulated/non-encapsulated union: case(...) values */
+    Type *owner;            /* interface owning a method */
+    Var *orig;              /* Begin_/Finish_ method -> the sync method */
+    const char *c_name;     /* method: its name in the C vtable (get_X, IFoo_X for overloads) */
+    const char *macro_name; /* method: name used in IFoo_<macro_name> call macros */
+    int ncases;
+    int vtbl_index;         /* method slot (-1: none) */
+    bool is_default_case;
+} VarExt;
+
 struct Var {
-    /* (pointers first, then ints, then flags: 120 bytes) */
+    /* (pointers first, then ints, then flags: 72 bytes) */
     const char *name;       /* may be NULL (abstract declarator) */
     Type *type;
     Attr *attrs;
     Expr *init;             /* const value / enum value / default */
     Loc loc;
     long long value;        /* evaluated enum/const value */
-    Var **cases;            /* union arm: case labels as exprs in init chain */
-    Expr **case_exprs;      /* encapsulated/non-encapsulated union: case(...) values */
-    Type *owner;            /* interface owning a method */
-    Var *orig;              /* Begin_/Finish_ method -> the sync method */
-    const char *c_name;     /* method: its name in the C vtable (get_X, IFoo_X for overloads) */
-    const char *macro_name; /* method: name used in IFoo_<macro_name> call macros */
+    VarExt *x;              /* the rest (above), or NULL */
     unsigned qual;
-    int ncases;
-    int vtbl_index;         /* method slot */
     bool has_value;
-    bool is_default_case;
     bool defines_type;      /* field whose decl-spec defines a struct/union/enum body */
 };
+
+extern const VarExt var_ext_none;
+VarExt *var_ext(Compiler *cc, Var *v);          /* ast.c: v->x, made if need be */
+static inline const VarExt *VX(const Var *v) { return v->x ? v->x : &var_ext_none; }
+static inline VarExt *VXW(Compiler *cc, Var *v) { return v->x ? v->x : var_ext(cc, v); }
 
 typedef enum {
     ST_TYPEDEF, ST_TYPE,     /* ST_TYPE: struct/union/enum defined or declared alone */
@@ -467,6 +478,7 @@ Type *new_basic(Compiler *cc, BasicKind b, int sign, Loc loc);
 Type *new_pointer(Compiler *cc, Type *ref, unsigned qual, Loc loc);
 Type *new_array(Compiler *cc, Type *elem, unsigned qual, Expr *size, Loc loc);
 Var *new_var(Compiler *cc, const char *name, Loc loc);
+Var *copy_var(Compiler *cc, const Var *v);      /* with a VarExt of its own */
 Stmt *new_stmt(Compiler *cc, StmtKind k, Loc loc);
 void push_var(Compiler *cc, Var ***v, int *n, Var *x);
 void push_stmt(Compiler *cc, Stmt ***v, int *n, Stmt *s);

@@ -188,6 +188,17 @@ TypeExt *type_ext(Compiler *cc, Type *t)
     return t->x;
 }
 
+const VarExt var_ext_none = { .vtbl_index = -1 };
+
+VarExt *var_ext(Compiler *cc, Var *v)
+{
+    if (!v->x) {
+        v->x = arena_alloc(cc->arena, sizeof(VarExt));
+        v->x->vtbl_index = -1;
+    }
+    return v->x;
+}
+
 Type *new_basic(Compiler *cc, BasicKind b, int sign, Loc loc)
 {
     Type *t = new_type(cc, TY_BASIC, NULL, loc);
@@ -219,8 +230,20 @@ Var *new_var(Compiler *cc, const char *name, Loc loc)
     Var *v = arena_alloc(cc->arena, sizeof(Var));
     v->name = name;
     v->loc = loc;
-    v->vtbl_index = -1;
     return v;
+}
+
+/* A copy of v with its own VarExt (a method copied into an instance or
+ * a twin gets its own owner and slot). */
+Var *copy_var(Compiler *cc, const Var *v)
+{
+    Var *n = arena_alloc(cc->arena, sizeof *n);
+    *n = *v;
+    if (v->x) {
+        n->x = arena_alloc(cc->arena, sizeof *n->x);
+        *n->x = *v->x;
+    }
+    return n;
 }
 
 Stmt *new_stmt(Compiler *cc, StmtKind k, Loc loc)

@@ -62,8 +62,7 @@ static bool param_is_out(Var *p)
  * but [out] and [retval], Finish_ every attribute but [in]. */
 static Var *twin_param(Compiler *cc, Var *p, bool in)
 {
-    Var *n = arena_alloc(cc->arena, sizeof *n);
-    *n = *p;
+    Var *n = copy_var(cc, p);
     Attr *head = NULL;
     for (Attr *x = p->attrs; x; x = x->next) {
         if (in ? (x->kind == A_OUT || x->kind == A_RETVAL) : x->kind == A_IN)
@@ -81,8 +80,8 @@ static Var *async_method(Compiler *cc, Type *owner, Var *m, const char *prefix, 
 {
     Var *n = new_var(cc, arena_printf(cc->arena, "%s%s", prefix, m->name), m->loc);
     n->attrs = m->attrs;
-    n->owner = owner;
-    n->orig = m;
+    VXW(cc, n)->owner = owner;
+    VXW(cc, n)->orig = m;
     Type *fn = new_type(cc, TY_FUNCTION, NULL, m->loc);
     fn->ref = m->type->ref;
     fn->ref_qual = m->type->ref_qual;
@@ -207,8 +206,8 @@ Type *async_synthesize(Compiler *cc, Type *t, Attr *au)
                        t->name, m->name, m->name);
         Var *b = async_method(cc, a, m, "Begin_", true);
         Var *f = async_method(cc, a, m, "Finish_", false);
-        b->vtbl_index = idx++;
-        f->vtbl_index = idx++;
+        VXW(cc, b)->vtbl_index = idx++;
+        VXW(cc, f)->vtbl_index = idx++;
         push_var(cc, &TXW(cc, a)->methods, &TXW(cc, a)->nmethods, b);
         push_var(cc, &TXW(cc, a)->methods, &TXW(cc, a)->nmethods, f);
     }

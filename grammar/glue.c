@@ -555,10 +555,10 @@ static void cache(Lower *L, Type *t, GlueType *gt)
 static int arm_cases(Var *f, Expr ***cases, bool *is_default)
 {
     Attr *a = attr_find(f->attrs, A_CASE);
-    *is_default = f->is_default_case || attr_has(f->attrs, A_DEFAULT);
-    if (f->ncases) {
-        *cases = f->case_exprs;
-        return f->ncases;
+    *is_default = VX(f)->is_default_case || attr_has(f->attrs, A_DEFAULT);
+    if (VX(f)->ncases) {
+        *cases = VX(f)->case_exprs;
+        return VX(f)->ncases;
     }
     *cases = a ? a->args : NULL;
     return a ? a->nargs : 0;
@@ -1056,7 +1056,7 @@ static bool lower_iface(Lower *L, Type *t, bool describe_params)
         gm->index = gi->nmethods++;
         gm->is_local = attr_has(m->attrs, A_LOCAL) || iface_local;
         for (int j = 0, seen = 0; j < TX(a)->nmethods; j++)
-            if (TX(a)->methods[j]->orig == m) {
+            if (VX(TX(a)->methods[j])->orig == m) {
                 if (seen++ == 0)
                     gm->begin = TX(a)->methods[j];
                 else

@@ -318,7 +318,7 @@ decl_body:
                                                         { Type *t = iface_decl(ps, TY_DELEGATE, $3, NULL, L(@3)); t->defined = true; t->declared_only = false;
                                                           Type *fn = new_type(CC, TY_FUNCTION, NULL, L(@3)); fn->ref = $2.type; fn->ref_qual = $2.qual;
                                                           fn->fields = (Var **)$6->v; fn->nfields = $6->n;
-                                                          Var *m = new_var(CC, "Invoke", L(@3)); m->type = fn; m->owner = t;
+                                                          Var *m = new_var(CC, "Invoke", L(@3)); m->type = fn; VXW(CC, m)->owner = t;
                                                           push_var(CC, &TXW(CC, t)->methods, &TXW(CC, t)->nmethods, m);
                                                           if (ps->tparams) { TXW(CC, t)->params = ps->tparam_v; TXW(CC, t)->nparams = ps->tparam_n; }
                                                           ps->tparams = NULL;
@@ -593,12 +593,12 @@ encap_cases: %empty                 { $$ = list_new(CC); }
     | encap_cases case_arm          { $$ = list_push(CC, $1, $2); }
     ;
 
-case_arm: case_labels field_decl    { $$ = $2; $$->ncases = 0;
+case_arm: case_labels field_decl    { $$ = $2; VXW(CC, $$)->ncases = 0;
                                       for (int i = 0; i < $1->n; i++) { Expr *e = $1->v[i];
-                                          if (!e) $$->is_default_case = true;
-                                          else { Expr **n = arena_alloc(CC->arena, sizeof(Expr *) * (size_t)($$->ncases + 1));
-                                                 if ($$->ncases) memcpy(n, $$->case_exprs, sizeof(Expr *) * (size_t)$$->ncases);
-                                                 n[$$->ncases++] = e; $$->case_exprs = n; } } }
+                                          if (!e) VXW(CC, $$)->is_default_case = true;
+                                          else { Expr **n = arena_alloc(CC->arena, sizeof(Expr *) * (size_t)(VXW(CC, $$)->ncases + 1));
+                                                 if (VXW(CC, $$)->ncases) memcpy(n, VXW(CC, $$)->case_exprs, sizeof(Expr *) * (size_t)VXW(CC, $$)->ncases);
+                                                 n[VXW(CC, $$)->ncases++] = e; VXW(CC, $$)->case_exprs = n; } } }
     ;
 
 case_labels: case_label             { $$ = list_push(CC, list_new(CC), $1); }

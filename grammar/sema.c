@@ -235,9 +235,9 @@ static void check_type(Ctx *c, Type *t, bool body)
         if (st && st->kind != TY_BASIC && st->kind != TY_ENUM)
             error_at(c->cc, TX(t)->switch_var->loc, "switch type of union must be an integer or enum type");
         for (int i = 0; i < t->nfields; i++)
-            for (int k = 0; k < t->fields[i]->ncases; k++) {
+            for (int k = 0; k < VX(t->fields[i])->ncases; k++) {
                 long long v;
-                const_eval(c->cc, c->scope, t->fields[i]->case_exprs[k], &v, false, 0);
+                const_eval(c->cc, c->scope, VX(t->fields[i])->case_exprs[k], &v, false, 0);
             }
         break;
     }
@@ -553,8 +553,8 @@ void name_methods(Compiler *cc, Type *t)
             else if (attr_has(m->attrs, A_EVENTREMOVE))
                 n = arena_printf(cc->arena, "remove_%s", n);
         }
-        m->macro_name = n;
-        m->c_name = n;
+        VXW(cc, m)->macro_name = n;
+        VXW(cc, m)->c_name = n;
         bool clash = false;
         if (bc) {
             clash = nameset_has(bc->names, n, bc->depth);
@@ -562,12 +562,12 @@ void name_methods(Compiler *cc, Type *t)
             int guard = 0;
             for (Type *a = TX(t)->base; a && !clash && guard++ < CHAIN_GUARD; a = TX(a)->base)
                 for (int k = 0; k < TX(a)->nmethods && !clash; k++)
-                    if (TX(a)->methods[k]->macro_name && !strcmp(TX(a)->methods[k]->macro_name, n) &&
+                    if (VX(TX(a)->methods[k])->macro_name && !strcmp(VX(TX(a)->methods[k])->macro_name, n) &&
                         !attr_has(TX(a)->methods[k]->attrs, A_CALL_AS))
                         clash = true;
         }
         if (clash)
-            m->c_name = arena_printf(cc->arena, "%s_%s", t->name, n);
+            VXW(cc, m)->c_name = arena_printf(cc->arena, "%s_%s", t->name, n);
         /* unnamed parameters get names, as widl gives them (a, b, ...) */
         Type *fn = m->type;
         for (int k = 0; k < fn->nfields; k++)
@@ -577,7 +577,7 @@ void name_methods(Compiler *cc, Type *t)
     if (ch) {
         for (int i = 0; i < TX(t)->nmethods; i++)
             if (!attr_has(TX(t)->methods[i]->attrs, A_CALL_AS))
-                nameset_add(cc, ch->names, TX(t)->methods[i]->macro_name, ch->depth);
+                nameset_add(cc, ch->names, VX(TX(t)->methods[i])->macro_name, ch->depth);
         ch->names->tip = t;
         chain_set(cc, t, ch);
     }
@@ -665,7 +665,7 @@ static void check_one_interface(Ctx *c, Type *t)
                 error_at(cc, m->loc, "'%s' is not a method (interfaces hold methods only)", m->name);
                 continue;
             }
-            m->owner = t;
+            VXW(cc, m)->owner = t;
             push_var(cc, &TXW(cc, t)->methods, &TXW(cc, t)->nmethods, m);
         }
     }
@@ -738,7 +738,7 @@ static void check_one_interface(Ctx *c, Type *t)
                 break;
             }
         if (!attr_has(m->attrs, A_CALL_AS))
-            m->vtbl_index = idx++;
+            VXW(cc, m)->vtbl_index = idx++;
         if (!TX(t)->is_object)
             add_explicit_handle(cc, t, m);
     }
@@ -846,7 +846,7 @@ static void check_stmts(Ctx *c, Stmt **stmts, int n)
                 for (int j = 0; j < t->nfields; j++)
                     check_attrs(c, t->fields[j]->attrs, AW_FIELD | AW_METHOD);
                 for (int j = 0; j < TX(t)->nmethods; j++) {
-                    TX(t)->methods[j]->owner = t;
+                    VXW(c->cc, TX(t)->methods[j])->owner = t;
                     check_method(c, TX(t)->methods[j], AW_METHOD);
                 }
                 name_methods(c->cc, t);

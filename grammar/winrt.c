@@ -497,8 +497,7 @@ static Type *subst(Compiler *cc, const Subst *m, Type *t, int depth)
         n->ref = subst(cc, m, t->ref, depth + 1);
         n->fields = arena_alloc(cc->arena, sizeof(Var *) * (size_t)(t->nfields ? t->nfields : 1));
         for (int i = 0; i < t->nfields; i++) {
-            Var *v = arena_alloc(cc->arena, sizeof *v);
-            *v = *t->fields[i];
+            Var *v = copy_var(cc, t->fields[i]);
             v->type = subst(cc, m, v->type, depth + 1);
             n->fields[i] = v;
         }
@@ -568,12 +567,11 @@ static void complete(Compiler *cc, Type *t)
     }
     int idx = vtbl_method_count(cc, TX(t)->base);
     for (int i = 0; i < TX(g)->nmethods; i++) {
-        Var *v = arena_alloc(cc->arena, sizeof *v);
-        *v = *TX(g)->methods[i];
+        Var *v = copy_var(cc, TX(g)->methods[i]);
         v->type = subst(cc, &m, v->type, 0);
-        v->owner = t;
+        VXW(cc, v)->owner = t;
         if (!attr_has(v->attrs, A_CALL_AS))
-            v->vtbl_index = idx++;
+            VXW(cc, v)->vtbl_index = idx++;
         push_var(cc, &TXW(cc, t)->methods, &TXW(cc, t)->nmethods, v);
     }
     name_methods(cc, t);

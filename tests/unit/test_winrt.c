@@ -112,8 +112,8 @@ static void print_macros(const Type *inst, const Type *t, int depth)
             if (fn->fields[k]->name && fn->fields[k]->type && fn->fields[k]->type->kind != TY_VOID)
                 buf_printf(&args, ",%s", fn->fields[k]->name);
         buf_putc(&args, 0);
-        printf("#define %s_%s(This%s) (This)->lpVtbl->%s(This%s)\n", inst->name, m->macro_name, args.data,
-               m->c_name, args.data);
+        printf("#define %s_%s(This%s) (This)->lpVtbl->%s(This%s)\n", inst->name, VX(m)->macro_name, args.data,
+               VX(m)->c_name, args.data);
         buf_free(&args);
     }
 }
@@ -258,14 +258,14 @@ static void unit_idl(void)
         CHECK(pair && TX(pair)->nmethods == 1 && TX(pair)->winrt_iid, "__x_N_CIPair_2_INT32_INT32 (named by a method too) is completed");
         if (box && TX(box)->nmethods == 2) {
             Var *m = TX(box)->methods[0];
-            CHECK(!strcmp(m->c_name, "get_Value") && m->owner == box, "method 0 is get_Value, got %s", m->c_name);
+            CHECK(!strcmp(VX(m)->c_name, "get_Value") && VX(m)->owner == box, "method 0 is get_Value, got %s", VX(m)->c_name);
             Type *p = m->type->fields[0]->type;
             CHECK(p->kind == TY_POINTER && p->ref->name && !strcmp(p->ref->name, "INT32"), "get_Value takes INT32 *");
             Type *r = TX(box)->methods[1]->type->fields[1]->type;
             CHECK(r->kind == TY_POINTER && r->ref->kind == TY_POINTER && r->ref->ref == pair,
                   "Pair returns the one __x_N_CIPair_2_INT32_INT32 Type");
             CHECK(TX(box)->base && TX(box)->base->name && !strcmp(TX(box)->base->name, "IInspectable"), "base IInspectable");
-            CHECK(TX(box)->methods[0]->vtbl_index == 6, "get_Value in slot 6, got %d", TX(box)->methods[0]->vtbl_index);
+            CHECK(VX(TX(box)->methods[0])->vtbl_index == 6, "get_Value in slot 6, got %d", VX(TX(box)->methods[0])->vtbl_index);
             Attr *u = attr_find(box->attrs, A_UUID);
             CHECK(u && u->uuid == TX(box)->winrt_iid, "the uuid attribute holds the IID");
         }
