@@ -97,8 +97,8 @@ void print_decl(Emitter *e, Buf *b, Type *t, unsigned q, const char *inner, int 
     }
     case TY_ARRAY: {
         Buf sz = {0};
-        if (t->size && !t->conformant)
-            print_expr(e, &sz, t->size, false);
+        if (TX(t)->size && !t->conformant)
+            print_expr(e, &sz, TX(t)->size, false);
         else if (e->in_field)
             buf_putc(&sz, '1');     /* conformant array member: MIDL's [1] */
         const char *s = arena_printf(a, "%s[%s]", inner, sz.data ? sz.data : "");
@@ -111,7 +111,7 @@ void print_decl(Emitter *e, Buf *b, Type *t, unsigned q, const char *inner, int 
         return;
     case TY_BITFIELD: {
         Buf w = {0};
-        print_expr(e, &w, t->size, false);
+        print_expr(e, &w, TX(t)->size, false);
         const char *s = arena_printf(a, "%s : %s", inner, w.data ? w.data : "0");
         buf_free(&w);
         print_decl(e, b, t->ref, t->ref_qual, s, indent);
@@ -124,7 +124,7 @@ void print_decl(Emitter *e, Buf *b, Type *t, unsigned q, const char *inner, int 
         buf_printf(b, "%svoid", c);
         break;
     case TY_STRUCT: case TY_UNION: case TY_ENUM: case TY_ENCUNION: {
-        if (t->ns && t->name && t != e->inline_body) {
+        if (TX(t)->ns && t->name && t != e->inline_body) {
             buf_printf(b, "%s%s", c, winrt_type_name(e, t));
             break;
         }
@@ -144,7 +144,7 @@ void print_decl(Emitter *e, Buf *b, Type *t, unsigned q, const char *inner, int 
         break;
     }
     case TY_ALIAS:
-        if (t->ns && t->ref) {
+        if (TX(t)->ns && t->ref) {
             /* a typedef in a namespace names the type itself */
             print_decl(e, b, t->ref, q | t->ref_qual, inner, indent);
             return;

@@ -57,7 +57,7 @@ static void walk(Emitter *e, Buf *b, Stmt **stmts, int n, PtrVec *inst, PtrVec *
                 vec_push(inst, s->declared[k]);
             break;
         case ST_INTERFACE:
-            if (s->type->ns) {
+            if (TX(s->type)->ns) {
                 define_winrt(e, b, done, s->type);
             } else if (TX(s->type)->is_object) {
                 define(b, "IID", "IID_", s->type, type_uuid(s->type));

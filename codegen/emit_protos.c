@@ -53,7 +53,7 @@ static void collect(Emitter *e, Stmt **stmts, int n, Seen *marshal, Seen *ifaces
                     collect_iface(e, s->declared[k], marshal, ifaces);
             continue;
         }
-        if ((s->kind == ST_INTERFACE || s->kind == ST_DELEGATE) && s->type->ns && s->type->kind != TY_PARAMETERIZED) {
+        if ((s->kind == ST_INTERFACE || s->kind == ST_DELEGATE) && TX(s->type)->ns && s->type->kind != TY_PARAMETERIZED) {
             collect_iface(e, s->type, marshal, ifaces);
             continue;
         }

@@ -108,7 +108,7 @@ static void c_name(Emitter *e, Buf *b, Type *t)
         return;
     }
     buf_puts(b, prefixed(e, t) ? "__x_ABI_C" : "__x_");
-    for (const char *p = t->ns->qname; *p; p++) {
+    for (const char *p = TX(t)->ns->qname; *p; p++) {
         if (*p == '.')
             buf_puts(b, "_C");
         else
@@ -122,14 +122,14 @@ static void mangle_arg(Emitter *e, Buf *b, Type *a)
 {
     if (a->kind == TY_POINTER && a->ref) {
         Type *p = a->ref;
-        while (p->kind == TY_ALIAS && p->ref && p->ns)
+        while (p->kind == TY_ALIAS && p->ref && TX(p)->ns)
             p = p->ref;
         if (is_instance(p)) {
             mangle(e, b, p);
             return;
         }
-        if (p->ns) {
-            for (const char *q = p->ns->qname; *q; q++) {
+        if (TX(p)->ns) {
+            for (const char *q = TX(p)->ns->qname; *q; q++) {
                 if (*q == '.')
                     buf_puts(b, "__C");
                 else
@@ -141,7 +141,7 @@ static void mangle_arg(Emitter *e, Buf *b, Type *a)
         buf_puts(b, p->name ? p->name : "void");
         return;
     }
-    if (a->kind == TY_ALIAS && a->ns && a->ref)
+    if (a->kind == TY_ALIAS && TX(a)->ns && a->ref)
         a = a->ref;
     if (a->kind == TY_BASIC || a->kind == TY_VOID) {
         Buf s = {0};
@@ -172,9 +172,9 @@ static void cxx_arg(Emitter *e, Buf *b, Type *a)
         buf_putc(b, '*');
         return;
     }
-    if (a->kind == TY_ALIAS && a->ns && a->ref)
+    if (a->kind == TY_ALIAS && TX(a)->ns && a->ref)
         a = a->ref;
-    if (a->ns || is_instance(a)) {
+    if (TX(a)->ns || is_instance(a)) {
         cxx_name(e, b, a, true);
         return;
     }
@@ -197,10 +197,10 @@ static void cxx_name(Emitter *e, Buf *b, Type *t, bool rc_self)
             t = d;
     }
     Type *g = is_instance(t) ? TX(t)->generic : t;
-    if (g->ns) {
+    if (TX(g)->ns) {
         if (prefixed(e, g))
             buf_puts(b, "ABI::");
-        for (const char *p = g->ns->qname; *p; p++) {
+        for (const char *p = TX(g)->ns->qname; *p; p++) {
             if (*p == '.')
                 buf_puts(b, "::");
             else
@@ -271,12 +271,12 @@ static void using_name(Emitter *e, Buf *b, Type *t)
         Type *a = TX(t)->params[i];
         while (a->kind == TY_POINTER && a->ref)
             a = a->ref;
-        if (a->kind == TY_ALIAS && a->ns && a->ref)
+        if (a->kind == TY_ALIAS && TX(a)->ns && a->ref)
             a = a->ref;
         buf_putc(b, '_');
         if (is_instance(a))
             using_name(e, b, a);
-        else if (a->ns)
+        else if (TX(a)->ns)
             buf_puts(b, short_name(e, a));
         else
             mangle_arg(e, b, a);
@@ -350,7 +350,7 @@ const char *winrt_type_name(Emitter *e, Type *t)
         buf_free(&b);
         return s;
     }
-    if (!t->ns && !is_instance(t))
+    if (!TX(t)->ns && !is_instance(t))
         return NULL;
     if (t->kind == TY_ALIAS || t->kind == TY_NAMED || t->kind == TY_PARAM)
         return NULL;
@@ -404,7 +404,7 @@ static Type *contract_type(Emitter *e, const Expr *x)
 static const char *contract_macro(Emitter *e, Type *c)
 {
     Buf m = {0};
-    for (const char *p = c->qname ? c->qname : c->name; *p; p++)
+    for (const char *p = type_qname(c); *p; p++)
         buf_putc(&m, *p == '.' ? '_' : toupper((unsigned char)*p));
     buf_puts(&m, "_VERSION");
     const char *s = arena_strdup(e->cc->arena, m.data);
@@ -451,7 +451,7 @@ static int ns_open(Emitter *e, Buf *b, Type *t)
     int d = 0;
     if (prefixed(e, t))
         buf_printf(b, "%*snamespace ABI {\n", 4 * d++, "");
-    const char *p = t->ns->qname;
+    const char *p = TX(t)->ns->qname;
     while (*p) {
         const char *dot = strchr(p, '.');
         size_t n = dot ? (size_t)(dot - p) : strlen(p);
@@ -471,7 +471,7 @@ static void ns_close(Buf *b, int d)
 
 static const char *using_macro(Emitter *e, Type *t)
 {
-    char *s = arena_printf(e->cc->arena, "WIDL_using_%s", t->ns->qname);
+    char *s = arena_printf(e->cc->arena, "WIDL_using_%s", TX(t)->ns->qname);
     for (char *p = s; *p; p++)
         if (*p == '.')
             *p = '_';
@@ -813,7 +813,7 @@ void winrt_print_interface(Emitter *e, Buf *b, Type *t, const Attr *attrs)
     } else if (base) {
         bool saved = e->cxx;
         e->cxx = true;
-        const char *bn = base->ns || is_instance(base) ? cxxname_of(e, base, false) : base->name;
+        const char *bn = TX(base)->ns || is_instance(base) ? cxxname_of(e, base, false) : base->name;
         e->cxx = saved;
         buf_printf(b, " : public %s", bn);
     }
@@ -951,7 +951,7 @@ static void collect_defs(Emitter *e, Stmt **stmts, int n)
         Stmt *s = stmts[i];
         if (s->kind == ST_NAMESPACE)
             collect_defs(e, s->stmts, s->nstmts);
-        else if (s->kind == ST_TYPE && s->defines_type && s->type && s->type->ns)
+        else if (s->kind == ST_TYPE && s->defines_type && s->type && TX(s->type)->ns)
             vec_push(&e->wr_defs, s);
     }
 }
@@ -1024,7 +1024,7 @@ static void print_enum_or_struct(Emitter *e, Buf *b, Type *t, const Attr *attrs)
 static void print_typedef(Emitter *e, Buf *b, Stmt *s)
 {
     Type *t = s->type;
-    if (!t || !t->ns || !t->name)
+    if (!t || !TX(t)->ns || !t->name)
         return;
     const char *cn = cname_of(e, t);
     if (t->kind == TY_ENUM) {
@@ -1055,7 +1055,7 @@ static void wchar_list(Buf *b, const char *s)
 
 static void print_runtimeclass(Emitter *e, Buf *b, Type *t)
 {
-    const char *q = t->qname ? t->qname : t->name;
+    const char *q = type_qname(t);
     char *id = arena_strdup(e->cc->arena, q);
     for (char *p = id; *p; p++)
         if (*p == '.')
@@ -1150,11 +1150,11 @@ void winrt_print_ns(Emitter *e, Buf *b, Stmt **stmts, int n)
             print_typedef(e, b, s);
             break;
         case ST_TYPE:
-            if (s->defines_type && s->type->ns)
+            if (s->defines_type && TX(s->type)->ns)
                 print_enum_or_struct(e, b, s->type, s->attrs);
             break;
         case ST_IFACE_FWD:
-            if (s->type->kind == TY_INTERFACE && s->type->ns && !is_instance(s->type))
+            if (s->type->kind == TY_INTERFACE && TX(s->type)->ns && !is_instance(s->type))
                 iface_fwd(e, b, s->type);
             break;
         case ST_INTERFACE: case ST_DELEGATE:

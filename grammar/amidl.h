@@ -215,6 +215,9 @@ typedef enum { PTR_NONE, PTR_REF, PTR_UNIQUE, PTR_FULL } PtrKind;
  * had all of these). Read through TX(t) (a zeroed TypeExt when there is
  * none), written through TXW(cc, t) (made on first use). */
 typedef struct TypeExt {
+    const char *qname;      /* WinRT: name with namespace, '.'-separated; NULL: the name (type_qname) */
+    Scope *ns;              /* WinRT namespace this type lives in (NULL: global) */
+    Expr *size;             /* array size (NULL: [] or [*]); bitfield width */
     const char *callconv;   /* function: "__stdcall", "__cdecl", "__fastcall", "__pascal", or a macro
                              * (WINAPI, ...) as written; NULL: none written */
     Var *switch_var;        /* encapsulated union discriminant */
@@ -261,15 +264,12 @@ typedef struct TypeExt {
 } TypeExt;
 
 struct Type {
-    /* (pointers first, then the packed kinds and flags: 96 bytes) */
+    /* (pointers first, then the packed kinds and flags: 72 bytes) */
     const char *name;       /* tag, typedef or interface name (C name) */
-    const char *qname;      /* WinRT: name with namespace, '.'-separated; else == name */
-    Scope *ns;              /* WinRT namespace this type lives in (NULL: global) */
     Loc loc;
     Attr *attrs;
     /* pointer / array / alias / function return / bitfield base */
     Type *ref;
-    Expr *size;             /* array size (NULL: [] or [*]); bitfield width */
     /* struct, union, encapsulated union, enum, function params, dispinterface properties */
     Var **fields;
     TypeExt *x;             /* the rest (above), or NULL */
@@ -289,6 +289,7 @@ extern const TypeExt type_ext_none;
 TypeExt *type_ext(Compiler *cc, Type *t);      /* ast.c: t->x, made if need be */
 static inline const TypeExt *TX(const Type *t) { return t->x ? t->x : &type_ext_none; }
 static inline TypeExt *TXW(Compiler *cc, Type *t) { return t->x ? t->x : type_ext(cc, t); }
+static inline const char *type_qname(const Type *t) { return t->x && t->x->qname ? t->x->qname : t->name; }
 
 /* What only methods and union arms need: Var.x, NULL until written
  * (#13: five Vars a typedef'd structure, fields and declarators, had

@@ -174,7 +174,6 @@ Type *new_type(Compiler *cc, TypeKind k, const char *name, Loc loc)
     Type *t = arena_alloc(cc->arena, sizeof(Type));
     t->kind = k;
     t->name = name;
-    t->qname = name;
     t->loc = loc;
     return t;
 }
@@ -220,7 +219,8 @@ Type *new_array(Compiler *cc, Type *elem, unsigned qual, Expr *size, Loc loc)
     Type *t = new_type(cc, TY_ARRAY, NULL, loc);
     t->ref = elem;
     t->ref_qual = qual;
-    t->size = size;
+    if (size)
+        TXW(cc, t)->size = size;
     t->conformant = size == NULL;
     return t;
 }

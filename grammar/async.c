@@ -34,14 +34,14 @@ static bool returns_hresult(Var *m)
 void async_predeclare(Compiler *cc, Scope *scope, Type *t)
 {
     const char *name = arena_printf(cc->arena, "Async%s", t->name);
-    Scope *s = t->ns ? t->ns : scope;
+    Scope *s = TX(t)->ns ? TX(t)->ns : scope;
     Type *old = scope_find_type(s, name);
     if (old)
         return;    /* async_synthesize reports a clash */
     Type *a = new_type(cc, TY_INTERFACE, name, t->loc);
     a->declared_only = true;
     TXW(cc, a)->is_async = true;
-    a->ns = t->ns;
+    TXW(cc, a)->ns = TX(t)->ns;
     a->imported = t->imported;
     scope_add_type(cc, s, a, name);
 }
@@ -161,7 +161,7 @@ Type *async_synthesize(Compiler *cc, Type *t, Attr *au)
         return NULL;
     /* the parser declared AsyncIFoo already (so IDL can name it): fill that */
     const char *aname = arena_printf(cc->arena, "Async%s", t->name);
-    Scope *s = t->ns ? t->ns : cc->global;
+    Scope *s = TX(t)->ns ? TX(t)->ns : cc->global;
     Type *a = scope_find_type(s, aname);
     if (a && a->kind == TY_INTERFACE && a->declared_only && TX(a)->is_async) {
         a->loc = t->loc;
@@ -179,7 +179,7 @@ Type *async_synthesize(Compiler *cc, Type *t, Attr *au)
     TXW(cc, a)->base = abase;
     a->defined = true;
     a->imported = t->imported;
-    a->ns = t->ns;
+    TXW(cc, a)->ns = TX(t)->ns;
     /* attributes: the sync ones, uuid replaced by async_uuid (A14) */
     Attr *head = NULL;
     for (Attr *x = t->attrs; x; x = x->next) {

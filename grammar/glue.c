@@ -524,7 +524,7 @@ static bool plain_type(Type *t, int depth)
         }
         return true;
     case TY_ARRAY:
-        return !s->conformant && s->size && plain_type(s->ref, depth + 1);
+        return !s->conformant && TX(s)->size && plain_type(s->ref, depth + 1);
     default:
         return false;
     }
@@ -735,8 +735,8 @@ static GlueType *describe_array(Lower *L, const Where *w, DScope *sc, Var *d, Ty
                             : "the max_is() expression must be an integer expression of parameters (members, inside a structure), constants and C operators, of at most 100 terms");
             return NULL;
         }
-    } else if (s->kind == TY_ARRAY && s->size && !s->conformant) {
-        a->size = (GlueWord){ .kind = GW_COUNT, .x = s->size };
+    } else if (s->kind == TY_ARRAY && TX(s)->size && !s->conformant) {
+        a->size = (GlueWord){ .kind = GW_COUNT, .x = TX(s)->size };
     } else {
         fail(L, w, "the array has no size (size_is or max_is)");
         return NULL;
@@ -878,7 +878,7 @@ static GlueType *describe(Lower *L, const Where *w, DScope *sc, Var *d, Type *t,
         return g;
     }
     case TY_ARRAY: {
-        if (s->conformant || !s->size) {
+        if (s->conformant || !TX(s)->size) {
             fail(L, w, "the array has no size (size_is or max_is)");
             return NULL;
         }
@@ -889,7 +889,7 @@ static GlueType *describe(Lower *L, const Where *w, DScope *sc, Var *d, Type *t,
         GlueType *e = describe(L, w, sc, d, s->ref, s->ref_qual, level, depth + 1);
         if (!e)
             return NULL;
-        GlueType *g = sized(L, GK_FIXED_ARRAY, false, (GlueWord){ .kind = GW_COUNT, .x = s->size });
+        GlueType *g = sized(L, GK_FIXED_ARRAY, false, (GlueWord){ .kind = GW_COUNT, .x = TX(s)->size });
         g->ref = e;
         return g;
     }

@@ -866,7 +866,7 @@ static Var *make_var(ParseState *ps, Attr *attrs, DeclSpec ds, Declarator *d)
         Type *bf = new_type(cc, TY_BITFIELD, NULL, d->bits->loc);
         bf->ref = v->type;
         bf->ref_qual = v->qual;
-        bf->size = d->bits;
+        TXW(cc, bf)->size = d->bits;
         v->type = bf;
         v->qual = 0;
     }
@@ -907,7 +907,8 @@ static Stmt *do_typedef(ParseState *ps, Attr *attrs, DeclSpec ds, List *decls, L
         alias->ref = v->type;
         alias->ref_qual = v->qual;
         alias->attrs = attrs;
-        alias->ns = ps->scope == cc->global ? NULL : ps->scope;
+        if (ps->scope != cc->global)
+            TXW(cc, alias)->ns = ps->scope;
         alias->imported = ps->file != cc->main_file;
         v->type = alias;
         v->qual = 0;
@@ -983,7 +984,8 @@ static Type *tagged(ParseState *ps, TypeKind k, const char *tag, Loc loc, bool d
     }
     if (!t) {
         t = new_type(cc, k, tag, loc);
-        t->ns = ps->scope == cc->global ? NULL : ps->scope;
+        if (ps->scope != cc->global)
+            TXW(cc, t)->ns = ps->scope;
         t->imported = ps->file != cc->main_file;
         if (!tag)
             TXW(CC, t)->gen_id = ++cc->anon_counter;
@@ -1003,7 +1005,7 @@ static Type *iface_decl(ParseState *ps, TypeKind k, const char *name, Type *exis
 {
     Compiler *cc = ps->cc;
     Type *t = existing;
-    if (t && t->ns != (ps->scope == cc->global ? NULL : ps->scope))
+    if (t && TX(t)->ns != (ps->scope == cc->global ? NULL : ps->scope))
         t = NULL;   /* a type of an outer scope: this declares a new one */
     if (t && t->kind != k && !(t->kind == TY_INTERFACE && k == TY_PARAMETERIZED)) {
         bool compatible = (k == TY_COCLASS && (t->kind == TY_RUNTIMECLASS || t->kind == TY_APICONTRACT)) ||
@@ -1017,11 +1019,12 @@ static Type *iface_decl(ParseState *ps, TypeKind k, const char *name, Type *exis
     }
     if (!t) {
         t = new_type(cc, k, name, loc);
-        t->ns = ps->scope == cc->global ? NULL : ps->scope;
+        if (ps->scope != cc->global)
+            TXW(cc, t)->ns = ps->scope;
         t->declared_only = true;
         t->imported = ps->file != cc->main_file;
-        if (t->ns)
-            t->qname = arena_printf(cc->arena, "%s.%s", t->ns->qname, name);
+        if (TX(t)->ns)
+            TXW(cc, t)->qname = arena_printf(cc->arena, "%s.%s", TX(t)->ns->qname, name);
         scope_add_type(cc, ps->scope, t, name);
     } else if (t->kind == TY_DISPINTERFACE && k == TY_INTERFACE) {
         t->kind = k;

@@ -156,10 +156,10 @@ static void check_array_sizes(Ctx *c, Type *t, int depth)
     for (; t && depth < MAX_NEST_DEPTH; t = t->ref, depth++) {
         if (t->kind == TY_ALIAS || t->kind == TY_INTERFACE || t->kind == TY_STRUCT || t->kind == TY_UNION)
             return;
-        if (t->kind == TY_ARRAY && t->size) {
+        if (t->kind == TY_ARRAY && TX(t)->size) {
             long long v;
-            if (const_eval(c->cc, c->scope, t->size, &v, true, 0) && v < 0)
-                error_at(c->cc, t->size->loc, "array size is negative");
+            if (const_eval(c->cc, c->scope, TX(t)->size, &v, true, 0) && v < 0)
+                error_at(c->cc, TX(t)->size->loc, "array size is negative");
         }
         if (t->kind == TY_FUNCTION)
             return;
@@ -217,7 +217,7 @@ static void check_enum(Ctx *c, Type *t)
             error_at(c->cc, v->loc, "redefinition of enumerator '%s'", v->name);
             note_at(c->cc, old->loc, "previous definition of '%s' was here", v->name);
         }
-        scope_add_const(c->cc, t->ns ? t->ns : c->scope, v);
+        scope_add_const(c->cc, TX(t)->ns ? TX(t)->ns : c->scope, v);
     }
 }
 
@@ -251,7 +251,7 @@ static void check_type(Ctx *c, Type *t, bool body)
 
 bool type_is_iunknown(const Type *t)
 {
-    return t && t->name && !strcmp(t->name, "IUnknown") && !t->ns;
+    return t && t->name && !strcmp(t->name, "IUnknown") && !TX(t)->ns;
 }
 
 /* ==================================================================== base chains
@@ -651,7 +651,7 @@ static void check_one_interface(Ctx *c, Type *t)
     Compiler *cc = c->cc;
     Ctx ic = *c;
     ic.iface = t;
-    check_attrs(c, t->attrs, AW_IFACE | (t->ns ? AW_WINRT : 0));
+    check_attrs(c, t->attrs, AW_IFACE | (TX(t)->ns ? AW_WINRT : 0));
     /* collect methods from the body */
     TXW(cc, t)->methods = NULL;
     TXW(cc, t)->nmethods = 0;
@@ -673,7 +673,7 @@ static void check_one_interface(Ctx *c, Type *t)
     for (int i = 0; i < TX(t)->nstmts; i++)
         if (TX(t)->stmts[i]->kind != ST_DECL)
             check_stmts(&ic, &TX(t)->stmts[i], 1);
-    bool object = attr_has(t->attrs, A_OBJECT) || t->ns || attr_has(t->attrs, A_ODL);
+    bool object = attr_has(t->attrs, A_OBJECT) || TX(t)->ns || attr_has(t->attrs, A_ODL);
     Type *base = TX(t)->base;
     bool base_error = false;
     if (base) {
@@ -712,13 +712,13 @@ static void check_one_interface(Ctx *c, Type *t)
     }
     /* MIDL requires a uuid on [object] interfaces; real SDK files omit it
      * (amvideo.idl), so it is a warning unless the IID is needed (async_uuid) */
-    if (object && !t->ns && !attr_find(t->attrs, A_UUID) && !attr_has(t->attrs, A_LOCAL)) {
+    if (object && !TX(t)->ns && !attr_find(t->attrs, A_UUID) && !attr_has(t->attrs, A_LOCAL)) {
         if (attr_has(t->attrs, A_ASYNC_UUID))
             error_at(cc, t->loc, "[object] interface '%s' has no uuid", t->name);
         else if (!t->imported)
             warning_at(cc, W_MISSING_UUID, t->loc, "[object] interface '%s' has no uuid", t->name);
     }
-    if (object && !TX(t)->base && !base_error && !type_is_iunknown(t) && !t->ns && t->kind == TY_INTERFACE && !t->imported)
+    if (object && !TX(t)->base && !base_error && !type_is_iunknown(t) && !TX(t)->ns && t->kind == TY_INTERFACE && !t->imported)
         warning_at(cc, W_MISSING_BASE, t->loc, "[object] interface '%s' has no base interface", t->name);
     /* as widl: an interface that inherits is a COM interface even without [object] */
     TXW(cc, t)->is_object = object || (TX(t)->base && t->kind == TY_INTERFACE);
@@ -732,7 +732,7 @@ static void check_one_interface(Ctx *c, Type *t)
                 attr_has(m->attrs, A_PROPGET) == attr_has(TX(t)->methods[j]->attrs, A_PROPGET) &&
                 attr_has(m->attrs, A_PROPPUT) == attr_has(TX(t)->methods[j]->attrs, A_PROPPUT) &&
                 attr_has(m->attrs, A_PROPPUTREF) == attr_has(TX(t)->methods[j]->attrs, A_PROPPUTREF) &&
-                !attr_has(m->attrs, A_OVERLOAD) && !t->ns) {
+                !attr_has(m->attrs, A_OVERLOAD) && !TX(t)->ns) {
                 error_at(cc, m->loc, "duplicate method '%s' in interface '%s'", m->name, t->name);
                 note_at(cc, TX(t)->methods[j]->loc, "previous definition of '%s' was here", m->name);
                 break;

@@ -95,7 +95,7 @@ static void arg_name(Buf *b, const Type *t)
     }
     switch (t->kind) {
     case TY_INTERFACE: case TY_RUNTIMECLASS: case TY_DELEGATE: case TY_DISPINTERFACE: case TY_PARAMETERIZED:
-        for (const char *p = t->qname ? t->qname : t->name; p && *p; p++)
+        for (const char *p = type_qname(t); p && *p; p++)
             if (*p == '.')
                 buf_puts(b, "__C");
             else
@@ -117,7 +117,7 @@ static void arg_name(Buf *b, const Type *t)
 static void generic_name(Compiler *cc, Buf *b, const Type *g)
 {
     Buf ns = {0};
-    const char *q = g->ns && g->ns->qname ? g->ns->qname : "";
+    const char *q = TX(g)->ns && TX(g)->ns->qname ? TX(g)->ns->qname : "";
     for (const char *p = q; *p; p++)
         if (*p == '.')
             buf_puts(&ns, "_C");
@@ -151,7 +151,7 @@ static void put_dotted(Buf *b, const Type *t)
 {
     if (t->kind == TY_INTERFACE || t->kind == TY_PARAMETERIZED || t->kind == TY_DELEGATE ||
         t->kind == TY_RUNTIMECLASS)
-        buf_puts(b, t->qname ? t->qname : t->name ? t->name : "");
+        buf_puts(b, type_qname(t) ? type_qname(t) : "");
     else
         buf_puts(b, t->name ? t->name : "");
 }
@@ -190,8 +190,8 @@ Type *winrt_instantiate(Compiler *cc, Type *generic, Type **args, int nargs, Loc
         TXW(cc, t)->generic = generic;
         TXW(cc, t)->params = args;
         TXW(cc, t)->nparams = nargs;
-        t->ns = generic->ns;
-        t->qname = generic->qname;
+        TXW(cc, t)->ns = TX(generic)->ns;
+        TXW(cc, t)->qname = type_qname(generic);
         t->defined = true;
         t->imported = true;
         TXW(cc, t)->winrt_depth = depth;
@@ -217,8 +217,8 @@ Type *winrt_instantiate(Compiler *cc, Type *generic, Type **args, int nargs, Loc
     TXW(cc, t)->params = arena_alloc(cc->arena, sizeof(Type *) * (size_t)(nargs ? nargs : 1));
     memcpy(TX(t)->params, args, sizeof(Type *) * (size_t)nargs);
     TXW(cc, t)->nparams = nargs;
-    t->ns = generic->ns;
-    t->qname = generic->qname;
+    TXW(cc, t)->ns = TX(generic)->ns;
+    TXW(cc, t)->qname = type_qname(generic);
     t->defined = true;
     t->imported = true;
     TXW(cc, t)->is_object = true;
@@ -329,10 +329,10 @@ static const char *const fundamental[][2] = {
 
 static void put_qname(Buf *b, const Type *t)
 {
-    if (t->ns && t->ns->qname && *t->ns->qname && (!t->qname || !strchr(t->qname, '.')))
-        buf_printf(b, "%s.%s", t->ns->qname, t->name);
+    if (TX(t)->ns && TX(t)->ns->qname && *TX(t)->ns->qname && (!type_qname(t) || !strchr(type_qname(t), '.')))
+        buf_printf(b, "%s.%s", TX(t)->ns->qname, t->name);
     else
-        buf_puts(b, t->qname ? t->qname : t->name);
+        buf_puts(b, type_qname(t));
 }
 
 /* the type whose missing uuid made the last signature fail */
@@ -408,7 +408,7 @@ static bool sig(Compiler *cc, const Type *t, Buf *b, int depth)
             buf_putc(b, ')');
             return true;
         }
-        if (t->name && !strcmp(t->name, "IInspectable") && !t->ns) {
+        if (t->name && !strcmp(t->name, "IInspectable") && !TX(t)->ns) {
             buf_puts(b, "cinterface(IInspectable)");
             return true;
         }
