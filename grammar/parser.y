@@ -57,6 +57,7 @@ static bool claim_body(Type *t);
 static void depth_pop(ParseState *ps);
 static AcfItem *acf_item(ParseState *ps, AcfKind k, const char *name, Attr *attrs, Loc loc, List *items);
 static List *slist_push(ParseState *ps, List *l, void *x);
+static Var **list_vars(ParseState *ps, List *l, int *n);
 %}
 
 %define api.pure full
@@ -270,8 +271,8 @@ decl_body:
     | tINTERFACE qualified_type ';'                     { $$ = iface_stmt(ps, ST_IFACE_FWD, $2, NULL, L(@1)); }
     | dispiface_hdr '{' tPROPERTIES ':' fields tMETHODS ':' fields '}'
                                                         { Type *t = $1; t->defined = true; t->declared_only = false;
-                                                          t->fields = (Var **)$5->v; t->nfields = $5->n;
-                                                          TXW(CC, t)->methods = (Var **)$8->v; TXW(CC, t)->nmethods = $8->n;
+                                                          t->fields = list_vars(ps, $5, &t->nfields);
+                                                          TXW(CC, t)->methods = list_vars(ps, $8, &TXW(CC, t)->nmethods);
                                                           $$ = iface_stmt(ps, ST_DISPINTERFACE, t, NULL, L(@1)); }
     | dispiface_hdr '{' tINTERFACE type_ref ';' '}'     { Type *t = $1; t->defined = true; t->declared_only = false; TXW(CC, t)->base = $4;
                                                           TXW(CC, t)->ifaces = arena_alloc(CC->arena, sizeof(Type *)); TXW(CC, t)->ifaces[0] = $4; TXW(CC, t)->nifaces = -1;
@@ -310,7 +311,7 @@ decl_body:
                                                           TXW(CC, t)->nifaces = $4->n;
                                                           $$ = iface_stmt(ps, ST_RUNTIMECLASS, t, NULL, L(@1)); }
     | tATTRIBUTE coclass_name '{' fields '}'            { Type *t = $2; t->kind = TY_ATTRIBUTE; t->defined = true; t->declared_only = false;
-                                                          t->fields = (Var **)$4->v; t->nfields = $4->n;
+                                                          t->fields = list_vars(ps, $4, &t->nfields);
                                                           $$ = iface_stmt(ps, ST_ATTRIBUTE, t, NULL, L(@1)); }
     | tAPICONTRACT coclass_name ';'                     { $2->kind = TY_APICONTRACT; $$ = iface_stmt(ps, ST_APICONTRACT, $2, NULL, L(@1)); }
     | tAPICONTRACT coclass_name '{' '}'                 { $2->kind = TY_APICONTRACT; $2->defined = true; $$ = iface_stmt(ps, ST_APICONTRACT, $2, NULL, L(@1)); }
@@ -541,13 +542,13 @@ tag: IDENT                          { $$ = $1; }
 
 struct_spec: tSTRUCT m_tag '{'      { depth_push(ps, L(@3)); }
       fields '}'                    { depth_pop(ps); $$ = tagged(ps, TY_STRUCT, $2, L(@1), true);
-                                      $$->fields = (Var **)$5->v; $$->nfields = $5->n; }
+                                      $$->fields = list_vars(ps, $5, &$$->nfields); }
     | tSTRUCT tag                   { $$ = tagged(ps, TY_STRUCT, $2, L(@2), false); }
     ;
 
 union_spec: tUNION m_tag '{'        { depth_push(ps, L(@3)); }
       ucases '}'                    { depth_pop(ps); $$ = tagged(ps, TY_UNION, $2, L(@1), true);
-                                      $$->fields = (Var **)$5->v; $$->nfields = $5->n; }
+                                      $$->fields = list_vars(ps, $5, &$$->nfields); }
     | tUNION tag                    { $$ = tagged(ps, TY_UNION, $2, L(@2), false); }
     | tUNION m_tag tSWITCH '(' decl_spec ident ')' m_ident '{'  { depth_push(ps, L(@9)); }
       encap_cases '}'               { depth_pop(ps); $$ = tagged(ps, TY_ENCUNION, $2, L(@1), true);
@@ -574,8 +575,8 @@ enum_val: m_attributes plain_ident  { $$ = new_var(CC, $2, L(@2)); $$->attrs = $
     | m_attributes plain_ident '=' expr { $$ = new_var(CC, $2, L(@2)); $$->attrs = $1; $$->init = $4; }
     ;
 
-fields: %empty                      { $$ = list_new(CC); }
-    | fields field_list             { $$ = $1; for (int i = 0; i < $2->n; i++) list_push(CC, $$, $2->v[i]); }
+fields: %empty                      { $$ = arena_alloc(ps->scratch, sizeof(List)); }
+    | fields field_list             { $$ = $1; for (int i = 0; i < $2->n; i++) slist_push(ps, $$, $2->v[i]); }
     ;
 
 field_list: m_attributes decl_spec decl_list ';'    { $$ = NULL; bool def = claim_body($2.type);
@@ -802,6 +803,19 @@ static List *slist_push(ParseState *ps, List *l, void *x)
     }
     l->v[l->n++] = x;
     return l;
+}
+
+/* A scratch list of Vars (fields) copied out at its exact size (#13: a
+ * structure's field list grown by doubling in the arena kept 64 bytes
+ * for 3 fields). */
+static Var **list_vars(ParseState *ps, List *l, int *n)
+{
+    *n = l->n;
+    if (!l->n)
+        return NULL;
+    Var **v = arena_alloc(ps->cc->arena, sizeof(Var *) * (size_t)l->n);
+    memcpy(v, l->v, sizeof(Var *) * (size_t)l->n);
+    return v;
 }
 
 static Stmt **list_stmts(ParseState *ps, List *l, int *n)
