@@ -264,7 +264,7 @@ typedef struct TypeExt {
 } TypeExt;
 
 struct Type {
-    /* (pointers first, then the packed kinds and flags: 72 bytes) */
+    /* (pointers first, then the packed kinds and flags: 64 bytes) */
     const char *name;       /* tag, typedef or interface name (C name) */
     Loc loc;
     Attr *attrs;
@@ -274,16 +274,17 @@ struct Type {
     Var **fields;
     TypeExt *x;             /* the rest (above), or NULL */
     TypeKind kind : 8;
-    BasicKind basic : 8;    /* basic */
-    signed int sign : 8;    /* -1 unsigned, 1 signed written, 0 plain */
-    unsigned ref_qual : 8;  /* qualifiers of *ref */
+    BasicKind basic : 5;    /* basic */
+    signed int sign : 2;    /* -1 unsigned, 1 signed written, 0 plain */
+    unsigned ref_qual : 2;  /* qualifiers of *ref (Q_CONST | Q_VOLATILE) */
+    bool conformant : 1;    /* array written [] / [*] */
+    bool defined : 1;       /* struct/union/enum/interface body seen */
+    bool declared_only : 1; /* forward declaration only (so far) */
+    bool imported : 1;      /* declared in an imported file */
+    bool checked : 1;
     int nfields;
-    bool conformant;        /* array written [] / [*] */
-    bool defined;           /* struct/union/enum/interface body seen */
-    bool declared_only;     /* forward declaration only (so far) */
-    bool imported;          /* declared in an imported file */
-    bool checked;
 };
+_Static_assert(B_ERROR_STATUS < 32 && TY_ATTRIBUTE < 128, "Type's kind bit-fields hold every kind");
 
 extern const TypeExt type_ext_none;
 TypeExt *type_ext(Compiler *cc, Type *t);      /* ast.c: t->x, made if need be */
