@@ -318,8 +318,8 @@ static void print_body(Emitter *e, Buf *b, Type *t, int indent)
         for (int i = 0; i < t->nfields; i++) {
             Var *v = t->fields[i];
             buf_printf(b, "%*s%s = ", indent * 4, "", v->name);
-            if (v->init)
-                print_expr(e, b, v->init, true);
+            if (VX(v)->init)
+                print_expr(e, b, VX(v)->init, true);
             else
                 buf_printf(b, "%lld", v->value);
             buf_puts(b, i + 1 < t->nfields ? ",\n" : "\n");
@@ -796,7 +796,7 @@ static void print_typedef(Emitter *e, Buf *b, Stmt *s)
 static void print_const(Emitter *e, Buf *b, Var *v)
 {
     buf_printf(b, "#define %s (", v->name);
-    print_expr(e, b, v->init, true);
+    print_expr(e, b, VX(v)->init, true);
     buf_puts(b, ")\n\n");
 }
 

@@ -963,10 +963,10 @@ static void print_enum_values(Emitter *e, Buf *b, Type *t, int in)
         const char *close;
         contract_open(e, b, v->attrs, &close);
         buf_printf(b, "%*s%s_%s = ", in, "", t->name, v->name);
-        if (v->init && v->init->kind == EX_NUM && v->init->is_hex)
+        if (VX(v)->init && VX(v)->init->kind == EX_NUM && VX(v)->init->is_hex)
             buf_printf(b, "0x%llx", (unsigned long long)v->value);
-        else if (v->init)
-            print_expr(e, b, v->init, true);
+        else if (VX(v)->init)
+            print_expr(e, b, VX(v)->init, true);
         else
             buf_printf(b, "%lld", v->value);
         buf_puts(b, i + 1 < t->nfields ? ",\n" : "\n");

@@ -294,8 +294,9 @@ static inline const char *type_qname(const Type *t) { return t->x && t->x->qname
 
 /* What only methods and union arms need: Var.x, NULL until written
  * (#13: five Vars a typedef'd structure, fields and declarators, had
- * 48 bytes each of these). Read through VX(v), written through VXW(cc, v). */
+ * 56 bytes each of these). Read through VX(v), written through VXW(cc, v). */
 typedef struct VarExt {
+    Expr *init;             /* const value / enum value / default */
     Expr **case_exprs;      /* encapsulated/non-encapsulated union: case(...) values */
     Type *owner;            /* interface owning a method */
     Var *orig;              /* Begin_/Finish_ method -> the sync method */
@@ -307,17 +308,16 @@ typedef struct VarExt {
 } VarExt;
 
 struct Var {
-    /* (pointers first, then ints, then flags: 72 bytes) */
+    /* (pointers first, then the qualifiers and flags: 64 bytes) */
     const char *name;       /* may be NULL (abstract declarator) */
     Type *type;
     Attr *attrs;
-    Expr *init;             /* const value / enum value / default */
     Loc loc;
     long long value;        /* evaluated enum/const value */
-    VarExt *x;              /* the rest (above), or NULL */
-    unsigned qual;
-    bool has_value;
-    bool defines_type;      /* field whose decl-spec defines a struct/union/enum body */
+    VarExt *x;              /* the rest (above: the initializer, ...), or NULL */
+    unsigned qual : 2;      /* Q_CONST | Q_VOLATILE */
+    bool has_value : 1;
+    bool defines_type : 1;  /* field whose decl-spec defines a struct/union/enum body */
 };
 
 extern const VarExt var_ext_none;

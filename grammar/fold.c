@@ -43,7 +43,7 @@ bool const_eval(Compiler *cc, Scope *scope, Expr *e, long long *out, bool quiet,
         }
         e->ref = v;
         if (v->has_value) { *out = v->value; return true; }
-        if (v->init && const_eval(cc, scope, v->init, out, true, depth + 1)) return true;
+        if (VX(v)->init && const_eval(cc, scope, VX(v)->init, out, true, depth + 1)) return true;
         return false;
     }
     case EX_UNARY:

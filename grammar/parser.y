@@ -572,7 +572,7 @@ enum_list: enum_val                 { $$ = list_push(CC, list_new(CC), $1); }
     ;
 
 enum_val: m_attributes plain_ident  { $$ = new_var(CC, $2, L(@2)); $$->attrs = $1; }
-    | m_attributes plain_ident '=' expr { $$ = new_var(CC, $2, L(@2)); $$->attrs = $1; $$->init = $4; }
+    | m_attributes plain_ident '=' expr { $$ = new_var(CC, $2, L(@2)); $$->attrs = $1; VXW(CC, $$)->init = $4; }
     ;
 
 fields: %empty                      { $$ = arena_alloc(ps->scratch, sizeof(List)); }
@@ -875,7 +875,7 @@ static Var *make_var(ParseState *ps, Attr *attrs, DeclSpec ds, Declarator *d)
             v->loc = x->loc;
         }
     if (d->init)
-        v->init = d->init;
+        VXW(ps->cc, v)->init = d->init;
     if (d->bits) {
         Type *bf = new_type(cc, TY_BITFIELD, NULL, d->bits->loc);
         bf->ref = v->type;
@@ -967,7 +967,7 @@ static Stmt *do_decl(ParseState *ps, Attr *attrs, DeclSpec ds, List *decls, Loc 
             error_at(cc, v->loc, "declaration declares no name");
             continue;
         }
-        if (v->init && v->type->kind != TY_FUNCTION) {
+        if (VX(v)->init && v->type->kind != TY_FUNCTION) {
             is_const = true;
             scope_add_const(cc, ps->scope, v);
         }

@@ -201,9 +201,9 @@ static void check_enum(Ctx *c, Type *t)
     for (int i = 0; i < t->nfields; i++) {
         Var *v = t->fields[i];
         check_attrs(c, v->attrs, AW_ENUMVAL);
-        if (v->init) {
+        if (VX(v)->init) {
             long long val;
-            if (const_eval(c->cc, c->scope, v->init, &val, false, 0)) {
+            if (const_eval(c->cc, c->scope, VX(v)->init, &val, false, 0)) {
                 v->value = val;
                 v->has_value = true;
             }
@@ -805,11 +805,11 @@ static void check_decl_stmt(Ctx *c, Stmt *s)
             check_attrs(c, v->attrs, AW_FIELD | AW_TYPEDEF | AW_FUNC);
             check_array_sizes(c, v->type, 0);
         }
-        if (s->kind == ST_CONST && v->init) {
+        if (s->kind == ST_CONST && VX(v)->init) {
             long long val;
-            bool numeric = v->init->kind != EX_STR && v->init->kind != EX_WSTR && v->init->kind != EX_FLOAT &&
-                           v->init->kind != EX_CHAR && v->init->kind != EX_NULL;
-            if (const_eval(c->cc, c->scope, v->init, &val, !numeric, 0)) {
+            bool numeric = VX(v)->init->kind != EX_STR && VX(v)->init->kind != EX_WSTR && VX(v)->init->kind != EX_FLOAT &&
+                           VX(v)->init->kind != EX_CHAR && VX(v)->init->kind != EX_NULL;
+            if (const_eval(c->cc, c->scope, VX(v)->init, &val, !numeric, 0)) {
                 v->value = val;
                 v->has_value = true;
             }
