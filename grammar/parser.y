@@ -898,6 +898,14 @@ static bool claim_body(Type *t)
     return true;
 }
 
+/* v, one of the n declarators of s (the array made at its size on the first) */
+static void add_decl(Compiler *cc, Stmt *s, int n, Var *v)
+{
+    if (!s->decls)
+        s->decls = arena_alloc(cc->arena, sizeof(Var *) * (size_t)n);
+    s->decls[s->ndecls++] = v;
+}
+
 static Stmt *do_typedef(ParseState *ps, Attr *attrs, DeclSpec ds, List *decls, Loc loc)
 {
     Compiler *cc = ps->cc;
@@ -927,7 +935,7 @@ static Stmt *do_typedef(ParseState *ps, Attr *attrs, DeclSpec ds, List *decls, L
         v->type = alias;
         v->qual = 0;
         scope_add_type(cc, ps->scope, alias, v->name);
-        push_var(cc, &s->decls, &s->ndecls, v);
+        add_decl(cc, s, decls->n, v);
     }
     return s;
 }
@@ -971,7 +979,7 @@ static Stmt *do_decl(ParseState *ps, Attr *attrs, DeclSpec ds, List *decls, Loc 
             is_const = true;
             scope_add_const(cc, ps->scope, v);
         }
-        push_var(cc, &s->decls, &s->ndecls, v);
+        add_decl(cc, s, decls->n, v);
     }
     if (is_const)
         s->kind = ST_CONST;
