@@ -965,8 +965,11 @@ static void order_bases_first(Compiler *cc, Stmt **stmts, int n)
     for (int i = 0; i < n; i++)
         if (stmts[i]->kind == ST_LIBRARY)
             order_bases_first(cc, stmts[i]->stmts, stmts[i]->nstmts);
-    IfaceIdx *ix = arena_alloc(cc->arena, sizeof *ix * (size_t)(n ? n : 1));
     int nix = 0;
+    for (int i = 0; i < n; i++)
+        nix += stmts[i]->kind == ST_INTERFACE;
+    IfaceIdx *ix = arena_alloc(cc->arena, sizeof *ix * (size_t)(nix ? nix : 1));     /* (#13: not one a statement) */
+    nix = 0;
     for (int i = 0; i < n; i++)
         if (stmts[i]->kind == ST_INTERFACE)
             ix[nix++] = (IfaceIdx){ stmts[i]->type, i };
