@@ -444,6 +444,7 @@ struct Compiler {
     bool no_exit;           /* in-process use (fuzzing): never exit on too many errors */
     bool silent;            /* count diagnostics, print none */
     PtrVec scopes;          /* every scope, for freeing their hash tables */
+    PtrVec heap_lists;      /* parser.y: the Lists grown on the heap (their arrays are freed with the compiler) */
     struct ChainTable *iface_chains;    /* sema.c: each named interface's base-chain facts */
     /* load.c: the files being read */
     int import_depth;

@@ -5,8 +5,9 @@
  * import depth, the files being read, the main file's text) lives in the
  * Compiler.
  */
-#include "amidl.h"
+#include "parse.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* ==================================================================== files */
@@ -34,6 +35,9 @@ void compiler_free(Compiler *cc)
     pp_free(cc->pp);
     scopes_free(cc);
     vec_free(&cc->loading);
+    for (int i = 0; i < cc->heap_lists.n; i++)
+        free(((List *)cc->heap_lists.v[i])->v);
+    vec_free(&cc->heap_lists);
     for (int i = 0; i < cc->files.n; i++)
         vec_free(&((File *)cc->files.v[i])->deps);
     vec_free(&cc->files);

@@ -771,15 +771,33 @@ List *list_new(Compiler *cc)
     return arena_alloc(cc->arena, sizeof(List));
 }
 
+/* A list longer than this moves to the heap (cc->heap_lists, freed with
+ * the compiler), where it grows in place: doubling in the arena leaves
+ * every smaller copy behind (#13: 160,000 statements kept 26 bytes each
+ * of the file's statement list, 8 this way). */
+#define LIST_HEAP_MIN 256
+
 List *list_push(Compiler *cc, List *l, void *x)
 {
     if (l->n == l->cap) {
         int cap = l->cap ? l->cap * 2 : 2;
-        void **v = arena_alloc(cc->arena, sizeof(void *) * (size_t)cap);
-        if (l->n)
-            memcpy(v, l->v, sizeof(void *) * (size_t)l->n);
-        l->v = v;
-        l->cap = cap;
+        if (cap > LIST_HEAP_MIN) {
+            if (l->cap <= LIST_HEAP_MIN) {
+                void **v = xmalloc(sizeof(void *) * (size_t)cap);
+                memcpy(v, l->v, sizeof(void *) * (size_t)l->n);
+                l->v = v;
+                vec_push(&cc->heap_lists, l);
+            } else {
+                l->v = xrealloc(l->v, sizeof(void *) * (size_t)cap);
+            }
+            l->cap = cap;
+        } else {
+            void **v = arena_alloc(cc->arena, sizeof(void *) * (size_t)cap);
+            if (l->n)
+                memcpy(v, l->v, sizeof(void *) * (size_t)l->n);
+            l->v = v;
+            l->cap = cap;
+        }
     }
     l->v[l->n++] = x;
     return l;
