@@ -383,9 +383,11 @@ typedef struct File {
  * Scopes and symbols (functions in scope.c, below)
  */
 
-/* A name -> pointer table (scope.c): open addressing, 16 bytes a slot (#13:
- * uthash's 72 bytes an entry were 216 bytes of every typedef'd structure). */
-typedef struct SymTab { Symbol *slots; unsigned cap, n; } SymTab;
+/* A name -> object table (scope.c): open addressing, a slot the object's
+ * pointer (8 bytes; the name is the object's first member), at most 3/4
+ * full (#13: uthash's 72 bytes an entry were 216 bytes of every typedef'd
+ * structure). */
+typedef struct SymTab { uintptr_t *slots; unsigned cap, n; } SymTab;
 
 struct Scope {
     const char *name;       /* namespace name component */
@@ -499,7 +501,7 @@ const char *type_name_of(const Type *t);
  * scope.c: scopes and symbols
  */
 Scope *scope_new(Compiler *cc, const char *name, Scope *parent);
-Symbol *scope_lookup_here(Scope *s, const char *name);
+void *scope_lookup_here(Scope *s, const char *name);     /* the type named here, or NULL */
 Type *scope_find_type(Scope *s, const char *name);      /* searches parents */
 Type *scope_find_tag(Scope *s, const char *name);
 Var *scope_find_const(Scope *s, const char *name);

@@ -5,15 +5,38 @@
  */
 #include "amidl.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A slot: the name (NULL: empty) and what it names. A table keeps at
- * most 3/4 of its slots used; it doubles (rehashed) past that. */
+/* A slot (SymTab.slots): a pointer to what the name names, a Type, Var
+ * or Scope, each of which begins with its name (8 bytes a slot: #13);
+ * its low two bits are a tag from the name's hash, so most slots of
+ * other names are passed over without reading their objects; bit 2
+ * marks a Symbol, for an object entered under another name than its own
+ * (none is today). 0: empty. A table keeps at most 3/4 of its slots
+ * used; it doubles (rehashed) past that. */
+#define SLOT_TAG    ((uintptr_t)3)
+#define SLOT_SYM    ((uintptr_t)4)
+#define SLOT_PTR(s) ((void *)((s) & ~(uintptr_t)7))
+
 struct Symbol {
     const char *name;
     void *ptr;
 };
+
+_Static_assert(offsetof(Type, name) == 0 && offsetof(Var, name) == 0 && offsetof(Scope, name) == 0 &&
+               offsetof(Symbol, name) == 0, "a slot's object begins with its name");
+
+static const char *slot_name(uintptr_t s)
+{
+    return *(const char *const *)SLOT_PTR(s);
+}
+
+static void *slot_value(uintptr_t s)
+{
+    return s & SLOT_SYM ? ((Symbol *)SLOT_PTR(s))->ptr : SLOT_PTR(s);
+}
 
 /* FNV-1a: cheap on the short names looked up here */
 static unsigned name_hash(const char *s)
@@ -24,30 +47,40 @@ static unsigned name_hash(const char *s)
     return h;
 }
 
-static Symbol *table_slot(const SymTab *t, const char *name, unsigned h)
+static uintptr_t *table_slot(const SymTab *t, const char *name, unsigned h)
 {
     unsigned mask = t->cap - 1;
+    uintptr_t tag = h >> 30;
     for (unsigned i = h & mask;; i = (i + 1) & mask) {
-        Symbol *s = &t->slots[i];
-        if (!s->name || s->name == name || (s->name[0] == name[0] && !strcmp(s->name, name)))
+        uintptr_t *s = &t->slots[i];
+        if (!*s)
             return s;
+        if ((*s & SLOT_TAG) == tag) {
+            const char *n = slot_name(*s);
+            if (n == name || (n[0] == name[0] && !strcmp(n, name)))
+                return s;
+        }
     }
 }
 
-static Symbol *table_find(const SymTab *t, const char *name)
+/* what name names in t, or NULL */
+static void *table_find(const SymTab *t, const char *name)
 {
     if (!t->n)
         return NULL;
-    Symbol *s = table_slot(t, name, name_hash(name));
-    return s->name ? s : NULL;
+    uintptr_t s = *table_slot(t, name, name_hash(name));
+    return s ? slot_value(s) : NULL;
 }
 
 static void table_grow(SymTab *t)
 {
-    SymTab nt = { xcalloc(t->cap ? t->cap * 2 : 8, sizeof(Symbol)), t->cap ? t->cap * 2 : 8, t->n };
+    unsigned cap = t->cap ? t->cap * 2 : 8;
+    SymTab nt = { xcalloc(cap, sizeof(uintptr_t)), cap, t->n };
     for (unsigned i = 0; i < t->cap; i++)
-        if (t->slots[i].name)
-            *table_slot(&nt, t->slots[i].name, name_hash(t->slots[i].name)) = t->slots[i];
+        if (t->slots[i]) {
+            const char *n = slot_name(t->slots[i]);
+            *table_slot(&nt, n, name_hash(n)) = t->slots[i];
+        }
     free(t->slots);
     *t = nt;
 }
@@ -69,19 +102,26 @@ Scope *scope_new(Compiler *cc, const char *name, Scope *parent)
 
 static void table_add(Compiler *cc, SymTab *t, const char *name, void *ptr)
 {
-    (void)cc;
     if ((t->n + 1) * 4 > t->cap * 3)
         table_grow(t);
-    Symbol *s = table_slot(t, name, name_hash(name));
-    if (!s->name) {
-        s->name = name;
-        t->n++;
+    unsigned h = name_hash(name);
+    uintptr_t *s = table_slot(t, name, h);
+    const char *own = *(const char *const *)ptr;
+    uintptr_t v = (uintptr_t)ptr;
+    if (own != name && (!own || strcmp(own, name))) {
+        Symbol *sym = arena_alloc(cc->arena, sizeof *sym);
+        sym->name = name;
+        sym->ptr = ptr;
+        v = (uintptr_t)sym | SLOT_SYM;
     }
-    s->ptr = ptr;
+    if (v & 7)
+        abort();        /* (the arena's objects are 8-aligned) */
+    if (!*s)
+        t->n++;
+    *s = v | (h >> 30);
 }
 
-/* (the symbol stays valid until the next addition to the scope) */
-Symbol *scope_lookup_here(Scope *s, const char *name)
+void *scope_lookup_here(Scope *s, const char *name)
 {
     return table_find(&s->syms, name);
 }
@@ -89,9 +129,9 @@ Symbol *scope_lookup_here(Scope *s, const char *name)
 Type *scope_find_type(Scope *s, const char *name)
 {
     for (; s; s = s->parent) {
-        Symbol *sym = table_find(&s->syms, name);
-        if (sym)
-            return sym->ptr;
+        Type *t = table_find(&s->syms, name);
+        if (t)
+            return t;
     }
     return NULL;
 }
@@ -99,9 +139,9 @@ Type *scope_find_type(Scope *s, const char *name)
 Type *scope_find_tag(Scope *s, const char *name)
 {
     for (; s; s = s->parent) {
-        Symbol *sym = table_find(&s->tags, name);
-        if (sym)
-            return sym->ptr;
+        Type *t = table_find(&s->tags, name);
+        if (t)
+            return t;
     }
     return NULL;
 }
@@ -109,17 +149,16 @@ Type *scope_find_tag(Scope *s, const char *name)
 Var *scope_find_const(Scope *s, const char *name)
 {
     for (; s; s = s->parent) {
-        Symbol *sym = table_find(&s->consts, name);
-        if (sym)
-            return sym->ptr;
+        Var *v = table_find(&s->consts, name);
+        if (v)
+            return v;
     }
     return NULL;
 }
 
 Scope *scope_find_ns(Scope *s, const char *name)
 {
-    Symbol *sym = table_find(&s->children, name);
-    return sym ? sym->ptr : NULL;
+    return table_find(&s->children, name);
 }
 
 Scope *scope_child_ns(Compiler *cc, Scope *s, const char *name)
@@ -136,9 +175,8 @@ Scope *scope_child_ns(Compiler *cc, Scope *s, const char *name)
 
 void scope_add_type(Compiler *cc, Scope *s, Type *t, const char *name)
 {
-    Symbol *old = table_find(&s->syms, name);
-    if (old && old->ptr != t) {
-        Type *o = old->ptr;
+    Type *o = table_find(&s->syms, name);
+    if (o && o != t) {
         /* a second typedef of a name is an error only within the main file */
         if (!o->imported && !t->imported && o->kind == TY_ALIAS && t->kind == TY_ALIAS && cc->main_file &&
             o->loc.file == t->loc.file && cc->main_file->path && o->loc.file &&
@@ -173,14 +211,14 @@ void scope_add_const(Compiler *cc, Scope *s, Var *v)
 int scope_classify(Scope *s, const char *name, void **out, bool here_only)
 {
     for (; s; s = s->parent) {
-        Symbol *sym = table_find(&s->syms, name);
-        if (sym) {
-            *out = sym->ptr;
+        void *p = table_find(&s->syms, name);
+        if (p) {
+            *out = p;
             return 1;
         }
-        sym = table_find(&s->children, name);
-        if (sym) {
-            *out = sym->ptr;
+        p = table_find(&s->children, name);
+        if (p) {
+            *out = p;
             return 2;
         }
         if (here_only)
@@ -214,13 +252,14 @@ const char *scope_suggest_type(Scope *s, const char *name)
     const char *best = NULL;
     int best_d = strlen(name) > 4 ? 2 : 1;
     for (; s; s = s->parent)
-        for (Symbol *sym = s->syms.slots, *end = sym + s->syms.cap; sym < end; sym++) {
-            if (!sym->name)
+        for (unsigned i = 0; i < s->syms.cap; i++) {
+            if (!s->syms.slots[i])
                 continue;
-            int d = edit_distance(name, sym->name, best_d);
-            if (d <= best_d && (d < best_d || !best || strcmp(sym->name, best) < 0)) {
+            const char *n = slot_name(s->syms.slots[i]);
+            int d = edit_distance(name, n, best_d);
+            if (d <= best_d && (d < best_d || !best || strcmp(n, best) < 0)) {
                 best_d = d;
-                best = sym->name;
+                best = n;
             }
         }
     return best;
