@@ -1,8 +1,9 @@
 /*
  * pp.c - the C preprocessor that IDL needs, built in (no cc at run time).
  *
- * Each file is read once and cut into preprocessing tokens (a linked list,
- * in the arena). The expander walks that list: directives are executed,
+ * Each file is read once and cut into preprocessing tokens as the
+ * expander walks on (a linked list, read a line at a time into chunks
+ * given back behind it: FileLex). Directives are executed,
  * macros are replaced using hide sets (Prosser's algorithm, as in chibicc),
  * and the surviving tokens are printed into one text buffer. Tokens that
  * come straight from a file are printed at their own line and column
@@ -35,13 +36,14 @@ enum { TK_IDENT, TK_NUM, TK_STR, TK_CHAR, TK_PUNCT, TK_OTHER, TK_EOF };
 typedef struct Hide { const char *name; struct Hide *next; } Hide;
 
 /* 32 bytes: the file is a number in PP.fnames (file_id). A file's tokens
- * (most of them: every #define's body points into them) carry no hide
+ * (most of them) carry no hide
  * set; a token made by an expansion (copy_tok) is an ETok, which does
  * (ext), read through tok_hide (#13: 8 bytes less per token). */
 typedef struct Tok {
     const char *s;
     struct Tok *next;
-    int len;
+    int len : 31;
+    bool spliced : 1;   /* a literal with backslash-newlines: s is a copy without them */
     int line;
     int col : 24;
     unsigned kind : 3;
@@ -82,9 +84,20 @@ typedef struct Macro {
     bool funclike, variadic, builtin;
     const char **params;
     int nparams;
-    Tok *body;          /* the tokens after the name (or the parameters) in the
-                           #define's own line, not copied: the body ends at the
-                           first token that starts a line, or at EOF (body_end) */
+    /* The body: the tokens after the name (or the parameters) in the
+     * #define's own line. Kept as its text in the file (btext, blen bytes,
+     * starting at line bline, column bcol of file bfile), cut into tokens
+     * again when the macro is first used in a run (macro_body): winerror.h
+     * defines 4,800 macros that a file rarely uses (#13). A body that
+     * cannot be read again from its text (a literal with line splices)
+     * is copied at once (btext NULL). The tokens end at the first token
+     * that starts a line, or at EOF (body_end). */
+    const char *btext;
+    int blen, bline, bcol;
+    uint16_t bfile;
+    bool bspace;        /* its first token has whitespace before it */
+    unsigned brun;      /* body holds btext's tokens for run number brun */
+    Tok *body;
     UT_hash_handle hh;
 } Macro;
 
@@ -92,19 +105,19 @@ typedef struct SrcFile {
     const char *path;
     const char *text;   /* the file's text (kept for diagnostics and re-reading) */
     size_t len;
-    Tok *toks;          /* its tokens, valid during run number run_id only */
-    unsigned long ntoks;    /* how many */
-    unsigned run_id;
-    bool lex_errors;    /* reported once: do not report again when re-read */
+    unsigned run_id;    /* the last run that read it */
+    const char *lexed;  /* the text up to here was read once: its lexical errors
+                           were reported (each is reported once) */
+    unsigned long ntoks;    /* how many tokens it has (known once guard_checked) */
     const char *guard;  /* include guard macro, if the file has the classic shape */
-    bool guard_checked; /* guard looked for (on the first run that read it) */
+    bool guard_checked; /* read to the end once: guard looked for, ntoks counted */
     bool once;
     void *map;          /* the text is this mapping of the file (map_len bytes), or NULL */
     size_t map_len;
     UT_hash_handle hh;
 } SrcFile;
 
-typedef struct Cond { int state; Tok *tok; bool had_else; struct Cond *next; } Cond;
+typedef struct Cond { int state; Loc loc; bool had_else; struct Cond *next; } Cond;
 enum { C_TAKING, C_SKIPPING, C_DONE };   /* DONE: a branch was taken, skip the rest */
 
 struct PP {
@@ -130,7 +143,6 @@ struct PP {
     PtrVec cmdline;     /* -D/-U in order: "+NAME=VALUE" / "-NAME", replayed per import */
     Arena *perm;        /* the compilation's arena: files, names, command-line macros */
     unsigned run_id;    /* each preprocessed file is a run with its own token arena */
-    bool quiet_lex;
     bool started;       /* the first file has been read: later defines are not command-line */
     FName *fname_tab;   /* name -> number */
     PtrVec fnames;      /* number -> name; [0] NULL */
@@ -138,6 +150,8 @@ struct PP {
 };
 
 static Tok eof_tok = { .kind = TK_EOF, .s = "", .len = 0 };
+/* the end of every non-empty macro body (see Macro.body) */
+static Tok body_term = { .kind = TK_EOF, .s = "", .len = 0, .bol = true };
 
 /* ==================================================================== tokenizer */
 
@@ -183,29 +197,57 @@ static const char *puncts[] = {
     "&&", "||", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "::", NULL
 };
 
-static Tok *new_tok(PP *pp, int kind, const char *s, int len, unsigned file, int line, int col)
+/* The scanner's state over one text. */
+typedef struct Lex {
+    PP *pp;
+    const char *p, *end, *line_start;
+    unsigned fid;
+    const char *file;
+    int line;
+    bool bol, space;
+    bool quiet;         /* report no errors */
+    const char **lexed; /* report only errors from here on (SrcFile.lexed, moved on by lex_mark) */
+} Lex;
+
+static void lex_init(Lex *L, PP *pp, const char *file, const char *p, size_t n, bool quiet)
 {
-    Tok *t = arena_alloc(pp->a, sizeof(Tok));
+    L->pp = pp;
+    L->fid = file_id(pp, file);
+    L->file = fname(pp, L->fid);
+    L->p = L->line_start = p;
+    L->end = p + n;
+    L->line = 1;
+    L->bol = true;
+    L->space = false;
+    L->quiet = quiet;
+    L->lexed = NULL;
+}
+
+static void set_tok(Tok *t, int kind, const char *s, int len, unsigned file, int line, int col)
+{
+    *t = (Tok){0};
     t->kind = kind;
     t->s = s;
     t->len = len;
     t->file = (uint16_t)file;
     t->line = line;
     t->col = col > 0x7fffff ? 0x7fffff : col;
-    return t;
 }
 
-/* Cut a file's text into tokens. Comments become whitespace; a backslash
- * before a newline joins lines. Errors are reported and scanning goes on. */
-static Tok *tokenize(PP *pp, const char *file, const char *p, size_t n)
+/* Scan the next token into *t (next: NULL); false at the end of the text
+ * (*t is then the EOF token). Comments become whitespace; a backslash
+ * before a newline joins lines; a literal's text with the line splices
+ * taken out is put in the run's arena. Errors are reported (unless
+ * L->quiet) and scanning goes on. */
+static bool lex_tok(Lex *L, Tok *t)
 {
+    PP *pp = L->pp;
     Compiler *cc = pp->cc;
-    unsigned fid = file_id(pp, file);
-    file = fname(pp, fid);
-    const char *end = p + n, *line_start = p;
-    int line = 1;
-    bool bol = true, space = false;
-    Tok head = {0}, *cur = &head;
+    const char *p = L->p, *end = L->end, *line_start = L->line_start, *file = L->file;
+    unsigned fid = L->fid;
+    int line = L->line;
+    bool bol = L->bol, space = L->space;
+    bool more = false;
 
     while (p < end) {
         int c = (unsigned char)*p;
@@ -229,13 +271,14 @@ static Tok *tokenize(PP *pp, const char *file, const char *p, size_t n)
         }
         if (c == '/' && p + 1 < end && p[1] == '*') {
             int sline = line, scol = (int)(p - line_start) + 1;
+            const char *start = p;
             p += 2;
             while (p < end && !(p[0] == '*' && p + 1 < end && p[1] == '/')) {
                 if (*p == '\n') { line++; line_start = p + 1; }
                 p++;
             }
             if (p >= end) {
-                if (!pp->quiet_lex)
+                if (!L->quiet && (!L->lexed || start >= *L->lexed))
                     error_at(cc, (Loc){ file, sline, scol }, "unterminated comment");
                 break;
             }
@@ -278,7 +321,7 @@ static Tok *tokenize(PP *pp, const char *file, const char *p, size_t n)
                 p++;
             }
             if (p >= end || *p != q) {
-                if (!pp->quiet_lex)
+                if (!L->quiet && (!L->lexed || start >= *L->lexed))
                     error_at(cc, (Loc){ file, line, col }, "missing terminating %c character", q);
                 kind = TK_OTHER;
             } else {
@@ -293,8 +336,10 @@ static Tok *tokenize(PP *pp, const char *file, const char *p, size_t n)
                     if (*q2 == '\\' && q2 + 1 < p && q2[1] == '\n') { q2++; continue; }
                     s[k++] = *q2;
                 }
-                cur = cur->next = new_tok(pp, kind, s, k, fid, line, col);
-                goto added;
+                set_tok(t, kind, s, k, fid, line, col);
+                t->spliced = true;
+                more = true;
+                break;
             }
         } else {
             kind = TK_PUNCT;
@@ -310,17 +355,229 @@ static Tok *tokenize(PP *pp, const char *file, const char *p, size_t n)
                 kind = TK_OTHER;
             p += len;
         }
-        cur = cur->next = new_tok(pp, kind, start, (int)(p - start), fid, line, col);
-    added:
-        cur->bol = bol;
-        cur->space = space;
+        set_tok(t, kind, start, (int)(p - start), fid, line, col);
+        more = true;
+        break;
+    }
+    if (more) {
+        t->bol = bol;
+        t->space = space;
         bol = false;
         space = false;
+    } else {
+        p = end;
+        set_tok(t, TK_EOF, "", 0, fid, line, 1);
+        t->bol = true;
     }
-    Tok *e = new_tok(pp, TK_EOF, "", 0, fid, line, 1);
-    e->bol = true;
-    cur->next = e;
+    L->p = p;
+    L->line_start = line_start;
+    L->line = line;
+    L->bol = bol;
+    L->space = space;
+    return more;
+}
+
+/* The text up to where L is was read: its errors are not reported again. */
+static void lex_mark(Lex *L)
+{
+    if (L->lexed && L->p > *L->lexed)
+        *L->lexed = L->p;
+}
+
+/* Cut a whole text into tokens (a list in the arena ta, ending in EOF). */
+static Tok *tokenize(PP *pp, Arena *ta, const char *file, const char *p, size_t n)
+{
+    Lex L;
+    lex_init(&L, pp, file, p, n, false);
+    Tok head = {0}, *cur = &head;
+    for (;;) {
+        Tok *t = arena_alloc(ta, sizeof(Tok));
+        bool more = lex_tok(&L, t);
+        cur = cur->next = t;
+        if (!more)
+            break;
+    }
     return head.next;
+}
+
+static bool tok_is(const Tok *t, const char *s);
+
+/* The classic include guard shape, looked for in the tokens as a file is
+ * first read to its end: #ifndef X / #define X first, the matching #endif
+ * the last directive, nothing after its line. */
+typedef struct Guard {
+    Tok first[6];       /* the first six tokens */
+    int nfirst;
+    Tok hash;           /* a '#' starting a line, its directive name not seen yet */
+    bool pending;
+    int depth;
+    unsigned long endif_seq, seq;   /* the last #endif at depth 0: its '#', counted from 1 */
+    int after;          /* after that #endif's line: 0 not yet seen, 1 EOF, -1 something else */
+    bool fail;
+} Guard;
+
+static void guard_dir(Guard *g, const Tok *dir)
+{
+    if (tok_is(dir, "if") || tok_is(dir, "ifdef") || tok_is(dir, "ifndef"))
+        g->depth++;
+    else if (tok_is(dir, "endif")) {
+        g->depth--;
+        if (g->depth == 0) {
+            g->endif_seq = g->seq;
+            g->after = dir->bol ? (dir->kind == TK_EOF ? 1 : -1) : 0;
+        }
+    } else if (g->depth == 0)
+        g->fail = true;
+    if (g->depth == 0 && g->endif_seq && g->endif_seq != g->seq)
+        g->fail = true;
+}
+
+static void guard_tok(Guard *g, const Tok *t)
+{
+    if (g->nfirst < 6)
+        g->first[g->nfirst++] = *t;
+    if (g->pending) {
+        g->pending = false;
+        guard_dir(g, t);
+    } else if (g->endif_seq && !g->after && t->bol)
+        g->after = t->kind == TK_EOF ? 1 : -1;
+    if (t->bol && tok_is(t, "#") && t->kind != TK_EOF) {
+        g->pending = true;
+        g->seq++;
+    }
+}
+
+/* The guard's name token, or NULL. */
+static const Tok *guard_name(Guard *g)
+{
+    Tok *f = g->first;
+    if (g->fail || g->nfirst < 6 || !g->endif_seq || g->after != 1)
+        return NULL;
+    if (!(tok_is(&f[0], "#") && tok_is(&f[1], "ifndef") && f[2].kind == TK_IDENT))
+        return NULL;
+    if (!(f[3].bol && tok_is(&f[3], "#") && tok_is(&f[4], "define") && f[5].len == f[2].len &&
+          !memcmp(f[5].s, f[2].s, (size_t)f[2].len)))
+        return NULL;
+    return &f[2];
+}
+
+/* A file being preprocessed is cut into tokens as the preprocessor reads
+ * on, a line at a time, into chunks that go back to spare_chunks as soon
+ * as the main loop is past them (lex_release): a file's tokens are never
+ * all in memory at once (#13: winerror.h's 34,000 tokens were 1.1 MB).
+ * Nothing keeps a pointer into them: macro bodies are copied (copy_body),
+ * conditionals keep a location. A file's last token read so far has no
+ * next yet; nx() reads the next line then (refill). Only the innermost
+ * file (lex_top) is read: the files that included it wait at their
+ * #include, on a token that has its next. */
+#ifndef CHUNK_TOKS
+#define CHUNK_TOKS 256
+#endif
+typedef struct Chunk { struct Chunk *next; int used; Tok t[CHUNK_TOKS]; } Chunk;
+typedef struct FileLex {
+    Lex L;
+    SrcFile *sf;
+    Chunk *head, *tail; /* the chunks alive, oldest first */
+    Tok *last;          /* the last token read */
+    bool done;          /* last is the EOF token */
+    bool counted;       /* its tokens are in run_source (else added as they are read) */
+    unsigned long ntoks;    /* tokens read */
+    Guard *guard;       /* the first read to the end: looking for the include guard */
+    struct FileLex *up; /* the file that included this one */
+} FileLex;
+
+static FileLex *lex_top;        /* the file being read (one preprocessor at a time) */
+static Chunk *spare_chunks;     /* in the compilation's arena: a few, reused */
+
+/* Read one token. */
+static bool file_tok(PP *pp, FileLex *f, Tok *t)
+{
+    bool more = lex_tok(&f->L, t);
+    if (f->guard)
+        guard_tok(f->guard, t);
+    if (more) {
+        f->ntoks++;
+        if (!f->counted)
+            pp->run_source++;
+    }
+    return more;
+}
+
+static Tok *chunk_tok(FileLex *f)
+{
+    Chunk *c = f->tail;
+    if (!c || c->used == CHUNK_TOKS) {
+        Chunk *n = spare_chunks;
+        if (n)
+            spare_chunks = n->next;
+        else
+            n = arena_alloc(f->L.pp->perm, sizeof(Chunk));
+        n->next = NULL;
+        n->used = 0;
+        if (c)
+            c->next = n;
+        else
+            f->head = n;
+        f->tail = c = n;
+    }
+    return &c->t[c->used++];
+}
+
+/* Read tokens up to the first token of the next line (or EOF). */
+static void lex_line(FileLex *f)
+{
+    for (;;) {
+        Tok *t = chunk_tok(f);
+        bool more = file_tok(f->L.pp, f, t);
+        if (f->last)
+            f->last->next = t;
+        f->last = t;
+        if (!more) {
+            f->done = true;
+            return;
+        }
+        if (t->bol)
+            return;
+    }
+}
+
+static Tok *refill(Tok *t)
+{
+    FileLex *f = lex_top;
+    if (!f || f->done || t != f->last)
+        return NULL;        /* (the end of a list) */
+    lex_line(f);
+    return t->next;
+}
+
+/* The token after t (in a file: read when first needed). */
+static inline Tok *nx(Tok *t)
+{
+    return t->next ? t->next : refill(t);
+}
+
+static bool in_chunk(const Chunk *c, const Tok *t)
+{
+    return (uintptr_t)t >= (uintptr_t)c->t && (uintptr_t)t < (uintptr_t)(c->t + CHUNK_TOKS);
+}
+
+/* The main loop is at t: the chunks before t's are given back. */
+static void lex_release(const Tok *t)
+{
+    FileLex *f = lex_top;
+    if (!f || f->head == f->tail || in_chunk(f->head, t))
+        return;
+    Chunk *c = f->head->next;
+    while (c && !in_chunk(c, t))
+        c = c->next;
+    if (!c)
+        return;     /* not one of this file's tokens */
+    while (f->head != c) {
+        Chunk *h = f->head;
+        f->head = h->next;
+        h->next = spare_chunks;
+        spare_chunks = h;
+    }
 }
 
 /* ==================================================================== helpers */
@@ -355,7 +612,7 @@ static Tok *copy_tok(PP *pp, const Tok *t)
 static Tok *skip_line(Tok *t)
 {
     while (!t->bol)
-        t = t->next;
+        t = nx(t);
     return t;
 }
 
@@ -363,7 +620,7 @@ static Tok *skip_line(Tok *t)
 static Tok *copy_line(PP *pp, Tok **rest, Tok *t)
 {
     Tok head = {0}, *cur = &head;
-    for (; !t->bol; t = t->next)
+    for (; !t->bol; t = nx(t))
         cur = cur->next = copy_tok(pp, t);
     Tok *e = copy_tok(pp, &eof_tok);
     e->file = cur->file ? cur->file : t->file;
@@ -427,6 +684,77 @@ static void define_macro(PP *pp, Macro *m)
     HASH_ADD_KEYPTR(hh, pp->macros, m->name, strlen(m->name), m);
 }
 
+/* A macro body (t up to the end of the #define's line) copied into one
+ * array: a Tok each, linked in order, ending in body_term. An empty body
+ * is one EOF token where the line after it starts (its location, as when
+ * bodies pointed into the file). */
+static Tok *copy_body(PP *pp, Tok *t)
+{
+    size_t n = 0;
+    for (Tok *x = t; !body_end(x); x = nx(x))
+        n++;
+    if (!n) {
+        Tok *e = arena_alloc(pp->a, sizeof(Tok));
+        *e = body_term;
+        e->file = t->file;
+        e->line = t->line;
+        e->col = t->col;
+        return e;
+    }
+    Tok *v = arena_alloc(pp->a, sizeof(Tok) * n);
+    for (size_t i = 0; i < n; i++, t = nx(t)) {
+        v[i] = *t;
+        v[i].ext = false;       /* (file tokens have no hide set) */
+        v[i].next = i + 1 < n ? &v[i + 1] : &body_term;
+    }
+    return v;
+}
+
+static void set_body(PP *pp, Macro *m, Tok *t)
+{
+    if (body_end(t)) {
+        m->body = copy_body(pp, t);
+        return;
+    }
+    Tok *last = t;
+    bool text = t->col < 0x7fffff;
+    for (Tok *x = t; !body_end(x); x = nx(x)) {
+        last = x;
+        if (x->spliced)
+            text = false;
+    }
+    if (!text) {
+        m->body = copy_body(pp, t);
+        return;
+    }
+    m->btext = t->s;
+    m->blen = (int)(last->s + last->len - t->s);
+    m->bline = t->line;
+    m->bcol = t->col;
+    m->bfile = t->file;
+    m->bspace = t->space;
+}
+
+/* A macro's body tokens for this run (see Macro.btext). */
+static Tok *macro_body(PP *pp, Macro *m)
+{
+    if (!m->btext || (m->body && m->brun == pp->run_id))
+        return m->body;
+    Lex L = { .pp = pp, .p = m->btext, .end = m->btext + m->blen, .line_start = m->btext - (m->bcol - 1),
+              .fid = m->bfile, .file = fname(pp, m->bfile), .line = m->bline, .bol = false,
+              .space = m->bspace, .quiet = true };
+    Tok head = {0}, *cur = &head, t;
+    while (lex_tok(&L, &t)) {
+        Tok *n = arena_alloc(pp->a, sizeof(Tok));
+        *n = t;
+        cur = cur->next = n;
+    }
+    cur->next = &body_term;
+    m->body = head.next;
+    m->brun = pp->run_id;
+    return m->body;
+}
+
 static void read_define(PP *pp, Tok **rest, Tok *t)
 {
     if (t->bol || t->kind != TK_IDENT) {
@@ -436,10 +764,10 @@ static void read_define(PP *pp, Tok **rest, Tok *t)
     }
     Macro *m = arena_alloc(pp->a, sizeof(Macro));
     m->name = tok_str(pp, t);
-    t = t->next;
+    t = nx(t);
     if (!t->bol && tok_is(t, "(") && !t->space) {
         m->funclike = true;
-        t = t->next;
+        t = nx(t);
         PtrVec params = {0};
         while (!t->bol && !tok_is(t, ")")) {
             if (params.n || m->variadic) {
@@ -449,12 +777,12 @@ static void read_define(PP *pp, Tok **rest, Tok *t)
                     *rest = skip_line(t);
                     return;
                 }
-                t = t->next;
+                t = nx(t);
             }
             if (tok_is(t, "...")) {
                 m->variadic = true;
                 vec_push(&params, "__VA_ARGS__");
-                t = t->next;
+                t = nx(t);
                 continue;
             }
             if (t->bol || t->kind != TK_IDENT) {
@@ -464,10 +792,10 @@ static void read_define(PP *pp, Tok **rest, Tok *t)
                 return;
             }
             vec_push(&params, tok_str(pp, t));
-            t = t->next;
+            t = nx(t);
             if (tok_is(t, "...")) {        /* GNU named variadic: args... */
                 m->variadic = true;
-                t = t->next;
+                t = nx(t);
             }
         }
         if (t->bol) {
@@ -476,14 +804,14 @@ static void read_define(PP *pp, Tok **rest, Tok *t)
             *rest = t;
             return;
         }
-        t = t->next;
+        t = nx(t);
         m->nparams = params.n;
         m->params = arena_alloc(pp->a, sizeof(char *) * (size_t)(params.n + 1));
         for (int i = 0; i < params.n; i++)
             m->params[i] = params.v[i];
         vec_free(&params);
     }
-    m->body = t;
+    set_body(pp, m, t);
     *rest = skip_line(t);
     define_macro(pp, m);
 }
@@ -503,7 +831,7 @@ static void define_text(PP *pp, const char *name, const char *value)
     buf_printf(&b, "%s %s\n", name, value ? value : "1");
     char *text = arena_strndup(pp->a, b.data, b.len);
     buf_free(&b);
-    Tok *t = tokenize(pp, "<command line>", text, strlen(text));
+    Tok *t = tokenize(pp, pp->a, "<command line>", text, strlen(text));
     Tok *rest;
     t->bol = false;   /* read_define expects the name not at line start */
     read_define(pp, &rest, t);
@@ -552,7 +880,7 @@ static Tok *eof_at(PP *pp, const Tok *where)
 static bool read_args(PP *pp, Macro *m, Tok **rest, Tok *t, Arg *args, Tok **rparen)
 {
     Tok *start = t;
-    t = t->next;
+    t = nx(t);
     int n = 0, depth = 0;
     int nparams = m->nparams ? m->nparams : 1;
     Tok head = {0}, *cur = &head;
@@ -573,11 +901,11 @@ static bool read_args(PP *pp, Macro *m, Tok **rest, Tok *t, Arg *args, Tok **rpa
         if (depth == 0 && tok_is(t, ",") && !(m->variadic && n == nparams - 1)) {
             cur->next = eof_at(pp, t);
             if (n < nparams)
-                args[n].toks = head.next ? head.next : cur->next;
+                args[n].toks = head.next ? head.next : nx(cur);
             n++;
             head.next = NULL;
             cur = &head;
-            t = t->next;
+            t = nx(t);
             continue;
         }
         if (tok_is(t, "("))
@@ -586,11 +914,11 @@ static bool read_args(PP *pp, Macro *m, Tok **rest, Tok *t, Arg *args, Tok **rpa
             depth--;
         cur = cur->next = copy_tok(pp, t);
         cur->bol = false;
-        t = t->next;
+        t = nx(t);
     }
     cur->next = eof_at(pp, t);
     if (n < nparams)
-        args[n].toks = head.next ? head.next : cur->next;
+        args[n].toks = head.next ? head.next : nx(cur);
     n++;
     if (m->nparams == 0 && n == 1 && args[0].toks->kind == TK_EOF)
         n = 0;
@@ -626,7 +954,7 @@ static Tok *stringize(PP *pp, Tok *arg, const Tok *where)
 {
     Buf b = {0};
     buf_putc(&b, '"');
-    for (Tok *t = arg; t->kind != TK_EOF; t = t->next) {
+    for (Tok *t = arg; t->kind != TK_EOF; t = nx(t)) {
         if (t != arg && t->space)
             buf_putc(&b, ' ');
         for (int i = 0; i < t->len; i++) {
@@ -652,8 +980,8 @@ static Tok *paste(PP *pp, const Tok *l, const Tok *r)
     buf_write(&b, r->s, (size_t)r->len);
     char *s = arena_strndup(pp->a, b.data, b.len);
     buf_free(&b);
-    Tok *t = tokenize(pp, fname(pp, l->file), s, strlen(s));
-    if (t->kind == TK_EOF || t->next->kind != TK_EOF) {
+    Tok *t = tokenize(pp, pp->a, fname(pp, l->file), s, strlen(s));
+    if (t->kind == TK_EOF || nx(t)->kind != TK_EOF) {
         error_at(pp->cc, tok_loc(pp, l), "pasting \"%.*s\" and \"%.*s\" does not give a valid preprocessing token",
                  l->len, l->s, r->len, r->s);
         if (t->kind == TK_EOF)
@@ -684,7 +1012,7 @@ static Tok *expand_list(PP *pp, Tok *toks);
 static Tok *copy_list(PP *pp, Tok *t, Tok **last)
 {
     Tok head = {0}, *cur = &head;
-    for (; t->kind != TK_EOF; t = t->next)
+    for (; t->kind != TK_EOF; t = nx(t))
         cur = cur->next = copy_tok(pp, t);
     *last = cur == &head ? NULL : cur;
     return head.next;
@@ -694,18 +1022,18 @@ static Tok *copy_list(PP *pp, Tok *t, Tok **last)
 static Tok *subst(PP *pp, Macro *m, Arg *args, Arg *expanded)
 {
     Tok head = {0}, *cur = &head;
-    for (Tok *t = m->body; !body_end(t); t = t->next) {
-        if (tok_is(t, "#") && !body_end(t->next)) {
-            int i = find_param(m, t->next);
+    for (Tok *t = macro_body(pp, m); !body_end(t); t = nx(t)) {
+        if (tok_is(t, "#") && !body_end(nx(t))) {
+            int i = find_param(m, nx(t));
             if (i >= 0) {
                 cur = cur->next = stringize(pp, args[i].toks, t);
                 cur->space = t->space;
-                t = t->next;
+                t = nx(t);
                 continue;
             }
         }
         if (tok_is(t, "##") && cur != &head) {
-            Tok *r = t->next;
+            Tok *r = nx(t);
             if (body_end(r))
                 break;
             int i = find_param(m, r);
@@ -717,23 +1045,23 @@ static Tok *subst(PP *pp, Macro *m, Arg *args, Arg *expanded)
                 /* GNU: , ## __VA_ARGS__ */
                 paste_into(pp, cur, a);
                 cur->next = NULL;
-                for (a = a->next; a->kind != TK_EOF; a = a->next)
+                for (a = nx(a); a->kind != TK_EOF; a = nx(a))
                     cur = cur->next = copy_tok(pp, a);
                 continue;
             }
-            Tok *saved_next = cur->next;
+            Tok *saved_next = nx(cur);
             paste_into(pp, cur, r);
             cur->next = saved_next;
             continue;
         }
         int i = find_param(m, t);
         if (i >= 0) {
-            bool before_paste = !body_end(t->next) && tok_is(t->next, "##");
+            bool before_paste = !body_end(nx(t)) && tok_is(nx(t), "##");
             Tok *src = before_paste ? args[i].toks : expanded[i].toks;
             if (before_paste && src->kind == TK_EOF) {
                 /* empty left operand of ##: if the right is a param, keep it */
-                t = t->next;      /* at ## */
-                Tok *r = t->next;
+                t = nx(t);      /* at ## */
+                Tok *r = nx(t);
                 int j = body_end(r) ? -1 : find_param(m, r);
                 if (j >= 0) {
                     Tok *last;
@@ -775,7 +1103,7 @@ static Tok *expand_list(PP *pp, Tok *toks)
         if (expand_macro(pp, &t, t))
             continue;
         cur = cur->next = t;
-        t = t->next;
+        t = nx(t);
     }
     cur->next = t;
     return head.next;
@@ -796,12 +1124,18 @@ static unsigned long ntoks_until(const Tok *t, const Tok *end)
  * the whole run MAX_EXPAND_TOKENS plus MAX_EXPAND_RATIO tokens per token
  * read from the files. The first limit hit is reported and ends expansion
  * for the run (the run fails anyway). Returns false when a limit is hit. */
+static void count_open_files(PP *pp);
+
 static bool count_expansion(PP *pp, Tok *t, unsigned long n)
 {
     pp->expansion_tokens += n;
     pp->run_expanded += n;
     unsigned long run_cap = MAX_EXPAND_TOKENS + MAX_EXPAND_RATIO * pp->run_source;
     bool deep = pp->expand_depth > MAX_EXPAND_DEPTH, large = pp->expansion_tokens > MAX_EXPAND_TOKENS;
+    if (!deep && !large && pp->run_expanded > run_cap && !pp->expand_limit_hit) {
+        count_open_files(pp);       /* the cap counts the files' tokens not read yet */
+        run_cap = MAX_EXPAND_TOKENS + MAX_EXPAND_RATIO * pp->run_source;
+    }
     if (!deep && !large && pp->run_expanded <= run_cap)
         return true;
     if (!pp->expand_limit_hit) {
@@ -846,7 +1180,7 @@ static bool expand_macro(PP *pp, Tok **rest, Tok *t)
             n->s = fixed_date();
         }
         n->len = (int)strlen(n->s);
-        n->next = t->next;
+        n->next = nx(t);
         *rest = n;
         return true;
     }
@@ -863,18 +1197,18 @@ static bool expand_macro(PP *pp, Tok **rest, Tok *t)
     if (!m->funclike) {
         hs = hide_add(pp, tok_hide(t), m->name);
         Tok head = {0}, *cur = &head;
-        for (Tok *b = m->body; !body_end(b); b = b->next) {
+        for (Tok *b = macro_body(pp, m); !body_end(b); b = nx(b)) {
             cur = cur->next = copy_tok(pp, b);
             tok_set_hide(cur, hide_union(pp, tok_hide(cur), hs));
         }
         result = head.next;
-        after = t->next;
+        after = nx(t);
         if (result) {
             result->space = t->space;
             cur->next = after;
         }
     } else {
-        Tok *lp = t->next;
+        Tok *lp = nx(t);
         if (!tok_is(lp, "(") || lp->kind == TK_EOF)
             return false;
         Arg *args = arena_alloc(pp->a, sizeof(Arg) * (size_t)(m->nparams + 1));
@@ -891,7 +1225,7 @@ static bool expand_macro(PP *pp, Tok **rest, Tok *t)
         hs = hide_add(pp, hide_intersect(pp, tok_hide(t), tok_hide(rparen)), m->name);
         Tok *body = subst(pp, m, args, exp);
         Tok head = {0}, *cur = &head;
-        for (Tok *b = body; b->kind != TK_EOF; b = b->next) {
+        for (Tok *b = body; b->kind != TK_EOF; b = nx(b)) {
             cur = cur->next = b;
             tok_set_hide(b, hide_union(pp, tok_hide(b), hs));
         }
@@ -901,7 +1235,7 @@ static bool expand_macro(PP *pp, Tok **rest, Tok *t)
             cur->next = after;
         }
     }
-    for (Tok *r = result; r && r != after; r = r->next) {
+    for (Tok *r = result; r && r != after; r = nx(r)) {
         r->expanded = true;
         r->bol = false;
         r->file = t->file;
@@ -994,30 +1328,30 @@ static Val eval_primary(Eval *e)
     Tok *t = e->t;
     Val r = {0, false};
     if (tok_is(t, "(")) {
-        e->t = t->next;
+        e->t = nx(t);
         r = eval_cond(e);
         if (!tok_is(e->t, ")")) {
             eval_error(e, e->t, "expected ')' in preprocessor expression");
             return r;
         }
-        e->t = e->t->next;
+        e->t = nx(e->t);
         return r;
     }
     if (t->kind == TK_NUM) {
         if (!parse_pp_number(t->s, t->len, &r))
             eval_error(e, t, "invalid integer constant in preprocessor expression");
-        e->t = t->next;
+        e->t = nx(t);
         return r;
     }
     if (t->kind == TK_CHAR) {
         r.v = char_value(t->s, t->len);
-        e->t = t->next;
+        e->t = nx(t);
         return r;
     }
     if (t->kind == TK_IDENT) {
         /* identifiers left after expansion are 0 (true/false as in C++) */
         r.v = tok_is(t, "true") ? 1 : 0;
-        e->t = t->next;
+        e->t = nx(t);
         if (tok_is(e->t, "(")) {
             eval_error(e, t, "function-like macro is not defined");
         }
@@ -1032,7 +1366,7 @@ static Val eval_unary(Eval *e)
 {
     Tok *t = e->t;
     if (tok_is(t, "-") || tok_is(t, "+") || tok_is(t, "!") || tok_is(t, "~")) {
-        e->t = t->next;
+        e->t = nx(t);
         Val v = eval_unary(e);
         switch (t->s[0]) {
         case '-': v.v = (long long)(0ULL - (unsigned long long)v.v); break;
@@ -1104,7 +1438,7 @@ static Val eval_binary(Eval *e, int min_prec)
         int p = prec(op);
         if (!p || p < min_prec || e->err)
             return lhs;
-        e->t = op->next;
+        e->t = nx(op);
         Val rhs = eval_binary(e, p + 1);
         lhs = binop(e, op, lhs, rhs);
     }
@@ -1119,12 +1453,12 @@ static Val eval_cond(Eval *e)
     }
     Val c = eval_binary(e, 1);
     if (tok_is(e->t, "?")) {
-        e->t = e->t->next;
+        e->t = nx(e->t);
         Val a = eval_cond(e);
         if (!tok_is(e->t, ":"))
             eval_error(e, e->t, "expected ':' in preprocessor expression");
         else
-            e->t = e->t->next;
+            e->t = nx(e->t);
         Val b = eval_cond(e);
         c = c.v ? a : b;
         if (a.u || b.u)
@@ -1141,22 +1475,22 @@ static bool eval_if(PP *pp, Tok **rest, Tok *t, long long *out)
     Tok *line = copy_line(pp, rest, t);
     /* replace defined X / defined(X) first */
     Tok head = {0}, *cur = &head;
-    for (Tok *x = line; x->kind != TK_EOF; x = x->next) {
+    for (Tok *x = line; x->kind != TK_EOF; x = nx(x)) {
         if (tok_is(x, "defined") && x->kind == TK_IDENT) {
             Tok *start = x;
-            bool paren = tok_is(x->next, "(");
-            x = paren ? x->next->next : x->next;
+            bool paren = tok_is(nx(x), "(");
+            x = paren ? nx(nx(x)) : nx(x);
             if (x->kind != TK_IDENT) {
                 error_at(pp->cc, tok_loc(pp, start), "macro name must be an identifier");
                 return false;
             }
             bool def = find_macro(pp, x) != NULL;
             if (paren) {
-                if (!tok_is(x->next, ")")) {
+                if (!tok_is(nx(x), ")")) {
                     error_at(pp->cc, tok_loc(pp, x), "missing ')' after 'defined'");
                     return false;
                 }
-                x = x->next;
+                x = nx(x);
             }
             Tok *n = copy_tok(pp, start);
             n->kind = TK_NUM;
@@ -1186,7 +1520,7 @@ int pp_eval_string(PP *pp, const char *expr, long long *result)
 {
     int before = pp->cc->errors;
     char *text = arena_strdup(pp->a, expr);
-    Tok *t = tokenize(pp, "<expr>", text, strlen(text));
+    Tok *t = tokenize(pp, pp->a, "<expr>", text, strlen(text));
     if (t->kind != TK_EOF)
         t->bol = false;
     Tok *rest;
@@ -1346,62 +1680,113 @@ check:
     return text;
 }
 
-/* The classic guard shape: #ifndef X / #define X ... #endif at the end. */
-static Tok *detect_guard(Tok *t)
+/* The tokens of a text from L on (L is not moved; nothing reported). */
+static unsigned long count_rest(const Lex *L)
 {
-    if (!(tok_is(t, "#") && tok_is(t->next, "ifndef") && t->next->next->kind == TK_IDENT))
-        return NULL;
-    Tok *name = t->next->next;
-    Tok *d = name->next;
-    if (!(d->bol && tok_is(d, "#") && tok_is(d->next, "define") && d->next->next->len == name->len &&
-          !memcmp(d->next->next->s, name->s, (size_t)name->len)))
-        return NULL;
-    /* the matching #endif must be the last directive */
-    int depth = 0;
-    Tok *last_endif = NULL;
-    for (Tok *x = t; x->kind != TK_EOF; x = x->next) {
-        if (!(x->bol && tok_is(x, "#")))
-            continue;
-        Tok *dir = x->next;
-        if (tok_is(dir, "if") || tok_is(dir, "ifdef") || tok_is(dir, "ifndef"))
-            depth++;
-        else if (tok_is(dir, "endif")) {
-            depth--;
-            if (depth == 0)
-                last_endif = x;
-        } else if (depth == 0)
-            return NULL;
-        if (depth == 0 && last_endif && x != last_endif)
-            return NULL;
-    }
-    if (!last_endif)
-        return NULL;
-    Tok *after = skip_line(last_endif->next);
-    if (after->kind != TK_EOF)
-        return NULL;
-    return name;
+    Lex c = *L;
+    c.quiet = true;
+    c.lexed = NULL;
+    unsigned long n = 0;
+    Tok t;
+    while (lex_tok(&c, &t))
+        n++;
+    return n;
 }
 
-/* A file's tokens for the current run: read once per compilation, cut
- * into tokens once per run (tokens live in the run's arena). */
-static void tokenize_file(PP *pp, SrcFile *sf)
+/* The whole file read once without preprocessing it: its lexical errors
+ * reported, its tokens counted, its guard looked for. */
+static void scan_file(PP *pp, SrcFile *sf)
 {
-    if (sf->toks && sf->run_id == pp->run_id)
+    Lex L;
+    lex_init(&L, pp, sf->path, sf->text, sf->len, false);
+    L.lexed = &sf->lexed;
+    Guard g = {0};
+    Tok t;
+    unsigned long n = 0;
+    for (;;) {
+        bool more = lex_tok(&L, &t);
+        guard_tok(&g, &t);
+        if (!more)
+            break;
+        n++;
+    }
+    lex_mark(&L);
+    sf->ntoks = n;
+    const Tok *name = guard_name(&g);
+    if (name)
+        sf->guard = arena_strndup(pp->perm, name->s, (size_t)name->len);
+    sf->guard_checked = true;
+}
+
+/* A file not read to its end yet that starts "#ifndef X" with X defined:
+ * it may be guarded by X (and then not read at all): read it whole first
+ * to know (scan_file). Files are otherwise read once, as they are
+ * preprocessed, and their guard is known at their end. */
+static void check_guard_first(PP *pp, SrcFile *sf)
+{
+    if (sf->guard_checked)
         return;
-    int before = pp->cc->errors;
-    pp->quiet_lex = sf->lex_errors;
-    sf->toks = tokenize(pp, sf->path, sf->text, sf->len);
-    pp->quiet_lex = false;
-    sf->ntoks = 0;
-    for (Tok *t = sf->toks; t->kind != TK_EOF; t = t->next)
-        sf->ntoks++;
-    sf->lex_errors |= pp->cc->errors > before;
+    Lex L;
+    lex_init(&L, pp, sf->path, sf->text, sf->len, true);
+    Tok t[3];
+    for (int i = 0; i < 3; i++)
+        if (!lex_tok(&L, &t[i]))
+            return;
+    if (tok_is(&t[0], "#") && tok_is(&t[1], "ifndef") && t[2].kind == TK_IDENT && find_macro(pp, &t[2]))
+        scan_file(pp, sf);
+}
+
+/* The run's expansion cap counts every token of the files it entered:
+ * the files being read that were not counted are counted to their end
+ * (only when the cap read so far is passed). */
+static void count_open_files(PP *pp)
+{
+    for (FileLex *f = lex_top; f; f = f->up)
+        if (!f->counted) {
+            pp->run_source += count_rest(&f->L);
+            f->counted = true;
+        }
+}
+
+static void preprocess_toks(PP *pp, Tok *t, const char *path);
+
+/* Preprocess a file (scanned: scan_file), read as it goes (FileLex). */
+static void preprocess_file(PP *pp, SrcFile *sf)
+{
+    FileLex f = {0};
+    lex_init(&f.L, pp, sf->path, sf->text, sf->len, false);
+    f.L.lexed = &sf->lexed;
+    f.sf = sf;
+    Guard g = {0};
+    if (!sf->guard_checked)
+        f.guard = &g;
+    /* the tokens count against the expansion cap from the start (as
+     * when files were cut into tokens whole) when their number is known */
+    f.counted = sf->guard_checked;
+    if (f.counted)
+        pp->run_source += sf->ntoks;
     sf->run_id = pp->run_id;
-    if (!sf->guard_checked) {
-        Tok *g = detect_guard(sf->toks);
-        if (g)
-            sf->guard = arena_strndup(pp->perm, g->s, (size_t)g->len);
+    if (lex_top)
+        lex_mark(&lex_top->L);  /* (this may be the same file, included in itself) */
+    f.up = lex_top;
+    lex_top = &f;
+    Tok *first = chunk_tok(&f);
+    f.last = first;
+    if (!file_tok(pp, &f, first))
+        f.done = true;
+    preprocess_toks(pp, first, sf->path);
+    lex_mark(&f.L);
+    lex_top = f.up;
+    if (f.guard && f.done) {
+        const Tok *name = guard_name(&g);
+        if (name)
+            sf->guard = arena_strndup(pp->perm, name->s, (size_t)name->len);
+        sf->ntoks = f.ntoks;
         sf->guard_checked = true;
+    }
+    if (f.tail) {
+        f.tail->next = spare_chunks;
+        spare_chunks = f.head;
     }
 }
 
@@ -1519,6 +1904,15 @@ static void out_tok(PP *pp, Tok *t)
 
 static void preprocess_toks(PP *pp, Tok *t, const char *path);
 
+/* The file has an include guard and its macro is defined. */
+static bool guarded(PP *pp, const SrcFile *sf)
+{
+    Macro *m = NULL;
+    if (sf->guard)
+        HASH_FIND_STR(pp->macros, sf->guard, m);
+    return m != NULL;
+}
+
 static void do_include(PP *pp, Tok **rest, Tok *t, Tok *hash, const char *cur_path)
 {
     Loc where = tok_loc(pp, t);
@@ -1531,11 +1925,11 @@ static void do_include(PP *pp, Tok **rest, Tok *t, Tok *hash, const char *cur_pa
     }
     if (t->kind == TK_STR && t->s[0] == '"') {
         name = arena_strndup(pp->a, t->s + 1, (size_t)t->len - 2);
-        t = t->next;
+        t = nx(t);
     } else if (tok_is(t, "<")) {
         Buf b = {0};
-        Tok *x = t->next;
-        for (; !x->bol && !tok_is(x, ">"); x = x->next) {
+        Tok *x = nx(t);
+        for (; !x->bol && !tok_is(x, ">"); x = nx(x)) {
             if (x->space && b.len)
                 buf_putc(&b, ' ');
             buf_write(&b, x->s, (size_t)x->len);
@@ -1549,7 +1943,7 @@ static void do_include(PP *pp, Tok **rest, Tok *t, Tok *hash, const char *cur_pa
         name = arena_strndup(pp->a, b.data ? b.data : "", b.len);
         buf_free(&b);
         angled = true;
-        t = x->next;
+        t = nx(x);
     } else {
         /* computed include */
         Tok *line = copy_line(pp, rest, t);
@@ -1587,18 +1981,11 @@ static void do_include(PP *pp, Tok **rest, Tok *t, Tok *hash, const char *cur_pa
         vec_push(&pp->dep_owner->deps, (void *)sf->path);
     if (sf->once)
         return;
-    if (!sf->guard_checked)
-        tokenize_file(pp, sf);
-    if (sf->guard) {
-        Macro *m = NULL;
-        HASH_FIND_STR(pp->macros, sf->guard, m);
-        if (m)
-            return;
-    }
-    tokenize_file(pp, sf);
+    check_guard_first(pp, sf);
+    if (guarded(pp, sf))
+        return;
     pp->include_depth++;
-    pp->run_source += sf->ntoks;
-    preprocess_toks(pp, sf->toks, sf->path);
+    preprocess_file(pp, sf);
     pp->include_depth--;
 }
 
@@ -1607,8 +1994,10 @@ static void skip_cond_block(PP *pp, Tok **rest, Tok *t)
     /* skip to the next #elif/#else/#endif at this level */
     int depth = 0;
     while (t->kind != TK_EOF) {
+        if (t->bol && !t->ext)
+            lex_release(t);     /* (the caller keeps no token behind t) */
         if (t->bol && tok_is(t, "#")) {
-            Tok *d = t->next;
+            Tok *d = nx(t);
             if (!d->bol) {
                 if (tok_is(d, "if") || tok_is(d, "ifdef") || tok_is(d, "ifndef")) {
                     depth++;
@@ -1620,7 +2009,7 @@ static void skip_cond_block(PP *pp, Tok **rest, Tok *t)
                 }
             }
         }
-        t = t->next;
+        t = nx(t);
     }
     (void)pp;
     *rest = t;
@@ -1642,22 +2031,23 @@ static void preprocess_toks(PP *pp, Tok *t, const char *path)
     pp->line_file = NULL;
 #define line_delta (pp->line_delta)
 #define line_file (pp->line_file)
-    Tok *prev_out = NULL;
 
     while (t->kind != TK_EOF) {
+        if (!t->ext)
+            lex_release(t);
         if (t->bol && tok_is(t, "#") && !t->expanded) {
             Tok *hash = t;
-            Tok *d = t->next;
+            Tok *d = nx(t);
             if (d->bol) {            /* null directive */
                 t = d;
                 continue;
             }
             if (tok_is(d, "define")) {
-                read_define(pp, &t, d->next);
+                read_define(pp, &t, nx(d));
                 continue;
             }
             if (tok_is(d, "undef")) {
-                Tok *n = d->next;
+                Tok *n = nx(d);
                 if (n->bol || n->kind != TK_IDENT) {
                     error_at(pp->cc, tok_loc(pp, n->bol ? d : n), "macro name must be an identifier");
                     t = skip_line(n);
@@ -1665,35 +2055,35 @@ static void preprocess_toks(PP *pp, Tok *t, const char *path)
                 }
                 char *name = tok_str(pp, n);
                 undef_name(pp, name);
-                expect_eol(pp, n->next, "undef");
-                t = skip_line(n->next);
+                expect_eol(pp, nx(n), "undef");
+                t = skip_line(nx(n));
                 continue;
             }
             if (tok_is(d, "include") || tok_is(d, "include_next") || tok_is(d, "import")) {
-                do_include(pp, &t, d->next, hash, path);
+                do_include(pp, &t, nx(d), hash, path);
                 continue;
             }
             if (tok_is(d, "if") || tok_is(d, "ifdef") || tok_is(d, "ifndef")) {
                 long long v = 0;
                 if (tok_is(d, "if")) {
-                    if (d->next->bol) {
+                    if (nx(d)->bol) {
                         error_at(pp->cc, tok_loc(pp, d), "#if with no expression");
-                        t = d->next;
-                    } else if (!eval_if(pp, &t, d->next, &v))
+                        t = nx(d);
+                    } else if (!eval_if(pp, &t, nx(d), &v))
                         v = 0;
                 } else {
-                    Tok *n = d->next;
+                    Tok *n = nx(d);
                     if (n->bol || n->kind != TK_IDENT) {
                         error_at(pp->cc, tok_loc(pp, n->bol ? d : n), "macro name must be an identifier");
                         t = skip_line(n);
                     } else {
                         v = (find_macro(pp, n) != NULL) == tok_is(d, "ifdef");
-                        expect_eol(pp, n->next, tok_is(d, "ifdef") ? "ifdef" : "ifndef");
-                        t = skip_line(n->next);
+                        expect_eol(pp, nx(n), tok_is(d, "ifdef") ? "ifdef" : "ifndef");
+                        t = skip_line(nx(n));
                     }
                 }
                 Cond *c = arena_alloc(pp->a, sizeof(Cond));
-                c->tok = hash;
+                c->loc = tok_loc(pp, hash);
                 c->next = conds;
                 conds = c;
                 if (v) {
@@ -1707,21 +2097,21 @@ static void preprocess_toks(PP *pp, Tok *t, const char *path)
             if (tok_is(d, "elif")) {
                 if (!conds) {
                     error_at(pp->cc, tok_loc(pp, hash), "#elif without #if");
-                    t = skip_line(d->next);
+                    t = skip_line(nx(d));
                     continue;
                 }
                 if (conds->had_else)
                     error_at(pp->cc, tok_loc(pp, hash), "#elif after #else");
                 if (conds->state != C_SKIPPING) {
                     conds->state = C_DONE;
-                    skip_cond_block(pp, &t, skip_line(d->next));
+                    skip_cond_block(pp, &t, skip_line(nx(d)));
                     continue;
                 }
                 long long v = 0;
-                if (d->next->bol) {
+                if (nx(d)->bol) {
                     error_at(pp->cc, tok_loc(pp, d), "#elif with no expression");
-                    t = d->next;
-                } else if (!eval_if(pp, &t, d->next, &v))
+                    t = nx(d);
+                } else if (!eval_if(pp, &t, nx(d), &v))
                     v = 0;
                 if (v)
                     conds->state = C_TAKING;
@@ -1732,14 +2122,14 @@ static void preprocess_toks(PP *pp, Tok *t, const char *path)
             if (tok_is(d, "else")) {
                 if (!conds) {
                     error_at(pp->cc, tok_loc(pp, hash), "#else without #if");
-                    t = skip_line(d->next);
+                    t = skip_line(nx(d));
                     continue;
                 }
                 if (conds->had_else)
                     error_at(pp->cc, tok_loc(pp, hash), "#else after #else");
                 conds->had_else = true;
-                expect_eol(pp, d->next, "else");
-                t = skip_line(d->next);
+                expect_eol(pp, nx(d), "else");
+                t = skip_line(nx(d));
                 if (conds->state == C_SKIPPING) {
                     conds->state = C_TAKING;
                 } else {
@@ -1753,14 +2143,14 @@ static void preprocess_toks(PP *pp, Tok *t, const char *path)
                     error_at(pp->cc, tok_loc(pp, hash), "#endif without #if");
                 else
                     conds = conds->next;
-                expect_eol(pp, d->next, "endif");
-                t = skip_line(d->next);
+                expect_eol(pp, nx(d), "endif");
+                t = skip_line(nx(d));
                 continue;
             }
             if (tok_is(d, "error") || tok_is(d, "warning")) {
                 Buf b = {0};
-                Tok *x = d->next;
-                for (; !x->bol; x = x->next) {
+                Tok *x = nx(d);
+                for (; !x->bol; x = nx(x)) {
                     if (b.len && x->space)
                         buf_putc(&b, ' ');
                     buf_write(&b, x->s, (size_t)x->len);
@@ -1774,7 +2164,7 @@ static void preprocess_toks(PP *pp, Tok *t, const char *path)
                 continue;
             }
             if (tok_is(d, "line") || d->kind == TK_NUM) {
-                Tok *n = tok_is(d, "line") ? d->next : d;
+                Tok *n = tok_is(d, "line") ? nx(d) : d;
                 Tok *line = copy_line(pp, &t, n);
                 Tok *exp = expand_list(pp, line);
                 Val v;
@@ -1785,12 +2175,12 @@ static void preprocess_toks(PP *pp, Tok *t, const char *path)
                 /* the next source line gets number v */
                 int next_line = t->kind == TK_EOF ? hash->line + 1 : t->line;
                 line_delta = (int)v.v - next_line;
-                if (exp->next->kind == TK_STR && exp->next->s[0] == '"')
-                    line_file = arena_strndup(pp->a, exp->next->s + 1, (size_t)exp->next->len - 2);
+                if (nx(exp)->kind == TK_STR && nx(exp)->s[0] == '"')
+                    line_file = arena_strndup(pp->a, nx(exp)->s + 1, (size_t)nx(exp)->len - 2);
                 continue;
             }
             if (tok_is(d, "pragma")) {
-                Tok *x = d->next;
+                Tok *x = nx(d);
                 if (tok_is(x, "once")) {
                     SrcFile *sf = NULL;
                     HASH_FIND_STR(pp->files, path, sf);
@@ -1806,7 +2196,7 @@ static void preprocess_toks(PP *pp, Tok *t, const char *path)
                     pp->out_line++;
                 }
                 buf_puts(pp->out, "#pragma");
-                for (; !x->bol; x = x->next) {
+                for (; !x->bol; x = nx(x)) {
                     buf_putc(pp->out, ' ');
                     buf_write(pp->out, x->s, (size_t)x->len);
                 }
@@ -1829,7 +2219,7 @@ static void preprocess_toks(PP *pp, Tok *t, const char *path)
         if (line_delta || line_file) {
             if (!t->expanded) {
                 Tok *c = copy_tok(pp, t);
-                c->next = t->next;
+                c->next = nx(t);
                 c->line += line_delta;
                 if (line_file)
                     c->file = (uint16_t)file_id(pp, line_file);
@@ -1837,12 +2227,10 @@ static void preprocess_toks(PP *pp, Tok *t, const char *path)
             }
         }
         out_tok(pp, t);
-        prev_out = t;
-        t = t->next;
+        t = nx(t);
     }
-    (void)prev_out;
     for (Cond *c = conds; c; c = c->next)
-        error_at(pp->cc, tok_loc(pp, c->tok), "unterminated conditional directive");
+        error_at(pp->cc, c->loc, "unterminated conditional directive");
 #undef line_delta
 #undef line_file
     pp->line_delta = saved_delta;
@@ -1916,6 +2304,7 @@ void pp_free(PP *pp)
     vec_free(&pp->dirs);
     HASH_CLEAR(hh, pp->fname_tab);
     vec_free(&pp->fnames);
+    spare_chunks = NULL;    /* (in the compilation's arena) */
 }
 
 static int run(PP *pp, SrcFile *sf, Buf *out)
@@ -1928,7 +2317,6 @@ static int run(PP *pp, SrcFile *sf, Buf *out)
     static unsigned runs;
     pp->a = arena_new();
     pp->run_id = ++runs;
-    tokenize_file(pp, sf);
     Buf *saved = pp->out;
     const char *sfile = pp->out_file;
     int sline = pp->out_line, scol = pp->out_col;
@@ -1943,8 +2331,7 @@ static int run(PP *pp, SrcFile *sf, Buf *out)
     pp->run_source = 0;
     pp->expand_limit_hit = false;
     out_marker(pp, sf->path, 1);
-    pp->run_source += sf->ntoks;
-    preprocess_toks(pp, sf->toks, sf->path);
+    preprocess_file(pp, sf);
     buf_putc(out, '\n');
     pp->out = saved;
     pp->out_file = sfile;
