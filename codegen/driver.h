@@ -54,6 +54,7 @@ void free_outputs(Output outs[NOUT]);
 void output_init(void);                                 /* temporary files removed at exit and on signals */
 int write_outputs(Cli *cli, Compiler *cc, Output outs[NOUT]);   /* depfile too; 0 or 1 */
 int verify_outputs(Output outs[NOUT]);
+void spill_outputs(Output outs[NOUT]);                 /* before generate, when writing: large outputs go to their temporary files as they grow */
 int write_file(const char *path, const Buf *data, bool if_changed);   /* one file, as the outputs; 0 or 1 */                  /* 0 when equal, 1 otherwise */
 bool same_file(const char *a, const char *b);
 bool is_dir(const char *p);

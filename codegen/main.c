@@ -32,8 +32,12 @@ static int run(Cli *cli, Compiler *cc)
     int rc = check_outputs(cli, outs);
     if (rc == 0 && cli->print_outputs)
         print_outputs(outs);
-    else if (rc == 0 && (rc = generate(cc, outs)) == 0)
-        rc = opt->verify ? verify_outputs(outs) : write_outputs(cli, cc, outs);
+    else if (rc == 0) {
+        if (!opt->verify)
+            spill_outputs(outs);        /* --verify compares the whole text in memory */
+        if ((rc = generate(cc, outs)) == 0)
+            rc = opt->verify ? verify_outputs(outs) : write_outputs(cli, cc, outs);
+    }
     free_outputs(outs);
     return rc;
 }

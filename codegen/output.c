@@ -1,9 +1,13 @@
 /*
- * output.c - writing the outputs. Every output is generated in memory
- * first; only when the whole run has succeeded is each file written to
- * "NAME.tmp.XXXXXX" beside its target, flushed, closed and renamed into
- * place. A run that fails, is killed by SIGINT/SIGTERM or runs out of
- * memory leaves no partial file. Also --verify and the dependency file.
+ * output.c - writing the outputs. Every output is generated into a Buf;
+ * one that grows past SPILL_LIMIT goes on into "NAME.tmp.XXXXXX" beside
+ * its target (created then, the Buf's full chunks written as they fill),
+ * a small one is written there when the whole run has succeeded. Only
+ * then is each temporary file closed and renamed into place. A run that
+ * fails, is killed by SIGINT/SIGTERM or runs out of memory leaves no
+ * partial file. Outputs that are not regular files (standard output, a
+ * FIFO or device) and --verify keep the whole text in memory. Also
+ * --verify and the dependency file.
  */
 #include "driver.h"
 
@@ -99,7 +103,7 @@ typedef struct Target {
     struct stat st;         /* T_FILE: the file replaced (its mode is kept) */
 } Target;
 
-static int resolve(const char *path, Target *t)
+static int resolve(const char *path, Target *t, bool quiet)
 {
     memset(t, 0, sizeof *t);
     if (is_stdout_name(path)) {
@@ -111,7 +115,8 @@ static int resolve(const char *path, Target *t)
         struct stat st;
         if (lstat(p, &st) != 0) {
             if (errno != ENOENT) {
-                fprintf(stderr, "%s: error: cannot write '%s': %s\n", progname, path, strerror(errno));
+                if (!quiet)
+                    fprintf(stderr, "%s: error: cannot write '%s': %s\n", progname, path, strerror(errno));
                 free(p);
                 return -1;
             }
@@ -145,7 +150,8 @@ static int resolve(const char *path, Target *t)
             continue;
         }
         if (S_ISDIR(st.st_mode)) {
-            fprintf(stderr, "%s: error: cannot write '%s': Is a directory\n", progname, path);
+            if (!quiet)
+                fprintf(stderr, "%s: error: cannot write '%s': Is a directory\n", progname, path);
             free(p);
             return -1;
         }
@@ -154,7 +160,8 @@ static int resolve(const char *path, Target *t)
         t->st = st;
         return 0;
     }
-    fprintf(stderr, "%s: error: cannot write '%s': %s\n", progname, path, strerror(ELOOP));
+    if (!quiet)
+        fprintf(stderr, "%s: error: cannot write '%s': %s\n", progname, path, strerror(ELOOP));
     free(p);
     return -1;
 }
@@ -174,18 +181,14 @@ static int write_all(int fd, const Buf *data)
     return 0;
 }
 
-/* Stage one output: a regular file's text goes to a temporary file beside
- * it (renamed into place by commit); T_SAME when --write-if-changed finds
- * the file identical. Returns the temporary file's index, -1 when there
- * is none, -2 on error. */
-static int stage(const char *path, Target *t, const Buf *data, bool if_changed)
+/* The temporary file beside a regular file's target T (T_NEW or T_FILE),
+ * with the replaced file's mode; its descriptor, *idx its tmp_files
+ * index; -1 after a message (unless quiet). */
+static int create_tmp(const char *path, const Target *t, int *idx, bool quiet)
 {
-    if (resolve(path, t) != 0)
-        return -2;
-    if (t->kind == T_DIRECT || t->kind == T_STDOUT)
-        return -1;
-    if (if_changed && t->kind == T_FILE && same_content(t->real, data)) {
-        t->kind = T_SAME;
+    if (ntmp == (int)(sizeof tmp_files / sizeof tmp_files[0])) {
+        if (!quiet)
+            fprintf(stderr, "%s: error: cannot create '%s': too many temporary files\n", progname, path);
         return -1;
     }
     size_t n = strlen(t->real) + 16;
@@ -193,11 +196,12 @@ static int stage(const char *path, Target *t, const Buf *data, bool if_changed)
     snprintf(tmp, n, "%s.tmp.XXXXXX", t->real);
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        fprintf(stderr, "%s: error: cannot create '%s': %s\n", progname, path, strerror(errno));
+        if (!quiet)
+            fprintf(stderr, "%s: error: cannot create '%s': %s\n", progname, path, strerror(errno));
         free(tmp);
-        return -2;
+        return -1;
     }
-    int idx = ntmp;
+    *idx = ntmp;
     tmp_files[ntmp++] = tmp;
     if (t->kind == T_FILE) {
         /* the replaced file's mode (and, when allowed, its owner) */
@@ -210,6 +214,123 @@ static int stage(const char *path, Target *t, const Buf *data, bool if_changed)
         umask(um);
         fchmod(fd, 0666 & ~um);
     }
+    return fd;
+}
+
+/* An output growing past SPILL_LIMIT: its temporary file is created at the
+ * first full chunk (when the target is a regular file, else the text
+ * stays in memory) and every full chunk is written to it. */
+#define SPILL_LIMIT ((size_t)1 << 20)
+
+typedef struct Spill {
+    BufSpill sp;            /* first: the Buf's spill is this */
+    const char *path;
+    Target t;               /* resolved when the file is created */
+    int fd, idx;            /* the temporary file (fd -1: none yet) */
+    int err;                /* a failed write's errno: reported by stage */
+} Spill;
+
+static Spill spills[NOUT];
+
+static bool spill_flush(BufSpill *bs, const char *p, size_t n)
+{
+    Spill *s = (Spill *)bs;
+    if (s->fd < 0) {
+        if (resolve(s->path, &s->t, true) != 0)
+            return false;
+        if (s->t.kind != T_NEW && s->t.kind != T_FILE) {
+            free(s->t.real);
+            s->t.real = NULL;
+            return false;
+        }
+        if ((s->fd = create_tmp(s->path, &s->t, &s->idx, true)) < 0) {
+            free(s->t.real);
+            s->t.real = NULL;
+            return false;
+        }
+    }
+    if (!s->err && write_all(s->fd, &(Buf){ (char *)p, n, n, NULL }) != 0)
+        s->err = errno ? errno : EIO;
+    return true;
+}
+
+void spill_outputs(Output outs[NOUT])
+{
+    for (int i = 0; i < OUT_DEP; i++)
+        if (outs[i].on) {
+            spills[i] = (Spill){ .sp = { .limit = SPILL_LIMIT, .flush = spill_flush }, .path = outs[i].path,
+                                 .fd = -1, .idx = -1 };
+            outs[i].data.spill = &spills[i].sp;
+        }
+}
+
+/* The two files have the same bytes (read in chunks). */
+static bool same_files(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    bool same = fa && fb;
+    static char ca[65536], cb[65536];
+    while (same) {
+        size_t na = fread(ca, 1, sizeof ca, fa), nb = fread(cb, 1, sizeof cb, fb);
+        if (na != nb || memcmp(ca, cb, na))
+            same = false;
+        if (na < sizeof ca)
+            break;
+    }
+    same = same && !ferror(fa) && !ferror(fb);
+    if (fa)
+        fclose(fa);
+    if (fb)
+        fclose(fb);
+    return same;
+}
+
+/* Stage a spilled output: the rest of its text into its temporary file. */
+static int stage_spilled(const char *path, Target *t, Spill *s, const Buf *data, bool if_changed)
+{
+    *t = s->t;
+    s->t.real = NULL;
+    int fd = s->fd, idx = s->idx;
+    s->fd = -1;
+    if (!s->err && write_all(fd, data) != 0)
+        s->err = errno ? errno : EIO;
+    if (close(fd) != 0 && !s->err)
+        s->err = errno;
+    if (s->err) {
+        fprintf(stderr, "%s: error: cannot write '%s': %s\n", progname, path, strerror(s->err));
+        return -2;
+    }
+    if (if_changed && t->kind == T_FILE && same_files(tmp_files[idx], t->real)) {
+        unlink(tmp_files[idx]);
+        free(tmp_files[idx]);
+        tmp_files[idx] = NULL;
+        t->kind = T_SAME;
+        return -1;
+    }
+    return idx;
+}
+
+/* Stage one output: a regular file's text goes to a temporary file beside
+ * it (renamed into place by commit); T_SAME when --write-if-changed finds
+ * the file identical. Returns the temporary file's index, -1 when there
+ * is none, -2 on error. */
+static int stage(const char *path, Target *t, const Buf *data, bool if_changed)
+{
+    Spill *s = (Spill *)data->spill;
+    if (s && s->fd >= 0)
+        return stage_spilled(path, t, s, data, if_changed);
+    if (resolve(path, t, false) != 0)
+        return -2;
+    if (t->kind == T_DIRECT || t->kind == T_STDOUT)
+        return -1;
+    if (if_changed && t->kind == T_FILE && same_content(t->real, data)) {
+        t->kind = T_SAME;
+        return -1;
+    }
+    int idx;
+    int fd = create_tmp(path, t, &idx, false);
+    if (fd < 0)
+        return -2;
     if (write_all(fd, data) != 0) {
         fprintf(stderr, "%s: error: cannot write '%s': %s\n", progname, path, strerror(errno));
         close(fd);

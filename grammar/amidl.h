@@ -70,7 +70,16 @@ char *xstrdup(const char *s);
 void out_of_memory(void) __attribute__((noreturn));
 extern void (*oom_handler)(void);
 
-typedef struct Buf { char *data; size_t len, cap; } Buf;
+/* A growable byte buffer. With spill set, a buffer written only forward (an
+ * output) hands its full chunks to spill->flush instead of growing past
+ * spill->limit: what flush took is gone from data (spill->spilled bytes). */
+typedef struct BufSpill {
+    size_t limit;           /* flush when the text would grow past this */
+    size_t spilled;         /* bytes flushed so far */
+    bool off;               /* flush declined once: stay in memory from then on */
+    bool (*flush)(struct BufSpill *sp, const char *p, size_t n);  /* false: keep it in memory */
+} BufSpill;
+typedef struct Buf { char *data; size_t len, cap; BufSpill *spill; } Buf;
 void buf_putc(Buf *b, int c);
 void buf_puts(Buf *b, const char *s);
 void buf_write(Buf *b, const void *p, size_t n);

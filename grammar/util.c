@@ -200,6 +200,17 @@ static void buf_reserve(Buf *b, size_t extra)
 {
     if (b->len + extra + 1 <= b->cap)
         return;
+    BufSpill *sp = b->spill;
+    if (sp && !sp->off && b->len && b->len + extra + 1 > sp->limit) {
+        if (sp->flush(sp, b->data, b->len)) {
+            sp->spilled += b->len;
+            b->len = 0;
+            if (extra + 1 <= b->cap)
+                return;
+        } else {
+            sp->off = true;
+        }
+    }
     size_t cap = b->cap ? b->cap : 256;
     while (cap < b->len + extra + 1)
         cap *= 2;

@@ -78,6 +78,19 @@ t "stdin: an error is reported under NAME.idl with line and column" \
   "printf 'interface I { int x }\n' | '$A' --name bad --check -; [ \$? -eq 1 ] && printf 'interface I { int x }\n' | '$A' --name bad --check - 2>&1 | grep -q '^bad.idl:1:'"
 t "a failed run leaves no temporary file behind" \
   "mkdir -p fl && cd fl && printf 'interface I {' > b.idl && ! '$A' b.idl 2>/dev/null && [ \"\$(ls)\" = b.idl ]"
+# A header past 1 MiB goes on into its temporary file as it is generated
+# (output.c, SPILL_LIMIT): the same bytes, the same atomic replacement.
+awk 'BEGIN { for (i = 0; i < 20000; i++) printf "typedef struct S%d { int a; long b; struct S%d *next; } S%d, *PS%d;\n", i, i, i, i }' > big.idl
+t "a large header (past the spill limit) has the bytes written to stdout, no temporary file left" \
+  "mkdir -p bg && cd bg && cp ../big.idl . && '$A' big.idl && [ \$(stat -c %s big.h) -gt 2000000 ] && '$A' -H - --name big - < big.idl | cmp - big.h && [ -z \"\$(ls | grep tmp)\" ]"
+t "a large header keeps the replaced file's mode (0600); --verify finds it equal" \
+  "cd bg && chmod 600 big.h && '$A' big.idl && [ \"\$(stat -c %a big.h)\" = 600 ] && '$A' --verify big.idl"
+t "--write-if-changed: a large unchanged header is left alone, a changed one rewritten" \
+  "cd bg && a=\$(stat -c '%i %Y' big.h) && sleep 1 && '$A' --write-if-changed big.idl && [ \"\$(stat -c '%i %Y' big.h)\" = \"\$a\" ] && echo x >> big.h && '$A' --write-if-changed big.idl && '$A' --verify big.idl && [ -z \"\$(ls | grep tmp)\" ]"
+t "a large header whose run then fails (the IID file's path is a directory): none written, no temporary file" \
+  "mkdir -p bf && cd bf && cp ../big.idl . && mkdir big_i.c && ! '$A' big.idl 2>/dev/null && [ \"\$(ls | tr '\n' ' ')\" = 'big.idl big_i.c ' ]"
+t "a large header to /dev/null: written in place, /dev/null stays a device" \
+  "'$A' -H /dev/null big.idl && [ -c /dev/null ] && rm -f big_i.c"
 EOS
 
 bash "$T/checks.sh" "$AMIDL" "$T" root
