@@ -127,7 +127,7 @@ def main():
                 th = run([amidl, "--outdir", out, p])
                 msg = (f"  {n:6d} structs: amidl --check {t[0]:6.3f} s, {t[1]/1024:7.1f} MiB"
                        f" ({t[1] * 1024 // n} bytes/struct);"
-                       f" with headers {th[0]:6.3f} s, {th[1]/1024:7.1f} MiB")
+                       f" with headers {th[0]:6.3f} s, {th[1]/1024:7.1f} MiB ({th[1] * 1024 // n} bytes/struct)")
                 if have_widl and n <= 10000:
                     tw = run([widl, "-h", "-H", out + "/y.h", p], cwd=out)
                     msg += f" | widl -h {tw[0]:6.3f} s ({tw[0]/t[0]:.1f}x)"
