@@ -1149,12 +1149,18 @@ static HRESULT conn_call(AmrtConn *c, amrt__wire_buf *b, AmrtMsg *reply, bool ca
 static HRESULT conn_call_async(AmrtConn *c, amrt__wire_buf *b, AmrtPending *p, unsigned gen);
 
 /* A call from a thread running calls: what its cork holds goes first,
- * and the call's messages are not held. */
-HRESULT amrt__conn_call(AmrtConn *c, amrt__wire_buf *b, AmrtMsg *reply, bool cancel_poll)
+ * and the call's messages are not held (the cork is put back after). */
+static Cork *cork_set_aside(void)
 {
     Cork *k = tl_cork;
     cork_flush(k);
     tl_cork = NULL;
+    return k;
+}
+
+HRESULT amrt__conn_call(AmrtConn *c, amrt__wire_buf *b, AmrtMsg *reply, bool cancel_poll)
+{
+    Cork *k = cork_set_aside();
     HRESULT hr = conn_call(c, b, reply, cancel_poll);
     tl_cork = k;
     return hr;
@@ -1162,9 +1168,7 @@ HRESULT amrt__conn_call(AmrtConn *c, amrt__wire_buf *b, AmrtMsg *reply, bool can
 
 HRESULT amrt__conn_call_async(AmrtConn *c, amrt__wire_buf *b, AmrtPending *p, unsigned gen)
 {
-    Cork *k = tl_cork;
-    cork_flush(k);
-    tl_cork = NULL;
+    Cork *k = cork_set_aside();
     HRESULT hr = conn_call_async(c, b, p, gen);
     tl_cork = k;
     return hr;

@@ -405,6 +405,11 @@ static HRESULT copy_members(const Ctx *c, const AmrtType *t, const void *src, vo
 
 static HRESULT copy_variant(AmrtCopy *cp, const VARIANT *src, VARIANT *dst);
 
+static HRESULT copy_variant_elem(void *cp, VARIANT *dst, const VARIANT *src)
+{
+    return copy_variant(cp, src, dst);
+}
+
 /* 'want': the element types psa may have (amrt__vt_fits) */
 static HRESULT copy_safearray(AmrtCopy *cp, const SAFEARRAY *psa, VARTYPE want, SAFEARRAY **out)
 {
@@ -413,42 +418,10 @@ static HRESULT copy_safearray(AmrtCopy *cp, const SAFEARRAY *psa, VARTYPE want, 
     VARTYPE vt = amrt__sa_check(psa, &n);
     if (vt == VT_EMPTY || !amrt__vt_fits(vt, want) || cp->depth >= AMRT__COPY_MAX_DEPTH)
         return E_INVALIDARG;
-    SAFEARRAY *c;
-    HRESULT hr = amrt__sa_create(vt, psa->cDims, psa->rgsabound, &c);
-    if (FAILED(hr))
-        return hr;
-    const unsigned char *s = psa->pvData;
-    unsigned char *d = c->pvData;
-    size_t es = c->cbElements;
     cp->depth++;
-    if (amrt__vt_scalar_size(vt)) {
-        if (n)
-            memcpy(d, s, n * es);
-    } else {
-        for (size_t i = 0; i < n && SUCCEEDED(hr); i++) {
-            const void *se = s + i * es;
-            void *de = d + i * es;
-            if (vt == VT_BSTR) {
-                BSTR b = *(BSTR const *)se;
-                if (b && !(*(BSTR *)de = SysAllocStringByteLen((LPCSTR)b, SysStringByteLen(b))))
-                    hr = E_OUTOFMEMORY;
-            } else if (vt == VT_VARIANT) {
-                hr = copy_variant(cp, se, de);
-            } else {
-                IUnknown *u = *(IUnknown *const *)se;
-                if (u)
-                    IUnknown_AddRef(u);
-                *(IUnknown **)de = u;
-            }
-        }
-    }
+    HRESULT hr = amrt__sa_copy(psa, vt, n, copy_variant_elem, cp, out);
     cp->depth--;
-    if (FAILED(hr)) {
-        SafeArrayDestroy(c);
-        return hr;
-    }
-    *out = c;
-    return S_OK;
+    return hr;
 }
 
 /* dst: zeroed storage */

@@ -24,6 +24,11 @@ VARTYPE amrt__sa_vt(const SAFEARRAY *psa);  /* its element type (VT_EMPTY: unkno
 bool amrt__sa_count(const SAFEARRAY *psa, size_t *n);      /* its elements (false: overflow) */
 /* a zeroed array of vt with bounds as a descriptor keeps them (reverse order) */
 HRESULT amrt__sa_create(VARTYPE vt, UINT dims, const SAFEARRAYBOUND *mem_bounds, SAFEARRAY **out);
+/* a copy of psa (vt its element type, n its elements, both checked): BSTRs
+ * reallocated, interfaces AddRef'd, VARIANT elements copied by vcopy(ctx) */
+typedef HRESULT AmrtVariantCopier(void *ctx, VARIANT *dst, const VARIANT *src);
+HRESULT amrt__sa_copy(const SAFEARRAY *psa, VARTYPE vt, size_t n, AmrtVariantCopier *vcopy, void *ctx,
+                      SAFEARRAY **out);
 enum { AMRT__SA_MAX_DIMS = 64 };
 bool amrt__vt_passable(VARTYPE vt);         /* a VARIANT of vt passes (above) */
 /* VT_BYREF | a scalar: a copy's (and a decoded value's) pointee is its

@@ -298,19 +298,9 @@ HRESULT SafeArrayDestroy(SAFEARRAY *psa)
     return SafeArrayDestroyDescriptor(psa);
 }
 
-HRESULT SafeArrayCopy(SAFEARRAY *psa, SAFEARRAY **out)
+HRESULT amrt__sa_copy(const SAFEARRAY *psa, VARTYPE vt, size_t n, AmrtVariantCopier *vcopy, void *ctx,
+                      SAFEARRAY **out)
 {
-    if (!out)
-        return E_INVALIDARG;
-    *out = NULL;
-    if (!psa)
-        return S_OK;
-    VARTYPE vt = amrt__sa_vt(psa);
-    size_t n;
-    if (!psa->cDims || psa->cDims > MAX_DIMS || amrt__vt_elem_size(vt) != psa->cbElements || !amrt__sa_count(psa, &n))
-        return E_INVALIDARG;
-    if (n && !psa->pvData)
-        return E_INVALIDARG;
     SAFEARRAY *c;
     HRESULT hr = amrt__sa_create(vt, psa->cDims, psa->rgsabound, &c);
     if (FAILED(hr))
@@ -330,7 +320,7 @@ HRESULT SafeArrayCopy(SAFEARRAY *psa, SAFEARRAY **out)
                 if (b && !(*(BSTR *)de = SysAllocStringByteLen((LPCSTR)b, SysStringByteLen(b))))
                     hr = E_OUTOFMEMORY;
             } else if (vt == VT_VARIANT) {
-                hr = VariantCopy(de, se);
+                hr = vcopy(ctx, de, se);
             } else {
                 IUnknown *u = *(IUnknown *const *)se;
                 if (u)
@@ -345,6 +335,28 @@ HRESULT SafeArrayCopy(SAFEARRAY *psa, SAFEARRAY **out)
     }
     *out = c;
     return S_OK;
+}
+
+static HRESULT variant_copier(void *ctx, VARIANT *dst, const VARIANT *src)
+{
+    (void)ctx;
+    return VariantCopy(dst, src);
+}
+
+HRESULT SafeArrayCopy(SAFEARRAY *psa, SAFEARRAY **out)
+{
+    if (!out)
+        return E_INVALIDARG;
+    *out = NULL;
+    if (!psa)
+        return S_OK;
+    VARTYPE vt = amrt__sa_vt(psa);
+    size_t n;
+    if (!psa->cDims || psa->cDims > MAX_DIMS || amrt__vt_elem_size(vt) != psa->cbElements || !amrt__sa_count(psa, &n))
+        return E_INVALIDARG;
+    if (n && !psa->pvData)
+        return E_INVALIDARG;
+    return amrt__sa_copy(psa, vt, n, variant_copier, NULL, out);
 }
 
 UINT SafeArrayGetDim(SAFEARRAY *psa)
