@@ -32,6 +32,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,33 +244,56 @@ static void run(const uint8_t *data, size_t size)
     amrt__wire_buf_fini(&srep);
 }
 
-/* the descriptors this process has open */
-static int fd_count(void)
+/* The descriptors this process has open, each with the file it is, just
+ * before and after each input: an input must neither leave one open nor
+ * close (or replace) one it was not given, as a double close of a number
+ * since reused would. (Per input: libFuzzer itself opens descriptors
+ * between inputs, e.g. the pipes to llvm-symbolizer for NEW_FUNC lines.) */
+enum { FD_WATCH = 256 };
+typedef struct FdSet { int n; dev_t dev[FD_WATCH]; ino_t ino[FD_WATCH]; bool open[FD_WATCH]; } FdSet;
+
+static void fd_snapshot(FdSet *s)
 {
+    memset(s, 0, sizeof *s);
     DIR *d = opendir("/proc/self/fd");
     if (!d)
-        return -1;
-    int n = 0;
-    while (readdir(d))
-        n++;
+        return;
+    int self = dirfd(d);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        int fd = atoi(e->d_name);
+        struct stat st;
+        if (fd == self || fstat(fd, &st))
+            continue;
+        s->n++;
+        if (fd < FD_WATCH) {
+            s->open[fd] = true;
+            s->dev[fd] = st.st_dev;
+            s->ino[fd] = st.st_ino;
+        }
+    }
     closedir(d);
-    return n;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int fds_before = -2;
+    static FdSet before, after;
     ngiven = 0;
-    if (fds_before == -2)
-        fds_before = fd_count();
+    fd_snapshot(&before);
     run(data, size);
     if (live != 0)
         die("an object reference leaked", (HRESULT)live);
     for (int i = 0; i < ngiven; i++)
         if (fcntl(given[i], F_GETFD) != -1)
             die("a descriptor leaked", given[i]);
-    if (ngiven && fd_count() != fds_before)      /* the codec's own duplicates too */
-        die("a descriptor leaked", fd_count() - fds_before);
+    fd_snapshot(&after);
+    for (int fd = 0; fd < FD_WATCH; fd++)
+        if (before.open[fd] && (!after.open[fd] || after.dev[fd] != before.dev[fd] || after.ino[fd] != before.ino[fd]))
+            die("a descriptor the input did not own was closed or replaced", fd);
+    if (after.n != before.n)      /* the codec's own duplicates too */
+        die("a descriptor leaked", after.n - before.n);
     return 0;
 }
 
