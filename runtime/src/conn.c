@@ -285,6 +285,14 @@ static amrt__wire_header head_of(int type, uint64_t call_id, HRESULT status, uin
     return h;
 }
 
+/* a call marked canceled (c->lock held) */
+static void incall_cancel(AmrtInCall *ic)
+{
+    atomic_store(&ic->canceled, true);
+    if (ic->on_cancel)
+        ic->on_cancel(ic->cancel_arg);
+}
+
 /* The connection is over (on the I/O thread, or at shutdown with the I/O
  * thread stopped): fail what waits on it, cancel what runs for it, let go
  * of what the peer held. */
@@ -309,7 +317,7 @@ static void conn_fail(AmrtConn *c)
     }
     c->pending = NULL;
     for (AmrtInCall *ic = c->incalls; ic; ic = ic->next)
-        atomic_store(&ic->canceled, true);
+        incall_cancel(ic);
     amrt__mutex_unlock(&c->lock);
     for (AmrtPending *p = async, *next; p; p = next) {
         next = p->next;                 /* complete may free p */
@@ -382,10 +390,10 @@ static unsigned io_gen;                 /* the pool's generation: one per io_sta
 
 static void *event_thread(void *arg);
 
-static void incall_run(AmrtInCall *ic)
+/* the connection forgets ic (not its record: record_put) */
+static void incall_end(AmrtInCall *ic)
 {
     AmrtConn *c = ic->conn;
-    amrt__dispatch(c, ic);
     amrt__mutex_lock(&c->lock);
     for (AmrtInCall **pp = &c->incalls; *pp; pp = &(*pp)->next)
         if (*pp == ic) {
@@ -395,6 +403,15 @@ static void incall_run(AmrtInCall *ic)
     amrt__mutex_unlock(&c->lock);
     amrt__active_end(c);
     amrt__conn_release(c);
+}
+
+/* ic's call, run; false when it goes on after this (amrt__incall_done) */
+static bool incall_run(AmrtInCall *ic)
+{
+    if (amrt__dispatch(ic->conn, ic))
+        return false;                   /* ic may be done with already: not touched */
+    incall_end(ic);
+    return true;
 }
 
 /* Records of incoming calls done with, their request buffers kept
@@ -487,11 +504,11 @@ static void run_calls(AmrtInCall *ic, amrt__wire_buf *out, Cork *k)
     tl_runner = true;
     tl_cork = k;
     while (ic) {
-        bool ok = waiter_ensure();
+        bool ok = waiter_ensure(), over = true;
         amrt__mutex_unlock(&io_lock);
         if (ok) {
             ic->out = out;
-            incall_run(ic);
+            over = incall_run(ic);
         } else {
             /* nobody would read the next message meanwhile (a call back
              * into this process would hang): refuse this one */
@@ -504,7 +521,8 @@ static void run_calls(AmrtInCall *ic, amrt__wire_buf *out, Cork *k)
         if (out->cap > 4096)
             amrt__wire_buf_fini(out);   /* keep a small one only */
         amrt__mutex_lock(&io_lock);
-        record_put(ic);
+        if (over)
+            record_put(ic);
         calls_done++;
         runners_stuck = false;
         AmrtInCall *next = queue_take();
@@ -517,13 +535,23 @@ static void run_calls(AmrtInCall *ic, amrt__wire_buf *out, Cork *k)
             amrt__mutex_unlock(&k->lock);
             amrt__mutex_lock(&io_lock);
         }
-        if (--incalls_running == 0)
+        if (over && --incalls_running == 0)
             amrt__cond_broadcast(&io_cond);
         ic = next;
     }
     tl_cork = NULL;
     tl_runner = false;
     nrunning--;
+}
+
+void amrt__incall_done(AmrtInCall *ic)
+{
+    incall_end(ic);
+    amrt__mutex_lock(&io_lock);
+    record_put(ic);
+    if (--incalls_running == 0)
+        amrt__cond_broadcast(&io_cond);
+    amrt__mutex_unlock(&io_lock);
 }
 
 /* An incoming call was read (on the connection's reader): its record,
@@ -666,7 +694,7 @@ static bool conn_message(AmrtConn *c, AmrtMsg *m)
         amrt__mutex_lock(&c->lock);
         for (AmrtInCall *ic = c->incalls; ic; ic = ic->next)
             if (ic->msg.h.call_id == m->h.call_id)
-                atomic_store(&ic->canceled, true);
+                incall_cancel(ic);
         amrt__mutex_unlock(&c->lock);
         amrt__msg_free(m);
         return true;

@@ -585,6 +585,13 @@ void amrt__remote_async_cancel(AmrtAsyncCall *a, unsigned gen)
 
 /* ==================================================================== calls: the server */
 
+AmrtInCall *amrt__incall_enter(AmrtInCall *ic)
+{
+    AmrtInCall *was = current_incall;
+    current_incall = ic;
+    return was;
+}
+
 bool amrt__in_incall(void)
 {
     return current_incall != NULL;
@@ -777,7 +784,51 @@ static void do_qi(AmrtConn *c, AmrtInCall *ic)
     reply(c, ic, M_QI_REPLY, hr, 0);
 }
 
-static void do_call(AmrtConn *c, AmrtInCall *ic)
+/* A call being served: what its reply needs. On the stack of the call's
+ * thread, or allocated when the call may outlive it (server-side async). */
+typedef struct Served {
+    AmrtConn *c;
+    AmrtInCall *ic;
+    IUnknown *u, *iface;
+    amrt__wire_frame f;
+} Served;
+
+/* The reply from the frame's [out] values, sent; the call's references
+ * released. out: the thread's buffer kept from call to call, or NULL. */
+static void served_reply(Served *sv, amrt__wire_buf *out)
+{
+    AmrtConn *c = sv->c;
+    amrt__wire_buf local, *b = out ? out : &local;
+    if (b == &local)
+        amrt__wire_buf_init(&local);
+    amrt__wire_header h = head_of(M_REPLY, sv->ic->msg.h.call_id, S_OK, 0);
+    HRESULT hr = amrt__wire_encode_reply(b, &h, &sv->f, &c->wpeer);
+    amrt__wire_frame_clear(&sv->f);
+    amrt__wire_frame_fini(&sv->f);
+    IUnknown_Release(sv->iface);
+    IUnknown_Release(sv->u);
+    if (SUCCEEDED(hr) && amrt__conn_send(c, b) != 0)
+        amrt__wire_revoke(b, &c->wpeer);      /* the client is gone: nobody holds what we sent */
+    if (b == &local)
+        amrt__wire_buf_fini(&local);
+    else
+        amrt__wire_buf_reset(b);        /* its descriptors went with the message */
+    if (FAILED(hr))
+        reply(c, sv->ic, M_REPLY, hr, 0);
+}
+
+/* a server-side async call's Finish_ is done (on a worker of the pool) */
+static void served_later(void *arg)
+{
+    Served *sv = arg;
+    AmrtInCall *ic = sv->ic;
+    served_reply(sv, NULL);
+    amrt__free(sv);
+    amrt__incall_done(ic);
+}
+
+/* true: the call goes on after we return (served_later replies) */
+static bool do_call(AmrtConn *c, AmrtInCall *ic)
 {
     IUnknown *u = NULL, *iface = NULL;
     const AmrtInterface *g = NULL;
@@ -793,56 +844,62 @@ static void do_call(AmrtConn *c, AmrtInCall *ic)
     /* g's pointer is its bases' pointer too: one QI serves every method of the chain */
     if (FAILED(hr = IUnknown_QueryInterface(u, g->iid, (void **)&iface)))
         goto fail;
-    amrt__wire_frame f;
-    amrt__wire_frame_init(&f);
-    hr = amrt__wire_decode_request(&f, m, &ic->msg.buf, &c->wpeer);
+    /* the object's own call object (RULES.md E): the call may outlive this thread */
+    Served here, *sv = &here;
+    SrvCall *s = amrt__srvcall_new(ic, u, g, m);
+    if (s && !(sv = amrt__calloc(sizeof *sv))) {
+        amrt__srvcall_drop(s);          /* no memory to wait with: the synchronous method */
+        s = NULL;
+        sv = &here;
+    }
+    sv->c = c;
+    sv->ic = ic;
+    sv->u = u;
+    sv->iface = iface;
+    amrt__wire_frame_init(&sv->f);
+    hr = amrt__wire_decode_request(&sv->f, m, &ic->msg.buf, &c->wpeer);
     if (FAILED(hr)) {
-        amrt__wire_frame_fini(&f);
+        amrt__wire_frame_fini(&sv->f);
+        if (s)
+            amrt__srvcall_drop(s);
+        if (sv != &here)
+            amrt__free(sv);
         goto fail;
     }
-    current_incall = ic;
-    if (!amrt__srvasync_call(ic, u, g, m, f.args, f.ret))     /* the object's own call object (RULES.md E) */
-        m->call(iface, f.args, f.ret);
-    current_incall = NULL;
-    amrt__wire_buf local, *b = ic->out ? ic->out : &local;    /* the thread's, kept from call to call */
-    if (b == &local)
-        amrt__wire_buf_init(&local);
-    amrt__wire_header h = head_of(M_REPLY, ic->msg.h.call_id, S_OK, 0);
-    hr = amrt__wire_encode_reply(b, &h, &f, &c->wpeer);
-    amrt__wire_frame_clear(&f);
-    amrt__wire_frame_fini(&f);
-    IUnknown_Release(iface);
-    IUnknown_Release(u);
-    if (SUCCEEDED(hr) && amrt__conn_send(c, b) != 0)
-        amrt__wire_revoke(b, &c->wpeer);      /* the client is gone: nobody holds what we sent */
-    if (b == &local)
-        amrt__wire_buf_fini(&local);
+    AmrtInCall *was = amrt__incall_enter(ic);
+    bool later = false;
+    if (s)
+        later = amrt__srvcall_run(s, sv->f.args, sv->f.ret, served_later, sv);
     else
-        amrt__wire_buf_reset(b);        /* its descriptors went with the message */
-    if (FAILED(hr))
-        reply(c, ic, M_REPLY, hr, 0);
-    return;
+        m->call(iface, sv->f.args, sv->f.ret);
+    amrt__incall_enter(was);
+    if (later)
+        return true;
+    served_reply(sv, ic->out);
+    if (sv != &here)
+        amrt__free(sv);
+    return false;
 fail:
     if (iface)
         IUnknown_Release(iface);
     if (u)
         IUnknown_Release(u);
     reply(c, ic, M_REPLY, hr, 0);
+    return false;
 }
 
-void amrt__dispatch(AmrtConn *c, AmrtInCall *ic)
+bool amrt__dispatch(AmrtConn *c, AmrtInCall *ic)
 {
     switch (ic->msg.h.type) {
     case M_ACTIVATE:
         do_activate(c, ic);
-        break;
+        return false;
     case M_QI:
         do_qi(c, ic);
-        break;
+        return false;
     case M_CALL:
-        do_call(c, ic);
-        break;
+        return do_call(c, ic);
     default:
-        break;
+        return false;
     }
 }

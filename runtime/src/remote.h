@@ -111,6 +111,10 @@ struct AmrtInCall {
     AmrtInCall *next;
     AmrtInCall *qnext;          /* conn.c's queue of calls waiting for a thread */
     amrt__wire_buf *out;        /* the running thread's buffer for the reply, or NULL */
+    /* called (conn's lock held: it must not block or call out) when the
+     * call is marked canceled, by M_CANCEL or the connection's end */
+    void (*on_cancel)(void *arg);
+    void *cancel_arg;
 };
 
 /* conn.c */
@@ -145,8 +149,13 @@ int amrt__conn_send_small(AmrtConn *c, amrt__wire_header *h, const void *body, s
 HRESULT amrt__serve(char *path, size_t len);
 void amrt__conn_shutdown(void);
 
-/* remote.c: server side, run for a message on its own thread */
-void amrt__dispatch(AmrtConn *c, AmrtInCall *ic);
+/* remote.c: server side, run for a message on its own thread; true when
+ * the call goes on without it (server-side async: amrt__incall_done ends it) */
+bool amrt__dispatch(AmrtConn *c, AmrtInCall *ic);
+/* conn.c: a call dispatch left running is done with (its reply sent) */
+void amrt__incall_done(AmrtInCall *ic);
+/* remote.c: ic is the incoming call of this thread (CoTestCancel, CoGetCallContext); the one before */
+AmrtInCall *amrt__incall_enter(AmrtInCall *ic);
 void amrt__release_exports(AmrtConn *c);
 void amrt__release_export(AmrtConn *c, uint64_t oid, long n);
 /* a call on c begins / is decoded and done (the peer's RELEASEs meanwhile are deferred) */
@@ -158,11 +167,18 @@ void amrt__peer_init(AmrtConn *c);
 
 HRESULT amrt__remote_create(AmrtConn *c, const CLSID *clsid, const IID *iid, void **ppv);
 
-/* srvasync.c: run the call through the object's own call object (its
- * ICallFactory, RULES.md E) with args/ret as m->call takes them; false
- * when it has none for g (then the caller runs the synchronous method) */
-bool amrt__srvasync_call(AmrtInCall *ic, IUnknown *obj, const AmrtInterface *g, const AmrtMethod *m, void **args,
-                         void *ret);
+/* srvasync.c: a call through the object's own call object (its
+ * ICallFactory, RULES.md E). amrt__srvcall_new: the call object for m of
+ * g, or NULL when it has none (then the caller runs the synchronous
+ * method). amrt__srvcall_run: Begin_ with args/ret as m->call takes them;
+ * false when the call is complete on return (ret and the [out] data set,
+ * s gone), true when it completes later: after the server's Signal,
+ * Finish_ runs on a worker of the pool, then done(arg), and s is gone.
+ * amrt__srvcall_drop: s not run. */
+typedef struct SrvCall SrvCall;
+SrvCall *amrt__srvcall_new(AmrtInCall *ic, IUnknown *obj, const AmrtInterface *g, const AmrtMethod *m);
+bool amrt__srvcall_run(SrvCall *s, void **args, void *ret, void (*done)(void *), void *arg);
+void amrt__srvcall_drop(SrvCall *s);
 
 /* activate.c */
 IUnknown *amrt__class_factory_for_peer(const CLSID *clsid);
