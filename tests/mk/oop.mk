@@ -45,10 +45,10 @@ $(TEST_GEN)/srvasync.h $(TEST_GEN)/srvasync_i.c $(TEST_GEN)/srvasync_async.c: te
 
 .SECONDARY: $(TEST_GEN)/srvasync.h $(TEST_GEN)/srvasync_i.c $(TEST_GEN)/srvasync_async.c
 
-$(BUILD)/tests/oop-srvasync: tests/oop/oop-srvasync.c $(TEST_GEN)/srvasync.h $(BUILD)/lib/libamidlrt.a
+$(BUILD)/tests/oop-srvasync: tests/oop/oop-srvasync.c $(TEST_GEN)/srvasync.h $(OOP_SERVE) $(BUILD)/lib/libamidlrt.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -I$(RT_GEN) -I$(TEST_GEN) \
-	    -o $@ $< $(TEST_GEN)/srvasync_i.c $(TEST_GEN)/srvasync_async.c $(BUILD)/lib/libamidlrt.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iruntime/include -I$(RT_GEN) -I$(TEST_GEN) -Itests/oop \
+	    -o $@ $< tests/oop/oop_serve.c $(TEST_GEN)/srvasync_i.c $(TEST_GEN)/srvasync_async.c $(BUILD)/lib/libamidlrt.a
 
 # the sanitizer builds of the oop suite run it too
 OOP_BINS += tests/oop-srvasync

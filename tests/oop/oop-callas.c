@@ -29,8 +29,6 @@
 #include "callas.h"
 #include "oop_serve.h"
 
-#include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdatomic.h>
@@ -38,16 +36,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 static const CLSID CLSID_OopCallAs = { 0x5c1d7e40, 0x2a61, 0x4b0e, { 0x9a, 0x3f, 0x0d, 0x6e, 0x8b, 0x7c, 0x4a, 0x5f } };
-
-static int failures;
-#define EXPECT(cond) do { if (!(cond)) { fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond); failures++; } } while (0)
-#define EXPECT_HR(expect, expr) do { HRESULT hr_ = (expr); if (hr_ != (HRESULT)(expect)) { \
-        fprintf(stderr, "%s:%d: %s returned 0x%08x, expected 0x%08x\n", __FILE__, __LINE__, #expr, (unsigned)hr_, \
-                (unsigned)(HRESULT)(expect)); failures++; } } while (0)
 
 /* ==================================================================== the program's conversions */
 
@@ -252,107 +242,38 @@ static ICallAs2Vtbl ovtbl = { o_qi, o_addref, o_release, o_scale, o_greet, o_loc
 
 enum { SLOW_V = 1000 };
 
-static void sleep_ms(long ms) { nanosleep(&(struct timespec){ ms / 1000, (ms % 1000) * 1000000L }, NULL); }
-
-/* a wait's limit: generous, only to catch a hang */
-static long hang_ms(void)
-{
-    const char *m = getenv("AMIDL_TEST_TIMEOUT_MULTIPLIER");
-    return 20000L * (m && atoi(m) > 0 ? atoi(m) : 1);
-}
-
 typedef struct SC {
-    IUnknown inner;                     /* non-delegating */
-    AsyncICallAs2 async;
-    ICancelMethodCalls cancel;          /* its own: the runtime calls Cancel when the client cancels */
-    atomic_long refs;
-    IUnknown *outer;                    /* the controlling unknown (not counted: we are its part) */
-    atomic_bool own_canceled;
+    OopCall c;                          /* first (oop_serve.h) */
     LONG value, trace;                  /* the call's results, written before the Signal */
     HRESULT hr;
 } SC;
 
-#define SC_INNER(p) ((SC *)((char *)(p) - offsetof(SC, inner)))
-#define SC_ASYNC(p) ((SC *)((char *)(p) - offsetof(SC, async)))
-#define SC_CANCEL(p) ((SC *)((char *)(p) - offsetof(SC, cancel)))
+#define SC_ASYNC(p) ((SC *)OOP_CALL_ASYNC(p))
 
-static HRESULT STDMETHODCALLTYPE sci_qi(IUnknown *This, REFIID riid, void **ppv)
-{
-    SC *s = SC_INNER(This);
-    *ppv = NULL;
-    if (IsEqualIID(riid, &IID_IUnknown))
-        *ppv = &s->inner;
-    else if (IsEqualIID(riid, &IID_AsyncICallAs) || IsEqualIID(riid, &IID_AsyncICallAs2))
-        *ppv = &s->async;
-    else if (IsEqualIID(riid, &IID_ICancelMethodCalls))
-        *ppv = &s->cancel;
-    else
-        return E_NOINTERFACE;
-    IUnknown_AddRef((IUnknown *)*ppv);
-    return S_OK;
-}
-static ULONG STDMETHODCALLTYPE sci_addref(IUnknown *This) { return (ULONG)atomic_fetch_add(&SC_INNER(This)->refs, 1) + 1; }
-static ULONG STDMETHODCALLTYPE sci_release(IUnknown *This)
-{
-    SC *s = SC_INNER(This);
-    long r = atomic_fetch_sub(&s->refs, 1) - 1;
-    if (r == 0) {
-        free(s);
-        atomic_fetch_sub(&counters[N_CALLS_LIVE], 1);
-    }
-    return (ULONG)r;
-}
-static IUnknownVtbl sci_vtbl = { sci_qi, sci_addref, sci_release };
-
-static void sc_signal(SC *s)
-{
-    ISynchronize *sync = NULL;
-    if (SUCCEEDED(IUnknown_QueryInterface(s->outer, &IID_ISynchronize, (void **)&sync)) && sync) {
-        ISynchronize_Signal(sync);      /* E2, E3: the controlling unknown's */
-        ISynchronize_Release(sync);
-    }
-}
+static const OopCallKind sc_kind = { { &IID_AsyncICallAs, &IID_AsyncICallAs2, NULL }, true, &counters[N_CALLS_LIVE],
+                                     &counters[N_CALLS_MADE], &counters[N_TOLD] };
 
 static void sc_done(SC *s, LONG value, LONG trace)
 {
     s->value = value;
     s->trace = trace;
     s->hr = S_OK;
-    sc_signal(s);                       /* done at once: signaled just before Begin_ returns (E2) */
+    oop_call_signal(&s->c);             /* done at once: signaled just before Begin_ returns (E2) */
 }
 
-static HRESULT STDMETHODCALLTYPE sa_qi(AsyncICallAs2 *This, REFIID riid, void **ppv)
-{
-    return IUnknown_QueryInterface(SC_ASYNC(This)->outer, riid, ppv);
-}
-static ULONG STDMETHODCALLTYPE sa_addref(AsyncICallAs2 *This) { return IUnknown_AddRef(SC_ASYNC(This)->outer); }
-static ULONG STDMETHODCALLTYPE sa_release(AsyncICallAs2 *This) { return IUnknown_Release(SC_ASYNC(This)->outer); }
+OOP_CALL_DELEGATES(sa, AsyncICallAs2)
 
 /* Scale(SLOW_V): a thread of the server's, holding the aggregate alive,
  * until the client's cancel reaches it (or the hang limit) */
 static void *slow_work(void *arg)
 {
     SC *s = arg;
-    ICancelMethodCalls *cm = NULL;
-    IUnknown_QueryInterface(s->outer, &IID_ICancelMethodCalls, (void **)&cm);     /* the controlling unknown's */
     s->value = 1;
     s->trace = 0x20;
     s->hr = S_OK;
-    for (long t = 0; t < hang_ms(); t += 2) {
-        if (cm && ICancelMethodCalls_TestCancel(cm) == RPC_E_CALL_CANCELED) {
-            COUNT(N_CANCELED);
-            /* the runtime tells our own ICancelMethodCalls too: wait for it (bounded) */
-            for (long w = 0; w < hang_ms() && !atomic_load(&s->own_canceled); w += 2)
-                sleep_ms(2);
-            s->hr = RPC_E_CALL_CANCELED;
-            break;
-        }
-        sleep_ms(2);
-    }
-    if (cm)
-        ICancelMethodCalls_Release(cm);
-    sc_signal(s);
-    IUnknown_Release(s->outer);         /* last: the aggregate may go with it */
+    if (oop_call_work(&s->c, hang_ms(), &counters[N_CANCELED]))
+        s->hr = RPC_E_CALL_CANCELED;
+    oop_call_end(&s->c);
     return NULL;
 }
 
@@ -363,19 +284,7 @@ static HRESULT STDMETHODCALLTYPE sa_begin_scale(AsyncICallAs2 *This, LONG v)
         sc_done(s, 3 * v, 0x20);
         return S_OK;
     }
-    atomic_store(&s->own_canceled, false);
-    IUnknown_AddRef(s->outer);
-    pthread_t th;
-    pthread_attr_t a;
-    pthread_attr_init(&a);
-    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    int e = pthread_create(&th, &a, slow_work, s);
-    pthread_attr_destroy(&a);
-    if (e != 0) {
-        IUnknown_Release(s->outer);
-        return E_OUTOFMEMORY;
-    }
-    return S_OK;                        /* E6: quickly; the work goes on */
+    return oop_call_start(&s->c, slow_work, s);
 }
 static HRESULT STDMETHODCALLTYPE sa_finish_scale(AsyncICallAs2 *This, LONG *result, LONG *trace)
 {
@@ -430,27 +339,6 @@ static AsyncICallAs2Vtbl sa_vtbl = { sa_qi, sa_addref, sa_release, sa_begin_scal
                                      sa_finish_greet, sa_begin_local, sa_finish_local, sa_begin_plain, sa_finish_plain,
                                      sa_begin_twice, sa_finish_twice };
 
-static HRESULT STDMETHODCALLTYPE scc_qi(ICancelMethodCalls *This, REFIID riid, void **ppv)
-{
-    return IUnknown_QueryInterface(SC_CANCEL(This)->outer, riid, ppv);
-}
-static ULONG STDMETHODCALLTYPE scc_addref(ICancelMethodCalls *This) { return IUnknown_AddRef(SC_CANCEL(This)->outer); }
-static ULONG STDMETHODCALLTYPE scc_release(ICancelMethodCalls *This) { return IUnknown_Release(SC_CANCEL(This)->outer); }
-static HRESULT STDMETHODCALLTYPE scc_cancel(ICancelMethodCalls *This, ULONG seconds)
-{
-    (void)seconds;
-    SC *s = SC_CANCEL(This);
-    if (atomic_exchange(&s->own_canceled, true))
-        return RPC_E_CALL_CANCELED;
-    COUNT(N_TOLD);
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE scc_test(ICancelMethodCalls *This)
-{
-    return atomic_load(&SC_CANCEL(This)->own_canceled) ? RPC_E_CALL_CANCELED : RPC_S_CALLPENDING;
-}
-static ICancelMethodCallsVtbl scc_vtbl = { scc_qi, scc_addref, scc_release, scc_cancel, scc_test };
-
 static HRESULT STDMETHODCALLTYPE f_qi(ICallFactory *This, REFIID riid, void **ppv)
 {
     return o_qi(&OBJ_F(This)->iface, riid, ppv);
@@ -462,27 +350,7 @@ static HRESULT STDMETHODCALLTYPE f_createcall(ICallFactory *This, REFIID riid, I
                                               IUnknown **ppv)
 {
     (void)This;
-    if (!ppv)
-        return E_POINTER;
-    *ppv = NULL;
-    if (!IsEqualIID(riid, &IID_AsyncICallAs) && !IsEqualIID(riid, &IID_AsyncICallAs2))
-        return E_NOINTERFACE;
-    if (!outer)
-        return E_INVALIDARG;
-    if (!IsEqualIID(riid2, &IID_IUnknown))
-        return CLASS_E_NOAGGREGATION;   /* B4 */
-    SC *s = calloc(1, sizeof *s);
-    if (!s)
-        return E_OUTOFMEMORY;
-    s->inner.lpVtbl = &sci_vtbl;
-    s->async.lpVtbl = &sa_vtbl;
-    s->cancel.lpVtbl = &scc_vtbl;
-    atomic_init(&s->refs, 1);
-    s->outer = outer;
-    COUNT(N_CALLS_MADE);
-    COUNT(N_CALLS_LIVE);
-    *ppv = &s->inner;                   /* E3: the inner, non-delegating unknown */
-    return S_OK;
+    return oop_call_create(&sc_kind, sizeof(SC), &sa_vtbl, riid, outer, riid2, ppv);
 }
 static ICallFactoryVtbl fvtbl = { f_qi, f_addref, f_release, f_createcall };
 
@@ -522,13 +390,7 @@ static void sync_calls(ICallAs *p, bool remote)
 
 static void async_calls(ICallAs *p, bool remote)
 {
-    ICallFactory *cf = NULL;
-    AsyncICallAs *c = NULL;
-    EXPECT_HR(S_OK, ICallAs_QueryInterface(p, &IID_ICallFactory, (void **)&cf));
-    if (!cf)
-        return;
-    EXPECT_HR(S_OK, ICallFactory_CreateCall(cf, &IID_AsyncICallAs, NULL, &IID_AsyncICallAs, (IUnknown **)&c));
-    ICallFactory_Release(cf);
+    AsyncICallAs *c = oop_new_call(p, &IID_AsyncICallAs);
     if (!c)
         return;
     for (int round = 0; round < 3; round++) {      /* the call object serves call after call */
@@ -566,13 +428,7 @@ static void derived_calls(ICallAs *p, bool remote)
     EXPECT_HR(remote ? E_NOTIMPL : S_OK, ICallAs2_LocalOnly(d, 1, &r));
     EXPECT_HR(S_OK, ICallAs2_Twice(d, 6, &r));
     EXPECT(r == 12);
-    ICallFactory *cf = NULL;
-    AsyncICallAs2 *c = NULL;
-    EXPECT_HR(S_OK, ICallAs2_QueryInterface(d, &IID_ICallFactory, (void **)&cf));
-    if (cf) {
-        EXPECT_HR(S_OK, ICallFactory_CreateCall(cf, &IID_AsyncICallAs2, NULL, &IID_AsyncICallAs2, (IUnknown **)&c));
-        ICallFactory_Release(cf);
-    }
+    AsyncICallAs2 *c = oop_new_call(d, &IID_AsyncICallAs2);
     if (c) {
         result = trace = len = -1;
         EXPECT_HR(S_OK, AsyncICallAs2_Begin_Scale(c, 3));
@@ -615,13 +471,7 @@ static void srvasync_calls(ICallAs *p)
     EXPECT_HR(S_OK, ICallAs_Plain(p, 7, &r));
     EXPECT(r == 10);
     /* through call objects, the client's conversions too */
-    ICallFactory *cf = NULL;
-    AsyncICallAs *c = NULL;
-    EXPECT_HR(S_OK, ICallAs_QueryInterface(p, &IID_ICallFactory, (void **)&cf));
-    if (cf) {
-        EXPECT_HR(S_OK, ICallFactory_CreateCall(cf, &IID_AsyncICallAs, NULL, &IID_AsyncICallAs, (IUnknown **)&c));
-        ICallFactory_Release(cf);
-    }
+    AsyncICallAs *c = oop_new_call(p, &IID_AsyncICallAs);
     if (c) {
         for (int round = 0; round < 3; round++) {
             result = trace = len = -1;
@@ -675,13 +525,7 @@ static void srvasync_calls(ICallAs *p)
         EXPECT(len == 1130);
         EXPECT_HR(S_OK, ICallAs2_Twice(d, 6, &r));
         EXPECT(r == 18);
-        AsyncICallAs2 *c2 = NULL;
-        cf = NULL;
-        EXPECT_HR(S_OK, ICallAs2_QueryInterface(d, &IID_ICallFactory, (void **)&cf));
-        if (cf) {
-            EXPECT_HR(S_OK, ICallFactory_CreateCall(cf, &IID_AsyncICallAs2, NULL, &IID_AsyncICallAs2, (IUnknown **)&c2));
-            ICallFactory_Release(cf);
-        }
+        AsyncICallAs2 *c2 = oop_new_call(d, &IID_AsyncICallAs2);
         if (c2) {
             result = trace = len = -1;
             EXPECT_HR(S_OK, AsyncICallAs2_Begin_Scale(c2, 3));
@@ -699,13 +543,7 @@ static void srvasync_calls(ICallAs *p)
     }
     /* released without Finish_ (B9, J8): the server still finishes it
      * through the stub, its reply is discarded */
-    c = NULL;
-    cf = NULL;
-    EXPECT_HR(S_OK, ICallAs_QueryInterface(p, &IID_ICallFactory, (void **)&cf));
-    if (cf) {
-        EXPECT_HR(S_OK, ICallFactory_CreateCall(cf, &IID_AsyncICallAs, NULL, &IID_AsyncICallAs, (IUnknown **)&c));
-        ICallFactory_Release(cf);
-    }
+    c = oop_new_call(p, &IID_AsyncICallAs);
     if (c) {
         EXPECT_HR(S_OK, AsyncICallAs_Begin_Greet(c, "gone"));
         AsyncICallAs_Release(c);
@@ -735,11 +573,8 @@ static int client_srvasync(void)
     if (FAILED(CoInitializeEx(NULL, COINIT_MULTITHREADED)))
         return 1;
     ICallAs *p = NULL;
-    HRESULT hr = CoCreateInstance(&CLSID_OopCallAs, NULL, CLSCTX_LOCAL_SERVER, &IID_ICallAs, (void **)&p);
-    if (FAILED(hr)) {
-        fprintf(stderr, "CoCreateInstance: 0x%08x\n", (unsigned)hr);
+    if (FAILED(oop_create(&CLSID_OopCallAs, &IID_ICallAs, (void **)&p)))
         return 1;
-    }
     srvasync_calls(p);
     ICallAs_Release(p);
     EXPECT(oop_pool_workers() == 0);
@@ -755,11 +590,8 @@ static int client(void)
         return 1;
     /* across the process boundary: the twins go, converted on each side */
     ICallAs *p = NULL;
-    HRESULT hr = CoCreateInstance(&CLSID_OopCallAs, NULL, CLSCTX_LOCAL_SERVER, &IID_ICallAs, (void **)&p);
-    if (FAILED(hr)) {
-        fprintf(stderr, "CoCreateInstance: 0x%08x\n", (unsigned)hr);
+    if (FAILED(oop_create(&CLSID_OopCallAs, &IID_ICallAs, (void **)&p)))
         return 1;
-    }
     sync_calls(p, true);
     async_calls(p, true);
     derived_calls(p, true);

@@ -31,28 +31,6 @@ extern const AmrtInterface IOopTest_amrt_glue;
 #define BAD_STUB HRESULT_FROM_WIN32(RPC_X_BAD_STUB_DATA)
 #define NULL_REF HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER)
 
-static int failures;
-
-#define EXPECT(cond) do { if (!(cond)) { \
-        fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond); failures++; } } while (0)
-#define EXPECT_HR(expect, expr) do { HRESULT hr_ = (expr); if (hr_ != (HRESULT)(expect)) { \
-        fprintf(stderr, "%s:%d: %s returned 0x%08x, expected %s (0x%08x)\n", __FILE__, __LINE__, #expr, \
-                (unsigned)hr_, #expect, (unsigned)(HRESULT)(expect)); failures++; } } while (0)
-#define REQUIRE_HR(expect, expr) do { HRESULT hr_ = (expr); if (hr_ != (HRESULT)(expect)) { \
-        fprintf(stderr, "%s:%d: %s returned 0x%08x, expected %s (0x%08x)\n", __FILE__, __LINE__, #expr, \
-                (unsigned)hr_, #expect, (unsigned)(HRESULT)(expect)); exit(1); } } while (0)
-
-static DWORD mult(void)
-{
-    const char *m = getenv("AMIDL_TEST_TIMEOUT_MULTIPLIER");
-    return m && atoi(m) > 0 ? (DWORD)atoi(m) : 1;
-}
-
-/* a wait's limit: generous, only to catch a hang */
-static DWORD hang_ms(void) { return 20000 * mult(); }
-
-static void sleep_ms(long ms) { nanosleep(&(struct timespec){ ms / 1000, (ms % 1000) * 1000000L }, NULL); }
-
 static IOopTest *create(void)
 {
     IOopTest *p = NULL;

@@ -37,12 +37,6 @@ static int refs_settle(atomic_long *refs, long want)
 
 static const CLSID CLSID_OopKinds = { 0x5c1d7e40, 0x2a61, 0x4b0e, { 0x9a, 0x3f, 0x0d, 0x6e, 0x8b, 0x7c, 0x4a, 0x40 } };
 
-static int failures;
-#define EXPECT(cond) do { if (!(cond)) { fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond); failures++; } } while (0)
-#define EXPECT_HR(expect, expr) do { HRESULT hr_ = (expr); if (hr_ != (HRESULT)(expect)) { \
-        fprintf(stderr, "%s:%d: %s returned 0x%08x, expected 0x%08x\n", __FILE__, __LINE__, #expr, (unsigned)hr_, \
-                (unsigned)(HRESULT)(expect)); failures++; } } while (0)
-
 /* ==================================================================== the server's object */
 
 typedef struct Both { IKinds k; IDeep d; atomic_long refs; } Both;
@@ -283,13 +277,7 @@ static void kinds_sync(IKinds *k)
 
 static void kinds_async(IKinds *k)
 {
-    ICallFactory *cf = NULL;
-    AsyncIKinds *c = NULL;
-    EXPECT_HR(S_OK, IKinds_QueryInterface(k, &IID_ICallFactory, (void **)&cf));
-    if (!cf)
-        return;
-    EXPECT_HR(S_OK, ICallFactory_CreateCall(cf, &IID_AsyncIKinds, NULL, &IID_AsyncIKinds, (IUnknown **)&c));
-    ICallFactory_Release(cf);
+    AsyncIKinds *c = oop_new_call(k, &IID_AsyncIKinds);
     if (!c)
         return;
     LONG in[3] = { 7, 8, 9 }, o[3] = { 0 }, inout[3] = { 1, 1, 1 };
@@ -540,13 +528,7 @@ static void deep_more(IDeep *d)
 
 static void deep_async(IDeep *d)
 {
-    ICallFactory *cf = NULL;
-    AsyncIDeep *c = NULL;
-    EXPECT_HR(S_OK, IDeep_QueryInterface(d, &IID_ICallFactory, (void **)&cf));
-    if (!cf)
-        return;
-    EXPECT_HR(S_OK, ICallFactory_CreateCall(cf, &IID_AsyncIDeep, NULL, &IID_AsyncIDeep, (IUnknown **)&c));
-    ICallFactory_Release(cf);
+    AsyncIDeep *c = oop_new_call(d, &IID_AsyncIDeep);
     if (!c)
         return;
     Local owner = { { &lvtbl }, 1 };
@@ -603,11 +585,8 @@ static int client(void)
     if (FAILED(CoInitializeEx(NULL, COINIT_MULTITHREADED)))
         return 1;
     IKinds *k = NULL;
-    HRESULT hr = CoCreateInstance(&CLSID_OopKinds, NULL, CLSCTX_LOCAL_SERVER, &IID_IKinds, (void **)&k);
-    if (FAILED(hr)) {
-        fprintf(stderr, "CoCreateInstance: 0x%08x\n", (unsigned)hr);
+    if (FAILED(oop_create(&CLSID_OopKinds, &IID_IKinds, (void **)&k)))
         return 1;
-    }
     kinds_sync(k);
     kinds_async(k);
     IDeep *d = NULL;

@@ -22,10 +22,10 @@
 #define COBJMACROS
 #include "amidlrt.h"
 #include "srvasync.h"
+#include "oop_serve.h"
 
 #include <errno.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -35,26 +35,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static int failures;
-#define EXPECT(cond) do { if (!(cond)) { fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond); failures++; } } while (0)
-#define EXPECT_HR(expect, expr) do { HRESULT hr_ = (expr); if (hr_ != (HRESULT)(expect)) { \
-        fprintf(stderr, "%s:%d: %s returned 0x%08x, expected 0x%08x\n", __FILE__, __LINE__, #expr, (unsigned)hr_, \
-                (unsigned)(HRESULT)(expect)); failures++; } } while (0)
-#define REQUIRE_HR(expect, expr) do { HRESULT hr_ = (expr); if (hr_ != (HRESULT)(expect)) { \
-        fprintf(stderr, "%s:%d: %s returned 0x%08x, expected 0x%08x\n", __FILE__, __LINE__, #expr, (unsigned)hr_, \
-                (unsigned)(HRESULT)(expect)); exit(1); } } while (0)
-
-static DWORD mult(void)
-{
-    const char *m = getenv("AMIDL_TEST_TIMEOUT_MULTIPLIER");
-    return m && atoi(m) > 0 ? (DWORD)atoi(m) : 1;
-}
-
-/* a wait's limit: generous, only to catch a hang */
-static DWORD hang_ms(void) { return 20000 * mult(); }
-
-static void sleep_ms(long ms) { nanosleep(&(struct timespec){ ms / 1000, (ms % 1000) * 1000000L }, NULL); }
 
 /* ==================================================================== the server */
 
@@ -180,71 +160,18 @@ static ISrvInfoVtbl i_vtbl = { i_qi, i_addref, i_release, i_stats, i_nofactory }
  * ISynchronize of their controlling unknown when the work is done ---- */
 
 typedef struct SC {
-    IUnknown inner;                     /* non-delegating */
-    AsyncISrvAsync async;
-    ICancelMethodCalls cancel;          /* its own: the runtime calls Cancel when the client cancels */
-    atomic_long refs;
-    IUnknown *outer;                    /* the controlling unknown (not counted: we are its part) */
-    IUnknown *ev;                       /* not aggregated: a ManualResetEvent aggregated in us (E4) */
-    atomic_bool own_canceled;
+    OopCall c;                          /* first (oop_serve.h) */
     /* the call's results, written before the Signal */
     LONG value;
     HRESULT hr;
     DWORD ms;
 } SC;
 
-#define SC_INNER(p) ((SC *)((char *)(p) - offsetof(SC, inner)))
-#define SC_ASYNC(p) ((SC *)((char *)(p) - offsetof(SC, async)))
-#define SC_CANCEL(p) ((SC *)((char *)(p) - offsetof(SC, cancel)))
+#define SC_ASYNC(p) ((SC *)OOP_CALL_ASYNC(p))
 
-static HRESULT STDMETHODCALLTYPE sci_qi(IUnknown *This, REFIID riid, void **ppv)
-{
-    SC *s = SC_INNER(This);
-    *ppv = NULL;
-    if (IsEqualIID(riid, &IID_IUnknown))
-        *ppv = &s->inner;
-    else if (IsEqualIID(riid, &IID_AsyncISrvAsync))
-        *ppv = &s->async;
-    else if (IsEqualIID(riid, &IID_ICancelMethodCalls))
-        *ppv = &s->cancel;
-    else if (s->ev && (IsEqualIID(riid, &IID_ISynchronize) || IsEqualIID(riid, &IID_ISynchronizeHandle)))
-        return IUnknown_QueryInterface(s->ev, riid, ppv);
-    else
-        return E_NOINTERFACE;
-    IUnknown_AddRef((IUnknown *)*ppv);
-    return S_OK;
-}
-static ULONG STDMETHODCALLTYPE sci_addref(IUnknown *This) { return (ULONG)atomic_fetch_add(&SC_INNER(This)->refs, 1) + 1; }
-static ULONG STDMETHODCALLTYPE sci_release(IUnknown *This)
-{
-    SC *s = SC_INNER(This);
-    long r = atomic_fetch_sub(&s->refs, 1) - 1;
-    if (r == 0) {
-        atomic_store(&s->refs, 1);
-        if (s->ev)
-            IUnknown_Release(s->ev);
-        free(s);
-        atomic_fetch_sub(&calls_live, 1);
-    }
-    return (ULONG)r;
-}
-static IUnknownVtbl sci_vtbl = { sci_qi, sci_addref, sci_release };
+static const OopCallKind sc_kind = { { &IID_AsyncISrvAsync, NULL }, false, &calls_live, NULL, &told };
 
-static void sc_signal(SC *s)
-{
-    ISynchronize *sync = NULL;
-    if (SUCCEEDED(IUnknown_QueryInterface(s->outer, &IID_ISynchronize, (void **)&sync)) && sync) {
-        ISynchronize_Signal(sync);      /* E2, E3: the controlling unknown's */
-        ISynchronize_Release(sync);
-    }
-}
-
-static HRESULT STDMETHODCALLTYPE sa_qi(AsyncISrvAsync *This, REFIID riid, void **ppv)
-{
-    return IUnknown_QueryInterface(SC_ASYNC(This)->outer, riid, ppv);
-}
-static ULONG STDMETHODCALLTYPE sa_addref(AsyncISrvAsync *This) { return IUnknown_AddRef(SC_ASYNC(This)->outer); }
-static ULONG STDMETHODCALLTYPE sa_release(AsyncISrvAsync *This) { return IUnknown_Release(SC_ASYNC(This)->outer); }
+OOP_CALL_DELEGATES(sa, AsyncISrvAsync)
 
 static HRESULT STDMETHODCALLTYPE sa_begin_add(AsyncISrvAsync *This, LONG a, LONG b)
 {
@@ -252,7 +179,7 @@ static HRESULT STDMETHODCALLTYPE sa_begin_add(AsyncISrvAsync *This, LONG a, LONG
     atomic_fetch_add(&begins, 1);
     s->value = a + b + 1000;
     s->hr = S_OK;
-    sc_signal(s);                       /* done at once: signaled just before Begin_ returns (E2) */
+    oop_call_signal(&s->c);             /* done at once: signaled just before Begin_ returns (E2) */
     return S_OK;
 }
 static HRESULT STDMETHODCALLTYPE sa_finish_add(AsyncISrvAsync *This, LONG *sum)
@@ -267,27 +194,14 @@ static HRESULT STDMETHODCALLTYPE sa_finish_add(AsyncISrvAsync *This, LONG *sum)
 static void *slow_work(void *arg)
 {
     SC *s = arg;
-    ICancelMethodCalls *cm = NULL;
-    IUnknown_QueryInterface(s->outer, &IID_ICancelMethodCalls, (void **)&cm);     /* the controlling unknown's */
     s->value = 0;
     s->hr = S_OK;
-    for (DWORD t = 0; t < s->ms; t += 2) {
-        if (cm && ICancelMethodCalls_TestCancel(cm) == RPC_E_CALL_CANCELED) {
-            atomic_fetch_add(&canceled, 1);
-            /* the runtime tells our own ICancelMethodCalls too: wait for it (bounded) */
-            for (DWORD w = 0; w < hang_ms() && !atomic_load(&s->own_canceled); w += 2)
-                sleep_ms(2);
-            s->value = 1;
-            s->hr = RPC_E_CALL_CANCELED;
-            break;
-        }
-        sleep_ms(2);
+    if (oop_call_work(&s->c, (long)s->ms, &canceled)) {
+        s->value = 1;
+        s->hr = RPC_E_CALL_CANCELED;
     }
-    if (cm)
-        ICancelMethodCalls_Release(cm);
     atomic_fetch_sub(&running, 1);
-    sc_signal(s);
-    IUnknown_Release(s->outer);         /* last: the aggregate may go with it */
+    oop_call_end(&s->c);
     return NULL;
 }
 
@@ -296,21 +210,11 @@ static HRESULT STDMETHODCALLTYPE sa_begin_slow(AsyncISrvAsync *This, DWORD ms)
     SC *s = SC_ASYNC(This);
     atomic_fetch_add(&begins, 1);
     s->ms = ms;
-    atomic_store(&s->own_canceled, false);
-    IUnknown_AddRef(s->outer);
     atomic_fetch_add(&running, 1);
-    pthread_t th;
-    pthread_attr_t a;
-    pthread_attr_init(&a);
-    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    int e = pthread_create(&th, &a, slow_work, s);
-    pthread_attr_destroy(&a);
-    if (e != 0) {
+    HRESULT hr = oop_call_start(&s->c, slow_work, s);
+    if (FAILED(hr))
         atomic_fetch_sub(&running, 1);
-        IUnknown_Release(s->outer);
-        return E_OUTOFMEMORY;
-    }
-    return S_OK;                        /* E6: quickly; the work goes on */
+    return hr;
 }
 static HRESULT STDMETHODCALLTYPE sa_finish_slow(AsyncISrvAsync *This, LONG *how)
 {
@@ -339,7 +243,7 @@ static HRESULT STDMETHODCALLTYPE sa_begin_scale(AsyncISrvAsync *This, LONG *v)
     atomic_fetch_add(&begins, 1);
     s->value = *v * 3;
     s->hr = S_OK;
-    sc_signal(s);
+    oop_call_signal(&s->c);
     return S_OK;
 }
 static HRESULT STDMETHODCALLTYPE sa_finish_scale(AsyncISrvAsync *This, LONG *v)
@@ -355,7 +259,7 @@ static HRESULT STDMETHODCALLTYPE sa_begin_complete(AsyncISrvAsync *This, HRESULT
     SC *s = SC_ASYNC(This);
     atomic_fetch_add(&begins, 1);
     IAsyncManager *m = NULL;
-    if (FAILED(IUnknown_QueryInterface(s->outer, &IID_IAsyncManager, (void **)&m)) || !m)
+    if (FAILED(IUnknown_QueryInterface(s->c.outer, &IID_IAsyncManager, (void **)&m)) || !m)
         return S_OK;                    /* no Signal: the client's call would hang, and tell */
     bool good = true;
     ULONG st = 99;
@@ -388,27 +292,6 @@ static AsyncISrvAsyncVtbl sa_vtbl = { sa_qi, sa_addref, sa_release, sa_begin_add
                                       sa_finish_slow, sa_begin_refuse, sa_finish_refuse, sa_begin_scale, sa_finish_scale,
                                       sa_begin_complete, sa_finish_complete };
 
-static HRESULT STDMETHODCALLTYPE scc_qi(ICancelMethodCalls *This, REFIID riid, void **ppv)
-{
-    return IUnknown_QueryInterface(SC_CANCEL(This)->outer, riid, ppv);
-}
-static ULONG STDMETHODCALLTYPE scc_addref(ICancelMethodCalls *This) { return IUnknown_AddRef(SC_CANCEL(This)->outer); }
-static ULONG STDMETHODCALLTYPE scc_release(ICancelMethodCalls *This) { return IUnknown_Release(SC_CANCEL(This)->outer); }
-static HRESULT STDMETHODCALLTYPE scc_cancel(ICancelMethodCalls *This, ULONG seconds)
-{
-    (void)seconds;
-    SC *s = SC_CANCEL(This);
-    if (atomic_exchange(&s->own_canceled, true))
-        return RPC_E_CALL_CANCELED;
-    atomic_fetch_add(&told, 1);
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE scc_test(ICancelMethodCalls *This)
-{
-    return atomic_load(&SC_CANCEL(This)->own_canceled) ? RPC_E_CALL_CANCELED : RPC_S_CALLPENDING;
-}
-static ICancelMethodCallsVtbl scc_vtbl = { scc_qi, scc_addref, scc_release, scc_cancel, scc_test };
-
 /* ---- ICallFactory ---- */
 
 static HRESULT STDMETHODCALLTYPE f_qi(ICallFactory *This, REFIID riid, void **ppv) { return obj_qi(OBJ_F(This), riid, ppv); }
@@ -417,37 +300,7 @@ static ULONG STDMETHODCALLTYPE f_release(ICallFactory *This) { return obj_releas
 static HRESULT STDMETHODCALLTYPE f_createcall(ICallFactory *This, REFIID riid, IUnknown *outer, REFIID riid2, IUnknown **ppv)
 {
     (void)This;
-    if (!ppv)
-        return E_POINTER;
-    *ppv = NULL;
-    if (!IsEqualIID(riid, &IID_AsyncISrvAsync))
-        return E_NOINTERFACE;           /* B2: no call object for AsyncISrvInfo */
-    if (outer && !IsEqualIID(riid2, &IID_IUnknown))
-        return CLASS_E_NOAGGREGATION;   /* B4 */
-    SC *s = calloc(1, sizeof *s);
-    if (!s)
-        return E_OUTOFMEMORY;
-    s->inner.lpVtbl = &sci_vtbl;
-    s->async.lpVtbl = &sa_vtbl;
-    s->cancel.lpVtbl = &scc_vtbl;
-    atomic_init(&s->refs, 1);
-    s->outer = outer ? outer : &s->inner;
-    atomic_fetch_add(&calls_live, 1);
-    if (!outer) {
-        HRESULT hr = CoCreateInstance(&CLSID_ManualResetEvent, &s->inner, CLSCTX_INPROC_SERVER, &IID_IUnknown,
-                                      (void **)&s->ev);
-        if (FAILED(hr)) {
-            sci_release(&s->inner);
-            return hr;
-        }
-    }
-    if (outer) {
-        *ppv = &s->inner;               /* E3: the inner, non-delegating unknown */
-        return S_OK;
-    }
-    HRESULT hr = sci_qi(&s->inner, riid2, (void **)ppv);
-    sci_release(&s->inner);
-    return hr;
+    return oop_call_create(&sc_kind, sizeof(SC), &sa_vtbl, riid, outer, riid2, ppv);
 }
 static ICallFactoryVtbl f_vtbl = { f_qi, f_addref, f_release, f_createcall };
 
@@ -539,7 +392,7 @@ static int server(int argc, char **argv)
     int rc = 4;                         /* 4: its lifetime ran out */
     struct pollfd p = { sig_pipe[0], POLLIN, 0 };
     for (;;) {
-        int r = poll(&p, 1, (int)(300000 * mult()));
+        int r = poll(&p, 1, (int)(300000 * oop_mult()));
         if (r < 0 && errno == EINTR)
             continue;
         char c = 0;

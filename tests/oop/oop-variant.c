@@ -30,12 +30,6 @@
 
 static const CLSID CLSID_OopVariant = { 0x7a3e52c0, 0x5d1b, 0x4f7e, { 0x8c, 0x2a, 0x31, 0xb9, 0xe0, 0x4d, 0x6a, 0x1f } };
 
-static int failures;
-#define EXPECT(cond) do { if (!(cond)) { fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond); failures++; } } while (0)
-#define EXPECT_HR(expect, expr) do { HRESULT hr_ = (expr); if (hr_ != (HRESULT)(expect)) { \
-        fprintf(stderr, "%s:%d: %s returned 0x%08x, expected 0x%08x\n", __FILE__, __LINE__, #expr, (unsigned)hr_, \
-                (unsigned)(HRESULT)(expect)); failures++; } } while (0)
-
 static atomic_long live;                /* objects and things of this process */
 
 /* ==================================================================== things */
@@ -444,13 +438,7 @@ static void sync_calls(IVariantTest *p, const char *how)
 /* through a call object: Begin_ copies (the caller clears its values at once) */
 static void async_calls(IVariantTest *p, const char *how)
 {
-    ICallFactory *cf = NULL;
-    AsyncIVariantTest *c = NULL;
-    EXPECT_HR(S_OK, IVariantTest_QueryInterface(p, &IID_ICallFactory, (void **)&cf));
-    if (!cf)
-        return;
-    EXPECT_HR(S_OK, ICallFactory_CreateCall(cf, &IID_AsyncIVariantTest, NULL, &IID_AsyncIVariantTest, (IUnknown **)&c));
-    ICallFactory_Release(cf);
+    AsyncIVariantTest *c = oop_new_call(p, &IID_AsyncIVariantTest);
     if (!c)
         return;
     for (int i = 0; i < N_SAMPLES; i++) {
@@ -537,11 +525,8 @@ static int client(void)
     if (FAILED(CoInitializeEx(NULL, COINIT_MULTITHREADED)))
         return 1;
     IVariantTest *p = NULL;
-    HRESULT hr = CoCreateInstance(&CLSID_OopVariant, NULL, CLSCTX_LOCAL_SERVER, &IID_IVariantTest, (void **)&p);
-    if (FAILED(hr)) {
-        fprintf(stderr, "CoCreateInstance: 0x%08x\n", (unsigned)hr);
+    if (FAILED(oop_create(&CLSID_OopVariant, &IID_IVariantTest, (void **)&p)))
         return 1;
-    }
     sync_calls(p, "across");
     async_calls(p, "across, call object");
     refused(p, true);
