@@ -206,15 +206,7 @@ static HRESULT STDMETHODCALLTYPE o_qi(ICallAs2 *This, REFIID riid, void **ppv)
     return S_OK;
 }
 static ULONG STDMETHODCALLTYPE o_addref(ICallAs2 *This) { return (ULONG)atomic_fetch_add(&((Obj *)This)->refs, 1) + 1; }
-static ULONG STDMETHODCALLTYPE o_release(ICallAs2 *This)
-{
-    long r = atomic_fetch_sub(&((Obj *)This)->refs, 1) - 1;
-    if (!r) {
-        free(This);
-        atomic_fetch_sub(&live, 1);
-    }
-    return (ULONG)r;
-}
+static ULONG STDMETHODCALLTYPE o_release(ICallAs2 *This) { return oop_release(&((Obj *)This)->refs, This, &live, NULL); }
 static HRESULT STDMETHODCALLTYPE o_scale(ICallAs2 *This, LONG v, LONG *result, LONG *trace)
 {
     (void)This;

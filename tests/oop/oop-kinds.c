@@ -58,15 +58,7 @@ static HRESULT both_qi(Both *b, REFIID riid, void **ppv)
     atomic_fetch_add(&b->refs, 1);
     return S_OK;
 }
-static ULONG both_release(Both *b)
-{
-    long r = atomic_fetch_sub(&b->refs, 1) - 1;
-    if (!r) {
-        free(b);
-        atomic_fetch_sub(&live, 1);
-    }
-    return (ULONG)r;
-}
+static ULONG both_release(Both *b) { return oop_release(&b->refs, b, &live, NULL); }
 static HRESULT STDMETHODCALLTYPE k_qi(IKinds *This, REFIID riid, void **ppv) { return both_qi(FROM_K(This), riid, ppv); }
 static ULONG STDMETHODCALLTYPE k_addref(IKinds *This) { return (ULONG)atomic_fetch_add(&FROM_K(This)->refs, 1) + 1; }
 static ULONG STDMETHODCALLTYPE k_release(IKinds *This) { return both_release(FROM_K(This)); }

@@ -61,19 +61,15 @@ static HRESULT STDMETHODCALLTYPE o_qi(IOopTest *This, REFIID riid, void **ppv)
     return E_NOINTERFACE;
 }
 static ULONG STDMETHODCALLTYPE o_addref(IOopTest *This) { return (ULONG)atomic_fetch_add(&((Obj *)This)->refs, 1) + 1; }
-static ULONG STDMETHODCALLTYPE o_release(IOopTest *This)
+/* what goes with the object */
+static void o_cleanup(void *block)
 {
-    Obj *o = (Obj *)This;
-    long r = atomic_fetch_sub(&o->refs, 1) - 1;
-    if (!r) {
-        if (o->kept)
-            IOopNotify_Release(o->kept);
-        pthread_mutex_destroy(&o->lock);
-        free(o);
-        atomic_fetch_sub(&live, 1);
-    }
-    return (ULONG)r;
+    Obj *o = block;
+    if (o->kept)
+        IOopNotify_Release(o->kept);
+    pthread_mutex_destroy(&o->lock);
 }
+static ULONG STDMETHODCALLTYPE o_release(IOopTest *This) { return oop_release(&((Obj *)This)->refs, This, &live, o_cleanup); }
 static HRESULT STDMETHODCALLTYPE o_add(IOopTest *This, LONG a, LONG b, LONG *sum)
 {
     (void)This;

@@ -48,15 +48,7 @@ static HRESULT STDMETHODCALLTYPE t_qi(IUnknown *This, REFIID riid, void **ppv)
     return E_NOINTERFACE;
 }
 static ULONG STDMETHODCALLTYPE t_addref(IUnknown *This) { return (ULONG)atomic_fetch_add(&((Thing *)This)->refs, 1) + 1; }
-static ULONG STDMETHODCALLTYPE t_release(IUnknown *This)
-{
-    long r = atomic_fetch_sub(&((Thing *)This)->refs, 1) - 1;
-    if (!r) {
-        free(This);
-        atomic_fetch_sub(&live, 1);
-    }
-    return (ULONG)r;
-}
+static ULONG STDMETHODCALLTYPE t_release(IUnknown *This) { return oop_release(&((Thing *)This)->refs, This, &live, NULL); }
 static IUnknownVtbl thing_vtbl = { t_qi, t_addref, t_release };
 
 static IUnknown *new_thing(void)
@@ -290,15 +282,7 @@ static HRESULT STDMETHODCALLTYPE o_qi(IVariantTest *This, REFIID riid, void **pp
     return E_NOINTERFACE;
 }
 static ULONG STDMETHODCALLTYPE o_addref(IVariantTest *This) { return (ULONG)atomic_fetch_add(&((Obj *)This)->refs, 1) + 1; }
-static ULONG STDMETHODCALLTYPE o_release(IVariantTest *This)
-{
-    long r = atomic_fetch_sub(&((Obj *)This)->refs, 1) - 1;
-    if (!r) {
-        free(This);
-        atomic_fetch_sub(&live, 1);
-    }
-    return (ULONG)r;
-}
+static ULONG STDMETHODCALLTYPE o_release(IVariantTest *This) { return oop_release(&((Obj *)This)->refs, This, &live, NULL); }
 static HRESULT STDMETHODCALLTYPE o_check(IVariantTest *This, LONG which, VARIANT v, LONG *same)
 {
     (void)This;

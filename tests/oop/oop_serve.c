@@ -73,6 +73,18 @@ int oop_serve(const CLSID *clsid, OopFactory *factory, atomic_long *live, const 
     return 0;
 }
 
+ULONG oop_release(atomic_long *refs, void *block, atomic_long *live, void (*cleanup)(void *block))
+{
+    long r = atomic_fetch_sub(refs, 1) - 1;
+    if (r == 0) {
+        if (cleanup)
+            cleanup(block);
+        free(block);
+        atomic_fetch_sub(live, 1);
+    }
+    return (ULONG)r;
+}
+
 /* ==================================================================== a server's own call objects */
 
 #define OC_INNER(p) ((OopCall *)((char *)(p) - offsetof(OopCall, inner)))

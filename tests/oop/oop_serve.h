@@ -53,6 +53,11 @@ extern IClassFactoryVtbl oop_factory_vtbl;
  * alive (*live, counted by the objects), named after who. */
 int oop_serve(const CLSID *clsid, OopFactory *factory, atomic_long *live, const char *who);
 
+/* Release of an object (block, from malloc) that counts itself in *live:
+ * refs -1; at 0 cleanup(block) when given, free(block), *live -1. The
+ * count left. */
+ULONG oop_release(atomic_long *refs, void *block, atomic_long *live, void (*cleanup)(void *block));
+
 /* ---- a server object's own call objects (RULES.md E1-E6) ----
  * A test's call object begins with an OopCall and adds its results:
  *     typedef struct SC { OopCall c; LONG value; HRESULT hr; } SC;
