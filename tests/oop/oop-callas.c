@@ -355,9 +355,7 @@ static HRESULT new_obj(REFIID riid, void **ppv)
     o->factory.lpVtbl = &fvtbl;
     atomic_init(&o->refs, 1);
     atomic_fetch_add(&live, 1);
-    HRESULT hr = o_qi(&o->iface, riid, ppv);
-    o_release(&o->iface);
-    return hr;
+    return oop_hand_out(&o->iface, riid, ppv);
 }
 
 static OopFactory factory = OOP_FACTORY(new_obj);

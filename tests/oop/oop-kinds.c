@@ -174,9 +174,7 @@ static HRESULT new_both(REFIID riid, void **ppv)
     b->d.lpVtbl = &dvtbl;
     atomic_init(&b->refs, 1);
     atomic_fetch_add(&live, 1);
-    HRESULT hr = both_qi(b, riid, ppv);
-    both_release(b);
-    return hr;
+    return oop_hand_out(&b->k, riid, ppv);
 }
 static OopFactory factory = OOP_FACTORY(new_both);
 

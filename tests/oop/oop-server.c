@@ -52,13 +52,7 @@ static IOopTest *new_obj(void);
 
 static HRESULT STDMETHODCALLTYPE o_qi(IOopTest *This, REFIID riid, void **ppv)
 {
-    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IOopTest)) {
-        *ppv = This;
-        IOopTest_AddRef(This);
-        return S_OK;
-    }
-    *ppv = NULL;
-    return E_NOINTERFACE;
+    return oop_qi_single(This, &IID_IOopTest, riid, ppv);
 }
 static ULONG STDMETHODCALLTYPE o_addref(IOopTest *This) { return (ULONG)atomic_fetch_add(&((Obj *)This)->refs, 1) + 1; }
 /* what goes with the object */
@@ -285,11 +279,7 @@ static IOopTest *new_obj(void)
 static HRESULT create(REFIID riid, void **ppv)
 {
     IOopTest *o = new_obj();
-    if (!o)
-        return E_OUTOFMEMORY;
-    HRESULT hr = IOopTest_QueryInterface(o, riid, ppv);
-    IOopTest_Release(o);
-    return hr;
+    return o ? oop_hand_out(o, riid, ppv) : E_OUTOFMEMORY;
 }
 static OopFactory factory = OOP_FACTORY(create);
 

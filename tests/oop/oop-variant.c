@@ -37,16 +37,7 @@ static atomic_long live;                /* objects and things of this process */
 /* a plain object passed inside VARIANTs and arrays (VT_UNKNOWN) */
 typedef struct Thing { IUnknown iface; atomic_long refs; } Thing;
 
-static HRESULT STDMETHODCALLTYPE t_qi(IUnknown *This, REFIID riid, void **ppv)
-{
-    if (IsEqualIID(riid, &IID_IUnknown)) {
-        *ppv = This;
-        IUnknown_AddRef(This);
-        return S_OK;
-    }
-    *ppv = NULL;
-    return E_NOINTERFACE;
-}
+static HRESULT STDMETHODCALLTYPE t_qi(IUnknown *This, REFIID riid, void **ppv) { return oop_qi_single(This, NULL, riid, ppv); }
 static ULONG STDMETHODCALLTYPE t_addref(IUnknown *This) { return (ULONG)atomic_fetch_add(&((Thing *)This)->refs, 1) + 1; }
 static ULONG STDMETHODCALLTYPE t_release(IUnknown *This) { return oop_release(&((Thing *)This)->refs, This, &live, NULL); }
 static IUnknownVtbl thing_vtbl = { t_qi, t_addref, t_release };
@@ -273,13 +264,7 @@ typedef struct Obj { IVariantTest iface; atomic_long refs; } Obj;
 
 static HRESULT STDMETHODCALLTYPE o_qi(IVariantTest *This, REFIID riid, void **ppv)
 {
-    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IVariantTest)) {
-        *ppv = This;
-        atomic_fetch_add(&((Obj *)This)->refs, 1);
-        return S_OK;
-    }
-    *ppv = NULL;
-    return E_NOINTERFACE;
+    return oop_qi_single(This, &IID_IVariantTest, riid, ppv);
 }
 static ULONG STDMETHODCALLTYPE o_addref(IVariantTest *This) { return (ULONG)atomic_fetch_add(&((Obj *)This)->refs, 1) + 1; }
 static ULONG STDMETHODCALLTYPE o_release(IVariantTest *This) { return oop_release(&((Obj *)This)->refs, This, &live, NULL); }
@@ -358,9 +343,7 @@ static HRESULT new_obj(REFIID riid, void **ppv)
     o->iface.lpVtbl = &ovtbl;
     atomic_init(&o->refs, 1);
     atomic_fetch_add(&live, 1);
-    HRESULT hr = o_qi(&o->iface, riid, ppv);
-    o_release(&o->iface);
-    return hr;
+    return oop_hand_out(&o->iface, riid, ppv);
 }
 
 static OopFactory factory = OOP_FACTORY(new_obj);

@@ -73,6 +73,24 @@ int oop_serve(const CLSID *clsid, OopFactory *factory, atomic_long *live, const 
     return 0;
 }
 
+HRESULT oop_qi_single(void *This, const IID *iid, REFIID riid, void **ppv)
+{
+    if (IsEqualIID(riid, &IID_IUnknown) || (iid && IsEqualIID(riid, iid))) {
+        *ppv = This;
+        IUnknown_AddRef((IUnknown *)This);
+        return S_OK;
+    }
+    *ppv = NULL;
+    return E_NOINTERFACE;
+}
+
+HRESULT oop_hand_out(void *obj, REFIID riid, void **ppv)
+{
+    HRESULT hr = IUnknown_QueryInterface((IUnknown *)obj, riid, ppv);
+    IUnknown_Release((IUnknown *)obj);
+    return hr;
+}
+
 ULONG oop_release(atomic_long *refs, void *block, atomic_long *live, void (*cleanup)(void *block))
 {
     long r = atomic_fetch_sub(refs, 1) - 1;

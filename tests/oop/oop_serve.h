@@ -53,6 +53,14 @@ extern IClassFactoryVtbl oop_factory_vtbl;
  * alive (*live, counted by the objects), named after who. */
 int oop_serve(const CLSID *clsid, OopFactory *factory, atomic_long *live, const char *who);
 
+/* QueryInterface of an object with one interface iid (NULL: IUnknown
+ * only) besides IUnknown: This, AddRef'd through its vtable */
+HRESULT oop_qi_single(void *This, const IID *iid, REFIID riid, void **ppv);
+
+/* what a create function hands out: obj's riid, then obj's own (first)
+ * reference let go */
+HRESULT oop_hand_out(void *obj, REFIID riid, void **ppv);
+
 /* Release of an object (block, from malloc) that counts itself in *live:
  * refs -1; at 0 cleanup(block) when given, free(block), *live -1. The
  * count left. */
