@@ -154,7 +154,23 @@ static HRESULT STDMETHODCALLTYPE i_nofactory(ISrvInfo *This, LONG off)
     atomic_store(&OBJ_I(This)->no_factory, off != 0);
     return S_OK;
 }
-static ISrvInfoVtbl i_vtbl = { i_qi, i_addref, i_release, i_stats, i_nofactory };
+static HRESULT STDMETHODCALLTYPE i_threads(ISrvInfo *This, LONG *n)
+{
+    (void)This;
+    *n = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return E_FAIL;
+    char line[256];
+    long v = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "Threads: %ld", &v) == 1)
+            break;
+    fclose(f);
+    *n = (LONG)v;
+    return v > 0 ? S_OK : E_FAIL;
+}
+static ISrvInfoVtbl i_vtbl = { i_qi, i_addref, i_release, i_stats, i_nofactory, i_threads };
 
 /* ---- the server's call objects (E1-E6): aggregatable; they Signal the
  * ISynchronize of their controlling unknown when the work is done ---- */
@@ -608,6 +624,61 @@ static void case_cancel(void)
     ISrvAsync_Release(p);
 }
 
+/* J6, E: calls waiting for the server's Signal hold no thread of the
+ * runtime's each. N Slow calls pending at once: the server has N threads of
+ * its own working (one a Slow call) and a few of the runtime's, not N more
+ * blocked in the incoming calls; then every call is canceled, each cancel
+ * reaches its server call object (told), every Finish_ says
+ * RPC_E_CALL_CANCELED and the server's Finish_ runs for each */
+enum { PENDING = 48 };
+static bool n_running(const Stats *s) { return s->running == PENDING; }
+static bool all_told(const Stats *s)
+{
+    return s->running == 0 && s->told - base.told == PENDING && s->canceled - base.canceled == PENDING;
+}
+
+static void case_pending(void)
+{
+    ISrvAsync *p = create();
+    ISrvInfo *info = info_of(p);
+    base = stats(info);
+    LONG before = -1;
+    EXPECT_HR(S_OK, ISrvInfo_Threads(info, &before));
+    AsyncISrvAsync *calls[PENDING];
+    for (int i = 0; i < PENDING; i++) {
+        calls[i] = new_call(p);
+        EXPECT_HR(S_OK, AsyncISrvAsync_Begin_Slow(calls[i], 10 * hang_ms()));
+    }
+    Stats s;
+    EXPECT(wait_stats(info, n_running, &s));
+    LONG during = -1;
+    EXPECT_HR(S_OK, ISrvInfo_Threads(info, &during));
+    /* PENDING working threads of the server's, at most PENDING / 2 others
+     * (a thread held by each waiting call would make it 2 * PENDING) */
+    if (during < PENDING || during > before + PENDING + PENDING / 2) {
+        fprintf(stderr, "oop-srvasync: %d pending calls: the server has %ld threads (%ld before)\n", PENDING,
+                (long)during, (long)before);
+        failures++;
+    }
+    for (int i = 0; i < PENDING; i++) {
+        ICancelMethodCalls *cm = NULL;
+        EXPECT_HR(S_OK, AsyncISrvAsync_QueryInterface(calls[i], &IID_ICancelMethodCalls, (void **)&cm));
+        if (cm) {
+            EXPECT_HR(S_OK, ICancelMethodCalls_Cancel(cm, 0));
+            ICancelMethodCalls_Release(cm);
+        }
+    }
+    for (int i = 0; i < PENDING; i++) {
+        LONG how = -1;
+        EXPECT_HR(RPC_E_CALL_CANCELED, AsyncISrvAsync_Finish_Slow(calls[i], &how));
+        AsyncISrvAsync_Release(calls[i]);
+    }
+    EXPECT(wait_stats(info, all_told, &s));
+    EXPECT(wait_stats(info, all_finished, &s));
+    ISrvInfo_Release(info);
+    ISrvAsync_Release(p);
+}
+
 /* the count of CoAddRefServerProcess in this process (no class objects
  * here), then the server's: its objects count themselves; the client's last
  * release takes the server's count to 0 (the suite then checks that the
@@ -696,6 +767,8 @@ static int client(const char *c)
         case_calls();
     else if (strcmp(c, "cancel") == 0)
         case_cancel();
+    else if (strcmp(c, "pending") == 0)
+        case_pending();
     else if (strcmp(c, "procrefs") == 0)
         case_procrefs();
     else if (strcmp(c, "notreg") == 0)
