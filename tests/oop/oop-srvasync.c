@@ -128,7 +128,16 @@ static HRESULT STDMETHODCALLTYPE a_complete(ISrvAsync *This, HRESULT hr, LONG *v
     *v = 0;
     return S_OK;
 }
-static ISrvAsyncVtbl a_vtbl = { a_qi, a_addref, a_release, a_add, a_slow, a_refuse, a_scale, a_complete };
+static HRESULT STDMETHODCALLTYPE a_complete_later(ISrvAsync *This, HRESULT hr, DWORD ms)
+{
+    (void)This;
+    (void)hr;
+    (void)ms;
+    atomic_fetch_add(&syncs, 1);
+    return S_OK;
+}
+static ISrvAsyncVtbl a_vtbl = { a_qi, a_addref, a_release, a_add, a_slow, a_refuse, a_scale, a_complete,
+                                a_complete_later };
 
 /* ---- ISrvInfo ---- */
 
@@ -304,9 +313,41 @@ static HRESULT STDMETHODCALLTYPE sa_finish_complete(AsyncISrvAsync *This, LONG *
     *v = 1;
     return S_OK;
 }
+/* E8 from the work's thread, the call waiting for it: CompleteCall ends
+ * it (no Finish_), the Signal after it changes nothing */
+static void *complete_work(void *arg)
+{
+    SC *s = arg;
+    sleep_ms(s->ms);
+    IAsyncManager *m = NULL;
+    if (SUCCEEDED(IUnknown_QueryInterface(s->c.outer, &IID_IAsyncManager, (void **)&m)) && m) {
+        if (IAsyncManager_CompleteCall(m, s->hr) == S_OK && IAsyncManager_CompleteCall(m, s->hr) == RPC_E_CALL_COMPLETE)
+            atomic_fetch_add(&mgr, 1);
+        else
+            fprintf(stderr, "oop-srvasync server: IAsyncManager misbehaved after Begin_\n");
+        IAsyncManager_Release(m);
+    }
+    oop_call_end(&s->c);
+    return NULL;
+}
+static HRESULT STDMETHODCALLTYPE sa_begin_complete_later(AsyncISrvAsync *This, HRESULT hr, DWORD ms)
+{
+    SC *s = SC_ASYNC(This);
+    atomic_fetch_add(&begins, 1);
+    s->hr = hr;
+    s->ms = ms;
+    return oop_call_start(&s->c, complete_work, s);
+}
+static HRESULT STDMETHODCALLTYPE sa_finish_complete_later(AsyncISrvAsync *This)
+{
+    (void)This;
+    atomic_fetch_add(&finishes, 1);     /* not after CompleteCall */
+    return S_OK;
+}
 static AsyncISrvAsyncVtbl sa_vtbl = { sa_qi, sa_addref, sa_release, sa_begin_add, sa_finish_add, sa_begin_slow,
                                       sa_finish_slow, sa_begin_refuse, sa_finish_refuse, sa_begin_scale, sa_finish_scale,
-                                      sa_begin_complete, sa_finish_complete };
+                                      sa_begin_complete, sa_finish_complete, sa_begin_complete_later,
+                                      sa_finish_complete_later };
 
 /* ---- ICallFactory ---- */
 
@@ -679,6 +720,33 @@ static void case_pending(void)
     ISrvAsync_Release(p);
 }
 
+/* E8 after Begin_ returned: the server's work thread ends the waiting
+ * call with CompleteCall, for a call object's call and a synchronous one;
+ * no Finish_ runs, the later Signal changes nothing */
+static void case_later(void)
+{
+    ISrvAsync *p = create();
+    ISrvInfo *info = info_of(p);
+    Stats b = stats(info);
+    AsyncISrvAsync *call = new_call(p);
+    EXPECT_HR(S_OK, AsyncISrvAsync_Begin_CompleteLater(call, E_ABORT, 50));
+    EXPECT_HR(E_ABORT, AsyncISrvAsync_Finish_CompleteLater(call));
+    EXPECT_HR(E_FAIL, ISrvAsync_CompleteLater(p, E_FAIL, 20));
+    /* and the call object serves on */
+    LONG sum = 0;
+    EXPECT_HR(S_OK, AsyncISrvAsync_Begin_Add(call, 1, 2));
+    EXPECT_HR(S_OK, AsyncISrvAsync_Finish_Add(call, &sum));
+    EXPECT(sum == 1003);
+    AsyncISrvAsync_Release(call);
+    Stats s = stats(info);
+    EXPECT(s.mgr - b.mgr == 2);
+    EXPECT(s.begins - b.begins == 3);
+    EXPECT(s.finishes - b.finishes == 1);       /* Add's only */
+    EXPECT(s.syncs == b.syncs);
+    ISrvInfo_Release(info);
+    ISrvAsync_Release(p);
+}
+
 /* the count of CoAddRefServerProcess in this process (no class objects
  * here), then the server's: its objects count themselves; the client's last
  * release takes the server's count to 0 (the suite then checks that the
@@ -769,6 +837,8 @@ static int client(const char *c)
         case_cancel();
     else if (strcmp(c, "pending") == 0)
         case_pending();
+    else if (strcmp(c, "later") == 0)
+        case_later();
     else if (strcmp(c, "procrefs") == 0)
         case_procrefs();
     else if (strcmp(c, "notreg") == 0)

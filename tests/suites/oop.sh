@@ -429,6 +429,7 @@ sa_case() { roles_case "$SA_BIN" "srvasync-$1" "$2" "$1"; }
 sa_case calls "E J5 a server object with ICallFactory: its call object's Begin_/Finish_ serve synchronous calls and call objects from another process (their results, not the synchronous methods'), a refused Begin_ is the result, E8 IAsyncManager::CompleteCall ends the call; without ICallFactory the synchronous methods"
 sa_case cancel "E D J7 a client's Cancel reaches the server's call object: TestCancel on its controlling unknown, its own ICancelMethodCalls::Cancel; Finish_ RPC_E_CALL_CANCELED; the server's Finish_ still runs, nothing leaks"
 sa_case pending "E J6 pending calls hold no threads: 48 calls waiting for the server's Signal at once, the server has its 48 working threads and a few of the runtime's (not one more each); every cancel reaches its server call object, Finish_ RPC_E_CALL_CANCELED, the server's Finish_ runs for each"
+sa_case later "E8 after Begin_ returned: the server's work thread ends the waiting call with IAsyncManager::CompleteCall (a call object's call and a synchronous one get its result, no Finish_ runs, the Signal after it changes nothing); the call object serves on"
 
 # J11: a client SIGKILLed while the server's call object works for it
 rc=0
