@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdbool.h>
+#include <string.h>
 
 #define AMIDL_VERSION "0.2.0"
 
@@ -80,9 +81,26 @@ typedef struct BufSpill {
     bool (*flush)(struct BufSpill *sp, const char *p, size_t n);  /* false: keep it in memory */
 } BufSpill;
 typedef struct Buf { char *data; size_t len, cap; BufSpill *spill; } Buf;
-void buf_putc(Buf *b, int c);
+/* room for extra more bytes and the NUL (util.c; spills, or grows) */
+void buf_grow(Buf *b, size_t extra);
+/* the byte and text writers: inline, as the preprocessor prints a token at a time */
+static inline void buf_putc(Buf *b, int c)
+{
+    if (b->len + 2 > b->cap)
+        buf_grow(b, 1);
+    b->data[b->len++] = (char)c;
+    b->data[b->len] = 0;
+}
+static inline void buf_write(Buf *b, const void *p, size_t n)
+{
+    if (b->len + n + 1 > b->cap)
+        buf_grow(b, n);
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = 0;
+}
+void buf_fill(Buf *b, int c, size_t n);     /* n copies of c */
 void buf_puts(Buf *b, const char *s);
-void buf_write(Buf *b, const void *p, size_t n);
 void buf_printf(Buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(Buf *b, const char *fmt, va_list ap);
 void buf_free(Buf *b);

@@ -1851,9 +1851,9 @@ static void out_sync(PP *pp, const char *file, int line)
         }
         pp->out_file = file;
     }
-    while (pp->out_line < line) {
-        buf_putc(pp->out, '\n');
-        pp->out_line++;
+    if (pp->out_line < line) {
+        buf_fill(pp->out, '\n', (size_t)(line - pp->out_line));
+        pp->out_line = line;
         pp->out_col = 1;
     }
 }
@@ -1863,10 +1863,8 @@ static void out_tok(PP *pp, Tok *t)
     if (!t->expanded) {
         out_sync(pp, fname(pp, t->file), t->line);
         if (pp->out_col < t->col) {
-            while (pp->out_col < t->col) {
-                buf_putc(pp->out, ' ');
-                pp->out_col++;
-            }
+            buf_fill(pp->out, ' ', (size_t)(t->col - pp->out_col));
+            pp->out_col = t->col;
         } else if (pp->out_col > t->col && pp->out_col > 1) {
             /* an expansion ran longer than the macro's name: a marker puts
              * this token back at its own column (diagnostics point at it) */

@@ -196,7 +196,7 @@ char *arena_printf(Arena *a, const char *fmt, ...)
 }
 
 /* ---- growable byte buffers ---- */
-static void buf_reserve(Buf *b, size_t extra)
+void buf_grow(Buf *b, size_t extra)
 {
     if (b->len + extra + 1 <= b->cap)
         return;
@@ -218,18 +218,11 @@ static void buf_reserve(Buf *b, size_t extra)
     b->cap = cap;
 }
 
-void buf_write(Buf *b, const void *p, size_t n)
+void buf_fill(Buf *b, int c, size_t n)
 {
-    buf_reserve(b, n);
-    memcpy(b->data + b->len, p, n);
+    buf_grow(b, n);
+    memset(b->data + b->len, c, n);
     b->len += n;
-    b->data[b->len] = 0;
-}
-
-void buf_putc(Buf *b, int c)
-{
-    buf_reserve(b, 1);
-    b->data[b->len++] = (char)c;
     b->data[b->len] = 0;
 }
 
@@ -246,7 +239,7 @@ void buf_vprintf(Buf *b, const char *fmt, va_list ap)
     va_end(ap2);
     if (n < 0)
         return;
-    buf_reserve(b, (size_t)n);
+    buf_grow(b, (size_t)n);
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     b->len += (size_t)n;
 }
