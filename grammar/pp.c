@@ -197,6 +197,16 @@ static const char *puncts[] = {
     "&&", "||", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "::", NULL
 };
 
+/* the characters a multi-character punctuator starts with, and its second ones */
+static const bool punct_first[256] = {
+    ['<'] = 1, ['>'] = 1, ['.'] = 1, ['#'] = 1, ['-'] = 1, ['+'] = 1, ['&'] = 1, ['|'] = 1,
+    ['*'] = 1, ['/'] = 1, ['%'] = 1, ['='] = 1, ['!'] = 1, ['^'] = 1, [':'] = 1,
+};
+static const bool punct_second[256] = {
+    ['<'] = 1, ['>'] = 1, ['.'] = 1, ['#'] = 1, ['-'] = 1, ['+'] = 1, ['&'] = 1, ['|'] = 1,
+    ['='] = 1, [':'] = 1,
+};
+
 /* The scanner's state over one text. */
 typedef struct Lex {
     PP *pp;
@@ -345,7 +355,7 @@ static bool lex_tok(Lex *L, Tok *t)
             kind = TK_PUNCT;
             int len = 1;
             /* multi-character punctuators only start with these */
-            if (p + 1 < end && strchr("<>.#-+&|*/%=!^:", c) && strchr("<>.#-+&|=:", p[1])) {
+            if (p + 1 < end && punct_first[c] && punct_second[(unsigned char)p[1]]) {
                 for (int i = 0; puncts[i]; i++) {
                     int l = puncts[i][2] ? 3 : 2;
                     if (puncts[i][0] == c && end - p >= l && !memcmp(p, puncts[i], (size_t)l)) { len = l; break; }
@@ -590,7 +600,8 @@ static bool body_end(const Tok *t)
 
 static bool tok_is(const Tok *t, const char *s)
 {
-    return (int)strlen(s) == t->len && !memcmp(t->s, s, (size_t)t->len) && t->kind != TK_STR && t->kind != TK_CHAR;
+    return t->len > 0 && t->s[0] == s[0] && (size_t)t->len == strlen(s) && !memcmp(t->s, s, (size_t)t->len) &&
+           t->kind != TK_STR && t->kind != TK_CHAR;
 }
 
 static char *tok_str(PP *pp, const Tok *t)
