@@ -1325,6 +1325,10 @@ void amrt__wire_frame_init(amrt__wire_frame *f)
     memset(f, 0, offsetof(amrt__wire_frame, storage));
 }
 
+/* what a frame holds: nothing; decoded or kept values; or (client) nothing
+ * but the plan of the flat request it sent (its values untouched, zero) */
+enum { S_EMPTY, S_HELD, S_FLAT };
+
 /* Free what the argument values own: non-holders first, holders (which
  * the others' counts and arms read) last. */
 static void frame_free_values(amrt__wire_frame *f)
@@ -1332,6 +1336,10 @@ static void frame_free_values(amrt__wire_frame *f)
     const AmrtMethod *m = f->m;
     if (!m || !f->state)
         return;
+    if (f->state == S_FLAT) {
+        f->state = 0;
+        return;
+    }
     Ctx c = amrt__ctx(m, f->args);
     AmrtFreer fr;
     freer_for(&fr, f, f->aliased);
@@ -1372,8 +1380,6 @@ void amrt__wire_frame_fini(amrt__wire_frame *f)
     f->m = NULL;
 }
 
-enum { S_EMPTY, S_HELD };
-
 /* Storage for the pointee of top-level pointer parameter i (zeroed). */
 static void *pointee_storage(amrt__wire_frame *f, int i)
 {
@@ -1401,6 +1407,224 @@ const AmrtMethod *amrt__wire_method(const AmrtInterface *glue, uint32_t index)
         glue = glue->base;
     }
     return NULL;
+}
+
+
+/* ==================================================================== flat methods (#12) */
+
+/* A flat method: every parameter a plain value [in] by value, or a [ref]
+ * pointer to a plain value [out] or [in,out]; a return value of 16 bytes
+ * at most. Its messages have one layout whatever the values: the plan
+ * says where each value lies in the request's and the reply's bodies, and
+ * a call is a few memcpys, with exactly the bytes, the checks and the
+ * HRESULTs of the general path above (tests/wire: flat_fast_path_...). */
+enum { FLAT_PARAMS = 16, FLAT_BODY = 2048 };   /* (bodies well under the least AMRT_MAX_MESSAGE, 4096) */
+
+typedef struct FlatParam {
+    uint8_t dir;                    /* AMRT_IN: by value; else a [ref] pointer */
+    uint16_t size;                  /* the value's (the pointee's) bytes */
+    uint16_t req_mark, req;         /* in the request: the pointer's marker, the value */
+    uint16_t rep_mark, rep;         /* in the reply */
+} FlatParam;
+
+typedef struct FlatPlan {
+    bool flat;
+    uint16_t req_len, rep_len;      /* the bodies' bytes */
+    uint16_t ret;                   /* the return value in the reply */
+    FlatParam p[FLAT_PARAMS];
+} FlatPlan;
+
+static HRESULT check_message(amrt__wire_buf *msg, int type, amrt__wire_header *h);
+
+static size_t flat_at(size_t *off, size_t align, size_t n)
+{
+    size_t at = (*off + align - 1) & ~(align - 1);
+    *off = at + n;
+    return at;
+}
+
+static void flat_build(const AmrtMethod *m, FlatPlan *pl)
+{
+    memset(pl, 0, sizeof *pl);
+    if (m->nparams > FLAT_PARAMS || m->ret_size > sizeof ((amrt__wire_frame *)0)->ret || (m->nparams && !m->params))
+        return;
+    size_t rq = 0, rp = 0;
+    if (m->ret_size)
+        pl->ret = (uint16_t)flat_at(&rp, align_of(m->ret_size), m->ret_size);
+    for (int i = 0; i < m->nparams; i++) {
+        const AmrtParam *p = &m->params[i];
+        const AmrtType *t = p->type;
+        FlatParam *fp = &pl->p[i];
+        if (!t)
+            return;
+        fp->dir = p->dir;
+        if (p->dir == AMRT_IN && amrt__plain(t)) {
+            if (t->size > FLAT_BODY)
+                return;
+            fp->size = (uint16_t)t->size;
+            fp->req = (uint16_t)flat_at(&rq, align_of(t->size), t->size);
+        } else if ((p->dir == AMRT_OUT || p->dir == (AMRT_IN | AMRT_OUT)) && t->kind == AMRT_K_POINTER &&
+                   !(t->flags & AMRT_F_UNIQUE) && t->ref && amrt__plain(t->ref)) {
+            if (t->ref->size > FLAT_BODY)
+                return;
+            fp->size = (uint16_t)t->ref->size;
+            if (p->dir & AMRT_IN) {
+                fp->req_mark = (uint16_t)flat_at(&rq, 4, 4);
+                fp->req = (uint16_t)flat_at(&rq, align_of(fp->size), fp->size);
+            }
+            fp->rep_mark = (uint16_t)flat_at(&rp, 4, 4);
+            fp->rep = (uint16_t)flat_at(&rp, align_of(fp->size), fp->size);
+        } else {
+            return;
+        }
+        if (rq > FLAT_BODY || rp > FLAT_BODY)
+            return;
+    }
+    pl->req_len = (uint16_t)rq;
+    pl->rep_len = (uint16_t)rp;
+    pl->flat = true;
+}
+
+/* The plans, made once per method (the glue's tables live as long as the
+ * program): a slot is claimed for a method, then filled, then marked
+ * ready; a method whose slot is being filled, or that finds no slot,
+ * takes the general path. */
+enum { FLAT_SLOTS = 512, FLAT_PROBES = 8 };
+static struct FlatSlot {
+    _Atomic(const AmrtMethod *) m;
+    atomic_bool ready;
+    FlatPlan plan;
+} flat_slots[FLAT_SLOTS];
+static atomic_bool flat_off;
+
+void amrt__wire_set_flat(bool on)
+{
+    atomic_store_explicit(&flat_off, !on, memory_order_relaxed);
+}
+
+static const FlatPlan *flat_plan(const AmrtMethod *m)
+{
+    if (atomic_load_explicit(&flat_off, memory_order_relaxed))
+        return NULL;
+    size_t h = (size_t)((((uint64_t)(uintptr_t)m >> 3) * 0x9E3779B97F4A7C15ull) >> 40);
+    for (int k = 0; k < FLAT_PROBES; k++) {
+        struct FlatSlot *s = &flat_slots[(h + (size_t)k) & (FLAT_SLOTS - 1)];
+        const AmrtMethod *cur = atomic_load_explicit(&s->m, memory_order_acquire);
+        if (!cur) {
+            if (atomic_compare_exchange_strong_explicit(&s->m, &cur, m, memory_order_acq_rel, memory_order_acquire)) {
+                flat_build(m, &s->plan);
+                atomic_store_explicit(&s->ready, true, memory_order_release);
+                return s->plan.flat ? &s->plan : NULL;
+            }
+        }
+        if (cur == m)
+            return atomic_load_explicit(&s->ready, memory_order_acquire) && s->plan.flat ? &s->plan : NULL;
+    }
+    return NULL;
+}
+
+/* amrt__wire_encode_request for a flat method (the frame f laid out for m,
+ * holding nothing) */
+static HRESULT flat_encode_request(amrt__wire_buf *b, amrt__wire_header *h, const AmrtMethod *m,
+                                   const FlatPlan *pl, void *const *args)
+{
+    amrt__wire_buf_reset(b);
+    size_t total = AMRT__WIRE_HEADER + pl->req_len;
+    unsigned char *body;
+    if (b->data && b->cap >= total) {
+        body = b->data + AMRT__WIRE_HEADER;
+        b->len = total;
+    } else {
+        /* as the general path grows it: the header's room first, then the body's */
+        if (!amrt__wire_buf_append(b, AMRT__WIRE_HEADER))
+            return E_OUTOFMEMORY;
+        body = NULL;
+    }
+    HRESULT hr = S_OK;
+    for (int i = 0; i < m->nparams; i++)        /* J14: a NULL [ref] pointer sends nothing */
+        if (pl->p[i].dir == AMRT_OUT && args[i] && !*(void *const *)args[i]) {
+            hr = HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER);
+            goto fail;
+        }
+    for (int i = 0; i < m->nparams; i++) {
+        if (!(pl->p[i].dir & AMRT_IN))
+            continue;
+        if (!args[i]) {
+            hr = E_POINTER;
+            goto fail;
+        }
+        if (pl->p[i].dir != AMRT_IN && !*(void *const *)args[i]) {
+            hr = HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER);
+            goto fail;
+        }
+    }
+    if (!body) {
+        if (!(body = amrt__wire_buf_append(b, pl->req_len))) {
+            hr = E_OUTOFMEMORY;
+            goto fail;
+        }
+    }
+    memset(body, 0, pl->req_len);
+    for (int i = 0; i < m->nparams; i++) {
+        const FlatParam *fp = &pl->p[i];
+        if (fp->dir == AMRT_IN) {
+            memcpy(body + fp->req, args[i], fp->size);
+        } else if (fp->dir & AMRT_IN) {
+            put32(body + fp->req_mark, M_VALUE);
+            memcpy(body + fp->req, *(void *const *)args[i], fp->size);
+        }
+    }
+    h->type = AMRT__WIRE_REQUEST;
+    h->status = 0;
+    amrt__wire_buf_seal(b, h);
+    return S_OK;
+fail:
+    amrt__wire_buf_reset(b);
+    return hr;
+}
+
+/* the body of a reply to a flat request checked as decode_reply does:
+ * its exact length, its markers, no descriptor */
+static bool flat_reply_ok(const FlatPlan *pl, const AmrtMethod *m, const amrt__wire_buf *msg)
+{
+    if (msg->len - AMRT__WIRE_HEADER != pl->rep_len)
+        return false;
+    const unsigned char *body = msg->data + AMRT__WIRE_HEADER;
+    for (int i = 0; i < m->nparams; i++)
+        if (pl->p[i].dir != AMRT_IN && get32(body + pl->p[i].rep_mark) != M_VALUE)
+            return false;
+    for (unsigned i = 0; i < msg->nfds; i++)
+        if (msg->fds[i] >= 0)
+            return false;
+    return true;
+}
+
+/* amrt__wire_decode_reply for a flat request (f->state S_FLAT) */
+static HRESULT flat_decode_reply(amrt__wire_frame *f, amrt__wire_buf *msg, void *const *args, void *ret)
+{
+    const AmrtMethod *m = f->m;
+    const FlatPlan *pl = f->plan;
+    f->state = S_EMPTY;                 /* (its values were never touched: still zero) */
+    amrt__wire_header h;
+    HRESULT hr = check_message(msg, AMRT__WIRE_REPLY, &h);
+    if (hr == RPC_E_VERSION_MISMATCH)
+        hr = BAD;
+    if (FAILED(hr))
+        return hr;
+    if (h.status != S_OK)
+        return FAILED(h.status) && h.length == 0 && h.nfds == 0 ? h.status : BAD;
+    if (!flat_reply_ok(pl, m, msg))
+        return BAD;
+    const unsigned char *body = msg->data + AMRT__WIRE_HEADER;
+    if (ret && m->ret_size)
+        memcpy(ret, body + pl->ret, m->ret_size);
+    for (int i = 0; i < m->nparams; i++) {
+        const FlatParam *fp = &pl->p[i];
+        void *dst = fp->dir != AMRT_IN && args[i] ? *(void *const *)args[i] : NULL;
+        if (dst)
+            memcpy(dst, body + fp->rep, fp->size);
+    }
+    return S_OK;
 }
 
 /* ==================================================================== requests */
@@ -1530,6 +1754,25 @@ HRESULT amrt__wire_encode_request(amrt__wire_buf *b, amrt__wire_header *h, const
                                   const amrt__wire_peer *peer, amrt__wire_frame *f)
 {
     HRESULT hr = S_OK;
+    const FlatPlan *pl = flat_plan(m);
+    if (pl) {
+        if (f) {
+            if (f->state)
+                amrt__wire_frame_clear(f);      /* (a frame holding nothing is zero: cleared last time) */
+            if (f->m != m) {
+                if (FAILED(hr = frame_layout(f, m)))
+                    return hr;
+                frame_zero(f);
+            }
+        }
+        if (FAILED(hr = flat_encode_request(b, h, m, pl, args)))
+            return hr;
+        if (f) {
+            f->plan = pl;
+            f->state = S_FLAT;
+        }
+        return S_OK;
+    }
     if (f) {
         amrt__wire_frame_clear(f);
         if (FAILED(hr = frame_layout(f, m)))
@@ -1760,6 +2003,8 @@ static void frame_counts(void *slot, size_t *total, size_t *have)
 HRESULT amrt__wire_decode_reply(amrt__wire_frame *f, amrt__wire_buf *msg, const amrt__wire_peer *peer,
                                 void *const *args, void *ret)
 {
+    if (f->m && f->state == S_FLAT)
+        return flat_decode_reply(f, msg, args, ret);
     amrt__wire_header h;
     HRESULT hr = f->m && f->state ? check_message(msg, AMRT__WIRE_REPLY, &h) : E_UNEXPECTED;
     if (hr == RPC_E_VERSION_MISMATCH)
@@ -1783,6 +2028,10 @@ HRESULT amrt__wire_decode_reply(amrt__wire_frame *f, amrt__wire_buf *msg, const 
 void amrt__wire_discard_reply(amrt__wire_frame *f, amrt__wire_buf *msg, const amrt__wire_peer *peer)
 {
     amrt__wire_header h;
+    if (f->state == S_FLAT) {
+        f->state = S_EMPTY;             /* a flat reply holds nothing to let go */
+        return;
+    }
     if (f->m && f->state && SUCCEEDED(check_message(msg, AMRT__WIRE_REPLY, &h)) && h.status == S_OK) {
         Dec d;
         dec_init(&d, msg, peer, true);

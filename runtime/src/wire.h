@@ -176,6 +176,7 @@ typedef struct amrt__wire_frame {
     uint64_t inline_ptr;                /* bit i: parameter i's pointee lives in vals */
     unsigned char state;                /* what the frame holds (wire.c) */
     bool aliased;                       /* some pointer is reachable twice: free with care */
+    const void *plan;                   /* a flat method's request sent (wire.c's plan for m) */
     unsigned char *block;               /* allocated storage for args and vals */
     size_t cap;
     alignas(16) unsigned char storage[AMRT__WIRE_INLINE];
@@ -240,6 +241,10 @@ HRESULT amrt__wire_encode_reply(amrt__wire_buf *b, amrt__wire_header *h, amrt__w
 
 /* A reply that says only that the call failed with status (FAILED). */
 HRESULT amrt__wire_encode_fault(amrt__wire_buf *b, amrt__wire_header *h, HRESULT status);
+
+/* tests: false makes every method take the general path (the flat
+ * methods' fast path off, #12); true again by default */
+void amrt__wire_set_flat(bool on);
 
 /* Undo the object references of an encoded message that will not be sent. */
 void amrt__wire_revoke(amrt__wire_buf *b, const amrt__wire_peer *peer);

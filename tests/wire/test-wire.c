@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <uchar.h>
 
-extern const AmrtInterface IKinds_amrt_glue, IDeep_amrt_glue, IHandles_amrt_glue, ISpans_amrt_glue, IVariants_amrt_glue;
+extern const AmrtInterface IKinds_amrt_glue, IDeep_amrt_glue, IHandles_amrt_glue, ISpans_amrt_glue, IVariants_amrt_glue, IFlat_amrt_glue;
 
 #define BAD HRESULT_FROM_WIN32(RPC_X_BAD_STUB_DATA)
 #define NULLREF HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER)
@@ -1813,6 +1813,211 @@ TEST(J13_unknown_object_reference)
     done();
 }
 
+/* ==================================================================== flat methods (#12) */
+
+static HRESULT STDMETHODCALLTYPE f_add(IFlat *This, LONG a, LONG b, LONG *sum) { (void)This; *sum = a + b; return S_OK; }
+static HRESULT STDMETHODCALLTYPE f_mix(IFlat *This, BYTE b, FLATPT p, hyper *io, SHORT *s, double d, FLATPT *q)
+{
+    (void)This;
+    *io = *io * 2 + b;
+    *s = (SHORT)(p.x + p.y + p.z);
+    q->x += (LONG)d;
+    q->y = (SHORT)-q->y;
+    q->z ^= 0x5a;
+    return b == 7 ? E_ACCESSDENIED : S_OK;      /* a failure the method returns: a reply all the same */
+}
+static IFlatVtbl fvtbl = { (void *)obj_qi, (void *)obj_addref, (void *)obj_release, f_add, f_mix };
+
+/* Mix's arguments; 'null' makes one pointer NULL (1: &io's slot NULL, 2: io
+ * NULL, 3: s NULL, 4: &s's slot NULL (not wanted), 5: q NULL) */
+typedef struct MixVals {
+    BYTE b; FLATPT p; hyper io; SHORT s; double d; FLATPT q;
+    hyper *pio; SHORT *ps; FLATPT *pq;
+    void *args[6];
+} MixVals;
+
+static void mix_init(MixVals *v, int null, BYTE b)
+{
+    memset(v, 0, sizeof *v);
+    v->b = b; v->p.x = 100000; v->p.y = -7; v->p.z = 9; v->io = -40000000000ll; v->s = 55; v->d = 3.75;
+    v->q.x = 1; v->q.y = 2; v->q.z = 3;
+    v->pio = null == 2 ? NULL : &v->io;
+    v->ps = null == 3 ? NULL : &v->s;
+    v->pq = null == 5 ? NULL : &v->q;
+    void *a[6] = { &v->b, &v->p, null == 1 ? NULL : (void *)&v->pio, null == 4 ? NULL : (void *)&v->ps, &v->d, &v->pq };
+    memcpy(v->args, a, sizeof a);
+}
+
+/* the header's length and descriptor count made the buffer's again */
+static void put_length(amrt__wire_buf *t)
+{
+    uint32_t body = (uint32_t)(t->len - AMRT__WIRE_HEADER);
+    memcpy(t->data + 8, &body, 4);
+    memcpy(t->data + 12, &t->nfds, 4);
+}
+
+enum { MANGLE_NONE, MANGLE_CUT, MANGLE_FLIP, MANGLE_LONGER, MANGLE_FAULT, MANGLE_DISCARD, MANGLE_FD };
+
+/* One call both ways: the request encoded by the fast path (args1) and by
+ * the general one (args2): the same HRESULT and the same bytes; the
+ * server's reply (mangled as 'how' says, at byte 'at') decoded both ways:
+ * the same HRESULT and return value (the callers compare the [out] values
+ * delivered). */
+static HRESULT flat_both(const AmrtInterface *glue, int index, void *obj, void **args1, void **args2, int how, size_t at)
+{
+    const AmrtMethod *m = amrt__wire_method(glue, (uint32_t)index);
+    ASSERT(m != NULL);
+    amrt__wire_buf req1, req2, rep, t1, t2;
+    amrt__wire_frame f1, f2, sf;
+    amrt__wire_buf_init(&req1); amrt__wire_buf_init(&req2); amrt__wire_buf_init(&rep);
+    amrt__wire_buf_init(&t1); amrt__wire_buf_init(&t2);
+    amrt__wire_frame_init(&f1); amrt__wire_frame_init(&f2); amrt__wire_frame_init(&sf);
+    amrt__wire_header h1 = req_header(glue, index), h2 = h1;
+    HRESULT hr1 = amrt__wire_encode_request(&req1, &h1, m, args1, &peer, &f1);
+    amrt__wire_set_flat(false);
+    HRESULT hr2 = amrt__wire_encode_request(&req2, &h2, m, args2, &peer, &f2);
+    amrt__wire_set_flat(true);
+    ASSERT_HR(hr2, hr1);
+    ASSERT(FAILED(hr1) || f1.plan != NULL);    /* the fast path taken */
+    ASSERT(f2.plan == NULL);
+    ASSERT_EQ(req1.len, req2.len);
+    ASSERT(req1.len == 0 || memcmp(req1.data, req2.data, req1.len) == 0);
+    HRESULT hr = hr1;
+    if (SUCCEEDED(hr)) {
+        ASSERT_HR(S_OK, amrt__wire_decode_request(&sf, m, &req2, &peer));
+        m->call(obj, sf.args, sf.ret);
+        amrt__wire_header rh;
+        memset(&rh, 0, sizeof rh);
+        rh.call_id = h1.call_id;
+        ASSERT_HR(S_OK, amrt__wire_encode_reply(&rep, &rh, &sf, &peer));
+        amrt__wire_frame_clear(&sf);
+        if (how == MANGLE_FAULT)
+            ASSERT_HR(S_OK, amrt__wire_encode_fault(&rep, &rh, E_ACCESSDENIED));
+        if ((how == MANGLE_CUT || how == MANGLE_FLIP) && at >= rep.len) {
+            hr = S_FALSE;               /* beyond the reply: the caller's loop is done */
+            goto out;
+        }
+        size_t n = how == MANGLE_CUT ? at : rep.len;
+        cut_copy(&t1, &rep, n);
+        cut_copy(&t2, &rep, n);
+        if (how == MANGLE_FLIP) {
+            t1.data[at] ^= 0x81;
+            t2.data[at] ^= 0x81;
+        } else if (how == MANGLE_LONGER) {
+            for (int k = 0; k < 2; k++) {
+                amrt__wire_buf *t = k ? &t2 : &t1;
+                memset(amrt__wire_buf_append(t, 8), 0, 8);
+                if (at)
+                    put_length(t);
+            }
+        } else if (how == MANGLE_FD) {
+            ASSERT_HR(S_OK, amrt__wire_buf_push_fd(&t1, open("/dev/null", O_RDONLY | O_CLOEXEC)));
+            ASSERT_HR(S_OK, amrt__wire_buf_push_fd(&t2, open("/dev/null", O_RDONLY | O_CLOEXEC)));
+            put_length(&t1);
+            put_length(&t2);
+        }
+        unsigned char r1[16], r2[16];
+        memset(r1, 0xcc, sizeof r1);
+        memset(r2, 0xcc, sizeof r2);
+        if (how == MANGLE_DISCARD) {
+            amrt__wire_discard_reply(&f1, &t1, &peer);
+            amrt__wire_discard_reply(&f2, &t2, &peer);
+        } else {
+            hr1 = amrt__wire_decode_reply(&f1, &t1, &peer, args1, r1);
+            hr2 = amrt__wire_decode_reply(&f2, &t2, &peer, args2, r2);
+            ASSERT_HR(hr2, hr1);
+            hr = hr1;
+        }
+        ASSERT(memcmp(r1, r2, sizeof r1) == 0);
+        if (SUCCEEDED(hr) && how == MANGLE_NONE)
+            memcpy(&hr, r1, sizeof hr);     /* the method's own */
+        ASSERT_EQ(f1.state, 0);
+        ASSERT_EQ(f2.state, 0);
+    }
+out:
+    amrt__wire_frame_fini(&f1); amrt__wire_frame_fini(&f2); amrt__wire_frame_fini(&sf);
+    amrt__wire_buf_fini(&req1); amrt__wire_buf_fini(&req2); amrt__wire_buf_fini(&rep);
+    amrt__wire_buf_fini(&t1); amrt__wire_buf_fini(&t2);
+    return hr;
+}
+
+TEST(flat_fast_path_same_bytes_and_errors_as_the_general_one)
+{
+    IUnknown *o = obj_new(&fvtbl, &IID_IFlat);
+    /* Add: the values, J14 */
+    LONG a = 40, b = 2, s1 = 0, s2 = 0, *p1 = &s1, *p2 = &s2;
+    void *x1[] = { &a, &b, &p1 }, *x2[] = { &a, &b, &p2 };
+    ASSERT_HR(S_OK, flat_both(&IFlat_amrt_glue, 0, o, x1, x2, MANGLE_NONE, 0));
+    ASSERT_EQ(s1, 42);
+    ASSERT_EQ(s2, 42);
+    p1 = p2 = NULL;
+    ASSERT_HR(NULLREF, flat_both(&IFlat_amrt_glue, 0, o, x1, x2, MANGLE_NONE, 0));
+    void *y1[] = { NULL, &b, &p1 }, *y2[] = { NULL, &b, &p2 };
+    ASSERT_HR(NULLREF, flat_both(&IFlat_amrt_glue, 0, o, y1, y2, MANGLE_NONE, 0));   /* J14 first */
+    p1 = &s1;
+    p2 = &s2;
+    ASSERT_HR(E_POINTER, flat_both(&IFlat_amrt_glue, 0, o, y1, y2, MANGLE_NONE, 0));
+    void *z1[] = { &a, &b, NULL }, *z2[] = { &a, &b, NULL };     /* the [out] not wanted */
+    ASSERT_HR(S_OK, flat_both(&IFlat_amrt_glue, 0, o, z1, z2, MANGLE_NONE, 0));
+
+    /* Mix: [in, out] values, every NULL, the method's own failure */
+    MixVals v1, v2;
+    for (int null = 0; null <= 5; null++) {
+        mix_init(&v1, null, 1);
+        mix_init(&v2, null, 1);
+        HRESULT hr = flat_both(&IFlat_amrt_glue, 1, o, v1.args, v2.args, MANGLE_NONE, 0);
+        ASSERT_HR(null == 0 || null == 4 ? S_OK : null == 1 ? E_POINTER : NULLREF, hr);
+        ASSERT(memcmp(&v1, &v2, offsetof(MixVals, pio)) == 0);
+        if (null == 0) {
+            ASSERT_EQ(v1.io, -80000000000ll + 1);
+            ASSERT_EQ(v1.s, (SHORT)(100000 - 7 + 9));
+            ASSERT_EQ(v1.q.x, 4);
+            ASSERT_EQ(v1.q.y, -2);
+            ASSERT_EQ(v1.q.z, 3 ^ 0x5a);
+        }
+    }
+    mix_init(&v1, 0, 7);
+    mix_init(&v2, 0, 7);
+    ASSERT_HR(E_ACCESSDENIED, flat_both(&IFlat_amrt_glue, 1, o, v1.args, v2.args, MANGLE_NONE, 0));
+    ASSERT(memcmp(&v1, &v2, offsetof(MixVals, pio)) == 0);
+    ASSERT_EQ(v1.io, -80000000000ll + 7);
+
+    /* replies that are malformed, faults, discarded: the same HRESULT, nothing delivered either way */
+    int fds = fd_count();
+    for (int how = MANGLE_CUT; how <= MANGLE_FD; how++) {
+        size_t len = AMRT__WIRE_HEADER + 64;            /* more than Mix's reply has (40) */
+        for (size_t at = how == MANGLE_CUT ? AMRT__WIRE_HEADER : 0; at < len; at++) {
+            mix_init(&v1, 0, 1);
+            mix_init(&v2, 0, 1);
+            HRESULT hr = flat_both(&IFlat_amrt_glue, 1, o, v1.args, v2.args, how, at);
+            if (hr == S_FALSE)
+                break;
+            ASSERT(memcmp(&v1, &v2, offsetof(MixVals, pio)) == 0);
+            if (how == MANGLE_FAULT)
+                ASSERT_HR(E_ACCESSDENIED, hr);
+            else if (how == MANGLE_CUT || how == MANGLE_LONGER || how == MANGLE_FD)
+                ASSERT_HR(BAD, hr);
+            if (FAILED(hr))
+                ASSERT_EQ(v1.io, -40000000000ll);       /* untouched */
+            ASSERT(at + 1 < len);                       /* (the loops end within the reply) */
+            if (how >= MANGLE_FAULT || (how == MANGLE_LONGER && at == 1))
+                break;
+        }
+    }
+    ASSERT_EQ(fd_count(), fds);
+
+    /* Scalars of IKinds is flat too */
+    IUnknown *k = obj_new(&kvtbl, &IID_IKinds);
+    BYTE kb = 200; SHORT ks = -300; LONG kl = 70000; hyper kh = -5000000000ll; float kf = 0.5f; double kd = 0.25; BOOL kfl = 1;
+    COLOR kc = BLUE; double t1 = 0, t2 = 0, *pt1 = &t1, *pt2 = &t2;
+    void *k1[] = { &kb, &ks, &kl, &kh, &kf, &kd, &kfl, &kc, &pt1 }, *k2[] = { &kb, &ks, &kl, &kh, &kf, &kd, &kfl, &kc, &pt2 };
+    ASSERT_HR(S_OK, flat_both(&IKinds_amrt_glue, 0, k, k1, k2, MANGLE_NONE, 0));
+    ASSERT(t1 == t2 && t1 != 0);
+    IUnknown_Release(k);
+    IUnknown_Release(o);
+    done();
+}
+
 TEST(J8_fault_replies_and_discarded_replies)
 {
     IUnknown *k = obj_new(&kvtbl, &IID_IKinds), *in = obj_new(&plain_vtbl, &IID_IUnknown);
@@ -1880,5 +2085,6 @@ RUN_TESTS(ENTRY(scalars_and_enums), ENTRY(structs_flat_by_value_and_by_pointer),
           ENTRY(long_list_many_pointer_ids), ENTRY(J13_nesting_depth_limited),
           ENTRY(callee_data_that_cannot_be_encoded), ENTRY(J13_count_larger_than_the_data), ENTRY(J13_oversized_messages_refused_limit_configurable), ENTRY(J13_J15_headers_checked_other_version_refused),
           ENTRY(J13_unknown_object_reference), ENTRY(J8_fault_replies_and_discarded_replies), ENTRY(J14_null_ref_pointers_nothing_sent),
+          ENTRY(flat_fast_path_same_bytes_and_errors_as_the_general_one),
           ENTRY(variants_every_vt_both_ways), ENTRY(safearrays_of_variants_and_bstrs_and_variant_members),
           ENTRY(J13_variant_and_safearray_hostile), ENTRY(variants_that_cannot_be_sent), ENTRY(corruptions_were_tried))
