@@ -1627,6 +1627,72 @@ static HRESULT flat_decode_reply(amrt__wire_frame *f, amrt__wire_buf *msg, void 
     return S_OK;
 }
 
+/* amrt__wire_decode_request for a flat method (the frame cleared and laid
+ * out for m, zero): each check and allocation in the general path's order */
+static HRESULT flat_decode_request(amrt__wire_frame *f, const AmrtMethod *m, const FlatPlan *pl, amrt__wire_buf *msg)
+{
+    f->state = S_HELD;
+    size_t len = msg->len - AMRT__WIRE_HEADER;
+    const unsigned char *body = msg->data + AMRT__WIRE_HEADER;
+    for (int i = 0; i < m->nparams; i++)
+        if (pl->p[i].dir == AMRT_OUT && !pointee_storage(f, i))
+            return E_OUTOFMEMORY;
+    for (int i = 0; i < m->nparams; i++) {
+        const FlatParam *fp = &pl->p[i];
+        void *dst;
+        if (fp->dir == AMRT_IN) {
+            dst = f->args[i];
+        } else if (fp->dir & AMRT_IN) {
+            if (len < (size_t)fp->req_mark + 4 || get32(body + fp->req_mark) != M_VALUE)
+                return BAD;
+            if (!(dst = pointee_storage(f, i)))
+                return E_OUTOFMEMORY;
+        } else {
+            continue;
+        }
+        if (len < (size_t)fp->req + fp->size)
+            return BAD;
+        memcpy(dst, body + fp->req, fp->size);
+    }
+    if (len != pl->req_len)
+        return BAD;
+    for (unsigned i = 0; i < msg->nfds; i++)
+        if (msg->fds[i] >= 0)
+            return BAD;
+    return S_OK;
+}
+
+/* amrt__wire_encode_reply for a flat method */
+static HRESULT flat_encode_reply(amrt__wire_buf *b, amrt__wire_header *h, amrt__wire_frame *f, const FlatPlan *pl)
+{
+    const AmrtMethod *m = f->m;
+    amrt__wire_buf_reset(b);
+    for (int i = 0; i < m->nparams; i++)
+        if (pl->p[i].dir != AMRT_IN && !*(void *const *)f->args[i])
+            return HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER);
+    unsigned char *body = amrt__wire_buf_append(b, AMRT__WIRE_HEADER + pl->rep_len);
+    if (!body) {
+        amrt__wire_buf_reset(b);
+        return E_OUTOFMEMORY;
+    }
+    body += AMRT__WIRE_HEADER;
+    memset(body, 0, pl->rep_len);
+    if (m->ret_size)
+        memcpy(body + pl->ret, f->ret, m->ret_size);
+    for (int i = 0; i < m->nparams; i++) {
+        const FlatParam *fp = &pl->p[i];
+        if (fp->dir == AMRT_IN)
+            continue;
+        put32(body + fp->rep_mark, M_VALUE);
+        memcpy(body + fp->rep, *(void *const *)f->args[i], fp->size);
+    }
+    h->type = AMRT__WIRE_REPLY;
+    h->flags = 0;
+    h->status = S_OK;
+    amrt__wire_buf_seal(b, h);
+    return S_OK;
+}
+
 /* ==================================================================== requests */
 
 /* a top-level [in,out] or [out] pointer: its pointee, unshared */
@@ -1840,6 +1906,12 @@ HRESULT amrt__wire_decode_request(amrt__wire_frame *f, const AmrtMethod *m, amrt
     if (FAILED(hr = frame_layout(f, m)))
         return hr;
     frame_zero(f);
+    const FlatPlan *pl = flat_plan(m);
+    if (pl) {
+        if (FAILED(hr = flat_decode_request(f, m, pl, msg)))
+            amrt__wire_frame_clear(f);
+        return hr;
+    }
     f->state = S_HELD;
     Ctx c = amrt__ctx(m, f->args);
     Dec d;
@@ -1934,6 +2006,9 @@ HRESULT amrt__wire_encode_reply(amrt__wire_buf *b, amrt__wire_header *h, amrt__w
 {
     if (!f->m)
         return E_UNEXPECTED;
+    const FlatPlan *pl = flat_plan(f->m);
+    if (pl)
+        return flat_encode_reply(b, h, f, pl);
     Enc e;
     enc_init(&e, b, peer);
     HRESULT hr = encode_reply(&e, h, f);

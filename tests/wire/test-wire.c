@@ -1858,6 +1858,53 @@ static void put_length(amrt__wire_buf *t)
 
 enum { MANGLE_NONE, MANGLE_CUT, MANGLE_FLIP, MANGLE_LONGER, MANGLE_FAULT, MANGLE_DISCARD, MANGLE_FD };
 
+/* The server's side of a flat method both ways: the request req (and
+ * every cut of it, every byte of it flipped, 8 bytes more) decoded by the
+ * fast path and by the general one: the same HRESULT, the same values. */
+static void flat_server_both(const AmrtMethod *m, const amrt__wire_buf *req)
+{
+    amrt__wire_buf t1, t2;
+    amrt__wire_frame f1, f2;
+    amrt__wire_buf_init(&t1); amrt__wire_buf_init(&t2);
+    amrt__wire_frame_init(&f1); amrt__wire_frame_init(&f2);
+    for (size_t k = AMRT__WIRE_HEADER; k <= 2 * req->len; k++) {
+        size_t cut = k < req->len ? k : req->len, at = k - req->len;
+        cut_copy(&t1, req, cut);
+        cut_copy(&t2, req, cut);
+        if (k > req->len && at < req->len) {
+            t1.data[at] ^= 0x81;
+            t2.data[at] ^= 0x81;
+        } else if (k > req->len) {
+            memset(amrt__wire_buf_append(&t1, 8), 0, 8);
+            memset(amrt__wire_buf_append(&t2, 8), 0, 8);
+            put_length(&t1);
+            put_length(&t2);
+        }
+        HRESULT hr1 = amrt__wire_decode_request(&f1, m, &t1, &peer);
+        amrt__wire_set_flat(false);
+        HRESULT hr2 = amrt__wire_decode_request(&f2, m, &t2, &peer);
+        amrt__wire_set_flat(true);
+        ASSERT_HR(hr2, hr1);
+        ASSERT_EQ(f1.state, f2.state);
+        if (SUCCEEDED(hr1))
+            for (int i = 0; i < m->nparams; i++) {
+                const AmrtType *t = m->params[i].type;
+                if (t->kind == AMRT_K_POINTER)
+                    ASSERT(memcmp(*(void **)f1.args[i], *(void **)f2.args[i], t->ref->size) == 0);
+                else
+                    ASSERT(memcmp(f1.args[i], f2.args[i], t->size) == 0);
+            }
+        if (k == req->len)
+            ASSERT_HR(S_OK, hr1);           /* the request itself */
+        else if (k < req->len || at >= req->len)
+            ASSERT_HR(BAD, hr1);            /* cut, or longer */
+        amrt__wire_frame_clear(&f1);
+        amrt__wire_frame_clear(&f2);
+    }
+    amrt__wire_frame_fini(&f1); amrt__wire_frame_fini(&f2);
+    amrt__wire_buf_fini(&t1); amrt__wire_buf_fini(&t2);
+}
+
 /* One call both ways: the request encoded by the fast path (args1) and by
  * the general one (args2): the same HRESULT and the same bytes; the
  * server's reply (mangled as 'how' says, at byte 'at') decoded both ways:
@@ -1883,6 +1930,8 @@ static HRESULT flat_both(const AmrtInterface *glue, int index, void *obj, void *
     ASSERT_EQ(req1.len, req2.len);
     ASSERT(req1.len == 0 || memcmp(req1.data, req2.data, req1.len) == 0);
     HRESULT hr = hr1;
+    if (SUCCEEDED(hr) && how == MANGLE_NONE)
+        flat_server_both(m, &req2);
     if (SUCCEEDED(hr)) {
         ASSERT_HR(S_OK, amrt__wire_decode_request(&sf, m, &req2, &peer));
         m->call(obj, sf.args, sf.ret);
@@ -1890,6 +1939,15 @@ static HRESULT flat_both(const AmrtInterface *glue, int index, void *obj, void *
         memset(&rh, 0, sizeof rh);
         rh.call_id = h1.call_id;
         ASSERT_HR(S_OK, amrt__wire_encode_reply(&rep, &rh, &sf, &peer));
+        amrt__wire_header rh2 = rh;
+        amrt__wire_buf rep2;
+        amrt__wire_buf_init(&rep2);
+        amrt__wire_set_flat(false);
+        ASSERT_HR(S_OK, amrt__wire_encode_reply(&rep2, &rh2, &sf, &peer));
+        amrt__wire_set_flat(true);
+        ASSERT_EQ(rep.len, rep2.len);
+        ASSERT(memcmp(rep.data, rep2.data, rep.len) == 0);
+        amrt__wire_buf_fini(&rep2);
         amrt__wire_frame_clear(&sf);
         if (how == MANGLE_FAULT)
             ASSERT_HR(S_OK, amrt__wire_encode_fault(&rep, &rh, E_ACCESSDENIED));
