@@ -6,6 +6,7 @@
 #include "amidl.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,13 +39,10 @@ static void *slot_value(uintptr_t s)
     return s & SLOT_SYM ? ((Symbol *)SLOT_PTR(s))->ptr : SLOT_PTR(s);
 }
 
-/* FNV-1a: cheap on the short names looked up here */
+/* (scope_hash: amidl.h) */
 static unsigned name_hash(const char *s)
 {
-    unsigned h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
+    return scope_hash(s, strlen(s));
 }
 
 static uintptr_t *table_slot(const SymTab *t, const char *name, unsigned h)
@@ -63,13 +61,18 @@ static uintptr_t *table_slot(const SymTab *t, const char *name, unsigned h)
     }
 }
 
-/* what name names in t, or NULL */
-static void *table_find(const SymTab *t, const char *name)
+/* what name (of hash h) names in t, or NULL */
+static void *table_find_h(const SymTab *t, const char *name, unsigned h)
 {
     if (!t->n)
         return NULL;
-    uintptr_t s = *table_slot(t, name, name_hash(name));
+    uintptr_t s = *table_slot(t, name, h);
     return s ? slot_value(s) : NULL;
+}
+
+static void *table_find(const SymTab *t, const char *name)
+{
+    return t->n ? table_find_h(t, name, name_hash(name)) : NULL;
 }
 
 static void table_grow(SymTab *t)
@@ -128,8 +131,9 @@ void *scope_lookup_here(Scope *s, const char *name)
 
 Type *scope_find_type(Scope *s, const char *name)
 {
+    unsigned h = name_hash(name);
     for (; s; s = s->parent) {
-        Type *t = table_find(&s->syms, name);
+        Type *t = table_find_h(&s->syms, name, h);
         if (t)
             return t;
     }
@@ -138,8 +142,9 @@ Type *scope_find_type(Scope *s, const char *name)
 
 Type *scope_find_tag(Scope *s, const char *name)
 {
+    unsigned h = name_hash(name);
     for (; s; s = s->parent) {
-        Type *t = table_find(&s->tags, name);
+        Type *t = table_find_h(&s->tags, name, h);
         if (t)
             return t;
     }
@@ -148,8 +153,9 @@ Type *scope_find_tag(Scope *s, const char *name)
 
 Var *scope_find_const(Scope *s, const char *name)
 {
+    unsigned h = name_hash(name);
     for (; s; s = s->parent) {
-        Var *v = table_find(&s->consts, name);
+        Var *v = table_find_h(&s->consts, name, h);
         if (v)
             return v;
     }
@@ -208,15 +214,15 @@ void scope_add_const(Compiler *cc, Scope *s, Var *v)
     table_add(cc, &s->consts, v->name, v);
 }
 
-int scope_classify(Scope *s, const char *name, void **out, bool here_only)
+int scope_classify(Scope *s, const char *name, unsigned h, void **out, bool here_only)
 {
     for (; s; s = s->parent) {
-        void *p = table_find(&s->syms, name);
+        void *p = table_find_h(&s->syms, name, h);
         if (p) {
             *out = p;
             return 1;
         }
-        p = table_find(&s->children, name);
+        p = table_find_h(&s->children, name, h);
         if (p) {
             *out = p;
             return 2;
