@@ -351,6 +351,17 @@ done:
 
 /* ---- GUIDs ---- */
 
+/* the value of n hex digits (checked by the caller) */
+static uint32_t hex_value(const char *s, int n)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < n; i++) {
+        unsigned c = (unsigned char)s[i];
+        v = v << 4 | (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+    return v;
+}
+
 bool parse_uuid(const char *s, Uuid *u)
 {
     if (strlen(s) != 36)
@@ -361,18 +372,12 @@ bool parse_uuid(const char *s, Uuid *u)
         if (is_dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
             return false;
     }
-    char buf[9];
-    memcpy(buf, s, 8); buf[8] = 0;
-    u->d1 = (uint32_t)strtoul(buf, NULL, 16);
-    memcpy(buf, s + 9, 4); buf[4] = 0;
-    u->d2 = (uint16_t)strtoul(buf, NULL, 16);
-    memcpy(buf, s + 14, 4); buf[4] = 0;
-    u->d3 = (uint16_t)strtoul(buf, NULL, 16);
+    u->d1 = (uint32_t)hex_value(s, 8);
+    u->d2 = (uint16_t)hex_value(s + 9, 4);
+    u->d3 = (uint16_t)hex_value(s + 14, 4);
     static const int pos[8] = {19, 21, 24, 26, 28, 30, 32, 34};
-    for (int i = 0; i < 8; i++) {
-        memcpy(buf, s + pos[i], 2); buf[2] = 0;
-        u->d4[i] = (uint8_t)strtoul(buf, NULL, 16);
-    }
+    for (int i = 0; i < 8; i++)
+        u->d4[i] = (uint8_t)hex_value(s + pos[i], 2);
     return true;
 }
 
