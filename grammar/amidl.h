@@ -99,7 +99,15 @@ static inline void buf_write(Buf *b, const void *p, size_t n)
     b->len += n;
     b->data[b->len] = 0;
 }
-void buf_fill(Buf *b, int c, size_t n);     /* n copies of c */
+/* n copies of c (the preprocessor's padding to a token's column) */
+static inline void buf_fill(Buf *b, int c, size_t n)
+{
+    if (b->len + n + 1 > b->cap)
+        buf_grow(b, n);
+    memset(b->data + b->len, c, n);
+    b->len += n;
+    b->data[b->len] = 0;
+}
 void buf_puts(Buf *b, const char *s);
 void buf_printf(Buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(Buf *b, const char *fmt, va_list ap);

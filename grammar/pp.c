@@ -1859,7 +1859,17 @@ static void out_marker(PP *pp, const char *file, int line)
     pp->out_started = true;
 }
 
-static void out_sync(PP *pp, const char *file, int line)
+static void out_sync_slow(PP *pp, const char *file, int line);
+
+/* (inline: most tokens are on the line already written) */
+static inline void out_sync(PP *pp, const char *file, int line)
+{
+    if (__builtin_expect(pp->out_started && pp->out_file == file && line == pp->out_line, 1))
+        return;
+    out_sync_slow(pp, file, line);
+}
+
+static __attribute__((noinline)) void out_sync_slow(PP *pp, const char *file, int line)
 {
     if (!pp->out_started || pp->out_file != file || line < pp->out_line || line - pp->out_line > 8) {
         if (!(pp->out_file && file && !strcmp(pp->out_file, file) && line >= pp->out_line && line - pp->out_line <= 8)) {

@@ -218,14 +218,6 @@ void buf_grow(Buf *b, size_t extra)
     b->cap = cap;
 }
 
-void buf_fill(Buf *b, int c, size_t n)
-{
-    buf_grow(b, n);
-    memset(b->data + b->len, c, n);
-    b->len += n;
-    b->data[b->len] = 0;
-}
-
 void buf_puts(Buf *b, const char *s)
 {
     buf_write(b, s, strlen(s));
