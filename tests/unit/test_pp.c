@@ -80,8 +80,43 @@ static void macro(const char *text, const char *want)
     CHECK(!strcmp(got, want), "expand:\n%s\nwant [%s]\n got [%s]", text, want, got);
 }
 
+/* buf_printf (util.c) formats the common conversions itself: the same
+ * text as vsnprintf */
+#define PF(...) do { \
+        char want_[256]; \
+        snprintf(want_, sizeof want_, __VA_ARGS__); \
+        Buf b_ = {0}; \
+        buf_printf(&b_, "<"); \
+        buf_printf(&b_, __VA_ARGS__); \
+        CHECK(b_.data && b_.len == strlen(want_) + 1 && !strcmp(b_.data + 1, want_) && b_.data[b_.len] == 0, \
+              "buf_printf(%s): want '%s', got '%s'", #__VA_ARGS__, want_, b_.data ? b_.data + 1 : "(none)"); \
+        buf_free(&b_); \
+    } while (0)
+
+static void printf_checks(void)
+{
+    const char *volatile null = NULL;   /* (volatile: gcc rejects a NULL it can see) */
+    PF("plain text, no conversions");
+    PF("%s and %s", "one", "two");
+    PF("%d %i %d %d", 0, -1, 2147483647, (int)-2147483647 - 1);
+    PF("%u %x %u", 0u, 0xdeadbeefu, 4294967295u);
+    PF("%ld %lu %lx", -9223372036854775807L - 1, 18446744073709551615UL, 0xabcdefUL);
+    PF("%lld %llu %llx %lli", -5LL, 12345678901234ULL, 0x1234567890abcdefULL, 42LL);
+    PF("%zu %c%c %%", (size_t)77, 'a', 'Z');
+    PF("[%*s] [%*s] [%*s]", 6, "ab", -6, "ab", 1, "abcdef");
+    PF("[%.*s] [%.*s] [%.*s]", 3, "abcdef", 0, "abc", 10, "ab");
+    PF("[%s] [%.*s] [%.*s]", null, 3, null, 6, null);
+    PF("%08x %-20s| %04d %02x", 0x1234u, "left", 7, 0xfu);   /* vsnprintf's own path */
+    PF("%s%%%s", "", "");
+    Buf e = {0};
+    buf_printf(&e, "%s", "");
+    CHECK(e.data && e.len == 0 && e.data[0] == 0, "buf_printf of nothing: an empty text");
+    buf_free(&e);
+}
+
 int main(void)
 {
+    printf_checks();
     /* arithmetic and precedence */
     expr("1 + 2 * 3", 7);
     expr("(1 + 2) * 3", 9);
