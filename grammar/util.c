@@ -328,10 +328,18 @@ void buf_vprintf(Buf *b, const char *fmt, va_list ap)
         simple_vprintf(b, fmt, ap);
         return;
     }
+    /* into the room there is; sized and written again only when short */
+    size_t room = b->cap > b->len ? b->cap - b->len : 0;
     va_list ap2;
     va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
+    int n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, ap2);
     va_end(ap2);
+    if (n >= 0 && (size_t)n < room) {
+        b->len += (size_t)n;
+        return;
+    }
+    if (room)
+        b->data[b->len] = 0;    /* (the cut text is not kept) */
     if (n < 0)
         return;
     buf_grow(b, (size_t)n);

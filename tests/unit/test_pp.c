@@ -83,7 +83,7 @@ static void macro(const char *text, const char *want)
 /* buf_printf (util.c) formats the common conversions itself: the same
  * text as vsnprintf */
 #define PF(...) do { \
-        char want_[256]; \
+        char want_[1024]; \
         snprintf(want_, sizeof want_, __VA_ARGS__); \
         Buf b_ = {0}; \
         buf_printf(&b_, "<"); \
@@ -108,6 +108,7 @@ static void printf_checks(void)
     PF("[%s] [%.*s] [%.*s]", null, 3, null, 6, null);
     PF("%08x %-20s| %04d %02x", 0x1234u, "left", 7, 0xfu);   /* vsnprintf's own path */
     PF("%s%%%s", "", "");
+    PF("%-300s|%04d", "longer than the buffer's first room", 5);   /* vsnprintf, sized again */
     Buf e = {0};
     buf_printf(&e, "%s", "");
     CHECK(e.data && e.len == 0 && e.data[0] == 0, "buf_printf of nothing: an empty text");
