@@ -1,9 +1,10 @@
 """amidl benchmarks: front end (--check) against widl -h, on the corpus,
 objidlbase.idl and generated files of N typedef'd structs.
 
-Each command runs as a child; wall time comes from time.perf_counter and
-peak RSS from os.wait4's rusage. Results are ratios against widl measured
-in this same run (this machine is a noisy 2-core VM).
+Each command runs as a child of build/bench/run1 (wall time, CPU time and
+peak RSS of the child alone). Results are ratios against widl measured
+in this same run, amidl and widl taking turns file by file (this
+machine is a noisy 2-core VM).
 
 BENCH_ONLY=corpus,headers,objidlbase,structs,chain (any of them, comma
 separated) runs only those sections; unset, all of them."""
@@ -30,18 +31,24 @@ def run(cmd, cwd=None):
     s, rss, rc, cpu = p.stderr.split()[-4:]
     return float(s), int(rss), int(rc), float(cpu)
 
-def measure(files, make_cmd, out, per_file=None):
-    """(total seconds, peak RSS, failures); per_file, if given, gets each
+def measure(files, make_cmds, out, per_file=None):
+    """Each file run by every command of make_cmds in turn (paired: a
+    burst of load from elsewhere hits both compilers alike), returning
+    per command (total seconds, peak RSS, failures, total CPU seconds);
+    per_file, if given, is a list (one dict per command) that gets each
     file's (seconds, RSS, CPU seconds)."""
-    total, peak, failed = 0.0, 0, 0
+    res = [[0.0, 0, 0, 0.0] for _ in make_cmds]
     for f in files:
-        t, rss, rc, cpu = run(make_cmd(f, out))
-        total += t
-        peak = max(peak, rss)
-        failed += rc != 0
-        if per_file is not None:
-            per_file[f] = (t, rss, cpu)
-    return total, peak, failed
+        for i, make_cmd in enumerate(make_cmds):
+            t, rss, rc, cpu = run(make_cmd(f, out))
+            r = res[i]
+            r[0] += t
+            r[1] = max(r[1], rss)
+            r[2] += rc != 0
+            r[3] += cpu
+            if per_file is not None:
+                per_file[i][f] = (t, rss, cpu)
+    return [tuple(r) for r in res]
 
 def rss_summary(name, a_files, w_files):
     """Per-file peak RSS of amidl against widl's on the same file."""
@@ -53,8 +60,9 @@ def rss_summary(name, a_files, w_files):
 
 def line(name, a, w):
     ratio = w[0] / a[0] if a[0] else float("inf")
+    cpu = w[3] / a[3] if a[3] else float("inf")
     print(f"{name:34s} amidl {a[0]:8.3f} s  {a[1]/1024:7.1f} MiB | widl {w[0]:8.3f} s  {w[1]/1024:7.1f} MiB"
-          f" | amidl is {ratio:5.2f}x faster, memory {a[1]/max(w[1],1):4.2f}x of widl")
+          f" | amidl is {ratio:5.2f}x faster ({cpu:4.2f}x in CPU time), memory {a[1]/max(w[1],1):4.2f}x of widl")
 
 def largest(paths, out, n=20, rounds=3):
     """The n largest corpus files, each run rounds times alternating amidl
@@ -95,9 +103,13 @@ def main():
         if want("corpus"):
             print(f"front end: amidl --check vs widl -h ({len(paths)} corpus files)")
             a_files, w_files = {}, {}
-            a = measure(paths, lambda f, o: [amidl, "--check", "-w", *inc, f], out, a_files)
+            cmds = [lambda f, o: [amidl, "--check", "-w", *inc, f]]
             if have_widl:
-                w = measure(paths, lambda f, o: [widl, *inc, "-h", "-H", o + "/x.h", f], out, w_files)
+                cmds.append(lambda f, o: [widl, *inc, "-h", "-H", o + "/x.h", f])
+            res = measure(paths, cmds, out, [a_files, w_files])
+            a = res[0]
+            if have_widl:
+                w = res[1]
                 line("corpus (whole)", a, w)
                 rss_summary("corpus (whole)", a_files, w_files)
                 largest(paths, out)
@@ -105,9 +117,13 @@ def main():
         if want("headers"):
             gen = [p for p in paths if not os.path.basename(p).startswith("windows.")]
             print(f"\nheaders: amidl (FILE.h + FILE_i.c) vs widl -h -u ({len(gen)} non-WinRT corpus files)")
-            a = measure(gen, lambda f, o: [amidl, "-w", "--no-glue", *inc, "--outdir", o, f], out)
+            cmds = [lambda f, o: [amidl, "-w", "--no-glue", *inc, "--outdir", o, f]]
             if have_widl:
-                w = measure(gen, lambda f, o: [widl, *inc, "-h", "-H", o + "/w.h", "-u", "-U", o + "/w_i.c", f], out)
+                cmds.append(lambda f, o: [widl, *inc, "-h", "-H", o + "/w.h", "-u", "-U", o + "/w_i.c", f])
+            res = measure(gen, cmds, out)
+            a = res[0]
+            if have_widl:
+                w = res[1]
                 line("corpus headers (whole)", a, w)
             print()
         if want("objidlbase"):
