@@ -51,13 +51,21 @@ for sig in INT TERM; do
     rm -f "$S"/big.h "$S"/big_i.c "$S"/*.tmp.*
     "$AMIDL" --outdir "$S" "$S/big.idl" >/dev/null 2>&1 &
     pid=$!
-    sleep 0.4
-    if ! kill -s $sig $pid 2>/dev/null; then
-        wait $pid
-        fail "SIG$sig during a run" "amidl ended before the signal (the test's input is too small for this machine)"
+    # the signal once a temporary output file exists (the header is being
+    # written: an output past 1 MiB goes into its temporary file as it is
+    # generated), polled for at most 20 s
+    for _ in $(seq 2000); do
+        ls "$S"/*.tmp.* >/dev/null 2>&1 && break
+        kill -0 $pid 2>/dev/null || break
+        sleep 0.01
+    done
+    kill -s $sig $pid 2>/dev/null
+    wait $pid 2>/dev/null
+    rc=$?
+    if [ $rc -eq 0 ]; then
+        fail "SIG$sig during a run" "amidl ended before the signal (no temporary file seen; the test's input is too small for this machine)"
         continue
     fi
-    wait $pid 2>/dev/null
     left=$(ls "$S"/big.h "$S"/big_i.c "$S"/*.tmp.* 2>/dev/null | tr '\n' ' ')
     if [ -z "$left" ]; then ok "SIG$sig during a run leaves no output and no temporary file"
     else fail "SIG$sig during a run" "files left: $left"; fi
