@@ -46,8 +46,8 @@ typedef struct Tok {
     int len : 31;
     bool spliced : 1;   /* a literal with backslash-newlines: s is a copy without them */
     int line;
-    int col : 24;
-    unsigned kind : 3;
+    int col;            /* (not bit-fields: a token is written once a token, #13) */
+    unsigned char kind;
     bool bol : 1;       /* first token of a line */
     bool space : 1;     /* whitespace before it */
     bool expanded : 1;  /* produced by a macro expansion */
