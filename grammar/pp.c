@@ -203,6 +203,12 @@ static const unsigned char ident_class[256] = {
     ['_'] = 1, ['$'] = 1,
 };
 static bool is_ident1(int c) { return ident_class[c & 0xff] == 1; }
+/* ispunct in the C locale: the printable ASCII characters that are not
+ * letters, digits or the space */
+static bool is_punct(int c)
+{
+    return (c >= '!' && c <= '/') || (c >= ':' && c <= '@') || (c >= '[' && c <= '`') || (c >= '{' && c <= '~');
+}
 static bool is_ident2(int c) { return ident_class[c & 0xff] != 0; }
 
 static const char *puncts[] = {
@@ -369,7 +375,7 @@ __attribute__((always_inline)) static inline bool lex_tok_inline(Lex *L, Tok *t)
                     if (puncts[i][0] == c && end - p >= l && !memcmp(p, puncts[i], (size_t)l)) { len = l; break; }
                 }
             }
-            if (!(ispunct(c)))
+            if (!is_punct(c))
                 kind = TK_OTHER;
             p += len;
         }
