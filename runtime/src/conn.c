@@ -85,7 +85,38 @@ static AmrtConn *conn_new(int fd, bool accepted)
     amrt__tp_peer(fd, &c->peer);
     amrt__msg_init(&c->in);
     amrt__peer_init(c);
+    c->pending_tail = &c->pending;
     return c;
+}
+
+/* The calls waiting for their replies (c->lock): in the order they were
+ * sent, which is the order a server mostly answers in, so that the reply's
+ * call is found first (not after the other 63 in flight). */
+static void pending_add(AmrtConn *c, AmrtPending *p)
+{
+    p->next = NULL;
+    *c->pending_tail = p;
+    c->pending_tail = &p->next;
+}
+
+/* *pp (in c's list) leaves it (c->lock) */
+static void pending_unlink(AmrtConn *c, AmrtPending **pp)
+{
+    AmrtPending *p = *pp;
+    *pp = p->next;
+    if (c->pending_tail == &p->next)
+        c->pending_tail = pp;
+}
+
+/* p leaves c's list, if it is there (c->lock): false when it is not */
+static bool pending_remove(AmrtConn *c, AmrtPending *p)
+{
+    for (AmrtPending **pp = &c->pending; *pp; pp = &(*pp)->next)
+        if (*pp == p) {
+            pending_unlink(c, pp);
+            return true;
+        }
+    return false;
 }
 
 void amrt__conn_release(AmrtConn *c)
@@ -316,6 +347,7 @@ static void conn_fail(AmrtConn *c)
         pending_done(p);
     }
     c->pending = NULL;
+    c->pending_tail = &c->pending;
     for (AmrtInCall *ic = c->incalls; ic; ic = ic->next)
         incall_cancel(ic);
     amrt__mutex_unlock(&c->lock);
@@ -657,13 +689,13 @@ static bool conn_message(AmrtConn *c, AmrtMsg *m)
         AmrtPending *p = *pp;
         if (p && p->complete) {
             /* a call object's: completed here; conn_read reuses m's buffer */
-            *pp = p->next;
+            pending_unlink(c, pp);
             amrt__mutex_unlock(&c->lock);
             p->complete(p, m, m->h.type == M_REPLY ? S_OK : HRESULT_FROM_WIN32(RPC_X_BAD_STUB_DATA));
             return true;
         }
         if (p)
-            *pp = p->next;
+            pending_unlink(c, pp);
         amrt__mutex_unlock(&c->lock);
         if (p) {
             p->reply = *m;
@@ -1202,6 +1234,20 @@ HRESULT amrt__conn_call_async(AmrtConn *c, amrt__wire_buf *b, AmrtPending *p, un
     return hr;
 }
 
+/* The call id goes into b's sealed header, at call_id's offset
+ * (docs/wire.md); false when b holds no sealed header. */
+static bool set_call_id(amrt__wire_buf *b, uint64_t id)
+{
+    if (b->len < AMRT__WIRE_HEADER || !b->data)
+        return false;
+    uint32_t magic;
+    memcpy(&magic, b->data, 4);
+    if (magic != AMRT__WIRE_MAGIC)
+        return false;
+    memcpy(b->data + AMRT__WIRE_CALL_ID_AT, &id, 8);
+    return true;
+}
+
 static HRESULT conn_call(AmrtConn *c, amrt__wire_buf *b, AmrtMsg *reply, bool cancel_poll)
 {
     amrt__msg_init(reply);
@@ -1213,25 +1259,12 @@ static HRESULT conn_call(AmrtConn *c, amrt__wire_buf *b, AmrtMsg *reply, bool ca
         return RPC_E_DISCONNECTED;      /* J10: at once */
     }
     p.id = ++c->next_id;
-    p.next = c->pending;
-    c->pending = &p;
+    pending_add(c, &p);
     amrt__mutex_unlock(&c->lock);
-    /* the call id goes into the sealed header: offset of call_id (docs/wire.md) */
-    amrt__wire_header h;
-    bool sealed = SUCCEEDED(amrt__wire_header_get(b->data, &h));
-    if (sealed) {
-        h.call_id = p.id;
-        amrt__wire_header_put(b->data, &h);
-    }
+    bool sealed = set_call_id(b, p.id);
     if (!sealed || amrt__conn_send(c, b) != 0) {
-        bool ours = false;
         amrt__mutex_lock(&c->lock);
-        for (AmrtPending **pp = &c->pending; *pp; pp = &(*pp)->next)
-            if (*pp == &p) {
-                *pp = p.next;
-                ours = true;
-                break;
-            }
+        bool ours = pending_remove(c, &p);
         amrt__mutex_unlock(&c->lock);
         if (!ours)
             pending_wait(&p, -1);       /* the connection's end took it: let it finish with p */
@@ -1277,8 +1310,7 @@ static HRESULT conn_call_async(AmrtConn *c, amrt__wire_buf *b, AmrtPending *p, u
     p->id = ++c->next_id;
     p->done = false;
     p->fail = S_OK;
-    p->next = c->pending;
-    c->pending = p;
+    pending_add(c, p);
     p->gen = gen;
     /* canceled between the call's start and now: nobody could send
      * M_CANCEL (no id yet); it follows the request */
@@ -1286,13 +1318,7 @@ static HRESULT conn_call_async(AmrtConn *c, amrt__wire_buf *b, AmrtPending *p, u
     p->cancel_gen = gen - 1;
     uint64_t id = p->id;
     amrt__mutex_unlock(&c->lock);
-    amrt__wire_header h;
-    bool sealed = SUCCEEDED(amrt__wire_header_get(b->data, &h));
-    if (sealed) {
-        h.call_id = id;
-        amrt__wire_header_put(b->data, &h);
-    }
-    if (sealed && amrt__conn_send(c, b) == 0) {
+    if (set_call_id(b, id) && amrt__conn_send(c, b) == 0) {
         /* p may be completed (and freed) already: only c and id from here
          * on; a server ignores M_CANCEL for a call it has finished */
         if (cancel) {
@@ -1301,14 +1327,8 @@ static HRESULT conn_call_async(AmrtConn *c, amrt__wire_buf *b, AmrtPending *p, u
         }
         return S_OK;
     }
-    bool ours = false;
     amrt__mutex_lock(&c->lock);
-    for (AmrtPending **pp = &c->pending; *pp; pp = &(*pp)->next)
-        if (*pp == p) {
-            *pp = p->next;
-            ours = true;
-            break;
-        }
+    bool ours = pending_remove(c, p);
     amrt__mutex_unlock(&c->lock);
     /* not in the list: the connection's end took it, and completes it */
     return ours ? RPC_E_SERVER_DIED_DNE : S_OK;

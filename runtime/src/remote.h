@@ -61,7 +61,8 @@ typedef struct AmrtConn {
     pthread_mutex_t send_lock;
     pthread_mutex_t lock;       /* what follows */
     uint64_t next_id;
-    AmrtPending *pending;       /* calls waiting for their replies */
+    AmrtPending *pending;       /* calls waiting for their replies, oldest first */
+    AmrtPending **pending_tail; /* the last one's next (&pending when none) */
     AmrtExport *exports;        /* our objects the peer holds */
     AmrtExport *dying;          /* released by the peer while calls were active: a reference
                                  * to them in a message not yet decoded still resolves */

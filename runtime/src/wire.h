@@ -38,6 +38,7 @@ enum {
     AMRT__WIRE_MAGIC = 0x57524d41,      /* "AMRW" as little-endian bytes */
     AMRT__WIRE_VERSION = 1,
     AMRT__WIRE_HEADER = 64,             /* bytes; the body follows, 16-byte aligned */
+    AMRT__WIRE_CALL_ID_AT = 16,         /* the header's call_id: its offset (little-endian 64 bits) */
     AMRT__WIRE_MAX_FDS = 64,            /* descriptors one message may carry */
     AMRT__WIRE_MAX_DEPTH = 256,         /* pointers followed within one value */
     AMRT__WIRE_DEFAULT_MAX = 16 << 20,  /* AMRT_MAX_MESSAGE's default: 16 MiB */
