@@ -427,13 +427,12 @@ static void incall_end(AmrtInCall *ic)
 {
     AmrtConn *c = ic->conn;
     amrt__mutex_lock(&c->lock);
-    for (AmrtInCall **pp = &c->incalls; *pp; pp = &(*pp)->next)
-        if (*pp == ic) {
-            *pp = ic->next;
-            break;
-        }
+    *ic->pprev = ic->next;
+    if (ic->next)
+        ic->next->pprev = ic->pprev;
+    AmrtExport *d = amrt__active_end_locked(c);
     amrt__mutex_unlock(&c->lock);
-    amrt__active_end(c);
+    amrt__exports_free(d);
     amrt__conn_release(c);
 }
 
@@ -620,6 +619,9 @@ static void start_incall(AmrtConn *c, AmrtMsg *m)
     atomic_fetch_add(&c->refs, 1);
     amrt__mutex_lock(&c->lock);
     ic->next = c->incalls;
+    if (ic->next)
+        ic->next->pprev = &ic->next;
+    ic->pprev = &c->incalls;
     c->incalls = ic;
     c->active++;                        /* before the reader reads the peer's next message */
     amrt__mutex_unlock(&c->lock);

@@ -50,14 +50,24 @@ HRESULT AmrtRegisterInterfaces(const AmrtInterface *const *ifaces, int count)
     return S_OK;
 }
 
+/* The last table this thread found, each way: tables stay registered for
+ * the process and are only appended, so the first match of a scan stays
+ * the first (a server's calls find their table without the lock). */
+static _Thread_local const AmrtInterface *tl_glue[2];
+
 const AmrtInterface *amrt__glue_by_iid(const IID *iid, bool async)
 {
-    const AmrtInterface *g = NULL;
+    const AmrtInterface *g = tl_glue[async];
+    if (g && IsEqualIID(iid, async ? g->async_iid : g->iid))
+        return g;
+    g = NULL;
     amrt__mutex_lock(&glue_lock);
     for (int i = 0; i < nglues && !g; i++)
         if (IsEqualIID(iid, async ? glues[i]->async_iid : glues[i]->iid))
             g = glues[i];
     amrt__mutex_unlock(&glue_lock);
+    if (g)
+        tl_glue[async] = g;
     return g;
 }
 

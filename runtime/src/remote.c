@@ -121,14 +121,25 @@ void amrt__active_begin(AmrtConn *c)
     amrt__mutex_unlock(&c->lock);
 }
 
-void amrt__active_end(AmrtConn *c)
+AmrtExport *amrt__active_end_locked(AmrtConn *c)
 {
     AmrtExport *d = NULL;
-    amrt__mutex_lock(&c->lock);
     if (--c->active == 0) {
         d = c->dying;
         c->dying = NULL;
     }
+    return d;
+}
+
+void amrt__exports_free(AmrtExport *e)
+{
+    free_exports(e);
+}
+
+void amrt__active_end(AmrtConn *c)
+{
+    amrt__mutex_lock(&c->lock);
+    AmrtExport *d = amrt__active_end_locked(c);
     amrt__mutex_unlock(&c->lock);
     free_exports(d);
 }

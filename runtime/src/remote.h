@@ -109,7 +109,8 @@ struct AmrtInCall {
     AmrtConn *conn;
     AmrtMsg msg;
     atomic_bool canceled;
-    AmrtInCall *next;
+    AmrtInCall *next;           /* the connection's incalls (its lock) */
+    AmrtInCall **pprev;         /* what points at this one there */
     AmrtInCall *qnext;          /* conn.c's queue of calls waiting for a thread */
     amrt__wire_buf *out;        /* the running thread's buffer for the reply, or NULL */
     /* called (conn's lock held: it must not block or call out) when the
@@ -162,6 +163,9 @@ void amrt__release_export(AmrtConn *c, uint64_t oid, long n);
 /* a call on c begins / is decoded and done (the peer's RELEASEs meanwhile are deferred) */
 void amrt__active_begin(AmrtConn *c);
 void amrt__active_end(AmrtConn *c);
+/* amrt__active_end with c->lock held: what to free (amrt__exports_free) once it is let go */
+AmrtExport *amrt__active_end_locked(AmrtConn *c);
+void amrt__exports_free(AmrtExport *e);
 uint64_t amrt__export(AmrtConn *c, IUnknown *obj);
 HRESULT amrt__import(AmrtConn *c, uint64_t oid, const IID *iid, void **ppv);
 void amrt__peer_init(AmrtConn *c);
