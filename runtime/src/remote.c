@@ -449,7 +449,9 @@ HRESULT amrt__remote_invoke(IUnknown *obj, const AmrtInterface *glue, int method
     for (const AmrtInterface *g = glue->base; g; g = g->base)
         h.method += g->nmethods;
     h.iid = *glue->iid;
-    amrt__active_begin(ro->conn);
+    bool counted = !amrt__wire_flat(m);     /* (as a call object's call) */
+    if (counted)
+        amrt__active_begin(ro->conn);
     hr = amrt__wire_encode_request(&b, &h, m, args, &ro->conn->wpeer, &f);
     if (SUCCEEDED(hr)) {
         AmrtMsg reply;
@@ -466,7 +468,8 @@ HRESULT amrt__remote_invoke(IUnknown *obj, const AmrtInterface *glue, int method
     }
     amrt__wire_frame_fini(&f);
     amrt__wire_buf_fini(&b);
-    amrt__active_end(ro->conn);
+    if (counted)
+        amrt__active_end(ro->conn);
     if (SUCCEEDED(hr))
         return S_OK;
 out:
@@ -486,6 +489,7 @@ struct AmrtAsyncCall {
     void *ret;
     void (*done)(void *);
     void *arg;
+    bool counted;               /* the call counts as active on the connection (not a flat method's) */
     amrt__wire_frame f;
 };
 
@@ -526,7 +530,8 @@ static void async_complete(AmrtPending *p, AmrtMsg *reply, HRESULT fail)
         amrt__wire_revoke(&a->b, &c->wpeer);
         amrt__wire_frame_clear(&a->f);
     }
-    amrt__active_end(c);
+    if (a->counted)
+        amrt__active_end(c);
     if (FAILED(hr) && a->m->ret_hresult && a->ret)
         *(HRESULT *)a->ret = hr;
     bool was = completing;
@@ -568,7 +573,10 @@ HRESULT amrt__remote_async_begin(AmrtAsyncCall *a, unsigned gen, const AmrtInter
     h.method = (uint32_t)method;
     for (const AmrtInterface *g = glue->base; g; g = g->base)
         h.method += g->nmethods;        /* the header counts the methods of the base chain first */
-    amrt__active_begin(ro->conn);
+    /* a flat method's messages name no objects: nothing for the active count to keep (J9) */
+    a->counted = !amrt__wire_flat(m);
+    if (a->counted)
+        amrt__active_begin(ro->conn);
     HRESULT hr = amrt__wire_encode_request(&a->b, &h, m, args, &ro->conn->wpeer, &a->f);
     if (SUCCEEDED(hr)) {
         test_begin_delay();
@@ -578,7 +586,8 @@ HRESULT amrt__remote_async_begin(AmrtAsyncCall *a, unsigned gen, const AmrtInter
         amrt__wire_revoke(&a->b, &ro->conn->wpeer);
         amrt__wire_frame_clear(&a->f);
     }
-    amrt__active_end(ro->conn);
+    if (a->counted)
+        amrt__active_end(ro->conn);
     if (m->ret_hresult && ret)
         *(HRESULT *)ret = hr;
     return hr;

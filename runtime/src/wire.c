@@ -1567,6 +1567,11 @@ static const FlatPlan *flat_plan(const AmrtMethod *m)
     return NULL;
 }
 
+bool amrt__wire_flat(const AmrtMethod *m)
+{
+    return flat_plan(m) != NULL;
+}
+
 /* amrt__wire_encode_request for a flat method (the frame f laid out for m,
  * holding nothing) */
 static HRESULT flat_encode_request(amrt__wire_buf *b, amrt__wire_header *h, const AmrtMethod *m,

@@ -246,6 +246,9 @@ HRESULT amrt__wire_encode_fault(amrt__wire_buf *b, amrt__wire_header *h, HRESULT
 /* tests: false makes every method take the general path (the flat
  * methods' fast path off, #12); true again by default */
 void amrt__wire_set_flat(bool on);
+/* m is a flat method (its messages go by its plan; they carry no object
+ * references, no descriptors) */
+bool amrt__wire_flat(const AmrtMethod *m);
 
 /* Undo the object references of an encoded message that will not be sent. */
 void amrt__wire_revoke(amrt__wire_buf *b, const amrt__wire_peer *peer);
