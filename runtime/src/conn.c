@@ -127,6 +127,10 @@ void amrt__conn_release(AmrtConn *c)
     for (int i = 0; i < c->nfdq; i++)
         close(c->fdq[i]);
     amrt__msg_free(&c->in);
+    if (c->next_record) {
+        amrt__msg_free(&c->next_record->msg);
+        amrt__free(c->next_record);
+    }
     amrt__mutex_destroy(&c->send_lock);
     amrt__mutex_destroy(&c->lock);
     amrt__free(c);
@@ -157,7 +161,9 @@ typedef struct Cork {
     pthread_mutex_t lock;
     AmrtConn *c;                /* whose messages it holds (a reference), NULL: empty */
     size_t len;
-    struct timespec t0;         /* when the first came */
+    struct timespec t0;         /* when the first came (written by its thread only) */
+    bool held;                  /* its thread's own: it held messages since it last sent them
+                                 * (c may be NULL: the standby thread sent them) */
     struct Cork *next;          /* io_lock: every event thread's, or the spares */
     amrt__wire_buf out;         /* its thread's replies are encoded here */
     unsigned char buf[CORK_MAX];
@@ -232,7 +238,8 @@ int amrt__conn_send(AmrtConn *c, amrt__wire_buf *b)
         memcpy(k->buf + k->len, b->data, b->len);
         k->len += b->len;
         amrt__mutex_unlock(&k->lock);
-        (void)first;                    /* the standby thread looks at it (this thread runs calls) */
+        if (first)
+            k->held = true;             /* the standby thread looks at it too (this thread runs calls) */
         return 0;
     }
     cork_flush(k);                      /* what it holds goes first */
@@ -557,13 +564,12 @@ static void run_calls(AmrtInCall *ic, amrt__wire_buf *out, Cork *k)
         calls_done++;
         runners_stuck = false;
         AmrtInCall *next = queue_take();
-        if (k) {
-            /* the replies go before this thread waits, or when old */
+        /* the replies go before this thread waits, or when old (t0 is
+         * this thread's to write: read here without k's lock) */
+        if (k && k->held && (!next || ns_since(&k->t0) >= QUEUE_US * 1000L)) {
             amrt__mutex_unlock(&io_lock);
-            amrt__mutex_lock(&k->lock);
-            if (!next || cork_old(k))
-                cork_flush_locked(k);
-            amrt__mutex_unlock(&k->lock);
+            cork_flush(k);
+            k->held = false;
             amrt__mutex_lock(&io_lock);
         }
         if (over && --incalls_running == 0)
@@ -587,15 +593,26 @@ void amrt__incall_done(AmrtInCall *ic)
 
 /* An incoming call was read (on the connection's reader): its record,
  * queued; the reader takes it (or an earlier one) when done reading. */
-static void start_incall(AmrtConn *c, AmrtMsg *m)
+/* a record done with, for a new call (io_lock held), or NULL */
+static AmrtInCall *record_take(void)
 {
-    amrt__mutex_lock(&io_lock);
     AmrtInCall *ic = records;
     if (ic) {
         records = ic->qnext;
         nrecords--;
     }
-    amrt__mutex_unlock(&io_lock);
+    return ic;
+}
+
+static void start_incall(AmrtConn *c, AmrtMsg *m)
+{
+    AmrtInCall *ic = c->next_record;    /* taken when the previous call was queued */
+    c->next_record = NULL;
+    if (!ic) {
+        amrt__mutex_lock(&io_lock);
+        ic = record_take();
+        amrt__mutex_unlock(&io_lock);
+    }
     if (ic) {
         /* its buffer receives the next message (the receiver's, empty: m took it) */
         if (!c->in.buf.data)
@@ -633,6 +650,7 @@ static void start_incall(AmrtConn *c, AmrtMsg *m)
     else
         queue_head = ic;
     queue_tail = ic;
+    c->next_record = record_take();     /* the next call's, under the same lock */
     amrt__mutex_unlock(&io_lock);
 }
 

@@ -73,6 +73,7 @@ typedef struct AmrtConn {
     size_t got;                 /* bytes of the message being received */
     bool have_head;
     AmrtMsg in;
+    AmrtInCall *next_record;    /* the record the next incoming call takes (taken with the last one's queuing) */
     int fdq[2 * AMRT__WIRE_MAX_FDS];    /* descriptors received, not yet given to their message */
     int nfdq;
     char key[128];              /* a client connection: the socket it reached */
