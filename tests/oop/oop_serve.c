@@ -216,7 +216,8 @@ void oop_call_signal(OopCall *c)
 
 HRESULT oop_call_start(OopCall *c, void *(*work)(void *), void *arg)
 {
-    atomic_store(&c->own_canceled, false);
+    /* (own_canceled is not reset here: a call canceled before it began is
+     * told so before its Begin_, docs/remoting.md; one call per object) */
     IUnknown_AddRef(c->outer);
     pthread_t th;
     pthread_attr_t a;
