@@ -176,6 +176,7 @@ static int nspares;
 static Cork *corks;                     /* io_lock */
 static atomic_int ncorked;              /* corks holding messages */
 static _Thread_local Cork *tl_cork;     /* this thread's while it runs calls */
+static _Thread_local bool tl_runner;    /* this thread runs calls (counted in nrunning) */
 
 /* send what k holds (k->lock held) */
 static void cork_flush_locked(Cork *k)
@@ -213,10 +214,13 @@ static bool cork_old(Cork *k)
     return k->c && ns_since(&k->t0) >= QUEUE_US * 1000L;
 }
 
+static void hold_flush_for(AmrtConn *c);
+
 int amrt__conn_send(AmrtConn *c, amrt__wire_buf *b)
 {
     if (atomic_load(&c->dead))
         return -EPIPE;
+    hold_flush_for(c);                  /* requests held for c go first */
     int fds[AMRT__WIRE_MAX_FDS];
     unsigned n = 0;
     for (unsigned i = 0; i < b->nfds && n < AMRT__WIRE_MAX_FDS; i++)
@@ -262,6 +266,131 @@ int amrt__conn_send_small(AmrtConn *c, amrt__wire_header *h, const void *body, s
     return rc;
 }
 
+/* ==================================================================== the hold
+
+ * A client's pipelined requests held back (a "hold"): the request of a
+ * call object's call, while other calls wait for their replies on its
+ * connection, goes to the process's hold instead of to the socket when an
+ * event thread has promised to look within HOLD_MS (hold.watch: it waits
+ * in epoll_wait with that timeout, having read replies just before); what
+ * the hold has goes in one write:
+ *  - when a thread is about to wait (amrt__ev_wait, CoWaitForMultipleHandles,
+ *    a synchronous call): the replies it waits for may need it;
+ *  - when any other message goes on that connection (a synchronous call's
+ *    request, a cancel, a release: their order is kept), or a request for
+ *    another connection comes, or it is full;
+ *  - when the event thread that watches wakes up, for replies or after
+ *    HOLD_MS; it watches again only after replies, or when it found
+ *    something held (a call that takes long costs one more wake-up, not
+ *    one every HOLD_MS).
+ * So a request waits at most about HOLD_MS, and mostly until the thread
+ * that made it waits, or until the next replies come. A thread running
+ * calls for another process does not hold (its cork sends its messages).
+ * Lock order: hold.lock, a send lock. */
+enum { HOLD_MAX = 16384, HOLD_MS = 1 };
+static struct {
+    pthread_mutex_t lock;
+    bool watch;                 /* an event thread looks within HOLD_MS */
+    AmrtConn *c;                /* whose requests it holds (a reference), NULL: empty */
+    size_t len;
+    unsigned char buf[HOLD_MAX];
+} hold = { .lock = PTHREAD_MUTEX_INITIALIZER };
+static _Atomic(AmrtConn *) hold_conn;   /* hold.c, for a look without the lock */
+
+/* send what the hold has (hold.lock held) */
+static void hold_flush_locked(void)
+{
+    AmrtConn *c = hold.c;
+    if (!c)
+        return;
+    if (!atomic_load(&c->dead))
+        conn_send_now(c, hold.buf, hold.len, NULL, 0);
+    hold.c = NULL;
+    hold.len = 0;
+    atomic_store_explicit(&hold_conn, NULL, memory_order_relaxed);
+    amrt__conn_release(c);
+}
+
+void amrt__conn_hold_flush(void)
+{
+    if (!atomic_load_explicit(&hold_conn, memory_order_relaxed))
+        return;
+    amrt__mutex_lock(&hold.lock);
+    hold_flush_locked();
+    amrt__mutex_unlock(&hold.lock);
+}
+
+/* what the hold has for c goes before c's next message */
+static void hold_flush_for(AmrtConn *c)
+{
+    if (atomic_load_explicit(&hold_conn, memory_order_relaxed) != c)
+        return;
+    amrt__mutex_lock(&hold.lock);
+    if (hold.c == c)
+        hold_flush_locked();
+    amrt__mutex_unlock(&hold.lock);
+}
+
+/* c is over: what the hold has for it goes nowhere */
+static void hold_drop(AmrtConn *c)
+{
+    if (atomic_load_explicit(&hold_conn, memory_order_relaxed) != c)
+        return;
+    amrt__mutex_lock(&hold.lock);
+    if (hold.c == c) {
+        hold.c = NULL;
+        hold.len = 0;
+        atomic_store_explicit(&hold_conn, NULL, memory_order_relaxed);
+        amrt__conn_release(c);          /* not the last: the caller has one */
+    }
+    amrt__mutex_unlock(&hold.lock);
+}
+
+/* A call object's request (others: calls before it wait for replies on
+ * c): held, or sent. 0 or -errno, as amrt__conn_send. */
+static int conn_send_request(AmrtConn *c, amrt__wire_buf *b, bool others)
+{
+    if (others && !tl_runner && !tl_cork && b->nfds == 0 && b->len <= HOLD_MAX && !atomic_load(&c->dead)) {
+        amrt__mutex_lock(&hold.lock);
+        if (hold.watch) {
+            if (hold.c && (hold.c != c || hold.len + b->len > HOLD_MAX))
+                hold_flush_locked();
+            if (!hold.c) {
+                atomic_fetch_add(&c->refs, 1);
+                hold.c = c;
+                atomic_store_explicit(&hold_conn, c, memory_order_relaxed);
+            }
+            memcpy(hold.buf + hold.len, b->data, b->len);
+            hold.len += b->len;
+            amrt__mutex_unlock(&hold.lock);
+            return 0;
+        }
+        amrt__mutex_unlock(&hold.lock);
+    }
+    return amrt__conn_send(c, b);
+}
+
+/* An event thread about to wait watches the hold (it read replies, or
+ * found requests held): it waits HOLD_MS at most */
+static void hold_watch(void)
+{
+    amrt__mutex_lock(&hold.lock);
+    hold.watch = true;
+    amrt__mutex_unlock(&hold.lock);
+}
+
+/* A watching event thread woke: what the hold has goes (true when it had
+ * something), and nobody watches until a thread waits again */
+static bool hold_look(void)
+{
+    amrt__mutex_lock(&hold.lock);
+    bool had = hold.c != NULL;
+    hold_flush_locked();
+    hold.watch = false;
+    amrt__mutex_unlock(&hold.lock);
+    return had;
+}
+
 /* ==================================================================== a synchronous call's wait */
 
 /* The waiting thread spins on p->state, then sleeps on it (a futex):
@@ -292,6 +421,7 @@ static bool pending_ready(void *arg)
 /* wait until done, or ms milliseconds (-1: no limit); true when done */
 static bool pending_wait(AmrtPending *p, int ms)
 {
+    amrt__conn_hold_flush();
     if (amrt__spin_until(pending_ready, p))
         return true;
     unsigned s = P_WAIT;
@@ -338,6 +468,7 @@ static void conn_fail(AmrtConn *c)
 {
     if (atomic_exchange(&c->dead, true))
         return;
+    hold_drop(c);
     if (epfd >= 0)
         epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
     shutdown(c->fd, SHUT_RDWR);         /* closed at the last reference: no reuse of the number meanwhile */
@@ -423,7 +554,6 @@ static pthread_cond_t standby_cond;     /* CLOCK_MONOTONIC */
 static unsigned long calls_done;        /* calls run so far */
 static int nrunning;                    /* threads running calls, not waiting for a reply */
 static int ncpu = 1;                    /* the CPUs this process may run on */
-static _Thread_local bool tl_runner;    /* this thread runs calls (counted in nrunning) */
 static int nevent;                      /* threads between epoll_wait and running a call */
 static unsigned io_gen;                 /* the pool's generation: one per io_start */
 
@@ -952,6 +1082,7 @@ static void *event_thread(void *arg)
     }
     /* no cork: replies go one by one */
     amrt__wire_buf *out = k ? &k->out : &own;
+    bool watch = false;                 /* watch the hold in the next wait (see "the hold") */
     amrt__mutex_lock(&io_lock);
     nstarting--;
     if (k) {
@@ -985,10 +1116,14 @@ static void *event_thread(void *arg)
         nevent++;
         amrt__mutex_unlock(&io_lock);
         struct epoll_event ev;
-        int n = epoll_wait(epfd, &ev, 1, IDLE_MS);
+        int ms = watch ? HOLD_MS : IDLE_MS;
+        if (watch)
+            hold_watch();
+        int n = epoll_wait(epfd, &ev, 1, ms);
+        watch = ms == HOLD_MS && hold_look() && n == 0;     /* requests were held: watch on */
         amrt__mutex_lock(&io_lock);
         nwait--;
-        if (n == 0 && nwait + nstarting > 0 && !io_stopping) {
+        if (n == 0 && ms == IDLE_MS && nwait + nstarting > 0 && !io_stopping) {
             nevent--;
             break;                      /* idle for long, and another thread waits */
         }
@@ -1010,6 +1145,7 @@ static void *event_thread(void *arg)
                 epoll_ctl(epfd, EPOLL_CTL_MOD, listen_fd, &lev);
         } else {
             AmrtConn *c = ev.data.ptr;
+            watch = !c->accepted;       /* replies to our calls: more may follow the next requests */
             /* this thread is c's only reader until the re-arm; the re-arm
              * under io_lock, which the next reader takes once its
              * epoll_wait returns: what this one wrote in c happens before
@@ -1331,6 +1467,7 @@ static HRESULT conn_call_async(AmrtConn *c, amrt__wire_buf *b, AmrtPending *p, u
     p->done = false;
     p->fail = S_OK;
     pending_add(c, p);
+    bool others = c->pending != p;      /* replies are awaited before this one's */
     p->gen = gen;
     /* canceled between the call's start and now: nobody could send
      * M_CANCEL (no id yet); it follows the request */
@@ -1338,7 +1475,7 @@ static HRESULT conn_call_async(AmrtConn *c, amrt__wire_buf *b, AmrtPending *p, u
     p->cancel_gen = gen - 1;
     uint64_t id = p->id;
     amrt__mutex_unlock(&c->lock);
-    if (set_call_id(b, id) && amrt__conn_send(c, b) == 0) {
+    if (set_call_id(b, id) && conn_send_request(c, b, others) == 0) {
         /* p may be completed (and freed) already: only c and id from here
          * on; a server ignores M_CANCEL for a call it has finished */
         if (cancel) {
@@ -1428,6 +1565,7 @@ done:
  * bounded time for the calls running here, stop the I/O thread. */
 void amrt__conn_shutdown(void)
 {
+    amrt__conn_hold_flush();            /* requests made before it reach their servers */
     amrt__mutex_lock(&io_lock);
     if (!io_running) {
         amrt__mutex_unlock(&io_lock);

@@ -157,6 +157,9 @@ int amrt__ms_left(const struct timespec *deadline);
  * wake-up cost tens of microseconds. It yields the CPU after 1 us, 2 us,
  * 4 us, ..., in case the other side waits for this very CPU. */
 bool amrt__spin_until(bool (*ready)(void *), void *arg);
+/* conn.c: the call objects' requests held back for one write (a client's
+ * pipelined calls), sent now: before a thread waits */
+void amrt__conn_hold_flush(void);
 bool amrt__spin_pointless(void);       /* this process may run on one CPU only: waiters do not spin (sync.c) */
 
 static inline void amrt__cpu_relax(void)

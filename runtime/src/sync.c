@@ -323,6 +323,8 @@ HRESULT amrt__ev_wait(EventCore *ev, DWORD flags, DWORD ms)
     if (flags & ~COWAIT_KNOWN)
         return E_INVALIDARG;    /* RULES.md C3 */
     /* C4/C19: MTA semantics, the known COWAIT flags change nothing */
+    if (ms != 0)
+        amrt__conn_hold_flush();        /* what it may wait for goes first */
     if (ms != 0 && !amrt__spin_pointless())
         amrt__spin_until(core_signaled, ev);    /* before sleeping: the signal is often microseconds away */
     bool slow;
@@ -794,6 +796,8 @@ HRESULT CoWaitForMultipleHandles(DWORD flags, DWORD timeout, ULONG count, HANDLE
         return RPC_E_NO_SYNC;
     if (count > 64)
         return E_INVALIDARG;
+    if (timeout != 0)
+        amrt__conn_hold_flush();        /* what it may wait for goes first */
     struct pollfd pfd[64];
     amrt__mutex_lock(&handles_lock);
     for (ULONG i = 0; i < count; i++) {
