@@ -1546,10 +1546,23 @@ void amrt__wire_set_flat(bool on)
     atomic_store_explicit(&flat_off, !on, memory_order_relaxed);
 }
 
+/* the method this thread asked for last, and its answer (once final) */
+static _Thread_local const AmrtMethod *tl_flat_m;
+static _Thread_local const FlatPlan *tl_flat_plan;
+
+static const FlatPlan *flat_plan_find(const AmrtMethod *m);
+
 static const FlatPlan *flat_plan(const AmrtMethod *m)
 {
     if (atomic_load_explicit(&flat_off, memory_order_relaxed))
         return NULL;
+    if (m == tl_flat_m)
+        return tl_flat_plan;
+    return flat_plan_find(m);
+}
+
+static const FlatPlan *flat_plan_find(const AmrtMethod *m)
+{
     size_t h = (size_t)((((uint64_t)(uintptr_t)m >> 3) * 0x9E3779B97F4A7C15ull) >> 40);
     for (int k = 0; k < FLAT_PROBES; k++) {
         struct FlatSlot *s = &flat_slots[(h + (size_t)k) & (FLAT_SLOTS - 1)];
@@ -1558,11 +1571,18 @@ static const FlatPlan *flat_plan(const AmrtMethod *m)
             if (atomic_compare_exchange_strong_explicit(&s->m, &cur, m, memory_order_acq_rel, memory_order_acquire)) {
                 flat_build(m, &s->plan);
                 atomic_store_explicit(&s->ready, true, memory_order_release);
-                return s->plan.flat ? &s->plan : NULL;
+                tl_flat_m = m;
+                tl_flat_plan = s->plan.flat ? &s->plan : NULL;
+                return tl_flat_plan;
             }
         }
-        if (cur == m)
-            return atomic_load_explicit(&s->ready, memory_order_acquire) && s->plan.flat ? &s->plan : NULL;
+        if (cur == m) {
+            if (!atomic_load_explicit(&s->ready, memory_order_acquire))
+                return NULL;            /* being made: the general path this time */
+            tl_flat_m = m;
+            tl_flat_plan = s->plan.flat ? &s->plan : NULL;
+            return tl_flat_plan;
+        }
     }
     return NULL;
 }
