@@ -721,8 +721,6 @@ void amrt__incall_done(AmrtInCall *ic)
     amrt__mutex_unlock(&io_lock);
 }
 
-/* An incoming call was read (on the connection's reader): its record,
- * queued; the reader takes it (or an earlier one) when done reading. */
 /* a record done with, for a new call (io_lock held), or NULL */
 static AmrtInCall *record_take(void)
 {
@@ -734,6 +732,8 @@ static AmrtInCall *record_take(void)
     return ic;
 }
 
+/* An incoming call was read (on the connection's reader): its record,
+ * queued; the reader takes it (or an earlier one) when done reading. */
 static void start_incall(AmrtConn *c, AmrtMsg *m)
 {
     AmrtInCall *ic = c->next_record;    /* taken when the previous call was queued */
