@@ -379,13 +379,48 @@ static void hold_watch(void)
     amrt__mutex_unlock(&hold.lock);
 }
 
-/* A watching event thread woke: what the hold has goes (true when it had
- * something), and nobody watches until a thread waits again */
+/* The event thread's send of what the hold has (hold.lock held): it
+ * never waits, neither for room in the socket nor for a sender that waits
+ * for it, since the peer may be waiting for this thread to read its
+ * replies before it reads again; what does not go now stays (a message's
+ * rest first: any other message on c sends it before itself) for the next
+ * look or the next thread that waits. */
+static void hold_try_locked(void)
+{
+    AmrtConn *c = hold.c;
+    if (!c)
+        return;
+    if (atomic_load(&c->dead)) {
+        hold_flush_locked();            /* (nothing goes to a dead connection) */
+        return;
+    }
+    if (pthread_mutex_trylock(&c->send_lock) != 0)
+        return;
+    ssize_t n = amrt__tp_send_some(c->fd, hold.buf, hold.len);
+    if (n < 0) {
+        if (!atomic_exchange(&c->broken, true))
+            shutdown(c->fd, SHUT_RDWR); /* as conn_send_now: the I/O thread ends it */
+        n = (ssize_t)hold.len;
+    }
+    amrt__mutex_unlock(&c->send_lock);
+    if ((size_t)n < hold.len) {
+        memmove(hold.buf, hold.buf + n, hold.len - (size_t)n);
+        hold.len -= (size_t)n;
+        return;
+    }
+    hold.c = NULL;
+    hold.len = 0;
+    atomic_store_explicit(&hold_conn, NULL, memory_order_relaxed);
+    amrt__conn_release(c);
+}
+
+/* A watching event thread woke: what the hold has goes if it can (true
+ * when it had something), and nobody watches until a thread waits again */
 static bool hold_look(void)
 {
     amrt__mutex_lock(&hold.lock);
     bool had = hold.c != NULL;
-    hold_flush_locked();
+    hold_try_locked();
     hold.watch = false;
     amrt__mutex_unlock(&hold.lock);
     return had;

@@ -36,6 +36,9 @@ int amrt__tp_peer(int fd, AmrtPeer *peer);
  * (duplicated to the peer). 0 or -errno. Whole or nothing for the caller:
  * a short write of a blocking socket continues until done or error. */
 int amrt__tp_send(int fd, const void *head, size_t hlen, const void *body, size_t blen, const int *fds, int nfds);
+/* Send what goes without waiting (no descriptors): the bytes sent (0:
+ * the socket is full), or -errno. */
+ssize_t amrt__tp_send_some(int fd, const void *data, size_t len);
 /* Receive what is there (non-blocking): bytes read, 0 at end of stream,
  * -EAGAIN when nothing is ready, -errno on error. Descriptors that came
  * with the bytes are appended to fds (up to *nfds), *nfds updated. */

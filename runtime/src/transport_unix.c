@@ -120,6 +120,17 @@ int amrt__tp_peer(int fd, AmrtPeer *peer)
 
 enum { MAX_FDS = 16 };
 
+ssize_t amrt__tp_send_some(int fd, const void *data, size_t len)
+{
+    ssize_t n;
+    do
+        n = send(fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+    return n;
+}
+
 int amrt__tp_send(int fd, const void *head, size_t hlen, const void *body, size_t blen, const int *fds, int nfds)
 {
     struct iovec iov[2], *v = iov;
