@@ -293,6 +293,7 @@ static struct {
     bool watch;                 /* an event thread looks within HOLD_MS */
     AmrtConn *c;                /* whose requests it holds (a reference), NULL: empty */
     size_t len;
+    size_t cut;                 /* buf begins with the rest of a message partly sent: its length */
     unsigned char buf[HOLD_MAX];
 } hold = { .lock = PTHREAD_MUTEX_INITIALIZER };
 static _Atomic(AmrtConn *) hold_conn;   /* hold.c, for a look without the lock */
@@ -307,6 +308,7 @@ static void hold_flush_locked(void)
         conn_send_now(c, hold.buf, hold.len, NULL, 0);
     hold.c = NULL;
     hold.len = 0;
+    hold.cut = 0;
     atomic_store_explicit(&hold_conn, NULL, memory_order_relaxed);
     amrt__conn_release(c);
 }
@@ -331,19 +333,58 @@ static void hold_flush_for(AmrtConn *c)
     amrt__mutex_unlock(&hold.lock);
 }
 
-/* c is over: what the hold has for it goes nowhere */
-static void hold_drop(AmrtConn *c)
+/* c is over: what the hold has for it goes nowhere; the call ids of the
+ * requests it held (never sent: they fail with RPC_E_SERVER_DIED_DNE,
+ * J10) go to ids (HOLD_IDS at most), their number is returned */
+enum { HOLD_IDS = HOLD_MAX / AMRT__WIRE_HEADER };
+static unsigned hold_drop(AmrtConn *c, uint64_t *ids)
 {
+    unsigned n = 0;
     if (atomic_load_explicit(&hold_conn, memory_order_relaxed) != c)
-        return;
+        return 0;
     amrt__mutex_lock(&hold.lock);
     if (hold.c == c) {
+        for (size_t at = hold.cut; at + AMRT__WIRE_HEADER <= hold.len && n < HOLD_IDS;) {
+            uint32_t len;
+            memcpy(&len, hold.buf + at + 8, 4);     /* the header's length (wire.h) */
+            memcpy(&ids[n++], hold.buf + at + AMRT__WIRE_CALL_ID_AT, 8);
+            at += AMRT__WIRE_HEADER + (size_t)len;
+        }
         hold.c = NULL;
         hold.len = 0;
+        hold.cut = 0;
         atomic_store_explicit(&hold_conn, NULL, memory_order_relaxed);
         amrt__conn_release(c);          /* not the last: the caller has one */
     }
     amrt__mutex_unlock(&hold.lock);
+    return n;
+}
+
+static bool held_id(const uint64_t *ids, unsigned n, uint64_t id)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (ids[i] == id)
+            return true;
+    return false;
+}
+
+/* A program that ends without CoUninitialize: what the hold has goes
+ * at exit (as it would have gone before the hold), if it can without
+ * waiting (the lock taken, the socket's room) */
+static void hold_try_locked(void);
+
+static void hold_at_exit(void)
+{
+    if (!atomic_load_explicit(&hold_conn, memory_order_relaxed) || pthread_mutex_trylock(&hold.lock) != 0)
+        return;
+    hold_try_locked();
+    amrt__mutex_unlock(&hold.lock);
+}
+
+static pthread_once_t hold_exit_once = PTHREAD_ONCE_INIT;
+static void hold_exit_register(void)
+{
+    atexit(hold_at_exit);
 }
 
 /* A call object's request (others: calls before it wait for replies on
@@ -351,6 +392,7 @@ static void hold_drop(AmrtConn *c)
 static int conn_send_request(AmrtConn *c, amrt__wire_buf *b, bool others)
 {
     if (others && !tl_runner && !tl_cork && b->nfds == 0 && b->len <= HOLD_MAX && !atomic_load(&c->dead)) {
+        pthread_once(&hold_exit_once, hold_exit_register);
         amrt__mutex_lock(&hold.lock);
         if (hold.watch) {
             if (hold.c && (hold.c != c || hold.len + b->len > HOLD_MAX))
@@ -404,12 +446,22 @@ static void hold_try_locked(void)
     }
     amrt__mutex_unlock(&c->send_lock);
     if ((size_t)n < hold.len) {
+        /* the messages are whole in buf after the first: find where the
+         * first one not wholly sent ends */
+        size_t at = hold.cut;
+        while (at < (size_t)n) {
+            uint32_t len;
+            memcpy(&len, hold.buf + at + 8, 4);     /* the header's length (wire.h) */
+            at += AMRT__WIRE_HEADER + (size_t)len;
+        }
+        hold.cut = at - (size_t)n;
         memmove(hold.buf, hold.buf + n, hold.len - (size_t)n);
         hold.len -= (size_t)n;
         return;
     }
     hold.c = NULL;
     hold.len = 0;
+    hold.cut = 0;
     atomic_store_explicit(&hold_conn, NULL, memory_order_relaxed);
     amrt__conn_release(c);
 }
@@ -503,7 +555,8 @@ static void conn_fail(AmrtConn *c)
 {
     if (atomic_exchange(&c->dead, true))
         return;
-    hold_drop(c);
+    uint64_t held[HOLD_IDS];
+    unsigned nheld = hold_drop(c, held);
     if (epfd >= 0)
         epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
     shutdown(c->fd, SHUT_RDWR);         /* closed at the last reference: no reuse of the number meanwhile */
@@ -526,7 +579,7 @@ static void conn_fail(AmrtConn *c)
     amrt__mutex_unlock(&c->lock);
     for (AmrtPending *p = async, *next; p; p = next) {
         next = p->next;                 /* complete may free p */
-        p->complete(p, NULL, RPC_E_SERVER_DIED);
+        p->complete(p, NULL, held_id(held, nheld, p->id) ? RPC_E_SERVER_DIED_DNE : RPC_E_SERVER_DIED);
     }
     amrt__release_exports(c);
     amrt__mutex_lock(&io_lock);
