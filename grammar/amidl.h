@@ -571,6 +571,27 @@ static inline unsigned scope_hash(const char *s, size_t n)
     h ^= h >> 29;
     return (unsigned)h;
 }
+/* A fixed table of names found by scope_hash (util.c): the lexer's
+ * keywords, the attributes. names points at the first entry's name,
+ * stride is the bytes between entries; slot has nslots entries (a power
+ * of two, more than twice the names), an index + 1 each, 0 empty. */
+void name_index_build(unsigned short *slot, unsigned nslots, const void *names, size_t stride, int n);
+static inline const char *name_index_name(const void *names, size_t stride, int i)
+{
+    return *(const char *const *)((const char *)names + (size_t)i * stride);
+}
+/* the index of the name s (len bytes, hash scope_hash of them), or -1
+ * (inline: the lexer looks up every identifier) */
+static inline int name_index_find(const unsigned short *slot, unsigned nslots, const void *names, size_t stride,
+                                  const char *s, size_t len, unsigned hash)
+{
+    for (unsigned h = hash & (nslots - 1); slot[h]; h = (h + 1) & (nslots - 1)) {
+        const char *n = name_index_name(names, stride, slot[h] - 1);
+        if (n[0] == s[0] && !strncmp(n, s, len) && !n[len])
+            return slot[h] - 1;
+    }
+    return -1;
+}
 /* Name lookup the lexer performs: 1 = type, 2 = namespace, 0 = plain
  * identifier; hash is scope_hash of the name's bytes. */
 int scope_classify(Scope *s, const char *name, unsigned hash, void **out, bool here_only);

@@ -56,9 +56,7 @@ static const struct { const char *name; const char *args; unsigned where; } attr
 #undef ATTR
 };
 
-/* attr_table by name: open addressing over scope_hash, built once (a
- * binary search of strcmp calls was 1.7% of a run, #13); a slot holds
- * an index + 1, 0 is empty */
+/* attr_table by name (name_index_*, built once) */
 #define ATTR_SLOTS 512
 _Static_assert(A_UNKNOWN * 2 < ATTR_SLOTS, "the attribute table stays at most half full");
 static unsigned short attr_slots[ATTR_SLOTS];
@@ -67,21 +65,13 @@ static bool attr_slots_ready;
 AttrKind attr_lookup(const char *name)
 {
     if (!attr_slots_ready) {
-        for (int i = 0; i < (int)A_UNKNOWN; i++) {
-            const char *n = attr_table[i].name;
-            unsigned h = scope_hash(n, strlen(n)) % ATTR_SLOTS;
-            while (attr_slots[h])
-                h = (h + 1) % ATTR_SLOTS;
-            attr_slots[h] = (unsigned short)(i + 1);
-        }
+        name_index_build(attr_slots, ATTR_SLOTS, &attr_table[0].name, sizeof attr_table[0], (int)A_UNKNOWN);
         attr_slots_ready = true;
     }
-    for (unsigned h = scope_hash(name, strlen(name)) % ATTR_SLOTS; attr_slots[h]; h = (h + 1) % ATTR_SLOTS) {
-        const char *n = attr_table[attr_slots[h] - 1].name;
-        if (n[0] == name[0] && !strcmp(n, name))
-            return (AttrKind)(attr_slots[h] - 1);
-    }
-    return A_UNKNOWN;
+    size_t len = strlen(name);
+    int i = name_index_find(attr_slots, ATTR_SLOTS, &attr_table[0].name, sizeof attr_table[0], name, len,
+                            scope_hash(name, len));
+    return i < 0 ? A_UNKNOWN : (AttrKind)i;
 }
 
 const char *attr_name(AttrKind k)

@@ -377,3 +377,16 @@ void vec_free(PtrVec *pv)
     pv->v = NULL;
     pv->n = pv->cap = 0;
 }
+
+/* ==================================================================== name indexes */
+
+void name_index_build(unsigned short *slot, unsigned nslots, const void *names, size_t stride, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const char *name = name_index_name(names, stride, i);
+        unsigned h = scope_hash(name, strlen(name)) & (nslots - 1);
+        while (slot[h])
+            h = (h + 1) & (nslots - 1);
+        slot[h] = (unsigned short)(i + 1);
+    }
+}
