@@ -41,6 +41,38 @@ static void on_signal(int sig)
     raise(sig);
 }
 
+/* mkstemp(tmpl), and the file registered for removal (tmpl is kept) with
+ * the handled signals blocked in between: a signal between the two left
+ * the file behind. -1 with errno set (EMFILE: the table is full). */
+static int tmp_create(char *tmpl)
+{
+    if (ntmp == (int)(sizeof tmp_files / sizeof tmp_files[0])) {
+        errno = EMFILE;
+        return -1;
+    }
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    sigprocmask(SIG_BLOCK, &block, &old);
+    int fd = mkstemp(tmpl);
+    int e = errno;
+    if (fd >= 0)
+        tmp_files[ntmp++] = tmpl;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    errno = e;
+    return fd;
+}
+
+/* the temporary file idx is gone (renamed or removed): no longer ours to remove */
+static void tmp_forget(int idx)
+{
+    char *p = tmp_files[idx];
+    tmp_files[idx] = NULL;      /* first: a signal meanwhile must not see freed memory */
+    free(p);
+}
+
 void output_init(void)
 {
     atexit(remove_tmp_files);
@@ -194,15 +226,14 @@ static int create_tmp(const char *path, const Target *t, int *idx, bool quiet)
     size_t n = strlen(t->real) + 16;
     char *tmp = xmalloc(n);
     snprintf(tmp, n, "%s.tmp.XXXXXX", t->real);
-    int fd = mkstemp(tmp);
+    int fd = tmp_create(tmp);
     if (fd < 0) {
         if (!quiet)
             fprintf(stderr, "%s: error: cannot create '%s': %s\n", progname, path, strerror(errno));
         free(tmp);
         return -1;
     }
-    *idx = ntmp;
-    tmp_files[ntmp++] = tmp;
+    *idx = ntmp - 1;
     if (t->kind == T_FILE) {
         /* the replaced file's mode (and, when allowed, its owner) */
         if (fchown(fd, t->st.st_uid, t->st.st_gid) != 0) {
@@ -302,8 +333,7 @@ static int stage_spilled(const char *path, Target *t, Spill *s, const Buf *data,
     }
     if (if_changed && t->kind == T_FILE && same_files(tmp_files[idx], t->real)) {
         unlink(tmp_files[idx]);
-        free(tmp_files[idx]);
-        tmp_files[idx] = NULL;
+        tmp_forget(idx);
         t->kind = T_SAME;
         return -1;
     }
@@ -368,8 +398,7 @@ static int commit(const char *path, Target *t, int idx, const Buf *data)
             fprintf(stderr, "%s: error: cannot rename into '%s': %s\n", progname, path, strerror(errno));
             rc = -1;
         } else {
-            free(tmp_files[idx]);
-            tmp_files[idx] = NULL;
+            tmp_forget(idx);
         }
     }
     free(t->real);
@@ -440,10 +469,9 @@ static bool verify_one(const char *path, const Buf *data)
     size_t n = strlen(dir && *dir ? dir : "/tmp") + 32;
     char *tmpl = xmalloc(n);
     snprintf(tmpl, n, "%s/amidl-verify.XXXXXX", dir && *dir ? dir : "/tmp");
-    int fd = mkstemp(tmpl);
+    int fd = tmp_create(tmpl);          /* removed however the run ends */
     bool shown = false;
     if (fd >= 0) {
-        tmp_files[ntmp++] = tmpl;       /* removed however the run ends */
         int w = write_all(fd, data);
         close(fd);
         fflush(stdout);
