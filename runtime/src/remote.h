@@ -58,6 +58,8 @@ typedef struct AmrtConn {
     atomic_bool dead;
     atomic_bool broken;         /* a send failed: the stream is lost, the I/O thread ends it */
     bool hello;                 /* accepted: the peer's HELLO was good */
+    bool one_cpu;               /* a client's: the server and this process run on one and the
+                                 * same CPU (their affinity masks): see "the hold" */
     pthread_mutex_t send_lock;
     pthread_mutex_t lock;       /* what follows */
     uint64_t next_id;
