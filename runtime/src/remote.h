@@ -71,7 +71,13 @@ typedef struct AmrtConn {
     int active;                 /* calls whose messages may still be decoded (J9) */
     AmrtInCall *incalls;        /* the peer's calls running here */
     amrt__wire_peer wpeer;      /* what the codec asks of this connection */
-    /* the receiver (the I/O thread only) */
+    /* who reads c (a client's; an accepted one is read by the event
+     * threads only): R_ARMED, registered in the epoll set, the next event
+     * thread whose event it is; R_EVENT, that thread; R_CALLER, a thread
+     * waiting for its synchronous call's reply (conn.c: "a synchronous
+     * call's reader"). The reader owns what follows. */
+    atomic_int rstate;
+    /* the receiver (c's reader only) */
     size_t got;                 /* bytes of the message being received */
     bool have_head;
     AmrtMsg in;

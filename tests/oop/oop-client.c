@@ -97,6 +97,13 @@ static bool wait_stats(IOopTest *p, bool (*ok)(const Stats *, const Stats *), co
 
 /* ==================================================================== a local IOopNotify (J9) */
 
+static long ms_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 typedef struct Notify { IOopNotify iface; atomic_long refs; atomic_long calls; pid_t pid; } Notify;
 
 static HRESULT STDMETHODCALLTYPE n_qi(IOopNotify *This, REFIID riid, void **ppv)
@@ -725,10 +732,14 @@ static void case_J9(void)
         IOopTest_Release(q);
         EXPECT(wait_stats(p, live_back, &before, &now));     /* released in the server */
     }
-    /* client -> server: our object, called back from the server */
+    /* client -> server: our object, called back from the server, at once
+     * (the caller that reads the call back hands it to a thread of the
+     * pool, which does not look for it on its own before its next event) */
     Notify n = { { &notify_vtbl }, 1, 0, getpid() };
     LONG echo = 0;
+    long t0 = ms_now();
     EXPECT_HR(S_OK, IOopTest_Callback(p, &n.iface, 4, &echo));
+    EXPECT(ms_now() - t0 < 2000);
     EXPECT(echo == 41);         /* ran here, in its owner's process */
     EXPECT(atomic_load(&n.calls) == 1);
     /* kept there, handed back: the original pointer, not a proxy */
@@ -745,6 +756,82 @@ static void case_J9(void)
         sleep_ms(5);
     EXPECT(atomic_load(&n.refs) == 1);
     /* a server object passed back to the server arrives as itself */
+    IOopTest_Release(p);
+}
+
+/* J4 J9: the caller reads its own reply when nobody reads the connection
+ * (conn.c, "a synchronous call's reader"): four threads race for that on
+ * one connection, with synchronous calls, callbacks into this process
+ * during a synchronous call (the reader queues them for a thread of the
+ * pool, or the call would never end), and call objects whose replies the
+ * readers complete */
+typedef struct ReaderArg { IOopTest *p; int kind; atomic_int *bad; } ReaderArg;
+
+static void *reader_thread(void *arg)
+{
+    ReaderArg *a = arg;
+    AsyncIOopTest *calls[4] = { 0 };
+    Notify n = { { &notify_vtbl }, 1, 0, getpid() };
+    for (int i = 0; i < 4 && a->kind == 2; i++)
+        calls[i] = new_call(a->p);
+    for (int i = 0; i < 300; i++) {
+        LONG r = -1;
+        if (a->kind == 0 || (a->kind == 1 && i % 3)) {
+            if (IOopTest_Add(a->p, i, a->kind, &r) != S_OK || r != i + a->kind)
+                atomic_fetch_add(a->bad, 1);
+        } else if (a->kind == 1) {
+            /* the callback runs at once: no thread of the pool looks at the
+             * queue on its own before its next event (seen: 10 s) */
+            long t0 = ms_now();
+            if (IOopTest_Callback(a->p, &n.iface, i, &r) != S_OK || r != 10 * i + 1)
+                atomic_fetch_add(a->bad, 1);
+            if (ms_now() - t0 > 2000) {
+                fprintf(stderr, "a callback during a synchronous call took more than 2 s\n");
+                atomic_fetch_add(a->bad, 1);
+            }
+        } else {
+            for (int k = 0; k < 4; k++)
+                if (FAILED(AsyncIOopTest_Begin_Add(calls[k], i, k)))
+                    atomic_fetch_add(a->bad, 1);
+            for (int k = 0; k < 4; k++) {
+                LONG s = -1;
+                if (call_wait(calls[k], hang_ms()) != S_OK || AsyncIOopTest_Finish_Add(calls[k], &s) != S_OK ||
+                    s != i + k)
+                    atomic_fetch_add(a->bad, 1);
+            }
+        }
+    }
+    for (int i = 0; i < 4; i++)
+        if (calls[i])
+            AsyncIOopTest_Release(calls[i]);
+    if (a->kind == 1 && atomic_load(&n.calls) != 100)
+        atomic_fetch_add(a->bad, 1);
+    return NULL;
+}
+
+static void case_reader(void)
+{
+    IOopTest *p = create();
+    atomic_int bad = 0;
+    pthread_t t[4];
+    ReaderArg args[4];
+    static const int kinds[4] = { 0, 1, 2, 0 };
+    for (int i = 0; i < 4; i++) {
+        args[i] = (ReaderArg){ p, kinds[i], &bad };
+        REQUIRE_HR(0, pthread_create(&t[i], NULL, reader_thread, &args[i]));
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    EXPECT(atomic_load(&bad) == 0);
+    /* and the connection is still read by the event threads afterwards:
+     * a call object's reply, with no synchronous call to read it */
+    AsyncIOopTest *call = new_call(p);
+    LONG s = -1;
+    EXPECT_HR(S_OK, AsyncIOopTest_Begin_Add(call, 40, 2));
+    EXPECT_HR(S_OK, call_wait(call, hang_ms()));
+    EXPECT_HR(S_OK, AsyncIOopTest_Finish_Add(call, &s));
+    EXPECT(s == 42);
+    AsyncIOopTest_Release(call);
     IOopTest_Release(p);
 }
 
@@ -1446,6 +1533,7 @@ int main(int argc, char **argv)
     else if (strcmp(c, "J8") == 0) case_J8();
     else if (strcmp(c, "agg") == 0) case_agg();
     else if (strcmp(c, "J9") == 0) case_J9();
+    else if (strcmp(c, "reader") == 0) case_reader();
     else if (strcmp(c, "J10-kill") == 0) case_J10("kill");
     else if (strcmp(c, "J10-close") == 0) case_J10("close");
     else if (strcmp(c, "victim") == 0) case_victim();
