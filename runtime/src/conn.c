@@ -148,6 +148,60 @@ static int conn_send_now(AmrtConn *c, const void *data, size_t len, const int *f
     return rc;
 }
 
+/* Messages for one connection held back to go in one write: a cork's
+ * (a thread running calls: its replies) or the hold's (a client's
+ * pipelined requests). The holder's lock guards it. */
+enum { BATCH_MAX = 16384 };
+typedef struct Batch {
+    AmrtConn *c;                /* whose messages it holds (a reference), NULL: empty */
+    size_t len;
+    unsigned char buf[BATCH_MAX];
+} Batch;
+
+/* b holds messages that must go before len more bytes for c: another
+ * connection's, or too many for the room left */
+static bool batch_full_for(const Batch *b, const AmrtConn *c, size_t len)
+{
+    return b->c && (b->c != c || b->len + len > BATCH_MAX);
+}
+
+/* a message for c appended (batch_full_for said there is room); true
+ * when b was empty: it took a reference to c */
+static bool batch_put(Batch *b, AmrtConn *c, const void *data, size_t len)
+{
+    bool first = !b->c;
+    if (first) {
+        atomic_fetch_add(&c->refs, 1);
+        b->c = c;
+    }
+    memcpy(b->buf + b->len, data, len);
+    b->len += len;
+    return first;
+}
+
+/* b is empty, what it held gone nowhere */
+static void batch_drop(Batch *b)
+{
+    AmrtConn *c = b->c;
+    b->c = NULL;
+    b->len = 0;
+    if (c)
+        amrt__conn_release(c);
+}
+
+/* what b holds goes (nothing goes to a dead connection), and b is
+ * empty; false when it was */
+static bool batch_send(Batch *b)
+{
+    AmrtConn *c = b->c;
+    if (!c)
+        return false;
+    if (!atomic_load(&c->dead))
+        conn_send_now(c, b->buf, b->len, NULL, 0);
+    batch_drop(b);
+    return true;
+}
+
 /* Replies held back (a cork): a thread running calls appends the
  * messages it sends (replies, releases; not those with descriptors) to
  * its cork instead of sending each, and sends them with one write when
@@ -156,18 +210,15 @@ static int conn_send_now(AmrtConn *c, const void *data, size_t len, const int *f
  * comes. A call that takes long does not hold the replies before it for
  * long: the standby thread (see "incoming calls") sends what a cork has
  * held for QUEUE_US when it looks. Lock order: io_lock, a cork's lock, a send lock. */
-enum { CORK_MAX = 16384 };
 enum { QUEUE_US = 100 };
 typedef struct Cork {
     pthread_mutex_t lock;
-    AmrtConn *c;                /* whose messages it holds (a reference), NULL: empty */
-    size_t len;
+    Batch b;                    /* the replies held */
     struct timespec t0;         /* when the first came (written by its thread only) */
     bool held;                  /* its thread's own: it held messages since it last sent them
-                                 * (c may be NULL: the standby thread sent them) */
+                                 * (b.c may be NULL: the standby thread sent them) */
     struct Cork *next;          /* io_lock: every event thread's, or the spares */
     amrt__wire_buf out;         /* its thread's replies are encoded here */
-    unsigned char buf[CORK_MAX];
 } Cork;
 /* The corks (and reply buffers) of threads that ended, for the next
  * threads (io_lock): a thread made while calls run allocates nothing. */
@@ -183,15 +234,8 @@ static _Thread_local bool tl_queued;    /* this thread queued an incoming call i
 /* send what k holds (k->lock held) */
 static void cork_flush_locked(Cork *k)
 {
-    AmrtConn *c = k->c;
-    if (!c)
-        return;
-    if (!atomic_load(&c->dead))
-        conn_send_now(c, k->buf, k->len, NULL, 0);
-    k->c = NULL;
-    k->len = 0;
-    atomic_fetch_sub(&ncorked, 1);
-    amrt__conn_release(c);
+    if (batch_send(&k->b))
+        atomic_fetch_sub(&ncorked, 1);
 }
 
 static void cork_flush(Cork *k)
@@ -213,7 +257,7 @@ static long ns_since(const struct timespec *t0)
 /* k holds what has waited QUEUE_US (k->lock held) */
 static bool cork_old(Cork *k)
 {
-    return k->c && ns_since(&k->t0) >= QUEUE_US * 1000L;
+    return k->b.c && ns_since(&k->t0) >= QUEUE_US * 1000L;
 }
 
 static void hold_flush_for(AmrtConn *c);
@@ -229,20 +273,15 @@ int amrt__conn_send(AmrtConn *c, amrt__wire_buf *b)
         if (b->fds[i] >= 0)
             fds[n++] = b->fds[i];
     Cork *k = tl_cork;
-    if (k && n == 0 && b->len <= CORK_MAX) {
-        bool first = false;
+    if (k && n == 0 && b->len <= BATCH_MAX) {
         amrt__mutex_lock(&k->lock);
-        if (k->c && (k->c != c || k->len + b->len > CORK_MAX))
+        if (batch_full_for(&k->b, c, b->len))
             cork_flush_locked(k);
-        if (!k->c) {
-            atomic_fetch_add(&c->refs, 1);
-            k->c = c;
+        bool first = batch_put(&k->b, c, b->data, b->len);
+        if (first) {
             clock_gettime(CLOCK_MONOTONIC, &k->t0);
             atomic_fetch_add(&ncorked, 1);
-            first = true;
         }
-        memcpy(k->buf + k->len, b->data, b->len);
-        k->len += b->len;
         amrt__mutex_unlock(&k->lock);
         if (first)
             k->held = true;             /* the standby thread looks at it too (this thread runs calls) */
@@ -297,30 +336,27 @@ int amrt__conn_send_small(AmrtConn *c, amrt__wire_header *h, const void *body, s
  * requests go together when it waits (one chunk of 64). A thread running
  * calls for another process does not hold (its cork sends its messages).
  * Lock order: hold.lock, a send lock. */
-enum { HOLD_MAX = 16384, HOLD_MS = 1 };
+enum { HOLD_MS = 1 };
 static struct {
     pthread_mutex_t lock;
     bool watch;                 /* an event thread looks within HOLD_MS */
-    AmrtConn *c;                /* whose requests it holds (a reference), NULL: empty */
-    size_t len;
-    size_t cut;                 /* buf begins with the rest of a message partly sent: its length */
-    unsigned char buf[HOLD_MAX];
+    Batch b;                    /* the requests held */
+    size_t cut;                 /* b.buf begins with the rest of a message partly sent: its length */
 } hold = { .lock = PTHREAD_MUTEX_INITIALIZER };
-static _Atomic(AmrtConn *) hold_conn;   /* hold.c, for a look without the lock */
+static _Atomic(AmrtConn *) hold_conn;   /* hold.b.c, for a look without the lock */
+
+/* the hold is empty (hold.lock held) */
+static void hold_emptied(void)
+{
+    hold.cut = 0;
+    atomic_store_explicit(&hold_conn, NULL, memory_order_relaxed);
+}
 
 /* send what the hold has (hold.lock held) */
 static void hold_flush_locked(void)
 {
-    AmrtConn *c = hold.c;
-    if (!c)
-        return;
-    if (!atomic_load(&c->dead))
-        conn_send_now(c, hold.buf, hold.len, NULL, 0);
-    hold.c = NULL;
-    hold.len = 0;
-    hold.cut = 0;
-    atomic_store_explicit(&hold_conn, NULL, memory_order_relaxed);
-    amrt__conn_release(c);
+    if (batch_send(&hold.b))
+        hold_emptied();
 }
 
 void amrt__conn_hold_flush(void)
@@ -338,7 +374,7 @@ static void hold_flush_for(AmrtConn *c)
     if (atomic_load_explicit(&hold_conn, memory_order_relaxed) != c)
         return;
     amrt__mutex_lock(&hold.lock);
-    if (hold.c == c)
+    if (hold.b.c == c)
         hold_flush_locked();
     amrt__mutex_unlock(&hold.lock);
 }
@@ -346,25 +382,22 @@ static void hold_flush_for(AmrtConn *c)
 /* c is over: what the hold has for it goes nowhere; the call ids of the
  * requests it held (never sent: they fail with RPC_E_SERVER_DIED_DNE,
  * J10) go to ids (HOLD_IDS at most), their number is returned */
-enum { HOLD_IDS = HOLD_MAX / AMRT__WIRE_HEADER };
+enum { HOLD_IDS = BATCH_MAX / AMRT__WIRE_HEADER };
 static unsigned hold_drop(AmrtConn *c, uint64_t *ids)
 {
     unsigned n = 0;
     if (atomic_load_explicit(&hold_conn, memory_order_relaxed) != c)
         return 0;
     amrt__mutex_lock(&hold.lock);
-    if (hold.c == c) {
-        for (size_t at = hold.cut; at + AMRT__WIRE_HEADER <= hold.len && n < HOLD_IDS;) {
+    if (hold.b.c == c) {
+        for (size_t at = hold.cut; at + AMRT__WIRE_HEADER <= hold.b.len && n < HOLD_IDS;) {
             uint32_t len;
-            memcpy(&len, hold.buf + at + 8, 4);     /* the header's length (wire.h) */
-            memcpy(&ids[n++], hold.buf + at + AMRT__WIRE_CALL_ID_AT, 8);
+            memcpy(&len, hold.b.buf + at + 8, 4);   /* the header's length (wire.h) */
+            memcpy(&ids[n++], hold.b.buf + at + AMRT__WIRE_CALL_ID_AT, 8);
             at += AMRT__WIRE_HEADER + (size_t)len;
         }
-        hold.c = NULL;
-        hold.len = 0;
-        hold.cut = 0;
-        atomic_store_explicit(&hold_conn, NULL, memory_order_relaxed);
-        amrt__conn_release(c);          /* not the last: the caller has one */
+        batch_drop(&hold.b);            /* its reference to c is not the last: the caller has one */
+        hold_emptied();
     }
     amrt__mutex_unlock(&hold.lock);
     return n;
@@ -401,19 +434,14 @@ static void hold_exit_register(void)
  * c): held, or sent. 0 or -errno, as amrt__conn_send. */
 static int conn_send_request(AmrtConn *c, amrt__wire_buf *b, bool others)
 {
-    if ((others || c->one_cpu) && !tl_runner && !tl_cork && b->nfds == 0 && b->len <= HOLD_MAX && !atomic_load(&c->dead)) {
+    if ((others || c->one_cpu) && !tl_runner && !tl_cork && b->nfds == 0 && b->len <= BATCH_MAX && !atomic_load(&c->dead)) {
         pthread_once(&hold_exit_once, hold_exit_register);
         amrt__mutex_lock(&hold.lock);
         if (hold.watch) {
-            if (hold.c && (hold.c != c || hold.len + b->len > HOLD_MAX))
+            if (batch_full_for(&hold.b, c, b->len))
                 hold_flush_locked();
-            if (!hold.c) {
-                atomic_fetch_add(&c->refs, 1);
-                hold.c = c;
+            if (batch_put(&hold.b, c, b->data, b->len))
                 atomic_store_explicit(&hold_conn, c, memory_order_relaxed);
-            }
-            memcpy(hold.buf + hold.len, b->data, b->len);
-            hold.len += b->len;
             amrt__mutex_unlock(&hold.lock);
             return 0;
         }
@@ -439,7 +467,7 @@ static void hold_watch(void)
  * look or the next thread that waits. */
 static void hold_try_locked(void)
 {
-    AmrtConn *c = hold.c;
+    AmrtConn *c = hold.b.c;
     if (!c)
         return;
     if (atomic_load(&c->dead)) {
@@ -448,32 +476,29 @@ static void hold_try_locked(void)
     }
     if (pthread_mutex_trylock(&c->send_lock) != 0)
         return;
-    ssize_t n = amrt__tp_send_some(c->fd, hold.buf, hold.len);
+    ssize_t n = amrt__tp_send_some(c->fd, hold.b.buf, hold.b.len);
     if (n < 0) {
         if (!atomic_exchange(&c->broken, true))
             shutdown(c->fd, SHUT_RDWR); /* as conn_send_now: the I/O thread ends it */
-        n = (ssize_t)hold.len;
+        n = (ssize_t)hold.b.len;
     }
     amrt__mutex_unlock(&c->send_lock);
-    if ((size_t)n < hold.len) {
-        /* the messages are whole in buf after the first: find where the
+    if ((size_t)n < hold.b.len) {
+        /* the messages are whole in b.buf after the first: find where the
          * first one not wholly sent ends */
         size_t at = hold.cut;
         while (at < (size_t)n) {
             uint32_t len;
-            memcpy(&len, hold.buf + at + 8, 4);     /* the header's length (wire.h) */
+            memcpy(&len, hold.b.buf + at + 8, 4);   /* the header's length (wire.h) */
             at += AMRT__WIRE_HEADER + (size_t)len;
         }
         hold.cut = at - (size_t)n;
-        memmove(hold.buf, hold.buf + n, hold.len - (size_t)n);
-        hold.len -= (size_t)n;
+        memmove(hold.b.buf, hold.b.buf + n, hold.b.len - (size_t)n);
+        hold.b.len -= (size_t)n;
         return;
     }
-    hold.c = NULL;
-    hold.len = 0;
-    hold.cut = 0;
-    atomic_store_explicit(&hold_conn, NULL, memory_order_relaxed);
-    amrt__conn_release(c);
+    batch_drop(&hold.b);                /* all sent */
+    hold_emptied();
 }
 
 /* A watching event thread woke: what the hold has goes if it can (true
@@ -481,7 +506,7 @@ static void hold_try_locked(void)
 static bool hold_look(void)
 {
     amrt__mutex_lock(&hold.lock);
-    bool had = hold.c != NULL;
+    bool had = hold.b.c != NULL;
     hold_try_locked();
     hold.watch = false;
     amrt__mutex_unlock(&hold.lock);
