@@ -1271,8 +1271,8 @@ static void *event_thread(void *arg)
             AmrtConn *c = ev.data.ptr;
             int armed = R_ARMED;
             if (!c->accepted && !atomic_compare_exchange_strong(&c->rstate, &armed, R_EVENT)) {
-                /* a caller reads c (it took c from the registration as
-                 * the event came): it re-arms c when done */
+                /* another reader has c (mostly a caller that took it from
+                 * the registration as the event came): it re-arms c when done */
                 amrt__mutex_lock(&io_lock);
             } else {
                 watch = !c->accepted;   /* replies to our calls: more may follow the next requests */
