@@ -776,7 +776,20 @@ static void *reader_thread(void *arg)
         calls[i] = new_call(a->p);
     for (int i = 0; i < 300; i++) {
         LONG r = -1;
-        if (a->kind == 0 || (a->kind == 1 && i % 3)) {
+        if (a->kind == 0 && i % 50 == 7) {
+            /* a reply read straight into its buffer, by this caller (12 KB)
+             * or by the event threads it hands a large one to (400 KB) */
+            UINT n = i % 100 == 7 ? 3000 : 100000;
+            BSTR in = SysAllocStringLen(NULL, n), out = NULL;
+            for (UINT k = 0; in && k < n; k++)
+                in[k] = (WCHAR)('a' + (k + (UINT)i) % 26);
+            bool good = in && IOopTest_Bstr(a->p, in, &out) == S_OK && SysStringLen(out) == 2 * n &&
+                        !memcmp(out, in, n * sizeof(WCHAR)) && !memcmp(out + n, in, n * sizeof(WCHAR));
+            if (!good)
+                atomic_fetch_add(a->bad, 1);
+            SysFreeString(in);
+            SysFreeString(out);
+        } else if (a->kind == 0 || (a->kind == 1 && i % 3)) {
             if (IOopTest_Add(a->p, i, a->kind, &r) != S_OK || r != i + a->kind)
                 atomic_fetch_add(a->bad, 1);
         } else if (a->kind == 1) {

@@ -109,7 +109,7 @@ case_simple J1 "J1 another process's CoCreateInstance(CLSCTX_LOCAL_SERVER) gets 
 case_simple J4 "J4 synchronous calls: scalars, strings, arrays, [in,out], BSTR, HRESULTs; a [local] method fails with E_NOTIMPL"
 case_simple J5 "J5 ICallFactory across the boundary: Begin_ returns at once, Wait, Finish_, cancel"
 case_simple J6 "J6 32 calls in flight from 4 threads while a slow call runs; more slow calls than workers delay no other"
-case_simple reader "J4 J9 four threads on one connection race to read their own replies: synchronous calls, callbacks into the client during a synchronous call, call objects; the event threads read the connection again afterwards"
+case_simple reader "J4 J9 four threads on one connection race to read their own replies: synchronous calls, callbacks into the client during a synchronous call, call objects, replies of 12 KB and 400 KB (read straight into their buffers; a large one handed to the event threads); the event threads read the connection again afterwards"
 case_simple J7 "J7 cancel reaches the server's CoTestCancel"
 # the client holds each call object's request between the call's start and
 # its registration (AMIDL_TEST_BEGIN_DELAY_MS), where the Cancel comes
