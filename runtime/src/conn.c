@@ -627,6 +627,16 @@ static void conn_fail(AmrtConn *c)
     amrt__conn_release(c);              /* the reference of the I/O thread's set */
 }
 
+/* c's reader is done with it: c back in the epoll set, nobody reading it
+ * (io_lock held: the set closes, amrt__conn_shutdown, only once every
+ * connection is dead). False: the re-arm failed, c must go. */
+static bool conn_rearm_locked(AmrtConn *c)
+{
+    struct epoll_event ev = { .events = CONN_EVENTS, .data.ptr = c };
+    atomic_store(&c->rstate, R_ARMED);  /* before the re-arm: its event finds c armed */
+    return atomic_load(&c->dead) || epfd < 0 || epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0;
+}
+
 /* ==================================================================== incoming calls */
 
 /* The event threads (leader/follower). A thread of the pool waits in
@@ -739,11 +749,10 @@ static bool thread_add(void)
     return ok;
 }
 
-/* the standby thread to epoll_wait now, or a thread made for it (io_lock held) */
-static bool waiter_call(void)
+/* the standby thread back to the event loop now (to the queue, then
+ * epoll_wait), or a thread made (io_lock held): false when none could be */
+static bool standby_or_add(void)
 {
-    if (nwait + nstarting > 0)
-        return true;
     if (nstandby > 0) {
         if (!standby_go) {
             standby_go = true;
@@ -752,6 +761,12 @@ static bool waiter_call(void)
         return true;
     }
     return thread_add();
+}
+
+/* the standby thread to epoll_wait now, or a thread made for it (io_lock held) */
+static bool waiter_call(void)
+{
+    return nwait + nstarting > 0 || standby_or_add();
 }
 
 /* A thread is about to run a call (io_lock held, counted in nrunning):
@@ -1095,8 +1110,9 @@ static int conn_read_body(AmrtConn *c, size_t rest)
 static bool conn_read(AmrtConn *c, unsigned char *buf, size_t bufsize)
 {
     for (;;) {
-        if (c->have_head && AMRT__WIRE_HEADER + (size_t)c->in.h.length - c->got >= bufsize) {
-            int r = conn_read_body(c, AMRT__WIRE_HEADER + (size_t)c->in.h.length - c->got);
+        size_t rest = c->have_head ? AMRT__WIRE_HEADER + (size_t)c->in.h.length - c->got : 0;
+        if (rest >= bufsize) {
+            int r = conn_read_body(c, rest);
             if (r <= 0)
                 return r == 0;
             continue;
@@ -1333,10 +1349,8 @@ static void *event_thread(void *arg)
                  * (for ThreadSanitizer too, which does not see through epoll;
                  * a caller that reads c takes it through rstate) */
                 if (!atomic_load(&c->dead) && conn_read(c, buf, sizeof buf)) {
-                    struct epoll_event cev = { .events = CONN_EVENTS, .data.ptr = c };
                     amrt__mutex_lock(&io_lock);
-                    atomic_store(&c->rstate, R_ARMED);  /* before the re-arm: its event finds c armed */
-                    if (epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &cev) != 0) {
+                    if (!conn_rearm_locked(c)) {
                         amrt__mutex_unlock(&io_lock);
                         conn_fail(c);
                         amrt__mutex_lock(&io_lock);
@@ -1632,16 +1646,13 @@ static bool reader_take(AmrtConn *c)
     return true;
 }
 
-/* c back in the set, with nobody reading it; under io_lock, which
- * closes the set (amrt__conn_shutdown) only once every connection is dead */
+/* c back in the set, with nobody reading it */
 static void reader_give(AmrtConn *c)
 {
-    struct epoll_event ev = { .events = CONN_EVENTS, .data.ptr = c };
     amrt__mutex_lock(&io_lock);
-    atomic_store(&c->rstate, R_ARMED);  /* before the re-arm: its event finds c armed */
-    bool fail = !atomic_load(&c->dead) && epfd >= 0 && epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev) != 0;
+    bool ok = conn_rearm_locked(c);
     amrt__mutex_unlock(&io_lock);
-    if (fail)
+    if (!ok)
         conn_fail(c);
 }
 
@@ -1652,14 +1663,8 @@ static void reader_kick(void)
 {
     tl_queued = false;
     amrt__mutex_lock(&io_lock);
-    if (queue_head && nrunning < ncpu && nstarting == 0) {
-        if (nstandby > 0) {
-            standby_go = true;          /* it runs them on its way to epoll_wait */
-            amrt__cond_signal(&standby_cond);
-        } else {
-            thread_add();
-        }
-    }
+    if (queue_head && nrunning < ncpu && nstarting == 0)
+        standby_or_add();               /* (the threads in epoll_wait do not look at the queue) */
     amrt__mutex_unlock(&io_lock);
 }
 
